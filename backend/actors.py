@@ -1,0 +1,89 @@
+"""The principals a request can act as, and the roles they hold right now."""
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Q
+
+from backend.models import AppSession, Citizen, Membership, Relative, Staff, StaffRole, User
+from backend.models.people import CARE_ROLES
+from backend.timeutil import municipal_today
+
+CITIZEN = "citizen"
+RELATIVE = "relative"
+STAFF_ROLES = frozenset(role.value for role in StaffRole)
+CARE = frozenset(role.value for role in CARE_ROLES)
+IT = frozenset({StaffRole.IT.value})
+ANALYST = frozenset({StaffRole.ANALYST.value})
+ANY_USER = frozenset({CITIZEN, RELATIVE}) | STAFF_ROLES
+
+
+def _related(user: User, name: str):  # type: ignore[no-untyped-def]
+    try:
+        return getattr(user, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def active_membership_filter(prefix: str = "") -> Q:
+    today = municipal_today()
+    return Q(**{f"{prefix}valid_from__lte": today}) & (
+        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": today})
+    )
+
+
+@dataclass(eq=False)
+class Actor:
+    """A logged-in person. Roles are read from the database on every request, never cached longer."""
+
+    user: User
+    session: AppSession | None = None
+    audience: str = ""
+    _memberships: list[Membership] | None = field(default=None, repr=False)
+
+    @cached_property
+    def citizen(self) -> Citizen | None:
+        return _related(self.user, "citizen") if self.audience != AppSession.Audience.STAFF else None
+
+    @cached_property
+    def relative(self) -> Relative | None:
+        return _related(self.user, "relative") if self.audience != AppSession.Audience.STAFF else None
+
+    @cached_property
+    def staff(self) -> Staff | None:
+        return _related(self.user, "staff") if self.audience != AppSession.Audience.CITIZEN else None
+
+    @cached_property
+    def memberships(self) -> list[Membership]:
+        if self.staff is None:
+            return []
+        return list(
+            Membership.objects.filter(active_membership_filter(), staff=self.staff).select_related("team")
+        )
+
+    @cached_property
+    def roles(self) -> frozenset[str]:
+        roles = {membership.role for membership in self.memberships}
+        if self.citizen is not None:
+            roles.add(CITIZEN)
+        if self.relative is not None:
+            roles.add(RELATIVE)
+        return frozenset(roles)
+
+    def team_ids(self, roles: frozenset[str] = CARE) -> set:  # type: ignore[type-arg]
+        return {membership.team_id for membership in self.memberships if membership.role in roles}
+
+    @property
+    def audit_role(self) -> str:
+        """The role named in the access log: the most specific one this request acts in."""
+        if self.audience == AppSession.Audience.CITIZEN:
+            return CITIZEN if self.citizen is not None else RELATIVE
+        for role in (StaffRole.TEAM_LEAD, StaffRole.THERAPIST, StaffRole.CARE_WORKER, StaffRole.IT, StaffRole.ANALYST):
+            if role.value in self.roles:
+                return role.value
+        return "staff"
+
+    @property
+    def principal_id(self) -> str:
+        return f"user:{self.user.pk}"

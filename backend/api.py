@@ -1,0 +1,123 @@
+"""The one ``NinjaAPI`` of the platform: every app's router is mounted here, every error mapped here."""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from backend.errors import ApplicationError
+from backend.middleware import database_unavailable
+from backend.problems import problem_response
+
+logger = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="Mestring API",
+    version="1",
+    description=(
+        "Borgerens selvbetjening, træning og velfærdsteknologi. "
+        "Citizen self-service, training plans and welfare technology for Danish municipalities."
+    ),
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+_HTTP_ERROR_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def _field_name(location: Any) -> str:
+    parts = [str(part) for part in location if part not in ("body", "payload", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(ValidationError)
+def validation_failed(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {"field": _field_name(error.get("loc", ())), "message": error.get("msg", "Invalid value.")}
+        for error in exc.errors
+    ]
+    first = errors[0] if errors else {"field": "body", "message": "Invalid value."}
+    return problem_response(
+        status=422,
+        code="validation_failed",
+        title="The request contains invalid data.",
+        detail=f"{first['field']}: {first['message']}",
+        errors=errors,
+    )
+
+
+@api.exception_handler(ApplicationError)
+def application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    return problem_response(
+        status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, headers=exc.headers(), **exc.extra
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return problem_response(
+        status=401,
+        code="not_authenticated",
+        title="Authentication is required.",
+        detail="A valid, unexpired access token is required.",
+        headers={"WWW-Authenticate": 'Bearer realm="mestring"'},
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = _HTTP_ERROR_CODES.get(exc.status_code, "error")
+    return problem_response(status=exc.status_code, code=code, title=str(exc.message), detail=str(exc.message))
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem_response(status=404, code="not_found", title="Not found.")
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return problem_response(status=413, code="payload_too_large", title="The request body is too large.")
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_down(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    logger.error("database unavailable: %s", type(exc).__name__)
+    return database_unavailable()
+
+
+@api.exception_handler(Exception)
+def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("unhandled error")
+    return problem_response(
+        status=500, code="internal_error", title="Something went wrong on our side.", detail="The error is logged."
+    )
+
+
+def _mount() -> None:
+    from backend.routers import auth, citizens, me
+    from velfaerdsteknologi.api import router as device_router
+
+    api.add_router("/auth", auth.router)
+    api.add_router("/me", me.router)
+    api.add_router("/citizens", citizens.router)
+    api.add_router("/device", device_router)
+
+
+_mount()

@@ -1,0 +1,9 @@
+"""Per-request context that code deep in a call can read without passing the request along."""
+
+from contextvars import ContextVar
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+def current_request_id() -> str:
+    return request_id_var.get()

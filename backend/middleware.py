@@ -1,0 +1,83 @@
+import re
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse
+
+from backend.context import request_id_var
+from backend.problems import problem_response
+
+_ACCEPTED_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (the proxy's, if well-formed) and returns it in ``X-Request-ID``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _ACCEPTED_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        try:
+            request.request_id = request_id  # type: ignore[attr-defined]
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            return response
+        finally:
+            request_id_var.reset(token)
+
+
+class DatabaseUnavailableMiddleware:
+    """Answers 503 with ``Retry-After`` when the database cannot be reached, instead of a 500."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, OperationalError | InterfaceError) or type(exception) is DatabaseError:
+            return database_unavailable()
+        return None
+
+
+def database_unavailable() -> HttpResponse:
+    return problem_response(
+        status=503,
+        code="database_unavailable",
+        title="The service is temporarily unavailable.",
+        detail="The database cannot be reached. Try again shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
+class BodySizeLimitMiddleware:
+    """Refuses bodies over the limit by their declared length before anything reads them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        limit = (
+            settings.MAX_UPLOAD_BYTES
+            if request.content_type == "multipart/form-data"
+            else settings.MAX_BODY_BYTES
+        )
+        try:
+            length = int(declared)
+        except ValueError:
+            return problem_response(status=400, code="bad_content_length", title="Invalid Content-Length header.")
+        if length > limit:
+            return problem_response(
+                status=413,
+                code="payload_too_large",
+                title="The request body is too large.",
+                detail=f"The body may be at most {limit} bytes.",
+            )
+        return self.get_response(request)

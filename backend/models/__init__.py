@@ -1,0 +1,33 @@
+from backend.models.audit import AccessLogEntry, AccessLogQuerySet
+from backend.models.identity import (
+    AccountLockout,
+    AppSession,
+    ExternalIdentity,
+    IdempotencyRecord,
+    LoginFlow,
+    Token,
+    User,
+)
+from backend.models.people import CareRelation, Citizen, Membership, Relative, Staff, StaffRole
+from backend.models.tenancy import Municipality, OrganisationUnit, Team
+
+__all__ = [
+    "AccessLogEntry",
+    "AccessLogQuerySet",
+    "AccountLockout",
+    "AppSession",
+    "CareRelation",
+    "Citizen",
+    "ExternalIdentity",
+    "IdempotencyRecord",
+    "LoginFlow",
+    "Membership",
+    "Municipality",
+    "OrganisationUnit",
+    "Relative",
+    "Staff",
+    "StaffRole",
+    "Team",
+    "Token",
+    "User",
+]

@@ -1,0 +1,120 @@
+"""Logging in and out: OpenID Connect with PKCE, token refresh with rotation, revocation."""
+
+from typing import Literal
+from urllib.parse import urlencode
+
+from django.contrib.auth import login as session_login
+from django.http import HttpRequest, HttpResponseRedirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from backend.actors import ANY_USER, Actor
+from backend.auth import UserBearer
+from backend.errors import InvalidInput, NotAuthenticated
+from backend.schemas import RevokeIn, TokenOut, TokenRequestIn
+from backend.services import identity
+
+router = Router(tags=["auth"])
+
+AudienceName = Literal["citizen", "staff"]
+
+
+class AuthorizeQuery(Schema):
+    redirect_uri: str = Field(max_length=300)
+    code_challenge: str = Field(min_length=43, max_length=128)
+    code_challenge_method: Literal["S256"]
+    state: str = Field(default="", max_length=300)
+    install_id: str = Field(default="", max_length=64)
+    device_name: str = Field(default="", max_length=100)
+
+
+class CallbackQuery(Schema):
+    state: str = Field(max_length=100)
+    code: str | None = Field(default=None, max_length=2000)
+    error: str | None = Field(default=None, max_length=200)
+
+
+@router.get("/{audience}/authorize", response={302: None}, auth=None, summary="Start an app login (PKCE)")
+def authorize(request: HttpRequest, audience: AudienceName, query: Query[AuthorizeQuery]):  # type: ignore[no-untyped-def]
+    url = identity.login_flow_start(
+        audience=audience,
+        app_redirect_uri=query.redirect_uri,
+        app_code_challenge=query.code_challenge,
+        app_state=query.state,
+        install_id=query.install_id,
+        device_name=query.device_name,
+        client=identity.client_info(request),
+    )
+    return HttpResponseRedirect(url)
+
+
+@router.get("/{audience}/callback", response={302: None}, auth=None, summary="Return from the identity provider")
+def callback(request: HttpRequest, audience: AudienceName, query: Query[CallbackQuery]):  # type: ignore[no-untyped-def]
+    if query.error or not query.code:
+        raise NotAuthenticated("The identity provider did not complete the login.", code="login_refused")
+    result = identity.login_flow_callback(audience=audience, state=query.state, code=query.code)
+    flow = result.flow
+    if flow.web_next:
+        assert flow.user is not None
+        session_login(request, flow.user, backend="django.contrib.auth.backends.ModelBackend")
+        return HttpResponseRedirect(flow.web_next)
+    params = {"code": result.app_code}
+    if flow.app_state:
+        params["state"] = flow.app_state
+    return HttpResponseRedirect(f"{flow.app_redirect_uri}?{urlencode(params)}")
+
+
+@router.post("/token", response=TokenOut, auth=None, summary="Exchange a login code, refresh, or (demo) password")
+def token(request: HttpRequest, payload: TokenRequestIn):  # type: ignore[no-untyped-def]
+    client = identity.client_info(request)
+    if payload.grant_type == "authorization_code":
+        if not (payload.code and payload.code_verifier and payload.redirect_uri):
+            raise InvalidInput("code", "code, code_verifier and redirect_uri are required.")
+        pair = identity.login_flow_redeem(
+            code=payload.code, code_verifier=payload.code_verifier, redirect_uri=payload.redirect_uri, client=client
+        )
+    elif payload.grant_type == "refresh_token":
+        if not payload.refresh_token:
+            raise InvalidInput("refresh_token", "A refresh token is required.")
+        pair = identity.tokens_refresh(refresh_token=payload.refresh_token, client=client)
+    else:
+        if not (payload.username and payload.password and payload.totp_code):
+            raise InvalidInput("username", "username, password and totp_code are required.")
+        pair = identity.password_login(
+            username=payload.username,
+            password=payload.password,
+            totp_code=payload.totp_code,
+            client=client,
+            install_id=payload.install_id,
+            device_name=payload.device_name,
+        )
+    return {
+        "access_token": pair.access_token,
+        "expires_in": pair.expires_in,
+        "refresh_token": pair.refresh_token,
+        "refresh_expires_at": pair.refresh_expires_at,
+        "session_id": pair.session.pk,
+    }
+
+
+@router.post("/revoke", response={204: None}, auth=None, summary="Revoke a token and its session")
+def revoke(request: HttpRequest, payload: RevokeIn):  # type: ignore[no-untyped-def]
+    identity.token_revoke(token=payload.token)
+    return 204, None
+
+
+@router.post("/logout", response={204: None}, auth=UserBearer(roles=ANY_USER), summary="Sign this device out")
+def logout(request: HttpRequest):  # type: ignore[no-untyped-def]
+    actor: Actor = request.auth  # type: ignore[assignment]
+    if actor.session is not None:
+        identity.session_revoke(session=actor.session)
+    return 204, None
+
+
+def web_login_start(request: HttpRequest, audience: str, next_url: str) -> HttpResponseRedirect:
+    """Browser login for staff pages and the admin: same provider, ends in a Django session."""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/admin/"
+    url = identity.login_flow_start(audience=audience, web_next=next_url, client=identity.client_info(request))
+    return HttpResponseRedirect(url)

@@ -1,0 +1,46 @@
+"""Citizens as care staff see them: only those an active care relation puts in their teams' care."""
+
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+
+from backend import cpr
+from backend.access import access_citizen, citizens_visible_to
+from backend.actors import CARE, Actor
+from backend.auth import UserBearer
+from backend.errors import InvalidInput, NotFound
+from backend.schemas import CitizenLookupIn, CitizenOut, CitizenPageOut
+from backend.selectors import citizen_detail, citizens_page
+
+router = Router(tags=["citizens"], auth=UserBearer(roles=CARE))
+
+
+class PageQuery(Schema):
+    cursor: str | None = None
+    limit: int = 50
+
+
+@router.get("", response=CitizenPageOut, summary="Citizens in my teams' care")
+def list_citizens(request: HttpRequest, query: Query[PageQuery]):  # type: ignore[no-untyped-def]
+    items, next_cursor = citizens_page(request.auth, cursor=query.cursor, limit=query.limit)  # type: ignore[arg-type]
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/{citizen_id}", response=CitizenOut, summary="One citizen's profile and care relations")
+def get_citizen(request: HttpRequest, citizen_id: UUID):  # type: ignore[no-untyped-def]
+    actor: Actor = request.auth  # type: ignore[assignment]
+    return citizen_detail(actor, access_citizen(actor, citizen_id))
+
+
+@router.post("/lookup", response=CitizenOut, summary="Find a citizen in my teams' care by CPR number")
+def lookup_citizen(request: HttpRequest, payload: CitizenLookupIn):  # type: ignore[no-untyped-def]
+    actor: Actor = request.auth  # type: ignore[assignment]
+    try:
+        number = cpr.CprNumber.parse(payload.cpr)
+    except cpr.InvalidCpr as exc:
+        raise InvalidInput("cpr", str(exc)) from exc
+    citizen = citizens_visible_to(actor).filter(cpr_hash=cpr.keyed_hash(number)).first()
+    if citizen is None:
+        raise NotFound("No such citizen.")
+    return citizen_detail(actor, citizen)

@@ -1,0 +1,91 @@
+"""The caller's own account: profile, roles, logged-in devices, access log and data export."""
+
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+
+from backend import i18n
+from backend.actors import ANY_USER, CITIZEN, Actor
+from backend.auth import UserBearer
+from backend.errors import NotFound
+from backend.schemas import AccessLogPageOut, AppSessionOut, MeOut, SessionsOut
+from backend.selectors import access_log_page, me_for
+from backend.services.export import citizen_export
+from backend.services.identity import session_revoke, sessions_of
+
+router = Router(tags=["me"], auth=UserBearer(roles=ANY_USER))
+
+
+class AccessLogQuery(Schema):
+    cursor: str | None = None
+    limit: int = 50
+    include_own: bool = False
+
+
+@router.get("", response=MeOut, summary="The caller's profile and roles")
+def me(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return me_for(request.auth)  # type: ignore[arg-type]
+
+
+@router.get("/sessions", response=SessionsOut, summary="Devices and browsers the caller is logged in on")
+def sessions(request: HttpRequest):  # type: ignore[no-untyped-def]
+    actor: Actor = request.auth  # type: ignore[assignment]
+    current = actor.session.pk if actor.session else None
+    items = [
+        AppSessionOut.model_validate(session, from_attributes=True).model_copy(
+            update={"is_current": session.pk == current}
+        )
+        for session in sessions_of(actor.user)
+    ]
+    return {"items": items}
+
+
+@router.delete("/sessions/{session_id}", response={204: None}, summary="Sign out one device")
+def sign_out_session(request: HttpRequest, session_id: UUID):  # type: ignore[no-untyped-def]
+    actor: Actor = request.auth  # type: ignore[assignment]
+    session = sessions_of(actor.user).filter(pk=session_id).first()
+    if session is None:
+        raise NotFound("No such session.")
+    session_revoke(session=session)
+    return 204, None
+
+
+@router.get(
+    "/access-log",
+    response=AccessLogPageOut,
+    auth=UserBearer(roles=frozenset({CITIZEN})),
+    summary="Who looked at or changed my data, when and why",
+)
+def access_log(request: HttpRequest, query: Query[AccessLogQuery]):  # type: ignore[no-untyped-def]
+    actor: Actor = request.auth  # type: ignore[assignment]
+    assert actor.citizen is not None
+    entries, next_cursor = access_log_page(
+        citizen=actor.citizen, cursor=query.cursor, limit=query.limit, include_own=query.include_own
+    )
+    items = [
+        {
+            "at": entry.at,
+            "actor_name": entry.actor_name,
+            "actor_role": entry.actor_role,
+            "actor_role_name": i18n.name(entry.actor_role),
+            "action": entry.action,
+            "action_name": i18n.name(entry.action),
+            "purpose": entry.purpose,
+            "purpose_name": i18n.name(entry.purpose),
+            "resource_type": entry.resource_type,
+            "resource_id": entry.resource_id,
+        }
+        for entry in entries
+    ]
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get(
+    "/export",
+    auth=UserBearer(roles=frozenset({CITIZEN})),
+    summary="Everything the platform holds about me, as JSON",
+    response={200: dict},
+)
+def export(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return citizen_export(actor=request.auth)  # type: ignore[arg-type]

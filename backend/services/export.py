@@ -1,0 +1,68 @@
+"""The citizen's copy of everything the platform holds about them (GDPR art. 15 and 20).
+
+Each app adds its own part with ``@export_section("name")``; the sections are registered when the
+app is loaded, so the platform core never imports the apps.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from backend import cpr
+from backend.actors import Actor
+from backend.audit import access_log_record
+from backend.models import AccessLogEntry, AppSession, CareRelation, Citizen
+
+ExportSection = Callable[[Citizen], Any]
+_sections: dict[str, ExportSection] = {}
+
+
+def export_section(name: str) -> Callable[[ExportSection], ExportSection]:
+    def register(function: ExportSection) -> ExportSection:
+        _sections[name] = function
+        return function
+
+    return register
+
+
+@transaction.atomic
+def citizen_export(*, actor: Actor) -> dict[str, Any]:
+    citizen = actor.citizen
+    assert citizen is not None
+    access_log_record(actor=actor, citizens=[citizen], resource_type="export", action=AccessLogEntry.Action.EXPORT)
+    data: dict[str, Any] = {
+        "exported_at": timezone.now(),
+        "citizen": {
+            "id": citizen.id,
+            "cpr": cpr.decrypt(citizen.cpr_ciphertext).digits,
+            "given_name": citizen.given_name,
+            "family_name": citizen.family_name,
+            "address_line": citizen.address_line,
+            "postcode": citizen.postcode,
+            "city": citizen.city,
+            "phone": citizen.phone,
+            "language": citizen.language,
+            "time_zone": citizen.time_zone,
+            "created_at": citizen.created_at,
+        },
+        "care_relations": list(
+            CareRelation.objects.filter(citizen=citizen).values(
+                "id", "team__name", "purpose", "valid_from", "valid_to"
+            )
+        ),
+        "app_sessions": list(
+            AppSession.objects.filter(user_id=citizen.user_id).values(
+                "id", "device_name", "created_at", "last_used_at", "revoked_at", "revoke_reason"
+            )
+        ),
+        "access_log": list(
+            AccessLogEntry.objects.filter(citizen=citizen).values(
+                "at", "actor_name", "actor_role", "action", "purpose", "resource_type", "resource_id"
+            )
+        ),
+    }
+    for name, section in sorted(_sections.items()):
+        data[name] = section(citizen)
+    return data

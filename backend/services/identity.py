@@ -1,0 +1,352 @@
+"""Logins, app sessions and their tokens.
+
+A login creates an ``AppSession`` with a short-lived access token and a refresh token. Refreshing
+rotates the refresh token; presenting a refresh token that was already exchanged revokes the whole
+session (the token family), because only a thief or a broken client does that.
+"""
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyotp
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils import timezone
+
+from backend import cpr, oidc
+from backend.errors import ApplicationError, InvalidInput, NotAuthenticated, NotFound
+from backend.models import AppSession, Citizen, ExternalIdentity, LoginFlow, Relative, Token, User
+from backend.ratelimit import client_address, failure_record, failures_clear, lockout_check, rate_limit
+from backend.tokens import (
+    ACCESS_PREFIX,
+    APP_CODE_PREFIX,
+    REFRESH_PREFIX,
+    hash_secret,
+    looks_like,
+    new_secret,
+)
+
+Audience = AppSession.Audience
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    access_expires_at: datetime
+    refresh_expires_at: datetime
+    session: AppSession
+
+    @property
+    def expires_in(self) -> int:
+        return int(settings.ACCESS_TOKEN_TTL_SECONDS)
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    ip_address: str | None
+    user_agent: str
+
+
+def client_info(request) -> ClientInfo:  # type: ignore[no-untyped-def]
+    return ClientInfo(
+        ip_address=request.META.get("REMOTE_ADDR") or None,
+        user_agent=(request.headers.get("User-Agent") or "")[:300],
+    )
+
+
+def _tokens_issue(session: AppSession) -> TokenPair:
+    now = timezone.now()
+    access, refresh = new_secret(ACCESS_PREFIX), new_secret(REFRESH_PREFIX)
+    access_expires = min(now + timedelta(seconds=settings.ACCESS_TOKEN_TTL_SECONDS), session.expires_at)
+    refresh_expires = min(now + timedelta(seconds=settings.REFRESH_TOKEN_TTL_SECONDS), session.expires_at)
+    Token.objects.bulk_create(
+        [
+            Token(session=session, kind=Token.Kind.ACCESS, token_hash=hash_secret(access), expires_at=access_expires),
+            Token(
+                session=session, kind=Token.Kind.REFRESH, token_hash=hash_secret(refresh), expires_at=refresh_expires
+            ),
+        ]
+    )
+    return TokenPair(access, refresh, access_expires, refresh_expires, session)
+
+
+@transaction.atomic
+def session_start(
+    *,
+    user: User,
+    audience: str,
+    client: ClientInfo,
+    install_id: str = "",
+    device_name: str = "",
+    acr: str = "",
+) -> TokenPair:
+    now = timezone.now()
+    if install_id:
+        # A new login from the same install replaces the install's earlier session.
+        AppSession.objects.filter(user=user, install_id=install_id, revoked_at__isnull=True).update(
+            revoked_at=now, revoke_reason=AppSession.RevokeReason.LOGOUT
+        )
+    session = AppSession.objects.create(
+        user=user,
+        audience=audience,
+        install_id=install_id,
+        device_name=device_name,
+        acr=acr,
+        ip_address=client.ip_address,
+        user_agent=client.user_agent,
+        expires_at=now + timedelta(seconds=settings.APP_SESSION_MAX_AGE_SECONDS),
+        last_used_at=now,
+    )
+    return _tokens_issue(session)
+
+
+def tokens_refresh(*, refresh_token: str, client: ClientInfo) -> TokenPair:
+    rate_limit(scope="token-address", key=client.ip_address or "unknown", limit=settings.RATE_LIMIT_PER_ADDRESS)
+    if not looks_like(refresh_token, REFRESH_PREFIX):
+        raise NotAuthenticated("The refresh token is not valid.", code="invalid_refresh_token")
+    outcome = _tokens_refresh(hash_secret(refresh_token))
+    if isinstance(outcome, ApplicationError):
+        raise outcome
+    return outcome
+
+
+@transaction.atomic
+def _tokens_refresh(token_hash: str) -> TokenPair | ApplicationError:
+    now = timezone.now()
+    token = (
+        Token.objects.select_related("session__user")
+        .filter(token_hash=token_hash, kind=Token.Kind.REFRESH)
+        .first()
+    )
+    if token is None:
+        return NotAuthenticated("The refresh token is not valid.", code="invalid_refresh_token")
+    session = token.session
+    if session.revoked_at is not None or not session.user.is_active:
+        return NotAuthenticated("The session has been signed out.", code="session_revoked")
+    # Compare-and-set: of two concurrent exchanges of one token exactly one wins.
+    claimed = Token.objects.filter(pk=token.pk, used_at__isnull=True).update(used_at=now)
+    if not claimed:
+        _session_revoke(session, reason=AppSession.RevokeReason.REFRESH_REUSE, now=now)
+        return NotAuthenticated(
+            "This refresh token was already used; the session has been signed out.", code="refresh_token_reused"
+        )
+    if token.expires_at <= now or session.expires_at <= now:
+        return NotAuthenticated("The refresh token has expired.", code="refresh_token_expired")
+    AppSession.objects.filter(pk=session.pk).update(last_used_at=now)
+    return _tokens_issue(session)
+
+
+def _session_revoke(session: AppSession, *, reason: str, now: datetime) -> None:
+    AppSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(revoked_at=now, revoke_reason=reason)
+    Token.objects.filter(session=session, kind=Token.Kind.ACCESS).delete()
+
+
+@transaction.atomic
+def session_revoke(*, session: AppSession, reason: str = AppSession.RevokeReason.LOGOUT) -> None:
+    """Sign one app install out: every token of the session stops working on the next request."""
+    _session_revoke(session, reason=reason, now=timezone.now())
+
+
+def sessions_of(user: User):  # type: ignore[no-untyped-def]
+    return AppSession.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+def token_revoke(*, token: str) -> None:
+    """RFC 7009 semantics: revoking an unknown or already revoked token succeeds silently."""
+    if not (looks_like(token, ACCESS_PREFIX) or looks_like(token, REFRESH_PREFIX)):
+        return
+    found = Token.objects.select_related("session").filter(token_hash=hash_secret(token)).first()
+    if found is not None:
+        session_revoke(session=found.session)
+
+
+# --- Password + TOTP (embedded and demo mode) ---------------------------------------------------
+
+
+def password_login(
+    *, username: str, password: str, totp_code: str, client: ClientInfo, install_id: str, device_name: str
+) -> TokenPair:
+    if not settings.PASSWORD_LOGIN_ENABLED:
+        raise NotFound("Password login is not enabled; log in through your identity provider.")
+    address = client.ip_address or "unknown"
+    account = username.strip().lower()
+    rate_limit(scope="login-address", key=address, limit=settings.RATE_LIMIT_PER_ADDRESS)
+    rate_limit(scope="login-account", key=account, limit=settings.RATE_LIMIT_PER_ACCOUNT)
+    lockout_check(scope="account", key=account)
+    lockout_check(scope="address", key=address)
+    user = authenticate(username=username, password=password)
+    if user is None or not _totp_ok(user, totp_code):  # type: ignore[arg-type]
+        failure_record(scope="account", key=account)
+        failure_record(scope="address", key=address)
+        raise NotAuthenticated("Wrong username, password or one-time code.", code="invalid_credentials")
+    failures_clear(scope="account", key=account)
+    audience = Audience.STAFF if hasattr(user, "staff") else Audience.CITIZEN
+    return session_start(
+        user=user,  # type: ignore[arg-type]
+        audience=audience,
+        client=client,
+        install_id=install_id,
+        device_name=device_name,
+        acr="password+totp",
+    )
+
+
+def _totp_ok(user: User, code: str) -> bool:
+    if not user.totp_secret:
+        return False
+    return bool(pyotp.TOTP(user.totp_secret).verify(code.strip(), valid_window=1))
+
+
+# --- OpenID Connect login (authorisation code + PKCE on both legs) ------------------------------
+
+
+def _s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def login_flow_start(
+    *,
+    audience: str,
+    app_redirect_uri: str = "",
+    app_code_challenge: str = "",
+    app_state: str = "",
+    install_id: str = "",
+    device_name: str = "",
+    web_next: str = "",
+    client: ClientInfo,
+) -> str:
+    """Begin a login; returns the identity provider's authorisation URL to send the browser to."""
+    rate_limit(scope="login-address", key=client.ip_address or "unknown", limit=settings.RATE_LIMIT_PER_ADDRESS)
+    if not web_next:
+        if app_redirect_uri not in settings.APP_REDIRECT_URIS:
+            raise InvalidInput("redirect_uri", "This redirect URI is not registered for the app.")
+        if not (43 <= len(app_code_challenge) <= 128):
+            raise InvalidInput("code_challenge", "A PKCE S256 code challenge is required.")
+    provider = oidc.provider(audience)
+    flow = LoginFlow.objects.create(
+        audience=audience,
+        state=secrets.token_urlsafe(32),
+        nonce=secrets.token_urlsafe(32),
+        provider_code_verifier=secrets.token_urlsafe(64),
+        app_redirect_uri=app_redirect_uri,
+        app_code_challenge=app_code_challenge,
+        app_state=app_state,
+        web_next=web_next,
+        install_id=install_id,
+        device_name=device_name,
+        expires_at=timezone.now() + timedelta(seconds=settings.LOGIN_FLOW_TTL_SECONDS),
+    )
+    return provider.authorization_url(state=flow.state, nonce=flow.nonce, code_verifier=flow.provider_code_verifier)
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    flow: LoginFlow
+    app_code: str = ""
+
+
+def login_flow_callback(*, audience: str, state: str, code: str) -> CallbackResult:
+    """The identity provider sent the browser back: verify the login and find or link the person."""
+    flow = LoginFlow.objects.filter(state=state, audience=audience, completed_at__isnull=True).first()
+    if flow is None or flow.expires_at <= timezone.now():
+        raise NotAuthenticated("The login has expired or was already completed. Start again.", code="login_expired")
+    verified = oidc.provider(audience).verify_callback(
+        code=code, code_verifier=flow.provider_code_verifier, nonce=flow.nonce
+    )
+    with transaction.atomic():
+        user = _user_for_login(audience, verified)
+        app_code = new_secret(APP_CODE_PREFIX) if not flow.web_next else ""
+        updated = LoginFlow.objects.filter(pk=flow.pk, completed_at__isnull=True).update(
+            completed_at=timezone.now(),
+            user=user,
+            acr=verified.acr,
+            app_code_hash=hash_secret(app_code) if app_code else "",
+        )
+        if not updated:
+            raise NotAuthenticated("The login was already completed.", code="login_expired")
+    flow.refresh_from_db()
+    return CallbackResult(flow=flow, app_code=app_code)
+
+
+def login_flow_redeem(*, code: str, code_verifier: str, redirect_uri: str, client: ClientInfo) -> TokenPair:
+    """The app exchanges its one-time code and PKCE verifier for tokens."""
+    rate_limit(scope="token-address", key=client.ip_address or "unknown", limit=settings.RATE_LIMIT_PER_ADDRESS)
+    invalid = NotAuthenticated("The authorisation code is invalid or expired.", code="invalid_grant")
+    if not looks_like(code, APP_CODE_PREFIX):
+        raise invalid
+    with transaction.atomic():
+        flow = (
+            LoginFlow.objects.select_related("user")
+            .filter(app_code_hash=hash_secret(code), completed_at__isnull=False, redeemed_at__isnull=True)
+            .first()
+        )
+        if flow is None or flow.user is None or flow.expires_at <= timezone.now():
+            raise invalid
+        if flow.app_redirect_uri != redirect_uri or not hmac.compare_digest(
+            _s256(code_verifier), flow.app_code_challenge
+        ):
+            raise invalid
+        if not LoginFlow.objects.filter(pk=flow.pk, redeemed_at__isnull=True).update(redeemed_at=timezone.now()):
+            raise invalid
+        return session_start(
+            user=flow.user,
+            audience=flow.audience,
+            client=client,
+            install_id=flow.install_id,
+            device_name=flow.device_name,
+            acr=flow.acr,
+        )
+
+
+def _user_for_login(audience: str, verified: "oidc.VerifiedLogin") -> User:
+    identity = (
+        ExternalIdentity.objects.select_related("user")
+        .filter(issuer=verified.issuer, subject=verified.subject)
+        .first()
+    )
+    if identity is not None:
+        ExternalIdentity.objects.filter(pk=identity.pk).update(last_login_at=timezone.now())
+        if not identity.user.is_active:
+            raise NotAuthenticated("This account is disabled.", code="account_disabled")
+        return identity.user
+    user = _citizen_side_user(verified) if audience == Audience.CITIZEN else _staff_user(verified)
+    ExternalIdentity.objects.create(
+        user=user, issuer=verified.issuer, subject=verified.subject, last_login_at=timezone.now()
+    )
+    return user
+
+
+def _citizen_side_user(verified: "oidc.VerifiedLogin") -> User:
+    """A MitID login is the citizen it names by CPR, or else a relative (a person in someone's network)."""
+    citizen = None
+    if verified.cpr:
+        citizen = Citizen.objects.select_related("user").filter(cpr_hash=cpr.keyed_hash(verified.cpr)).first()
+    if citizen is not None and citizen.user is not None:
+        return citizen.user
+    user = User.objects.create(
+        username=f"mitid-{secrets.token_hex(8)}", display_name=verified.name or "", is_active=True
+    )
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    if citizen is not None:
+        Citizen.objects.filter(pk=citizen.pk, user__isnull=True).update(user=user)
+        if not user.display_name:
+            User.objects.filter(pk=user.pk).update(display_name=citizen.full_name)
+    else:
+        Relative.objects.create(user=user)
+    return user
+
+
+def _staff_user(verified: "oidc.VerifiedLogin") -> User:
+    """Staff are registered by the municipality first; the provider's username finds them."""
+    user = User.objects.filter(username__iexact=verified.username, staff__isnull=False, is_active=True).first()
+    if not verified.username or user is None:
+        raise NotAuthenticated("No staff account matches this login.", code="unknown_staff")
+    return user

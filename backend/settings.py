@@ -1,0 +1,264 @@
+"""Mestring settings.
+
+Everything comes from environment variables. With none set, the platform runs on its embedded
+defaults: SQLite under ``var/``, the in-memory channel layer, pushes written to the log and the task
+worker inside the web process. ``deploy/mestring.env.example`` lists the production environment.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+EMBEDDED_SECRET_KEY = "embedded-mestring-secret-key-not-for-production-use-0123456789abcdef"
+EMBEDDED_CPR_ENCRYPTION_KEY = "4Z4vS2mQGx2mX4D0p8lK3o9nq1Xw7r5tYb6cJ0eHf2U="
+EMBEDDED_CPR_HASH_KEY = "embedded-cpr-hash-key-not-for-production"
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = os.environ.get("SECRET_KEY", EMBEDDED_SECRET_KEY)
+CPR_ENCRYPTION_KEYS = env_list("CPR_ENCRYPTION_KEYS", [EMBEDDED_CPR_ENCRYPTION_KEY])
+CPR_HASH_KEY = os.environ.get("CPR_HASH_KEY", EMBEDDED_CPR_HASH_KEY)
+
+if not DEBUG:
+    # Refuse to serve real data with the keys every checkout of the code knows.
+    if SECRET_KEY == EMBEDDED_SECRET_KEY or len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured("SECRET_KEY must be set to a long random value when DEBUG is off.")
+    if EMBEDDED_CPR_ENCRYPTION_KEY in CPR_ENCRYPTION_KEYS or CPR_HASH_KEY == EMBEDDED_CPR_HASH_KEY:
+        raise ImproperlyConfigured("CPR_ENCRYPTION_KEYS and CPR_HASH_KEY must be set when DEBUG is off.")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "django_tasks_db",
+    "backend",
+    "selvbetjening",
+    "velfaerdsteknologi",
+    "notifications",
+]
+
+MIDDLEWARE = [
+    "backend.middleware.RequestIdMiddleware",
+    "backend.middleware.DatabaseUnavailableMiddleware",
+    "backend.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "backend.urls"
+WSGI_APPLICATION = "backend.wsgi.application"
+ASGI_APPLICATION = "backend.asgi.application"
+AUTH_USER_MODEL = "backend.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "backend" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'mestring.sqlite3'}"),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    # The pub/sub layer held thousands of sockets where RedisChannelLayer's pool failed handshakes.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "mestring"},
+        }
+    }
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "mestring",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        },
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"},
+    }
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+# The embedded mode runs the worker inside the web process so that the in-memory channel layer
+# reaches open websockets.
+EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", not REDIS_URL)
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "da"
+LANGUAGES = [("da", "Dansk"), ("en", "English")]
+TIME_ZONE = "UTC"
+DEFAULT_CITIZEN_TIME_ZONE = "Europe/Copenhagen"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+
+# Request bodies: the API answers 413 above this size; uploads get their own limit.
+MAX_BODY_BYTES = env_int("MAX_BODY_BYTES", 1_000_000)
+MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 10_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
+
+# Identity and tokens.
+ACCESS_TOKEN_TTL_SECONDS = env_int("ACCESS_TOKEN_TTL_SECONDS", 15 * 60)
+REFRESH_TOKEN_TTL_SECONDS = env_int("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600)
+APP_SESSION_MAX_AGE_SECONDS = env_int("APP_SESSION_MAX_AGE_SECONDS", 90 * 24 * 3600)
+LOGIN_FLOW_TTL_SECONDS = env_int("LOGIN_FLOW_TTL_SECONDS", 10 * 60)
+PASSWORD_LOGIN_ENABLED = env_bool("PASSWORD_LOGIN_ENABLED", DEBUG)
+APP_REDIRECT_URIS = env_list(
+    "APP_REDIRECT_URIS", ["dk.mestring.app:/oauth/callback", "http://127.0.0.1:8000/auth/done"]
+)
+WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS", ["http://127.0.0.1:8000", "http://localhost:8000"])
+
+OIDC_PROVIDERS = {
+    "citizen": {
+        "issuer": os.environ.get("OIDC_CITIZEN_ISSUER", ""),
+        "client_id": os.environ.get("OIDC_CITIZEN_CLIENT_ID", ""),
+        "client_secret": os.environ.get("OIDC_CITIZEN_CLIENT_SECRET", ""),
+        "scope": os.environ.get("OIDC_CITIZEN_SCOPE", "openid mitid"),
+        # NSIS assurance level Substantial or higher (MitID / NemLog-in LoA values).
+        "accepted_acr": env_list(
+            "OIDC_CITIZEN_REQUIRED_ACR",
+            ["https://data.gov.dk/concept/core/nsis/loa/Substantial", "https://data.gov.dk/concept/core/nsis/loa/High"],
+        ),
+        "cpr_claim": os.environ.get("OIDC_CITIZEN_CPR_CLAIM", "dk:gov:saml:attribute:CprNumberIdentifier"),
+        "name_claim": os.environ.get("OIDC_CITIZEN_NAME_CLAIM", "name"),
+    },
+    "staff": {
+        "issuer": os.environ.get("OIDC_STAFF_ISSUER", ""),
+        "client_id": os.environ.get("OIDC_STAFF_CLIENT_ID", ""),
+        "client_secret": os.environ.get("OIDC_STAFF_CLIENT_SECRET", ""),
+        "scope": os.environ.get("OIDC_STAFF_SCOPE", "openid profile email"),
+        "accepted_acr": env_list("OIDC_STAFF_REQUIRED_ACR", []),
+        "username_claim": os.environ.get("OIDC_STAFF_USERNAME_CLAIM", "preferred_username"),
+        "name_claim": os.environ.get("OIDC_STAFF_NAME_CLAIM", "name"),
+    },
+}
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}")
+OIDC_HTTP_TIMEOUT_SECONDS = env_int("OIDC_HTTP_TIMEOUT_SECONDS", 5)
+
+# Rate limits: (attempts, window seconds) per client address and per account; lockout after failures.
+RATE_LIMIT_PER_ADDRESS = (env_int("RATE_LIMIT_PER_ADDRESS", 30), 60)
+RATE_LIMIT_PER_ACCOUNT = (env_int("RATE_LIMIT_PER_ACCOUNT", 10), 60)
+LOCKOUT_AFTER_FAILURES = env_int("LOCKOUT_AFTER_FAILURES", 8)
+LOCKOUT_SECONDS = env_int("LOCKOUT_SECONDS", 3600)
+
+ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 5 * 365)
+FCM_CREDENTIALS_FILE = os.environ.get("FCM_CREDENTIALS_FILE", "")
+
+# Security headers and cookies.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 8 * 3600
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "backend.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.request": {"level": "ERROR"},
+    },
+}

@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from backend.api import api
+from backend.health import healthz, readyz
+from backend.problems import problem_response
+from backend.routers.auth import web_login_start
+
+
+def staff_web_login(request: HttpRequest) -> HttpResponse:
+    return web_login_start(request, "staff", request.GET.get("next", "/admin/"))
+
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("auth/staff/login", staff_web_login, name="staff-web-login"),
+    path("healthz", healthz),
+    path("readyz", readyz),
+]
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return problem_response(status=404, code="not_found", title="Not found.")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return problem_response(status=500, code="internal_error", title="Something went wrong on our side.")
+
+
+handler404 = not_found
+handler500 = server_error

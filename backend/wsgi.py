@@ -1,0 +1,13 @@
+"""WSGI entry point: the HTTP API, admin and auth pages in production (gunicorn)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
+
+application = get_wsgi_application()
+
+from backend.checks import assert_safe_to_serve  # noqa: E402
+
+assert_safe_to_serve()

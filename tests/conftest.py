@@ -1,0 +1,149 @@
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+from django.test import Client
+
+from backend.models import AppSession, StaffRole
+from backend.services.identity import ClientInfo, session_start
+from tests import factories
+from velfaerdsteknologi.credentials import device_credential_issue
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    from backend import ratelimit
+
+    caches["shared"].clear()
+    ratelimit._local_fallback.clear()
+    yield
+
+
+def access_token_for(user, audience: str = AppSession.Audience.CITIZEN, **kwargs: Any) -> str:
+    pair = session_start(user=user, audience=audience, client=ClientInfo("127.0.0.1", "pytest"), **kwargs)
+    return pair.access_token
+
+
+class ApiClient(Client):
+    """A test client that speaks JSON and carries a bearer token."""
+
+    def __init__(self, token: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.token = token
+
+    def _headers(self, headers: dict[str, str] | None) -> dict[str, str]:
+        merged = dict(headers or {})
+        if self.token:
+            merged.setdefault("Authorization", f"Bearer {self.token}")
+        return merged
+
+    def get(self, path, data=None, headers=None, **extra):  # type: ignore[override]
+        return super().get(path, data, headers=self._headers(headers), **extra)
+
+    def delete(self, path, data="", headers=None, **extra):  # type: ignore[override]
+        return super().delete(path, data, headers=self._headers(headers), **extra)
+
+    def post(self, path, data=None, headers=None, content_type="application/json", **extra):  # type: ignore[override]
+        body = json.dumps(data) if content_type == "application/json" and not isinstance(data, str | bytes) else data
+        return super().post(path, body, content_type=content_type, headers=self._headers(headers), **extra)
+
+    def put(self, path, data=None, headers=None, content_type="application/json", **extra):  # type: ignore[override]
+        body = json.dumps(data) if not isinstance(data, str | bytes) else data
+        return super().put(path, body, content_type=content_type, headers=self._headers(headers), **extra)
+
+    def patch(self, path, data=None, headers=None, content_type="application/json", **extra):  # type: ignore[override]
+        body = json.dumps(data) if not isinstance(data, str | bytes) else data
+        return super().patch(path, body, content_type=content_type, headers=self._headers(headers), **extra)
+
+
+@dataclass
+class World:
+    """One municipality with every kind of actor the role matrix walks."""
+
+    municipality: Any
+    team: Any
+    other_team: Any
+    it_team: Any
+    citizen: Any
+    other_citizen: Any
+    staff_in_team: Any
+    staff_out_of_team: Any
+    it_staff: Any
+    analyst: Any
+    relative_with_consent: Any
+    relative_without_consent: Any
+    device: Any
+    device_token: str
+    tokens: dict[str, str | None] = field(default_factory=dict)
+
+    def client(self, role: str) -> ApiClient:
+        return ApiClient(self.tokens[role])
+
+
+@pytest.fixture
+def world(db) -> World:
+    municipality = factories.MunicipalityFactory(code="461", name="Odense")
+    unit = factories.OrganisationUnitFactory(municipality=municipality, name="Ældre og Handicap")
+    team = factories.TeamFactory(unit=unit, name="Rehabilitering Syd")
+    other_team = factories.TeamFactory(unit=unit, name="Rehabilitering Nord")
+    it_team = factories.TeamFactory(unit=unit, name="Velfærdsteknologi", kind="welfare_technology")
+    citizen = factories.CitizenFactory(municipality=municipality)
+    other_citizen = factories.CitizenFactory(municipality=municipality)
+    factories.CareRelationFactory(citizen=citizen, team=team)
+    factories.CareRelationFactory(citizen=other_citizen, team=other_team)
+
+    def staff(team, role):  # type: ignore[no-untyped-def]
+        member = factories.StaffFactory(municipality=municipality)
+        factories.MembershipFactory(staff=member, team=team, role=role)
+        return member
+
+    staff_in_team = staff(team, StaffRole.THERAPIST)
+    staff_out_of_team = staff(other_team, StaffRole.THERAPIST)
+    it_staff = staff(it_team, StaffRole.IT)
+    analyst = staff(team, StaffRole.ANALYST)
+    relative_with_consent = factories.RelativeFactory()
+    relative_without_consent = factories.RelativeFactory()
+    device = factories.DeviceFactory(municipality=municipality)
+    _, device_token = device_credential_issue(device=device)
+    built = World(
+        municipality=municipality,
+        team=team,
+        other_team=other_team,
+        it_team=it_team,
+        citizen=citizen,
+        other_citizen=other_citizen,
+        staff_in_team=staff_in_team,
+        staff_out_of_team=staff_out_of_team,
+        it_staff=it_staff,
+        analyst=analyst,
+        relative_with_consent=relative_with_consent,
+        relative_without_consent=relative_without_consent,
+        device=device,
+        device_token=device_token,
+    )
+    staff_audience = AppSession.Audience.STAFF
+    built.tokens = {
+        "anonymous": None,
+        "citizen": access_token_for(citizen.user),
+        "other_citizen": access_token_for(other_citizen.user),
+        "relative_with_consent": access_token_for(relative_with_consent.user),
+        "relative_without_consent": access_token_for(relative_without_consent.user),
+        "staff_in_team": access_token_for(staff_in_team.user, staff_audience),
+        "staff_out_of_team": access_token_for(staff_out_of_team.user, staff_audience),
+        "it": access_token_for(it_staff.user, staff_audience),
+        "analyst": access_token_for(analyst.user, staff_audience),
+        "device": device_token,
+    }
+    return built
+
+
+@pytest.fixture
+def anonymous() -> ApiClient:
+    return ApiClient()

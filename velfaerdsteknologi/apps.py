@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VelfaerdsteknologiConfig(AppConfig):
+    name = "velfaerdsteknologi"
+    verbose_name = "Velfærdsteknologi"
