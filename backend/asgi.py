@@ -9,15 +9,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from backend.checks import assert_safe_to_serve  # noqa: E402
 from notifications.routing import websocket_urlpatterns  # noqa: E402
 
 assert_safe_to_serve()
 
+# The embedded mode serves the admin's static files itself; production leaves them to the proxy.
+http_application = ASGIStaticFilesHandler(django_asgi_app) if settings.DEBUG else django_asgi_app
+
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http_application,
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )

@@ -5,6 +5,7 @@ token's signature against the provider's published keys and its claims: ``iss``,
 ``nonce`` and, where the provider is configured with accepted levels, the assurance level ``acr``.
 """
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from backend.errors import ApplicationError, NotAuthenticated, ServiceUnavailabl
 logger = logging.getLogger(__name__)
 METADATA_TTL_SECONDS = 3600
 ID_TOKEN_ALGORITHMS = ["RS256", "PS256", "ES256"]
+REQUIRED_METADATA = ("authorization_endpoint", "token_endpoint", "jwks_uri")
 
 
 class ProviderNotConfigured(ApplicationError):
@@ -76,10 +78,18 @@ class Provider:
             stale = time.monotonic() - self._fetched_at > METADATA_TTL_SECONDS
             if self._metadata is None or refresh or stale:
                 metadata = self._get_json(f"{self.issuer}/.well-known/openid-configuration")
-                if metadata.get("issuer", "").rstrip("/") != self.issuer:
+                if str(metadata.get("issuer", "")).rstrip("/") != self.issuer:
                     raise ServiceUnavailable("The identity provider's issuer does not match.", code="idp_mismatch")
-                self._metadata = metadata
-                self._keys = KeySet.import_key_set(self._get_json(metadata["jwks_uri"]))  # type: ignore[arg-type]
+                if not all(isinstance(metadata.get(name), str) for name in REQUIRED_METADATA):
+                    raise ServiceUnavailable("The identity provider's metadata is incomplete.", code="idp_mismatch")
+                key_set = self._get_json(metadata["jwks_uri"])
+                try:
+                    keys = KeySet.import_key_set(key_set)  # type: ignore[arg-type]
+                except (JoseError, ValueError, TypeError, KeyError) as exc:
+                    raise ServiceUnavailable(
+                        "The identity provider published unusable keys.", code="idp_mismatch"
+                    ) from exc
+                self._metadata, self._keys = metadata, keys
                 self._fetched_at = time.monotonic()
             return self._metadata
 
@@ -91,11 +101,11 @@ class Provider:
     def _session(self) -> OAuth2Session:
         return OAuth2Session(
             client_id=self.config["client_id"],
-            client_secret=self.config["client_secret"] or None,
-            scope=self.config["scope"],
+            client_secret=self.config.get("client_secret") or None,
+            scope=self.config.get("scope") or "openid",
             redirect_uri=self.redirect_uri,
             code_challenge_method="S256",
-            token_endpoint_auth_method="client_secret_post" if self.config["client_secret"] else "none",
+            token_endpoint_auth_method="client_secret_post" if self.config.get("client_secret") else "none",
         )
 
     def authorization_url(self, *, state: str, nonce: str, code_verifier: str) -> str:
@@ -112,17 +122,22 @@ class Provider:
         return str(url)
 
     def verify_callback(self, *, code: str, code_verifier: str, nonce: str) -> VerifiedLogin:
+        token_endpoint = self.metadata()["token_endpoint"]
         try:
             token = self._session().fetch_token(
-                self.metadata()["token_endpoint"], code=code, code_verifier=code_verifier, timeout=10
+                token_endpoint,
+                code=code,
+                code_verifier=code_verifier,
+                timeout=settings.OIDC_HTTP_TIMEOUT_SECONDS,
             )
         except requests.RequestException as exc:
+            logger.warning("identity provider unreachable at the token endpoint: %s", type(exc).__name__)
             raise ServiceUnavailable("The identity provider cannot be reached.", code="idp_unavailable") from exc
         except Exception as exc:  # authlib raises OAuthError subclasses for error responses
             logger.info("code exchange refused by the identity provider: %s", type(exc).__name__)
             raise NotAuthenticated("The identity provider refused the login.", code="login_refused") from exc
         id_token = token.get("id_token")
-        if not id_token:
+        if not isinstance(id_token, str) or not id_token:
             raise NotAuthenticated("The identity provider returned no ID token.", code="login_refused")
         claims = self._verified_claims(id_token, nonce=nonce)
         return self._login_from_claims(claims)
@@ -139,7 +154,7 @@ class Provider:
         claims = decoded.claims
         registry = JWTClaimsRegistry(
             leeway=60,
-            iss={"essential": True, "value": self.issuer},
+            iss={"essential": True, "value": str(self.metadata()["issuer"])},
             sub={"essential": True},
             aud={"essential": True, "value": self.config["client_id"]},
             exp={"essential": True},
@@ -152,6 +167,10 @@ class Provider:
             raise NotAuthenticated(
                 f"The ID token was rejected ({exc.error}).", code="invalid_id_token"
             ) from exc
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if len(audiences) > 1 and claims.get("azp") != self.config["client_id"]:
+            # OpenID Connect Core 3.1.3.7: with several audiences we must be the authorised party.
+            raise NotAuthenticated("The ID token was rejected (invalid_claim).", code="invalid_id_token")
         accepted = self.config.get("accepted_acr") or []
         if accepted and claims.get("acr") not in accepted:
             raise NotAuthenticated(
@@ -160,7 +179,7 @@ class Provider:
             )
         return claims
 
-    def _decode(self, id_token: str, *, refresh: bool):  # type: ignore[no-untyped-def]
+    def _decode(self, id_token: str, *, refresh: bool) -> jwt.Token:
         return jwt.decode(id_token, self.keys(refresh=refresh), algorithms=ID_TOKEN_ALGORITHMS)
 
     def _login_from_claims(self, claims: dict[str, Any]) -> VerifiedLogin:
@@ -182,14 +201,17 @@ class Provider:
         )
 
 
-_providers: dict[tuple[str, str, str], Provider] = {}
+_providers: dict[tuple[str, str], Provider] = {}
+_providers_lock = Lock()
 
 
 def provider(audience: str) -> Provider:
+    """The relying party for an audience; its discovery document and keys are cached per configuration."""
     config = settings.OIDC_PROVIDERS.get(audience)
     if not config or not config.get("issuer") or not config.get("client_id"):
         raise ProviderNotConfigured()
-    cache_key = (audience, config["issuer"], config["client_id"])
-    if cache_key not in _providers:
-        _providers[cache_key] = Provider(audience, config)
-    return _providers[cache_key]
+    cache_key = (audience, json.dumps(config, sort_keys=True, default=str))
+    with _providers_lock:
+        if cache_key not in _providers:
+            _providers[cache_key] = Provider(audience, dict(config))
+        return _providers[cache_key]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
-from django.urls import path
+from django.urls import path, re_path
 
 from backend.api import api
 from backend.health import healthz, readyz
@@ -18,6 +18,7 @@ urlpatterns = [
     path("auth/staff/login", staff_web_login, name="staff-web-login"),
     path("healthz", healthz),
     path("readyz", readyz),
+    re_path(r"^api/", lambda request, *args, **kwargs: not_found(request, Exception())),
 ]
 
 

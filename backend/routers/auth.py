@@ -1,23 +1,25 @@
 """Logging in and out: OpenID Connect with PKCE, token refresh with rotation, revocation."""
 
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from django.contrib.auth import login as session_login
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from ninja import Query, Router, Schema
 from pydantic import Field
 
 from backend.actors import ANY_USER, Actor
 from backend.auth import UserBearer
-from backend.errors import InvalidInput, NotAuthenticated
+from backend.errors import ApplicationError, InvalidInput, NotAuthenticated
+from backend.problems import problem_response
 from backend.schemas import RevokeIn, TokenOut, TokenRequestIn
 from backend.services import identity
 
 router = Router(tags=["auth"])
 
 AudienceName = Literal["citizen", "staff"]
+WEB_LOGIN_STATE_KEY = "web_login_state"
 
 
 class AuthorizeQuery(Schema):
@@ -36,8 +38,8 @@ class CallbackQuery(Schema):
 
 
 @router.get("/{audience}/authorize", response={302: None}, auth=None, summary="Start an app login (PKCE)")
-def authorize(request: HttpRequest, audience: AudienceName, query: Query[AuthorizeQuery]):  # type: ignore[no-untyped-def]
-    url = identity.login_flow_start(
+def authorize(request: HttpRequest, audience: AudienceName, query: Query[AuthorizeQuery]) -> HttpResponseRedirect:
+    started = identity.login_flow_start(
         audience=audience,
         app_redirect_uri=query.redirect_uri,
         app_code_challenge=query.code_challenge,
@@ -46,14 +48,17 @@ def authorize(request: HttpRequest, audience: AudienceName, query: Query[Authori
         device_name=query.device_name,
         client=identity.client_info(request),
     )
-    return HttpResponseRedirect(url)
+    return HttpResponseRedirect(started.authorization_url)
 
 
 @router.get("/{audience}/callback", response={302: None}, auth=None, summary="Return from the identity provider")
-def callback(request: HttpRequest, audience: AudienceName, query: Query[CallbackQuery]):  # type: ignore[no-untyped-def]
+def callback(request: HttpRequest, audience: AudienceName, query: Query[CallbackQuery]) -> HttpResponseRedirect:
     if query.error or not query.code:
         raise NotAuthenticated("The identity provider did not complete the login.", code="login_refused")
-    result = identity.login_flow_callback(audience=audience, state=query.state, code=query.code)
+    browser_state = request.session.pop(WEB_LOGIN_STATE_KEY, "")
+    result = identity.login_flow_callback(
+        audience=audience, state=query.state, code=query.code, browser_state=browser_state
+    )
     flow = result.flow
     if flow.web_next:
         assert flow.user is not None
@@ -66,7 +71,7 @@ def callback(request: HttpRequest, audience: AudienceName, query: Query[Callback
 
 
 @router.post("/token", response=TokenOut, auth=None, summary="Exchange a login code, refresh, or (demo) password")
-def token(request: HttpRequest, payload: TokenRequestIn):  # type: ignore[no-untyped-def]
+def token(request: HttpRequest, payload: TokenRequestIn) -> dict[str, Any]:
     client = identity.client_info(request)
     if payload.grant_type == "authorization_code":
         if not (payload.code and payload.code_verifier and payload.redirect_uri):
@@ -99,22 +104,41 @@ def token(request: HttpRequest, payload: TokenRequestIn):  # type: ignore[no-unt
 
 
 @router.post("/revoke", response={204: None}, auth=None, summary="Revoke a token and its session")
-def revoke(request: HttpRequest, payload: RevokeIn):  # type: ignore[no-untyped-def]
+def revoke(request: HttpRequest, payload: RevokeIn) -> tuple[int, None]:
     identity.token_revoke(token=payload.token)
     return 204, None
 
 
 @router.post("/logout", response={204: None}, auth=UserBearer(roles=ANY_USER), summary="Sign this device out")
-def logout(request: HttpRequest):  # type: ignore[no-untyped-def]
-    actor: Actor = request.auth  # type: ignore[assignment]
+def logout(request: HttpRequest) -> tuple[int, None]:
+    actor: Actor = request.auth  # type: ignore[attr-defined]
     if actor.session is not None:
         identity.session_revoke(session=actor.session)
     return 204, None
 
 
-def web_login_start(request: HttpRequest, audience: str, next_url: str) -> HttpResponseRedirect:
-    """Browser login for staff pages and the admin: same provider, ends in a Django session."""
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+def web_login_start(request: HttpRequest, audience: str, next_url: str) -> HttpResponse:
+    """Browser login for staff pages and the admin: same provider, ends in a Django session.
+
+    The state is remembered in this browser's session; the callback completes the login only there.
+    """
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         next_url = "/admin/"
-    url = identity.login_flow_start(audience=audience, web_next=next_url, client=identity.client_info(request))
-    return HttpResponseRedirect(url)
+    try:
+        started = identity.login_flow_start(
+            audience=audience, web_next=next_url, client=identity.client_info(request)
+        )
+    except ApplicationError as error:
+        # A plain Django view: the API's error mapping does not reach here.
+        return problem_response(
+            status=error.status,
+            code=error.code,
+            title=error.title,
+            detail=error.detail,
+            headers=error.headers(),
+            **error.extra,
+        )
+    request.session[WEB_LOGIN_STATE_KEY] = started.state
+    return HttpResponseRedirect(started.authorization_url)

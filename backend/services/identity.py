@@ -16,12 +16,13 @@ import pyotp
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Value
 from django.utils import timezone
 
 from backend import cpr, oidc
 from backend.errors import ApplicationError, InvalidInput, NotAuthenticated, NotFound
-from backend.models import AppSession, Citizen, ExternalIdentity, LoginFlow, Relative, Token, User
-from backend.ratelimit import client_address, failure_record, failures_clear, lockout_check, rate_limit
+from backend.models import AppSession, Citizen, ExternalIdentity, LoginFlow, Relative, Staff, Token, User
+from backend.ratelimit import failure_record, failures_clear, lockout_check, rate_limit
 from backend.tokens import (
     ACCESS_PREFIX,
     APP_CODE_PREFIX,
@@ -153,8 +154,12 @@ def session_revoke(*, session: AppSession, reason: str = AppSession.RevokeReason
     _session_revoke(session, reason=reason, now=timezone.now())
 
 
-def sessions_of(user: User):  # type: ignore[no-untyped-def]
-    return AppSession.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now())
+def sessions_of(user: User, *, current: AppSession | None = None) -> QuerySet[AppSession]:
+    """The user's live logins, newest use first, each with ``is_current`` telling whether it is ``current``."""
+    is_current = Q(pk=current.pk) if current is not None else Value(False)
+    return AppSession.objects.filter(
+        user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).annotate(is_current=ExpressionWrapper(is_current, output_field=BooleanField()))
 
 
 def token_revoke(*, token: str) -> None:
@@ -211,6 +216,14 @@ def _s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+@dataclass(frozen=True)
+class LoginStart:
+    """Where to send the browser, and the state that will come back with it."""
+
+    authorization_url: str
+    state: str
+
+
 def login_flow_start(
     *,
     audience: str,
@@ -221,8 +234,8 @@ def login_flow_start(
     device_name: str = "",
     web_next: str = "",
     client: ClientInfo,
-) -> str:
-    """Begin a login; returns the identity provider's authorisation URL to send the browser to."""
+) -> LoginStart:
+    """Begin a login: record the flow and return the identity provider's authorisation URL."""
     rate_limit(scope="login-address", key=client.ip_address or "unknown", limit=settings.RATE_LIMIT_PER_ADDRESS)
     if not web_next:
         if app_redirect_uri not in settings.APP_REDIRECT_URIS:
@@ -230,11 +243,14 @@ def login_flow_start(
         if not (43 <= len(app_code_challenge) <= 128):
             raise InvalidInput("code_challenge", "A PKCE S256 code challenge is required.")
     provider = oidc.provider(audience)
-    flow = LoginFlow.objects.create(
+    state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(64)
+    # Built first: when the provider cannot be reached, no flow row is left behind.
+    url = provider.authorization_url(state=state, nonce=nonce, code_verifier=verifier)
+    LoginFlow.objects.create(
         audience=audience,
-        state=secrets.token_urlsafe(32),
-        nonce=secrets.token_urlsafe(32),
-        provider_code_verifier=secrets.token_urlsafe(64),
+        state=state,
+        nonce=nonce,
+        provider_code_verifier=verifier,
         app_redirect_uri=app_redirect_uri,
         app_code_challenge=app_code_challenge,
         app_state=app_state,
@@ -243,7 +259,7 @@ def login_flow_start(
         device_name=device_name,
         expires_at=timezone.now() + timedelta(seconds=settings.LOGIN_FLOW_TTL_SECONDS),
     )
-    return provider.authorization_url(state=flow.state, nonce=flow.nonce, code_verifier=flow.provider_code_verifier)
+    return LoginStart(authorization_url=url, state=state)
 
 
 @dataclass(frozen=True)
@@ -252,25 +268,32 @@ class CallbackResult:
     app_code: str = ""
 
 
-def login_flow_callback(*, audience: str, state: str, code: str) -> CallbackResult:
-    """The identity provider sent the browser back: verify the login and find or link the person."""
-    flow = LoginFlow.objects.filter(state=state, audience=audience, completed_at__isnull=True).first()
-    if flow is None or flow.expires_at <= timezone.now():
-        raise NotAuthenticated("The login has expired or was already completed. Start again.", code="login_expired")
+def login_flow_callback(*, audience: str, state: str, code: str, browser_state: str = "") -> CallbackResult:
+    """The identity provider sent the browser back: verify the login and find or link the person.
+
+    A state is good for one callback, whatever its outcome. A browser login (``web_next``) is only
+    completed in the browser that started it (``browser_state``), so that nobody can push a login
+    of their own into someone else's browser.
+    """
+    expired = NotAuthenticated("The login has expired or was already completed. Start again.", code="login_expired")
+    now = timezone.now()
+    with transaction.atomic():
+        flow = LoginFlow.objects.filter(state=state, audience=audience, completed_at__isnull=True).first()
+        if flow is None or flow.expires_at <= now:
+            raise expired
+        if not LoginFlow.objects.filter(pk=flow.pk, completed_at__isnull=True).update(completed_at=now):
+            raise expired
+    if flow.web_next and not (browser_state and hmac.compare_digest(browser_state, flow.state)):
+        raise expired
     verified = oidc.provider(audience).verify_callback(
         code=code, code_verifier=flow.provider_code_verifier, nonce=flow.nonce
     )
     with transaction.atomic():
         user = _user_for_login(audience, verified)
         app_code = new_secret(APP_CODE_PREFIX) if not flow.web_next else ""
-        updated = LoginFlow.objects.filter(pk=flow.pk, completed_at__isnull=True).update(
-            completed_at=timezone.now(),
-            user=user,
-            acr=verified.acr,
-            app_code_hash=hash_secret(app_code) if app_code else "",
+        LoginFlow.objects.filter(pk=flow.pk).update(
+            user=user, acr=verified.acr, app_code_hash=hash_secret(app_code) if app_code else ""
         )
-        if not updated:
-            raise NotAuthenticated("The login was already completed.", code="login_expired")
     flow.refresh_from_db()
     return CallbackResult(flow=flow, app_code=app_code)
 
@@ -295,6 +318,8 @@ def login_flow_redeem(*, code: str, code_verifier: str, redirect_uri: str, clien
             raise invalid
         if not LoginFlow.objects.filter(pk=flow.pk, redeemed_at__isnull=True).update(redeemed_at=timezone.now()):
             raise invalid
+        if not flow.user.is_active:
+            raise NotAuthenticated("This account is disabled.", code="account_disabled")
         return session_start(
             user=flow.user,
             audience=flow.audience,
@@ -313,32 +338,49 @@ def _user_for_login(audience: str, verified: "oidc.VerifiedLogin") -> User:
     )
     if identity is not None:
         ExternalIdentity.objects.filter(pk=identity.pk).update(last_login_at=timezone.now())
-        if not identity.user.is_active:
-            raise NotAuthenticated("This account is disabled.", code="account_disabled")
-        return identity.user
-    user = _citizen_side_user(verified) if audience == Audience.CITIZEN else _staff_user(verified)
-    ExternalIdentity.objects.create(
-        user=user, issuer=verified.issuer, subject=verified.subject, last_login_at=timezone.now()
-    )
+        user = identity.user
+        if audience == Audience.CITIZEN and verified.cpr is not None:
+            _citizen_link(user, verified.cpr)
+    else:
+        user = _citizen_side_user(verified) if audience == Audience.CITIZEN else _staff_user(verified)
+        ExternalIdentity.objects.create(
+            user=user, issuer=verified.issuer, subject=verified.subject, last_login_at=timezone.now()
+        )
+    if not user.is_active:
+        raise NotAuthenticated("This account is disabled.", code="account_disabled")
+    if audience == Audience.STAFF and not Staff.objects.filter(user=user).exists():
+        raise NotAuthenticated("No staff account matches this login.", code="unknown_staff")
     return user
+
+
+def _citizen_link(user: User, cpr_number: cpr.CprNumber) -> None:
+    """A person known from earlier logins (say, as a relative) who has since been registered as a citizen."""
+    if not Citizen.objects.filter(user=user).exists():
+        Citizen.objects.filter(cpr_hash=cpr.keyed_hash(cpr_number), user__isnull=True).update(user=user)
 
 
 def _citizen_side_user(verified: "oidc.VerifiedLogin") -> User:
     """A MitID login is the citizen it names by CPR, or else a relative (a person in someone's network)."""
     citizen = None
     if verified.cpr:
-        citizen = Citizen.objects.select_related("user").filter(cpr_hash=cpr.keyed_hash(verified.cpr)).first()
+        # Locked so that two simultaneous first logins of one citizen make one account, not two.
+        citizen = (
+            Citizen.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(cpr_hash=cpr.keyed_hash(verified.cpr))
+            .first()
+        )
     if citizen is not None and citizen.user is not None:
         return citizen.user
     user = User.objects.create(
-        username=f"mitid-{secrets.token_hex(8)}", display_name=verified.name or "", is_active=True
+        username=f"mitid-{secrets.token_hex(8)}",
+        display_name=verified.name or (citizen.full_name if citizen is not None else ""),
+        is_active=True,
     )
     user.set_unusable_password()
     user.save(update_fields=["password"])
     if citizen is not None:
-        Citizen.objects.filter(pk=citizen.pk, user__isnull=True).update(user=user)
-        if not user.display_name:
-            User.objects.filter(pk=user.pk).update(display_name=citizen.full_name)
+        Citizen.objects.filter(pk=citizen.pk).update(user=user)
     else:
         Relative.objects.create(user=user)
     return user
@@ -346,7 +388,9 @@ def _citizen_side_user(verified: "oidc.VerifiedLogin") -> User:
 
 def _staff_user(verified: "oidc.VerifiedLogin") -> User:
     """Staff are registered by the municipality first; the provider's username finds them."""
+    if not verified.username:
+        raise NotAuthenticated("No staff account matches this login.", code="unknown_staff")
     user = User.objects.filter(username__iexact=verified.username, staff__isnull=False, is_active=True).first()
-    if not verified.username or user is None:
+    if user is None:
         raise NotAuthenticated("No staff account matches this login.", code="unknown_staff")
     return user
