@@ -23,7 +23,7 @@ def actor_for_access_token(raw: str) -> Actor | None:
     if not looks_like(raw, ACCESS_PREFIX):
         return None
     token = (
-        Token.objects.select_related("session__user")
+        Token.objects.select_related("session__user__citizen", "session__user__relative", "session__user__staff")
         .filter(token_hash=hash_secret(raw), kind=Token.Kind.ACCESS)
         .first()
     )

@@ -27,7 +27,7 @@ def list_citizens(request: HttpRequest, query: Query[PageQuery]):  # type: ignor
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/{citizen_id}", response=CitizenOut, summary="One citizen's profile and care relations")
+@router.get("/{uuid:citizen_id}", response=CitizenOut, summary="One citizen's profile and care relations")
 def get_citizen(request: HttpRequest, citizen_id: UUID):  # type: ignore[no-untyped-def]
     actor: Actor = request.auth  # type: ignore[assignment]
     return citizen_detail(actor, access_citizen(actor, citizen_id))

@@ -3,7 +3,7 @@
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from backend import i18n
 from backend.actors import ANY_USER, CITIZEN, Actor
@@ -41,14 +41,14 @@ def sessions(request: HttpRequest):  # type: ignore[no-untyped-def]
     return {"items": items}
 
 
-@router.delete("/sessions/{session_id}", response={204: None}, summary="Sign out one device")
+@router.delete("/sessions/{uuid:session_id}", response={204: None}, summary="Sign out one device")
 def sign_out_session(request: HttpRequest, session_id: UUID):  # type: ignore[no-untyped-def]
     actor: Actor = request.auth  # type: ignore[assignment]
     session = sessions_of(actor.user).filter(pk=session_id).first()
     if session is None:
         raise NotFound("No such session.")
     session_revoke(session=session)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get(

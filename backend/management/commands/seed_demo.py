@@ -9,6 +9,7 @@ while demo logins exist; ``seed_demo --remove`` deactivates them.
 from datetime import date
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
@@ -57,14 +58,18 @@ TEAMS = [
 ]
 
 
-def demo_user(username: str, display_name: str, totp_secret: str, **extra: Any) -> User:
+def demo_user(username: str, display_name: str, totp_secret: str, password_hash: str, **extra: Any) -> User:
     user, _ = User.objects.update_or_create(
         username=username,
-        defaults={"display_name": display_name, "totp_secret": totp_secret, "is_demo": True, "is_active": True, **extra},
+        defaults={
+            "display_name": display_name,
+            "totp_secret": totp_secret,
+            "password": password_hash,
+            "is_demo": True,
+            "is_active": True,
+            **extra,
+        },
     )
-    if not user.check_password(DEMO_PASSWORD):
-        user.set_password(DEMO_PASSWORD)
-        user.save(update_fields=["password"])
     return user
 
 
@@ -80,6 +85,8 @@ class Command(BaseCommand):
             count = User.objects.filter(is_demo=True, is_active=True).update(is_active=False)
             self.stdout.write(f"Deactivated {count} demo logins.")
             return
+        # One (deliberately slow) password hash for every demo login per run.
+        password_hash = make_password(DEMO_PASSWORD)
         municipality, _ = Municipality.objects.update_or_create(code="461", defaults={"name": "Odense Kommune"})
         unit, _ = OrganisationUnit.objects.get_or_create(
             municipality=municipality, parent=None, name="Ældre og Handicap"
@@ -89,13 +96,13 @@ class Command(BaseCommand):
             for name, kind in TEAMS
         }
         for username, display_name, secret, team_name, role in DEMO_STAFF:
-            user = demo_user(username, display_name, secret)
+            user = demo_user(username, display_name, secret, password_hash)
             staff, _ = Staff.objects.get_or_create(user=user, defaults={"municipality": municipality})
             Membership.objects.get_or_create(
                 staff=staff, team=teams[team_name], role=role, valid_from=date(2026, 1, 1)
             )
         for username, given, family, cpr_digits, address, secret, team_name in DEMO_CITIZENS:
-            user = demo_user(username, f"{given} {family}", secret)
+            user = demo_user(username, f"{given} {family}", secret, password_hash)
             number = cpr.CprNumber.parse(cpr_digits)
             profile = {
                 "municipality": municipality,
@@ -117,9 +124,9 @@ class Command(BaseCommand):
                 team=teams[team_name],
                 defaults={"valid_from": date(2026, 1, 1), "purpose": CareRelation.Purpose.REHABILITATION},
             )
-        relative_user = demo_user(*DEMO_RELATIVE)
+        relative_user = demo_user(*DEMO_RELATIVE, password_hash)
         Relative.objects.get_or_create(user=relative_user)
-        demo_user(*DEMO_ADMIN, is_staff=True, is_superuser=True)
+        demo_user(*DEMO_ADMIN, password_hash, is_staff=True, is_superuser=True)
         self.stdout.write(
             f"Demo data ready: {len(DEMO_STAFF)} staff, {len(DEMO_CITIZENS)} citizens, 1 relative, 1 administrator. "
             f"Password for every demo login: {DEMO_PASSWORD}; one-time code: manage.py demo_totp USERNAME"

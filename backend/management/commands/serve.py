@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from backend.tasks import access_log_purge
+from backend.tasks import retention_purge
 
 logger = logging.getLogger(__name__)
 PURGE_DELAY = timedelta(minutes=1)
@@ -56,9 +56,9 @@ def schedule_retention_purge() -> None:
     """The embedded mode has no timer unit: queue one purge unless one is already waiting."""
     if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
         return
-    waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=access_log_purge.module_path)
+    waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=retention_purge.module_path)
     if not waiting.exists():
-        access_log_purge.using(run_after=timezone.now() + PURGE_DELAY).enqueue()
+        retention_purge.using(run_after=timezone.now() + PURGE_DELAY).enqueue()
 
 
 class Command(BaseCommand):

@@ -1,0 +1,116 @@
+"""The embedded mode as a new user runs it: migrate, demo data, one process serving everything."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pyotp
+import pytest
+from django.tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from backend.management.commands.seed_demo import DEMO_CITIZENS, DEMO_PASSWORD
+from backend.management.commands.serve import EmbeddedWorker
+from backend.tasks import retention_purge
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def http_json(url: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.fixture
+def embedded_env(tmp_path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="backend.settings", DEBUG="1")
+    return env
+
+
+def test_seed_demo_is_idempotent_and_the_platform_serves_it(embedded_env):
+    assert manage("migrate", "--noinput", env=embedded_env).returncode == 0
+    first = manage("seed_demo", env=embedded_env)
+    second = manage("seed_demo", env=embedded_env)
+    assert first.returncode == 0 and second.returncode == 0, second.stderr
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=embedded_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("the embedded server did not become ready")
+        username, *_, secret, _team = DEMO_CITIZENS[0]
+        status, tokens = http_json(
+            f"{base}/api/v1/auth/token",
+            {
+                "grant_type": "password",
+                "username": username,
+                "password": DEMO_PASSWORD,
+                "totp_code": pyotp.TOTP(secret).now(),
+            },
+        )
+        assert status == 200, tokens
+        status, me = http_json(f"{base}/api/v1/me", token=tokens["access_token"])
+        assert status == 200
+        assert me["roles"] == [{"code": "citizen", "name": "Borger"}]
+        with urllib.request.urlopen(f"{base}/api/v1/openapi.json", timeout=5) as response:
+            assert "/api/v1/me" in json.loads(response.read())["paths"]
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_in_process_worker_runs_queued_tasks():
+    result = retention_purge.enqueue()
+    worker = EmbeddedWorker(interval=0.05)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if DBTaskResult.objects.get(pk=result.id).status == TaskResultStatus.SUCCESSFUL:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the embedded worker did not run the task")
+    finally:
+        worker.stop()
