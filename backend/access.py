@@ -26,9 +26,9 @@ def citizens_visible_to(actor: Actor) -> QuerySet[Citizen]:
     visible = Q(pk__in=[])
     team_ids = actor.team_ids(CARE)
     if team_ids:
-        cared_for = Citizen.objects.filter(
-            active_care_relation_filter(), care_relations__team_id__in=team_ids
-        ).values("pk")
+        cared_for = Citizen.objects.filter(active_care_relation_filter(), care_relations__team_id__in=team_ids).values(
+            "pk"
+        )
         visible |= Q(pk__in=cared_for)
     if actor.citizen is not None:
         visible |= Q(pk=actor.citizen.pk)

@@ -19,7 +19,7 @@ ANALYST = frozenset({StaffRole.ANALYST.value})
 ANY_USER = frozenset({CITIZEN, RELATIVE}) | STAFF_ROLES
 
 
-def _related(user: User, name: str):  # type: ignore[no-untyped-def]
+def _related(user: User, name: str):
     try:
         return getattr(user, name)
     except ObjectDoesNotExist:
@@ -58,9 +58,7 @@ class Actor:
     def memberships(self) -> list[Membership]:
         if self.staff is None:
             return []
-        return list(
-            Membership.objects.filter(active_membership_filter(), staff=self.staff).select_related("team")
-        )
+        return list(Membership.objects.filter(active_membership_filter(), staff=self.staff).select_related("team"))
 
     @cached_property
     def roles(self) -> frozenset[str]:
@@ -71,7 +69,7 @@ class Actor:
             roles.add(RELATIVE)
         return frozenset(roles)
 
-    def team_ids(self, roles: frozenset[str] = CARE) -> set:  # type: ignore[type-arg]
+    def team_ids(self, roles: frozenset[str] = CARE) -> set:
         return {membership.team_id for membership in self.memberships if membership.role in roles}
 
     @property

@@ -104,8 +104,16 @@ class CitizenAdminForm(forms.ModelForm):
     class Meta:
         model = Citizen
         fields = [
-            "municipality", "given_name", "family_name", "address_line", "postcode", "city", "phone",
-            "language", "time_zone", "deceased_on",
+            "municipality",
+            "given_name",
+            "family_name",
+            "address_line",
+            "postcode",
+            "city",
+            "phone",
+            "language",
+            "time_zone",
+            "deceased_on",
         ]
 
     def clean_cpr_number(self) -> cpr.CprNumber | None:
@@ -146,7 +154,7 @@ class CitizenAdmin(admin.ModelAdmin):
     search_fields = ["given_name", "family_name", "address_line", "phone"]
     inlines = [CareRelationInline]
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):  # type: ignore[no-untyped-def, type-arg]
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         # A CPR number in the search box is matched by its keyed hash, never by a stored plain value.
         try:
             number = cpr.CprNumber.parse(search_term)
@@ -203,8 +211,18 @@ class AppSessionAdmin(admin.ModelAdmin):
     list_filter = ["audience", "revoke_reason"]
     search_fields = ["user__display_name", "user__username", "device_name"]
     readonly_fields = [
-        "user", "audience", "install_id", "device_name", "acr", "ip_address", "user_agent", "created_at",
-        "last_used_at", "expires_at", "revoked_at", "revoke_reason",
+        "user",
+        "audience",
+        "install_id",
+        "device_name",
+        "acr",
+        "ip_address",
+        "user_agent",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+        "revoke_reason",
     ]
     actions = ["revoke"]
 

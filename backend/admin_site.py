@@ -49,7 +49,7 @@ class MestringAdminSite(admin.AdminSite):
     login_form = TOTPAdminAuthenticationForm
     login_template = "admin/login.html"
 
-    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
         context = {
             "password_login_enabled": settings.PASSWORD_LOGIN_ENABLED,
             "staff_login_url": reverse("staff-web-login") if settings.OIDC_PROVIDERS["staff"]["issuer"] else "",

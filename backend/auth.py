@@ -52,3 +52,9 @@ class UserBearer(HttpBearer):
         if self.roles is not None and not (actor.roles & self.roles):
             raise Forbidden()
         return actor
+
+
+class AuthedRequest(HttpRequest):
+    """The request a handler behind ``UserBearer`` receives."""
+
+    auth: Actor

@@ -91,9 +91,7 @@ def idempotent(
 def _claim(*, scope: str, operation: str, key: str, fingerprint: str) -> IdempotencyRecord:
     try:
         with transaction.atomic():
-            return IdempotencyRecord.objects.create(
-                scope=scope, operation=operation, key=key, request_hash=fingerprint
-            )
+            return IdempotencyRecord.objects.create(scope=scope, operation=operation, key=key, request_hash=fingerprint)
     except IntegrityError:
         pass
     existing = IdempotencyRecord.objects.get(scope=scope, operation=operation, key=key)
@@ -101,7 +99,9 @@ def _claim(*, scope: str, operation: str, key: str, fingerprint: str) -> Idempot
         raise IdempotencyKeyReused()
     if existing.completed_at is None:
         if timezone.now() - existing.created_at < IN_FLIGHT_TIMEOUT:
-            raise Conflict("A request with this Idempotency-Key is still being processed.", code="idempotency_in_flight")
+            raise Conflict(
+                "A request with this Idempotency-Key is still being processed.", code="idempotency_in_flight"
+            )
         # The first attempt died mid-way (its transaction rolled back): take the key over.
         IdempotencyRecord.objects.filter(pk=existing.pk).update(created_at=timezone.now())
     return existing

@@ -5,7 +5,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db.models import Model, Q, QuerySet
 
@@ -13,7 +13,6 @@ from backend.errors import InvalidInput
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
-M = TypeVar("M", bound=Model)
 
 
 def _encode(values: list[Any]) -> str:
@@ -32,7 +31,7 @@ def _decode(cursor: str, length: int) -> list[str]:
     return values
 
 
-def paginate(
+def paginate[M: Model](
     queryset: QuerySet[M],
     *,
     cursor: str | None,

@@ -44,7 +44,7 @@ class TokenRequestIn(InSchema):
 
 
 class TokenOut(Schema):
-    token_type: Literal["Bearer"] = "Bearer"
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 — the OAuth token type, not a secret
     access_token: str
     expires_in: int
     refresh_token: str

@@ -57,10 +57,21 @@ def citizen_detail(actor: Actor, citizen: Citizen) -> dict[str, Any]:
     relations = list(CareRelation.objects.filter(citizen=citizen).select_related("team"))
     access_log_record(actor=actor, citizens=[citizen], resource_type="citizen", action=Action.READ)
     return {
-        **{field: getattr(citizen, field) for field in (
-            "id", "given_name", "family_name", "address_line", "postcode", "city", "phone",
-            "language", "time_zone", "deceased_on",
-        )},
+        **{
+            field: getattr(citizen, field)
+            for field in (
+                "id",
+                "given_name",
+                "family_name",
+                "address_line",
+                "postcode",
+                "city",
+                "phone",
+                "language",
+                "time_zone",
+                "deceased_on",
+            )
+        },
         "care_relations": [
             {
                 "id": relation.id,

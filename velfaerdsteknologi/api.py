@@ -1,11 +1,10 @@
 from datetime import datetime
 
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema
 from pydantic import UUID4
 
-from velfaerdsteknologi.credentials import DeviceBearer, DevicePrincipal
+from velfaerdsteknologi.credentials import DeviceBearer, DeviceRequest
 
 router = Router(tags=["device"], auth=DeviceBearer())
 
@@ -17,6 +16,6 @@ class DeviceSelfOut(Schema):
 
 
 @router.get("/me", response=DeviceSelfOut, summary="The calling device, and the server's clock")
-def device_me(request: HttpRequest):  # type: ignore[no-untyped-def]
-    principal: DevicePrincipal = request.auth  # type: ignore[assignment]
-    return {"id": principal.device.pk, "serial_number": principal.device.serial_number, "server_time": timezone.now()}
+def device_me(request: DeviceRequest):
+    device = request.auth.device
+    return {"id": device.pk, "serial_number": device.serial_number, "server_time": timezone.now()}

@@ -28,7 +28,7 @@ class DevicePrincipal:
 
 
 @transaction.atomic
-def device_credential_issue(*, device: Device, by=None) -> tuple[DeviceCredential, str]:  # type: ignore[no-untyped-def]
+def device_credential_issue(*, device: Device, by=None) -> tuple[DeviceCredential, str]:
     """A new token for the device, returned once; earlier credentials of the device are revoked."""
     DeviceCredential.objects.filter(device=device, revoked_at__isnull=True).update(revoked_at=timezone.now())
     lookup_prefix = secrets.token_hex(PREFIX_LENGTH // 2)
@@ -73,3 +73,9 @@ class DeviceBearer(HttpBearer):
         if last_used is None or timezone.now() - last_used > LAST_USED_RESOLUTION:
             DeviceCredential.objects.filter(pk=principal.credential.pk).update(last_used_at=timezone.now())
         return principal
+
+
+class DeviceRequest(HttpRequest):
+    """The request a handler behind ``DeviceBearer`` receives."""
+
+    auth: DevicePrincipal

@@ -35,3 +35,6 @@ class DeviceCredential(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.device} · {self.lookup_prefix}"

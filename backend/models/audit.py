@@ -6,16 +6,16 @@ from django.db import models
 class AccessLogQuerySet(models.QuerySet["AccessLogEntry"]):
     """Access-log rows can be added and read; changing or deleting them is refused."""
 
-    def update(self, **kwargs):  # type: ignore[no-untyped-def]
+    def update(self, **kwargs):
         raise PermissionError("The access log is append-only.")
 
-    def delete(self):  # type: ignore[no-untyped-def]
+    def delete(self):
         raise PermissionError("The access log is append-only; retention runs purge_expired().")
 
     def purge_expired(self, *, cutoff: datetime) -> int:
         """Remove rows older than the retention period; the only deletion the log allows."""
         expired = self.model.objects.filter(at__lt=cutoff)
-        return expired._raw_delete(expired.db)  # type: ignore[attr-defined]
+        return expired._raw_delete(expired.db)
 
 
 class AccessLogEntry(models.Model):
@@ -65,10 +65,10 @@ class AccessLogEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.resource_type}"
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args, **kwargs):
         if not self._state.adding:
             raise PermissionError("The access log is append-only.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def delete(self, *args, **kwargs):
         raise PermissionError("The access log is append-only.")

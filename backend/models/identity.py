@@ -5,8 +5,8 @@ from django.db import models
 from django.utils import timezone
 
 
-class MestringUserManager(UserManager):  # type: ignore[type-arg]
-    def _create_user(self, username, email, password, **extra_fields):  # type: ignore[no-untyped-def]
+class MestringUserManager(UserManager):
+    def _create_user(self, username, email, password, **extra_fields):
         user = self.model(username=username, email=self.normalize_email(email or ""), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
@@ -52,6 +52,9 @@ class ExternalIdentity(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="external_identity_unique")]
         verbose_name_plural = "external identities"
+
+    def __str__(self) -> str:
+        return f"{self.issuer} · {self.subject}"
 
 
 class AppSession(models.Model):
@@ -111,6 +114,9 @@ class Token(models.Model):
     class Meta:
         indexes = [models.Index(fields=["session", "kind"])]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} token of {self.session_id}"
+
 
 class LoginFlow(models.Model):
     """One OpenID Connect login in progress, from the app's start to its token exchange.
@@ -137,6 +143,9 @@ class LoginFlow(models.Model):
     app_code_hash = models.CharField(max_length=64, blank=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     redeemed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_audience_display()} login started {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class AccountLockout(models.Model):
@@ -179,6 +188,7 @@ class IdempotencyRecord(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["scope", "operation", "key"], name="idempotency_unique_key")
-        ]
+        constraints = [models.UniqueConstraint(fields=["scope", "operation", "key"], name="idempotency_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.operation} · {self.key}"

@@ -2,13 +2,12 @@
 
 from uuid import UUID
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from backend import cpr
 from backend.access import access_citizen, citizens_visible_to
-from backend.actors import CARE, Actor
-from backend.auth import UserBearer
+from backend.actors import CARE
+from backend.auth import AuthedRequest, UserBearer
 from backend.errors import InvalidInput, NotFound
 from backend.schemas import CitizenLookupIn, CitizenOut, CitizenPageOut
 from backend.selectors import citizen_detail, citizens_page
@@ -22,20 +21,20 @@ class PageQuery(Schema):
 
 
 @router.get("", response=CitizenPageOut, summary="Citizens in my teams' care")
-def list_citizens(request: HttpRequest, query: Query[PageQuery]):  # type: ignore[no-untyped-def]
-    items, next_cursor = citizens_page(request.auth, cursor=query.cursor, limit=query.limit)  # type: ignore[arg-type]
+def list_citizens(request: AuthedRequest, query: Query[PageQuery]):
+    items, next_cursor = citizens_page(request.auth, cursor=query.cursor, limit=query.limit)
     return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get("/{uuid:citizen_id}", response=CitizenOut, summary="One citizen's profile and care relations")
-def get_citizen(request: HttpRequest, citizen_id: UUID):  # type: ignore[no-untyped-def]
-    actor: Actor = request.auth  # type: ignore[assignment]
+def get_citizen(request: AuthedRequest, citizen_id: UUID):
+    actor = request.auth
     return citizen_detail(actor, access_citizen(actor, citizen_id))
 
 
 @router.post("/lookup", response=CitizenOut, summary="Find a citizen in my teams' care by CPR number")
-def lookup_citizen(request: HttpRequest, payload: CitizenLookupIn):  # type: ignore[no-untyped-def]
-    actor: Actor = request.auth  # type: ignore[assignment]
+def lookup_citizen(request: AuthedRequest, payload: CitizenLookupIn):
+    actor = request.auth
     try:
         number = cpr.CprNumber.parse(payload.cpr)
     except cpr.InvalidCpr as exc:

@@ -2,12 +2,11 @@
 
 from uuid import UUID
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
 from backend import i18n
-from backend.actors import ANY_USER, CITIZEN, Actor
-from backend.auth import UserBearer
+from backend.actors import ANY_USER, CITIZEN
+from backend.auth import AuthedRequest, UserBearer
 from backend.errors import NotFound
 from backend.schemas import AccessLogPageOut, AppSessionOut, MeOut, SessionsOut
 from backend.selectors import access_log_page, me_for
@@ -24,13 +23,13 @@ class AccessLogQuery(Schema):
 
 
 @router.get("", response=MeOut, summary="The caller's profile and roles")
-def me(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return me_for(request.auth)  # type: ignore[arg-type]
+def me(request: AuthedRequest):
+    return me_for(request.auth)
 
 
 @router.get("/sessions", response=SessionsOut, summary="Devices and browsers the caller is logged in on")
-def sessions(request: HttpRequest):  # type: ignore[no-untyped-def]
-    actor: Actor = request.auth  # type: ignore[assignment]
+def sessions(request: AuthedRequest):
+    actor = request.auth
     current = actor.session.pk if actor.session else None
     items = [
         AppSessionOut.model_validate(session, from_attributes=True).model_copy(
@@ -42,8 +41,8 @@ def sessions(request: HttpRequest):  # type: ignore[no-untyped-def]
 
 
 @router.delete("/sessions/{uuid:session_id}", response={204: None}, summary="Sign out one device")
-def sign_out_session(request: HttpRequest, session_id: UUID):  # type: ignore[no-untyped-def]
-    actor: Actor = request.auth  # type: ignore[assignment]
+def sign_out_session(request: AuthedRequest, session_id: UUID):
+    actor = request.auth
     session = sessions_of(actor.user).filter(pk=session_id).first()
     if session is None:
         raise NotFound("No such session.")
@@ -57,8 +56,8 @@ def sign_out_session(request: HttpRequest, session_id: UUID):  # type: ignore[no
     auth=UserBearer(roles=frozenset({CITIZEN})),
     summary="Who looked at or changed my data, when and why",
 )
-def access_log(request: HttpRequest, query: Query[AccessLogQuery]):  # type: ignore[no-untyped-def]
-    actor: Actor = request.auth  # type: ignore[assignment]
+def access_log(request: AuthedRequest, query: Query[AccessLogQuery]):
+    actor = request.auth
     assert actor.citizen is not None
     entries, next_cursor = access_log_page(
         citizen=actor.citizen, cursor=query.cursor, limit=query.limit, include_own=query.include_own
@@ -87,5 +86,5 @@ def access_log(request: HttpRequest, query: Query[AccessLogQuery]):  # type: ign
     summary="Everything the platform holds about me, as JSON",
     response={200: dict},
 )
-def export(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return citizen_export(actor=request.auth)  # type: ignore[arg-type]
+def export(request: AuthedRequest):
+    return citizen_export(actor=request.auth)

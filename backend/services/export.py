@@ -48,12 +48,10 @@ def citizen_export(*, actor: Actor) -> dict[str, Any]:
             "created_at": citizen.created_at,
         },
         "care_relations": list(
-            CareRelation.objects.filter(citizen=citizen).values(
-                "id", "team__name", "purpose", "valid_from", "valid_to"
-            )
+            CareRelation.objects.filter(citizen=citizen).values("id", "team__name", "purpose", "valid_from", "valid_to")
         ),
         "app_sessions": list(
-            AppSession.objects.filter(user_id=citizen.user_id).values(
+            AppSession.objects.filter(user=citizen.user).values(
                 "id", "device_name", "created_at", "last_used_at", "revoked_at", "revoke_reason"
             )
         ),

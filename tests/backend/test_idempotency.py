@@ -91,4 +91,3 @@ def _hash(payload):  # type: ignore[no-untyped-def]
     from backend.idempotency import request_fingerprint
 
     return request_fingerprint(payload)
-

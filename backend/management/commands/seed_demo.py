@@ -31,20 +31,54 @@ DEMO_PASSWORD = "mestring-demo-2026"  # noqa: S105 — documented demo login, re
 
 # username, display name, TOTP secret (base32), team, role
 DEMO_STAFF = [
-    ("terapeut", "Tove Terapeut", "MESTRINGDEMOSTAFFAAAQQQQQQQQQQQQ", "Hverdagsrehabilitering Syd", StaffRole.THERAPIST),
+    (
+        "terapeut",
+        "Tove Terapeut",
+        "MESTRINGDEMOSTAFFAAAQQQQQQQQQQQQ",
+        "Hverdagsrehabilitering Syd",
+        StaffRole.THERAPIST,
+    ),
     ("plejer", "Peter Plejer", "MESTRINGDEMOSTAFFBBBQQQQQQQQQQQQ", "Hjemmepleje Nord", StaffRole.CARE_WORKER),
-    ("teamleder", "Tina Teamleder", "MESTRINGDEMOSTAFFCCCQQQQQQQQQQQQ", "Hverdagsrehabilitering Syd", StaffRole.TEAM_LEAD),
+    (
+        "teamleder",
+        "Tina Teamleder",
+        "MESTRINGDEMOSTAFFCCCQQQQQQQQQQQQ",
+        "Hverdagsrehabilitering Syd",
+        StaffRole.TEAM_LEAD,
+    ),
     ("it", "Ib IT", "MESTRINGDEMOSTAFFDDDQQQQQQQQQQQQ", "Velfærdsteknologi", StaffRole.IT),
     ("analytiker", "Anna Analytiker", "MESTRINGDEMOSTAFFEEEQQQQQQQQQQQQ", "Ledelsesinformation", StaffRole.ANALYST),
 ]
 
 # username, given name, family name, CPR (fictitious), address, TOTP secret, team
 DEMO_CITIZENS = [
-    ("borger1", "Birthe", "Borgersen", "0101401234", "Vestergade 12", "MESTRINGDEMOBORGERAAQQQQQQQQQQQQ",
-     "Hverdagsrehabilitering Syd"),
-    ("borger2", "Bent", "Hansen", "1502381236", "Nørregade 4, 2. tv.", "MESTRINGDEMOBORGERBBQQQQQQQQQQQQ",
-     "Hverdagsrehabilitering Syd"),
-    ("borger3", "Grethe", "Jensen", "2303451238", "Kongensgade 40", "MESTRINGDEMOBORGERCCQQQQQQQQQQQQ", "Hjemmepleje Nord"),
+    (
+        "borger1",
+        "Birthe",
+        "Borgersen",
+        "0101401234",
+        "Vestergade 12",
+        "MESTRINGDEMOBORGERAAQQQQQQQQQQQQ",
+        "Hverdagsrehabilitering Syd",
+    ),
+    (
+        "borger2",
+        "Bent",
+        "Hansen",
+        "1502381236",
+        "Nørregade 4, 2. tv.",
+        "MESTRINGDEMOBORGERBBQQQQQQQQQQQQ",
+        "Hverdagsrehabilitering Syd",
+    ),
+    (
+        "borger3",
+        "Grethe",
+        "Jensen",
+        "2303451238",
+        "Kongensgade 40",
+        "MESTRINGDEMOBORGERCCQQQQQQQQQQQQ",
+        "Hjemmepleje Nord",
+    ),
 ]
 
 DEMO_RELATIVE = ("paaroerende", "Palle Pårørende", "MESTRINGDEMORELATIVEQQQQQQQQQQQQ")
@@ -98,9 +132,7 @@ class Command(BaseCommand):
         for username, display_name, secret, team_name, role in DEMO_STAFF:
             user = demo_user(username, display_name, secret, password_hash)
             staff, _ = Staff.objects.get_or_create(user=user, defaults={"municipality": municipality})
-            Membership.objects.get_or_create(
-                staff=staff, team=teams[team_name], role=role, valid_from=date(2026, 1, 1)
-            )
+            Membership.objects.get_or_create(staff=staff, team=teams[team_name], role=role, valid_from=date(2026, 1, 1))
         for username, given, family, cpr_digits, address, secret, team_name in DEMO_CITIZENS:
             user = demo_user(username, f"{given} {family}", secret, password_hash)
             number = cpr.CprNumber.parse(cpr_digits)

@@ -12,8 +12,8 @@ from datetime import timedelta
 
 import uvicorn
 from django.conf import settings
-from django.tasks import TaskResultStatus
 from django.core.management.base import BaseCommand, CommandParser
+from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
