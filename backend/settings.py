@@ -34,7 +34,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-EMBEDDED_SECRET_KEY = "embedded-mestring-secret-key-not-for-production-use-0123456789abcdef"
+EMBEDDED_SECRET_KEY = "embedded-mestring-secret-key-not-for-production-use-0123456789abcdef"  # noqa: S105 — refused with DEBUG off
 EMBEDDED_CPR_ENCRYPTION_KEY = "4Z4vS2mQGx2mX4D0p8lK3o9nq1Xw7r5tYb6cJ0eHf2U="
 EMBEDDED_CPR_HASH_KEY = "embedded-cpr-hash-key-not-for-production"
 
