@@ -1,12 +1,22 @@
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.layers import channel_layers, get_channel_layer
+from django.db import connections
 
 from backend.models import AppSession
 from backend.services.identity import ClientInfo, TokenPair, session_start
 from tests import factories
+
+
+@pytest.fixture(autouse=True)
+async def _close_worker_thread_connections() -> AsyncIterator[None]:
+    """Async code reaches the database from asgiref's worker thread, whose connections would
+    otherwise stay open past the test and keep PostgreSQL from dropping the test database."""
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture
