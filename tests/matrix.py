@@ -1,9 +1,11 @@
 """The role × operation matrix: for every operation in the OpenAPI schema, the status each role gets.
 
-Every feature adds its rows here. ``tests/test_matrix.py`` fails when an operation has no row, when a
-row names no operation, or when a role is missing from a row.
+The platform core's rows are here; each app adds its own in ``tests/<app>/matrix_rows.py`` as a list
+named ``ROWS``. ``tests/test_matrix.py`` fails when an operation has no row, when a row names no
+operation, or when a role is missing from a row.
 """
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,7 +66,7 @@ def _citizen_cpr(world: Any) -> dict[str, Any]:
 
 PKCE_CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
-ROWS: list[Row] = [
+CORE_ROWS: list[Row] = [
     # Logging in and out: open to everyone; the outcome depends on the request, not on the caller.
     Row(
         "GET",
@@ -117,6 +119,19 @@ ROWS: list[Row] = [
         statuses(403, staff_in_team=200, staff_out_of_team=404),
         body=_citizen_cpr,
     ),
-    # Devices.
-    Row("GET", "/api/v1/device/me", statuses(401, device=200)),
+]
+
+
+def _app_rows(app: str) -> list[Row]:
+    try:
+        module = importlib.import_module(f"tests.{app}.matrix_rows")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"tests.{app}.matrix_rows":
+            raise
+        return []
+    return list(module.ROWS)
+
+
+ROWS: list[Row] = CORE_ROWS + [
+    row for app in ("selvbetjening", "velfaerdsteknologi", "notifications") for row in _app_rows(app)
 ]
