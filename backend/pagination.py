@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, Q, QuerySet
 
 from backend.errors import InvalidInput
@@ -54,8 +55,13 @@ def paginate[M: Model](
             for earlier in range(index):
                 step &= Q(**{fields[earlier]: values[earlier]})
             condition |= step
-        queryset = queryset.filter(condition)
-    items = list(queryset.order_by(*order)[: size + 1])
+    try:
+        if cursor:
+            queryset = queryset.filter(condition)
+        items = list(queryset.order_by(*order)[: size + 1])
+    except (DjangoValidationError, ValueError, TypeError) as exc:
+        # A cursor whose values do not fit the fields it pages over (tampered or from another list).
+        raise InvalidInput("cursor", "The cursor is not valid.") from exc
     next_cursor = None
     if len(items) > size:
         items = items[:size]

@@ -108,6 +108,7 @@ class FakeOidcProvider:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
+    _port: int = 0
 
     # --- life cycle ------------------------------------------------------------------------------
 
@@ -126,22 +127,27 @@ class FakeOidcProvider:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-oidc", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-oidc", daemon=True
+        )
         self._thread.start()
+        self._port = int(self._server.server_address[1])
         return self
 
     def stop(self) -> None:
         """Shut the server down and close its socket: afterwards the issuer is unreachable."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        server, thread = self._server, self._thread
+        self._server, self._thread = None, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
 
     @property
     def port(self) -> int:
-        assert self._server is not None, "start() the provider first"
-        return int(self._server.server_address[1])
+        assert self._port, "start() the provider first"
+        return self._port
 
     @property
     def issuer(self) -> str:
@@ -220,7 +226,9 @@ class FakeOidcProvider:
         redirect_uri = params.get("redirect_uri", "")
         if client is None or redirect_uri not in client.redirect_uris:
             # Never redirect to an unverified URI: answer the browser directly.
-            self._send_json(handler, 400, {"error": "invalid_request", "error_description": "client or redirect"})
+            self._send_json(
+                handler, 400, {"error": "invalid_request", "error_description": "client or redirect"}
+            )
             return
         problems = []
         if params.get("response_type") != "code":

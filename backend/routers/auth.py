@@ -1,12 +1,12 @@
 """Logging in and out: OpenID Connect with PKCE, token refresh with rotation, revocation."""
 
 from typing import Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib.auth import login as session_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from backend.actors import ANY_USER, Actor
@@ -20,6 +20,17 @@ router = Router(tags=["auth"])
 
 AudienceName = Literal["citizen", "staff"]
 WEB_LOGIN_STATE_KEY = "web_login_state"
+
+
+class AppRedirect(HttpResponseRedirect):
+    """A redirect back to the app, often to its own URI scheme (``dk.mestring.app:``).
+
+    Only for URIs checked against ``APP_REDIRECT_URIS`` when the login began.
+    """
+
+    def __init__(self, redirect_to: str) -> None:
+        self.allowed_schemes = [urlsplit(redirect_to).scheme]
+        super().__init__(redirect_to)
 
 
 class AuthorizeQuery(Schema):
@@ -38,7 +49,9 @@ class CallbackQuery(Schema):
 
 
 @router.get("/{audience}/authorize", response={302: None}, auth=None, summary="Start an app login (PKCE)")
-def authorize(request: HttpRequest, audience: AudienceName, query: Query[AuthorizeQuery]) -> HttpResponseRedirect:
+def authorize(
+    request: HttpRequest, audience: AudienceName, query: Query[AuthorizeQuery]
+) -> HttpResponseRedirect:
     started = identity.login_flow_start(
         audience=audience,
         app_redirect_uri=query.redirect_uri,
@@ -52,7 +65,9 @@ def authorize(request: HttpRequest, audience: AudienceName, query: Query[Authori
 
 
 @router.get("/{audience}/callback", response={302: None}, auth=None, summary="Return from the identity provider")
-def callback(request: HttpRequest, audience: AudienceName, query: Query[CallbackQuery]) -> HttpResponseRedirect:
+def callback(
+    request: HttpRequest, audience: AudienceName, query: Query[CallbackQuery]
+) -> HttpResponseRedirect:
     if query.error or not query.code:
         raise NotAuthenticated("The identity provider did not complete the login.", code="login_refused")
     browser_state = request.session.pop(WEB_LOGIN_STATE_KEY, "")
@@ -67,7 +82,7 @@ def callback(request: HttpRequest, audience: AudienceName, query: Query[Callback
     params = {"code": result.app_code}
     if flow.app_state:
         params["state"] = flow.app_state
-    return HttpResponseRedirect(f"{flow.app_redirect_uri}?{urlencode(params)}")
+    return AppRedirect(f"{flow.app_redirect_uri}?{urlencode(params)}")
 
 
 @router.post("/token", response=TokenOut, auth=None, summary="Exchange a login code, refresh, or (demo) password")
@@ -104,17 +119,17 @@ def token(request: HttpRequest, payload: TokenRequestIn) -> dict[str, Any]:
 
 
 @router.post("/revoke", response={204: None}, auth=None, summary="Revoke a token and its session")
-def revoke(request: HttpRequest, payload: RevokeIn) -> tuple[int, None]:
+def revoke(request: HttpRequest, payload: RevokeIn) -> Status:
     identity.token_revoke(token=payload.token)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/logout", response={204: None}, auth=UserBearer(roles=ANY_USER), summary="Sign this device out")
-def logout(request: HttpRequest) -> tuple[int, None]:
+def logout(request: HttpRequest) -> Status:
     actor: Actor = request.auth  # type: ignore[attr-defined]
     if actor.session is not None:
         identity.session_revoke(session=actor.session)
-    return 204, None
+    return Status(204, None)
 
 
 def web_login_start(request: HttpRequest, audience: str, next_url: str) -> HttpResponse:

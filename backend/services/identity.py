@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Value
+from django.http import HttpRequest
 from django.utils import timezone
 
 from backend import cpr, oidc
@@ -54,7 +55,7 @@ class ClientInfo:
     user_agent: str
 
 
-def client_info(request) -> ClientInfo:  # type: ignore[no-untyped-def]
+def client_info(request: HttpRequest) -> ClientInfo:
     return ClientInfo(
         ip_address=request.META.get("REMOTE_ADDR") or None,
         user_agent=(request.headers.get("User-Agent") or "")[:300],
@@ -186,14 +187,14 @@ def password_login(
     lockout_check(scope="account", key=account)
     lockout_check(scope="address", key=address)
     user = authenticate(username=username, password=password)
-    if user is None or not _totp_ok(user, totp_code):  # type: ignore[arg-type]
+    if user is None or not _totp_ok(user, totp_code):
         failure_record(scope="account", key=account)
         failure_record(scope="address", key=address)
         raise NotAuthenticated("Wrong username, password or one-time code.", code="invalid_credentials")
     failures_clear(scope="account", key=account)
     audience = Audience.STAFF if hasattr(user, "staff") else Audience.CITIZEN
     return session_start(
-        user=user,  # type: ignore[arg-type]
+        user=user,
         audience=audience,
         client=client,
         install_id=install_id,
@@ -275,7 +276,9 @@ def login_flow_callback(*, audience: str, state: str, code: str, browser_state: 
     completed in the browser that started it (``browser_state``), so that nobody can push a login
     of their own into someone else's browser.
     """
-    expired = NotAuthenticated("The login has expired or was already completed. Start again.", code="login_expired")
+    expired = NotAuthenticated(
+        "The login has expired or was already completed. Start again.", code="login_expired"
+    )
     now = timezone.now()
     with transaction.atomic():
         flow = LoginFlow.objects.filter(state=state, audience=audience, completed_at__isnull=True).first()
