@@ -19,3 +19,6 @@ class DeviceSelfOut(Schema):
 def device_me(request: DeviceRequest):
     device = request.auth.device
     return {"id": device.pk, "serial_number": device.serial_number, "server_time": timezone.now()}
+
+
+ROUTERS = [("/device", router)]
