@@ -307,30 +307,32 @@ def login_flow_redeem(*, code: str, code_verifier: str, redirect_uri: str, clien
     invalid = NotAuthenticated("The authorisation code is invalid or expired.", code="invalid_grant")
     if not looks_like(code, APP_CODE_PREFIX):
         raise invalid
-    with transaction.atomic():
-        flow = (
-            LoginFlow.objects.select_related("user")
-            .filter(app_code_hash=hash_secret(code), completed_at__isnull=False, redeemed_at__isnull=True)
-            .first()
-        )
-        if flow is None or flow.user is None or flow.expires_at <= timezone.now():
-            raise invalid
-        if flow.app_redirect_uri != redirect_uri or not hmac.compare_digest(
-            _s256(code_verifier), flow.app_code_challenge
-        ):
-            raise invalid
-        if not LoginFlow.objects.filter(pk=flow.pk, redeemed_at__isnull=True).update(redeemed_at=timezone.now()):
-            raise invalid
-        if not flow.user.is_active:
-            raise NotAuthenticated("This account is disabled.", code="account_disabled")
-        return session_start(
-            user=flow.user,
-            audience=flow.audience,
-            client=client,
-            install_id=flow.install_id,
-            device_name=flow.device_name,
-            acr=flow.acr,
-        )
+    flow = (
+        LoginFlow.objects.select_related("user")
+        .filter(app_code_hash=hash_secret(code), completed_at__isnull=False, redeemed_at__isnull=True)
+        .first()
+    )
+    if flow is None or flow.user is None:
+        raise invalid
+    # Every exchange attempt uses the code up, right or wrong: a stolen code gets one guess at the verifier.
+    if not LoginFlow.objects.filter(pk=flow.pk, redeemed_at__isnull=True).update(redeemed_at=timezone.now()):
+        raise invalid
+    if (
+        flow.expires_at <= timezone.now()
+        or flow.app_redirect_uri != redirect_uri
+        or not hmac.compare_digest(_s256(code_verifier), flow.app_code_challenge)
+    ):
+        raise invalid
+    if not flow.user.is_active:
+        raise NotAuthenticated("This account is disabled.", code="account_disabled")
+    return session_start(
+        user=flow.user,
+        audience=flow.audience,
+        client=client,
+        install_id=flow.install_id,
+        device_name=flow.device_name,
+        acr=flow.acr,
+    )
 
 
 def _user_for_login(audience: str, verified: "oidc.VerifiedLogin") -> User:

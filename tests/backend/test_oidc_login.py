@@ -365,9 +365,13 @@ def test_provider_refusal_at_authorize_is_refused(idps: IdentityProviders) -> No
 
 @pytest.mark.django_db
 def test_wrong_code_verifier_at_token_endpoint_is_invalid_grant(idps: IdentityProviders) -> None:
-    callback, _ = callback_of_app_login(idps, "citizen", FakePerson(sub="mitid-pkce"))
+    callback, verifier = callback_of_app_login(idps, "citizen", FakePerson(sub="mitid-pkce"))
+    code = app_code_from(callback)
     before = session_rows()
-    assert_refused(redeem(app_code_from(callback), new_verifier()), "invalid_grant")
+    assert_refused(redeem(code, new_verifier()), "invalid_grant")
+    assert session_rows() == before
+    # A failed guess uses the code up: not even the right verifier redeems it afterwards.
+    assert_refused(redeem(code, verifier), "invalid_grant")
     assert session_rows() == before
 
 
