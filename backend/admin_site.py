@@ -4,7 +4,6 @@ enabled (embedded and demo mode); otherwise staff log in through the municipalit
 
 from typing import Any
 
-import pyotp
 from django import forms
 from django.conf import settings
 from django.contrib import admin
@@ -15,6 +14,7 @@ from django.urls import reverse
 
 from backend.errors import RateLimited
 from backend.ratelimit import client_address, failure_record, lockout_check, rate_limit
+from backend.services.identity import totp_verify
 
 
 class TOTPAdminAuthenticationForm(AdminAuthenticationForm):
@@ -37,7 +37,7 @@ class TOTPAdminAuthenticationForm(AdminAuthenticationForm):
             raise
         user = self.get_user()
         code = (self.cleaned_data.get("otp_code") or "").strip()
-        if not user.totp_secret or not pyotp.TOTP(user.totp_secret).verify(code, valid_window=1):
+        if not totp_verify(user, code):
             failure_record(scope="account", key=account)
             raise ValidationError("Forkert engangskode.", code="invalid_otp")
         return cleaned

@@ -10,7 +10,7 @@ from django.db import DatabaseError
 def demo_login_errors() -> list[Error]:
     if settings.DEBUG:
         return []
-    errors = []
+    errors: list[Error] = []
     from backend.models import User
 
     try:

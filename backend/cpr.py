@@ -14,11 +14,20 @@ from functools import cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
-_CPR_PATTERN = re.compile(r"^(\d{6})-?(\d{4})$")
+_CPR_PATTERN = re.compile(r"([0-9]{6})-?([0-9]{4})")
 
 
 class InvalidCpr(ValueError):
     pass
+
+
+def _birth_century(seventh: int, year: int) -> int:
+    """The century of birth by the CPR office's rules for the 7th digit and the two-digit year."""
+    if seventh <= 3:
+        return 1900
+    if seventh in (4, 9):
+        return 2000 if year <= 36 else 1900
+    return 2000 if year <= 57 else 1800
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,28 +41,20 @@ class CprNumber:
 
     @classmethod
     def parse(cls, raw: str) -> "CprNumber":
-        match = _CPR_PATTERN.match(raw.strip())
+        match = _CPR_PATTERN.fullmatch(raw.strip())
         if not match:
             raise InvalidCpr("A CPR number has ten digits, optionally as DDMMYY-XXXX.")
-        digits = match.group(1) + match.group(2)
-        day, month = int(digits[0:2]), int(digits[2:4])
+        number = cls(match.group(1) + match.group(2))
         try:
-            date(2000, month, day)  # leap-tolerant check of day and month
+            number.birth_date()
         except ValueError as exc:
             raise InvalidCpr("The first six digits of a CPR number are a date.") from exc
-        return cls(digits)
+        return number
 
     def birth_date(self) -> date:
         """The date of birth, by the century rules of the CPR office (7th digit and year)."""
         day, month, year = int(self.digits[0:2]), int(self.digits[2:4]), int(self.digits[4:6])
-        seventh = int(self.digits[6])
-        if seventh <= 3 or (seventh in (4, 9) and year >= 37) or (seventh in (5, 6, 7, 8) and year >= 58):
-            century = 1900
-        elif seventh in (4, 9):
-            century = 2000
-        else:
-            century = 2000 if year <= 57 else 1800
-        return date(century + year, month, day)
+        return date(_birth_century(int(self.digits[6]), year) + year, month, day)
 
 
 @cache
@@ -74,3 +75,11 @@ def decrypt(ciphertext: str) -> CprNumber:
 
 def keyed_hash(cpr: CprNumber) -> str:
     return hmac.new(settings.CPR_HASH_KEY.encode(), cpr.digits.encode(), hashlib.sha256).hexdigest()
+
+
+def reencrypt(ciphertext: str) -> str:
+    """The same CPR number encrypted under the first (newest) configured key, for a key rotation."""
+    try:
+        return _fernet(tuple(settings.CPR_ENCRYPTION_KEYS)).rotate(ciphertext.encode()).decode()
+    except InvalidToken as exc:
+        raise InvalidCpr("The stored CPR number cannot be decrypted with the configured keys.") from exc

@@ -10,32 +10,45 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
-from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
 from backend.errors import RateLimited
-from backend.models import AccountLockout
+from backend.models import AccountLockout, User
 
 logger = logging.getLogger(__name__)
 _local_fallback = LocMemCache("mestring-ratelimit-fallback", {})
 
+# A client address is shared by everyone behind one NAT (a care centre, a town hall), so it takes
+# this many times the failures of a single account before it locks.
+ADDRESS_FAILURE_FACTOR = 5
+
+
+def _incr_in(cache: BaseCache, key: str, window: int) -> int:
+    cache.add(key, 0, timeout=window + 1)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # the key expired between add and incr
+        cache.set(key, 1, timeout=window + 1)
+        return 1
+
 
 def _incr(key: str, window: int) -> int:
-    for cache in (caches["shared"], _local_fallback):
-        try:
-            if cache.add(key, 0, timeout=window + 1):
-                return int(cache.incr(key))
-            return int(cache.incr(key))
-        except ValueError:  # the key expired between add and incr
-            cache.set(key, 1, timeout=window + 1)
-            return 1
-        except Exception:  # noqa: BLE001 — any cache failure degrades to the in-process counter
-            logger.warning("rate-limit cache unavailable; using the in-process counter")
-    return 0
+    try:
+        return _incr_in(caches["shared"], key, window)
+    except Exception as exc:  # noqa: BLE001 — any cache failure degrades to the in-process counter
+        logger.warning("rate-limit cache unavailable (%s); using the in-process counter", type(exc).__name__)
+    try:
+        return _incr_in(_local_fallback, key, window)
+    except Exception:  # noqa: BLE001
+        logger.exception("in-process rate-limit counter failed")
+        return 0
 
 
 def client_address(request: HttpRequest) -> str:
@@ -45,10 +58,11 @@ def client_address(request: HttpRequest) -> str:
 def rate_limit(*, scope: str, key: str, limit: tuple[int, int]) -> None:
     """Count one attempt in a fixed window; over the limit raises 429 with Retry-After."""
     attempts, window = limit
-    bucket = int(time.time() // window)
+    now = time.time()
+    bucket = int(now // window)
     count = _incr(f"rl:{scope}:{key}:{bucket}", window)
     if count > attempts:
-        retry_after = window - int(time.time() % window)
+        retry_after = window - int(now % window)
         raise RateLimited("Too many attempts. Try again later.", retry_after=retry_after)
 
 
@@ -64,25 +78,40 @@ def lockout_check(*, scope: str, key: str) -> None:
         )
 
 
+def failure_threshold(scope: str) -> int:
+    threshold = int(settings.LOCKOUT_AFTER_FAILURES)
+    return threshold * ADDRESS_FAILURE_FACTOR if scope == AccountLockout.Scope.ADDRESS else threshold
+
+
 def failure_record(*, scope: str, key: str) -> None:
-    """Count a failed attempt; at the threshold the key is locked for LOCKOUT_SECONDS."""
+    """Count a failed attempt; at the threshold the key is locked for LOCKOUT_SECONDS.
+
+    Failures are counted within LOCKOUT_SECONDS of each other: one forgotten password a month does not
+    add up to a lockout.
+    """
     now = timezone.now()
+    window = timedelta(seconds=settings.LOCKOUT_SECONDS)
     with transaction.atomic():
-        lockout, _ = AccountLockout.objects.get_or_create(scope=scope, key=key)
-        AccountLockout.objects.filter(pk=lockout.pk).update(failures=F("failures") + 1, last_failure_at=now)
-        lockout.refresh_from_db(fields=["failures"])
-        if lockout.failures >= settings.LOCKOUT_AFTER_FAILURES:
+        lockout, _ = AccountLockout.objects.select_for_update().get_or_create(
+            scope=scope, key=key, defaults={"last_failure_at": now}
+        )
+        is_stale = lockout.last_failure_at <= now - window
+        failures = 1 if is_stale else lockout.failures + 1
+        if failures >= failure_threshold(scope):
             AccountLockout.objects.filter(pk=lockout.pk).update(
-                locked_until=now + timedelta(seconds=settings.LOCKOUT_SECONDS), failures=0
+                failures=0, last_failure_at=now, locked_until=now + window
             )
             logger.warning("lockout engaged for a %s key after repeated failures", scope)
+        else:
+            AccountLockout.objects.filter(pk=lockout.pk).update(failures=failures, last_failure_at=now)
 
 
 def failures_clear(*, scope: str, key: str) -> None:
     AccountLockout.objects.filter(scope=scope, key=key, failures__gt=0).update(failures=0)
 
 
-def lockout_lift(lockout: AccountLockout, *, by) -> None:  # type: ignore[no-untyped-def]
+def lockout_lift(lockout: AccountLockout, *, by: AbstractBaseUser | AnonymousUser | None) -> None:
+    """An administrator ends a lockout now; the key starts again from zero failures."""
     AccountLockout.objects.filter(pk=lockout.pk).update(
-        locked_until=None, failures=0, lifted_at=timezone.now(), lifted_by=by
+        locked_until=None, failures=0, lifted_at=timezone.now(), lifted_by=by if isinstance(by, User) else None
     )

@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "backend.middleware.RequestIdMiddleware",
     "backend.middleware.DatabaseUnavailableMiddleware",
     "backend.middleware.BodySizeLimitMiddleware",
+    "backend.middleware.ApiProblemMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -228,6 +229,8 @@ LOCKOUT_AFTER_FAILURES = env_int("LOCKOUT_AFTER_FAILURES", 8)
 LOCKOUT_SECONDS = env_int("LOCKOUT_SECONDS", 3600)
 
 ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 5 * 365)
+if ACCESS_LOG_RETENTION_DAYS < 365:
+    raise ImproperlyConfigured("ACCESS_LOG_RETENTION_DAYS must be at least 365; the database keeps a year regardless.")
 IDEMPOTENCY_RETENTION_HOURS = env_int("IDEMPOTENCY_RETENTION_HOURS", 48)
 FCM_CREDENTIALS_FILE = os.environ.get("FCM_CREDENTIALS_FILE", "")
 

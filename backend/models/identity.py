@@ -28,6 +28,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="May log in to the administration site.")
     is_demo = models.BooleanField(default=False, help_text="Created by the demo data; refused in production.")
     totp_secret = models.CharField(max_length=64, blank=True)
+    totp_last_step = models.BigIntegerField(
+        default=0, help_text="The last TOTP time step used; a code is accepted once."
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = MestringUserManager()

@@ -8,7 +8,7 @@ from backend import i18n
 from backend.actors import ANY_USER, CITIZEN
 from backend.auth import AuthedRequest, UserBearer
 from backend.errors import NotFound
-from backend.schemas import AccessLogPageOut, AppSessionOut, MeOut, SessionsOut
+from backend.schemas import AccessLogPageOut, MeOut, SessionsOut
 from backend.selectors import access_log_page, me_for
 from backend.services.export import citizen_export
 from backend.services.identity import session_revoke, sessions_of
@@ -30,13 +30,7 @@ def me(request: AuthedRequest):
 @router.get("/sessions", response=SessionsOut, summary="Devices and browsers the caller is logged in on")
 def sessions(request: AuthedRequest):
     actor = request.auth
-    current = actor.session.pk if actor.session else None
-    items = [
-        AppSessionOut.model_validate(session, from_attributes=True).model_copy(
-            update={"is_current": session.pk == current}
-        )
-        for session in sessions_of(actor.user)
-    ]
+    items = list(sessions_of(actor.user, current=actor.session))
     return {"items": items}
 
 

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 from django.conf import settings
@@ -187,7 +187,7 @@ def password_login(
     lockout_check(scope="account", key=account)
     lockout_check(scope="address", key=address)
     user = authenticate(username=username, password=password)
-    if user is None or not _totp_ok(user, totp_code):
+    if user is None or not totp_verify(user, totp_code):
         failure_record(scope="account", key=account)
         failure_record(scope="address", key=address)
         raise NotAuthenticated("Wrong username, password or one-time code.", code="invalid_credentials")
@@ -203,10 +203,20 @@ def password_login(
     )
 
 
-def _totp_ok(user: User, code: str) -> bool:
+def totp_verify(user: User, code: str) -> bool:
+    """Check a TOTP code (±1 step of clock drift) and use it up: the same code never works twice."""
     if not user.totp_secret:
         return False
-    return bool(pyotp.TOTP(user.totp_secret).verify(code.strip(), valid_window=1))
+    totp = pyotp.TOTP(user.totp_secret)
+    current = totp.timecode(datetime.now(tz=UTC))
+    for step in (current - 1, current, current + 1):
+        if step > user.totp_last_step and hmac.compare_digest(totp.generate_otp(step), code.strip()):
+            # Compare-and-set, so that two requests racing with one code cannot both pass.
+            claimed = User.objects.filter(pk=user.pk, totp_last_step__lt=step).update(totp_last_step=step)
+            if claimed:
+                user.totp_last_step = step
+            return bool(claimed)
+    return False
 
 
 # --- OpenID Connect login (authorisation code + PKCE on both legs) ------------------------------

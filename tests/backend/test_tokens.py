@@ -7,7 +7,7 @@ import pyotp
 import pytest
 from django.utils import timezone
 
-from backend.models import AppSession, Token
+from backend.models import AppSession, Token, User
 from tests.conftest import ApiClient
 
 PASSWORD = "correct horse battery"
@@ -15,6 +15,8 @@ TOKEN_URL = "/api/v1/auth/token"
 
 
 def password_login(user, *, install_id: str = "", device_name: str = "", address: str = "127.0.0.1"):
+    # Each login stands for one in a new 30-second window: a TOTP code is accepted only once.
+    User.objects.filter(pk=user.pk).update(totp_last_step=0)
     return ApiClient().post(
         TOKEN_URL,
         {
@@ -326,3 +328,16 @@ def test_refresh_still_works_when_password_login_is_disabled(world, settings):
     body = logged_in(world.citizen.user)
     settings.PASSWORD_LOGIN_ENABLED = False
     assert refresh(body["refresh_token"]).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_one_time_code_works_only_once(world):
+    import pyotp
+
+    from backend.services.identity import totp_verify
+
+    user = world.staff_in_team.user
+    code = pyotp.TOTP(user.totp_secret).now()
+    assert totp_verify(user, code)
+    user.refresh_from_db()
+    assert not totp_verify(user, code)

@@ -1,0 +1,182 @@
+"""Production safety of the settings: no embedded secrets, a clean deploy check, no demo logins."""
+
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from django.conf import settings as django_settings
+
+from backend.checks import assert_safe_to_serve, demo_login_errors
+from tests import factories
+
+BASE_DIR = Path(django_settings.BASE_DIR)
+PUBLIC_HOST = "mestring.example.dk"
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603
+        [sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def base_environment(directory: Path) -> dict[str, str]:
+    """A clean environment: nothing from the developer's shell, files only under ``directory``."""
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(directory),
+        "LANG": "C.UTF-8",
+        "DJANGO_SETTINGS_MODULE": "backend.settings",
+        "VAR_DIR": str(directory),
+        "STATIC_ROOT": str(directory / "static"),
+        "MEDIA_ROOT": str(directory / "media"),
+        "DATABASE_URL": f"sqlite:///{directory / 'production.sqlite3'}",
+    }
+
+
+def production_environment(directory: Path) -> dict[str, str]:
+    return {
+        **base_environment(directory),
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(45)[:60],
+        "ALLOWED_HOSTS": PUBLIC_HOST,
+        "CSRF_TRUSTED_ORIGINS": f"https://{PUBLIC_HOST}",
+        "CPR_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "CPR_HASH_KEY": secrets.token_urlsafe(32),
+        "PUBLIC_BASE_URL": f"https://{PUBLIC_HOST}",
+    }
+
+
+SETUP = "import django; django.setup(); print('configured')"
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory) -> dict[str, str]:
+    """A migrated production database in a temporary directory, and the environment that serves it."""
+    environment = production_environment(tmp_path_factory.mktemp("production"))
+    migrated = run(environment, "manage.py", "migrate", "--no-input", "-v", "0")
+    assert migrated.returncode == 0, migrated.stderr
+    return environment
+
+
+@pytest.fixture
+def production_copy(production, tmp_path) -> dict[str, str]:
+    """The same migrated production database, copied so that a test may change it."""
+    source = Path(production["DATABASE_URL"].removeprefix("sqlite:///"))
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{source}{suffix}").exists():
+            shutil.copy(f"{source}{suffix}", tmp_path / f"production.sqlite3{suffix}")
+    return {**production, **{key: value for key, value in base_environment(tmp_path).items() if key != "PATH"}}
+
+
+def test_settings_refuse_to_load_without_a_secret_key_when_debug_is_off(tmp_path):
+    environment = {**base_environment(tmp_path), "DEBUG": "0"}
+    result = run(environment, "-c", SETUP)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY" in result.stderr
+    assert "configured" not in result.stdout
+
+
+def test_settings_refuse_a_short_secret_key(tmp_path):
+    environment = {**production_environment(tmp_path), "SECRET_KEY": "too-short"}
+    result = run(environment, "-c", SETUP)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("missing", ["CPR_ENCRYPTION_KEYS", "CPR_HASH_KEY"])
+def test_settings_refuse_the_embedded_cpr_keys_when_debug_is_off(tmp_path, missing):
+    environment = production_environment(tmp_path)
+    del environment[missing]
+    result = run(environment, "-c", SETUP)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "CPR" in result.stderr
+
+
+def test_settings_load_with_the_production_environment(tmp_path):
+    result = run(production_environment(tmp_path), "-c", SETUP)
+    assert result.returncode == 0, result.stderr
+    assert "configured" in result.stdout
+
+
+def test_debug_mode_loads_with_no_environment_at_all(tmp_path):
+    result = run(base_environment(tmp_path), "-c", SETUP)
+    assert result.returncode == 0, result.stderr
+
+
+def test_deploy_check_passes_with_the_production_environment(production):
+    result = run(production, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_are_secure(production):
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DEBUG, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+        "s.SECURE_HSTS_SECONDS >= 31536000, s.PASSWORD_LOGIN_ENABLED, s.ALLOWED_HOSTS)"
+    )
+    result = run(production, "-c", script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"False True True True True False ['{PUBLIC_HOST}']"
+
+
+def test_health_endpoints_are_not_redirected_to_https(production):
+    script = (
+        "import django; django.setup(); from django.test import Client; "
+        f"client = Client(HTTP_HOST='{PUBLIC_HOST}'); "
+        "print(client.get('/healthz').status_code, client.get('/api/v1/me').status_code)"
+    )
+    result = run(production, "-c", script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["200", "301"]
+
+
+def test_demo_user_in_a_production_database_fails_the_check_and_the_start(production_copy):
+    create_demo_user = (
+        "import django; django.setup(); from backend.models import User; "
+        "User.objects.create(username='demo-borger', display_name='Demo', is_demo=True)"
+    )
+    created = run(production_copy, "-c", create_demo_user)
+    assert created.returncode == 0, created.stderr
+
+    check = run(production_copy, "manage.py", "check")
+    assert check.returncode != 0
+    assert "mestring.E001" in check.stdout + check.stderr
+
+    start = run(production_copy, "-c", "import backend.asgi; print('serving')")
+    assert start.returncode != 0
+    assert "Refusing to start" in start.stderr
+    assert "serving" not in start.stdout
+
+
+def test_the_shared_production_database_has_no_demo_user(production):
+    result = run(production, "manage.py", "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_assert_safe_to_serve_raises_system_exit_for_demo_logins(settings):
+    settings.DEBUG = False
+    assert_safe_to_serve()
+    factories.UserFactory(username="demo-medarbejder", is_demo=True)
+
+    with pytest.raises(SystemExit, match="Refusing to start"):
+        assert_safe_to_serve()
+    assert [error.id for error in demo_login_errors()] == ["mestring.E001"]
+
+
+@pytest.mark.django_db
+def test_deactivated_demo_users_and_debug_mode_are_allowed(settings):
+    factories.UserFactory(username="demo-borger", is_demo=True, is_active=False)
+    settings.DEBUG = False
+    assert demo_login_errors() == []
+    factories.UserFactory(username="demo-aktiv", is_demo=True)
+    settings.DEBUG = True
+    assert demo_login_errors() == []
+    assert_safe_to_serve()
