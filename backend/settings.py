@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_tasks_db",
+    "import_export",
     "backend",
     "selvbetjening",
     "velfaerdsteknologi",

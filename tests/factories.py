@@ -200,6 +200,7 @@ class DeviceFactory(DjangoModelFactory):
         model = Device
 
     municipality = factory.SubFactory(MunicipalityFactory)
+    model = factory.SubFactory("tests.velfaerdsteknologi.factories.DeviceModelFactory")
     serial_number = factory.Sequence(lambda n: f"SN-{n:06d}")
 
 

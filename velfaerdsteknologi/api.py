@@ -1,12 +1,44 @@
-from datetime import datetime
+"""The welfare-technology API: IT's device register, the devices' telemetry, and alerts for IT and care."""
 
+from datetime import datetime
+from uuid import UUID
+
+from django.db import IntegrityError
+from django.http import HttpResponse
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import UUID4
 
+from backend import cpr
+from backend.actors import CARE, IT
+from backend.audit import access_log_record
+from backend.auth import AuthedRequest, UserBearer
+from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.models import AccessLogEntry, Citizen
+from velfaerdsteknologi import schemas, selectors
+from velfaerdsteknologi.access import (
+    access_alert,
+    access_assignment,
+    access_device,
+    access_device_model,
+    access_maintenance_task,
+)
 from velfaerdsteknologi.credentials import DeviceBearer, DeviceRequest
+from velfaerdsteknologi.models import AlertRule, DeviceCategory, DeviceCredential, DeviceModel
+from velfaerdsteknologi.resources import devices_export, devices_import
+from velfaerdsteknologi.services import alerts, assignments, devices, maintenance, telemetry
 
-router = Router(tags=["device"], auth=DeviceBearer())
+device_router = Router(tags=["device"], auth=DeviceBearer())
+telemetry_router = Router(tags=["telemetry"], auth=DeviceBearer())
+catalogue_router = Router(tags=["device catalogue"], auth=UserBearer(roles=IT))
+categories_router = Router(tags=["device catalogue"], auth=UserBearer(roles=IT))
+devices_router = Router(tags=["devices"], auth=UserBearer(roles=IT))
+assignments_router = Router(tags=["device assignments"], auth=UserBearer(roles=IT))
+it_router = Router(tags=["IT"], auth=UserBearer(roles=IT))
+alerts_router = Router(tags=["device alerts"], auth=UserBearer(roles=IT | CARE))
+
+
+# --- The device itself ---------------------------------------------------------------------------
 
 
 class DeviceSelfOut(Schema):
@@ -15,10 +47,354 @@ class DeviceSelfOut(Schema):
     server_time: datetime
 
 
-@router.get("/me", response=DeviceSelfOut, summary="The calling device, and the server's clock")
+@device_router.get("/me", response=DeviceSelfOut, summary="The calling device, and the server's clock")
 def device_me(request: DeviceRequest):
     device = request.auth.device
     return {"id": device.pk, "serial_number": device.serial_number, "server_time": timezone.now()}
 
 
-ROUTERS = [("/device", router)]
+@telemetry_router.post("", response=schemas.TelemetryOut, summary="A batch of up to 500 readings from the device")
+def post_telemetry(request: DeviceRequest, payload: schemas.TelemetryIn):
+    device = request.auth.device
+    if payload.device_id is not None and payload.device_id != device.pk:
+        raise Forbidden(
+            "A device can post only its own readings.",
+            code="not_this_device",
+            errors=[{"field": "device_id", "message": "Not the calling device."}],
+        )
+    readings = [
+        telemetry.IncomingReading(reading.sequence, reading.kind, reading.value, reading.measured_at)
+        for reading in payload.readings
+    ]
+    results = telemetry.telemetry_ingest(device=device, readings=readings)
+    counts = {
+        status: sum(1 for result in results if result.status == status) for status in ("stored", "duplicate", "refused")
+    }
+    return {
+        "stored": counts["stored"],
+        "duplicates": counts["duplicate"],
+        "refused": counts["refused"],
+        "results": [result.__dict__ for result in results],
+    }
+
+
+# --- Catalogue ----------------------------------------------------------------------------------
+
+
+@categories_router.get("", response=list[schemas.CategoryOut], summary="Device categories")
+def list_categories(request: AuthedRequest):
+    return list(DeviceCategory.objects.all())
+
+
+@catalogue_router.get("", response=schemas.DeviceModelPageOut, summary="The device catalogue")
+def list_device_models(request: AuthedRequest, query: Query[schemas.PageQuery]):
+    items, next_cursor = selectors.device_models_page(cursor=query.cursor, limit=query.limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@catalogue_router.post("", response={201: schemas.DeviceModelOut}, summary="Add a model to the catalogue")
+def create_device_model(request: AuthedRequest, payload: schemas.DeviceModelIn):
+    category = DeviceCategory.objects.filter(code=payload.category).first()
+    if category is None:
+        raise InvalidInput("category", f"Unknown category {payload.category!r}.")
+    if DeviceModel.objects.filter(manufacturer=payload.manufacturer, model_number=payload.model_number).exists():
+        raise InvalidInput("model_number", "This manufacturer's model is already in the catalogue.", code="duplicate")
+    try:
+        device_model = alerts.device_model_create(**payload.dict(exclude={"category"}), category=category)
+    except IntegrityError as exc:
+        raise InvalidInput("model_number", "This model is already in the catalogue.", code="duplicate") from exc
+    return Status(201, device_model)
+
+
+@catalogue_router.get("/{uuid:model_id}", response=schemas.DeviceModelOut, summary="One catalogue model")
+def get_device_model(request: AuthedRequest, model_id: UUID):
+    return access_device_model(request.auth, model_id)
+
+
+@catalogue_router.get("/{uuid:model_id}/alert-rules", response=schemas.AlertRulesOut, summary="A model's alert rules")
+def list_alert_rules(request: AuthedRequest, model_id: UUID):
+    device_model = access_device_model(request.auth, model_id)
+    return {"items": list(AlertRule.objects.filter(device_model=device_model))}
+
+
+@catalogue_router.put(
+    "/{uuid:model_id}/alert-rules/{kind}", response=schemas.AlertRuleOut, summary="Set a model's rule for one kind"
+)
+def set_alert_rule(request: AuthedRequest, model_id: UUID, kind: schemas.KindName, payload: schemas.AlertRuleIn):
+    device_model = access_device_model(request.auth, model_id)
+    return alerts.alert_rule_set(device_model=device_model, kind=kind, settings=payload.dict())
+
+
+# --- Devices ------------------------------------------------------------------------------------
+
+
+@devices_router.get("", response=schemas.DevicePageOut, summary="Devices of my municipality")
+def list_devices(request: AuthedRequest, query: Query[schemas.DeviceFilter]):
+    filters = query.dict(exclude={"cursor", "limit"})
+    items, next_cursor = selectors.devices_page(request.auth, cursor=query.cursor, limit=query.limit, **filters)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@devices_router.post("", response={201: schemas.DeviceOut}, summary="Register a device (in stock)")
+def register_device(request: AuthedRequest, payload: schemas.DeviceIn):
+    actor = request.auth
+    device_model = DeviceModel.objects.filter(pk=payload.model_id).first()
+    if device_model is None:
+        raise InvalidInput("model_id", "Unknown device model.")
+    assert actor.staff is not None
+    device = devices.device_register(
+        municipality=actor.staff.municipality,
+        device_model=device_model,
+        by=actor.user,
+        **payload.dict(exclude={"model_id"}),
+    )
+    return Status(201, device)
+
+
+@devices_router.get("/export", summary="The devices as CSV (same filters as the list)")
+def export_devices(request: AuthedRequest, query: Query[schemas.DeviceFilter]):
+    filters = query.dict(exclude={"cursor", "limit"})
+    response = HttpResponse(
+        devices_export(selectors.devices_filtered(request.auth, **filters)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="devices.csv"'
+    return response
+
+
+@devices_router.post(
+    "/import",
+    response={200: schemas.ImportOut, 201: schemas.ImportOut},
+    summary="Import devices from CSV: a dry run lists row errors; a real run is all or nothing",
+)
+def import_devices(request: AuthedRequest, payload: schemas.DeviceImportIn):
+    actor = request.auth
+    assert actor.staff is not None
+    report = devices_import(
+        municipality=actor.staff.municipality, by=actor.user, csv_text=payload.csv, dry_run=payload.dry_run
+    )
+    if report.errors and not report.dry_run:
+        first = report.errors[0]
+        raise InvalidInput(
+            first["field"] or "csv", f"row {first['row']}: {first['message']}", code="import_failed"
+        ) from None
+    return Status(200 if report.dry_run else 201, report.__dict__)
+
+
+@devices_router.get("/{uuid:device_id}", response=schemas.DeviceOut, summary="One device")
+def get_device(request: AuthedRequest, device_id: UUID):
+    return access_device(request.auth, device_id)
+
+
+@devices_router.patch("/{uuid:device_id}", response=schemas.DeviceOut, summary="Change a device's details")
+def update_device(request: AuthedRequest, device_id: UUID, payload: schemas.DevicePatchIn):
+    device = access_device(request.auth, device_id)
+    return devices.device_update(device=device, changes=payload.dict(exclude_unset=True))
+
+
+@devices_router.post(
+    "/{uuid:device_id}/transitions", response=schemas.DeviceOut, summary="Move a device in its lifecycle"
+)
+def transition_device(request: AuthedRequest, device_id: UUID, payload: schemas.TransitionIn):
+    device = access_device(request.auth, device_id)
+    return devices.device_transition(
+        device=device, to_status=payload.to_status, by=request.auth.user, reason=payload.reason
+    )
+
+
+@devices_router.get("/{uuid:device_id}/transitions", response=schemas.TransitionsOut, summary="A device's history")
+def list_transitions(request: AuthedRequest, device_id: UUID, query: Query[schemas.PageQuery]):
+    device = access_device(request.auth, device_id)
+    items, next_cursor = selectors.device_transitions_page(device, cursor=query.cursor, limit=query.limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@devices_router.get("/{uuid:device_id}/credentials", response=schemas.CredentialsOut, summary="A device's credentials")
+def list_credentials(request: AuthedRequest, device_id: UUID):
+    device = access_device(request.auth, device_id)
+    return {"items": list(DeviceCredential.objects.filter(device=device)[:100])}
+
+
+@devices_router.post(
+    "/{uuid:device_id}/credentials",
+    response={201: schemas.IssuedCredentialOut},
+    summary="Issue or rotate the device's token (shown once; earlier tokens stop working)",
+)
+def issue_credential(request: AuthedRequest, device_id: UUID):
+    device = access_device(request.auth, device_id)
+    credential, token = devices.device_credential_rotate(device=device, by=request.auth.user)
+    fields = ("id", "lookup_prefix", "created_at", "last_used_at", "revoked_at")
+    return Status(201, {**{field: getattr(credential, field) for field in fields}, "token": token})
+
+
+@devices_router.delete(
+    "/{uuid:device_id}/credentials/{uuid:credential_id}",
+    response=schemas.CredentialOut,
+    summary="Revoke one of the device's tokens",
+)
+def revoke_credential(request: AuthedRequest, device_id: UUID, credential_id: UUID):
+    device = access_device(request.auth, device_id)
+    credential = DeviceCredential.objects.filter(device=device, pk=credential_id).first()
+    if credential is None:
+        raise NotFound("No such credential.")
+    return devices.device_credential_revoke(credential=credential)
+
+
+# --- Assignments --------------------------------------------------------------------------------
+
+
+def _citizen_for_it(request: AuthedRequest, citizen_id: UUID) -> Citizen:
+    actor = request.auth
+    assert actor.staff is not None
+    citizen = Citizen.objects.filter(pk=citizen_id, municipality_id=actor.staff.municipality_id).first()
+    if citizen is None:
+        raise InvalidInput("citizen_id", "No such citizen in the municipality.")
+    return citizen
+
+
+@assignments_router.get("", response=schemas.AssignmentPageOut, summary="Assignments of my municipality's devices")
+def list_assignments(request: AuthedRequest, query: Query[schemas.AssignmentFilter]):
+    filters = query.dict(exclude={"cursor", "limit"})
+    items, next_cursor = selectors.assignments_page(request.auth, cursor=query.cursor, limit=query.limit, **filters)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@assignments_router.post("", response={201: schemas.AssignmentOut}, summary="Assign a device in stock to a citizen")
+def create_assignment(request: AuthedRequest, payload: schemas.AssignmentIn):
+    device = access_device(request.auth, payload.device_id)
+    citizen = _citizen_for_it(request, payload.citizen_id)
+    assignment = assignments.device_assign(
+        device=device, citizen=citizen, by=request.auth, **payload.dict(exclude={"device_id", "citizen_id"})
+    )
+    return Status(201, assignment)
+
+
+@assignments_router.get("/{uuid:assignment_id}", response=schemas.AssignmentOut, summary="One assignment")
+def get_assignment(request: AuthedRequest, assignment_id: UUID):
+    actor = request.auth
+    return selectors.assignment_detail(actor, access_assignment(actor, assignment_id))
+
+
+@assignments_router.post(
+    "/{uuid:assignment_id}/install", response=schemas.AssignmentOut, summary="Record the installation"
+)
+def install_assignment(request: AuthedRequest, assignment_id: UUID, payload: schemas.WhenIn):
+    assignment = access_assignment(request.auth, assignment_id)
+    return assignments.assignment_install(assignment=assignment, by=request.auth, installed_at=payload.at)
+
+
+@assignments_router.post(
+    "/{uuid:assignment_id}/return",
+    response=schemas.AssignmentOut,
+    summary="Record the return (or cancel a reservation)",
+)
+def return_assignment(request: AuthedRequest, assignment_id: UUID, payload: schemas.WhenIn):
+    assignment = access_assignment(request.auth, assignment_id)
+    return assignments.assignment_return(assignment=assignment, by=request.auth, returned_at=payload.at)
+
+
+@assignments_router.post(
+    "/{uuid:assignment_id}/consent",
+    response=schemas.AssignmentOut,
+    summary="Record or renew the consent or legal basis and its review date",
+)
+def record_consent(request: AuthedRequest, assignment_id: UUID, payload: schemas.ConsentIn):
+    assignment = access_assignment(request.auth, assignment_id)
+    return assignments.assignment_consent_record(assignment=assignment, by=request.auth, **payload.dict())
+
+
+# --- IT's work lists ----------------------------------------------------------------------------
+
+
+@it_router.get("/board", response=schemas.BoardOut, summary="Device health: offline, battery, maintenance, returns")
+def board(request: AuthedRequest):
+    return selectors.health_board(request.auth)
+
+
+@it_router.get("/maintenance", response=schemas.MaintenancePageOut, summary="Maintenance due, overdue first")
+def list_maintenance(request: AuthedRequest, query: Query[schemas.MaintenanceFilter]):
+    filters = query.dict(exclude={"cursor", "limit"})
+    items, next_cursor = selectors.maintenance_due_page(request.auth, cursor=query.cursor, limit=query.limit, **filters)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@it_router.post(
+    "/maintenance/{uuid:task_id}/complete",
+    response=schemas.MaintenanceOut,
+    summary="Record a maintenance result; the next one is scheduled",
+)
+def complete_maintenance(request: AuthedRequest, task_id: UUID, payload: schemas.MaintenanceResultIn):
+    task = access_maintenance_task(request.auth, task_id)
+    done = maintenance.maintenance_complete(task=task, by=request.auth.user, **payload.dict())
+    return selectors._maintenance_item(done, timezone.localdate())
+
+
+@it_router.get("/return-tasks", response=schemas.ReturnTaskPageOut, summary="Devices to fetch back")
+def list_return_tasks(request: AuthedRequest, query: Query[schemas.PageQuery]):
+    items, next_cursor = selectors.return_tasks_page(request.auth, cursor=query.cursor, limit=query.limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@it_router.post(
+    "/citizens/lookup",
+    response=schemas.CitizenContactOut,
+    summary="Find a citizen of the municipality by CPR for an installation (name, address, phone)",
+)
+def lookup_citizen(request: AuthedRequest, payload: schemas.CitizenLookupIn):
+    actor = request.auth
+    assert actor.staff is not None
+    try:
+        number = cpr.CprNumber.parse(payload.cpr)
+    except cpr.InvalidCpr as exc:
+        raise InvalidInput("cpr", str(exc)) from exc
+    citizen = Citizen.objects.filter(
+        cpr_hash=cpr.keyed_hash(number), municipality_id=actor.staff.municipality_id
+    ).first()
+    if citizen is None:
+        raise NotFound("No such citizen.")
+    access_log_record(
+        actor=actor, citizens=[citizen], resource_type="citizen_contact", action=AccessLogEntry.Action.READ
+    )
+    return citizen
+
+
+# --- Alerts -------------------------------------------------------------------------------------
+
+
+@alerts_router.get("", response=schemas.AlertPageOut, summary="Alerts for me: device alerts (IT), health alerts (care)")
+def list_alerts(request: AuthedRequest, query: Query[schemas.AlertFilter]):
+    items, next_cursor = selectors.alerts_page(
+        request.auth, cursor=query.cursor, limit=query.limit, status=query.status, kind=query.kind
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@alerts_router.get("/{uuid:alert_id}", response=schemas.AlertOut, summary="One alert")
+def get_alert(request: AuthedRequest, alert_id: UUID):
+    actor = request.auth
+    return selectors.alert_detail(actor, access_alert(actor, alert_id))
+
+
+@alerts_router.post("/{uuid:alert_id}/acknowledge", response=schemas.AlertOut, summary="Acknowledge an alert")
+def acknowledge_alert(request: AuthedRequest, alert_id: UUID):
+    actor = request.auth
+    alert = alerts.alert_acknowledge(alert=access_alert(actor, alert_id), by=actor.user)
+    return selectors.alert_item(actor, access_alert(actor, alert.pk))
+
+
+@alerts_router.post("/{uuid:alert_id}/resolve", response=schemas.AlertOut, summary="Resolve an alert")
+def resolve_alert(request: AuthedRequest, alert_id: UUID):
+    actor = request.auth
+    alert = alerts.alert_resolve(alert=access_alert(actor, alert_id), by=actor.user)
+    return selectors.alert_item(actor, access_alert(actor, alert.pk))
+
+
+ROUTERS = [
+    ("/device", device_router),
+    ("/telemetry", telemetry_router),
+    ("/device-categories", categories_router),
+    ("/device-models", catalogue_router),
+    ("/devices", devices_router),
+    ("/device-assignments", assignments_router),
+    ("/device-alerts", alerts_router),
+    ("/it", it_router),
+]

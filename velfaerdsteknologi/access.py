@@ -1,0 +1,95 @@
+"""Who may see which device, assignment, task and alert: decided here and nowhere else.
+
+IT staff see the devices of their own municipality and everything that hangs off them, but of citizens
+only what installation and pickup need. Care staff see health alerts for the citizens in their teams' care.
+What may not be seen is reported exactly like what does not exist.
+"""
+
+from uuid import UUID
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Model, Q, QuerySet
+
+from backend.access import citizens_visible_to
+from backend.actors import IT, Actor
+from backend.errors import NotFound
+from velfaerdsteknologi.models import (
+    Alert,
+    AlertAudience,
+    Assignment,
+    Device,
+    DeviceModel,
+    MaintenanceTask,
+    ReturnTask,
+)
+
+
+def is_it(actor: Actor) -> bool:
+    return bool(actor.roles & IT) and actor.staff is not None
+
+
+def _municipality_id(actor: Actor):
+    return actor.staff.municipality_id if is_it(actor) and actor.staff is not None else None
+
+
+def devices_visible_to(actor: Actor) -> QuerySet[Device]:
+    municipality_id = _municipality_id(actor)
+    if municipality_id is None:
+        return Device.objects.none()
+    return Device.objects.filter(municipality_id=municipality_id)
+
+
+def _get[M: Model](queryset: QuerySet[M], object_id: UUID | str, what: str) -> M:
+    try:
+        return queryset.get(pk=object_id)
+    except (ObjectDoesNotExist, ValueError) as exc:
+        raise NotFound(f"No such {what}.") from exc
+
+
+def access_device(actor: Actor, device_id: UUID | str) -> Device:
+    queryset = devices_visible_to(actor).select_related("model__category")
+    return _get(queryset, device_id, "device")
+
+
+def access_device_model(actor: Actor, model_id: UUID | str) -> DeviceModel:
+    if not is_it(actor):
+        raise NotFound("No such device model.")
+    return _get(DeviceModel.objects.select_related("category"), model_id, "device model")
+
+
+def assignments_visible_to(actor: Actor) -> QuerySet[Assignment]:
+    return Assignment.objects.filter(device__in=devices_visible_to(actor))
+
+
+def access_assignment(actor: Actor, assignment_id: UUID | str) -> Assignment:
+    queryset = assignments_visible_to(actor).select_related("device__model__category", "citizen")
+    return _get(queryset, assignment_id, "assignment")
+
+
+def maintenance_tasks_visible_to(actor: Actor) -> QuerySet[MaintenanceTask]:
+    return MaintenanceTask.objects.filter(device__in=devices_visible_to(actor))
+
+
+def access_maintenance_task(actor: Actor, task_id: UUID | str) -> MaintenanceTask:
+    return _get(maintenance_tasks_visible_to(actor).select_related("device__model"), task_id, "maintenance task")
+
+
+def return_tasks_visible_to(actor: Actor) -> QuerySet[ReturnTask]:
+    return ReturnTask.objects.filter(assignment__device__in=devices_visible_to(actor))
+
+
+def alerts_visible_to(actor: Actor) -> QuerySet[Alert]:
+    """IT sees device alerts of its municipality's devices; care staff see health alerts of citizens in
+    their teams' care. Nobody sees the other audience's alerts."""
+    visible = Q(pk__in=[])
+    municipality_id = _municipality_id(actor)
+    if municipality_id is not None:
+        visible |= Q(audience=AlertAudience.IT, device__municipality_id=municipality_id)
+    if actor.staff is not None and actor.team_ids():
+        visible |= Q(audience=AlertAudience.CARE, citizen__in=citizens_visible_to(actor).values("pk"))
+    return Alert.objects.filter(visible)
+
+
+def access_alert(actor: Actor, alert_id: UUID | str) -> Alert:
+    queryset = alerts_visible_to(actor).select_related("device__model", "citizen")
+    return _get(queryset, alert_id, "alert")

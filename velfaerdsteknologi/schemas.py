@@ -1,0 +1,466 @@
+"""Request and response shapes of the welfare-technology API."""
+
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from ninja import Schema
+from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
+
+from backend.schemas import InSchema
+from velfaerdsteknologi.models import TelemetryKind
+from velfaerdsteknologi.services.telemetry import MAX_BATCH
+
+KindName = Literal[
+    "heartbeat", "battery", "fall", "dose_taken", "dose_missed", "door_open", "bed_exit", "location", "custom"
+]
+StatusName = Literal["in_stock", "reserved", "in_use", "in_repair", "lost", "returned", "cleaning", "retired"]
+
+
+class PageQuery(Schema):
+    cursor: str | None = None
+    limit: int = 50
+
+
+# --- Catalogue ----------------------------------------------------------------------------------
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    name_en: str
+    is_surveillance: bool
+
+
+class DeviceModelIn(InSchema):
+    manufacturer: str = Field(min_length=1, max_length=100)
+    model_number: str = Field(min_length=1, max_length=100)
+    name: str = Field(default="", max_length=150)
+    category: str = Field(max_length=40)
+    telemetry_kinds: list[KindName] = Field(default_factory=list, max_length=9)
+    heartbeat_interval_seconds: int | None = Field(default=None, ge=10, le=7 * 86400)
+    is_battery_powered: bool = False
+    service_interval_days: int | None = Field(default=None, ge=1, le=3650)
+    test_call_interval_days: int | None = Field(default=None, ge=1, le=3650)
+    battery_check_interval_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class DeviceModelOut(Schema):
+    id: UUID
+    manufacturer: str
+    model_number: str
+    name: str
+    category: str = Field(alias="category_id")
+    is_surveillance: bool
+    telemetry_kinds: list[str]
+    heartbeat_interval_seconds: int | None
+    is_battery_powered: bool
+    service_interval_days: int | None
+    test_call_interval_days: int | None
+    battery_check_interval_days: int | None
+
+
+class DeviceModelPageOut(Schema):
+    items: list[DeviceModelOut]
+    next_cursor: str | None
+
+
+class AlertRuleIn(InSchema):
+    alert_low: float | None = None
+    warning_low: float | None = None
+    warning_high: float | None = None
+    alert_high: float | None = None
+    missing_after_intervals: int | None = Field(default=None, ge=1, le=100)
+    is_active: bool = True
+
+
+class AlertRuleOut(Schema):
+    id: UUID
+    kind: str
+    rule_type: str
+    audience: str
+    alert_low: float | None
+    warning_low: float | None
+    warning_high: float | None
+    alert_high: float | None
+    missing_after_intervals: int | None
+    is_active: bool
+
+
+class AlertRulesOut(Schema):
+    items: list[AlertRuleOut]
+
+
+# --- Devices ------------------------------------------------------------------------------------
+
+
+class DeviceIn(InSchema):
+    model_id: UUID
+    serial_number: str = Field(min_length=1, max_length=100)
+    imei: str | None = Field(default=None, pattern=r"^\d{15}$")
+    mac_address: str | None = Field(default=None, pattern=r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$")
+    firmware_version: str = Field(default="", max_length=50)
+    purchase_date: date | None = None
+    warranty_end: date | None = None
+    location: str = Field(default="", max_length=200)
+
+
+class DevicePatchIn(InSchema):
+    imei: str | None = Field(default=None, pattern=r"^\d{15}$")
+    mac_address: str | None = Field(default=None, pattern=r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$")
+    firmware_version: str | None = Field(default=None, max_length=50)
+    purchase_date: date | None = None
+    warranty_end: date | None = None
+    next_service_due: date | None = None
+    location: str | None = Field(default=None, max_length=200)
+
+
+class DeviceOut(Schema):
+    id: UUID
+    serial_number: str
+    model_id: UUID
+    manufacturer: str = Field(alias="model.manufacturer")
+    model_number: str = Field(alias="model.model_number")
+    category: str = Field(alias="model.category_id")
+    imei: str | None
+    mac_address: str | None
+    firmware_version: str
+    purchase_date: date | None
+    warranty_end: date | None
+    next_service_due: date | None
+    location: str
+    status: str
+    status_changed_at: datetime | None
+    last_seen_at: datetime | None
+    battery_level: int | None
+    battery_measured_at: datetime | None
+
+
+class DevicePageOut(Schema):
+    items: list[DeviceOut]
+    next_cursor: str | None
+
+
+class DeviceFilter(PageQuery):
+    status: StatusName | None = None
+    model_id: UUID | None = None
+    category: str | None = None
+    search: str | None = Field(default=None, max_length=100, description="Serial number, IMEI or MAC address.")
+
+
+class TransitionIn(InSchema):
+    to_status: StatusName
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class TransitionOut(Schema):
+    from_status: str
+    to_status: str
+    reason: str
+    at: datetime
+    by_name: str | None
+
+
+class TransitionsOut(Schema):
+    items: list[TransitionOut]
+    next_cursor: str | None
+
+
+class CredentialOut(Schema):
+    id: UUID
+    lookup_prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class CredentialsOut(Schema):
+    items: list[CredentialOut]
+
+
+class IssuedCredentialOut(CredentialOut):
+    token: str = Field(description="Shown this once; store it in the device.")
+
+
+# --- Assignments --------------------------------------------------------------------------------
+
+
+class AssignmentIn(InSchema):
+    device_id: UUID
+    citizen_id: UUID
+    installation_address: str = Field(default="", max_length=300)
+    planned_install_on: date | None = None
+    planned_return_on: date | None = None
+    episode_id: UUID | None = None
+    goal_id: UUID | None = None
+    consent_basis: Literal["consent", "legal_basis", ""] = ""
+    consent_reference: str = Field(default="", max_length=200)
+    consent_review_on: date | None = None
+
+
+class ConsentIn(InSchema):
+    basis: Literal["consent", "legal_basis"]
+    reference: str = Field(default="", max_length=200)
+    review_on: date
+
+
+class WhenIn(InSchema):
+    at: AwareDatetime | None = None
+
+
+class CitizenContactOut(Schema):
+    """All IT ever sees of a citizen: who and where, to install and to fetch."""
+
+    id: UUID
+    given_name: str
+    family_name: str
+    address_line: str
+    postcode: str
+    city: str
+    phone: str
+
+
+class AssignmentOut(Schema):
+    id: UUID
+    device_id: UUID
+    serial_number: str = Field(alias="device.serial_number")
+    citizen: CitizenContactOut
+    episode_id: UUID | None
+    goal_id: UUID | None
+    installation_address: str
+    planned_install_on: date | None
+    installed_at: datetime | None
+    planned_return_on: date | None
+    returned_at: datetime | None
+    consent_basis: str
+    consent_reference: str
+    consent_review_on: date | None
+    consent_recorded_at: datetime | None
+    is_active: bool
+    created_at: datetime
+
+
+class AssignmentPageOut(Schema):
+    items: list[AssignmentOut]
+    next_cursor: str | None
+
+
+class AssignmentFilter(PageQuery):
+    is_active: bool | None = None
+    device_id: UUID | None = None
+    citizen_id: UUID | None = None
+
+
+class CitizenLookupIn(InSchema):
+    cpr: str = Field(min_length=10, max_length=11, description="CPR number, sent in the body, never in a URL.")
+
+
+# --- Maintenance and returns --------------------------------------------------------------------
+
+
+class MaintenanceOut(Schema):
+    id: UUID
+    device_id: UUID
+    serial_number: str
+    kind: str
+    due_on: date
+    is_overdue: bool
+    completed_at: datetime | None
+    result: str
+    notes: str
+
+
+class MaintenancePageOut(Schema):
+    items: list[MaintenanceOut]
+    next_cursor: str | None
+
+
+class MaintenanceFilter(PageQuery):
+    kind: Literal["service", "test_call", "battery_check"] | None = None
+    within_days: int = Field(default=30, ge=0, le=366)
+    overdue_only: bool = False
+
+
+class MaintenanceResultIn(InSchema):
+    result: Literal["passed", "failed"]
+    notes: str = Field(default="", max_length=500)
+
+
+class ReturnTaskOut(Schema):
+    id: UUID
+    reason: str
+    created_at: datetime
+    assignment_id: UUID
+    device_id: UUID
+    serial_number: str
+    citizen: CitizenContactOut
+    installation_address: str
+
+
+class ReturnTaskPageOut(Schema):
+    items: list[ReturnTaskOut]
+    next_cursor: str | None
+
+
+# --- Telemetry ----------------------------------------------------------------------------------
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_value(kind: str, value: Any) -> Any:
+    if kind == TelemetryKind.HEARTBEAT:
+        if value is not None:
+            raise ValueError("a heartbeat carries no value")
+    elif kind == TelemetryKind.BATTERY:
+        if not _is_number(value) or not 0 <= value <= 100:
+            raise ValueError("a battery reading is a number from 0 to 100 (percent)")
+    elif kind in (TelemetryKind.FALL, TelemetryKind.BED_EXIT, TelemetryKind.DOOR_OPEN):
+        if value is not None and not isinstance(value, bool):
+            raise ValueError(f"a {kind} event is true, false or empty")
+    elif kind in (TelemetryKind.DOSE_TAKEN, TelemetryKind.DOSE_MISSED):
+        if value is not None and not (isinstance(value, str) and len(value) <= 100):
+            raise ValueError("a dose reading is empty or names the dose (at most 100 characters)")
+    elif kind == TelemetryKind.LOCATION:
+        if (
+            not isinstance(value, dict)
+            or set(value) - {"lat", "lon", "accuracy_m"}
+            or not _is_number(value.get("lat"))
+            or not _is_number(value.get("lon"))
+            or not -90 <= value["lat"] <= 90
+            or not -180 <= value["lon"] <= 180
+            or ("accuracy_m" in value and not _is_number(value["accuracy_m"]))
+        ):
+            raise ValueError("a location is {lat, lon[, accuracy_m]} in degrees")
+    elif kind == TelemetryKind.CUSTOM and not _is_number(value):
+        raise ValueError("a custom reading is a number")
+    return value
+
+
+class ReadingIn(InSchema):
+    sequence: int = Field(ge=0, le=2**63 - 1)
+    kind: KindName
+    measured_at: AwareDatetime
+    value: Any = None
+
+    @field_validator("value")
+    @classmethod
+    def value_fits_kind(cls, value: Any, info: ValidationInfo) -> Any:
+        kind = info.data.get("kind")
+        return _check_value(kind, value) if kind is not None else value
+
+
+class TelemetryIn(InSchema):
+    device_id: UUID | None = Field(default=None, description="Optional; if given it must be the calling device.")
+    readings: list[ReadingIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class ReadingResultOut(Schema):
+    sequence: int
+    status: Literal["stored", "duplicate", "refused"]
+    reason: str
+
+
+class TelemetryOut(Schema):
+    stored: int
+    duplicates: int
+    refused: int
+    results: list[ReadingResultOut]
+
+
+# --- Alerts and the board -----------------------------------------------------------------------
+
+
+class AlertOut(Schema):
+    id: UUID
+    device_id: UUID
+    serial_number: str
+    audience: str
+    kind: str
+    severity: str
+    status: str
+    trigger_count: int
+    opened_at: datetime
+    last_triggered_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    citizen_id: UUID | None = None
+    citizen_name: str | None = None
+    value: float | None = None
+
+
+class AlertPageOut(Schema):
+    items: list[AlertOut]
+    next_cursor: str | None
+
+
+class AlertFilter(PageQuery):
+    status: Literal["open", "acknowledged", "resolved", "unresolved"] | None = "unresolved"
+    kind: KindName | None = None
+
+
+class BoardDeviceOut(Schema):
+    id: UUID
+    serial_number: str
+    model: str
+    status: str
+    location: str
+    last_seen_at: datetime | None
+    battery_level: int | None
+
+
+class BoardDevicesOut(Schema):
+    count: int
+    items: list[BoardDeviceOut]
+
+
+class BoardMaintenanceOut(Schema):
+    count: int
+    items: list[MaintenanceOut]
+
+
+class BoardReturnsOut(Schema):
+    count: int
+    items: list[ReturnTaskOut]
+
+
+class ConsentReviewOut(Schema):
+    assignment_id: UUID
+    device_id: UUID
+    serial_number: str
+    citizen: CitizenContactOut
+    consent_basis: str
+    consent_review_on: date
+
+
+class BoardConsentReviewsOut(Schema):
+    count: int
+    items: list[ConsentReviewOut]
+
+
+class BoardOut(Schema):
+    offline: BoardDevicesOut
+    low_battery: BoardDevicesOut
+    maintenance_due: BoardMaintenanceOut
+    maintenance_overdue: BoardMaintenanceOut
+    pending_returns: BoardReturnsOut
+    consent_reviews_due: BoardConsentReviewsOut
+
+
+class DeviceImportIn(InSchema):
+    csv: str = Field(min_length=1, max_length=2_000_000, description="The CSV text, with a header row.")
+    dry_run: bool = True
+
+
+class ImportRowErrorOut(Schema):
+    row: int
+    field: str
+    message: str
+
+
+class ImportOut(Schema):
+    dry_run: bool
+    rows: int
+    created: int
+    errors: list[ImportRowErrorOut]

@@ -1,0 +1,294 @@
+"""Reads of the welfare-technology app: they own the query shape and log what they reveal of citizens."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from backend.actors import Actor
+from backend.audit import access_log_record
+from backend.models import AccessLogEntry, Citizen
+from backend.pagination import paginate
+from velfaerdsteknologi.access import (
+    alerts_visible_to,
+    assignments_visible_to,
+    devices_visible_to,
+    maintenance_tasks_visible_to,
+    return_tasks_visible_to,
+)
+from velfaerdsteknologi.models import (
+    OPEN_ALERT_STATUSES,
+    Alert,
+    AlertAudience,
+    Assignment,
+    Device,
+    DeviceModel,
+    DeviceStatus,
+    DeviceTransition,
+    MaintenanceTask,
+    ReturnTask,
+    TelemetryKind,
+)
+
+Action = AccessLogEntry.Action
+BOARD_ITEMS = 20
+MAINTENANCE_DUE_DAYS = 14
+CONSENT_REVIEW_DAYS = 30
+INACTIVE_STATUSES = (DeviceStatus.RETIRED, DeviceStatus.LOST)
+
+
+def device_models_page(*, cursor: str | None, limit: int) -> tuple[list[DeviceModel], str | None]:
+    return paginate(
+        DeviceModel.objects.select_related("category"),
+        cursor=cursor,
+        limit=limit,
+        order=("manufacturer", "model_number", "id"),
+    )
+
+
+def devices_filtered(actor: Actor, *, status=None, model_id=None, category=None, search=None) -> QuerySet[Device]:
+    devices = devices_visible_to(actor).select_related("model")
+    if status:
+        devices = devices.filter(status=status)
+    if model_id:
+        devices = devices.filter(model_id=model_id)
+    if category:
+        devices = devices.filter(model__category_id=category)
+    if search:
+        devices = devices.filter(Q(serial_number__icontains=search) | Q(imei=search) | Q(mac_address__iexact=search))
+    return devices
+
+
+def devices_page(actor: Actor, *, cursor: str | None, limit: int, **filters: Any) -> tuple[list[Device], str | None]:
+    return paginate(devices_filtered(actor, **filters), cursor=cursor, limit=limit, order=("serial_number", "id"))
+
+
+def device_transitions_page(
+    device: Device, *, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    transitions, next_cursor = paginate(
+        DeviceTransition.objects.filter(device=device).select_related("by"),
+        cursor=cursor,
+        limit=limit,
+        order=("-at", "-id"),
+    )
+    items = [
+        {
+            "from_status": transition.from_status,
+            "to_status": transition.to_status,
+            "reason": transition.reason,
+            "at": transition.at,
+            "by_name": transition.by.display_name if transition.by else None,
+        }
+        for transition in transitions
+    ]
+    return items, next_cursor
+
+
+def _log_citizens(actor: Actor, citizens: list[Citizen], resource_type: str) -> None:
+    unique = list({citizen.pk: citizen for citizen in citizens}.values())
+    access_log_record(actor=actor, citizens=unique, resource_type=resource_type, action=Action.READ)
+
+
+def assignments_page(
+    actor: Actor, *, cursor: str | None, limit: int, is_active=None, device_id=None, citizen_id=None
+) -> tuple[list[Assignment], str | None]:
+    assignments = assignments_visible_to(actor).select_related("device", "citizen")
+    if is_active is not None:
+        assignments = assignments.filter(returned_at__isnull=is_active)
+    if device_id:
+        assignments = assignments.filter(device_id=device_id)
+    if citizen_id:
+        assignments = assignments.filter(citizen_id=citizen_id)
+    items, next_cursor = paginate(assignments, cursor=cursor, limit=limit)
+    _log_citizens(actor, [assignment.citizen for assignment in items], "device_assignment")
+    return items, next_cursor
+
+
+def assignment_detail(actor: Actor, assignment: Assignment) -> Assignment:
+    _log_citizens(actor, [assignment.citizen], "device_assignment")
+    return assignment
+
+
+def _maintenance_item(task: MaintenanceTask, today) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "device_id": task.device_id,
+        "serial_number": task.device.serial_number,
+        "kind": task.kind,
+        "due_on": task.due_on,
+        "is_overdue": task.completed_at is None and task.due_on < today,
+        "completed_at": task.completed_at,
+        "result": task.result,
+        "notes": task.notes,
+    }
+
+
+def _open_maintenance(actor: Actor) -> QuerySet[MaintenanceTask]:
+    return (
+        maintenance_tasks_visible_to(actor)
+        .filter(completed_at__isnull=True)
+        .exclude(device__status__in=INACTIVE_STATUSES)
+        .select_related("device")
+    )
+
+
+def maintenance_due_page(
+    actor: Actor, *, cursor: str | None, limit: int, kind=None, within_days: int = 30, overdue_only: bool = False
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Open maintenance due within ``within_days``, oldest first, so overdue items lead."""
+    today = timezone.localdate()
+    tasks = _open_maintenance(actor)
+    tasks = (
+        tasks.filter(due_on__lt=today)
+        if overdue_only
+        else tasks.filter(due_on__lte=today + timedelta(days=within_days))
+    )
+    if kind:
+        tasks = tasks.filter(kind=kind)
+    items, next_cursor = paginate(tasks, cursor=cursor, limit=limit, order=("due_on", "id"))
+    return [_maintenance_item(task, today) for task in items], next_cursor
+
+
+def _return_item(task: ReturnTask) -> dict[str, Any]:
+    assignment = task.assignment
+    return {
+        "id": task.id,
+        "reason": task.reason,
+        "created_at": task.created_at,
+        "assignment_id": assignment.id,
+        "device_id": assignment.device_id,
+        "serial_number": assignment.device.serial_number,
+        "citizen": assignment.citizen,
+        "installation_address": assignment.installation_address,
+    }
+
+
+def _open_returns(actor: Actor) -> QuerySet[ReturnTask]:
+    return (
+        return_tasks_visible_to(actor)
+        .filter(completed_at__isnull=True)
+        .select_related("assignment__device", "assignment__citizen")
+    )
+
+
+def return_tasks_page(actor: Actor, *, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    tasks, next_cursor = paginate(_open_returns(actor), cursor=cursor, limit=limit, order=("created_at", "id"))
+    _log_citizens(actor, [task.assignment.citizen for task in tasks], "device_return")
+    return [_return_item(task) for task in tasks], next_cursor
+
+
+def alert_item(actor: Actor, alert: Alert) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        field: getattr(alert, field)
+        for field in (
+            "id",
+            "device_id",
+            "audience",
+            "kind",
+            "severity",
+            "status",
+            "trigger_count",
+            "opened_at",
+            "last_triggered_at",
+            "acknowledged_at",
+            "resolved_at",
+            "value",
+        )
+    }
+    item["serial_number"] = alert.device.serial_number
+    if alert.audience == AlertAudience.CARE and alert.citizen is not None:
+        item["citizen_id"] = alert.citizen_id
+        item["citizen_name"] = alert.citizen.full_name
+    return item
+
+
+def alerts_page(
+    actor: Actor, *, cursor: str | None, limit: int, status=None, kind=None
+) -> tuple[list[dict[str, Any]], str | None]:
+    alerts = alerts_visible_to(actor).select_related("device", "citizen")
+    if status == "unresolved":
+        alerts = alerts.filter(status__in=OPEN_ALERT_STATUSES)
+    elif status:
+        alerts = alerts.filter(status=status)
+    if kind:
+        alerts = alerts.filter(kind=kind)
+    items, next_cursor = paginate(alerts, cursor=cursor, limit=limit, order=("-opened_at", "-id"))
+    _log_citizens(actor, [alert.citizen for alert in items if alert.citizen is not None], "device_alert")
+    return [alert_item(actor, alert) for alert in items], next_cursor
+
+
+def alert_detail(actor: Actor, alert: Alert) -> dict[str, Any]:
+    if alert.citizen is not None:
+        _log_citizens(actor, [alert.citizen], "device_alert")
+    return alert_item(actor, alert)
+
+
+def _board_device(device: Device) -> dict[str, Any]:
+    return {
+        "id": device.id,
+        "serial_number": device.serial_number,
+        "model": str(device.model),
+        "status": device.status,
+        "location": device.location,
+        "last_seen_at": device.last_seen_at,
+        "battery_level": device.battery_level,
+    }
+
+
+def _section(queryset: QuerySet, render) -> dict[str, Any]:
+    items = list(queryset[:BOARD_ITEMS])
+    count = len(items) if len(items) < BOARD_ITEMS else queryset.count()
+    return {"count": count, "items": [render(item) for item in items]}
+
+
+def health_board(actor: Actor) -> dict[str, Any]:
+    """IT's overview: offline devices, low batteries, due and overdue maintenance, pending returns and consent
+    reviews coming due. A constant number of queries however many devices there are."""
+    today = timezone.localdate()
+    devices = devices_visible_to(actor).exclude(status__in=INACTIVE_STATUSES).select_related("model")
+    offline = devices.filter(alerts__kind=TelemetryKind.HEARTBEAT, alerts__status__in=OPEN_ALERT_STATUSES).order_by(
+        "last_seen_at", "id"
+    )
+    low_battery = devices.filter(
+        model__alert_rules__kind=TelemetryKind.BATTERY,
+        model__alert_rules__warning_low__isnull=False,
+        battery_level__lte=F("model__alert_rules__warning_low"),
+    ).order_by("battery_level", "id")
+    maintenance = _open_maintenance(actor).order_by("due_on", "id")
+    returns = _open_returns(actor).order_by("created_at", "id")
+    reviews = (
+        assignments_visible_to(actor)
+        .filter(returned_at__isnull=True, consent_review_on__lte=today + timedelta(days=CONSENT_REVIEW_DAYS))
+        .select_related("device", "citizen")
+        .order_by("consent_review_on", "id")
+    )
+    board = {
+        "offline": _section(offline, _board_device),
+        "low_battery": _section(low_battery, _board_device),
+        "maintenance_due": _section(
+            maintenance.filter(due_on__gte=today, due_on__lte=today + timedelta(days=MAINTENANCE_DUE_DAYS)),
+            lambda task: _maintenance_item(task, today),
+        ),
+        "maintenance_overdue": _section(
+            maintenance.filter(due_on__lt=today), lambda task: _maintenance_item(task, today)
+        ),
+        "pending_returns": _section(returns, _return_item),
+        "consent_reviews_due": _section(
+            reviews,
+            lambda assignment: {
+                "assignment_id": assignment.id,
+                "device_id": assignment.device_id,
+                "serial_number": assignment.device.serial_number,
+                "citizen": assignment.citizen,
+                "consent_basis": assignment.consent_basis,
+                "consent_review_on": assignment.consent_review_on,
+            },
+        ),
+    }
+    citizens = [item["citizen"] for item in board["pending_returns"]["items"]] + [
+        item["citizen"] for item in board["consent_reviews_due"]["items"]
+    ]
+    _log_citizens(actor, citizens, "device_board")
+    return board

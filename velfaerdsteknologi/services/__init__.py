@@ -1,0 +1,1 @@
+"""Writes of the welfare-technology app, one module per entity family."""

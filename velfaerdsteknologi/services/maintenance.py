@@ -1,0 +1,61 @@
+"""Scheduled service, test calls and battery checks, from each model's intervals."""
+
+from datetime import date, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from backend.errors import Conflict
+from backend.models import User
+from velfaerdsteknologi.models import (
+    MAINTENANCE_INTERVAL_FIELD,
+    Device,
+    DeviceStatus,
+    MaintenanceKind,
+    MaintenanceTask,
+)
+
+
+def _interval_days(device: Device, kind: str) -> int | None:
+    if kind == MaintenanceKind.BATTERY_CHECK and not device.model.is_battery_powered:
+        return None
+    return getattr(device.model, MAINTENANCE_INTERVAL_FIELD[MaintenanceKind(kind)])
+
+
+def _schedule_one(*, device: Device, kind: str, from_day: date) -> MaintenanceTask | None:
+    days = _interval_days(device, kind)
+    if not days:
+        return None
+    try:
+        with transaction.atomic():
+            task = MaintenanceTask.objects.create(device=device, kind=kind, due_on=from_day + timedelta(days=days))
+    except IntegrityError:
+        return MaintenanceTask.objects.get(device=device, kind=kind, completed_at__isnull=True)
+    if kind == MaintenanceKind.SERVICE:
+        Device.objects.filter(pk=device.pk).update(next_service_due=task.due_on)
+        device.next_service_due = task.due_on
+    return task
+
+
+@transaction.atomic
+def maintenance_schedule(*, device: Device, today: date) -> list[MaintenanceTask]:
+    """Ensure one open task per maintenance kind the model needs. Safe to call again."""
+    if device.status == DeviceStatus.RETIRED:
+        return []
+    tasks = [_schedule_one(device=device, kind=kind, from_day=today) for kind in MaintenanceKind.values]
+    return [task for task in tasks if task is not None]
+
+
+@transaction.atomic
+def maintenance_complete(*, task: MaintenanceTask, by: User, result: str, notes: str = "") -> MaintenanceTask:
+    """Record the result of a service, test call or battery check and schedule the next one."""
+    locked = MaintenanceTask.objects.select_for_update().select_related("device__model").get(pk=task.pk)
+    if locked.completed_at is not None:
+        raise Conflict("This maintenance task is already done.", code="already_completed")
+    locked.completed_at = timezone.now()
+    locked.completed_by = by
+    locked.result = result
+    locked.notes = notes
+    locked.save(update_fields=["completed_at", "completed_by", "result", "notes"])
+    _schedule_one(device=locked.device, kind=locked.kind, from_day=timezone.localdate())
+    return locked
