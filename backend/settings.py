@@ -154,6 +154,12 @@ TASKS = {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# Jobs that run on a clock: (management command, seconds between runs). Production runs them from
+# systemd timers (deploy/systemd); the embedded `serve` runs them itself.
+PERIODIC_COMMANDS = [
+    ("detect_missing_heartbeats", 60),
+    ("purge_expired", 24 * 3600),
+]
 # The embedded mode runs the worker inside the web process so that the in-memory channel layer
 # reaches open websockets.
 EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", not REDIS_URL)

@@ -114,3 +114,28 @@ def test_the_in_process_worker_runs_queued_tasks():
             pytest.fail("the embedded worker did not run the task")
     finally:
         worker.stop()
+
+
+@pytest.mark.django_db
+def test_the_embedded_scheduler_runs_each_periodic_command_on_its_interval(monkeypatch):
+    from backend.management.commands import serve
+
+    calls: list[str] = []
+    monkeypatch.setattr(serve, "call_command", lambda name, **kwargs: calls.append(name))
+    scheduler = serve.EmbeddedScheduler([("every_minute", 60), ("daily", 86400)], first_run_after=0)
+    start = time.monotonic()
+    scheduler.run_due(start)
+    assert sorted(calls) == ["daily", "every_minute"]
+    scheduler.run_due(start + 30)
+    assert len(calls) == 2
+    scheduler.run_due(start + 61)
+    assert calls[-1] == "every_minute" and len(calls) == 3
+
+
+def test_every_periodic_command_exists():
+    from django.conf import settings
+    from django.core.management import get_commands
+
+    for name, interval in settings.PERIODIC_COMMANDS:
+        assert name in get_commands()
+        assert interval > 0

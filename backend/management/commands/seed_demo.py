@@ -9,7 +9,9 @@ while demo logins exist; ``seed_demo --remove`` deactivates them.
 from datetime import date
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.hashers import make_password
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
@@ -159,6 +161,12 @@ class Command(BaseCommand):
         relative_user = demo_user(*DEMO_RELATIVE, password_hash)
         Relative.objects.get_or_create(user=relative_user)
         demo_user(*DEMO_ADMIN, password_hash, is_staff=True, is_superuser=True)
+        # Each app adds its own demo data with a `seed_<app>_demo` command, run here in app order.
+        commands = get_commands()
+        for app_config in apps.get_app_configs():
+            name = f"seed_{app_config.label}_demo"
+            if commands.get(name) == app_config.name:
+                call_command(name, stdout=self.stdout)
         self.stdout.write(
             f"Demo data ready: {len(DEMO_STAFF)} staff, {len(DEMO_CITIZENS)} citizens, 1 relative, 1 administrator. "
             f"Password for every demo login: {DEMO_PASSWORD}; one-time code: manage.py demo_totp USERNAME"

@@ -5,23 +5,20 @@ worker runs in a thread of the same process, so that tasks reach websockets on t
 layer. Production runs these as separate processes (see deploy/).
 """
 
+import io
 import logging
 import os
 import threading
-from datetime import timedelta
+import time
 
 import uvicorn
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
-from django.tasks import TaskResultStatus
-from django.utils import timezone
+from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Worker
-from django_tasks_db.models import DBTaskResult
-
-from backend.tasks import retention_purge
 
 logger = logging.getLogger(__name__)
-PURGE_DELAY = timedelta(minutes=1)
 
 
 class EmbeddedWorker:
@@ -52,13 +49,37 @@ class EmbeddedWorker:
         self.thread.join(timeout=5)
 
 
-def schedule_retention_purge() -> None:
-    """The embedded mode has no timer unit: queue one purge unless one is already waiting."""
-    if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
-        return
-    waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=retention_purge.module_path)
-    if not waiting.exists():
-        retention_purge.using(run_after=timezone.now() + PURGE_DELAY).enqueue()
+class EmbeddedScheduler:
+    """Runs settings.PERIODIC_COMMANDS on their intervals, as the systemd timers do in production."""
+
+    def __init__(self, jobs: list[tuple[str, int]], first_run_after: float = 60.0) -> None:
+        start = time.monotonic() + first_run_after
+        self.due = {name: start for name, _ in jobs}
+        self.intervals = dict(jobs)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="embedded-scheduler", daemon=True)
+
+    def run_due(self, now: float) -> None:
+        for name, due in self.due.items():
+            if due <= now:
+                self.due[name] = now + self.intervals[name]
+                try:
+                    call_command(name, stdout=io.StringIO())
+                except Exception:
+                    logger.exception("periodic command %s failed", name)
+                finally:
+                    close_old_connections()
+
+    def _run(self) -> None:
+        while not self.stopping.wait(1.0):
+            self.run_due(time.monotonic())
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
 
 
 class Command(BaseCommand):
@@ -70,11 +91,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="Do not run the task worker in-process.")
 
     def handle(self, *args: object, **options: object) -> None:
-        worker = None
+        worker = scheduler = None
         if settings.EMBEDDED_WORKER and not options["no_worker"]:
             worker = EmbeddedWorker()
             worker.start()
-            schedule_retention_purge()
+            scheduler = EmbeddedScheduler(settings.PERIODIC_COMMANDS)
+            scheduler.start()
         self.stdout.write(f"Mestring on http://{options['host']}:{options['port']}/ (API docs at /api/v1/docs)")
         try:
             uvicorn.run(
@@ -87,5 +109,7 @@ class Command(BaseCommand):
                 ws_ping_timeout=20,
             )
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             if worker is not None:
                 worker.stop()
