@@ -9,6 +9,7 @@ from django.test import Client
 from backend.models import AppSession, StaffRole
 from backend.services.identity import ClientInfo, session_start
 from tests import factories
+from tests.selvbetjening.factories import NetworkGrantFactory
 from velfaerdsteknologi.credentials import device_credential_issue
 
 
@@ -110,6 +111,7 @@ def world(db) -> World:
     analyst = staff(team, StaffRole.ANALYST)
     relative_with_consent = factories.RelativeFactory()
     relative_without_consent = factories.RelativeFactory()
+    NetworkGrantFactory(citizen=citizen, relative=relative_with_consent)
     device = factories.DeviceFactory(municipality=municipality)
     _, device_token = device_credential_issue(device=device)
     built = World(

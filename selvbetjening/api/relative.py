@@ -1,0 +1,96 @@
+"""Relatives and volunteers: only the citizens who granted them access, only what was granted."""
+
+from uuid import UUID
+
+from ninja import Query, Router, Status
+
+from backend.actors import RELATIVE
+from backend.auth import AuthedRequest, UserBearer
+from backend.pagination import paginate
+from selvbetjening import schemas
+from selvbetjening.selectors import network as network_reads
+from selvbetjening.selectors.progress import progress_for_relative
+from selvbetjening.selectors.reads import log_read
+from selvbetjening.services import network as network_services
+
+router = Router(tags=["relative"], auth=UserBearer(roles=frozenset({RELATIVE})))
+
+
+@router.post(
+    "/invitations/accept", response={201: schemas.GrantedCitizenOut}, summary="Accept an invitation code"
+)
+def accept_invitation(request: AuthedRequest, payload: schemas.AcceptIn):
+    grant = network_services.invitation_accept(by=request.auth, code=payload.code)
+    return Status(
+        201,
+        {
+            "grant_id": grant.pk,
+            "citizen_id": grant.citizen_id,
+            "given_name": grant.citizen.given_name,
+            "scopes": grant.scopes,
+            "valid_until": grant.valid_until,
+        },
+    )
+
+
+@router.get(
+    "/citizens",
+    response=schemas.GrantedCitizenListOut,
+    summary="The citizens who let me in, and what I may do",
+)
+def granted_citizens(request: AuthedRequest):
+    grants = list(network_reads.grants_in_force_for(request.auth).select_related("citizen"))
+    log_read(request.auth, [grant.citizen for grant in grants], "network_grant")
+    items = [
+        {
+            "grant_id": grant.pk,
+            "citizen_id": grant.citizen_id,
+            "given_name": grant.citizen.given_name,
+            "scopes": grant.scopes,
+            "valid_until": grant.valid_until,
+        }
+        for grant in grants
+    ]
+    return {"items": items}
+
+
+@router.get(
+    "/citizens/{uuid:citizen_id}/progress",
+    response=schemas.ProgressOut,
+    summary="Courses and goals (view progress)",
+)
+def citizen_progress(request: AuthedRequest, citizen_id: UUID):
+    citizen = network_reads.access_citizen_for_relative(request.auth, citizen_id, network_reads.VIEW_PROGRESS)
+    log_read(request.auth, [citizen], "progress")
+    return progress_for_relative(request.auth, citizen)
+
+
+@router.post(
+    "/citizens/{uuid:citizen_id}/encouragements",
+    response={201: schemas.EncouragementOut},
+    summary="Send encouragement (send encouragement)",
+)
+def send_encouragement(request: AuthedRequest, citizen_id: UUID, payload: schemas.EncouragementIn):
+    citizen = network_reads.access_citizen_for_relative(
+        request.auth, citizen_id, network_reads.SEND_ENCOURAGEMENT
+    )
+    return Status(
+        201, network_services.encouragement_send(by=request.auth, citizen=citizen, text=payload.text)
+    )
+
+
+@router.get(
+    "/citizens/{uuid:citizen_id}/encouragements",
+    response=schemas.EncouragementPageOut,
+    summary="Encouragements I sent (send encouragement)",
+)
+def sent_encouragements(request: AuthedRequest, citizen_id: UUID, query: Query[schemas.PageQuery]):
+    citizen = network_reads.access_citizen_for_relative(
+        request.auth, citizen_id, network_reads.SEND_ENCOURAGEMENT
+    )
+    queryset = network_reads.encouragements_visible_to(request.auth).filter(citizen=citizen)
+    items, next_cursor = paginate(queryset, cursor=query.cursor, limit=query.limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+ROUTERS = [("/relative", router)]

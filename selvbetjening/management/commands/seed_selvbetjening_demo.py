@@ -1,0 +1,168 @@
+"""Self-service demo data for borger1 (run after seed_demo): an active episode led by "terapeut",
+goals with ratings, a questionnaire due, a request with a reply, and a grant to "paaroerende".
+Safe to run any number of times: what exists is left as it is."""
+
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from backend.models import Citizen, Relative, Staff
+from backend.timeutil import municipal_today
+from selvbetjening.models import (
+    CitizenRequest,
+    Episode,
+    EpisodeContact,
+    EpisodeStatusChange,
+    EvaluationTask,
+    Goal,
+    GoalRating,
+    NetworkGrant,
+    QuestionnaireAssignment,
+    QuestionnaireVersion,
+    RequestMessage,
+)
+from selvbetjening.services.episodes import evaluation_due_on
+from selvbetjening.services.questionnaires import episode_questionnaires_schedule, shipped_data_load
+from selvbetjening.services.requests import response_deadline
+
+DEMO_TITLE = "Demo: Klare mig selv igen"
+GOALS = [
+    (
+        "Jeg vil selv kunne gå ned efter avisen om morgenen",
+        Goal.Area.MOBILITY,
+        "Gå",
+        3,
+        1,
+        [
+            "Kommer ikke ud",
+            "Går til døren",
+            "Går til postkassen med rollator",
+            "Uden rollator",
+            "Rundt om blokken",
+        ],
+        [(-1, 21), (0, 7)],
+    ),
+    (
+        "Jeg vil lave min egen morgenmad",
+        Goal.Area.HOUSEHOLD,
+        "Lave mad",
+        2,
+        1,
+        ["Får den bragt", "Smører med hjælp", "Smører selv", "Laver kaffe også", "Laver varm mad"],
+        [(-2, 21), (-1, 7)],
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Load self-service demo data for borger1 (idempotent; run after seed_demo)."
+
+    @transaction.atomic
+    def handle(self, *args: object, **options: object) -> None:
+        shipped_data_load()
+        citizen = Citizen.objects.filter(user__username="borger1").first()
+        therapist = Staff.objects.filter(user__username="terapeut").select_related("user").first()
+        relative = Relative.objects.filter(user__username="paaroerende").first()
+        if citizen is None or therapist is None or relative is None:
+            raise CommandError("Run seed_demo first: borger1, terapeut and paaroerende are needed.")
+        team = therapist.memberships.select_related("team").first().team  # type: ignore[union-attr]
+        today = municipal_today()
+        episode = Episode.objects.filter(citizen=citizen, title=DEMO_TITLE).first()
+        if episode is None:
+            episode = Episode.objects.create(
+                citizen=citizen,
+                team=team,
+                kind=Episode.Kind.EVERYDAY_REHABILITATION,
+                title=DEMO_TITLE,
+                start_date=today - timedelta(days=28),
+                planned_end_date=today + timedelta(days=28),
+                status=Episode.Status.ACTIVE,
+                created_by=therapist.user,
+            )
+            for from_status, to_status in (("", "planned"), ("planned", "active")):
+                EpisodeStatusChange.objects.create(
+                    episode=episode, from_status=from_status, to_status=to_status, changed_by=therapist.user
+                )
+            EpisodeContact.objects.create(
+                episode=episode,
+                staff=therapist,
+                role=EpisodeContact.Role.CONTACT_PERSON,
+                assigned_by=therapist.user,
+            )
+            EvaluationTask.objects.create(
+                episode=episode,
+                assignee=therapist,
+                due_on=evaluation_due_on(episode.start_date, episode.planned_end_date),
+            )
+            episode_questionnaires_schedule(episode=episode)
+            for rank, (text, area, display, baseline, target, outcomes, ratings) in enumerate(GOALS, start=1):
+                goal = Goal.objects.create(
+                    episode=episode,
+                    description=text,
+                    rank=rank,
+                    area=area,
+                    condition_code="00000000-0000-4000-8000-00000000000" + str(rank),
+                    condition_display=display,
+                    baseline_level=baseline,
+                    target_level=target,
+                    baseline_gas=ratings[0][0],
+                    gas_minus_2=outcomes[0],
+                    gas_minus_1=outcomes[1],
+                    gas_0=outcomes[2],
+                    gas_plus_1=outcomes[3],
+                    gas_plus_2=outcomes[4],
+                    due_date=episode.planned_end_date,
+                    created_by=therapist.user,
+                )
+                for score, days_ago in ratings:
+                    GoalRating.objects.create(
+                        goal=goal,
+                        rated_on=today - timedelta(days=days_ago),
+                        rater_role="citizen" if days_ago < 10 else "staff",
+                        rated_by=citizen.user if days_ago < 10 else therapist.user,  # type: ignore[misc]
+                        rated_by_name=citizen.full_name if days_ago < 10 else therapist.user.display_name,
+                        gas_score=score,
+                    )
+            pain = QuestionnaireVersion.objects.get(questionnaire__key="pain", is_current=True)
+            QuestionnaireAssignment.objects.create(
+                citizen=citizen,
+                episode=episode,
+                version=pain,
+                occasion="staff",
+                due_on=today,
+                assigned_by=therapist.user,
+            )
+            request = CitizenRequest.objects.create(
+                citizen=citizen,
+                episode=episode,
+                team=team,
+                category=CitizenRequest.Category.ASSISTIVE_DEVICE,
+                text="Min rollator knirker, når jeg går ned ad trappen.",
+                status=CitizenRequest.Status.ANSWERED,
+                respond_by=response_deadline(
+                    sent_at=episode.created_at, working_days=2, time_zone=citizen.time_zone
+                ),
+                created_by=citizen.user,  # type: ignore[misc]
+                created_by_role="citizen",
+                answered_at=episode.created_at,
+            )
+            RequestMessage.objects.create(
+                request=request,
+                author=therapist.user,
+                author_name=therapist.user.display_name,
+                author_role="staff",
+                text="Tak for beskeden. Vi kigger på den, når vi kommer på torsdag.",
+            )
+        NetworkGrant.objects.get_or_create(
+            citizen=citizen,
+            relative=relative,
+            revoked_at=None,
+            defaults={
+                "label": "Min søn",
+                "can_view_progress": True,
+                "can_receive_reminders": True,
+                "can_send_encouragement": True,
+            },
+        )
+        self.stdout.write("Self-service demo data ready for borger1.")

@@ -1,0 +1,92 @@
+"""The citizen's network: which grants are in force, and what they let a relative see."""
+
+from uuid import UUID
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from backend.actors import Actor
+from backend.errors import NotFound
+from backend.models import Citizen
+from selvbetjening.models import Encouragement, NetworkGrant, NetworkInvitation
+
+VIEW_PROGRESS = "view_progress"
+RECEIVE_REMINDERS = "receive_reminders"
+LOG_SESSIONS = "log_sessions"
+SEND_ENCOURAGEMENT = "send_encouragement"
+
+
+def grant_in_force_filter(prefix: str = "") -> Q:
+    """Not revoked and not expired, judged now: a revocation or expiry counts on the next request."""
+    now = timezone.now()
+    return Q(**{f"{prefix}revoked_at__isnull": True}) & (
+        Q(**{f"{prefix}valid_until__isnull": True}) | Q(**{f"{prefix}valid_until__gt": now})
+    )
+
+
+def grants_in_force_for(actor: Actor, scope: str | None = None) -> QuerySet[NetworkGrant]:
+    if actor.relative is None:
+        return NetworkGrant.objects.none()
+    grants = NetworkGrant.objects.filter(grant_in_force_filter(), relative=actor.relative)
+    if scope is not None:
+        grants = grants.filter(**{f"can_{scope}": True})
+    return grants
+
+
+def citizens_granted_to(actor: Actor, scope: str | None = None) -> QuerySet[Citizen]:
+    """Citizens whose grant in force lets ``actor`` (a relative) use ``scope`` (any scope if None)."""
+    return Citizen.objects.filter(pk__in=grants_in_force_for(actor, scope).values("citizen_id"))
+
+
+def access_citizen_for_relative(actor: Actor, citizen_id: UUID | str, scope: str) -> Citizen:
+    """The citizen, if a grant in force lets ``actor`` use ``scope``; 404 otherwise."""
+    try:
+        return citizens_granted_to(actor, scope).get(pk=citizen_id)
+    except (Citizen.DoesNotExist, ValueError) as exc:
+        raise NotFound("No such citizen.") from exc
+
+
+def relatives_receiving_reminders(citizen: Citizen) -> QuerySet[NetworkGrant]:
+    """Grants in force with the reminder scope: whom the notifications issue sends reminders to."""
+    return NetworkGrant.objects.filter(
+        grant_in_force_filter(), citizen=citizen, can_receive_reminders=True
+    ).select_related("relative__user")
+
+
+def grants_of_citizen(citizen: Citizen) -> QuerySet[NetworkGrant]:
+    return (
+        NetworkGrant.objects.filter(citizen=citizen).select_related("relative__user").order_by("-created_at")
+    )
+
+
+def access_grant(actor: Actor, grant_id: UUID) -> NetworkGrant:
+    """A grant the calling citizen gave."""
+    if actor.citizen is None:
+        raise NotFound("No such grant.")
+    grant = grants_of_citizen(actor.citizen).filter(pk=grant_id).first()
+    if grant is None:
+        raise NotFound("No such grant.")
+    return grant
+
+
+def invitations_of_citizen(citizen: Citizen) -> QuerySet[NetworkInvitation]:
+    return NetworkInvitation.objects.filter(citizen=citizen).order_by("-created_at")
+
+
+def access_invitation(actor: Actor, invitation_id: UUID) -> NetworkInvitation:
+    if actor.citizen is None:
+        raise NotFound("No such invitation.")
+    invitation = invitations_of_citizen(actor.citizen).filter(pk=invitation_id).first()
+    if invitation is None:
+        raise NotFound("No such invitation.")
+    return invitation
+
+
+def encouragements_visible_to(actor: Actor) -> QuerySet[Encouragement]:
+    """The citizen's own encouragements, and those a relative wrote while a grant is in force."""
+    visible = Q(pk__in=[])
+    if actor.citizen is not None:
+        visible |= Q(citizen=actor.citizen)
+    if actor.relative is not None:
+        visible |= Q(relative=actor.relative, citizen__in=citizens_granted_to(actor, SEND_ENCOURAGEMENT))
+    return Encouragement.objects.filter(visible)

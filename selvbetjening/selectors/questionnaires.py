@@ -1,0 +1,59 @@
+"""Questionnaires sent to citizens, and the catalogue they are chosen from."""
+
+from uuid import UUID
+
+from django.db.models import Q, QuerySet
+
+from backend.access import citizens_visible_to
+from backend.actors import Actor
+from backend.errors import NotFound
+from backend.timeutil import municipal_today
+from selvbetjening.models import Questionnaire, QuestionnaireAssignment, QuestionnaireVersion
+
+
+def assignments_visible_to(actor: Actor) -> QuerySet[QuestionnaireAssignment]:
+    """The citizen's own, and those of citizens in a staff member's teams' care. Relatives: none."""
+    return QuestionnaireAssignment.objects.filter(citizen__in=citizens_visible_to(actor))
+
+
+def _shaped(queryset: QuerySet[QuestionnaireAssignment]) -> QuerySet[QuestionnaireAssignment]:
+    return queryset.select_related("version__questionnaire", "citizen", "response")
+
+
+def access_assignment(actor: Actor, assignment_id: UUID | str) -> QuestionnaireAssignment:
+    try:
+        return _shaped(assignments_visible_to(actor)).get(pk=assignment_id)
+    except (QuestionnaireAssignment.DoesNotExist, ValueError) as exc:
+        raise NotFound("No such questionnaire.") from exc
+
+
+def assignments_in_state(
+    queryset: QuerySet[QuestionnaireAssignment], state: str
+) -> QuerySet[QuestionnaireAssignment]:
+    """``due``: waiting and open to answer today; ``upcoming``: waiting, not yet open;
+    ``answered``: answered."""
+    today = municipal_today()
+    pending = Q(status=QuestionnaireAssignment.Status.PENDING)
+    conditions = {
+        "due": pending & Q(due_on__lte=today),
+        "upcoming": pending & Q(due_on__gt=today),
+        "answered": Q(status=QuestionnaireAssignment.Status.ANSWERED),
+    }
+    return _shaped(queryset.filter(conditions[state]))
+
+
+def current_versions() -> QuerySet[QuestionnaireVersion]:
+    return QuestionnaireVersion.objects.filter(is_current=True, questionnaire__is_active=True).select_related(
+        "questionnaire"
+    )
+
+
+def current_version_of(key: str) -> QuestionnaireVersion:
+    version = current_versions().filter(questionnaire__key=key).first()
+    if version is None:
+        raise NotFound("No such questionnaire.")
+    return version
+
+
+def questionnaire_catalogue() -> QuerySet[Questionnaire]:
+    return Questionnaire.objects.filter(is_active=True)

@@ -1,0 +1,177 @@
+"""The citizen's network: invitations, grants and encouragements."""
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from backend.actors import Actor
+from backend.audit import access_log_record
+from backend.errors import Conflict, InvalidInput, NotFound
+from backend.models import AccessLogEntry, Citizen
+from backend.tokens import hash_secret
+from selvbetjening.models import SCOPES, Encouragement, NetworkGrant, NetworkInvitation
+
+Action = AccessLogEntry.Action
+INVITATION_TTL = timedelta(days=7)
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10
+
+
+def _normalised(code: str) -> str:
+    return "".join(character for character in code.upper() if character.isalnum())
+
+
+def _new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def _scope_fields(scopes: list[str]) -> dict[str, bool]:
+    if not scopes:
+        raise InvalidInput("scopes", "choose at least one thing the person may do.")
+    unknown = set(scopes) - set(SCOPES)
+    if unknown:
+        raise InvalidInput("scopes", f"unknown scope {sorted(unknown)[0]}.")
+    return {f"can_{scope}": scope in scopes for scope in SCOPES}
+
+
+def _future(valid_until: datetime | None, field: str) -> None:
+    if valid_until is not None and valid_until <= timezone.now():
+        raise InvalidInput(field, "must be in the future.")
+
+
+def _log(actor: Actor, citizen: Citizen, resource_type: str, action: str, resource_id: object) -> None:
+    access_log_record(
+        actor=actor,
+        citizens=[citizen],
+        resource_type=resource_type,
+        action=action,
+        resource_id=str(resource_id),
+    )
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    by: Actor,
+    citizen: Citizen,
+    label: str,
+    kind: str,
+    scopes: list[str],
+    grant_valid_until: datetime | None,
+) -> tuple[NetworkInvitation, str]:
+    """An invitation and its one-time code (returned once, stored only as a hash)."""
+    fields = _scope_fields(scopes)
+    _future(grant_valid_until, "grant_valid_until")
+    code = _new_code()
+    invitation = NetworkInvitation.objects.create(
+        citizen=citizen,
+        label=label,
+        kind=kind,
+        code_hash=hash_secret(_normalised(code)),
+        grant_valid_until=grant_valid_until,
+        expires_at=timezone.now() + INVITATION_TTL,
+        **fields,
+    )
+    _log(by, citizen, "network_invitation", Action.CREATE, invitation.pk)
+    return invitation, code
+
+
+@transaction.atomic
+def invitation_withdraw(*, invitation: NetworkInvitation, by: Actor) -> None:
+    if invitation.accepted_at is None and invitation.withdrawn_at is None:
+        invitation.withdrawn_at = timezone.now()
+        invitation.save(update_fields=["withdrawn_at"])
+        _log(by, invitation.citizen, "network_invitation", Action.DELETE, invitation.pk)
+
+
+@transaction.atomic
+def invitation_accept(*, by: Actor, code: str) -> NetworkGrant:
+    """The invitee (logged in as a relative) accepts; an earlier open grant to the same citizen is
+    replaced. An unknown, used, withdrawn or expired code is the same 404."""
+    relative = by.relative
+    assert relative is not None
+    invitation = (
+        NetworkInvitation.objects.select_for_update(of=("self",))
+        .select_related("citizen")
+        .filter(
+            code_hash=hash_secret(_normalised(code)),
+            accepted_at__isnull=True,
+            withdrawn_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
+    if invitation is None:
+        raise NotFound("No such invitation, or it has expired.")
+    citizen = invitation.citizen
+    if citizen.user_id == by.user.pk:
+        raise InvalidInput("code", "you cannot accept your own invitation.")
+    now = timezone.now()
+    NetworkGrant.objects.filter(citizen=citizen, relative=relative, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
+    grant = NetworkGrant.objects.create(
+        citizen=citizen,
+        relative=relative,
+        invitation=invitation,
+        label=invitation.label,
+        valid_until=invitation.grant_valid_until,
+        **{f"can_{scope}": getattr(invitation, f"can_{scope}") for scope in SCOPES},
+    )
+    invitation.accepted_at = now
+    invitation.accepted_by = relative
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    _log(by, citizen, "network_grant", Action.CREATE, grant.pk)
+    return grant
+
+
+@transaction.atomic
+def grant_update(
+    *,
+    grant: NetworkGrant,
+    by: Actor,
+    scopes: list[str] | None,
+    valid_until: datetime | None,
+    clear_valid_until: bool,
+) -> NetworkGrant:
+    """The citizen narrows or widens a grant, or changes its expiry; effective on the next request."""
+    if grant.revoked_at is not None:
+        raise Conflict("The grant is revoked.", code="grant_revoked")
+    fields: list[str] = []
+    if scopes is not None:
+        for name, value in _scope_fields(scopes).items():
+            setattr(grant, name, value)
+            fields.append(name)
+    if clear_valid_until:
+        grant.valid_until = None
+        fields.append("valid_until")
+    elif valid_until is not None:
+        _future(valid_until, "valid_until")
+        grant.valid_until = valid_until
+        fields.append("valid_until")
+    grant.save(update_fields=fields)
+    _log(by, grant.citizen, "network_grant", Action.UPDATE, grant.pk)
+    return grant
+
+
+@transaction.atomic
+def grant_revoke(*, grant: NetworkGrant, by: Actor) -> None:
+    """Revoke a grant; the relative's very next request no longer sees anything through it."""
+    if grant.revoked_at is None:
+        grant.revoked_at = timezone.now()
+        grant.save(update_fields=["revoked_at"])
+        _log(by, grant.citizen, "network_grant", Action.DELETE, grant.pk)
+
+
+@transaction.atomic
+def encouragement_send(*, by: Actor, citizen: Citizen, text: str) -> Encouragement:
+    relative = by.relative
+    assert relative is not None
+    encouragement = Encouragement.objects.create(
+        citizen=citizen, relative=relative, author_name=by.user.display_name, text=text
+    )
+    _log(by, citizen, "encouragement", Action.CREATE, encouragement.pk)
+    return encouragement

@@ -1,0 +1,192 @@
+"""Questionnaires: publishing versions, loading the shipped ones, scheduling, and answering."""
+
+from datetime import date
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from backend.actors import Actor
+from backend.audit import access_log_record
+from backend.errors import Conflict, InvalidInput
+from backend.models import AccessLogEntry, Citizen
+from backend.timeutil import municipal_today
+from selvbetjening import events, shipped
+from selvbetjening.models import (
+    Episode,
+    FollowUpResult,
+    Questionnaire,
+    QuestionnaireAssignment,
+    QuestionnaireResponse,
+    QuestionnaireVersion,
+)
+from selvbetjening.questionnaire_logic import answers_validate, definition_parse, score_compute
+
+Action = AccessLogEntry.Action
+Occasion = QuestionnaireAssignment.Occasion
+
+
+@transaction.atomic
+def questionnaire_version_publish(
+    *, questionnaire: Questionnaire, items: list[dict[str, Any]], scoring: dict[str, Any] | None
+) -> QuestionnaireVersion:
+    """Publish a new current version; earlier versions stay for the answers given to them."""
+    definition = definition_parse(items, scoring)
+    stored_items = [item.model_dump(mode="json", exclude_defaults=True) for item in definition.items]
+    stored_scoring = definition.scoring.model_dump(mode="json") if definition.scoring else None
+    Questionnaire.objects.select_for_update().filter(pk=questionnaire.pk).first()
+    latest = questionnaire.versions.aggregate(number=Max("number"))["number"] or 0
+    questionnaire.versions.filter(is_current=True).update(is_current=False)
+    return QuestionnaireVersion.objects.create(
+        questionnaire=questionnaire, number=latest + 1, items=stored_items, scoring=stored_scoring
+    )
+
+
+@transaction.atomic
+def shipped_data_load() -> None:
+    """Create or refresh the shipped code list and questionnaires; safe to run any number of times."""
+    shipped.load(FollowUpResult, Questionnaire, QuestionnaireVersion)
+
+
+def _midpoint(episode: Episode) -> date:
+    return episode.start_date + (episode.planned_end_date - episode.start_date) / 2
+
+
+def _occasion_dates(episode: Episode) -> dict[str, date]:
+    return {
+        Occasion.EPISODE_START: episode.start_date,
+        Occasion.EPISODE_MIDWAY: _midpoint(episode),
+        Occasion.EPISODE_END: episode.planned_end_date,
+    }
+
+
+def episode_questionnaires_schedule(*, episode: Episode) -> list[QuestionnaireAssignment]:
+    """Send every questionnaire marked for episodes at the start, midway and end (inside the
+    caller's transaction)."""
+    versions = QuestionnaireVersion.objects.filter(
+        is_current=True, questionnaire__is_active=True, questionnaire__schedule_with_episodes=True
+    )
+    return QuestionnaireAssignment.objects.bulk_create(
+        [
+            QuestionnaireAssignment(
+                citizen_id=episode.citizen_id,
+                episode=episode,
+                version=version,
+                occasion=occasion,
+                due_on=due_on,
+            )
+            for version in versions
+            for occasion, due_on in _occasion_dates(episode).items()
+        ]
+    )
+
+
+def episode_questionnaires_reschedule(*, episode: Episode) -> None:
+    """Move the midway and end questionnaires not yet answered after a change of planned end."""
+    dates = _occasion_dates(episode)
+    for occasion in (Occasion.EPISODE_MIDWAY, Occasion.EPISODE_END):
+        QuestionnaireAssignment.objects.filter(
+            episode=episode, occasion=occasion, status=QuestionnaireAssignment.Status.PENDING
+        ).update(due_on=dates[occasion], due_notified_at=None)
+
+
+@transaction.atomic
+def questionnaire_assign(
+    *, by: Actor, citizen: Citizen, episode: Episode | None, version: QuestionnaireVersion, due_on: date
+) -> QuestionnaireAssignment:
+    """Staff send a questionnaire to a citizen, optionally as part of an episode."""
+    if due_on < municipal_today():
+        raise InvalidInput("due_on", "must not be in the past.")
+    if episode is not None:
+        if episode.status in (Episode.Status.COMPLETED, Episode.Status.CANCELLED):
+            raise Conflict("The episode has ended.", code="episode_ended")
+        if not episode.start_date <= due_on <= episode.planned_end_date:
+            raise InvalidInput("due_on", "must be within the episode.")
+    assignment = QuestionnaireAssignment.objects.create(
+        citizen=citizen,
+        episode=episode,
+        version=version,
+        occasion=Occasion.STAFF,
+        due_on=due_on,
+        assigned_by=by.user,
+    )
+    access_log_record(
+        actor=by,
+        citizens=[citizen],
+        resource_type="questionnaire",
+        action=Action.CREATE,
+        resource_id=str(assignment.pk),
+    )
+    return assignment
+
+
+@transaction.atomic
+def questionnaire_answer(
+    *, assignment: QuestionnaireAssignment, by: Actor, answers: list[dict[str, Any]], response_id: UUID | None
+) -> tuple[QuestionnaireResponse, bool]:
+    """Store the citizen's answers if they fit the version the questionnaire was sent in.
+
+    Returns the response and whether it was created; resending the same ``response_id`` returns
+    the stored one. Nothing is stored when any answer is wrong.
+    """
+    locked = QuestionnaireAssignment.objects.select_for_update().get(pk=assignment.pk)
+    existing = QuestionnaireResponse.objects.filter(assignment=locked).first()
+    if existing is not None:
+        if response_id is not None and existing.pk == response_id:
+            return existing, False
+        raise Conflict("This questionnaire is already answered.", code="already_answered")
+    if locked.status != QuestionnaireAssignment.Status.PENDING:
+        raise Conflict("This questionnaire is withdrawn.", code="questionnaire_withdrawn")
+    if locked.due_on > municipal_today():
+        raise Conflict("This questionnaire cannot be answered yet.", code="questionnaire_not_open")
+    version = assignment.version
+    definition = definition_parse(version.items, version.scoring)
+    accepted = answers_validate(definition, answers)
+    try:
+        with transaction.atomic():
+            response = QuestionnaireResponse.objects.create(
+                id=response_id or None,
+                assignment=locked,
+                version=version,
+                answers=[{"link_id": link_id, "value": value} for link_id, value in accepted.items()],
+                score=score_compute(definition, accepted),
+                submitted_by=by.user,
+            )
+    except IntegrityError as exc:
+        raise Conflict("This response id is already used.", code="duplicate_id") from exc
+    locked.status = QuestionnaireAssignment.Status.ANSWERED
+    locked.save(update_fields=["status"])
+    access_log_record(
+        actor=by,
+        citizens=[assignment.citizen],
+        resource_type="questionnaire_response",
+        action=Action.CREATE,
+        resource_id=str(response.pk),
+    )
+    return response, True
+
+
+def questionnaires_due_notify(*, today: date | None = None) -> int:
+    """Emit ``questionnaire_due`` once for each waiting questionnaire that is open to answer.
+
+    The entry point a daily task calls; safe to run twice.
+    """
+    today = today or municipal_today()
+    due = QuestionnaireAssignment.objects.filter(
+        status=QuestionnaireAssignment.Status.PENDING, due_on__lte=today, due_notified_at__isnull=True
+    ).values_list("pk", "citizen_id")
+    count = 0
+    for assignment_id, citizen_id in due:
+        with transaction.atomic():
+            claimed = QuestionnaireAssignment.objects.filter(
+                pk=assignment_id, due_notified_at__isnull=True
+            ).update(due_notified_at=timezone.now())
+            if claimed:
+                transaction.on_commit(
+                    partial(events.questionnaire_due, assignment_id=assignment_id, citizen_id=citizen_id)
+                )
+                count += 1
+    return count

@@ -1,0 +1,98 @@
+import pytest
+
+from backend.errors import InvalidInput
+from selvbetjening import shipped
+from selvbetjening.questionnaire_logic import answers_validate, definition_parse, score_compute
+
+
+def pain():
+    spec = next(spec for spec in shipped.QUESTIONNAIRES if spec["key"] == "pain")
+    return definition_parse(spec["items"], spec["scoring"])
+
+
+def answers(**values):
+    return [{"link_id": link_id, "value": value} for link_id, value in values.items()]
+
+
+def test_enabled_items_are_asked_and_scored():
+    definition = pain()
+    accepted = answers_validate(
+        definition, answers(has_pain=True, pain_now=4, pain_worst=7, stopped_activity=True)
+    )
+    assert accepted["pain_worst"] == 7
+    assert score_compute(definition, accepted) == pytest.approx(5.5)
+
+
+def test_disabled_items_need_no_answer_and_score_is_none():
+    definition = pain()
+    accepted = answers_validate(definition, answers(has_pain=False))
+    assert accepted == {"has_pain": False}
+    assert score_compute(definition, accepted) is None
+
+
+@pytest.mark.parametrize(
+    ("given", "field", "message"),
+    [
+        ({"has_pain": "yes"}, "answers.has_pain", "true or false"),
+        ({"has_pain": True, "pain_now": 4.5, "pain_worst": 5}, "answers.pain_now", "whole number"),
+        ({"has_pain": True, "pain_now": 11, "pain_worst": 5}, "answers.pain_now", "at most"),
+        ({"has_pain": True, "pain_worst": 5}, "answers.pain_now", "required"),
+        ({"has_pain": False, "pain_now": 3}, "answers.pain_now", "not asked"),
+        (
+            {"has_pain": True, "pain_now": 1, "pain_worst": 2, "stopped_activity": True},
+            "answers.stopped_activity",
+            "not asked",
+        ),
+        ({"has_pain": False, "mood": 3}, "answers.mood", "not an item"),
+        ({}, "answers.has_pain", "required"),
+    ],
+)
+def test_answers_that_do_not_fit_name_the_item(given, field, message):
+    with pytest.raises(InvalidInput) as raised:
+        answers_validate(pain(), answers(**given))
+    assert raised.value.field == field
+    assert message in raised.value.detail
+
+
+def test_unknown_choice_option_is_refused():
+    spec = shipped.QUESTIONNAIRES[0]
+    definition = definition_parse(spec["items"], spec["scoring"])
+    valid = {link_id: "some" for link_id in ("personal_care", "meals", "cleaning", "indoors", "outdoors")}
+    assert score_compute(definition, answers_validate(definition, answers(**valid))) == 5
+    with pytest.raises(InvalidInput) as raised:
+        answers_validate(definition, answers(**{**valid, "meals": "sometimes"}))
+    assert raised.value.field == "answers.meals"
+
+
+def test_booleans_are_not_numbers():
+    spec = shipped.QUESTIONNAIRES[0]
+    definition = definition_parse(spec["items"], spec["scoring"])
+    valid = {link_id: "easy" for link_id in ("personal_care", "meals", "cleaning", "indoors", "outdoors")}
+    with pytest.raises(InvalidInput) as raised:
+        answers_validate(definition, answers(**valid, walking_distance_km=True))
+    assert raised.value.field == "answers.walking_distance_km"
+    assert (
+        answers_validate(definition, answers(**valid, walking_distance_km=1.5))["walking_distance_km"] == 1.5
+    )
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [{"link_id": "a", "type": "choice", "text": {"da": "x", "en": "x"}, "options": []}],
+        [{"link_id": "a", "type": "scale", "text": {"da": "x", "en": "x"}}],
+        [
+            {
+                "link_id": "a",
+                "type": "boolean",
+                "text": {"da": "x", "en": "x"},
+                "enable_when": [{"question": "b", "operator": "=", "answer": True}],
+            },
+            {"link_id": "b", "type": "boolean", "text": {"da": "x", "en": "x"}},
+        ],
+        [{"link_id": "a", "type": "text", "text": {"da": "x"}}],
+    ],
+)
+def test_broken_definitions_are_refused(items):
+    with pytest.raises(InvalidInput):
+        definition_parse(items, None)
