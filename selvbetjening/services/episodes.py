@@ -8,6 +8,7 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
+from backend import care_events
 from backend.access import active_care_relation_filter
 from backend.actors import CARE, Actor
 from backend.audit import access_log_record
@@ -210,6 +211,9 @@ def episode_transition(
             episode=episode, status=QuestionnaireAssignment.Status.PENDING
         ).update(status=QuestionnaireAssignment.Status.CANCELLED)
     save_with_version(episode, expected_version=version, update_fields=fields)
+    if to_status in (Status.COMPLETED, Status.CANCELLED):
+        # Devices installed for the episode are to be fetched back (welfare technology acts on this).
+        care_events.episode_ended(episode_id=episode.pk, citizen_id=episode.citizen_id)
     EpisodeStatusChange.objects.create(
         episode=episode, from_status=from_status, to_status=to_status, note=note[:500], changed_by=by.user
     )

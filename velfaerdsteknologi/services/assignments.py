@@ -201,7 +201,7 @@ def return_tasks_detect() -> int:
     return _open_return_tasks(pairs)
 
 
-def assignments_episode_ended(*, episode_id: UUID) -> int:
-    """Self-service calls this when an episode ends: every device serving it gets a return task."""
+def assignments_episode_ended(*, episode_id: UUID, citizen_id: UUID | None = None) -> int:
+    """An episode ended (registered with ``backend.care_events``): every device serving it gets a return task."""
     active = Assignment.objects.filter(episode_id=episode_id, returned_at__isnull=True)
     return _open_return_tasks([(assignment, ReturnTask.Reason.EPISODE_ENDED) for assignment in active])
