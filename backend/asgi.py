@@ -1,6 +1,7 @@
 """ASGI entry point: websockets in production (uvicorn), and everything in the embedded mode."""
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 from django.core.asgi import get_asgi_application
 
@@ -15,7 +16,15 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 from backend.checks import assert_safe_to_serve  # noqa: E402
 from notifications.routing import websocket_urlpatterns  # noqa: E402
 
-assert_safe_to_serve()
+
+def _check_before_serving() -> None:
+    """The start-up check queries the database; uvicorn imports this module inside its event loop,
+    where Django refuses synchronous queries, so the check runs in a thread of its own."""
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        executor.submit(assert_safe_to_serve).result()
+
+
+_check_before_serving()
 
 # The embedded mode serves the admin's static files itself; production leaves them to the proxy.
 http_application = ASGIStaticFilesHandler(django_asgi_app) if settings.DEBUG else django_asgi_app

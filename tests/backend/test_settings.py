@@ -180,3 +180,31 @@ def test_deactivated_demo_users_and_debug_mode_are_allowed(settings):
     settings.DEBUG = True
     assert demo_login_errors() == []
     assert_safe_to_serve()
+
+
+def test_the_production_websocket_process_starts_under_uvicorn(production):
+    """uvicorn imports the application inside its event loop; the start-up check must still run."""
+    script = (
+        "import asyncio\n"
+        "async def main():\n"
+        "    import backend.asgi\n"
+        "    print('serving', callable(backend.asgi.application))\n"
+        "asyncio.run(main())\n"
+    )
+    result = run(production, "-c", script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["serving", "True"]
+
+
+def test_the_start_up_check_refuses_demo_logins_inside_an_event_loop_too(production_copy):
+    created = run(
+        production_copy,
+        "-c",
+        "import django; django.setup(); from backend.models import User; "
+        "User.objects.create(username='demo-borger', display_name='Demo', is_demo=True)",
+    )
+    assert created.returncode == 0, created.stderr
+    script = "import asyncio\nasync def main():\n    import backend.asgi\nasyncio.run(main())\n"
+    result = run(production_copy, "-c", script)
+    assert result.returncode != 0
+    assert "Refusing to start" in result.stderr
