@@ -4,7 +4,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from backend.errors import ApplicationError
 from backend.middleware import database_unavailable
+from backend.parser import StrictJsonParser
 from backend.problems import problem_response
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=StrictJsonParser(),
 )
 
 _HTTP_ERROR_CODES = {
@@ -100,6 +102,26 @@ def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 def malformed_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
     return problem_response(
         status=400, code="bad_request", title="The multipart body cannot be read.", detail=str(exc)[:200]
+    )
+
+
+@api.exception_handler(OverflowError)
+def out_of_range(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    # Dates or numbers at the edge of what can be represented, e.g. a date in year 1 minus a week.
+    return problem_response(
+        status=422, code="out_of_range", title="A value is out of range.", detail="A date or number is out of range."
+    )
+
+
+@api.exception_handler(IntegrityError)
+def integrity_conflict(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+    # The database's constraints are the last word on races between two requests; the loser gets 409.
+    logger.warning("integrity conflict: %s", type(exc).__name__)
+    return problem_response(
+        status=409,
+        code="conflict",
+        title="The request conflicts with the current state.",
+        detail="Another change got there first. Reload and try again.",
     )
 
 

@@ -56,18 +56,18 @@ def device_for_token(raw: str) -> DevicePrincipal | None:
 
 
 class DeviceBearer(HttpBearer):
-    """Devices only. Failures are rate-limited per client address, and a credential whose prefix keeps
-    failing is locked like an account (an administrator can lift it)."""
+    """Devices only. A correct secret always works: failing attempts are rate-limited and locked out per
+    client address (an administrator can lift the lock), never per credential, so that nobody who has
+    seen a token's public prefix can lock a fall alarm out."""
 
     def authenticate(self, request: HttpRequest, token: str) -> DevicePrincipal | None:
-        lookup_prefix = token[len(DEVICE_PREFIX) : len(DEVICE_PREFIX) + PREFIX_LENGTH]
-        if lookup_prefix:
-            lockout_check(scope="device", key=lookup_prefix)
         principal = device_for_token(token)
         if principal is None:
-            rate_limit(scope="device-address", key=client_address(request), limit=settings.RATE_LIMIT_PER_ADDRESS)
-            if lookup_prefix and looks_like(token, DEVICE_PREFIX):
-                failure_record(scope="device", key=lookup_prefix)
+            address = client_address(request)
+            lockout_check(scope="address", key=f"device:{address}")
+            rate_limit(scope="device-address", key=address, limit=settings.RATE_LIMIT_PER_ADDRESS)
+            if looks_like(token, DEVICE_PREFIX):  # a person's token sent here by mistake is no attack
+                failure_record(scope="address", key=f"device:{address}")
             return None
         last_used = principal.credential.last_used_at
         if last_used is None or timezone.now() - last_used > LAST_USED_RESOLUTION:

@@ -8,6 +8,7 @@ import uuid
 import pyotp
 import pytest
 from django.core.handlers.asgi import ASGIRequest
+from django.db import IntegrityError
 from django.http import HttpResponse
 from django.test import Client
 
@@ -369,3 +370,29 @@ def test_a_multipart_body_without_boundary_is_a_400_problem(world):
     )
     assert response.status_code == 400, response.content
     assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400", "1" * 50])
+def test_numbers_json_does_not_know_are_refused_as_unparseable(world, number):
+    client = world.client("staff_in_team")
+    response = client.post("/api/v1/citizens/lookup", f'{{"cpr": {number}}}')
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [(OverflowError("date value out of range"), 422, "out_of_range"), (IntegrityError("unique"), 409, "conflict")],
+)
+def test_last_resort_errors_are_problems_not_500(world, monkeypatch, error, status, code):
+    from backend.routers import me
+
+    def fail(actor):
+        raise error
+
+    monkeypatch.setattr(me, "me_for", fail)
+    response = world.client("citizen").get("/api/v1/me")
+    assert response.status_code == status
+    assert response.json()["code"] == code
