@@ -5,6 +5,7 @@ Kept free of the database so that definitions shipped in migrations and answers 
 are checked by the same code.
 """
 
+import math
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -15,6 +16,10 @@ from backend.errors import InvalidInput
 ItemType = Literal["choice", "integer", "decimal", "boolean", "text", "scale"]
 Operator = Literal["exists", "=", "!=", ">", "<", ">=", "<="]
 MAX_TEXT_ANSWER = 2000
+# A score is stored with 9 digits, 3 of them decimals: every number must stay below a million.
+MAX_NUMBER = 999_999
+SCORE_LIMIT = Decimal("999999.999")
+NUMERIC_TYPES = ("integer", "decimal", "scale")
 
 
 class Text(BaseModel):
@@ -24,28 +29,32 @@ class Text(BaseModel):
 
 
 class AnswerOption(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     code: str = Field(min_length=1, max_length=40)
     text: Text
-    score: float | None = None
+    score: float | None = Field(default=None, ge=-MAX_NUMBER, le=MAX_NUMBER)
 
 
 class EnableWhen(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """``exists`` takes true (the question has an answer) or false (it has none); ``=`` and ``!=``
+    take an answer of the question's own type; the ordering operators take a number and apply to
+    numeric questions only."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     question: str
     operator: Operator
     answer: bool | int | float | str | None = None
 
 
 class Item(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     link_id: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9_.-]+$")
     type: ItemType
     text: Text
     required: bool = False
     options: list[AnswerOption] = []
-    min: float | None = None
-    max: float | None = None
+    min: float | None = Field(default=None, ge=-MAX_NUMBER, le=MAX_NUMBER)
+    max: float | None = Field(default=None, ge=-MAX_NUMBER, le=MAX_NUMBER)
     min_label: Text | None = None
     max_label: Text | None = None
     enable_when: list[EnableWhen] = []
@@ -86,12 +95,40 @@ class Definition(BaseModel):
             for condition in item.enable_when:
                 if condition.question not in seen:
                     raise ValueError(f"{item.link_id}: enableWhen must refer to an earlier item")
+                problem = _condition_problem(seen[condition.question], condition)
+                if problem:
+                    raise ValueError(f"{item.link_id}: enableWhen on {condition.question} {problem}")
             seen[item.link_id] = item
         for link_id in self.scoring.link_ids if self.scoring else []:
             scored = seen.get(link_id)
             if scored is None or scored.type not in ("choice", "integer", "decimal", "scale", "boolean"):
                 raise ValueError(f"scoring: {link_id} is not a numeric item")
         return self
+
+
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float)
+
+
+def _condition_problem(question: Item, condition: EnableWhen) -> str | None:
+    """A message if ``condition`` cannot be met by answers to ``question``, else None."""
+    answer = condition.answer
+    if condition.operator == "exists":
+        return None if isinstance(answer, bool) else "with 'exists' takes true or false"
+    if condition.operator in (">", "<", ">=", "<="):
+        if question.type not in NUMERIC_TYPES or not _is_number(answer):
+            return f"with '{condition.operator}' needs a numeric question and a number"
+        return None
+    whole = isinstance(answer, int | float) and _is_number(answer) and float(answer).is_integer()
+    fits = {
+        "boolean": isinstance(answer, bool),
+        "text": isinstance(answer, str),
+        "choice": isinstance(answer, str) and answer in {option.code for option in question.options},
+        "integer": whole,
+        "scale": whole,
+        "decimal": _is_number(answer),
+    }
+    return None if fits[question.type] else f"compares with an answer that does not fit a {question.type} item"
 
 
 def definition_parse(items: Any, scoring: Any) -> Definition:
@@ -103,20 +140,24 @@ def definition_parse(items: Any, scoring: Any) -> Definition:
         raise InvalidInput("items", str(first.get("msg", "Invalid definition."))) from exc
 
 
+def _same(actual: Any, expected: Any) -> bool:
+    """Equal and of the same kind: true is not 1, and "1" is not 1; 2 and 2.0 are the same number."""
+    if _is_number(actual) and _is_number(expected):
+        return bool(actual == expected)
+    return type(actual) is type(expected) and bool(actual == expected)
+
+
 def _compare(actual: Any, operator: str, expected: Any) -> bool:
+    """Whether an answer (None when not answered) meets one enableWhen condition."""
     if operator == "exists":
-        return (actual is not None) == bool(expected)
+        return (actual is not None) is (expected is True)
     if actual is None:
         return False
     if operator == "=":
-        return bool(actual == expected)
+        return _same(actual, expected)
     if operator == "!=":
-        return bool(actual != expected)
-    if (
-        isinstance(actual, bool)
-        or not isinstance(actual, int | float)
-        or not isinstance(expected, int | float)
-    ):
+        return not _same(actual, expected)
+    if not _is_number(actual) or not _is_number(expected):
         return False
     comparisons = {
         ">": actual > expected,
@@ -153,8 +194,10 @@ def _check_value(item: Item, value: Any) -> str | None:
     if item.type in ("integer", "scale"):
         if isinstance(value, bool) or not isinstance(value, int):
             return "must be a whole number"
-    elif isinstance(value, bool) or not isinstance(value, int | float):
+    elif not _is_number(value) or not math.isfinite(value):
         return "must be a number"
+    if abs(value) > MAX_NUMBER:
+        return f"must be between {-MAX_NUMBER} and {MAX_NUMBER}"
     if item.min is not None and value < item.min:
         return f"must be at least {item.min:g}"
     if item.max is not None and value > item.max:
@@ -209,12 +252,18 @@ def score_compute(definition: Definition, accepted: dict[str, Any]) -> Decimal |
     if definition.scoring is None:
         return None
     items = {item.link_id: item for item in definition.items}
-    values = [
-        number
+    scored = [
+        (link_id, number)
         for link_id in definition.scoring.link_ids
         if link_id in accepted and (number := _numeric(items[link_id], accepted[link_id])) is not None
     ]
-    if not values:
+    if not scored:
         return None
+    values = [number for _, number in scored]
     total = sum(values) if definition.scoring.method == "sum" else sum(values) / len(values)
-    return Decimal(str(round(total, 3)))
+    score = Decimal(str(round(total, 3)))
+    if abs(score) > SCORE_LIMIT:
+        # Named after the answer that took the score out of range: the largest one.
+        largest = max(scored, key=lambda pair: abs(pair[1]))[0]
+        raise InvalidInput(f"answers.{largest}", "makes the questionnaire's score too large to store")
+    return score

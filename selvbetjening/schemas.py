@@ -1,14 +1,39 @@
 """Request and response shapes of the self-service API."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
+from django.utils import timezone
 from ninja import Schema
-from pydantic import Field
+from pydantic import AfterValidator, AwareDatetime, Field
 
 from backend.schemas import InSchema
+from backend.timeutil import municipal_today
+
+DATE_WINDOW_YEARS = 50
+DATE_WINDOW = timedelta(days=round(365.25 * DATE_WINDOW_YEARS))
+
+
+def _date_in_window(value: date) -> date:
+    today = municipal_today()
+    if not today - DATE_WINDOW <= value <= today + DATE_WINDOW:
+        raise ValueError(f"must be within {DATE_WINDOW_YEARS} years of today")
+    return value
+
+
+def _datetime_in_window(value: datetime) -> datetime:
+    now = timezone.now()
+    if not now - DATE_WINDOW <= value <= now + DATE_WINDOW:
+        raise ValueError(f"must be within {DATE_WINDOW_YEARS} years of now")
+    return value
+
+
+# Every date and time a client sends: bounded, so that date arithmetic cannot overflow, and times
+# with their offset, so that none is read in the server's zone by accident.
+InDate = Annotated[date, AfterValidator(_date_in_window)]
+InDatetime = Annotated[AwareDatetime, AfterValidator(_datetime_in_window)]
 
 LEVEL_HELP = "FSIII function level: 0 no limitation … 4 total limitation."
 ScopeName = Literal["view_progress", "receive_reminders", "log_sessions", "send_encouragement"]
@@ -99,8 +124,8 @@ class EpisodeCreateIn(InSchema):
     team_id: UUID
     kind: Literal["everyday_rehabilitation", "retraining", "training"]
     title: str = Field(default="", max_length=200)
-    start_date: date
-    planned_end_date: date
+    start_date: InDate
+    planned_end_date: InDate
     contact_person_id: UUID
     response_working_days: int = Field(default=2, ge=1, le=10)
 
@@ -108,7 +133,7 @@ class EpisodeCreateIn(InSchema):
 class EpisodeUpdateIn(InSchema):
     version: int
     title: str | None = Field(default=None, max_length=200)
-    planned_end_date: date | None = None
+    planned_end_date: InDate | None = None
     response_working_days: int | None = Field(default=None, ge=1, le=10)
 
 
@@ -126,7 +151,7 @@ class HandoverIn(InSchema):
 
 class StandInIn(InSchema):
     staff_id: UUID
-    until: date
+    until: InDate
     reason: str = Field(default="", max_length=300)
 
 
@@ -216,7 +241,7 @@ class GoalFields(InSchema):
     gas_plus_1: str = Field(min_length=1, max_length=500)
     gas_plus_2: str = Field(min_length=1, max_length=500)
     copm_importance: int | None = Field(default=None, ge=1, le=10)
-    due_date: date
+    due_date: InDate
     expressed_by: Literal["citizen", "staff", "relative"] = "citizen"
 
 
@@ -241,7 +266,7 @@ class GoalUpdateIn(InSchema):
     gas_plus_1: str | None = Field(default=None, min_length=1, max_length=500)
     gas_plus_2: str | None = Field(default=None, min_length=1, max_length=500)
     copm_importance: int | None = Field(default=None, ge=1, le=10)
-    due_date: date | None = None
+    due_date: InDate | None = None
     lifecycle_status: Literal["proposed", "active", "completed", "cancelled"] | None = None
     achievement_status: (
         Literal[
@@ -266,7 +291,7 @@ class RatingIn(InSchema):
     id: UUID | None = Field(
         default=None, description="Client-generated; a retry with the same id creates nothing."
     )
-    rated_on: date | None = None
+    rated_on: InDate | None = None
     gas_score: int | None = Field(
         default=None, ge=-2, le=2, description="Goal Attainment Scaling score, −2 … +2."
     )
@@ -347,7 +372,7 @@ class QuestionnaireQuery(PageQuery):
 
 class AssignIn(InSchema):
     questionnaire_key: str = Field(min_length=1, max_length=60)
-    due_on: date
+    due_on: InDate
 
 
 class QuestionnaireOut(Schema):
@@ -438,7 +463,7 @@ class InvitationIn(InSchema):
     label: str = Field(min_length=1, max_length=100)
     kind: Literal["relative", "volunteer"] = "relative"
     scopes: list[ScopeName] = Field(max_length=4)
-    grant_valid_until: datetime | None = None
+    grant_valid_until: InDatetime | None = None
 
 
 class InvitationOut(Schema):
@@ -470,7 +495,7 @@ class GrantOut(Schema):
 
 class GrantUpdateIn(InSchema):
     scopes: list[ScopeName] | None = Field(default=None, max_length=4)
-    valid_until: datetime | None = None
+    valid_until: InDatetime | None = None
     clear_valid_until: bool = False
 
 

@@ -5,12 +5,12 @@ from uuid import UUID
 from django.http import HttpResponse
 from ninja import File, Query, Router, Status, UploadedFile
 
-from backend.actors import CITIZEN
-from backend.auth import AuthedRequest, UserBearer
+from backend.auth import AuthedRequest
 from backend.images import MAX_IMAGE_BYTES
 from backend.pagination import paginate
 from selvbetjening import schemas
 from selvbetjening.api import present
+from selvbetjening.api.auth import CitizenBearer
 from selvbetjening.api.photos import photo_response
 from selvbetjening.models import CitizenRequest
 from selvbetjening.selectors import episodes as episode_reads
@@ -23,7 +23,7 @@ from selvbetjening.services import network as network_services
 from selvbetjening.services import questionnaires as questionnaire_services
 from selvbetjening.services import requests as request_services
 
-CITIZEN_ONLY = UserBearer(roles=frozenset({CITIZEN}))
+CITIZEN_ONLY = CitizenBearer()
 episodes = Router(tags=["me: episodes"], auth=CITIZEN_ONLY)
 goals = Router(tags=["me: goals"], auth=CITIZEN_ONLY)
 questionnaires = Router(tags=["me: questionnaires"], auth=CITIZEN_ONLY)
@@ -225,6 +225,7 @@ def my_network(request: AuthedRequest):
     citizen = _own(request)
     grants = list(network_reads.grants_of_citizen(citizen))
     invitations = list(network_reads.invitations_of_citizen(citizen))
+    log_read(request.auth, [citizen] if grants or invitations else [], "network_grant")
     return {
         "grants": [present.grant(g) for g in grants],
         "invitations": [present.invitation(i) for i in invitations],
@@ -267,6 +268,7 @@ def revoke_grant(request: AuthedRequest, grant_id: UUID):
 def my_encouragements(request: AuthedRequest, query: Query[schemas.PageQuery]):
     queryset = network_reads.encouragements_visible_to(request.auth).filter(citizen=_own(request))
     items, next_cursor = paginate(queryset, cursor=query.cursor, limit=query.limit)
+    log_read(request.auth, [_own(request)] if items else [], "encouragement")
     return {"items": items, "next_cursor": next_cursor}
 
 

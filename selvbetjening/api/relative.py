@@ -4,16 +4,16 @@ from uuid import UUID
 
 from ninja import Query, Router, Status
 
-from backend.actors import RELATIVE
-from backend.auth import AuthedRequest, UserBearer
+from backend.auth import AuthedRequest
 from backend.pagination import paginate
 from selvbetjening import schemas
+from selvbetjening.api.auth import RelativeBearer
 from selvbetjening.selectors import network as network_reads
 from selvbetjening.selectors.progress import progress_for_relative
 from selvbetjening.selectors.reads import log_read
 from selvbetjening.services import network as network_services
 
-router = Router(tags=["relative"], auth=UserBearer(roles=frozenset({RELATIVE})))
+router = Router(tags=["relative"], auth=RelativeBearer())
 
 
 @router.post(
@@ -90,6 +90,7 @@ def sent_encouragements(request: AuthedRequest, citizen_id: UUID, query: Query[s
     )
     queryset = network_reads.encouragements_visible_to(request.auth).filter(citizen=citizen)
     items, next_cursor = paginate(queryset, cursor=query.cursor, limit=query.limit)
+    log_read(request.auth, [citizen], "encouragement")
     return {"items": items, "next_cursor": next_cursor}
 
 

@@ -75,7 +75,7 @@ def get_episode(request: AuthedRequest, episode_id: UUID):
     summary="Change title, planned end or response time",
 )
 def update_episode(request: AuthedRequest, episode_id: UUID, payload: schemas.EpisodeUpdateIn):
-    episode = episode_reads.access_episode(request.auth, episode_id)
+    episode = episode_reads.access_episode_for_change(request.auth, episode_id)
     episode_services.episode_update(episode=episode, by=request.auth, **payload.model_dump())
     return _episode_out(request, episode_id)
 
@@ -86,7 +86,7 @@ def update_episode(request: AuthedRequest, episode_id: UUID, payload: schemas.Ep
     summary="Activate, pause, complete or cancel",
 )
 def transition_episode(request: AuthedRequest, episode_id: UUID, payload: schemas.EpisodeTransitionIn):
-    episode = episode_reads.access_episode(request.auth, episode_id)
+    episode = episode_reads.access_episode_for_change(request.auth, episode_id)
     fields = payload.model_dump(exclude={"status"})
     episode_services.episode_transition(episode=episode, by=request.auth, to_status=payload.status, **fields)
     return _episode_out(request, episode_id)
@@ -98,7 +98,7 @@ def transition_episode(request: AuthedRequest, episode_id: UUID, payload: schema
     summary="Hand over to a new contact person",
 )
 def hand_over(request: AuthedRequest, episode_id: UUID, payload: schemas.HandoverIn):
-    episode = episode_reads.access_episode(request.auth, episode_id)
+    episode = episode_reads.access_episode_for_change(request.auth, episode_id)
     episode_services.episode_contact_person_hand_over(
         episode=episode, by=request.auth, **payload.model_dump()
     )
@@ -111,7 +111,7 @@ def hand_over(request: AuthedRequest, episode_id: UUID, payload: schemas.Handove
     summary="Name a stand-in while the contact person is away",
 )
 def set_stand_in(request: AuthedRequest, episode_id: UUID, payload: schemas.StandInIn):
-    episode = episode_reads.access_episode(request.auth, episode_id)
+    episode = episode_reads.access_episode_for_change(request.auth, episode_id)
     episode_services.episode_stand_in_set(episode=episode, by=request.auth, **payload.model_dump())
     return _episode_out(request, episode_id)
 
@@ -119,7 +119,7 @@ def set_stand_in(request: AuthedRequest, episode_id: UUID, payload: schemas.Stan
 @episodes.delete("/{uuid:episode_id}/stand-in", response={204: None}, summary="End the stand-in")
 def end_stand_in(request: AuthedRequest, episode_id: UUID):
     episode_services.episode_stand_in_end(
-        episode=episode_reads.access_episode(request.auth, episode_id), by=request.auth
+        episode=episode_reads.access_episode_for_change(request.auth, episode_id), by=request.auth
     )
     return Status(204, None)
 
@@ -141,7 +141,7 @@ def list_goals(request: AuthedRequest, episode_id: UUID, query: Query[schemas.Pa
     "/{uuid:episode_id}/goals", response={201: schemas.GoalOut}, summary="Set a goal with the citizen"
 )
 def create_goal(request: AuthedRequest, episode_id: UUID, payload: schemas.GoalCreateIn):
-    episode = episode_reads.access_episode(request.auth, episode_id)
+    episode = episode_reads.access_episode_for_change(request.auth, episode_id)
     goal = goal_services.goal_create(episode=episode, by=request.auth, **payload.model_dump())
     return Status(201, present.goal(episode_reads.access_goal(request.auth, goal.pk)))
 
@@ -168,7 +168,7 @@ def list_episode_questionnaires(request: AuthedRequest, episode_id: UUID, query:
     "/{uuid:episode_id}/questionnaires", response={201: schemas.AssignmentOut}, summary="Send a questionnaire"
 )
 def assign_questionnaire(request: AuthedRequest, episode_id: UUID, payload: schemas.AssignIn):
-    episode = episode_reads.access_episode(request.auth, episode_id)
+    episode = episode_reads.access_episode_for_change(request.auth, episode_id)
     version = questionnaire_reads.current_version_of(payload.questionnaire_key)
     assignment = questionnaire_services.questionnaire_assign(
         by=request.auth, citizen=episode.citizen, episode=episode, version=version, due_on=payload.due_on
@@ -192,7 +192,7 @@ def get_goal(request: AuthedRequest, goal_id: UUID):
     summary="Edit a goal (send the version you read; 409 if stale)",
 )
 def update_goal(request: AuthedRequest, goal_id: UUID, payload: schemas.GoalUpdateIn):
-    goal = episode_reads.access_goal(request.auth, goal_id)
+    goal = episode_reads.access_goal_for_change(request.auth, goal_id)
     goal_services.goal_update(goal=goal, by=request.auth, version=payload.version, changes=payload.changes())
     return present.goal(episode_reads.access_goal(request.auth, goal_id))
 
@@ -213,7 +213,7 @@ def list_ratings(request: AuthedRequest, goal_id: UUID, query: Query[schemas.Pag
     summary="Rate a goal",
 )
 def rate_goal(request: AuthedRequest, goal_id: UUID, payload: schemas.RatingIn):
-    goal = episode_reads.access_goal(request.auth, goal_id)
+    goal = episode_reads.access_goal_for_change(request.auth, goal_id)
     fields = payload.model_dump(exclude={"id"})
     rating, created = goal_services.goal_rate(goal=goal, by=request.auth, rating_id=payload.id, **fields)
     return Status(201 if created else 200, rating)

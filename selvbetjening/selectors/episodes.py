@@ -7,7 +7,7 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from backend.access import citizens_visible_to
 from backend.actors import CARE, Actor
-from backend.errors import NotFound
+from backend.errors import Forbidden, NotFound
 from backend.timeutil import municipal_today
 from selvbetjening.gas import gas_t_score
 from selvbetjening.models import Episode, EpisodeContact, EvaluationTask, Goal, GoalRating
@@ -60,6 +60,20 @@ def access_episode(actor: Actor, episode_id: UUID | str) -> Episode:
         raise NotFound("No such episode.") from exc
 
 
+def _episode_team_only(actor: Actor, episode: Episode) -> None:
+    """Staff change an episode and its goals only through an active care role in its own team; staff of
+    another team caring for the same citizen may read it, hence 403 rather than 404."""
+    if episode.team_id not in actor.team_ids(CARE):
+        raise Forbidden("Only staff of the episode's team can change it.", code="not_episode_team")
+
+
+def access_episode_for_change(actor: Actor, episode_id: UUID | str) -> Episode:
+    """An episode the staff member may change: visible to them, and run by one of their care teams."""
+    episode = access_episode(actor, episode_id)
+    _episode_team_only(actor, episode)
+    return episode
+
+
 def episodes_for_staff(
     actor: Actor, *, statuses: Iterable[str], citizen_id: UUID | None
 ) -> QuerySet[Episode]:
@@ -89,15 +103,21 @@ def current_contacts(episode: Episode) -> tuple[EpisodeContact | None, EpisodeCo
 
 
 def episode_gas(episode: Episode) -> tuple[float | None, float | None]:
-    """The episode's GAS T-score now (latest score per goal) and at baseline, over goals not cancelled."""
+    """The episode's GAS T-score now and at baseline, over goals not cancelled.
+
+    Now, each goal counts with its latest GAS score; a goal not yet rated counts at its baseline GAS
+    score (the level it started at, −1 unless set otherwise), so that unrated goals are not silently
+    left out of the summary. None when there are no goals at all.
+    """
     goals = getattr(episode, "scored_goals", None)
     if goals is None:
         goals = list(
             goals_with_latest(episode.goals.exclude(lifecycle_status=Goal.LifecycleStatus.CANCELLED))
         )
     baseline = gas_t_score((goal.gas_weight, goal.baseline_gas) for goal in goals)
-    rated = [goal for goal in goals if goal.latest_gas is not None]
-    current = gas_t_score((goal.gas_weight, goal.latest_gas) for goal in rated) if rated else None
+    current = gas_t_score(
+        (goal.gas_weight, goal.baseline_gas if goal.latest_gas is None else goal.latest_gas) for goal in goals
+    )
     return current, baseline
 
 
@@ -129,6 +149,13 @@ def access_goal(actor: Actor, goal_id: UUID | str) -> Goal:
         return goals_with_latest(goals_visible_to(actor).select_related("episode__citizen")).get(pk=goal_id)
     except (Goal.DoesNotExist, ValueError) as exc:
         raise NotFound("No such goal.") from exc
+
+
+def access_goal_for_change(actor: Actor, goal_id: UUID | str) -> Goal:
+    """A goal the staff member may change or rate: its episode is run by one of their care teams."""
+    goal = access_goal(actor, goal_id)
+    _episode_team_only(actor, goal.episode)
+    return goal
 
 
 def goals_of(queryset: QuerySet[Goal], *, episode_id: UUID | None = None) -> QuerySet[Goal]:

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from functools import partial
 from uuid import UUID
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backend import care_events
@@ -40,7 +40,7 @@ ENDING_SOON_DAYS = 7
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.PLANNED: frozenset({Status.ACTIVE, Status.CANCELLED}),
     Status.ACTIVE: frozenset({Status.ON_HOLD, Status.COMPLETED, Status.CANCELLED}),
-    Status.ON_HOLD: frozenset({Status.ACTIVE, Status.CANCELLED}),
+    Status.ON_HOLD: frozenset({Status.ACTIVE, Status.COMPLETED, Status.CANCELLED}),
     Status.COMPLETED: frozenset(),
     Status.CANCELLED: frozenset(),
 }
@@ -176,7 +176,8 @@ def episode_transition(
     follow_up_result: str | None = None,
     note: str = "",
 ) -> Episode:
-    """Move the episode along planned → active ⇄ on hold → completed, or cancel it.
+    """Move the episode along planned → active ⇄ on hold, then to completed (from active or on hold), or
+    cancel it.
 
     Completing needs a follow-up result from the code list; ending closes the evaluation task and
     withdraws questionnaires not yet answered.
@@ -221,24 +222,45 @@ def episode_transition(
     return episode
 
 
+def _lock(episode: Episode) -> None:
+    """Serialise changes of the episode's contacts behind a lock on the episode's row."""
+    Episode.objects.select_for_update().filter(pk=episode.pk).values_list("pk").first()
+
+
+def _open_contact(episode: Episode, role: str) -> EpisodeContact | None:
+    return (
+        EpisodeContact.objects.select_for_update().filter(episode=episode, role=role, ended_at__isnull=True).first()
+    )
+
+
+def _contact_add(*, episode: Episode, code: str, **fields: object) -> EpisodeContact:
+    """Insert an open contact; losing a race to another open one of the same role is a 409."""
+    try:
+        with transaction.atomic():
+            return EpisodeContact.objects.create(episode=episode, **fields)
+    except IntegrityError as exc:
+        raise Conflict("Someone else changed the episode's contacts at the same time; reload.", code=code) from exc
+
+
 @transaction.atomic
 def episode_contact_person_hand_over(*, episode: Episode, by: Actor, staff_id: UUID, reason: str) -> Episode:
-    """Hand the episode to a new contact person; the old assignment stays in the history."""
+    """Hand the episode to a new contact person; the old assignment stays in the history.
+
+    A concurrent hand-over that got there first is a 409 ``contact_person_changed``.
+    """
     _open(episode)
     staff = _care_staff(staff_id, episode.team, "staff_id")
-    current = (
-        EpisodeContact.objects.select_for_update()
-        .filter(episode=episode, role=EpisodeContact.Role.CONTACT_PERSON, ended_at__isnull=True)
-        .first()
-    )
+    _lock(episode)
+    current = _open_contact(episode, EpisodeContact.Role.CONTACT_PERSON)
     if current is not None and current.staff_id == staff.pk:
         raise InvalidInput("staff_id", "is already the contact person.")
     now = timezone.now()
     if current is not None:
         current.ended_at = now
         current.save(update_fields=["ended_at"])
-    EpisodeContact.objects.create(
+    _contact_add(
         episode=episode,
+        code="contact_person_changed",
         staff=staff,
         role=EpisodeContact.Role.CONTACT_PERSON,
         reason=reason,
@@ -258,11 +280,13 @@ def episode_stand_in_set(*, episode: Episode, by: Actor, staff_id: UUID, until: 
         raise InvalidInput("until", "must not be in the past.")
     if until > episode.planned_end_date:
         raise InvalidInput("until", "must be within the episode.")
-    EpisodeContact.objects.select_for_update().filter(
+    _lock(episode)
+    EpisodeContact.objects.filter(
         episode=episode, role=EpisodeContact.Role.STAND_IN, ended_at__isnull=True
     ).update(ended_at=timezone.now())
-    EpisodeContact.objects.create(
+    _contact_add(
         episode=episode,
+        code="stand_in_changed",
         staff=staff,
         role=EpisodeContact.Role.STAND_IN,
         until=until,

@@ -3,13 +3,13 @@
 import secrets
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backend.actors import Actor
 from backend.audit import access_log_record
 from backend.errors import Conflict, InvalidInput, NotFound
-from backend.models import AccessLogEntry, Citizen
+from backend.models import AccessLogEntry, Citizen, Relative
 from backend.tokens import hash_secret
 from selvbetjening.models import SCOPES, Encouragement, NetworkGrant, NetworkInvitation
 
@@ -87,10 +87,17 @@ def invitation_withdraw(*, invitation: NetworkInvitation, by: Actor) -> None:
         _log(by, invitation.citizen, "network_invitation", Action.DELETE, invitation.pk)
 
 
+def _open_grants_revoke(citizen: Citizen, relative: Relative, now: datetime) -> None:
+    NetworkGrant.objects.filter(citizen=citizen, relative=relative, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
+
+
 @transaction.atomic
 def invitation_accept(*, by: Actor, code: str) -> NetworkGrant:
     """The invitee (logged in as a relative) accepts; an earlier open grant to the same citizen is
-    replaced. An unknown, used, withdrawn or expired code is the same 404."""
+    replaced. An unknown, used, withdrawn or expired code is the same 404; losing a race with another
+    invitation to the same pair being accepted is a 409 ``grant_accepted_concurrently``."""
     relative = by.relative
     assert relative is not None
     invitation = (
@@ -110,17 +117,23 @@ def invitation_accept(*, by: Actor, code: str) -> NetworkGrant:
     if citizen.user_id == by.user.pk:
         raise InvalidInput("code", "you cannot accept your own invitation.")
     now = timezone.now()
-    NetworkGrant.objects.filter(citizen=citizen, relative=relative, revoked_at__isnull=True).update(
-        revoked_at=now
-    )
-    grant = NetworkGrant.objects.create(
-        citizen=citizen,
-        relative=relative,
-        invitation=invitation,
-        label=invitation.label,
-        valid_until=invitation.grant_valid_until,
-        **{f"can_{scope}": getattr(invitation, f"can_{scope}") for scope in SCOPES},
-    )
+    _open_grants_revoke(citizen, relative, now)
+    try:
+        with transaction.atomic():
+            grant = NetworkGrant.objects.create(
+                citizen=citizen,
+                relative=relative,
+                invitation=invitation,
+                label=invitation.label,
+                valid_until=invitation.grant_valid_until,
+                **{f"can_{scope}": getattr(invitation, f"can_{scope}") for scope in SCOPES},
+            )
+    except IntegrityError as exc:
+        # Another invitation from the same citizen was accepted at the same moment.
+        raise Conflict(
+            "Another invitation from this person was accepted at the same time; reload.",
+            code="grant_accepted_concurrently",
+        ) from exc
     invitation.accepted_at = now
     invitation.accepted_by = relative
     invitation.save(update_fields=["accepted_at", "accepted_by"])

@@ -2,7 +2,14 @@ import pytest
 
 from backend.errors import InvalidInput
 from selvbetjening import shipped
-from selvbetjening.questionnaire_logic import answers_validate, definition_parse, score_compute
+from selvbetjening.questionnaire_logic import (
+    EnableWhen,
+    Item,
+    answers_validate,
+    definition_parse,
+    is_enabled,
+    score_compute,
+)
 
 
 def pain():
@@ -96,3 +103,88 @@ def test_booleans_are_not_numbers():
 def test_broken_definitions_are_refused(items):
     with pytest.raises(InvalidInput):
         definition_parse(items, None)
+
+
+def _item(operator, answer):
+    return Item(
+        link_id="b",
+        type="text",
+        text={"da": "b", "en": "b"},
+        enable_when=[EnableWhen(question="a", operator=operator, answer=answer)],
+    )
+
+
+@pytest.mark.parametrize(
+    ("operator", "expected", "answers_given", "enabled"),
+    [
+        ("exists", True, {"a": False}, True),
+        ("exists", True, {"a": 0}, True),
+        ("exists", True, {}, False),
+        ("exists", False, {}, True),
+        ("exists", False, {"a": False}, False),
+        ("=", True, {"a": 1}, False),
+        ("=", True, {"a": True}, True),
+        ("=", 1, {"a": True}, False),
+        ("=", 1, {"a": 1.0}, True),
+        ("=", "1", {"a": 1}, False),
+        ("!=", True, {"a": 1}, True),
+        ("!=", 0, {"a": False}, True),
+        ("!=", True, {}, False),
+    ],
+)
+def test_enable_when_compares_answers_by_kind(operator, expected, answers_given, enabled):
+    assert is_enabled(_item(operator, expected), answers_given) is enabled
+
+
+def _with_condition(question, operator, answer):
+    return [
+        {"link_id": "a", "text": {"da": "a", "en": "a"}, **question},
+        {
+            "link_id": "b",
+            "type": "text",
+            "text": {"da": "b", "en": "b"},
+            "enable_when": [{"question": "a", "operator": operator, "answer": answer}],
+        },
+    ]
+
+
+CHOICE = {
+    "type": "choice",
+    "options": [{"code": "yes", "text": {"da": "ja", "en": "yes"}}, {"code": "no", "text": {"da": "nej", "en": "no"}}],
+}
+
+
+@pytest.mark.parametrize(
+    ("question", "operator", "answer"),
+    [
+        ({"type": "boolean"}, "exists", "false"),
+        ({"type": "boolean"}, "exists", None),
+        ({"type": "integer"}, "=", True),
+        ({"type": "boolean"}, "=", 1),
+        ({"type": "integer"}, "=", 1.5),
+        ({"type": "text"}, "!=", 3),
+        (CHOICE, "=", "maybe"),
+        ({"type": "boolean"}, ">", 0),
+        ({"type": "decimal"}, ">=", True),
+        ({"type": "decimal"}, "<", "3"),
+    ],
+)
+def test_enable_when_that_cannot_fit_its_question_is_refused_at_publishing(question, operator, answer):
+    with pytest.raises(InvalidInput) as raised:
+        definition_parse(_with_condition(question, operator, answer), None)
+    assert "enableWhen" in raised.value.detail
+
+
+@pytest.mark.parametrize(
+    ("question", "operator", "answer"),
+    [
+        ({"type": "boolean"}, "exists", True),
+        ({"type": "boolean"}, "=", False),
+        ({"type": "integer"}, "=", 2),
+        ({"type": "decimal"}, "!=", 2.5),
+        (CHOICE, "=", "yes"),
+        ({"type": "scale", "min": 0, "max": 10}, ">=", 4),
+    ],
+)
+def test_enable_when_that_fits_its_question_is_published(question, operator, answer):
+    assert definition_parse(_with_condition(question, operator, answer), None).items[1].enable_when
