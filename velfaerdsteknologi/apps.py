@@ -7,6 +7,7 @@ class VelfaerdsteknologiConfig(AppConfig):
 
     def ready(self) -> None:
         from backend import care_events
+        from velfaerdsteknologi import export  # noqa: F401  (registers the export section)
         from velfaerdsteknologi.services.assignments import assignments_episode_ended
 
         care_events.on_episode_ended(assignments_episode_ended)

@@ -349,8 +349,9 @@ OPEN_ALERT_STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
 
 
 class Alert(models.Model):
-    """An alarm raised by a rule for a device. At most one unresolved alert per device and rule: further
-    triggers update it. Health alerts (fall, missed dose) go to the citizen's care team, device alerts to IT."""
+    """An alarm raised by a rule for a device. At most one unresolved alert per device, rule and citizen:
+    further triggers update it, and a health alert stays with the citizen whose assignment was active when it
+    was raised. Health alerts (fall, missed dose) go to the citizen's care team, device alerts to IT."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="alerts")
@@ -370,13 +371,23 @@ class Alert(models.Model):
     acknowledged_by = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    resolution_reason = models.CharField(
+        max_length=200, blank=True, help_text="Why the system resolved the alert, when nobody did."
+    )
 
     class Meta:
         ordering = ["-opened_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["device", "rule"], condition=~Q(status="resolved"), name="alert_one_unresolved_per_rule"
-            )
+                fields=["device", "rule", "citizen"],
+                condition=~Q(status="resolved") & Q(citizen__isnull=False),
+                name="alert_one_unresolved_per_citizen",
+            ),
+            models.UniqueConstraint(
+                fields=["device", "rule"],
+                condition=~Q(status="resolved") & Q(citizen__isnull=True),
+                name="alert_one_unresolved_per_rule",
+            ),
         ]
         indexes = [
             models.Index(fields=["audience", "status", "-opened_at"]),

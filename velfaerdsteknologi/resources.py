@@ -13,11 +13,21 @@ from django.utils import timezone
 from import_export import fields, resources, widgets
 
 from backend.models import Municipality, User
+from backend.timeutil import municipal_today
 from velfaerdsteknologi.models import Device, DeviceModel, DeviceStatus, DeviceTransition
 from velfaerdsteknologi.services.maintenance import maintenance_schedule
 
 REQUIRED_COLUMNS = ("serial_number", "manufacturer", "model_number")
 MAX_IMPORT_ROWS = 5000
+# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell a spreadsheet shows as text: a leading apostrophe keeps it from being read as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return f"'{value}"
+    return value
 
 
 class DeviceModelWidget(widgets.ForeignKeyWidget):
@@ -78,6 +88,9 @@ class DeviceResource(resources.ModelResource):
         self.municipality = municipality
         self.by = by
 
+    def export_field(self, field: Any, instance: Any, **kwargs: Any) -> Any:
+        return spreadsheet_safe(super().export_field(field, instance, **kwargs))
+
     def get_instance(self, instance_loader: Any, row: Any) -> None:
         return None
 
@@ -93,7 +106,7 @@ class DeviceResource(resources.ModelResource):
         DeviceTransition.objects.create(
             device=instance, from_status="", to_status=DeviceStatus.IN_STOCK, by=self.by, reason="Importeret fra CSV"
         )
-        maintenance_schedule(device=instance, today=timezone.localdate())
+        maintenance_schedule(device=instance, today=municipal_today())
 
 
 @dataclass

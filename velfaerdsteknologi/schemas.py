@@ -1,5 +1,7 @@
 """Request and response shapes of the welfare-technology API."""
 
+import math
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -306,35 +308,69 @@ class ReturnTaskPageOut(Schema):
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A finite JSON number: not a boolean, not NaN or infinity (which JSON cannot carry onward)."""
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def _no_value(value: Any) -> str | None:
+    return None if value is None else "a heartbeat carries no value"
+
+
+def _battery_value(value: Any) -> str | None:
+    if _is_number(value) and 0 <= value <= 100:
+        return None
+    return "a battery reading is a number from 0 to 100 (percent)"
+
+
+def _event_value(kind: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if value is None or value is True or value is False else f"a {kind} event is true, false or empty"
+
+    return check
+
+
+def _dose_value(value: Any) -> str | None:
+    if value is None or (type(value) is str and len(value) <= 100):
+        return None
+    return "a dose reading is empty or names the dose (at most 100 characters)"
+
+
+def _location_value(value: Any) -> str | None:
+    if (
+        type(value) is dict
+        and not set(value) - {"lat", "lon", "accuracy_m"}
+        and _is_number(value.get("lat"))
+        and _is_number(value.get("lon"))
+        and -90 <= value["lat"] <= 90
+        and -180 <= value["lon"] <= 180
+        and ("accuracy_m" not in value or _is_number(value["accuracy_m"]))
+    ):
+        return None
+    return "a location is {lat, lon[, accuracy_m]} in degrees"
+
+
+def _custom_value(value: Any) -> str | None:
+    return None if _is_number(value) else "a custom reading is a number"
+
+
+# What each kind's value may be: a plain dictionary lookup per reading (up to 500 per batch).
+VALUE_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    TelemetryKind.HEARTBEAT.value: _no_value,
+    TelemetryKind.BATTERY.value: _battery_value,
+    TelemetryKind.FALL.value: _event_value(TelemetryKind.FALL.value),
+    TelemetryKind.BED_EXIT.value: _event_value(TelemetryKind.BED_EXIT.value),
+    TelemetryKind.DOOR_OPEN.value: _event_value(TelemetryKind.DOOR_OPEN.value),
+    TelemetryKind.DOSE_TAKEN.value: _dose_value,
+    TelemetryKind.DOSE_MISSED.value: _dose_value,
+    TelemetryKind.LOCATION.value: _location_value,
+    TelemetryKind.CUSTOM.value: _custom_value,
+}
 
 
 def _check_value(kind: str, value: Any) -> Any:
-    if kind == TelemetryKind.HEARTBEAT:
-        if value is not None:
-            raise ValueError("a heartbeat carries no value")
-    elif kind == TelemetryKind.BATTERY:
-        if not _is_number(value) or not 0 <= value <= 100:
-            raise ValueError("a battery reading is a number from 0 to 100 (percent)")
-    elif kind in (TelemetryKind.FALL, TelemetryKind.BED_EXIT, TelemetryKind.DOOR_OPEN):
-        if value is not None and not isinstance(value, bool):
-            raise ValueError(f"a {kind} event is true, false or empty")
-    elif kind in (TelemetryKind.DOSE_TAKEN, TelemetryKind.DOSE_MISSED):
-        if value is not None and not (isinstance(value, str) and len(value) <= 100):
-            raise ValueError("a dose reading is empty or names the dose (at most 100 characters)")
-    elif kind == TelemetryKind.LOCATION:
-        if (
-            not isinstance(value, dict)
-            or set(value) - {"lat", "lon", "accuracy_m"}
-            or not _is_number(value.get("lat"))
-            or not _is_number(value.get("lon"))
-            or not -90 <= value["lat"] <= 90
-            or not -180 <= value["lon"] <= 180
-            or ("accuracy_m" in value and not _is_number(value["accuracy_m"]))
-        ):
-            raise ValueError("a location is {lat, lon[, accuracy_m]} in degrees")
-    elif kind == TelemetryKind.CUSTOM and not _is_number(value):
-        raise ValueError("a custom reading is a number")
+    problem = VALUE_CHECKS[kind](value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
@@ -347,7 +383,7 @@ class ReadingIn(BaseModel):
     sequence: int = Field(ge=0, le=2**63 - 1)
     kind: KindName
     measured_at: AwareDatetime
-    value: Any = None
+    value: Any = Field(default=None, validate_default=True)
 
     @field_validator("value")
     @classmethod

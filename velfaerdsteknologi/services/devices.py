@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from backend.errors import Conflict, InvalidInput
 from backend.models import Municipality, User
+from backend.timeutil import municipal_today
 from velfaerdsteknologi.credentials import device_credential_issue
 from velfaerdsteknologi.models import (
     Assignment,
@@ -18,6 +19,7 @@ from velfaerdsteknologi.models import (
     DeviceTransition,
     MaintenanceTask,
 )
+from velfaerdsteknologi.services.maintenance import maintenance_schedule
 
 S = DeviceStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -70,8 +72,6 @@ def device_register(
     location: str = "",
 ) -> Device:
     """A new device in stock, with its first lifecycle step and its maintenance scheduled from the model."""
-    from velfaerdsteknologi.services.maintenance import maintenance_schedule
-
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -93,7 +93,7 @@ def device_register(
     DeviceTransition.objects.create(
         device=device, from_status="", to_status=DeviceStatus.IN_STOCK, by=by, reason="Registreret"
     )
-    maintenance_schedule(device=device, today=timezone.localdate())
+    maintenance_schedule(device=device, today=municipal_today())
     return device
 
 

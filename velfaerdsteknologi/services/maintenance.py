@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from backend.errors import Conflict
 from backend.models import User
+from backend.timeutil import municipal_today
 from velfaerdsteknologi.models import (
     MAINTENANCE_INTERVAL_FIELD,
     Device,
@@ -57,5 +58,5 @@ def maintenance_complete(*, task: MaintenanceTask, by: User, result: str, notes:
     locked.result = result
     locked.notes = notes
     locked.save(update_fields=["completed_at", "completed_by", "result", "notes"])
-    _schedule_one(device=locked.device, kind=locked.kind, from_day=timezone.localdate())
+    _schedule_one(device=locked.device, kind=locked.kind, from_day=municipal_today())
     return locked

@@ -6,13 +6,14 @@ evaluated over the readings actually stored, with a constant number of queries p
 """
 
 import json
+import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from velfaerdsteknologi.models import (
@@ -24,7 +25,6 @@ from velfaerdsteknologi.models import (
     TelemetryKind,
 )
 from velfaerdsteknologi.services.alerts import (
-    SEVERITY_RANK,
     alert_raise,
     alerts_resolve_missing_data,
     threshold_severity,
@@ -34,6 +34,26 @@ MAX_BATCH = 500
 MAX_FUTURE = timedelta(minutes=5)
 K = TelemetryKind
 COLUMNS = ("device_id", "sequence", "kind", "value", "numeric_value", "measured_at", "received_at")
+NUMERIC_KINDS = frozenset((K.BATTERY.value, K.CUSTOM.value))
+HEARTBEAT = K.HEARTBEAT.value
+BATTERY = K.BATTERY.value
+STORED, DUPLICATE, REFUSED = "stored", "duplicate", "refused"
+
+
+class ReadingLike(Protocol):
+    """What ingest needs of a reading: the API passes its validated ``ReadingIn`` objects as they are."""
+
+    @property
+    def sequence(self) -> int: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def value(self) -> Any: ...
+
+    @property
+    def measured_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
@@ -44,42 +64,88 @@ class IncomingReading:
     measured_at: datetime
 
 
-@dataclass(frozen=True)
-class ReadingResult:
+class ReadingResult(NamedTuple):
     sequence: int
     status: str  # stored | duplicate | refused
     reason: str = ""
 
 
 def numeric_value(kind: str, value: Any) -> float | None:
-    if kind in (K.BATTERY, K.CUSTOM) and isinstance(value, int | float) and not isinstance(value, bool):
+    if kind in NUMERIC_KINDS and type(value) in (int, float) and math.isfinite(value):
         return float(value)
     return None
 
 
-def _insert(device: Device, readings: list[IncomingReading], received_at: datetime) -> set[int]:
-    """Insert the readings; returns the sequences the database stored (the others were there already)."""
+COPY_TYPES = ("uuid", "int8", "varchar", "jsonb", "float8", "timestamptz", "timestamptz")
+
+
+def _insert(device: Device, readings: Sequence[ReadingLike], received_at: datetime) -> set[int]:
+    """Insert the readings; returns the sequences the database stored (the others were there already).
+
+    On PostgreSQL a batch of new readings is written with a binary ``COPY`` inside a savepoint; if any of
+    them is stored already, the unique constraint fails the whole COPY, the savepoint is rolled back and
+    the batch is written again with ``INSERT … ON CONFLICT DO NOTHING``, which sorts new from duplicate.
+    """
     if not readings:
         return set()
+    if connection.vendor == "postgresql":
+        from psycopg.errors import UniqueViolation
+
+        try:
+            with transaction.atomic():
+                _copy(device, readings, received_at)
+        except UniqueViolation:
+            pass
+        else:
+            return {reading.sequence for reading in readings}
+    return _insert_on_conflict(device, readings, received_at)
+
+
+def _copy(device: Device, readings: Sequence[ReadingLike], received_at: datetime) -> None:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column) for column in COLUMNS)
+    raw = connection.connection
+    assert raw is not None
+    device_id = device.pk
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {quote(Reading._meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)") as copy,
+    ):
+        copy.set_types(COPY_TYPES)
+        write = copy.write_row
+        for reading in readings:
+            kind, value = reading.kind, reading.value
+            write(
+                (device_id, reading.sequence, kind, value, numeric_value(kind, value), reading.measured_at, received_at)
+            )
+
+
+def _insert_on_conflict(device: Device, readings: Sequence[ReadingLike], received_at: datetime) -> set[int]:
     quote = connection.ops.quote_name
     table = quote(Reading._meta.db_table)
     columns = ", ".join(quote(column) for column in COLUMNS)
     conflict = f"ON CONFLICT ({quote('device_id')}, {quote('sequence')}) DO NOTHING RETURNING {quote('sequence')}"
     if connection.vendor == "postgresql":
-        # One array per column: seven parameters whatever the batch size, which keeps binding cheap.
-        sql = (
-            f"INSERT INTO {table} ({columns}) SELECT * FROM unnest(%s::uuid[], %s::int8[], %s::varchar[], "  # noqa: S608
-            f"%s::text[]::jsonb[], %s::float8[], %s::timestamptz[], %s::timestamptz[]) {conflict}"
+        # The batch travels as one JSON document that PostgreSQL unpacks itself: three parameters whatever
+        # the batch size, no per-value quoting in Python, and a JSON null becomes SQL NULL.
+        document = json.dumps(
+            [
+                {
+                    "s": reading.sequence,
+                    "k": reading.kind,
+                    "v": reading.value,
+                    "n": numeric_value(reading.kind, reading.value),
+                    "m": reading.measured_at.isoformat(),
+                }
+                for reading in readings
+            ],
+            allow_nan=False,
         )
-        parameters: list[Any] = [
-            [device.pk] * len(readings),
-            [reading.sequence for reading in readings],
-            [reading.kind for reading in readings],
-            [json.dumps(reading.value) if reading.value is not None else None for reading in readings],
-            [numeric_value(reading.kind, reading.value) for reading in readings],
-            [reading.measured_at for reading in readings],
-            [received_at] * len(readings),
-        ]
+        sql = (
+            f"INSERT INTO {table} ({columns}) SELECT %s, e.s, e.k, e.v, e.n, e.m, %s "  # noqa: S608
+            f"FROM json_to_recordset(%s::json) AS e(s int8, k varchar, v jsonb, n float8, m timestamptz) {conflict}"
+        )
+        parameters: list[Any] = [device.pk, received_at, document]
     else:
         fields = {field.column: field for field in Reading._meta.concrete_fields if field.column in COLUMNS}
         row_placeholder = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
@@ -92,7 +158,7 @@ def _insert(device: Device, readings: list[IncomingReading], received_at: dateti
                 device_id,
                 reading.sequence,
                 reading.kind,
-                json.dumps(reading.value) if reading.value is not None else None,
+                json.dumps(reading.value, allow_nan=False) if reading.value is not None else None,
                 numeric_value(reading.kind, reading.value),
                 fields["measured_at"].get_db_prep_save(reading.measured_at, connection),
                 received,
@@ -102,19 +168,43 @@ def _insert(device: Device, readings: list[IncomingReading], received_at: dateti
         return {row[0] for row in cursor.fetchall()}
 
 
-def _device_state_update(device: Device, stored: list[IncomingReading]) -> None:
-    heartbeats = [reading.measured_at for reading in stored if reading.kind == K.HEARTBEAT]
-    if heartbeats:
-        latest = max(heartbeats)
-        Device.objects.filter(Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=latest), pk=device.pk).update(
-            last_seen_at=latest
+def _device_state_update(device: Device, stored: Sequence[ReadingLike]) -> None:
+    """Last seen from the newest heartbeat, battery level from the newest battery reading; one statement,
+    and neither moves backwards when older readings arrive late."""
+    latest_heartbeat: datetime | None = None
+    latest_battery: ReadingLike | None = None
+    for reading in stored:
+        if reading.kind == HEARTBEAT:
+            if latest_heartbeat is None or reading.measured_at > latest_heartbeat:
+                latest_heartbeat = reading.measured_at
+        elif reading.kind == BATTERY and (latest_battery is None or reading.measured_at > latest_battery.measured_at):
+            latest_battery = reading
+    if latest_heartbeat is None and latest_battery is None:
+        return
+    quote = connection.ops.quote_name
+    def moment(value: datetime | None) -> Any:
+        return connection.ops.adapt_datetimefield_value(value) if value is not None else None
+
+    seen, level, measured = quote("last_seen_at"), quote("battery_level"), quote("battery_measured_at")
+    heartbeat_newer = f"(%s IS NOT NULL AND ({seen} IS NULL OR {seen} < %s))"
+    battery_newer = f"(%s IS NOT NULL AND ({measured} IS NULL OR {measured} < %s))"
+    heartbeat_at = moment(latest_heartbeat)
+    battery_at = moment(latest_battery.measured_at if latest_battery else None)
+    battery_level = round(latest_battery.value) if latest_battery is not None else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(Device._meta.db_table)} SET "  # noqa: S608
+            f"{seen} = CASE WHEN {heartbeat_newer} THEN %s ELSE {seen} END, "
+            f"{level} = CASE WHEN {battery_newer} THEN %s ELSE {level} END, "
+            f"{measured} = CASE WHEN {battery_newer} THEN %s ELSE {measured} END "
+            f"WHERE {quote('id')} = %s",
+            [
+                heartbeat_at, heartbeat_at, heartbeat_at,
+                battery_at, battery_at, battery_level,
+                battery_at, battery_at, battery_at,
+                Device._meta.pk.get_db_prep_value(device.pk, connection),
+            ],
         )
-    batteries = [reading for reading in stored if reading.kind == K.BATTERY]
-    if batteries:
-        latest_battery = max(batteries, key=lambda reading: reading.measured_at)
-        Device.objects.filter(
-            Q(battery_measured_at__isnull=True) | Q(battery_measured_at__lt=latest_battery.measured_at), pk=device.pk
-        ).update(battery_level=round(latest_battery.value), battery_measured_at=latest_battery.measured_at)
 
 
 def _current_citizen(device: Device):
@@ -122,12 +212,12 @@ def _current_citizen(device: Device):
     return assignment.citizen if assignment is not None else None
 
 
-def rules_evaluate(device: Device, stored: list[IncomingReading], rules: list[AlertRule]) -> int:
+def rules_evaluate(device: Device, stored: Sequence[ReadingLike], rules: list[AlertRule]) -> int:
     """Raise (or add to) one alert per breached rule; returns the number of alerts touched."""
-    by_kind: dict[str, list[IncomingReading]] = defaultdict(list)
+    by_kind: dict[str, list[ReadingLike]] = defaultdict(list)
     for reading in stored:
         by_kind[reading.kind].append(reading)
-    triggers: list[tuple[AlertRule, str, IncomingReading, int]] = []
+    triggers: list[tuple[AlertRule, str, ReadingLike, int]] = []
     for rule in rules:
         readings = by_kind.get(rule.kind)
         if not readings or not rule.is_active:
@@ -139,7 +229,8 @@ def rules_evaluate(device: Device, stored: list[IncomingReading], rules: list[Al
                 first = min(readings, key=lambda reading: reading.measured_at)
                 triggers.append((rule, AlertSeverity.ALERT, first, len(readings)))
         elif rule.rule_type == AlertRule.Type.THRESHOLD:
-            worst: tuple[str, IncomingReading] | None = None
+            # The first reading of the highest severity stands for the batch; every breach is counted.
+            worst: tuple[str, ReadingLike] | None = None
             count = 0
             for reading in readings:
                 value = numeric_value(reading.kind, reading.value)
@@ -147,7 +238,7 @@ def rules_evaluate(device: Device, stored: list[IncomingReading], rules: list[Al
                 if severity is None:
                     continue
                 count += 1
-                if worst is None or SEVERITY_RANK[AlertSeverity(severity)] > SEVERITY_RANK[AlertSeverity(worst[0])]:
+                if worst is None or (severity == AlertSeverity.ALERT and worst[0] != AlertSeverity.ALERT):
                     worst = (severity, reading)
             if worst is not None:
                 triggers.append((rule, worst[0], worst[1], count))
@@ -168,7 +259,7 @@ def rules_evaluate(device: Device, stored: list[IncomingReading], rules: list[Al
 
 
 @transaction.atomic
-def telemetry_ingest(*, device: Device, readings: list[IncomingReading]) -> list[ReadingResult]:
+def telemetry_ingest(*, device: Device, readings: Sequence[ReadingLike]) -> list[ReadingResult]:
     """Store a batch of readings and evaluate the model's rules over the new ones.
 
     Readings measured more than MAX_FUTURE ahead of the server clock are refused; a sequence seen before
@@ -176,34 +267,34 @@ def telemetry_ingest(*, device: Device, readings: list[IncomingReading]) -> list
     """
     now = timezone.now()
     horizon = now + MAX_FUTURE
-    results: dict[int, ReadingResult] = {}
-    candidates: list[IncomingReading] = []
+    first_status: dict[int, str] = {}
+    candidates: list[ReadingLike] = []
     for reading in readings:
-        if reading.sequence in results:
+        sequence = reading.sequence
+        if sequence in first_status:
             continue
         if reading.measured_at > horizon:
-            results[reading.sequence] = ReadingResult(reading.sequence, "refused", "measured_in_future")
+            first_status[sequence] = REFUSED
         else:
-            results[reading.sequence] = ReadingResult(reading.sequence, "stored")
+            first_status[sequence] = STORED
             candidates.append(reading)
     stored_sequences = _insert(device, candidates, now)
-    stored = [reading for reading in candidates if reading.sequence in stored_sequences]
-    for reading in candidates:
-        if reading.sequence not in stored_sequences:
-            results[reading.sequence] = ReadingResult(reading.sequence, "duplicate")
+    stored = candidates
+    if len(stored_sequences) != len(candidates):
+        stored = [reading for reading in candidates if reading.sequence in stored_sequences]
+        for reading in candidates:
+            if reading.sequence not in stored_sequences:
+                first_status[reading.sequence] = DUPLICATE
     if stored:
         _device_state_update(device, stored)
-        rules = list(AlertRule.objects.filter(device_model_id=device.model_id, is_active=True))
+        kinds = {reading.kind for reading in stored}
+        rules = list(AlertRule.objects.filter(device_model_id=device.model_id, is_active=True, kind__in=kinds))
         rules_evaluate(device, stored, rules)
-        if any(reading.kind == K.HEARTBEAT for reading in stored):
+        if HEARTBEAT in kinds:
             alerts_resolve_missing_data(device=device)
-    seen: set[int] = set()
-    ordered: list[ReadingResult] = []
+    results: list[ReadingResult] = []
     for reading in readings:
-        result = results[reading.sequence]
-        if reading.sequence in seen:
-            ordered.append(ReadingResult(reading.sequence, "duplicate"))
-        else:
-            seen.add(reading.sequence)
-            ordered.append(result)
-    return ordered
+        sequence = reading.sequence
+        status = first_status.pop(sequence, DUPLICATE)
+        results.append(ReadingResult(sequence, status, "measured_in_future" if status == REFUSED else ""))
+    return results
