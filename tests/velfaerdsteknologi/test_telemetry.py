@@ -142,3 +142,113 @@ def test_ingest_costs_a_constant_number_of_queries(world):
         post(device, *batch(1000, 400))
     assert len(small) == len(large)
     assert not Alert.objects.exists()
+
+
+def test_every_kind_is_stored_with_its_value_as_sent(world):
+    now = timezone.now()
+    readings = [
+        reading(1, "heartbeat", at=now),
+        reading(2, "battery", 64, at=now),
+        reading(3, "battery", 12.5, at=now),
+        reading(4, "fall", True, at=now),
+        reading(5, "door_open", False, at=now),
+        reading(6, "dose_taken", "Panodil 500 mg", at=now),
+        reading(7, "location", {"lat": 55.4, "lon": 10.39, "accuracy_m": 8}, at=now),
+        reading(8, "custom", -3, at=now),
+    ]
+    assert post(world.client("device"), *readings).json()["stored"] == 8
+    stored = {row.sequence: row for row in Reading.objects.filter(device=world.device)}
+    assert [(stored[n].kind, stored[n].value, stored[n].numeric_value) for n in range(1, 9)] == [
+        ("heartbeat", None, None),
+        ("battery", 64, 64.0),
+        ("battery", 12.5, 12.5),
+        ("fall", True, None),
+        ("door_open", False, None),
+        ("dose_taken", "Panodil 500 mg", None),
+        ("location", {"lat": 55.4, "lon": 10.39, "accuracy_m": 8}, None),
+        ("custom", -3, -3.0),
+    ]
+    assert all(stored[n].measured_at == now for n in stored)
+
+
+def test_a_batch_partly_stored_before_stores_only_the_new_readings(world):
+    device = world.client("device")
+    assert post(device, reading(2), reading(4)).json()["stored"] == 2
+    again = post(device, reading(1), reading(2), reading(3), reading(4), reading(5)).json()
+    assert (again["stored"], again["duplicates"]) == (3, 2)
+    assert [result["status"] for result in again["results"]] == ["stored", "duplicate", "stored", "duplicate", "stored"]
+    assert sorted(Reading.objects.values_list("sequence", flat=True)) == [1, 2, 3, 4, 5]
+    fresh = post(device, reading(6), reading(7)).json()
+    assert fresh["stored"] == 2 and Reading.objects.count() == 7
+
+
+def test_an_older_battery_reading_does_not_replace_a_newer_level(world):
+    device = world.client("device")
+    now = timezone.now()
+    post(device, reading(1, "battery", 70, at=now - timedelta(minutes=1)), reading(2, "battery", 60, at=now))
+    world.device.refresh_from_db()
+    assert (world.device.battery_level, world.device.battery_measured_at) == (60, now)
+    post(device, reading(3, "battery", 90, at=now - timedelta(hours=1)), reading(4, at=now - timedelta(hours=1)))
+    world.device.refresh_from_db()
+    assert (world.device.battery_level, world.device.battery_measured_at) == (60, now)
+    assert world.device.last_seen_at == now - timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    "value", [None, True, "80", float("nan")], ids=["missing", "boolean", "string", "not-a-number"]
+)
+def test_a_battery_reading_needs_a_number(world, value):
+    item = reading(1, "battery")
+    if value is not None:
+        item["value"] = value
+    response = world.client("device").post("/api/v1/telemetry", {"readings": [item]})
+    assert response.status_code in (400, 422), response.content
+    assert not Reading.objects.exists()
+
+
+def test_the_answer_has_the_documented_shape(world):
+    from velfaerdsteknologi.schemas import TelemetryOut
+
+    response = post(world.client("device"), reading(1), reading(1), reading(2, at=timezone.now() + timedelta(hours=1)))
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+    body = TelemetryOut.model_validate(response.json()).model_dump()
+    assert body == {
+        "stored": 1,
+        "duplicates": 1,
+        "refused": 1,
+        "results": [
+            {"sequence": 1, "status": "stored", "reason": ""},
+            {"sequence": 1, "status": "duplicate", "reason": ""},
+            {"sequence": 2, "status": "refused", "reason": "measured_in_future"},
+        ],
+    }
+
+
+@pytest.mark.parametrize("rules_active", [True, False], ids=["rules-active", "rules-switched-off"])
+def test_a_heartbeat_ends_an_offline_alert_whether_or_not_rules_are_active(world, rules_active):
+    from velfaerdsteknologi.models import AlertRule
+    from velfaerdsteknologi.services.alerts import alert_raise
+
+    rule = AlertRuleFactory(
+        device_model=world.device.model, kind="heartbeat", rule_type=AlertRule.Type.MISSING_DATA, audience="it"
+    )
+    alert, _ = alert_raise(device=world.device, rule=rule, severity="alert", at=timezone.now(), citizen=None)
+    AlertRule.objects.filter(device_model=world.device.model).update(is_active=rules_active)
+    assert post(world.client("device"), reading(1)).status_code == 200
+    alert.refresh_from_db()
+    assert alert.status == "resolved" and alert.resolved_by is None
+
+
+def test_a_fall_alert_names_the_assigned_citizen(world):
+    from tests.velfaerdsteknologi.factories import AssignmentFactory
+
+    AssignmentFactory(device=world.device, citizen=world.citizen)
+    AlertRuleFactory(device_model=world.device.model, kind="fall")
+    post(world.client("device"), reading(1, "fall", True), reading(2, "fall", True))
+    alert = Alert.objects.get()
+    assert (alert.citizen, alert.citizen.family_name, alert.audience) == (
+        world.citizen,
+        world.citizen.family_name,
+        "care",
+    )
+    assert alert.trigger_count == 2

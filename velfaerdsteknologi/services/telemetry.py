@@ -16,11 +16,15 @@ from typing import Any, NamedTuple, Protocol
 from django.db import connection, transaction
 from django.utils import timezone
 
+from backend.models import Citizen
 from velfaerdsteknologi.models import (
+    OPEN_ALERT_STATUSES,
+    Alert,
     AlertRule,
     AlertSeverity,
     Assignment,
     Device,
+    DeviceModel,
     Reading,
     TelemetryKind,
 )
@@ -207,9 +211,46 @@ def _device_state_update(device: Device, stored: Sequence[ReadingLike]) -> None:
         )
 
 
-def _current_citizen(device: Device):
+def _rules_in_context(device: Device, kinds: set[str]) -> list[AlertRule]:
+    """The model's active rules for these kinds, each annotated with what evaluating them needs of the
+    device: the citizen of its active assignment (``current_citizen_id``) and whether it has an unresolved
+    missing-data alert (``missing_data_open``). One statement, without the ORM's per-query compilation."""
+    quote = connection.ops.quote_name
+    rule_table, alert_table = quote(AlertRule._meta.db_table), quote(Alert._meta.db_table)
+    assignment_table = quote(Assignment._meta.db_table)
+    device_id = Device._meta.pk.get_db_prep_value(device.pk, connection)
+    kind_placeholders = ", ".join(["%s"] * len(kinds))
+    status_placeholders = ", ".join(["%s"] * len(OPEN_ALERT_STATUSES))
+    sql = (
+        f"SELECT r.*, "  # noqa: S608
+        f"(SELECT a.{quote('citizen_id')} FROM {assignment_table} a WHERE a.{quote('device_id')} = %s "
+        f"AND a.{quote('returned_at')} IS NULL) AS current_citizen_id, "
+        f"EXISTS (SELECT 1 FROM {alert_table} x WHERE x.{quote('device_id')} = %s AND x.{quote('kind')} = %s "
+        f"AND x.{quote('status')} IN ({status_placeholders})) AS missing_data_open "
+        f"FROM {rule_table} r WHERE r.{quote('device_model_id')} = %s AND r.{quote('is_active')} "
+        f"AND r.{quote('kind')} IN ({kind_placeholders})"
+    )
+    statuses = [str(status.value) for status in OPEN_ALERT_STATUSES]
+    model_id = DeviceModel._meta.pk.get_db_prep_value(device.model_id, connection)
+    parameters = [device_id, device_id, HEARTBEAT, *statuses, model_id, *sorted(kinds)]
+    return list(AlertRule.objects.raw(sql, parameters))
+
+
+def _current_citizen(device: Device) -> Citizen | None:
     assignment = Assignment.objects.filter(device=device, returned_at__isnull=True).select_related("citizen").first()
     return assignment.citizen if assignment is not None else None
+
+
+_NOT_ANNOTATED = object()
+
+
+def _citizen(citizen_id: Any) -> Citizen | None:
+    """The assigned citizen as a reference: the key now, any other field loaded if and when it is read."""
+    if citizen_id is None:
+        return None
+    pk = Citizen._meta.pk
+    assert pk is not None
+    return Citizen.from_db(connection.alias, [pk.attname], [pk.to_python(citizen_id)])
 
 
 def rules_evaluate(device: Device, stored: Sequence[ReadingLike], rules: list[AlertRule]) -> int:
@@ -244,7 +285,8 @@ def rules_evaluate(device: Device, stored: Sequence[ReadingLike], rules: list[Al
                 triggers.append((rule, worst[0], worst[1], count))
     if not triggers:
         return 0
-    citizen = _current_citizen(device)
+    annotated = getattr(rules[0], "current_citizen_id", _NOT_ANNOTATED)
+    citizen = _current_citizen(device) if annotated is _NOT_ANNOTATED else _citizen(annotated)
     for rule, severity, reading, count in triggers:
         alert_raise(
             device=device,
@@ -288,9 +330,10 @@ def telemetry_ingest(*, device: Device, readings: Sequence[ReadingLike]) -> list
     if stored:
         _device_state_update(device, stored)
         kinds = {reading.kind for reading in stored}
-        rules = list(AlertRule.objects.filter(device_model_id=device.model_id, is_active=True, kind__in=kinds))
+        rules = _rules_in_context(device, kinds)
         rules_evaluate(device, stored, rules)
-        if HEARTBEAT in kinds:
+        # With no active rule for these kinds the query said nothing about alerts: ask the alerts service.
+        if HEARTBEAT in kinds and (not rules or rules[0].missing_data_open):  # type: ignore[attr-defined]
             alerts_resolve_missing_data(device=device)
     results: list[ReadingResult] = []
     for reading in readings:
