@@ -44,3 +44,14 @@ def episode_ending_soon(*, episode_id: UUID, citizen_id: UUID, contact_person_id
         citizen_id=citizen_id,
         contact_person_id=contact_person_id,
     )
+
+
+def session_logged(*, session_log_id: UUID, citizen_id: UUID, plan_id: UUID, team_id: UUID) -> None:
+    """A training session was logged: the citizen is encouraged, relatives with the grant cheered,
+    and the team's live view shows it."""
+    _emit("session.logged", session_log_id=session_log_id, citizen_id=citizen_id, plan_id=plan_id, team_id=team_id)
+
+
+def training_alert_raised(*, alert_id: UUID, citizen_id: UUID, contact_person_id: UUID | str) -> None:
+    """A session reported pain at the stop level: the contact person (and the team) must look at it."""
+    _emit("training_alert.raised", alert_id=alert_id, citizen_id=citizen_id, contact_person_id=contact_person_id)

@@ -1,6 +1,6 @@
 """The role × operation matrix: for every operation in the OpenAPI schema, the status each role gets.
 
-The platform core's rows are here; each app adds its own in ``tests/<app>/matrix_rows.py`` as a list
+The platform core's rows are here; each app adds its own in ``tests/<app>/matrix_rows*.py`` as a list
 named ``ROWS``. ``tests/test_matrix.py`` fails when an operation has no row, when a row names no
 operation, or when a role is missing from a row.
 """
@@ -8,6 +8,7 @@ operation, or when a role is missing from a row.
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from backend import cpr
@@ -123,13 +124,12 @@ CORE_ROWS: list[Row] = [
 
 
 def _app_rows(app: str) -> list[Row]:
-    try:
-        module = importlib.import_module(f"tests.{app}.matrix_rows")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"tests.{app}.matrix_rows":
-            raise
-        return []
-    return list(module.ROWS)
+    """The rows of ``tests/<app>/matrix_rows.py`` and of any ``matrix_rows_<part>.py`` beside it."""
+    folder = Path(__file__).parent / app
+    rows: list[Row] = []
+    for path in sorted(folder.glob("matrix_rows*.py")):
+        rows.extend(importlib.import_module(f"tests.{app}.{path.stem}").ROWS)
+    return rows
 
 
 ROWS: list[Row] = CORE_ROWS + [

@@ -5,6 +5,7 @@ from selvbetjening.models.episodes import (
     EvaluationTask,
     FollowUpResult,
 )
+from selvbetjening.models.exercises import Exercise, ExerciseImage
 from selvbetjening.models.goals import FSIII_CODE_SYSTEM, Goal, GoalRating
 from selvbetjening.models.network import SCOPES, Encouragement, NetworkGrant, NetworkInvitation
 from selvbetjening.models.questionnaires import (
@@ -14,9 +15,25 @@ from selvbetjening.models.questionnaires import (
     QuestionnaireVersion,
 )
 from selvbetjening.models.requests import CitizenRequest, RequestMessage
+from selvbetjening.models.training import (
+    BORG_CR10_MAX,
+    NRS_MAX,
+    PlanExercise,
+    ProgrammeTemplate,
+    ProgrammeTemplateItem,
+    ProgressionDecision,
+    SessionLog,
+    SessionLogExercise,
+    TrainingAlert,
+    TrainingPlan,
+    TrainingPlanVersion,
+    TrainingSlot,
+)
 
 __all__ = [
+    "BORG_CR10_MAX",
     "FSIII_CODE_SYSTEM",
+    "NRS_MAX",
     "SCOPES",
     "CitizenRequest",
     "Encouragement",
@@ -24,14 +41,26 @@ __all__ = [
     "EpisodeContact",
     "EpisodeStatusChange",
     "EvaluationTask",
+    "Exercise",
+    "ExerciseImage",
     "FollowUpResult",
     "Goal",
     "GoalRating",
     "NetworkGrant",
     "NetworkInvitation",
+    "PlanExercise",
+    "ProgrammeTemplate",
+    "ProgrammeTemplateItem",
+    "ProgressionDecision",
     "Questionnaire",
     "QuestionnaireAssignment",
     "QuestionnaireResponse",
     "QuestionnaireVersion",
     "RequestMessage",
+    "SessionLog",
+    "SessionLogExercise",
+    "TrainingAlert",
+    "TrainingPlan",
+    "TrainingPlanVersion",
+    "TrainingSlot",
 ]

@@ -1,0 +1,5 @@
+"""exercises routes"""
+
+from ninja import Router
+
+ROUTERS: list[tuple[str, Router]] = []

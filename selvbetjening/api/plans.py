@@ -1,0 +1,5 @@
+"""plans routes"""
+
+from ninja import Router
+
+ROUTERS: list[tuple[str, Router]] = []

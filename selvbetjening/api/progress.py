@@ -1,0 +1,5 @@
+"""progress routes"""
+
+from ninja import Router
+
+ROUTERS: list[tuple[str, Router]] = []

@@ -1,0 +1,5 @@
+"""templates routes"""
+
+from ninja import Router
+
+ROUTERS: list[tuple[str, Router]] = []

@@ -1,0 +1,5 @@
+"""training routes"""
+
+from ninja import Router
+
+ROUTERS: list[tuple[str, Router]] = []
