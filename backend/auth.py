@@ -12,7 +12,8 @@ from ninja.security import HttpBearer
 
 from backend.actors import Actor
 from backend.errors import Forbidden
-from backend.models import AppSession, Token
+from backend.models import AppSession
+from backend.token_lookup import session_for_access_token_hash
 from backend.tokens import ACCESS_PREFIX, hash_secret, looks_like
 
 LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -22,15 +23,13 @@ def actor_for_access_token(raw: str) -> Actor | None:
     """The actor an access token stands for right now, or None. One query on the hot path."""
     if not looks_like(raw, ACCESS_PREFIX):
         return None
-    token = (
-        Token.objects.select_related("session__user__citizen", "session__user__relative", "session__user__staff")
-        .filter(token_hash=hash_secret(raw), kind=Token.Kind.ACCESS)
-        .first()
-    )
+    found = session_for_access_token_hash(hash_secret(raw))
     now = timezone.now()
-    if token is None or token.expires_at <= now:
+    if found is None:
         return None
-    session = token.session
+    expires_at, session = found
+    if expires_at <= now:
+        return None
     if session.revoked_at is not None or session.expires_at <= now or not session.user.is_active:
         return None
     if now - session.last_used_at > LAST_USED_RESOLUTION:
