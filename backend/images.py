@@ -1,13 +1,16 @@
 """Images from users (request photos, exercise pictures): checked by content, never trusted by name.
 
-``image_process`` accepts only what Pillow recognises as JPEG, PNG or WebP by its bytes, refuses
-decompression bombs before decoding pixels, applies the EXIF orientation, drops every piece of
-metadata (EXIF with GPS position, ICC, XMP, comments) by re-encoding the pixels alone, caps the
-dimensions, and makes a thumbnail. Anything else is a 422 naming the field.
+``image_process`` and ``image_renditions`` accept only what Pillow recognises as JPEG, PNG or WebP by
+its bytes, refuse decompression bombs before decoding pixels, apply the EXIF orientation, drop every
+piece of metadata (EXIF with GPS position, ICC, XMP, comments) by re-encoding the pixels alone, and
+cap the dimensions. ``image_process`` makes one capped image and a thumbnail (request photos);
+``image_renditions`` makes one JPEG per named size (exercise pictures). Anything else is a 422 naming
+the field.
 """
 
 import io
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -34,6 +37,17 @@ class ProcessedImage:
     extension: str = "jpg"
 
 
+@dataclass(frozen=True)
+class Rendition:
+    """One size of a re-encoded JPEG without metadata."""
+
+    content: bytes
+    width: int
+    height: int
+    content_type: str = "image/jpeg"
+    extension: str = "jpg"
+
+
 def _encode_jpeg(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=JPEG_QUALITY, optimize=True)
@@ -50,15 +64,8 @@ def _flatten(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def image_process(
-    data: bytes,
-    *,
-    field: str,
-    max_bytes: int = MAX_IMAGE_BYTES,
-    max_pixels: int = MAX_IMAGE_PIXELS,
-    max_dimension: int = MAX_DIMENSION,
-    thumbnail_dimension: int = THUMBNAIL_DIMENSION,
-) -> ProcessedImage:
+def _clean_pixels(data: bytes, *, field: str, max_bytes: int, max_pixels: int) -> Image.Image:
+    """The upright RGB pixels of an accepted image, in a fresh image that carries no metadata."""
     if not data:
         raise InvalidInput(field, "The file is empty.", code="invalid_image")
     if len(data) > max_bytes:
@@ -92,6 +99,19 @@ def image_process(
     # A fresh image from the pixels alone carries no EXIF, ICC, XMP or comments.
     clean = Image.new("RGB", pixels.size)
     clean.paste(pixels)
+    return clean
+
+
+def image_process(
+    data: bytes,
+    *,
+    field: str,
+    max_bytes: int = MAX_IMAGE_BYTES,
+    max_pixels: int = MAX_IMAGE_PIXELS,
+    max_dimension: int = MAX_DIMENSION,
+    thumbnail_dimension: int = THUMBNAIL_DIMENSION,
+) -> ProcessedImage:
+    clean = _clean_pixels(data, field=field, max_bytes=max_bytes, max_pixels=max_pixels)
     clean.thumbnail((max_dimension, max_dimension), Image.Resampling.LANCZOS)
     thumbnail = clean.copy()
     thumbnail.thumbnail((thumbnail_dimension, thumbnail_dimension), Image.Resampling.LANCZOS)
@@ -101,3 +121,25 @@ def image_process(
         height=clean.height,
         thumbnail=_encode_jpeg(thumbnail),
     )
+
+
+def image_renditions(
+    data: bytes,
+    *,
+    field: str,
+    sizes: Mapping[str, int],
+    max_bytes: int = MAX_IMAGE_BYTES,
+    max_pixels: int = MAX_IMAGE_PIXELS,
+) -> dict[str, Rendition]:
+    """One JPEG per entry of ``sizes`` (name → longest side in pixels), never enlarged.
+
+    Each size is scaled down from the largest one already made, so a picture is decoded once.
+    """
+    if not sizes or min(sizes.values()) < 1:
+        raise ValueError("sizes must name at least one positive dimension")
+    current = _clean_pixels(data, field=field, max_bytes=max_bytes, max_pixels=max_pixels)
+    renditions: dict[str, Rendition] = {}
+    for name, dimension in sorted(sizes.items(), key=lambda entry: -entry[1]):
+        current.thumbnail((dimension, dimension), Image.Resampling.LANCZOS)
+        renditions[name] = Rendition(content=_encode_jpeg(current), width=current.width, height=current.height)
+    return {name: renditions[name] for name in sizes}

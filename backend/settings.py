@@ -158,6 +158,7 @@ TASKS = {
 # systemd timers (deploy/systemd); the embedded `serve` runs them itself.
 PERIODIC_COMMANDS = [
     ("detect_missing_heartbeats", 60),
+    ("training_slots", 300),
     ("purge_expired", 24 * 3600),
 ]
 # The embedded mode runs the worker inside the web process so that the in-memory channel layer

@@ -12,6 +12,8 @@ ENGLISH: dict[str, str] = {
     "planned": "Planned",
     "active": "Active",
     "on_hold": "On hold",
+    "paused": "Paused",
+    "ended": "Ended",
     "completed": "Completed",
     "cancelled": "Cancelled",
     # contacts

@@ -1,5 +1,218 @@
-"""exercises routes"""
+"""The exercise library for care staff, and exercise pictures for everyone who is logged in."""
 
-from ninja import Router
+from typing import Any
+from uuid import UUID
 
-ROUTERS: list[tuple[str, Router]] = []
+from django.http import HttpResponse
+from ninja import File, Form, Query, Router, Status, UploadedFile
+
+from backend.actors import ANY_USER, CARE
+from backend.auth import AuthedRequest, UserBearer
+from backend.errors import NotFound
+from backend.i18n import language
+from backend.images import MAX_IMAGE_BYTES
+from backend.pagination import paginate
+from selvbetjening.media import exercise_image_url
+from selvbetjening.models import Exercise, ExerciseImage
+from selvbetjening.schemas import exercises as schemas
+from selvbetjening.selectors import exercises as exercise_reads
+from selvbetjening.services import exercises as exercise_services
+from selvbetjening.services.exercises import IMAGE_FIELDS
+from selvbetjening.texts import pick
+
+CARE_STAFF = UserBearer(roles=CARE)
+library = Router(tags=["exercise library"], auth=CARE_STAFF)
+pictures = Router(tags=["exercise library"], auth=UserBearer(roles=ANY_USER))
+
+# The Danish names are the models' choice labels.
+ENGLISH_NAMES: dict[str, dict[Any, str]] = {
+    "body_area": {
+        "lower_body": "Legs and hips",
+        "upper_body": "Arms and shoulders",
+        "trunk": "Back and stomach",
+        "balance": "Balance",
+        "hand": "Hands and fingers",
+        "whole_body": "Whole body",
+        "endurance": "Fitness",
+    },
+    "equipment": {
+        "none": "No equipment",
+        "chair": "Chair",
+        "wall": "Wall",
+        "table": "Table or kitchen counter",
+        "stairs": "Stairs",
+        "elastic_band": "Elastic band",
+        "weights": "Dumbbells or ankle weights",
+        "ball": "Ball",
+        "walking_aid": "Walker or stick",
+        "towel": "Towel",
+    },
+    "difficulty": {1: "Easy", 2: "Moderate", 3: "Hard"},
+}
+# Pictures of an id never change (a new picture gets a new id), so any copy may be kept for a year.
+IMAGE_CACHE_CONTROL = "private, max-age=31536000, immutable"
+
+
+def _name(kind: str, value: Any, danish: str) -> str:
+    return ENGLISH_NAMES[kind].get(value, danish) if language() == "en" else danish
+
+
+def image_out(image: ExerciseImage) -> dict[str, Any]:
+    return {
+        "id": image.id,
+        "position": image.position,
+        "alt_text": pick(image.alt_text_da, image.alt_text_en or image.alt_text_da),
+        "alt_text_da": image.alt_text_da,
+        "alt_text_en": image.alt_text_en,
+        "width": image.width,
+        "height": image.height,
+        "urls": {size: exercise_image_url(image.id, size) for size in IMAGE_FIELDS},
+    }
+
+
+def exercise_out(exercise: Exercise) -> dict[str, Any]:
+    """An exercise in the request's language, with both languages' texts and its pictures' URLs.
+    The pictures must be prefetched (``with_exercise_shape``)."""
+    return {
+        "id": exercise.id,
+        "version": exercise.version,
+        "slug": exercise.slug,
+        "is_shared": exercise.municipality_id is None,
+        "municipality_id": exercise.municipality_id,
+        "title": pick(exercise.title_da, exercise.title_en or exercise.title_da),
+        "title_da": exercise.title_da,
+        "title_en": exercise.title_en,
+        "instructions": pick(exercise.instructions_da, exercise.instructions_en or exercise.instructions_da),
+        "instructions_da": exercise.instructions_da,
+        "instructions_en": exercise.instructions_en,
+        "body_area": exercise.body_area,
+        "body_area_name": _name("body_area", exercise.body_area, exercise.get_body_area_display()),
+        "equipment": exercise.equipment,
+        "equipment_name": _name("equipment", exercise.equipment, exercise.get_equipment_display()),
+        "difficulty": exercise.difficulty,
+        "difficulty_name": _name("difficulty", exercise.difficulty, exercise.get_difficulty_display()),
+        "video_url": exercise.video_url,
+        "is_active": exercise.is_active,
+        "images": [image_out(image) for image in exercise.images.all()],
+        "updated_at": exercise.updated_at,
+    }
+
+
+def exercise_brief_out(exercise: Exercise) -> dict[str, Any]:
+    """The exercise as a line of a programme or plan; its pictures must be prefetched."""
+    first = next(iter(exercise.images.all()), None)
+    return {
+        "id": exercise.id,
+        "title": pick(exercise.title_da, exercise.title_en or exercise.title_da),
+        "body_area": exercise.body_area,
+        "equipment": exercise.equipment,
+        "difficulty": exercise.difficulty,
+        "is_active": exercise.is_active,
+        "thumbnail_url": exercise_image_url(first.id, "thumbnail") if first else None,
+    }
+
+
+def _exercise_response(request: AuthedRequest, exercise_id: UUID) -> dict[str, Any]:
+    return exercise_out(exercise_reads.access_exercise(request.auth, exercise_id))
+
+
+@library.get(
+    "", response=schemas.ExercisePageOut, summary="Search the shared library and my municipality's exercises"
+)
+def list_exercises(request: AuthedRequest, query: Query[schemas.ExerciseQuery]):
+    queryset = exercise_reads.exercises_search(
+        exercise_reads.with_exercise_shape(exercise_reads.exercises_visible_to(request.auth)),
+        text=query.q,
+        body_areas=query.body_area,
+        equipment=query.equipment,
+        difficulties=query.difficulty,
+        scope=query.scope,
+        include_retired=query.include_retired,
+    )
+    order = ("title_en", "id") if language() == "en" else ("title_da", "id")
+    items, next_cursor = paginate(queryset, cursor=query.cursor, limit=query.limit, order=order)
+    return {"items": [exercise_out(item) for item in items], "next_cursor": next_cursor}
+
+
+@library.post("", response={201: schemas.ExerciseOut}, summary="Add an exercise for my municipality")
+def create_exercise(request: AuthedRequest, payload: schemas.ExerciseIn):
+    exercise = exercise_services.exercise_create(by=request.auth, **payload.model_dump())
+    return Status(201, _exercise_response(request, exercise.pk))
+
+
+@library.get("/{uuid:exercise_id}", response=schemas.ExerciseOut, summary="One exercise")
+def get_exercise(request: AuthedRequest, exercise_id: UUID):
+    return _exercise_response(request, exercise_id)
+
+
+@library.patch(
+    "/{uuid:exercise_id}",
+    response=schemas.ExerciseOut,
+    summary="Edit or retire one of my municipality's exercises (send the version you read; 409 if stale)",
+)
+def update_exercise(request: AuthedRequest, exercise_id: UUID, payload: schemas.ExerciseUpdateIn):
+    exercise = exercise_reads.access_exercise_for_change(request.auth, exercise_id)
+    exercise_services.exercise_update(
+        exercise=exercise, by=request.auth, version=payload.version, changes=payload.changes()
+    )
+    return _exercise_response(request, exercise_id)
+
+
+@library.post(
+    "/{uuid:exercise_id}/images",
+    response={201: schemas.ExerciseImageOut},
+    summary="Add a picture (multipart field 'image'; JPEG, PNG or WebP)",
+)
+def add_image(
+    request: AuthedRequest,
+    exercise_id: UUID,
+    image: File[UploadedFile],
+    alt_text_da: Form[str] = "",
+    alt_text_en: Form[str] = "",
+):
+    exercise = exercise_reads.access_exercise_for_change(request.auth, exercise_id)
+    stored = exercise_services.exercise_image_add(
+        exercise=exercise,
+        by=request.auth,
+        data=image.read(MAX_IMAGE_BYTES + 1),
+        alt_text_da=alt_text_da.strip()[:300],
+        alt_text_en=alt_text_en.strip()[:300],
+    )
+    return Status(201, image_out(stored))
+
+
+@library.delete(
+    "/{uuid:exercise_id}/images/{uuid:image_id}", response={204: None}, summary="Remove a picture"
+)
+def delete_image(request: AuthedRequest, exercise_id: UUID, image_id: UUID):
+    exercise = exercise_reads.access_exercise_for_change(request.auth, exercise_id)
+    image = next((image for image in exercise.images.all() if image.pk == image_id), None)
+    if image is None:
+        raise NotFound("No such picture.")
+    exercise_services.exercise_image_delete(exercise=exercise, by=request.auth, image=image)
+    return Status(204, None)
+
+
+@pictures.get(
+    "/{uuid:image_id}/{size}",
+    response={200: None},
+    summary="One size of an exercise picture (JPEG); the same bytes for ever",
+)
+def get_image(request: AuthedRequest, image_id: UUID, size: str) -> HttpResponse:
+    if size not in IMAGE_FIELDS:
+        raise NotFound("Pictures come in the sizes thumbnail, medium and large.")
+    image = exercise_reads.access_exercise_image(image_id)
+    stored = getattr(image, IMAGE_FIELDS[size])
+    try:
+        with stored.open("rb") as handle:
+            content = handle.read()
+    except (FileNotFoundError, ValueError) as exc:
+        raise NotFound("No such picture.") from exc
+    response = HttpResponse(content, content_type="image/jpeg")
+    response["Cache-Control"] = IMAGE_CACHE_CONTROL
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+ROUTERS: list[tuple[str, Router]] = [("/exercises", library), ("/exercise-images", pictures)]

@@ -27,6 +27,7 @@ from selvbetjening.models import (
     QuestionnaireAssignment,
 )
 from selvbetjening.services.common import is_active_care_member
+from selvbetjening.services.plans import training_plans_end_for_episode
 from selvbetjening.services.questionnaires import (
     episode_questionnaires_reschedule,
     episode_questionnaires_schedule,
@@ -213,7 +214,9 @@ def episode_transition(
         ).update(status=QuestionnaireAssignment.Status.CANCELLED)
     save_with_version(episode, expected_version=version, update_fields=fields)
     if to_status in (Status.COMPLETED, Status.CANCELLED):
-        # Devices installed for the episode are to be fetched back (welfare technology acts on this).
+        # Its training plans end with it, and devices installed for it are to be fetched back
+        # (welfare technology acts on this).
+        training_plans_end_for_episode(episode_id=episode.pk, citizen_id=episode.citizen_id)
         care_events.episode_ended(episode_id=episode.pk, citizen_id=episode.citizen_id)
     EpisodeStatusChange.objects.create(
         episode=episode, from_status=from_status, to_status=to_status, note=note[:500], changed_by=by.user

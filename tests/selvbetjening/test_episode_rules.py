@@ -1,14 +1,25 @@
 """The episode's life cycle and its GAS T-score as the issue describes them."""
 
+from datetime import datetime, timedelta
+
 import pytest
+from django.utils import timezone
 
 from backend.models import AccessLogEntry
-from selvbetjening.models import Episode, EpisodeContact, NetworkGrant, NetworkInvitation
+from selvbetjening.models import (
+    Episode,
+    EpisodeContact,
+    NetworkGrant,
+    NetworkInvitation,
+    TrainingPlan,
+    TrainingSlot,
+)
 from selvbetjening.selectors.episodes import episode_gas
 from selvbetjening.services import episodes as episode_services
 from selvbetjening.services import network as network_services
 from tests import factories as core
 from tests.selvbetjening import factories
+from tests.selvbetjening.training_factories import make_plan, slot_at
 
 
 @pytest.mark.django_db
@@ -77,3 +88,20 @@ def test_two_invitations_accepted_at_once_end_in_a_conflict(world, monkeypatch):
     assert response.json()["code"] == "grant_accepted_concurrently"
     assert list(NetworkGrant.objects.values_list("pk", "revoked_at")) == grants
     assert NetworkInvitation.objects.get(label="Datter").accepted_at is None
+
+
+@pytest.mark.django_db
+def test_completing_an_episode_ends_its_training_plans_and_cancels_their_future_slots(world, episode):
+    plan = make_plan(episode=episode)
+    now_local = timezone.localtime(timezone.now()).replace(tzinfo=None, microsecond=0)
+    past = slot_at(plan, now_local - timedelta(days=2), status=TrainingSlot.Status.DONE)
+    future = slot_at(plan, datetime.combine(now_local.date() + timedelta(days=2), now_local.time()))
+    response = world.client("staff_in_team").post(
+        f"/api/v1/episodes/{episode.pk}/transitions",
+        {"version": episode.version, "status": "completed", "follow_up_result": "E1"},
+    )
+    assert response.status_code == 200, response.content
+    plan.refresh_from_db()
+    assert plan.status == TrainingPlan.Status.ENDED
+    assert TrainingSlot.objects.get(pk=future.pk).status == TrainingSlot.Status.CANCELLED
+    assert TrainingSlot.objects.get(pk=past.pk).status == TrainingSlot.Status.DONE

@@ -1,0 +1,99 @@
+"""The exercise library: who sees which exercises, search and filters, and the query shape responses need.
+
+Care staff see the shared library (no municipality) and their own municipality's exercises, never
+another municipality's. Exercises hold no personal data, so reading them writes no access-log rows.
+"""
+
+from collections.abc import Iterable
+from typing import Literal
+from uuid import UUID
+
+from django.db.models import Q, QuerySet
+
+from backend.actors import CARE, Actor
+from backend.errors import Forbidden, NotFound
+from selvbetjening.models import Exercise, ExerciseImage
+
+Scope = Literal["all", "shared", "own"]
+MAX_SEARCH_TERMS = 6
+SEARCH_FIELDS = ("title_da", "title_en", "instructions_da", "instructions_en")
+
+
+def staff_municipality_id(actor: Actor) -> UUID | None:
+    """The municipality a care staff member works for; None for anyone without an active care role."""
+    if actor.staff is None or not actor.team_ids(CARE):
+        return None
+    return actor.staff.municipality_id
+
+
+def exercises_visible_to(actor: Actor) -> QuerySet[Exercise]:
+    """Care staff: the shared library and their municipality's own exercises. Anyone else: none."""
+    municipality_id = staff_municipality_id(actor)
+    if municipality_id is None:
+        return Exercise.objects.none()
+    return Exercise.objects.filter(Q(municipality__isnull=True) | Q(municipality_id=municipality_id))
+
+
+def with_exercise_shape(queryset: QuerySet[Exercise]) -> QuerySet[Exercise]:
+    """Everything an exercise response shows: its pictures, in one extra query whatever the row count."""
+    return queryset.prefetch_related("images")
+
+
+def exercises_search(
+    queryset: QuerySet[Exercise],
+    *,
+    text: str | None = None,
+    body_areas: Iterable[str] = (),
+    equipment: Iterable[str] = (),
+    difficulties: Iterable[int] = (),
+    scope: Scope = "all",
+    include_retired: bool = False,
+) -> QuerySet[Exercise]:
+    """Narrow ``queryset``: every word of ``text`` must occur (any case) in a Danish or English title or
+    instructions; each filter given keeps the exercises matching one of its values."""
+    if not include_retired:
+        queryset = queryset.filter(is_active=True)
+    if scope == "shared":
+        queryset = queryset.filter(municipality__isnull=True)
+    elif scope == "own":
+        queryset = queryset.filter(municipality__isnull=False)
+    for term in (text or "").split()[:MAX_SEARCH_TERMS]:
+        matches = Q()
+        for field in SEARCH_FIELDS:
+            matches |= Q(**{f"{field}__icontains": term})
+        queryset = queryset.filter(matches)
+    if body_areas := list(body_areas):
+        queryset = queryset.filter(body_area__in=body_areas)
+    if equipment := list(equipment):
+        queryset = queryset.filter(equipment__in=equipment)
+    if difficulties := list(difficulties):
+        queryset = queryset.filter(difficulty__in=difficulties)
+    return queryset
+
+
+def access_exercise(actor: Actor, exercise_id: UUID | str) -> Exercise:
+    """An exercise the actor sees, with its pictures; the same 404 whether missing or another
+    municipality's."""
+    try:
+        return with_exercise_shape(exercises_visible_to(actor)).get(pk=exercise_id)
+    except (Exercise.DoesNotExist, ValueError) as exc:
+        raise NotFound("No such exercise.") from exc
+
+
+def access_exercise_for_change(actor: Actor, exercise_id: UUID | str) -> Exercise:
+    """An exercise the actor may change: one of their municipality's. The shared library is read-only."""
+    exercise = access_exercise(actor, exercise_id)
+    if exercise.municipality_id is None:
+        raise Forbidden(
+            "The shared exercise library cannot be changed; make a copy for your municipality.",
+            code="shared_exercise_read_only",
+        )
+    return exercise
+
+
+def access_exercise_image(image_id: UUID | str) -> ExerciseImage:
+    """Any exercise picture by id: pictures hold no personal data, and their ids cannot be guessed."""
+    try:
+        return ExerciseImage.objects.get(pk=image_id)
+    except (ExerciseImage.DoesNotExist, ValueError) as exc:
+        raise NotFound("No such picture.") from exc

@@ -1,0 +1,273 @@
+"""Safe progression: after a session, advance, hold or stop each exercise by its rule.
+
+An exercise's dosage advances only after ``progression_after_sessions`` (N) completed sessions at its
+current dosage, and only if in each of the last N the reported pain (after the session, else before)
+stayed at or below ``progression_max_pain`` and the effort within the band. The count starts at the
+version in which the exercise's dosage last changed, so a revision that changes another exercise, the
+schedule or the rule itself does not start it again.
+
+Pain at or above an exercise's ``stop_pain_level`` stops the session's progression altogether and
+raises one alert for the episode's contact person.
+"""
+
+from collections.abc import Sequence
+from decimal import Decimal
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from selvbetjening import events
+from selvbetjening.models import (
+    EpisodeContact,
+    PlanExercise,
+    ProgressionDecision,
+    SessionLog,
+    SessionLogExercise,
+    TrainingAlert,
+    TrainingPlan,
+    TrainingPlanVersion,
+    TrainingSlot,
+)
+from selvbetjening.services.plans import DOSAGE_FIELDS, STEP_FIELDS, dosage_of
+
+Outcome = ProgressionDecision.Outcome
+ADVANCED = "criteria_met"
+NOT_ENOUGH_SESSIONS = "not_enough_sessions"
+PAIN_ABOVE_THRESHOLD = "pain_above_threshold"
+EFFORT_OUTSIDE_BAND = "effort_outside_band"
+NOT_REPORTED = "not_reported"
+AT_MAXIMUM = "dosage_at_maximum"
+PAIN_AT_STOP_LEVEL = "pain_at_stop_level"
+STOPPED_IN_SESSION = "session_stopped_by_pain"
+AUTOMATIC_NOTE = "Automatisk progression: "
+# The most a dosage grows to by itself (within what the database holds).
+DOSAGE_MAXIMUM = {
+    "sets": 100,
+    "repetitions": 1000,
+    "hold_seconds": 3600,
+    "duration_seconds": 86_400,
+    "load_kg": Decimal("500.0"),
+}
+CHANGE_NOTE_LENGTH = TrainingPlanVersion._meta.get_field("change_note").max_length or 500
+
+
+def _reported_pain(log: SessionLog) -> int | None:
+    return log.pain_after if log.pain_after is not None else log.pain_before
+
+
+def _effective_number(exercise_id: UUID, current: PlanExercise, history: dict[int, dict[UUID, tuple]]) -> int:
+    """The number of the earliest version from which on the exercise's dosage has been what it is now."""
+    dosage = dosage_of(current)
+    effective = current.version.number
+    for number in sorted((n for n in history if n < current.version.number), reverse=True):
+        if history[number].get(exercise_id) != dosage:
+            break
+        effective = number
+    return effective
+
+
+def _verdict(rule: PlanExercise, recent: Sequence[SessionLog]) -> str:
+    """Why the dosage holds, or ``ADVANCED`` when every one of the last N sessions allows it."""
+    needed = rule.progression_after_sessions or 0
+    if len(recent) < needed:
+        return NOT_ENOUGH_SESSIONS
+    pains = [_reported_pain(log) for log in recent]
+    efforts = [log.effort for log in recent]
+    if any(pain is not None and pain > rule.progression_max_pain for pain in pains):
+        return PAIN_ABOVE_THRESHOLD
+    band = range(rule.progression_effort_min, rule.progression_effort_max + 1)
+    if any(effort is not None and effort not in band for effort in efforts):
+        return EFFORT_OUTSIDE_BAND
+    if any(pain is None for pain in pains) or any(effort is None for effort in efforts):
+        return NOT_REPORTED
+    return ADVANCED
+
+
+def _advanced_dosage(item: PlanExercise) -> dict[str, int | Decimal | None]:
+    changed: dict[str, int | Decimal | None] = {}
+    for name in DOSAGE_FIELDS:
+        value = getattr(item, name)
+        if value is None:
+            continue
+        changed[name] = min(value + getattr(item, STEP_FIELDS[name]), DOSAGE_MAXIMUM[name])
+    return changed
+
+
+def _recent_sessions(plan: TrainingPlan, exercise_id: UUID, since_number: int, count: int) -> list[SessionLog]:
+    """The last ``count`` sessions (by when they were done) in which the exercise was completed against
+    a version numbered ``since_number`` or later."""
+    rows = (
+        SessionLogExercise.objects.filter(
+            session_log__plan=plan,
+            exercise_id=exercise_id,
+            is_completed=True,
+            session_log__plan_version__number__gte=since_number,
+        )
+        .select_related("session_log")
+        .order_by("-session_log__performed_at", "-session_log__created_at")[:count]
+    )
+    return [row.session_log for row in rows]
+
+
+def _new_version(
+    plan: TrainingPlan, current: TrainingPlanVersion, advanced: dict[UUID, dict], titles: list[str]
+) -> TrainingPlanVersion:
+    """Version N+1, made by the platform: the same schedule and exercises, the advanced ones at their
+    new dosage. The plan moves to it, and its pending slots with it (the schedule did not change)."""
+    note = (AUTOMATIC_NOTE + ", ".join(titles))[:CHANGE_NOTE_LENGTH]
+    version = TrainingPlanVersion.objects.create(
+        plan=plan,
+        number=current.number + 1,
+        recurrence_rule=current.recurrence_rule,
+        start_date=current.start_date,
+        start_time=current.start_time,
+        end_date=current.end_date,
+        time_zone=current.time_zone,
+        grace_minutes=current.grace_minutes,
+        change_note=note,
+        created_by=None,
+    )
+    copied = []
+    for item in current.exercises.all():
+        values = {
+            field.attname: getattr(item, field.attname)
+            for field in PlanExercise._meta.concrete_fields
+            if field.attname not in ("id", "version_id")
+        }
+        values.update(advanced.get(item.exercise_id, {}))
+        copied.append(PlanExercise(version=version, **values))
+    PlanExercise.objects.bulk_create(copied)
+    now = timezone.now()
+    TrainingPlan.objects.filter(pk=plan.pk).update(
+        current_version=version, version=F("version") + 1, updated_at=now
+    )
+    TrainingSlot.objects.filter(plan=plan, status=TrainingSlot.Status.PENDING, due_until__gte=now).update(
+        version=version, updated_at=now
+    )
+    return version
+
+
+def _raise_pain_alert(plan: TrainingPlan, log: SessionLog, stopped: list[SessionLogExercise], pain: int) -> None:
+    """One alert per session, for the episode's contact person; the event goes out once it is stored."""
+    contact = (
+        EpisodeContact.objects.filter(
+            episode_id=plan.episode_id, role=EpisodeContact.Role.CONTACT_PERSON, ended_at__isnull=True
+        )
+        .values_list("staff_id", flat=True)
+        .first()
+    )
+    try:
+        with transaction.atomic():
+            alert = TrainingAlert.objects.create(
+                citizen_id=plan.citizen_id,
+                episode_id=plan.episode_id,
+                plan=plan,
+                session_log=log,
+                exercise_id=stopped[0].exercise_id,
+                kind=TrainingAlert.Kind.PAIN_STOP,
+                pain=pain,
+                contact_person_id=contact,
+            )
+    except IntegrityError:
+        return  # already raised for this session
+    transaction.on_commit(
+        lambda: events.training_alert_raised(
+            alert_id=alert.pk, citizen_id=plan.citizen_id, contact_person_id=contact or ""
+        )
+    )
+
+
+def _stop(plan: TrainingPlan, log: SessionLog, logged: list[SessionLogExercise]) -> list[ProgressionDecision] | None:
+    """When pain reached an exercise's stop level: ``stopped`` for those exercises, ``held`` for the
+    session's others with a progression rule, and the alert. None when no stop level was reached."""
+    pains = [pain for pain in (log.pain_before, log.pain_after) if pain is not None]
+    if not pains:
+        return None
+    worst = max(pains)
+    stopped = [entry for entry in logged if worst >= entry.plan_exercise.stop_pain_level]
+    if not stopped:
+        return None
+    decisions = [
+        ProgressionDecision(
+            plan=plan,
+            plan_exercise=entry.plan_exercise,
+            session_log=log,
+            outcome=Outcome.STOPPED if entry in stopped else Outcome.HELD,
+            reason=PAIN_AT_STOP_LEVEL if entry in stopped else STOPPED_IN_SESSION,
+        )
+        for entry in logged
+        if entry in stopped or entry.plan_exercise.progression_after_sessions is not None
+    ]
+    _raise_pain_alert(plan, log, stopped, worst)
+    return ProgressionDecision.objects.bulk_create(decisions)
+
+
+@transaction.atomic
+def progression_evaluate(*, session_log: SessionLog) -> list[ProgressionDecision]:
+    """Decide, after a stored session, for each exercise in it: advance, hold or stop, and record why.
+
+    Evaluating a session that already has decisions changes nothing and returns them. When dosages
+    advance, one new plan version (``created_by`` empty) holds all of them.
+    """
+    already = list(session_log.progression_decisions.all())
+    if already:
+        return already
+    plan = TrainingPlan.objects.select_for_update().get(pk=session_log.plan_id)
+    logged = list(
+        session_log.exercises.select_related("plan_exercise", "exercise").order_by("plan_exercise__position", "id")
+    )
+    stopped = _stop(plan, session_log, logged)
+    if stopped is not None:
+        return stopped
+    if plan.current_version_id is None:
+        return []
+    current = TrainingPlanVersion.objects.prefetch_related("exercises").get(pk=plan.current_version_id)
+    current_items = {item.exercise_id: item for item in current.exercises.all()}
+    candidates = [
+        (entry, current_items[entry.exercise_id])
+        for entry in logged
+        if entry.is_completed
+        and entry.exercise_id in current_items
+        and current_items[entry.exercise_id].progression_after_sessions is not None
+    ]
+    if not candidates:
+        return []
+    history: dict[int, dict[UUID, tuple]] = {}
+    for item in PlanExercise.objects.filter(
+        version__plan=plan, exercise_id__in=[entry.exercise_id for entry, _ in candidates]
+    ).select_related("version"):
+        history.setdefault(item.version.number, {})[item.exercise_id] = dosage_of(item)
+    for number in plan.versions.values_list("number", flat=True):
+        history.setdefault(number, {})
+    decisions: list[ProgressionDecision] = []
+    advanced: dict[UUID, dict] = {}
+    titles: list[str] = []
+    for entry, rule in candidates:
+        rule.version = current
+        since = _effective_number(entry.exercise_id, rule, history)
+        recent = _recent_sessions(plan, entry.exercise_id, since, rule.progression_after_sessions or 0)
+        reason = _verdict(rule, recent)
+        if reason == ADVANCED:
+            dosage = _advanced_dosage(rule)
+            if all(getattr(rule, name) == value for name, value in dosage.items()):
+                reason = AT_MAXIMUM
+            else:
+                advanced[entry.exercise_id] = dosage
+                titles.append(entry.exercise.title_da)
+        decisions.append(
+            ProgressionDecision(
+                plan=plan,
+                plan_exercise=rule,
+                session_log=session_log,
+                outcome=Outcome.ADVANCED if reason == ADVANCED else Outcome.HELD,
+                reason=reason,
+            )
+        )
+    if advanced:
+        version = _new_version(plan, current, advanced, titles)
+        for decision in decisions:
+            if decision.outcome == Outcome.ADVANCED:
+                decision.new_version = version
+    return ProgressionDecision.objects.bulk_create(decisions)
