@@ -159,6 +159,8 @@ TASKS = {
 PERIODIC_COMMANDS = [
     ("detect_missing_heartbeats", 60),
     ("training_slots", 300),
+    ("deliver_due_push", 60),
+    ("purge_stream_events", 24 * 3600),
     ("purge_expired", 24 * 3600),
 ]
 # The embedded mode runs the worker inside the web process so that the in-memory channel layer
@@ -241,6 +243,12 @@ if ACCESS_LOG_RETENTION_DAYS < 365:
     raise ImproperlyConfigured("ACCESS_LOG_RETENTION_DAYS must be at least 365; the database keeps a year regardless.")
 IDEMPOTENCY_RETENTION_HOURS = env_int("IDEMPOTENCY_RETENTION_HOURS", 48)
 FCM_CREDENTIALS_FILE = os.environ.get("FCM_CREDENTIALS_FILE", "")
+# "log" writes each push to the log instead of sending it (the embedded default); "fcm" sends.
+PUSH_MODE = os.environ.get("PUSH_MODE", "fcm" if FCM_CREDENTIALS_FILE else "log")
+if PUSH_MODE not in ("log", "fcm"):
+    raise ImproperlyConfigured("PUSH_MODE must be 'log' or 'fcm'.")
+FCM_PROJECT_ID = os.environ.get("FCM_PROJECT_ID", "")
+FCM_HTTP_TIMEOUT_SECONDS = env_int("FCM_HTTP_TIMEOUT_SECONDS", 10)
 
 # Security headers and cookies.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

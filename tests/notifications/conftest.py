@@ -1,14 +1,24 @@
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import firebase_admin
+import google.oauth2.credentials
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 from django.db import connections
+from firebase_admin import _http_client as firebase_http_client
+from firebase_admin import credentials as firebase_credentials
+from firebase_admin import messaging
 
 from backend.models import AppSession
 from backend.services.identity import ClientInfo, TokenPair, session_start
+from notifications import push
+from notifications.models import PushInstall
+from notifications.services import push_install_register
 from tests import factories
+from tests.notifications import fake_fcm
 
 
 @pytest.fixture(autouse=True)
@@ -39,3 +49,59 @@ def citizen_login(db: None) -> TokenPair:
 @pytest.fixture
 def other_citizen_login(db: None) -> TokenPair:
     return login(factories.CitizenFactory().user)
+
+
+# --- Push through the real firebase-admin client against a fake FCM server --------------------------
+
+FCM_PROJECT = "mestring-test"
+
+
+class StaticTokenCredential(firebase_credentials.Base):
+    """A credential holding a fixed access token, so the client never asks Google for one."""
+
+    def get_credential(self) -> google.oauth2.credentials.Credentials:
+        return google.oauth2.credentials.Credentials(token=fake_fcm.ACCESS_TOKEN)
+
+
+@pytest.fixture
+def fcm(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[fake_fcm.FakeFcm]:
+    """PUSH_MODE=fcm with the firebase-admin app pointed at a fake FCM server on loopback."""
+    with fake_fcm.FakeFcm() as server:
+        monkeypatch.setattr(messaging._MessagingService, "FCM_URL", server.url_template)
+        # The client retries 500/503 itself (up to 4 times, 0.5 s backoff); keep that, without the sleeping.
+        monkeypatch.setattr(firebase_http_client.DEFAULT_RETRY_CONFIG, "backoff_factor", 0)
+        firebase_app_start()
+        settings.PUSH_MODE = "fcm"
+        try:
+            yield server
+        finally:
+            firebase_admin.delete_app(firebase_admin.get_app(push.FIREBASE_APP_NAME))
+
+
+def firebase_app_start() -> firebase_admin.App:
+    """The app push.py sends with, made the way it makes it but with the static test credential."""
+    with contextlib.suppress(ValueError):
+        firebase_admin.delete_app(firebase_admin.get_app(push.FIREBASE_APP_NAME))
+    return firebase_admin.initialize_app(
+        StaticTokenCredential(), {"projectId": FCM_PROJECT, "httpTimeout": 5}, name=push.FIREBASE_APP_NAME
+    )
+
+
+@pytest.fixture
+def immediate_tasks(settings: Any) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+def install_for(user: Any, token: str, *, locale: str = "da", platform: str = "android") -> PushInstall:
+    """An app install registered the way the app does it, from a fresh login of ``user``."""
+    from backend.actors import Actor
+
+    pair = login(user)
+    install, _ = push_install_register(
+        actor=Actor(user=user, session=pair.session, audience=pair.session.audience),
+        fcm_token=token,
+        platform=platform,
+        app_version="2.4.0",
+        locale=locale,
+    )
+    return install

@@ -199,7 +199,12 @@ async def test_ping_is_answered_with_pong_carrying_the_same_id(channel_layer, ci
 @pytest.mark.parametrize(
     ("frame", "code"),
     [
-        ('{"type": "subscribe", "id": 7}', "unknown_message"),
+        ('{"type": "publish", "id": 7}', "unknown_message"),
+        ('{"type": "subscribe", "id": 7}', "invalid_message"),
+        ('{"type": "subscribe", "team_id": "not-a-uuid"}', "invalid_message"),
+        ('{"type": "resume", "last_event_id": -1}', "invalid_last_event_id"),
+        ('{"type": "resume", "last_event_id": "12"}', "invalid_last_event_id"),
+        ('{"type": "resume", "last_event_id": true}', "invalid_last_event_id"),
         ('{"id": 7}', "unknown_message"),
         ("{not json", "invalid_json"),
         ("", "invalid_json"),
@@ -223,7 +228,7 @@ async def test_bad_messages_get_an_error_frame_and_the_socket_keeps_working(chan
 
 async def test_unknown_message_error_carries_the_message_id(channel_layer, citizen_login):
     stream = await open_stream(citizen_login.access_token)
-    await stream.send_json_to({"type": "subscribe", "id": "m-7"})
+    await stream.send_json_to({"type": "publish", "id": "m-7"})
     assert await stream.receive_json_from() == {"type": "error", "code": "unknown_message", "id": "m-7"}
     await stream.disconnect()
 

@@ -1,0 +1,343 @@
+"""Push delivery: pending ``PushDelivery`` rows are claimed by one worker, sent in batches, and recorded.
+
+A row is claimed before it is sent (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, a conditional
+UPDATE elsewhere), so two workers never send the same delivery; a worker that dies holding a claim
+loses nothing — the claim runs out and the row is sent by the next run. Payloads carry only the
+allowlisted keys (type, id, version) and the recipient's neutral text, at most 4 KB.
+
+``PUSH_MODE`` is ``fcm`` (firebase-admin's ``send_each``, up to 500 messages a call) or ``log``
+(the embedded default: a log line instead of a push). Tokens FCM reports unregistered, invalid or
+of another sender disable their install; transient errors are retried with exponential backoff.
+"""
+
+import json
+import logging
+import threading
+import uuid
+import warnings
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import firebase_admin
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from firebase_admin import credentials, exceptions, messaging
+
+from notifications.models import Notification, PushDelivery, PushInstall
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+MAX_ATTEMPTS = 6
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 3600
+CLAIM_LEASE = timedelta(minutes=5)
+MAX_PAYLOAD_BYTES = 4096
+ALLOWED_DATA_KEYS = frozenset({"type", "id", "version"})
+PAYLOAD_VERSION = "1"
+PUSH_TITLE = "Mestring"
+FIREBASE_APP_NAME = "mestring-push"
+LOG = "log"
+FCM = "fcm"
+
+SENT = "sent"
+RETRY = "retry"
+FAILED = "failed"
+DISABLE = "disable"
+
+_firebase_app_lock = threading.Lock()
+
+
+class PushPayloadError(ValueError):
+    """A push payload with keys outside the allowlist, or larger than FCM and the design allow."""
+
+
+def push_mode() -> str:
+    mode = getattr(settings, "PUSH_MODE", "") or (FCM if getattr(settings, "FCM_CREDENTIALS_FILE", "") else LOG)
+    if mode not in (LOG, FCM):
+        raise ImproperlyConfigured(f"PUSH_MODE must be {LOG!r} or {FCM!r}, not {mode!r}.")
+    return mode
+
+
+def firebase_app() -> firebase_admin.App:
+    """The firebase-admin app that sends pushes, made once from ``FCM_CREDENTIALS_FILE``."""
+    with _firebase_app_lock:
+        try:
+            return firebase_admin.get_app(FIREBASE_APP_NAME)
+        except ValueError:
+            pass
+        path = getattr(settings, "FCM_CREDENTIALS_FILE", "")
+        if not path:
+            raise ImproperlyConfigured("PUSH_MODE is fcm, but FCM_CREDENTIALS_FILE is not set.")
+        options: dict[str, Any] = {"httpTimeout": getattr(settings, "FCM_HTTP_TIMEOUT_SECONDS", 10)}
+        project_id = getattr(settings, "FCM_PROJECT_ID", "")
+        if project_id:
+            options["projectId"] = project_id
+        return firebase_admin.initialize_app(credentials.Certificate(path), options, name=FIREBASE_APP_NAME)
+
+
+@dataclass(frozen=True)
+class PushPayload:
+    data: dict[str, str]
+    title: str
+    body: str
+
+    def size(self) -> int:
+        document = {"data": self.data, "notification": {"title": self.title, "body": self.body}}
+        return len(json.dumps(document, ensure_ascii=False).encode())
+
+
+def push_payload(notification: Notification, locale: str) -> PushPayload:
+    """The payload of one notification's push: its id and the neutral text, nothing else."""
+    payload = PushPayload(
+        data={"type": "notification", "id": str(notification.pk), "version": PAYLOAD_VERSION},
+        title=PUSH_TITLE,
+        body=notification.push_text(locale),
+    )
+    payload_check(payload)
+    return payload
+
+
+def payload_check(payload: PushPayload) -> None:
+    unexpected = set(payload.data) - ALLOWED_DATA_KEYS
+    if unexpected:
+        raise PushPayloadError(f"Push data keys outside the allowlist: {sorted(unexpected)}.")
+    if payload.size() > MAX_PAYLOAD_BYTES:
+        raise PushPayloadError(f"A push payload is at most {MAX_PAYLOAD_BYTES} bytes.")
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    disabled: int = 0
+    skipped: int = 0
+    retry_at: datetime | None = None
+    retry_notification_ids: set[str] = field(default_factory=set)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "sent": self.sent,
+            "retried": self.retried,
+            "failed": self.failed,
+            "disabled": self.disabled,
+            "skipped": self.skipped,
+        }
+
+
+def _due(now: datetime) -> Q:
+    pending = Q(status=PushDelivery.Status.PENDING, next_attempt_at__lte=now)
+    abandoned = Q(status=PushDelivery.Status.SENDING, claimed_until__lt=now)
+    return pending | abandoned
+
+
+def deliveries_claim(
+    *, now: datetime, notification_ids: Sequence[Any] | None = None, limit: int = BATCH_SIZE
+) -> list[PushDelivery]:
+    """Claim up to ``limit`` due deliveries for this run; a row is held by one run at a time."""
+    claim = uuid.uuid4().hex
+    due = PushDelivery.objects.filter(_due(now))
+    if notification_ids is not None:
+        due = due.filter(notification_id__in=list(notification_ids))
+    claimed = {
+        "status": PushDelivery.Status.SENDING,
+        "claim": claim,
+        "claimed_until": now + CLAIM_LEASE,
+        "attempts": F("attempts") + 1,
+    }
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            ids = list(
+                due.select_for_update(skip_locked=True).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+            )
+            PushDelivery.objects.filter(pk__in=ids).update(**claimed)
+    else:
+        ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+        # The condition is checked again by the UPDATE itself: of two runs, only one changes a row.
+        PushDelivery.objects.filter(_due(now), pk__in=ids).update(**claimed)
+    return list(
+        PushDelivery.objects.filter(claim=claim, status=PushDelivery.Status.SENDING).select_related(
+            "notification", "install", "install__session"
+        )
+    )
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS))
+
+
+def _install_reachable(delivery: PushDelivery, now: datetime) -> bool:
+    install = delivery.install
+    session = install.session
+    return (
+        install.is_active
+        and install.user_id == delivery.notification.recipient_id
+        and session is not None
+        and session.revoked_at is None
+        and session.expires_at > now
+    )
+
+
+def _is_about_the_token(error: exceptions.FirebaseError) -> bool:
+    response = getattr(error, "http_response", None)
+    try:
+        body = response.json() if response is not None else {}
+    except ValueError:
+        body = {}
+    details = body.get("error", {}).get("details", []) if isinstance(body, dict) else []
+    for detail in details if isinstance(details, list) else []:
+        for violation in detail.get("fieldViolations", []) if isinstance(detail, dict) else []:
+            if "token" in str(violation.get("field", "")):
+                return True
+    return "registration token" in str(error).lower()
+
+
+def classify(error: BaseException) -> tuple[str, str]:
+    """What to do about one message's error: disable the install, give up, or retry later."""
+    if isinstance(error, messaging.UnregisteredError):
+        return DISABLE, PushInstall.DisabledReason.UNREGISTERED
+    if isinstance(error, messaging.SenderIdMismatchError):
+        return DISABLE, PushInstall.DisabledReason.SENDER_ID_MISMATCH
+    if isinstance(error, exceptions.InvalidArgumentError):
+        if _is_about_the_token(error):
+            return DISABLE, PushInstall.DisabledReason.INVALID_TOKEN
+        return FAILED, "invalid_argument"
+    code = error.code if isinstance(error, exceptions.FirebaseError) else type(error).__name__
+    return RETRY, str(code)[:60]
+
+
+def _send(batch: list[tuple[PushDelivery, PushPayload]]) -> list[tuple[str, str, str]]:
+    """(outcome, reason, message id) per delivery, in order."""
+    if push_mode() == LOG:
+        for delivery, payload in batch:
+            logger.info(
+                "push (log mode) install=%s notification=%s data=%s text=%r",
+                delivery.install_id,
+                delivery.notification_id,
+                json.dumps(payload.data, sort_keys=True),
+                payload.body,
+            )
+        return [(SENT, "", "log") for _ in batch]
+    with warnings.catch_warnings():
+        # firebase-admin 7.5 prefers installation ids (``fid``); registration tokens are still accepted.
+        warnings.filterwarnings("ignore", "Message.token is deprecated", DeprecationWarning)
+        messages = [
+            messaging.Message(
+                token=delivery.install.fcm_token,
+                data=payload.data,
+                notification=messaging.Notification(title=payload.title, body=payload.body),
+            )
+            for delivery, payload in batch
+        ]
+    try:
+        response = messaging.send_each(messages, app=firebase_app())
+    except Exception as error:
+        logger.warning("push batch of %d not sent: %s", len(messages), type(error).__name__)
+        return [(RETRY, type(error).__name__[:60], "") for _ in batch]
+    results = []
+    for item in response.responses:
+        if item.success:
+            results.append((SENT, "", str(item.message_id or "")[:200]))
+        else:
+            outcome, reason = classify(item.exception)
+            results.append((outcome, reason, ""))
+    return results
+
+
+def _record(results: Iterable[tuple[PushDelivery, str, str, str]], now: datetime, report: DeliveryReport) -> None:
+    sent: list[PushDelivery] = []
+    disabled_installs: dict[str, set[uuid.UUID]] = defaultdict(set)
+    failed: dict[str, list[int]] = defaultdict(list)
+    retried: dict[int, list[PushDelivery]] = defaultdict(list)
+    for delivery, outcome, reason, message_id in results:
+        if outcome == SENT:
+            delivery.message_id = message_id
+            sent.append(delivery)
+        elif outcome == DISABLE:
+            disabled_installs[reason].add(delivery.install_id)
+            logger.info("push install %s disabled: %s", delivery.install_id, reason)
+        elif outcome == RETRY and delivery.attempts < MAX_ATTEMPTS:
+            retried[delivery.attempts].append(delivery)
+            delivery.last_error = reason
+        else:
+            failed[reason].append(delivery.pk)
+            logger.warning("push delivery %s failed for good: %s", delivery.pk, reason)
+    with transaction.atomic():
+        for delivery in sent:
+            delivery.status, delivery.sent_at, delivery.claim = PushDelivery.Status.SENT, now, ""
+        PushDelivery.objects.bulk_update(sent, ["status", "sent_at", "message_id", "claim"], batch_size=BATCH_SIZE)
+        if sent:
+            Notification.objects.filter(
+                pk__in={delivery.notification_id for delivery in sent}, delivered_at__isnull=True
+            ).update(delivered_at=now)
+        for reason, install_ids in disabled_installs.items():
+            PushInstall.objects.filter(pk__in=install_ids).update(
+                is_active=False, disabled_at=now, disabled_reason=reason
+            )
+            PushDelivery.objects.filter(
+                install_id__in=install_ids,
+                status__in=[PushDelivery.Status.PENDING, PushDelivery.Status.SENDING],
+            ).update(status=PushDelivery.Status.DISABLED, last_error=reason, claim="")
+        for reason, delivery_ids in failed.items():
+            PushDelivery.objects.filter(pk__in=delivery_ids).update(
+                status=PushDelivery.Status.FAILED, last_error=reason, claim=""
+            )
+        for attempts, deliveries in retried.items():
+            next_attempt_at = now + _backoff(attempts)
+            for delivery in deliveries:
+                delivery.status, delivery.next_attempt_at = PushDelivery.Status.PENDING, next_attempt_at
+                delivery.claim, delivery.claimed_until = "", None
+            PushDelivery.objects.bulk_update(
+                deliveries, ["status", "next_attempt_at", "last_error", "claim", "claimed_until"], batch_size=BATCH_SIZE
+            )
+            report.retry_at = min(filter(None, [report.retry_at, next_attempt_at]))
+            report.retry_notification_ids.update(str(delivery.notification_id) for delivery in deliveries)
+    report.sent += len(sent)
+    report.disabled += sum(len(install_ids) for install_ids in disabled_installs.values())
+    report.failed += sum(len(ids) for ids in failed.values())
+    report.retried += sum(len(deliveries) for deliveries in retried.values())
+
+
+def _dispatch(batch: list[PushDelivery], now: datetime, report: DeliveryReport) -> None:
+    to_send: list[tuple[PushDelivery, PushPayload]] = []
+    skipped: list[int] = []
+    unreachable: list[int] = []
+    refused: list[int] = []
+    for delivery in batch:
+        if delivery.notification.read_at is not None:
+            skipped.append(delivery.pk)
+        elif not _install_reachable(delivery, now):
+            unreachable.append(delivery.pk)
+        else:
+            try:
+                to_send.append((delivery, push_payload(delivery.notification, delivery.install.locale)))
+            except PushPayloadError:
+                logger.exception("push delivery %s has a payload that may not be sent", delivery.pk)
+                refused.append(delivery.pk)
+    PushDelivery.objects.filter(pk__in=skipped).update(status=PushDelivery.Status.SKIPPED, claim="")
+    PushDelivery.objects.filter(pk__in=unreachable).update(status=PushDelivery.Status.DISABLED, claim="")
+    PushDelivery.objects.filter(pk__in=refused).update(
+        status=PushDelivery.Status.FAILED, last_error="payload_refused", claim=""
+    )
+    report.failed += len(refused)
+    report.skipped += len(skipped)
+    report.disabled += len(unreachable)
+    if to_send:
+        outcomes = _send(to_send)
+        _record([(delivery, *outcome) for (delivery, _), outcome in zip(to_send, outcomes, strict=True)], now, report)
+
+
+def push_deliver(*, notification_ids: Sequence[Any] | None = None, now: datetime | None = None) -> DeliveryReport:
+    """Send every due delivery (of these notifications, or all), in batches of up to 500. Safe to run twice."""
+    now = now or timezone.now()
+    report = DeliveryReport()
+    while batch := deliveries_claim(now=now, notification_ids=notification_ids, limit=BATCH_SIZE):
+        _dispatch(batch, now, report)
+    return report
