@@ -142,7 +142,7 @@ def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _mount() -> None:
     """The core's routers, then each app's ``ROUTERS`` (a list of (prefix, Router) pairs)."""
-    from backend.routers import auth, citizens, me
+    from backend.routers import auth, citizens, duty, me
     from notifications.api import ROUTERS as notification_routers
     from selvbetjening.api import ROUTERS as self_service_routers
     from velfaerdsteknologi.api import ROUTERS as welfare_technology_routers
@@ -150,6 +150,7 @@ def _mount() -> None:
     api.add_router("/auth", auth.router)
     api.add_router("/me", me.router)
     api.add_router("/citizens", citizens.router)
+    api.add_router("", duty.router)
     for prefix, router in [*self_service_routers, *welfare_technology_routers, *notification_routers]:
         api.add_router(prefix, router)
 

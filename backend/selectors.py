@@ -1,12 +1,19 @@
 """Reads shared by the platform's own endpoints. They own the query shape and log what they reveal."""
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
+from uuid import UUID
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from backend import i18n
 from backend.access import citizens_visible_to
-from backend.actors import Actor
+from backend.actors import CARE, IT, Actor, active_membership_filter
 from backend.audit import access_log_record
-from backend.models import AccessLogEntry, CareRelation, Citizen
+from backend.errors import NotFound
+from backend.models import AccessLogEntry, CareRelation, Citizen, Duty, Membership, Team
 from backend.pagination import paginate
 
 Action = AccessLogEntry.Action
@@ -84,3 +91,78 @@ def citizen_detail(actor: Actor, citizen: Citizen) -> dict[str, Any]:
             for relation in relations
         ],
     }
+
+
+# --- On duty, and whom a team's alerts reach ---------------------------------------------------
+
+MAX_ON_DUTY = 100
+
+
+def duties_in_force(now: datetime | None = None) -> QuerySet[Duty]:
+    """Duties that count right now: ``until`` still ahead, an active user, and a care role in the team
+    today. Judged on every read, so a duty ends at ``until`` and with the membership without a sweep."""
+    care_membership = Membership.objects.filter(
+        active_membership_filter(), staff_id=OuterRef("staff_id"), team_id=OuterRef("team_id"), role__in=CARE
+    )
+    return Duty.objects.filter(Exists(care_membership), until__gt=now or timezone.now(), staff__user__is_active=True)
+
+
+def duties_of(actor: Actor) -> list[Duty]:
+    """The caller's own duties in force, soonest end first."""
+    if actor.staff is None:
+        return []
+    return list(duties_in_force().filter(staff=actor.staff).select_related("team").order_by("until", "id"))
+
+
+def access_care_team(actor: Actor, team_id: UUID | str) -> Team:
+    """A team the caller holds a care role in today; any other team is not found, like a missing one."""
+    team = next(
+        (
+            membership.team
+            for membership in actor.memberships
+            if membership.role in CARE and str(membership.team_id) == str(team_id)
+        ),
+        None,
+    )
+    if team is None:
+        raise NotFound("No such team.")
+    return team
+
+
+def team_on_duty(team: Team) -> list[Duty]:
+    """The team's care staff on duty now, with their names."""
+    return list(duties_in_force().filter(team=team).select_related("staff__user").order_by("until", "id")[:MAX_ON_DUTY])
+
+
+def on_duty_user_ids(team_ids: Iterable[Any], now: datetime | None = None) -> set[UUID]:
+    """The users on duty now in any of the teams."""
+    return set(duties_in_force(now).filter(team_id__in=list(team_ids)).values_list("staff__user_id", flat=True))
+
+
+def care_member_user_ids(team_ids: Iterable[Any]) -> set[UUID]:
+    """The active users holding a care role today in any of the teams."""
+    return set(
+        Membership.objects.filter(
+            active_membership_filter(), team_id__in=list(team_ids), role__in=CARE, staff__user__is_active=True
+        ).values_list("staff__user_id", flat=True)
+    )
+
+
+def it_staff_user_ids(municipality_id: Any) -> set[UUID]:
+    """The active users holding the IT role today in the municipality."""
+    return set(
+        Membership.objects.filter(
+            active_membership_filter(),
+            role__in=IT,
+            staff__municipality_id=municipality_id,
+            staff__user__is_active=True,
+        ).values_list("staff__user_id", flat=True)
+    )
+
+
+def care_alert_recipients(team_ids: Iterable[Any], *, named: Iterable[UUID] = ()) -> set[UUID]:
+    """Whom an alert about the teams' citizens reaches: the ``named`` users (a contact person) and the
+    teams' care staff on duty; when that is nobody, every care member of the teams."""
+    team_ids = list(team_ids)
+    recipients = set(named) | on_duty_user_ids(team_ids)
+    return recipients or care_member_user_ids(team_ids)

@@ -159,6 +159,7 @@ TASKS = {
 PERIODIC_COMMANDS = [
     ("detect_missing_heartbeats", 60),
     ("training_slots", 300),
+    ("notify_due", 900),
     ("deliver_due_push", 60),
     ("purge_stream_events", 24 * 3600),
     ("purge_expired", 24 * 3600),

@@ -1,13 +1,45 @@
-"""The events self-service emits, one clearly named function each.
+"""The events self-service emits, one clearly named function each, and whom each one reaches.
 
-Services call them through ``transaction.on_commit`` once the change they announce is stored. They
-are the points where ``notifications.services`` will be called when the notifications issue wires
-delivery (inbox, websocket, push); until then they only log the event's type and ids — never text,
-names or health data, the same rule that holds for push payloads.
+Services call them through ``transaction.on_commit`` once the change they announce is stored, or (the
+periodic notices) last in the transaction that marks what they announce as notified. Each
+loads what it needs by id, decides the recipients as they stand now and hands the notification to
+``notifications.services.notify`` (inbox, websocket, push). Notifications carry ids and neutral text
+only; the apps fetch the details over the API, access-checked. Every notification has a dedupe key, so
+an event emitted twice reaches nobody twice. A delivery that fails is logged, never raised: the change
+it announces is stored already and the caller must not see an error for it.
+
+Alerts and escalations about a citizen reach the episode's contact person (and an active stand-in) and
+the team's care staff on duty; when that is nobody, every care member of the team.
 """
 
+import functools
 import logging
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from backend.actors import CARE, active_membership_filter
+from backend.models import Membership
+from backend.selectors import care_alert_recipients
+from backend.timeutil import municipal_today
+from notifications.services import notify
+from selvbetjening.models import (
+    CitizenRequest,
+    Episode,
+    EpisodeContact,
+    GoalRating,
+    NetworkGrant,
+    QuestionnaireAssignment,
+    SessionLog,
+    TrainingAlert,
+)
+from selvbetjening.selectors.adherence import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, Window, citizen_adherence
+from selvbetjening.selectors.network import grant_in_force_filter
 
 logger = logging.getLogger("selvbetjening.events")
 
@@ -16,42 +48,174 @@ def _emit(event_type: str, **ids: UUID | str) -> None:
     logger.info("event %s %s", event_type, " ".join(f"{name}={value}" for name, value in sorted(ids.items())))
 
 
-def goal_rated(*, goal_id: UUID, rating_id: UUID, citizen_id: UUID) -> None:
-    """A goal got a new rating: the contact person (and the citizen, when staff rated) are told."""
-    _emit("goal.rated", goal_id=goal_id, rating_id=rating_id, citizen_id=citizen_id)
+def _delivered[**P](event_type: str) -> Callable[[Callable[P, None]], Callable[P, None]]:
+    """Log the event, deliver it, and log (not raise) a delivery that failed."""
+
+    def decorate(function: Callable[P, None]) -> Callable[P, None]:
+        @functools.wraps(function)
+        def deliver(*args: P.args, **kwargs: P.kwargs) -> None:
+            _emit(event_type, **{name: str(value) for name, value in kwargs.items()})
+            try:
+                function(*args, **kwargs)
+            except Exception:
+                logger.exception("event %s was not delivered", event_type)
+
+        return deliver
+
+    return decorate
 
 
-def request_answered(*, request_id: UUID, citizen_id: UUID) -> None:
-    """Staff replied to a citizen's request: the citizen is told."""
-    _emit("request.answered", request_id=request_id, citizen_id=citizen_id)
+def _users(*user_ids: UUID | None) -> set[UUID]:
+    return {user_id for user_id in user_ids if user_id is not None}
 
 
-def request_overdue(*, request_id: UUID, team_id: UUID) -> None:
-    """A request passed its response deadline unanswered: the team and contact person are told."""
-    _emit("request.overdue", request_id=request_id, team_id=team_id)
-
-
-def questionnaire_due(*, assignment_id: UUID, citizen_id: UUID) -> None:
-    """A questionnaire became due: the citizen is asked to answer it."""
-    _emit("questionnaire.due", assignment_id=assignment_id, citizen_id=citizen_id)
-
-
-def episode_ending_soon(*, episode_id: UUID, citizen_id: UUID, contact_person_id: UUID | str) -> None:
-    """An episode's planned end is near: the citizen and the contact person are told."""
-    _emit(
-        "episode.ending_soon",
-        episode_id=episode_id,
-        citizen_id=citizen_id,
-        contact_person_id=contact_person_id,
+def contact_user_ids(episode: Episode) -> set[UUID]:
+    """The users the citizen's contact goes to for ``episode``: the contact person and a stand-in whose
+    period has not ended, while they hold a care role in the episode's team and can log in."""
+    today = municipal_today()
+    care_membership = Membership.objects.filter(
+        active_membership_filter(), staff_id=OuterRef("staff_id"), team_id=episode.team_id, role__in=CARE
+    )
+    current = Q(role=EpisodeContact.Role.CONTACT_PERSON) | (
+        Q(role=EpisodeContact.Role.STAND_IN) & (Q(until__isnull=True) | Q(until__gte=today))
+    )
+    return set(
+        EpisodeContact.objects.filter(
+            current, Exists(care_membership), episode=episode, ended_at__isnull=True, staff__user__is_active=True
+        ).values_list("staff__user_id", flat=True)
     )
 
 
+def streak_days(citizen: Any, today: date) -> int:
+    """The citizen's current run of days with training, counted back from ``today``."""
+    streak = 0
+    for length in (DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS):
+        window = Window(today - timedelta(days=length - 1), today)
+        streak = citizen_adherence(citizen, window).streak_days
+        if streak < length:
+            break
+    return streak
+
+
+@_delivered("goal.rated")
+def goal_rated(*, goal_id: UUID, rating_id: UUID, citizen_id: UUID) -> None:
+    """A goal got a new rating: staff rated it → the citizen is told; the citizen (or a relative) rated
+    it → the contact person is told. The one who rated is never told."""
+    rating = GoalRating.objects.select_related("goal__episode__citizen").get(pk=rating_id)
+    episode = rating.goal.episode
+    if rating.rater_role == GoalRating.RaterRole.STAFF:
+        recipients = _users(episode.citizen.user_id)
+    else:
+        recipients = contact_user_ids(episode)
+    notify(
+        recipients=recipients - {rating.rated_by_id},
+        kind="goal.rated",
+        refs={"goal_id": goal_id, "rating_id": rating_id, "episode_id": episode.pk, "citizen_id": citizen_id},
+        dedupe_key=f"goal.rated:{rating_id}",
+    )
+
+
+@_delivered("request.answered")
+def request_answered(*, request_id: UUID, citizen_id: UUID) -> None:
+    """Staff replied to a citizen's request: the citizen is told, once per answer."""
+    request = CitizenRequest.objects.select_related("citizen").get(pk=request_id)
+    answered = request.answered_at.isoformat() if request.answered_at else ""
+    notify(
+        recipients=_users(request.citizen.user_id),
+        kind="request.answered",
+        refs={"request_id": request_id},
+        dedupe_key=f"request.answered:{request_id}:{answered}",
+    )
+
+
+@_delivered("request.overdue")
+def request_overdue(*, request_id: UUID, team_id: UUID) -> None:
+    """A request passed its response deadline unanswered: the contact person and the team's care staff on
+    duty are told (every care member of the team when that is nobody), once per deadline."""
+    request = CitizenRequest.objects.select_related("episode").get(pk=request_id)
+    named = contact_user_ids(request.episode) if request.episode is not None else set()
+    notify(
+        recipients=care_alert_recipients([request.team_id], named=named),
+        kind="request.overdue",
+        refs={"request_id": request_id, "citizen_id": request.citizen_id},
+        dedupe_key=f"request.overdue:{request_id}:{request.respond_by.isoformat()}",
+    )
+
+
+@_delivered("questionnaire.due")
+def questionnaire_due(*, assignment_id: UUID, citizen_id: UUID) -> None:
+    """A questionnaire became due: the citizen is asked to answer it."""
+    assignment = QuestionnaireAssignment.objects.select_related("citizen").get(pk=assignment_id)
+    notify(
+        recipients=_users(assignment.citizen.user_id),
+        kind="questionnaire.due",
+        refs={"assignment_id": assignment_id},
+        dedupe_key=f"questionnaire.due:{assignment_id}",
+    )
+
+
+@_delivered("episode.ending_soon")
+def episode_ending_soon(*, episode_id: UUID, citizen_id: UUID, contact_person_id: UUID | str) -> None:
+    """An episode's planned end is near: the citizen and the contact person are told, once per end date."""
+    episode = Episode.objects.select_related("citizen").get(pk=episode_id)
+    notify(
+        recipients=_users(episode.citizen.user_id) | contact_user_ids(episode),
+        kind="episode.ending_soon",
+        refs={"episode_id": episode_id, "citizen_id": citizen_id},
+        params={"end_date": episode.planned_end_date},
+        dedupe_key=f"episode.ending_soon:{episode_id}:{episode.planned_end_date.isoformat()}",
+    )
+
+
+@_delivered("session.logged")
 def session_logged(*, session_log_id: UUID, citizen_id: UUID, plan_id: UUID, team_id: UUID) -> None:
-    """A training session was logged: the citizen is encouraged, relatives with the grant cheered,
-    and the team's live view shows it."""
-    _emit("session.logged", session_log_id=session_log_id, citizen_id=citizen_id, plan_id=plan_id, team_id=team_id)
+    """A training session was logged: the citizen is encouraged with their streak, relatives whose grant
+    lets them follow progress are asked to cheer (not the one who logged it), and the team's live view
+    gets the event (no inbox rows for the team).
+
+    Encouragement and cheers come once a day (the citizen's day), for the first session logged that day:
+    a second session the same day, or a week of sessions synced at once, does not repeat them.
+    """
+    log = SessionLog.objects.select_related("citizen").get(pk=session_log_id)
+    citizen = log.citizen
+    today = timezone.now().astimezone(ZoneInfo(citizen.time_zone)).date()
+    notify(
+        recipients=_users(citizen.user_id),
+        kind="session.encouragement",
+        refs={"session_log_id": session_log_id},
+        params={"count": max(streak_days(citizen, today), 1)},
+        dedupe_key=f"session.encouragement:{citizen_id}:{today.isoformat()}",
+    )
+    relatives = set(
+        NetworkGrant.objects.filter(
+            grant_in_force_filter(), citizen_id=citizen_id, can_view_progress=True, relative__user__is_active=True
+        ).values_list("relative__user_id", flat=True)
+    )
+    notify(
+        recipients=relatives - {log.logged_by_id},
+        kind="session.cheer",
+        refs={"citizen_id": citizen_id, "session_log_id": session_log_id},
+        dedupe_key=f"session.cheer:{citizen_id}:{today.isoformat()}",
+    )
+    notify(
+        recipients=[],
+        kind="session.logged",
+        refs={"citizen_id": citizen_id, "session_log_id": session_log_id, "plan_id": plan_id},
+        team_ids=[team_id],
+        dedupe_key=f"session.logged:{session_log_id}",
+    )
 
 
+@_delivered("training_alert.raised")
 def training_alert_raised(*, alert_id: UUID, citizen_id: UUID, contact_person_id: UUID | str) -> None:
-    """A session reported pain at the stop level: the contact person (and the team) must look at it."""
-    _emit("training_alert.raised", alert_id=alert_id, citizen_id=citizen_id, contact_person_id=contact_person_id)
+    """A session reported pain at the stop level: the contact person and the team's care staff on duty
+    must look at it (every care member of the team when that is nobody); the team's live view shows it."""
+    alert = TrainingAlert.objects.select_related("episode").get(pk=alert_id)
+    episode = alert.episode
+    notify(
+        recipients=care_alert_recipients([episode.team_id], named=contact_user_ids(episode)),
+        kind="training_alert.raised",
+        refs={"alert_id": alert_id, "citizen_id": citizen_id},
+        team_ids=[episode.team_id],
+        dedupe_key=f"training_alert.raised:{alert_id}",
+    )

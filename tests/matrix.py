@@ -120,6 +120,26 @@ CORE_ROWS: list[Row] = [
         statuses(403, staff_in_team=200, staff_out_of_team=404),
         body=_citizen_cpr,
     ),
+    # On duty: care staff, for teams they hold a care role in.
+    Row("GET", "/api/v1/me/duty", statuses(403, staff_in_team=200, staff_out_of_team=200)),
+    Row(
+        "PUT",
+        "/api/v1/me/duty/{team_id}",
+        statuses(403, staff_in_team=200, staff_out_of_team=404),
+        path_params=lambda w: {"team_id": w.team.pk},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/me/duty/{team_id}",
+        statuses(403, staff_in_team=204, staff_out_of_team=404),
+        path_params=lambda w: {"team_id": w.team.pk},
+    ),
+    Row(
+        "GET",
+        "/api/v1/teams/{team_id}/on-duty",
+        statuses(403, staff_in_team=200, staff_out_of_team=404),
+        path_params=lambda w: {"team_id": w.team.pk},
+    ),
 ]
 
 

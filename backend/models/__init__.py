@@ -1,4 +1,5 @@
 from backend.models.audit import AccessLogEntry, AccessLogQuerySet
+from backend.models.duty import Duty
 from backend.models.identity import (
     AccountLockout,
     AppSession,
@@ -18,6 +19,7 @@ __all__ = [
     "AppSession",
     "CareRelation",
     "Citizen",
+    "Duty",
     "ExternalIdentity",
     "IdempotencyRecord",
     "LoginFlow",

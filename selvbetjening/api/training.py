@@ -1,5 +1,183 @@
-"""training routes"""
+"""The citizen's phone: logging sessions (one at a time or an offline batch), today's training and sync;
+and relatives with the logging grant logging on the citizen's behalf."""
 
-from ninja import Router
+from typing import Any
+from uuid import UUID
 
-ROUTERS: list[tuple[str, Router]] = []
+from django.db import IntegrityError, transaction
+from ninja import Query, Router, Status
+from pydantic import ValidationError
+
+from backend.auth import AuthedRequest
+from backend.errors import ApplicationError
+from backend.models import Citizen
+from backend.pagination import paginate
+from selvbetjening.api import present
+from selvbetjening.api.auth import CitizenBearer, RelativeBearer
+from selvbetjening.schemas import training as schemas
+from selvbetjening.selectors import network as network_reads
+from selvbetjening.selectors import sessions as session_reads
+from selvbetjening.selectors.reads import log_read
+from selvbetjening.selectors.sync import sync_for_citizen
+from selvbetjening.selectors.today import today_for_citizen
+from selvbetjening.services import sessions as session_services
+
+CITIZEN_ONLY = CitizenBearer()
+session_logs = Router(tags=["me: training"], auth=CITIZEN_ONLY)
+training = Router(tags=["me: training"], auth=CITIZEN_ONLY)
+relative = Router(tags=["relative"], auth=RelativeBearer())
+
+
+def _own(request: AuthedRequest) -> Citizen:
+    citizen = request.auth.citizen
+    assert citizen is not None
+    return citizen
+
+
+def _record(request: AuthedRequest, citizen: Citizen, payload: schemas.SessionLogIn) -> tuple[int, dict[str, Any]]:
+    """One upload: the status the phone gets (201 made, 200 a retry) and the log as stored."""
+    plan = session_reads.plan_for_logging(citizen, payload.training_plan_id)
+    log, created = session_services.session_log_record(
+        plan=plan,
+        by=request.auth,
+        session_log_id=payload.id,
+        exercises=[item.model_dump() for item in payload.exercises],
+        **payload.model_dump(exclude={"id", "training_plan_id", "exercises"}),
+    )
+    return (201 if created else 200), session_reads.session_log_data(session_reads.session_log_shaped(log.pk))
+
+
+def _problem(status: int, code: str, title: str, detail: str, errors: Any = None) -> dict[str, Any]:
+    return {
+        "type": f"https://mestring.dk/problems/{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
+        "errors": errors,
+    }
+
+
+def _item_id(raw: Any) -> UUID | None:
+    try:
+        return UUID(str(raw.get("id"))) if isinstance(raw, dict) else None
+    except ValueError:
+        return None
+
+
+def _batch_item(request: AuthedRequest, citizen: Citizen, raw: Any) -> dict[str, Any]:
+    """One item of a batch, validated and stored on its own; what went wrong becomes its problem."""
+    item_id = _item_id(raw)
+    try:
+        payload = schemas.SessionLogIn.model_validate(raw)
+        with transaction.atomic():
+            status, data = _record(request, citizen, payload)
+    except ValidationError as exc:
+        errors = [
+            {"field": ".".join(str(part) for part in error["loc"]) or "body", "message": error["msg"]}
+            for error in exc.errors()
+        ]
+        detail = f"{errors[0]['field']}: {errors[0]['message']}" if errors else "Invalid value."
+        problem = _problem(422, "validation_failed", "The request contains invalid data.", detail, errors)
+        return {"id": item_id, "status": "error", "http_status": 422, "problem": problem}
+    except ApplicationError as exc:
+        problem = _problem(exc.status, exc.code, exc.title, exc.detail, exc.extra.get("errors"))
+        return {"id": item_id, "status": "error", "http_status": exc.status, "problem": problem}
+    except IntegrityError:
+        problem = _problem(409, "conflict", "The request conflicts with the current state.", "Try again.")
+        return {"id": item_id, "status": "error", "http_status": 409, "problem": problem}
+    outcome = "created" if status == 201 else "unchanged"
+    return {"id": item_id, "status": outcome, "http_status": status, "session_log": data}
+
+
+# --- Session logs --------------------------------------------------------------------------------
+
+
+@session_logs.post(
+    "",
+    response={201: schemas.SessionLogOut, 200: schemas.SessionLogOut},
+    summary="Log a training session (201; a retry with the same id and content answers 200)",
+)
+def record_session(request: AuthedRequest, payload: schemas.SessionLogIn):
+    return Status(*_record(request, _own(request), payload))
+
+
+@session_logs.post(
+    "/batch",
+    response=schemas.SessionBatchOut,
+    summary="Upload sessions logged offline: each stored or refused on its own, results in order",
+)
+def record_sessions(request: AuthedRequest, payload: schemas.SessionBatchIn):
+    return {"results": [_batch_item(request, _own(request), raw) for raw in payload.items]}
+
+
+@session_logs.get("", response=schemas.SessionLogPageOut, summary="My logged sessions, newest first")
+def my_sessions(request: AuthedRequest, query: Query[schemas.SessionLogQuery]):
+    queryset = session_reads.session_logs_visible_to(request.auth).filter(citizen=_own(request))
+    if query.training_plan_id is not None:
+        queryset = queryset.filter(plan_id=query.training_plan_id)
+    items, next_cursor = paginate(
+        session_reads.with_session_log_shape(queryset),
+        cursor=query.cursor,
+        limit=query.limit,
+        order=("-performed_at", "-id"),
+    )
+    log_read(request.auth, [_own(request)] if items else [], "session_log")
+    return {"items": [session_reads.session_log_data(item) for item in items], "next_cursor": next_cursor}
+
+
+@session_logs.get("/{uuid:session_log_id}", response=schemas.SessionLogOut, summary="One of my sessions")
+def my_session(request: AuthedRequest, session_log_id: UUID):
+    log = session_reads.access_session_log(request.auth, session_log_id)
+    log_read(request.auth, [log.citizen], "session_log", log.pk)
+    return session_reads.session_log_data(log)
+
+
+@session_logs.patch(
+    "/{uuid:session_log_id}",
+    response=schemas.SessionLogOut,
+    summary="Correct pain, effort, note or exercises of a session (409 when the version is stale)",
+)
+def correct_session(request: AuthedRequest, session_log_id: UUID, payload: schemas.SessionLogUpdateIn):
+    log = session_reads.access_session_log(request.auth, session_log_id)
+    session_services.session_log_update(
+        session_log=log, by=request.auth, version=payload.version, changes=payload.changes()
+    )
+    return session_reads.session_log_data(session_reads.session_log_shaped(log.pk))
+
+
+# --- Today and sync ------------------------------------------------------------------------------
+
+
+@training.get("/today", response=schemas.TodayOut, summary="Today's training: slots, exercises, next reminder")
+def today(request: AuthedRequest, query: Query[schemas.TodayQuery]):
+    result = today_for_citizen(_own(request), query.date)
+    log_read(request.auth, [_own(request)] if result["slots"] or result["next_reminder_at"] else [], "training")
+    return result
+
+
+@training.get("/sync", response=schemas.SyncOut, summary="What changed since my phone's last sync")
+def sync(request: AuthedRequest, query: Query[schemas.SyncQuery]):
+    page = sync_for_citizen(_own(request), query.cursor, limit=query.limit)
+    log_read(request.auth, [] if page.is_empty else [_own(request)], "training_sync")
+    return {**vars(page), "goals": [present.goal(goal) for goal in page.goals]}
+
+
+# --- Relatives -----------------------------------------------------------------------------------
+
+
+@relative.post(
+    "/citizens/{uuid:citizen_id}/session-logs",
+    response={201: schemas.SessionLogOut, 200: schemas.SessionLogOut},
+    summary="Log a session on the citizen's behalf (log sessions); marked as mine",
+)
+def record_session_for_citizen(request: AuthedRequest, citizen_id: UUID, payload: schemas.SessionLogIn):
+    citizen = network_reads.access_citizen_for_relative(request.auth, citizen_id, network_reads.LOG_SESSIONS)
+    return Status(*_record(request, citizen, payload))
+
+
+ROUTERS: list[tuple[str, Router]] = [
+    ("/me/session-logs", session_logs),
+    ("/me", training),
+    ("/relative", relative),
+]

@@ -2,7 +2,6 @@
 status transitions, handovers and stand-ins."""
 
 from datetime import date, timedelta
-from functools import partial
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
@@ -333,13 +332,11 @@ def episodes_ending_soon_notify(*, today: date | None = None) -> int:
             contact = episode.contacts.filter(
                 role=EpisodeContact.Role.CONTACT_PERSON, ended_at__isnull=True
             ).first()
-            transaction.on_commit(
-                partial(
-                    events.episode_ending_soon,
-                    episode_id=episode.pk,
-                    citizen_id=episode.citizen_id,
-                    contact_person_id=contact.staff_id if contact else "",
-                )
+            # In the claiming transaction: the notice is stored with the claim or not at all.
+            events.episode_ending_soon(
+                episode_id=episode.pk,
+                citizen_id=episode.citizen_id,
+                contact_person_id=contact.staff_id if contact else "",
             )
             count += 1
     return count

@@ -214,6 +214,7 @@ def requests_overdue_notify(*, now: datetime | None = None) -> int:
             if CitizenRequest.objects.filter(pk=request_id, overdue_notified_at__isnull=True).update(
                 overdue_notified_at=now
             ):
-                transaction.on_commit(partial(events.request_overdue, request_id=request_id, team_id=team_id))
+                # In the claiming transaction: the notice is stored with the claim or not at all.
+                events.request_overdue(request_id=request_id, team_id=team_id)
                 count += 1
     return count

@@ -1,7 +1,18 @@
 import pytest
 from django.core.management import call_command
 
-from selvbetjening.models import CitizenRequest, Episode, GoalRating, NetworkGrant, QuestionnaireAssignment
+from selvbetjening.models import (
+    CitizenRequest,
+    Episode,
+    Exercise,
+    GoalRating,
+    NetworkGrant,
+    ProgressionDecision,
+    QuestionnaireAssignment,
+    SessionLog,
+    TrainingPlan,
+    TrainingSlot,
+)
 
 
 @pytest.mark.django_db
@@ -16,3 +27,18 @@ def test_demo_data_is_idempotent_and_complete():
     assert QuestionnaireAssignment.objects.filter(citizen=episode.citizen, status="pending").exists()
     assert CitizenRequest.objects.get(citizen=episode.citizen).messages.count() == 1
     assert NetworkGrant.objects.get(citizen=episode.citizen).relative.user.username == "paaroerende"
+
+
+@pytest.mark.django_db
+def test_the_demo_citizen_has_a_training_plan_with_a_history_and_slots_ahead():
+    call_command("seed_demo")
+    call_command("seed_selvbetjening_demo")
+    plan = TrainingPlan.objects.get(citizen__user__username="borger1")
+    assert plan.status == "active"
+    assert Exercise.objects.filter(municipality=None).count() >= 30
+    assert SessionLog.objects.filter(plan=plan).count() == 5
+    statuses = set(TrainingSlot.objects.filter(plan=plan).values_list("status", flat=True))
+    assert {"done", "missed", "pending"} <= statuses
+    assert ProgressionDecision.objects.filter(plan=plan).exists()
+    call_command("seed_selvbetjening_demo")
+    assert SessionLog.objects.filter(plan=plan).count() == 5

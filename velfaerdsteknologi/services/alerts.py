@@ -5,6 +5,7 @@ where delivery through ``notifications.services`` (care team or IT inbox, push) 
 """
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -15,6 +16,7 @@ from backend.actors import Actor
 from backend.audit import access_log_record
 from backend.errors import Conflict, InvalidInput
 from backend.models import AccessLogEntry, Citizen, User
+from velfaerdsteknologi import events
 from velfaerdsteknologi.models import (
     OPEN_ALERT_STATUSES,
     Alert,
@@ -147,6 +149,7 @@ def alert_raise(
                         opened_at=at,
                         last_triggered_at=at,
                     )
+                transaction.on_commit(partial(events.device_alert_raised, alert_id=alert.pk, severity=severity))
                 return alert, True
             except IntegrityError:
                 existing = _unresolved(device, rule, concerned)
@@ -156,6 +159,7 @@ def alert_raise(
             changes["last_triggered_at"] = at
         if SEVERITY_RANK[AlertSeverity(severity)] > SEVERITY_RANK[AlertSeverity(existing.severity)]:
             changes.update(severity=severity, value=value)
+            transaction.on_commit(partial(events.device_alert_raised, alert_id=existing.pk, severity=severity))
         Alert.objects.filter(pk=existing.pk).update(**changes)
         existing.refresh_from_db()
         return existing, False
@@ -204,6 +208,7 @@ def alert_acknowledge(*, alert: Alert, by: Actor | User) -> Alert:
     locked.acknowledged_by = actor.user
     locked.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
     _log_change(actor, locked)
+    transaction.on_commit(partial(events.device_alert_acknowledged, alert_id=locked.pk, by_user_id=actor.user.pk))
     return locked
 
 
@@ -224,6 +229,8 @@ def alert_resolve(*, alert: Alert, by: Actor | User | None, reason: str = "") ->
     if locked.acknowledged_at is None:
         locked.acknowledged_at = now
         locked.acknowledged_by = user
+        if user is not None:
+            transaction.on_commit(partial(events.device_alert_acknowledged, alert_id=locked.pk, by_user_id=user.pk))
     locked.save(
         update_fields=[
             "status",

@@ -1,13 +1,17 @@
 """Self-service demo data for borger1 (run after seed_demo): an active episode led by "terapeut",
-goals with ratings, a questionnaire due, a request with a reply, and a grant to "paaroerende".
+goals with ratings, a questionnaire due, a request with a reply, a grant to "paaroerende", the
+exercise library, and a training plan with two weeks of logged sessions behind it.
 Safe to run any number of times: what exists is left as it is."""
 
-from datetime import timedelta
+import uuid
+from datetime import time, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
-from backend.models import Citizen, Relative, Staff
+from backend.actors import Actor
+from backend.models import AppSession, Citizen, Relative, Staff
 from backend.timeutil import municipal_today
 from selvbetjening.models import (
     CitizenRequest,
@@ -15,16 +19,22 @@ from selvbetjening.models import (
     EpisodeContact,
     EpisodeStatusChange,
     EvaluationTask,
+    Exercise,
     Goal,
     GoalRating,
     NetworkGrant,
     QuestionnaireAssignment,
     QuestionnaireVersion,
     RequestMessage,
+    TrainingPlan,
+    TrainingSlot,
 )
 from selvbetjening.services.episodes import evaluation_due_on
+from selvbetjening.services.exercises import exercise_library_load
+from selvbetjening.services.plans import slots_mark_missed, slots_materialise_ahead, training_plan_create
 from selvbetjening.services.questionnaires import episode_questionnaires_schedule, shipped_data_load
 from selvbetjening.services.requests import response_deadline
+from selvbetjening.services.sessions import session_log_record
 
 DEMO_TITLE = "Demo: Klare mig selv igen"
 GOALS = [
@@ -165,4 +175,75 @@ class Command(BaseCommand):
                 "can_send_encouragement": True,
             },
         )
+        exercise_library_load()
+        if not TrainingPlan.objects.filter(episode=episode).exists():
+            _training_demo(episode=episode, citizen=citizen, therapist=therapist)
         self.stdout.write("Self-service demo data ready for borger1.")
+
+
+DEMO_EXERCISES = [
+    ("sit-to-stand", {"sets": 2, "repetitions": 8, "progression_after_sessions": 3, "progression_repetitions_step": 2}),
+    ("heel-raises", {"sets": 2, "repetitions": 10}),
+    ("tandem-stance", {"sets": 3, "hold_seconds": 20}),
+    ("walking", {"duration_seconds": 600}),
+]
+# Pain before, pain after and effort of the past slots, the most recent first; None: not done (missed).
+DEMO_SESSIONS = [(3, 2, 4), (3, 3, 5), None, (4, 3, 5), (4, 4, 6), (5, 4, 6)]
+
+
+def _training_demo(*, episode: Episode, citizen: Citizen, therapist: Staff) -> None:
+    """A plan made two weeks ago (Monday, Wednesday, Friday 10:00), most of its past slots done."""
+    staff = Actor(user=therapist.user, audience=AppSession.Audience.STAFF)
+    own = Actor(user=citizen.user, audience=AppSession.Audience.CITIZEN)  # type: ignore[arg-type]
+    now = timezone.now()
+    started = now - timedelta(days=14)
+    by_slug = {item.slug: item for item in Exercise.objects.filter(slug__in=[slug for slug, _ in DEMO_EXERCISES])}
+    plan = training_plan_create(
+        episode=episode,
+        by=staff,
+        title="Styrke og balance derhjemme",
+        goal_ids=list(episode.goals.values_list("pk", flat=True)),
+        template_id=None,
+        recurrence_rule="FREQ=WEEKLY;BYDAY=MO,WE,FR",
+        start_time=time(10, 0),
+        start_date=timezone.localdate(started),
+        end_date=episode.planned_end_date,
+        grace_minutes=480,
+        exercises=[
+            {"exercise_id": by_slug[slug].pk, "position": position, **dosage}
+            for position, (slug, dosage) in enumerate(DEMO_EXERCISES)
+        ],
+        now=started,
+    )
+    assert plan.current_version is not None
+    dosage = list(plan.current_version.exercises.all())
+    past = TrainingSlot.objects.filter(plan=plan, scheduled_at__lt=now).order_by("-scheduled_at")
+    for slot, reported in zip(past, DEMO_SESSIONS, strict=False):
+        if reported is None:
+            continue
+        pain_before, pain_after, effort = reported
+        session_log_record(
+            plan=plan,
+            by=own,
+            session_log_id=uuid.uuid5(plan.pk, str(slot.pk)),
+            slot_id=slot.pk,
+            performed_at=slot.scheduled_at + timedelta(minutes=20),
+            pain_before=pain_before,
+            pain_after=pain_after,
+            effort=effort,
+            note="",
+            exercises=[
+                {
+                    "exercise_id": item.exercise_id,
+                    "sets": item.sets,
+                    "repetitions": item.repetitions,
+                    "hold_seconds": item.hold_seconds,
+                    "duration_seconds": item.duration_seconds,
+                    "is_completed": True,
+                }
+                for item in dosage
+            ],
+            now=now,
+        )
+    slots_materialise_ahead(now=now)
+    slots_mark_missed(now=now)

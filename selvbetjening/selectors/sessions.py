@@ -1,0 +1,80 @@
+"""Session logs: who sees them, the plans a session may be logged against, and their response shape."""
+
+from typing import Any
+from uuid import UUID
+
+from django.db.models import QuerySet
+
+from backend.access import citizens_visible_to
+from backend.actors import Actor
+from backend.errors import NotFound
+from backend.models import Citizen
+from selvbetjening.models import SessionLog, TrainingPlan
+
+
+def session_logs_visible_to(actor: Actor) -> QuerySet[SessionLog]:
+    """A citizen: their own logs; staff: the logs of citizens in their teams' care."""
+    return SessionLog.objects.filter(citizen__in=citizens_visible_to(actor))
+
+
+def with_session_log_shape(queryset: QuerySet[SessionLog]) -> QuerySet[SessionLog]:
+    """Everything ``session_log_data`` reads, in two queries whatever the number of logs."""
+    return queryset.select_related("plan_version", "slot").prefetch_related("exercises")
+
+
+def access_session_log(actor: Actor, session_log_id: UUID | str) -> SessionLog:
+    try:
+        return with_session_log_shape(session_logs_visible_to(actor)).select_related("citizen").get(pk=session_log_id)
+    except (SessionLog.DoesNotExist, ValueError) as exc:
+        raise NotFound("No such session log.") from exc
+
+
+def session_log_shaped(session_log_id: UUID) -> SessionLog:
+    """A log just written, read again with the response's query shape."""
+    return with_session_log_shape(SessionLog.objects.all()).get(pk=session_log_id)
+
+
+def plan_for_logging(citizen: Citizen, training_plan_id: UUID | str) -> TrainingPlan:
+    """One of ``citizen``'s plans, whatever its status (a retry after the plan ended still finds its log);
+    404 when the plan is someone else's or does not exist."""
+    try:
+        return TrainingPlan.objects.select_related("episode", "citizen").get(pk=training_plan_id, citizen=citizen)
+    except (TrainingPlan.DoesNotExist, ValueError) as exc:
+        raise NotFound("No such training plan.") from exc
+
+
+def session_log_data(log: SessionLog) -> dict[str, Any]:
+    """The response shape of a log loaded by ``with_session_log_shape``; no queries."""
+    slot = log.slot
+    return {
+        "id": log.pk,
+        "version": log.version,
+        "training_plan_id": log.plan_id,
+        "plan_version_id": log.plan_version_id,
+        "plan_version_number": log.plan_version.number,
+        "slot_id": log.slot_id,
+        "is_ad_hoc": slot is None,
+        "is_late": slot is not None and log.performed_at > slot.due_until,
+        "performed_at": log.performed_at,
+        "pain_before": log.pain_before,
+        "pain_after": log.pain_after,
+        "effort": log.effort,
+        "note": log.note,
+        "logged_by_role": log.logged_by_role,
+        "logged_by_name": log.logged_by_name,
+        "created_at": log.created_at,
+        "updated_at": log.updated_at,
+        "exercises": [
+            {
+                "exercise_id": item.exercise_id,
+                "plan_exercise_id": item.plan_exercise_id,
+                "sets": item.sets,
+                "repetitions": item.repetitions,
+                "hold_seconds": item.hold_seconds,
+                "duration_seconds": item.duration_seconds,
+                "load_kg": None if item.load_kg is None else float(item.load_kg),
+                "is_completed": item.is_completed,
+            }
+            for item in log.exercises.all()
+        ],
+    }

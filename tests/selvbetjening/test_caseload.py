@@ -1,0 +1,346 @@
+"""A team's training caseload: who is in it, the figures, the traffic light, sorting and paging."""
+
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from backend.models import AccessLogEntry, StaffRole
+from backend.timeutil import municipal_today
+from selvbetjening.models import Episode, TrainingAlert, TrainingPlan, TrainingSlot
+from tests import factories as core
+from tests.selvbetjening import factories
+from tests.selvbetjening.training_factories import SessionLogFactory, make_plan, slot_at
+
+DONE, MISSED = TrainingSlot.Status.DONE, TrainingSlot.Status.MISSED
+
+
+def day(offset: int) -> date:
+    return municipal_today() + timedelta(days=offset)
+
+
+def at(offset: int, hour: int = 10) -> datetime:
+    return datetime.combine(day(offset), time(hour, 0))
+
+
+def caseload_url(team) -> str:
+    return f"/api/v1/teams/{team.pk}/caseload"
+
+
+def member(world, family_name: str, *, team=None, plan_status: str = TrainingPlan.Status.ACTIVE) -> TrainingPlan:
+    """A citizen in the team's care with a plan in one of its running episodes."""
+    team = team or world.team
+    citizen = core.CitizenFactory(municipality=world.municipality, family_name=family_name, given_name="Test")
+    core.CareRelationFactory(citizen=citizen, team=team)
+    episode = factories.EpisodeFactory(citizen=citizen, team=team)
+    return make_plan(episode=episode, status=plan_status)
+
+
+def slots(plan: TrainingPlan, *, done: int, missed: int, pain: int | None = 2, first_offset: int = -1) -> None:
+    """``done`` then ``missed`` slots on consecutive past days (most recent first), each done one logged."""
+    offset = first_offset
+    for _ in range(done):
+        slot = slot_at(plan, at(offset), status=DONE)
+        SessionLogFactory(plan=plan, slot=slot, performed_at=slot.scheduled_at, pain_before=pain, pain_after=pain)
+        offset -= 1
+    for _ in range(missed):
+        slot_at(plan, at(offset), status=MISSED)
+        offset -= 1
+
+
+def session(plan: TrainingPlan, days_ago: float, *, pain: int | None) -> None:
+    SessionLogFactory(
+        plan=plan, performed_at=timezone.now() - timedelta(days=days_ago), pain_before=pain, pain_after=pain
+    )
+
+
+def pain_alert(plan: TrainingPlan, *, status: str = TrainingAlert.Status.OPEN) -> TrainingAlert:
+    log = SessionLogFactory(plan=plan, performed_at=timezone.now() - timedelta(hours=2), pain_after=8)
+    return TrainingAlert.objects.create(
+        citizen=plan.citizen, episode=plan.episode, plan=plan, session_log=log,
+        kind=TrainingAlert.Kind.PAIN_STOP, pain=8, status=status,
+    )
+
+
+def rows(world, **params) -> list[dict]:
+    response = world.client("staff_in_team").get(caseload_url(world.team), params)
+    assert response.status_code == 200, response.content
+    return response.json()["items"]
+
+
+def by_name(items: list[dict]) -> dict[str, dict]:
+    return {item["name"].split(" ", 1)[1]: item for item in items}
+
+
+# --- Who is in it -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_caseload_holds_citizens_with_an_active_plan_in_the_teams_episodes_under_its_care(world):
+    member(world, "Aktiv")
+    member(world, "Pause", plan_status=TrainingPlan.Status.PAUSED)
+    member(world, "Andetteam", team=world.other_team)
+    ended_care = member(world, "Slutcare")
+    ended_care.citizen.care_relations.update(valid_to=day(-1))
+    cancelled = member(world, "Annulleret")
+    Episode.objects.filter(pk=cancelled.episode_id).update(status=Episode.Status.CANCELLED)
+    two_plans = member(world, "Toplaner")
+    make_plan(episode=two_plans.episode)
+
+    assert sorted(by_name(rows(world))) == ["Aktiv", "Toplaner"]
+
+
+# --- The figures --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_three_done_of_four_due_is_75_percent_and_yellow(world):
+    slots(member(world, "Hansen"), done=3, missed=1)
+
+    [row] = rows(world)
+
+    assert (row["slots_due"], row["slots_filled"], row["adherence"]) == (4, 3, 0.75)
+    assert row["status"] == "yellow"
+    assert row["status_reasons"] == ["adherence_below_yellow"]
+
+
+@pytest.mark.django_db
+def test_adherence_counts_only_the_last_14_days_and_overdue_pending_slots_as_missed(world):
+    plan = member(world, "Hansen")
+    slots(plan, done=4, missed=0)
+    slot_at(plan, at(-20), status=MISSED)
+    slot_at(plan, at(-6, hour=7), status=TrainingSlot.Status.PENDING)
+    slot_at(plan, at(2), status=TrainingSlot.Status.PENDING)
+    slot_at(plan, at(-7, hour=7), status=TrainingSlot.Status.CANCELLED)
+
+    [row] = rows(world)
+
+    assert (row["slots_due"], row["slots_filled"], row["adherence"]) == (5, 4, 0.8)
+    assert row["status"] == "green", "80 % is not below 80 %"
+
+
+@pytest.mark.django_db
+def test_ad_hoc_sessions_are_activity_but_fill_no_slot(world):
+    plan = member(world, "Hansen")
+    slots(plan, done=0, missed=2)
+    session(plan, 1, pain=2)
+    session(plan, 2, pain=2)
+
+    [row] = rows(world)
+
+    assert (row["slots_due"], row["slots_filled"], row["adherence"]) == (2, 0, 0.0)
+    assert row["last_activity_at"] is not None
+    assert row["status"] == "yellow", "0 % of only 2 due slots is not red"
+
+
+@pytest.mark.django_db
+def test_pain_rising_from_the_week_before_is_shown_with_its_values(world):
+    plan = member(world, "Hansen")
+    slots(plan, done=4, missed=0, pain=None)
+    session(plan, 2, pain=6)
+    session(plan, 3, pain=5)
+    session(plan, 9, pain=3)
+    session(plan, 10, pain=4)
+
+    [row] = rows(world)
+
+    assert row["pain_trend"] == "rising"
+    assert (row["pain_mean_recent"], row["pain_mean_previous"]) == (5.5, 3.5)
+    assert (row["status"], row["status_reasons"]) == ("yellow", ["pain_rising"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("recent", "previous", "trend"),
+    [([3, 3], [4, 5], "falling"), ([4], [4, 3], "stable"), ([4], [], "unknown"), ([], [4], "unknown")],
+)
+def test_pain_trend(world, recent, previous, trend):
+    plan = member(world, "Hansen")
+    for pain in recent:
+        session(plan, 1, pain=pain)
+    for pain in previous:
+        session(plan, 8, pain=pain)
+
+    assert rows(world)[0]["pain_trend"] == trend
+
+
+@pytest.mark.django_db
+def test_open_alerts_count_unresolved_ones(world):
+    plan = member(world, "Hansen")
+    pain_alert(plan)
+    pain_alert(plan, status=TrainingAlert.Status.ACKNOWLEDGED)
+    pain_alert(plan, status=TrainingAlert.Status.RESOLVED)
+
+    assert rows(world)[0]["open_alerts"] == 2
+
+
+# --- The traffic light --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_traffic_light_cases(world):
+    slots(member(world, "Groen"), done=4, missed=0)
+    alert_but_perfect = member(world, "Smerte")
+    slots(alert_but_perfect, done=4, missed=0)
+    pain_alert(alert_but_perfect)
+    acknowledged = member(world, "Set")
+    slots(acknowledged, done=4, missed=0)
+    pain_alert(acknowledged, status=TrainingAlert.Status.ACKNOWLEDGED)
+    resolved = member(world, "Loest")
+    slots(resolved, done=4, missed=0)
+    pain_alert(resolved, status=TrainingAlert.Status.RESOLVED)
+    slots(member(world, "Lav"), done=1, missed=3)
+    slots(member(world, "Toaf"), done=0, missed=2)
+    member(world, "Ny")
+    idle = member(world, "Stille")
+    slots(idle, done=3, missed=0, first_offset=-8)
+
+    light = {name: (row["status"], row["status_reasons"]) for name, row in by_name(rows(world)).items()}
+
+    assert light == {
+        "Groen": ("green", []),
+        "Smerte": ("red", ["pain_alert"]),
+        "Set": ("red", ["pain_alert"]),
+        "Loest": ("green", []),
+        "Lav": ("red", ["adherence_below_red"]),
+        "Toaf": ("yellow", ["adherence_below_yellow", "no_recent_activity"]),
+        "Ny": ("yellow", ["no_recent_activity"]),
+        "Stille": ("yellow", ["no_recent_activity"]),
+    }
+
+
+# --- Sorting and paging -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def three_lights(world):
+    slots(member(world, "Aagaard"), done=4, missed=0)
+    slots(member(world, "Bech"), done=1, missed=3, first_offset=-2)
+    slots(member(world, "Carlsen"), done=3, missed=1, first_offset=-9)
+    member(world, "Dahl")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("status", ["Bech", "Carlsen", "Dahl", "Aagaard"]),
+        ("-status", ["Aagaard", "Carlsen", "Dahl", "Bech"]),
+        ("adherence", ["Bech", "Carlsen", "Aagaard", "Dahl"]),
+        ("-adherence", ["Aagaard", "Carlsen", "Bech", "Dahl"]),
+        ("last_activity", ["Dahl", "Carlsen", "Bech", "Aagaard"]),
+        ("-last_activity", ["Aagaard", "Bech", "Carlsen", "Dahl"]),
+        ("name", ["Aagaard", "Bech", "Carlsen", "Dahl"]),
+        ("-name", ["Dahl", "Carlsen", "Bech", "Aagaard"]),
+    ],
+)
+def test_sort_orders(world, three_lights, sort, expected):
+    names = [item["name"].split(" ", 1)[1] for item in rows(world, sort=sort)]
+
+    assert names == expected
+
+
+@pytest.mark.django_db
+def test_status_is_the_default_order_red_first(world, three_lights):
+    assert [item["status"] for item in rows(world)] == ["red", "yellow", "yellow", "green"]
+
+
+@pytest.mark.django_db
+def test_pages_follow_the_cursor_without_gaps_or_repeats(world, three_lights):
+    client = world.client("staff_in_team")
+    seen, cursor = [], None
+    for _ in range(3):
+        params = {"sort": "name", "limit": 3} | ({"cursor": cursor} if cursor else {})
+        body = client.get(caseload_url(world.team), params).json()
+        seen += [item["name"].split(" ", 1)[1] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+
+    assert seen == ["Aagaard", "Bech", "Carlsen", "Dahl"]
+    other_sort = client.get(caseload_url(world.team), {"sort": "status", "limit": 3}).json()["next_cursor"]
+    mixed = client.get(caseload_url(world.team), {"sort": "name", "cursor": other_sort})
+    assert (mixed.status_code, mixed.json()["errors"][0]["field"]) == (422, "cursor")
+
+
+@pytest.mark.django_db
+def test_an_unknown_sort_is_422_naming_the_field(world):
+    response = world.client("staff_in_team").get(caseload_url(world.team), {"sort": "cpr"})
+
+    assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "sort")
+
+
+@pytest.mark.django_db
+def test_a_page_is_at_most_100_whatever_is_asked(world):
+    for index in range(102):
+        member(world, f"Borger{index:03d}")
+
+    response = world.client("staff_in_team").get(caseload_url(world.team), {"limit": 1000, "sort": "name"})
+
+    assert len(response.json()["items"]) == 100
+    assert response.json()["next_cursor"] is not None
+
+
+# --- Who may see it -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("staff_out_of_team", 404), ("it", 403), ("analyst", 403), ("citizen", 403), ("relative_with_consent", 403)],
+)
+def test_only_staff_with_a_care_role_in_the_team_see_its_caseload(world, role, status):
+    slots(member(world, "Hansen"), done=1, missed=1)
+    logged = AccessLogEntry.objects.count()
+
+    response = world.client(role).get(caseload_url(world.team))
+
+    assert response.status_code == status
+    assert "Hansen" not in response.content.decode()
+    assert AccessLogEntry.objects.count() == logged
+
+
+@pytest.mark.django_db
+def test_a_membership_that_ended_no_longer_shows_the_caseload(world):
+    member(world, "Hansen")
+    world.staff_in_team.memberships.update(valid_to=day(-1))
+    core.MembershipFactory(staff=world.staff_in_team, team=world.other_team, role=StaffRole.THERAPIST)
+
+    assert world.client("staff_in_team").get(caseload_url(world.team)).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_read_is_logged_for_the_citizens_on_the_page_only(world):
+    plans = [member(world, name) for name in ("Aagaard", "Bech", "Carlsen")]
+
+    world.client("staff_in_team").get(caseload_url(world.team), {"sort": "name", "limit": 2})
+
+    logged = set(
+        AccessLogEntry.objects.filter(resource_type="training_caseload").values_list("citizen_id", flat=True)
+    )
+    assert logged == {plans[0].citizen_id, plans[1].citizen_id}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", ["status", "-adherence", "last_activity", "name"])
+def test_the_caseload_costs_the_same_queries_for_3_and_30_citizens(world, sort):
+    def grow(first: int, count: int) -> None:
+        for index in range(first, first + count):
+            plan = member(world, f"Borger{index:03d}")
+            slots(plan, done=index % 4, missed=index % 3)
+            session(plan, 9, pain=index % 7)
+            if index % 5 == 0:
+                pain_alert(plan)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = world.client("staff_in_team").get(caseload_url(world.team), {"sort": sort, "limit": 100})
+        assert response.status_code == 200
+        return len(captured)
+
+    grow(0, 3)
+    small = queries()
+    grow(3, 27)
+    assert queries() == small
