@@ -272,7 +272,8 @@ def slots_materialise_ahead(*, now: datetime, batch_size: int = 200) -> int:
         for plan_id in ids:
             with transaction.atomic():
                 plan = (
-                    TrainingPlan.objects.select_for_update()
+                    # Only the plan row: its version is joined by a nullable key, which cannot be locked.
+                    TrainingPlan.objects.select_for_update(of=("self",))
                     .select_related("current_version")
                     .filter(pk=plan_id, status=PlanStatus.ACTIVE)
                     .first()
