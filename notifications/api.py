@@ -5,10 +5,11 @@ from uuid import UUID
 from ninja import Query, Router, Status
 
 from backend.auth import AuthedRequest, UserBearer
-from notifications import schemas, selectors, services
+from notifications import reminders, schemas, selectors, services
 
 inbox = Router(tags=["notifications"], auth=UserBearer())
 installs = Router(tags=["push"], auth=UserBearer())
+preferences = Router(tags=["notifications"], auth=UserBearer())
 
 
 @inbox.get("", response=schemas.NotificationPageOut, summary="My notifications, newest first")
@@ -38,6 +39,30 @@ def acknowledge(request: AuthedRequest, notification_id: UUID):
     return services.notification_acknowledge(notification=notification)
 
 
+@inbox.post(
+    "/{uuid:notification_id}/snooze",
+    response={201: schemas.SnoozeOut, 200: schemas.SnoozeOut},
+    summary="Remind me again about a reminder in a while",
+)
+def snooze(request: AuthedRequest, notification_id: UUID, payload: schemas.SnoozeIn):
+    notification = selectors.access_notification(request.auth, notification_id)
+    occurrence, created = reminders.reminder_snooze(
+        actor=request.auth, notification=notification, minutes=payload.minutes
+    )
+    return Status(201 if created else 200, schemas.snooze_out(occurrence, notification))
+
+
+@preferences.get("", response=schemas.PreferencesOut, summary="My notification preferences and quiet hours")
+def get_preferences(request: AuthedRequest):
+    return schemas.preferences_out(reminders.preferences_of(request.auth.user))
+
+
+@preferences.put("", response=schemas.PreferencesOut, summary="Replace my notification preferences and quiet hours")
+def replace_preferences(request: AuthedRequest, payload: schemas.PreferencesIn):
+    changed = reminders.preferences_replace(user=request.auth.user, **payload.model_dump())
+    return schemas.preferences_out(changed)
+
+
 @installs.put(
     "",
     response={200: schemas.PushInstallOut, 201: schemas.PushInstallOut},
@@ -61,4 +86,8 @@ def delete_install(request: AuthedRequest, install_id: UUID):
     return Status(204, None)
 
 
-ROUTERS: list[tuple[str, Router]] = [("/notifications", inbox), ("/me/push-installs", installs)]
+ROUTERS: list[tuple[str, Router]] = [
+    ("/notifications", inbox),
+    ("/me/push-installs", installs),
+    ("/me/notification-preferences", preferences),
+]

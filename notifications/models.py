@@ -176,3 +176,123 @@ class PushDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notification_id} → {self.install_id}: {self.status}"
+
+
+class ReminderOccurrence(models.Model):
+    """One reminder due at one instant: scheduled by a producer, claimed by one dispatcher, then sent,
+    cancelled or suppressed.
+
+    A producer names its source (``slot:<id>``, ``questionnaire:<id>``…): scheduling the same source for
+    the same recipient again moves the reminder instead of adding one. ``recipient`` is empty when the
+    reminder goes to an ``audience`` resolved when it falls due (``it_staff:<municipality id>``): it is
+    then copied once per member, so that whoever holds the role that day is reminded. A dispatcher holds a
+    claimed reminder until ``claimed_until``; after that another may take it over. The inbox notification
+    made for it has the occurrence's id as its dedupe key, so it is made once however often dispatch runs.
+    A snoozed reminder is a new occurrence with ``snoozed_from`` set and the first one's ``subject_key``,
+    so cancelling the source (the slot was done) cancels the snooze too.
+    """
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Planlagt"
+        CLAIMED = "claimed", "Under afsendelse"
+        SENT = "sent", "Sendt"
+        CANCELLED = "cancelled", "Aflyst"
+        SUPPRESSED = "suppressed", "Ikke sendt"
+
+    class SuppressedReason(models.TextChoices):
+        MUTED = "muted", "Slået fra af modtageren"
+        EXPIRED = "expired", "For sent at minde om"
+        NO_RECIPIENT = "no_recipient", "Ingen modtagere"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    recipient = models.ForeignKey(
+        USER, on_delete=models.CASCADE, null=True, blank=True, related_name="reminder_occurrences"
+    )
+    audience = models.CharField(
+        max_length=80, blank=True, help_text="Whom to remind when the recipient is resolved only when due."
+    )
+    kind = models.CharField(max_length=60)
+    source_key = models.CharField(max_length=200, help_text="What the reminder is about, e.g. slot:<id>.")
+    subject_key = models.CharField(
+        max_length=200, help_text="The source key, or for a snoozed reminder the source key of the first one."
+    )
+    due_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Not sent after this instant.")
+    refs = models.JSONField(default=dict, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    suppressed_reason = models.CharField(max_length=12, choices=SuppressedReason.choices, blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True, help_text="The dispatcher run that holds the row.")
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    notification = models.ForeignKey(
+        Notification, on_delete=models.SET_NULL, null=True, blank=True, related_name="reminder_occurrences"
+    )
+    snoozed_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="snoozes")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "source_key"], name="reminder_one_per_recipient_source"),
+            models.UniqueConstraint(
+                fields=["audience", "source_key"],
+                condition=Q(recipient__isnull=True),
+                name="reminder_one_per_audience_source",
+            ),
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=False) | ~Q(audience=""), name="reminder_has_recipient_or_audience"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["due_at"], condition=Q(status="scheduled"), name="reminder_due"),
+            models.Index(fields=["claimed_until"], condition=Q(status="claimed"), name="reminder_claimed"),
+            models.Index(fields=["subject_key"], name="reminder_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.source_key} → {self.recipient_id or self.audience} at {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class NotificationPreference(models.Model):
+    """One person's choice for one kind of notification: push on or off, and for reminders, muted.
+
+    Without a row a kind is pushed and not muted. The inbox and the websocket stream always get the
+    notification (the inbox is the truth); a muted reminder kind is not sent at all.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="notification_preferences")
+    kind = models.CharField(max_length=60)
+    is_muted = models.BooleanField(default=False)
+    push_enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.kind}"
+
+
+class QuietHours(models.Model):
+    """When a person does not want reminders: from ``start_time`` to ``end_time`` local wall-clock time in
+    ``time_zone`` (across midnight when the start is later than the end). A reminder due inside them
+    is sent when they end."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.OneToOneField(USER, on_delete=models.CASCADE, related_name="quiet_hours")
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    time_zone = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "quiet hours"
+        constraints = [
+            models.CheckConstraint(condition=~Q(start_time=models.F("end_time")), name="quiet_hours_not_empty")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.start_time:%H:%M}–{self.end_time:%H:%M} {self.time_zone}"

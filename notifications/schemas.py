@@ -1,6 +1,6 @@
 """Request and response shapes of the notifications API."""
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Literal
 from uuid import UUID
 
@@ -9,7 +9,8 @@ from pydantic import Field
 
 from backend import i18n
 from backend.schemas import InSchema
-from notifications.models import Notification, PushInstall
+from notifications.models import Notification, PushInstall, ReminderOccurrence
+from notifications.reminders import SNOOZE_MINUTES, Preferences
 
 
 class NotificationQuery(Schema):
@@ -77,4 +78,76 @@ def push_install_out(install: PushInstall, current_session_id: UUID | None) -> d
         "disabled_reason": install.disabled_reason,
         "created_at": install.created_at,
         "last_seen_at": install.last_seen_at,
+    }
+
+
+# --- Preferences, quiet hours and snooze ---------------------------------------------------------
+
+
+class KindPreferenceIn(InSchema):
+    kind: str = Field(max_length=60, description="A kind of notification, e.g. reminder.training.")
+    muted: bool = Field(default=False, description="Reminders only: not sent at all.")
+    push: bool = Field(default=True, description="Pushed to the phone; the inbox always gets it.")
+
+
+class QuietHoursIn(InSchema):
+    start: time = Field(description="Local wall-clock time, e.g. 22:00.")
+    end: time = Field(description="Local wall-clock time, e.g. 07:00; before start means the next day.")
+    time_zone: str | None = Field(
+        default=None, max_length=64, description="IANA zone; the citizen's own (or Europe/Copenhagen) if left out."
+    )
+
+
+class PreferencesIn(InSchema):
+    kinds: list[KindPreferenceIn] = Field(
+        default_factory=list, max_length=100, description="Kinds left out go back to the defaults."
+    )
+    quiet_hours: QuietHoursIn | None = Field(default=None, description="None: no quiet hours.")
+
+
+class KindPreferenceOut(Schema):
+    kind: str
+    is_reminder: bool
+    muted: bool
+    push: bool
+
+
+class QuietHoursOut(Schema):
+    start: time
+    end: time
+    time_zone: str
+
+
+class PreferencesOut(Schema):
+    kinds: list[KindPreferenceOut]
+    quiet_hours: QuietHoursOut | None
+
+
+def preferences_out(preferences: Preferences) -> dict[str, object]:
+    quiet = preferences.quiet_hours
+    return {
+        "kinds": preferences.kinds,
+        "quiet_hours": (
+            {"start": quiet.start_time, "end": quiet.end_time, "time_zone": quiet.time_zone} if quiet else None
+        ),
+    }
+
+
+class SnoozeIn(InSchema):
+    minutes: int = Field(ge=SNOOZE_MINUTES[0], le=SNOOZE_MINUTES[1], description="How long until it reminds again.")
+
+
+class SnoozeOut(Schema):
+    id: UUID = Field(description="The new reminder.")
+    kind: str
+    due_at: datetime
+    snoozed_notification_id: UUID
+
+
+def snooze_out(occurrence: ReminderOccurrence, notification: Notification) -> dict[str, object]:
+    return {
+        "id": occurrence.pk,
+        "kind": occurrence.kind,
+        "due_at": occurrence.due_at,
+        "snoozed_notification_id": notification.pk,
     }

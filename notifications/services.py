@@ -5,12 +5,15 @@ announces the events over the channel layer (best-effort: when Redis is down the
 database for the client's replay) and enqueues push delivery. The database is the outbox.
 """
 
+import asyncio
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -22,7 +25,14 @@ from django.utils import timezone
 from backend.actors import Actor
 from backend.models import AppSession, Team, User
 from notifications import texts
-from notifications.models import Notification, PushDelivery, PushInstall, StreamEvent
+from notifications.models import (
+    Notification,
+    NotificationPreference,
+    PushDelivery,
+    PushInstall,
+    ReminderOccurrence,
+    StreamEvent,
+)
 from notifications.selectors import installs_reachable
 
 logger = logging.getLogger(__name__)
@@ -110,6 +120,33 @@ def _lock_stream() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [STREAM_LOCK_KEY])
 
 
+@dataclass(frozen=True)
+class NotificationRequest:
+    """One notification for one recipient, for ``notify_each``: ``refs`` and ``params`` as for ``notify``."""
+
+    recipient_id: uuid.UUID | str
+    kind: str
+    refs: Mapping[str, Any]
+    params: Mapping[str, Any] | None = None
+    dedupe_key: str = ""
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    recipient_id: uuid.UUID
+    kind: str
+    rendered: texts.Rendered
+    refs: dict[str, str | int]
+    key: str
+
+
+def _checked_key(dedupe_key: str | None) -> str:
+    key = dedupe_key or ""
+    if len(key) > MAX_DEDUPE_KEY_CHARACTERS:
+        raise ValueError(f"A dedupe key has at most {MAX_DEDUPE_KEY_CHARACTERS} characters.")
+    return key
+
+
 def notify(
     *,
     recipients: Iterable[User | uuid.UUID | str],
@@ -135,56 +172,116 @@ def notify(
     recipients, team_ids = list(recipients), list(team_ids)
     recipient_ids = _unique_ids(recipients, User)
     team_id_list = _unique_ids(team_ids, Team)
-    key = dedupe_key or ""
-    if len(key) > MAX_DEDUPE_KEY_CHARACTERS:
-        raise ValueError(f"A dedupe key has at most {MAX_DEDUPE_KEY_CHARACTERS} characters.")
+    key = _checked_key(dedupe_key)
     if not recipient_ids and not team_id_list:
+        return []
+    prepared = [_Prepared(recipient_id, kind, rendered, cleaned_refs, key) for recipient_id in recipient_ids]
+    with transaction.atomic():
+        _lock_stream()
+        now = timezone.now()
+        notifications, _ = _notifications_store(prepared, now)
+        events = _notification_events(notifications, now)
+        events.extend(_team_events(kind=kind, refs=cleaned_refs, team_ids=team_id_list, key=key, now=now))
+        StreamEvent.objects.bulk_create(events)
+        deliveries = _push_deliveries_create(notifications, now)
+        _announce_on_commit(events, deliveries, enqueue_push=True)
+    return notifications
+
+
+def notify_each(*, requests: Sequence[NotificationRequest], enqueue_push: bool = True) -> list[uuid.UUID]:
+    """``notify`` for many notifications that differ in recipient, kind, references or key, in one
+    transaction with a constant number of queries.
+
+    Returns the id of each request's notification, in order: the one made now, or, for a dedupe key
+    already used for that recipient, the one made before (nothing new is stored or pushed for it).
+    With ``enqueue_push=False`` the caller sends the pushes itself (``push.push_deliver``) once the
+    transaction has committed; the deliveries are stored either way, so the periodic run sends them
+    if the caller cannot.
+    """
+    rendered: dict[tuple[str, str], texts.Rendered] = {}
+    prepared = []
+    for request in requests:
+        # Reminders of one kind share their texts: render each kind and set of parameters once.
+        text_key = (request.kind, repr(sorted((request.params or {}).items())))
+        if text_key not in rendered:
+            rendered[text_key] = texts.render(request.kind, request.params)
+        prepared.append(
+            _Prepared(
+                _uuid(request.recipient_id),
+                request.kind,
+                rendered[text_key],
+                _clean_refs(request.refs),
+                _checked_key(request.dedupe_key),
+            )
+        )
+    if not prepared:
         return []
     with transaction.atomic():
         _lock_stream()
         now = timezone.now()
-        notified_before: set[uuid.UUID] = set()
-        if key and recipient_ids:
-            notified_before = set(
-                Notification.objects.filter(recipient_id__in=recipient_ids, dedupe_key=key).values_list(
-                    "recipient_id", flat=True
-                )
-            )
-        notifications = [
-            Notification(
-                recipient_id=recipient_id,
-                kind=kind,
-                text_da=rendered.text_da,
-                text_en=rendered.text_en,
-                push_text_da=rendered.push_text_da,
-                push_text_en=rendered.push_text_en,
-                refs=cleaned_refs,
-                dedupe_key=key,
-                created_at=now,
-            )
-            for recipient_id in recipient_ids
-            if recipient_id not in notified_before
-        ]
-        Notification.objects.bulk_create(notifications)
-        events = [
-            StreamEvent(
-                user_id=notification.recipient_id,
-                type=NOTIFICATION_EVENT,
-                payload={"id": str(notification.pk)},
-                created_at=now,
-            )
-            for notification in notifications
-        ]
-        events.extend(_team_events(kind=kind, refs=cleaned_refs, team_ids=team_id_list, key=key, now=now))
+        notifications, ids = _notifications_store(prepared, now)
+        events = _notification_events(notifications, now)
         StreamEvent.objects.bulk_create(events)
         deliveries = _push_deliveries_create(notifications, now)
-        messages = [(_group_of(event), stream_message(event)) for event in events]
-        if messages:
-            transaction.on_commit(partial(stream_announce, messages), robust=True)
-        if deliveries:
-            notification_ids = sorted({str(delivery.notification_id) for delivery in deliveries})
-            transaction.on_commit(partial(_push_enqueue, notification_ids), robust=True)
-    return notifications
+        _announce_on_commit(events, deliveries, enqueue_push=enqueue_push)
+    return ids
+
+
+def _notifications_store(prepared: list[_Prepared], now: datetime) -> tuple[list[Notification], list[uuid.UUID]]:
+    """Make the notifications whose (recipient, dedupe key) is new; the ids of all, in order."""
+    keyed = [item for item in prepared if item.key]
+    earlier: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
+    if keyed:
+        earlier = {
+            (recipient_id, key): pk
+            for recipient_id, key, pk in Notification.objects.filter(
+                recipient_id__in={item.recipient_id for item in keyed}, dedupe_key__in={item.key for item in keyed}
+            ).values_list("recipient_id", "dedupe_key", "pk")
+        }
+    notifications: list[Notification] = []
+    ids: list[uuid.UUID] = []
+    for item in prepared:
+        known = earlier.get((item.recipient_id, item.key)) if item.key else None
+        if known is None:
+            notification = Notification(
+                recipient_id=item.recipient_id,
+                kind=item.kind,
+                text_da=item.rendered.text_da,
+                text_en=item.rendered.text_en,
+                push_text_da=item.rendered.push_text_da,
+                push_text_en=item.rendered.push_text_en,
+                refs=item.refs,
+                dedupe_key=item.key,
+                created_at=now,
+            )
+            notifications.append(notification)
+            known = notification.pk
+            if item.key:
+                earlier[(item.recipient_id, item.key)] = known
+        ids.append(known)
+    Notification.objects.bulk_create(notifications)
+    return notifications, ids
+
+
+def _notification_events(notifications: list[Notification], now: datetime) -> list[StreamEvent]:
+    return [
+        StreamEvent(
+            user_id=notification.recipient_id,
+            type=NOTIFICATION_EVENT,
+            payload={"id": str(notification.pk)},
+            created_at=now,
+        )
+        for notification in notifications
+    ]
+
+
+def _announce_on_commit(events: list[StreamEvent], deliveries: list[PushDelivery], *, enqueue_push: bool) -> None:
+    messages = [(_group_of(event), stream_message(event)) for event in events]
+    if messages:
+        transaction.on_commit(partial(stream_announce, messages), robust=True)
+    if deliveries and enqueue_push:
+        notification_ids = sorted({str(delivery.notification_id) for delivery in deliveries})
+        transaction.on_commit(partial(_push_enqueue, notification_ids), robust=True)
 
 
 def _team_events(
@@ -207,28 +304,53 @@ def _group_of(event: StreamEvent) -> str:
 
 
 def _push_deliveries_create(notifications: list[Notification], now: datetime) -> list[PushDelivery]:
-    """One pending delivery per notification and active install of its recipient, in the same transaction."""
+    """One pending delivery per notification and active install of its recipient, in the same transaction,
+    unless the recipient turned push off for the notification's kind."""
     if not notifications:
         return []
+    recipient_ids = {notification.recipient_id for notification in notifications}
     installs: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for install_id, user_id in (
-        installs_reachable(now)
-        .filter(user_id__in={notification.recipient_id for notification in notifications})
-        .values_list("id", "user_id")
-    ):
+    for install_id, user_id in installs_reachable(now).filter(user_id__in=recipient_ids).values_list("id", "user_id"):
         installs.setdefault(user_id, []).append(install_id)
+    if not installs:
+        return []
+    push_off = set(
+        NotificationPreference.objects.filter(
+            user_id__in=installs, kind__in={notification.kind for notification in notifications}, push_enabled=False
+        ).values_list("user_id", "kind")
+    )
     deliveries = [
         PushDelivery(notification=notification, install_id=install_id, next_attempt_at=now, created_at=now)
         for notification in notifications
+        if (notification.recipient_id, notification.kind) not in push_off
         for install_id in installs.get(notification.recipient_id, [])
     ]
     PushDelivery.objects.bulk_create(deliveries)
     return deliveries
 
 
-async def _group_send_all(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> None:
-    for group, message in messages:
+async def _group_send_in_order(layer: Any, group: str, messages: list[dict[str, Any]]) -> None:
+    for message in messages:
         await layer.group_send(group, message)
+
+
+async def _group_send_all(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> int:
+    """Send to all groups at once, each group's events in id order; returns how many groups failed."""
+    by_group: dict[str, list[dict[str, Any]]] = {}
+    for group, message in messages:
+        by_group.setdefault(group, []).append(message)
+    outcomes = await asyncio.gather(
+        *(_group_send_in_order(layer, group, items) for group, items in by_group.items()), return_exceptions=True
+    )
+    failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    if failures:
+        logger.warning(
+            "channel layer unavailable (%s): stream events for %d of %d streams wait for replay",
+            type(failures[0]).__name__,
+            len(failures),
+            len(by_group),
+        )
+    return len(failures)
 
 
 def stream_announce(messages: list[tuple[str, dict[str, Any]]]) -> None:
@@ -340,3 +462,157 @@ def push_install_register(
 
 def push_install_delete(*, install: PushInstall) -> None:
     install.delete()
+
+
+# --- Reminders: what producers schedule and cancel -----------------------------------------------
+
+Reminder = ReminderOccurrence.Status
+OPEN_REMINDER = (Reminder.SCHEDULED, Reminder.CLAIMED)
+MOVABLE_REMINDER = (Reminder.SCHEDULED, Reminder.CANCELLED)
+MAX_SOURCE_KEY_CHARACTERS = 200
+IT_STAFF_AUDIENCE = "it_staff"
+AUDIENCES = frozenset({IT_STAFF_AUDIENCE})
+
+
+@dataclass(frozen=True)
+class ReminderSpec:
+    """A reminder a producer wants: ``kind`` (a ``reminder.*`` kind of ``notifications.texts``) for
+    ``recipient_id`` (a user id) at ``due_at``, about ``source_key`` (``slot:<id>``…).
+
+    ``audience`` instead of a recipient names people resolved when the reminder falls due
+    (``it_staff_audience(municipality_id)``). ``expires_at``: not sent after this instant (a training
+    reminder is pointless once the slot's grace period is over). ``refs`` are ids only.
+    """
+
+    recipient_id: uuid.UUID | str | None
+    kind: str
+    due_at: datetime
+    source_key: str
+    refs: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    audience: str = ""
+    expires_at: datetime | None = None
+
+
+def it_staff_audience(municipality_id: Any) -> str:
+    """Everyone holding the IT role in a team of the municipality on the day the reminder falls due."""
+    return f"{IT_STAFF_AUDIENCE}:{_uuid(municipality_id)}"
+
+
+def reminder_due_at(day: date, at: time, time_zone: str) -> datetime:
+    """``at`` local wall-clock time on ``day`` in ``time_zone``, as a UTC instant.
+
+    Correct across daylight-saving changes: 10:00 stays 10:00 local. A time the clocks skip (02:30
+    on the spring change) falls after the gap; a time they repeat is its first occurrence.
+    """
+    return datetime.combine(day, at, tzinfo=ZoneInfo(time_zone)).astimezone(UTC)
+
+
+def _aware(value: datetime | None, name: str) -> None:
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError(f"A reminder's {name} must be time-zone aware.")
+
+
+def _checked_reminder(spec: ReminderSpec) -> tuple[tuple[uuid.UUID | None, str, str], ReminderOccurrence]:
+    if not texts.is_reminder(spec.kind):
+        raise ValueError(f"{spec.kind!r} is not a kind of reminder.")
+    texts.render(spec.kind, spec.params)
+    _aware(spec.due_at, "due_at")
+    _aware(spec.expires_at, "expires_at")
+    if not 0 < len(spec.source_key) <= MAX_SOURCE_KEY_CHARACTERS:
+        raise ValueError(f"A reminder's source key has 1 to {MAX_SOURCE_KEY_CHARACTERS} characters.")
+    recipient_id = _uuid(spec.recipient_id) if spec.recipient_id is not None else None
+    if (recipient_id is None) == (not spec.audience):
+        raise ValueError("A reminder has either a recipient or an audience.")
+    if spec.audience and spec.audience.partition(":")[0] not in AUDIENCES:
+        raise ValueError(f"Unknown reminder audience {spec.audience!r}.")
+    row = ReminderOccurrence(
+        recipient_id=recipient_id,
+        audience=spec.audience,
+        kind=spec.kind,
+        source_key=spec.source_key,
+        due_at=spec.due_at.astimezone(UTC),
+        expires_at=spec.expires_at.astimezone(UTC) if spec.expires_at is not None else None,
+        refs=_clean_refs(spec.refs),
+        params=dict(spec.params),
+    )
+    return (recipient_id, "" if recipient_id is not None else spec.audience, spec.source_key), row
+
+
+def _target(row: ReminderOccurrence) -> tuple[uuid.UUID | None, str, str]:
+    return (row.recipient_id, "" if row.recipient_id is not None else row.audience, row.source_key)
+
+
+REMINDER_FIELDS = ("kind", "due_at", "expires_at", "refs", "params")
+
+
+def reminders_schedule(*, items: Iterable[ReminderSpec], exclusive: bool = False) -> int:
+    """Schedule reminders, or move them: idempotent per (recipient, source key).
+
+    A reminder not yet sent (scheduled, or cancelled before) gets the new time, kind and references
+    and is scheduled again; one already sent, suppressed, or being sent right now is left as it is.
+    With ``exclusive`` the items are the whole audience of their source keys: a person's reminder for
+    one of those sources that is not among them is cancelled (a relative whose grant ended). Returns
+    how many reminders were made or changed. Call it inside the transaction that makes the source, so
+    the two are stored together. A constant number of queries per call.
+    """
+    wanted: dict[tuple[uuid.UUID | None, str, str], ReminderOccurrence] = {}
+    for spec in items:
+        target, row = _checked_reminder(spec)
+        wanted[target] = row
+    if not wanted:
+        return 0
+    now = timezone.now()
+    keys = {key for _, _, key in wanted}
+    existing = {
+        _target(row): row
+        for row in ReminderOccurrence.objects.filter(subject_key__in=keys, source_key__in=keys).only(
+            "pk", "recipient_id", "audience", "source_key", "status", *REMINDER_FIELDS
+        )
+    }
+    new: list[ReminderOccurrence] = []
+    moved: list[ReminderOccurrence] = []
+    for target, row in wanted.items():
+        known = existing.get(target)
+        if known is None:
+            row.created_at = row.updated_at = now
+            row.subject_key = row.source_key
+            new.append(row)
+        elif known.status in MOVABLE_REMINDER and (
+            known.status != Reminder.SCHEDULED
+            or any(getattr(known, name) != getattr(row, name) for name in REMINDER_FIELDS)
+        ):
+            for name in REMINDER_FIELDS:
+                setattr(known, name, getattr(row, name))
+            known.status, known.updated_at = Reminder.SCHEDULED, now
+            moved.append(known)
+    ReminderOccurrence.objects.bulk_create(new, ignore_conflicts=True)
+    changed = ReminderOccurrence.objects.filter(status__in=MOVABLE_REMINDER).bulk_update(
+        moved, [*REMINDER_FIELDS, "status", "updated_at"], batch_size=500
+    )
+    if exclusive:
+        stale = [
+            row.pk
+            for target, row in existing.items()
+            if target not in wanted
+            and row.recipient_id is not None
+            and not row.audience
+            and row.status in OPEN_REMINDER
+        ]
+        if stale:
+            ReminderOccurrence.objects.filter(pk__in=stale, status__in=OPEN_REMINDER).update(
+                status=Reminder.CANCELLED, claimed_by="", claimed_until=None, updated_at=now
+            )
+    return len(new) + changed
+
+
+def reminders_cancel(*, source_keys: Iterable[str], recipient_ids: Iterable[Any] | None = None) -> int:
+    """Cancel the reminders about these sources (for these recipients, or everyone) that are not sent yet,
+    snoozed ones included. One that a dispatcher is sending at this moment is sent. Returns how many."""
+    keys = list(dict.fromkeys(source_keys))
+    if not keys:
+        return 0
+    reminders = ReminderOccurrence.objects.filter(subject_key__in=keys, status__in=OPEN_REMINDER)
+    if recipient_ids is not None:
+        reminders = reminders.filter(recipient_id__in=[_uuid(value) for value in recipient_ids])
+    return reminders.update(status=Reminder.CANCELLED, claimed_by="", claimed_until=None, updated_at=timezone.now())

@@ -65,6 +65,9 @@ class Template:
 KINDS: dict[str, Template] = {
     # To the citizen.
     "reminder.training": Template(da="Det er tid til din træning.", en="It is time for your training.", push=REMINDER),
+    "reminder.questionnaire": Template(
+        da="Husk at besvare dit spørgeskema.", en="Remember to answer your questionnaire.", push=REMINDER
+    ),
     "session.encouragement": Template(
         da="Godt gået! Du har trænet {count} dage i træk.",
         en="Well done! You have trained {count} days in a row.",
@@ -83,7 +86,17 @@ KINDS: dict[str, Template] = {
         da="En, du følger, har lige trænet. Send en opmuntring!",
         en="Someone you follow has just trained. Send some encouragement!",
     ),
+    "reminder.training_relative": Template(
+        da="En, du følger, har en træning på programmet nu.",
+        en="Someone you follow has a training session scheduled now.",
+        push=REMINDER,
+    ),
     # To staff.
+    "reminder.maintenance": Template(
+        da="En enhed skal have service, testopkald eller batteritjek i dag.",
+        en="A device is due for service, a test call or a battery check today.",
+        push=REMINDER,
+    ),
     "request.overdue": Template(
         da="En henvendelse har ventet for længe på svar.", en="A request has waited too long for an answer.", push=ALERT
     ),
@@ -102,6 +115,14 @@ KINDS: dict[str, Template] = {
     # Events for a team's live view only (no inbox text is shown for them).
     "session.logged": Template(da="En træning er registreret.", en="A training session has been logged."),
 }
+
+
+REMINDER_PREFIX = "reminder."
+
+
+def is_reminder(kind: str) -> bool:
+    """Reminders are scheduled ahead and can be muted, deferred by quiet hours and snoozed."""
+    return kind.startswith(REMINDER_PREFIX) and kind in KINDS
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -310,6 +311,51 @@ def record(outcome: ScenarioOutcome, label: str, measure: Any) -> LoadResult | N
     return result
 
 
+def interleaved_cpu(run: Run, tokens: list[str], blocks: int, per_block: int) -> dict[str, float]:
+    """Server CPU per request of each scenario, all servers up, measured in alternating blocks of sequential
+    requests: every scenario sees the same machine within seconds, whatever else runs on it."""
+    used = {scenario.name: 0 for scenario in SCENARIOS}
+    answered = {scenario.name: 0 for scenario in SCENARIOS}
+    with ExitStack() as stack:
+        servers = {
+            scenario.name: stack.enter_context(
+                serving(scenario, run.environment, run.directory / f"{scenario.name}.interleaved.log")
+            )
+            for scenario in SCENARIOS
+        }
+        for server in servers.values():
+            wait_ready(server, run.path, run.sample_tokens[0])
+        position = 0
+
+        def block(name: str, count: int) -> None:
+            """``count`` requests on one new keep-alive connection (gunicorn closes idle ones after 5 s)."""
+            nonlocal position
+            connection = http.client.HTTPConnection(HOST, servers[name].port, timeout=30)
+            try:
+                for _ in range(count):
+                    position = (position + 7919) % len(tokens)
+                    connection.request("GET", run.path, headers={"Authorization": f"Bearer {tokens[position]}"})
+                    response = connection.getresponse()
+                    response.read()
+                    if response.status != 200:
+                        raise ScenarioFailed(f"{name} answered {response.status} in the interleaved measurement")
+            finally:
+                connection.close()
+
+        for name in servers:
+            block(name, per_block)
+        for number in range(blocks):
+            names = list(servers)
+            names = names[number % len(names) :] + names[: number % len(names)]
+            for name in names:
+                group = servers[name].process.pid
+                before = group_cpu(group)
+                block(name, per_block)
+                used[name] += group_cpu(group) - before
+                answered[name] += per_block
+    return {name: used[name] * 1000 / TICKS_PER_SECOND / answered[name] for name in used}
+
+
 # ---------------------------------------------------------------------------------------- reports
 
 
@@ -395,13 +441,29 @@ def latency_rows(outcome: ScenarioOutcome, rate: float) -> list[list[str]]:
     ]
 
 
-def readme_block(context: dict[str, Any], saturation: dict[str, ScenarioOutcome], latency: ScenarioOutcome,
-                 rate: float) -> str:
+INTERLEAVED_HEADER = ["scenario", "server CPU ms/req, interleaved", "mestring-wsgi's ÷ this"]
+
+
+def interleaved_rows(interleaved: dict[str, float]) -> list[list[str]]:
+    mestring = interleaved.get(MESTRING.name, 0.0)
+    return [
+        [name, f"{value:.2f}", f"{mestring / value:.2f}" if value else "-"] for name, value in interleaved.items()
+    ]
+
+
+def readme_block(
+    context: dict[str, Any],
+    saturation: dict[str, ScenarioOutcome],
+    latency: ScenarioOutcome,
+    rate: float,
+    interleaved: dict[str, float],
+    extra_problems: list[str],
+) -> str:
     problems = [
         f"{name}: {problem}"
         for name, outcome in [*saturation.items(), ("latency", latency)]
         for problem in outcome.problems
-    ]
+    ] + extra_problems
     lines = [
         f"Run {context['date']} on {context['database']}, commit {context['revision']}; {context['cpus']} CPUs "
         f"({context['cpu']}), Python {context['python']}; `{context['command']}`; {context['citizens']} citizens' "
@@ -414,6 +476,12 @@ def readme_block(context: dict[str, Any], saturation: dict[str, ScenarioOutcome]
         markdown_table(SATURATION_HEADER, saturation_rows(saturation), numeric_from=2),
         "",
         markdown_table(RATIO_HEADER, ratio_rows(saturation), numeric_from=1),
+        "",
+        f"Interleaved CPU: all three servers up, {context['interleaved_blocks']} rounds of 100 sequential requests "
+        "to each in turn on one keep-alive connection, the server processes' CPU over all of them (the database "
+        "server's is not in it): every app is measured on the same machine within seconds of the others.",
+        "",
+        markdown_table(INTERLEAVED_HEADER, interleaved_rows(interleaved), numeric_from=1),
         "",
         f"Latency at half of saturation: `bench.today.loadgen` (open loop, {context['latency_connections']} "
         f"keep-alive connections, latency from when each request was due) at {rate:.1f} req/s, half of "
@@ -454,6 +522,12 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--load-generator", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--quiet-wait", type=float, default=60.0, help="seconds to wait for a quiet machine (60)")
     parser.add_argument(
+        "--interleaved-blocks",
+        type=int,
+        default=20,
+        help="blocks of 100 sequential requests per app for the interleaved CPU measurement; 0 skips it (20)",
+    )
+    parser.add_argument(
         "--reminder-index",
         action="store_true",
         help="add an index on training slots (citizen, status, scheduled_at) after seeding: not the shipped schema",
@@ -488,6 +562,8 @@ def main(argv: list[str] | None = None) -> int:
     saturation = {scenario.name: ScenarioOutcome(scenario) for scenario in selected}
     latency = ScenarioOutcome(MESTRING)
     rate = 0.0
+    interleaved: dict[str, float] = {}
+    interleaved_problems: list[str] = []
     database.create()
     try:
         run_step(
@@ -531,6 +607,15 @@ def main(argv: list[str] | None = None) -> int:
                     scenario, run, saturating
                 ))
 
+        if arguments.interleaved_blocks > 0:
+            say(f"== interleaved CPU per request: {arguments.interleaved_blocks} blocks of 100 requests per app")
+            try:
+                interleaved = interleaved_cpu(run, all_tokens, arguments.interleaved_blocks, 100)
+            except ScenarioFailed as failure:
+                loud(f"interleaved: {failure}")
+                interleaved_problems.append(str(failure))
+            say("   " + ", ".join(f"{name} {value:.2f} ms" for name, value in interleaved.items()))
+
         mestring = saturation.get(MESTRING.name)
         if mestring is not None and mestring.requests_per_second:
             rate = mestring.requests_per_second / 2
@@ -568,6 +653,7 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": arguments.rounds,
         "latency_duration": arguments.latency_duration,
         "latency_connections": arguments.latency_connections,
+        "interleaved_blocks": arguments.interleaved_blocks,
     }
     say("")
     say(f"== {context['database']}, {context['cpus']} CPUs, GET {run.path}")
@@ -576,6 +662,9 @@ def main(argv: list[str] | None = None) -> int:
     ratios = ratio_rows(saturation)
     if ratios:
         say(text_table(RATIO_HEADER, ratios))
+        say("")
+    if interleaved:
+        say(text_table(INTERLEAVED_HEADER, interleaved_rows(interleaved)))
         say("")
     latencies = latency_rows(latency, rate)
     if latencies:
@@ -591,6 +680,7 @@ def main(argv: list[str] | None = None) -> int:
                     name: {"problems": outcome.problems, "rounds": [vars(result) for result in outcome.rounds]}
                     for name, outcome in saturation.items()
                 },
+                "interleaved_cpu_ms_per_request": interleaved,
                 "latency": {
                     "rate": rate,
                     "problems": latency.problems,
@@ -603,13 +693,16 @@ def main(argv: list[str] | None = None) -> int:
     say(f"\nresults: {result_file.relative_to(ROOT)}")
     if arguments.write_readme:
         variant = "-reminder-index" if arguments.reminder_index else ""
-        write_readme(f"today-{kind}{variant}", readme_block(context, saturation, latency, rate))
+        write_readme(
+            f"today-{kind}{variant}",
+            readme_block(context, saturation, latency, rate, interleaved, interleaved_problems),
+        )
 
     problems = [
         f"{name}: {problem}"
         for name, outcome in [*saturation.items(), ("latency", latency)]
         for problem in outcome.problems
-    ]
+    ] + interleaved_problems
     if problems:
         loud("THIS RUN HAD ERRORS; its figures do not count:\n!! " + "\n!! ".join(problems))
         return 1

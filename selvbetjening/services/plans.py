@@ -12,19 +12,22 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from backend.actors import Actor
 from backend.audit import access_log_record
 from backend.concurrency import require_version, save_with_version
 from backend.errors import Conflict, InvalidInput
-from backend.models import AccessLogEntry
+from backend.models import AccessLogEntry, Citizen
 from backend.timeutil import municipal_today
+from notifications.services import ReminderSpec, reminders_cancel, reminders_schedule
 from selvbetjening.models import (
     Episode,
     Exercise,
+    NetworkGrant,
     PlanExercise,
     ProgrammeTemplate,
     TrainingPlan,
@@ -32,6 +35,7 @@ from selvbetjening.models import (
     TrainingSlot,
 )
 from selvbetjening.schedule import occurrences, validate_recurrence_rule, validate_schedule, zone_of
+from selvbetjening.selectors.network import grant_in_force_filter
 from selvbetjening.selectors.plans import exercises_for_plan, goals_for_plan, template_for_plan
 
 Action = AccessLogEntry.Action
@@ -196,8 +200,17 @@ def _locked(plan: TrainingPlan) -> TrainingPlan:
 
 
 def slots_cancel_pending(*, plan: TrainingPlan, now: datetime) -> int:
-    """Cancel the plan's pending slots from ``now`` on; those done, missed or earlier stay."""
-    return TrainingSlot.objects.filter(plan=plan, status=SlotStatus.PENDING, scheduled_at__gte=now).update(
+    """Cancel the plan's pending slots from ``now`` on, and their reminders; those done, missed or
+    earlier stay."""
+    return _slots_cancel(TrainingSlot.objects.filter(plan=plan, status=SlotStatus.PENDING, scheduled_at__gte=now), now)
+
+
+def _slots_cancel(pending: QuerySet[TrainingSlot], now: datetime) -> int:
+    slot_ids = list(pending.values_list("pk", flat=True))
+    if not slot_ids:
+        return 0
+    reminders_cancel(source_keys=[slot_reminder_key(slot_id) for slot_id in slot_ids])
+    return TrainingSlot.objects.filter(pk__in=slot_ids, status=SlotStatus.PENDING).update(
         status=SlotStatus.CANCELLED, updated_at=now
     )
 
@@ -239,6 +252,12 @@ def slots_materialise(*, plan: TrainingPlan, until: datetime, now: datetime | No
     TrainingSlot.objects.bulk_create(rows, ignore_conflicts=True)
     TrainingPlan.objects.filter(pk=plan.pk).update(slots_until=until)
     plan.slots_until = until
+    if rows:
+        slot_reminders_schedule(
+            TrainingSlot.objects.filter(
+                plan=plan, status=SlotStatus.PENDING, scheduled_at__gte=now, scheduled_at__lt=now + reminder_horizon()
+            )
+        )
     return len(rows)
 
 
@@ -254,7 +273,14 @@ def slots_mark_missed(*, now: datetime, batch_size: int | None = None) -> int:
 
 def slots_materialise_ahead(*, now: datetime, batch_size: int = 200) -> int:
     """Top up every active plan of a running episode whose slots end within
-    ``TRAINING_SLOTS_REFILL_BELOW``, ``batch_size`` plans per query, each in its own transaction."""
+    ``TRAINING_SLOTS_REFILL_BELOW``, ``batch_size`` plans per query, each in its own transaction; then
+    the reminders of the slots coming within the reminder horizon (``slot_reminders_schedule_ahead``)."""
+    made = _slots_materialise_plans(now=now, batch_size=batch_size)
+    slot_reminders_schedule_ahead(now=now, batch_size=max(batch_size, 1))
+    return made
+
+
+def _slots_materialise_plans(*, now: datetime, batch_size: int) -> int:
     made = 0
     until = now + TRAINING_SLOTS_AHEAD
     due = (
@@ -280,6 +306,95 @@ def slots_materialise_ahead(*, now: datetime, batch_size: int = 200) -> int:
                 )
                 if plan is not None:
                     made += slots_materialise(plan=plan, until=until, now=now)
+        after = ids[-1]
+
+
+# --- Reminders -----------------------------------------------------------------------------------
+#
+# A slot's reminders (the citizen's, and those of relatives whose grant in force lets them receive
+# reminders) are scheduled once the slot comes within the reminder horizon (48 hours by default),
+# not when the slot is made 14 days ahead: who may be reminded is decided by the grants of that
+# moment, and the periodic job reconciles them every run, so a grant given today reminds from the
+# next run on and a grant withdrawn stops reminding then. A slot made inside the horizon gets its
+# reminders in the transaction that makes it; one done, cancelled or ended cancels them in its own.
+
+TRAINING_REMINDER = "reminder.training"
+TRAINING_REMINDER_RELATIVE = "reminder.training_relative"
+
+
+def reminder_horizon() -> timedelta:
+    return getattr(settings, "REMINDER_HORIZON", timedelta(hours=48))
+
+
+def slot_reminder_key(slot_id: UUID) -> str:
+    return f"slot:{slot_id}"
+
+
+def slot_reminders_schedule(slots: QuerySet[TrainingSlot]) -> int:
+    """Schedule (or move) the reminders of these slots at their time, for the citizen and the relatives
+    with the reminder grant in force, and cancel those of anybody else. Constant queries."""
+    rows = list(slots.values_list("pk", "plan_id", "citizen_id", "scheduled_at", "due_until"))
+    if not rows:
+        return 0
+    citizen_ids = {citizen_id for _, _, citizen_id, _, _ in rows}
+    users = dict(Citizen.objects.filter(pk__in=citizen_ids, user__is_active=True).values_list("pk", "user_id"))
+    relatives: dict[UUID, set[UUID]] = {}
+    for granting_citizen_id, relative_user_id in NetworkGrant.objects.filter(
+        grant_in_force_filter(), citizen_id__in=citizen_ids, can_receive_reminders=True, relative__user__is_active=True
+    ).values_list("citizen_id", "relative__user_id"):
+        relatives.setdefault(granting_citizen_id, set()).add(relative_user_id)
+    specs: list[ReminderSpec] = []
+    for slot_id, plan_id, citizen_id, scheduled_at, due_until in rows:
+        key = slot_reminder_key(slot_id)
+        user_id = users.get(citizen_id)
+        if user_id is not None:
+            specs.append(
+                ReminderSpec(
+                    recipient_id=user_id,
+                    kind=TRAINING_REMINDER,
+                    due_at=scheduled_at,
+                    source_key=key,
+                    refs={"slot_id": slot_id, "training_plan_id": plan_id},
+                    expires_at=due_until,
+                )
+            )
+        specs.extend(
+            ReminderSpec(
+                recipient_id=relative_user_id,
+                kind=TRAINING_REMINDER_RELATIVE,
+                due_at=scheduled_at,
+                source_key=key,
+                refs={"citizen_id": citizen_id, "slot_id": slot_id},
+                expires_at=due_until,
+            )
+            for relative_user_id in sorted(relatives.get(citizen_id, ()))
+        )
+    return reminders_schedule(items=specs, exclusive=True)
+
+
+def slot_reminders_schedule_ahead(*, now: datetime, batch_size: int = 500) -> int:
+    """Schedule the reminders of every pending slot of an active plan due within the reminder horizon,
+    and reconcile them with the grants in force; ``batch_size`` slots per transaction. Safe to run
+    again: a reminder already scheduled is left as it is. Returns how many reminders were made or changed.
+
+    Each batch locks its slots, so a session filling one of them waits and then cancels its reminders,
+    instead of the reminders being scheduled again after it."""
+    changed = 0
+    window = TrainingSlot.objects.filter(
+        status=SlotStatus.PENDING,
+        plan__status=PlanStatus.ACTIVE,
+        scheduled_at__gte=now,
+        scheduled_at__lt=now + reminder_horizon(),
+    ).order_by("pk")
+    after: UUID | None = None
+    while True:
+        batch = window if after is None else window.filter(pk__gt=after)
+        ids = list(batch.values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return changed
+        with transaction.atomic():
+            locked = TrainingSlot.objects.select_for_update(of=("self",)).filter(pk__in=ids, status=SlotStatus.PENDING)
+            changed += slot_reminders_schedule(locked)
         after = ids[-1]
 
 
@@ -453,9 +568,7 @@ def training_plans_end_for_episode(*, episode_id: UUID, citizen_id: UUID, now: d
     """
     now = now or timezone.now()
     plans = TrainingPlan.objects.filter(episode_id=episode_id).exclude(status=PlanStatus.ENDED)
-    TrainingSlot.objects.filter(plan__in=plans, status=SlotStatus.PENDING, scheduled_at__gte=now).update(
-        status=SlotStatus.CANCELLED, updated_at=now
-    )
+    _slots_cancel(TrainingSlot.objects.filter(plan__in=plans, status=SlotStatus.PENDING, scheduled_at__gte=now), now)
     return plans.update(status=PlanStatus.ENDED, slots_until=now, version=F("version") + 1, updated_at=now)
 
 

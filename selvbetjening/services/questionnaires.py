@@ -1,6 +1,7 @@
 """Questionnaires: publishing versions, loading the shipped ones, scheduling, and answering."""
 
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, time
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -14,6 +15,7 @@ from backend.audit import access_log_record
 from backend.errors import Conflict, InvalidInput
 from backend.models import AccessLogEntry, Citizen
 from backend.timeutil import municipal_today
+from notifications.services import ReminderSpec, reminder_due_at, reminders_cancel, reminders_schedule
 from selvbetjening import events, shipped
 from selvbetjening.models import (
     Episode,
@@ -51,6 +53,52 @@ def shipped_data_load() -> None:
     shipped.load(FollowUpResult, Questionnaire, QuestionnaireVersion)
 
 
+# --- Reminders -----------------------------------------------------------------------------------
+
+QUESTIONNAIRE_REMINDER = "reminder.questionnaire"
+QUESTIONNAIRE_REMINDER_TIME = time(9, 0)
+
+
+def questionnaire_reminder_key(assignment_id: UUID) -> str:
+    return f"questionnaire:{assignment_id}"
+
+
+def _reminders_schedule(assignments: Iterable[QuestionnaireAssignment]) -> int:
+    """The citizen is reminded at 09:00 their time on the day a questionnaire opens (moved with it)."""
+    assignments = [item for item in assignments if item.status == QuestionnaireAssignment.Status.PENDING]
+    if not assignments:
+        return 0
+    citizens = {
+        citizen_id: (user_id, time_zone)
+        for citizen_id, user_id, time_zone in Citizen.objects.filter(
+            pk__in={item.citizen_id for item in assignments}, user__is_active=True
+        ).values_list("pk", "user_id", "time_zone")
+    }
+    return reminders_schedule(
+        items=[
+            ReminderSpec(
+                recipient_id=citizens[item.citizen_id][0],
+                kind=QUESTIONNAIRE_REMINDER,
+                due_at=reminder_due_at(item.due_on, QUESTIONNAIRE_REMINDER_TIME, citizens[item.citizen_id][1]),
+                source_key=questionnaire_reminder_key(item.pk),
+                refs={"questionnaire_assignment_id": item.pk},
+            )
+            for item in assignments
+            if item.citizen_id in citizens
+        ]
+    )
+
+
+def questionnaire_reminders_cancel_for_episode(*, episode_id: UUID) -> int:
+    """Cancel the reminders of an episode's questionnaires that are withdrawn (not pending any more)."""
+    withdrawn = QuestionnaireAssignment.objects.filter(episode_id=episode_id).exclude(
+        status=QuestionnaireAssignment.Status.PENDING
+    )
+    return reminders_cancel(
+        source_keys=[questionnaire_reminder_key(pk) for pk in withdrawn.values_list("pk", flat=True)]
+    )
+
+
 def _midpoint(episode: Episode) -> date:
     return episode.start_date + (episode.planned_end_date - episode.start_date) / 2
 
@@ -69,7 +117,7 @@ def episode_questionnaires_schedule(*, episode: Episode) -> list[QuestionnaireAs
     versions = QuestionnaireVersion.objects.filter(
         is_current=True, questionnaire__is_active=True, questionnaire__schedule_with_episodes=True
     )
-    return QuestionnaireAssignment.objects.bulk_create(
+    assignments = QuestionnaireAssignment.objects.bulk_create(
         [
             QuestionnaireAssignment(
                 citizen_id=episode.citizen_id,
@@ -82,15 +130,23 @@ def episode_questionnaires_schedule(*, episode: Episode) -> list[QuestionnaireAs
             for occasion, due_on in _occasion_dates(episode).items()
         ]
     )
+    _reminders_schedule(assignments)
+    return assignments
 
 
 def episode_questionnaires_reschedule(*, episode: Episode) -> None:
     """Move the midway and end questionnaires not yet answered after a change of planned end."""
     dates = _occasion_dates(episode)
-    for occasion in (Occasion.EPISODE_MIDWAY, Occasion.EPISODE_END):
+    moved = (Occasion.EPISODE_MIDWAY, Occasion.EPISODE_END)
+    for occasion in moved:
         QuestionnaireAssignment.objects.filter(
             episode=episode, occasion=occasion, status=QuestionnaireAssignment.Status.PENDING
         ).update(due_on=dates[occasion], due_notified_at=None)
+    _reminders_schedule(
+        QuestionnaireAssignment.objects.filter(
+            episode=episode, occasion__in=moved, status=QuestionnaireAssignment.Status.PENDING
+        ).only("pk", "citizen_id", "due_on", "status")
+    )
 
 
 @transaction.atomic
@@ -113,6 +169,7 @@ def questionnaire_assign(
         due_on=due_on,
         assigned_by=by.user,
     )
+    _reminders_schedule([assignment])
     access_log_record(
         actor=by,
         citizens=[citizen],
@@ -159,6 +216,7 @@ def questionnaire_answer(
         raise Conflict("This response id is already used.", code="duplicate_id") from exc
     locked.status = QuestionnaireAssignment.Status.ANSWERED
     locked.save(update_fields=["status"])
+    reminders_cancel(source_keys=[questionnaire_reminder_key(locked.pk)])
     access_log_record(
         actor=by,
         citizens=[assignment.citizen],

@@ -26,6 +26,7 @@ from backend.audit import access_log_record
 from backend.concurrency import require_version, save_with_version
 from backend.errors import Conflict, InvalidInput
 from backend.models import AccessLogEntry
+from notifications.services import reminders_cancel
 from selvbetjening import events
 from selvbetjening.models import (
     PlanExercise,
@@ -36,6 +37,7 @@ from selvbetjening.models import (
     TrainingSlot,
 )
 from selvbetjening.services.common import rater_role
+from selvbetjening.services.plans import slot_reminder_key
 from selvbetjening.services.progression import progression_evaluate
 
 Action = AccessLogEntry.Action
@@ -201,7 +203,8 @@ def session_log_record(
     changes nothing, progression included. Each refusal names the field and stores nothing: ``id``
     (``id_reused``), ``training_plan_id`` (``plan_not_active``), ``performed_at``, ``slot_id``,
     ``exercises.<index>.exercise_id``; a slot already filled is a 409 (``slot_already_filled``).
-    After the log is stored, the plan's progression rules are evaluated in the same transaction, and the event
+    A slot it fills has its reminders (the citizen's, relatives', snoozed ones) cancelled with it. After the
+    log is stored, the plan's progression rules are evaluated in the same transaction, and the event
     ``session_logged`` goes out on commit.
     """
     fingerprint = session_fingerprint(
@@ -247,6 +250,7 @@ def session_log_record(
             if slot is not None:
                 slot.status = TrainingSlot.Status.DONE
                 slot.save(update_fields=["status", "updated_at"])
+                reminders_cancel(source_keys=[slot_reminder_key(slot.pk)])
     except IntegrityError as exc:
         # A concurrent upload of the same id won the race (a retry), or another log took the slot.
         existing = _stored(session_log_id)

@@ -1,13 +1,22 @@
 """Scheduled service, test calls and battery checks, from each model's intervals."""
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
+from uuid import UUID
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backend.errors import Conflict
 from backend.models import User
 from backend.timeutil import municipal_today
+from notifications.services import (
+    ReminderSpec,
+    it_staff_audience,
+    reminder_due_at,
+    reminders_cancel,
+    reminders_schedule,
+)
 from velfaerdsteknologi.models import (
     MAINTENANCE_INTERVAL_FIELD,
     Device,
@@ -15,6 +24,35 @@ from velfaerdsteknologi.models import (
     MaintenanceKind,
     MaintenanceTask,
 )
+
+MAINTENANCE_REMINDER = "reminder.maintenance"
+MAINTENANCE_REMINDER_TIME = time(8, 0)
+
+
+def maintenance_reminder_key(task_id: UUID) -> str:
+    return f"maintenance:{task_id}"
+
+
+def _reminder_schedule(device: Device, task: MaintenanceTask) -> None:
+    """The municipality's IT staff of the day are reminded at 08:00 local time on the due date."""
+    reminders_schedule(
+        items=[
+            ReminderSpec(
+                recipient_id=None,
+                audience=it_staff_audience(device.municipality_id),
+                kind=MAINTENANCE_REMINDER,
+                due_at=reminder_due_at(task.due_on, MAINTENANCE_REMINDER_TIME, settings.DEFAULT_CITIZEN_TIME_ZONE),
+                source_key=maintenance_reminder_key(task.pk),
+                refs={"device_id": device.pk, "maintenance_task_id": task.pk},
+            )
+        ]
+    )
+
+
+def maintenance_reminders_cancel(*, device: Device) -> int:
+    """Cancel the reminders of the device's maintenance tasks that are closed (a retired device's)."""
+    closed = MaintenanceTask.objects.filter(device=device, completed_at__isnull=False).values_list("pk", flat=True)
+    return reminders_cancel(source_keys=[maintenance_reminder_key(task_id) for task_id in closed])
 
 
 def _interval_days(device: Device, kind: str) -> int | None:
@@ -32,6 +70,7 @@ def _schedule_one(*, device: Device, kind: str, from_day: date) -> MaintenanceTa
             task = MaintenanceTask.objects.create(device=device, kind=kind, due_on=from_day + timedelta(days=days))
     except IntegrityError:
         return MaintenanceTask.objects.get(device=device, kind=kind, completed_at__isnull=True)
+    _reminder_schedule(device, task)
     if kind == MaintenanceKind.SERVICE:
         Device.objects.filter(pk=device.pk).update(next_service_due=task.due_on)
         device.next_service_due = task.due_on
@@ -58,5 +97,6 @@ def maintenance_complete(*, task: MaintenanceTask, by: User, result: str, notes:
     locked.result = result
     locked.notes = notes
     locked.save(update_fields=["completed_at", "completed_by", "result", "notes"])
+    reminders_cancel(source_keys=[maintenance_reminder_key(locked.pk)])
     _schedule_one(device=locked.device, kind=locked.kind, from_day=municipal_today())
     return locked

@@ -1,0 +1,447 @@
+"""Reminders: dispatching those that fall due, quiet hours, per-kind preferences and snooze.
+
+Producers schedule and cancel reminders through ``notifications.services`` (``reminders_schedule``,
+``reminders_cancel``). A dispatcher (``manage.py dispatch_reminders``, any number at once) claims due
+reminders in batches: on PostgreSQL with ``SELECT … FOR UPDATE SKIP LOCKED``, elsewhere with a
+conditional UPDATE, so that a reminder is held by one dispatcher at a time, for a lease. Then, for each
+batch, in one transaction that first locks the rows it still holds: a reminder whose kind the recipient
+muted is suppressed, one inside the recipient's quiet hours goes back to scheduled at their end, and
+the rest become inbox notifications (``notify_each``) with the reminder's id as the dedupe key and are
+marked sent, pointing at their notification. The pushes are sent once that has committed.
+
+A dispatcher killed at any point loses nothing: its claim runs out and another takes the reminders over;
+one whose notification was already stored gets no second one (the dedupe key), and its push deliveries
+exist once and are sent by whoever runs next (``deliver_due_push`` at the latest).
+"""
+
+import logging
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import CharField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Replace
+from django.utils import timezone
+
+from backend.actors import Actor, active_membership_filter
+from backend.errors import Conflict, InvalidInput
+from backend.models import Citizen, Membership, StaffRole, User
+from notifications import push, texts
+from notifications.models import Notification, NotificationPreference, QuietHours, ReminderOccurrence
+from notifications.services import (
+    IT_STAFF_AUDIENCE,
+    NotificationRequest,
+    notification_read,
+    notify_each,
+)
+
+logger = logging.getLogger(__name__)
+
+Reminder = ReminderOccurrence.Status
+Suppressed = ReminderOccurrence.SuppressedReason
+BATCH_SIZE = 500
+SNOOZE_MINUTES = (5, 720)
+SNOOZE_PREFIX = "snooze:"
+
+
+def claim_lease() -> timedelta:
+    """How long a dispatcher holds a claimed batch before another may take it over."""
+    return timedelta(seconds=getattr(settings, "REMINDER_CLAIM_LEASE_SECONDS", 120))
+
+
+def zone_or_none(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name) if name and len(name) <= 64 else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+# --- Quiet hours ---------------------------------------------------------------------------------
+
+
+def quiet_hours_end(quiet: QuietHours, at: datetime) -> datetime | None:
+    """When the quiet hours around ``at`` end (a UTC instant), or None when ``at`` is outside them.
+
+    Read in local wall-clock time of the quiet hours' zone, so 22:00–07:00 is 22:00–07:00 on the days the
+    clocks change too; the end is 07:00 local on the day it falls, whatever the UTC offset that day.
+    """
+    zone = zone_or_none(quiet.time_zone) or ZoneInfo(settings.DEFAULT_CITIZEN_TIME_ZONE)
+    local = at.astimezone(zone)
+    wall = local.time().replace(tzinfo=None)
+    start, end = quiet.start_time, quiet.end_time
+    if start < end:
+        if not start <= wall < end:
+            return None
+        end_day = local.date()
+    else:
+        if end <= wall < start:
+            return None
+        end_day = local.date() + timedelta(days=1) if wall >= start else local.date()
+    ends = datetime.combine(end_day, end, tzinfo=zone).astimezone(UTC)
+    return ends if ends > at else None
+
+
+# --- Claiming ------------------------------------------------------------------------------------
+
+
+def _claim_values(token: str, now: datetime) -> dict[str, Any]:
+    return {"status": Reminder.CLAIMED, "claimed_by": token, "claimed_until": now + claim_lease(), "updated_at": now}
+
+
+def reminders_claim(*, now: datetime, worker_id: str, limit: int = BATCH_SIZE) -> str | None:
+    """Claim up to ``limit`` due reminders (and any whose dispatcher's lease ran out) for one batch.
+
+    Returns the claim's token, or None when nothing was due. Of two dispatchers, only one gets a row.
+    """
+    token = f"{worker_id[:80]}:{secrets.token_hex(6)}"
+    abandoned = ReminderOccurrence.objects.filter(status=Reminder.CLAIMED, claimed_until__lt=now)
+    due = ReminderOccurrence.objects.filter(status=Reminder.SCHEDULED, due_at__lte=now).order_by("due_at")
+    values = _claim_values(token, now)
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            ids = list(abandoned.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
+            if len(ids) < limit:
+                ids += due.select_for_update(skip_locked=True).values_list("pk", flat=True)[: limit - len(ids)]
+            claimed = ReminderOccurrence.objects.filter(pk__in=ids).update(**values) if ids else 0
+    else:
+        ids = list(abandoned.values_list("pk", flat=True)[:limit])
+        if len(ids) < limit:
+            ids += due.values_list("pk", flat=True)[: limit - len(ids)]
+        # The UPDATE checks the condition again: of two dispatchers, only one changes a row.
+        still_due = Q(status=Reminder.SCHEDULED, due_at__lte=now) | Q(status=Reminder.CLAIMED, claimed_until__lt=now)
+        claimed = ReminderOccurrence.objects.filter(still_due, pk__in=ids).update(**values) if ids else 0
+    return token if claimed else None
+
+
+# --- Audiences -----------------------------------------------------------------------------------
+
+
+def audience_members(audience: str) -> list[UUID]:
+    """The users an audience stands for today."""
+    name, _, value = audience.partition(":")
+    if name == IT_STAFF_AUDIENCE:
+        try:
+            municipality_id = UUID(value)
+        except ValueError:
+            return []
+        return list(
+            Membership.objects.filter(
+                active_membership_filter(),
+                role=StaffRole.IT,
+                team__unit__municipality_id=municipality_id,
+                staff__user__is_active=True,
+            )
+            .values_list("staff__user_id", flat=True)
+            .distinct()
+        )
+    return []
+
+
+def _expand(rows: list[ReminderOccurrence], token: str, now: datetime) -> None:
+    """Copy each audience reminder to every member, held by the same claim; the audience row is done."""
+    with transaction.atomic():
+        held = list(
+            ReminderOccurrence.objects.select_for_update()
+            .filter(pk__in=[row.pk for row in rows], claimed_by=token, status=Reminder.CLAIMED)
+            .values_list("pk", flat=True)
+        )
+        copies: list[ReminderOccurrence] = []
+        empty: list[UUID] = []
+        for row in rows:
+            if row.pk not in held:
+                continue
+            members = audience_members(row.audience)
+            if not members:
+                empty.append(row.pk)
+            copies.extend(
+                ReminderOccurrence(
+                    recipient_id=member,
+                    audience=row.audience,
+                    kind=row.kind,
+                    source_key=row.source_key,
+                    subject_key=row.subject_key,
+                    due_at=row.due_at,
+                    expires_at=row.expires_at,
+                    refs=row.refs,
+                    params=row.params,
+                    created_at=now,
+                    **_claim_values(token, now),
+                )
+                for member in members
+            )
+        ReminderOccurrence.objects.bulk_create(copies, ignore_conflicts=True)
+        done = ReminderOccurrence.objects.filter(pk__in=held)
+        done.exclude(pk__in=empty).update(status=Reminder.SENT, claimed_by="", claimed_until=None, updated_at=now)
+        done.filter(pk__in=empty).update(
+            status=Reminder.SUPPRESSED,
+            suppressed_reason=Suppressed.NO_RECIPIENT,
+            claimed_by="",
+            claimed_until=None,
+            updated_at=now,
+        )
+
+
+# --- Dispatch ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Decisions:
+    send: list[ReminderOccurrence]
+    deferred: list[ReminderOccurrence]
+    suppressed: dict[str, list[UUID]]
+
+
+def _decide(rows: list[ReminderOccurrence], now: datetime) -> Decisions:
+    recipient_ids = {row.recipient_id for row in rows if row.recipient_id is not None}
+    muted = set(
+        NotificationPreference.objects.filter(
+            user_id__in=recipient_ids, kind__in={row.kind for row in rows}, is_muted=True
+        ).values_list("user_id", "kind")
+    )
+    quiet = {item.user_id: item for item in QuietHours.objects.filter(user_id__in=recipient_ids)}
+    decisions = Decisions(send=[], deferred=[], suppressed=defaultdict(list))
+    for row in rows:
+        if row.expires_at is not None and row.expires_at <= now:
+            decisions.suppressed[Suppressed.EXPIRED].append(row.pk)
+            continue
+        if (row.recipient_id, row.kind) in muted:
+            decisions.suppressed[Suppressed.MUTED].append(row.pk)
+            continue
+        quiet_hours = quiet.get(row.recipient_id) if row.recipient_id is not None else None
+        ends = quiet_hours_end(quiet_hours, now) if quiet_hours is not None else None
+        if ends is None:
+            decisions.send.append(row)
+        elif row.expires_at is not None and ends >= row.expires_at:
+            decisions.suppressed[Suppressed.EXPIRED].append(row.pk)
+        else:
+            row.due_at = ends
+            decisions.deferred.append(row)
+    return decisions
+
+
+def reminder_dedupe_key(occurrence_id: UUID) -> str:
+    """The dedupe key of the notification a reminder makes: the reminder's id (32 hex digits, the form
+    both databases can compute from the id, see ``_own_notification``)."""
+    return occurrence_id.hex
+
+
+def _own_notification() -> Subquery:
+    """The notification made for the reminder of the outer row: its recipient's, with its dedupe key."""
+    key = Replace(Cast(OuterRef("pk"), output_field=CharField()), Value("-"), Value(""))
+    return Subquery(Notification.objects.filter(recipient_id=OuterRef("recipient_id"), dedupe_key=key).values("pk")[:1])
+
+
+def _release() -> dict[str, Any]:
+    return {"claimed_by": "", "claimed_until": None}
+
+
+def _dispatch(token: str, now: datetime) -> tuple[int, list[UUID]]:
+    """Send, defer or suppress the reminders of one claim. Returns how many were sent and their
+    notifications' ids."""
+    rows = list(ReminderOccurrence.objects.filter(claimed_by=token, status=Reminder.CLAIMED))
+    audience_rows = [row for row in rows if row.recipient_id is None]
+    if audience_rows:
+        _expand(audience_rows, token, now)
+        rows = list(ReminderOccurrence.objects.filter(claimed_by=token, status=Reminder.CLAIMED))
+    if not rows:
+        return 0, []
+    decisions = _decide(rows, now)
+    with transaction.atomic():
+        held = set(
+            ReminderOccurrence.objects.select_for_update()
+            .filter(claimed_by=token, status=Reminder.CLAIMED)
+            .values_list("pk", flat=True)
+        )
+        ours = ReminderOccurrence.objects.filter(claimed_by=token, status=Reminder.CLAIMED)
+        changed_at = timezone.now()
+        for reason, ids in decisions.suppressed.items():
+            ours.filter(pk__in=ids).update(
+                status=Reminder.SUPPRESSED, suppressed_reason=reason, updated_at=changed_at, **_release()
+            )
+        deferred = [row for row in decisions.deferred if row.pk in held]
+        ours.bulk_update(deferred, ["due_at"], batch_size=BATCH_SIZE)
+        ours.filter(pk__in=[row.pk for row in deferred]).update(
+            status=Reminder.SCHEDULED, updated_at=changed_at, **_release()
+        )
+        sending = [row for row in decisions.send if row.pk in held]
+        notification_ids = notify_each(
+            requests=[
+                NotificationRequest(
+                    recipient_id=row.recipient_id,  # type: ignore[arg-type]
+                    kind=row.kind,
+                    refs=row.refs,
+                    params=row.params,
+                    dedupe_key=reminder_dedupe_key(row.pk),
+                )
+                for row in sending
+            ],
+            enqueue_push=False,
+        )
+        ours.filter(pk__in=[row.pk for row in sending]).update(
+            status=Reminder.SENT, notification=_own_notification(), updated_at=changed_at, **_release()
+        )
+    return len(sending), notification_ids
+
+
+def _push(notification_ids: list[UUID]) -> None:
+    if not notification_ids:
+        return
+    try:
+        push.push_deliver(notification_ids=[str(value) for value in notification_ids])
+    except Exception:
+        # The deliveries are stored as pending: the periodic deliver_due_push sends them.
+        logger.exception("push of %d reminders failed; left to the periodic run", len(notification_ids))
+
+
+def reminders_dispatch_due(*, now: datetime | None = None, batch_size: int = BATCH_SIZE, worker_id: str) -> int:
+    """Dispatch every reminder due, batch by batch; returns how many were sent.
+
+    Safe to run in any number of processes at once: each batch is claimed by one of them. Each batch is
+    claimed at the time it starts (a long pass keeps its leases current), or at ``now`` when given.
+    """
+    sent = 0
+    while True:
+        at = now or timezone.now()
+        token = reminders_claim(now=at, worker_id=worker_id, limit=batch_size)
+        if token is None:
+            return sent
+        count, notification_ids = _dispatch(token, at)
+        sent += count
+        _push(notification_ids)
+
+
+# --- Preferences ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KindPreference:
+    kind: str
+    is_reminder: bool
+    muted: bool
+    push: bool
+
+
+@dataclass(frozen=True)
+class Preferences:
+    kinds: list[KindPreference]
+    quiet_hours: QuietHours | None
+
+
+def default_time_zone(user: User) -> str:
+    """The citizen's own zone for a citizen, else the municipality's."""
+    zone = Citizen.objects.filter(user=user).values_list("time_zone", flat=True).first()
+    return zone or settings.DEFAULT_CITIZEN_TIME_ZONE
+
+
+def preferences_of(user: User) -> Preferences:
+    """Every kind with the person's choice (defaults where they made none), and their quiet hours."""
+    chosen = {item.kind: item for item in NotificationPreference.objects.filter(user=user)}
+    kinds = []
+    for kind in sorted(texts.KINDS):
+        choice = chosen.get(kind)
+        kinds.append(
+            KindPreference(
+                kind=kind,
+                is_reminder=texts.is_reminder(kind),
+                muted=choice.is_muted if choice is not None else False,
+                push=choice.push_enabled if choice is not None else True,
+            )
+        )
+    return Preferences(kinds=kinds, quiet_hours=QuietHours.objects.filter(user=user).first())
+
+
+def _checked_kinds(kinds: list[dict[str, Any]]) -> dict[str, dict[str, bool]]:
+    checked: dict[str, dict[str, bool]] = {}
+    for index, entry in enumerate(kinds):
+        kind = entry["kind"]
+        if kind not in texts.KINDS:
+            raise InvalidInput(f"kinds.{index}.kind", "is not a kind of notification.")
+        if kind in checked:
+            raise InvalidInput(f"kinds.{index}.kind", "is listed twice.")
+        if entry["muted"] and not texts.is_reminder(kind):
+            raise InvalidInput(f"kinds.{index}.muted", "only reminders can be muted; turn push off instead.")
+        checked[kind] = {"is_muted": entry["muted"], "push_enabled": entry["push"]}
+    return checked
+
+
+@transaction.atomic
+def preferences_replace(*, user: User, kinds: list[dict[str, Any]], quiet_hours: dict[str, Any] | None) -> Preferences:
+    """Replace the person's choices: the kinds listed get theirs, the others go back to the defaults
+    (pushed, not muted); quiet hours are set, or removed with None. 422 naming the field otherwise."""
+    checked = _checked_kinds(kinds)
+    if quiet_hours is not None:
+        start = quiet_hours["start"].replace(second=0, microsecond=0, tzinfo=None)
+        end = quiet_hours["end"].replace(second=0, microsecond=0, tzinfo=None)
+        zone_name = quiet_hours.get("time_zone") or default_time_zone(user)
+        if zone_or_none(zone_name) is None:
+            raise InvalidInput("quiet_hours.time_zone", "is not a known time zone (e.g. Europe/Copenhagen).")
+        if start == end:
+            raise InvalidInput("quiet_hours.end", "must differ from start.")
+    now = timezone.now()
+    customised = {
+        kind: values for kind, values in checked.items() if values != {"is_muted": False, "push_enabled": True}
+    }
+    NotificationPreference.objects.filter(user=user).exclude(kind__in=customised).delete()
+    NotificationPreference.objects.bulk_create(
+        [NotificationPreference(user=user, kind=kind, updated_at=now, **values) for kind, values in customised.items()],
+        update_conflicts=True,
+        unique_fields=["user", "kind"],
+        update_fields=["is_muted", "push_enabled", "updated_at"],
+    )
+    if quiet_hours is None:
+        QuietHours.objects.filter(user=user).delete()
+    else:
+        QuietHours.objects.update_or_create(
+            user=user, defaults={"start_time": start, "end_time": end, "time_zone": zone_name, "updated_at": now}
+        )
+    return preferences_of(user)
+
+
+# --- Snooze --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reminder_snooze(*, actor: Actor, notification: Notification, minutes: int) -> tuple[ReminderOccurrence, bool]:
+    """Remind again in ``minutes`` about what a reminder notification was about; the notification is read.
+
+    Snoozing the same notification again before it reminds moves that reminder (a retry makes no second
+    one); once it has reminded, the new notification is the one to snooze (409 ``already_snoozed``). Only
+    a reminder can be snoozed (409 ``not_a_reminder``), and not once acknowledged (409
+    ``already_acknowledged``). Returns the reminder and whether it was made now.
+    """
+    if not texts.is_reminder(notification.kind):
+        raise Conflict("Only a reminder can be snoozed.", code="not_a_reminder")
+    locked = Notification.objects.select_for_update().get(pk=notification.pk)
+    if locked.acknowledged_at is not None:
+        raise Conflict("The reminder is already acknowledged.", code="already_acknowledged")
+    origin = ReminderOccurrence.objects.filter(notification=locked, recipient=actor.user).first()
+    now = timezone.now()
+    due_at = now + timedelta(minutes=minutes)
+    source_key = f"{SNOOZE_PREFIX}{locked.pk}"
+    occurrence, created = ReminderOccurrence.objects.select_for_update().get_or_create(
+        recipient=actor.user,
+        source_key=source_key,
+        defaults={
+            "kind": locked.kind,
+            "subject_key": origin.subject_key if origin is not None else source_key,
+            "due_at": due_at,
+            "refs": locked.refs,
+            "params": origin.params if origin is not None else {},
+            "snoozed_from": origin,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    if not created:
+        if occurrence.status not in (Reminder.SCHEDULED, Reminder.CANCELLED):
+            raise Conflict("This reminder has already reminded you again.", code="already_snoozed")
+        occurrence.due_at, occurrence.status, occurrence.updated_at = due_at, Reminder.SCHEDULED, now
+        occurrence.save(update_fields=["due_at", "status", "updated_at"])
+    notification_read(notification=locked)
+    return occurrence, created
