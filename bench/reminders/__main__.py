@@ -224,7 +224,10 @@ def listener_check(result: dict[str, Any], sample_ids: list[str]) -> dict[str, i
 
     received = result.get("received", [])
     expected = set(
-        str(pk) for pk in Notification.objects.filter(recipient_id__in=sample_ids).values_list("pk", flat=True)
+        str(pk)
+        for pk in Notification.objects.filter(recipient_id__in=[uuid.UUID(value) for value in sample_ids]).values_list(
+            "pk", flat=True
+        )
     )
     got = set(received)
     return {
