@@ -6,6 +6,7 @@ worker inside the web process. ``deploy/mestring.env.example`` lists the product
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -108,7 +109,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'mestring.sqlite3'}"),
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+        # A health check is a `SELECT 1` before each use of a kept connection; the websocket service,
+        # whose calls all share one thread, can turn it off.
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -127,10 +130,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     # The pub/sub layer held thousands of sockets where RedisChannelLayer's pool failed handshakes.
+    # Redis only carries live fan-out: a hung or unreachable Redis must cost a request at most about a
+    # second (timeouts, one retry without backoff), never redis-py's default retries with backoff.
+    from redis.asyncio.retry import Retry as RedisRetry
+    from redis.backoff import NoBackoff
+
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "mestring"},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_connect_timeout": float(os.environ.get("CHANNEL_LAYER_CONNECT_TIMEOUT_SECONDS", "0.5")),
+                        "socket_timeout": float(os.environ.get("CHANNEL_LAYER_TIMEOUT_SECONDS", "0.5")),
+                        "retry": RedisRetry(NoBackoff(), 1),
+                    }
+                ],
+                "prefix": "mestring",
+            },
         }
     }
     CACHES = {
@@ -161,7 +179,9 @@ PERIODIC_COMMANDS = [
     ("training_slots", 300),
     ("notify_due", 900),
     ("deliver_due_push", 60),
+    ("dispatch_reminders", 30),
     ("purge_stream_events", 24 * 3600),
+    ("purge_reminders", 24 * 3600),
     ("purge_expired", 24 * 3600),
 ]
 # The embedded mode runs the worker inside the web process so that the in-memory channel layer
@@ -250,6 +270,11 @@ if PUSH_MODE not in ("log", "fcm"):
     raise ImproperlyConfigured("PUSH_MODE must be 'log' or 'fcm'.")
 FCM_PROJECT_ID = os.environ.get("FCM_PROJECT_ID", "")
 FCM_HTTP_TIMEOUT_SECONDS = env_int("FCM_HTTP_TIMEOUT_SECONDS", 10)
+# Reminders are made this far ahead of their time, and a dispatcher holds a claimed batch this long.
+REMINDER_HORIZON = timedelta(hours=env_int("REMINDER_HORIZON_HOURS", 48))
+REMINDER_CLAIM_LEASE_SECONDS = env_int("REMINDER_CLAIM_LEASE_SECONDS", 120)
+# Sent, suppressed and cancelled reminders are removed this many days after their time.
+REMINDER_RETENTION_DAYS = env_int("REMINDER_RETENTION_DAYS", 30)
 
 # Security headers and cookies.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

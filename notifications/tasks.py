@@ -4,11 +4,12 @@ nothing twice: deliveries are claimed row by row before they are sent."""
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
 
 from notifications import push
-from notifications.models import StreamEvent
+from notifications.models import ReminderOccurrence, StreamEvent
 from notifications.selectors import REPLAY_MAX_AGE
 
 logger = logging.getLogger(__name__)
@@ -49,4 +50,27 @@ def deliver_due_push() -> dict[str, int]:
 def purge_stream_events() -> int:
     """Remove stream events older than any client may replay; clients behind that resynchronise."""
     removed, _ = StreamEvent.objects.filter(created_at__lt=timezone.now() - STREAM_EVENT_RETENTION).delete()
+    return removed
+
+
+REMINDER_PURGE_BATCH = 5000
+FINISHED_REMINDER_STATUSES = (
+    ReminderOccurrence.Status.SENT,
+    ReminderOccurrence.Status.CANCELLED,
+    ReminderOccurrence.Status.SUPPRESSED,
+)
+
+
+@task()
+def purge_reminders() -> int:
+    """Remove reminders that were sent, suppressed or cancelled more than REMINDER_RETENTION_DAYS before
+    now (their notifications stay in the inbox), a batch at a time so that dispatch is never held up."""
+    finished = ReminderOccurrence.objects.filter(
+        status__in=FINISHED_REMINDER_STATUSES,
+        due_at__lt=timezone.now() - timedelta(days=settings.REMINDER_RETENTION_DAYS),
+    )
+    removed = 0
+    while ids := list(finished.order_by().values_list("pk", flat=True)[:REMINDER_PURGE_BATCH]):
+        count, _ = ReminderOccurrence.objects.filter(pk__in=ids).delete()
+        removed += count
     return removed

@@ -1,7 +1,9 @@
 """The embedded mode as a new user runs it: migrate, demo data, one process serving everything."""
 
+import io
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -143,3 +145,43 @@ def test_every_periodic_command_exists():
     for name, interval in settings.PERIODIC_COMMANDS:
         assert name in get_commands()
         assert interval > 0
+
+
+def test_every_periodic_command_has_a_systemd_unit_that_runs_it():
+    from django.conf import settings
+
+    units = Path(settings.BASE_DIR, "deploy", "systemd")
+    started = {
+        line.split("manage.py", 1)[1].split()[0]
+        for unit in units.glob("*.service")
+        for line in unit.read_text().splitlines()
+        if line.startswith("ExecStart=") and "manage.py" in line
+    }
+    assert {name for name, _ in settings.PERIODIC_COMMANDS} <= started
+
+
+def test_run_periodic_runs_the_jobs_until_it_is_told_to_stop(monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    from backend.management.commands import serve
+
+    calls: list[str] = []
+
+    def record(name: str, **kwargs: object) -> None:
+        calls.append(name)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(serve, "call_command", record)
+    monkeypatch.setattr(serve, "close_old_connections", lambda: None)
+    monkeypatch.setattr(
+        "django.conf.settings.PERIODIC_COMMANDS", [("first", 60), ("skipped", 60), ("second", 60)]
+    )
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        call_command("run_periodic", "--skip", "skipped", stdout=io.StringIO())
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert calls == ["first", "second"]
+    with pytest.raises(CommandError):
+        call_command("run_periodic", "--skip", "nonsense", stdout=io.StringIO())

@@ -30,6 +30,7 @@ from selvbetjening.services.plans import training_plans_end_for_episode
 from selvbetjening.services.questionnaires import (
     episode_questionnaires_reschedule,
     episode_questionnaires_schedule,
+    questionnaire_reminders_cancel_for_episode,
 )
 
 Action = AccessLogEntry.Action
@@ -211,6 +212,7 @@ def episode_transition(
         QuestionnaireAssignment.objects.filter(
             episode=episode, status=QuestionnaireAssignment.Status.PENDING
         ).update(status=QuestionnaireAssignment.Status.CANCELLED)
+        questionnaire_reminders_cancel_for_episode(episode_id=episode.pk)
     save_with_version(episode, expected_version=version, update_fields=fields)
     if to_status in (Status.COMPLETED, Status.CANCELLED):
         # Its training plans end with it, and devices installed for it are to be fetched back

@@ -12,6 +12,7 @@ from backend.errors import Conflict, InvalidInput, NotFound
 from backend.models import AccessLogEntry, Citizen, Relative
 from backend.tokens import hash_secret
 from selvbetjening.models import SCOPES, Encouragement, NetworkGrant, NetworkInvitation
+from selvbetjening.services.plans import citizen_slot_reminders_reconcile
 
 Action = AccessLogEntry.Action
 INVITATION_TTL = timedelta(days=7)
@@ -137,6 +138,7 @@ def invitation_accept(*, by: Actor, code: str) -> NetworkGrant:
     invitation.accepted_at = now
     invitation.accepted_by = relative
     invitation.save(update_fields=["accepted_at", "accepted_by"])
+    citizen_slot_reminders_reconcile(citizen_id=citizen.pk)
     _log(by, citizen, "network_grant", Action.CREATE, grant.pk)
     return grant
 
@@ -166,6 +168,7 @@ def grant_update(
         grant.valid_until = valid_until
         fields.append("valid_until")
     grant.save(update_fields=fields)
+    citizen_slot_reminders_reconcile(citizen_id=grant.citizen_id)
     _log(by, grant.citizen, "network_grant", Action.UPDATE, grant.pk)
     return grant
 
@@ -176,6 +179,7 @@ def grant_revoke(*, grant: NetworkGrant, by: Actor) -> None:
     if grant.revoked_at is None:
         grant.revoked_at = timezone.now()
         grant.save(update_fields=["revoked_at"])
+        citizen_slot_reminders_reconcile(citizen_id=grant.citizen_id)
         _log(by, grant.citizen, "network_grant", Action.DELETE, grant.pk)
 
 

@@ -314,16 +314,18 @@ def _slots_materialise_plans(*, now: datetime, batch_size: int) -> int:
 # A slot's reminders (the citizen's, and those of relatives whose grant in force lets them receive
 # reminders) are scheduled once the slot comes within the reminder horizon (48 hours by default),
 # not when the slot is made 14 days ahead: who may be reminded is decided by the grants of that
-# moment, and the periodic job reconciles them every run, so a grant given today reminds from the
-# next run on and a grant withdrawn stops reminding then. A slot made inside the horizon gets its
-# reminders in the transaction that makes it; one done, cancelled or ended cancels them in its own.
+# moment. A grant given, changed or revoked reconciles the citizen's reminders in its own transaction,
+# and the periodic job reconciles them every run, which catches grants whose time limit ran out. A slot
+# made inside the horizon gets its reminders in the transaction that makes it; one done, cancelled or
+# ended cancels them in its own.
 
 TRAINING_REMINDER = "reminder.training"
 TRAINING_REMINDER_RELATIVE = "reminder.training_relative"
 
 
 def reminder_horizon() -> timedelta:
-    return getattr(settings, "REMINDER_HORIZON", timedelta(hours=48))
+    horizon: timedelta = settings.REMINDER_HORIZON
+    return horizon
 
 
 def slot_reminder_key(slot_id: UUID) -> str:
@@ -370,6 +372,21 @@ def slot_reminders_schedule(slots: QuerySet[TrainingSlot]) -> int:
             for relative_user_id in sorted(relatives.get(citizen_id, ()))
         )
     return reminders_schedule(items=specs, exclusive=True)
+
+
+def citizen_slot_reminders_reconcile(*, citizen_id: UUID, now: datetime | None = None) -> int:
+    """Bring the reminders of a citizen's slots within the horizon in line with the grants in force now:
+    a relative whose grant was revoked, expired or lost the reminder scope has theirs cancelled, and one
+    who just got it has them scheduled. Called in the transaction that changes a grant."""
+    now = now or timezone.now()
+    pending = TrainingSlot.objects.select_for_update(of=("self",)).filter(
+        citizen_id=citizen_id,
+        status=SlotStatus.PENDING,
+        plan__status=PlanStatus.ACTIVE,
+        scheduled_at__gte=now,
+        scheduled_at__lt=now + reminder_horizon(),
+    )
+    return slot_reminders_schedule(pending)
 
 
 def slot_reminders_schedule_ahead(*, now: datetime, batch_size: int = 500) -> int:

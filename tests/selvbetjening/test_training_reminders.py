@@ -248,6 +248,59 @@ def test_an_episode_that_ends_cancels_its_plans_reminders(world, episode):
     assert scheduled(plan) == set()
 
 
+def relatives_reminded(plan: TrainingPlan) -> set[Any]:
+    return {recipient for _, recipient in scheduled(plan)} - {plan.citizen.user_id}
+
+
+def test_a_grant_the_citizen_narrows_revokes_or_gives_changes_the_relatives_reminders_at_once(world, episode):
+    plan = create_daily_plan(world, episode)
+    relative = world.relative_with_consent
+    assert relatives_reminded(plan) == {relative.user_id}
+    grant = NetworkGrant.objects.get(citizen=world.citizen, relative=relative, revoked_at__isnull=True)
+    citizen = world.client("citizen")
+    grants = "/api/v1/me/network/grants"
+
+    narrowed = citizen.patch(f"{grants}/{grant.pk}", {"scopes": ["view_progress"]})
+    assert narrowed.status_code == 200, narrowed.content
+    assert relatives_reminded(plan) == set()
+    widened = citizen.patch(f"{grants}/{grant.pk}", {"scopes": ["view_progress", "receive_reminders"]})
+    assert widened.status_code == 200, widened.content
+    assert relatives_reminded(plan) == {relative.user_id}
+
+    assert citizen.delete(f"{grants}/{grant.pk}").status_code == 204
+    assert relatives_reminded(plan) == set()
+    assert scheduled(plan)  # the citizen's own reminders stay
+
+    invited = citizen.post(
+        "/api/v1/me/network/invitations", {"label": "Datter", "scopes": ["view_progress", "receive_reminders"]}
+    )
+    assert invited.status_code == 201, invited.content
+    accepted = world.client("relative_with_consent").post(
+        "/api/v1/relative/invitations/accept", {"code": invited.json()["code"]}
+    )
+    assert accepted.status_code in (200, 201), accepted.content
+    assert relatives_reminded(plan) == {relative.user_id}
+
+
+def test_an_episode_cancelled_cancels_the_reminders_of_its_withdrawn_questionnaires(world, episode):
+    due_on = municipal_today() + timedelta(days=3)
+    staff = world.client("staff_in_team")
+    created = staff.post(
+        f"/api/v1/episodes/{episode.pk}/questionnaires", {"questionnaire_key": "pain", "due_on": str(due_on)}
+    )
+    assert created.status_code == 201, created.content
+    reminder = ReminderOccurrence.objects.get(source_key=f"questionnaire:{created.json()['id']}")
+    assert reminder.status == Status.SCHEDULED
+    episode.refresh_from_db()
+    cancelled = staff.post(
+        f"/api/v1/episodes/{episode.pk}/transitions", {"version": episode.version, "status": "cancelled"}
+    )
+    assert cancelled.status_code == 200, cancelled.content
+    reminder.refresh_from_db()
+    assert reminder.status == Status.CANCELLED
+    assert dispatch(reminder.due_at + timedelta(minutes=1)) == 0
+
+
 # --- Questionnaires ------------------------------------------------------------------------------
 
 

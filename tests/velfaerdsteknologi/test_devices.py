@@ -3,10 +3,13 @@ import io
 
 import pytest
 
+from backend.timeutil import municipal_today
+from notifications.models import ReminderOccurrence
 from tests import factories
 from tests.velfaerdsteknologi.conftest import count_queries
 from tests.velfaerdsteknologi.factories import DeviceModelFactory
 from velfaerdsteknologi.models import Device, DeviceCredential, DeviceTransition, MaintenanceTask
+from velfaerdsteknologi.services.maintenance import maintenance_schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +146,14 @@ def test_export_keeps_free_text_from_running_as_a_spreadsheet_formula(world, it_
     assert ("'@SUM(1+1)", f"'{formula}") in cells and ("SN-PLAIN", "Lager 2") in cells
     dangerous = [cell for row in rows for cell in row.values() if cell[:1] in ("=", "+", "-", "@")]
     assert dangerous == []
+
+
+def test_retiring_a_device_cancels_its_maintenance_reminders(world, it_client):
+    reminders = ReminderOccurrence.objects.filter(refs__device_id=str(world.device.pk))
+    maintenance_schedule(device=world.device, today=municipal_today())
+    assert reminders.filter(status=ReminderOccurrence.Status.SCHEDULED).exists()
+    moved = it_client.post(
+        f"/api/v1/devices/{world.device.pk}/transitions", {"to_status": "retired", "reason": "Defekt"}
+    )
+    assert moved.status_code == 200, moved.content
+    assert set(reminders.values_list("status", flat=True)) == {ReminderOccurrence.Status.CANCELLED}

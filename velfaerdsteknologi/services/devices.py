@@ -19,7 +19,7 @@ from velfaerdsteknologi.models import (
     DeviceTransition,
     MaintenanceTask,
 )
-from velfaerdsteknologi.services.maintenance import maintenance_schedule
+from velfaerdsteknologi.services.maintenance import maintenance_reminders_cancel, maintenance_schedule
 
 S = DeviceStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -134,7 +134,7 @@ def device_locked(device: Device) -> Device:
 @transaction.atomic
 def device_transition(*, device: Device, to_status: str, by: User | None, reason: str) -> Device:
     """Move a device along its lifecycle. Reserving, installing and returning belong to assignments; retiring
-    cancels the device's open maintenance and revokes its credentials."""
+    cancels the device's open maintenance and its reminders, and revokes its credentials."""
     if to_status not in TRANSITIONS:
         raise InvalidInput("to_status", f"Unknown status {to_status!r}.")
     if to_status in ASSIGNMENT_STATUSES:
@@ -148,6 +148,7 @@ def device_transition(*, device: Device, to_status: str, by: User | None, reason
         MaintenanceTask.objects.filter(device=device, completed_at__isnull=True).update(
             completed_at=now, result=MaintenanceTask.Result.CANCELLED, notes="Enheden er kasseret"
         )
+        maintenance_reminders_cancel(device=device)
         DeviceCredential.objects.filter(device=device, revoked_at__isnull=True).update(revoked_at=now)
     return device
 

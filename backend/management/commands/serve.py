@@ -70,16 +70,21 @@ class EmbeddedScheduler:
                 finally:
                     close_old_connections()
 
-    def _run(self) -> None:
+    def run(self) -> None:
+        """Run the jobs as they fall due until ``stop`` (from another thread or a signal handler)."""
         while not self.stopping.wait(1.0):
             self.run_due(time.monotonic())
+
+    def _run(self) -> None:
+        self.run()
 
     def start(self) -> None:
         self.thread.start()
 
     def stop(self) -> None:
         self.stopping.set()
-        self.thread.join(timeout=5)
+        if self.thread.is_alive():
+            self.thread.join(timeout=5)
 
 
 class Command(BaseCommand):
