@@ -179,14 +179,23 @@ def _raise_pain_alert(plan: TrainingPlan, log: SessionLog, stopped: list[Session
     )
 
 
+def _at_stop_level(log: SessionLog, logged: list[SessionLogExercise]) -> tuple[int, list[SessionLogExercise]]:
+    """The worst pain reported in the session and the exercises whose stop level it reached."""
+    pains = [pain for pain in (log.pain_before, log.pain_after) if pain is not None]
+    if not pains:
+        return 0, []
+    worst = max(pains)
+    return worst, [entry for entry in logged if worst >= entry.plan_exercise.stop_pain_level]
+
+
+def _logged_exercises(log: SessionLog) -> list[SessionLogExercise]:
+    return list(log.exercises.select_related("plan_exercise", "exercise").order_by("plan_exercise__position", "id"))
+
+
 def _stop(plan: TrainingPlan, log: SessionLog, logged: list[SessionLogExercise]) -> list[ProgressionDecision] | None:
     """When pain reached an exercise's stop level: ``stopped`` for those exercises, ``held`` for the
     session's others with a progression rule, and the alert. None when no stop level was reached."""
-    pains = [pain for pain in (log.pain_before, log.pain_after) if pain is not None]
-    if not pains:
-        return None
-    worst = max(pains)
-    stopped = [entry for entry in logged if worst >= entry.plan_exercise.stop_pain_level]
+    worst, stopped = _at_stop_level(log, logged)
     if not stopped:
         return None
     decisions = [
@@ -215,9 +224,7 @@ def progression_evaluate(*, session_log: SessionLog) -> list[ProgressionDecision
     if already:
         return already
     plan = TrainingPlan.objects.select_for_update().get(pk=session_log.plan_id)
-    logged = list(
-        session_log.exercises.select_related("plan_exercise", "exercise").order_by("plan_exercise__position", "id")
-    )
+    logged = _logged_exercises(session_log)
     stopped = _stop(plan, session_log, logged)
     if stopped is not None:
         return stopped
@@ -271,3 +278,16 @@ def progression_evaluate(*, session_log: SessionLog) -> list[ProgressionDecision
             if decision.outcome == Outcome.ADVANCED:
                 decision.new_version = version
     return ProgressionDecision.objects.bulk_create(decisions)
+
+
+@transaction.atomic
+def progression_pain_check(*, session_log: SessionLog) -> bool:
+    """After a correction of a stored session: pain now at an exercise's stop level raises the session's
+    alert for the contact person (once per session, as on first report). The decisions already made stand.
+    Returns whether the session is at a stop level."""
+    logged = _logged_exercises(session_log)
+    worst, stopped = _at_stop_level(session_log, logged)
+    if not stopped:
+        return False
+    _raise_pain_alert(TrainingPlan.objects.get(pk=session_log.plan_id), session_log, stopped, worst)
+    return True

@@ -38,7 +38,7 @@ from selvbetjening.models import (
 )
 from selvbetjening.services.common import rater_role
 from selvbetjening.services.plans import slot_reminder_key
-from selvbetjening.services.progression import progression_evaluate
+from selvbetjening.services.progression import progression_evaluate, progression_pain_check
 
 Action = AccessLogEntry.Action
 
@@ -274,7 +274,8 @@ def session_log_record(
 def session_log_update(*, session_log: SessionLog, by: Actor, version: int, changes: dict[str, Any]) -> SessionLog:
     """Correct pain, effort, note or the exercises (all replaced) of a log, if nobody changed it since
     ``version`` was read (409 ``stale_version`` otherwise). The slot, the time and the plan version stay.
-    Progression is not evaluated again: it judged the session as first reported."""
+    Progression is not evaluated again: it judged the session as first reported; but pain corrected up to
+    an exercise's stop level raises the alert as a first report would have."""
     require_version(session_log, version)
     changes = dict(changes)
     replaces_exercises = "exercises" in changes
@@ -293,6 +294,8 @@ def session_log_update(*, session_log: SessionLog, by: Actor, version: int, chan
         for row in rows:
             row.session_log = session_log
         SessionLogExercise.objects.bulk_create(rows)
+    if rows is not None or {"pain_before", "pain_after"} & set(changes):
+        progression_pain_check(session_log=session_log)
     access_log_record(
         actor=by,
         citizens=[session_log.citizen],

@@ -9,7 +9,14 @@ import pytest
 from django.utils import timezone
 
 from backend.models import AccessLogEntry
-from selvbetjening.models import NetworkGrant, SessionLog, SessionLogExercise, TrainingPlan, TrainingSlot
+from selvbetjening.models import (
+    NetworkGrant,
+    SessionLog,
+    SessionLogExercise,
+    TrainingAlert,
+    TrainingPlan,
+    TrainingSlot,
+)
 from selvbetjening.services import sessions as session_services
 from tests.selvbetjening import factories
 from tests.selvbetjening.training_factories import (
@@ -545,3 +552,22 @@ def test_a_relative_cannot_log_to_a_plan_of_another_citizen(world, plan):
     response = world.client("relative_with_consent").post(relative_url(world.citizen.pk), session_body(other_plan))
     assert response.status_code == 404
     assert SessionLog.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_pain_corrected_up_to_the_stop_level_raises_the_alert_once(world, plan, django_capture_on_commit_callbacks):
+    client = world.client("citizen")
+    body = session_body(plan)
+    created = client.post(URL, body).json()
+    alerts = TrainingAlert.objects.filter(session_log_id=body["id"])
+    assert not alerts.exists()
+
+    note_only = client.patch(f"{URL}/{body['id']}", {"version": created["version"], "note": "Lidt ondt"})
+    assert note_only.status_code == 200 and not alerts.exists()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        corrected = client.patch(f"{URL}/{body['id']}", {"version": note_only.json()["version"], "pain_after": 8})
+    assert corrected.status_code == 200, corrected.content
+    assert list(alerts.values_list("pain", "contact_person_id")) == [(8, world.staff_in_team.pk)]
+    assert callbacks, "the alert's event goes out on commit"
+    again = client.patch(f"{URL}/{body['id']}", {"version": corrected.json()["version"], "pain_before": 9})
+    assert again.status_code == 200 and alerts.count() == 1
