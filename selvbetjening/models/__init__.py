@@ -8,6 +8,7 @@ from selvbetjening.models.episodes import (
 from selvbetjening.models.exercises import Exercise, ExerciseImage
 from selvbetjening.models.goals import FSIII_CODE_SYSTEM, Goal, GoalRating
 from selvbetjening.models.network import SCOPES, Encouragement, NetworkGrant, NetworkInvitation
+from selvbetjening.models.plan_history import TrainingPlanStatusChange
 from selvbetjening.models.questionnaires import (
     Questionnaire,
     QuestionnaireAssignment,
@@ -61,6 +62,7 @@ __all__ = [
     "SessionLogExercise",
     "TrainingAlert",
     "TrainingPlan",
+    "TrainingPlanStatusChange",
     "TrainingPlanVersion",
     "TrainingSlot",
 ]

@@ -225,6 +225,7 @@ class TrainingSlot(models.Model):
             models.Index(fields=["citizen", "local_date"]),
             models.Index(fields=["status", "due_until"]),
             models.Index(fields=["plan", "scheduled_at"]),
+            models.Index(fields=["citizen", "status", "scheduled_at"]),
         ]
         constraints = [
             models.UniqueConstraint(

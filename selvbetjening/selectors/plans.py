@@ -4,6 +4,7 @@ A plan is seen by whoever sees its episode (staff of the teams caring for the ci
 it is changed only by care staff of the episode's own team.
 """
 
+from datetime import datetime
 from uuid import UUID
 
 from django.db.models import Prefetch, QuerySet
@@ -17,6 +18,7 @@ from selvbetjening.models import (
     ProgrammeTemplate,
     ProgrammeTemplateItem,
     TrainingPlan,
+    TrainingPlanStatusChange,
     TrainingPlanVersion,
 )
 from selvbetjening.selectors.episodes import episodes_visible_to
@@ -134,3 +136,17 @@ def template_for_plan(actor: Actor, template_id: UUID) -> ProgrammeTemplate:
     if template is None:
         raise InvalidInput("template_id", "is not a programme template of your municipality.")
     return template
+
+
+def plan_active_at(plan: TrainingPlan, instant: datetime) -> bool:
+    """Whether the plan was active at ``instant``: always while it is active now, otherwise by its status
+    history (a plan starts active). One query when it is not active now."""
+    if plan.status == TrainingPlan.Status.ACTIVE:
+        return True
+    last = (
+        TrainingPlanStatusChange.objects.filter(plan=plan, changed_at__lte=instant)
+        .order_by("-changed_at", "-id")
+        .values_list("to_status", flat=True)
+        .first()
+    )
+    return last is None or last == TrainingPlan.Status.ACTIVE

@@ -31,6 +31,7 @@ from selvbetjening.models import (
     PlanExercise,
     ProgrammeTemplate,
     TrainingPlan,
+    TrainingPlanStatusChange,
     TrainingPlanVersion,
     TrainingSlot,
 )
@@ -561,6 +562,9 @@ def training_plan_update(
         fields.append("title")
     resumed = False
     if status is not None and status != locked.status:
+        TrainingPlanStatusChange.objects.create(
+            plan=locked, from_status=locked.status, to_status=status, changed_at=now, changed_by=by.user
+        )
         if status in (PlanStatus.PAUSED, PlanStatus.ENDED):
             slots_cancel_pending(plan=locked, now=now)
         else:
@@ -585,6 +589,10 @@ def training_plans_end_for_episode(*, episode_id: UUID, citizen_id: UUID, now: d
     """
     now = now or timezone.now()
     plans = TrainingPlan.objects.filter(episode_id=episode_id).exclude(status=PlanStatus.ENDED)
+    TrainingPlanStatusChange.objects.bulk_create(
+        TrainingPlanStatusChange(plan_id=plan_id, from_status=from_status, to_status=PlanStatus.ENDED, changed_at=now)
+        for plan_id, from_status in plans.values_list("pk", "status")
+    )
     _slots_cancel(TrainingSlot.objects.filter(plan__in=plans, status=SlotStatus.PENDING, scheduled_at__gte=now), now)
     return plans.update(status=PlanStatus.ENDED, slots_until=now, version=F("version") + 1, updated_at=now)
 

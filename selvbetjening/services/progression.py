@@ -228,8 +228,8 @@ def progression_evaluate(*, session_log: SessionLog) -> list[ProgressionDecision
     stopped = _stop(plan, session_log, logged)
     if stopped is not None:
         return stopped
-    if plan.current_version_id is None:
-        return []
+    if plan.current_version_id is None or plan.status != TrainingPlan.Status.ACTIVE:
+        return []  # a paused or ended plan does not advance; a late session still raises its pain alert
     current = TrainingPlanVersion.objects.prefetch_related("exercises").get(pk=plan.current_version_id)
     current_items = {item.exercise_id: item for item in current.exercises.all()}
     candidates = [

@@ -36,6 +36,7 @@ from selvbetjening.models import (
     TrainingPlanVersion,
     TrainingSlot,
 )
+from selvbetjening.selectors.plans import plan_active_at
 from selvbetjening.services.common import rater_role
 from selvbetjening.services.plans import slot_reminder_key
 from selvbetjening.services.progression import progression_evaluate, progression_pain_check
@@ -199,7 +200,9 @@ def session_log_record(
 ) -> tuple[SessionLog, bool]:
     """Record a session of ``plan``'s citizen, by the citizen or by a relative with the logging grant.
 
-    Returns the log and whether it was made now. A retry (same id, same content) returns the stored log and
+    A session done while the plan was active is accepted after the plan was paused or ended, as a phone that
+    was offline sends it; one done while it was paused or ended is refused. Returns the log and whether it
+    was made now. A retry (same id, same content) returns the stored log and
     changes nothing, progression included. Each refusal names the field and stores nothing: ``id``
     (``id_reused``), ``training_plan_id`` (``plan_not_active``), ``performed_at``, ``slot_id``,
     ``exercises.<index>.exercise_id``; a slot already filled is a 409 (``slot_already_filled``).
@@ -220,9 +223,11 @@ def session_log_record(
     existing = _stored(session_log_id)
     if existing is not None:
         return _retry(existing, plan, fingerprint, by)
-    if plan.status != TrainingPlan.Status.ACTIVE:
-        raise InvalidInput("training_plan_id", "is not an active training plan.", code="plan_not_active")
     _performed_at_rule(performed_at, now or timezone.now())
+    if not plan_active_at(plan, performed_at):
+        raise InvalidInput(
+            "training_plan_id", "was not an active training plan when the session was done.", code="plan_not_active"
+        )
     slot = None if slot_id is None else _slot_to_fill(plan, slot_id, performed_at)
     version = slot.version if slot is not None else _version_at(plan, performed_at)
     rows = _exercise_rows(version, exercises)

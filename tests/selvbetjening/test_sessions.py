@@ -15,9 +15,11 @@ from selvbetjening.models import (
     SessionLogExercise,
     TrainingAlert,
     TrainingPlan,
+    TrainingPlanStatusChange,
     TrainingSlot,
 )
 from selvbetjening.services import sessions as session_services
+from selvbetjening.services.plans import training_plans_end_for_episode
 from tests.selvbetjening import factories
 from tests.selvbetjening.training_factories import (
     PlanExerciseFactory,
@@ -260,7 +262,41 @@ def test_plans_that_are_not_the_citizens_or_not_active_are_refused(world, plan):
     _refused(client, session_body(other_plan), 404)
     _refused(client, session_body(plan, training_plan_id=str(uuid.uuid4())), 404)
     TrainingPlan.objects.filter(pk=plan.pk).update(status=TrainingPlan.Status.PAUSED)
+    TrainingPlanStatusChange.objects.create(
+        plan=plan, from_status="active", to_status="paused", changed_at=timezone.now() - timedelta(hours=2)
+    )
     _refused(client, session_body(plan), 422, "training_plan_id", "plan_not_active")
+
+
+@pytest.mark.django_db
+def test_sessions_done_offline_before_a_pause_or_the_end_are_accepted_and_later_ones_refused(world, plan, episode):
+    citizen, staff = world.client("citizen"), world.client("staff_in_team")
+    now = timezone.now()
+    before_pause = session_body(plan, performed_at=(now - timedelta(hours=5)).isoformat())
+    during_pause = session_body(plan, performed_at=(now - timedelta(hours=1)).isoformat())
+    paused = staff.patch(f"/api/v1/training-plans/{plan.pk}", {"version": plan.version, "status": "paused"})
+    assert paused.status_code == 200, paused.content
+    TrainingPlanStatusChange.objects.filter(plan=plan).update(changed_at=now - timedelta(hours=3))
+
+    assert citizen.post(URL, before_pause).status_code == 201
+    _refused(citizen, during_pause, 422, "training_plan_id", "plan_not_active")
+    assert citizen.post(URL, before_pause).status_code == 200, "the phone's second sync is a retry"
+
+    resume = {"version": paused.json()["version"], "status": "active"}
+    resumed = staff.patch(f"/api/v1/training-plans/{plan.pk}", resume)
+    assert resumed.status_code == 200, resumed.content
+    TrainingPlanStatusChange.objects.filter(plan=plan, to_status="active").update(changed_at=now - timedelta(hours=2))
+    training_plans_end_for_episode(episode_id=episode.pk, citizen_id=world.citizen.pk)
+    after_resume = session_body(plan, performed_at=(now - timedelta(minutes=90)).isoformat())
+    versions = plan.versions.count()
+    assert citizen.post(URL, after_resume).status_code == 201
+    assert plan.versions.count() == versions, "an ended plan does not advance"
+    _refused(citizen, session_body(plan, performed_at=timezone.now().isoformat()), 422, "training_plan_id")
+    assert list(plan.status_changes.values_list("from_status", "to_status")) == [
+        ("active", "paused"),
+        ("paused", "active"),
+        ("active", "ended"),
+    ]
 
 
 @pytest.mark.django_db
