@@ -1,5 +1,7 @@
 """English names of this app's codes; the Danish names are the models' choice labels."""
 
+from typing import Any
+
 from django.db import models
 
 from backend import i18n
@@ -44,6 +46,32 @@ ENGLISH: dict[str, str] = {
     "episode_end": "At the end of the course",
     "staff": "Sent by staff",
     "pending": "Waiting",
+}
+
+# English names of the exercise library's codes, by field (their codes overlap with the ones above).
+EXERCISE_ENGLISH: dict[str, dict[Any, str]] = {
+    "body_area": {
+        "lower_body": "Legs and hips",
+        "upper_body": "Arms and shoulders",
+        "trunk": "Back and stomach",
+        "balance": "Balance",
+        "hand": "Hands and fingers",
+        "whole_body": "Whole body",
+        "endurance": "Fitness",
+    },
+    "equipment": {
+        "none": "No equipment",
+        "chair": "Chair",
+        "wall": "Wall",
+        "table": "Table or kitchen counter",
+        "stairs": "Stairs",
+        "elastic_band": "Elastic band",
+        "weights": "Dumbbells or ankle weights",
+        "ball": "Ball",
+        "walking_aid": "Walker or stick",
+        "towel": "Towel",
+    },
+    "difficulty": {1: "Easy", 2: "Moderate", 3: "Hard"},
 }
 
 

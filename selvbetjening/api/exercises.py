@@ -18,43 +18,18 @@ from selvbetjening.schemas import exercises as schemas
 from selvbetjening.selectors import exercises as exercise_reads
 from selvbetjening.services import exercises as exercise_services
 from selvbetjening.services.exercises import IMAGE_FIELDS
-from selvbetjening.texts import pick
+from selvbetjening.texts import EXERCISE_ENGLISH, pick
 
 CARE_STAFF = UserBearer(roles=CARE)
 library = Router(tags=["exercise library"], auth=CARE_STAFF)
 pictures = Router(tags=["exercise library"], auth=UserBearer(roles=ANY_USER))
 
-# The Danish names are the models' choice labels.
-ENGLISH_NAMES: dict[str, dict[Any, str]] = {
-    "body_area": {
-        "lower_body": "Legs and hips",
-        "upper_body": "Arms and shoulders",
-        "trunk": "Back and stomach",
-        "balance": "Balance",
-        "hand": "Hands and fingers",
-        "whole_body": "Whole body",
-        "endurance": "Fitness",
-    },
-    "equipment": {
-        "none": "No equipment",
-        "chair": "Chair",
-        "wall": "Wall",
-        "table": "Table or kitchen counter",
-        "stairs": "Stairs",
-        "elastic_band": "Elastic band",
-        "weights": "Dumbbells or ankle weights",
-        "ball": "Ball",
-        "walking_aid": "Walker or stick",
-        "towel": "Towel",
-    },
-    "difficulty": {1: "Easy", 2: "Moderate", 3: "Hard"},
-}
 # Pictures of an id never change (a new picture gets a new id), so any copy may be kept for a year.
 IMAGE_CACHE_CONTROL = "private, max-age=31536000, immutable"
 
 
 def _name(kind: str, value: Any, danish: str) -> str:
-    return ENGLISH_NAMES[kind].get(value, danish) if language() == "en" else danish
+    return EXERCISE_ENGLISH[kind].get(value, danish) if language() == "en" else danish
 
 
 def image_out(image: ExerciseImage) -> dict[str, Any]:
