@@ -1,10 +1,13 @@
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from backend.concurrency import VersionedModel
+
+SEARCH_FIELDS = ("title_da", "title_en", "instructions_da", "instructions_en")
 
 
 class Exercise(VersionedModel):
@@ -60,6 +63,9 @@ class Exercise(VersionedModel):
     equipment = models.CharField(max_length=20, choices=Equipment.choices, default=Equipment.NONE)
     difficulty = models.PositiveSmallIntegerField(choices=Difficulty.choices, default=Difficulty.EASY)
     video_url = models.URLField(max_length=500, blank=True)
+    search_text = models.TextField(
+        blank=True, editable=False, help_text="Titles and instructions case-folded, so search ignores case in Danish."
+    )
     is_active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -78,6 +84,21 @@ class Exercise(VersionedModel):
 
     def __str__(self) -> str:
         return self.title_da
+
+    def refresh_search_text(self) -> None:
+        self.search_text = search_text_of(*(getattr(self, name) for name in SEARCH_FIELDS))
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.refresh_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) & set(SEARCH_FIELDS):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
+
+def search_text_of(*texts: str) -> str:
+    """What search compares with: the texts case-folded (``Ø`` → ``ø``, ``ß`` → ``ss``), as the search words are."""
+    return "\n".join(texts).casefold()
 
 
 def _exercise_image_path(instance: "ExerciseImage", filename: str) -> str:

@@ -13,12 +13,10 @@ from django.db.models import Q, QuerySet
 from backend.actors import CARE, Actor
 from backend.errors import Forbidden, NotFound
 from selvbetjening.models import Exercise, ExerciseImage
+from selvbetjening.models.exercises import search_text_of
 
 Scope = Literal["all", "shared", "own"]
 MAX_SEARCH_TERMS = 6
-SEARCH_FIELDS = ("title_da", "title_en", "instructions_da", "instructions_en")
-
-
 def staff_municipality_id(actor: Actor) -> UUID | None:
     """The municipality a care staff member works for; None for anyone without an active care role."""
     if actor.staff is None or not actor.team_ids(CARE):
@@ -58,10 +56,7 @@ def exercises_search(
     elif scope == "own":
         queryset = queryset.filter(municipality__isnull=False)
     for term in (text or "").split()[:MAX_SEARCH_TERMS]:
-        matches = Q()
-        for field in SEARCH_FIELDS:
-            matches |= Q(**{f"{field}__icontains": term})
-        queryset = queryset.filter(matches)
+        queryset = queryset.filter(search_text__contains=search_text_of(term))
     if body_areas := list(body_areas):
         queryset = queryset.filter(body_area__in=body_areas)
     if equipment := list(equipment):

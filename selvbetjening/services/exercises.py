@@ -109,7 +109,8 @@ def exercise_update(*, exercise: Exercise, by: Actor, version: int, changes: dic
     for name, value in changes.items():
         setattr(exercise, name, value)
     _exercise_rules(exercise)
-    save_with_version(exercise, expected_version=version, update_fields=list(changes))
+    exercise.refresh_search_text()
+    save_with_version(exercise, expected_version=version, update_fields=[*changes, "search_text"])
     return exercise
 
 

@@ -106,6 +106,18 @@ def test_search_finds_rejse_in_the_danish_title_whatever_the_case(world, library
 
 
 @pytest.mark.django_db
+def test_search_ignores_case_in_danish_letters_too(world, library):
+    staff = world.client("staff_in_team")
+    assert titles(staff.get(LIST, {"q": "STÅ PÅ ÉT"})) == ["Stå på ét ben"]
+    assert titles(staff.get(LIST, {"q": "SÆTTE"})) == ["Rejse-sætte-sig"]
+    assert titles(staff.get(LIST, {"q": "ØSTERPORT"})) == []
+    edited = staff.patch(f"{LIST}/{library['own'].pk}", {"version": 1, "title_da": "Gå til Østerport"})
+    assert edited.status_code == 200, edited.content
+    assert titles(staff.get(LIST, {"q": "østerport"})) == ["Gå til Østerport"]
+    assert titles(staff.get(LIST, {"q": "postkassen"})) == ["Gå til Østerport"], "the instructions still match"
+
+
+@pytest.mark.django_db
 def test_search_looks_in_english_and_in_the_instructions_and_needs_every_word(world, library):
     staff = world.client("staff_in_team")
     assert titles(staff.get(LIST, {"q": "stand"})) == ["Rejse-sætte-sig"]
