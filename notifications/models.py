@@ -46,6 +46,8 @@ class Notification(models.Model):
                 condition=Q(read_at__isnull=True),
                 name="notification_inbox_unread",
             ),
+            # A producer finds every recipient's copy of one notice by its key (an alert acknowledged).
+            models.Index(fields=["dedupe_key"], condition=~Q(dedupe_key=""), name="notification_dedupe_key"),
         ]
 
     def __str__(self) -> str:
