@@ -12,6 +12,7 @@ of another sender disable their install; transient errors are retried with expon
 
 import json
 import logging
+import os
 import threading
 import uuid
 import warnings
@@ -22,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import firebase_admin
+import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
@@ -82,6 +84,23 @@ def firebase_app() -> firebase_admin.App:
         return firebase_admin.initialize_app(credentials.Certificate(path), options, name=FIREBASE_APP_NAME)
 
 
+def _environment_read_once(app: firebase_admin.App) -> None:
+    """Give the FCM client's session the proxy and CA bundle of the environment once, instead of ``requests``
+    reading the environment (and ``~/.netrc``) again for every message: about a tenth of the CPU a push
+    costs. The settings are the same; an egress proxy in ``HTTPS_PROXY`` is still used."""
+    service = messaging._get_messaging_service(app)
+    client = getattr(service, "_client", None)
+    session = getattr(client, "session", None)
+    url = getattr(service, "_fcm_url", None)
+    if not isinstance(session, requests.Session) or not isinstance(url, str) or not session.trust_env:
+        return
+    for scheme, proxy in requests.utils.get_environ_proxies(url).items():
+        session.proxies.setdefault(scheme, proxy)
+    if session.verify is True:
+        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    session.trust_env = False
+
+
 @dataclass(frozen=True)
 class PushPayload:
     data: dict[str, str]
@@ -132,6 +151,26 @@ class DeliveryReport:
         }
 
 
+# What sending a claimed delivery reads: the rest of the four rows is left in the database.
+CLAIMED_FIELDS = (
+    "id",
+    "attempts",
+    "notification__id",
+    "notification__recipient_id",
+    "notification__read_at",
+    "notification__push_text_da",
+    "notification__push_text_en",
+    "install__id",
+    "install__user_id",
+    "install__is_active",
+    "install__fcm_token",
+    "install__locale",
+    "install__session__id",
+    "install__session__revoked_at",
+    "install__session__expires_at",
+)
+
+
 def _due(now: datetime) -> Q:
     pending = Q(status=PushDelivery.Status.PENDING, next_attempt_at__lte=now)
     abandoned = Q(status=PushDelivery.Status.SENDING, claimed_until__lt=now)
@@ -163,9 +202,9 @@ def deliveries_claim(
         # The condition is checked again by the UPDATE itself: of two runs, only one changes a row.
         PushDelivery.objects.filter(_due(now), pk__in=ids).update(**claimed)
     return list(
-        PushDelivery.objects.filter(claim=claim, status=PushDelivery.Status.SENDING).select_related(
-            "notification", "install", "install__session"
-        )
+        PushDelivery.objects.filter(claim=claim, status=PushDelivery.Status.SENDING)
+        .select_related("notification", "install", "install__session")
+        .only(*CLAIMED_FIELDS)
     )
 
 
@@ -237,7 +276,9 @@ def _send(batch: list[tuple[PushDelivery, PushPayload]]) -> list[tuple[str, str,
             for delivery, payload in batch
         ]
     try:
-        response = messaging.send_each(messages, app=firebase_app())
+        app = firebase_app()
+        _environment_read_once(app)
+        response = messaging.send_each(messages, app=app)
     except Exception as error:
         logger.warning("push batch of %d not sent: %s", len(messages), type(error).__name__)
         return [(RETRY, type(error).__name__[:60], "") for _ in batch]
@@ -251,32 +292,57 @@ def _send(batch: list[tuple[PushDelivery, PushPayload]]) -> list[tuple[str, str,
     return results
 
 
+def _record_sent(sent: list[tuple[int, str]], now: datetime) -> None:
+    """Mark deliveries sent, each with its own message id: one statement per batch where the database can
+    update from a list of values, the status, time and claim being the same for every row."""
+    table = connection.ops.quote_name(PushDelivery._meta.db_table)
+    if connection.vendor not in ("postgresql", "sqlite"):
+        PushDelivery.objects.filter(pk__in=[pk for pk, _ in sent]).update(
+            status=PushDelivery.Status.SENT, sent_at=now, claim=""
+        )
+        PushDelivery.objects.bulk_update(
+            [PushDelivery(pk=pk, message_id=message_id) for pk, message_id in sent], ["message_id"]
+        )
+        return
+    for start in range(0, len(sent), BATCH_SIZE):
+        chunk = sent[start : start + BATCH_SIZE]
+        rows = ", ".join(["(%s, %s)"] * len(chunk))
+        # VALUES names its columns column1, column2 on both databases.
+        statement = (
+            f"UPDATE {table} SET status = %s, sent_at = %s, claim = '', message_id = listed.column2 "  # noqa: S608
+            f"FROM (VALUES {rows}) AS listed WHERE {table}.id = listed.column1"
+        )
+        parameters: list[Any] = [PushDelivery.Status.SENT, now]
+        for pk, message_id in chunk:
+            parameters.extend((pk, message_id))
+        with connection.cursor() as cursor:
+            cursor.execute(statement, parameters)
+
+
 def _record(results: Iterable[tuple[PushDelivery, str, str, str]], now: datetime, report: DeliveryReport) -> None:
-    sent: list[PushDelivery] = []
+    sent: list[tuple[int, str]] = []
+    sent_notification_ids: set[uuid.UUID] = set()
     disabled_installs: dict[str, set[uuid.UUID]] = defaultdict(set)
     failed: dict[str, list[int]] = defaultdict(list)
-    retried: dict[int, list[PushDelivery]] = defaultdict(list)
+    retried: dict[tuple[int, str], list[PushDelivery]] = defaultdict(list)
     for delivery, outcome, reason, message_id in results:
         if outcome == SENT:
-            delivery.message_id = message_id
-            sent.append(delivery)
+            sent.append((delivery.pk, message_id))
+            sent_notification_ids.add(delivery.notification_id)
         elif outcome == DISABLE:
             disabled_installs[reason].add(delivery.install_id)
             logger.info("push install %s disabled: %s", delivery.install_id, reason)
         elif outcome == RETRY and delivery.attempts < MAX_ATTEMPTS:
-            retried[delivery.attempts].append(delivery)
-            delivery.last_error = reason
+            retried[(delivery.attempts, reason)].append(delivery)
         else:
             failed[reason].append(delivery.pk)
             logger.warning("push delivery %s failed for good: %s", delivery.pk, reason)
     with transaction.atomic():
-        for delivery in sent:
-            delivery.status, delivery.sent_at, delivery.claim = PushDelivery.Status.SENT, now, ""
-        PushDelivery.objects.bulk_update(sent, ["status", "sent_at", "message_id", "claim"], batch_size=BATCH_SIZE)
         if sent:
-            Notification.objects.filter(
-                pk__in={delivery.notification_id for delivery in sent}, delivered_at__isnull=True
-            ).update(delivered_at=now)
+            _record_sent(sent, now)
+            Notification.objects.filter(pk__in=sent_notification_ids, delivered_at__isnull=True).update(
+                delivered_at=now
+            )
         for reason, install_ids in disabled_installs.items():
             PushInstall.objects.filter(pk__in=install_ids).update(
                 is_active=False, disabled_at=now, disabled_reason=reason
@@ -289,13 +355,14 @@ def _record(results: Iterable[tuple[PushDelivery, str, str, str]], now: datetime
             PushDelivery.objects.filter(pk__in=delivery_ids).update(
                 status=PushDelivery.Status.FAILED, last_error=reason, claim=""
             )
-        for attempts, deliveries in retried.items():
+        for (attempts, reason), deliveries in retried.items():
             next_attempt_at = now + _backoff(attempts)
-            for delivery in deliveries:
-                delivery.status, delivery.next_attempt_at = PushDelivery.Status.PENDING, next_attempt_at
-                delivery.claim, delivery.claimed_until = "", None
-            PushDelivery.objects.bulk_update(
-                deliveries, ["status", "next_attempt_at", "last_error", "claim", "claimed_until"], batch_size=BATCH_SIZE
+            PushDelivery.objects.filter(pk__in=[delivery.pk for delivery in deliveries]).update(
+                status=PushDelivery.Status.PENDING,
+                next_attempt_at=next_attempt_at,
+                last_error=reason,
+                claim="",
+                claimed_until=None,
             )
             report.retry_at = min(filter(None, [report.retry_at, next_attempt_at]))
             report.retry_notification_ids.update(str(delivery.notification_id) for delivery in deliveries)

@@ -318,8 +318,17 @@ def wait_for_file(path: Path, process: subprocess.Popen[bytes], timeout: float) 
     raise SystemExit(f"{process.args!r} was not ready within {timeout:.0f}s")
 
 
-def json_line(process: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:
-    output, _ = process.communicate(timeout=timeout)
+def json_line(process: subprocess.Popen[bytes], timeout: float, stop_after: float | None = None) -> dict[str, Any]:
+    """The last JSON line a process prints. With ``stop_after``, it is asked to stop (SIGTERM) if it has not
+    finished by then; its output is read meanwhile, so a line longer than the pipe's buffer cannot block it."""
+    if stop_after is not None:
+        try:
+            output, _ = process.communicate(timeout=stop_after)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            output, _ = process.communicate(timeout=timeout)
+    else:
+        output, _ = process.communicate(timeout=timeout)
     lines = [line for line in output.decode().splitlines() if line.startswith("{")]
     if process.returncode != 0 or not lines:
         raise SystemExit(f"{process.args!r} failed with exit code {process.returncode}")
@@ -527,11 +536,7 @@ def main(argv: list[str] | None = None) -> int:
         machine_after, redis_after = machine_jiffies(), redis_jiffies()
         elapsed = max(result["finished"] for result in results) - started
         say(f"   done in {elapsed:.1f}s")
-        try:
-            listener.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            listener.terminate()
-        stream = json_line(listener, timeout=60)
+        stream = json_line(listener, timeout=60, stop_after=30)
 
         counts = database_counts()
         last_sent = instant("SELECT max(created_at) FROM notifications_notification") or datetime.fromtimestamp(

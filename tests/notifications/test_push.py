@@ -15,6 +15,7 @@ from backend.services.identity import session_revoke
 from notifications import push
 from notifications.models import Notification, PushDelivery, PushInstall
 from notifications.services import notify, push_install_register
+from tests import factories
 from tests.notifications.conftest import FCM_PROJECT, firebase_app_start, install_for, login
 from tests.notifications.fake_fcm import ACCESS_TOKEN
 
@@ -380,3 +381,74 @@ def test_the_periodic_command_sends_what_is_due(world, fcm, django_capture_on_co
     call_command("deliver_due_push", stdout=output)
     assert "sent=1" in output.getvalue()
     assert [received.message["data"]["id"] for received in fcm.delivered(TOKEN)] == [str(notification.pk)]
+
+
+def test_each_sent_delivery_keeps_the_message_id_fcm_gave_it(world, fcm, django_capture_on_commit_callbacks):
+    tokens = [f"fcm-token-message-id-{index:03d}:APA91bHun4MxP5eg" for index in range(12)]
+    installs = {token: install_for(world.citizen.user, token) for token in tokens}
+    notification = notify_citizen(world, django_capture_on_commit_callbacks)
+
+    assert push.push_deliver().sent == len(tokens)
+
+    # The fake numbers its answers in the order it received the requests: message n for the n-th request.
+    answered = {
+        received.token: f"projects/{FCM_PROJECT}/messages/{number}"
+        for number, received in enumerate(fcm.received, start=1)
+    }
+    for token, install in installs.items():
+        delivery = delivery_of(notification, install)
+        assert (delivery.status, delivery.message_id, delivery.claim) == (PushDelivery.Status.SENT, answered[token], "")
+        assert delivery.sent_at is not None
+    notification.refresh_from_db()
+    assert notification.delivered_at is not None
+
+
+def test_recording_sent_deliveries_works_without_update_from_values(
+    world, django_capture_on_commit_callbacks, monkeypatch
+):
+    from django.db import connection
+
+    installs = [install_for(world.citizen.user, f"fcm-token-fallback-{index}:APA91bHun4MxP5eg") for index in range(3)]
+    notification = notify_citizen(world, django_capture_on_commit_callbacks)
+    deliveries = [delivery_of(notification, install) for install in installs]
+    now = timezone.now()
+    monkeypatch.setattr(connection, "vendor", "another")
+    push._record_sent([(delivery.pk, f"message-{delivery.pk}") for delivery in deliveries], now)
+    monkeypatch.undo()
+    for delivery in deliveries:
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.message_id, delivery.sent_at) == (
+            PushDelivery.Status.SENT,
+            f"message-{delivery.pk}",
+            now,
+        )
+
+
+def test_delivering_a_batch_costs_the_same_queries_for_2_or_20_installs(world, fcm, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(count: int, kind: str) -> int:
+        user = factories.CitizenFactory().user
+        for index in range(count):
+            install_for(user, f"fcm-token-{kind}-{index:03d}:APA91bHun4MxP5eg")
+        notify_citizen(world, django_capture_on_commit_callbacks, recipients=[user], kind=kind)
+        with CaptureQueriesContext(connection) as captured:
+            assert push.push_deliver().sent == count
+        return len(captured)
+
+    assert queries(2, "request.answered") == queries(20, "training_alert.raised")
+
+
+def test_an_egress_proxy_from_the_environment_is_still_used(
+    world, fcm, django_capture_on_commit_callbacks, monkeypatch
+):
+    install = install_for(world.citizen.user, TOKEN)
+    notification = notify_citizen(world, django_capture_on_commit_callbacks)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there: a proxy that is down
+
+    assert push.push_deliver().retried == 1
+    assert fcm.received == [], "the push went to the proxy, not past it"
+    assert delivery_of(notification, install).status == PushDelivery.Status.PENDING
