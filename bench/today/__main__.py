@@ -80,11 +80,6 @@ TARGETS = {
     ("mestring-wsgi", "drf-wsgi"): 1.5,
 }
 LATENCY_TARGET_MS = 50.0
-# Not in the shipped schema: what the next-reminder query needs (see bench/README.md, "Today").
-REMINDER_INDEX = (
-    'CREATE INDEX "bench_slot_citizen_status_at" ON "selvbetjening_trainingslot" '
-    '("citizen_id", "status", "scheduled_at")'
-)
 
 SCENARIOS = [
     Scenario(
@@ -527,11 +522,6 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         default=20,
         help="blocks of 100 sequential requests per app for the interleaved CPU measurement; 0 skips it (20)",
     )
-    parser.add_argument(
-        "--reminder-index",
-        action="store_true",
-        help="add an index on training slots (citizen, status, scheduled_at) after seeding: not the shipped schema",
-    )
     parser.add_argument("--keep-database", action="store_true", help="leave the run's database in place")
     parser.add_argument("--write-readme", action="store_true", help="rewrite this database's figures in README")
     arguments = parser.parse_args(argv)
@@ -576,9 +566,6 @@ def main(argv: list[str] | None = None) -> int:
              str(arguments.citizens)],
             environment | {"ACCESS_TOKEN_TTL_SECONDS": str(24 * 3600)}, setup_log, timeout=900,
         )
-        if arguments.reminder_index:
-            say("-- adding the index on training slots (citizen, status, scheduled_at): NOT the shipped schema")
-            database.execute(REMINDER_INDEX)
         database.analyze()
         tokens = run_directory / "citizen_tokens.txt"
         all_tokens = tokens.read_text().split()
@@ -643,9 +630,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": command.replace(arguments.database_url, "$DATABASE_URL") if arguments.database_url else command,
         "citizens": arguments.citizens,
         "path": run.path,
-        "schema": "with an added index on training slots (citizen, status, scheduled_at), not the shipped schema"
-        if arguments.reminder_index
-        else "the shipped schema",
+        "schema": "the shipped schema",
         "load": f"{load_before:.2f}",
         "load_generator": generator.describe(),
         "duration": arguments.duration,
@@ -692,9 +677,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     say(f"\nresults: {result_file.relative_to(ROOT)}")
     if arguments.write_readme:
-        variant = "-reminder-index" if arguments.reminder_index else ""
         write_readme(
-            f"today-{kind}{variant}",
+            f"today-{kind}",
             readme_block(context, saturation, latency, rate, interleaved, interleaved_problems),
         )
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from backend.schemas import InSchema
 from selvbetjening.schemas import GoalOut, InDate, InDatetime
@@ -158,13 +158,22 @@ class TodayQuery(Schema):
     date: InDate | None = Field(default=None, description="A day in the citizen's time zone; today by default.")
 
 
-class ImageUrlsOut(Schema):
+class DictOut(BaseModel):
+    """An answer validated from plain dicts, as the today selector makes them.
+
+    Django Ninja's ``Schema`` reads every field of every nested object through its attribute getter (so
+    that it can take model instances): for the 15 kB of today's training that was 280 calls per answer
+    and a third of the request's CPU. A plain pydantic model validates the same dicts in pydantic's core.
+    """
+
+
+class ImageUrlsOut(DictOut):
     thumbnail: str
     medium: str
     large: str
 
 
-class ExerciseImageOut(Schema):
+class ExerciseImageOut(DictOut):
     id: UUID
     alt_text: str
     width: int
@@ -172,7 +181,7 @@ class ExerciseImageOut(Schema):
     urls: ImageUrlsOut
 
 
-class TodayExerciseOut(Schema):
+class TodayExerciseOut(DictOut):
     plan_exercise_id: UUID
     exercise_id: UUID
     position: int
@@ -188,7 +197,7 @@ class TodayExerciseOut(Schema):
     images: list[ExerciseImageOut]
 
 
-class TodaySlotOut(Schema):
+class TodaySlotOut(DictOut):
     id: UUID
     training_plan_id: UUID
     plan_title: str
@@ -203,7 +212,7 @@ class TodaySlotOut(Schema):
     exercises: list[TodayExerciseOut]
 
 
-class TodayOut(Schema):
+class TodayOut(DictOut):
     date: date
     time_zone: str
     slots: list[TodaySlotOut]
