@@ -125,3 +125,34 @@ def test_a_citizens_log_shows_reads_of_their_data_by_staff(world):
     entries[0].purpose = AccessLogEntry.Purpose.ADMINISTRATION
     with pytest.raises(PermissionError):
         entries[0].save()
+
+
+@pytest.mark.django_db
+def test_one_call_logs_every_citizen_with_the_same_fields_in_batches(world, monkeypatch):
+    from backend import audit
+    from backend.actors import Actor
+    from backend.context import request_id_var
+
+    monkeypatch.setattr(audit, "ROWS_PER_STATEMENT", 2)
+    citizens = [world.citizen, world.other_citizen, *(factories.CitizenFactory() for _ in range(3))]
+    actor = Actor(user=world.staff_in_team.user, audience="staff")
+    token = request_id_var.set("req-batch-1")
+    before = timezone.now()
+    try:
+        audit.access_log_record(
+            actor=actor, citizens=citizens, resource_type="episode", action=AccessLogEntry.Action.READ
+        )
+    finally:
+        request_id_var.reset(token)
+    rows = list(AccessLogEntry.objects.filter(request_id="req-batch-1").order_by("id"))
+    assert [row.citizen_id for row in rows] == [citizen.pk for citizen in citizens]
+    for row, citizen in zip(rows, citizens, strict=True):
+        assert (row.actor_id, row.actor_name, row.resource_type, row.resource_id, row.action) == (
+            world.staff_in_team.user.pk,
+            world.staff_in_team.user.display_name,
+            "episode",
+            str(citizen.pk),
+            "read",
+        )
+        assert row.actor_role == actor.audit_role and row.purpose == audit.DEFAULT_PURPOSE[actor.audit_role]
+        assert before <= row.at <= timezone.now()
