@@ -1,4 +1,10 @@
-"""Liveness and readiness for the service manager and the load balancer."""
+"""Liveness and readiness for the service manager and the load balancer.
+
+Readiness follows what a process needs to answer: the database. The channel layer (Redis) only carries
+live fan-out, which is best-effort (events wait in the database for the app's replay), so a layer that
+cannot be reached makes the process ``degraded``, still 200: taking every web process out of the load
+balancer while Redis is down would stop the API that keeps working without it.
+"""
 
 import asyncio
 import logging
@@ -49,5 +55,6 @@ def _channel_layer_ready() -> bool:
 
 def readyz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database_ready(), "channel_layer": _channel_layer_ready()}
-    ready = all(checks.values())
-    return JsonResponse({"status": "ready" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+    if not checks["database"]:
+        return JsonResponse({"status": "unavailable", "checks": checks}, status=503)
+    return JsonResponse({"status": "ready" if all(checks.values()) else "degraded", "checks": checks})

@@ -270,6 +270,9 @@ if PUSH_MODE not in ("log", "fcm"):
     raise ImproperlyConfigured("PUSH_MODE must be 'log' or 'fcm'.")
 FCM_PROJECT_ID = os.environ.get("FCM_PROJECT_ID", "")
 FCM_HTTP_TIMEOUT_SECONDS = env_int("FCM_HTTP_TIMEOUT_SECONDS", 10)
+# A push waits this long for an open app to receive its notification over the websocket; then it is
+# sent only if none did (0: push at once, whether or not an app showed it).
+PUSH_GRACE_SECONDS = env_int("PUSH_GRACE_SECONDS", 5)
 # Reminders are made this far ahead of their time, and a dispatcher holds a claimed batch this long.
 REMINDER_HORIZON = timedelta(hours=env_int("REMINDER_HORIZON_HOURS", 48))
 REMINDER_CLAIM_LEASE_SECONDS = env_int("REMINDER_CLAIM_LEASE_SECONDS", 120)

@@ -29,6 +29,9 @@ class Notification(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True, help_text="First shown on a websocket or pushed.")
+    streamed_at = models.DateTimeField(
+        null=True, blank=True, help_text="First received by an open app over the websocket: no push follows."
+    )
     read_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
 
@@ -152,7 +155,7 @@ class PushDelivery(models.Model):
         SENT = "sent", "Sendt"
         FAILED = "failed", "Fejlet"
         DISABLED = "disabled", "Installation slået fra"
-        SKIPPED = "skipped", "Allerede læst"
+        SKIPPED = "skipped", "Allerede læst eller vist i den åbne app"
 
     id = models.BigAutoField(primary_key=True)
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="push_deliveries")

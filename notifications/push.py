@@ -158,6 +158,7 @@ CLAIMED_FIELDS = (
     "notification__id",
     "notification__recipient_id",
     "notification__read_at",
+    "notification__streamed_at",
     "notification__push_text_da",
     "notification__push_text_en",
     "install__id",
@@ -378,7 +379,7 @@ def _dispatch(batch: list[PushDelivery], now: datetime, report: DeliveryReport) 
     unreachable: list[int] = []
     refused: list[int] = []
     for delivery in batch:
-        if delivery.notification.read_at is not None:
+        if delivery.notification.read_at is not None or delivery.notification.streamed_at is not None:
             skipped.append(delivery.pk)
         elif not _install_reachable(delivery, now):
             unreachable.append(delivery.pk)

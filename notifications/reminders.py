@@ -18,10 +18,9 @@ import logging
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -34,11 +33,13 @@ from backend.errors import Conflict, InvalidInput
 from backend.models import Citizen, Membership, StaffRole, User
 from notifications import push, texts
 from notifications.models import Notification, NotificationPreference, QuietHours, ReminderOccurrence
+from notifications.quiet import quiet_hours_end, zone_or_none
 from notifications.services import (
     IT_STAFF_AUDIENCE,
     NotificationRequest,
     notification_read,
     notify_each,
+    push_grace,
 )
 
 logger = logging.getLogger(__name__)
@@ -53,38 +54,6 @@ SNOOZE_PREFIX = "snooze:"
 def claim_lease() -> timedelta:
     """How long a dispatcher holds a claimed batch before another may take it over."""
     return timedelta(seconds=getattr(settings, "REMINDER_CLAIM_LEASE_SECONDS", 120))
-
-
-def zone_or_none(name: str) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name) if name and len(name) <= 64 else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
-# --- Quiet hours ---------------------------------------------------------------------------------
-
-
-def quiet_hours_end(quiet: QuietHours, at: datetime) -> datetime | None:
-    """When the quiet hours around ``at`` end (a UTC instant), or None when ``at`` is outside them.
-
-    Read in local wall-clock time of the quiet hours' zone, so 22:00–07:00 is 22:00–07:00 on the days the
-    clocks change too; the end is 07:00 local on the day it falls, whatever the UTC offset that day.
-    """
-    zone = zone_or_none(quiet.time_zone) or ZoneInfo(settings.DEFAULT_CITIZEN_TIME_ZONE)
-    local = at.astimezone(zone)
-    wall = local.time().replace(tzinfo=None)
-    start, end = quiet.start_time, quiet.end_time
-    if start < end:
-        if not start <= wall < end:
-            return None
-        end_day = local.date()
-    else:
-        if end <= wall < start:
-            return None
-        end_day = local.date() + timedelta(days=1) if wall >= start else local.date()
-    ends = datetime.combine(end_day, end, tzinfo=zone).astimezone(UTC)
-    return ends if ends > at else None
 
 
 # --- Claiming ------------------------------------------------------------------------------------
@@ -304,6 +273,8 @@ def reminders_dispatch_due(*, now: datetime | None = None, batch_size: int = BAT
 
     Safe to run in any number of processes at once: each batch is claimed by one of them. Each batch is
     claimed at the time it starts (a long pass keeps its leases current), or at ``now`` when given.
+    The pushes are sent at once when ``PUSH_GRACE_SECONDS`` is 0; otherwise they fall due after it and
+    ``reminder_pushes_send`` sends those whose notification no open app received meanwhile.
     """
     sent = 0
     while True:
@@ -313,7 +284,19 @@ def reminders_dispatch_due(*, now: datetime | None = None, batch_size: int = BAT
             return sent
         count, notification_ids = _dispatch(token, at)
         sent += count
-        _push(notification_ids)
+        if not push_grace():
+            _push(notification_ids)
+
+
+def reminder_pushes_send(*, now: datetime | None = None) -> int:
+    """Send the pushes that have fallen due: those of reminders dispatched ``PUSH_GRACE_SECONDS`` ago whose
+    notification no open app received over the websocket meanwhile (and any other push due). Returns how
+    many were sent; a failure is logged and left to the next run."""
+    try:
+        return push.push_deliver(now=now).sent
+    except Exception:
+        logger.exception("sending the pushes due failed; left to the next run")
+        return 0
 
 
 # --- Preferences ---------------------------------------------------------------------------------

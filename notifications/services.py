@@ -5,18 +5,17 @@ announces the events over the channel layer (best-effort: when Redis is down the
 database for the client's replay) and enqueues push delivery. The database is the outbox.
 """
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Model, Q
 from django.db.models.functions import Coalesce
@@ -30,9 +29,12 @@ from notifications.models import (
     NotificationPreference,
     PushDelivery,
     PushInstall,
+    QuietHours,
     ReminderOccurrence,
     StreamEvent,
 )
+from notifications.publish import publish
+from notifications.quiet import quiet_hours_end
 from notifications.selectors import installs_reachable
 
 logger = logging.getLogger(__name__)
@@ -303,11 +305,29 @@ def _group_of(event: StreamEvent) -> str:
     return team_group(event.team_id) if event.team_id is not None else user_group(event.user_id)
 
 
+def _quiet_hours_ends(user_ids: set[Any], now: datetime) -> dict[Any, datetime]:
+    """For each of these users inside their quiet hours now: when those end."""
+    if not user_ids:
+        return {}
+    ends = {quiet.user_id: quiet_hours_end(quiet, now) for quiet in QuietHours.objects.filter(user_id__in=user_ids)}
+    return {user_id: end for user_id, end in ends.items() if end is not None}
+
+
+def _push_due(notification: Notification, due: datetime, quiet_ends: dict[Any, datetime]) -> datetime:
+    """A push that can wait waits for the end of its recipient's quiet hours; an alert's does not."""
+    if texts.is_urgent(notification.kind):
+        return due
+    return max(due, quiet_ends.get(notification.recipient_id, due))
+
+
 def _push_deliveries_create(notifications: list[Notification], now: datetime) -> list[PushDelivery]:
     """One pending delivery per notification and active install of its recipient, in the same transaction,
-    unless the recipient turned push off for the notification's kind."""
+    unless the recipient turned push off for the notification's kind. A delivery falls due after
+    ``push_grace()``, so a notification an open app receives over the websocket meanwhile is not pushed,
+    and, unless it is an alert, not before the end of the recipient's quiet hours."""
     if not notifications:
         return []
+    grace = push_grace()
     recipient_ids = {notification.recipient_id for notification in notifications}
     installs: dict[uuid.UUID, list[uuid.UUID]] = {}
     for install_id, user_id in installs_reachable(now).filter(user_id__in=recipient_ids).values_list("id", "user_id"):
@@ -319,8 +339,18 @@ def _push_deliveries_create(notifications: list[Notification], now: datetime) ->
             user_id__in=installs, kind__in={notification.kind for notification in notifications}, push_enabled=False
         ).values_list("user_id", "kind")
     )
+    quiet_ends = _quiet_hours_ends(
+        {notification.recipient_id for notification in notifications if not texts.is_urgent(notification.kind)}
+        & set(installs),
+        now,
+    )
     deliveries = [
-        PushDelivery(notification=notification, install_id=install_id, next_attempt_at=now, created_at=now)
+        PushDelivery(
+            notification=notification,
+            install_id=install_id,
+            next_attempt_at=_push_due(notification, now + grace, quiet_ends),
+            created_at=now,
+        )
         for notification in notifications
         if (notification.recipient_id, notification.kind) not in push_off
         for install_id in installs.get(notification.recipient_id, [])
@@ -329,48 +359,34 @@ def _push_deliveries_create(notifications: list[Notification], now: datetime) ->
     return deliveries
 
 
-async def _group_send_in_order(layer: Any, group: str, messages: list[dict[str, Any]]) -> None:
-    for message in messages:
-        await layer.group_send(group, message)
-
-
-async def _group_send_all(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> int:
-    """Send to all groups at once, each group's events in id order; returns how many groups failed."""
-    by_group: dict[str, list[dict[str, Any]]] = {}
-    for group, message in messages:
-        by_group.setdefault(group, []).append(message)
-    outcomes = await asyncio.gather(
-        *(_group_send_in_order(layer, group, items) for group, items in by_group.items()), return_exceptions=True
-    )
-    failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
-    if failures:
-        logger.warning(
-            "channel layer unavailable (%s): stream events for %d of %d streams wait for replay",
-            type(failures[0]).__name__,
-            len(failures),
-            len(by_group),
-        )
-    return len(failures)
-
-
 def stream_announce(messages: list[tuple[str, dict[str, Any]]]) -> None:
     """Send stream events to their groups. Best-effort: a client that misses one replays it on reconnect."""
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(_group_send_all)(layer, messages)
+        publish(layer, messages)
     except Exception as error:
         logger.warning(
             "channel layer unavailable (%s): %d stream events wait for replay", type(error).__name__, len(messages)
         )
 
 
+def push_grace() -> timedelta:
+    """How long a push waits for an open app to receive its notification over the websocket instead."""
+    return timedelta(seconds=settings.PUSH_GRACE_SECONDS)
+
+
 def _push_enqueue(notification_ids: list[str]) -> None:
     from notifications.tasks import deliver_push
 
+    task = deliver_push
+    if push_grace():
+        if not deliver_push.get_backend().supports_defer:
+            return  # left to the periodic deliver_due_push
+        task = deliver_push.using(run_after=timezone.now() + push_grace())
     try:
-        deliver_push.enqueue(notification_ids=notification_ids)
+        task.enqueue(notification_ids=notification_ids)
     except Exception as error:
         # The deliveries are stored as pending; the periodic ``deliver_due_push`` sends them.
         logger.warning("push delivery not enqueued (%s); left to the periodic run", type(error).__name__)
@@ -398,16 +414,6 @@ def notification_acknowledge(*, notification: Notification) -> Notification:
 
 def notifications_read_all(*, user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
-
-
-def notifications_mark_delivered(*, user_id: Any, notification_ids: Iterable[Any]) -> int:
-    """Record that notifications reached one of the recipient's apps (websocket or push)."""
-    ids = [value for value in notification_ids if value]
-    if not ids:
-        return 0
-    return Notification.objects.filter(pk__in=ids, recipient_id=user_id, delivered_at__isnull=True).update(
-        delivered_at=timezone.now()
-    )
 
 
 # --- App installs --------------------------------------------------------------------------------

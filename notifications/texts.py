@@ -120,6 +120,12 @@ KINDS: dict[str, Template] = {
 REMINDER_PREFIX = "reminder."
 
 
+def is_urgent(kind: str) -> bool:
+    """Alerts: their push goes out inside the recipient's quiet hours too."""
+    template = KINDS.get(kind)
+    return template is not None and template.push == ALERT
+
+
 def is_reminder(kind: str) -> bool:
     """Reminders are scheduled ahead and can be muted, deferred by quiet hours and snoozed."""
     return kind.startswith(REMINDER_PREFIX) and kind in KINDS

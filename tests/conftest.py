@@ -19,6 +19,12 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _push_at_once(settings):
+    """Pushes fall due at once, unless a test sets PUSH_GRACE_SECONDS to see them wait for the websocket."""
+    settings.PUSH_GRACE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     from backend import ratelimit
 

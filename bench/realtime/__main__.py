@@ -17,11 +17,10 @@ channel layer, as production: ``channels_redis.pubsub.RedisPubSubChannelLayer``)
   ASGI websocket app (``bench/realtime/plain_asgi.py``) under the same uvicorn, and across
   connect/disconnect churn.
 
-Servers run with ``deploy/systemd/mestring-ws.service``'s uvicorn flags and the main harness's production
-environment (``DEBUG=0``, fresh keys), ``DB_CONN_MAX_AGE=0`` as deployed. Two variants show what the
-figures call for: ``mestring-conn-reuse`` differs only in ``DB_CONN_MAX_AGE=60``; ``mestring-proposed`` adds
-the coalesced per-event checks prototyped in ``bench/realtime/batched.py``. Every figure is the best of
-the rounds; the spread over rounds is reported. See bench/README.md.
+Servers run with ``deploy/systemd/mestring-ws.service``'s uvicorn flags and environment
+(``--ws websockets-sansio``, ``DB_CONN_MAX_AGE=60``, ``DB_CONN_HEALTH_CHECKS=0``) in the main harness's
+production environment (``DEBUG=0``, fresh keys). Every figure is the best of the rounds; the spread over
+rounds is reported. See bench/README.md.
 """
 
 import argparse
@@ -75,7 +74,7 @@ def uvicorn_command(application: str, port: int) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", application,
         "--host", HOST, "--port", str(port),
-        "--ws", "websockets", "--ws-ping-interval", "20", "--ws-ping-timeout", "20", "--ws-max-size", "65536",
+        "--ws", "websockets-sansio", "--ws-ping-interval", "20", "--ws-ping-timeout", "20", "--ws-max-size", "65536",
         "--lifespan", "off", "--no-server-header", "--timeout-graceful-shutdown", "10",
     ]  # fmt: skip
 
@@ -93,19 +92,9 @@ RAW = Server("raw", "bench.realtime.raw_server (websockets, uvloop)", lambda por
     sys.executable, "-m", "bench.realtime.raw_server", "--port", str(port)])  # fmt: skip
 PLAIN = Server("plain-asgi", "uvicorn, bench.realtime.plain_asgi (no Django, no Channels)",
                lambda port: uvicorn_command("bench.realtime.plain_asgi:application", port))  # fmt: skip
-MESTRING = Server("mestring", "uvicorn, backend.asgi (Channels, Redis pub/sub layer), DB_CONN_MAX_AGE=0",
+MESTRING = Server("mestring", "uvicorn, backend.asgi (Redis pub/sub layer), as deploy/systemd/mestring-ws.service",
                   lambda port: uvicorn_command("backend.asgi:application", port),
-                  {"DB_CONN_MAX_AGE": "0"}, is_mestring=True)  # fmt: skip
-MESTRING_REUSE = Server("mestring-conn-reuse", "as mestring, DB_CONN_MAX_AGE=60",
-                        lambda port: uvicorn_command("backend.asgi:application", port),
-                        {"DB_CONN_MAX_AGE": "60"}, is_mestring=True)  # fmt: skip
-MESTRING_PROPOSED = Server(
-    "mestring-proposed",
-    "as mestring-conn-reuse, with the coalesced checks of bench/realtime/batched.py (a prototype)",
-    lambda port: uvicorn_command("bench.realtime.batched:application", port),
-    {"DB_CONN_MAX_AGE": "60"},
-    is_mestring=True,
-)
+                  {"DB_CONN_MAX_AGE": "60", "DB_CONN_HEALTH_CHECKS": "0"}, is_mestring=True)  # fmt: skip
 MEASUREMENTS = ["fanout", "push", "memory"]
 
 
@@ -516,6 +505,12 @@ def measure_push(run: Run, server: Server, round_number: int) -> None:
     from_due = [
         (arrivals[event_id] - due) * 1000 for event_id, (due, _actual) in sent_at.items() if event_id in arrivals
     ]
+    timeline = [
+        [round(actual - sent[0][2], 4), round((arrivals[event_id] - actual) * 1000, 2)]
+        for event_id, (_due, actual) in sent_at.items()
+        if event_id in arrivals and sent
+    ]
+    (run.directory / f"latency-{server.name}-{round_number}.json").write_text(json.dumps(timeline))
     lag = [(actual - due) * 1000 for _event_id, due, actual in sent]
     span = (sent[-1][2] - sent[0][2]) if len(sent) > 1 else 0.0
     result = {
@@ -642,7 +637,7 @@ def context_line(context: dict[str, Any], other_cpu: float | None) -> str:
 def fanout_block(run: Run) -> list[str]:
     raw = best(run, "fanout/raw", "all_ms_median")
     rows, verdicts = [], []
-    for name in ("raw", "mestring", "mestring-conn-reuse", "mestring-proposed"):
+    for name in ("raw", "mestring"):
         result = best(run, f"fanout/{name}", "all_ms_median")
         if result is None:
             continue
@@ -718,7 +713,7 @@ def fanout_block(run: Run) -> list[str]:
 def push_block(run: Run) -> list[str]:
     raw = best(run, "push/raw", "p99_ms")
     rows, verdicts = [], []
-    for name in ("raw", "mestring", "mestring-conn-reuse", "mestring-proposed"):
+    for name in ("raw", "mestring"):
         result = best(run, f"push/{name}", "p99_ms")
         if result is None:
             continue
@@ -924,8 +919,6 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--churn-cycles", type=int, default=5)
     parser.add_argument("--churn-size", type=int, default=1000)
     parser.add_argument("--drain-timeout", type=float, default=120.0, help="seconds to wait for late messages (120)")
-    parser.add_argument("--no-conn-reuse-variant", action="store_true", help="skip mestring-conn-reuse")
-    parser.add_argument("--no-prototype", action="store_true", help="skip mestring-proposed")
     parser.add_argument("--quiet-wait", type=float, default=20.0)
     parser.add_argument("--py-spy", default="", help="path of py-spy: profile Mestring's server during fan-out")
     parser.add_argument("--keep-database", action="store_true")
@@ -998,16 +991,12 @@ def main(argv: list[str] | None = None) -> int:
             redis=redis,
         )
         selected = arguments.only or MEASUREMENTS
-        variants = ([] if arguments.no_conn_reuse_variant else [MESTRING_REUSE]) + (
-            [] if arguments.no_prototype else [MESTRING_PROPOSED]
-        )
-        fanout_servers = [RAW, MESTRING, *variants]
         for round_number in range(1, arguments.rounds + 1):
             if "fanout" in selected:
-                for server in fanout_servers:
+                for server in (RAW, MESTRING):
                     measure_fanout(run, server, round_number)
             if "push" in selected:
-                for server in [RAW, MESTRING, *variants]:
+                for server in (RAW, MESTRING):
                     measure_push(run, server, round_number)
             if "memory" in selected:
                 for server in (PLAIN, MESTRING, RAW):

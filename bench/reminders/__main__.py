@@ -461,7 +461,14 @@ def main(argv: list[str] | None = None) -> int:
     database = Database(arguments.database_url)
     environment = run_environment(database.url, RUN_DIRECTORY)
     environment.update(
-        {"REDIS_URL": arguments.redis_url, "PUSH_MODE": "fcm", "FCM_PROJECT_ID": FCM_PROJECT, "LOG_LEVEL": "WARNING"}
+        {
+            "REDIS_URL": arguments.redis_url,
+            "PUSH_MODE": "fcm",
+            "FCM_PROJECT_ID": FCM_PROJECT,
+            "LOG_LEVEL": "WARNING",
+            # Every reminder is pushed as well as streamed: no open app takes the push's place.
+            "PUSH_GRACE_SECONDS": "0",
+        }
     )
     processes: list[subprocess.Popen[bytes]] = []
     say(f"-- database {BENCH_DATABASE} (log: {log.relative_to(ROOT)})")

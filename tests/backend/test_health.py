@@ -49,15 +49,17 @@ def test_readyz_is_503_when_the_database_is_unreachable(database_down):
 
 
 @pytest.mark.django_db
-def test_readyz_is_503_when_the_channel_layer_is_unreachable(monkeypatch):
+def test_readyz_stays_200_and_says_degraded_when_the_channel_layer_is_unreachable(monkeypatch):
+    """Redis down must not take the web processes out of the load balancer: the API answers without it."""
+
     class DeadLayer:
         async def new_channel(self, prefix: str = "") -> str:
             raise ConnectionError("Error 111 connecting to redis:6379. Connection refused.")
 
     monkeypatch.setattr(health, "get_channel_layer", lambda: DeadLayer())
     response = Client().get("/readyz")
-    assert response.status_code == 503
-    assert response.json()["checks"] == {"database": True, "channel_layer": False}
+    assert response.status_code == 200
+    assert response.json() == {"status": "degraded", "checks": {"database": True, "channel_layer": False}}
 
 
 @pytest.mark.django_db
@@ -76,8 +78,17 @@ def test_readyz_gives_up_on_a_channel_layer_that_hangs(monkeypatch):
     monkeypatch.setattr(health, "CHANNEL_LAYER_TIMEOUT_SECONDS", 0.2)
     monkeypatch.setattr(health, "get_channel_layer", lambda: HangingLayer())
     response = Client().get("/readyz")
-    assert response.status_code == 503
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
     assert response.json()["checks"]["channel_layer"] is False
+
+
+@pytest.mark.django_db
+def test_readyz_is_503_when_both_the_database_and_the_channel_layer_are_down(database_down, monkeypatch):
+    monkeypatch.setattr(health, "get_channel_layer", lambda: None)
+    response = Client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "checks": {"database": False, "channel_layer": False}}
 
 
 def assert_database_unavailable(response) -> None:

@@ -182,7 +182,7 @@ def uvicorn_command(port: int) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "backend.asgi:application",
         "--host", HOST, "--port", str(port),
-        "--ws", "websockets", "--ws-ping-interval", "20", "--ws-ping-timeout", "20", "--ws-max-size", "65536",
+        "--ws", "websockets-sansio", "--ws-ping-interval", "20", "--ws-ping-timeout", "20", "--ws-max-size", "65536",
         "--lifespan", "off", "--no-server-header", "--timeout-graceful-shutdown", "2",
     ]  # fmt: skip
 

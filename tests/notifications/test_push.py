@@ -3,7 +3,7 @@
 import json
 import logging
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from unittest import mock
 
 import pytest
@@ -13,8 +13,9 @@ from firebase_admin import messaging
 
 from backend.services.identity import session_revoke
 from notifications import push
-from notifications.models import Notification, PushDelivery, PushInstall
+from notifications.models import Notification, PushDelivery, PushInstall, QuietHours
 from notifications.services import notify, push_install_register
+from notifications.stream_checks import deliveries_record
 from tests import factories
 from tests.notifications.conftest import FCM_PROJECT, firebase_app_start, install_for, login
 from tests.notifications.fake_fcm import ACCESS_TOKEN
@@ -452,3 +453,66 @@ def test_an_egress_proxy_from_the_environment_is_still_used(
     assert push.push_deliver().retried == 1
     assert fcm.received == [], "the push went to the proxy, not past it"
     assert delivery_of(notification, install).status == PushDelivery.Status.PENDING
+
+
+# --- Waiting for the websocket ----------------------------------------------------------------------
+
+
+def test_a_push_waits_for_the_open_app_and_is_skipped_when_the_websocket_delivered_it(
+    world, fcm, settings, django_capture_on_commit_callbacks
+):
+    settings.PUSH_GRACE_SECONDS = 5
+    install = install_for(world.citizen.user, TOKEN)
+    streamed, missed = (notify_citizen(world, django_capture_on_commit_callbacks, dedupe_key=key) for key in "ab")
+    created = delivery_of(streamed, install).created_at
+    assert delivery_of(streamed, install).next_attempt_at == created + timedelta(seconds=5)
+    tasks = DBTaskResult.objects.filter(task_path="notifications.tasks.deliver_push")
+    assert tasks.count() == 2
+    assert all(task.run_after is not None and task.run_after >= created + timedelta(seconds=5) for task in tasks)
+
+    assert push.push_deliver(now=created + timedelta(seconds=4)).sent == 0
+    assert deliveries_record([(str(world.citizen.user.pk), str(streamed.pk))]) == 1
+    report = push.push_deliver(now=created + timedelta(seconds=6))
+    assert (report.sent, report.skipped) == (1, 1)
+    assert delivery_of(streamed, install).status == PushDelivery.Status.SKIPPED
+    assert delivery_of(missed, install).status == PushDelivery.Status.SENT
+    [received] = fcm.delivered(TOKEN)
+    assert received.message["data"]["id"] == str(missed.pk)
+    streamed.refresh_from_db()
+    assert streamed.delivered_at is not None and streamed.streamed_at is not None
+
+
+def test_a_notification_streamed_after_its_push_was_sent_keeps_both_times(
+    world, fcm, immediate_tasks, django_capture_on_commit_callbacks
+):
+    install_for(world.citizen.user, TOKEN)
+    notification = notify_citizen(world, django_capture_on_commit_callbacks)
+    notification.refresh_from_db()
+    pushed_at = notification.delivered_at
+    assert pushed_at is not None and notification.streamed_at is None
+    assert deliveries_record([(str(world.citizen.user.pk), str(notification.pk))]) == 1
+    assert deliveries_record([(str(world.other_citizen.user.pk), str(notification.pk))]) == 0
+    notification.refresh_from_db()
+    assert notification.delivered_at == pushed_at and notification.streamed_at is not None
+
+
+def test_quiet_hours_hold_a_push_that_can_wait_until_they_end_but_not_an_alert(
+    world, fcm, django_capture_on_commit_callbacks
+):
+    install = install_for(world.citizen.user, TOKEN)
+    QuietHours.objects.create(
+        user=world.citizen.user, start_time=time(22), end_time=time(7), time_zone="Europe/Copenhagen"
+    )
+    late_evening = datetime(2026, 1, 15, 22, 0, tzinfo=UTC)  # 23:00 in Copenhagen
+    with mock.patch("django.utils.timezone.now", return_value=late_evening):
+        answered = notify_citizen(world, django_capture_on_commit_callbacks, kind="request.answered")
+        alert = notify_citizen(world, django_capture_on_commit_callbacks, kind="training_alert.raised")
+    morning = datetime(2026, 1, 16, 6, 0, tzinfo=UTC)  # 07:00 in Copenhagen
+    assert delivery_of(answered, install).next_attempt_at == morning
+    assert delivery_of(alert, install).next_attempt_at == late_evening
+
+    assert push.push_deliver(now=late_evening).sent == 1
+    assert [received.message["data"]["id"] for received in fcm.delivered(TOKEN)] == [str(alert.pk)]
+    assert push.push_deliver(now=morning - timedelta(seconds=1)).sent == 0
+    assert push.push_deliver(now=morning).sent == 1
+    assert [received.message["data"]["id"] for received in fcm.delivered(TOKEN)][-1] == str(answered.pk)

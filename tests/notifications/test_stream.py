@@ -64,6 +64,15 @@ async def assert_closed_with(stream: WebsocketCommunicator, code: int) -> None:
 
 
 async def assert_refused(stream: WebsocketCommunicator, code: int) -> None:
+    """Accepted and closed at once with ``code``, so the app can tell a bad login (4401) from "try later"
+    (1013); nothing is sent before the close."""
+    connected, _ = await stream.connect()
+    assert connected
+    assert await stream.receive_output() == {"type": "websocket.close", "code": code}
+    await stream.disconnect()
+
+
+async def assert_refused_before_the_handshake(stream: WebsocketCommunicator, code: int) -> None:
     connected, close_code = await stream.connect()
     assert not connected
     assert close_code == code
@@ -166,7 +175,8 @@ def allowed_origins(settings):
 
 @pytest.mark.parametrize("origin", ["https://evil.example", "null", "https://app.mestring.example.evil.example"])
 async def test_foreign_origin_is_refused(channel_layer, citizen_login, allowed_origins, origin):
-    await assert_refused(communicator(citizen_login.access_token, origin=origin), consumers.CLOSE_FORBIDDEN_ORIGIN)
+    stream = communicator(citizen_login.access_token, origin=origin)
+    await assert_refused_before_the_handshake(stream, consumers.CLOSE_FORBIDDEN_ORIGIN)
 
 
 @pytest.mark.parametrize("origin", [ALLOWED_ORIGIN, ALLOWED_ORIGIN.upper(), None])
@@ -182,7 +192,7 @@ async def test_foreign_origin_is_refused_even_with_the_token_in_a_subprotocol(
         subprotocols=["mestring.v1", f"mestring.bearer.{citizen_login.access_token}"],
         origin="https://evil.example",
     )
-    await assert_refused(stream, consumers.CLOSE_FORBIDDEN_ORIGIN)
+    await assert_refused_before_the_handshake(stream, consumers.CLOSE_FORBIDDEN_ORIGIN)
 
 
 # --- Client messages ------------------------------------------------------------------------------
@@ -329,12 +339,73 @@ async def test_next_event_after_the_access_token_expired_closes_the_socket(chann
     await stream.disconnect()
 
 
+async def test_an_idle_socket_closes_when_its_access_token_expires(channel_layer, citizen_login):
+    await database_sync_to_async(Token.objects.filter(session=citizen_login.session).update)(
+        expires_at=timezone.now() + timedelta(seconds=1)
+    )
+    stream = await open_stream(citizen_login.access_token)
+    assert await stream.receive_nothing(timeout=0.5)
+    assert await stream.receive_output(timeout=3) == {
+        "type": "websocket.close",
+        "code": consumers.CLOSE_UNAUTHENTICATED,
+    }
+    await stream.disconnect()
+
+
 async def test_malformed_internal_event_is_dropped_without_closing_the_socket(channel_layer, citizen_login):
     stream = await open_stream(citizen_login.access_token)
     await channel_layer.group_send(f"user.{citizen_login.session.user_id}", {"type": "stream.event"})
     await send_event(channel_layer, citizen_login.session.user, EVENT)
     assert await stream.receive_json_from() == EVENT
     await stream.disconnect()
+
+
+async def test_a_client_that_stops_reading_does_not_hold_up_the_others(
+    channel_layer, citizen_login, other_citizen_login
+):
+    reading = asyncio.Event()
+    reading.set()
+    slow_frames: list[dict[str, Any]] = []
+    slow_input: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def send_to_slow_client(message: dict[str, Any]) -> None:
+        await reading.wait()  # as uvicorn's send waits while the client's buffer is full
+        slow_frames.append(message)
+
+    scope = {
+        "type": "websocket",
+        "path": "/ws/v1/",
+        "query_string": b"",
+        "headers": [(b"authorization", f"Bearer {citizen_login.access_token}".encode())],
+        "subprotocols": [],
+    }
+    await slow_input.put({"type": "websocket.connect"})
+    slow_client = asyncio.create_task(consumers.stream_application(scope, slow_input.get, send_to_slow_client))
+    for _ in range(200):
+        if len(slow_frames) >= 2:
+            break
+        await asyncio.sleep(0.01)
+    assert [frame["type"] for frame in slow_frames] == ["websocket.accept", "websocket.send"]
+
+    reading.clear()
+    first, second = {**EVENT, "id": "1" * 32}, {**EVENT, "id": "2" * 32}
+    await send_event(channel_layer, citizen_login.session.user, first)
+    await send_event(channel_layer, citizen_login.session.user, second)
+    other_stream = await open_stream(other_citizen_login.access_token)
+    other_event = {**EVENT, "id": "0b8e4f4e-4c1c-4bb0-8d59-4b8f6a3a9d11"}
+    await send_event(channel_layer, other_citizen_login.session.user, other_event)
+    assert await other_stream.receive_json_from(timeout=2) == other_event
+    assert len(slow_frames) == 2
+
+    reading.set()
+    for _ in range(200):
+        if len(slow_frames) >= 4:
+            break
+        await asyncio.sleep(0.01)
+    assert [json.loads(frame["text"]) for frame in slow_frames[2:]] == [first, second]
+    await slow_input.put({"type": "websocket.disconnect", "code": 1000})
+    await asyncio.wait_for(slow_client, 5)
+    await other_stream.disconnect()
 
 
 # --- Through a real server ------------------------------------------------------------------------
@@ -404,8 +475,17 @@ async def test_real_server_serves_http_beside_the_websocket(uvicorn_server: Uvic
     assert response.status_code == 200
 
 
-async def test_real_server_refuses_a_client_without_token(uvicorn_server: UvicornServer):
+async def test_real_server_tells_a_client_without_token_to_log_in(uvicorn_server: UvicornServer):
+    async with websocket_connect(uvicorn_server.url, open_timeout=5) as websocket:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(websocket.recv(), 5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == consumers.CLOSE_UNAUTHENTICATED
+
+
+async def test_real_server_refuses_a_foreign_origin_before_the_handshake(uvicorn_server: UvicornServer, settings):
+    settings.WEBSOCKET_ALLOWED_ORIGINS = [ALLOWED_ORIGIN]
     with pytest.raises(websockets.InvalidStatus) as refused:
-        async with websocket_connect(uvicorn_server.url, open_timeout=5):
+        async with websocket_connect(uvicorn_server.url, origin="https://evil.example", open_timeout=5):
             pass
     assert refused.value.response.status_code == 403

@@ -1,0 +1,210 @@
+"""The database work of the websocket stream, done for many sockets at once.
+
+Every event is checked against the database before a socket forwards it (DESIGN.md: no cached
+permission outlives a change), but the check of all the sockets that have an event waiting in a
+process is one statement: ``access_checks`` resolves their tokens (valid, not expired, session not
+revoked, user active) and, for the teams they follow, whether they still hold a care role there.
+Deliveries are recorded the same way, many notifications in one ``UPDATE``.
+
+The statement is written by hand from the models' metadata: the ORM cannot express the membership
+``LEFT JOIN`` with its conditions, and it is the hot path of every event.
+"""
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import F, Field, Max, Model
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from backend.actors import CARE
+from backend.auth import LAST_USED_RESOLUTION
+from backend.models import AppSession, Membership, Staff, Token, User
+from backend.timeutil import municipal_today
+from notifications.models import Notification, StreamEvent
+
+MAX_TOKENS_PER_STATEMENT = 2000
+
+
+@dataclass
+class Access:
+    """What a token stands for right now: its user, when it expires, and which of the asked-about
+    teams the user may follow (a care role in the team today; never for a citizen login)."""
+
+    user_id: str
+    token_expires_at: datetime
+    team_ids: set[str] = field(default_factory=set)
+
+
+def _table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _column(model: type[Model], name: str) -> str:
+    model_field = model._meta.get_field(name)
+    assert isinstance(model_field, Field)
+    return connection.ops.quote_name(str(model_field.column))
+
+
+def _datetime(value: Any) -> datetime:
+    if isinstance(value, str):
+        parsed = parse_datetime(value)
+        assert parsed is not None
+        value = parsed
+    assert isinstance(value, datetime)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _uuid_text(value: Any) -> str:
+    """A UUID column's value as the canonical text (PostgreSQL returns UUIDs, SQLite 32 hex digits)."""
+    return str(value) if isinstance(value, uuid.UUID) else str(uuid.UUID(str(value)))
+
+
+def _in(column: str, count: int) -> str:
+    """``column`` among ``count`` values: one array parameter on PostgreSQL (its statement does not grow
+    with the number of sockets, and psycopg need not rewrite a thousand placeholders), a list elsewhere."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)"
+    return f"{column} IN ({', '.join(['%s'] * count)})"
+
+
+def _in_params(values: list[Any]) -> list[Any]:
+    return [values] if connection.vendor == "postgresql" else values
+
+
+def _statement(token_count: int, team_count: int) -> str:
+    token = _column
+    select_team = "NULL"
+    joins = ""
+    if team_count:
+        select_team = f"m.{token(Membership, 'team')}"
+        role_placeholders = ", ".join(["%s"] * len(CARE))
+        joins = (
+            f"LEFT OUTER JOIN {_table(Staff)} st ON st.{token(Staff, 'user')} = u.{token(User, 'id')} "
+            f"AND s.{token(AppSession, 'audience')} <> %s "
+            f"LEFT OUTER JOIN {_table(Membership)} m ON m.{token(Membership, 'staff')} = st.{token(Staff, 'id')} "
+            f"AND {_in(f'm.{token(Membership, "team")}', team_count)} "
+            f"AND m.{token(Membership, 'role')} IN ({role_placeholders}) "
+            f"AND m.{token(Membership, 'valid_from')} <= %s "
+            f"AND (m.{token(Membership, 'valid_to')} IS NULL OR m.{token(Membership, 'valid_to')} >= %s) "
+        )
+    if connection.vendor == "postgresql":
+        # Each hash is looked up by the unique index, whatever the planner knows about the tables.
+        tokens = (
+            f"unnest(%s::varchar[]) AS wanted(token_hash) INNER JOIN {_table(Token)} t "
+            f"ON t.{token(Token, 'token_hash')} = wanted.token_hash"
+        )
+        wanted = ""
+    else:
+        tokens = f"{_table(Token)} t"
+        wanted = f"t.{token(Token, 'token_hash')} IN ({', '.join(['%s'] * token_count)}) AND "
+    # Identifiers only, from model metadata and quoted by the backend; every value is a parameter.
+    return (
+        f"SELECT t.{token(Token, 'token_hash')}, s.{token(AppSession, 'id')}, s.{token(AppSession, 'user')}, "  # noqa: S608
+        f"t.{token(Token, 'expires_at')}, "
+        f"CASE WHEN s.{token(AppSession, 'last_used_at')} < %s THEN 1 ELSE 0 END, {select_team} "
+        f"FROM {tokens} "
+        f"INNER JOIN {_table(AppSession)} s ON s.{token(AppSession, 'id')} = t.{token(Token, 'session')} "
+        f"INNER JOIN {_table(User)} u ON u.{token(User, 'id')} = s.{token(AppSession, 'user')} "
+        f"{joins}"
+        f"WHERE {wanted}t.{token(Token, 'kind')} = %s "
+        f"AND t.{token(Token, 'expires_at')} > %s AND s.{token(AppSession, 'revoked_at')} IS NULL "
+        f"AND s.{token(AppSession, 'expires_at')} > %s AND u.{token(User, 'is_active')} = %s"
+    )
+
+
+def access_checks(requests: Mapping[str, Iterable[str]]) -> dict[str, Access]:
+    """For each token hash (with the team ids to check), its ``Access`` now; a token not valid is absent.
+
+    Sessions last used more than ``LAST_USED_RESOLUTION`` ago are marked used, as the API does."""
+    now = timezone.now()
+    found: dict[str, Access] = {}
+    stale_sessions: set[Any] = set()
+    hashes = list(requests)
+    team_field = Membership._meta.get_field("team")
+    for start in range(0, len(hashes), MAX_TOKENS_PER_STATEMENT):
+        chunk = hashes[start : start + MAX_TOKENS_PER_STATEMENT]
+        team_ids = sorted({team_id for token_hash in chunk for team_id in requests[token_hash]})
+        stamp = connection.ops.adapt_datetimefield_value(now)
+        params: list[Any] = [connection.ops.adapt_datetimefield_value(now - LAST_USED_RESOLUTION)]
+        is_postgresql = connection.vendor == "postgresql"
+        if is_postgresql:
+            params.append(chunk)
+        if team_ids:
+            today = connection.ops.adapt_datefield_value(municipal_today())
+            team_values = [team_field.get_db_prep_value(uuid.UUID(team_id), connection) for team_id in team_ids]
+            params += [AppSession.Audience.CITIZEN.value, *_in_params(team_values)]
+            params += [*sorted(CARE), today, today]
+        params += [*([] if is_postgresql else chunk), Token.Kind.ACCESS.value, stamp, stamp, True]
+        with connection.cursor() as cursor:
+            cursor.execute(_statement(len(chunk), len(team_ids)), params)
+            rows = cursor.fetchall()
+        user_texts: dict[Any, str] = {}
+        for token_hash, session_id, user_id, expires_at, is_stale, team_id in rows:
+            access = found.get(token_hash)
+            if access is None:
+                user_text = user_texts.get(user_id)
+                if user_text is None:
+                    user_text = user_texts[user_id] = _uuid_text(user_id)
+                access = found[token_hash] = Access(user_id=user_text, token_expires_at=_datetime(expires_at))
+                if is_stale:
+                    stale_sessions.add(session_id)
+            if team_id is not None:
+                access.team_ids.add(_uuid_text(team_id))
+    if stale_sessions:
+        AppSession.objects.filter(pk__in=stale_sessions).update(last_used_at=now)
+    return found
+
+
+def access_checks_with_head(requests: Mapping[str, Iterable[str]]) -> tuple[dict[str, Access], int]:
+    """``access_checks`` and, read after it, the newest stream event id: a new socket's starting point."""
+    return access_checks(requests), stream_head()
+
+
+def stream_head() -> int:
+    """The newest stream event id: every event up to it is committed and visible."""
+    return StreamEvent.objects.aggregate(head=Max("id"))["head"] or 0
+
+
+def streams_with_events_after(after: int) -> tuple[set[str], set[str]]:
+    """The user ids and team ids with a stream event after ``after``: whose sockets missed something."""
+    user_ids: set[str] = set()
+    team_ids: set[str] = set()
+    for user_id, team_id in StreamEvent.objects.filter(id__gt=after).values_list("user_id", "team_id").distinct():
+        if user_id is not None:
+            user_ids.add(str(user_id))
+        if team_id is not None:
+            team_ids.add(str(team_id))
+    return user_ids, team_ids
+
+
+def deliveries_record(pairs: Iterable[tuple[str, str]], now: datetime | None = None) -> int:
+    """Record that notifications reached an open app of their recipient over the websocket: they count as
+    delivered, and their pushes not yet sent are not sent (``notifications.push``). ``pairs`` of (user id,
+    notification id), for many users at once; a notification id that is not the user's is left alone."""
+    wanted: dict[uuid.UUID, uuid.UUID] = {}
+    for user_id, notification_id in pairs:
+        try:
+            wanted[uuid.UUID(str(notification_id))] = uuid.UUID(str(user_id))
+        except ValueError:
+            continue
+    if not wanted:
+        return 0
+    matching = [
+        pk
+        for pk, recipient_id in Notification.objects.filter(pk__in=wanted, streamed_at__isnull=True).values_list(
+            "pk", "recipient_id"
+        )
+        if wanted.get(pk) == recipient_id
+    ]
+    if not matching:
+        return 0
+    now = now or timezone.now()
+    return Notification.objects.filter(pk__in=matching, streamed_at__isnull=True).update(
+        streamed_at=now, delivered_at=Coalesce(F("delivered_at"), now)
+    )

@@ -1,0 +1,413 @@
+"""One hub per process between the channel layer and the open websockets of ``notifications.consumers``.
+
+The hub, not each socket, listens to the channel layer: it joins a group (``user.<id>``, ``team.<id>``)
+once for all of the process's sockets in it and leaves it some seconds after the last one has gone.
+What arrives is handled in batches: every socket with an event waiting is checked against the
+database in one statement (``stream_checks.access_checks``: token still valid, care role in the team
+still held), then each allowed socket gets the frame, encoded once per event. A socket that cannot
+keep up gets its frames queued (up to ``MAX_QUEUED_FRAMES``) so that it does not stall the others.
+
+Deliveries of personal notifications are recorded from a process-wide buffer flushed every
+``DELIVERY_FLUSH_SECONDS`` (and when a socket closes), in one ``UPDATE``.
+
+With the Redis pub/sub layer the hub also notices when the layer's subscriber connection comes back
+after Redis was gone: events published meanwhile were lost to pub/sub, so every socket with something
+newer in the database replays it from the last event it sent (the database is the outbox).
+"""
+
+import asyncio
+import contextvars
+import json
+import logging
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from channels.db import database_sync_to_async
+from channels.layers import InMemoryChannelLayer
+
+from notifications.stream_checks import (
+    Access,
+    access_checks,
+    access_checks_with_head,
+    deliveries_record,
+    streams_with_events_after,
+)
+
+if TYPE_CHECKING:
+    from notifications.consumers import StreamSocket
+
+logger = logging.getLogger(__name__)
+
+STREAM_EVENT = "stream.event"
+DELIVERY_FLUSH_SECONDS = 0.25
+GROUP_LINGER_SECONDS = 5.0
+MAX_QUEUED_FRAMES = 200
+
+check_access = database_sync_to_async(access_checks)
+check_access_with_head = database_sync_to_async(access_checks_with_head)
+record_deliveries = database_sync_to_async(deliveries_record)
+missed_streams = database_sync_to_async(streams_with_events_after)
+
+
+class _Listener(Protocol):
+    def put_nowait(self, item: Any) -> None: ...
+
+
+class _InMemoryListener:
+    """Stands in for a channel's queue in ``InMemoryChannelLayer.channels``: each message goes to the hub."""
+
+    __slots__ = ("group", "hub")
+
+    def __init__(self, hub: "StreamHub", group: str) -> None:
+        self.hub, self.group = hub, group
+
+    def put_nowait(self, item: tuple[float, dict[str, Any]]) -> None:
+        self.hub.arrive(self.group, item[1])
+
+    def empty(self) -> bool:
+        return True
+
+    def full(self) -> bool:
+        return False
+
+
+class _PubSubListener:
+    """Stands in for a channel's queue in the Redis pub/sub layer: the raw message goes to the hub."""
+
+    __slots__ = ("group", "hub")
+
+    def __init__(self, hub: "StreamHub", group: str) -> None:
+        self.hub, self.group = hub, group
+
+    def put_nowait(self, data: bytes) -> None:
+        try:
+            message = self.hub.layer.deserialize(data)
+        except Exception:
+            logger.warning("Dropped a channel-layer message that could not be read.")
+            return
+        self.hub.arrive(self.group, message)
+
+
+def detached[T](coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    """A task in a context of its own: it may be started from a callback of the channel layer, whose
+    context can hold an ``async_to_sync`` executor that has finished since (asgiref then refuses)."""
+    return asyncio.get_running_loop().create_task(coroutine, context=contextvars.Context())
+
+
+def _is_pubsub(layer: Any) -> bool:
+    try:
+        from channels_redis.pubsub import RedisPubSubChannelLayer
+    except ImportError:  # pragma: no cover - channels_redis is installed with the project
+        return False
+    return isinstance(layer, RedisPubSubChannelLayer)
+
+
+class AccessCoalescer:
+    """``check(token_hash, team_ids)`` for connects, subscribes and pings: every check asked while one is
+    in flight is answered by the next single statement."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, tuple[set[str], list[asyncio.Future[tuple[Access | None, int]]]]] = {}
+        self.running = False
+
+    async def check(self, token_hash: str, team_ids: Iterable[str] = ()) -> tuple[Access | None, int]:
+        future: asyncio.Future[tuple[Access | None, int]] = asyncio.get_running_loop().create_future()
+        teams, futures = self.pending.setdefault(token_hash, (set(), []))
+        teams.update(team_ids)
+        futures.append(future)
+        if not self.running:
+            self.running = True
+            detached(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self.pending:
+                batch, self.pending = self.pending, {}
+                try:
+                    found, head = await check_access_with_head({key: teams for key, (teams, _) in batch.items()})
+                except Exception as error:  # noqa: BLE001 — handed to every caller of the batch
+                    for _, futures in batch.values():
+                        for future in futures:
+                            if not future.done():
+                                future.set_exception(error)
+                    continue
+                for key, (_, futures) in batch.items():
+                    for future in futures:
+                        if not future.done():
+                            future.set_result((found.get(key), head))
+        finally:
+            self.running = False
+
+
+class DeliveryBuffer:
+    """(user id, notification id) pairs shown on a socket, recorded in one statement every few hundred ms."""
+
+    def __init__(self) -> None:
+        self.pairs: list[tuple[str, str]] = []
+        self.flushing: asyncio.Future[None] | None = None
+        self.timer: asyncio.TimerHandle | None = None
+
+    def add(self, user_id: str, notification_id: Any) -> None:
+        if not notification_id:
+            return
+        self.pairs.append((user_id, str(notification_id)))
+        if self.timer is None and self.flushing is None:
+            loop = asyncio.get_running_loop()
+            self.timer = loop.call_later(DELIVERY_FLUSH_SECONDS, self._start)
+
+    def _start(self) -> None:
+        self.timer = None
+        if self.flushing is None:
+            self.flushing = detached(self._flush_all())
+
+    async def flush(self) -> None:
+        """Record everything buffered so far (and wait for a flush already under way)."""
+        while self.pairs or self.flushing is not None:
+            if self.flushing is None:
+                if self.timer is not None:
+                    self.timer.cancel()
+                    self.timer = None
+                self.flushing = detached(self._flush_all())
+            await asyncio.shield(self.flushing)
+
+    async def _flush_all(self) -> None:
+        try:
+            while self.pairs:
+                batch, self.pairs = self.pairs, []
+                try:
+                    await record_deliveries(batch)
+                except Exception as error:  # noqa: BLE001 — the inbox still shows them as not delivered
+                    logger.warning("could not record %d websocket deliveries (%s)", len(batch), type(error).__name__)
+        finally:
+            self.flushing = None
+
+
+class StreamHub:
+    """The process's listener on the channel layer for one event loop; see the module docstring."""
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        self.loop = asyncio.get_running_loop()
+        self.sockets: dict[str, set[StreamSocket]] = {}
+        self.listening: dict[str, Any] = {}
+        self.membership_lock = asyncio.Lock()
+        self.incoming: list[tuple[str, dict[str, Any]]] = []
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+        self.sweep: asyncio.TimerHandle | None = None
+        self.access = AccessCoalescer()
+        self.deliveries = DeliveryBuffer()
+        self.watched: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.background: set[asyncio.Task[Any]] = set()
+
+    # --- Groups ---------------------------------------------------------------------------------------
+
+    async def join(self, group: str, socket: "StreamSocket") -> bool:
+        """Put the socket in a group; False when the channel layer cannot be reached."""
+        if group not in self.listening:
+            try:
+                async with self.membership_lock:
+                    if group not in self.listening:
+                        self.listening[group] = await self._listen(group)
+            except Exception as error:
+                logger.warning("could not join a stream group (%s)", type(error).__name__)
+                return False
+        self.sockets.setdefault(group, set()).add(socket)
+        if self.task is None:
+            self.task = detached(self._run())
+        return True
+
+    def leave(self, group: str, socket: "StreamSocket") -> None:
+        members = self.sockets.get(group)
+        if members is None:
+            return
+        members.discard(socket)
+        if not members:
+            del self.sockets[group]
+            if self.sweep is None:
+                self.sweep = self.loop.call_later(GROUP_LINGER_SECONDS, self._start_sweep)
+
+    def _start_sweep(self) -> None:
+        self.sweep = None
+        self._spawn(self._sweep())
+
+    async def _sweep(self) -> None:
+        """Leave, at the layer, the groups no socket of the process is in any more."""
+        async with self.membership_lock:
+            for group in [name for name in self.listening if name not in self.sockets]:
+                if group in self.sockets:
+                    continue
+                listener = self.listening.pop(group)
+                try:
+                    await self._unlisten(group, listener)
+                except Exception as error:  # noqa: BLE001 — the subscription goes with the connection
+                    logger.warning("could not leave a stream group (%s)", type(error).__name__)
+
+    async def _listen(self, group: str) -> Any:
+        name = f"stream-hub.{group}"
+        if _is_pubsub(self.layer):
+            loop_layer = self.layer._get_layer()
+            name = f"{loop_layer.prefix}{name}"
+            pubsub_listener = _PubSubListener(self, group)
+            loop_layer.channels[name] = pubsub_listener
+            try:
+                await self.layer.group_add(group, name)
+            except BaseException:
+                loop_layer.channels.pop(name, None)
+                raise
+            self._watch_pubsub(loop_layer)
+            return name
+        if isinstance(self.layer, InMemoryChannelLayer):
+            self.layer.channels[name] = _InMemoryListener(self, group)
+            await self.layer.group_add(group, name)
+            return name
+        return await self._listen_generic(group)
+
+    async def _listen_generic(self, group: str) -> asyncio.Task[None]:
+        """Any other layer: a channel of the hub's own per group, read by a task."""
+        channel = await self.layer.new_channel("stream-hub.")
+        await self.layer.group_add(group, channel)
+
+        async def read() -> None:
+            while True:
+                self.arrive(group, await self.layer.receive(channel))
+
+        task = detached(read())
+        task.channel = channel  # type: ignore[attr-defined]
+        return task
+
+    async def _unlisten(self, group: str, listener: Any) -> None:
+        if isinstance(listener, asyncio.Task):
+            listener.cancel()
+            await self.layer.group_discard(group, listener.channel)  # type: ignore[attr-defined]
+            return
+        await self.layer.group_discard(group, listener)
+        channels = self.layer._get_layer().channels if _is_pubsub(self.layer) else self.layer.channels
+        channels.pop(listener, None)
+
+    def available(self) -> bool:
+        """False while the layer's subscriber connection is known to be down (Redis gone)."""
+        if not _is_pubsub(self.layer):
+            return True
+        layer = self.layer._layers.get(self.loop)
+        if layer is None:
+            return True
+        for shard in layer._shards:
+            pubsub = getattr(shard, "_pubsub", None)
+            connection = getattr(pubsub, "connection", None)
+            if connection is not None and not connection.is_connected:
+                return False
+        return True
+
+    # --- Outage and recovery (Redis pub/sub) -------------------------------------------------------------
+
+    def _watch_pubsub(self, loop_layer: Any) -> None:
+        for shard in loop_layer._shards:
+            connection = getattr(getattr(shard, "_pubsub", None), "connection", None)
+            if connection is not None and connection not in self.watched:
+                connection.register_connect_callback(self._layer_reconnected)
+                self.watched.add(connection)
+
+    async def _layer_reconnected(self, connection: Any) -> None:
+        """Redis is back and the layer has subscribed again: whatever was published meanwhile is lost to
+        pub/sub, so each socket holds its live events and replays what it missed from the database."""
+        sockets = {socket for members in self.sockets.values() for socket in members if socket.is_open}
+        if not sockets:
+            return
+        logger.warning("channel layer reconnected: %d sockets replay what they missed", len(sockets))
+        cursors = {socket: socket.cursor for socket in sockets}
+        for socket in sockets:
+            socket.hold()
+        self._spawn(self._recover(cursors))
+
+    async def _recover(self, cursors: dict["StreamSocket", int]) -> None:
+        try:
+            user_ids, team_ids = await missed_streams(min(cursors.values()))
+        except Exception as error:  # noqa: BLE001
+            logger.warning(
+                "could not read the missed streams (%s): every socket replays", type(error).__name__, exc_info=True
+            )
+            user_ids = team_ids = None
+        for socket, after in cursors.items():
+            missed = (
+                user_ids is None
+                or team_ids is None
+                or socket.user_id in user_ids
+                or any(team_id in team_ids for team_id in socket.followed())
+            )
+            self._spawn(socket.recover(after) if missed else socket.release())
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        task = detached(coroutine)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    # --- Events ----------------------------------------------------------------------------------------
+
+    def arrive(self, group: str, message: Any) -> None:
+        self.incoming.append((group, message))
+        self.wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.incoming:
+                batch, self.incoming = self.incoming, []
+                try:
+                    await self._handle(batch)
+                except Exception:
+                    logger.exception("stream hub: a batch of events failed")
+
+    async def _handle(self, batch: list[tuple[str, Any]]) -> None:
+        targets: list[tuple[StreamSocket, str, dict[str, Any]]] = []
+        requests: dict[str, set[str]] = {}
+        for group, message in batch:
+            if not isinstance(message, dict) or message.get("type") != STREAM_EVENT:
+                logger.warning("Dropped a channel-layer message that is not a stream event.")
+                continue
+            if not isinstance(message.get("payload"), dict):
+                logger.warning("Dropped a stream event without a payload object.")
+                continue
+            team_id = message.get("team_id")
+            if team_id is not None and group != f"team.{team_id}":
+                logger.warning("Dropped a team event sent to another group.")
+                continue
+            for socket in self.sockets.get(group, ()):
+                if socket.is_open:
+                    targets.append((socket, group, message))
+                    teams = requests.setdefault(socket.token_hash, set())
+                    if team_id is not None:
+                        teams.add(team_id)
+        if not targets:
+            return
+        try:
+            found = await check_access(requests)
+        except Exception as error:  # noqa: BLE001 — without a check nothing is forwarded; the app resumes
+            logger.warning("could not check %d sockets (%s): closed to resume", len(requests), type(error).__name__)
+            for socket in {socket for socket, _, _ in targets}:
+                socket.close_try_again_later()
+            return
+        texts: dict[int, str] = {}
+        for socket, group, message in targets:
+            text = texts.get(id(message))
+            if text is None:
+                text = texts[id(message)] = json.dumps(message["payload"])
+            socket.deliver(group, message, text, found.get(socket.token_hash))
+
+
+_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, StreamHub]" = weakref.WeakKeyDictionary()
+
+
+def hub_for(layer: Any) -> StreamHub:
+    """The hub of the running event loop for this channel layer (a new layer, as in tests, gets a new hub)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None or hub.layer is not layer:
+        hub = _hubs[loop] = StreamHub(layer)
+    return hub
+
+
+type Sender = Callable[[dict[str, Any]], Awaitable[None]]
