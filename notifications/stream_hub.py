@@ -41,6 +41,9 @@ logger = logging.getLogger(__name__)
 
 STREAM_EVENT = "stream.event"
 DELIVERY_FLUSH_SECONDS = 0.25
+# Sockets checked per statement when one batch of events goes to many: the next statement runs while the
+# sockets of this one get their frames.
+CHECK_CHUNK = 250
 GROUP_LINGER_SECONDS = 5.0
 MAX_QUEUED_FRAMES = 200
 
@@ -383,19 +386,34 @@ class StreamHub:
                         teams.add(team_id)
         if not targets:
             return
-        try:
-            found = await check_access(requests)
-        except Exception as error:  # noqa: BLE001 — without a check nothing is forwarded; the app resumes
-            logger.warning("could not check %d sockets (%s): closed to resume", len(requests), type(error).__name__)
-            for socket in {socket for socket, _, _ in targets}:
-                socket.close_try_again_later()
-            return
+        # The sockets' checks go in statements of CHECK_CHUNK tokens, each sent while the sockets of the
+        # previous one get their frames. A socket's events all wait on its own token's chunk, in order.
+        by_token: dict[str, list[tuple[StreamSocket, str, dict[str, Any]]]] = {}
+        for target in targets:
+            by_token.setdefault(target[0].token_hash, []).append(target)
+        tokens = list(by_token)
+        chunks = [tokens[start : start + CHECK_CHUNK] for start in range(0, len(tokens), CHECK_CHUNK)]
         texts: dict[int, str] = {}
-        for socket, group, message in targets:
-            text = texts.get(id(message))
-            if text is None:
-                text = texts[id(message)] = json.dumps(message["payload"])
-            socket.deliver(group, message, text, found.get(socket.token_hash))
+        checking = asyncio.ensure_future(check_access({token: requests[token] for token in chunks[0]}))
+        for index, chunk in enumerate(chunks):
+            try:
+                found = await checking
+            except Exception as error:  # noqa: BLE001 — without a check nothing is forwarded; the app resumes
+                unchecked = {target[0] for token in tokens[index * CHECK_CHUNK :] for target in by_token[token]}
+                logger.warning(
+                    "could not check %d sockets (%s): closed to resume", len(unchecked), type(error).__name__
+                )
+                for socket in unchecked:
+                    socket.close_try_again_later()
+                return
+            if index + 1 < len(chunks):
+                checking = asyncio.ensure_future(check_access({token: requests[token] for token in chunks[index + 1]}))
+            for token in chunk:
+                for socket, group, message in by_token[token]:
+                    text = texts.get(id(message))
+                    if text is None:
+                        text = texts[id(message)] = json.dumps(message["payload"])
+                    socket.deliver(group, message, text, found.get(token))
 
 
 _hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, StreamHub]" = weakref.WeakKeyDictionary()
