@@ -65,6 +65,8 @@ def access_log_record(
 
 
 ROWS_PER_STATEMENT = 500
+# Statements kept for the row counts most requests have; a larger one is written again each time.
+MAX_CACHED_ROW_COUNT = 64
 _FIELDS = [field for field in AccessLogEntry._meta.concrete_fields if not field.primary_key]
 _inserts: dict[tuple[str, int], str] = {}
 
@@ -79,5 +81,6 @@ def _insert_sql(count: int) -> str:
         table = quote(AccessLogEntry._meta.db_table)
         # Names from the model's metadata and placeholders only; every value is a parameter.
         sql = f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([row] * count)  # noqa: S608
-        _inserts[key] = sql
+        if count <= MAX_CACHED_ROW_COUNT:
+            _inserts[key] = sql
     return sql
