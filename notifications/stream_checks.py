@@ -52,6 +52,8 @@ def _column(model: type[Model], name: str) -> str:
 
 
 def _datetime(value: Any) -> datetime:
+    if isinstance(value, float):
+        return datetime.fromtimestamp(value, UTC)
     if isinstance(value, str):
         parsed = parse_datetime(value)
         assert parsed is not None
@@ -61,43 +63,75 @@ def _datetime(value: Any) -> datetime:
 
 
 def _uuid_text(value: Any) -> str:
-    """A UUID column's value as the canonical text (PostgreSQL returns UUIDs, SQLite 32 hex digits)."""
+    """A UUID column's value as the canonical text (PostgreSQL's ``::text`` is already canonical; SQLite
+    stores 32 hex digits)."""
+    if isinstance(value, str) and len(value) == 36:
+        return value
     return str(value) if isinstance(value, uuid.UUID) else str(uuid.UUID(str(value)))
 
 
-def _in(column: str, count: int) -> str:
-    """``column`` among ``count`` values: one array parameter on PostgreSQL (its statement does not grow
-    with the number of sockets, and psycopg need not rewrite a thousand placeholders), a list elsewhere."""
+def _in(column: str, count: int, array_type: str) -> str:
+    """``column`` among ``count`` values: on PostgreSQL one text parameter of comma-separated values, split
+    by the server (its statement does not grow with the number of sockets, and psycopg quotes one string
+    instead of dumping an array element by element, which was most of the check's time); a list elsewhere."""
     if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)"
+        return f"{column} = ANY(string_to_array(%s, ',')::{array_type}[])"
     return f"{column} IN ({', '.join(['%s'] * count)})"
 
 
+def _listed(values: list[str]) -> str:
+    """Values for one ``string_to_array`` parameter: hexadecimal hashes and UUIDs, which hold no comma."""
+    assert not any("," in value for value in values)
+    return ",".join(values)
+
+
 def _in_params(values: list[Any]) -> list[Any]:
-    return [values] if connection.vendor == "postgresql" else values
+    return [_listed([str(value) for value in values])] if connection.vendor == "postgresql" else values
 
 
 def _statement(token_count: int, team_count: int) -> str:
     token = _column
     select_team = "NULL"
     joins = ""
+    is_postgresql = connection.vendor == "postgresql"
+    # On PostgreSQL the ids come as text and the expiry as seconds: psycopg turns them into Python objects
+    # in C, where a UUID or a timestamp with time zone takes a Python loader per value (most of the time a
+    # check of a thousand sockets spent in the process).
+    as_text = "::text" if is_postgresql else ""
+    expires_at = f"t.{token(Token, 'expires_at')}"
+    if is_postgresql:
+        expires_at = f"extract(epoch FROM {expires_at})::float8"
     if team_count:
-        select_team = f"m.{token(Membership, 'team')}"
+        select_team = f"m.{token(Membership, 'team')}{as_text}"
         role_placeholders = ", ".join(["%s"] * len(CARE))
-        joins = (
-            f"LEFT OUTER JOIN {_table(Staff)} st ON st.{token(Staff, 'user')} = u.{token(User, 'id')} "
-            f"AND s.{token(AppSession, 'audience')} <> %s "
-            f"LEFT OUTER JOIN {_table(Membership)} m ON m.{token(Membership, 'staff')} = st.{token(Staff, 'id')} "
-            f"AND {_in(f'm.{token(Membership, "team")}', team_count)} "
+        membership_holds = (
+            f"AND {_in(f'm.{token(Membership, "team")}', team_count, 'uuid')} "
             f"AND m.{token(Membership, 'role')} IN ({role_placeholders}) "
             f"AND m.{token(Membership, 'valid_from')} <= %s "
-            f"AND (m.{token(Membership, 'valid_to')} IS NULL OR m.{token(Membership, 'valid_to')} >= %s) "
+            f"AND (m.{token(Membership, 'valid_to')} IS NULL OR m.{token(Membership, 'valid_to')} >= %s)"
         )
-    if connection.vendor == "postgresql":
-        # Each hash is looked up by the unique index, whatever the planner knows about the tables.
+        if is_postgresql:
+            # Each socket's staff row and memberships by their indexes, not a hash of every membership.
+            joins = (
+                f"LEFT OUTER JOIN LATERAL (SELECT m.{token(Membership, 'team')} FROM {_table(Staff)} st "  # noqa: S608
+                f"INNER JOIN {_table(Membership)} m ON m.{token(Membership, 'staff')} = st.{token(Staff, 'id')} "
+                f"WHERE st.{token(Staff, 'user')} = u.{token(User, 'id')} AND s.{token(AppSession, 'audience')} <> %s "
+                f"{membership_holds} OFFSET 0) m ON TRUE "
+            )
+        else:
+            joins = (
+                f"LEFT OUTER JOIN {_table(Staff)} st ON st.{token(Staff, 'user')} = u.{token(User, 'id')} "
+                f"AND s.{token(AppSession, 'audience')} <> %s "
+                f"LEFT OUTER JOIN {_table(Membership)} m ON m.{token(Membership, 'staff')} = st.{token(Staff, 'id')} "
+                f"{membership_holds} "
+            )
+    if is_postgresql:
+        # Each hash is looked up by the unique index, whatever the planner knows about the tables: the
+        # lateral subquery (kept apart by OFFSET 0) cannot become a hash join over every token.
+        columns = ", ".join(token(Token, name) for name in ("token_hash", "session", "expires_at", "kind"))
         tokens = (
-            f"unnest(%s::varchar[]) AS wanted(token_hash) INNER JOIN {_table(Token)} t "
-            f"ON t.{token(Token, 'token_hash')} = wanted.token_hash"
+            f"unnest(string_to_array(%s, ',')) AS wanted(token_hash) CROSS JOIN LATERAL (SELECT {columns} "  # noqa: S608
+            f"FROM {_table(Token)} WHERE {token(Token, 'token_hash')} = wanted.token_hash OFFSET 0) t"
         )
         wanted = ""
     else:
@@ -105,8 +139,8 @@ def _statement(token_count: int, team_count: int) -> str:
         wanted = f"t.{token(Token, 'token_hash')} IN ({', '.join(['%s'] * token_count)}) AND "
     # Identifiers only, from model metadata and quoted by the backend; every value is a parameter.
     return (
-        f"SELECT t.{token(Token, 'token_hash')}, s.{token(AppSession, 'id')}, s.{token(AppSession, 'user')}, "  # noqa: S608
-        f"t.{token(Token, 'expires_at')}, "
+        f"SELECT t.{token(Token, 'token_hash')}, s.{token(AppSession, 'id')}{as_text}, "  # noqa: S608
+        f"s.{token(AppSession, 'user')}{as_text}, {expires_at}, "
         f"CASE WHEN s.{token(AppSession, 'last_used_at')} < %s THEN 1 ELSE 0 END, {select_team} "
         f"FROM {tokens} "
         f"INNER JOIN {_table(AppSession)} s ON s.{token(AppSession, 'id')} = t.{token(Token, 'session')} "
@@ -134,7 +168,7 @@ def access_checks(requests: Mapping[str, Iterable[str]]) -> dict[str, Access]:
         params: list[Any] = [connection.ops.adapt_datetimefield_value(now - LAST_USED_RESOLUTION)]
         is_postgresql = connection.vendor == "postgresql"
         if is_postgresql:
-            params.append(chunk)
+            params.append(_listed(chunk))
         if team_ids:
             today = connection.ops.adapt_datefield_value(municipal_today())
             team_values = [team_field.get_db_prep_value(uuid.UUID(team_id), connection) for team_id in team_ids]
@@ -144,18 +178,21 @@ def access_checks(requests: Mapping[str, Iterable[str]]) -> dict[str, Access]:
         with connection.cursor() as cursor:
             cursor.execute(_statement(len(chunk), len(team_ids)), params)
             rows = cursor.fetchall()
-        user_texts: dict[Any, str] = {}
+        texts: dict[Any, str] = {}
         for token_hash, session_id, user_id, expires_at, is_stale, team_id in rows:
             access = found.get(token_hash)
             if access is None:
-                user_text = user_texts.get(user_id)
+                user_text = texts.get(user_id)
                 if user_text is None:
-                    user_text = user_texts[user_id] = _uuid_text(user_id)
+                    user_text = texts[user_id] = _uuid_text(user_id)
                 access = found[token_hash] = Access(user_id=user_text, token_expires_at=_datetime(expires_at))
                 if is_stale:
                     stale_sessions.add(session_id)
             if team_id is not None:
-                access.team_ids.add(_uuid_text(team_id))
+                team_text = texts.get(team_id)
+                if team_text is None:
+                    team_text = texts[team_id] = _uuid_text(team_id)
+                access.team_ids.add(team_text)
     if stale_sessions:
         AppSession.objects.filter(pk__in=stale_sessions).update(last_used_at=now)
     return found
