@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -148,21 +148,32 @@ def loud(message: str) -> None:
 
 
 class RunDatabase:
-    """The run's own database: a new SQLite file, or ``mestring_bench`` on the given PostgreSQL."""
+    """The run's own database: a new SQLite file, or the database ``name`` on the given PostgreSQL.
+
+    Each benchmark names its own database, so that several can run on one server at once.
+    """
+
+    name = BENCH_DATABASE
+    # Why the benchmark cannot run on SQLite, or None when it can.
+    postgresql_only: str | None = None
 
     def __init__(self, base_url: str, run_directory: Path) -> None:
         self.base_url = base_url
         self.is_sqlite = base_url.startswith("sqlite:")
         self.owner_uid: int | None = None
         if self.is_sqlite:
+            if self.postgresql_only:
+                raise SystemExit(self.postgresql_only)
             self.path = run_directory / "mestring.sqlite3"
             self.url = f"sqlite:///{self.path}"
             self.kind = "sqlite"
         else:
             parts = urlsplit(base_url)
-            self.url = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
-            administrative = parts.path.lstrip("/") or "postgres"
-            if administrative == BENCH_DATABASE:
+            self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
+            # Administer from the database the URL names, unless it names none or a benchmark database
+            # (one cannot drop the database one is connected to).
+            administrative = parts.path.lstrip("/")
+            if administrative in {"", BENCH_DATABASE, self.name}:
                 administrative = "postgres"
             self.administrative_url = urlunsplit(parts._replace(path=f"/{administrative}"))
             self.kind = "postgresql"
@@ -173,35 +184,53 @@ class RunDatabase:
             if parts.hostname not in {"127.0.0.1", "localhost", "::1"}:
                 raise SystemExit(f"the benchmark only runs against a loopback database, not {parts.hostname}")
 
+    def _administer(self, *statements: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.administrative_url, autocommit=True, connect_timeout=5) as connection:
+            for statement in statements:
+                connection.execute(statement)
+
+    def _remove_sqlite_files(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
     def create(self) -> None:
         if self.is_sqlite:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            self._remove_sqlite_files()
             return
-        import psycopg
-
-        with psycopg.connect(self.administrative_url, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-            connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+        self._administer(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)", f"CREATE DATABASE {self.name}")
 
     def drop(self) -> None:
         if self.is_sqlite:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            self._remove_sqlite_files()
+            return
+        self._administer(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+
+    def execute(self, statement: str) -> None:
+        """Run one statement outside any transaction (PostgreSQL: autocommit; SQLite: committed at once)."""
+        if self.is_sqlite:
+            with closing(sqlite3.connect(self.path, timeout=30)) as sqlite_connection:
+                sqlite_connection.execute(statement)
+                sqlite_connection.commit()
             return
         import psycopg
 
-        with psycopg.connect(self.administrative_url, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as connection:
+            connection.execute(statement)
+
+    def analyze(self) -> None:
+        """PostgreSQL: the statistics and visibility map autovacuum keeps in steady state, which a bulk load
+        has not had yet; without this, autovacuum works through the seeded tables during the first
+        measurements. SQLite is left as the embedded mode leaves it (no statistics)."""
+        if not self.is_sqlite:
+            self.execute("VACUUM (ANALYZE)")
 
     def scalar(self, statement: str) -> Any:
         if self.is_sqlite:
-            connection = sqlite3.connect(self.path, timeout=30)
-            try:
-                return connection.execute(statement).fetchone()[0]
-            finally:
-                connection.close()
+            with closing(sqlite3.connect(self.path, timeout=30)) as sqlite_connection:
+                return sqlite_connection.execute(statement).fetchone()[0]
         import psycopg
 
         with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as connection:

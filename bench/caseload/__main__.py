@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from bench.__main__ import (
@@ -87,42 +87,7 @@ def _gunicorn(port: int, log: Path) -> list[str]:
 class CaseloadDatabase(RunDatabase):
     """The harness's run database under this benchmark's own name on PostgreSQL, so both can run at once."""
 
-    def __init__(self, base_url: str, run_directory: Path) -> None:
-        super().__init__(base_url, run_directory)
-        if not self.is_sqlite:
-            parts = urlsplit(base_url)
-            self.url = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
-            if parts.path.lstrip("/") == BENCH_DATABASE:
-                self.administrative_url = urlunsplit(parts._replace(path="/postgres"))
-
-    def create(self) -> None:
-        if self.is_sqlite:
-            super().create()
-            return
-        import psycopg
-
-        with psycopg.connect(self.administrative_url, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-            connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-
-    def drop(self) -> None:
-        if self.is_sqlite:
-            super().drop()
-            return
-        import psycopg
-
-        with psycopg.connect(self.administrative_url, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-
-    def analyze(self) -> None:
-        """PostgreSQL's autovacuum would have analysed tables this size; SQLite is left as the embedded mode
-        leaves it (no statistics)."""
-        if self.is_sqlite:
-            return
-        import psycopg
-
-        with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as connection:
-            connection.execute("VACUUM ANALYZE")
+    name = BENCH_DATABASE
 
 
 class Failed(Exception):

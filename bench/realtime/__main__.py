@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from bench.__main__ import (
     HOST,
@@ -865,35 +864,8 @@ def report(run: Run, context: dict[str, Any]) -> dict[str, str]:
 class RealtimeDatabase(RunDatabase):
     """The harness's run database under this benchmark's own name, so that other benchmarks can run at once."""
 
-    def __init__(self, base_url: str, run_directory: Path) -> None:
-        super().__init__(base_url, run_directory)
-        if self.is_sqlite:
-            raise SystemExit("the realtime benchmark needs PostgreSQL: pass --database-url or set DATABASE_URL")
-        parts = urlsplit(base_url)
-        self.url = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
-        if parts.path.lstrip("/") in {BENCH_DATABASE, ""}:
-            self.administrative_url = urlunsplit(parts._replace(path="/postgres"))
-
-    def create(self) -> None:
-        import psycopg
-
-        with psycopg.connect(self.administrative_url, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-            connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-
-    def drop(self) -> None:
-        import psycopg
-
-        with psycopg.connect(self.administrative_url, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-
-    def analyze(self) -> None:
-        """The statistics and visibility map autovacuum keeps in steady state, which a bulk load has not had
-        yet: without this, autovacuum works through the seeded tables during the first measurements."""
-        import psycopg
-
-        with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as connection:
-            connection.execute("VACUUM (ANALYZE)")
+    name = BENCH_DATABASE
+    postgresql_only = "the realtime benchmark needs PostgreSQL: pass --database-url or set DATABASE_URL"
 
 
 def raise_open_files_limit(needed: int) -> int:

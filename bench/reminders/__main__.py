@@ -35,9 +35,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from bench.__main__ import ROOT, cpu_model, git_revision, run_environment, run_step, say
+from bench.__main__ import ROOT, RunDatabase, cpu_model, git_revision, run_environment, run_step, say
 
 BENCH_DATABASE = "mestring_bench_reminders"
 README = ROOT / "bench" / "README.md"
@@ -71,24 +71,11 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     return arguments
 
 
-class Database:
-    def __init__(self, base_url: str) -> None:
-        parts = urlsplit(base_url)
-        self.url = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
-        self.administrative_url = urlunsplit(parts._replace(path="/postgres"))
+class Database(RunDatabase):
+    """The harness's run database under this benchmark's own name, so that other benchmarks can run at once."""
 
-    def _administer(self, *statements: str) -> None:
-        import psycopg
-
-        with psycopg.connect(self.administrative_url, autocommit=True, connect_timeout=5) as connection:
-            for statement in statements:
-                connection.execute(statement)
-
-    def create(self) -> None:
-        self._administer(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)", f"CREATE DATABASE {BENCH_DATABASE}")
-
-    def drop(self) -> None:
-        self._administer(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+    name = BENCH_DATABASE
+    postgresql_only = 'give a PostgreSQL --database-url (eval "$(bash .ci/services env)")'
 
 
 # ------------------------------------------------------------------------------------ seeding
@@ -458,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     RUN_DIRECTORY.mkdir(parents=True, exist_ok=True)
     log = RUN_DIRECTORY / "run.log"
     log.write_text("")
-    database = Database(arguments.database_url)
+    database = Database(arguments.database_url, RUN_DIRECTORY)
     environment = run_environment(database.url, RUN_DIRECTORY)
     environment.update(
         {

@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -33,7 +32,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from bench.__main__ import (
     BUSY_WARNING,
@@ -106,52 +104,7 @@ MESTRING = SCENARIOS[1]
 class TodayDatabase(RunDatabase):
     """The harness's run database under this benchmark's own name, so that both can run at once."""
 
-    def __init__(self, base_url: str, run_directory: Path) -> None:
-        super().__init__(base_url, run_directory)
-        if self.is_sqlite:
-            return
-        parts = urlsplit(base_url)
-        self.url = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
-        if parts.path.lstrip("/") in {BENCH_DATABASE, ""}:
-            self.administrative_url = urlunsplit(parts._replace(path="/postgres"))
-
-    def create(self) -> None:
-        if self.is_sqlite:
-            super().create()
-            return
-        import psycopg
-
-        with psycopg.connect(self.administrative_url, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-            connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-
-    def drop(self) -> None:
-        if self.is_sqlite:
-            super().drop()
-            return
-        import psycopg
-
-        with psycopg.connect(self.administrative_url, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-
-    def execute(self, statement: str) -> None:
-        if self.is_sqlite:
-            connection = sqlite3.connect(self.path, timeout=30)
-            try:
-                connection.execute(statement)
-                connection.commit()
-            finally:
-                connection.close()
-            return
-        import psycopg
-
-        with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(statement)
-
-    def analyze(self) -> None:
-        """PostgreSQL: the statistics autovacuum keeps in steady state, which a bulk load has not had yet."""
-        if not self.is_sqlite:
-            self.execute("ANALYZE")
+    name = BENCH_DATABASE
 
 
 # ------------------------------------------------------------------------------------------- load

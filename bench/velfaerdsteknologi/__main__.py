@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from bench.__main__ import (
     HOST,
@@ -80,27 +79,8 @@ def gunicorn_command(port: int, log: Path) -> list[str]:
 class TelemetryDatabase(RunDatabase):
     """The harness's run database under this benchmark's own name, so that both can run at once."""
 
-    def __init__(self, base_url: str, run_directory: Path) -> None:
-        super().__init__(base_url, run_directory)
-        if self.is_sqlite:
-            raise SystemExit("the telemetry benchmark compares with PostgreSQL's COPY: give --database-url")
-        parts = urlsplit(base_url)
-        self.url = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
-        if parts.path.lstrip("/") == BENCH_DATABASE:
-            self.administrative_url = urlunsplit(parts._replace(path="/postgres"))
-
-    def create(self) -> None:
-        import psycopg
-
-        with psycopg.connect(self.administrative_url, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-            connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-
-    def drop(self) -> None:
-        import psycopg
-
-        with psycopg.connect(self.administrative_url, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+    name = BENCH_DATABASE
+    postgresql_only = "the telemetry benchmark compares with PostgreSQL's COPY: give --database-url"
 
 
 # ------------------------------------------------------------------------------------ workload
