@@ -17,7 +17,8 @@ class Notification(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    recipient = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="notifications")
+    # Indexed first in ``notification_inbox`` and the dedupe-key constraint: no index of its own to write.
+    recipient = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="notifications", db_index=False)
     kind = models.CharField(max_length=60)
     text_da = models.CharField(max_length=500)
     text_en = models.CharField(max_length=500)
@@ -72,8 +73,11 @@ class StreamEvent(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    user = models.ForeignKey(USER, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    team = models.ForeignKey("backend.Team", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # Both indexed first in ``stream_event_user`` and ``stream_event_team``.
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False)
+    team = models.ForeignKey(
+        "backend.Team", on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
+    )
     type = models.CharField(max_length=60)
     payload = models.JSONField(default=dict)
     dedupe_key = models.CharField(max_length=200, blank=True)
@@ -158,7 +162,10 @@ class PushDelivery(models.Model):
         SKIPPED = "skipped", "Allerede læst eller vist i den åbne app"
 
     id = models.BigAutoField(primary_key=True)
-    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="push_deliveries")
+    # Indexed first in ``push_delivery_unique_install``.
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="push_deliveries", db_index=False
+    )
     install = models.ForeignKey(PushInstall, on_delete=models.CASCADE, related_name="deliveries")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -210,8 +217,9 @@ class ReminderOccurrence(models.Model):
         NO_RECIPIENT = "no_recipient", "Ingen modtagere"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Indexed first in ``reminder_one_per_recipient_source``.
     recipient = models.ForeignKey(
-        USER, on_delete=models.CASCADE, null=True, blank=True, related_name="reminder_occurrences"
+        USER, on_delete=models.CASCADE, null=True, blank=True, related_name="reminder_occurrences", db_index=False
     )
     audience = models.CharField(
         max_length=80, blank=True, help_text="Whom to remind when the recipient is resolved only when due."

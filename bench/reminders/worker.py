@@ -40,10 +40,9 @@ def main() -> None:
     django.setup()
     import firebase_admin
     import google.oauth2.credentials
-    import requests
     from django.core.management import call_command
     from django.utils import timezone
-    from firebase_admin import _http_client, credentials, messaging
+    from firebase_admin import credentials, messaging
 
     from bench.reminders.fake_fcm import ACCESS_TOKEN
     from notifications import push
@@ -56,16 +55,8 @@ def main() -> None:
             return google.oauth2.credentials.Credentials(token=ACCESS_TOKEN)
 
     messaging._MessagingService.FCM_URL = f"{arguments.fcm_url}/v1/projects/{{0}}/messages:send"
-    app = firebase_admin.initialize_app(
+    firebase_admin.initialize_app(
         StaticTokenCredential(), {"projectId": arguments.project, "httpTimeout": 30}, name=push.FIREBASE_APP_NAME
-    )
-    # firebase-admin keeps 100 connections to https://fcm.googleapis.com; the same for the fake server, which
-    # would otherwise get requests' default of 10 (and a new connection, and a warning, for most messages).
-    messaging._get_messaging_service(app)._client.session.mount(
-        arguments.fcm_url,
-        requests.adapters.HTTPAdapter(
-            pool_connections=100, pool_maxsize=100, max_retries=_http_client.DEFAULT_RETRY_CONFIG
-        ),
     )
     open_statuses = [ReminderOccurrence.Status.SCHEDULED, ReminderOccurrence.Status.CLAIMED]
 

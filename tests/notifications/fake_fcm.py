@@ -9,6 +9,7 @@ in order). Error bodies follow FCM's format, ``google.firebase.fcm.v1.FcmError``
 import json
 import re
 import threading
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -70,6 +71,8 @@ class FakeFcm:
         self._scripts: dict[str, deque[str]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._counter = 0
+        self.connections = 0
+        self.delay = 0.0  # seconds each answer waits, to hold many requests in flight at once
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
@@ -129,7 +132,14 @@ class FakeFcm:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self) -> None:
+                super().setup()
+                with fake._lock:
+                    fake.connections += 1
+
             def do_POST(self) -> None:  # noqa: N802 — the name http.server dispatches to
+                if fake.delay:
+                    time.sleep(fake.delay)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 match = PATH.match(self.path)

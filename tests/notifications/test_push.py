@@ -441,6 +441,22 @@ def test_delivering_a_batch_costs_the_same_queries_for_2_or_20_installs(world, f
     assert queries(2, "request.answered") == queries(20, "training_alert.raised")
 
 
+def test_a_full_batch_goes_out_on_kept_connections_and_the_next_batch_reuses_them(
+    world, fcm, django_capture_on_commit_callbacks, caplog
+):
+    count = 150  # more than the 100 connections firebase-admin keeps to FCM by itself
+    user = factories.CitizenFactory().user
+    for index in range(count):
+        install_for(user, f"fcm-token-batch-{index:03d}:APA91bHun4MxP5eg")
+    fcm.delay = 0.3  # every message of a batch in flight at once, as against FCM over the internet
+    for kind in ("request.answered", "training_alert.raised"):
+        notify_citizen(world, django_capture_on_commit_callbacks, recipients=[user], kind=kind)
+        assert push.push_deliver().sent == count
+    assert len(fcm.delivered()) == 2 * count
+    assert fcm.connections <= count, "connections were dropped after the first batch and opened again"
+    assert not [record for record in caplog.records if "pool is full" in record.getMessage()]
+
+
 def test_an_egress_proxy_from_the_environment_is_still_used(
     world, fcm, django_capture_on_commit_callbacks, monkeypatch
 ):
