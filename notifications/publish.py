@@ -81,8 +81,8 @@ async def _group_send_in_order(layer: Any, group: str, messages: list[dict[str, 
         await layer.group_send(group, message)
 
 
-async def _group_send_all(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> int:
-    """Send to all groups at once, each group's events in order; returns how many groups failed."""
+async def _group_send_all(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> None:
+    """Send to all groups at once, each group's events in order; raises the first group's failure."""
     by_group: dict[str, list[dict[str, Any]]] = {}
     for group, message in messages:
         by_group.setdefault(group, []).append(message)
@@ -92,7 +92,6 @@ async def _group_send_all(layer: Any, messages: list[tuple[str, dict[str, Any]]]
     failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
     if failures:
         raise failures[0]
-    return 0
 
 
 def publish(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> None:
