@@ -1,9 +1,10 @@
 """The database work of the websocket stream, done for many sockets at once.
 
 Every event is checked against the database before a socket forwards it (DESIGN.md: no cached
-permission outlives a change), but the check of all the sockets that have an event waiting in a
-process is one statement: ``access_checks`` resolves their tokens (valid, not expired, session not
-revoked, user active) and, for the teams they follow, whether they still hold a care role there.
+permission outlives a change): ``access_version`` reads the counter the database raises with every change
+that can end access, and the sockets whose last check does not hold at it are checked in one statement:
+``access_checks`` resolves their tokens (valid, not expired, session not revoked, user active) and, for
+the teams they follow, whether they still hold a care role there.
 Deliveries are recorded the same way, many notifications in one ``UPDATE``.
 
 The statement is written by hand from the models' metadata: the ORM cannot express the membership
