@@ -62,7 +62,7 @@ from backend.tokens import ACCESS_PREFIX, hash_secret, looks_like
 from notifications.selectors import Backlog, stream_backlog
 from notifications.services import NOTIFICATION_EVENT, stream_frame, team_group, user_group
 from notifications.stream_checks import Access
-from notifications.stream_hub import MAX_QUEUED_FRAMES, StreamHub, hub_for
+from notifications.stream_hub import MAX_QUEUED_FRAMES, CheckHeld, StreamHub, hub_for
 
 PROTOCOL = "mestring.v1"
 BEARER_PROTOCOL_PREFIX = "mestring.bearer."
@@ -151,6 +151,7 @@ class StreamSocket:
 
     __slots__ = (
         "__weakref__",
+        "checked",
         "checked_at",
         "cursor",
         "expiry",
@@ -178,6 +179,8 @@ class StreamSocket:
         self.user_id = ""
         self.is_open = False
         self.checked_at = 0.0
+        # The last check of this socket's access by the hub, kept while the access version stands still.
+        self.checked: CheckHeld | None = None
         # The newest event id this socket has sent or knows it need not send: where a replay starts.
         self.cursor = 0
         self.team_ids: set[str] | None = None

@@ -1,9 +1,10 @@
 """The database work of the websocket stream, done for many sockets at once.
 
 Every event is checked against the database before a socket forwards it (DESIGN.md: no cached
-permission outlives a change), but the check of all the sockets that have an event waiting in a
-process is one statement: ``access_checks`` resolves their tokens (valid, not expired, session not
-revoked, user active) and, for the teams they follow, whether they still hold a care role there.
+permission outlives a change): ``access_version`` reads the counter the database raises with every change
+that can end access, and the sockets whose last check does not hold at it are checked in one statement:
+``access_checks`` resolves their tokens (valid, not expired, session not revoked, user active) and, for
+the teams they follow, whether they still hold a care role there.
 Deliveries are recorded the same way, many notifications in one ``UPDATE``.
 
 The statement is written by hand from the models' metadata: the ORM cannot express the membership
@@ -24,7 +25,7 @@ from django.utils.dateparse import parse_datetime
 
 from backend.actors import CARE
 from backend.auth import LAST_USED_RESOLUTION
-from backend.models import AppSession, Membership, Staff, Token, User
+from backend.models import AccessVersion, AppSession, Membership, Staff, Token, User
 from backend.timeutil import municipal_today
 from notifications.models import Notification, StreamEvent
 
@@ -38,7 +39,13 @@ class Access:
 
     user_id: str
     token_expires_at: datetime
+    session_expires_at: datetime
     team_ids: set[str] = field(default_factory=set)
+
+    @property
+    def valid_until(self) -> datetime:
+        """When the login ends by itself, without any change to it."""
+        return min(self.token_expires_at, self.session_expires_at)
 
 
 def _table(model: type[Model]) -> str:
@@ -99,8 +106,10 @@ def _statement(token_count: int, team_count: int) -> str:
     # check of a thousand sockets spent in the process).
     as_text = "::text" if is_postgresql else ""
     expires_at = f"t.{token(Token, 'expires_at')}"
+    session_expires_at = f"s.{token(AppSession, 'expires_at')}"
     if is_postgresql:
         expires_at = f"extract(epoch FROM {expires_at})::float8"
+        session_expires_at = f"extract(epoch FROM {session_expires_at})::float8"
     if team_count:
         select_team = f"m.{token(Membership, 'team')}{as_text}"
         role_placeholders = ", ".join(["%s"] * len(CARE))
@@ -140,7 +149,7 @@ def _statement(token_count: int, team_count: int) -> str:
     # Identifiers only, from model metadata and quoted by the backend; every value is a parameter.
     return (
         f"SELECT t.{token(Token, 'token_hash')}, s.{token(AppSession, 'id')}{as_text}, "  # noqa: S608
-        f"s.{token(AppSession, 'user')}{as_text}, {expires_at}, "
+        f"s.{token(AppSession, 'user')}{as_text}, {expires_at}, {session_expires_at}, "
         f"CASE WHEN s.{token(AppSession, 'last_used_at')} < %s THEN 1 ELSE 0 END, {select_team} "
         f"FROM {tokens} "
         f"INNER JOIN {_table(AppSession)} s ON s.{token(AppSession, 'id')} = t.{token(Token, 'session')} "
@@ -179,13 +188,17 @@ def access_checks(requests: Mapping[str, Iterable[str]]) -> dict[str, Access]:
             cursor.execute(_statement(len(chunk), len(team_ids)), params)
             rows = cursor.fetchall()
         texts: dict[Any, str] = {}
-        for token_hash, session_id, user_id, expires_at, is_stale, team_id in rows:
+        for token_hash, session_id, user_id, expires_at, session_expires_at, is_stale, team_id in rows:
             access = found.get(token_hash)
             if access is None:
                 user_text = texts.get(user_id)
                 if user_text is None:
                     user_text = texts[user_id] = _uuid_text(user_id)
-                access = found[token_hash] = Access(user_id=user_text, token_expires_at=_datetime(expires_at))
+                access = found[token_hash] = Access(
+                    user_id=user_text,
+                    token_expires_at=_datetime(expires_at),
+                    session_expires_at=_datetime(session_expires_at),
+                )
                 if is_stale:
                     stale_sessions.add(session_id)
             if team_id is not None:
@@ -196,6 +209,18 @@ def access_checks(requests: Mapping[str, Iterable[str]]) -> dict[str, Access]:
     if stale_sessions:
         AppSession.objects.filter(pk__in=stale_sessions).update(last_used_at=now)
     return found
+
+
+def access_version() -> int:
+    """The access version now (``backend.models.AccessVersion``): 0 before the first change."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_column(AccessVersion, 'value')} FROM {_table(AccessVersion)} "  # noqa: S608 — identifiers only
+            f"WHERE {_column(AccessVersion, 'id')} = %s",
+            [1],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 def access_checks_with_head(requests: Mapping[str, Iterable[str]]) -> tuple[dict[str, Access], int]:

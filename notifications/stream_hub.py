@@ -2,9 +2,14 @@
 
 The hub, not each socket, listens to the channel layer: it joins a group (``user.<id>``, ``team.<id>``)
 once for all of the process's sockets in it and leaves it some seconds after the last one has gone.
-What arrives is handled in batches: every socket with an event waiting is checked against the
-database in one statement (``stream_checks.access_checks``: token still valid, care role in the team
-still held), then each allowed socket gets the frame, encoded once per event. A socket that cannot
+What arrives is handled in batches. Every event is checked against the database before a socket gets
+it: the hub reads the access version (``backend.models.AccessVersion``, raised by the database in the
+same transaction as any change that can end access), and a socket whose last check was made at that
+version, today, within ``RECHECK_SECONDS`` and before its login runs out gets the frame on that check;
+every other socket with an event waiting is checked in statements of ``CHECK_CHUNK``
+(``stream_checks.access_checks``: token still valid, care role in the team still held). So no permission
+outlives a change (DESIGN.md), and an event to many sockets costs one small query while nothing changes.
+Each allowed socket gets the frame, encoded once per event. A socket that cannot
 keep up gets its frames queued (up to ``MAX_QUEUED_FRAMES``) so that it does not stall the others.
 
 Deliveries of personal notifications are recorded from a process-wide buffer flushed every
@@ -19,17 +24,24 @@ import asyncio
 import contextvars
 import json
 import logging
+import time
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer
+from django.utils import timezone
 
+from backend.auth import LAST_USED_RESOLUTION
+from backend.timeutil import municipal_today
 from notifications.stream_checks import (
     Access,
     access_checks,
     access_checks_with_head,
+    access_version,
     deliveries_record,
     streams_with_events_after,
 )
@@ -44,10 +56,14 @@ DELIVERY_FLUSH_SECONDS = 0.25
 # Sockets checked per statement when one batch of events goes to many: the next statement runs while the
 # sockets of this one get their frames.
 CHECK_CHUNK = 250
+# A socket's check is made again at least this often, whatever the access version says: it also marks the
+# session used, as a request to the API does.
+RECHECK_SECONDS = LAST_USED_RESOLUTION.total_seconds()
 GROUP_LINGER_SECONDS = 5.0
 MAX_QUEUED_FRAMES = 200
 
 check_access = database_sync_to_async(access_checks)
+read_access_version = database_sync_to_async(access_version)
 check_access_with_head = database_sync_to_async(access_checks_with_head)
 record_deliveries = database_sync_to_async(deliveries_record)
 missed_streams = database_sync_to_async(streams_with_events_after)
@@ -185,6 +201,26 @@ class DeliveryBuffer:
                     logger.warning("could not record %d websocket deliveries (%s)", len(batch), type(error).__name__)
         finally:
             self.flushing = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckHeld:
+    """A socket's last access check: what it found, for which teams, at which access version and day."""
+
+    access: Access
+    teams: frozenset[str]
+    version: int
+    day: date
+    at: float  # time.monotonic()
+
+    def holds(self, teams: set[str], version: int, day: date, fresh_after: float, now: Any) -> bool:
+        return (
+            self.version == version
+            and self.day == day
+            and self.at > fresh_after
+            and self.access.valid_until > now
+            and teams <= self.teams
+        )
 
 
 class StreamHub:
@@ -386,34 +422,60 @@ class StreamHub:
                         teams.add(team_id)
         if not targets:
             return
-        # The sockets' checks go in statements of CHECK_CHUNK tokens, each sent while the sockets of the
-        # previous one get their frames. A socket's events all wait on its own token's chunk, in order.
+        try:
+            # Read before any check: a change committed after this read raises the version again.
+            version = await read_access_version()
+        except Exception as error:  # noqa: BLE001 — without a check nothing is forwarded; the app resumes
+            self._close_unchecked({target[0] for target in targets}, error)
+            return
+        texts: dict[int, str] = {}
+
+        def deliver(socket: "StreamSocket", group: str, message: dict[str, Any], access: Access | None) -> None:
+            text = texts.get(id(message))
+            if text is None:
+                text = texts[id(message)] = json.dumps(message["payload"])
+            socket.deliver(group, message, text, access)
+
+        day = municipal_today()
+        now = timezone.now()
+        fresh_after = time.monotonic() - RECHECK_SECONDS
         by_token: dict[str, list[tuple[StreamSocket, str, dict[str, Any]]]] = {}
-        for target in targets:
-            by_token.setdefault(target[0].token_hash, []).append(target)
+        for socket, group, message in targets:
+            held = socket.checked
+            if held is not None and held.holds(requests[socket.token_hash], version, day, fresh_after, now):
+                deliver(socket, group, message, held.access)
+            else:
+                by_token.setdefault(socket.token_hash, []).append((socket, group, message))
+        if not by_token:
+            return
+        # The other sockets' checks go in statements of CHECK_CHUNK tokens, each sent while the sockets of
+        # the previous one get their frames. A socket's events all wait on its own token's chunk, in order.
         tokens = list(by_token)
         chunks = [tokens[start : start + CHECK_CHUNK] for start in range(0, len(tokens), CHECK_CHUNK)]
-        texts: dict[int, str] = {}
         checking = asyncio.ensure_future(check_access({token: requests[token] for token in chunks[0]}))
         for index, chunk in enumerate(chunks):
             try:
                 found = await checking
             except Exception as error:  # noqa: BLE001 — without a check nothing is forwarded; the app resumes
                 unchecked = {target[0] for token in tokens[index * CHECK_CHUNK :] for target in by_token[token]}
-                logger.warning(
-                    "could not check %d sockets (%s): closed to resume", len(unchecked), type(error).__name__
-                )
-                for socket in unchecked:
-                    socket.close_try_again_later()
+                self._close_unchecked(unchecked, error)
                 return
             if index + 1 < len(chunks):
                 checking = asyncio.ensure_future(check_access({token: requests[token] for token in chunks[index + 1]}))
+            checked_at = time.monotonic()
             for token in chunk:
+                access = found.get(token)
+                held = None
+                if access is not None:
+                    held = CheckHeld(access, frozenset(requests[token]), version, day, checked_at)
                 for socket, group, message in by_token[token]:
-                    text = texts.get(id(message))
-                    if text is None:
-                        text = texts[id(message)] = json.dumps(message["payload"])
-                    socket.deliver(group, message, text, found.get(token))
+                    socket.checked = held
+                    deliver(socket, group, message, access)
+
+    def _close_unchecked(self, sockets: set["StreamSocket"], error: Exception) -> None:
+        logger.warning("could not check %d sockets (%s): closed to resume", len(sockets), type(error).__name__)
+        for socket in sockets:
+            socket.close_try_again_later()
 
 
 _hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, StreamHub]" = weakref.WeakKeyDictionary()

@@ -1,6 +1,7 @@
 from backend.models.audit import AccessLogEntry, AccessLogQuerySet
 from backend.models.duty import Duty
 from backend.models.identity import (
+    AccessVersion,
     AccountLockout,
     AppSession,
     ExternalIdentity,
@@ -15,6 +16,7 @@ from backend.models.tenancy import Municipality, OrganisationUnit, Team
 __all__ = [
     "AccessLogEntry",
     "AccessLogQuerySet",
+    "AccessVersion",
     "AccountLockout",
     "AppSession",
     "CareRelation",

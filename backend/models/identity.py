@@ -121,6 +121,20 @@ class Token(models.Model):
         return f"{self.get_kind_display()} token of {self.session_id}"
 
 
+class AccessVersion(models.Model):
+    """A counter raised, in the same transaction, by every change that can take access away: a token or
+    session changed or deleted, a user deactivated, a staff member's user changed, a membership made,
+    changed or ended. Database triggers raise it (migration ``backend/0006``), so no code path and no bulk
+    ``update()`` can change access without it. The websocket hub keeps each socket's last access check while
+    the counter stands still (``notifications.stream_hub``); one row, id 1, made by the first change."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"access version {self.value}"
+
+
 class LoginFlow(models.Model):
     """One OpenID Connect login in progress, from the app's start to its token exchange.
 
