@@ -2,75 +2,154 @@
 the websocket hub does with it (a socket's last check holds while the version stands still)."""
 
 import asyncio
+import importlib
+import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from backend.models import AppSession, Membership, Staff, StaffRole, Token, User
+from backend.services.identity import ClientInfo, session_start
 from backend.timeutil import municipal_today
 from notifications import consumers, stream_checks, stream_hub
 from tests import factories
+from tests.notifications.conftest import login
 from tests.notifications.test_replay import connect, notify_team
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ACCESS_TABLES = ["backend_token", "backend_appsession", "backend_user", "backend_staff", "backend_membership"]
+ACCESS_CHANGES = importlib.import_module("backend.migrations.0006_access_version").ACCESS_CHANGES
+ALIASES = {"t": "backend_token", "s": "backend_appsession", "u": "backend_user", "st": "backend_staff",
+           "m": "backend_membership"}  # fmt: skip
+USE_ONLY = {("backend_appsession", "last_used_at")}  # read to mark a session used, not to decide access
 
 
 def version() -> int:
     return stream_checks.access_version()
 
 
-def raises_version(change: Any) -> bool:
+def raises_version(change: Callable[[], Any]) -> bool:
     before = version()
     change()
-    return version() > before
+    return version() != before
 
 
 # --- The database raises it ------------------------------------------------------------------------
 
 
-def test_every_table_access_depends_on_has_its_trigger():
-    """A later migration that rebuilds one of these tables (SQLite does for many changes) must put it back."""
+def test_every_column_the_check_reads_raises_the_version_when_it_changes():
+    """A condition added to the check without its trigger column would let a held check outlive a change."""
+    read: set[tuple[str, str]] = set()
+    for team_count in (0, 1):
+        statement = stream_checks._statement(1, team_count)
+        for alias, column in re.findall(r'\b(st|t|s|u|m)\."?(\w+)"?', statement):
+            read.add((ALIASES[alias], column))
+    watched = {(table, column) for table, (columns, _) in ACCESS_CHANGES.items() for column in columns}
+    assert read - watched - USE_ONLY - {(table, "id") for table in ACCESS_CHANGES} == set()
+
+
+def test_every_table_access_depends_on_has_its_triggers():
+    """A later migration that rebuilds one of these tables (SQLite does for many changes) must put them back."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT event_object_table FROM information_schema.triggers WHERE trigger_name LIKE %s",
-                           ["%_access_changed"])  # fmt: skip
+            cursor.execute("SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                           "WHERE t.tgname LIKE %s", ["%_access_changed_%"])  # fmt: skip
         else:
-            cursor.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
+            cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
                            ["%_access_changed_%"])  # fmt: skip
-        tables = {row[0] for row in cursor.fetchall()}
-    assert tables == set(ACCESS_TABLES)
+        found = {(table, name.rsplit("_", 1)[1]) for table, name in cursor.fetchall()}
+    events = ["update", "delete"] + (["truncate"] if connection.vendor == "postgresql" else [])
+    expected = {(table, event) for table in ACCESS_CHANGES for event in events}
+    expected |= {(table, "insert") for table, (_, insert_raises) in ACCESS_CHANGES.items() if insert_raises}
+    assert found == expected
 
 
-def test_changes_that_can_end_access_raise_the_version(world):
+def _session(world: Any) -> AppSession:
     session = AppSession.objects.filter(user=world.staff_in_team.user).first()
     assert session is not None
-    membership = Membership.objects.get(staff=world.staff_in_team, team=world.team)
-    assert raises_version(lambda: AppSession.objects.filter(pk=session.pk).update(revoked_at=timezone.now()))
-    assert raises_version(lambda: Token.objects.filter(session=session).delete())
-    assert raises_version(lambda: User.objects.filter(pk=world.citizen.user.pk).update(is_active=False))
-    assert raises_version(lambda: Membership.objects.filter(pk=membership.pk).update(role=StaffRole.ANALYST))
-    assert raises_version(lambda: Membership.objects.filter(pk=membership.pk).delete())
-    assert raises_version(
-        lambda: Membership.objects.create(staff=world.staff_in_team, team=world.other_team, role=StaffRole.THERAPIST)
-    )
-    other_user = factories.UserFactory()
-    assert raises_version(lambda: Staff.objects.filter(pk=world.staff_in_team.pk).update(user=other_user))
+    return session
 
 
-def test_use_of_a_login_does_not_raise_the_version(world):
+def _membership(world: Any) -> Any:
+    return Membership.objects.filter(staff=world.staff_in_team, team=world.team)
+
+
+def _tokens(world: Any) -> Any:
+    return Token.objects.filter(session=_session(world), kind=Token.Kind.ACCESS)
+
+
+def _user_with_login() -> User:
+    user = factories.UserFactory()
+    login(user)
+    return user
+
+
+CHANGES: dict[str, Callable[[Any], Any]] = {
+    "token expires": lambda w: _tokens(w).update(expires_at=F("expires_at") - timedelta(seconds=1)),
+    "token kind": lambda w: _tokens(w).update(kind=Token.Kind.REFRESH),
+    "token hash": lambda w: _tokens(w).update(token_hash="0" * 64),
+    "token session": lambda w: _tokens(w).update(session=AppSession.objects.exclude(pk=_session(w).pk).first()),
+    "token deleted": lambda w: _tokens(w).delete(),
+    "session revoked": lambda w: AppSession.objects.filter(pk=_session(w).pk).update(revoked_at=timezone.now()),
+    "session expires": lambda w: AppSession.objects.filter(pk=_session(w).pk).update(expires_at=timezone.now()),
+    "session audience": lambda w: AppSession.objects.filter(pk=_session(w).pk).update(audience="citizen"),
+    "session user": lambda w: AppSession.objects.filter(pk=_session(w).pk).update(user=w.citizen.user),
+    "session deleted": lambda w: AppSession.objects.filter(pk=_session(w).pk).delete(),
+    "user deactivated": lambda w: User.objects.filter(pk=w.citizen.user.pk).update(is_active=False),
+    "user deleted": lambda w: _user_with_login().delete(),
+    "staff user": lambda w: Staff.objects.filter(pk=w.staff_in_team.pk).update(user=factories.UserFactory()),
+    "staff deleted": lambda w: factories.MembershipFactory().staff.delete(),
+    "membership role": lambda w: _membership(w).update(role=StaffRole.ANALYST),
+    "membership ends": lambda w: _membership(w).update(valid_to=municipal_today() - timedelta(days=1)),
+    "membership starts later": lambda w: _membership(w).update(valid_from=municipal_today() + timedelta(days=1)),
+    "membership team": lambda w: _membership(w).update(team=w.other_team),
+    "membership staff": lambda w: _membership(w).update(staff=factories.StaffFactory()),
+    "membership deleted": lambda w: _membership(w).delete(),
+    "membership made": lambda w: Membership.objects.create(
+        staff=w.staff_in_team, team=w.other_team, role=StaffRole.THERAPIST
+    ),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=list(CHANGES))
+def test_a_change_that_can_end_access_raises_the_version(world, change):
+    assert raises_version(lambda: CHANGES[change](world))
+
+
+def test_a_table_emptied_at_once_raises_the_version(world):
+    with connection.cursor() as cursor:
+        table = connection.ops.quote_name(Token._meta.db_table)
+        statement = f"TRUNCATE {table}" if connection.vendor == "postgresql" else f"DELETE FROM {table}"  # noqa: S608
+        assert raises_version(lambda: cursor.execute(statement))
+
+
+def test_use_of_a_login_and_statements_that_change_nothing_do_not_raise_the_version(world):
     session = AppSession.objects.filter(user=world.citizen.user).first()
     assert session is not None
-    refresh = Token.objects.filter(session=session).first()
+    refresh = Token.objects.filter(session=session, kind=Token.Kind.REFRESH).first()
     assert refresh is not None
-    assert not raises_version(lambda: AppSession.objects.filter(pk=session.pk).update(last_used_at=timezone.now()))
-    assert not raises_version(lambda: Token.objects.filter(pk=refresh.pk).update(used_at=timezone.now()))
-    assert not raises_version(lambda: User.objects.filter(pk=world.citizen.user.pk).update(last_login=timezone.now()))
+    nobody = AppSession.objects.filter(install_id="an install that never logged in", revoked_at__isnull=True)
+    unchanged: dict[str, Callable[[], Any]] = {
+        "session used": lambda: AppSession.objects.filter(pk=session.pk).update(last_used_at=timezone.now()),
+        "refresh token used": lambda: Token.objects.filter(pk=refresh.pk).update(used_at=timezone.now()),
+        "user logged in": lambda: User.objects.filter(pk=world.citizen.user.pk).update(last_login=timezone.now()),
+        "user saved as it was": lambda: world.citizen.user.save(),
+        "no session matched": lambda: nobody.update(revoked_at=timezone.now()),
+        "no token matched": lambda: Token.objects.filter(session__in=nobody).delete(),
+        "a login from a new install": lambda: session_start(
+            user=factories.UserFactory(),
+            audience=AppSession.Audience.CITIZEN,
+            client=ClientInfo("127.0.0.1", "pytest"),
+            install_id="a new install",
+        ),
+    }
+    assert [name for name, change in unchanged.items() if raises_version(change)] == []
 
 
 # --- The hub keeps a socket's check while it stands still ------------------------------------------
@@ -155,12 +234,22 @@ async def test_a_socket_is_checked_again_after_the_recheck_interval(channel_laye
 
 async def test_a_login_that_runs_out_after_its_last_check_gets_no_more_events(channel_layer, world, counted_checks):
     # The session ends by itself in a moment (the token would last longer): no write marks the end.
-    ends = timezone.now() + timedelta(seconds=1.5)
+    ends = timezone.now() + timedelta(seconds=5)
     await database_sync_to_async(AppSession.objects.filter(user=world.staff_in_team.user).update)(expires_at=ends)
     stream = await subscribed(world)
     await notify_team(world.team)
     assert (await stream.receive_json_from())["type"] == "team_event"
     await asyncio.sleep(max(0.0, (ends - timezone.now()).total_seconds()) + 0.2)
+    await notify_team(world.team, session_log_id=2)
+    assert await stream.receive_output() == {"type": "websocket.close", "code": consumers.CLOSE_UNAUTHENTICATED}
+    assert counted_checks == [1, 1]
+
+
+async def test_a_user_deactivated_after_the_last_check_gets_no_more_events(channel_layer, world, counted_checks):
+    stream = await subscribed(world)
+    await notify_team(world.team)
+    assert (await stream.receive_json_from())["type"] == "team_event"
+    await database_sync_to_async(User.objects.filter(pk=world.staff_in_team.user.pk).update)(is_active=False)
     await notify_team(world.team, session_log_id=2)
     assert await stream.receive_output() == {"type": "websocket.close", "code": consumers.CLOSE_UNAUTHENTICATED}
     assert counted_checks == [1, 1]
