@@ -56,11 +56,15 @@ async def streamed(notification_id: Any) -> bool:
     return False
 
 
-def monday_plan(world: Any) -> Any:
+def monday_plan_on_a_phone(world: Any, now: datetime) -> Any:
+    """The citizen's Monday 10:00 plan, their phone's install, and the slots (with reminders) made at ``now``."""
     NetworkGrant.objects.filter(citizen=world.citizen).update(can_receive_reminders=False)
     episode = factories.EpisodeFactory(citizen=world.citizen, team=world.team, created_by=world.staff_in_team.user)
     factories.EpisodeContactFactory(episode=episode, staff=world.staff_in_team, role="contact_person")
-    return make_plan(episode=episode, recurrence_rule="FREQ=WEEKLY;BYDAY=MO", start_time=time(10))
+    plan = make_plan(episode=episode, recurrence_rule="FREQ=WEEKLY;BYDAY=MO", start_time=time(10))
+    install_for(world.citizen.user, PHONE)
+    slots_materialise_ahead(now=now)
+    return plan
 
 
 async def connect(user: Any, path: str = "/ws/v1/", audience: str = "citizen") -> WebsocketCommunicator:
@@ -83,9 +87,7 @@ async def frames_until(socket: WebsocketCommunicator, frame_type: str) -> dict[s
 async def test_the_reminder_after_the_clocks_change_reaches_the_open_app_and_the_therapist_sees_the_session(
     channel_layer: Any, world: Any, clock: Clock, fcm: Any
 ) -> None:
-    plan = await database_sync_to_async(monday_plan)(world)
-    await database_sync_to_async(install_for)(world.citizen.user, PHONE)
-    await database_sync_to_async(slots_materialise_ahead)(now=clock.now)
+    plan = await database_sync_to_async(monday_plan_on_a_phone)(world, clock.now)
     slot = await TrainingSlot.objects.aget(plan=plan, scheduled_at=MONDAY_1000_LOCAL)
 
     clock.now = MONDAY_1000_LOCAL
@@ -138,9 +140,7 @@ async def test_the_reminder_after_the_clocks_change_reaches_the_open_app_and_the
 async def test_the_reminder_reaches_a_closed_app_by_push(
     channel_layer: Any, world: Any, clock: Clock, fcm: Any
 ) -> None:
-    plan = await database_sync_to_async(monday_plan)(world)
-    await database_sync_to_async(install_for)(world.citizen.user, PHONE)
-    await database_sync_to_async(slots_materialise_ahead)(now=clock.now)
+    plan = await database_sync_to_async(monday_plan_on_a_phone)(world, clock.now)
 
     clock.now = MONDAY_1000_LOCAL
     assert await database_sync_to_async(reminders_dispatch_due)(now=clock.now, worker_id="story") == 1
