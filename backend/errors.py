@@ -1,4 +1,4 @@
-"""Domain errors. ``backend.api`` maps every one of them to an RFC 9457 problem response once."""
+"""Domain errors. ``config.api`` maps every one of them to an RFC 9457 problem response once."""
 
 from typing import Any
 

@@ -102,21 +102,21 @@ SCENARIOS = [
     ),
     Scenario(
         "mestring-wsgi",
-        f"gunicorn gthread {WORKERS}x{THREADS}, backend.wsgi (production HTTP API)",
-        lambda port, log: gunicorn_command("backend.wsgi:application", port, log),
+        f"gunicorn gthread {WORKERS}x{THREADS}, config.wsgi (production HTTP API)",
+        lambda port, log: gunicorn_command("config.wsgi:application", port, log),
     ),
     Scenario(
         "mestring-asgi",
-        f"uvicorn {WORKERS} workers uvloop/httptools, backend.asgi",
-        lambda port, log: uvicorn_command("backend.asgi:application", port, log),
+        f"uvicorn {WORKERS} workers uvloop/httptools, config.asgi",
+        lambda port, log: uvicorn_command("config.asgi:application", port, log),
         # Django's persistent connections are per request under ASGI and pile up to PostgreSQL's
         # max_connections (HTTP 503); Django's documentation says to disable them under ASGI.
         environment={"DB_CONN_MAX_AGE": "0"},
     ),
     Scenario(
         "mestring-asgi-pool",
-        f"uvicorn {WORKERS} workers, backend.asgi, psycopg pool (bench.pooled_settings)",
-        lambda port, log: uvicorn_command("backend.asgi:application", port, log),
+        f"uvicorn {WORKERS} workers, config.asgi, psycopg pool (bench.pooled_settings)",
+        lambda port, log: uvicorn_command("config.asgi:application", port, log),
         environment={"DJANGO_SETTINGS_MODULE": "bench.pooled_settings"},
         unavailable=lambda database: (
             "PostgreSQL only"
@@ -252,7 +252,7 @@ def run_environment(database_url: str, run_directory: Path) -> dict[str, str]:
     environment = {name: value for name, value in os.environ.items() if name not in SETTINGS_VARIABLES}
     environment.update(
         {
-            "DJANGO_SETTINGS_MODULE": "backend.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": database_url,
             "DEBUG": "0",
             "SECRET_KEY": secrets.token_urlsafe(48)[:64],

@@ -52,7 +52,7 @@ def http_json(url: str, body: dict | None = None, token: str | None = None) -> t
 @pytest.fixture
 def embedded_env(tmp_path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="backend.settings", DEBUG="1")
+    env.update(VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings", DEBUG="1")
     return env
 
 

@@ -6,7 +6,7 @@ A refused call (any 4xx) must leave every table of the platform unchanged.
 import pytest
 from django.apps import apps
 
-from backend.api import api
+from config.api import api
 from tests.matrix import ROLES, ROWS, Row
 
 PLATFORM_APPS = ("backend", "selvbetjening", "velfaerdsteknologi", "notifications")

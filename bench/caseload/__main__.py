@@ -10,7 +10,7 @@ accounting. A fresh database (a new SQLite file under ``var/bench/<run>/``, or `
 created on the PostgreSQL server and dropped at the end), migrated and seeded by ``bench/caseload/seed.py``
 (1,000 citizens in one team, each with an active plan and 30 days of slots and session logs). Per round:
 
-1. serve ``backend.wsgi:application`` with ``deploy/systemd/mestring-web.service``'s gunicorn flags on a free
+1. serve ``config.wsgi:application`` with ``deploy/systemd/mestring-web.service``'s gunicorn flags on a free
    loopback port, and warm it up;
 2. **check**: the endpoint's first page (50 citizens, traffic light first) must equal what the hand-written
    statement (``bench/caseload/hand_sql.py``) gives at the instant the endpoint reports (``computed_at``):
@@ -72,7 +72,7 @@ P99_TARGET_MS = 300.0
 TICKS = os.sysconf("SC_CLK_TCK")
 SCENARIO = Scenario(
     "caseload-wsgi",
-    f"gunicorn gthread {WORKERS}x{THREADS}, backend.wsgi",
+    f"gunicorn gthread {WORKERS}x{THREADS}, config.wsgi",
     lambda port, log: _gunicorn(port, log),
 )
 SECTION_TITLE = "## Team caseload versus one hand-written SQL statement (issue 4)"
@@ -81,7 +81,7 @@ SECTION_TITLE = "## Team caseload versus one hand-written SQL statement (issue 4
 def _gunicorn(port: int, log: Path) -> list[str]:
     from bench.__main__ import gunicorn_command
 
-    return gunicorn_command("backend.wsgi:application", port, log)
+    return gunicorn_command("config.wsgi:application", port, log)
 
 
 class CaseloadDatabase(RunDatabase):
@@ -420,7 +420,7 @@ mode has none), seeded with `bulk_create` by `bench/caseload/seed.py`: one team 
 active care relation, a running episode and an active plan with a slot every day for the last 30 days and the next
 7 (about 40,000 slots, 26,000 session logs with pain and effort, some ad hoc; citizens train 95/85/65/35 % of their
 slots, one in seven with pain rising in the last week, 79 unresolved pain alerts), plus a second team the caseload
-must leave out. `backend.wsgi:application` under gunicorn with mestring-web.service's flags (gthread 2 × 8) on a
+must leave out. `config.wsgi:application` under gunicorn with mestring-web.service's flags (gthread 2 × 8) on a
 free 127.0.0.1 port. Compared: `GET /api/v1/teams/{id}/caseload?limit=50` (first page, traffic light first: token
 lookup, memberships, the caseload statement of `selvbetjening/selectors/caseload.py`, 50 access-log rows inserted,
 JSON; 4 queries) against **one hand-written SQL statement** written separately for the comparison

@@ -91,8 +91,8 @@ RAW = Server("raw", "bench.realtime.raw_server (websockets, uvloop)", lambda por
     sys.executable, "-m", "bench.realtime.raw_server", "--port", str(port)])  # fmt: skip
 PLAIN = Server("plain-asgi", "uvicorn, bench.realtime.plain_asgi (no Django, no Channels)",
                lambda port: uvicorn_command("bench.realtime.plain_asgi:application", port))  # fmt: skip
-MESTRING = Server("mestring", "uvicorn, backend.asgi (Redis pub/sub layer), as deploy/systemd/mestring-ws.service",
-                  lambda port: uvicorn_command("backend.asgi:application", port),
+MESTRING = Server("mestring", "uvicorn, config.asgi (Redis pub/sub layer), as deploy/systemd/mestring-ws.service",
+                  lambda port: uvicorn_command("config.asgi:application", port),
                   {"DB_CONN_MAX_AGE": "60", "DB_CONN_HEALTH_CHECKS": "0"}, is_mestring=True)  # fmt: skip
 MEASUREMENTS = ["fanout", "push", "memory"]
 

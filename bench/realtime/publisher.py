@@ -38,7 +38,7 @@ def read_targets(path: Path, count: int) -> list[tuple[int, str, str]]:
 
 
 def django_setup() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()

@@ -87,13 +87,13 @@ SCENARIOS = [
     ),
     Scenario(
         "mestring-wsgi",
-        f"gunicorn gthread {WORKERS}x{THREADS}, backend.wsgi (production HTTP API)",
-        lambda port, log: gunicorn_command("backend.wsgi:application", port, log),
+        f"gunicorn gthread {WORKERS}x{THREADS}, config.wsgi (production HTTP API)",
+        lambda port, log: gunicorn_command("config.wsgi:application", port, log),
     ),
     Scenario(
         "drf-wsgi",
-        f"gunicorn gthread {WORKERS}x{THREADS}, backend.wsgi with bench.today.drf_settings (DRF)",
-        lambda port, log: gunicorn_command("backend.wsgi:application", port, log),
+        f"gunicorn gthread {WORKERS}x{THREADS}, config.wsgi with bench.today.drf_settings (DRF)",
+        lambda port, log: gunicorn_command("config.wsgi:application", port, log),
         environment={"DJANGO_SETTINGS_MODULE": "bench.today.drf_settings"},
     ),
 ]

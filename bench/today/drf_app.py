@@ -9,7 +9,7 @@ Mestring (``backend.auth.actor_for_access_token``: one statement, the same expir
 The access-log row is written through the same ``log_read`` before the answer leaves. The JSON is
 the same as Mestring's for the same citizen and day.
 
-Served by ``backend.wsgi`` with ``DJANGO_SETTINGS_MODULE=bench.today.drf_settings``.
+Served by ``config.wsgi`` with ``DJANGO_SETTINGS_MODULE=bench.today.drf_settings``.
 """
 
 from typing import Any

@@ -1,11 +1,11 @@
 """Mestring's settings with Django REST Framework serving GET /api/v1/me/today (``bench.today.drf_app``).
 
-Everything else, the middleware included, is production's (``backend.settings``), so that the
+Everything else, the middleware included, is production's (``config.settings``), so that the
 comparison is between the two ways of writing the endpoint, not between two configurations.
 """
 
-from backend.settings import *  # noqa: F403
-from backend.settings import INSTALLED_APPS
+from config.settings import *  # noqa: F403
+from config.settings import INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "rest_framework"]
 ROOT_URLCONF = "bench.today.drf_urls"

@@ -8,7 +8,7 @@ Reuses the main harness (``bench/__main__.py``) for the production environment, 
 accounting. Creates ``mestring_bench_vt`` on the server (dropped at the end), seeds devices in use with
 tokens and the model's default rules (``bench/velfaerdsteknologi/seed.py``), and per round:
 
-1. serves ``backend.wsgi:application`` with ``deploy/systemd/mestring-web.service``'s gunicorn flags
+1. serves ``config.wsgi:application`` with ``deploy/systemd/mestring-web.service``'s gunicorn flags
    (gthread, 2 workers × 8 threads) on a free loopback port, and warms it up;
 2. **ingest, rules active**: from a second process (``bench/velfaerdsteknologi/loadgen.py``), one keep-alive
    connection per device posts that device's batches of 500 readings with rising sequence numbers, all
@@ -65,7 +65,7 @@ COPY_COLUMNS = ("device_id", "sequence", "kind", "value", "numeric_value", "meas
 COPY_TYPES = ["uuid", "int8", "varchar", "jsonb", "float8", "timestamptz", "timestamptz"]
 SCENARIO = Scenario(
     "telemetry-wsgi",
-    f"gunicorn gthread {WORKERS}x{THREADS}, backend.wsgi",
+    f"gunicorn gthread {WORKERS}x{THREADS}, config.wsgi",
     lambda port, log: gunicorn_command(port, log),
 )
 
@@ -73,7 +73,7 @@ SCENARIO = Scenario(
 def gunicorn_command(port: int, log: Path) -> list[str]:
     from bench.__main__ import gunicorn_command as production_flags
 
-    return production_flags("backend.wsgi:application", port, log)
+    return production_flags("config.wsgi:application", port, log)
 
 
 class TelemetryDatabase(RunDatabase):

@@ -1,4 +1,4 @@
-"""This app's API routers, mounted by ``backend.api`` under ``/api/v1``."""
+"""This app's API routers, mounted by ``config.api`` under ``/api/v1``."""
 
 from ninja import Router
 

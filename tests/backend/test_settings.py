@@ -29,7 +29,7 @@ def base_environment(directory: Path) -> dict[str, str]:
         "PATH": "/usr/bin:/bin",
         "HOME": str(directory),
         "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": "backend.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "VAR_DIR": str(directory),
         "STATIC_ROOT": str(directory / "static"),
         "MEDIA_ROOT": str(directory / "media"),
@@ -149,7 +149,7 @@ def test_demo_user_in_a_production_database_fails_the_check_and_the_start(produc
     assert check.returncode != 0
     assert "mestring.E001" in check.stdout + check.stderr
 
-    start = run(production_copy, "-c", "import backend.asgi; print('serving')")
+    start = run(production_copy, "-c", "import config.asgi; print('serving')")
     assert start.returncode != 0
     assert "Refusing to start" in start.stderr
     assert "serving" not in start.stdout
@@ -187,8 +187,8 @@ def test_the_production_websocket_process_starts_under_uvicorn(production):
     script = (
         "import asyncio\n"
         "async def main():\n"
-        "    import backend.asgi\n"
-        "    print('serving', callable(backend.asgi.application))\n"
+        "    import config.asgi\n"
+        "    print('serving', callable(config.asgi.application))\n"
         "asyncio.run(main())\n"
     )
     result = run(production, "-c", script)
@@ -204,7 +204,7 @@ def test_the_start_up_check_refuses_demo_logins_inside_an_event_loop_too(product
         "User.objects.create(username='demo-borger', display_name='Demo', is_demo=True)",
     )
     assert created.returncode == 0, created.stderr
-    script = "import asyncio\nasync def main():\n    import backend.asgi\nasyncio.run(main())\n"
+    script = "import asyncio\nasync def main():\n    import config.asgi\nasyncio.run(main())\n"
     result = run(production_copy, "-c", script)
     assert result.returncode != 0
     assert "Refusing to start" in result.stderr

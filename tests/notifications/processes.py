@@ -180,7 +180,7 @@ class HoldingFcm(FakeFcm):
 def uvicorn_command(port: int) -> list[str]:
     """deploy/systemd/mestring-ws.service's uvicorn, on a loopback port."""
     return [
-        sys.executable, "-m", "uvicorn", "backend.asgi:application",
+        sys.executable, "-m", "uvicorn", "config.asgi:application",
         "--host", HOST, "--port", str(port),
         "--ws", "websockets-sansio", "--ws-ping-interval", "20", "--ws-ping-timeout", "20", "--ws-max-size", "65536",
         "--lifespan", "off", "--no-server-header", "--timeout-graceful-shutdown", "2",

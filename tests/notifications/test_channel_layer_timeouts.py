@@ -3,7 +3,7 @@ the request that calls notify(): the channel layer's connections time out, the n
 and the failure logged, and the app gets the event by replay.
 
 Runs where production's channel layer is configured (REDIS_URL set: the Redis pub/sub layer with
-the timeouts of backend/settings.py), against a silent TCP server on loopback.
+the timeouts of config/settings.py), against a silent TCP server on loopback.
 """
 
 import logging

@@ -141,7 +141,7 @@ def cluster(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> 
         redis = RedisServer(log_directory)
         redis.start()
         environment = dict(os.environ) | {
-            "DJANGO_SETTINGS_MODULE": "backend.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": shared_database_url(),
             "REDIS_URL": redis.url,
             "DB_CONN_MAX_AGE": "0",

@@ -12,7 +12,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from backend.asgi import application
+from config.asgi import application
 from notifications.models import Notification, PushDelivery
 from notifications.reminders import reminder_pushes_send, reminders_dispatch_due
 from selvbetjening.models import NetworkGrant, TrainingSlot

@@ -13,8 +13,8 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from backend.asgi import application
 from backend.models import StaffRole
+from config.asgi import application
 from notifications import push, reminders
 from notifications.models import (
     Notification,

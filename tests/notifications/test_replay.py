@@ -11,10 +11,10 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
-from backend.asgi import application
 from backend.models import Membership
 from backend.services.identity import session_revoke
 from backend.timeutil import municipal_today
+from config.asgi import application
 from notifications import consumers, selectors, services
 from notifications.models import Notification, StreamEvent
 from notifications.services import notify

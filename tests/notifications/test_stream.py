@@ -17,9 +17,9 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 from websockets.asyncio.client import connect as websocket_connect
 
-from backend.asgi import application
 from backend.models import Token, User
 from backend.services.identity import TokenPair, session_revoke
+from config.asgi import application
 from notifications import consumers
 from tests import factories
 from tests.notifications.conftest import login

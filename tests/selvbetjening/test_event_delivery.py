@@ -18,9 +18,9 @@ from django.core.management import call_command
 from django.db import connections
 from django.utils import timezone
 
-from backend.asgi import application
 from backend.models import Duty, Membership, StaffRole
 from backend.timeutil import municipal_today
+from config.asgi import application
 from notifications.models import Notification, StreamEvent
 from notifications.texts import DANISH_MONTHS
 from selvbetjening import events

@@ -105,7 +105,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Mestring on http://{options['host']}:{options['port']}/ (API docs at /api/v1/docs)")
         try:
             uvicorn.run(
-                "backend.asgi:application",
+                "config.asgi:application",
                 host=str(options["host"]),
                 port=int(options["port"]),  # type: ignore[call-overload]
                 lifespan="off",

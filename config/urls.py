@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, re_path
 
-from backend.api import api
 from backend.health import healthz, readyz
 from backend.problems import problem_response
 from backend.routers.auth import web_login_start
+from config.api import api
 
 
 def staff_web_login(request: HttpRequest) -> HttpResponse:
