@@ -1,5 +1,8 @@
 """The access-token lookup of every API request and websocket event, as one prepared SQL statement.
 
+Which tokens are valid is the access declaration's (``backend.access.declaration``): its token, session
+and user rules are the statement's conditions, so an expired or revoked token finds no row.
+
 The ORM spends several times longer compiling a ``select_related`` over the session, the user and the
 user's three optional person records than the database spends answering it. The statement is built
 once per database vendor from the models' own metadata (so it follows every field a migration adds),
@@ -13,6 +16,8 @@ from typing import Any
 from django.db import connection
 from django.db.models import Field, Model
 
+from backend.access.declaration import AccessDeclaration, declared
+from backend.access.rules import Moments
 from backend.models import AppSession, Citizen, Relative, Staff, Token, User
 
 type Converter = Callable[[Any, Any, Any], Any]
@@ -31,7 +36,7 @@ class _Statement:
     parts: tuple[_Part, ...]
 
 
-_statements: dict[str, _Statement] = {}
+_statements: dict[tuple[str, int], _Statement] = {}
 _PERSON_ACCESSORS = ("citizen", "relative", "staff")
 
 
@@ -48,10 +53,10 @@ def _part(model: type[Model], alias: str, offset: int) -> tuple[_Part, list[str]
     return _Part(model, tuple(field.attname for field in fields), tuple(converters)), columns
 
 
-def _statement() -> _Statement:
-    vendor = connection.vendor
-    if vendor in _statements:
-        return _statements[vendor]
+def _statement(declaration: AccessDeclaration) -> _Statement:
+    key = (connection.vendor, id(declaration))
+    if key in _statements:
+        return _statements[key]
     quote = connection.ops.quote_name
     parts: list[_Part] = []
     columns: list[str] = [f"t.{quote('expires_at')}"]
@@ -76,10 +81,11 @@ def _statement() -> _Statement:
         f"INNER JOIN {table(AppSession)} s ON s.{quote('id')} = t.{quote('session_id')} "
         f"INNER JOIN {table(User)} u ON u.{quote('id')} = s.{quote('user_id')} "
         f"{person_join(Citizen, 'c')} {person_join(Relative, 'r')} {person_join(Staff, 'st')} "
-        f"WHERE t.{quote('token_hash')} = %s AND t.{quote('kind')} = %s"
+        f"WHERE t.{quote('token_hash')} = %s AND {declaration.token.sql('t')} "
+        f"AND {declaration.session.sql('s')} AND {declaration.user.sql('u')}"
     )
     statement = _Statement(sql=sql, parts=(token_part, *parts))
-    _statements[vendor] = statement
+    _statements[key] = statement
     return statement
 
 
@@ -91,10 +97,19 @@ def _instance(part: _Part, row: Sequence[Any], offset: int) -> Model | None:
 
 
 def session_for_access_token_hash(token_hash: str) -> tuple[Any, AppSession] | None:
-    """(the token's expiry, its session with the user and the user's person records cached), or None."""
-    statement = _statement()
+    """(the token's expiry, its session with the user and the user's person records cached) while the
+    token, its session and its user are valid now; None otherwise."""
+    declaration = declared()
+    statement = _statement(declaration)
+    moments = Moments()
+    params = [
+        token_hash,
+        *declaration.token.sql_params(moments),
+        *declaration.session.sql_params(moments),
+        *declaration.user.sql_params(moments),
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(statement.sql, [token_hash, Token.Kind.ACCESS.value])
+        cursor.execute(statement.sql, params)
         raw = cursor.fetchone()
     if raw is None:
         return None

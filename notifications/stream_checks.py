@@ -8,7 +8,9 @@ the teams they follow, whether they still hold a care role there.
 Deliveries are recorded the same way, many notifications in one ``UPDATE``.
 
 The statement is written by hand from the models' metadata: the ORM cannot express the membership
-``LEFT JOIN`` with its conditions, and it is the hot path of every event.
+``LEFT JOIN`` with its conditions, and it is the hot path of every event. Its conditions (what makes a
+token, session and user valid, and a membership a care role in force) are the access declaration's
+(``backend.access.declaration``), the same the API's token lookup and the ORM filters use.
 """
 
 import uuid
@@ -23,7 +25,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from backend.actors import CARE
+from backend.access.declaration import AccessDeclaration, declared
+from backend.access.rules import Moments
 from backend.auth import LAST_USED_RESOLUTION
 from backend.models import AccessVersion, AppSession, Membership, Staff, Token, User
 from backend.timeutil import municipal_today
@@ -96,7 +99,7 @@ def _in_params(values: list[Any]) -> list[Any]:
     return [_listed([str(value) for value in values])] if connection.vendor == "postgresql" else values
 
 
-def _statement(token_count: int, team_count: int) -> str:
+def _statement(declaration: AccessDeclaration, token_count: int, team_count: int) -> str:
     token = _column
     select_team = "NULL"
     joins = ""
@@ -112,12 +115,9 @@ def _statement(token_count: int, team_count: int) -> str:
         session_expires_at = f"extract(epoch FROM {session_expires_at})::float8"
     if team_count:
         select_team = f"m.{token(Membership, 'team')}{as_text}"
-        role_placeholders = ", ".join(["%s"] * len(CARE))
         membership_holds = (
             f"AND {_in(f'm.{token(Membership, "team")}', team_count, 'uuid')} "
-            f"AND m.{token(Membership, 'role')} IN ({role_placeholders}) "
-            f"AND m.{token(Membership, 'valid_from')} <= %s "
-            f"AND (m.{token(Membership, 'valid_to')} IS NULL OR m.{token(Membership, 'valid_to')} >= %s)"
+            f"AND {declaration.care_membership.sql('m')}"
         )
         if is_postgresql:
             # Each socket's staff row and memberships by their indexes, not a hash of every membership.
@@ -155,9 +155,8 @@ def _statement(token_count: int, team_count: int) -> str:
         f"INNER JOIN {_table(AppSession)} s ON s.{token(AppSession, 'id')} = t.{token(Token, 'session')} "
         f"INNER JOIN {_table(User)} u ON u.{token(User, 'id')} = s.{token(AppSession, 'user')} "
         f"{joins}"
-        f"WHERE {wanted}t.{token(Token, 'kind')} = %s "
-        f"AND t.{token(Token, 'expires_at')} > %s AND s.{token(AppSession, 'revoked_at')} IS NULL "
-        f"AND s.{token(AppSession, 'expires_at')} > %s AND u.{token(User, 'is_active')} = %s"
+        f"WHERE {wanted}{declaration.token.sql('t')} "
+        f"AND {declaration.session.sql('s')} AND {declaration.user.sql('u')}"
     )
 
 
@@ -166,6 +165,8 @@ def access_checks(requests: Mapping[str, Iterable[str]]) -> dict[str, Access]:
 
     Sessions last used more than ``LAST_USED_RESOLUTION`` ago are marked used, as the API does."""
     now = timezone.now()
+    declaration = declared()
+    moments = Moments(now=now, today=municipal_today())
     found: dict[str, Access] = {}
     stale_sessions: set[Any] = set()
     hashes = list(requests)
@@ -173,19 +174,18 @@ def access_checks(requests: Mapping[str, Iterable[str]]) -> dict[str, Access]:
     for start in range(0, len(hashes), MAX_TOKENS_PER_STATEMENT):
         chunk = hashes[start : start + MAX_TOKENS_PER_STATEMENT]
         team_ids = sorted({team_id for token_hash in chunk for team_id in requests[token_hash]})
-        stamp = connection.ops.adapt_datetimefield_value(now)
         params: list[Any] = [connection.ops.adapt_datetimefield_value(now - LAST_USED_RESOLUTION)]
         is_postgresql = connection.vendor == "postgresql"
         if is_postgresql:
             params.append(_listed(chunk))
         if team_ids:
-            today = connection.ops.adapt_datefield_value(municipal_today())
             team_values = [team_field.get_db_prep_value(uuid.UUID(team_id), connection) for team_id in team_ids]
             params += [AppSession.Audience.CITIZEN.value, *_in_params(team_values)]
-            params += [*sorted(CARE), today, today]
-        params += [*([] if is_postgresql else chunk), Token.Kind.ACCESS.value, stamp, stamp, True]
+            params += declaration.care_membership.sql_params(moments)
+        params += [*([] if is_postgresql else chunk), *declaration.token.sql_params(moments)]
+        params += [*declaration.session.sql_params(moments), *declaration.user.sql_params(moments)]
         with connection.cursor() as cursor:
-            cursor.execute(_statement(len(chunk), len(team_ids)), params)
+            cursor.execute(_statement(declaration, len(chunk), len(team_ids)), params)
             rows = cursor.fetchall()
         texts: dict[Any, str] = {}
         for token_hash, session_id, user_id, expires_at, session_expires_at, is_stale, team_id in rows:
