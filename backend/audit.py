@@ -11,6 +11,7 @@ from uuid import UUID
 
 from django.db import connection
 
+from backend import sql
 from backend.actors import CITIZEN, RELATIVE, Actor
 from backend.context import current_request_id, logged_citizens_var
 from backend.models import AccessLogEntry, Citizen, StaffRole
@@ -117,14 +118,12 @@ _inserts: dict[tuple[str, int], str] = {}
 
 def _insert_sql(count: int) -> str:
     key = (connection.vendor, count)
-    sql = _inserts.get(key)
-    if sql is None:
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(str(field.column)) for field in _FIELDS)
-        row = "(" + ", ".join(["%s"] * len(_FIELDS)) + ")"
-        table = quote(AccessLogEntry._meta.db_table)
+    statement = _inserts.get(key)
+    if statement is None:
+        columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in _FIELDS)
+        row = f"({sql.placeholders(len(_FIELDS))})"
         # Names from the model's metadata and placeholders only; every value is a parameter.
-        sql = f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([row] * count)  # noqa: S608
+        statement = f"INSERT INTO {sql.table(AccessLogEntry)} ({columns}) VALUES " + ", ".join([row] * count)  # noqa: S608
         if count <= MAX_CACHED_ROW_COUNT:
-            _inserts[key] = sql
-    return sql
+            _inserts[key] = statement
+    return statement

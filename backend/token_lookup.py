@@ -16,6 +16,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Field, Model
 
+from backend import sql
 from backend.access.declaration import AccessDeclaration, declared
 from backend.access.rules import Moments
 from backend.models import AppSession, Citizen, Relative, Staff, Token, User
@@ -42,8 +43,7 @@ _PERSON_ACCESSORS = ("citizen", "relative", "staff")
 
 def _part(model: type[Model], alias: str, offset: int) -> tuple[_Part, list[str]]:
     fields: list[Field] = list(model._meta.concrete_fields)
-    quote = connection.ops.quote_name
-    columns = [f"{alias}.{quote(str(field.column))}" for field in fields]
+    columns = [f"{alias}.{connection.ops.quote_name(str(field.column))}" for field in fields]
     converters = []
     for index, field in enumerate(fields):
         expression = field.get_col(alias)
@@ -57,9 +57,8 @@ def _statement(declaration: AccessDeclaration) -> _Statement:
     key = (connection.vendor, id(declaration))
     if key in _statements:
         return _statements[key]
-    quote = connection.ops.quote_name
     parts: list[_Part] = []
-    columns: list[str] = [f"t.{quote('expires_at')}"]
+    columns: list[str] = [sql.column(Token, "expires_at", "t")]
     for model, alias in ((AppSession, "s"), (User, "u"), (Citizen, "c"), (Relative, "r"), (Staff, "st")):
         part, part_columns = _part(model, alias, len(columns))
         parts.append(part)
@@ -69,22 +68,23 @@ def _statement(declaration: AccessDeclaration) -> _Statement:
     found = tuple(connection.ops.get_db_converters(expression) + expires_at.get_db_converters(connection))
     token_part = _Part(Token, ("expires_at",), ((0, found, expression),) if found else ())
 
-    def table(model: type[Model]) -> str:
-        return quote(model._meta.db_table)
-
     def person_join(model: type[Model], alias: str) -> str:
-        return f"LEFT OUTER JOIN {table(model)} {alias} ON {alias}.{quote('user_id')} = u.{quote('id')}"
+        return (
+            f"LEFT OUTER JOIN {sql.table(model)} {alias} "
+            f"ON {sql.column(model, 'user', alias)} = {sql.column(User, 'id', 'u')}"
+        )
 
     # Identifiers only, from model metadata and quoted by the backend; the values are parameters.
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {table(Token)} t "  # noqa: S608
-        f"INNER JOIN {table(AppSession)} s ON s.{quote('id')} = t.{quote('session_id')} "
-        f"INNER JOIN {table(User)} u ON u.{quote('id')} = s.{quote('user_id')} "
+    statement_sql = (
+        f"SELECT {', '.join(columns)} FROM {sql.table(Token)} t "  # noqa: S608
+        f"INNER JOIN {sql.table(AppSession)} s "
+        f"ON {sql.column(AppSession, 'id', 's')} = {sql.column(Token, 'session', 't')} "
+        f"INNER JOIN {sql.table(User)} u ON {sql.column(User, 'id', 'u')} = {sql.column(AppSession, 'user', 's')} "
         f"{person_join(Citizen, 'c')} {person_join(Relative, 'r')} {person_join(Staff, 'st')} "
-        f"WHERE t.{quote('token_hash')} = %s AND {declaration.token.sql('t')} "
+        f"WHERE {sql.column(Token, 'token_hash', 't')} = %s AND {declaration.token.sql('t')} "
         f"AND {declaration.session.sql('s')} AND {declaration.user.sql('u')}"
     )
-    statement = _Statement(sql=sql, parts=(token_part, *parts))
+    statement = _Statement(sql=statement_sql, parts=(token_part, *parts))
     _statements[key] = statement
     return statement
 

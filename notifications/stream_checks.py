@@ -20,11 +20,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Field, Max, Model
+from django.db.models import F, Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from backend import sql
 from backend.access.declaration import AccessDeclaration, declared
 from backend.access.rules import Moments
 from backend.auth import LAST_USED_RESOLUTION
@@ -49,16 +50,6 @@ class Access:
     def valid_until(self) -> datetime:
         """When the login ends by itself, without any change to it."""
         return min(self.token_expires_at, self.session_expires_at)
-
-
-def _table(model: type[Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _column(model: type[Model], name: str) -> str:
-    model_field = model._meta.get_field(name)
-    assert isinstance(model_field, Field)
-    return connection.ops.quote_name(str(model_field.column))
 
 
 def _datetime(value: Any) -> datetime:
@@ -100,7 +91,7 @@ def _in_params(values: list[Any]) -> list[Any]:
 
 
 def _statement(declaration: AccessDeclaration, token_count: int, team_count: int) -> str:
-    token = _column
+    col = sql.column
     select_team = "NULL"
     joins = ""
     is_postgresql = connection.vendor == "postgresql"
@@ -108,52 +99,52 @@ def _statement(declaration: AccessDeclaration, token_count: int, team_count: int
     # in C, where a UUID or a timestamp with time zone takes a Python loader per value (most of the time a
     # check of a thousand sockets spent in the process).
     as_text = "::text" if is_postgresql else ""
-    expires_at = f"t.{token(Token, 'expires_at')}"
-    session_expires_at = f"s.{token(AppSession, 'expires_at')}"
+    expires_at = f"t.{col(Token, 'expires_at')}"
+    session_expires_at = f"s.{col(AppSession, 'expires_at')}"
     if is_postgresql:
         expires_at = f"extract(epoch FROM {expires_at})::float8"
         session_expires_at = f"extract(epoch FROM {session_expires_at})::float8"
     if team_count:
-        select_team = f"m.{token(Membership, 'team')}{as_text}"
+        select_team = f"m.{col(Membership, 'team')}{as_text}"
         membership_holds = (
-            f"AND {_in(f'm.{token(Membership, "team")}', team_count, 'uuid')} "
+            f"AND {_in(f'm.{col(Membership, "team")}', team_count, 'uuid')} "
             f"AND {declaration.care_membership.sql('m')}"
         )
         if is_postgresql:
             # Each socket's staff row and memberships by their indexes, not a hash of every membership.
             joins = (
-                f"LEFT OUTER JOIN LATERAL (SELECT m.{token(Membership, 'team')} FROM {_table(Staff)} st "  # noqa: S608
-                f"INNER JOIN {_table(Membership)} m ON m.{token(Membership, 'staff')} = st.{token(Staff, 'id')} "
-                f"WHERE st.{token(Staff, 'user')} = u.{token(User, 'id')} AND s.{token(AppSession, 'audience')} <> %s "
+                f"LEFT OUTER JOIN LATERAL (SELECT m.{col(Membership, 'team')} FROM {sql.table(Staff)} st "  # noqa: S608
+                f"INNER JOIN {sql.table(Membership)} m ON m.{col(Membership, 'staff')} = st.{col(Staff, 'id')} "
+                f"WHERE st.{col(Staff, 'user')} = u.{col(User, 'id')} AND s.{col(AppSession, 'audience')} <> %s "
                 f"{membership_holds} OFFSET 0) m ON TRUE "
             )
         else:
             joins = (
-                f"LEFT OUTER JOIN {_table(Staff)} st ON st.{token(Staff, 'user')} = u.{token(User, 'id')} "
-                f"AND s.{token(AppSession, 'audience')} <> %s "
-                f"LEFT OUTER JOIN {_table(Membership)} m ON m.{token(Membership, 'staff')} = st.{token(Staff, 'id')} "
+                f"LEFT OUTER JOIN {sql.table(Staff)} st ON st.{col(Staff, 'user')} = u.{col(User, 'id')} "
+                f"AND s.{col(AppSession, 'audience')} <> %s "
+                f"LEFT OUTER JOIN {sql.table(Membership)} m ON m.{col(Membership, 'staff')} = st.{col(Staff, 'id')} "
                 f"{membership_holds} "
             )
     if is_postgresql:
         # Each hash is looked up by the unique index, whatever the planner knows about the tables: the
         # lateral subquery (kept apart by OFFSET 0) cannot become a hash join over every token.
-        columns = ", ".join(token(Token, name) for name in ("token_hash", "session", "expires_at", "kind"))
+        columns = ", ".join(col(Token, name) for name in ("token_hash", "session", "expires_at", "kind"))
         tokens = (
             f"unnest(string_to_array(%s, ',')) AS wanted(token_hash) CROSS JOIN LATERAL (SELECT {columns} "  # noqa: S608
-            f"FROM {_table(Token)} WHERE {token(Token, 'token_hash')} = wanted.token_hash OFFSET 0) t"
+            f"FROM {sql.table(Token)} WHERE {col(Token, 'token_hash')} = wanted.token_hash OFFSET 0) t"
         )
         wanted = ""
     else:
-        tokens = f"{_table(Token)} t"
-        wanted = f"t.{token(Token, 'token_hash')} IN ({', '.join(['%s'] * token_count)}) AND "
+        tokens = f"{sql.table(Token)} t"
+        wanted = f"t.{col(Token, 'token_hash')} IN ({', '.join(['%s'] * token_count)}) AND "
     # Identifiers only, from model metadata and quoted by the backend; every value is a parameter.
     return (
-        f"SELECT t.{token(Token, 'token_hash')}, s.{token(AppSession, 'id')}{as_text}, "  # noqa: S608
-        f"s.{token(AppSession, 'user')}{as_text}, {expires_at}, {session_expires_at}, "
-        f"CASE WHEN s.{token(AppSession, 'last_used_at')} < %s THEN 1 ELSE 0 END, {select_team} "
+        f"SELECT t.{col(Token, 'token_hash')}, s.{col(AppSession, 'id')}{as_text}, "  # noqa: S608
+        f"s.{col(AppSession, 'user')}{as_text}, {expires_at}, {session_expires_at}, "
+        f"CASE WHEN s.{col(AppSession, 'last_used_at')} < %s THEN 1 ELSE 0 END, {select_team} "
         f"FROM {tokens} "
-        f"INNER JOIN {_table(AppSession)} s ON s.{token(AppSession, 'id')} = t.{token(Token, 'session')} "
-        f"INNER JOIN {_table(User)} u ON u.{token(User, 'id')} = s.{token(AppSession, 'user')} "
+        f"INNER JOIN {sql.table(AppSession)} s ON s.{col(AppSession, 'id')} = t.{col(Token, 'session')} "
+        f"INNER JOIN {sql.table(User)} u ON u.{col(User, 'id')} = s.{col(AppSession, 'user')} "
         f"{joins}"
         f"WHERE {wanted}{declaration.token.sql('t')} "
         f"AND {declaration.session.sql('s')} AND {declaration.user.sql('u')}"
@@ -215,8 +206,8 @@ def access_version() -> int:
     """The access version now (``backend.models.AccessVersion``): 0 before the first change."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_column(AccessVersion, 'value')} FROM {_table(AccessVersion)} "  # noqa: S608 — identifiers only
-            f"WHERE {_column(AccessVersion, 'id')} = %s",
+            f"SELECT {sql.column(AccessVersion, 'value')} FROM {sql.table(AccessVersion)} "  # noqa: S608 — identifiers only
+            f"WHERE {sql.column(AccessVersion, 'id')} = %s",
             [1],
         )
         row = cursor.fetchone()

@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Field, Model, Q
 from django.utils import timezone
 
+from backend import sql
 from backend.timeutil import municipal_today
 
 
@@ -165,7 +166,7 @@ class Rule:
 
     def column(self, name: str) -> str:
         """A field's column, quoted for the connection."""
-        return connection.ops.quote_name(str(self._field(name).column))
+        return sql.column(self.model, name)
 
     def sql(self, alias: str, named: str | None = None) -> str:
         """The rule as a ``WHERE`` fragment over ``alias``, with ``%s`` placeholders (or ``%(named_N)s``

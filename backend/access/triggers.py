@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.db import NotSupportedError
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from backend import sql
 from backend.access.declaration import declared
 from backend.models import AccessVersion
 
@@ -63,7 +64,7 @@ def _changed(quote, columns: tuple[str, ...], distinct: str) -> str:
 
 def _statements(connection: BaseDatabaseWrapper) -> list[str]:
     quote = connection.ops.quote_name
-    version = quote(AccessVersion._meta.db_table)
+    version = sql.table(AccessVersion)
     statements: list[str] = []
     if connection.vendor == "postgresql":
         raise_version = (
