@@ -59,10 +59,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from backend.tokens import ACCESS_PREFIX, hash_secret, looks_like
-from notifications.selectors import Backlog, stream_backlog
-from notifications.services import NOTIFICATION_EVENT, stream_frame, team_group, user_group
+from notifications.replay import Backlog, stream_backlog
 from notifications.stream_checks import Access
-from notifications.stream_hub import MAX_QUEUED_FRAMES, CheckHeld, StreamHub, hub_for
+from notifications.stream_hub import CheckHeld, StreamHub, hub_for
+from notifications.streams import NOTIFICATION_EVENT, stream_frame, team_group, user_group
 
 PROTOCOL = "mestring.v1"
 BEARER_PROTOCOL_PREFIX = "mestring.bearer."
@@ -75,6 +75,8 @@ MAX_MESSAGE_ID_CHARACTERS = 100
 MAX_TEAM_SUBSCRIPTIONS = 20
 MAX_EVENT_ID = 2**63 - 1
 RECENT_EVENT_IDS = 128
+# Frames queued for a client that does not keep up before its socket is closed.
+MAX_QUEUED_FRAMES = 200
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str:

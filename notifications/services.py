@@ -24,6 +24,7 @@ from django.utils import timezone
 from backend.actors import Actor
 from backend.models import AppSession, Team, User
 from notifications import texts
+from notifications.channel_layer import publish
 from notifications.models import (
     Notification,
     NotificationPreference,
@@ -33,51 +34,22 @@ from notifications.models import (
     ReminderOccurrence,
     StreamEvent,
 )
-from notifications.publish import publish
 from notifications.quiet import quiet_hours_end
 from notifications.selectors import installs_reachable
+from notifications.streams import (
+    NOTIFICATION_EVENT,
+    group_of,
+    stream_message,
+)
 
 logger = logging.getLogger(__name__)
 
-NOTIFICATION_EVENT = "notification"
-TEAM_EVENT = "team_event"
 MAX_DEDUPE_KEY_CHARACTERS = 200
 MAX_REF_CHARACTERS = 64
 # Stream event ids must be handed out in commit order, or a client that resumes after id N could
 # miss an event with a smaller id that committed later. SQLite serialises writers already; on
 # PostgreSQL this transaction-level advisory lock does it for the few statements of ``notify``.
 STREAM_LOCK_KEY = 0x6D657374
-
-
-def user_group(user_id: Any) -> str:
-    return f"user.{user_id}"
-
-
-def team_group(team_id: Any) -> str:
-    return f"team.{team_id}"
-
-
-def stream_frame(event: StreamEvent) -> dict[str, Any]:
-    """What a client receives for a stream event: its id, its type and ids, never text."""
-    if event.team_id is not None:
-        return {
-            "type": TEAM_EVENT,
-            "event_id": event.id,
-            "team_id": str(event.team_id),
-            "kind": event.type,
-            "refs": event.payload,
-        }
-    return {"type": event.type, "event_id": event.id, **event.payload}
-
-
-def stream_message(event: StreamEvent) -> dict[str, Any]:
-    """The channel-layer message that carries a stream event to the consumers of its group."""
-    return {
-        "type": "stream.event",
-        "event_id": event.id,
-        "team_id": str(event.team_id) if event.team_id is not None else None,
-        "payload": stream_frame(event),
-    }
 
 
 def _uuid(value: Any) -> uuid.UUID:
@@ -278,7 +250,7 @@ def _notification_events(notifications: list[Notification], now: datetime) -> li
 
 
 def _announce_on_commit(events: list[StreamEvent], deliveries: list[PushDelivery], *, enqueue_push: bool) -> None:
-    messages = [(_group_of(event), stream_message(event)) for event in events]
+    messages = [(group_of(event), stream_message(event)) for event in events]
     if messages:
         transaction.on_commit(partial(stream_announce, messages), robust=True)
     if deliveries and enqueue_push:
@@ -299,10 +271,6 @@ def _team_events(
         for team_id in team_ids
         if team_id not in sent_before
     ]
-
-
-def _group_of(event: StreamEvent) -> str:
-    return team_group(event.team_id) if event.team_id is not None else user_group(event.user_id)
 
 
 def _quiet_hours_ends(user_ids: set[Any], now: datetime) -> dict[Any, datetime]:
