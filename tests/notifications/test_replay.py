@@ -15,9 +15,9 @@ from backend.models import Membership
 from backend.services.identity import session_revoke
 from backend.timeutil import municipal_today
 from config.asgi import application
-from notifications import consumers, replay, services
+from notifications import consumers, replay
 from notifications.models import Notification, StreamEvent
-from notifications.services import notify
+from notifications.services import inbox, notify
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -145,7 +145,7 @@ async def test_a_channel_layer_that_fails_loses_nothing_the_client_replays_it(ch
         raise ConnectionError("Redis is down")
 
     # Where notify() hands its events to the layer, whichever way it publishes (group_send or a pipeline).
-    monkeypatch.setattr(services, "publish", redis_is_down)
+    monkeypatch.setattr(inbox, "publish", redis_is_down)
     lost_live = await notify_user(world.citizen.user)
     monkeypatch.undo()
 
