@@ -96,18 +96,18 @@ class GroupReceiver:
         self.arrive = arrive
         self.reconnected = reconnected
         self.loop = asyncio.get_running_loop()
-        self.channels: dict[str, str] = {}  # group -> the receiver's channel in it
+        self.joined: dict[str, str] = {}  # group -> the receiver's channel in it
         self.watched: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def __contains__(self, group: str) -> bool:
-        return group in self.channels
+        return group in self.joined
 
     def groups(self) -> list[str]:
-        return list(self.channels)
+        return list(self.joined)
 
     async def join(self, group: str) -> None:
         """Receive the group's messages from now on; raises when the layer cannot be reached."""
-        if group in self.channels:
+        if group in self.joined:
             return
         name = f"{RECEIVER_CHANNEL_PREFIX}{group}"
         if self.is_pubsub:
@@ -123,12 +123,12 @@ class GroupReceiver:
         else:
             self.layer.channels[name] = _InMemoryListener(self.arrive, group)
             await self.layer.group_add(group, name)
-        self.channels[group] = name
+        self.joined[group] = name
 
     async def leave(self, group: str) -> None:
         """Receive nothing more from the group (nothing when not joined); raises when the layer cannot be
         reached, and the group is left all the same (a subscription goes with its connection)."""
-        name = self.channels.pop(group, None)
+        name = self.joined.pop(group, None)
         if name is None:
             return
         channels = self.layer._get_layer().channels if self.is_pubsub else self.layer.channels
