@@ -28,6 +28,7 @@ from django.db.models import CharField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Replace
 from django.utils import timezone
 
+from backend.access.declaration import declared
 from backend.actors import Actor
 from backend.errors import Conflict, InvalidInput
 from backend.models import Citizen, User
@@ -150,8 +151,13 @@ def _decide(rows: list[ReminderOccurrence], now: datetime) -> Decisions:
         ).values_list("user_id", "kind")
     )
     quiet = {item.user_id: item for item in QuietHours.objects.filter(user_id__in=recipient_ids)}
+    # A deactivated user (the access declaration's user rule) is nobody to remind.
+    able = set(User.objects.filter(declared().user.q(), pk__in=recipient_ids).values_list("pk", flat=True))
     decisions = Decisions(send=[], deferred=[], suppressed=defaultdict(list))
     for row in rows:
+        if row.recipient_id not in able:
+            decisions.suppressed[Suppressed.NO_RECIPIENT].append(row.pk)
+            continue
         if row.expires_at is not None and row.expires_at <= now:
             decisions.suppressed[Suppressed.EXPIRED].append(row.pk)
             continue

@@ -6,6 +6,8 @@ from uuid import UUID
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from backend.access.declaration import declared
+from backend.access.rules import Moments
 from backend.actors import Actor
 from backend.errors import NotFound
 from backend.pagination import paginate
@@ -45,10 +47,10 @@ def access_push_install(actor: Actor, install_id: UUID | str) -> PushInstall:
 
 
 def installs_reachable(now: datetime | None = None) -> QuerySet[PushInstall]:
-    """Installs a push may go to: active, and registered by a login that is still signed in."""
+    """Installs a push may go to: active, registered by a login that is still signed in, of a user who may
+    still log in (the access declaration's session and user rules)."""
+    declaration = declared()
+    moments = Moments(now=now or timezone.now())
     return PushInstall.objects.filter(
-        is_active=True,
-        session__isnull=False,
-        session__revoked_at__isnull=True,
-        session__expires_at__gt=now or timezone.now(),
+        declaration.session.q("session__", moments), declaration.user.q("user__", moments), is_active=True
     )
