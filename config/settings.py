@@ -256,6 +256,9 @@ OIDC_HTTP_TIMEOUT_SECONDS = env_int("OIDC_HTTP_TIMEOUT_SECONDS", 5)
 
 # Rate limits: (attempts, window seconds) per client address and per account; lockout after failures.
 RATE_LIMIT_PER_ADDRESS = (env_int("RATE_LIMIT_PER_ADDRESS", 30), 60)
+# Addresses (or networks) of the reverse proxies in front of the web processes: only from these is
+# X-Forwarded-For believed when the platform judges a client's address (rate limits, the sessions list).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 RATE_LIMIT_PER_ACCOUNT = (env_int("RATE_LIMIT_PER_ACCOUNT", 10), 60)
 LOCKOUT_AFTER_FAILURES = env_int("LOCKOUT_AFTER_FAILURES", 8)
 LOCKOUT_SECONDS = env_int("LOCKOUT_SECONDS", 3600)
