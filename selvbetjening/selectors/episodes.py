@@ -9,8 +9,8 @@ from backend.access import citizens_visible_to
 from backend.actors import CARE, Actor
 from backend.errors import Forbidden, NotFound
 from backend.timeutil import municipal_today
-from selvbetjening.gas import gas_t_score
 from selvbetjening.models import Episode, EpisodeContact, EvaluationTask, Goal, GoalRating
+from selvbetjening.rules.gas import gas_t_score
 from selvbetjening.selectors.network import VIEW_PROGRESS, citizens_granted_to
 
 TERMINAL = (Episode.Status.COMPLETED, Episode.Status.CANCELLED)

@@ -35,7 +35,7 @@ from selvbetjening.models import (
     TrainingPlanVersion,
     TrainingSlot,
 )
-from selvbetjening.schedule import occurrences, validate_recurrence_rule, validate_schedule, zone_of
+from selvbetjening.rules.schedule import local_date, occurrences, validate_recurrence_rule, validate_schedule
 from selvbetjening.selectors.network import grant_in_force_filter
 from selvbetjening.selectors.plans import exercises_for_plan, goals_for_plan, template_for_plan
 
@@ -169,8 +169,6 @@ def _version(
     )
     if not episode.start_date <= start_date <= episode.planned_end_date:
         raise InvalidInput("start_date", "must be within the episode.")
-    if end_date < start_date:
-        raise InvalidInput("end_date", "must not be before start_date.")
     if end_date > episode.planned_end_date:
         raise InvalidInput("end_date", "must be within the episode.")
     validate_schedule(version)
@@ -237,14 +235,13 @@ def slots_materialise(*, plan: TrainingPlan, until: datetime, now: datetime | No
         .values_list("scheduled_at", flat=True)
     )
     grace = timedelta(minutes=version.grace_minutes)
-    zone = zone_of(version.time_zone)
     rows = [
         TrainingSlot(
             plan=plan,
             version=version,
             citizen_id=plan.citizen_id,
             scheduled_at=instant,
-            local_date=instant.astimezone(zone).date(),
+            local_date=local_date(instant, version.time_zone),
             due_until=instant + grace,
         )
         for instant in instants

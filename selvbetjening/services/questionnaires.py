@@ -25,7 +25,7 @@ from selvbetjening.models import (
     QuestionnaireResponse,
     QuestionnaireVersion,
 )
-from selvbetjening.questionnaire_logic import answers_validate, definition_parse, score_compute
+from selvbetjening.rules.questionnaires import answers_validate, definition_parse, score_compute
 
 Action = AccessLogEntry.Action
 Occasion = QuestionnaireAssignment.Occasion

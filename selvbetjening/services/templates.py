@@ -15,7 +15,7 @@ from backend.actors import Actor
 from backend.concurrency import require_version, save_with_version
 from backend.errors import Forbidden, InvalidInput
 from selvbetjening.models import BORG_CR10_MAX, NRS_MAX, Exercise, ProgrammeTemplate, ProgrammeTemplateItem
-from selvbetjening.schedule import validate_recurrence_rule
+from selvbetjening.rules.schedule import validate_recurrence_rule
 from selvbetjening.selectors.exercises import exercises_visible_to, staff_municipality_id
 
 EDITABLE_FIELDS = ("title", "description", "recurrence_rule", "start_time", "is_active")

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backend.errors import InvalidInput
-from selvbetjening.schedule import occurrences, validate_recurrence_rule, validate_schedule
+from selvbetjening.rules.schedule import occurrences, validate_recurrence_rule, validate_schedule
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 

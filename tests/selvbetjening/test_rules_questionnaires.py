@@ -2,7 +2,7 @@ import pytest
 
 from backend.errors import InvalidInput
 from selvbetjening import shipped
-from selvbetjening.questionnaire_logic import (
+from selvbetjening.rules.questionnaires import (
     EnableWhen,
     Item,
     answers_validate,
