@@ -6,9 +6,8 @@ a revision, a pause or an end cancels the plan's pending slots from now on, and 
 makes them again from the version then in force. Slots already done or missed stay as they were.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -29,12 +28,13 @@ from selvbetjening.models import (
     Exercise,
     NetworkGrant,
     PlanExercise,
-    ProgrammeTemplate,
+    ProgrammeTemplateItem,
     TrainingPlan,
     TrainingPlanStatusChange,
     TrainingPlanVersion,
     TrainingSlot,
 )
+from selvbetjening.rules.dosage import PRESCRIPTION_FIELDS, dosage_check, entry_complete
 from selvbetjening.rules.schedule import local_date, occurrences, validate_recurrence_rule, validate_schedule
 from selvbetjening.selectors.network import grant_in_force_filter
 from selvbetjening.selectors.plans import exercises_for_plan, goals_for_plan, template_for_plan
@@ -50,23 +50,7 @@ TRAINING_SLOTS_AHEAD = timedelta(days=14)
 # so that each run touches only the plans that need it.
 TRAINING_SLOTS_REFILL_BELOW = timedelta(days=7)
 MAX_PLAN_EXERCISES = 40
-DOSAGE_FIELDS = ("sets", "repetitions", "hold_seconds", "duration_seconds", "load_kg")
-STEP_FIELDS = {
-    "sets": "progression_sets_step",
-    "repetitions": "progression_repetitions_step",
-    "hold_seconds": "progression_hold_seconds_step",
-    "duration_seconds": "progression_duration_seconds_step",
-    "load_kg": "progression_load_kg_step",
-}
-RULE_FIELDS = (
-    "progression_after_sessions",
-    "progression_max_pain",
-    "progression_effort_min",
-    "progression_effort_max",
-    *STEP_FIELDS.values(),
-    "stop_pain_level",
-)
-EXERCISE_FIELDS = ("position", "instructions", *DOSAGE_FIELDS, *RULE_FIELDS)
+EXERCISE_FIELDS = ("position", "instructions", *PRESCRIPTION_FIELDS)
 
 
 # --- Rules ---------------------------------------------------------------------------------------
@@ -82,28 +66,11 @@ def _not_ended(plan: TrainingPlan) -> None:
         raise Conflict("The training plan has ended.", code="plan_ended")
 
 
-def _exercise_rules(index: int, entry: Mapping[str, Any]) -> None:
-    prefix = f"exercises.{index}"
-    if all(entry.get(name) is None for name in DOSAGE_FIELDS):
-        raise InvalidInput(
-            f"{prefix}.sets", "give at least one of sets, repetitions, hold_seconds, duration_seconds or load_kg."
-        )
-    if entry["progression_effort_min"] > entry["progression_effort_max"]:
-        raise InvalidInput(f"{prefix}.progression_effort_max", "must not be below progression_effort_min.")
-    if entry["stop_pain_level"] <= entry["progression_max_pain"]:
-        raise InvalidInput(f"{prefix}.stop_pain_level", "must be above progression_max_pain.")
-    if entry.get("progression_after_sessions") is not None and not any(
-        entry.get(name) is not None and entry[step] for name, step in STEP_FIELDS.items()
-    ):
-        raise InvalidInput(
-            f"{prefix}.progression_after_sessions", "needs a step above 0 for a dosage the exercise has."
-        )
-
-
 def _exercise_entries(
-    by: Actor, entries: list[dict[str, Any]], *, already_in_plan: set[UUID]
+    by: Actor, entries: list[dict[str, Any]], *, already_in_plan: set[UUID], carried_over: bool = False
 ) -> list[tuple[Exercise, dict[str, Any]]]:
-    """Each entry checked and paired with its exercise; 422 naming the entry's field otherwise."""
+    """Each entry checked and paired with its exercise; 422 naming the entry's field otherwise. Entries
+    ``carried_over`` unchanged from the current version keep the dosage they were made with."""
     if not entries:
         raise InvalidInput("exercises", "give at least one exercise.")
     if len(entries) > MAX_PLAN_EXERCISES:
@@ -114,30 +81,23 @@ def _exercise_entries(
             raise InvalidInput(f"exercises.{index}.exercise_id", "is listed twice.")
         seen.add(entry["exercise_id"])
     exercises = exercises_for_plan(by, [entry["exercise_id"] for entry in entries], already_in_plan=already_in_plan)
-    blank = PlanExercise()
-    defaults = {name: getattr(blank, name) for name in RULE_FIELDS}
     paired = []
     for index, entry in enumerate(entries):
-        complete = {**defaults, "instructions": "", **{k: v for k, v in entry.items() if v is not None}}
-        complete.setdefault("position", index)
-        for name in DOSAGE_FIELDS:
-            complete.setdefault(name, None)
-        _exercise_rules(index, complete)
+        complete = {
+            "position": index if entry.get("position") is None else entry["position"],
+            "instructions": entry.get("instructions") or "",
+            **entry_complete(entry),
+        }
+        if not carried_over:
+            dosage_check(complete, prefix=f"exercises.{index}")
         paired.append((exercises[entry["exercise_id"]], complete))
     return paired
 
 
-def _template_entries(template: ProgrammeTemplate) -> list[dict[str, Any]]:
+def _entries(items: Iterable[PlanExercise | ProgrammeTemplateItem]) -> list[dict[str, Any]]:
+    """The entries of a template's items or a version's exercises, as a request would give them."""
     return [
-        {"exercise_id": item.exercise_id, **{name: getattr(item, name) for name in EXERCISE_FIELDS}}
-        for item in template.items.all()
-    ]
-
-
-def _current_entries(version: TrainingPlanVersion) -> list[dict[str, Any]]:
-    return [
-        {"exercise_id": item.exercise_id, **{name: getattr(item, name) for name in EXERCISE_FIELDS}}
-        for item in version.exercises.all()
+        {"exercise_id": item.exercise_id, **{name: getattr(item, name) for name in EXERCISE_FIELDS}} for item in items
     ]
 
 
@@ -449,7 +409,7 @@ def training_plan_create(
     if start_time is None:
         raise InvalidInput("start_time", "is required (the template has no start time).")
     if exercises is None:
-        exercises = _template_entries(template) if template is not None else []
+        exercises = _entries(template.items.all()) if template is not None else []
     entries = _exercise_entries(by, exercises, already_in_plan=set())
     plan = TrainingPlan(
         episode=episode,
@@ -508,8 +468,9 @@ def training_plan_revise(
     current = TrainingPlanVersion.objects.prefetch_related("exercises").get(pk=locked.current_version_id)
     entries = _exercise_entries(
         by,
-        exercises if exercises is not None else _current_entries(current),
+        exercises if exercises is not None else _entries(current.exercises.all()),
         already_in_plan={item.exercise_id for item in current.exercises.all()},
+        carried_over=exercises is None,
     )
     revision = _version(
         plan=locked,
@@ -592,7 +553,3 @@ def training_plans_end_for_episode(*, episode_id: UUID, citizen_id: UUID, now: d
     )
     _slots_cancel(TrainingSlot.objects.filter(plan__in=plans, status=SlotStatus.PENDING, scheduled_at__gte=now), now)
     return plans.update(status=PlanStatus.ENDED, slots_until=now, version=F("version") + 1, updated_at=now)
-
-
-def dosage_of(item: PlanExercise) -> tuple[int | Decimal | None, ...]:
-    return tuple(getattr(item, name) for name in DOSAGE_FIELDS)
