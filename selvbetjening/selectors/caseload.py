@@ -30,6 +30,7 @@ from backend.models import CareRelation, Citizen, Team
 from backend.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from backend.timeutil import municipal_today
 from selvbetjening.models import Episode, SessionLog, TrainingAlert, TrainingPlan, TrainingSlot
+from selvbetjening.rules.slots import DUE
 from selvbetjening.selectors.episodes import episodes_visible_to
 
 # --- The traffic light's thresholds (described in selvbetjening/schemas/progress.py) --------------
@@ -88,6 +89,9 @@ _TABLES = {
     "alert": TrainingAlert._meta.db_table,
 }
 
+# Which slots are due (rules.slots), as a condition on the slot table under the alias "s".
+_SLOT_DUE, _SLOT_DUE_PARAMETERS = DUE.sql("s", now="now")
+
 # Rows are picked only by columns of an index that starts with the citizen (slots: citizen and local
 # date; logs: citizen and time; alerts: citizen and status) and what counts is decided inside the
 # aggregates, so that even without planner statistics (SQLite) only the members' rows are read.
@@ -107,8 +111,7 @@ WITH members AS (
 ),
 slot_figures AS (
     SELECT s.citizen_id,
-           COUNT(CASE WHEN s.status IN (%(slot_done)s, %(slot_missed)s)
-                        OR (s.status = %(slot_pending)s AND s.due_until < %(now)s) THEN 1 END) AS slots_due,
+           COUNT(CASE WHEN {slot_due} THEN 1 END) AS slots_due,
            COUNT(CASE WHEN s.status = %(slot_done)s THEN 1 END) AS slots_filled
     FROM {slot} s
     WHERE s.citizen_id IN (SELECT id FROM members)
@@ -228,8 +231,7 @@ def _parameters(team: Team, moments: Moments, *, limit: int, offset: int) -> dic
         "episode_completed": Episode.Status.COMPLETED.value,
         "episode_cancelled": Episode.Status.CANCELLED.value,
         "slot_done": slot.DONE.value,
-        "slot_missed": slot.MISSED.value,
-        "slot_pending": slot.PENDING.value,
+        **_SLOT_DUE_PARAMETERS,
         "alert_open": alert.OPEN.value,
         "alert_acknowledged": alert.ACKNOWLEDGED.value,
         "alert_pain": TrainingAlert.Kind.PAIN_STOP.value,
@@ -334,7 +336,7 @@ def team_caseload(
     size = min(max(limit or DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE)
     offset = _decode_offset(cursor, sort)
     moments = Moments(now=now or timezone.now(), today=municipal_today())
-    statement = CASELOAD_SQL.format(order=order, **_TABLES)
+    statement = CASELOAD_SQL.format(order=order, slot_due=_SLOT_DUE, **_TABLES)
     citizens = list(Citizen.objects.raw(statement, _parameters(team, moments, limit=size + 1, offset=offset)))
     next_cursor = _encode_offset(offset + size, sort) if len(citizens) > size else None
     return CaseloadPage(rows=[_row(citizen) for citizen in citizens[:size]], next_cursor=next_cursor, moments=moments)

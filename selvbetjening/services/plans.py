@@ -36,6 +36,7 @@ from selvbetjening.models import (
 )
 from selvbetjening.rules.dosage import PRESCRIPTION_FIELDS, dosage_check, entry_complete
 from selvbetjening.rules.schedule import local_date, occurrences, validate_recurrence_rule, validate_schedule
+from selvbetjening.rules.slots import UNSWEPT
 from selvbetjening.selectors.network import grant_in_force_filter
 from selvbetjening.selectors.plans import exercises_for_plan, goals_for_plan, template_for_plan
 
@@ -222,7 +223,7 @@ def slots_materialise(*, plan: TrainingPlan, until: datetime, now: datetime | No
 def slots_mark_missed(*, now: datetime, batch_size: int | None = None) -> int:
     """Pending slots whose grace period has passed become missed, in one UPDATE (of at most
     ``batch_size`` rows when given); returns how many."""
-    overdue = TrainingSlot.objects.filter(status=SlotStatus.PENDING, due_until__lt=now)
+    overdue = TrainingSlot.objects.filter(UNSWEPT.q(now))
     if batch_size is not None:
         # The condition is checked again by the UPDATE: a slot filled meanwhile stays done.
         overdue = overdue.filter(pk__in=list(overdue.values_list("pk", flat=True)[:batch_size]))

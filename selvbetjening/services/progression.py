@@ -29,6 +29,7 @@ from selvbetjening.models import (
     TrainingSlot,
 )
 from selvbetjening.rules.dosage import ADVANCED, advanced_dosage, dosage_of, progression_verdict
+from selvbetjening.rules.slots import UPCOMING
 
 Outcome = ProgressionDecision.Outcome
 AT_MAXIMUM = "dosage_at_maximum"
@@ -97,7 +98,7 @@ def _new_version(
     TrainingPlan.objects.filter(pk=plan.pk).update(
         current_version=version, version=F("version") + 1, updated_at=now
     )
-    TrainingSlot.objects.filter(plan=plan, status=TrainingSlot.Status.PENDING, due_until__gte=now).update(
+    TrainingSlot.objects.filter(UPCOMING.q(now), plan=plan).update(
         version=version, updated_at=now
     )
     return version
