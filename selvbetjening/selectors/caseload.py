@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any, Literal
 from uuid import UUID
@@ -22,7 +22,6 @@ from uuid import UUID
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from backend.actors import CARE, Actor
 from backend.errors import Forbidden, InvalidInput, NotFound
@@ -32,6 +31,7 @@ from backend.timeutil import municipal_today
 from selvbetjening.models import Episode, SessionLog, TrainingAlert, TrainingPlan, TrainingSlot
 from selvbetjening.rules.slots import DUE
 from selvbetjening.selectors.episodes import episodes_visible_to
+from selvbetjening.selectors.rows import instant
 
 # --- The traffic light's thresholds (described in selvbetjening/schemas/progress.py) --------------
 
@@ -244,16 +244,6 @@ def _parameters(team: Team, moments: Moments, *, limit: int, offset: int) -> dic
     }
 
 
-def _instant(value: Any) -> datetime | None:
-    """A time from a column the statement computed: SQLite gives Django's UTC text, PostgreSQL a datetime."""
-    if value is None or isinstance(value, datetime):
-        return value
-    parsed = parse_datetime(str(value))
-    if parsed is None:
-        raise ValueError(f"not a time: {value!r}")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 # --- Rows and pages -----------------------------------------------------------------------------
 
 
@@ -296,7 +286,7 @@ def _row(citizen: Any) -> CaseloadRow:
         pain_trend=citizen.pain_trend,
         pain_recent=_mean(citizen.pain_recent_sum, citizen.pain_recent_count),
         pain_previous=_mean(citizen.pain_previous_sum, citizen.pain_previous_count),
-        last_activity=_instant(citizen.last_activity),
+        last_activity=None if citizen.last_activity is None else instant(citizen.last_activity),
         open_alerts=int(citizen.open_alerts),
     )
 
