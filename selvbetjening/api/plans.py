@@ -13,8 +13,8 @@ from selvbetjening.api.exercises import exercise_brief_out
 from selvbetjening.media import exercise_image_url
 from selvbetjening.models import PlanExercise, TrainingPlan, TrainingPlanVersion
 from selvbetjening.rules.dosage import DOSAGE_FIELDS, RULE_FIELDS
-from selvbetjening.schemas import PageQuery
 from selvbetjening.schemas import plans as schemas
+from selvbetjening.schemas.common import PageQuery
 from selvbetjening.selectors import plans as plan_reads
 from selvbetjening.selectors.episodes import access_episode_for_change
 from selvbetjening.selectors.reads import log_read

@@ -8,7 +8,7 @@ from ninja import Schema
 from pydantic import Field
 
 from backend.schemas import InSchema
-from selvbetjening.schemas import InDate, PageQuery
+from selvbetjening.schemas.common import InDate, PageQuery
 from selvbetjening.schemas.dosage import PrescriptionIn
 from selvbetjening.schemas.exercises import ExerciseBriefOut, ImageUrlsOut, LocalTime
 
