@@ -46,13 +46,6 @@ def access_citizen_for_relative(actor: Actor, citizen_id: UUID | str, scope: str
         raise NotFound("No such citizen.") from exc
 
 
-def relatives_receiving_reminders(citizen: Citizen) -> QuerySet[NetworkGrant]:
-    """Grants in force with the reminder scope: whom the notifications issue sends reminders to."""
-    return NetworkGrant.objects.filter(
-        grant_in_force_filter(), citizen=citizen, can_receive_reminders=True
-    ).select_related("relative__user")
-
-
 def grants_of_citizen(citizen: Citizen) -> QuerySet[NetworkGrant]:
     return (
         NetworkGrant.objects.filter(citizen=citizen).select_related("relative__user").order_by("-created_at")

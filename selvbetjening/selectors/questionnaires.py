@@ -8,7 +8,7 @@ from backend.access import citizens_visible_to
 from backend.actors import Actor
 from backend.errors import NotFound
 from backend.timeutil import municipal_today
-from selvbetjening.models import Questionnaire, QuestionnaireAssignment, QuestionnaireVersion
+from selvbetjening.models import QuestionnaireAssignment, QuestionnaireVersion
 
 
 def assignments_visible_to(actor: Actor) -> QuerySet[QuestionnaireAssignment]:
@@ -53,7 +53,3 @@ def current_version_of(key: str) -> QuestionnaireVersion:
     if version is None:
         raise NotFound("No such questionnaire.")
     return version
-
-
-def questionnaire_catalogue() -> QuerySet[Questionnaire]:
-    return Questionnaire.objects.filter(is_active=True)
