@@ -59,8 +59,8 @@ class Clause:
             name = f"{prefix}_{len(parameters)}"
             parameters[name] = status
             names.append(f"%({name})s")
-        status = f"{alias}.{_STATUS.column}"
-        condition = f"{status} = {names[0]}" if len(names) == 1 else f"{status} IN ({', '.join(names)})"
+        column = f"{alias}.{_STATUS.column}"
+        condition = f"{column} = {names[0]}" if len(names) == 1 else f"{column} IN ({', '.join(names)})"
         if self.past_grace is None:
             return condition
         return f"({condition} AND {alias}.{_DUE_UNTIL.column} {'<' if self.past_grace else '>='} %({now})s)"
