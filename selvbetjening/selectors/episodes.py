@@ -10,8 +10,8 @@ from backend.actors import Actor
 from backend.audit import read_logged
 from backend.errors import Forbidden, NotFound
 from backend.timeutil import municipal_today
-from selvbetjening.gas import gas_t_score
 from selvbetjening.models import Episode, EpisodeContact, EvaluationTask, Goal, GoalRating
+from selvbetjening.rules.gas import gas_t_score
 from selvbetjening.selectors.network import VIEW_PROGRESS, citizens_granted_to
 
 TERMINAL = (Episode.Status.COMPLETED, Episode.Status.CANCELLED)

@@ -13,12 +13,12 @@ from django.utils import timezone
 from backend.models import AccessLogEntry, StaffRole
 from backend.timeutil import municipal_today
 from selvbetjening.models import Episode, PlanExercise, TrainingPlan, TrainingPlanVersion, TrainingSlot
-from selvbetjening.services.plans import (
+from selvbetjening.services.plans import training_plans_end_for_episode
+from selvbetjening.services.slots import (
     TRAINING_SLOTS_AHEAD,
     slots_mark_missed,
     slots_materialise,
     slots_materialise_ahead,
-    training_plans_end_for_episode,
 )
 from tests import factories as core
 from tests.conftest import ApiClient, access_token_for
