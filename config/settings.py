@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "channels",
     "django_tasks_db",
     "import_export",
+    "ninja",  # the API docs' Swagger UI from the package's own static files, not a CDN
     "backend",
     "selvbetjening",
     "velfaerdsteknologi",
