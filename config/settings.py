@@ -223,10 +223,14 @@ REFRESH_TOKEN_TTL_SECONDS = env_int("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600)
 APP_SESSION_MAX_AGE_SECONDS = env_int("APP_SESSION_MAX_AGE_SECONDS", 90 * 24 * 3600)
 LOGIN_FLOW_TTL_SECONDS = env_int("LOGIN_FLOW_TTL_SECONDS", 10 * 60)
 PASSWORD_LOGIN_ENABLED = env_bool("PASSWORD_LOGIN_ENABLED", DEBUG)
+# The embedded mode serves on $PORT: its own pages' origins follow it.
+EMBEDDED_PORT = os.environ.get("PORT", "8000")
 APP_REDIRECT_URIS = env_list(
-    "APP_REDIRECT_URIS", ["dk.mestring.app:/oauth/callback", "http://127.0.0.1:8000/auth/done"]
+    "APP_REDIRECT_URIS", ["dk.mestring.app:/oauth/callback", f"http://127.0.0.1:{EMBEDDED_PORT}/auth/done"]
 )
-WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS", ["http://127.0.0.1:8000", "http://localhost:8000"])
+WEBSOCKET_ALLOWED_ORIGINS = env_list(
+    "WEBSOCKET_ALLOWED_ORIGINS", [f"http://127.0.0.1:{EMBEDDED_PORT}", f"http://localhost:{EMBEDDED_PORT}"]
+)
 
 OIDC_PROVIDERS = {
     "citizen": {
@@ -252,7 +256,7 @@ OIDC_PROVIDERS = {
         "name_claim": os.environ.get("OIDC_STAFF_NAME_CLAIM", "name"),
     },
 }
-PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}")
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{EMBEDDED_PORT}")
 OIDC_HTTP_TIMEOUT_SECONDS = env_int("OIDC_HTTP_TIMEOUT_SECONDS", 5)
 
 # Rate limits: (attempts, window seconds) per client address and per account; lockout after failures.

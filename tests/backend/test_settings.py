@@ -109,6 +109,19 @@ def test_debug_mode_loads_with_no_environment_at_all(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def test_the_embedded_origins_and_redirects_follow_port(tmp_path):
+    """A browser on the embedded server at another port may open the websocket and finish a login."""
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.WEBSOCKET_ALLOWED_ORIGINS, settings.APP_REDIRECT_URIS, settings.PUBLIC_BASE_URL)"
+    )
+    result = run({**base_environment(tmp_path), "PORT": "8101"}, "-c", script)
+    assert result.returncode == 0, result.stderr
+    assert "http://127.0.0.1:8101" in result.stdout and "http://localhost:8101" in result.stdout
+    assert "http://127.0.0.1:8101/auth/done" in result.stdout
+    assert ":8000" not in result.stdout
+
+
 def test_deploy_check_passes_with_the_production_environment(production):
     result = run(production, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
