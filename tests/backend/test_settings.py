@@ -109,6 +109,29 @@ def test_debug_mode_loads_with_no_environment_at_all(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def test_seed_demo_remove_works_with_debug_off_and_then_the_service_may_start(production_copy):
+    demo = {**production_copy, "DEBUG": "1"}
+    assert run(demo, "manage.py", "seed_demo").returncode == 0
+    refused = run(production_copy, "manage.py", "check")
+    assert refused.returncode != 0 and "mestring.E001" in refused.stderr
+    removed = run(production_copy, "manage.py", "seed_demo", "--remove")
+    assert removed.returncode == 0, removed.stderr
+    assert run(production_copy, "manage.py", "check").returncode == 0
+
+
+def test_a_database_with_a_missing_access_trigger_fails_check_and_migrate_puts_it_right(production_copy):
+    drop = (
+        "import django; django.setup(); from django.db import connection; "
+        "connection.cursor().execute('DROP TRIGGER backend_user_access_changed_update')"
+    )
+    assert run(production_copy, "-c", drop).returncode == 0
+    failed = run(production_copy, "manage.py", "check")
+    assert failed.returncode != 0 and "mestring.E002" in failed.stderr
+    migrated = run(production_copy, "manage.py", "migrate", "--no-input", "-v", "0")
+    assert migrated.returncode == 0, migrated.stderr
+    assert run(production_copy, "manage.py", "check").returncode == 0
+
+
 def test_the_embedded_origins_and_redirects_follow_port(tmp_path):
     """A browser on the embedded server at another port may open the websocket and finish a login."""
     script = (
