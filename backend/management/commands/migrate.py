@@ -11,6 +11,7 @@ from django.core.management.commands.migrate import Command as DjangoMigrate
 
 
 class Command(DjangoMigrate):
-    def get_check_kwargs(self, options: dict[str, Any]) -> dict[str, Any]:
-        kwargs = super().get_check_kwargs(options)
-        return {**kwargs, "tags": sorted(registry.registry.tags_available() - {"access"})}
+    def get_check_kwargs(self, options: dict[str, Any]) -> Any:
+        kwargs = dict(super().get_check_kwargs(options))
+        kwargs["tags"] = sorted(registry.registry.tags_available() - {"access"})
+        return kwargs
