@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "selvbetjening",
     "velfaerdsteknologi",
     "notifications",
+    "effekt",
 ]
 
 MIDDLEWARE = [

@@ -9,7 +9,7 @@ from django.apps import apps
 from config.api import api
 from tests.matrix import ROLES, ROWS, Row
 
-PLATFORM_APPS = ("backend", "selvbetjening", "velfaerdsteknologi", "notifications")
+PLATFORM_APPS = ("backend", "selvbetjening", "velfaerdsteknologi", "notifications", "effekt")
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
 

@@ -1,0 +1,173 @@
+"""The effect API: the indicator catalogue and values (aggregates, for analysts and team leads) and the
+FHIR export of one citizen's goals, ratings and episodes (for the citizen's care staff)."""
+
+import csv
+import io
+import json
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
+from ninja import Path, Query, Router
+
+from backend.access import access_citizen
+from backend.actors import ANALYST, CARE
+from backend.auth import AuthedRequest, UserBearer
+from backend.errors import InvalidInput
+from backend.models import StaffRole
+from backend.timeutil import municipal_today
+from effekt import fhir, schemas
+from effekt.indicators.definitions import INDICATORS, Indicator
+from effekt.indicators.evaluator import Cell
+from effekt.selectors import IndicatorQuery, IndicatorResult, indicator_for, indicator_values
+from effekt.suppression import MINIMUM_CITIZENS
+from selvbetjening.texts import pick
+
+EFFECT_READERS = ANALYST | {StaffRole.TEAM_LEAD.value}
+DEFAULT_PERIOD_DAYS = 365
+MAX_PERIOD_DAYS = 5 * 366
+
+indicators = Router(tags=["effect: indicators"], auth=UserBearer(roles=EFFECT_READERS))
+exports = Router(tags=["effect: FHIR export"], auth=UserBearer(roles=CARE))
+
+
+# --- Presenting ---------------------------------------------------------------------------------
+
+
+def _summary(indicator: Indicator) -> dict[str, Any]:
+    return {
+        "key": indicator.key,
+        "title": pick(*indicator.title),
+        "description": pick(*indicator.description),
+        "counts": pick(*indicator.counts),
+        "measures": [{"key": measure.key, "title": pick(*measure.title)} for measure in indicator.measures],
+        "grouped": indicator.grouped,
+    }
+
+
+def _cell(cell: Cell) -> dict[str, Any]:
+    return {
+        "level": cell.node.level,
+        "id": cell.node.id,
+        "name": cell.node.name,
+        "suppressed": cell.suppressed,
+        "citizens": cell.citizens,
+        "count": cell.count,
+        "values": cell.values,
+        "groups": [
+            {
+                "key": group.group,
+                "name": pick(*group.group_name) if group.group_name else None,
+                "suppressed": group.suppressed,
+                "citizens": group.citizens,
+                "count": group.count,
+                "share": group.share,
+                "values": group.values,
+            }
+            for group in cell.groups
+        ],
+    }
+
+
+def _result(result: IndicatorResult) -> dict[str, Any]:
+    query = result.query
+    filters = {
+        name: str(value)
+        for name, value in (
+            ("team", query.team),
+            ("unit", query.unit),
+            ("condition", query.condition),
+            ("age_band", query.age_band),
+            ("device_type", query.device_type),
+        )
+        if value is not None
+    }
+    return {
+        **_summary(result.indicator),
+        "period": {"start": query.start, "end": query.end},
+        "filters": filters,
+        "breakdown": query.breakdown,
+        "minimum_citizens": MINIMUM_CITIZENS,
+        "total": _cell(result.total),
+        "cells": [_cell(cell) for cell in result.cells],
+    }
+
+
+def _query(payload: schemas.IndicatorQueryIn) -> IndicatorQuery:
+    end = payload.to or municipal_today()
+    start = payload.from_ or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+    if end < start:
+        raise InvalidInput("to", "must not be before from.")
+    if (end - start).days + 1 > MAX_PERIOD_DAYS:
+        raise InvalidInput("from", f"must be at most {MAX_PERIOD_DAYS} days before to (both included).")
+    return IndicatorQuery(
+        start=start,
+        end=end,
+        team=payload.team,
+        unit=payload.unit,
+        condition=payload.condition,
+        age_band=payload.age_band,
+        device_type=payload.device_type or None,
+        breakdown=payload.breakdown,
+    )
+
+
+def _csv(result: IndicatorResult) -> str:
+    measures = [measure.key for measure in result.indicator.measures]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["level", "id", "name", "group", "group_name", "suppressed", "citizens", "count", "share", *measures]
+    )
+    for cell in [result.total, *result.cells]:
+        for row in [cell, *cell.groups]:
+            values = row.values or {}
+            writer.writerow(
+                [
+                    cell.node.level,
+                    cell.node.id or "",
+                    cell.node.name,
+                    row.group or "",
+                    pick(*row.group_name) if row.group_name else "",
+                    "1" if row.suppressed else "0",
+                    *("" if value is None else value for value in (row.citizens, row.count, row.share)),
+                    *("" if values.get(key) is None else values[key] for key in measures),
+                ]
+            )
+    return out.getvalue()
+
+
+# --- Indicators ---------------------------------------------------------------------------------
+
+
+@indicators.get("", response=schemas.CatalogueOut)
+def catalogue(request: AuthedRequest):
+    return {"minimum_citizens": MINIMUM_CITIZENS, "indicators": [_summary(indicator) for indicator in INDICATORS]}
+
+
+@indicators.get("/{key}", response=schemas.IndicatorOut)
+def indicator(request: AuthedRequest, key: str, query: Query[schemas.IndicatorQueryIn]):
+    return _result(indicator_values(request.auth, indicator_for(key), _query(query)))
+
+
+@indicators.get("/{key}/csv", response={200: None})
+def indicator_csv(request: AuthedRequest, key: str, query: Query[schemas.IndicatorQueryIn]):
+    result = indicator_values(request.auth, indicator_for(key), _query(query))
+    response = HttpResponse(_csv(result), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{result.indicator.key}.csv"'
+    return response
+
+
+# --- FHIR export --------------------------------------------------------------------------------
+
+
+@exports.get("", response={200: dict[str, Any]}, summary="A citizen's goals, ratings and episodes as a FHIR R4 Bundle")
+def citizen_fhir(request: AuthedRequest, citizen_id: Path[UUID]):
+    citizen = access_citizen(request.auth, citizen_id)
+    bundle = fhir.citizen_bundle(request.auth, citizen)
+    return HttpResponse(json.dumps(bundle, cls=DjangoJSONEncoder), content_type=fhir.CONTENT_TYPE)
+
+
+ROUTERS: list[tuple[str, Router]] = [("/indicators", indicators), ("/citizens/{uuid:citizen_id}/fhir", exports)]
