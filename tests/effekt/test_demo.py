@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from backend.models import AppSession, User
+from effekt.indicators.definitions import INDICATORS
 from selvbetjening.models import Episode
 from tests.conftest import ApiClient, access_token_for
 
@@ -17,18 +18,7 @@ def test_the_demo_analyst_sees_meaningful_indicators_and_a_suppressed_cell():
     analyst = ApiClient(access_token_for(User.objects.get(username="analytiker"), AppSession.Audience.STAFF))
 
     shown = suppressed = 0
-    for key in (
-        "goal_attainment",
-        "follow_up_results",
-        "episode_length",
-        "referral_to_start",
-        "adherence",
-        "pain_and_effort",
-        "questionnaire_change",
-        "request_response",
-        "device_effect",
-        "function_change",
-    ):
+    for key in (indicator.key for indicator in INDICATORS):
         body = analyst.get(f"/api/v1/indicators/{key}", {"breakdown": "team"}).json()
         assert body["total"]["suppressed"] is False, key
         assert body["total"]["citizens"] >= 10, key
