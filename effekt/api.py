@@ -4,25 +4,38 @@ FHIR export of one citizen's goals, ratings and episodes (for the citizen's care
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
-from ninja import Path, Query, Router
+from ninja import Path, Query, Router, Status
 
 from backend.access import access_citizen
 from backend.actors import ANALYST, CARE
 from backend.auth import AuthedRequest, UserBearer
 from backend.errors import InvalidInput
 from backend.models import StaffRole
+from backend.pagination import paginate
 from backend.timeutil import municipal_today
 from effekt import fhir, schemas
 from effekt.indicators.definitions import INDICATORS, Indicator
 from effekt.indicators.evaluator import Cell
-from effekt.selectors import IndicatorQuery, IndicatorResult, indicator_for, indicator_values
+from effekt.models import TheoryOfChange
+from effekt.selectors import (
+    IndicatorQuery,
+    IndicatorResult,
+    OutcomeValue,
+    access_theory_of_change,
+    indicator_for,
+    indicator_values,
+    outcome_values,
+    theories_visible_to,
+)
+from effekt.services import theory_of_change_create
 from effekt.suppression import MINIMUM_CITIZENS
+from selvbetjening.schemas import PageQuery
 from selvbetjening.texts import pick
 
 EFFECT_READERS = ANALYST | {StaffRole.TEAM_LEAD.value}
@@ -30,6 +43,7 @@ DEFAULT_PERIOD_DAYS = 365
 MAX_PERIOD_DAYS = 5 * 366
 
 indicators = Router(tags=["effect: indicators"], auth=UserBearer(roles=EFFECT_READERS))
+theories = Router(tags=["effect: theories of change"], auth=UserBearer(roles=EFFECT_READERS))
 exports = Router(tags=["effect: FHIR export"], auth=UserBearer(roles=CARE))
 
 
@@ -95,13 +109,18 @@ def _result(result: IndicatorResult) -> dict[str, Any]:
     }
 
 
-def _query(payload: schemas.IndicatorQueryIn) -> IndicatorQuery:
-    end = payload.to or municipal_today()
-    start = payload.from_ or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+def _period(start: date | None, end: date | None) -> tuple[date, date]:
+    end = end or municipal_today()
+    start = start or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
     if end < start:
         raise InvalidInput("to", "must not be before from.")
     if (end - start).days + 1 > MAX_PERIOD_DAYS:
         raise InvalidInput("from", f"must be at most {MAX_PERIOD_DAYS} days before to (both included).")
+    return start, end
+
+
+def _query(payload: schemas.IndicatorQueryIn) -> IndicatorQuery:
+    start, end = _period(payload.from_, payload.to)
     return IndicatorQuery(
         start=start,
         end=end,
@@ -160,6 +179,71 @@ def indicator_csv(request: AuthedRequest, key: str, query: Query[schemas.Indicat
     return response
 
 
+# --- Theories of change ------------------------------------------------------------------------
+
+
+def _theory(theory: TheoryOfChange, values: list[OutcomeValue] | None = None) -> dict[str, Any]:
+    figures = {item.outcome.pk: item for item in values or []}
+    outcomes = []
+    for outcome in theory.outcomes.all():
+        figure = figures.get(outcome.pk)
+        outcomes.append(
+            {
+                "id": outcome.pk,
+                "term": outcome.term,
+                "description": outcome.description,
+                "indicator_key": outcome.indicator_key,
+                "measure_key": outcome.measure_key,
+                "target": None if outcome.target is None else float(outcome.target),
+                **(
+                    {"suppressed": figure.cell.suppressed, "citizens": figure.cell.citizens, "value": figure.value}
+                    if figure
+                    else {}
+                ),
+            }
+        )
+    return {
+        "id": theory.pk,
+        "title": theory.title,
+        "intervention": theory.intervention,
+        "activities": theory.activities,
+        "outputs": theory.outputs,
+        "assumptions": theory.assumptions,
+        "created_at": theory.created_at,
+        "outcomes": outcomes,
+    }
+
+
+@theories.get("", response=schemas.TheoryOfChangePageOut, summary="My municipality's theories of change")
+def list_theories(request: AuthedRequest, query: Query[PageQuery]):
+    queryset = theories_visible_to(request.auth).prefetch_related("outcomes")
+    items, next_cursor = paginate(queryset, cursor=query.cursor, limit=query.limit)
+    return {"items": [_theory(item) for item in items], "next_cursor": next_cursor}
+
+
+@theories.post("", response={201: schemas.TheoryOfChangeDetailOut}, summary="Write a theory of change")
+def create_theory(request: AuthedRequest, payload: schemas.TheoryOfChangeIn):
+    assert request.auth.staff is not None
+    fields = payload.model_dump(exclude={"outcomes"})
+    outcomes = [outcome.model_dump() for outcome in payload.outcomes]
+    theory = theory_of_change_create(
+        municipality=request.auth.staff.municipality, by=request.auth.user, outcomes=outcomes, **fields
+    )
+    return Status(201, _theory_detail(request, theory.pk, None, None))
+
+
+@theories.get("/{theory_id}", response=schemas.TheoryOfChangeDetailOut, summary="A theory of change with its figures")
+def get_theory(request: AuthedRequest, theory_id: UUID, query: Query[schemas.PeriodQueryIn]):
+    return _theory_detail(request, theory_id, query.from_, query.to)
+
+
+def _theory_detail(request: AuthedRequest, theory_id: UUID, start: date | None, end: date | None) -> dict[str, Any]:
+    theory = access_theory_of_change(request.auth, theory_id)
+    start, end = _period(start, end)
+    values = outcome_values(request.auth, theory, start=start, end=end)
+    return {**_theory(theory, values), "period": {"start": start, "end": end}}
+
+
 # --- FHIR export --------------------------------------------------------------------------------
 
 
@@ -170,4 +254,8 @@ def citizen_fhir(request: AuthedRequest, citizen_id: Path[UUID]):
     return HttpResponse(json.dumps(bundle, cls=DjangoJSONEncoder), content_type=fhir.CONTENT_TYPE)
 
 
-ROUTERS: list[tuple[str, Router]] = [("/indicators", indicators), ("/citizens/{uuid:citizen_id}/fhir", exports)]
+ROUTERS: list[tuple[str, Router]] = [
+    ("/indicators", indicators),
+    ("/theories-of-change", theories),
+    ("/citizens/{uuid:citizen_id}/fhir", exports),
+]

@@ -1,12 +1,14 @@
 """In and Out shapes of the effect API."""
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
 from ninja import Schema
 from pydantic import Field
 
+from backend.schemas import InSchema
 from effekt.indicators.evaluator import AGE_BANDS
 from selvbetjening.schemas import InDate
 
@@ -87,3 +89,60 @@ class IndicatorOut(Schema):
     minimum_citizens: int
     total: CellOut
     cells: list[CellOut]
+
+
+# --- Theories of change ------------------------------------------------------------------------
+
+
+class OutcomeIn(InSchema):
+    term: Literal["short", "long"]
+    description: str = Field(min_length=1, max_length=500)
+    indicator_key: str = Field(max_length=40)
+    measure_key: str = Field(default="", max_length=40, description="Empty: the indicator's citizen count.")
+    target: Decimal | None = Field(default=None, ge=-1_000_000, le=1_000_000, decimal_places=2)
+
+
+class TheoryOfChangeIn(InSchema):
+    title: str = Field(min_length=1, max_length=200)
+    intervention: str = Field(min_length=1, max_length=5000)
+    activities: str = Field(min_length=1, max_length=5000)
+    outputs: str = Field(min_length=1, max_length=5000)
+    assumptions: str = Field(default="", max_length=5000)
+    outcomes: list[OutcomeIn] = Field(min_length=1, max_length=10)
+
+
+class OutcomeOut(Schema):
+    id: UUID
+    term: str
+    description: str
+    indicator_key: str
+    measure_key: str
+    target: float | None
+    suppressed: bool | None = Field(default=None, description="The municipality's figure is suppressed.")
+    citizens: int | None = None
+    value: float | None = Field(default=None, description="The municipality's figure for the period asked.")
+
+
+class TheoryOfChangeOut(Schema):
+    id: UUID
+    title: str
+    intervention: str
+    activities: str
+    outputs: str
+    assumptions: str
+    created_at: datetime
+    outcomes: list[OutcomeOut]
+
+
+class TheoryOfChangeDetailOut(TheoryOfChangeOut):
+    period: PeriodOut
+
+
+class TheoryOfChangePageOut(Schema):
+    items: list[TheoryOfChangeOut]
+    next_cursor: str | None
+
+
+class PeriodQueryIn(Schema):
+    from_: InDate | None = Field(default=None, alias="from", description="First day (default: 365 days up to `to`).")
+    to: InDate | None = Field(default=None, description="Last day, included (default: today); at most 5 years.")

@@ -5,12 +5,15 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
+from django.db.models import QuerySet
+
 from backend.actors import Actor
 from backend.errors import NotFound
 from backend.models import Municipality, Team
 from effekt.indicators.definitions import BY_KEY, Indicator
 from effekt.indicators.evaluator import MUNICIPALITY, TEAM, UNIT, Cell, Filters, Node, Organisation, evaluate
 from effekt.indicators.sources import Scope
+from effekt.models import Outcome, TheoryOfChange
 
 
 def organisation_of(municipality: Municipality) -> Organisation:
@@ -98,3 +101,45 @@ def indicator_values(actor: Actor, indicator: Indicator, query: IndicatorQuery) 
     cells = evaluate(indicator, scope, organisation, filters)
     below = [] if query.breakdown == "none" else _below(organisation, focus, query.breakdown)
     return IndicatorResult(indicator, query, cells[focus], [cells[node] for node in below])
+
+
+# --- Theories of change ------------------------------------------------------------------------
+
+
+def theories_visible_to(actor: Actor) -> QuerySet[TheoryOfChange]:
+    """Theories of change of the caller's municipality."""
+    if actor.staff is None:
+        return TheoryOfChange.objects.none()
+    return TheoryOfChange.objects.filter(municipality_id=actor.staff.municipality_id)
+
+
+def access_theory_of_change(actor: Actor, theory_id: UUID) -> TheoryOfChange:
+    try:
+        return theories_visible_to(actor).prefetch_related("outcomes").get(pk=theory_id)
+    except TheoryOfChange.DoesNotExist as exc:
+        raise NotFound("No such theory of change.") from exc
+
+
+@dataclass(frozen=True)
+class OutcomeValue:
+    outcome: Outcome
+    cell: Cell
+
+    @property
+    def value(self) -> float | None:
+        if self.cell.suppressed:
+            return None
+        if not self.outcome.measure_key:
+            return None if self.cell.citizens is None else float(self.cell.citizens)
+        return (self.cell.values or {}).get(self.outcome.measure_key)
+
+
+def outcome_values(actor: Actor, theory: TheoryOfChange, *, start: date, end: date) -> list[OutcomeValue]:
+    """Each outcome with the municipality's figure for its indicator in the period, suppressed like any
+    other: each indicator the theory uses is computed once."""
+    outcomes = list(theory.outcomes.all())
+    totals = {
+        key: indicator_values(actor, indicator_for(key), IndicatorQuery(start=start, end=end)).total
+        for key in dict.fromkeys(outcome.indicator_key for outcome in outcomes)
+    }
+    return [OutcomeValue(outcome, totals[outcome.indicator_key]) for outcome in outcomes]

@@ -23,3 +23,33 @@ ROWS = [
         path_params=lambda w: {"citizen_id": w.citizen.pk},
     ),
 ]
+
+
+THEORY = {
+    "title": "Hverdagsrehabilitering",
+    "intervention": "Træning i eget hjem",
+    "activities": "Træning tre gange om ugen",
+    "outputs": "Træningssessioner",
+    "outcomes": [{"term": "short", "description": "Flere mål nås", "indicator_key": "goal_attainment"}],
+}
+
+
+def _theory_id(world: Any) -> dict[str, Any]:
+    from effekt.services import theory_of_change_create
+
+    if "_theory" not in world.__dict__:
+        world.__dict__["_theory"] = theory_of_change_create(
+            municipality=world.municipality,
+            by=world.analyst.user,
+            assumptions="",
+            **{key: value for key, value in THEORY.items() if key != "outcomes"},
+            outcomes=THEORY["outcomes"],
+        )
+    return {"theory_id": world.__dict__["_theory"].pk}
+
+
+ROWS += [
+    Row("GET", "/api/v1/theories-of-change", statuses(403, analyst=200)),
+    Row("POST", "/api/v1/theories-of-change", statuses(403, analyst=201), body=lambda w: THEORY),
+    Row("GET", "/api/v1/theories-of-change/{theory_id}", statuses(403, analyst=200), path_params=_theory_id),
+]
