@@ -4,7 +4,7 @@ FHIR export of one citizen's goals, ratings and episodes (for the citizen's care
 import csv
 import io
 import json
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +15,6 @@ from ninja import Path, Query, Router, Status
 from backend.access import access_citizen
 from backend.actors import ANALYST, CARE
 from backend.auth import AuthedRequest, UserBearer
-from backend.errors import InvalidInput
 from backend.models import StaffRole
 from backend.pagination import paginate
 from backend.timeutil import municipal_today
@@ -23,6 +22,7 @@ from effekt import fhir, schemas
 from effekt.indicators.definitions import INDICATORS, Indicator
 from effekt.indicators.evaluator import Cell
 from effekt.models import TheoryOfChange
+from effekt.periods import Period, period_for
 from effekt.selectors import (
     IndicatorQuery,
     IndicatorResult,
@@ -39,8 +39,6 @@ from selvbetjening.schemas import PageQuery
 from selvbetjening.texts import pick
 
 EFFECT_READERS = ANALYST | {StaffRole.TEAM_LEAD.value}
-DEFAULT_PERIOD_DAYS = 365
-MAX_PERIOD_DAYS = 5 * 366
 
 indicators = Router(tags=["effect: indicators"], auth=UserBearer(roles=EFFECT_READERS))
 theories = Router(tags=["effect: theories of change"], auth=UserBearer(roles=EFFECT_READERS))
@@ -100,7 +98,7 @@ def _result(result: IndicatorResult) -> dict[str, Any]:
     }
     return {
         **_summary(result.indicator),
-        "period": {"start": query.start, "end": query.end},
+        "period": {"start": query.period.start, "end": query.period.end, "key": query.period.key},
         "filters": filters,
         "breakdown": query.breakdown,
         "minimum_citizens": MINIMUM_CITIZENS,
@@ -109,21 +107,13 @@ def _result(result: IndicatorResult) -> dict[str, Any]:
     }
 
 
-def _period(start: date | None, end: date | None) -> tuple[date, date]:
-    end = end or municipal_today()
-    start = start or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
-    if end < start:
-        raise InvalidInput("to", "must not be before from.")
-    if (end - start).days + 1 > MAX_PERIOD_DAYS:
-        raise InvalidInput("from", f"must be at most {MAX_PERIOD_DAYS} days before to (both included).")
-    return start, end
+def _period(start: date | None, end: date | None) -> Period:
+    return period_for(start, end, today=municipal_today())
 
 
 def _query(payload: schemas.IndicatorQueryIn) -> IndicatorQuery:
-    start, end = _period(payload.from_, payload.to)
     return IndicatorQuery(
-        start=start,
-        end=end,
+        period=_period(payload.from_, payload.to),
         team=payload.team,
         unit=payload.unit,
         condition=payload.condition,
@@ -239,9 +229,9 @@ def get_theory(request: AuthedRequest, theory_id: UUID, query: Query[schemas.Per
 
 def _theory_detail(request: AuthedRequest, theory_id: UUID, start: date | None, end: date | None) -> dict[str, Any]:
     theory = access_theory_of_change(request.auth, theory_id)
-    start, end = _period(start, end)
-    values = outcome_values(request.auth, theory, start=start, end=end)
-    return {**_theory(theory, values), "period": {"start": start, "end": end}}
+    period = _period(start, end)
+    values = outcome_values(request.auth, theory, period=period)
+    return {**_theory(theory, values), "period": {"start": period.start, "end": period.end, "key": period.key}}
 
 
 # --- FHIR export --------------------------------------------------------------------------------

@@ -18,8 +18,10 @@ assert set(AgeBand.__args__) == set(AGE_BANDS)  # type: ignore[attr-defined]
 
 
 class IndicatorQueryIn(Schema):
-    from_: InDate | None = Field(default=None, alias="from", description="First day (default: 365 days up to `to`).")
-    to: InDate | None = Field(default=None, description="Last day, included (default: today); at most 5 years.")
+    from_: InDate | None = Field(
+        default=None, alias="from", description="1 January, or the first day of a quarter (default: last year)."
+    )
+    to: InDate | None = Field(default=None, description="31 December of the same year, or the last day of the quarter.")
     team: UUID | None = Field(default=None, description="Only this team's cell (and its own breakdown).")
     unit: UUID | None = Field(default=None, description="Only this unit's cell; `breakdown=team` lists its teams.")
     condition: UUID | None = Field(default=None, description="FSIII condition code: episodes with a goal for it.")
@@ -75,6 +77,7 @@ class CellOut(Schema):
 class PeriodOut(Schema):
     start: date
     end: date
+    key: Literal["year", "Q1", "Q2", "Q3", "Q4"]
 
 
 class IndicatorOut(Schema):
@@ -144,5 +147,7 @@ class TheoryOfChangePageOut(Schema):
 
 
 class PeriodQueryIn(Schema):
-    from_: InDate | None = Field(default=None, alias="from", description="First day (default: 365 days up to `to`).")
-    to: InDate | None = Field(default=None, description="Last day, included (default: today); at most 5 years.")
+    from_: InDate | None = Field(
+        default=None, alias="from", description="1 January, or the first day of a quarter (default: last year)."
+    )
+    to: InDate | None = Field(default=None, description="31 December of the same year, or the last day of the quarter.")

@@ -2,7 +2,6 @@
 for the part of it asked about. Aggregates only; nothing here returns or logs a person."""
 
 from dataclasses import dataclass
-from datetime import date
 from uuid import UUID
 
 from django.db.models import QuerySet
@@ -14,6 +13,7 @@ from effekt.indicators.definitions import BY_KEY, Indicator
 from effekt.indicators.evaluator import MUNICIPALITY, TEAM, UNIT, Cell, Filters, Node, Organisation, evaluate
 from effekt.indicators.sources import Scope
 from effekt.models import Outcome, TheoryOfChange
+from effekt.periods import Period
 
 
 def organisation_of(municipality: Municipality) -> Organisation:
@@ -38,8 +38,7 @@ def indicator_for(key: str) -> Indicator:
 
 @dataclass(frozen=True)
 class IndicatorQuery:
-    start: date
-    end: date
+    period: Period
     team: UUID | None = None
     unit: UUID | None = None
     condition: UUID | None = None
@@ -92,13 +91,13 @@ def indicator_values(actor: Actor, indicator: Indicator, query: IndicatorQuery) 
     focus = _focus(organisation, query)
     scope = Scope(
         municipality_id=actor.staff.municipality_id,
-        start=query.start,
-        end=query.end,
+        start=query.period.year_start,
+        end=query.period.year_end,
         condition_code=query.condition,
         device_type=query.device_type,
     )
     filters = Filters(condition=query.condition is not None, device=bool(query.device_type), age_band=query.age_band)
-    cells = evaluate(indicator, scope, organisation, filters)
+    cells = evaluate(indicator, scope, organisation, filters, period=query.period.key)
     below = [] if query.breakdown == "none" else _below(organisation, focus, query.breakdown)
     return IndicatorResult(indicator, query, cells[focus], [cells[node] for node in below])
 
@@ -134,12 +133,12 @@ class OutcomeValue:
         return (self.cell.values or {}).get(self.outcome.measure_key)
 
 
-def outcome_values(actor: Actor, theory: TheoryOfChange, *, start: date, end: date) -> list[OutcomeValue]:
+def outcome_values(actor: Actor, theory: TheoryOfChange, *, period: Period) -> list[OutcomeValue]:
     """Each outcome with the municipality's figure for its indicator in the period, suppressed like any
     other: each indicator the theory uses is computed once."""
     outcomes = list(theory.outcomes.all())
     totals = {
-        key: indicator_values(actor, indicator_for(key), IndicatorQuery(start=start, end=end)).total
+        key: indicator_values(actor, indicator_for(key), IndicatorQuery(period=period)).total
         for key in dict.fromkeys(outcome.indicator_key for outcome in outcomes)
     }
     return [OutcomeValue(outcome, totals[outcome.indicator_key]) for outcome in outcomes]

@@ -1,5 +1,10 @@
 """One evaluator for every indicator: rows from the indicator's source, cells for the municipality, its
-units and teams (and the groups inside each), small cells suppressed over all of them at once.
+units and teams (and the groups inside each), for a calendar year and each of its quarters, small cells
+suppressed over all of them at once.
+
+Periods are a year or one of its quarters, never free ranges: two overlapping free periods would give
+away, by subtraction, the days between them. A year is the sum of its quarters like a unit is the sum
+of its teams, and both are suppressed in one table, so a quarter shows what the year's table shows.
 
 Queries: the indicator's source (one, or two for adherence), plus one for the birth dates when an age
 band is asked. The organisation is read by the caller. Nothing is queried per citizen or per cell.
@@ -35,7 +40,14 @@ class Node:
     parent: "Node | None" = None
 
 
-CellKey = tuple[Node, str | None]  # a node, and a group inside it or None for the whole node
+YEAR = "year"
+QUARTERS = ("Q1", "Q2", "Q3", "Q4")
+# A node, a group inside it (None: the whole node), and the year or one of its quarters.
+CellKey = tuple[Node, str | None, str]
+
+
+def quarter_of(day: date) -> str:
+    return QUARTERS[(day.month - 1) // 3]
 
 
 @dataclass(frozen=True)
@@ -115,18 +127,22 @@ def _citizens_by_cell(
     members: dict[CellKey, list[Row]] = defaultdict(list)
     for row in rows:
         for node in _node_keys(row, organisation, teams):
-            keys: list[CellKey] = [(node, None)]
-            if grouped:
-                keys.append((node, str(row["group"])))
-            for key in keys:
-                citizens[key].add(row["citizen_id"])
-                members[key].append(row)
+            for period in (YEAR, quarter_of(row["on"])):
+                keys: list[CellKey] = [(node, None, period)]
+                if grouped:
+                    keys.append((node, str(row["group"]), period))
+                for key in keys:
+                    citizens[key].add(row["citizen_id"])
+                    members[key].append(row)
     return citizens, members
 
 
-def evaluate(indicator: Indicator, scope: Scope, organisation: Organisation, filters: Filters) -> dict[Node, Cell]:
-    """Every cell of the municipality, suppressed where it, or its difference to another cell someone could
-    ask for, holds fewer than 5 citizens."""
+def evaluate(
+    indicator: Indicator, scope: Scope, organisation: Organisation, filters: Filters, *, period: str = YEAR
+) -> dict[Node, Cell]:
+    """Every cell of the municipality for ``period`` (the year of ``scope`` or one of its quarters),
+    suppressed where it, or its difference to another cell someone could ask for, holds fewer than 5
+    citizens."""
     rows = indicator.source(scope)
     if filters.age_band:
         _mark_age_bands(rows, filters.age_band)
@@ -134,7 +150,8 @@ def evaluate(indicator: Indicator, scope: Scope, organisation: Organisation, fil
     population = [row for row in rows if all(row[name] for name in active)]
     teams = {team.id: team for team in organisation.teams if team.id is not None}
     citizens, members = _citizens_by_cell(population, organisation, teams, indicator.grouped)
-    groups = sorted({key[1] for key in members if key[1] is not None})
+    groups: list[str] = sorted({key[1] for key in members if key[1] is not None})
+    periods = (YEAR, *QUARTERS)
     nodes = [organisation.municipality, *organisation.units, *organisation.teams]
 
     # A filter must not reveal, by subtraction from the same cell with fewer filters, who it left out.
@@ -147,25 +164,31 @@ def evaluate(indicator: Indicator, scope: Scope, organisation: Organisation, fil
             left_out_citizens, _ = _citizens_by_cell(left_out, organisation, teams, indicator.grouped)
             revealing.update(key for key, people in left_out_citizens.items() if is_small(len(people)))
 
-    sums = []
+    sums: list[Sum[CellKey]] = []
     for group in [None, *groups]:
         for node in nodes:
+            sums.append(Sum((node, group, YEAR), tuple((node, group, quarter) for quarter in QUARTERS)))
             children = organisation.children(node)
-            if children:
-                sums.append(Sum((node, group), tuple((child, group) for child in children)))
+            for each in periods if children else ():
+                sums.append(Sum((node, group, each), tuple((child, group, each) for child in children)))
     if groups:
-        sums.extend(Sum((node, None), tuple((node, group) for group in groups)) for node in nodes)
+        sums.extend(
+            Sum((node, None, each), tuple((node, group, each) for group in groups))
+            for node in nodes
+            for each in periods
+        )
     frozen = {key: frozenset(people) for key, people in citizens.items()}
     hidden = suppressed_cells(frozen, sums, revealing=revealing)
 
     names = _group_names(indicator, population)
     cells = {}
     for node in nodes:
-        cell = _cell(indicator, (node, None), members, hidden, None)
+        cell = _cell(indicator, (node, None, period), members, hidden, None)
         if indicator.grouped:
             node_count = None if cell.suppressed else cell.count
             cell.groups = [
-                _cell(indicator, (node, group), members, hidden, names.get(group), node_count) for group in groups
+                _cell(indicator, (node, group, period), members, hidden, names.get(group), node_count)
+                for group in groups
             ]
         cells[node] = cell
     return cells
@@ -182,13 +205,13 @@ def _group_names(indicator: Indicator, rows: list[Row]) -> dict[str, Texts]:
 
 def _cell(
     indicator: Indicator,
-    key: tuple[Node, str | None],
+    key: CellKey,
     members: dict[CellKey, list[Row]],
     hidden: set[CellKey],
     group_name: Texts | None,
     node_count: int | None = None,
 ) -> Cell:
-    node, group = key
+    node, group, _ = key
     if key in hidden:
         return Cell(node=node, group=group, group_name=group_name, suppressed=True)
     rows = members.get(key, [])

@@ -1,9 +1,10 @@
 """The rows an indicator is computed from: one query each (two for adherence), shaped in the database.
 
-Every row carries the citizen, team and unit it counts for, the episode's start (for the age band) and
-one flag per filter other than team and unit (``condition``, ``device``), so that the population with
-and without each filter comes from the same rows. Team and unit are never filtered here: the cells of
-the whole municipality are computed and suppressed together, and a filter picks cells afterwards.
+Every row carries the citizen, team and unit it counts for, the day that places it in the period (``on``),
+the episode's start (for the age band) and one flag per filter other than team and unit (``condition``,
+``device``), so that the population with and without each filter comes from the same rows. Team and
+unit are never filtered here: the cells of the whole municipality are computed and suppressed together,
+and a filter picks cells afterwards. Rows are drawn for a whole calendar year; its quarters are cells.
 """
 
 from collections import defaultdict
@@ -91,7 +92,10 @@ def completed_episodes(scope: Scope) -> QuerySet[Episode]:
     )
 
 
-def _episode_values(queryset: QuerySet[Episode], scope: Scope, *fields: str, **annotations: Any) -> list[Row]:
+def _episode_values(
+    queryset: QuerySet[Episode], scope: Scope, *fields: str, counted_on: str = "ended_on", **annotations: Any
+) -> list[Row]:
+    """Episode rows; ``on`` is the day that places the row in the period (``counted_on``)."""
     return list(
         queryset.annotate(episode_id=F("pk"))
         .annotate(**_flags(scope), **annotations)
@@ -104,6 +108,7 @@ def _episode_values(queryset: QuerySet[Episode], scope: Scope, *fields: str, **a
             *_flags(scope),
             *annotations,
             unit_id=F("team__unit_id"),
+            on=F(counted_on),
         )
     )
 
@@ -154,6 +159,7 @@ def goals_at_follow_up(scope: Scope) -> list[Row]:
             team_id=F("episode__team_id"),
             unit_id=F("episode__team__unit_id"),
             start_date=F("episode__start_date"),
+            on=F("episode__ended_on"),
             group=F("condition_code"),
             group_name_da=F("condition_display"),
             group_name_en=F("condition_display"),
@@ -201,7 +207,7 @@ def episodes_started(scope: Scope) -> list[Row]:
     episodes = Episode.objects.filter(
         team__unit__municipality_id=scope.municipality_id, start_date__gte=scope.start, start_date__lte=scope.end
     ).exclude(status=Episode.Status.CANCELLED)
-    rows = _episode_values(episodes, scope, "created_at")
+    rows = _episode_values(episodes, scope, "created_at", counted_on="start_date")
     zone = ZoneInfo(settings.DEFAULT_CITIZEN_TIME_ZONE)
     for row in rows:
         registered_on = row.pop("created_at").astimezone(zone).date()
@@ -298,6 +304,7 @@ def questionnaire_changes(scope: Scope) -> list[Row]:
             team_id=F("assignment__episode__team_id"),
             unit_id=F("assignment__episode__team__unit_id"),
             start_date=F("assignment__episode__start_date"),
+            on=F("assignment__episode__ended_on"),
             questionnaire=F("version__questionnaire__key"),
             group_name_da=F("version__questionnaire__title_da"),
             group_name_en=F("version__questionnaire__title_en"),
@@ -357,9 +364,10 @@ def requests_answered(scope: Scope) -> list[Row]:
         row["hours_to_answer"] = (
             None if answered_at is None else Decimal((answered_at - created_at).total_seconds()) / 3600
         )
+        row["on"] = created_at.astimezone(zone).date()
         if row["start_date"] is None:
             # A request outside an episode: the citizen's age is taken on the day of the request.
-            row["start_date"] = created_at.astimezone(zone).date()
+            row["start_date"] = row["on"]
     return rows
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from tests.matrix import Row, statuses
 
-PERIOD = {"from": "2026-01-01", "to": "2026-06-30"}
+PERIOD = {"from": "2026-01-01", "to": "2026-12-31"}
 
 
 def _key(world: Any) -> dict[str, Any]:

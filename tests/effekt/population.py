@@ -12,7 +12,7 @@ from tests.selvbetjening import factories
 from tests.selvbetjening.training_factories import SessionLogFactory, make_plan, slot_at
 from tests.velfaerdsteknologi.factories import AssignmentFactory, DeviceFactory, DeviceModelFactory, category
 
-PERIOD = {"from": "2026-01-01", "to": "2026-06-30"}
+PERIOD = {"from": "2026-01-01", "to": "2026-12-31"}
 WALKING = (uuid.UUID("8a1c2e4f-0000-4000-8000-000000000001"), "Gå")
 DRESSING = (uuid.UUID("8a1c2e4f-0000-4000-8000-000000000002"), "Tage tøj på")
 WASHING = (uuid.UUID("8a1c2e4f-0000-4000-8000-000000000003"), "Vaske sig")

@@ -93,8 +93,11 @@ def test_a_unit_with_a_team_breakdown_lists_that_units_teams(world):
 @pytest.mark.parametrize(
     ("query", "field"),
     [
-        ({"from": "2026-06-01", "to": "2026-01-01"}, "to"),
-        ({"from": "2019-01-01", "to": "2026-01-01"}, "from"),
+        ({"from": "2026-06-01", "to": "2026-01-01"}, "from"),
+        ({"from": "2026-01-01", "to": "2026-06-30"}, "from"),
+        ({"from": "2025-01-01", "to": "2026-12-31"}, "from"),
+        ({"from": "2026-02-01", "to": "2026-04-30"}, "from"),
+        ({"from": "2026-01-01"}, "from"),
         ({"breakdown": "citizen"}, "breakdown"),
         ({"age_band": "90-99"}, "age_band"),
         ({"team": "not-a-uuid"}, "team"),
@@ -105,6 +108,14 @@ def test_bad_queries_are_422_naming_the_field(world, query, field):
     assert response.status_code == 422
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["errors"][0]["field"] == field
+
+
+def test_without_a_period_the_last_complete_year_is_given(world):
+    from backend.timeutil import municipal_today
+
+    body = world.client("analyst").get("/api/v1/indicators/goal_attainment").json()
+    year = municipal_today().year - 1
+    assert body["period"] == {"start": f"{year}-01-01", "end": f"{year}-12-31", "key": "year"}
 
 
 def test_an_unknown_indicator_is_404(world):

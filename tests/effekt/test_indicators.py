@@ -37,7 +37,7 @@ def test_goal_attainment_t_score_and_share_at_expected(world):
     for gas in (0, 1, -1, 0, 2, 1):
         goal(completed_episode(world.team), gas=gas)
     # Outside the period, still running, or in another municipality: not counted.
-    goal(completed_episode(world.team, ended_on=date(2026, 7, 1)), gas=-2)
+    goal(completed_episode(world.team, ended_on=date(2025, 12, 31)), gas=-2)
     goal(
         factories.EpisodeFactory(team=world.team, citizen=core.CitizenFactory(municipality=world.municipality)), gas=-2
     )

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import date
 
 import pytest
 
@@ -134,3 +135,23 @@ def test_an_age_band_counts_the_age_when_the_episode_started(world):
     assert (oldest["citizens"], oldest["values"]["share_goals_at_expected"]) == (5, 0.0)
     young = analyst.get("/api/v1/indicators/goal_attainment", {**PERIOD, "age_band": "0-64"}).json()["total"]
     assert young["citizens"] == 0
+
+
+@pytest.mark.django_db
+def test_a_quarter_shows_what_the_years_table_shows_so_quarters_cannot_be_subtracted(world):
+    for _ in range(6):
+        goal(completed_episode(world.team, ended_on=date(2026, 3, 20)), gas=0)
+    for _ in range(2):
+        goal(completed_episode(world.team, ended_on=date(2026, 5, 20)), gas=-2)
+    analyst = world.client("analyst")
+
+    def total(start: str, end: str) -> dict:
+        return analyst.get("/api/v1/indicators/goal_attainment", {"from": start, "to": end}).json()["total"]
+
+    year = total("2026-01-01", "2026-12-31")
+    assert (year["suppressed"], year["citizens"]) == (False, 8)
+    assert total("2026-04-01", "2026-06-30")["suppressed"] is True
+    # The year minus the first quarter would give the second: the first is hidden as well.
+    assert total("2026-01-01", "2026-03-31")["suppressed"] is True
+    third = total("2026-07-01", "2026-09-30")
+    assert (third["suppressed"], third["citizens"]) == (False, 0)

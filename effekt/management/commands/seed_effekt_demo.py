@@ -1,9 +1,9 @@
-"""Demo history for the effect indicators (run by seed_demo after the other apps' demo data): 28 finished
-episodes of the past year in Hverdagsrehabilitering Syd (16) and Hjemmepleje Nord (12), with goals rated at
-start and follow-up, follow-up results, training slots and logged sessions, confidence questionnaires at
-start and end, answered requests and fall detectors for some of Syd's citizens. Enough for most cells to
-hold 5 citizens or more, and a few that do not and are suppressed, with the cells beside them: the rarer
-follow-up results (E3 in Syd, E4 in Nord).
+"""Demo history for the effect indicators (run by seed_demo after the other apps' demo data): 28 episodes
+finished last year (the indicators' default period) in Hverdagsrehabilitering Syd (16) and Hjemmepleje
+Nord (12), with goals rated at start and follow-up, follow-up results, training slots and logged sessions,
+confidence questionnaires at start and end, answered requests and fall detectors for some of Syd's
+citizens. Enough for most cells to hold 5 citizens or more, and a few that do not and are suppressed,
+with the cells beside them: the rarer follow-up results (E3 in Syd, E4 in Nord).
 
 The episodes lie in the past, so they are written as history directly, not through the services that
 run an episode as it happens. Safe to run any number of times: when the demo history exists, nothing
@@ -85,8 +85,8 @@ class Command(BaseCommand):
         confidence: QuestionnaireVersion | None,
         fall_detector: DeviceModel | None,
     ) -> None:
-        today = municipal_today()
-        ended_on = today - timedelta(days=20 + (index * 13) % 300)
+        # The default period of the indicators is the last complete calendar year.
+        ended_on = date(municipal_today().year - 1, 1, 20) + timedelta(days=(index * 13) % 330)
         start = ended_on - timedelta(days=35 + index % 15)
         planned_end = start + timedelta(days=42)
         citizen = _citizen(index, municipality)
