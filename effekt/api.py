@@ -169,6 +169,14 @@ def indicator_csv(request: AuthedRequest, key: str, query: Query[schemas.Indicat
     return response
 
 
+@indicators.get("/{key}/measure-report", response={200: dict[str, Any]}, summary="The values as a FHIR MeasureReport")
+def indicator_measure_report(request: AuthedRequest, key: str, query: Query[schemas.IndicatorQueryIn]):
+    assert request.auth.staff is not None
+    result = indicator_values(request.auth, indicator_for(key), _query(query))
+    report = fhir.indicator_measure_report(result, request.auth.staff.municipality.name)
+    return HttpResponse(json.dumps(report, cls=DjangoJSONEncoder), content_type=fhir.CONTENT_TYPE)
+
+
 # --- Theories of change ------------------------------------------------------------------------
 
 

@@ -1,11 +1,12 @@
-"""One citizen's goals, ratings and episodes as a FHIR R4 ``Bundle`` (DOMAIN.md: Patient, EpisodeOfCare,
-CarePlan, Goal, Observation), for exchange with the national infrastructure.
+"""FHIR R4 for exchange with the national infrastructure: one citizen's goals, ratings and episodes as a
+``Bundle`` (DOMAIN.md: Patient, EpisodeOfCare, CarePlan, Goal, Observation), and an indicator's values as
+a ``MeasureReport``.
 
 Every resource in the bundle is addressed by a ``urn:uuid:`` full URL and referenced by it. The export is
 written to the citizen's access log as an export before it leaves.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from django.db.models import Prefetch
@@ -14,9 +15,14 @@ from django.utils import timezone
 from backend import cpr
 from backend.actors import Actor
 from backend.models import AccessLogEntry, Citizen
+from effekt.indicators.evaluator import Cell
 from selvbetjening.models import Episode, EpisodeContact, Goal, GoalRating
 from selvbetjening.models.goals import FSIII_CODE_SYSTEM
 from selvbetjening.selectors.reads import log_read
+from selvbetjening.texts import pick
+
+if TYPE_CHECKING:
+    from effekt.selectors import IndicatorResult
 
 CPR_SYSTEM = "urn:oid:1.2.208.176.1.2"
 GOAL_ACHIEVEMENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/goal-achievement"
@@ -233,4 +239,78 @@ def citizen_bundle(actor: Actor, citizen: Citizen) -> dict[str, Any]:
         "type": "collection",
         "timestamp": timezone.now().isoformat(),
         "entry": [{"fullUrl": _url(UUID(resource["id"])), "resource": resource} for resource in resources],
+    }
+
+
+# --- Indicator values as a MeasureReport ---------------------------------------------------------
+
+MEASURE_POPULATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/measure-population"
+MEASURE_URL = "urn:mestring:measure:"
+
+
+def _population(cell: Cell) -> dict[str, Any]:
+    population: dict[str, Any] = {
+        "code": {"coding": [{"system": MEASURE_POPULATION_SYSTEM, "code": "initial-population"}]}
+    }
+    if not cell.suppressed:
+        population["count"] = cell.citizens or 0
+    return population
+
+
+def _score(cell: Cell, measure_key: str | None) -> dict[str, Any]:
+    """The measure's value, or the citizen count for a measure-less indicator; nothing when suppressed."""
+    if cell.suppressed:
+        return {}
+    value = (cell.values or {}).get(measure_key) if measure_key else cell.share
+    return {} if value is None else {"measureScore": {"value": value}}
+
+
+def _stratum(name: str, cell: Cell, measure_key: str | None) -> dict[str, Any]:
+    return {"value": {"text": name}, "population": [_population(cell)], **_score(cell, measure_key)}
+
+
+def indicator_measure_report(result: "IndicatorResult", municipality_name: str) -> dict[str, Any]:
+    """An indicator's values as a FHIR R4 ``MeasureReport`` (summary): a group per measure (for a
+    distribution, one with the groups' shares), stratified by the indicator's groups and by the cells of
+    the breakdown. Suppressed cells and strata carry neither count nor score."""
+    indicator, total = result.indicator, result.total
+    measure_keys: list[str | None] = [measure.key for measure in indicator.measures] or [None]
+    groups = []
+    for measure_key in measure_keys:
+        stratifiers = []
+        if indicator.grouped:
+            stratifiers.append(
+                {
+                    "code": [{"text": "group"}],
+                    "stratum": [
+                        _stratum(pick(*group.group_name) if group.group_name else str(group.group), group, measure_key)
+                        for group in total.groups
+                    ],
+                }
+            )
+        if result.cells:
+            stratifiers.append(
+                {
+                    "code": [{"text": result.query.breakdown}],
+                    "stratum": [_stratum(cell.node.name, cell, measure_key) for cell in result.cells],
+                }
+            )
+        group: dict[str, Any] = {
+            "code": {"text": measure_key or "share"},
+            "population": [_population(total)],
+            **(_score(total, measure_key) if measure_key else {}),
+        }
+        if stratifiers:
+            group["stratifier"] = stratifiers
+        groups.append(group)
+    return {
+        "resourceType": "MeasureReport",
+        "status": "complete",
+        "type": "summary",
+        "measure": f"{MEASURE_URL}{indicator.key}",
+        "subject": {"display": total.node.name},
+        "date": timezone.now().isoformat(),
+        "reporter": {"display": municipality_name},
+        "period": {"start": result.query.period.start.isoformat(), "end": result.query.period.end.isoformat()},
+        "group": groups,
     }

@@ -212,3 +212,60 @@ def test_the_export_costs_the_same_queries_with_more_episodes(world, exported, d
         goal(completed_episode(world.team, citizen=world.citizen), gas=0, level=2)
     with django_assert_max_num_queries(len(small)):
         assert client.get(f"/api/v1/citizens/{world.citizen.pk}/fhir").status_code == 200
+
+
+def test_indicator_values_go_out_as_a_valid_measure_report(world):
+    from fhir.resources.R4B.measurereport import MeasureReport
+
+    from tests import factories as core
+    from tests.effekt.population import PERIOD
+
+    third_team = core.TeamFactory(unit=world.team.unit, name="Rehabilitering Vest")
+    for _ in range(6):
+        goal(completed_episode(world.team), gas=0)
+    for _ in range(2):
+        goal(completed_episode(world.other_team), gas=-1)
+    for _ in range(7):
+        goal(completed_episode(third_team), gas=1)
+    query = {**PERIOD, "breakdown": "team"}
+    analyst = world.client("analyst")
+
+    response = analyst.get("/api/v1/indicators/goal_attainment/measure-report", query)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/fhir+json")
+    report = response.json()
+    MeasureReport.model_validate(report)
+    assert (report["status"], report["type"], report["period"]) == (
+        "complete",
+        "summary",
+        {"start": "2026-01-01", "end": "2026-12-31"},
+    )
+    values = analyst.get("/api/v1/indicators/goal_attainment", query).json()
+    share = next(group for group in report["group"] if group["code"]["text"] == "share_goals_at_expected")
+    assert share["population"][0]["count"] == 15
+    assert share["measureScore"]["value"] == values["total"]["values"]["share_goals_at_expected"]
+    strata = {stratum["value"]["text"]: stratum for stratum in share["stratifier"][0]["stratum"]}
+    assert strata["Rehabilitering Vest"]["population"][0]["count"] == 7
+    assert strata["Rehabilitering Vest"]["measureScore"]["value"] == 1.0
+    for hidden in ("Rehabilitering Nord", "Rehabilitering Syd"):
+        assert "count" not in strata[hidden]["population"][0]
+        assert "measureScore" not in strata[hidden]
+
+
+def test_a_distribution_goes_out_as_one_group_stratified_by_result(world):
+    from fhir.resources.R4B.measurereport import MeasureReport
+
+    from tests.effekt.population import PERIOD
+
+    for code, count in (("E1", 6), ("E2", 5), ("E3", 1)):
+        for _ in range(count):
+            completed_episode(world.team, result=code)
+    report = world.client("analyst").get("/api/v1/indicators/follow_up_results/measure-report", PERIOD).json()
+    MeasureReport.model_validate(report)
+    (group,) = report["group"]
+    assert group["population"][0]["count"] == 12
+    strata = {stratum["value"]["text"]: stratum for stratum in group["stratifier"][0]["stratum"]}
+    assert strata["Målet er nået"]["population"][0]["count"] == 6
+    assert strata["Målet er nået"]["measureScore"]["value"] == 0.5
+    assert "count" not in strata["Målet er ikke nået"]["population"][0]
