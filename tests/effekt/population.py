@@ -97,3 +97,14 @@ def team_lead_token(team: Any) -> str:
     lead = core.StaffFactory(municipality=team.unit.municipality)
     core.MembershipFactory(staff=lead, team=team, role=StaffRole.TEAM_LEAD)
     return access_token_for(lead.user, "staff")
+
+
+def three_teams(world: Any) -> None:
+    """Goals at follow-up in three teams of one unit: Syd 6 citizens at GAS 0, Nord 2 at −1, Vest 7 at +1."""
+    third_team = core.TeamFactory(unit=world.team.unit, name="Rehabilitering Vest")
+    for _ in range(6):
+        goal(completed_episode(world.team), gas=0)
+    for _ in range(2):
+        goal(completed_episode(world.other_team), gas=-1)
+    for _ in range(7):
+        goal(completed_episode(third_team), gas=1)

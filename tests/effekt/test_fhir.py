@@ -217,16 +217,9 @@ def test_the_export_costs_the_same_queries_with_more_episodes(world, exported, d
 def test_indicator_values_go_out_as_a_valid_measure_report(world):
     from fhir.resources.R4B.measurereport import MeasureReport
 
-    from tests import factories as core
-    from tests.effekt.population import PERIOD
+    from tests.effekt.population import PERIOD, three_teams
 
-    third_team = core.TeamFactory(unit=world.team.unit, name="Rehabilitering Vest")
-    for _ in range(6):
-        goal(completed_episode(world.team), gas=0)
-    for _ in range(2):
-        goal(completed_episode(world.other_team), gas=-1)
-    for _ in range(7):
-        goal(completed_episode(third_team), gas=1)
+    three_teams(world)
     query = {**PERIOD, "breakdown": "team"}
     analyst = world.client("analyst")
 

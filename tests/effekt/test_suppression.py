@@ -8,7 +8,7 @@ import pytest
 
 from effekt.suppression import Sum, suppressed_cells
 from tests import factories as core
-from tests.effekt.population import DRESSING, PERIOD, WALKING, completed_episode, goal
+from tests.effekt.population import DRESSING, PERIOD, WALKING, completed_episode, goal, three_teams
 
 
 def people(count: int, start: int = 0) -> frozenset:
@@ -62,13 +62,7 @@ def test_a_cell_marked_as_revealing_is_hidden_with_its_complement():
 
 @pytest.mark.django_db
 def test_a_team_filter_shows_what_the_whole_table_shows_so_teams_cannot_be_subtracted(world):
-    third_team = core.TeamFactory(unit=world.team.unit, name="Rehabilitering Vest")
-    for _ in range(6):
-        goal(completed_episode(world.team), gas=0)
-    for _ in range(2):
-        goal(completed_episode(world.other_team), gas=-1)
-    for _ in range(7):
-        goal(completed_episode(third_team), gas=1)
+    three_teams(world)
     analyst = world.client("analyst")
 
     table = analyst.get("/api/v1/indicators/goal_attainment", {**PERIOD, "breakdown": "team"}).json()
