@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "selvbetjening",
     "velfaerdsteknologi",
     "notifications",
+    "effekt",
 ]
 
 MIDDLEWARE = [
