@@ -1,6 +1,7 @@
 """Reads shared by the platform's own endpoints. They own the query shape and log what they reveal."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -130,6 +131,41 @@ def care_member_user_ids(team_ids: Iterable[Any]) -> set[UUID]:
             care_membership_filter(), team_id__in=list(team_ids), staff__user__is_active=True
         ).values_list("staff__user_id", flat=True)
     )
+
+
+MAX_TEAM_MEMBERS = 500
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    staff_id: UUID
+    user_id: UUID
+    display_name: str
+    title: str
+    role: str
+    on_duty_until: datetime | None
+
+
+def team_directory(team: Team) -> list[TeamMember]:
+    """The team's care staff today (one entry per person and care role), by name, with who is on duty: whom
+    to name as contact person or stand-in. Two queries, whatever the team's size."""
+    memberships = list(
+        Membership.objects.filter(care_membership_filter(), team=team, staff__user__is_active=True)
+        .select_related("staff__user")
+        .order_by("staff__user__display_name", "role", "staff_id")[:MAX_TEAM_MEMBERS]
+    )
+    duty_until = dict(duties_in_force().filter(team=team).values_list("staff_id", "until"))
+    return [
+        TeamMember(
+            staff_id=membership.staff_id,
+            user_id=membership.staff.user_id,
+            display_name=membership.staff.user.display_name,
+            title=membership.staff.title,
+            role=membership.role,
+            on_duty_until=duty_until.get(membership.staff_id),
+        )
+        for membership in memberships
+    ]
 
 
 def it_staff_user_ids(municipality_id: Any) -> set[UUID]:

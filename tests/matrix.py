@@ -136,6 +136,12 @@ CORE_ROWS: list[Row] = [
     ),
     Row(
         "GET",
+        "/api/v1/teams/{team_id}/members",
+        statuses(403, staff_in_team=200, staff_out_of_team=404),
+        path_params=lambda w: {"team_id": w.team.pk},
+    ),
+    Row(
+        "GET",
         "/api/v1/teams/{team_id}/on-duty",
         statuses(403, staff_in_team=200, staff_out_of_team=404),
         path_params=lambda w: {"team_id": w.team.pk},

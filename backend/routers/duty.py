@@ -5,11 +5,12 @@ from uuid import UUID
 
 from ninja import Field, Router, Schema, Status
 
+from backend import i18n
 from backend.access import access_care_team
 from backend.actors import CARE
 from backend.auth import AuthedRequest, UserBearer
 from backend.schemas import InSchema
-from backend.selectors import duties_of, team_on_duty
+from backend.selectors import duties_of, team_directory, team_on_duty
 from backend.services.duty import duty_end, duty_start
 
 router = Router(tags=["duty"], auth=UserBearer(roles=CARE))
@@ -45,6 +46,22 @@ class OnDutyListOut(Schema):
     items: list[OnDutyOut]
 
 
+class TeamMemberOut(Schema):
+    staff_id: UUID = Field(description="The id to name as an episode's contact person or stand-in.")
+    user_id: UUID
+    display_name: str
+    title: str
+    role: str
+    role_name: str
+    on_duty_until: datetime | None = Field(description="Until when the person is on duty; null when not on duty.")
+
+
+class TeamDirectoryOut(Schema):
+    team_id: UUID
+    team_name: str
+    items: list[TeamMemberOut]
+
+
 @router.get("/me/duty", response=DutiesOut, summary="The teams I am on duty for")
 def my_duties(request: AuthedRequest):
     return {"items": duties_of(request.auth)}
@@ -60,6 +77,13 @@ def go_on_duty(request: AuthedRequest, team_id: UUID, payload: DutyIn):
 def go_off_duty(request: AuthedRequest, team_id: UUID):
     duty_end(actor=request.auth, team=access_care_team(request.auth, team_id))
     return Status(204, None)
+
+
+@router.get("/teams/{uuid:team_id}/members", response=TeamDirectoryOut, summary="My team's care staff, on duty or not")
+def team_members(request: AuthedRequest, team_id: UUID):
+    team = access_care_team(request.auth, team_id)
+    members = [{**vars(member), "role_name": i18n.name(member.role)} for member in team_directory(team)]
+    return {"team_id": team.pk, "team_name": team.name, "items": members}
 
 
 @router.get("/teams/{uuid:team_id}/on-duty", response=OnDutyListOut, summary="Who is on duty in my team")

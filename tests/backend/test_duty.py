@@ -178,3 +178,41 @@ def test_alerts_go_to_whoever_is_on_duty_else_to_the_whole_care_team(world):
     end_all_duties()
     assert care_alert_recipients([world.team.pk], named=named) == named
     assert care_alert_recipients([world.team.pk]) == everyone
+
+
+# --- The team directory -----------------------------------------------------------------------------
+
+
+def test_the_team_directory_lists_its_care_staff_by_name_with_who_is_on_duty(world):
+    colleague = care_staff(world, world.team)
+    care_staff(world, world.other_team)  # another team's
+    ended = care_staff(world, world.team)
+    Membership.objects.filter(staff=ended).update(valid_to=municipal_today() - timedelta(days=1))
+    client = world.client("staff_in_team")
+    assert client.put(duty_url(world.team), {}).status_code == 200
+    response = client.get(f"/api/v1/teams/{world.team.pk}/members")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    by_staff = {item["staff_id"]: item for item in body["items"]}
+    # Care roles only: the analyst who is a member of the team is not in it, nor those whose membership ended.
+    assert set(by_staff) == {str(world.staff_in_team.pk), str(colleague.pk)}
+    assert by_staff[str(world.staff_in_team.pk)]["on_duty_until"] is not None
+    assert by_staff[str(colleague.pk)]["on_duty_until"] is None
+    assert by_staff[str(colleague.pk)]["role"] == "care_worker"
+    names = [item["display_name"] for item in body["items"]]
+    assert names == sorted(names)
+
+
+def test_the_team_directory_costs_the_same_queries_for_one_or_nineteen_members(world):
+    client = world.client("staff_in_team")
+    url = f"/api/v1/teams/{world.team.pk}/members"
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for _ in range(18):
+        care_staff(world, world.team)
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get(url).json()["items"]) == 19
+    assert len(many) == len(few)
