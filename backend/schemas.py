@@ -160,5 +160,12 @@ class CitizenPageOut(Schema):
     next_cursor: str | None
 
 
+class PageQuery(Schema):
+    """A page of a list: after ``cursor``, at most ``limit`` items (100 whatever is asked)."""
+
+    cursor: str | None = None
+    limit: int = 50
+
+
 class CitizenLookupIn(InSchema):
     cpr: str = Field(min_length=10, max_length=11, description="CPR number, sent in the body, never in a URL.")

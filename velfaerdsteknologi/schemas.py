@@ -9,7 +9,7 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from backend.schemas import InSchema
+from backend.schemas import CitizenLookupIn, InSchema, PageQuery  # noqa: F401  (CitizenLookupIn: the kernel's)
 from velfaerdsteknologi.models import TelemetryKind
 from velfaerdsteknologi.services.telemetry import MAX_BATCH
 
@@ -19,9 +19,6 @@ KindName = Literal[
 StatusName = Literal["in_stock", "reserved", "in_use", "in_repair", "lost", "returned", "cleaning", "retired"]
 
 
-class PageQuery(Schema):
-    cursor: str | None = None
-    limit: int = 50
 
 
 # --- Catalogue ----------------------------------------------------------------------------------
@@ -253,8 +250,6 @@ class AssignmentFilter(PageQuery):
     citizen_id: UUID | None = None
 
 
-class CitizenLookupIn(InSchema):
-    cpr: str = Field(min_length=10, max_length=11, description="CPR number, sent in the body, never in a URL.")
 
 
 # --- Maintenance and returns --------------------------------------------------------------------

@@ -2,22 +2,19 @@
 
 from uuid import UUID
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 
 from backend import cpr
 from backend.access import access_citizen, access_citizen_by_cpr
 from backend.actors import CARE
 from backend.auth import AuthedRequest, UserBearer
 from backend.errors import InvalidInput
-from backend.schemas import CitizenLookupIn, CitizenOut, CitizenPageOut
+from backend.schemas import CitizenLookupIn, CitizenOut, CitizenPageOut, PageQuery
 from backend.selectors import citizen_detail, citizens_page
 
 router = Router(tags=["citizens"], auth=UserBearer(roles=CARE))
 
 
-class PageQuery(Schema):
-    cursor: str | None = None
-    limit: int = 50
 
 
 @router.get("", response=CitizenPageOut, summary="Citizens in my teams' care")

@@ -104,7 +104,7 @@ def rate_my_goal(request: AuthedRequest, goal_id: UUID, payload: schemas.RatingI
 
 
 @questionnaires.get(
-    "", response=schemas.AssignmentPageOut, summary="Questionnaires due, upcoming or answered"
+    "", response=schemas.QuestionnaireAssignmentPageOut, summary="Questionnaires due, upcoming or answered"
 )
 def my_questionnaires(request: AuthedRequest, query: Query[schemas.QuestionnaireQuery]):
     queryset = questionnaire_reads.assignments_in_state(
@@ -118,7 +118,7 @@ def my_questionnaires(request: AuthedRequest, query: Query[schemas.Questionnaire
 
 
 @questionnaires.get(
-    "/{uuid:assignment_id}", response=schemas.AssignmentDetailOut, summary="A questionnaire to answer"
+    "/{uuid:assignment_id}", response=schemas.QuestionnaireAssignmentDetailOut, summary="A questionnaire to answer"
 )
 def my_questionnaire(request: AuthedRequest, assignment_id: UUID):
     return present.assignment_detail(questionnaire_reads.access_assignment(request.auth, assignment_id))
@@ -126,7 +126,7 @@ def my_questionnaire(request: AuthedRequest, assignment_id: UUID):
 
 @questionnaires.post(
     "/{uuid:assignment_id}/response",
-    response={201: schemas.AssignmentDetailOut, 200: schemas.AssignmentDetailOut},
+    response={201: schemas.QuestionnaireAssignmentDetailOut, 200: schemas.QuestionnaireAssignmentDetailOut},
     summary="Answer a questionnaire",
 )
 def answer_questionnaire(request: AuthedRequest, assignment_id: UUID, payload: schemas.ResponseIn):

@@ -145,7 +145,7 @@ def create_goal(request: AuthedRequest, episode_id: UUID, payload: schemas.GoalC
 
 @episodes.get(
     "/{uuid:episode_id}/questionnaires",
-    response=schemas.AssignmentPageOut,
+    response=schemas.QuestionnaireAssignmentPageOut,
     summary="Questionnaires of the episode",
 )
 def list_episode_questionnaires(request: AuthedRequest, episode_id: UUID, query: Query[schemas.PageQuery]):
@@ -161,7 +161,9 @@ def list_episode_questionnaires(request: AuthedRequest, episode_id: UUID, query:
 
 
 @episodes.post(
-    "/{uuid:episode_id}/questionnaires", response={201: schemas.AssignmentOut}, summary="Send a questionnaire"
+    "/{uuid:episode_id}/questionnaires",
+    response={201: schemas.QuestionnaireAssignmentOut},
+    summary="Send a questionnaire",
 )
 def assign_questionnaire(request: AuthedRequest, episode_id: UUID, payload: schemas.AssignIn):
     episode = episode_reads.access_episode_for_change(request.auth, episode_id)
@@ -222,7 +224,7 @@ def catalogue(request: AuthedRequest):
 
 @questionnaires.get(
     "/assignments/{uuid:assignment_id}",
-    response=schemas.AssignmentDetailOut,
+    response=schemas.QuestionnaireAssignmentDetailOut,
     summary="A sent questionnaire and its answers",
 )
 def get_assignment(request: AuthedRequest, assignment_id: UUID):

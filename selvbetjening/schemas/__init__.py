@@ -40,9 +40,9 @@ from selvbetjening.schemas.network import (
 )
 from selvbetjening.schemas.questionnaires import (
     AssignIn,
-    AssignmentDetailOut,
-    AssignmentOut,
-    AssignmentPageOut,
+    QuestionnaireAssignmentDetailOut,
+    QuestionnaireAssignmentOut,
+    QuestionnaireAssignmentPageOut,
     QuestionnaireListOut,
     QuestionnaireQuery,
     ResponseIn,
@@ -62,9 +62,9 @@ from selvbetjening.schemas.requests import (
 __all__ = [
     "AcceptIn",
     "AssignIn",
-    "AssignmentDetailOut",
-    "AssignmentOut",
-    "AssignmentPageOut",
+    "QuestionnaireAssignmentDetailOut",
+    "QuestionnaireAssignmentOut",
+    "QuestionnaireAssignmentPageOut",
     "EncouragementIn",
     "EncouragementOut",
     "EncouragementPageOut",

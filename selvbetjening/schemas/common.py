@@ -4,9 +4,9 @@ from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from django.utils import timezone
-from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime
 
+from backend.schemas import PageQuery  # noqa: F401  (the kernel's, for this app's schemas)
 from backend.timeutil import municipal_today
 
 DATE_WINDOW_YEARS = 50
@@ -33,6 +33,3 @@ InDate = Annotated[date, AfterValidator(_date_in_window)]
 InDatetime = Annotated[AwareDatetime, AfterValidator(_datetime_in_window)]
 
 
-class PageQuery(Schema):
-    cursor: str | None = None
-    limit: int = 50

@@ -12,7 +12,7 @@ from backend.schemas import InSchema
 from selvbetjening.schemas.common import InDate, PageQuery
 
 
-class AssignmentOut(Schema):
+class QuestionnaireAssignmentOut(Schema):
     id: UUID
     citizen_id: UUID
     episode_id: UUID | None
@@ -27,12 +27,12 @@ class AssignmentOut(Schema):
     score: Decimal | None
 
 
-class AssignmentPageOut(Schema):
-    items: list[AssignmentOut]
+class QuestionnaireAssignmentPageOut(Schema):
+    items: list[QuestionnaireAssignmentOut]
     next_cursor: str | None
 
 
-class AssignmentDetailOut(AssignmentOut):
+class QuestionnaireAssignmentDetailOut(QuestionnaireAssignmentOut):
     items: list[dict[str, Any]] = Field(description="The items of the version to answer, in the caller's language.")
     answers: list[dict[str, Any]] | None
 

@@ -230,7 +230,7 @@ class SyncQuery(Schema):
     limit: int = Field(default=100, description="At most this many slots and this many session logs (≤ 100).")
 
 
-class PlanExerciseOut(Schema):
+class SyncPlanExerciseOut(Schema):
     id: UUID
     exercise_id: UUID
     position: int
@@ -242,7 +242,7 @@ class PlanExerciseOut(Schema):
     load_kg: float | None
 
 
-class PlanVersionOut(Schema):
+class SyncPlanVersionOut(Schema):
     id: UUID
     number: int
     recurrence_rule: str
@@ -252,7 +252,7 @@ class PlanVersionOut(Schema):
     time_zone: str
     grace_minutes: int
     created_at: datetime
-    exercises: list[PlanExerciseOut]
+    exercises: list[SyncPlanExerciseOut]
 
 
 class SyncPlanOut(Schema):
@@ -263,7 +263,7 @@ class SyncPlanOut(Schema):
     status: Literal["active", "paused", "ended"]
     goal_ids: list[UUID]
     updated_at: datetime
-    current_version: PlanVersionOut | None
+    current_version: SyncPlanVersionOut | None
 
 
 class SyncExerciseOut(Schema):
