@@ -5,7 +5,8 @@
 #       /var/backups/mestring/20260101T021500Z
 #
 # Without --yes-overwrite-everything it only checks the backup and says what it would do.
-# Stop the services first:  systemctl stop mestring-web mestring-ws 'mestring-worker@*'
+# Stop the services and timers first:
+#   systemctl stop mestring-web mestring-ws 'mestring-worker@*' 'mestring-reminders@*' 'mestring-*.timer'
 # (it refuses while they run, unless --ignore-running). Afterwards run
 #   manage.py migrate  (if the code is newer than the backup), then start the services.
 # The previous media directory is kept as MEDIA_ROOT.before-restore-<time> until you delete it.
@@ -95,8 +96,11 @@ fi
 
 # 2. Nothing is writing meanwhile.
 if [[ $ignore_running -eq 0 ]] && command -v systemctl >/dev/null 2>&1; then
+    # Everything that writes: the web and websocket processes, workers, reminder dispatchers, and the timers
+    # that start the periodic jobs (a job started halfway through a restore writes into half a database).
     running="$(systemctl list-units --state=active --no-legend --plain 'mestring-web.service' \
-        'mestring-ws.service' 'mestring-worker@*.service' 2>/dev/null | awk '{print $1}' || true)"
+        'mestring-ws.service' 'mestring-worker@*.service' 'mestring-reminders@*.service' \
+        'mestring-*.timer' 2>/dev/null | awk '{print $1}' || true)"
     if [[ -n "$running" ]]; then
         die "stop these first (or pass --ignore-running): $(echo "$running" | tr '\n' ' ')"
     fi
