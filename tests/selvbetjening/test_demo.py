@@ -42,3 +42,17 @@ def test_the_demo_citizen_has_a_training_plan_with_a_history_and_slots_ahead():
     assert ProgressionDecision.objects.filter(plan=plan).exists()
     call_command("seed_selvbetjening_demo")
     assert SessionLog.objects.filter(plan=plan).count() == 5
+
+
+@pytest.mark.django_db
+def test_the_demo_thread_reads_in_the_order_it_happened_and_each_citizen_has_their_own_phone():
+    from backend.models import Citizen
+
+    call_command("seed_demo")
+    request = CitizenRequest.objects.get(citizen__user__username="borger1")
+    reply = request.messages.get()
+    assert request.answered_at is not None
+    assert request.created_at < request.answered_at
+    assert request.created_at < reply.created_at
+    phones = list(Citizen.objects.filter(user__is_demo=True).values_list("phone", flat=True))
+    assert len(phones) == len(set(phones)) >= 2

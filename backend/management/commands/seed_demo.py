@@ -137,7 +137,9 @@ class Command(BaseCommand):
             user = demo_user(username, display_name, secret, password_hash)
             staff, _ = Staff.objects.get_or_create(user=user, defaults={"municipality": municipality})
             Membership.objects.get_or_create(staff=staff, team=teams[team_name], role=role, valid_from=date(2026, 1, 1))
-        for username, given, family, cpr_digits, address, secret, team_name in DEMO_CITIZENS:
+        for number_in_list, (username, given, family, cpr_digits, address, secret, team_name) in enumerate(
+            DEMO_CITIZENS, start=1
+        ):
             user = demo_user(username, f"{given} {family}", secret, password_hash)
             number = cpr.CprNumber.parse(cpr_digits)
             profile = {
@@ -148,7 +150,7 @@ class Command(BaseCommand):
                 "address_line": address,
                 "postcode": "5000",
                 "city": "Odense C",
-                "phone": "+4566131372",
+                "phone": f"+45661313{70 + number_in_list:02d}",  # each their own number
             }
             citizen, _ = Citizen.objects.update_or_create(
                 cpr_hash=cpr.keyed_hash(number),

@@ -144,6 +144,8 @@ class Command(BaseCommand):
                 due_on=today,
                 assigned_by=therapist.user,
             )
+            # Written yesterday, answered two hours later: the thread reads in the order it happened.
+            sent_at = timezone.now() - timedelta(days=1)
             request = CitizenRequest.objects.create(
                 citizen=citizen,
                 episode=episode,
@@ -151,20 +153,20 @@ class Command(BaseCommand):
                 category=CitizenRequest.Category.ASSISTIVE_DEVICE,
                 text="Min rollator knirker, når jeg går ned ad trappen.",
                 status=CitizenRequest.Status.ANSWERED,
-                respond_by=response_deadline(
-                    sent_at=episode.created_at, working_days=2, time_zone=citizen.time_zone
-                ),
+                respond_by=response_deadline(sent_at=sent_at, working_days=2, time_zone=citizen.time_zone),
                 created_by=citizen.user,  # type: ignore[misc]
                 created_by_role="citizen",
-                answered_at=episode.created_at,
+                answered_at=sent_at + timedelta(hours=2),
             )
-            RequestMessage.objects.create(
+            CitizenRequest.objects.filter(pk=request.pk).update(created_at=sent_at)
+            reply = RequestMessage.objects.create(
                 request=request,
                 author=therapist.user,
                 author_name=therapist.user.display_name,
                 author_role="staff",
                 text="Tak for beskeden. Vi kigger på den, når vi kommer på torsdag.",
             )
+            RequestMessage.objects.filter(pk=reply.pk).update(created_at=sent_at + timedelta(hours=2))
         NetworkGrant.objects.get_or_create(
             citizen=citizen,
             relative=relative,
