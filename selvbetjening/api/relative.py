@@ -6,6 +6,7 @@ from ninja import Query, Router, Status
 
 from backend.auth import AuthedRequest
 from backend.pagination import paginate
+from backend.ratelimit import client_address
 from selvbetjening import schemas
 from selvbetjening.api.auth import RelativeBearer
 from selvbetjening.selectors import network as network_reads
@@ -19,7 +20,9 @@ router = Router(tags=["relative"], auth=RelativeBearer())
     "/invitations/accept", response={201: schemas.GrantedCitizenOut}, summary="Accept an invitation code"
 )
 def accept_invitation(request: AuthedRequest, payload: schemas.AcceptIn):
-    grant = network_services.invitation_accept(by=request.auth, code=payload.code)
+    grant = network_services.invitation_accept(
+        by=request.auth, code=payload.code, client_address=client_address(request)
+    )
     return Status(
         201,
         {

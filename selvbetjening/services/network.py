@@ -3,6 +3,7 @@
 import secrets
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -10,6 +11,7 @@ from backend.actors import Actor
 from backend.audit import access_log_record
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.models import AccessLogEntry, Citizen, Relative
+from backend.ratelimit import failure_count, failure_limit_check
 from backend.tokens import hash_secret
 from selvbetjening.models import SCOPES, Encouragement, NetworkGrant, NetworkInvitation
 from selvbetjening.services.slot_reminders import citizen_slot_reminders_reconcile
@@ -94,11 +96,28 @@ def _open_grants_revoke(citizen: Citizen, relative: Relative, now: datetime) -> 
     )
 
 
-@transaction.atomic
-def invitation_accept(*, by: Actor, code: str) -> NetworkGrant:
+def invitation_accept(*, by: Actor, code: str, client_address: str = "unknown") -> NetworkGrant:
     """The invitee (logged in as a relative) accepts; an earlier open grant to the same citizen is
     replaced. An unknown, used, withdrawn or expired code is the same 404; losing a race with another
-    invitation to the same pair being accepted is a 409 ``grant_accepted_concurrently``."""
+    invitation to the same pair being accepted is a 409 ``grant_accepted_concurrently``.
+
+    Codes are short enough to read aloud, so guessing is limited: after ``RATE_LIMIT_PER_ACCOUNT``
+    wrong codes in a minute from one person, or ``RATE_LIMIT_PER_ADDRESS`` from one client address,
+    further tries get 429 until the minute is over."""
+    keys = {"invitation-user": str(by.user.pk), "invitation-address": client_address}
+    limits = {"invitation-user": settings.RATE_LIMIT_PER_ACCOUNT, "invitation-address": settings.RATE_LIMIT_PER_ADDRESS}
+    for scope, key in keys.items():
+        failure_limit_check(scope=scope, key=key, limit=limits[scope])
+    try:
+        return _invitation_accept(by=by, code=code)
+    except NotFound:
+        for scope, key in keys.items():
+            failure_count(scope=scope, key=key, limit=limits[scope])
+        raise
+
+
+@transaction.atomic
+def _invitation_accept(*, by: Actor, code: str) -> NetworkGrant:
     relative = by.relative
     assert relative is not None
     invitation = (

@@ -86,3 +86,21 @@ def test_withdrawn_or_expired_codes_do_not_work(world):
     )
     assert relative.post("/api/v1/relative/invitations/accept", {"code": expired["code"]}).status_code == 404
     assert not NetworkGrant.objects.filter(relative=world.relative_without_consent).exists()
+
+
+@pytest.mark.django_db
+def test_guessing_invitation_codes_is_stopped_after_ten_wrong_codes_a_minute(world, settings):
+    relative = world.client("relative_without_consent")
+    accept = "/api/v1/relative/invitations/accept"
+    allowed = settings.RATE_LIMIT_PER_ACCOUNT[0]
+    wrong = [relative.post(accept, {"code": f"WRONG{n:04d}"}).status_code for n in range(allowed)]
+    assert wrong == [404] * allowed
+    real = world.client("citizen").post(
+        "/api/v1/me/network/invitations", {"label": "A", "scopes": ["view_progress"]}
+    ).json()
+    refused = relative.post(accept, {"code": real["code"]})
+    assert refused.status_code == 429 and refused["Retry-After"]
+    assert not NetworkGrant.objects.filter(relative=world.relative_without_consent).exists()
+    # Another relative on another client is not held up by the guesser.
+    other = world.client("relative_with_consent").post(accept, {"code": real["code"]}, REMOTE_ADDR="198.51.100.8")
+    assert other.status_code == 201
