@@ -3,9 +3,10 @@
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from backend.access import citizen_ids_granted_to
 from backend.access.declaration import declared
 from backend.access.rules import Moments
 from backend.actors import Actor
@@ -14,9 +15,22 @@ from backend.pagination import paginate
 from notifications.models import Notification, PushInstall
 
 
+def inbox_of(actor: Actor) -> QuerySet[Notification]:
+    """The caller's own notifications that they may still see: a relative whose grant has ended (revoked,
+    expired) no longer sees what was sent about that citizen, and the ids it carries go with it; their own
+    and those about the citizens they still follow stay."""
+    notifications = Notification.objects.filter(recipient=actor.user)
+    if actor.relative is None:
+        return notifications
+    followed = {str(citizen_id) for citizen_id in citizen_ids_granted_to(actor)}
+    if actor.citizen is not None:
+        followed.add(str(actor.citizen.pk))
+    return notifications.filter(Q(refs__citizen_id__isnull=True) | Q(refs__citizen_id__in=sorted(followed)))
+
+
 def access_notification(actor: Actor, notification_id: UUID | str) -> Notification:
     """One of the caller's own notifications; anybody else's is not found, the same as a missing one."""
-    notification = Notification.objects.filter(pk=notification_id, recipient=actor.user).first()
+    notification = inbox_of(actor).filter(pk=notification_id).first()
     if notification is None:
         raise NotFound("No such notification.")
     return notification
@@ -25,14 +39,14 @@ def access_notification(actor: Actor, notification_id: UUID | str) -> Notificati
 def notifications_page(
     actor: Actor, *, cursor: str | None, limit: int | None, unread: bool = False
 ) -> tuple[list[Notification], str | None]:
-    notifications = Notification.objects.filter(recipient=actor.user)
+    notifications = inbox_of(actor)
     if unread:
         notifications = notifications.filter(read_at__isnull=True)
     return paginate(notifications, cursor=cursor, limit=limit, order=("-created_at", "-id"))
 
 
 def unread_count(actor: Actor) -> int:
-    return Notification.objects.filter(recipient=actor.user, read_at__isnull=True).count()
+    return inbox_of(actor).filter(read_at__isnull=True).count()
 
 
 def push_installs_of(actor: Actor, limit: int = 100) -> list[PushInstall]:

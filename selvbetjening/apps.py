@@ -11,3 +11,8 @@ class SelvbetjeningConfig(AppConfig):
         from selvbetjening.selectors.episodes import care_reference_problems
 
         care_events.on_care_reference_check(care_reference_problems)
+
+        from backend.access import on_granted_citizens
+        from selvbetjening.selectors.network import citizens_granted_to
+
+        on_granted_citizens(citizens_granted_to)

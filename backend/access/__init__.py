@@ -123,3 +123,23 @@ def paginate_logged[M: Model](
     items, next_cursor = paginate(queryset, cursor=cursor, limit=limit, order=order)
     read_logged(actor, [citizen_of(item) for item in items], reads)
     return items, next_cursor
+
+
+# --- What a relative's grants let them see ---------------------------------------------------------
+
+GrantedCitizens = Callable[["Actor"], QuerySet[Citizen]]
+_granted: list[GrantedCitizens] = []
+
+
+def on_granted_citizens(provider: GrantedCitizens) -> None:
+    """Register the app that keeps relatives' grants: ``provider(actor)`` gives the citizens whose grant to
+    ``actor`` is in force now (any scope)."""
+    if provider not in _granted:
+        _granted.append(provider)
+
+
+def citizen_ids_granted_to(actor: "Actor") -> set[UUID]:
+    """The citizens a relative's grants in force let them follow now; empty for anyone else."""
+    if actor.relative is None:
+        return set()
+    return {citizen_id for provider in _granted for citizen_id in provider(actor).values_list("pk", flat=True)}

@@ -288,3 +288,21 @@ def test_stream_events_past_the_replay_window_are_purged_and_the_inbox_is_kept(w
     call_command("purge_stream_events", stdout=StringIO())
     assert list(StreamEvent.objects.values_list("payload", flat=True)) == [{"id": str(recent.pk)}]
     assert Notification.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_relative_whose_grant_ends_no_longer_sees_what_was_sent_about_that_citizen(world):
+    from selvbetjening.models import NetworkGrant
+
+    relative = world.relative_with_consent.user
+    about = notify_one(relative, "session.cheer", refs={"citizen_id": world.citizen.pk})
+    own = notify_one(relative, "encouragement.received")  # about nobody: stays
+    client = world.client("relative_with_consent")
+    assert {item["id"] for item in inbox(client)["items"]} == {str(about.pk), str(own.pk)}
+
+    NetworkGrant.objects.filter(relative=world.relative_with_consent).update(revoked_at=timezone.now())
+    body = inbox(client)
+    assert [item["id"] for item in body["items"]] == [str(own.pk)]
+    assert body["unread_count"] == 1
+    assert str(world.citizen.pk) not in str(body)
+    assert client.post(f"/api/v1/notifications/{about.pk}/read").status_code == 404
