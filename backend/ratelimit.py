@@ -5,9 +5,11 @@ that cache fails, so that a Redis outage degrades the limit instead of answering
 repeated failures are rows in the database so an administrator can see and lift them.
 """
 
+import hashlib
 import ipaddress
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cache
 
@@ -18,11 +20,12 @@ from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from backend.errors import RateLimited
 from backend.models import AccountLockout, User
+from backend.problems import problem_response
 
 logger = logging.getLogger(__name__)
 _local_fallback = LocMemCache("mestring-ratelimit-fallback", {})
@@ -168,3 +171,50 @@ def lockout_lift(lockout: AccountLockout, *, by: AbstractBaseUser | AnonymousUse
     AccountLockout.objects.filter(pk=lockout.pk).update(
         locked_until=None, failures=0, lifted_at=timezone.now(), lifted_by=by if isinstance(by, User) else None
     )
+
+
+# --- Quotas for valid callers ---------------------------------------------------------------------
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+API_PREFIX = "/api/v1/"
+TELEMETRY_PATH = "/api/v1/telemetry"
+
+
+def _caller_key(request: HttpRequest) -> str | None:
+    """Who is writing, without a database query: a hash of the bearer token or of the session cookie (the
+    secret itself is never a cache key); None for a request with neither, which the API refuses anyway."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    secret = token.strip() if scheme.lower() == "bearer" else request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+    return hashlib.sha256(secret.encode()).hexdigest()[:32] if secret else None
+
+
+class WriteQuotaMiddleware:
+    """Every caller's writes to the API (``API_WRITES_PER_MINUTE``) and every device's telemetry posts
+    (``TELEMETRY_POSTS_PER_MINUTE``) are counted per login or device key; above the ceiling, far over any
+    real use, the answer is 429 with ``Retry-After`` and nothing is done. The counters live in the shared
+    cache and go on in this process's memory while it is down. Logins (``/auth/``) have their own limits."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method in WRITE_METHODS
+            and request.path.startswith(API_PREFIX)
+            and not request.path.startswith("/api/v1/auth/")
+        ):
+            caller = _caller_key(request)
+            if caller is not None:
+                telemetry = request.path.rstrip("/") == TELEMETRY_PATH
+                scope, per_minute = (
+                    ("telemetry", settings.TELEMETRY_POSTS_PER_MINUTE)
+                    if telemetry
+                    else ("api-writes", settings.API_WRITES_PER_MINUTE)
+                )
+                try:
+                    rate_limit(scope=scope, key=caller, limit=(per_minute, 60))
+                except RateLimited as exc:
+                    return problem_response(
+                        status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, headers=exc.headers()
+                    )
+        return self.get_response(request)

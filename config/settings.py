@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "backend.ratelimit.WriteQuotaMiddleware",
     "backend.idempotency.IdempotencyKeyMiddleware",
 ]
 
@@ -265,6 +266,9 @@ RATE_LIMIT_PER_ADDRESS = (env_int("RATE_LIMIT_PER_ADDRESS", 30), 60)
 # Addresses (or networks) of the reverse proxies in front of the web processes: only from these is
 # X-Forwarded-For believed when the platform judges a client's address (rate limits, the sessions list).
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+# Quotas for valid callers, per minute: writes to the API per login, telemetry posts per device key.
+API_WRITES_PER_MINUTE = env_int("API_WRITES_PER_MINUTE", 300)
+TELEMETRY_POSTS_PER_MINUTE = env_int("TELEMETRY_POSTS_PER_MINUTE", 120)
 RATE_LIMIT_PER_ACCOUNT = (env_int("RATE_LIMIT_PER_ACCOUNT", 10), 60)
 LOCKOUT_AFTER_FAILURES = env_int("LOCKOUT_AFTER_FAILURES", 8)
 LOCKOUT_SECONDS = env_int("LOCKOUT_SECONDS", 3600)

@@ -252,3 +252,24 @@ def test_a_fall_alert_names_the_assigned_citizen(world):
         "care",
     )
     assert alert.trigger_count == 2
+
+
+def test_a_device_posting_far_above_real_use_gets_429_and_stores_nothing_more(world, settings):
+    settings.TELEMETRY_POSTS_PER_MINUTE = 5
+    client = world.client("device")
+    statuses = [post(client, reading(sequence)).status_code for sequence in range(1, 8)]
+    assert statuses[:5] == [200] * 5
+    assert statuses[5:] == [429, 429]
+    refused = post(client, reading(99))
+    assert refused["Content-Type"] == "application/problem+json" and int(refused["Retry-After"]) >= 1
+    assert Reading.objects.filter(device=world.device).count() == 5
+
+
+def test_writes_are_counted_per_login_and_one_login_over_its_quota_holds_up_nobody_else(world, settings):
+    settings.API_WRITES_PER_MINUTE = 3
+    citizen = world.client("citizen")
+    body = {"category": "help", "text": "Hej"}
+    statuses = [citizen.post("/api/v1/me/requests", body).status_code for _ in range(4)]
+    assert statuses == [201, 201, 201, 429]
+    assert citizen.get("/api/v1/me/requests").status_code == 200  # reading is not a write
+    assert world.client("staff_in_team").put(f"/api/v1/me/duty/{world.team.pk}", {}).status_code == 200
