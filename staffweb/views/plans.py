@@ -1,0 +1,50 @@
+"""Changing a training plan's dosage: a new version of the plan, with the reason."""
+
+from uuid import UUID
+
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+from backend.actors import CARE
+from backend.concurrency import StaleVersion
+from backend.errors import ApplicationError
+from selvbetjening.selectors import plans as plan_reads
+from selvbetjening.selectors.reads import log_read
+from selvbetjening.services import plans as plan_services
+from staffweb.forms import DosageForm, add_error
+from staffweb.views.base import StaffRequest, page, staff_page
+
+
+@staff_page(CARE)
+def plan_dosage(request: StaffRequest, plan_id: UUID) -> HttpResponse:
+    actor = request.actor
+    plan = plan_reads.access_training_plan_for_change(actor, plan_id)
+    items = list(plan.current_version.exercises.all()) if plan.current_version else []
+    form = DosageForm(request.POST or None, items=items, initial={"version": plan.version})
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan_services.training_plan_revise(
+                plan=plan,
+                by=actor,
+                version=form.cleaned_data["version"],
+                exercises=form.exercises(),
+                change_note=form.cleaned_data["change_note"],
+            )
+        except StaleVersion as error:
+            # Someone else changed the plan: say so, and show the version now in force.
+            plan = plan_reads.access_training_plan_for_change(actor, plan_id)
+            items = list(plan.current_version.exercises.all()) if plan.current_version else []
+            form = DosageForm(items=items, initial={"version": plan.version})
+            add_error(form, error)
+            status = 409
+        except ApplicationError as error:
+            add_error(form, error, form.service_fields())
+            status = 422
+        else:
+            return HttpResponseRedirect(reverse("staffweb:citizen", args=[plan.citizen_id]) + "#plans-heading")
+    elif request.method == "POST":
+        status = 422
+    # The access log: one row for the citizen whose plan is shown.
+    log_read(actor, [plan.citizen], plan_services.RESOURCE, plan.pk)
+    return page(request, "staffweb/plan_dosage.html", {"plan": plan, "form": form, "nav": "triage"}, status=status)

@@ -1,0 +1,43 @@
+"""Logging a browser in to the staff pages without the form (the form has its own tests)."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+
+import tests.matrix  # noqa: F401  (the matrix imports the rows modules first: no circular import)
+from backend.models import AccessLogEntry, AppSession
+from backend.services.identity import ClientInfo, session_start
+from selvbetjening.models import TrainingAlert
+from tests.selvbetjening.matrix_rows import episode
+from tests.selvbetjening.training_factories import SessionLogFactory, make_plan
+
+SESSION_KEY = "web_session:staff"
+
+
+def web_client(user: Any, audience: str = AppSession.Audience.STAFF) -> Client:
+    """A browser logged in as ``user``: an AppSession, its id in the Django session."""
+    client = Client()
+    pair = session_start(user=user, audience=audience, client=ClientInfo("127.0.0.1", "pytest"))
+    session = client.session
+    session[f"web_session:{audience}"] = str(pair.session.pk)
+    session.save()
+    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    return client
+
+
+def plan_with_pain_alert(world: Any) -> Any:
+    """The world's citizen in training with the team, with a session at pain 8 and its open alert."""
+    plan = make_plan(episode=episode(world), title="Styrke og balance")
+    log = SessionLogFactory(plan=plan, performed_at=timezone.now() - timedelta(hours=2), pain_before=5, pain_after=8)
+    TrainingAlert.objects.create(
+        citizen=plan.citizen, episode=plan.episode, plan=plan, session_log=log,
+        kind=TrainingAlert.Kind.PAIN_STOP, pain=8, contact_person=world.staff_in_team,
+    )
+    return plan
+
+
+def access_rows(citizen: Any) -> list[AccessLogEntry]:
+    return list(AccessLogEntry.objects.filter(citizen=citizen))
