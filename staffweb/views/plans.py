@@ -11,6 +11,7 @@ from backend.errors import ApplicationError
 from selvbetjening.selectors import plans as plan_reads
 from selvbetjening.selectors.reads import log_read
 from selvbetjening.services import plans as plan_services
+from staffweb import problems
 from staffweb.forms import DosageForm, add_error
 from staffweb.views.base import StaffRequest, page, staff_page
 
@@ -22,6 +23,7 @@ def plan_dosage(request: StaffRequest, plan_id: UUID) -> HttpResponse:
     items = list(plan.current_version.exercises.all()) if plan.current_version else []
     form = DosageForm(request.POST or None, items=items, initial={"version": plan.version})
     status = 200
+    conflict = ""
     if request.method == "POST" and form.is_valid():
         try:
             plan_services.training_plan_revise(
@@ -36,7 +38,7 @@ def plan_dosage(request: StaffRequest, plan_id: UUID) -> HttpResponse:
             plan = plan_reads.access_training_plan_for_change(actor, plan_id)
             items = list(plan.current_version.exercises.all()) if plan.current_version else []
             form = DosageForm(items=items, initial={"version": plan.version})
-            add_error(form, error)
+            conflict = problems.message(error)
             status = 409
         except ApplicationError as error:
             add_error(form, error, form.service_fields())
@@ -47,4 +49,5 @@ def plan_dosage(request: StaffRequest, plan_id: UUID) -> HttpResponse:
         status = 422
     # The access log: one row for the citizen whose plan is shown.
     log_read(actor, [plan.citizen], plan_services.RESOURCE, plan.pk)
-    return page(request, "staffweb/plan_dosage.html", {"plan": plan, "form": form, "nav": "triage"}, status=status)
+    context = {"plan": plan, "form": form, "conflict": conflict, "nav": "triage"}
+    return page(request, "staffweb/plan_dosage.html", context, status=status)

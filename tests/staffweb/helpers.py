@@ -25,6 +25,7 @@ def web_client(user: Any, audience: str = AppSession.Audience.STAFF) -> Client:
     session[f"web_session:{audience}"] = str(pair.session.pk)
     session.save()
     client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    client.app_session = pair.session  # type: ignore[attr-defined]
     return client
 
 
