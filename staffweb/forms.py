@@ -48,6 +48,24 @@ def _schema_message(error: Any) -> str:
     return problems.MESSAGES["invalid"]
 
 
+class DkfdsForm(forms.Form):
+    """Form fields with DKFDS's classes: inputs, selects and text areas look like the design system's."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_fields()
+
+    def style_fields(self) -> None:
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.HiddenInput):
+                continue
+            css = "form-select" if isinstance(widget, forms.Select) else "form-input"
+            classes = widget.attrs.get("class", "").split()
+            if css not in classes:
+                widget.attrs["class"] = " ".join([css, *classes])
+
+
 def add_error(form: forms.Form, error: ApplicationError, fields: dict[str, str] | None = None) -> None:
     """A service's refusal shown on the form: beside the field it names (``fields`` maps the service's
     field names to the form's), else above the form."""
@@ -55,7 +73,7 @@ def add_error(form: forms.Form, error: ApplicationError, fields: dict[str, str] 
     form.add_error(field if field in form.fields else None, problems.message(error))
 
 
-class LoginForm(forms.Form):
+class LoginForm(DkfdsForm):
     username = forms.CharField(label="Brugernavn", max_length=150)
     password = forms.CharField(label="Adgangskode", max_length=200, widget=forms.PasswordInput)
     totp_code = forms.RegexField(
@@ -73,7 +91,7 @@ class LoginForm(forms.Form):
         self.fields["totp_code"].widget.attrs.update(autocomplete="one-time-code", inputmode="numeric")
 
 
-class TriageFilterForm(forms.Form):
+class TriageFilterForm(DkfdsForm):
     team = forms.ChoiceField(label="Team", required=False)
     sort = forms.ChoiceField(label="Sortering", choices=SORTS, required=False)
     cursor = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
@@ -90,7 +108,7 @@ class TriageFilterForm(forms.Form):
         return self.teams[key]
 
 
-class DosageForm(forms.Form):
+class DosageForm(DkfdsForm):
     """Each exercise's dosage in the plan's current version; saved as a new version."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
@@ -120,6 +138,7 @@ class DosageForm(forms.Form):
                 self.fields[key] = field
                 names.append(key)
             self.rows.append((item, names))
+        self.style_fields()
 
     def bound_rows(self) -> list[tuple[PlanExercise, list[forms.BoundField]]]:
         return [(item, [self[name] for name in names]) for item, names in self.rows]
@@ -165,7 +184,7 @@ def _validated(schema: type[BaseModel], entry: dict[str, Any]) -> dict[str, Any]
     return schema.model_validate(entry).model_dump()
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(DkfdsForm):
     text = forms.CharField(
         label="Svar til borgeren", max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
     )
