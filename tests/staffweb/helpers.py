@@ -42,3 +42,25 @@ def plan_with_pain_alert(world: Any) -> Any:
 
 def access_rows(citizen: Any) -> list[AccessLogEntry]:
     return list(AccessLogEntry.objects.filter(citizen=citizen))
+
+
+def access_log_cleared_for_flush() -> None:
+    """A committing test's access-log rows removed before the test database is flushed.
+
+    SQLite's flush deletes row by row, which the access log's delete floor refuses for rows under a year
+    old (``backend/0004``); the floor's trigger is lifted for this one statement and put back as it was.
+    PostgreSQL's flush truncates, which the row trigger does not see.
+    """
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    table = AccessLogEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table])
+        triggers = cursor.fetchall()
+        for name, _ in triggers:
+            cursor.execute(f'DROP TRIGGER "{name}"')
+        cursor.execute(f'DELETE FROM "{table}"')  # noqa: S608 — the model's own table name
+        for _, sql in triggers:
+            cursor.execute(sql)

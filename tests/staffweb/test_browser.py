@@ -1,0 +1,124 @@
+"""The staff app in a real browser (Debian's Chromium through Playwright), with axe-core on every page.
+
+Skipped only where /usr/bin/chromium is missing and this is not CI; in CI (CI=true) they run.
+"""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+
+from selvbetjening.models import CitizenRequest, TrainingPlanVersion
+from tests.selvbetjening.factories import CitizenRequestFactory
+from tests.staffweb.helpers import access_log_cleared_for_flush, plan_with_pain_alert
+
+CHROMIUM = Path("/usr/bin/chromium")
+PASSWORD = "a-long-demo-password"
+
+pytestmark = [
+    pytest.mark.skipif(
+        not CHROMIUM.exists() and os.environ.get("CI") != "true",
+        reason="needs Debian's chromium (apt-get install chromium); required in CI",
+    ),
+]
+
+
+@pytest.fixture
+def browser_page(live_server, monkeypatch) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls stay synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="da-DK")
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        yield page
+        context.close()
+        browser.close()
+    access_log_cleared_for_flush()
+
+
+def assert_accessible(page: Any) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def _therapist(world: Any) -> Any:
+    user = world.staff_in_team.user
+    user.set_password(PASSWORD)
+    user.totp_secret = pyotp.random_base32()
+    user.save()
+    return user
+
+
+def _log_in_with_the_keyboard(page: Any, live_server: Any, user: Any) -> None:
+    page.goto(live_server.url + "/staff/")
+    assert page.url.startswith(live_server.url + "/staff/log-ind/")
+    assert_accessible(page)
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.classList.contains('skipnav')")
+    page.focus("#id_username")
+    page.keyboard.type(user.username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Tab")
+    page.keyboard.type(pyotp.TOTP(user.totp_secret).now())
+    page.keyboard.press("Enter")
+    page.wait_for_url(live_server.url + "/staff/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_therapist_sees_the_pain_alert_reads_the_trend_and_lowers_the_dosage(world, live_server, browser_page):
+    page = browser_page
+    plan = plan_with_pain_alert(world)
+    _log_in_with_the_keyboard(page, live_server, _therapist(world))
+
+    card = page.locator(f'.triage-card[data-citizen="{world.citizen.pk}"]')
+    assert "Kræver handling" in card.inner_text() and "Smertealarm" in card.inner_text()
+    assert_accessible(page)
+
+    card.get_by_role("link", name=world.citizen.full_name).click()
+    page.wait_for_url(f"{live_server.url}/staff/borgere/{world.citizen.pk}/")
+    chart = page.get_by_role("img", name="Smerte og anstrengelse pr. dag")
+    assert chart.is_visible()
+    pain_table = page.locator("#pain-heading ~ table").inner_text()
+    assert "8,0" in pain_table  # pain after the session that raised the alert
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Ændr dosering").click()
+    assert_accessible(page)
+    page.get_by_label("Sæt").first.fill("0")
+    page.get_by_label("Begrundelse for ændringen").fill("Smerte 8 efter træning: færre sæt.")
+    page.get_by_role("button", name="Gem ny version").click()
+    assert "Skal være mindst 1." in page.locator("#id_0-sets-error").inner_text()
+    assert_accessible(page)  # the page with its errors
+    page.get_by_label("Sæt").first.fill("1")
+    page.get_by_role("button", name="Gem ny version").click()
+    page.wait_for_url(f"{live_server.url}/staff/borgere/{world.citizen.pk}/#plans-heading")
+    assert "Version 2" in page.locator("#plans-heading ~ article").first.inner_text()
+    assert TrainingPlanVersion.objects.filter(plan=plan).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_is_answered_from_the_inbox(world, live_server, browser_page):
+    page = browser_page
+    item = CitizenRequestFactory(citizen=world.citizen, team=world.team, text="Må jeg springe gåturen over?")
+    _log_in_with_the_keyboard(page, live_server, _therapist(world))
+    page.get_by_role("link", name="Henvendelser").click()
+    assert_accessible(page)
+    page.get_by_role("link", name=world.citizen.full_name).click()
+    assert "Må jeg springe gåturen over?" in page.content()
+    assert_accessible(page)
+    page.get_by_label("Svar til borgeren").fill("Ja, i denne uge. Vi ses torsdag.")
+    page.get_by_role("button", name="Send svar").click()
+    page.wait_for_load_state()
+    assert "Ja, i denne uge. Vi ses torsdag." in page.content()
+    item.refresh_from_db()
+    assert item.status == CitizenRequest.Status.ANSWERED
