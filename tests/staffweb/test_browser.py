@@ -3,6 +3,7 @@
 Skipped only where /usr/bin/chromium is missing and this is not CI; in CI (CI=true) they run.
 """
 
+import gzip
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,6 +105,42 @@ def test_therapist_sees_the_pain_alert_reads_the_trend_and_lowers_the_dosage(wor
     page.wait_for_url(f"{live_server.url}/staff/borgere/{world.citizen.pk}/#plans-heading")
     assert "Version 2" in page.locator("#plans-heading ~ article").first.inner_text()
     assert TrainingPlanVersion.objects.filter(plan=plan).count() == 2
+
+
+FIRST_LOAD_BUDGET = 150 * 1024
+COMPRESSIBLE = ("text/", "application/javascript", "image/svg+xml")
+
+
+def _first_load_bytes(page: Any, url: str) -> tuple[int, list[str]]:
+    """What a browser with an empty cache fetches to show ``url``, counted as sent compressed: text
+    gzipped (as whitenoise and nginx send it), fonts as they are; pictures left out."""
+    responses: list[Any] = []
+    page.on("response", lambda response: responses.append(response))
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    total, fetched = 0, []
+    for response in responses:
+        content_type = response.headers.get("content-type", "")
+        if content_type.startswith("image/") and "svg" not in content_type:
+            continue
+        body = response.body()
+        total += len(gzip.compress(body)) if content_type.startswith(COMPRESSIBLE) else len(body)
+        fetched.append(f"{response.status} {response.url} {len(body)}")
+    return total, fetched
+
+
+@pytest.mark.django_db(transaction=True)
+def test_triage_first_load_is_within_150_kb_compressed(world, live_server, browser_page):
+    plan_with_pain_alert(world)
+    _log_in_with_the_keyboard(browser_page, live_server, _therapist(world))
+    state = browser_page.context.storage_state()
+    fresh = browser_page.context.browser.new_context(storage_state=state, viewport={"width": 1280, "height": 800})
+    try:
+        total, fetched = _first_load_bytes(fresh.new_page(), live_server.url + "/staff/")
+    finally:
+        fresh.close()
+    assert all(line.startswith("200 ") for line in fetched), fetched
+    assert total <= FIRST_LOAD_BUDGET, (total, fetched)
 
 
 @pytest.mark.django_db(transaction=True)

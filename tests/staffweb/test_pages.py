@@ -293,3 +293,4 @@ def test_pages_carry_the_csp_and_refuse_framing(world):
     policy = response["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "style-src 'self'" in policy and "unsafe-inline" not in policy
     assert response["X-Frame-Options"] == "DENY"
+
