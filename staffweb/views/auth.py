@@ -1,5 +1,7 @@
 """Logging in and out of the staff pages."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -37,7 +39,7 @@ def login(request: HttpRequest) -> HttpResponse:
         else:
             return HttpResponseRedirect(next_url)
     provider_login = (
-        reverse("staff-web-login") + f"?next={next_url}" if settings.OIDC_PROVIDERS["staff"]["issuer"] else ""
+        reverse("staff-web-login") + "?" + urlencode({"next": next_url}) if settings.OIDC_PROVIDERS["staff"]["issuer"] else ""
     )
     return page(
         request,
