@@ -38,9 +38,9 @@ def login(request: HttpRequest) -> HttpResponse:
             status = STATUS_OF_REFUSAL.get(error.code, 200)
         else:
             return HttpResponseRedirect(next_url)
-    provider_login = (
-        reverse("staff-web-login") + "?" + urlencode({"next": next_url}) if settings.OIDC_PROVIDERS["staff"]["issuer"] else ""
-    )
+    provider_login = ""
+    if settings.OIDC_PROVIDERS["staff"]["issuer"]:
+        provider_login = reverse("staff-web-login") + "?" + urlencode({"next": next_url})
     return page(
         request,
         "staffweb/login.html",
