@@ -189,3 +189,7 @@ class ReplyForm(DkfdsForm):
         label="Svar til borgeren", max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
     )
 
+
+
+class ResolveForm(DkfdsForm):
+    note = forms.CharField(label="Hvad er der gjort?", max_length=1000)

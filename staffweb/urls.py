@@ -1,6 +1,6 @@
 from django.urls import path
 
-from staffweb.views import auth, citizen, plans, requests, team, triage
+from staffweb.views import auth, citizen, plans, requests, team, triage, work
 
 app_name = "staffweb"
 
@@ -16,4 +16,22 @@ urlpatterns = [
     path("henvendelser/<uuid:request_id>/luk/", requests.request_close, name="request-close"),
     path("henvendelser/<uuid:request_id>/foto/", requests.request_photo, name="request-photo"),
     path("team/", team.team, name="team"),
+    path("opgaver/", work.work, name="work"),
+    path("opgaver/traeningsalarmer/<uuid:alert_id>/set/", work.training_alert_acknowledge, name="training-alert-ack"),
+    path(
+        "opgaver/traeningsalarmer/<uuid:alert_id>/afslut/", work.training_alert_resolve, name="training-alert-resolve"
+    ),
+    path(
+        "opgaver/enhedsalarmer/<uuid:alert_id>/set/",
+        work.device_alert_change,
+        {"action": "acknowledge"},
+        name="device-alert-ack",
+    ),
+    path(
+        "opgaver/enhedsalarmer/<uuid:alert_id>/afslut/",
+        work.device_alert_change,
+        {"action": "resolve"},
+        name="device-alert-resolve",
+    ),
+    path("opgaver/vagt/<uuid:team_id>/", work.duty, name="duty"),
 ]

@@ -144,10 +144,14 @@ def test_triage_first_load_is_within_150_kb_compressed(world, live_server, brows
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_request_is_answered_from_the_inbox(world, live_server, browser_page):
+def test_work_lists_and_a_request_answered_from_the_inbox(world, live_server, browser_page):
     page = browser_page
     item = CitizenRequestFactory(citizen=world.citizen, team=world.team, text="Må jeg springe gåturen over?")
+    plan_with_pain_alert(world)
     _log_in_with_the_keyboard(page, live_server, _therapist(world))
+    page.get_by_role("link", name="Alarmer og opgaver").click()
+    assert "Træningsalarmer" in page.content()
+    assert_accessible(page)
     page.get_by_role("link", name="Henvendelser").click()
     assert_accessible(page)
     page.get_by_role("link", name=world.citizen.full_name).click()

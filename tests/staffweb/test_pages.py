@@ -63,6 +63,11 @@ PAGES = {
         lambda w: {"request_id": w._request.pk},
         {"staff_in_team": 200, "staff_out_of_team": 404, "it": 404, "analyst": 404},
     ),
+    "work": (
+        "/staff/opgaver/",
+        lambda w: {},
+        {"staff_in_team": 200, "staff_out_of_team": 200, "it": 404, "analyst": 404},
+    ),
     "team": ("/staff/team/", lambda w: {}, {"staff_in_team": 404, "staff_out_of_team": 404, "it": 404, "analyst": 404}),
 }
 
@@ -71,7 +76,10 @@ def test_every_staff_page_has_a_matrix_row():
     from staffweb.urls import urlpatterns
 
     pages = {pattern.name for pattern in urlpatterns}
-    actions = {"login", "logout", "logout-everywhere", "request-close", "request-photo"}
+    actions = {
+        "login", "logout", "logout-everywhere", "request-close", "request-photo",
+        "training-alert-ack", "training-alert-resolve", "device-alert-ack", "device-alert-resolve", "duty",
+    }
     assert pages - actions == set(PAGES)
 
 
@@ -294,3 +302,65 @@ def test_pages_carry_the_csp_and_refuse_framing(world):
     assert "script-src 'self'" in policy and "style-src 'self'" in policy and "unsafe-inline" not in policy
     assert response["X-Frame-Options"] == "DENY"
 
+
+
+# --- Work lists ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_work_list_shows_the_alert_and_the_evaluation_task_and_logs_the_citizen_once(world):
+    plan_with_pain_alert(world)
+    response = web_client(world.staff_in_team.user).get("/staff/opgaver/")
+    body = response.content.decode()
+    assert "smerte 8 efter træning" in body and "Opfølgninger" in body
+    assert [row.resource_type for row in access_rows(world.citizen)] == ["work_list"]
+
+
+@pytest.mark.django_db
+def test_a_training_alert_is_acknowledged_then_resolved_with_a_note(world):
+    from selvbetjening.models import TrainingAlert
+
+    plan_with_pain_alert(world)
+    alert = TrainingAlert.objects.get()
+    client = web_client(world.staff_in_team.user)
+    assert client.post(f"/staff/opgaver/traeningsalarmer/{alert.pk}/set/").status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == TrainingAlert.Status.ACKNOWLEDGED
+    refused = client.post(f"/staff/opgaver/traeningsalarmer/{alert.pk}/afslut/", {f"{alert.pk}-note": ""})
+    assert refused.status_code == 422
+    assert f'id="id_{alert.pk}-note-error">Dette felt er påkrævet.' in refused.content.decode()
+    alert.refresh_from_db()
+    assert alert.status == TrainingAlert.Status.ACKNOWLEDGED
+    done = client.post(f"/staff/opgaver/traeningsalarmer/{alert.pk}/afslut/", {f"{alert.pk}-note": "Ringet op"})
+    assert done.status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == TrainingAlert.Status.RESOLVED and alert.resolution_note == "Ringet op"
+    again = client.post(f"/staff/opgaver/traeningsalarmer/{alert.pk}/set/")
+    assert again.status_code == 409 and "Alarmen er allerede afsluttet." in again.content.decode()
+
+
+@pytest.mark.django_db
+def test_staff_of_another_team_cannot_resolve_the_alert(world):
+    from selvbetjening.models import TrainingAlert
+
+    plan_with_pain_alert(world)
+    alert = TrainingAlert.objects.get()
+    response = web_client(world.staff_out_of_team.user).post(
+        f"/staff/opgaver/traeningsalarmer/{alert.pk}/afslut/", {f"{alert.pk}-note": "x"}
+    )
+    assert response.status_code == 404
+    alert.refresh_from_db()
+    assert alert.status == TrainingAlert.Status.OPEN
+
+
+@pytest.mark.django_db
+def test_going_on_and_off_duty(world):
+    from backend.models import Duty
+
+    client = web_client(world.staff_in_team.user)
+    assert client.post(f"/staff/opgaver/vagt/{world.team.pk}/", {"on": "1"}).status_code == 302
+    assert Duty.objects.filter(staff=world.staff_in_team, team=world.team).exists()
+    assert "på vagt til" in client.get("/staff/opgaver/").content.decode()
+    assert client.post(f"/staff/opgaver/vagt/{world.team.pk}/", {"on": "0"}).status_code == 302
+    assert not Duty.objects.filter(staff=world.staff_in_team).exists()
+    assert client.post(f"/staff/opgaver/vagt/{world.other_team.pk}/", {"on": "1"}).status_code == 404
