@@ -52,7 +52,7 @@ class CitizenOverview:
 def citizen_overview(actor: Actor, citizen_id: Any) -> CitizenOverview:
     """Everything the citizen page shows, each part through the access rules of its own kind; 404 for
     a citizen the staff member may not see. A fixed number of queries whatever the history's length."""
-    citizen = access_citizen(actor, citizen_id)
+    citizen = access_citizen(actor, citizen_id, reads="citizen_overview")
     today = municipal_today()
     episodes = list(
         episode_reads.episodes_for_staff(actor, statuses=Episode.Status.values, citizen_id=citizen.pk)

@@ -6,10 +6,10 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from backend.actors import CARE
+from backend.audit import read_logged
 from backend.concurrency import StaleVersion
 from backend.errors import ApplicationError
 from selvbetjening.selectors import plans as plan_reads
-from selvbetjening.selectors.reads import log_read
 from selvbetjening.services import plans as plan_services
 from staffweb import problems
 from staffweb.forms import DosageForm, add_error
@@ -48,6 +48,6 @@ def plan_dosage(request: StaffRequest, plan_id: UUID) -> HttpResponse:
     elif request.method == "POST":
         status = 422
     # The access log: one row for the citizen whose plan is shown.
-    log_read(actor, [plan.citizen], plan_services.RESOURCE, plan.pk)
+    read_logged(actor, [plan.citizen], plan_services.RESOURCE, plan.pk)
     context = {"plan": plan, "form": form, "conflict": conflict, "nav": "triage"}
     return page(request, "staffweb/plan_dosage.html", context, status=status)

@@ -6,12 +6,12 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from backend.access import access_care_team
 from backend.actors import CARE
+from backend.audit import read_logged
 from backend.errors import ApplicationError
-from backend.selectors import access_care_team
 from backend.services import duty as duty_services
 from selvbetjening.selectors import caseload as caseload_reads
-from selvbetjening.selectors.reads import log_read
 from selvbetjening.services import training_alerts as training_alert_services
 from staffweb import problems
 from staffweb.forms import ResolveForm
@@ -24,7 +24,7 @@ from velfaerdsteknologi.services import alerts as device_alert_services
 def _work(request: StaffRequest, *, problem: str = "", form: ResolveForm | None = None, status: int = 200):
     lists = work_lists(request.actor)
     # The access log: one row per citizen shown.
-    log_read(request.actor, lists.citizens, "work_list")
+    read_logged(request.actor, lists.citizens, "work_list")
     context = {"lists": lists, "problem": problem, "resolve_form": form, "nav": "work"}
     return page(request, "staffweb/work.html", context, status=status)
 
