@@ -9,7 +9,7 @@ from django import forms
 from pydantic import BaseModel, ValidationError
 
 from backend.errors import ApplicationError, InvalidInput
-from selvbetjening.models import PlanExercise
+from selvbetjening.models import PlanExercise, TrainingPlan
 from selvbetjening.schemas.plans import PlanExerciseIn
 from selvbetjening.services.plans import DOSAGE_FIELDS, EXERCISE_FIELDS
 from staffweb import problems
@@ -193,3 +193,10 @@ class ReplyForm(DkfdsForm):
 
 class ResolveForm(DkfdsForm):
     note = forms.CharField(label="Hvad er der gjort?", max_length=1000)
+
+
+class PlanStatusForm(forms.Form):
+    """Pause, resume or end a plan: the version read, and the status wanted."""
+
+    version = forms.IntegerField(min_value=1)
+    status = forms.ChoiceField(choices=TrainingPlan.Status.choices)

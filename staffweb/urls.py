@@ -11,6 +11,7 @@ urlpatterns = [
     path("log-ud-alle/", auth.logout_everywhere, name="logout-everywhere"),
     path("borgere/<uuid:citizen_id>/", citizen.citizen, name="citizen"),
     path("planer/<uuid:plan_id>/dosering/", plans.plan_dosage, name="plan-dosage"),
+    path("planer/<uuid:plan_id>/status/", plans.plan_status, name="plan-status"),
     path("henvendelser/", requests.inbox, name="inbox"),
     path("henvendelser/<uuid:request_id>/", requests.request_detail, name="request"),
     path("henvendelser/<uuid:request_id>/luk/", requests.request_close, name="request-close"),

@@ -79,6 +79,7 @@ def test_every_staff_page_has_a_matrix_row():
     actions = {
         "login", "logout", "logout-everywhere", "request-close", "request-photo",
         "training-alert-ack", "training-alert-resolve", "device-alert-ack", "device-alert-resolve", "duty",
+        "plan-status",
     }
     assert pages - actions == set(PAGES)
 
@@ -364,3 +365,32 @@ def test_going_on_and_off_duty(world):
     assert client.post(f"/staff/opgaver/vagt/{world.team.pk}/", {"on": "0"}).status_code == 302
     assert not Duty.objects.filter(staff=world.staff_in_team).exists()
     assert client.post(f"/staff/opgaver/vagt/{world.other_team.pk}/", {"on": "1"}).status_code == 404
+
+
+# --- Pausing, resuming and ending a plan --------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_plan_is_paused_resumed_and_ended_and_a_stale_page_is_told(world):
+    from selvbetjening.models import TrainingPlan
+
+    plan = plan_with_pain_alert(world)
+    client = web_client(world.staff_in_team.user)
+    url = f"/staff/planer/{plan.pk}/status/"
+    page = client.get(f"/staff/borgere/{world.citizen.pk}/").content.decode()
+    assert "Sæt på pause" in page and "Afslut planen" in page
+    response = client.post(url, {"version": plan.version, "status": "paused"}, follow=True)
+    assert "Træningsplanen er sat på pause." in response.content.decode()
+    plan.refresh_from_db()
+    assert plan.status == TrainingPlan.Status.PAUSED
+    stale = client.post(url, {"version": plan.version - 1, "status": "ended"}, follow=True)
+    assert "En anden har ændret dette imens." in stale.content.decode()
+    plan.refresh_from_db()
+    assert plan.status == TrainingPlan.Status.PAUSED
+    client.post(url, {"version": plan.version, "status": "active"})
+    plan.refresh_from_db()
+    assert plan.status == TrainingPlan.Status.ACTIVE
+    outsider = web_client(world.staff_out_of_team.user)
+    assert outsider.post(url, {"version": plan.version, "status": "ended"}).status_code == 404
+    plan.refresh_from_db()
+    assert plan.status == TrainingPlan.Status.ACTIVE
