@@ -1,6 +1,6 @@
 from django.urls import path
 
-from staffweb.views import auth, citizen, plans, requests, team, triage, work
+from staffweb.views import auth, citizen, goals, plans, requests, team, triage, work
 
 app_name = "staffweb"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("borgere/<uuid:citizen_id>/", citizen.citizen, name="citizen"),
     path("planer/<uuid:plan_id>/dosering/", plans.plan_dosage, name="plan-dosage"),
     path("planer/<uuid:plan_id>/status/", plans.plan_status, name="plan-status"),
+    path("maal/<uuid:goal_id>/vurdering/", goals.goal_rating, name="goal-rating"),
     path("henvendelser/", requests.inbox, name="inbox"),
     path("henvendelser/<uuid:request_id>/", requests.request_detail, name="request"),
     path("henvendelser/<uuid:request_id>/luk/", requests.request_close, name="request-close"),

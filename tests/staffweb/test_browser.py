@@ -22,7 +22,7 @@ from selvbetjening.models import CitizenRequest, TrainingPlanVersion
 from tests.conftest import access_token_for
 from tests.selvbetjening.factories import CitizenRequestFactory
 from tests.selvbetjening.test_event_delivery import session_body
-from tests.staffweb.helpers import access_log_cleared_for_flush, episode, make_plan, plan_with_pain_alert
+from tests.staffweb.helpers import access_log_cleared_for_flush, episode, goal, make_plan, plan_with_pain_alert
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "a-long-demo-password"
@@ -238,3 +238,39 @@ def test_the_open_triage_page_changes_live_when_the_citizen_logs_a_session(world
         timeout=2000,
     )
     assert "Kræver handling" in card.inner_text()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_goal_is_rated_with_the_keyboard_only(world, live_server, browser_page):
+    from selvbetjening.models import GoalRating
+
+    page = browser_page
+    rated = goal(world)
+    plan_with_pain_alert(world)
+    _log_in_with_the_keyboard(page, live_server, _therapist(world))
+    page.goto(f"{live_server.url}/staff/borgere/{world.citizen.pk}/")
+    page.get_by_role("link", name="Vurder målet").first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/staff/maal/{rated.pk}/vurdering/")
+    assert_accessible(page)
+    page.focus("#id_rated_on")
+    page.keyboard.press("Tab")  # the GAS radio group: its first choice, "not rated"
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")  # −2, −1, 0 (expected)
+    assert page.is_checked("#id_gas_score_3")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # the focus is visible
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowDown")  # FSIII level 0
+    page.keyboard.press("Tab")
+    page.keyboard.type("6")
+    page.keyboard.press("Tab")
+    page.keyboard.type("7")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Går selv ned efter avisen tre dage om ugen.")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/staff/borgere/{world.citizen.pk}/#goals-heading")
+    assert "Vurderingen er gemt." in page.content()
+    rating = GoalRating.objects.get(goal=rated)
+    assert (rating.gas_score, rating.function_level, rating.copm_performance, rating.copm_satisfaction) == (0, 0, 6, 7)

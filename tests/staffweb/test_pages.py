@@ -13,7 +13,7 @@ from selvbetjening.models import CitizenRequest, RequestMessage, TrainingPlanVer
 from tests import factories as core
 from tests.selvbetjening.factories import CitizenRequestFactory, EpisodeFactory
 from tests.selvbetjening.training_factories import SessionLogFactory, make_plan
-from tests.staffweb.helpers import access_rows, plan_with_pain_alert, web_client
+from tests.staffweb.helpers import access_rows, goal, plan_with_pain_alert, web_client
 
 PERSON_ROLES = {
     "citizen": "citizen",
@@ -51,6 +51,11 @@ PAGES = {
     "plan-dosage": (
         "/staff/planer/{plan_id}/dosering/",
         lambda w: {"plan_id": w._plan.pk},
+        {"staff_in_team": 200, "staff_out_of_team": 404, "it": 404, "analyst": 404},
+    ),
+    "goal-rating": (
+        "/staff/maal/{goal_id}/vurdering/",
+        lambda w: {"goal_id": goal(w).pk},
         {"staff_in_team": 200, "staff_out_of_team": 404, "it": 404, "analyst": 404},
     ),
     "inbox": (
@@ -394,3 +399,48 @@ def test_a_plan_is_paused_resumed_and_ended_and_a_stale_page_is_told(world):
     assert outsider.post(url, {"version": plan.version, "status": "ended"}).status_code == 404
     plan.refresh_from_db()
     assert plan.status == TrainingPlan.Status.ACTIVE
+
+
+# --- Rating a goal ------------------------------------------------------------------------------
+
+
+def _rating(rating_id, **changes):
+    data = {"rating_id": str(rating_id), "rated_on": timezone.localdate().strftime("%d-%m-%Y"), "gas_score": "0"}
+    data.update({"function_level": "2", "copm_performance": "6", "copm_satisfaction": "7", "note": ""})
+    data.update(changes)
+    return data
+
+
+@pytest.mark.django_db
+def test_a_goal_is_rated_on_its_own_gas_outcomes_once_per_submission(world):
+    import uuid
+
+    from selvbetjening.models import GoalRating
+
+    rated = goal(world)
+    client = web_client(world.staff_in_team.user)
+    form = client.get(f"/staff/maal/{rated.pk}/vurdering/").content.decode()
+    assert rated.gas_0 in form and rated.gas_plus_2 in form
+    rating_id = uuid.uuid4()
+    assert client.post(f"/staff/maal/{rated.pk}/vurdering/", _rating(rating_id)).status_code == 302
+    assert client.post(f"/staff/maal/{rated.pk}/vurdering/", _rating(rating_id)).status_code == 302  # a retry
+    rating = GoalRating.objects.get(goal=rated)
+    assert (rating.gas_score, rating.function_level, rating.copm_performance) == (0, 2, 6)
+
+
+@pytest.mark.django_db
+def test_a_bad_rating_is_refused_beside_its_field_and_saves_nothing(world):
+    import uuid
+
+    from selvbetjening.models import GoalRating
+
+    rated = goal(world)
+    client = web_client(world.staff_in_team.user)
+    response = client.post(f"/staff/maal/{rated.pk}/vurdering/", _rating(uuid.uuid4(), copm_performance="11"))
+    assert response.status_code == 422
+    assert 'id="id_copm_performance-error">Må højst være 10.' in response.content.decode()
+    future = (timezone.localdate() + timedelta(days=3)).strftime("%d-%m-%Y")
+    response = client.post(f"/staff/maal/{rated.pk}/vurdering/", _rating(uuid.uuid4(), rated_on=future))
+    assert response.status_code == 422
+    assert 'id="id_rated_on-error">' in response.content.decode()
+    assert not GoalRating.objects.filter(goal=rated).exists()
