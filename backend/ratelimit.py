@@ -5,9 +5,11 @@ that cache fails, so that a Redis outage degrades the limit instead of answering
 repeated failures are rows in the database so an administrator can see and lift them.
 """
 
+import ipaddress
 import logging
 import time
 from datetime import timedelta
+from functools import cache
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -51,19 +53,70 @@ def _incr(key: str, window: int) -> int:
         return 0
 
 
+@cache
+def _trusted_proxies() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in settings.TRUSTED_PROXIES)
+
+
+def _is_trusted_proxy(address: str) -> bool:
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in _trusted_proxies())
+
+
 def client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    """The client's address: the peer's, or, when the peer is a trusted proxy (``TRUSTED_PROXIES``), the
+    nearest address in ``X-Forwarded-For`` that is not one of those proxies. A header from anyone else is
+    ignored: it is the client's own say."""
+    peer = request.META.get("REMOTE_ADDR") or "unknown"
+    if not _is_trusted_proxy(peer):
+        return peer
+    forwarded = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if entry.strip()]
+    for address in reversed(forwarded):
+        if not _is_trusted_proxy(address):
+            try:
+                return str(ipaddress.ip_address(address))
+            except ValueError:
+                return peer  # a malformed hop: the proxy is all that is known
+    return peer
+
+
+def _bucket(scope: str, key: str, window: int, now: float) -> str:
+    return f"rl:{scope}:{key}:{int(now // window)}"
+
+
+def _refuse(window: int, now: float) -> None:
+    raise RateLimited("Too many attempts. Try again later.", retry_after=window - int(now % window))
 
 
 def rate_limit(*, scope: str, key: str, limit: tuple[int, int]) -> None:
     """Count one attempt in a fixed window; over the limit raises 429 with Retry-After."""
     attempts, window = limit
     now = time.time()
-    bucket = int(now // window)
-    count = _incr(f"rl:{scope}:{key}:{bucket}", window)
-    if count > attempts:
-        retry_after = window - int(now % window)
-        raise RateLimited("Too many attempts. Try again later.", retry_after=retry_after)
+    if _incr(_bucket(scope, key, window, now), window) > attempts:
+        _refuse(window, now)
+
+
+def failure_limit_check(*, scope: str, key: str, limit: tuple[int, int]) -> None:
+    """429 while ``key`` has had more than the limit of failures in this window; counts nothing."""
+    attempts, window = limit
+    now = time.time()
+    try:
+        count = caches["shared"].get(_bucket(scope, key, window, now))
+    except Exception:  # noqa: BLE001 — any cache failure degrades to the in-process counter
+        count = None
+    if count is None:
+        count = _local_fallback.get(_bucket(scope, key, window, now), 0)
+    if int(count) >= attempts:
+        _refuse(window, now)
+
+
+def failure_count(*, scope: str, key: str, limit: tuple[int, int]) -> None:
+    """Count one failure against ``key`` for ``failure_limit_check``."""
+    _attempts, window = limit
+    _incr(_bucket(scope, key, window, time.time()), window)
 
 
 def lockout_check(*, scope: str, key: str) -> None:

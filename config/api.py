@@ -143,6 +143,7 @@ def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _mount() -> None:
     """The core's routers, then each app's ``ROUTERS`` (a list of (prefix, Router) pairs)."""
     from backend.routers import auth, citizens, duty, me
+    from effekt.api import ROUTERS as effect_routers
     from notifications.api import ROUTERS as notification_routers
     from selvbetjening.api import ROUTERS as self_service_routers
     from velfaerdsteknologi.api import ROUTERS as welfare_technology_routers
@@ -151,7 +152,12 @@ def _mount() -> None:
     api.add_router("/me", me.router)
     api.add_router("/citizens", citizens.router)
     api.add_router("", duty.router)
-    for prefix, router in [*self_service_routers, *welfare_technology_routers, *notification_routers]:
+    for prefix, router in [
+        *self_service_routers,
+        *welfare_technology_routers,
+        *notification_routers,
+        *effect_routers,
+    ]:
         api.add_router(prefix, router)
 
 

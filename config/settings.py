@@ -64,10 +64,12 @@ INSTALLED_APPS = [
     "channels",
     "django_tasks_db",
     "import_export",
+    "ninja",  # the API docs' Swagger UI from the package's own static files, not a CDN
     "backend",
     "selvbetjening",
     "velfaerdsteknologi",
     "notifications",
+    "effekt",
     "django_htmx",
     "staffweb",
 ]
@@ -239,10 +241,14 @@ REFRESH_TOKEN_TTL_SECONDS = env_int("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600)
 APP_SESSION_MAX_AGE_SECONDS = env_int("APP_SESSION_MAX_AGE_SECONDS", 90 * 24 * 3600)
 LOGIN_FLOW_TTL_SECONDS = env_int("LOGIN_FLOW_TTL_SECONDS", 10 * 60)
 PASSWORD_LOGIN_ENABLED = env_bool("PASSWORD_LOGIN_ENABLED", DEBUG)
+# The embedded mode serves on $PORT: its own pages' origins follow it.
+EMBEDDED_PORT = os.environ.get("PORT", "8000")
 APP_REDIRECT_URIS = env_list(
-    "APP_REDIRECT_URIS", ["dk.mestring.app:/oauth/callback", "http://127.0.0.1:8000/auth/done"]
+    "APP_REDIRECT_URIS", ["dk.mestring.app:/oauth/callback", f"http://127.0.0.1:{EMBEDDED_PORT}/auth/done"]
 )
-WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS", ["http://127.0.0.1:8000", "http://localhost:8000"])
+WEBSOCKET_ALLOWED_ORIGINS = env_list(
+    "WEBSOCKET_ALLOWED_ORIGINS", [f"http://127.0.0.1:{EMBEDDED_PORT}", f"http://localhost:{EMBEDDED_PORT}"]
+)
 
 OIDC_PROVIDERS = {
     "citizen": {
@@ -268,11 +274,14 @@ OIDC_PROVIDERS = {
         "name_claim": os.environ.get("OIDC_STAFF_NAME_CLAIM", "name"),
     },
 }
-PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}")
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{EMBEDDED_PORT}")
 OIDC_HTTP_TIMEOUT_SECONDS = env_int("OIDC_HTTP_TIMEOUT_SECONDS", 5)
 
 # Rate limits: (attempts, window seconds) per client address and per account; lockout after failures.
 RATE_LIMIT_PER_ADDRESS = (env_int("RATE_LIMIT_PER_ADDRESS", 30), 60)
+# Addresses (or networks) of the reverse proxies in front of the web processes: only from these is
+# X-Forwarded-For believed when the platform judges a client's address (rate limits, the sessions list).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 RATE_LIMIT_PER_ACCOUNT = (env_int("RATE_LIMIT_PER_ACCOUNT", 10), 60)
 LOCKOUT_AFTER_FAILURES = env_int("LOCKOUT_AFTER_FAILURES", 8)
 LOCKOUT_SECONDS = env_int("LOCKOUT_SECONDS", 3600)

@@ -42,122 +42,53 @@ and a socket whose membership has ended gets ``{"type": "unsubscribed", "team_id
 
 Client frames are JSON objects with a ``type``: ``{"type": "ping", "id": ...}`` is answered with
 ``{"type": "pong", "id": ...}``; anything unknown gets ``{"type": "error", "code": ...}``.
+
+Imports go one way: this module (the socket protocol and the ASGI application) uses the process's hub
+(``notifications.stream_hub``), the wire format (``notifications.stream_protocol``, ``notifications.streams``)
+and the backlog (``notifications.replay``); none of them imports it.
 """
 
 import asyncio
 import json
 import logging
 import time
-import uuid
 from array import array
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.utils import timezone
 
 from backend import web_sessions
 from backend.tokens import ACCESS_PREFIX, hash_secret, looks_like
-from notifications.selectors import Backlog, stream_backlog
-from notifications.services import NOTIFICATION_EVENT, stream_frame, team_group, user_group
+from notifications.replay import Backlog, stream_backlog
 from notifications.stream_checks import Access
-from notifications.stream_hub import MAX_QUEUED_FRAMES, CheckHeld, StreamHub, hub_for
+from notifications.stream_hub import CheckHeld, StreamHub, hub_for
+from notifications.stream_protocol import (
+    CLOSE_FORBIDDEN_ORIGIN,
+    CLOSE_TRY_AGAIN_LATER,
+    CLOSE_UNAUTHENTICATED,
+    MAX_MESSAGE_CHARACTERS,
+    PROTOCOL,
+    bearer_token,
+    event_id_from,
+    event_id_from_query,
+    message_id_from,
+    origin_allowed,
+    session_cookie,
+    team_id_from,
+)
+from notifications.streams import NOTIFICATION_EVENT, stream_frame, team_group, user_group
 
-PROTOCOL = "mestring.v1"
-BEARER_PROTOCOL_PREFIX = "mestring.bearer."
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN_ORIGIN = 4403
-CLOSE_TRY_AGAIN_LATER = 1013
 SESSION_RECHECK_SECONDS = 30.0
-MAX_MESSAGE_CHARACTERS = 4096
-MAX_MESSAGE_ID_CHARACTERS = 100
 MAX_TEAM_SUBSCRIPTIONS = 20
-MAX_EVENT_ID = 2**63 - 1
 RECENT_EVENT_IDS = 128
-
-
-def _header(scope: dict[str, Any], name: bytes) -> str:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return ""
-
-
-def bearer_token(scope: dict[str, Any]) -> str:
-    """The token from the Authorization header, else from the subprotocols; never from the URL."""
-    scheme, _, credentials = _header(scope, b"authorization").partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return credentials.strip()
-    for protocol in scope.get("subprotocols", []):
-        if protocol.startswith(BEARER_PROTOCOL_PREFIX):
-            return protocol[len(BEARER_PROTOCOL_PREFIX) :]
-    return ""
-
-
-async def cookie_login(scope: dict[str, Any]) -> str:
-    """A browser page's login by its session cookie (``backend.web_sessions``): only with an Origin, which
-    ``origin_allowed`` has checked, so no other site can open a socket with the cookie. The hash of an
-    access token of that login, or "" when there is none."""
-    if not _header(scope, b"origin"):
-        return ""
-    cookies = SimpleCookie()
-    try:
-        cookies.load(_header(scope, b"cookie"))
-    except CookieError:
-        return ""
-    morsel = cookies.get(settings.SESSION_COOKIE_NAME)
-    if morsel is None or not morsel.value:
-        return ""
-    return await database_sync_to_async(web_sessions.socket_token_hash)(morsel.value) or ""
-
-
-def _normalised_origin(origin: str) -> str:
-    return origin.strip().rstrip("/").lower()
-
-
-def origin_allowed(scope: dict[str, Any]) -> bool:
-    """Browsers always send an Origin, which must be allowed; native apps send none."""
-    origin = _header(scope, b"origin")
-    if not origin:
-        return True
-    allowed = {_normalised_origin(entry) for entry in settings.WEBSOCKET_ALLOWED_ORIGINS}
-    return _normalised_origin(origin) in allowed
-
-
-def _message_id(content: dict[str, Any]) -> str | int | None:
-    message_id = content.get("id")
-    if isinstance(message_id, bool):
-        raise ValueError("id")
-    if isinstance(message_id, str) and len(message_id) > MAX_MESSAGE_ID_CHARACTERS:
-        raise ValueError("id")
-    if message_id is None or isinstance(message_id, str | int):
-        return message_id
-    raise ValueError("id")
-
-
-def event_id_from(value: Any) -> int:
-    """A client's last event id: a non-negative integer."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_EVENT_ID:
-        raise ValueError("last_event_id")
-    return value
-
-
-def event_id_from_query(value: str) -> int:
-    if not (value.isascii() and value.isdigit() and len(value) <= 19):
-        raise ValueError("last_event_id")
-    return event_id_from(int(value))
-
-
-def team_id_from(value: Any) -> str:
-    if not isinstance(value, str) or len(value) > 36:
-        raise ValueError("team_id")
-    return str(uuid.UUID(value))
+# Frames queued for a client that does not keep up before its socket is closed.
+MAX_QUEUED_FRAMES = 200
 
 
 load_backlog = database_sync_to_async(stream_backlog)
@@ -225,7 +156,7 @@ class StreamSocket:
             await self.send({"type": "websocket.close", "code": CLOSE_FORBIDDEN_ORIGIN})
             return
         token = bearer_token(self.scope)
-        token_hash = hash_secret(token) if looks_like(token, ACCESS_PREFIX) else await cookie_login(self.scope)
+        token_hash = hash_secret(token) if looks_like(token, ACCESS_PREFIX) else await self._cookie_login()
         if not token_hash:
             await self._refuse(CLOSE_UNAUTHENTICATED)
             return
@@ -262,6 +193,13 @@ class StreamSocket:
             await self._connect_from_query(query, requested, access)
         finally:
             await self.release()
+
+    async def _cookie_login(self) -> str:
+        """A web app's page: an access token of its browser login, kept on the server; "" without one."""
+        cookie = session_cookie(self.scope)
+        if not cookie:
+            return ""
+        return await database_sync_to_async(web_sessions.socket_token_hash)(cookie) or ""
 
     async def _refuse(self, code: int) -> None:
         """Accepted, then closed with a code the app can act on (a refused handshake is only a 403 to it)."""
@@ -318,7 +256,7 @@ class StreamSocket:
             self._send_error("invalid_message")
             return
         try:
-            message_id = _message_id(content)
+            message_id = message_id_from(content)
         except ValueError:
             self._send_error("invalid_message")
             return

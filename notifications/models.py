@@ -68,7 +68,7 @@ class StreamEvent(models.Model):
     """One event of a personal stream (``user``) or a team's live stream (``team``), in id order.
 
     The id is the event id clients resume from: ids are handed out in commit order (see
-    ``services.stream_events_write``), so a client that saw id N has seen everything before it.
+    ``services.inbox.STREAM_LOCK_KEY``), so a client that saw id N has seen everything before it.
     ``payload`` holds ids only.
     """
 

@@ -32,6 +32,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from firebase_admin import _http_client, credentials, exceptions, messaging
 
+from backend.access.declaration import declared
+from backend.access.rules import Moments
 from notifications.models import Notification, PushDelivery, PushInstall
 
 logger = logging.getLogger(__name__)
@@ -177,6 +179,7 @@ CLAIMED_FIELDS = (
     "notification__push_text_en",
     "install__id",
     "install__user_id",
+    "install__user__is_active",
     "install__is_active",
     "install__fcm_token",
     "install__locale",
@@ -218,7 +221,7 @@ def deliveries_claim(
         PushDelivery.objects.filter(_due(now), pk__in=ids).update(**claimed)
     return list(
         PushDelivery.objects.filter(claim=claim, status=PushDelivery.Status.SENDING)
-        .select_related("notification", "install", "install__session")
+        .select_related("notification", "install", "install__session", "install__user")
         .only(*CLAIMED_FIELDS)
     )
 
@@ -228,14 +231,18 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def _install_reachable(delivery: PushDelivery, now: datetime) -> bool:
+    """At sending time: the install is active and the recipient's, its login still signed in and its user
+    still able to log in (the access declaration's session and user rules)."""
     install = delivery.install
     session = install.session
+    declaration = declared()
+    moments = Moments(now=now)
     return (
         install.is_active
         and install.user_id == delivery.notification.recipient_id
         and session is not None
-        and session.revoked_at is None
-        and session.expires_at > now
+        and declaration.session.holds(session, moments)
+        and declaration.user.holds(install.user, moments)
     )
 
 

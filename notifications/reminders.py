@@ -28,14 +28,15 @@ from django.db.models import CharField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Replace
 from django.utils import timezone
 
-from backend.actors import Actor, active_membership_filter
+from backend.access.declaration import declared
+from backend.actors import Actor
 from backend.errors import Conflict, InvalidInput
-from backend.models import Citizen, Membership, StaffRole, User
+from backend.models import Citizen, User
 from notifications import push, texts
+from notifications.audiences import audience_members
 from notifications.models import Notification, NotificationPreference, QuietHours, ReminderOccurrence
 from notifications.quiet import quiet_hours_end, zone_or_none
 from notifications.services import (
-    IT_STAFF_AUDIENCE,
     NotificationRequest,
     notification_read,
     notify_each,
@@ -86,30 +87,6 @@ def reminders_claim(*, now: datetime, worker_id: str, limit: int = BATCH_SIZE) -
         still_due = Q(status=Reminder.SCHEDULED, due_at__lte=now) | Q(status=Reminder.CLAIMED, claimed_until__lt=now)
         claimed = ReminderOccurrence.objects.filter(still_due, pk__in=ids).update(**values) if ids else 0
     return token if claimed else None
-
-
-# --- Audiences -----------------------------------------------------------------------------------
-
-
-def audience_members(audience: str) -> list[UUID]:
-    """The users an audience stands for today."""
-    name, _, value = audience.partition(":")
-    if name == IT_STAFF_AUDIENCE:
-        try:
-            municipality_id = UUID(value)
-        except ValueError:
-            return []
-        return list(
-            Membership.objects.filter(
-                active_membership_filter(),
-                role=StaffRole.IT,
-                team__unit__municipality_id=municipality_id,
-                staff__user__is_active=True,
-            )
-            .values_list("staff__user_id", flat=True)
-            .distinct()
-        )
-    return []
 
 
 def _expand(rows: list[ReminderOccurrence], token: str, now: datetime) -> None:
@@ -174,8 +151,13 @@ def _decide(rows: list[ReminderOccurrence], now: datetime) -> Decisions:
         ).values_list("user_id", "kind")
     )
     quiet = {item.user_id: item for item in QuietHours.objects.filter(user_id__in=recipient_ids)}
+    # A deactivated user (the access declaration's user rule) is nobody to remind.
+    able = set(User.objects.filter(declared().user.q(), pk__in=recipient_ids).values_list("pk", flat=True))
     decisions = Decisions(send=[], deferred=[], suppressed=defaultdict(list))
     for row in rows:
+        if row.recipient_id not in able:
+            decisions.suppressed[Suppressed.NO_RECIPIENT].append(row.pk)
+            continue
         if row.expires_at is not None and row.expires_at <= now:
             decisions.suppressed[Suppressed.EXPIRED].append(row.pk)
             continue

@@ -224,18 +224,6 @@ def stream_head() -> int:
     return StreamEvent.objects.aggregate(head=Max("id"))["head"] or 0
 
 
-def streams_with_events_after(after: int) -> tuple[set[str], set[str]]:
-    """The user ids and team ids with a stream event after ``after``: whose sockets missed something."""
-    user_ids: set[str] = set()
-    team_ids: set[str] = set()
-    for user_id, team_id in StreamEvent.objects.filter(id__gt=after).values_list("user_id", "team_id").distinct():
-        if user_id is not None:
-            user_ids.add(str(user_id))
-        if team_id is not None:
-            team_ids.add(str(team_id))
-    return user_ids, team_ids
-
-
 def deliveries_record(pairs: Iterable[tuple[str, str]], now: datetime | None = None) -> int:
     """Record that notifications reached an open app of their recipient over the websocket: they count as
     delivered, and their pushes not yet sent are not sent (``notifications.push``). ``pairs`` of (user id,

@@ -1,7 +1,8 @@
-"""One hub per process between the channel layer and the open websockets of ``notifications.consumers``.
+"""One hub per process between the channel layer and the open websockets (``notifications.consumers``).
 
-The hub, not each socket, listens to the channel layer: it joins a group (``user.<id>``, ``team.<id>``)
-once for all of the process's sockets in it and leaves it some seconds after the last one has gone.
+The hub, not each socket, listens to the channel layer (``notifications.channel_layer.GroupReceiver``): it
+joins a group (``user.<id>``, ``team.<id>``) once for all of the process's sockets in it and leaves it some
+seconds after the last one has gone. It knows a socket only as a ``HubMember``; it imports nothing above it.
 What arrives is handled in batches. Every event is checked against the database before a socket gets
 it: the hub reads the access version (``backend.models.AccessVersion``, raised by the database in the
 same transaction as any change that can end access), and a socket whose last check was made at that
@@ -9,15 +10,15 @@ version, today, within ``RECHECK_SECONDS`` and before its login runs out gets th
 every other socket with an event waiting is checked in statements of ``CHECK_CHUNK``
 (``stream_checks.access_checks``: token still valid, care role in the team still held). So no permission
 outlives a change (DESIGN.md), and an event to many sockets costs one small query while nothing changes.
-Each allowed socket gets the frame, encoded once per event. A socket that cannot
-keep up gets its frames queued (up to ``MAX_QUEUED_FRAMES``) so that it does not stall the others.
+Each allowed socket gets the frame, encoded once per event, and queues it when its client does not keep
+up, so that it does not stall the others.
 
 Deliveries of personal notifications are recorded from a process-wide buffer flushed every
 ``DELIVERY_FLUSH_SECONDS`` (and when a socket closes), in one ``UPDATE``.
 
-With the Redis pub/sub layer the hub also notices when the layer's subscriber connection comes back
-after Redis was gone: events published meanwhile were lost to pub/sub, so every socket with something
-newer in the database replays it from the last event it sent (the database is the outbox).
+With the Redis pub/sub layer the hub is also told when the layer's subscriber connection comes back after
+Redis was gone: events published meanwhile were lost to pub/sub, so every socket with something newer in
+the database replays it from the last event it sent (the database is the outbox, ``notifications.replay``).
 """
 
 import asyncio
@@ -26,32 +27,29 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
-from channels.layers import InMemoryChannelLayer
 from django.utils import timezone
 
 from backend.auth import LAST_USED_RESOLUTION
 from backend.timeutil import municipal_today
+from notifications.channel_layer import GroupReceiver
+from notifications.replay import streams_with_events_after
 from notifications.stream_checks import (
     Access,
     access_checks,
     access_checks_with_head,
     access_version,
     deliveries_record,
-    streams_with_events_after,
 )
-
-if TYPE_CHECKING:
-    from notifications.consumers import StreamSocket
+from notifications.streams import STREAM_EVENT, team_group
 
 logger = logging.getLogger(__name__)
 
-STREAM_EVENT = "stream.event"
 DELIVERY_FLUSH_SECONDS = 0.25
 # Sockets checked per statement when one batch of events goes to many: the next statement runs while the
 # sockets of this one get their frames.
@@ -60,7 +58,6 @@ CHECK_CHUNK = 250
 # session used, as a request to the API does.
 RECHECK_SECONDS = LAST_USED_RESOLUTION.total_seconds()
 GROUP_LINGER_SECONDS = 5.0
-MAX_QUEUED_FRAMES = 200
 
 check_access = database_sync_to_async(access_checks)
 read_access_version = database_sync_to_async(access_version)
@@ -69,57 +66,10 @@ record_deliveries = database_sync_to_async(deliveries_record)
 missed_streams = database_sync_to_async(streams_with_events_after)
 
 
-class _Listener(Protocol):
-    def put_nowait(self, item: Any) -> None: ...
-
-
-class _InMemoryListener:
-    """Stands in for a channel's queue in ``InMemoryChannelLayer.channels``: each message goes to the hub."""
-
-    __slots__ = ("group", "hub")
-
-    def __init__(self, hub: "StreamHub", group: str) -> None:
-        self.hub, self.group = hub, group
-
-    def put_nowait(self, item: tuple[float, dict[str, Any]]) -> None:
-        self.hub.arrive(self.group, item[1])
-
-    def empty(self) -> bool:
-        return True
-
-    def full(self) -> bool:
-        return False
-
-
-class _PubSubListener:
-    """Stands in for a channel's queue in the Redis pub/sub layer: the raw message goes to the hub."""
-
-    __slots__ = ("group", "hub")
-
-    def __init__(self, hub: "StreamHub", group: str) -> None:
-        self.hub, self.group = hub, group
-
-    def put_nowait(self, data: bytes) -> None:
-        try:
-            message = self.hub.layer.deserialize(data)
-        except Exception:
-            logger.warning("Dropped a channel-layer message that could not be read.")
-            return
-        self.hub.arrive(self.group, message)
-
-
 def detached[T](coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
     """A task in a context of its own: it may be started from a callback of the channel layer, whose
     context can hold an ``async_to_sync`` executor that has finished since (asgiref then refuses)."""
     return asyncio.get_running_loop().create_task(coroutine, context=contextvars.Context())
-
-
-def _is_pubsub(layer: Any) -> bool:
-    try:
-        from channels_redis.pubsub import RedisPubSubChannelLayer
-    except ImportError:  # pragma: no cover - channels_redis is installed with the project
-        return False
-    return isinstance(layer, RedisPubSubChannelLayer)
 
 
 class AccessCoalescer:
@@ -223,14 +173,36 @@ class CheckHeld:
         )
 
 
+class HubMember(Protocol):
+    """What the hub needs of an open websocket (``notifications.consumers.HubMember``)."""
+
+    is_open: bool
+    user_id: str
+    token_hash: str
+    cursor: int
+    checked: CheckHeld | None
+
+    def followed(self) -> set[str]: ...
+
+    def deliver(self, group: str, message: dict[str, Any], text: str, access: Access | None) -> None: ...
+
+    def close_try_again_later(self) -> None: ...
+
+    def hold(self) -> None: ...
+
+    async def release(self) -> None: ...
+
+    async def recover(self, after: int) -> None: ...
+
+
 class StreamHub:
     """The process's listener on the channel layer for one event loop; see the module docstring."""
 
     def __init__(self, layer: Any) -> None:
         self.layer = layer
         self.loop = asyncio.get_running_loop()
-        self.sockets: dict[str, set[StreamSocket]] = {}
-        self.listening: dict[str, Any] = {}
+        self.sockets: dict[str, set[HubMember]] = {}
+        self.receiver = GroupReceiver(layer, self.arrive, self._layer_reconnected)
         self.membership_lock = asyncio.Lock()
         self.incoming: list[tuple[str, dict[str, Any]]] = []
         self.wake = asyncio.Event()
@@ -238,18 +210,16 @@ class StreamHub:
         self.sweep: asyncio.TimerHandle | None = None
         self.access = AccessCoalescer()
         self.deliveries = DeliveryBuffer()
-        self.watched: weakref.WeakSet[Any] = weakref.WeakSet()
         self.background: set[asyncio.Task[Any]] = set()
 
     # --- Groups ---------------------------------------------------------------------------------------
 
-    async def join(self, group: str, socket: "StreamSocket") -> bool:
+    async def join(self, group: str, socket: HubMember) -> bool:
         """Put the socket in a group; False when the channel layer cannot be reached."""
-        if group not in self.listening:
+        if group not in self.receiver:
             try:
                 async with self.membership_lock:
-                    if group not in self.listening:
-                        self.listening[group] = await self._listen(group)
+                    await self.receiver.join(group)
             except Exception as error:
                 logger.warning("could not join a stream group (%s)", type(error).__name__)
                 return False
@@ -258,7 +228,7 @@ class StreamHub:
             self.task = detached(self._run())
         return True
 
-    def leave(self, group: str, socket: "StreamSocket") -> None:
+    def leave(self, group: str, socket: HubMember) -> None:
         members = self.sockets.get(group)
         if members is None:
             return
@@ -275,81 +245,21 @@ class StreamHub:
     async def _sweep(self) -> None:
         """Leave, at the layer, the groups no socket of the process is in any more."""
         async with self.membership_lock:
-            for group in [name for name in self.listening if name not in self.sockets]:
+            for group in [name for name in self.receiver.groups() if name not in self.sockets]:
                 if group in self.sockets:
                     continue
-                listener = self.listening.pop(group)
                 try:
-                    await self._unlisten(group, listener)
+                    await self.receiver.leave(group)
                 except Exception as error:  # noqa: BLE001 — the subscription goes with the connection
                     logger.warning("could not leave a stream group (%s)", type(error).__name__)
 
-    async def _listen(self, group: str) -> Any:
-        name = f"stream-hub.{group}"
-        if _is_pubsub(self.layer):
-            loop_layer = self.layer._get_layer()
-            name = f"{loop_layer.prefix}{name}"
-            pubsub_listener = _PubSubListener(self, group)
-            loop_layer.channels[name] = pubsub_listener
-            try:
-                await self.layer.group_add(group, name)
-            except BaseException:
-                loop_layer.channels.pop(name, None)
-                raise
-            self._watch_pubsub(loop_layer)
-            return name
-        if isinstance(self.layer, InMemoryChannelLayer):
-            self.layer.channels[name] = _InMemoryListener(self, group)
-            await self.layer.group_add(group, name)
-            return name
-        return await self._listen_generic(group)
-
-    async def _listen_generic(self, group: str) -> asyncio.Task[None]:
-        """Any other layer: a channel of the hub's own per group, read by a task."""
-        channel = await self.layer.new_channel("stream-hub.")
-        await self.layer.group_add(group, channel)
-
-        async def read() -> None:
-            while True:
-                self.arrive(group, await self.layer.receive(channel))
-
-        task = detached(read())
-        task.channel = channel  # type: ignore[attr-defined]
-        return task
-
-    async def _unlisten(self, group: str, listener: Any) -> None:
-        if isinstance(listener, asyncio.Task):
-            listener.cancel()
-            await self.layer.group_discard(group, listener.channel)  # type: ignore[attr-defined]
-            return
-        await self.layer.group_discard(group, listener)
-        channels = self.layer._get_layer().channels if _is_pubsub(self.layer) else self.layer.channels
-        channels.pop(listener, None)
-
     def available(self) -> bool:
         """False while the layer's subscriber connection is known to be down (Redis gone)."""
-        if not _is_pubsub(self.layer):
-            return True
-        layer = self.layer._layers.get(self.loop)
-        if layer is None:
-            return True
-        for shard in layer._shards:
-            pubsub = getattr(shard, "_pubsub", None)
-            connection = getattr(pubsub, "connection", None)
-            if connection is not None and not connection.is_connected:
-                return False
-        return True
+        return self.receiver.is_connected()
 
     # --- Outage and recovery (Redis pub/sub) -------------------------------------------------------------
 
-    def _watch_pubsub(self, loop_layer: Any) -> None:
-        for shard in loop_layer._shards:
-            connection = getattr(getattr(shard, "_pubsub", None), "connection", None)
-            if connection is not None and connection not in self.watched:
-                connection.register_connect_callback(self._layer_reconnected)
-                self.watched.add(connection)
-
-    async def _layer_reconnected(self, connection: Any) -> None:
+    async def _layer_reconnected(self) -> None:
         """Redis is back and the layer has subscribed again: whatever was published meanwhile is lost to
         pub/sub, so each socket holds its live events and replays what it missed from the database."""
         sockets = {socket for members in self.sockets.values() for socket in members if socket.is_open}
@@ -361,7 +271,7 @@ class StreamHub:
             socket.hold()
         self._spawn(self._recover(cursors))
 
-    async def _recover(self, cursors: dict["StreamSocket", int]) -> None:
+    async def _recover(self, cursors: dict[HubMember, int]) -> None:
         try:
             user_ids, team_ids = await missed_streams(min(cursors.values()))
         except Exception as error:  # noqa: BLE001
@@ -401,7 +311,7 @@ class StreamHub:
                     logger.exception("stream hub: a batch of events failed")
 
     async def _handle(self, batch: list[tuple[str, Any]]) -> None:
-        targets: list[tuple[StreamSocket, str, dict[str, Any]]] = []
+        targets: list[tuple[HubMember, str, dict[str, Any]]] = []
         requests: dict[str, set[str]] = {}
         for group, message in batch:
             if not isinstance(message, dict) or message.get("type") != STREAM_EVENT:
@@ -411,7 +321,7 @@ class StreamHub:
                 logger.warning("Dropped a stream event without a payload object.")
                 continue
             team_id = message.get("team_id")
-            if team_id is not None and group != f"team.{team_id}":
+            if team_id is not None and group != team_group(team_id):
                 logger.warning("Dropped a team event sent to another group.")
                 continue
             for socket in self.sockets.get(group, ()):
@@ -430,7 +340,7 @@ class StreamHub:
             return
         texts: dict[int, str] = {}
 
-        def deliver(socket: "StreamSocket", group: str, message: dict[str, Any], access: Access | None) -> None:
+        def deliver(socket: HubMember, group: str, message: dict[str, Any], access: Access | None) -> None:
             text = texts.get(id(message))
             if text is None:
                 text = texts[id(message)] = json.dumps(message["payload"])
@@ -439,7 +349,7 @@ class StreamHub:
         day = municipal_today()
         now = timezone.now()
         fresh_after = time.monotonic() - RECHECK_SECONDS
-        by_token: dict[str, list[tuple[StreamSocket, str, dict[str, Any]]]] = {}
+        by_token: dict[str, list[tuple[HubMember, str, dict[str, Any]]]] = {}
         for socket, group, message in targets:
             held = socket.checked
             if held is not None and held.holds(requests[socket.token_hash], version, day, fresh_after, now):
@@ -472,7 +382,7 @@ class StreamHub:
                     socket.checked = held
                     deliver(socket, group, message, access)
 
-    def _close_unchecked(self, sockets: set["StreamSocket"], error: Exception) -> None:
+    def _close_unchecked(self, sockets: set[HubMember], error: Exception) -> None:
         logger.warning("could not check %d sockets (%s): closed to resume", len(sockets), type(error).__name__)
         for socket in sockets:
             socket.close_try_again_later()
@@ -489,5 +399,3 @@ def hub_for(layer: Any) -> StreamHub:
         hub = _hubs[loop] = StreamHub(layer)
     return hub
 
-
-type Sender = Callable[[dict[str, Any]], Awaitable[None]]

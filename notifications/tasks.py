@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from notifications import push
 from notifications.models import ReminderOccurrence, StreamEvent
-from notifications.selectors import REPLAY_MAX_AGE
+from notifications.replay import REPLAY_MAX_AGE
 
 logger = logging.getLogger(__name__)
 

@@ -97,6 +97,9 @@ KINDS: dict[str, Template] = {
         en="A device is due for service, a test call or a battery check today.",
         push=REMINDER,
     ),
+    "request.created": Template(
+        da="En borger har skrevet en ny henvendelse.", en="A citizen has written a new request."
+    ),
     "request.overdue": Template(
         da="En henvendelse har ventet for længe på svar.", en="A request has waited too long for an answer.", push=ALERT
     ),

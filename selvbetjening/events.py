@@ -128,6 +128,20 @@ def request_answered(*, request_id: UUID, citizen_id: UUID) -> None:
     )
 
 
+@_delivered("request.created")
+def request_created(*, request_id: UUID, team_id: UUID) -> None:
+    """A citizen wrote a new request: the contact person (and stand-in) of its episode and the team's care staff
+    on duty are told at once; when that is nobody, the whole care team."""
+    request = CitizenRequest.objects.select_related("episode").get(pk=request_id)
+    named = contact_user_ids(request.episode) if request.episode is not None else set()
+    notify(
+        recipients=care_alert_recipients([request.team_id], named=named),
+        kind="request.created",
+        refs={"request_id": request_id, "citizen_id": request.citizen_id},
+        dedupe_key=f"request.created:{request_id}",
+    )
+
+
 @_delivered("request.overdue")
 def request_overdue(*, request_id: UUID, team_id: UUID) -> None:
     """A request passed its response deadline unanswered: the contact person and the team's care staff on

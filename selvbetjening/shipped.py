@@ -198,7 +198,7 @@ def load(follow_up_result_model: Any, questionnaire_model: Any, version_model: A
     """Create or refresh the shipped data with the given model classes (historical ones in the data
     migration, the current ones in ``load_shipped_data``). A changed questionnaire gets a new
     version; an unchanged one is left alone."""
-    from selvbetjening.questionnaire_logic import definition_parse
+    from selvbetjening.rules.questionnaires import definition_parse
 
     for code, display_da, display_en, status, order in FOLLOW_UP_RESULTS:
         follow_up_result_model.objects.update_or_create(

@@ -10,9 +10,10 @@ from pydantic import BaseModel, ValidationError
 
 from backend.errors import ApplicationError, InvalidInput
 from selvbetjening.models import PlanExercise, TrainingPlan
+from selvbetjening.rules.dosage import DOSAGE_FIELDS
 from selvbetjening.schemas import RatingIn
 from selvbetjening.schemas.plans import PlanExerciseIn
-from selvbetjening.services.plans import DOSAGE_FIELDS, EXERCISE_FIELDS
+from selvbetjening.services.plans import EXERCISE_FIELDS
 from staffweb import problems
 
 SORTS = [

@@ -153,5 +153,5 @@ def _app_rows(app: str) -> list[Row]:
 
 
 ROWS: list[Row] = CORE_ROWS + [
-    row for app in ("selvbetjening", "velfaerdsteknologi", "notifications") for row in _app_rows(app)
+    row for app in ("selvbetjening", "velfaerdsteknologi", "notifications", "effekt") for row in _app_rows(app)
 ]

@@ -14,7 +14,7 @@ from backend.models import AccessLogEntry, Citizen
 from config.api import api
 from tests.matrix import ROLES, ROWS, Row
 
-PLATFORM_APPS = ("backend", "selvbetjening", "velfaerdsteknologi", "notifications")
+PLATFORM_APPS = ("backend", "selvbetjening", "velfaerdsteknologi", "notifications", "effekt")
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
 

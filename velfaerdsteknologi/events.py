@@ -13,8 +13,7 @@ from uuid import UUID
 from backend.access import active_care_relation_filter
 from backend.models import CareRelation
 from backend.selectors import care_alert_recipients, it_staff_user_ids
-from notifications.models import Notification
-from notifications.services import notify
+from notifications.services import notify, recipients_notified
 from velfaerdsteknologi.models import Alert, AlertAudience, AlertSeverity, TelemetryKind
 
 logger = logging.getLogger("velfaerdsteknologi.events")
@@ -84,10 +83,8 @@ def device_alert_acknowledged(*, alert_id: UUID, by_user_id: UUID | None) -> Non
 
 def _acknowledged(alert_id: UUID, by_user_id: UUID | None) -> None:
     alert = Alert.objects.get(pk=alert_id)
-    told = set(
-        Notification.objects.filter(
-            dedupe_key__in=[raised_dedupe_key(alert_id, severity) for severity in AlertSeverity.values]
-        ).values_list("recipient_id", flat=True)
+    told = recipients_notified(
+        dedupe_keys=[raised_dedupe_key(alert_id, severity) for severity in AlertSeverity.values]
     )
     team_ids = _care_team_ids(alert)
     refs: dict[str, UUID] = {"alert_id": alert_id, "device_id": alert.device_id}

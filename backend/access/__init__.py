@@ -74,7 +74,8 @@ def citizens_visible_to(actor: "Actor") -> QuerySet[Citizen]:
 
 
 def access_citizen_for_change(actor: "Actor", citizen_id: UUID | str) -> Citizen:
-    """The citizen, if ``actor`` may see them, for a write whose service logs it; not found otherwise."""
+    """The citizen, if ``actor`` may see them, for a write or an export whose service logs it; not found
+    otherwise."""
     try:
         return citizens_visible_to(actor).get(pk=citizen_id)
     except (Citizen.DoesNotExist, ValueError) as exc:

@@ -23,7 +23,15 @@ from django.utils import timezone
 from backend import cpr, oidc
 from backend.errors import ApplicationError, InvalidInput, NotAuthenticated, NotFound
 from backend.models import AppSession, Citizen, ExternalIdentity, LoginFlow, Relative, Staff, Token, User
-from backend.ratelimit import failure_record, failures_clear, lockout_check, rate_limit
+from backend.ratelimit import (
+    client_address,
+    failure_count,
+    failure_limit_check,
+    failure_record,
+    failures_clear,
+    lockout_check,
+    rate_limit,
+)
 from backend.tokens import (
     ACCESS_PREFIX,
     APP_CODE_PREFIX,
@@ -56,8 +64,9 @@ class ClientInfo:
 
 
 def client_info(request: HttpRequest) -> ClientInfo:
+    address = client_address(request)
     return ClientInfo(
-        ip_address=request.META.get("REMOTE_ADDR") or None,
+        ip_address=address if address != "unknown" else None,
         user_agent=(request.headers.get("User-Agent") or "")[:300],
     )
 
@@ -108,13 +117,25 @@ def session_start(
     return _tokens_issue(session)
 
 
+def _token_failures_check(client: ClientInfo) -> None:
+    """A client that keeps presenting bad tokens or codes is refused for a while; valid exchanges are never
+    counted, so apps sharing an address (a care centre's network) do not hold each other up."""
+    key = client.ip_address or "unknown"
+    failure_limit_check(scope="token-failures", key=key, limit=settings.RATE_LIMIT_PER_ADDRESS)
+
+
+def _token_failure(client: ClientInfo, error: ApplicationError) -> ApplicationError:
+    failure_count(scope="token-failures", key=client.ip_address or "unknown", limit=settings.RATE_LIMIT_PER_ADDRESS)
+    return error
+
+
 def tokens_refresh(*, refresh_token: str, client: ClientInfo) -> TokenPair:
-    rate_limit(scope="token-address", key=client.ip_address or "unknown", limit=settings.RATE_LIMIT_PER_ADDRESS)
+    _token_failures_check(client)
     if not looks_like(refresh_token, REFRESH_PREFIX):
-        raise NotAuthenticated("The refresh token is not valid.", code="invalid_refresh_token")
+        raise _token_failure(client, NotAuthenticated("The refresh token is not valid.", code="invalid_refresh_token"))
     outcome = _tokens_refresh(hash_secret(refresh_token))
     if isinstance(outcome, ApplicationError):
-        raise outcome
+        raise _token_failure(client, outcome)
     return outcome
 
 
@@ -324,26 +345,26 @@ def login_flow_callback(*, audience: str, state: str, code: str, browser_state: 
 
 def login_flow_redeem(*, code: str, code_verifier: str, redirect_uri: str, client: ClientInfo) -> TokenPair:
     """The app exchanges its one-time code and PKCE verifier for tokens."""
-    rate_limit(scope="token-address", key=client.ip_address or "unknown", limit=settings.RATE_LIMIT_PER_ADDRESS)
+    _token_failures_check(client)
     invalid = NotAuthenticated("The authorisation code is invalid or expired.", code="invalid_grant")
     if not looks_like(code, APP_CODE_PREFIX):
-        raise invalid
+        raise _token_failure(client, invalid)
     flow = (
         LoginFlow.objects.select_related("user")
         .filter(app_code_hash=hash_secret(code), completed_at__isnull=False, redeemed_at__isnull=True)
         .first()
     )
     if flow is None or flow.user is None:
-        raise invalid
+        raise _token_failure(client, invalid)
     # Every exchange attempt uses the code up, right or wrong: a stolen code gets one guess at the verifier.
     if not LoginFlow.objects.filter(pk=flow.pk, redeemed_at__isnull=True).update(redeemed_at=timezone.now()):
-        raise invalid
+        raise _token_failure(client, invalid)
     if (
         flow.expires_at <= timezone.now()
         or flow.app_redirect_uri != redirect_uri
         or not hmac.compare_digest(_s256(code_verifier), flow.app_code_challenge)
     ):
-        raise invalid
+        raise _token_failure(client, invalid)
     if not flow.user.is_active:
         raise NotAuthenticated("This account is disabled.", code="account_disabled")
     return session_start(

@@ -8,7 +8,7 @@
 ``mestring-team`` is what production does for a team's live event: ``notify(team_ids=[team])`` stores a
 stream event and sends it to the group ``team.<id>`` over the Redis pub/sub channel layer after commit.
 ``mestring-personal`` stores one notification and stream event per recipient first (untimed), then
-sends their channel-layer messages (``notifications.services.stream_message``) to ``user.<id>`` groups
+sends their channel-layer messages (``notifications.streams.stream_message``) to ``user.<id>`` groups
 at a fixed rate, open loop: message k is due at ``start + k / rate``. The ``raw-*`` modes send frames of
 the same JSON shape and size through the raw server's control socket. The team modes fire one event
 per ``fire`` line after an unmeasured warm-up one and answer ``[event_id, called, returned]``; the
@@ -82,7 +82,7 @@ def mestring_personal(targets: list[tuple[int, str, str]], rate: float) -> list[
 
     from notifications import texts
     from notifications.models import Notification, StreamEvent
-    from notifications.services import NOTIFICATION_EVENT, stream_message, user_group
+    from notifications.streams import NOTIFICATION_EVENT, stream_message, user_group
 
     rendered = texts.render("request.answered")
     now = timezone.now()

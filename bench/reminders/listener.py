@@ -22,7 +22,7 @@ import django
 async def listen(user_ids: list[str], ready_file: Path, expected: int, timeout: float) -> None:
     from channels.layers import get_channel_layer
 
-    from notifications.services import user_group
+    from notifications.streams import user_group
 
     layer = get_channel_layer()
     assert layer is not None

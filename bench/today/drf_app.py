@@ -6,7 +6,7 @@ Mestring (``backend.auth.actor_for_access_token``: one statement, the same expir
 ``ModelSerializer``s for slots, their version's exercises and the exercises' pictures, and
 ``select_related``/``prefetch_related`` so that the number of queries does not grow with the data
 (token, slots, plan exercises, pictures, next reminder, access-log insert: the same six as Mestring).
-The access-log row is written through the same ``log_read`` before the answer leaves. The JSON is
+The access-log row is written through the same ``read_logged`` before the answer leaves. The JSON is
 the same as Mestring's for the same citizen and day.
 
 Served by ``config.wsgi`` with ``DJANGO_SETTINGS_MODULE=bench.today.drf_settings``.

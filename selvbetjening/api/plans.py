@@ -13,12 +13,12 @@ from selvbetjening.api.auth import CitizenBearer
 from selvbetjening.api.exercises import exercise_brief_out
 from selvbetjening.media import exercise_image_url
 from selvbetjening.models import PlanExercise, TrainingPlan, TrainingPlanVersion
-from selvbetjening.schemas import PageQuery
+from selvbetjening.rules.dosage import DOSAGE_FIELDS, RULE_FIELDS
 from selvbetjening.schemas import plans as schemas
+from selvbetjening.schemas.common import PageQuery
 from selvbetjening.selectors import plans as plan_reads
 from selvbetjening.selectors.episodes import access_episode_for_change
 from selvbetjening.services import plans as plan_services
-from selvbetjening.services.plans import DOSAGE_FIELDS, RULE_FIELDS
 from selvbetjening.texts import label, pick
 
 plans = Router(tags=["staff: training plans"], auth=UserBearer(roles=CARE))

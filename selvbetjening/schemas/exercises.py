@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field
 
 from backend.schemas import InSchema
 from selvbetjening.models import Exercise
+from selvbetjening.schemas.dosage import PrescriptionIn
 
 MAX_TEMPLATE_ITEMS = 50
 
@@ -134,28 +135,8 @@ class TemplateQuery(Schema):
     limit: int = 50
 
 
-class TemplateItemIn(InSchema):
-    exercise_id: UUID
-    sets: int | None = Field(default=None, ge=0, le=50)
-    repetitions: int | None = Field(default=None, ge=0, le=500)
-    hold_seconds: int | None = Field(default=None, ge=0, le=3600)
-    duration_seconds: int | None = Field(default=None, ge=0, le=4 * 3600)
-    load_kg: Decimal | None = Field(default=None, ge=0, le=500, max_digits=5, decimal_places=1)
-    instructions: str = Field(default="", max_length=2000)
-    progression_after_sessions: int | None = Field(
-        default=None, ge=1, le=100, description="Empty: the dosage never advances by itself."
-    )
-    progression_max_pain: int = Field(default=3, ge=0, le=10, description="NRS 0–10.")
-    progression_effort_min: int = Field(default=3, ge=0, le=10, description="Borg CR10 0–10.")
-    progression_effort_max: int = Field(default=6, ge=0, le=10, description="Borg CR10 0–10.")
-    progression_sets_step: int = Field(default=0, ge=0, le=10)
-    progression_repetitions_step: int = Field(default=0, ge=0, le=100)
-    progression_hold_seconds_step: int = Field(default=0, ge=0, le=600)
-    progression_duration_seconds_step: int = Field(default=0, ge=0, le=3600)
-    progression_load_kg_step: Decimal = Field(default=Decimal(0), ge=0, le=50, max_digits=4, decimal_places=1)
-    stop_pain_level: int = Field(
-        default=7, ge=0, le=10, description="NRS 0–10: at or above it, the contact person is alerted."
-    )
+class TemplateItemIn(PrescriptionIn):
+    """One exercise of a template, in the order of the list."""
 
 
 class TemplateIn(InSchema):

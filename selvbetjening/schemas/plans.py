@@ -1,7 +1,6 @@
 """Request and response shapes of training plans, their versions and exercises."""
 
 from datetime import date, datetime, time
-from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
@@ -9,7 +8,8 @@ from ninja import Schema
 from pydantic import Field
 
 from backend.schemas import InSchema
-from selvbetjening.schemas import InDate, PageQuery
+from selvbetjening.schemas.common import InDate, PageQuery
+from selvbetjening.schemas.dosage import PrescriptionIn
 from selvbetjening.schemas.exercises import ExerciseBriefOut, ImageUrlsOut, LocalTime
 
 PlanStatus = Literal["active", "paused", "ended"]
@@ -22,31 +22,10 @@ RULE_HELP = (
 )
 
 
-class PlanExerciseIn(InSchema):
+class PlanExerciseIn(PrescriptionIn):
     """One exercise of a plan with the citizen's dosage, instructions and progression rule."""
 
-    exercise_id: UUID
     position: int | None = Field(default=None, ge=0, le=1000, description="Order in the plan; list order if left out.")
-    sets: int | None = Field(default=None, ge=1, le=100)
-    repetitions: int | None = Field(default=None, ge=1, le=1000)
-    hold_seconds: int | None = Field(default=None, ge=1, le=3600)
-    duration_seconds: int | None = Field(default=None, ge=1, le=86_400)
-    load_kg: Decimal | None = Field(default=None, ge=0, le=500, max_digits=4, decimal_places=1)
-    instructions: str = Field(default="", max_length=2000, description="Individual instructions for the citizen.")
-    progression_after_sessions: int | None = Field(
-        default=None, ge=1, le=100, description="Completed sessions before the dosage may advance; empty: never."
-    )
-    progression_max_pain: int = Field(default=3, ge=0, le=10, description="Highest NRS pain that allows advancing.")
-    progression_effort_min: int = Field(default=3, ge=0, le=10, description="Borg CR10 band that allows advancing.")
-    progression_effort_max: int = Field(default=6, ge=0, le=10)
-    progression_sets_step: int = Field(default=0, ge=0, le=10)
-    progression_repetitions_step: int = Field(default=0, ge=0, le=100)
-    progression_hold_seconds_step: int = Field(default=0, ge=0, le=600)
-    progression_duration_seconds_step: int = Field(default=0, ge=0, le=3600)
-    progression_load_kg_step: Decimal = Field(default=Decimal(0), ge=0, le=50, max_digits=3, decimal_places=1)
-    stop_pain_level: int = Field(
-        default=7, ge=1, le=10, description="NRS pain at which training stops and the contact person is alerted."
-    )
 
 
 class TrainingPlanCreateIn(InSchema):

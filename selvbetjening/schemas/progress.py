@@ -8,7 +8,7 @@ from ninja import Schema
 from pydantic import Field
 
 from backend.schemas import InSchema
-from selvbetjening.schemas import InDate, PageQuery
+from selvbetjening.schemas.common import InDate, PageQuery
 from selvbetjening.selectors.adherence import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS
 from selvbetjening.selectors.caseload import (
     ADHERENCE_WINDOW_DAYS,

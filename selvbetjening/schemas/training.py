@@ -9,7 +9,8 @@ from ninja import Schema
 from pydantic import BaseModel, Field
 
 from backend.schemas import InSchema
-from selvbetjening.schemas import GoalOut, InDate, InDatetime
+from selvbetjening.schemas.common import InDate, InDatetime
+from selvbetjening.schemas.goals import GoalOut
 
 PERFORMED_AT_MAX_AHEAD_MINUTES = 10
 PERFORMED_AT_MAX_AGE_DAYS = 60

@@ -1,9 +1,7 @@
 """Adherence: scheduled slots filled ÷ slots due over a window of local dates, streaks and series.
 
-A slot counts toward adherence once it is due: done, missed, or still pending after its grace period
-(``due_until``) has passed, which is missed in all but name until the missed-slot sweep has run.
-Pending slots not yet due are not counted, cancelled ones never. Sessions done ad hoc, outside the
-schedule, count as activity but never fill a slot.
+Which slots are due, filled, overdue or upcoming is decided by ``rules.slots``. Sessions done ad hoc,
+outside the schedule, count as activity but never fill a slot.
 """
 
 from collections.abc import Iterable
@@ -13,7 +11,7 @@ from statistics import fmean
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, DateTimeField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, DateTimeField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -22,6 +20,7 @@ from backend.errors import InvalidInput
 from backend.models import Citizen
 from backend.timeutil import municipal_today
 from selvbetjening.models import Goal, GoalRating, SessionLog, TrainingSlot
+from selvbetjening.rules.slots import DUE, FILLED, OVERDUE, UPCOMING, ratio
 from selvbetjening.selectors.episodes import episodes_visible_to
 
 Status = TrainingSlot.Status
@@ -32,24 +31,7 @@ MAX_WINDOW_DAYS = 366
 NEVER = datetime(1900, 1, 1, tzinfo=UTC)
 
 
-# --- What counts --------------------------------------------------------------------------------
-
-
-def overdue(now: datetime) -> Q:
-    """Slots that count as missed at ``now``: marked missed, or pending past their grace period. Done
-    and these are the slots due; the team caseload's statement (``selectors.caseload``) applies the
-    same rule in SQL."""
-    return Q(status=Status.MISSED) | Q(status=Status.PENDING, due_until__lt=now)
-
-
-def upcoming(now: datetime) -> Q:
-    """Pending slots that can still be filled on time: not counted yet."""
-    return Q(status=Status.PENDING, due_until__gte=now)
-
-
-def ratio(filled: int, scheduled: int) -> float | None:
-    """Filled ÷ scheduled, or None when nothing was due (no figure rather than 0 % or 100 %)."""
-    return filled / scheduled if scheduled else None
+# --- The streak ---------------------------------------------------------------------------------
 
 
 def slot_streak(now: datetime) -> Coalesce:
@@ -57,7 +39,7 @@ def slot_streak(now: datetime) -> Coalesce:
     slot, pending slots not yet due ignored. An annotation for a ``Citizen`` queryset; one correlated
     subquery over the citizen's whole history."""
     latest_break = (
-        TrainingSlot.objects.filter(overdue(now), citizen=OuterRef("citizen"))
+        TrainingSlot.objects.filter(OVERDUE.q(now), citizen=OuterRef("citizen"))
         .order_by("-scheduled_at")
         .values("scheduled_at")[:1]
     )
@@ -70,7 +52,7 @@ def slot_streak(now: datetime) -> Coalesce:
         )
         .order_by()
         .values("citizen")
-        .annotate(count=Count("pk", filter=Q(status=Status.DONE)))
+        .annotate(count=Count("pk", filter=FILLED.q(now)))
         .values("count")[:1]
     )
     return Coalesce(Subquery(done_since), 0)
@@ -241,16 +223,17 @@ def adherence_of(
         .order_by()
         .values("local_date")
         .annotate(
-            filled=Count("pk", filter=Q(status=Status.DONE)),
-            missed=Count("pk", filter=overdue(now)),
-            upcoming=Count("pk", filter=upcoming(now)),
+            due=Count("pk", filter=DUE.q(now)),
+            filled=Count("pk", filter=FILLED.q(now)),
+            missed=Count("pk", filter=OVERDUE.q(now)),
+            upcoming=Count("pk", filter=UPCOMING.q(now)),
         )
     )
     days = {day: DayFigures(day=day, sessions=[]) for day in window.days}
     for row in per_day:
         figures = days[row["local_date"]]
-        figures.filled, figures.missed, figures.upcoming = row["filled"], row["missed"], row["upcoming"]
-        figures.scheduled = figures.filled + figures.missed
+        figures.scheduled, figures.filled = row["due"], row["filled"]
+        figures.missed, figures.upcoming = row["missed"], row["upcoming"]
     first, after = window.instants(zone)
     logged = (
         sessions.filter(citizen=citizen, performed_at__gte=first, performed_at__lt=after)

@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any, Literal
 from uuid import UUID
@@ -22,7 +22,6 @@ from uuid import UUID
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from backend.access import access_care_team
 from backend.access.declaration import declared
@@ -34,7 +33,9 @@ from backend.models import CareRelation, Citizen, Team
 from backend.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from backend.timeutil import municipal_today
 from selvbetjening.models import Episode, SessionLog, TrainingAlert, TrainingPlan, TrainingSlot
+from selvbetjening.rules.slots import DUE
 from selvbetjening.selectors.episodes import episodes_visible_to
+from selvbetjening.selectors.rows import instant
 
 # --- The traffic light's thresholds (described in selvbetjening/schemas/progress.py) --------------
 
@@ -81,6 +82,9 @@ _TABLES = {
     "alert": TrainingAlert._meta.db_table,
 }
 
+# Which slots are due (rules.slots), as a condition on the slot table under the alias "s".
+_SLOT_DUE, _SLOT_DUE_PARAMETERS = DUE.sql("s", now="now")
+
 # Rows are picked only by columns of an index that starts with the citizen (slots: citizen and local
 # date; logs: citizen and time; alerts: citizen and status) and what counts is decided inside the
 # aggregates, so that even without planner statistics (SQLite) only the members' rows are read.
@@ -99,8 +103,7 @@ WITH members AS (
 ),
 slot_figures AS (
     SELECT s.citizen_id,
-           COUNT(CASE WHEN s.status IN (%(slot_done)s, %(slot_missed)s)
-                        OR (s.status = %(slot_pending)s AND s.due_until < %(now)s) THEN 1 END) AS slots_due,
+           COUNT(CASE WHEN {slot_due} THEN 1 END) AS slots_due,
            COUNT(CASE WHEN s.status = %(slot_done)s THEN 1 END) AS slots_filled
     FROM {slot} s
     WHERE s.citizen_id IN (SELECT id FROM members)
@@ -224,8 +227,7 @@ def _parameters(team: Team, moments: Moments, *, limit: int, offset: int) -> dic
         "episode_completed": Episode.Status.COMPLETED.value,
         "episode_cancelled": Episode.Status.CANCELLED.value,
         "slot_done": slot.DONE.value,
-        "slot_missed": slot.MISSED.value,
-        "slot_pending": slot.PENDING.value,
+        **_SLOT_DUE_PARAMETERS,
         "alert_open": alert.OPEN.value,
         "alert_acknowledged": alert.ACKNOWLEDGED.value,
         "alert_pain": TrainingAlert.Kind.PAIN_STOP.value,
@@ -236,16 +238,6 @@ def _parameters(team: Team, moments: Moments, *, limit: int, offset: int) -> dic
         "limit": limit,
         "offset": offset,
     }
-
-
-def _instant(value: Any) -> datetime | None:
-    """A time from a column the statement computed: SQLite gives Django's UTC text, PostgreSQL a datetime."""
-    if value is None or isinstance(value, datetime):
-        return value
-    parsed = parse_datetime(str(value))
-    if parsed is None:
-        raise ValueError(f"not a time: {value!r}")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 # --- Rows and pages -----------------------------------------------------------------------------
@@ -290,7 +282,7 @@ def _row(citizen: Any) -> CaseloadRow:
         pain_trend=citizen.pain_trend,
         pain_recent=_mean(citizen.pain_recent_sum, citizen.pain_recent_count),
         pain_previous=_mean(citizen.pain_previous_sum, citizen.pain_previous_count),
-        last_activity=_instant(citizen.last_activity),
+        last_activity=None if citizen.last_activity is None else instant(citizen.last_activity),
         open_alerts=int(citizen.open_alerts),
     )
 
@@ -331,7 +323,10 @@ def team_caseload(
     offset = _decode_offset(cursor, sort)
     moments = Moments(now=now or timezone.now(), today=municipal_today())
     statement = CASELOAD_SQL.format(
-        order=order, care_relation_in_force=declared().care_relation.sql("r", named="care_relation"), **_TABLES
+        order=order,
+        slot_due=_SLOT_DUE,
+        care_relation_in_force=declared().care_relation.sql("r", named="care_relation"),
+        **_TABLES,
     )
     citizens = list(Citizen.objects.raw(statement, _parameters(team, moments, limit=size + 1, offset=offset)))
     next_cursor = _encode_offset(offset + size, sort) if len(citizens) > size else None

@@ -63,13 +63,6 @@ def granted_citizens(actor: Actor) -> list[NetworkGrant]:
     return grants
 
 
-def relatives_receiving_reminders(citizen: Citizen) -> QuerySet[NetworkGrant]:
-    """Grants in force with the reminder scope: whom the notifications issue sends reminders to."""
-    return NetworkGrant.objects.filter(
-        grant_in_force_filter(), citizen=citizen, can_receive_reminders=True
-    ).select_related("relative__user")
-
-
 def grants_of_citizen(citizen: Citizen) -> QuerySet[NetworkGrant]:
     return (
         NetworkGrant.objects.filter(citizen=citizen).select_related("relative__user").order_by("-created_at")

@@ -9,7 +9,8 @@ from backend.actors import Actor
 from backend.audit import read_logged
 from backend.errors import NotFound
 from backend.timeutil import municipal_today
-from selvbetjening.models import Questionnaire, QuestionnaireAssignment, QuestionnaireVersion
+from selvbetjening.models import QuestionnaireAssignment, QuestionnaireVersion
+from selvbetjening.rules.questionnaires import open_q, upcoming_q
 
 
 def assignments_visible_to(actor: Actor) -> QuerySet[QuestionnaireAssignment]:
@@ -44,10 +45,9 @@ def assignments_in_state(
     """``due``: waiting and open to answer today; ``upcoming``: waiting, not yet open;
     ``answered``: answered."""
     today = municipal_today()
-    pending = Q(status=QuestionnaireAssignment.Status.PENDING)
     conditions = {
-        "due": pending & Q(due_on__lte=today),
-        "upcoming": pending & Q(due_on__gt=today),
+        "due": open_q(today),
+        "upcoming": upcoming_q(today),
         "answered": Q(status=QuestionnaireAssignment.Status.ANSWERED),
     }
     return _shaped(queryset.filter(conditions[state]))
@@ -64,7 +64,3 @@ def current_version_of(key: str) -> QuestionnaireVersion:
     if version is None:
         raise NotFound("No such questionnaire.")
     return version
-
-
-def questionnaire_catalogue() -> QuerySet[Questionnaire]:
-    return Questionnaire.objects.filter(is_active=True)

@@ -11,6 +11,7 @@ from backend.audit import read_logged
 from backend.errors import NotFound
 from backend.models import Citizen
 from selvbetjening.models import SessionLog, TrainingPlan
+from selvbetjening.selectors.rows import dosage_out
 
 
 def session_logs_visible_to(actor: Actor) -> QuerySet[SessionLog]:
@@ -77,11 +78,7 @@ def session_log_data(log: SessionLog) -> dict[str, Any]:
             {
                 "exercise_id": item.exercise_id,
                 "plan_exercise_id": item.plan_exercise_id,
-                "sets": item.sets,
-                "repetitions": item.repetitions,
-                "hold_seconds": item.hold_seconds,
-                "duration_seconds": item.duration_seconds,
-                "load_kg": None if item.load_kg is None else float(item.load_kg),
+                **dosage_out(item),
                 "is_completed": item.is_completed,
             }
             for item in log.exercises.all()

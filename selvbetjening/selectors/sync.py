@@ -48,7 +48,9 @@ from selvbetjening.models import (
     TrainingPlanVersion,
     TrainingSlot,
 )
+from selvbetjening.rules.dosage import DOSAGE_FIELDS
 from selvbetjening.selectors.episodes import goals_with_latest
+from selvbetjening.selectors.rows import dosage_out
 from selvbetjening.selectors.sessions import session_log_data, with_session_log_shape
 from selvbetjening.selectors.today import exercise_images
 
@@ -56,7 +58,6 @@ OVERLAP = timedelta(seconds=2)
 INITIAL_SLOTS_DAYS = 7
 INITIAL_LOGS_DAYS = 60
 MAX_LIMIT = 100
-DOSAGE_FIELDS = ("sets", "repetitions", "hold_seconds", "duration_seconds")
 
 Position = tuple[datetime, str]
 
@@ -144,10 +145,11 @@ def _plans(citizen: Citizen, lower: datetime | None) -> list[dict[str, Any]]:
     for item in (
         PlanExercise.objects.filter(version_id__in=version_ids)
         .order_by("version_id", "position", "id")
-        .values("id", "version_id", "exercise_id", "position", "instructions", "load_kg", *DOSAGE_FIELDS)
+        .values("id", "version_id", "exercise_id", "position", "instructions", *DOSAGE_FIELDS)
     ):
-        load_kg = item.pop("load_kg")
-        exercises[item.pop("version_id")].append({**item, "load_kg": None if load_kg is None else float(load_kg)})
+        exercises[item["version_id"]].append(
+            {name: item[name] for name in ("id", "exercise_id", "position", "instructions")} | dosage_out(item)
+        )
     goal_ids: dict[UUID, list[UUID]] = defaultdict(list)
     links = TrainingPlan.goals.through.objects.filter(trainingplan_id__in=[plan.pk for plan in rows])
     for plan_id, goal_id in links.order_by("goal_id").values_list("trainingplan_id", "goal_id"):

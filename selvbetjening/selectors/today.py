@@ -11,7 +11,7 @@ CPU per statement against 0.07 ms to run it (SQLite, in-process), 6 ms of the 10
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from backend import i18n
 from backend.actors import Actor
@@ -27,13 +26,13 @@ from backend.audit import read_logged
 from backend.models import Citizen
 from selvbetjening.media import IMAGE_SIZES, exercise_image_url
 from selvbetjening.models import TrainingPlan, TrainingSlot
+from selvbetjening.selectors.rows import dosage_row, instant, uuid_of, uuid_parameter
 
 Status = TrainingSlot.Status
 STATUS_NAMES: dict[str, dict[str, str]] = {
     "da": {"pending": "Planlagt", "done": "Udført", "missed": "Ikke udført"},
     "en": {"pending": "Planned", "done": "Done", "missed": "Missed"},
 }
-DOSAGE_FIELDS = ("sets", "repetitions", "hold_seconds", "duration_seconds")
 
 SLOTS_SQL = """
     SELECT training_slot."id", training_slot."plan_id", training_plan."title", training_slot."version_id",
@@ -91,25 +90,6 @@ def citizen_today(citizen: Citizen, now: datetime | None = None) -> date:
 # --- Values in and out of the statements ------------------------------------------------------------
 
 
-def _uuid_parameter(value: UUID) -> Any:
-    return value if connection.features.has_native_uuid_field else value.hex
-
-
-def _uuid(value: Any) -> UUID:
-    """A UUID column: PostgreSQL gives a UUID, SQLite the 32 hex digits Django stores."""
-    return value if isinstance(value, UUID) else UUID(value)
-
-
-def _instant(value: Any) -> datetime:
-    """A time column: PostgreSQL gives an aware datetime, SQLite Django's naive UTC (parsed or as text)."""
-    if not isinstance(value, datetime):
-        parsed = parse_datetime(str(value))
-        if parsed is None:
-            raise ValueError(f"not a time: {value!r}")
-        value = parsed
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _rows(statement: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(statement, parameters)
@@ -118,7 +98,7 @@ def _rows(statement: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
 
 def _in_list(statement: str, values: Iterable[UUID]) -> tuple[str, list[Any]]:
     """``statement`` with its one ``IN`` list made as long as ``values``."""
-    parameters = [_uuid_parameter(value) for value in values]
+    parameters = [uuid_parameter(value) for value in values]
     return statement.format(placeholders=", ".join(["%s"] * len(parameters))), parameters
 
 
@@ -130,13 +110,13 @@ def next_reminder_at(citizen: Citizen, now: datetime) -> datetime | None:
     rows = _rows(
         NEXT_REMINDER_SQL,
         [
-            _uuid_parameter(citizen.pk),
+            uuid_parameter(citizen.pk),
             Status.PENDING.value,
             connection.ops.adapt_datetimefield_value(now),
             TrainingPlan.Status.ACTIVE.value,
         ],
     )
-    return _instant(rows[0][0]) if rows else None
+    return instant(rows[0][0]) if rows else None
 
 
 def exercise_images(exercise_ids: Iterable[UUID], language: str) -> dict[UUID, list[dict[str, Any]]]:
@@ -147,8 +127,8 @@ def exercise_images(exercise_ids: Iterable[UUID], language: str) -> dict[UUID, l
         return images
     english = language == "en"
     for image_id, exercise_id, alt_text_da, alt_text_en, width, height in _rows(*_in_list(IMAGES_SQL, exercise_ids)):
-        image_uuid = _uuid(image_id)
-        images[_uuid(exercise_id)].append(
+        image_uuid = uuid_of(image_id)
+        images[uuid_of(exercise_id)].append(
             {
                 "id": image_uuid,
                 "alt_text": alt_text_en if english else alt_text_da,
@@ -162,41 +142,23 @@ def exercise_images(exercise_ids: Iterable[UUID], language: str) -> dict[UUID, l
 
 def _version_exercises(version_ids: Iterable[UUID], language: str) -> dict[UUID, list[dict[str, Any]]]:
     rows = _rows(*_in_list(EXERCISES_SQL, version_ids))
-    images = exercise_images(dict.fromkeys(_uuid(row[2]) for row in rows), language)
+    images = exercise_images(dict.fromkeys(uuid_of(row[2]) for row in rows), language)
     by_version: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
     english = language == "en"
-    for (
-        plan_exercise_id,
-        version_id,
-        exercise_id,
-        position,
-        individual_instructions,
-        sets,
-        repetitions,
-        hold_seconds,
-        duration_seconds,
-        load_kg,
-        title_da,
-        title_en,
-        instructions_da,
-        instructions_en,
-        video_url,
-    ) in rows:
-        exercise_uuid = _uuid(exercise_id)
-        by_version[_uuid(version_id)].append(
+    for row in rows:
+        plan_exercise_id, version_id, exercise_id, position, individual_instructions = row[:5]
+        title_da, title_en, instructions_da, instructions_en, video_url = row[10:]
+        exercise_uuid = uuid_of(exercise_id)
+        by_version[uuid_of(version_id)].append(
             {
-                "plan_exercise_id": _uuid(plan_exercise_id),
+                "plan_exercise_id": uuid_of(plan_exercise_id),
                 "exercise_id": exercise_uuid,
                 "position": position,
                 "title": title_en if english else title_da,
                 "instructions": instructions_en if english else instructions_da,
                 "individual_instructions": individual_instructions,
                 "video_url": video_url,
-                "sets": sets,
-                "repetitions": repetitions,
-                "hold_seconds": hold_seconds,
-                "duration_seconds": duration_seconds,
-                "load_kg": None if load_kg is None else float(load_kg),
+                **dosage_row(row[5:10]),
                 "images": images.get(exercise_uuid, []),
             }
         )
@@ -213,13 +175,13 @@ def today_for_citizen(citizen: Citizen, day: date | None = None, *, now: datetim
     slots = _rows(
         SLOTS_SQL,
         [
-            _uuid_parameter(citizen.pk),
+            uuid_parameter(citizen.pk),
             connection.ops.adapt_datefield_value(day),
             TrainingPlan.Status.ACTIVE.value,
             Status.CANCELLED.value,
         ],
     )
-    exercises = _version_exercises(dict.fromkeys(_uuid(slot[3]) for slot in slots), language) if slots else {}
+    exercises = _version_exercises(dict.fromkeys(uuid_of(slot[3]) for slot in slots), language) if slots else {}
     names = STATUS_NAMES[language]
     items = []
     for (
@@ -234,21 +196,21 @@ def today_for_citizen(citizen: Citizen, day: date | None = None, *, now: datetim
         status,
         session_log_id,
     ) in slots:
-        version_uuid = _uuid(version_id)
-        scheduled = _instant(scheduled_at)
+        version_uuid = uuid_of(version_id)
+        scheduled = instant(scheduled_at)
         items.append(
             {
-                "id": _uuid(slot_id),
-                "training_plan_id": _uuid(plan_id),
+                "id": uuid_of(slot_id),
+                "training_plan_id": uuid_of(plan_id),
                 "plan_title": plan_title,
                 "plan_version_id": version_uuid,
                 "plan_version_number": version_number,
                 "scheduled_at": scheduled,
                 "scheduled_local": scheduled.astimezone(ZoneInfo(version_zone)),
-                "due_until": _instant(due_until),
+                "due_until": instant(due_until),
                 "status": status,
                 "status_name": names.get(status, status),
-                "session_log_id": None if session_log_id is None else _uuid(session_log_id),
+                "session_log_id": None if session_log_id is None else uuid_of(session_log_id),
                 "exercises": exercises.get(version_uuid, []),
             }
         )

@@ -12,7 +12,7 @@ from backend.errors import Conflict, InvalidInput, NotFound
 from backend.models import AccessLogEntry, Citizen, Relative
 from backend.tokens import hash_secret
 from selvbetjening.models import SCOPES, Encouragement, NetworkGrant, NetworkInvitation
-from selvbetjening.services.plans import citizen_slot_reminders_reconcile
+from selvbetjening.services.slot_reminders import citizen_slot_reminders_reconcile
 
 Action = AccessLogEntry.Action
 INVITATION_TTL = timedelta(days=7)

@@ -10,8 +10,6 @@ Pain at or above an exercise's ``stop_pain_level`` stops the session's progressi
 raises one alert for the episode's contact person.
 """
 
-from collections.abc import Sequence
-from decimal import Decimal
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
@@ -30,31 +28,15 @@ from selvbetjening.models import (
     TrainingPlanVersion,
     TrainingSlot,
 )
-from selvbetjening.services.plans import DOSAGE_FIELDS, STEP_FIELDS, dosage_of
+from selvbetjening.rules.dosage import ADVANCED, advanced_dosage, dosage_of, progression_verdict
+from selvbetjening.rules.slots import UPCOMING
 
 Outcome = ProgressionDecision.Outcome
-ADVANCED = "criteria_met"
-NOT_ENOUGH_SESSIONS = "not_enough_sessions"
-PAIN_ABOVE_THRESHOLD = "pain_above_threshold"
-EFFORT_OUTSIDE_BAND = "effort_outside_band"
-NOT_REPORTED = "not_reported"
 AT_MAXIMUM = "dosage_at_maximum"
 PAIN_AT_STOP_LEVEL = "pain_at_stop_level"
 STOPPED_IN_SESSION = "session_stopped_by_pain"
 AUTOMATIC_NOTE = "Automatisk progression: "
-# The most a dosage grows to by itself (within what the database holds).
-DOSAGE_MAXIMUM = {
-    "sets": 100,
-    "repetitions": 1000,
-    "hold_seconds": 3600,
-    "duration_seconds": 86_400,
-    "load_kg": Decimal("500.0"),
-}
 CHANGE_NOTE_LENGTH = TrainingPlanVersion._meta.get_field("change_note").max_length or 500
-
-
-def _reported_pain(log: SessionLog) -> int | None:
-    return log.pain_after if log.pain_after is not None else log.pain_before
 
 
 def _effective_number(exercise_id: UUID, current: PlanExercise, history: dict[int, dict[UUID, tuple]]) -> int:
@@ -66,33 +48,6 @@ def _effective_number(exercise_id: UUID, current: PlanExercise, history: dict[in
             break
         effective = number
     return effective
-
-
-def _verdict(rule: PlanExercise, recent: Sequence[SessionLog]) -> str:
-    """Why the dosage holds, or ``ADVANCED`` when every one of the last N sessions allows it."""
-    needed = rule.progression_after_sessions or 0
-    if len(recent) < needed:
-        return NOT_ENOUGH_SESSIONS
-    pains = [_reported_pain(log) for log in recent]
-    efforts = [log.effort for log in recent]
-    if any(pain is not None and pain > rule.progression_max_pain for pain in pains):
-        return PAIN_ABOVE_THRESHOLD
-    band = range(rule.progression_effort_min, rule.progression_effort_max + 1)
-    if any(effort is not None and effort not in band for effort in efforts):
-        return EFFORT_OUTSIDE_BAND
-    if any(pain is None for pain in pains) or any(effort is None for effort in efforts):
-        return NOT_REPORTED
-    return ADVANCED
-
-
-def _advanced_dosage(item: PlanExercise) -> dict[str, int | Decimal | None]:
-    changed: dict[str, int | Decimal | None] = {}
-    for name in DOSAGE_FIELDS:
-        value = getattr(item, name)
-        if value is None:
-            continue
-        changed[name] = min(value + getattr(item, STEP_FIELDS[name]), DOSAGE_MAXIMUM[name])
-    return changed
 
 
 def _recent_sessions(plan: TrainingPlan, exercise_id: UUID, since_number: int, count: int) -> list[SessionLog]:
@@ -143,7 +98,7 @@ def _new_version(
     TrainingPlan.objects.filter(pk=plan.pk).update(
         current_version=version, version=F("version") + 1, updated_at=now
     )
-    TrainingSlot.objects.filter(plan=plan, status=TrainingSlot.Status.PENDING, due_until__gte=now).update(
+    TrainingSlot.objects.filter(UPCOMING.q(now), plan=plan).update(
         version=version, updated_at=now
     )
     return version
@@ -255,9 +210,9 @@ def progression_evaluate(*, session_log: SessionLog) -> list[ProgressionDecision
         rule.version = current
         since = _effective_number(entry.exercise_id, rule, history)
         recent = _recent_sessions(plan, entry.exercise_id, since, rule.progression_after_sessions or 0)
-        reason = _verdict(rule, recent)
+        reason = progression_verdict(rule, recent)
         if reason == ADVANCED:
-            dosage = _advanced_dosage(rule)
+            dosage = advanced_dosage(rule)
             if all(getattr(rule, name) == value for name, value in dosage.items()):
                 reason = AT_MAXIMUM
             else:

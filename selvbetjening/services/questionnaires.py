@@ -25,7 +25,14 @@ from selvbetjening.models import (
     QuestionnaireResponse,
     QuestionnaireVersion,
 )
-from selvbetjening.questionnaire_logic import answers_validate, definition_parse, score_compute
+from selvbetjening.rules.questionnaires import (
+    answers_validate,
+    definition_parse,
+    is_open,
+    occasion_dates,
+    open_q,
+    score_compute,
+)
 
 Action = AccessLogEntry.Action
 Occasion = QuestionnaireAssignment.Occasion
@@ -99,18 +106,6 @@ def questionnaire_reminders_cancel_for_episode(*, episode_id: UUID) -> int:
     )
 
 
-def _midpoint(episode: Episode) -> date:
-    return episode.start_date + (episode.planned_end_date - episode.start_date) / 2
-
-
-def _occasion_dates(episode: Episode) -> dict[str, date]:
-    return {
-        Occasion.EPISODE_START: episode.start_date,
-        Occasion.EPISODE_MIDWAY: _midpoint(episode),
-        Occasion.EPISODE_END: episode.planned_end_date,
-    }
-
-
 def episode_questionnaires_schedule(*, episode: Episode) -> list[QuestionnaireAssignment]:
     """Send every questionnaire marked for episodes at the start, midway and end (inside the
     caller's transaction)."""
@@ -127,7 +122,7 @@ def episode_questionnaires_schedule(*, episode: Episode) -> list[QuestionnaireAs
                 due_on=due_on,
             )
             for version in versions
-            for occasion, due_on in _occasion_dates(episode).items()
+            for occasion, due_on in occasion_dates(episode).items()
         ]
     )
     _reminders_schedule(assignments)
@@ -136,7 +131,7 @@ def episode_questionnaires_schedule(*, episode: Episode) -> list[QuestionnaireAs
 
 def episode_questionnaires_reschedule(*, episode: Episode) -> None:
     """Move the midway and end questionnaires not yet answered after a change of planned end."""
-    dates = _occasion_dates(episode)
+    dates = occasion_dates(episode)
     moved = (Occasion.EPISODE_MIDWAY, Occasion.EPISODE_END)
     for occasion in moved:
         QuestionnaireAssignment.objects.filter(
@@ -197,7 +192,7 @@ def questionnaire_answer(
         raise Conflict("This questionnaire is already answered.", code="already_answered")
     if locked.status != QuestionnaireAssignment.Status.PENDING:
         raise Conflict("This questionnaire is withdrawn.", code="questionnaire_withdrawn")
-    if locked.due_on > municipal_today():
+    if not is_open(locked, municipal_today()):
         raise Conflict("This questionnaire cannot be answered yet.", code="questionnaire_not_open")
     version = assignment.version
     definition = definition_parse(version.items, version.scoring)
@@ -233,9 +228,9 @@ def questionnaires_due_notify(*, today: date | None = None) -> int:
     The entry point a daily task calls; safe to run twice.
     """
     today = today or municipal_today()
-    due = QuestionnaireAssignment.objects.filter(
-        status=QuestionnaireAssignment.Status.PENDING, due_on__lte=today, due_notified_at__isnull=True
-    ).values_list("pk", "citizen_id")
+    due = QuestionnaireAssignment.objects.filter(open_q(today), due_notified_at__isnull=True).values_list(
+        "pk", "citizen_id"
+    )
     count = 0
     for assignment_id, citizen_id in due:
         with transaction.atomic():

@@ -117,6 +117,7 @@ def request_create(
     except IntegrityError as exc:
         raise Conflict("This request id is already used.", code="duplicate_id") from exc
     _log(by, request, Action.CREATE)
+    transaction.on_commit(lambda: events.request_created(request_id=request.pk, team_id=request.team_id))
     return request, True
 
 

@@ -38,8 +38,8 @@ from selvbetjening.models import (
 )
 from selvbetjening.selectors.plans import plan_active_at
 from selvbetjening.services.common import rater_role
-from selvbetjening.services.plans import slot_reminder_key
 from selvbetjening.services.progression import progression_evaluate, progression_pain_check
+from selvbetjening.services.slot_reminders import slot_reminder_key
 
 Action = AccessLogEntry.Action
 

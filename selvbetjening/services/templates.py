@@ -5,7 +5,6 @@ plans made from one keep pointing to it, and a retired one (``is_active`` false)
 """
 
 from datetime import time
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -14,31 +13,14 @@ from django.db import transaction
 from backend.actors import Actor
 from backend.concurrency import require_version, save_with_version
 from backend.errors import Forbidden, InvalidInput
-from selvbetjening.models import BORG_CR10_MAX, NRS_MAX, Exercise, ProgrammeTemplate, ProgrammeTemplateItem
-from selvbetjening.schedule import validate_recurrence_rule
+from selvbetjening.models import Exercise, ProgrammeTemplate, ProgrammeTemplateItem
+from selvbetjening.rules.dosage import PRESCRIPTION_FIELDS, dosage_check, entry_complete
+from selvbetjening.rules.schedule import validate_recurrence_rule
 from selvbetjening.selectors.exercises import exercises_visible_to, staff_municipality_id
 
 EDITABLE_FIELDS = ("title", "description", "recurrence_rule", "start_time", "is_active")
 MAX_ITEMS = 50
-DOSAGE_AMOUNTS = ("sets", "repetitions", "hold_seconds", "duration_seconds")
-DOSAGE_FIELDS = (*DOSAGE_AMOUNTS, "load_kg")
-PROGRESSION_STEPS = (
-    "progression_sets_step",
-    "progression_repetitions_step",
-    "progression_hold_seconds_step",
-    "progression_duration_seconds_step",
-    "progression_load_kg_step",
-)
-ITEM_FIELDS = (
-    *DOSAGE_FIELDS,
-    "instructions",
-    "progression_after_sessions",
-    "progression_max_pain",
-    "progression_effort_min",
-    "progression_effort_max",
-    *PROGRESSION_STEPS,
-    "stop_pain_level",
-)
+ITEM_FIELDS = ("instructions", *PRESCRIPTION_FIELDS)
 
 
 def _recurrence_rule_checked(rule: str) -> str:
@@ -47,35 +29,6 @@ def _recurrence_rule_checked(rule: str) -> str:
     if not rule.strip():
         return ""
     return validate_recurrence_rule(rule)
-
-
-def _in_range(field: str, value: int | Decimal | None, low: int, high: int) -> None:
-    if value is not None and not low <= value <= high:
-        raise InvalidInput(field, f"must be between {low} and {high}.")
-
-
-def _item_rules(prefix: str, fields: dict[str, Any]) -> None:
-    """The rules one item's dosage and progression rule meet; 422 naming ``items.<n>.<field>``."""
-    for name in (*DOSAGE_FIELDS, *PROGRESSION_STEPS):
-        value = fields.get(name)
-        if value is not None and value < 0:
-            raise InvalidInput(f"{prefix}.{name}", "must not be negative.")
-    if not any(fields.get(name) for name in DOSAGE_AMOUNTS):
-        raise InvalidInput(
-            f"{prefix}.sets", "give at least one of sets, repetitions, hold_seconds or duration_seconds."
-        )
-    for name in ("progression_max_pain", "stop_pain_level"):
-        _in_range(f"{prefix}.{name}", fields.get(name), 0, NRS_MAX)
-    for name in ("progression_effort_min", "progression_effort_max"):
-        _in_range(f"{prefix}.{name}", fields.get(name), 0, BORG_CR10_MAX)
-    if fields["progression_effort_min"] > fields["progression_effort_max"]:
-        raise InvalidInput(f"{prefix}.progression_effort_min", "must not be above progression_effort_max.")
-    if fields["progression_max_pain"] >= fields["stop_pain_level"]:
-        raise InvalidInput(f"{prefix}.progression_max_pain", "must be below stop_pain_level.")
-    if fields.get("progression_after_sessions") is not None and not any(
-        fields.get(name) for name in PROGRESSION_STEPS
-    ):
-        raise InvalidInput(f"{prefix}.progression_after_sessions", "needs at least one step to advance by.")
 
 
 def _items_checked(
@@ -105,11 +58,13 @@ def _items_checked(
                 f"{prefix}.exercise_id", f"is already in the programme as items.{first_position[exercise.pk]}."
             )
         first_position[exercise.pk] = position
-        fields = {name: item[name] for name in ITEM_FIELDS if name in item}
-        defaults = ProgrammeTemplateItem(**fields)
-        complete = {name: getattr(defaults, name) for name in ITEM_FIELDS}
-        _item_rules(prefix, complete)
-        checked.append(ProgrammeTemplateItem(exercise=exercise, position=position, **complete))
+        complete = entry_complete(item)
+        dosage_check(complete, prefix=prefix)
+        checked.append(
+            ProgrammeTemplateItem(
+                exercise=exercise, position=position, instructions=item.get("instructions") or "", **complete
+            )
+        )
     return checked
 
 

@@ -151,3 +151,15 @@ def test_the_api_works_again_when_the_database_returns(world, monkeypatch):
 def test_a_staff_page_while_the_database_is_down_is_503(database_down):
     response = Client().post("/admin/login/", {"username": "someone", "password": "x" * 12, "otp_code": "123456"})
     assert_database_unavailable(response)
+
+
+@pytest.mark.django_db
+def test_the_api_docs_load_their_scripts_from_the_platform_not_a_cdn(client):
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("ninja/swagger-ui-bundle.js")  # collected with the platform's static files

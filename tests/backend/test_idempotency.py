@@ -99,18 +99,9 @@ EPISODES = "/api/v1/episodes"
 
 
 def _episode_body(world, **changes):  # type: ignore[no-untyped-def]
-    from backend.timeutil import municipal_today
+    from tests.selvbetjening.helpers import episode_body
 
-    today = municipal_today()
-    return {
-        "citizen_id": str(world.citizen.pk),
-        "team_id": str(world.team.pk),
-        "kind": "everyday_rehabilitation",
-        "start_date": str(today),
-        "planned_end_date": str(today + timedelta(days=56)),
-        "contact_person_id": str(world.staff_in_team.pk),
-        **changes,
-    }
+    return episode_body(world, **changes)
 
 
 def _episodes() -> int:

@@ -283,3 +283,67 @@ def test_refresh_and_wrong_passwords_never_answer_500_when_the_shared_cache_is_d
         TOKEN_URL, {"grant_type": "refresh_token", "refresh_token": response.json()["refresh_token"]}
     )
     assert refreshed.status_code == 200
+
+
+# --- The real client behind a proxy -----------------------------------------------------------------
+
+
+def _refresh(refresh_token: str, address: str, forwarded: str | None = None):  # type: ignore[no-untyped-def]
+    extra = {"REMOTE_ADDR": address}
+    if forwarded is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    return ApiClient().post(TOKEN_URL, {"grant_type": "refresh_token", "refresh_token": refresh_token}, **extra)
+
+
+def _refresh_token(world) -> str:  # type: ignore[no-untyped-def]
+    from backend.models import AppSession
+    from backend.services.identity import ClientInfo, session_start
+
+    client = ClientInfo("192.0.2.1", "")
+    return session_start(user=world.citizen.user, audience=AppSession.Audience.CITIZEN, client=client).refresh_token
+
+
+BAD = "mrt_" + "x" * 40
+
+
+@pytest.mark.django_db
+def test_one_client_sending_bad_refresh_tokens_does_not_stop_another_clients_refresh(world):
+    statuses = [_refresh(BAD, "203.0.113.7").status_code for _ in range(35)]
+    assert statuses.count(401) == 30 and statuses[-1] == 429
+    assert _refresh(_refresh_token(world), "198.51.100.20").status_code == 200
+    assert _refresh(_refresh_token(world), "203.0.113.7").status_code == 429  # the one sending them waits
+
+
+@pytest.mark.django_db
+def test_behind_a_trusted_proxy_each_client_is_told_apart_by_x_forwarded_for(world, settings):
+    from backend import ratelimit
+
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    ratelimit._trusted_proxies.cache_clear()
+    try:
+        for _ in range(35):
+            _refresh(BAD, "127.0.0.1", "203.0.113.7")
+        assert _refresh(BAD, "127.0.0.1", "203.0.113.7").status_code == 429
+        assert _refresh(_refresh_token(world), "127.0.0.1", "198.51.100.20").status_code == 200
+        # A client cannot pick another's address: a header from an untrusted peer is its own say.
+        assert _refresh(_refresh_token(world), "198.51.100.99", "203.0.113.7").status_code == 200
+    finally:
+        settings.TRUSTED_PROXIES = []
+        ratelimit._trusted_proxies.cache_clear()
+
+
+def test_the_client_address_is_the_nearest_hop_that_is_not_a_trusted_proxy(settings, rf):
+    from backend import ratelimit
+
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8", "127.0.0.1"]
+    ratelimit._trusted_proxies.cache_clear()
+    try:
+        behind = rf.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.1, 203.0.113.7, 10.1.2.3")
+        assert ratelimit.client_address(behind) == "203.0.113.7"
+        direct = rf.get("/", REMOTE_ADDR="198.51.100.5", HTTP_X_FORWARDED_FOR="203.0.113.7")
+        assert ratelimit.client_address(direct) == "198.51.100.5"
+        garbage = rf.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="not-an-address")
+        assert ratelimit.client_address(garbage) == "127.0.0.1"
+    finally:
+        settings.TRUSTED_PROXIES = []
+        ratelimit._trusted_proxies.cache_clear()

@@ -109,6 +109,42 @@ def test_debug_mode_loads_with_no_environment_at_all(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def test_seed_demo_remove_works_with_debug_off_and_then_the_service_may_start(production_copy):
+    demo = {**production_copy, "DEBUG": "1"}
+    assert run(demo, "manage.py", "seed_demo").returncode == 0
+    refused = run(production_copy, "manage.py", "check")
+    assert refused.returncode != 0 and "mestring.E001" in refused.stderr
+    removed = run(production_copy, "manage.py", "seed_demo", "--remove")
+    assert removed.returncode == 0, removed.stderr
+    assert run(production_copy, "manage.py", "check").returncode == 0
+
+
+def test_a_database_with_a_missing_access_trigger_fails_check_and_migrate_puts_it_right(production_copy):
+    drop = (
+        "import django; django.setup(); from django.db import connection; "
+        "connection.cursor().execute('DROP TRIGGER backend_user_access_changed_update')"
+    )
+    assert run(production_copy, "-c", drop).returncode == 0
+    failed = run(production_copy, "manage.py", "check")
+    assert failed.returncode != 0 and "mestring.E002" in failed.stderr
+    migrated = run(production_copy, "manage.py", "migrate", "--no-input", "-v", "0")
+    assert migrated.returncode == 0, migrated.stderr
+    assert run(production_copy, "manage.py", "check").returncode == 0
+
+
+def test_the_embedded_origins_and_redirects_follow_port(tmp_path):
+    """A browser on the embedded server at another port may open the websocket and finish a login."""
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.WEBSOCKET_ALLOWED_ORIGINS, settings.APP_REDIRECT_URIS, settings.PUBLIC_BASE_URL)"
+    )
+    result = run({**base_environment(tmp_path), "PORT": "8101"}, "-c", script)
+    assert result.returncode == 0, result.stderr
+    assert "http://127.0.0.1:8101" in result.stdout and "http://localhost:8101" in result.stdout
+    assert "http://127.0.0.1:8101/auth/done" in result.stdout
+    assert ":8000" not in result.stdout
+
+
 def test_deploy_check_passes_with_the_production_environment(production):
     result = run(production, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr

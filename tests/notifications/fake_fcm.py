@@ -63,6 +63,12 @@ class Received:
         return str(self.message.get("token", ""))
 
 
+class _Server(ThreadingHTTPServer):
+    # A batch opens as many connections at once as it has messages (up to 500); with the default backlog
+    # of 5 a busy machine refused some of them before the accept loop came round.
+    request_queue_size = 1024
+
+
 class FakeFcm:
     """The fake server. Use as a context manager; ``url_template`` replaces firebase-admin's FCM_URL."""
 
@@ -73,7 +79,7 @@ class FakeFcm:
         self._counter = 0
         self.connections = 0
         self.delay = 0.0  # seconds each answer waits, to hold many requests in flight at once
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 

@@ -265,6 +265,23 @@ def test_a_sign_out_after_the_notification_stops_its_push(world, fcm, django_cap
     assert delivery_of(notification, install).status == PushDelivery.Status.DISABLED
 
 
+def test_a_deactivated_user_gets_no_push(world, fcm, immediate_tasks, django_capture_on_commit_callbacks):
+    install = install_for(world.citizen.user, TOKEN)
+    type(world.citizen.user).objects.filter(pk=world.citizen.user.pk).update(is_active=False)
+    notify_citizen(world, django_capture_on_commit_callbacks)
+    assert fcm.received == []
+    assert not PushDelivery.objects.filter(install=install).exists()
+
+
+def test_a_user_deactivated_after_the_notification_gets_no_push(world, fcm, django_capture_on_commit_callbacks):
+    install = install_for(world.citizen.user, TOKEN)
+    notification = notify_citizen(world, django_capture_on_commit_callbacks)
+    type(world.citizen.user).objects.filter(pk=world.citizen.user.pk).update(is_active=False)
+    assert push.push_deliver().disabled == 1
+    assert fcm.received == []
+    assert delivery_of(notification, install).status == PushDelivery.Status.DISABLED
+
+
 def test_a_token_taken_over_by_another_person_gets_nothing_meant_for_the_first(
     world, fcm, django_capture_on_commit_callbacks
 ):

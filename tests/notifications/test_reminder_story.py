@@ -16,7 +16,7 @@ from config.asgi import application
 from notifications.models import Notification, PushDelivery
 from notifications.reminders import reminder_pushes_send, reminders_dispatch_due
 from selvbetjening.models import NetworkGrant, TrainingSlot
-from selvbetjening.services.plans import slots_materialise_ahead
+from selvbetjening.services.slots import slots_materialise_ahead
 from tests.conftest import access_token_for
 from tests.notifications.conftest import install_for
 from tests.selvbetjening import factories

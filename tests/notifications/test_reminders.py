@@ -201,6 +201,16 @@ def test_a_reminder_past_its_expiry_is_suppressed(world):
     assert inbox(world.citizen.user) == []
 
 
+def test_a_deactivated_user_is_reminded_of_nothing(world):
+    user = world.citizen.user
+    reminder = schedule(user, T)
+    type(user).objects.filter(pk=user.pk).update(is_active=False)
+    assert dispatch(T) == 0
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.suppressed_reason) == (Status.SUPPRESSED, "no_recipient")
+    assert inbox(user) == []
+
+
 def test_a_muted_kind_is_suppressed_and_other_kinds_still_come(world):
     user = world.citizen.user
     NotificationPreference.objects.create(user=user, kind="reminder.training", is_muted=True)

@@ -15,9 +15,9 @@ from backend.models import Membership
 from backend.services.identity import session_revoke
 from backend.timeutil import municipal_today
 from config.asgi import application
-from notifications import consumers, selectors, services
+from notifications import consumers, replay
 from notifications.models import Notification, StreamEvent
-from notifications.services import notify
+from notifications.services import inbox, notify
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -123,7 +123,7 @@ async def test_an_event_committed_while_the_backlog_is_read_arrives_exactly_once
     racing: list[Notification] = []
     read_backlog = consumers.load_backlog
 
-    async def backlog_with_a_commit_in_between(**kwargs: Any) -> selectors.Backlog:
+    async def backlog_with_a_commit_in_between(**kwargs: Any) -> replay.Backlog:
         # The socket has joined its group; this event is announced live *and* is in the backlog.
         racing.append(await notify_user(world.citizen.user))
         return await read_backlog(**kwargs)
@@ -145,7 +145,7 @@ async def test_a_channel_layer_that_fails_loses_nothing_the_client_replays_it(ch
         raise ConnectionError("Redis is down")
 
     # Where notify() hands its events to the layer, whichever way it publishes (group_send or a pipeline).
-    monkeypatch.setattr(services, "publish", redis_is_down)
+    monkeypatch.setattr(inbox, "publish", redis_is_down)
     lost_live = await notify_user(world.citizen.user)
     monkeypatch.undo()
 
@@ -178,7 +178,7 @@ async def test_a_cursor_older_than_the_replay_window_asks_for_a_resync(channel_l
     @database_sync_to_async
     def age() -> None:
         StreamEvent.objects.filter(payload={"id": str(newer.pk)}).update(
-            created_at=timezone.now() - selectors.REPLAY_MAX_AGE - timedelta(hours=1)
+            created_at=timezone.now() - replay.REPLAY_MAX_AGE - timedelta(hours=1)
         )
 
     await age()
@@ -199,7 +199,7 @@ async def test_a_cursor_before_purged_events_asks_for_a_resync(channel_layer, wo
 
 
 async def test_more_missed_events_than_the_bound_asks_for_a_resync(channel_layer, world, monkeypatch):
-    monkeypatch.setattr(selectors, "REPLAY_MAX_EVENTS", 3)
+    monkeypatch.setattr(replay, "REPLAY_MAX_EVENTS", 3)
     seen = await database_sync_to_async(event_id_of)(await notify_user(world.citizen.user))
     for _ in range(3):
         await notify_user(world.citizen.user)

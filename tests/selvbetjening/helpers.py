@@ -33,3 +33,17 @@ def jpeg_bytes(size=(64, 48), color=(200, 30, 30), exif=None, image_format="JPEG
     kwargs = {"exif": exif} if exif is not None else {}
     image.save(buffer, format=image_format, **kwargs)
     return buffer.getvalue()
+
+
+def episode_body(world, **overrides):  # type: ignore[no-untyped-def]
+    """A valid ``POST /episodes`` body for the world's citizen, team and therapist."""
+    today = municipal_today()
+    return {
+        "citizen_id": str(world.citizen.pk),
+        "team_id": str(world.team.pk),
+        "kind": "everyday_rehabilitation",
+        "start_date": str(today),
+        "planned_end_date": str(today + timedelta(days=56)),
+        "contact_person_id": str(world.staff_in_team.pk),
+        **overrides,
+    }

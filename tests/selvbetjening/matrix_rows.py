@@ -14,6 +14,7 @@ from selvbetjening.services.network import invitation_create
 from tests import factories as core
 from tests.matrix import Row, statuses
 from tests.selvbetjening import factories
+from tests.selvbetjening.helpers import episode_body
 
 
 def _cached(world: Any, name: str, make) -> Any:  # type: ignore[no-untyped-def]
@@ -153,18 +154,6 @@ def _new_goal(w: Any) -> dict[str, Any]:
     }
 
 
-def _new_episode(w: Any) -> dict[str, Any]:
-    today = municipal_today()
-    return {
-        "citizen_id": str(w.citizen.pk),
-        "team_id": str(w.team.pk),
-        "kind": "everyday_rehabilitation",
-        "start_date": str(today),
-        "planned_end_date": str(today + timedelta(days=56)),
-        "contact_person_id": str(w.staff_in_team.pk),
-    }
-
-
 ROWS = [
     # The citizen's own self-service.
     Row("GET", "/api/v1/me/episodes", own(200, 200)),
@@ -236,7 +225,7 @@ ROWS = [
     Row("GET", "/api/v1/me/network/encouragements", own(200, 200)),
     # Care staff.
     Row("GET", "/api/v1/episodes", care(200, 200)),
-    Row("POST", "/api/v1/episodes", care(201, 404), body=_new_episode),
+    Row("POST", "/api/v1/episodes", care(201, 404), body=episode_body),
     Row("GET", "/api/v1/episodes/{episode_id}", care(200, 404), path_params=_episode_id),
     Row(
         "PATCH",

@@ -9,8 +9,8 @@ from backend.errors import InvalidInput
 from backend.models import AccessLogEntry
 from backend.timeutil import municipal_today
 from selvbetjening.models import Episode, Goal, GoalRating, NetworkGrant, NetworkInvitation, QuestionnaireResponse
-from selvbetjening.questionnaire_logic import answers_validate, definition_parse, score_compute
-from selvbetjening.schemas import AssignIn
+from selvbetjening.rules.questionnaires import answers_validate, definition_parse, score_compute
+from selvbetjening.schemas.questionnaires import AssignIn
 from selvbetjening.services.questionnaires import questionnaire_version_publish
 from tests.selvbetjening import factories
 from tests.selvbetjening.helpers import goal_body

@@ -257,6 +257,24 @@ def test_a_reply_to_a_request_tells_the_citizen_once_per_answer(world, episode, 
 
 
 @pytest.mark.django_db
+def test_a_new_request_reaches_the_contact_person_and_the_staff_on_duty_once(world, episode, deliver):
+    on_call = care_staff(world, world.team)
+    off_duty = care_staff(world, world.team)
+    on_duty(on_call, world.team)
+    body = {"id": str(uuid.uuid4()), "category": "help", "text": "Min rollator knirker"}
+    with deliver():
+        assert world.client("citizen").post("/api/v1/me/requests", body).status_code == 201
+    with deliver():
+        assert world.client("citizen").post("/api/v1/me/requests", body).status_code == 200  # the phone's retry
+    assert recipients("request.created") == users(world.staff_in_team, on_call)
+    assert off_duty.user.pk not in recipients("request.created")
+    assert Notification.objects.filter(kind="request.created", recipient=on_call.user).count() == 1
+    notification = Notification.objects.get(kind="request.created", recipient=on_call.user)
+    assert notification.refs == {"request_id": body["id"], "citizen_id": str(world.citizen.pk)}
+    assert "rollator" not in notification.push_text_da + notification.push_text_en
+
+
+@pytest.mark.django_db
 def test_an_overdue_request_reaches_the_contact_person_and_the_staff_on_duty(world, episode, deliver):
     request = factories.CitizenRequestFactory(
         citizen=world.citizen, team=world.team, episode=episode, respond_by=timezone.now() - timedelta(hours=1)

@@ -12,7 +12,7 @@ from selvbetjening.models import SessionLog, SessionLogExercise, TrainingPlan, T
 from selvbetjening.selectors.adherence import citizen_adherence, window_for
 from selvbetjening.selectors.today import citizen_today
 from selvbetjening.services import sessions as session_services
-from selvbetjening.services.plans import slots_mark_missed, slots_materialise
+from selvbetjening.services.slots import slots_mark_missed, slots_materialise
 from tests.selvbetjening.test_sessions import session_body
 from tests.selvbetjening.training_factories import make_plan
 

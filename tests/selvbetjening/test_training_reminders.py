@@ -17,13 +17,10 @@ from notifications.models import Notification, ReminderOccurrence
 from notifications.reminders import reminders_dispatch_due
 from notifications.services import reminder_due_at
 from selvbetjening.models import NetworkGrant, TrainingPlan, TrainingSlot
-from selvbetjening.services.plans import (
-    slot_reminder_key,
-    slots_materialise,
-    slots_materialise_ahead,
-    training_plans_end_for_episode,
-)
+from selvbetjening.services.plans import training_plans_end_for_episode
 from selvbetjening.services.sessions import session_log_record
+from selvbetjening.services.slot_reminders import slot_reminder_key
+from selvbetjening.services.slots import slots_materialise, slots_materialise_ahead
 from tests import factories as core
 from tests.selvbetjening import factories
 from tests.selvbetjening.training_factories import ExerciseFactory, make_plan

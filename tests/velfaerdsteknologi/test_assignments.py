@@ -135,3 +135,60 @@ def test_assignment_and_return_lists_cost_the_same_for_more_rows(world, it_clien
     large, response = count_queries(listing)
     assert small == large and len(response.json()["items"]) == 16
     assert count_queries(returns)[0] == small_returns
+
+
+def test_an_assignment_may_only_name_the_citizens_own_episode_and_goal(world, it_client):
+    from tests.selvbetjening.factories import EpisodeFactory, GoalFactory
+
+    others = EpisodeFactory(citizen=world.other_citizen, team=world.team)
+    others_goal = GoalFactory(episode=others)
+    own = EpisodeFactory(citizen=world.citizen, team=world.team)
+    own_goal = GoalFactory(episode=own)
+    before = (Assignment.objects.count(), AccessLogEntry.objects.count())
+
+    wrong_episode = assign(it_client, world.device, world.citizen, episode_id=str(others.pk))
+    assert wrong_episode.status_code == 422
+    assert wrong_episode.json()["code"] == "not_the_citizens"
+    assert wrong_episode.json()["errors"][0]["field"] == "episode_id"
+    wrong_goal = assign(it_client, world.device, world.citizen, episode_id=str(own.pk), goal_id=str(others_goal.pk))
+    assert wrong_goal.status_code == 422 and wrong_goal.json()["errors"][0]["field"] == "goal_id"
+    assert (Assignment.objects.count(), AccessLogEntry.objects.count()) == before
+    world.device.refresh_from_db()
+    assert world.device.status == "in_stock"
+
+    right = assign(it_client, world.device, world.citizen, episode_id=str(own.pk), goal_id=str(own_goal.pk))
+    assert right.status_code == 201, right.content
+
+
+def test_an_ending_episode_opens_return_tasks_only_for_its_own_citizens_devices(world):
+    from backend import care_events
+    from tests.selvbetjening.factories import EpisodeFactory
+
+    episode = EpisodeFactory(citizen=world.citizen, team=world.team)
+    own = AssignmentFactory(device=world.device, citizen=world.citizen, episode_id=episode.pk)
+    other_device = factories.DeviceFactory(municipality=world.municipality)
+    stray = AssignmentFactory(device=other_device, citizen=world.other_citizen, episode_id=episode.pk)
+    care_events.episode_ended(episode_id=episode.pk, citizen_id=world.citizen.pk)
+    assert ReturnTask.objects.filter(assignment=own).exists()
+    assert not ReturnTask.objects.filter(assignment=stray).exists()
+
+
+def test_the_migration_clears_another_citizens_episode_and_goal_from_assignments(world):
+    import importlib
+
+    from django.apps import apps as installed
+
+    from tests.selvbetjening.factories import EpisodeFactory, GoalFactory
+
+    migration = importlib.import_module("velfaerdsteknologi.migrations.0006_assignment_care_references")
+    others = EpisodeFactory(citizen=world.other_citizen, team=world.team)
+    own = EpisodeFactory(citizen=world.citizen, team=world.team)
+    own_goal = GoalFactory(episode=own)
+    wrong = AssignmentFactory(device=world.device, citizen=world.citizen, episode_id=others.pk, goal_id=own_goal.pk)
+    right_device = factories.DeviceFactory(municipality=world.municipality)
+    right = AssignmentFactory(device=right_device, citizen=world.citizen, episode_id=own.pk, goal_id=own_goal.pk)
+    migration.clear_foreign_references(installed, None)
+    wrong.refresh_from_db()
+    right.refresh_from_db()
+    assert (wrong.episode_id, wrong.goal_id) == (None, own_goal.pk)
+    assert (right.episode_id, right.goal_id) == (own.pk, own_goal.pk)

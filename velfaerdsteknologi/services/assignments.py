@@ -6,6 +6,7 @@ from uuid import UUID
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from backend import care_events
 from backend.actors import Actor
 from backend.audit import access_log_record
 from backend.errors import Conflict, InvalidInput
@@ -62,6 +63,10 @@ def device_assign(
         raise InvalidInput("citizen_id", "The citizen is registered as deceased.")
     if planned_return_on and planned_install_on and planned_return_on < planned_install_on:
         raise InvalidInput("planned_return_on", "The return cannot be planned before the installation.")
+    problems = care_events.care_reference_problems(citizen_id=citizen.pk, episode_id=episode_id, goal_id=goal_id)
+    if problems:
+        field, reason = next(iter(problems.items()))
+        raise InvalidInput(field, reason, code="not_the_citizens")
     device = device_locked(device)
     _check_consent(device=device, basis=consent_basis, review_on=consent_review_on, today=today)
     if device.status != DeviceStatus.IN_STOCK:
@@ -208,4 +213,6 @@ def return_tasks_detect() -> int:
 def assignments_episode_ended(*, episode_id: UUID, citizen_id: UUID | None = None) -> int:
     """An episode ended (registered with ``backend.care_events``): every device serving it gets a return task."""
     active = Assignment.objects.filter(episode_id=episode_id, returned_at__isnull=True)
+    if citizen_id is not None:
+        active = active.filter(citizen_id=citizen_id)  # only the episode's own citizen's devices
     return _open_return_tasks([(assignment, ReturnTask.Reason.EPISODE_ENDED) for assignment in active])

@@ -31,10 +31,11 @@ from selvbetjening.models import (
 )
 from selvbetjening.services.episodes import evaluation_due_on
 from selvbetjening.services.exercises import exercise_library_load
-from selvbetjening.services.plans import slots_mark_missed, slots_materialise_ahead, training_plan_create
+from selvbetjening.services.plans import training_plan_create
 from selvbetjening.services.questionnaires import episode_questionnaires_schedule, shipped_data_load
 from selvbetjening.services.requests import response_deadline
 from selvbetjening.services.sessions import session_log_record
+from selvbetjening.services.slots import slots_mark_missed, slots_materialise_ahead
 
 DEMO_TITLE = "Demo: Klare mig selv igen"
 GOALS = [

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from selvbetjening.services.plans import slots_mark_missed, slots_materialise_ahead
+from selvbetjening.services.slots import slots_mark_missed, slots_materialise_ahead
 
 BATCH_SIZE = 500
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backend.errors import InvalidInput
-from selvbetjening.schedule import occurrences, validate_recurrence_rule, validate_schedule
+from selvbetjening.rules.schedule import local_date, occurrences, validate_recurrence_rule, validate_schedule
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
@@ -223,3 +223,18 @@ def test_a_february_29_schedule_finds_the_leap_day():
     version = Version("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", date(2026, 1, 1), time(10, 0), date(2028, 12, 31))
     validate_schedule(version)
     assert occurrences(version, utc(2026, 1, 1), utc(2029, 1, 1)) == [utc(2028, 2, 29, 9)]
+
+
+@pytest.mark.parametrize(
+    ("instant", "day"),
+    [
+        # 00:30 in Copenhagen (CET) is still the evening before in UTC.
+        (datetime(2026, 3, 28, 23, 30, tzinfo=UTC), date(2026, 3, 29)),
+        (datetime(2026, 3, 28, 22, 59, tzinfo=UTC), date(2026, 3, 28)),
+        # In summer time midnight is 22:00 UTC.
+        (datetime(2026, 7, 1, 22, 0, tzinfo=UTC), date(2026, 7, 2)),
+        (datetime(2026, 7, 1, 21, 59, tzinfo=UTC), date(2026, 7, 1)),
+    ],
+)
+def test_a_slots_day_is_the_day_in_the_plans_zone(instant, day):
+    assert local_date(instant, "Europe/Copenhagen") == day

@@ -1,6 +1,6 @@
 import pytest
 
-from selvbetjening.gas import gas_t_score
+from selvbetjening.rules.gas import gas_t_score
 
 
 @pytest.mark.parametrize(

@@ -1,15 +1,24 @@
+from datetime import date, timedelta
+from itertools import product
+
 import pytest
 
 from backend.errors import InvalidInput
 from selvbetjening import shipped
-from selvbetjening.questionnaire_logic import (
+from selvbetjening.models import Episode, QuestionnaireAssignment
+from selvbetjening.rules.questionnaires import (
     EnableWhen,
     Item,
     answers_validate,
     definition_parse,
     is_enabled,
+    is_open,
+    occasion_dates,
+    open_q,
     score_compute,
+    upcoming_q,
 )
+from tests.selvbetjening import factories
 
 
 def pain():
@@ -188,3 +197,34 @@ def test_enable_when_that_cannot_fit_its_question_is_refused_at_publishing(quest
 )
 def test_enable_when_that_fits_its_question_is_published(question, operator, answer):
     assert definition_parse(_with_condition(question, operator, answer), None).items[1].enable_when
+
+
+# --- When a sent questionnaire is due ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_is_open_and_the_orm_conditions_agree_around_the_due_date(world):
+    today = date(2026, 11, 23)
+    Status = QuestionnaireAssignment.Status
+    for offset, status in product((-1, 0, 1), Status.values):
+        factories.QuestionnaireAssignmentFactory(
+            citizen=world.citizen, due_on=today + timedelta(days=offset), status=status
+        )
+    made = list(QuestionnaireAssignment.objects.all())
+    assert len(made) == 9
+    in_python = {assignment.pk for assignment in made if is_open(assignment, today)}
+    opened = set(QuestionnaireAssignment.objects.filter(open_q(today)).values_list("pk", flat=True))
+    upcoming = set(QuestionnaireAssignment.objects.filter(upcoming_q(today)).values_list("pk", flat=True))
+    assert in_python == opened
+    assert {(a.due_on - today).days for a in made if a.pk in opened} == {-1, 0}
+    assert {(a.due_on - today).days for a in made if a.pk in upcoming} == {1}
+    assert all(a.status == Status.PENDING for a in made if a.pk in opened | upcoming)
+
+
+def test_an_episodes_questionnaires_are_due_at_its_start_midway_and_planned_end():
+    episode = Episode(start_date=date(2026, 1, 1), planned_end_date=date(2026, 3, 2))
+    assert list(occasion_dates(episode).items()) == [
+        ("episode_start", date(2026, 1, 1)),
+        ("episode_midway", date(2026, 1, 31)),
+        ("episode_end", date(2026, 3, 2)),
+    ]

@@ -1,17 +1,20 @@
 """Questionnaire definitions and answers: the structure of a version, which items are enabled,
-whether answers fit the version answered, and the score.
+whether answers fit the version answered, and the score; and when a sent questionnaire is due.
 
-Kept free of the database so that definitions shipped in migrations and answers sent by the app
-are checked by the same code.
+Definitions and answers are checked without the database, so that definitions shipped in migrations
+and answers sent by the app are checked by the same code.
 """
 
 import math
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.db.models import Q
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from backend.errors import InvalidInput
+from selvbetjening.models import Episode, QuestionnaireAssignment
 
 ItemType = Literal["choice", "integer", "decimal", "boolean", "text", "scale"]
 Operator = Literal["exists", "=", "!=", ">", "<", ">=", "<="]
@@ -267,3 +270,36 @@ def score_compute(definition: Definition, accepted: dict[str, Any]) -> Decimal |
         largest = max(scored, key=lambda pair: abs(pair[1]))[0]
         raise InvalidInput(f"answers.{largest}", "makes the questionnaire's score too large to store")
     return score
+
+
+# --- When a sent questionnaire is due ------------------------------------------------------------
+#
+# A questionnaire waiting for its answer opens on its due date and stays open until it is answered or
+# withdrawn; before that day it is upcoming and cannot be answered yet. ``is_open`` answers for one in
+# Python, ``open_q`` and ``upcoming_q`` are the same rule for the ORM.
+
+Occasion = QuestionnaireAssignment.Occasion
+_PENDING = QuestionnaireAssignment.Status.PENDING
+
+
+def occasion_dates(episode: Episode) -> dict[str, date]:
+    """When an episode's questionnaires are due: at its start, midway and at its planned end."""
+    midway = episode.start_date + (episode.planned_end_date - episode.start_date) / 2
+    return {
+        Occasion.EPISODE_START: episode.start_date,
+        Occasion.EPISODE_MIDWAY: midway,
+        Occasion.EPISODE_END: episode.planned_end_date,
+    }
+
+
+def is_open(assignment: QuestionnaireAssignment, today: date) -> bool:
+    """Whether the questionnaire can be answered on ``today``."""
+    return assignment.status == _PENDING and assignment.due_on <= today
+
+
+def open_q(today: date) -> Q:
+    return Q(status=_PENDING, due_on__lte=today)
+
+
+def upcoming_q(today: date) -> Q:
+    return Q(status=_PENDING, due_on__gt=today)

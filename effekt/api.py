@@ -1,0 +1,259 @@
+"""The effect API: the indicator catalogue and values (aggregates, for analysts and team leads) and the
+FHIR export of one citizen's goals, ratings and episodes (for the citizen's care staff)."""
+
+import csv
+import io
+import json
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
+from ninja import Path, Query, Router, Status
+
+from backend.access import access_citizen_for_change
+from backend.actors import ANALYST, CARE
+from backend.auth import AuthedRequest, UserBearer
+from backend.models import StaffRole
+from backend.pagination import paginate
+from backend.timeutil import municipal_today
+from effekt import fhir, schemas
+from effekt.indicators.definitions import INDICATORS, Indicator
+from effekt.indicators.evaluator import Cell
+from effekt.models import TheoryOfChange
+from effekt.periods import Period, period_for
+from effekt.selectors import (
+    IndicatorQuery,
+    IndicatorResult,
+    OutcomeValue,
+    access_theory_of_change,
+    indicator_for,
+    indicator_values,
+    outcome_values,
+    theories_visible_to,
+)
+from effekt.services import theory_of_change_create
+from effekt.suppression import MINIMUM_CITIZENS
+from selvbetjening.schemas import PageQuery
+from selvbetjening.texts import pick
+
+EFFECT_READERS = ANALYST | {StaffRole.TEAM_LEAD.value}
+
+indicators = Router(tags=["effect: indicators"], auth=UserBearer(roles=EFFECT_READERS))
+theories = Router(tags=["effect: theories of change"], auth=UserBearer(roles=EFFECT_READERS))
+exports = Router(tags=["effect: FHIR export"], auth=UserBearer(roles=CARE))
+
+
+# --- Presenting ---------------------------------------------------------------------------------
+
+
+def _summary(indicator: Indicator) -> dict[str, Any]:
+    return {
+        "key": indicator.key,
+        "title": pick(*indicator.title),
+        "description": pick(*indicator.description),
+        "counts": pick(*indicator.counts),
+        "measures": [{"key": measure.key, "title": pick(*measure.title)} for measure in indicator.measures],
+        "grouped": indicator.grouped,
+    }
+
+
+def _cell(cell: Cell) -> dict[str, Any]:
+    return {
+        "level": cell.node.level,
+        "id": cell.node.id,
+        "name": cell.node.name,
+        "suppressed": cell.suppressed,
+        "citizens": cell.citizens,
+        "count": cell.count,
+        "values": cell.values,
+        "groups": [
+            {
+                "key": group.group,
+                "name": pick(*group.group_name) if group.group_name else None,
+                "suppressed": group.suppressed,
+                "citizens": group.citizens,
+                "count": group.count,
+                "share": group.share,
+                "values": group.values,
+            }
+            for group in cell.groups
+        ],
+    }
+
+
+def _result(result: IndicatorResult) -> dict[str, Any]:
+    query = result.query
+    filters = {
+        name: str(value)
+        for name, value in (
+            ("team", query.team),
+            ("unit", query.unit),
+            ("condition", query.condition),
+            ("age_band", query.age_band),
+            ("device_type", query.device_type),
+        )
+        if value is not None
+    }
+    return {
+        **_summary(result.indicator),
+        "period": {"start": query.period.start, "end": query.period.end, "key": query.period.key},
+        "filters": filters,
+        "breakdown": query.breakdown,
+        "minimum_citizens": MINIMUM_CITIZENS,
+        "total": _cell(result.total),
+        "cells": [_cell(cell) for cell in result.cells],
+    }
+
+
+def _period(start: date | None, end: date | None) -> Period:
+    return period_for(start, end, today=municipal_today())
+
+
+def _query(payload: schemas.IndicatorQueryIn) -> IndicatorQuery:
+    return IndicatorQuery(
+        period=_period(payload.from_, payload.to),
+        team=payload.team,
+        unit=payload.unit,
+        condition=payload.condition,
+        age_band=payload.age_band,
+        device_type=payload.device_type or None,
+        breakdown=payload.breakdown,
+    )
+
+
+def _csv(result: IndicatorResult) -> str:
+    measures = [measure.key for measure in result.indicator.measures]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["level", "id", "name", "group", "group_name", "suppressed", "citizens", "count", "share", *measures]
+    )
+    for cell in [result.total, *result.cells]:
+        for row in [cell, *cell.groups]:
+            values = row.values or {}
+            writer.writerow(
+                [
+                    cell.node.level,
+                    cell.node.id or "",
+                    cell.node.name,
+                    row.group or "",
+                    pick(*row.group_name) if row.group_name else "",
+                    "1" if row.suppressed else "0",
+                    *("" if value is None else value for value in (row.citizens, row.count, row.share)),
+                    *("" if values.get(key) is None else values[key] for key in measures),
+                ]
+            )
+    return out.getvalue()
+
+
+# --- Indicators ---------------------------------------------------------------------------------
+
+
+@indicators.get("", response=schemas.CatalogueOut)
+def catalogue(request: AuthedRequest):
+    return {"minimum_citizens": MINIMUM_CITIZENS, "indicators": [_summary(indicator) for indicator in INDICATORS]}
+
+
+@indicators.get("/{key}", response=schemas.IndicatorOut)
+def indicator(request: AuthedRequest, key: str, query: Query[schemas.IndicatorQueryIn]):
+    return _result(indicator_values(request.auth, indicator_for(key), _query(query)))
+
+
+@indicators.get("/{key}/csv", response={200: None})
+def indicator_csv(request: AuthedRequest, key: str, query: Query[schemas.IndicatorQueryIn]):
+    result = indicator_values(request.auth, indicator_for(key), _query(query))
+    response = HttpResponse(_csv(result), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{result.indicator.key}.csv"'
+    return response
+
+
+@indicators.get("/{key}/measure-report", response={200: dict[str, Any]}, summary="The values as a FHIR MeasureReport")
+def indicator_measure_report(request: AuthedRequest, key: str, query: Query[schemas.IndicatorQueryIn]):
+    assert request.auth.staff is not None
+    result = indicator_values(request.auth, indicator_for(key), _query(query))
+    report = fhir.indicator_measure_report(result, request.auth.staff.municipality.name)
+    return HttpResponse(json.dumps(report, cls=DjangoJSONEncoder), content_type=fhir.CONTENT_TYPE)
+
+
+# --- Theories of change ------------------------------------------------------------------------
+
+
+def _theory(theory: TheoryOfChange, values: list[OutcomeValue] | None = None) -> dict[str, Any]:
+    figures = {item.outcome.pk: item for item in values or []}
+    outcomes = []
+    for outcome in theory.outcomes.all():
+        figure = figures.get(outcome.pk)
+        outcomes.append(
+            {
+                "id": outcome.pk,
+                "term": outcome.term,
+                "description": outcome.description,
+                "indicator_key": outcome.indicator_key,
+                "measure_key": outcome.measure_key,
+                "target": None if outcome.target is None else float(outcome.target),
+                **(
+                    {"suppressed": figure.cell.suppressed, "citizens": figure.cell.citizens, "value": figure.value}
+                    if figure
+                    else {}
+                ),
+            }
+        )
+    return {
+        "id": theory.pk,
+        "title": theory.title,
+        "intervention": theory.intervention,
+        "activities": theory.activities,
+        "outputs": theory.outputs,
+        "assumptions": theory.assumptions,
+        "created_at": theory.created_at,
+        "outcomes": outcomes,
+    }
+
+
+@theories.get("", response=schemas.TheoryOfChangePageOut, summary="My municipality's theories of change")
+def list_theories(request: AuthedRequest, query: Query[PageQuery]):
+    queryset = theories_visible_to(request.auth).prefetch_related("outcomes")
+    items, next_cursor = paginate(queryset, cursor=query.cursor, limit=query.limit)
+    return {"items": [_theory(item) for item in items], "next_cursor": next_cursor}
+
+
+@theories.post("", response={201: schemas.TheoryOfChangeDetailOut}, summary="Write a theory of change")
+def create_theory(request: AuthedRequest, payload: schemas.TheoryOfChangeIn):
+    assert request.auth.staff is not None
+    fields = payload.model_dump(exclude={"outcomes"})
+    outcomes = [outcome.model_dump() for outcome in payload.outcomes]
+    theory = theory_of_change_create(
+        municipality=request.auth.staff.municipality, by=request.auth.user, outcomes=outcomes, **fields
+    )
+    return Status(201, _theory_detail(request, theory.pk, None, None))
+
+
+@theories.get("/{theory_id}", response=schemas.TheoryOfChangeDetailOut, summary="A theory of change with its figures")
+def get_theory(request: AuthedRequest, theory_id: UUID, query: Query[schemas.PeriodQueryIn]):
+    return _theory_detail(request, theory_id, query.from_, query.to)
+
+
+def _theory_detail(request: AuthedRequest, theory_id: UUID, start: date | None, end: date | None) -> dict[str, Any]:
+    theory = access_theory_of_change(request.auth, theory_id)
+    period = _period(start, end)
+    values = outcome_values(request.auth, theory, period=period)
+    return {**_theory(theory, values), "period": {"start": period.start, "end": period.end, "key": period.key}}
+
+
+# --- FHIR export --------------------------------------------------------------------------------
+
+
+@exports.get("", response={200: dict[str, Any]}, summary="A citizen's goals, ratings and episodes as a FHIR R4 Bundle")
+def citizen_fhir(request: AuthedRequest, citizen_id: Path[UUID]):
+    citizen = access_citizen_for_change(request.auth, citizen_id)  # the export logs itself
+    bundle = fhir.citizen_bundle(request.auth, citizen)
+    return HttpResponse(json.dumps(bundle, cls=DjangoJSONEncoder), content_type=fhir.CONTENT_TYPE)
+
+
+ROUTERS: list[tuple[str, Router]] = [
+    ("/indicators", indicators),
+    ("/theories-of-change", theories),
+    ("/citizens/{uuid:citizen_id}/fhir", exports),
+]

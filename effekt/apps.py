@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EffektConfig(AppConfig):
+    name = "effekt"
+    verbose_name = "Effekt"

@@ -1,0 +1,228 @@
+"""One evaluator for every indicator: rows from the indicator's source, cells for the municipality, its
+units and teams (and the groups inside each), for a calendar year and each of its quarters, small cells
+suppressed over all of them at once.
+
+Periods are a year or one of its quarters, never free ranges: two overlapping free periods would give
+away, by subtraction, the days between them. A year is the sum of its quarters like a unit is the sum
+of its teams, and both are suppressed in one table, so a quarter shows what the year's table shows.
+
+Queries: the indicator's source (one, or two for adherence), plus one for the birth dates when an age
+band is asked. The organisation is read by the caller. Nothing is queried per citizen or per cell.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import combinations
+from uuid import UUID
+
+from backend import cpr
+from backend.models import Citizen
+from effekt.indicators.definitions import Indicator, Texts
+from effekt.indicators.sources import Row, Scope
+from effekt.suppression import Sum, is_small, suppressed_cells
+
+MUNICIPALITY = "municipality"
+UNIT = "unit"
+TEAM = "team"
+
+AGE_BANDS: dict[str, tuple[int, int]] = {"0-64": (0, 64), "65-79": (65, 79), "80+": (80, 200)}
+
+
+@dataclass(frozen=True)
+class Node:
+    """A place in the organisation a cell is computed for."""
+
+    level: str
+    id: UUID | None
+    name: str
+    parent: "Node | None" = None
+
+
+YEAR = "year"
+QUARTERS = ("Q1", "Q2", "Q3", "Q4")
+# A node, a group inside it (None: the whole node), and the year or one of its quarters.
+CellKey = tuple[Node, str | None, str]
+
+
+def quarter_of(day: date) -> str:
+    return QUARTERS[(day.month - 1) // 3]
+
+
+@dataclass(frozen=True)
+class Organisation:
+    municipality: Node
+    units: tuple[Node, ...]
+    teams: tuple[Node, ...]
+
+    def children(self, node: Node) -> tuple[Node, ...]:
+        if node.level == MUNICIPALITY:
+            return self.units
+        if node.level == UNIT:
+            return tuple(team for team in self.teams if team.parent == node)
+        return ()
+
+
+@dataclass
+class Cell:
+    """What a cell shows: nothing but ``suppressed`` when it is suppressed."""
+
+    node: Node
+    group: str | None
+    group_name: Texts | None
+    suppressed: bool
+    citizens: int | None = None
+    count: int | None = None
+    share: float | None = None
+    values: dict[str, float | None] | None = None
+    groups: list["Cell"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The filters other than team and unit; they decide which rows are in the population."""
+
+    condition: bool = False
+    device: bool = False
+    age_band: str | None = None
+
+    def names(self, indicator: Indicator) -> list[str]:
+        active = []
+        if self.condition:
+            active.append("condition")
+        if self.device and not indicator.device_type_compares:
+            active.append("device")
+        if self.age_band:
+            active.append("age_band")
+        return active
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _mark_age_bands(rows: list[Row], band: str) -> None:
+    """Flag each row whose citizen was in the age band when the episode started. The birth date is in the
+    encrypted CPR number, read in one query and never leaving this function."""
+    low, high = AGE_BANDS[band]
+    ciphertexts = Citizen.objects.filter(pk__in={row["citizen_id"] for row in rows}).values_list("pk", "cpr_ciphertext")
+    born = {pk: cpr.decrypt(ciphertext).birth_date() for pk, ciphertext in ciphertexts}
+    for row in rows:
+        row["age_band"] = low <= _age(born[row["citizen_id"]], row["start_date"]) <= high
+
+
+def _node_keys(row: Row, organisation: Organisation, teams: dict[UUID, Node]) -> list[Node]:
+    team = teams.get(row["team_id"])
+    if team is None:
+        return [organisation.municipality]
+    assert team.parent is not None
+    return [organisation.municipality, team.parent, team]
+
+
+def _citizens_by_cell(
+    rows: Iterable[Row], organisation: Organisation, teams: dict[UUID, Node], grouped: bool
+) -> tuple[dict[CellKey, set], dict[CellKey, list[Row]]]:
+    citizens: dict[CellKey, set] = defaultdict(set)
+    members: dict[CellKey, list[Row]] = defaultdict(list)
+    for row in rows:
+        for node in _node_keys(row, organisation, teams):
+            for period in (YEAR, quarter_of(row["on"])):
+                keys: list[CellKey] = [(node, None, period)]
+                if grouped:
+                    keys.append((node, str(row["group"]), period))
+                for key in keys:
+                    citizens[key].add(row["citizen_id"])
+                    members[key].append(row)
+    return citizens, members
+
+
+def evaluate(
+    indicator: Indicator, scope: Scope, organisation: Organisation, filters: Filters, *, period: str = YEAR
+) -> dict[Node, Cell]:
+    """Every cell of the municipality for ``period`` (the year of ``scope`` or one of its quarters),
+    suppressed where it, or its difference to another cell someone could ask for, holds fewer than 5
+    citizens."""
+    rows = indicator.source(scope)
+    if filters.age_band:
+        _mark_age_bands(rows, filters.age_band)
+    active = filters.names(indicator)
+    population = [row for row in rows if all(row[name] for name in active)]
+    teams = {team.id: team for team in organisation.teams if team.id is not None}
+    citizens, members = _citizens_by_cell(population, organisation, teams, indicator.grouped)
+    groups: list[str] = sorted({key[1] for key in members if key[1] is not None})
+    periods = (YEAR, *QUARTERS)
+    nodes = [organisation.municipality, *organisation.units, *organisation.teams]
+
+    # A filter must not reveal, by subtraction from the same cell with fewer filters, who it left out.
+    revealing: set[CellKey] = set()
+    for size in range(len(active)):
+        for kept in combinations(active, size):
+            left_out = [
+                row for row in rows if all(row[name] for name in kept) and not all(row[name] for name in active)
+            ]
+            left_out_citizens, _ = _citizens_by_cell(left_out, organisation, teams, indicator.grouped)
+            revealing.update(key for key, people in left_out_citizens.items() if is_small(len(people)))
+
+    sums: list[Sum[CellKey]] = []
+    for group in [None, *groups]:
+        for node in nodes:
+            sums.append(Sum((node, group, YEAR), tuple((node, group, quarter) for quarter in QUARTERS)))
+            children = organisation.children(node)
+            for each in periods if children else ():
+                sums.append(Sum((node, group, each), tuple((child, group, each) for child in children)))
+    if groups:
+        sums.extend(
+            Sum((node, None, each), tuple((node, group, each) for group in groups))
+            for node in nodes
+            for each in periods
+        )
+    frozen = {key: frozenset(people) for key, people in citizens.items()}
+    hidden = suppressed_cells(frozen, sums, revealing=revealing)
+
+    names = _group_names(indicator, population)
+    cells = {}
+    for node in nodes:
+        cell = _cell(indicator, (node, None, period), members, hidden, None)
+        if indicator.grouped:
+            node_count = None if cell.suppressed else cell.count
+            cell.groups = [
+                _cell(indicator, (node, group, period), members, hidden, names.get(group), node_count)
+                for group in groups
+            ]
+        cells[node] = cell
+    return cells
+
+
+def _group_names(indicator: Indicator, rows: list[Row]) -> dict[str, Texts]:
+    names: dict[str, Texts] = {key: value for key, value in indicator.group_names.items()}
+    for row in rows:
+        group = str(row.get("group"))
+        if group not in names and row.get("group_name_da") is not None:
+            names[group] = (row["group_name_da"], row["group_name_en"])
+    return names
+
+
+def _cell(
+    indicator: Indicator,
+    key: CellKey,
+    members: dict[CellKey, list[Row]],
+    hidden: set[CellKey],
+    group_name: Texts | None,
+    node_count: int | None = None,
+) -> Cell:
+    node, group, _ = key
+    if key in hidden:
+        return Cell(node=node, group=group, group_name=group_name, suppressed=True)
+    rows = members.get(key, [])
+    count = len(rows)
+    return Cell(
+        node=node,
+        group=group,
+        group_name=group_name,
+        suppressed=False,
+        citizens=len({row["citizen_id"] for row in rows}),
+        count=count,
+        share=round(count / node_count, 4) if group is not None and node_count else None,
+        values={measure.key: measure.compute(rows) if rows else None for measure in indicator.measures},
+    )

@@ -1,0 +1,57 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from effekt.indicators.definitions import INDICATORS
+
+
+class TheoryOfChange(models.Model):
+    """A municipality's theory of change (forandringsteori) for one effort: intervention → activities →
+    outputs → short- and long-term outcomes, with the assumptions beside it. Each outcome is measured by
+    one of the standard indicators."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    municipality = models.ForeignKey(
+        "backend.Municipality", on_delete=models.PROTECT, related_name="theories_of_change"
+    )
+    title = models.CharField(max_length=200)
+    intervention = models.TextField(help_text="The effort: what the municipality does, for whom.")
+    activities = models.TextField(help_text="What is done in the effort.")
+    outputs = models.TextField(help_text="What is delivered: sessions, visits, devices.")
+    assumptions = models.TextField(blank=True, help_text="What must hold for the chain to work.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        verbose_name_plural = "theories of change"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Outcome(models.Model):
+    """One outcome of a theory of change, measured by a measure of a standard indicator."""
+
+    class Term(models.TextChoices):
+        SHORT = "short", "Kort sigt"
+        LONG = "long", "Lang sigt"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    theory = models.ForeignKey(TheoryOfChange, on_delete=models.CASCADE, related_name="outcomes")
+    position = models.PositiveSmallIntegerField()
+    term = models.CharField(max_length=5, choices=Term.choices)
+    description = models.CharField(max_length=500)
+    indicator_key = models.CharField(
+        max_length=40, choices=[(indicator.key, indicator.title[0]) for indicator in INDICATORS]
+    )
+    measure_key = models.CharField(max_length=40, blank=True, help_text="Empty: the indicator's citizen count.")
+    target = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["theory", "position"]
+        constraints = [models.UniqueConstraint(fields=["theory", "position"], name="outcome_unique_position")]
+
+    def __str__(self) -> str:
+        return self.description[:60]
