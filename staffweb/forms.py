@@ -4,6 +4,7 @@ messages as problem codes), said in Danish beside the field; the services decide
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django import forms
 from pydantic import BaseModel, ValidationError
@@ -266,3 +267,24 @@ class GoalRatingForm(DkfdsForm):
 
     def service_fields(self) -> dict[str, str]:
         return {name: name for name in self.fields}
+
+
+class ContactForm(DkfdsForm):
+    """Hand the episode over to a new contact person, or name a stand-in until a date."""
+
+    staff_id = forms.TypedChoiceField(label="Medarbejder", coerce=UUID)
+    until = forms.DateField(
+        label="Stedfortræder til og med",
+        help_text="Dag-måned-år, for eksempel 24-11-2026.",
+        input_formats=["%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"],
+        error_messages={"invalid": "Skriv datoen som dag-måned-år, for eksempel 24-11-2026."},
+    )
+    reason = forms.CharField(label="Begrundelse", required=False, max_length=300)
+
+    def __init__(self, *args: Any, colleagues: Sequence[Any], with_until: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        staff = self.fields["staff_id"]
+        assert isinstance(staff, forms.ChoiceField)
+        staff.choices = [("", "Vælg en medarbejder")] + [(str(item.pk), item.user.display_name) for item in colleagues]
+        if not with_until:
+            del self.fields["until"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from backend.access import access_citizen
+from backend.access import access_citizen, care_membership_filter
 from backend.actors import CARE, Actor, active_membership_filter
 from backend.models import Citizen, Membership, StaffRole
 from backend.selectors import duties_of, team_on_duty
@@ -158,3 +158,13 @@ def work_lists(actor: Actor) -> WorkLists:
         duties=duties_of(actor),
         care_teams=[membership.team for membership in actor.memberships if membership.role in CARE],
     )
+
+
+def care_colleagues(team: Any) -> list[Any]:
+    """The staff holding a care role in the team today, by name: who can be contact person or stand-in."""
+    memberships = (
+        Membership.objects.filter(care_membership_filter(), team=team, staff__user__is_active=True)
+        .select_related("staff__user")
+        .order_by("staff__user__display_name", "staff_id")
+    )
+    return list({membership.staff_id: membership.staff for membership in memberships}.values())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from staffweb.views import auth, citizen, goals, plans, requests, team, triage, work
+from staffweb.views import auth, citizen, episodes, goals, plans, requests, team, triage, work
 
 app_name = "staffweb"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("planer/<uuid:plan_id>/dosering/", plans.plan_dosage, name="plan-dosage"),
     path("planer/<uuid:plan_id>/status/", plans.plan_status, name="plan-status"),
     path("maal/<uuid:goal_id>/vurdering/", goals.goal_rating, name="goal-rating"),
+    path("forloeb/<uuid:episode_id>/tovholder/", episodes.contacts, name="episode-contacts"),
     path("henvendelser/", requests.inbox, name="inbox"),
     path("henvendelser/<uuid:request_id>/", requests.request_detail, name="request"),
     path("henvendelser/<uuid:request_id>/luk/", requests.request_close, name="request-close"),

@@ -272,5 +272,7 @@ def test_a_goal_is_rated_with_the_keyboard_only(world, live_server, browser_page
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server.url}/staff/borgere/{world.citizen.pk}/#goals-heading")
     assert "Vurderingen er gemt." in page.content()
+    page.get_by_role("link", name="Skift tovholder eller stedfortræder").click()
+    assert_accessible(page)
     rating = GoalRating.objects.get(goal=rated)
     assert (rating.gas_score, rating.function_level, rating.copm_performance, rating.copm_satisfaction) == (0, 0, 6, 7)

@@ -13,7 +13,7 @@ from selvbetjening.models import CitizenRequest, RequestMessage, TrainingPlanVer
 from tests import factories as core
 from tests.selvbetjening.factories import CitizenRequestFactory, EpisodeFactory
 from tests.selvbetjening.training_factories import SessionLogFactory, make_plan
-from tests.staffweb.helpers import access_rows, goal, plan_with_pain_alert, web_client
+from tests.staffweb.helpers import access_rows, episode, goal, plan_with_pain_alert, web_client
 
 PERSON_ROLES = {
     "citizen": "citizen",
@@ -56,6 +56,11 @@ PAGES = {
     "goal-rating": (
         "/staff/maal/{goal_id}/vurdering/",
         lambda w: {"goal_id": goal(w).pk},
+        {"staff_in_team": 200, "staff_out_of_team": 404, "it": 404, "analyst": 404},
+    ),
+    "episode-contacts": (
+        "/staff/forloeb/{episode_id}/tovholder/",
+        lambda w: {"episode_id": episode(w).pk},
         {"staff_in_team": 200, "staff_out_of_team": 404, "it": 404, "analyst": 404},
     ),
     "inbox": (
@@ -444,3 +449,44 @@ def test_a_bad_rating_is_refused_beside_its_field_and_saves_nothing(world):
     assert response.status_code == 422
     assert 'id="id_rated_on-error">' in response.content.decode()
     assert not GoalRating.objects.filter(goal=rated).exists()
+
+
+# --- Contact person and stand-in ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_episode_is_handed_over_and_a_stand_in_named(world):
+    from selvbetjening.models import EpisodeContact
+
+    made = episode(world)
+    colleague = core.StaffFactory(municipality=world.municipality)
+    core.MembershipFactory(staff=colleague, team=world.team, role=StaffRole.CARE_WORKER)
+    client = web_client(world.staff_in_team.user)
+    url = f"/staff/forloeb/{made.pk}/tovholder/"
+    assert colleague.user.display_name in client.get(url).content.decode()
+    handover = {"action": "handover", "handover-staff_id": str(colleague.pk), "handover-reason": "Ferie"}
+    response = client.post(url, handover)
+    assert response.status_code == 302
+    current = EpisodeContact.objects.get(episode=made, role=EpisodeContact.Role.CONTACT_PERSON, ended_at__isnull=True)
+    assert current.staff == colleague
+    until = (timezone.localdate() + timedelta(days=7)).strftime("%d-%m-%Y")
+    data = {"action": "stand_in", "stand_in-staff_id": str(world.staff_in_team.pk), "stand_in-until": until}
+    assert client.post(url, data).status_code == 302
+    stand_ins = EpisodeContact.objects.filter(episode=made, role=EpisodeContact.Role.STAND_IN, ended_at__isnull=True)
+    assert [contact.staff for contact in stand_ins] == [world.staff_in_team]
+
+
+@pytest.mark.django_db
+def test_a_stand_in_in_the_past_is_refused_beside_the_date_and_changes_nothing(world):
+    from selvbetjening.models import EpisodeContact
+
+    made = episode(world)
+    client = web_client(world.staff_in_team.user)
+    past = (timezone.localdate() - timedelta(days=1)).strftime("%d-%m-%Y")
+    data = {"action": "stand_in", "stand_in-staff_id": str(world.staff_in_team.pk), "stand_in-until": past}
+    response = client.post(f"/staff/forloeb/{made.pk}/tovholder/", data)
+    assert response.status_code == 422
+    assert 'id="id_stand_in-until-error">' in response.content.decode()
+    missing = client.post(f"/staff/forloeb/{made.pk}/tovholder/", {"action": "handover", "handover-staff_id": ""})
+    assert missing.status_code == 422 and 'id="id_handover-staff_id-error">' in missing.content.decode()
+    assert not EpisodeContact.objects.filter(episode=made, role=EpisodeContact.Role.STAND_IN).exists()
