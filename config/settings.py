@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "velfaerdsteknologi",
     "notifications",
     "effekt",
+    "django_htmx",
+    "staffweb",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +80,7 @@ MIDDLEWARE = [
     "backend.middleware.BodySizeLimitMiddleware",
     "backend.middleware.ApiProblemMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -85,6 +88,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "backend.ratelimit.WriteQuotaMiddleware",
     "backend.idempotency.IdempotencyKeyMiddleware",
 ]
@@ -104,6 +109,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "staffweb.context.navigation",
             ],
         },
     },
@@ -211,6 +217,17 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+# whitenoise serves the static files from the web process (compressed; nginx serves them in production,
+# see deploy/). Not the manifest storage: the vendored DKFDS stylesheet names fonts and pictures that are
+# deliberately left out to keep the download small.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+if STATIC_ROOT.is_relative_to(VAR_DIR):
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
@@ -299,7 +316,27 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 8 * 3600
+# Browser logins (backend/web_sessions.py), in minutes: idle timeout and absolute lifetime per audience.
+STAFF_WEB_IDLE_MINUTES = env_int("STAFF_WEB_IDLE_MINUTES", 30)
+STAFF_WEB_LIFETIME_MINUTES = env_int("STAFF_WEB_LIFETIME_MINUTES", 12 * 60)
+WEB_SESSION_POLICY = {
+    "staff": {"idle": STAFF_WEB_IDLE_MINUTES, "lifetime": STAFF_WEB_LIFETIME_MINUTES},
+}
+# Content-Security-Policy (Django's own middleware): every script and style a file from this origin.
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'self'"],
+    "object-src": ["'none'"],
+}
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

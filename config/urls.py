@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from backend.health import healthz, readyz
 from backend.problems import problem_response
 from backend.routers.auth import web_login_start
 from config.api import api
+from staffweb.views.errors import not_found as staff_not_found
 
 
 def staff_web_login(request: HttpRequest) -> HttpResponse:
@@ -16,6 +17,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("auth/staff/login", staff_web_login, name="staff-web-login"),
+    path("staff/", include("staffweb.urls")),
     path("healthz", healthz),
     path("readyz", readyz),
     re_path(r"^api/", lambda request, *args, **kwargs: not_found(request, Exception())),
@@ -23,6 +25,8 @@ urlpatterns = [
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/staff/"):
+        return staff_not_found(request)
     return problem_response(status=404, code="not_found", title="Not found.")
 
 

@@ -3,6 +3,9 @@
 The access token is never put in the URL (URLs end up in logs): native apps send it in the
 ``Authorization`` header, browsers as a ``Sec-WebSocket-Protocol`` entry ``mestring.bearer.<token>``
 next to ``mestring.v1``; the server answers with ``mestring.v1`` only, so the token is not echoed.
+A page of a web app (the staff app) sends no token at all: its same-origin session cookie names its
+login, and the socket gets an access token of that login that stays on the server
+(``backend.web_sessions.socket_token_hash``), checked like any other.
 
 A browser's ``Origin`` must be one of ``WEBSOCKET_ALLOWED_ORIGINS``; native apps send none. A foreign
 Origin is refused before the handshake completes (an HTTP 403: nothing is said to a page that may not
@@ -60,6 +63,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
+from backend import web_sessions
 from backend.tokens import ACCESS_PREFIX, hash_secret, looks_like
 from notifications.replay import Backlog, stream_backlog
 from notifications.stream_checks import Access
@@ -75,6 +79,7 @@ from notifications.stream_protocol import (
     event_id_from_query,
     message_id_from,
     origin_allowed,
+    session_cookie,
     team_id_from,
 )
 from notifications.streams import NOTIFICATION_EVENT, stream_frame, team_group, user_group
@@ -151,10 +156,11 @@ class StreamSocket:
             await self.send({"type": "websocket.close", "code": CLOSE_FORBIDDEN_ORIGIN})
             return
         token = bearer_token(self.scope)
-        if not looks_like(token, ACCESS_PREFIX):
+        token_hash = hash_secret(token) if looks_like(token, ACCESS_PREFIX) else await self._cookie_login()
+        if not token_hash:
             await self._refuse(CLOSE_UNAUTHENTICATED)
             return
-        self.token_hash = hash_secret(token)
+        self.token_hash = token_hash
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         requested: list[str | None] = []
         for raw in query.get("team_id", [])[:MAX_TEAM_SUBSCRIPTIONS]:
@@ -187,6 +193,13 @@ class StreamSocket:
             await self._connect_from_query(query, requested, access)
         finally:
             await self.release()
+
+    async def _cookie_login(self) -> str:
+        """A web app's page: an access token of its browser login, kept on the server; "" without one."""
+        cookie = session_cookie(self.scope)
+        if not cookie:
+            return ""
+        return await database_sync_to_async(web_sessions.socket_token_hash)(cookie) or ""
 
     async def _refuse(self, code: int) -> None:
         """Accepted, then closed with a code the app can act on (a refused handshake is only a 403 to it)."""

@@ -2,6 +2,7 @@
 codes, where the handshake carries the token and the origin, and the checks of a client frame's fields."""
 
 import uuid
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +33,20 @@ def bearer_token(scope: dict[str, Any]) -> str:
         if protocol.startswith(BEARER_PROTOCOL_PREFIX):
             return protocol[len(BEARER_PROTOCOL_PREFIX) :]
     return ""
+
+
+def session_cookie(scope: dict[str, Any]) -> str:
+    """The web app's session cookie of a browser page, which names its login (``backend.web_sessions``);
+    only with an Origin, which ``origin_allowed`` checks, so no other site can open a socket with it."""
+    if not _header(scope, b"origin"):
+        return ""
+    cookies = SimpleCookie()
+    try:
+        cookies.load(_header(scope, b"cookie"))
+    except CookieError:
+        return ""
+    morsel = cookies.get(settings.SESSION_COOKIE_NAME)
+    return morsel.value if morsel is not None else ""
 
 
 def _normalised_origin(origin: str) -> str:

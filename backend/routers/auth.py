@@ -9,6 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from backend import web_sessions
 from backend.actors import ANY_USER, Actor
 from backend.auth import UserBearer
 from backend.errors import ApplicationError, InvalidInput, NotAuthenticated
@@ -77,6 +78,10 @@ def callback(
     flow = result.flow
     if flow.web_next:
         assert flow.user is not None
+        web_audience = web_sessions.web_app_audience(flow.web_next)
+        if web_audience is not None and web_audience == flow.audience:
+            web_sessions.provider_web_login(request, user=flow.user, audience=flow.audience, acr=flow.acr)
+            return HttpResponseRedirect(flow.web_next)
         session_login(request, flow.user, backend="django.contrib.auth.backends.ModelBackend")
         return HttpResponseRedirect(flow.web_next)
     params = {"code": result.app_code}

@@ -176,6 +176,17 @@ def session_revoke(*, session: AppSession, reason: str = AppSession.RevokeReason
     _session_revoke(session, reason=reason, now=timezone.now())
 
 
+@transaction.atomic
+def user_sessions_revoke(*, user: User, reason: str = AppSession.RevokeReason.SIGNED_OUT_ELSEWHERE) -> int:
+    """Sign the user out everywhere: every live session and its tokens stop working on the next request."""
+    now = timezone.now()
+    live = AppSession.objects.filter(user=user, revoked_at__isnull=True)
+    session_ids = list(live.values_list("pk", flat=True))
+    count = live.filter(pk__in=session_ids).update(revoked_at=now, revoke_reason=reason)
+    Token.objects.filter(session_id__in=session_ids, kind=Token.Kind.ACCESS).delete()
+    return count
+
+
 def sessions_of(user: User, *, current: AppSession | None = None) -> QuerySet[AppSession]:
     """The user's live logins, newest use first, each with ``is_current`` telling whether it is ``current``."""
     is_current = Q(pk=current.pk) if current is not None else Value(False)

@@ -191,7 +191,9 @@ DEMO_EXERCISES = [
     ("walking", {"duration_seconds": 600}),
 ]
 # Pain before, pain after and effort of the past slots, the most recent first; None: not done (missed).
-DEMO_SESSIONS = [(3, 2, 4), (3, 3, 5), None, (4, 3, 5), (4, 4, 6), (5, 4, 6)]
+# The latest session's pain after reaches the stop level (7): an open pain alert for the contact person,
+# which puts the citizen first in the team's triage ("Kræver handling").
+DEMO_SESSIONS = [(3, 8, 7), (3, 3, 5), None, (4, 3, 5), (4, 4, 6), (5, 4, 6)]
 
 
 def _training_demo(*, episode: Episode, citizen: Citizen, therapist: Staff) -> None:

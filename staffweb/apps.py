@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StaffWebConfig(AppConfig):
+    name = "staffweb"
+    verbose_name = "Medarbejder-web"

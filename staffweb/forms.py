@@ -1,0 +1,290 @@
+"""The staff pages' forms. Field rules come from the API's input schemas (the same bounds, the same
+messages as problem codes), said in Danish beside the field; the services decide the rest."""
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django import forms
+from pydantic import BaseModel, ValidationError
+
+from backend.errors import ApplicationError, InvalidInput
+from selvbetjening.models import PlanExercise, TrainingPlan
+from selvbetjening.rules.dosage import DOSAGE_FIELDS
+from selvbetjening.schemas import RatingIn
+from selvbetjening.schemas.plans import PlanExerciseIn
+from selvbetjening.services.plans import EXERCISE_FIELDS
+from staffweb import problems
+
+SORTS = [
+    ("status", "Mest presserende først"),
+    ("adherence", "Laveste træningsgrad først"),
+    ("last_activity", "Længst siden aktivitet først"),
+    ("name", "Navn"),
+]
+DOSAGE_LABELS = {
+    "sets": "Sæt",
+    "repetitions": "Gentagelser",
+    "hold_seconds": "Hold (sekunder)",
+    "duration_seconds": "Varighed (sekunder)",
+    "load_kg": "Belastning (kg)",
+}
+
+
+def _schema_message(error: Any) -> str:
+    """A pydantic error of an input schema, in Danish."""
+    context = error.get("ctx") or {}
+    kind = error["type"]
+    if kind == "greater_than_equal":
+        return f"Skal være mindst {context['ge']}."
+    if kind == "less_than_equal":
+        return f"Må højst være {context['le']}."
+    if kind in ("int_parsing", "int_from_float"):
+        return "Skal være et helt tal."
+    if kind in ("decimal_max_places", "decimal_max_digits"):
+        return "Skriv højst én decimal."
+    if kind == "missing":
+        return "Skal udfyldes."
+    if kind == "string_too_long":
+        return f"Må højst være {context['max_length']} tegn."
+    return problems.MESSAGES["invalid"]
+
+
+class DkfdsForm(forms.Form):
+    """Form fields with DKFDS's classes: inputs, selects and text areas look like the design system's."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_fields()
+
+    def style_fields(self) -> None:
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.HiddenInput):
+                continue
+            css = "form-select" if isinstance(widget, forms.Select) else "form-input"
+            classes = widget.attrs.get("class", "").split()
+            if css not in classes:
+                widget.attrs["class"] = " ".join([css, *classes])
+
+
+def add_error(form: forms.Form, error: ApplicationError, fields: dict[str, str] | None = None) -> None:
+    """A service's refusal shown on the form: beside the field it names (``fields`` maps the service's
+    field names to the form's), else above the form."""
+    field = (fields or {}).get(error.field) if isinstance(error, InvalidInput) else None
+    form.add_error(field if field in form.fields else None, problems.message(error))
+
+
+class LoginForm(DkfdsForm):
+    username = forms.CharField(label="Brugernavn", max_length=150)
+    password = forms.CharField(label="Adgangskode", max_length=200, widget=forms.PasswordInput)
+    totp_code = forms.RegexField(
+        label="Engangskode",
+        help_text="De seks cifre fra din autentifikator-app.",
+        regex=r"^\s*[0-9]{6}\s*$",
+        error_messages={"invalid": "Skriv de seks cifre."},
+        max_length=12,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update(autocomplete="username", autocapitalize="none")
+        self.fields["password"].widget.attrs.update(autocomplete="current-password")
+        self.fields["totp_code"].widget.attrs.update(autocomplete="one-time-code", inputmode="numeric")
+
+
+class TriageFilterForm(DkfdsForm):
+    team = forms.ChoiceField(label="Team", required=False)
+    sort = forms.ChoiceField(label="Sortering", choices=SORTS, required=False)
+    cursor = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
+
+    def __init__(self, *args: Any, teams: Sequence[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.teams = {str(team.pk): team for team in teams}
+        team_field = self.fields["team"]
+        assert isinstance(team_field, forms.ChoiceField)
+        team_field.choices = [(key, team.name) for key, team in self.teams.items()]
+
+    def chosen_team(self) -> Any:
+        key = self.cleaned_data.get("team") or next(iter(self.teams))
+        return self.teams[key]
+
+
+class DosageForm(DkfdsForm):
+    """Each exercise's dosage in the plan's current version; saved as a new version."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    change_note = forms.CharField(
+        label="Begrundelse for ændringen",
+        help_text="Borgeren og kolleger ser begrundelsen i planens historik.",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, items: Iterable[PlanExercise], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        self.rows: list[tuple[PlanExercise, list[str]]] = []
+        for index, item in enumerate(self.items):
+            names = []
+            for name in DOSAGE_FIELDS:
+                key = f"{index}-{name}"
+                field: forms.Field
+                if name == "load_kg":
+                    field = forms.DecimalField(required=False, decimal_places=1, max_digits=5)
+                else:
+                    field = forms.IntegerField(required=False)
+                field.label = DOSAGE_LABELS[name]
+                field.initial = getattr(item, name)
+                field.widget.attrs.update(inputmode="decimal" if name == "load_kg" else "numeric")
+                self.fields[key] = field
+                names.append(key)
+            self.rows.append((item, names))
+        self.style_fields()
+
+    def bound_rows(self) -> list[tuple[PlanExercise, list[forms.BoundField]]]:
+        return [(item, [self[name] for name in names]) for item, names in self.rows]
+
+    def service_fields(self) -> dict[str, str]:
+        """The service's field names (``exercises.0.sets``) for this form's fields (``0-sets``)."""
+        return {
+            f"exercises.{index}.{name}": f"{index}-{name}"
+            for index in range(len(self.items))
+            for name in DOSAGE_FIELDS
+        }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for index, item in enumerate(self.items):
+            entry = self._entry(index, item, cleaned)
+            try:
+                PlanExerciseIn.model_validate(entry)
+            except ValidationError as exc:
+                for error in exc.errors():
+                    name = str(error["loc"][0]) if error["loc"] else ""
+                    key = f"{index}-{name}"
+                    self.add_error(key if key in self.fields else None, _schema_message(error))
+        return cleaned
+
+    def _entry(self, index: int, item: PlanExercise, cleaned: dict[str, Any]) -> dict[str, Any]:
+        entry: dict[str, Any] = {"exercise_id": item.exercise_id}
+        entry.update({name: getattr(item, name) for name in EXERCISE_FIELDS})
+        for name in DOSAGE_FIELDS:
+            value = cleaned.get(f"{index}-{name}")
+            entry[name] = Decimal(value) if name == "load_kg" and value is not None else value
+        return entry
+
+    def exercises(self) -> list[dict[str, Any]]:
+        """The new version's exercises: every rule as before, the dosage as entered."""
+        return [
+            _validated(PlanExerciseIn, self._entry(index, item, self.cleaned_data))
+            for index, item in enumerate(self.items)
+        ]
+
+
+def _validated(schema: type[BaseModel], entry: dict[str, Any]) -> dict[str, Any]:
+    return schema.model_validate(entry).model_dump()
+
+
+class ReplyForm(DkfdsForm):
+    text = forms.CharField(
+        label="Svar til borgeren", max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+
+class ResolveForm(DkfdsForm):
+    note = forms.CharField(label="Hvad er der gjort?", max_length=1000)
+
+
+class PlanStatusForm(forms.Form):
+    """Pause, resume or end a plan: the version read, and the status wanted."""
+
+    version = forms.IntegerField(min_value=1)
+    status = forms.ChoiceField(choices=TrainingPlan.Status.choices)
+
+
+FUNCTION_LEVELS = [
+    ("", "Ikke vurderet"),
+    ("0", "0 – ingen begrænsninger"),
+    ("1", "1 – lette begrænsninger"),
+    ("2", "2 – moderate begrænsninger"),
+    ("3", "3 – svære begrænsninger"),
+    ("4", "4 – totale begrænsninger"),
+]
+
+
+class GoalRatingForm(DkfdsForm):
+    """A staff rating of a goal at follow-up, with the RatingIn schema's bounds; the GAS choices are the
+    goal's own five described outcomes."""
+
+    rating_id = forms.UUIDField(widget=forms.HiddenInput)
+    rated_on = forms.DateField(
+        label="Dato for vurderingen",
+        help_text="Dag-måned-år, for eksempel 24-11-2026.",
+        input_formats=["%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"],
+        widget=forms.DateInput(format="%d-%m-%Y"),
+        error_messages={"invalid": "Skriv datoen som dag-måned-år, for eksempel 24-11-2026."},
+    )
+    gas_score = forms.TypedChoiceField(
+        label="Målopfyldelse (GAS)", coerce=int, empty_value=None, required=False, widget=forms.RadioSelect
+    )
+    function_level = forms.TypedChoiceField(
+        label="Funktionsevne (FSIII)", choices=FUNCTION_LEVELS, coerce=int, empty_value=None, required=False
+    )
+    copm_performance = forms.IntegerField(label="COPM udførelse (1–10)", required=False)
+    copm_satisfaction = forms.IntegerField(label="COPM tilfredshed (1–10)", required=False)
+    note = forms.CharField(label="Note", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, goal: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        gas = self.fields["gas_score"]
+        assert isinstance(gas, forms.ChoiceField)
+        gas.choices = [
+            ("", "Ikke vurderet"),
+            ("-2", f"−2: {goal.gas_minus_2}"),
+            ("-1", f"−1: {goal.gas_minus_1}"),
+            ("0", f"0 (forventet): {goal.gas_0}"),
+            ("1", f"+1: {goal.gas_plus_1}"),
+            ("2", f"+2: {goal.gas_plus_2}"),
+        ]
+        gas.widget.attrs["class"] = "form-radio"
+        self.fields["rated_on"].widget.attrs.update(inputmode="numeric")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        entry = {name: cleaned.get(name) for name in ("rated_on", "gas_score", "function_level")}
+        entry.update({name: cleaned.get(name) for name in ("copm_performance", "copm_satisfaction")})
+        entry["note"] = cleaned.get("note") or ""
+        try:
+            RatingIn.model_validate(entry)
+        except ValidationError as exc:
+            for error in exc.errors():
+                name = str(error["loc"][0]) if error["loc"] else ""
+                self.add_error(name if name in self.fields else None, _schema_message(error))
+        return cleaned
+
+    def service_fields(self) -> dict[str, str]:
+        return {name: name for name in self.fields}
+
+
+class ContactForm(DkfdsForm):
+    """Hand the episode over to a new contact person, or name a stand-in until a date."""
+
+    staff_id = forms.TypedChoiceField(label="Medarbejder", coerce=UUID)
+    until = forms.DateField(
+        label="Stedfortræder til og med",
+        help_text="Dag-måned-år, for eksempel 24-11-2026.",
+        input_formats=["%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"],
+        error_messages={"invalid": "Skriv datoen som dag-måned-år, for eksempel 24-11-2026."},
+    )
+    reason = forms.CharField(label="Begrundelse", required=False, max_length=300)
+
+    def __init__(self, *args: Any, colleagues: Sequence[Any], with_until: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        staff = self.fields["staff_id"]
+        assert isinstance(staff, forms.ChoiceField)
+        staff.choices = [("", "Vælg en medarbejder")] + [(str(item.pk), item.user.display_name) for item in colleagues]
+        if not with_until:
+            del self.fields["until"]

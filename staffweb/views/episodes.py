@@ -1,0 +1,63 @@
+"""The episode's contact person: hand over to a colleague, or name a stand-in while away."""
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+from backend.actors import CARE
+from backend.audit import read_logged
+from backend.errors import ApplicationError
+from selvbetjening.selectors import episodes as episode_reads
+from selvbetjening.services import episodes as episode_services
+from staffweb.forms import ContactForm, add_error
+from staffweb.selectors import care_colleagues
+from staffweb.views.base import StaffRequest, page, staff_page
+
+FIELDS = {"staff_id": "staff_id", "until": "until", "reason": "reason"}
+
+
+@staff_page(CARE)
+def contacts(request: StaffRequest, episode_id: UUID) -> HttpResponse:
+    episode = episode_reads.access_episode_for_change(request.actor, episode_id)
+    colleagues = care_colleagues(episode.team)
+    action = request.POST.get("action") if request.method == "POST" else None
+    handover = ContactForm(
+        request.POST if action == "handover" else None, colleagues=colleagues, with_until=False, prefix="handover"
+    )
+    stand_in = ContactForm(
+        request.POST if action == "stand_in" else None, colleagues=colleagues, with_until=True, prefix="stand_in"
+    )
+    status = 200
+    form = handover if action == "handover" else stand_in if action == "stand_in" else None
+    if form is not None:
+        status = 422
+        if form.is_valid():
+            try:
+                if form is handover:
+                    episode_services.episode_contact_person_hand_over(
+                        episode=episode, by=request.actor, **form.cleaned_data
+                    )
+                    done = "Forløbet har fået ny tovholder."
+                else:
+                    episode_services.episode_stand_in_set(episode=episode, by=request.actor, **form.cleaned_data)
+                    done = "Stedfortræderen er navngivet."
+            except ApplicationError as error:
+                add_error(form, error, FIELDS)
+                status = 409 if error.status == 409 else 422
+            else:
+                messages.success(request, done)
+                return HttpResponseRedirect(reverse("staffweb:citizen", args=[episode.citizen_id]))
+    contact_person, stand_in_now = episode_reads.current_contacts(episode)
+    # The access log: one row for the citizen whose episode is shown.
+    read_logged(request.actor, [episode.citizen], "episode", episode.pk)
+    context = {
+        "episode": episode,
+        "contact_person": contact_person,
+        "stand_in": stand_in_now,
+        "handover": handover,
+        "stand_in_form": stand_in,
+        "nav": "triage",
+    }
+    return page(request, "staffweb/contacts.html", context, status=status)
