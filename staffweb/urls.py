@@ -1,5 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
+from staffweb import urls_it
 from staffweb.views import auth, citizen, plans, requests, team, triage
 
 app_name = "staffweb"
@@ -16,4 +17,5 @@ urlpatterns = [
     path("henvendelser/<uuid:request_id>/luk/", requests.request_close, name="request-close"),
     path("henvendelser/<uuid:request_id>/foto/", requests.request_photo, name="request-photo"),
     path("team/", team.team, name="team"),
+    path("it/", include((urls_it.urlpatterns, "it"))),
 ]

@@ -14,6 +14,7 @@ from backend.timeutil import municipal_today
 from velfaerdsteknologi.models import Assignment, ConsentBasis, Device, DeviceStatus, ReturnTask
 from velfaerdsteknologi.services.alerts import alerts_resolve_on_return
 from velfaerdsteknologi.services.devices import _move, device_locked
+from velfaerdsteknologi.services.maintenance import maintenance_schedule, maintenance_test_calls_cancel
 
 Action = AccessLogEntry.Action
 RESOURCE = "device_assignment"
@@ -105,7 +106,8 @@ def _locked(assignment: Assignment) -> Assignment:
 
 @transaction.atomic
 def assignment_install(*, assignment: Assignment, by: Actor, installed_at: datetime | None = None) -> Assignment:
-    """The device is installed at the citizen's: it is now in use there."""
+    """The device is installed at the citizen's: it is now in use there, and its maintenance (a test call
+    cancelled at an earlier return among it) is scheduled again."""
     locked = _locked(assignment)
     if locked.returned_at is not None or locked.installed_at is not None:
         raise Conflict("The assignment is not waiting for installation.", code="assignment_not_pending")
@@ -115,6 +117,7 @@ def assignment_install(*, assignment: Assignment, by: Actor, installed_at: datet
     device = device_locked(locked.device)
     _move(device=device, to_status=DeviceStatus.IN_USE, by=by.user, reason="Installeret")
     Device.objects.filter(pk=device.pk).update(location=locked.installation_address)
+    maintenance_schedule(device=device, today=municipal_today())
     locked.installed_at = installed_at or now
     locked.installed_by = by.user
     locked.save(update_fields=["installed_at", "installed_by"])
@@ -126,8 +129,9 @@ def assignment_install(*, assignment: Assignment, by: Actor, installed_at: datet
 
 @transaction.atomic
 def assignment_return(*, assignment: Assignment, by: Actor, returned_at: datetime | None = None) -> Assignment:
-    """The device is taken back (or a reservation cancelled); open return tasks for it are done and its open
-    alerts are resolved by the system, so the next citizen starts with none."""
+    """The device is taken back (or a reservation cancelled); open return tasks for it are done, its open
+    alerts are resolved by the system, so the next citizen starts with none, and a device taken back has no
+    test call due."""
     locked = _locked(assignment)
     if locked.returned_at is not None:
         raise Conflict("The device has already been returned.", code="assignment_ended")
@@ -139,6 +143,7 @@ def assignment_return(*, assignment: Assignment, by: Actor, returned_at: datetim
         _move(device=device, to_status=DeviceStatus.IN_STOCK, by=by.user, reason="Reservation annulleret")
     else:
         _move(device=device, to_status=DeviceStatus.RETURNED, by=by.user, reason="Hentet retur")
+        maintenance_test_calls_cancel(device=device)
     Device.objects.filter(pk=device.pk).update(location="")
     locked.returned_at = returned_at or now
     locked.returned_by = by.user

@@ -1,0 +1,22 @@
+"""IT's pages, included under /staff/it/ in the ``staffweb:it`` namespace."""
+
+from django.urls import path
+
+from staffweb.views.it import assignments, board, devices, transfer, work
+
+urlpatterns = [
+    path("", board.board, name="board"),
+    path("enheder/", devices.register, name="devices"),
+    path("enheder/ny/", devices.device_new, name="device-new"),
+    path("enheder/<uuid:device_id>/", devices.device_detail, name="device"),
+    path("enheder/<uuid:device_id>/status/", devices.device_transition, name="device-transition"),
+    path("enheder/<uuid:device_id>/noegle/", devices.device_credential, name="device-credential"),
+    path("enheder/<uuid:device_id>/tildel/", assignments.assign, name="device-assign"),
+    path("tildelinger/<uuid:assignment_id>/installer/", assignments.install, name="assignment-install"),
+    path("tildelinger/<uuid:assignment_id>/returner/", assignments.give_back, name="assignment-return"),
+    path("vedligehold/", work.maintenance, name="maintenance"),
+    path("vedligehold/<uuid:task_id>/udfoer/", work.maintenance_complete, name="maintenance-complete"),
+    path("returneringer/", work.returns, name="returns"),
+    path("import/", transfer.device_import, name="import"),
+    path("eksport/", transfer.device_export, name="export"),
+]
