@@ -1,0 +1,128 @@
+"""IT's pages in a real browser (Debian's Chromium through Playwright), axe-core on every one: register a device,
+assign it with consent, install it, and see it on the health board when it falls silent, with the keyboard."""
+
+from datetime import timedelta
+from typing import Any
+
+import pyotp
+import pytest
+from django.utils import timezone
+
+from backend.timeutil import municipal_today
+from tests.staffweb.test_browser import PASSWORD, assert_accessible, pytestmark  # noqa: F401
+from tests.staffweb.test_browser import browser_page as browser_page  # the fixture
+from tests.velfaerdsteknologi.conftest import cpr_of
+from tests.velfaerdsteknologi.factories import category
+from velfaerdsteknologi.models import Assignment, Device, DeviceStatus
+from velfaerdsteknologi.services.alerts import alert_rules_default, device_model_create, missing_heartbeats_detect
+
+
+def _it_user(world: Any) -> Any:
+    user = world.it_staff.user
+    user.set_password(PASSWORD)
+    user.totp_secret = pyotp.random_base32()
+    user.save()
+    return user
+
+
+def _log_in(page: Any, live_server: Any, user: Any) -> None:
+    page.goto(live_server.url + "/staff/it/")
+    page.focus("#id_username")
+    page.keyboard.type(user.username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Tab")
+    page.keyboard.type(pyotp.TOTP(user.totp_secret).now())
+    page.keyboard.press("Enter")
+    page.wait_for_url(live_server.url + "/staff/it/")
+
+
+def _enter(page: Any) -> None:
+    """Press Enter where the focus is, and wait for the page it leads to."""
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def _press_link(page: Any, name: str) -> None:
+    """Follow a link as a keyboard user: focus it, press Enter."""
+    page.get_by_role("link", name=name, exact=True).first.focus()
+    _enter(page)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_registers_assigns_installs_and_sees_the_device_on_the_board(world, live_server, browser_page):
+    page = browser_page
+    model = device_model_create(
+        manufacturer="Tunstall",
+        model_number="Vi+ GPS",
+        name="Faldalarm med GPS",
+        category=category("fall_detector"),
+        telemetry_kinds=["heartbeat", "battery", "fall", "location"],
+        heartbeat_interval_seconds=300,
+        is_battery_powered=True,
+        test_call_interval_days=30,
+    )
+    alert_rules_default(device_model=model)
+    _log_in(page, live_server, _it_user(world))
+    assert_accessible(page)  # the health board
+
+    _press_link(page, "Enheder")
+    assert_accessible(page)
+    _press_link(page, "Registrér ny enhed")
+    assert_accessible(page)
+    page.focus("#id_model_id")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # past the world's own device's model, which sorts first
+    assert page.input_value("#id_model_id") == str(model.pk)
+    page.keyboard.press("Tab")
+    page.keyboard.type("VIG-0900")
+    page.keyboard.press("Tab")
+    page.keyboard.type("123")  # not an IMEI
+    _enter(page)
+    assert "Skriv IMEI-nummeret som 15 cifre." in page.locator("#id_imei-error").inner_text()
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    assert_accessible(page)  # the form with its errors
+    page.focus("#id_imei")
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Backspace")
+    _enter(page)
+    device = Device.objects.get(serial_number="VIG-0900")
+    page.wait_for_url(f"{live_server.url}/staff/it/enheder/{device.pk}/")
+    assert_accessible(page)  # the device's page
+
+    _press_link(page, "Tildel til en borger")
+    assert_accessible(page)
+    page.focus("#id_cpr")
+    page.keyboard.type(cpr_of(world.citizen))
+    page.focus("#id_consent_basis")
+    page.keyboard.press("ArrowDown")  # Samtykke
+    page.keyboard.press("Tab")
+    page.keyboard.type("Samtykke journalført")
+    page.fill("#id_consent_review_on", str(municipal_today() + timedelta(days=180)))
+    page.focus("#id_consent_reference")
+    _enter(page)
+    page.wait_for_url(f"{live_server.url}/staff/it/enheder/{device.pk}/#assignments-heading")
+    assert world.citizen.full_name in page.locator("#assignments-heading ~ article").first.inner_text()
+
+    page.get_by_role("button", name="Registrér installation").focus()
+    _enter(page)
+    assert "installeret" in page.locator("#assignments-heading ~ article").first.inner_text()
+    assert Assignment.objects.get(device=device).installed_at is not None
+    page.get_by_role("button", name="Udsted nøgle").focus()
+    _enter(page)
+    assert page.locator("#credential-token").inner_text().startswith("mdt_")
+    assert page.get_by_role("button", name="Kopiér nøglen").is_visible()
+    assert_accessible(page)
+
+    for name in ("Vedligehold", "Returneringer", "Import og eksport"):
+        _press_link(page, name)
+        assert_accessible(page)
+
+    _press_link(page, "Driftsoverblik")
+    assert "VIG-0900" not in page.locator("section:has(#offline-heading)").inner_text()
+    # The device falls silent; the board asks for its section again on the stream's event (or every 30 s).
+    assert missing_heartbeats_detect(now=timezone.now() + timedelta(hours=1)) == 1
+    page.evaluate("document.body.dispatchEvent(new CustomEvent('mestring:changed'))")
+    page.locator("section:has(#offline-heading)").get_by_role("link", name="VIG-0900").wait_for()
+    assert_accessible(page)
+    assert Device.objects.get(pk=device.pk).status == DeviceStatus.IN_USE
