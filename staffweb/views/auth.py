@@ -18,10 +18,15 @@ from staffweb.views.base import AUDIENCE, page
 STATUS_OF_REFUSAL = {"rate_limited": 429, "locked_out": 429}
 
 
-def _next(request: HttpRequest, actor: Actor | None = None) -> str:
+def _requested(request: HttpRequest) -> str:
+    """The page the login was asked for, if it is one of ours."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     allowed = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False)
-    return target if allowed and target.startswith("/staff/") else home_url(actor)
+    return target if allowed and target.startswith("/staff/") else ""
+
+
+def _next(request: HttpRequest, actor: Actor | None = None) -> str:
+    return _requested(request) or home_url(actor)
 
 
 def login(request: HttpRequest) -> HttpResponse:
@@ -46,7 +51,7 @@ def login(request: HttpRequest) -> HttpResponse:
     return page(
         request,
         "staffweb/login.html",
-        {"form": form, "next": next_url, "provider_login": provider_login},
+        {"form": form, "next": _requested(request), "provider_login": provider_login},
         status=status,
     )
 

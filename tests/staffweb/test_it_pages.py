@@ -3,6 +3,7 @@ their Danish errors, and that a refused form changes nothing."""
 
 from datetime import timedelta
 
+import pyotp
 import pytest
 from django.db import connection
 from django.test import Client
@@ -160,10 +161,20 @@ def test_navigation_follows_the_role(world):
 
 
 @pytest.mark.django_db
-def test_it_login_lands_on_the_board(world, settings):
+@pytest.mark.parametrize(("role", "landing"), [("it_staff", "/staff/it/"), ("staff_in_team", "/staff/")])
+def test_a_login_lands_on_the_first_page_of_the_role(world, settings, role, landing):
     settings.PASSWORD_LOGIN_ENABLED = True
-    response = _it(world).get("/staff/log-ind/")
-    assert response.status_code == 302 and response["Location"] == "/staff/it/"
+    user = getattr(world, role).user
+    user.set_password("a-long-demo-password")
+    user.totp_secret = pyotp.random_base32()
+    user.save()
+    client = Client()
+    assert 'name="next" value=""' in client.get("/staff/log-ind/").content.decode()
+    form = {"username": user.username, "password": "a-long-demo-password", "next": ""}
+    response = client.post("/staff/log-ind/", {**form, "totp_code": pyotp.TOTP(user.totp_secret).now()})
+    assert response.status_code == 302 and response["Location"] == landing
+    again = client.get("/staff/log-ind/")
+    assert again.status_code == 302 and again["Location"] == landing
 
 
 # --- The register -------------------------------------------------------------------------------

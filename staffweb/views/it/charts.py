@@ -48,7 +48,7 @@ def _ceiling(value: int) -> int:
 def activity(days: Sequence[TelemetryDay]) -> Chart:
     """Heartbeats and readings of every kind per day, on one count scale."""
     top = _ceiling(max([day.readings for day in days] + [1]))
-    chart = Chart(y_ticks=[Tick(_y(value, top), str(value)) for value in (0, top // 4, top // 2, top * 3 // 4, top)])
+    chart = Chart(y_ticks=[Tick(_y(value, top), str(value)) for value in (0, top // 2, top)])
     count = len(days)
     for key, name, pattern, marker in (
         ("heartbeats", "Livstegn", "solid", "circle"),

@@ -160,7 +160,7 @@ class CprSearchForm(DkfdsForm):
 
     cpr = forms.CharField(
         label="Borgerens CPR-nummer",
-        help_text="Søges i kommunens borgere. Nummeret kommer ikke i adresselinjen eller i loggen.",
+        help_text="Kommer ikke i adresselinjen eller i loggen.",
         max_length=11,
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
