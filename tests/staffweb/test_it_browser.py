@@ -94,12 +94,15 @@ def test_it_registers_assigns_installs_and_sees_the_device_on_the_board(world, l
     assert_accessible(page)
     page.focus("#id_cpr")
     page.keyboard.type(cpr_of(world.citizen))
+    _enter(page)  # finds the citizen: who it is, before anything is assigned
+    assert world.citizen.full_name in page.get_by_role("status").first.inner_text()
+    assert_accessible(page)
     page.focus("#id_consent_basis")
     page.keyboard.press("ArrowDown")  # Samtykke
     page.keyboard.press("Tab")
     page.keyboard.type("Samtykke journalført")
     page.fill("#id_consent_review_on", str(municipal_today() + timedelta(days=180)))
-    page.focus("#id_consent_reference")
+    page.get_by_role("button", name="Tildel enheden").focus()
     _enter(page)
     page.wait_for_url(f"{live_server.url}/staff/it/enheder/{device.pk}/#assignments-heading")
     assert world.citizen.full_name in page.locator("#assignments-heading ~ article").first.inner_text()

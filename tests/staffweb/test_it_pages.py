@@ -464,6 +464,50 @@ def test_assign_install_and_return_with_consent(world):
     assert {row.action for row in access_rows(world.citizen)} >= {"create", "update"}
 
 
+@pytest.mark.django_db
+def test_finding_the_citizen_shows_who_and_their_episodes_without_goal_words_and_assigns_nothing(world):
+    from tests.selvbetjening.factories import EpisodeFactory, GoalFactory
+
+    episode = EpisodeFactory(citizen=world.citizen, team=world.team)
+    goal = GoalFactory(episode=episode, description="Gå til bageren selv")
+    device = _register(world)
+    response = _it(world).post(f"/staff/it/enheder/{device.pk}/tildel/", _assign_data(world, action="find"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert world.citizen.full_name in body and world.citizen.phone in body
+    assert f'value="{episode.pk}"' in body and f'value="{goal.pk}"' in body and "Mål nr. 1" in body
+    assert "Gå til bageren selv" not in body  # IT never sees a goal's words
+    assert not Assignment.objects.filter(device=device).exists()
+    assert [row.resource_type for row in access_rows(world.citizen)] == ["citizen_contact"]
+
+
+@pytest.mark.django_db
+def test_an_episode_of_another_citizen_is_refused_beside_the_field(world):
+    from tests.selvbetjening.factories import EpisodeFactory
+
+    foreign = EpisodeFactory(citizen=world.other_citizen, team=world.other_team)
+    device = _register(world, model=DeviceModelFactory(category=category("robotic_vacuum"), telemetry_kinds=[]))
+    response = _it(world).post(
+        f"/staff/it/enheder/{device.pk}/tildel/", _assign_data(world, episode_id=str(foreign.pk))
+    )
+    assert response.status_code == 422
+    assert 'id="id_episode_id-error">' in response.content.decode()
+    assert not Assignment.objects.filter(device=device).exists()
+
+
+@pytest.mark.django_db
+def test_assigning_to_the_citizens_own_episode_and_goal(world):
+    from tests.selvbetjening.factories import EpisodeFactory, GoalFactory
+
+    episode = EpisodeFactory(citizen=world.citizen, team=world.team)
+    goal = GoalFactory(episode=episode)
+    device = _register(world, model=DeviceModelFactory(category=category("robotic_vacuum"), telemetry_kinds=[]))
+    data = _assign_data(world, episode_id=str(episode.pk), goal_id=str(goal.pk), action="assign")
+    assert _it(world).post(f"/staff/it/enheder/{device.pk}/tildel/", data).status_code == 302
+    assignment = Assignment.objects.get(device=device)
+    assert (assignment.episode_id, assignment.goal_id) == (episode.pk, goal.pk)
+
+
 # --- Credentials --------------------------------------------------------------------------------
 
 

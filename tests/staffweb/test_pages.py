@@ -173,7 +173,7 @@ def test_citizen_page_shows_plan_pain_and_charts_and_logs_one_row(world):
     response = web_client(world.staff_in_team.user).get(f"/staff/borgere/{world.citizen.pk}/")
     body = response.content.decode()
     assert plan.title in body
-    assert 'role="img"' in body and "<title id=\"pain-chart-title\">" in body
+    assert 'role="img"' in body and '<title id="pain-chart-title">' in body
     assert "<polyline" in body  # pain before and after drawn
     rows = access_rows(world.citizen)
     assert [(row.resource_type, row.action) for row in rows] == [("citizen_overview", "read")]
@@ -293,4 +293,3 @@ def test_pages_carry_the_csp_and_refuse_framing(world):
     policy = response["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "style-src 'self'" in policy and "unsafe-inline" not in policy
     assert response["X-Frame-Options"] == "DENY"
-

@@ -135,3 +135,26 @@ def test_assignment_and_return_lists_cost_the_same_for_more_rows(world, it_clien
     large, response = count_queries(listing)
     assert small == large and len(response.json()["items"]) == 16
     assert count_queries(returns)[0] == small_returns
+
+
+def test_the_episode_and_goal_a_device_serves_must_be_the_citizens_own(world, it_client):
+    from tests.selvbetjening.factories import EpisodeFactory, GoalFactory
+
+    own = EpisodeFactory(citizen=world.citizen, team=world.team, status="active")
+    own_goal = GoalFactory(episode=own)
+    foreign = EpisodeFactory(citizen=world.other_citizen, team=world.other_team, status="active")
+    foreign_goal = GoalFactory(episode=foreign)
+    refused = [
+        ({"episode_id": str(foreign.pk)}, "episode_id"),
+        ({"episode_id": str(own.pk), "goal_id": str(foreign_goal.pk)}, "goal_id"),
+        ({"goal_id": str(foreign_goal.pk)}, "goal_id"),
+    ]
+    for extra, field in refused:
+        response = assign(it_client, world.device, world.citizen, **extra)
+        assert response.status_code == 422, response.content
+        assert response.json()["code"] == "not_citizens_own" and response.json()["errors"][0]["field"] == field
+        assert not Assignment.objects.filter(device=world.device).exists()
+    response = assign(it_client, world.device, world.citizen, episode_id=str(own.pk), goal_id=str(own_goal.pk))
+    assert response.status_code == 201, response.content
+    assignment = Assignment.objects.get(device=world.device)
+    assert (assignment.episode_id, assignment.goal_id) == (own.pk, own_goal.pk)

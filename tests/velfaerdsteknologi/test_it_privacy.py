@@ -75,4 +75,6 @@ def test_demo_seed_is_idempotent_and_installs_a_fall_detector_with_consent():
     assignment = Assignment.objects.get(returned_at__isnull=True, citizen__user__username="borger1")
     assert assignment.device.model.category_id == "fall_detector" and assignment.consent_basis == "consent"
     assert assignment.device.status == "in_use" and assignment.consent_review_on is not None
-    assert Assignment.objects.count() == 1 and not Alert.objects.exists()
+    reserved = Assignment.objects.get(citizen__user__username="borger2")
+    assert reserved.device.status == "reserved" and reserved.installed_at is None
+    assert Assignment.objects.count() == 2 and not Alert.objects.exists()

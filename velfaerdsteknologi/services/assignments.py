@@ -6,6 +6,7 @@ from uuid import UUID
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from backend import care_links
 from backend.actors import Actor
 from backend.audit import access_log_record
 from backend.errors import Conflict, InvalidInput
@@ -57,12 +58,14 @@ def device_assign(
     consent_review_on: date | None = None,
 ) -> Assignment:
     """Reserve a device in stock for a citizen. A surveillance-type device needs a consent or legal basis and a
-    review date; a device has at most one active assignment (a database constraint backs the check)."""
+    review date; an episode and goal it serves must be the citizen's own and running; a device has at most one
+    active assignment (a database constraint backs the check)."""
     today = municipal_today()
     if citizen.deceased_on is not None:
         raise InvalidInput("citizen_id", "The citizen is registered as deceased.")
     if planned_return_on and planned_install_on and planned_return_on < planned_install_on:
         raise InvalidInput("planned_return_on", "The return cannot be planned before the installation.")
+    care_links.episode_and_goal_check(citizen_id=citizen.pk, episode_id=episode_id, goal_id=goal_id)
     device = device_locked(device)
     _check_consent(device=device, basis=consent_basis, review_on=consent_review_on, today=today)
     if device.status != DeviceStatus.IN_STOCK:

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from pydantic import BaseModel, ValidationError
 
+from backend.care_links import EpisodeRef
 from backend.errors import ApplicationError, InvalidInput, NotFound
 from staffweb import problems
 from staffweb.forms import DkfdsForm
@@ -29,6 +30,7 @@ MESSAGES: dict[str, str] = {
     "already_completed": "Opgaven er allerede udført.",
     "duplicate": "Der findes allerede en enhed med denne værdi.",
     "not_found": "Der findes ingen borger med dette CPR-nummer i kommunen.",
+    "not_citizens_own": "Vælg blandt borgerens egne igangværende forløb og deres mål.",
 }
 # A plain ``invalid`` from a service, by the field it names.
 FIELD_MESSAGES: dict[str, str] = {
@@ -38,6 +40,8 @@ FIELD_MESSAGES: dict[str, str] = {
     "planned_return_on": "Returneringen kan ikke planlægges før installationen.",
     "installation_address": "Borgeren har ingen adresse registreret. Skriv installationsadressen.",
     "model_id": "Vælg en model fra kataloget.",
+    "episode_id": "Vælg et af borgerens igangværende forløb.",
+    "goal_id": "Vælg et mål i det valgte forløb.",
     "to_status": "Vælg en status.",
 }
 
@@ -255,6 +259,30 @@ class AssignForm(SchemaForm):
         label="Reference", required=False, max_length=200, help_text="Fx journalnotat eller afgørelsens nummer."
     )
     consent_review_on = _date_field("Revurderes senest")
+    episode_id = forms.ChoiceField(
+        label="Forløb",
+        required=False,
+        help_text="Det forløb enheden skal støtte, hvis nogen.",
+        error_messages={"invalid_choice": "Vælg et af borgerens igangværende forløb."},
+    )
+    goal_id = forms.ChoiceField(
+        label="Mål",
+        required=False,
+        help_text="Målet i forløbet, som enheden skal støtte.",
+        error_messages={"invalid_choice": "Vælg et mål i et af borgerens igangværende forløb."},
+    )
+
+    def __init__(self, *args: Any, episodes: list[EpisodeRef] = (), **kwargs: Any):  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        self.episodes = list(episodes)
+        episode_field, goal_field = self.fields["episode_id"], self.fields["goal_id"]
+        assert isinstance(episode_field, forms.ChoiceField) and isinstance(goal_field, forms.ChoiceField)
+        episode_field.choices = [("", "Intet forløb"), *[(str(episode.id), episode.label) for episode in self.episodes]]
+        goal_field.choices = [("", "Intet mål")] + [
+            (episode.label, [(str(goal.id), goal.label) for goal in episode.goals])
+            for episode in self.episodes
+            if episode.goals
+        ]
 
     def schema_data(self, cleaned: dict[str, Any]) -> dict[str, Any]:
         data = {name: value for name, value in cleaned.items() if name != "cpr"}
