@@ -89,6 +89,9 @@ def test_it_registers_assigns_installs_and_sees_the_device_on_the_board(world, l
     device = Device.objects.get(serial_number="VIG-0900")
     page.wait_for_url(f"{live_server.url}/staff/it/enheder/{device.pk}/")
     assert_accessible(page)  # the device's page
+    _press_link(page, "Ret oplysninger om VIG-0900")
+    assert_accessible(page)
+    _press_link(page, "VIG-0900")  # the breadcrumb back
 
     _press_link(page, "Tildel til en borger")
     assert_accessible(page)

@@ -86,6 +86,7 @@ PAGES = {
     "device-new": ("/staff/it/enheder/ny/", lambda w: {}),
     "device": ("/staff/it/enheder/{device_id}/", lambda w: {"device_id": w._device.pk}),
     "device-assign": ("/staff/it/enheder/{device_id}/tildel/", lambda w: {"device_id": w._device.pk}),
+    "device-change": ("/staff/it/enheder/{device_id}/ret/", lambda w: {"device_id": w._device.pk}),
     "maintenance": ("/staff/it/vedligehold/", lambda w: {}),
     "returns": ("/staff/it/returneringer/", lambda w: {}),
     "import": ("/staff/it/import/", lambda w: {}),
@@ -95,6 +96,13 @@ PAGES = {
 ACTIONS = {
     "device-transition": ("/staff/it/enheder/{device_id}/status/", {"to_status": "in_repair", "reason": "Defekt"}),
     "device-credential": ("/staff/it/enheder/{device_id}/noegle/", {}),
+    "assignment-consent": (
+        "/staff/it/tildelinger/{assignment_id}/samtykke/",
+        {
+            "consent-{assignment_id}-consent_basis": "legal_basis",
+            "consent-{assignment_id}-consent_review_on": "2030-01-01",
+        },
+    ),
     "assignment-install": ("/staff/it/tildelinger/{assignment_id}/installer/", {}),
     "assignment-return": ("/staff/it/tildelinger/{assignment_id}/returner/", {}),
     "maintenance-complete": ("/staff/it/vedligehold/{task_id}/udfoer/", {"result": "passed"}),
@@ -141,7 +149,9 @@ def test_it_actions_are_refused_to_others_and_change_nothing(world, action, role
     device, assignment = _installed(world)
     task = MaintenanceTask.objects.filter(device=device).first()
     path, data = ACTIONS[action]
-    url = path.format(device_id=device.pk, assignment_id=assignment.pk, task_id=task.pk)
+    ids = {"device_id": device.pk, "assignment_id": assignment.pk, "task_id": task.pk}
+    url = path.format(**ids)
+    data = {key.format(**ids): value for key, value in data.items()}
     client = Client() if role == "anonymous" else web_client(getattr(world, PERSON_ROLES[role]).user)
     response = client.post(url, data)
     assert response.status_code == (302 if role == "anonymous" else 404)
@@ -149,6 +159,7 @@ def test_it_actions_are_refused_to_others_and_change_nothing(world, action, role
     assignment.refresh_from_db()
     task.refresh_from_db()
     assert device.status == DeviceStatus.IN_USE and assignment.returned_at is None and task.completed_at is None
+    assert assignment.consent_basis == "consent"
     assert not DeviceCredential.objects.filter(device=device).exists()
 
 
@@ -321,6 +332,32 @@ def test_device_page_costs_the_same_queries_whatever_the_history(world):
 def test_another_municipalitys_device_is_404(world):
     foreign = core.DeviceFactory()
     assert _it(world).get(f"/staff/it/enheder/{foreign.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_changing_a_devices_details(world):
+    device = _register(world, firmware_version="1.0")
+    client = _it(world)
+    url = f"/staff/it/enheder/{device.pk}/ret/"
+    form = {"firmware_version": "1.0", "location": "Hjælpemiddeldepotet", "purchase_date": ""}
+    bad = client.post(url, {**form, "mac_address": "zz"})
+    assert bad.status_code == 422 and 'id="id_mac_address-error">Skriv MAC-adressen' in bad.content.decode()
+    device.refresh_from_db()
+    assert device.mac_address is None
+    response = client.post(url, {**form, "firmware_version": "2.1", "mac_address": "00:1A:2B:3C:4D:5E"})
+    assert response.status_code == 302
+    device.refresh_from_db()
+    assert (device.firmware_version, device.mac_address, device.location) == (
+        "2.1",
+        "00:1A:2B:3C:4D:5E",
+        "Hjælpemiddeldepotet",
+    )
+    taken = _register(world, serial="VIG-0002", model=device.model)
+    duplicate = client.post(f"/staff/it/enheder/{taken.pk}/ret/", {**form, "mac_address": "00:1A:2B:3C:4D:5E"})
+    assert duplicate.status_code == 422
+    assert "Der findes allerede en enhed med denne værdi." in duplicate.content.decode()
+    taken.refresh_from_db()
+    assert taken.mac_address is None
 
 
 # --- Registering and the lifecycle --------------------------------------------------------------
@@ -506,6 +543,32 @@ def test_assigning_to_the_citizens_own_episode_and_goal(world):
     assert _it(world).post(f"/staff/it/enheder/{device.pk}/tildel/", data).status_code == 302
     assignment = Assignment.objects.get(device=device)
     assert (assignment.episode_id, assignment.goal_id) == (episode.pk, goal.pk)
+
+
+@pytest.mark.django_db
+def test_renewing_the_consent_of_an_assignment(world):
+    device, assignment = _installed(world)
+    client = _it(world)
+    prefix = f"consent-{assignment.pk}-"
+    url = f"/staff/it/tildelinger/{assignment.pk}/samtykke/"
+    past = client.post(url, {prefix + "consent_basis": "consent", prefix + "consent_review_on": str(municipal_today())})
+    assert past.status_code == 422
+    assert (
+        f'id="id_{prefix}consent_review_on-error">Revurderingsdatoen skal ligge efter i dag.' in past.content.decode()
+    )
+    review_on = municipal_today() + timedelta(days=365)
+    data = {
+        prefix + "consent_basis": "legal_basis",
+        prefix + "consent_reference": "Afgørelse 7",
+        prefix + "consent_review_on": str(review_on),
+    }
+    assert client.post(url, data).status_code == 302
+    assignment.refresh_from_db()
+    assert (assignment.consent_basis, assignment.consent_reference, assignment.consent_review_on) == (
+        "legal_basis",
+        "Afgørelse 7",
+        review_on,
+    )
 
 
 # --- Credentials --------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from backend.actors import IT
 from backend.errors import ApplicationError, NotFound
 from staffweb.views.base import StaffRequest, page, staff_page
 from staffweb.views.it.devices import device_page
-from staffweb.views.it.forms import AssignForm, CprSearchForm, add_error, message, refusal
+from staffweb.views.it.forms import AssignForm, ConsentForm, CprSearchForm, add_error, message, refusal
 from velfaerdsteknologi import selectors
 from velfaerdsteknologi.access import access_assignment, access_device
 from velfaerdsteknologi.services import assignments as assignment_services
@@ -62,6 +62,27 @@ def _assignment_step(request: StaffRequest, assignment_id: UUID, step: Callable[
         device = access_device(actor, assignment.device_id)
         return device_page(request, device, notice=message(error), status=refusal(error))
     return HttpResponseRedirect(target)
+
+
+@require_POST
+@staff_page(IT)
+def consent(request: StaffRequest, assignment_id: UUID) -> HttpResponse:
+    """Record or renew the consent or legal basis of an assignment, with its next review date."""
+    actor = request.actor
+    assignment = access_assignment(actor, assignment_id)
+    form = ConsentForm(request.POST, prefix=f"consent-{assignment.pk}")
+    status = 422
+    if form.is_valid():
+        try:
+            assignment_services.assignment_consent_record(assignment=assignment, by=actor, **form.service_arguments())
+        except ApplicationError as error:
+            add_error(form, error, form.service_fields())
+            status = refusal(error)
+        else:
+            target = reverse("staffweb:it:device", args=[assignment.device_id])
+            return HttpResponseRedirect(target + "#assignments-heading")
+    device = access_device(actor, assignment.device_id)
+    return device_page(request, device, consent_form=form, status=status)
 
 
 @require_POST

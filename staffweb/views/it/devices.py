@@ -12,7 +12,9 @@ from staffweb.views.base import StaffRequest, page, staff_page
 from staffweb.views.it import charts, present
 from staffweb.views.it.forms import (
     AssignForm,
+    ConsentForm,
     CprSearchForm,
+    DeviceChangeForm,
     DeviceForm,
     RegisterFilterForm,
     TransitionForm,
@@ -22,7 +24,7 @@ from staffweb.views.it.forms import (
 )
 from velfaerdsteknologi import selectors
 from velfaerdsteknologi.access import access_device
-from velfaerdsteknologi.models import Device, DeviceCategory, DeviceStatus
+from velfaerdsteknologi.models import Assignment, Device, DeviceCategory, DeviceStatus
 from velfaerdsteknologi.services import devices as device_services
 
 PAGE_SIZE = 25
@@ -89,6 +91,7 @@ def device_page(
     credential_token: str = "",
     credential_error: str = "",
     notice: str = "",
+    consent_form: ConsentForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """The device's page, with a refused form or a refusal (``notice``) where there is one."""
@@ -106,9 +109,25 @@ def device_page(
         "credential_token": credential_token,
         "credential_error": credential_error,
         "notice": notice,
+        "consent_form": _consent_form(overview.active_assignment, consent_form),
         "nav": "it-devices",
     }
     return page(request, "staffweb/it/device.html", context, status=status)
+
+
+def _consent_form(assignment: Assignment | None, refused: ConsentForm | None) -> ConsentForm | None:
+    """The form to record or renew the active assignment's consent: the refused one with its errors, else one
+    filled in with what is recorded now."""
+    if assignment is None:
+        return None
+    if refused is not None:
+        return refused
+    initial = {
+        "consent_basis": assignment.consent_basis,
+        "consent_reference": assignment.consent_reference,
+        "consent_review_on": assignment.consent_review_on,
+    }
+    return ConsentForm(initial=initial, prefix=f"consent-{assignment.pk}")
 
 
 @staff_page(IT)
@@ -139,6 +158,27 @@ def device_new(request: StaffRequest) -> HttpResponse:
         else:
             status = 422
     return page(request, "staffweb/it/device_new.html", {"form": form, "nav": "it-devices"}, status=status)
+
+
+@staff_page(IT)
+def device_change(request: StaffRequest, device_id: UUID) -> HttpResponse:
+    actor = request.actor
+    device = access_device(actor, device_id)
+    initial = {name: getattr(device, name) for name in DeviceChangeForm.base_fields}
+    form = DeviceChangeForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                device_services.device_update(device=device, changes=form.changes())
+            except ApplicationError as error:
+                add_error(form, error)
+                status = refusal(error)
+            else:
+                return HttpResponseRedirect(reverse("staffweb:it:device", args=[device.pk]))
+    context = {"device": device, "form": form, "nav": "it-devices"}
+    return page(request, "staffweb/it/device_change.html", context, status=status)
 
 
 @require_POST

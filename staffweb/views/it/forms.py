@@ -37,6 +37,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "cpr": "Skriv et gyldigt CPR-nummer: 10 cifre, gerne med bindestreg.",
     "citizen_id": "Borgeren findes ikke i kommunen eller er registreret som død.",
     "consent_review_on": "Revurderingsdatoen skal ligge efter i dag.",
+    "review_on": "Revurderingsdatoen skal ligge efter i dag.",
     "planned_return_on": "Returneringen kan ikke planlægges før installationen.",
     "installation_address": "Borgeren har ingen adresse registreret. Skriv installationsadressen.",
     "model_id": "Vælg en model fra kataloget.",
@@ -211,6 +212,31 @@ class DeviceForm(SchemaForm):
         return self.validated.model_dump(exclude={"model_id"})
 
 
+class DeviceChangeForm(SchemaForm):
+    """A device's details that can change after registration (the API's ``DevicePatchIn``)."""
+
+    schema = schemas.DevicePatchIn
+
+    imei = forms.CharField(label="IMEI", required=False, max_length=15, help_text="15 cifre, hvis enheden har et.")
+    mac_address = forms.CharField(label="MAC-adresse", required=False, max_length=17, help_text="Fx 00:1A:2B:3C:4D:5E.")
+    firmware_version = forms.CharField(label="Firmwareversion", required=False, max_length=50)
+    purchase_date = _date_field("Købsdato")
+    warranty_end = _date_field("Garanti til")
+    next_service_due = _date_field("Næste service")
+    location = forms.CharField(label="Placering", required=False, max_length=200)
+
+    def schema_data(self, cleaned: dict[str, Any]) -> dict[str, Any]:
+        data = super().schema_data(cleaned)
+        for name in ("imei", "mac_address"):
+            data[name] = data.get(name) or None
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        """Only what differs from the form's starting values, as the API's PATCH sends only what it sets."""
+        values = self.validated.model_dump()
+        return {name: values[name] for name in self.changed_data}
+
+
 class TransitionForm(SchemaForm):
     schema = schemas.TransitionIn
 
@@ -311,6 +337,28 @@ class AssignForm(SchemaForm):
     @staticmethod
     def service_fields() -> dict[str, str]:
         return {"citizen_id": "cpr"}
+
+
+class ConsentForm(SchemaForm):
+    """Record or renew an assignment's consent or legal basis and its next review (the API's ``ConsentIn``)."""
+
+    schema = schemas.ConsentIn
+    schema_fields = {"consent_basis": "basis", "consent_reference": "reference", "consent_review_on": "review_on"}
+
+    consent_basis = forms.ChoiceField(label="Grundlag", choices=[("", "Vælg grundlag"), *ConsentBasis.choices])
+    consent_reference = forms.CharField(label="Reference", required=False, max_length=200)
+    consent_review_on = forms.DateField(
+        label="Revurderes senest",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Skriv en dato som dd-mm-åååå."},
+    )
+
+    def service_arguments(self) -> dict[str, Any]:
+        return self.validated.model_dump()
+
+    @staticmethod
+    def service_fields() -> dict[str, str]:
+        return {"review_on": "consent_review_on"}
 
 
 class CompleteForm(SchemaForm):
