@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from staffweb.views.it import assignments, board, devices, transfer, work
+from staffweb.views.it import alerts, assignments, board, devices, transfer, work
 
 urlpatterns = [
     path("", board.board, name="board"),
@@ -16,6 +16,8 @@ urlpatterns = [
     path("tildelinger/<uuid:assignment_id>/samtykke/", assignments.consent, name="assignment-consent"),
     path("tildelinger/<uuid:assignment_id>/installer/", assignments.install, name="assignment-install"),
     path("tildelinger/<uuid:assignment_id>/returner/", assignments.give_back, name="assignment-return"),
+    path("alarmer/<uuid:alert_id>/kvitter/", alerts.acknowledge, name="alert-acknowledge"),
+    path("alarmer/<uuid:alert_id>/loes/", alerts.resolve, name="alert-resolve"),
     path("vedligehold/", work.maintenance, name="maintenance"),
     path("vedligehold/<uuid:task_id>/udfoer/", work.maintenance_complete, name="maintenance-complete"),
     path("returneringer/", work.returns, name="returns"),

@@ -106,6 +106,8 @@ ACTIONS = {
     "assignment-install": ("/staff/it/tildelinger/{assignment_id}/installer/", {}),
     "assignment-return": ("/staff/it/tildelinger/{assignment_id}/returner/", {}),
     "maintenance-complete": ("/staff/it/vedligehold/{task_id}/udfoer/", {"result": "passed"}),
+    "alert-acknowledge": ("/staff/it/alarmer/{alert_id}/kvitter/", {}),
+    "alert-resolve": ("/staff/it/alarmer/{alert_id}/loes/", {}),
 }
 
 
@@ -148,8 +150,9 @@ def test_it_page_by_role(world, page, role):
 def test_it_actions_are_refused_to_others_and_change_nothing(world, action, role):
     device, assignment = _installed(world)
     task = MaintenanceTask.objects.filter(device=device).first()
+    alert = AlertFactory(device=device, kind="battery", audience=AlertAudience.IT, citizen=None)
     path, data = ACTIONS[action]
-    ids = {"device_id": device.pk, "assignment_id": assignment.pk, "task_id": task.pk}
+    ids = {"device_id": device.pk, "assignment_id": assignment.pk, "task_id": task.pk, "alert_id": alert.pk}
     url = path.format(**ids)
     data = {key.format(**ids): value for key, value in data.items()}
     client = Client() if role == "anonymous" else web_client(getattr(world, PERSON_ROLES[role]).user)
@@ -160,6 +163,8 @@ def test_it_actions_are_refused_to_others_and_change_nothing(world, action, role
     task.refresh_from_db()
     assert device.status == DeviceStatus.IN_USE and assignment.returned_at is None and task.completed_at is None
     assert assignment.consent_basis == "consent"
+    alert.refresh_from_db()
+    assert alert.status == "open"
     assert not DeviceCredential.objects.filter(device=device).exists()
 
 
@@ -326,6 +331,26 @@ def test_device_page_costs_the_same_queries_whatever_the_history(world):
     with CaptureQueriesContext(connection) as many:
         client.get(f"/staff/it/enheder/{device.pk}/")
     assert len(many) == len(few)
+
+
+@pytest.mark.django_db
+def test_acknowledging_and_resolving_a_device_alert(world):
+    device, _ = _installed(world)
+    alert = AlertFactory(device=device, kind="battery", audience=AlertAudience.IT, citizen=None)
+    health = AlertFactory(device=device, kind="fall", audience=AlertAudience.CARE, citizen=world.citizen)
+    client = _it(world)
+    assert client.post(f"/staff/it/alarmer/{alert.pk}/kvitter/").status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == "acknowledged" and alert.acknowledged_by == world.it_staff.user
+    again = client.post(f"/staff/it/alarmer/{alert.pk}/kvitter/")
+    assert again.status_code == 409 and "Alarmen er allerede taget hånd om." in again.content.decode()
+    assert client.post(f"/staff/it/alarmer/{alert.pk}/loes/").status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == "resolved"
+    # A health alert is the care team's: 404 here, unchanged.
+    assert client.post(f"/staff/it/alarmer/{health.pk}/loes/").status_code == 404
+    health.refresh_from_db()
+    assert health.status == "open"
 
 
 @pytest.mark.django_db

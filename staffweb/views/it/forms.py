@@ -28,6 +28,7 @@ MESSAGES: dict[str, str] = {
     "assignment_not_pending": "Tildelingen venter ikke på installation.",
     "assignment_ended": "Enheden er allerede returneret.",
     "already_completed": "Opgaven er allerede udført.",
+    "alert_not_open": "Alarmen er allerede taget hånd om.",
     "duplicate": "Der findes allerede en enhed med denne værdi.",
     "not_found": "Der findes ingen borger med dette CPR-nummer i kommunen.",
     "not_citizens_own": "Vælg blandt borgerens egne igangværende forløb og deres mål.",
