@@ -13,6 +13,7 @@ from staffweb.views.it import IT_NAVIGATION
 NAVIGATION = (
     ("triage", "Mit team", "staffweb:triage", CARE),
     ("inbox", "Henvendelser", "staffweb:inbox", CARE),
+    ("work", "Alarmer og opgaver", "staffweb:work", CARE),
     ("team", "Teamet", "staffweb:team", TEAM_LEAD),
     *IT_NAVIGATION,
 )

@@ -12,12 +12,13 @@ from django.db.models.functions import TruncDate
 
 from backend import cpr
 from backend.actors import Actor
-from backend.audit import access_log_record
-from backend.errors import InvalidInput, NotFound
+from backend.audit import read_logged
+from backend.errors import InvalidInput
 from backend.models import AccessLogEntry, Citizen
 from backend.pagination import paginate
 from backend.timeutil import municipal_today
 from velfaerdsteknologi.access import (
+    access_citizen_for_installation,
     alerts_visible_to,
     assignments_visible_to,
     devices_visible_to,
@@ -138,12 +139,13 @@ def citizen_for_it(actor: Actor, citizen_id: Any) -> Citizen:
 
 def citizen_contact_by_cpr(actor: Actor, cpr_text: str) -> Citizen:
     """Name, address and phone of the municipality's citizen with this CPR number, for an installation; the
-    read is logged. 404 when there is no such citizen."""
-    citizen = citizens_with_cpr(actor, cpr_text).first()
-    if citizen is None:
-        raise NotFound("No such citizen.")
-    _log_citizens(actor, [citizen], "citizen_contact")
-    return citizen
+    read is logged (``access_citizen_for_installation``). A number that is not a CPR number is refused on the
+    ``cpr`` field; 404 when there is no such citizen."""
+    try:
+        number = cpr.CprNumber.parse(cpr_text)
+    except cpr.InvalidCpr as exc:
+        raise InvalidInput("cpr", str(exc)) from exc
+    return access_citizen_for_installation(actor, number)
 
 
 def devices_register_page(
@@ -186,7 +188,7 @@ def device_transitions_page(
 
 def _log_citizens(actor: Actor, citizens: list[Citizen], resource_type: str) -> None:
     unique = list({citizen.pk: citizen for citizen in citizens}.values())
-    access_log_record(actor=actor, citizens=unique, resource_type=resource_type, action=Action.READ)
+    read_logged(actor, unique, resource_type)
 
 
 def assignments_page(
