@@ -32,7 +32,6 @@ def _next(request: HttpRequest, actor: Actor | None = None) -> str:
 def login(request: HttpRequest) -> HttpResponse:
     """Password + one-time code in the demo and embedded mode; the municipality's identity provider when
     it is configured."""
-    next_url = _next(request)
     if (actor := web_sessions.web_actor(request, AUDIENCE)) is not None:
         return HttpResponseRedirect(_next(request, actor))
     form = LoginForm(request.POST or None) if settings.PASSWORD_LOGIN_ENABLED else None
@@ -47,6 +46,8 @@ def login(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(_next(request, actor))
     provider_login = ""
     if settings.OIDC_PROVIDERS["staff"]["issuer"]:
+        # Without a requested page the provider returns to this page, which sends the person to their role's.
+        next_url = _requested(request) or reverse("staffweb:login")
         provider_login = reverse("staff-web-login") + "?" + urlencode({"next": next_url})
     return page(
         request,

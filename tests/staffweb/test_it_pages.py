@@ -14,6 +14,7 @@ from backend.models import AccessLogEntry
 from backend.timeutil import municipal_today
 from backend.tokens import DEVICE_PREFIX
 from tests import factories as core
+from tests.backend.test_oidc_login import idps  # noqa: F401 — the fixture
 from tests.staffweb.helpers import access_rows, web_client
 from tests.velfaerdsteknologi.conftest import cpr_of
 from tests.velfaerdsteknologi.factories import AlertFactory, AssignmentFactory, DeviceModelFactory, category
@@ -729,3 +730,18 @@ def test_export_takes_the_register_filters(world):
     text = b"".join(response.streaming_content if response.streaming else [response.content]).decode()
     assert response["Content-Type"].startswith("text/csv")
     assert "BED-0001" in text and "VIG-0001" not in text
+
+
+@pytest.mark.django_db
+def test_it_through_the_identity_provider_lands_on_the_board(world, idps):  # noqa: F811
+    from tests.backend.test_oidc_login import FakePerson, through_provider
+
+    user = world.it_staff.user
+    idps.staff.next_person = FakePerson(sub="entra-oid-it", preferred_username=user.username)
+    browser = Client()
+    login_page = browser.get("/staff/log-ind/").content.decode()
+    assert 'href="/auth/staff/login?next=%2Fstaff%2Flog-ind%2F"' in login_page
+    callback = browser.get(through_provider(browser.get("/auth/staff/login", {"next": "/staff/log-ind/"})))
+    assert callback.status_code == 302 and callback["Location"] == "/staff/log-ind/"
+    landing = browser.get("/staff/log-ind/")
+    assert landing.status_code == 302 and landing["Location"] == "/staff/it/"
