@@ -181,17 +181,29 @@ class CprSearchForm(DkfdsForm):
         return cleaned
 
 
-class DeviceForm(SchemaForm):
-    schema = schemas.DeviceIn
+class DeviceDetailsForm(SchemaForm):
+    """The details a device is registered with and can change later; an empty IMEI or MAC is none."""
 
-    model_id = forms.ChoiceField(label="Model")
-    serial_number = forms.CharField(label="Serienummer", max_length=100)
     imei = forms.CharField(label="IMEI", required=False, max_length=15, help_text="15 cifre, hvis enheden har et.")
     mac_address = forms.CharField(label="MAC-adresse", required=False, max_length=17, help_text="Fx 00:1A:2B:3C:4D:5E.")
     firmware_version = forms.CharField(label="Firmwareversion", required=False, max_length=50)
     purchase_date = _date_field("Købsdato")
     warranty_end = _date_field("Garanti til")
+
+    def schema_data(self, cleaned: dict[str, Any]) -> dict[str, Any]:
+        data = super().schema_data(cleaned)
+        for name in ("imei", "mac_address"):
+            data[name] = data.get(name) or None
+        return data
+
+
+class DeviceForm(DeviceDetailsForm):
+    schema = schemas.DeviceIn
+
+    model_id = forms.ChoiceField(label="Model")
+    serial_number = forms.CharField(label="Serienummer", max_length=100)
     location = forms.CharField(label="Placering", required=False, max_length=200, help_text="Fx depotets navn.")
+    field_order = ["model_id", "serial_number", "imei", "mac_address", "firmware_version", "purchase_date"]
 
     def __init__(self, *args: Any, models: list[DeviceModel], **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -200,12 +212,6 @@ class DeviceForm(SchemaForm):
         field.choices = [("", "Vælg model"), *[(str(model.pk), f"{model} – {model.name}") for model in models]]
         self.models = {str(model.pk): model for model in models}
 
-    def schema_data(self, cleaned: dict[str, Any]) -> dict[str, Any]:
-        data = super().schema_data(cleaned)
-        for name in ("imei", "mac_address"):
-            data[name] = data.get(name) or None
-        return data
-
     def device_model(self) -> DeviceModel:
         return self.models[self.cleaned_data["model_id"]]
 
@@ -213,24 +219,13 @@ class DeviceForm(SchemaForm):
         return self.validated.model_dump(exclude={"model_id"})
 
 
-class DeviceChangeForm(SchemaForm):
+class DeviceChangeForm(DeviceDetailsForm):
     """A device's details that can change after registration (the API's ``DevicePatchIn``)."""
 
     schema = schemas.DevicePatchIn
 
-    imei = forms.CharField(label="IMEI", required=False, max_length=15, help_text="15 cifre, hvis enheden har et.")
-    mac_address = forms.CharField(label="MAC-adresse", required=False, max_length=17, help_text="Fx 00:1A:2B:3C:4D:5E.")
-    firmware_version = forms.CharField(label="Firmwareversion", required=False, max_length=50)
-    purchase_date = _date_field("Købsdato")
-    warranty_end = _date_field("Garanti til")
     next_service_due = _date_field("Næste service")
     location = forms.CharField(label="Placering", required=False, max_length=200)
-
-    def schema_data(self, cleaned: dict[str, Any]) -> dict[str, Any]:
-        data = super().schema_data(cleaned)
-        for name in ("imei", "mac_address"):
-            data[name] = data.get(name) or None
-        return data
 
     def changes(self) -> dict[str, Any]:
         """Only what differs from the form's starting values, as the API's PATCH sends only what it sets."""
