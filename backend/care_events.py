@@ -22,29 +22,3 @@ def episode_ended(*, episode_id: UUID, citizen_id: UUID) -> None:
     for handler in _episode_ended:
         handler(episode_id=episode_id, citizen_id=citizen_id)
 
-
-# --- Whether an episode and a goal are a citizen's own ------------------------------------------
-
-ReferenceCheck = Callable[..., dict[str, str]]
-_reference_checks: list[ReferenceCheck] = []
-
-
-def on_care_reference_check(check: ReferenceCheck) -> None:
-    """Register ``check(citizen_id=..., episode_id=..., goal_id=...)``, which answers the fields whose id
-    does not belong to the citizen, with a reason each (empty when all do)."""
-    if check not in _reference_checks:
-        _reference_checks.append(check)
-
-
-def care_reference_problems(*, citizen_id: UUID, episode_id: UUID | None, goal_id: UUID | None) -> dict[str, str]:
-    """What is wrong with tying something of the citizen's to this episode and goal: field → reason.
-    Without a registered check (the app that keeps episodes is not installed) no reference is accepted."""
-    if episode_id is None and goal_id is None:
-        return {}
-    if not _reference_checks:
-        named = {"episode_id": episode_id, "goal_id": goal_id}
-        return {field: "No episodes are kept here." for field, value in named.items() if value is not None}
-    problems: dict[str, str] = {}
-    for check in _reference_checks:
-        problems.update(check(citizen_id=citizen_id, episode_id=episode_id, goal_id=goal_id))
-    return problems

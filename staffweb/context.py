@@ -6,15 +6,23 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from backend import i18n
-from backend.actors import CARE
+from backend.actors import CARE, Actor
 from staffweb.views.base import TEAM_LEAD
+from staffweb.views.it import IT_NAVIGATION
 
 NAVIGATION = (
     ("triage", "Mit team", "staffweb:triage", CARE),
     ("inbox", "Henvendelser", "staffweb:inbox", CARE),
     ("work", "Alarmer og opgaver", "staffweb:work", CARE),
     ("team", "Teamet", "staffweb:team", TEAM_LEAD),
+    *IT_NAVIGATION,
 )
+
+
+def home_url(actor: Actor | None) -> str:
+    """Where a login lands: the first page of the navigation the staff member's roles may open."""
+    names = [name for _, _, name, roles in NAVIGATION if actor is not None and actor.roles & roles]
+    return reverse(names[0] if names else "staffweb:triage")
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

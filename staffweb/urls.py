@@ -1,5 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
+from staffweb import urls_it
 from staffweb.views import auth, citizen, episodes, goals, plans, requests, team, triage, work
 
 app_name = "staffweb"
@@ -37,4 +38,5 @@ urlpatterns = [
         name="device-alert-resolve",
     ),
     path("opgaver/vagt/<uuid:team_id>/", work.duty, name="duty"),
+    path("it/", include((urls_it.urlpatterns, "it"))),
 ]

@@ -10,16 +10,13 @@ from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import UUID4
 
-from backend import cpr
 from backend.actors import CARE, IT
 from backend.auth import AuthedRequest, UserBearer
 from backend.errors import Forbidden, InvalidInput, NotFound
-from backend.models import Citizen
 from velfaerdsteknologi import schemas, selectors
 from velfaerdsteknologi.access import (
     access_alert,
     access_assignment,
-    access_citizen_for_installation,
     access_device,
     access_device_model,
     access_maintenance_task,
@@ -244,15 +241,6 @@ def revoke_credential(request: AuthedRequest, device_id: UUID, credential_id: UU
 # --- Assignments --------------------------------------------------------------------------------
 
 
-def _citizen_for_it(request: AuthedRequest, citizen_id: UUID) -> Citizen:
-    actor = request.auth
-    assert actor.staff is not None
-    citizen = Citizen.objects.filter(pk=citizen_id, municipality_id=actor.staff.municipality_id).first()
-    if citizen is None:
-        raise InvalidInput("citizen_id", "No such citizen in the municipality.")
-    return citizen
-
-
 @assignments_router.get("", response=schemas.AssignmentPageOut, summary="Assignments of my municipality's devices")
 def list_assignments(request: AuthedRequest, query: Query[schemas.AssignmentFilter]):
     filters = query.dict(exclude={"cursor", "limit"})
@@ -263,7 +251,7 @@ def list_assignments(request: AuthedRequest, query: Query[schemas.AssignmentFilt
 @assignments_router.post("", response={201: schemas.AssignmentOut}, summary="Assign a device in stock to a citizen")
 def create_assignment(request: AuthedRequest, payload: schemas.AssignmentIn):
     device = access_device(request.auth, payload.device_id)
-    citizen = _citizen_for_it(request, payload.citizen_id)
+    citizen = selectors.citizen_for_it(request.auth, payload.citizen_id)
     assignment = assignments.device_assign(
         device=device, citizen=citizen, by=request.auth, **payload.dict(exclude={"device_id", "citizen_id"})
     )
@@ -342,11 +330,7 @@ def list_return_tasks(request: AuthedRequest, query: Query[schemas.PageQuery]):
     summary="Find a citizen of the municipality by CPR for an installation (name, address, phone)",
 )
 def lookup_citizen(request: AuthedRequest, payload: schemas.CitizenLookupIn):
-    try:
-        number = cpr.CprNumber.parse(payload.cpr)
-    except cpr.InvalidCpr as exc:
-        raise InvalidInput("cpr", str(exc)) from exc
-    return access_citizen_for_installation(request.auth, number)
+    return selectors.citizen_contact_by_cpr(request.auth, payload.cpr)
 
 
 # --- Alerts -------------------------------------------------------------------------------------

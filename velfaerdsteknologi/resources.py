@@ -117,16 +117,28 @@ class ImportReport:
     errors: list[dict[str, Any]]
 
 
+def _code(error: Any) -> str:
+    return getattr(error, "code", None) or "invalid"
+
+
 def _errors(result: Any) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = [
-        {"row": 0, "field": "csv", "message": str(error.error)} for error in result.base_errors
+        {"row": 0, "field": "csv", "message": str(error.error), "code": _code(error.error)}
+        for error in result.base_errors
     ]
     for number, row_errors in result.row_errors():
-        errors += [{"row": number, "field": "", "message": str(error.error)} for error in row_errors]
+        errors += [
+            {"row": number, "field": "", "message": str(error.error), "code": _code(error.error)}
+            for error in row_errors
+        ]
     for invalid in result.invalid_rows:
-        for field, messages in invalid.error_dict.items():
+        by_field = getattr(invalid.error, "error_dict", None) or {"__all__": invalid.error.error_list}
+        for field, error_list in by_field.items():
             name = "model_number" if field == "model" else ("row" if field == "__all__" else field)
-            errors += [{"row": invalid.number, "field": name, "message": str(message)} for message in messages]
+            errors += [
+                {"row": invalid.number, "field": name, "message": " ".join(error.messages), "code": _code(error)}
+                for error in error_list
+            ]
     return errors
 
 
@@ -135,7 +147,9 @@ def devices_import(*, municipality: Municipality, by: User | None, csv_text: str
     try:
         dataset = tablib.Dataset().load(csv_text, format="csv")
     except Exception as exc:  # noqa: BLE001 — tablib raises many kinds on malformed input
-        return ImportReport(dry_run, 0, 0, [{"row": 0, "field": "csv", "message": f"Not a readable CSV: {exc}"}])
+        return ImportReport(
+            dry_run, 0, 0, [{"row": 0, "field": "csv", "message": f"Not a readable CSV: {exc}", "code": "unreadable"}]
+        )
     headers = [header.strip() for header in (dataset.headers or [])]
     dataset.headers = headers
     missing = [column for column in REQUIRED_COLUMNS if column not in headers]
@@ -144,14 +158,24 @@ def devices_import(*, municipality: Municipality, by: User | None, csv_text: str
             dry_run,
             len(dataset),
             0,
-            [{"row": 0, "field": "csv", "message": f"Missing column: {column}."} for column in missing],
+            [
+                {"row": 0, "field": "csv", "message": f"Missing column: {column}.", "code": "missing_column"}
+                for column in missing
+            ],
         )
     if len(dataset) > MAX_IMPORT_ROWS:
         return ImportReport(
             dry_run,
             len(dataset),
             0,
-            [{"row": 0, "field": "csv", "message": f"At most {MAX_IMPORT_ROWS} rows per import."}],
+            [
+                {
+                    "row": 0,
+                    "field": "csv",
+                    "message": f"At most {MAX_IMPORT_ROWS} rows per import.",
+                    "code": "too_many_rows",
+                }
+            ],
         )
     resource = DeviceResource(municipality=municipality, by=by)
     with transaction.atomic():

@@ -1,19 +1,28 @@
 """Reads of the welfare-technology app: they own the query shape and log what they reveal of citizens."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db.models import F, Q, QuerySet
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Count, F, Min, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
 
+from backend import cpr
 from backend.actors import Actor
 from backend.audit import read_logged
+from backend.errors import InvalidInput
 from backend.models import AccessLogEntry, Citizen
 from backend.pagination import paginate
 from backend.timeutil import municipal_today
 from velfaerdsteknologi.access import (
+    access_citizen_for_installation,
     alerts_visible_to,
     assignments_visible_to,
     devices_visible_to,
+    is_it,
     maintenance_tasks_visible_to,
     return_tasks_visible_to,
 )
@@ -23,10 +32,12 @@ from velfaerdsteknologi.models import (
     AlertAudience,
     Assignment,
     Device,
+    DeviceCredential,
     DeviceModel,
     DeviceStatus,
     DeviceTransition,
     MaintenanceTask,
+    Reading,
     ReturnTask,
     TelemetryKind,
 )
@@ -47,7 +58,22 @@ def device_models_page(*, cursor: str | None, limit: int) -> tuple[list[DeviceMo
     )
 
 
-def devices_filtered(actor: Actor, *, status=None, model_id=None, category=None, search=None) -> QuerySet[Device]:
+def device_models_all() -> list[DeviceModel]:
+    """The whole catalogue, for choosing a model (it is a short list)."""
+    return list(DeviceModel.objects.select_related("category").order_by("manufacturer", "model_number", "id"))
+
+
+def devices_filtered(
+    actor: Actor,
+    *,
+    status=None,
+    model_id=None,
+    category=None,
+    search=None,
+    location=None,
+    citizens: QuerySet[Citizen] | None = None,
+) -> QuerySet[Device]:
+    """The actor's devices narrowed by the filters; ``citizens`` keeps the devices now assigned to one of them."""
     devices = devices_visible_to(actor).select_related("model")
     if status:
         devices = devices.filter(status=status)
@@ -57,11 +83,85 @@ def devices_filtered(actor: Actor, *, status=None, model_id=None, category=None,
         devices = devices.filter(model__category_id=category)
     if search:
         devices = devices.filter(Q(serial_number__icontains=search) | Q(imei=search) | Q(mac_address__iexact=search))
+    if location:
+        devices = devices.filter(location__icontains=location)
+    if citizens is not None:
+        devices = devices.filter(assignments__returned_at__isnull=True, assignments__citizen__in=citizens.values("pk"))
     return devices
 
 
 def devices_page(actor: Actor, *, cursor: str | None, limit: int, **filters: Any) -> tuple[list[Device], str | None]:
     return paginate(devices_filtered(actor, **filters), cursor=cursor, limit=limit, order=("serial_number", "id"))
+
+
+REGISTER_SORTS: dict[str, tuple[str, ...]] = {
+    "serial": ("serial_number", "id"),
+    "status": ("status", "serial_number", "id"),
+    "newest": ("-created_at", "-id"),
+}
+
+
+def citizens_of_municipality(actor: Actor) -> QuerySet[Citizen]:
+    """The citizens IT may find for an installation: those of its own municipality."""
+    if not is_it(actor) or actor.staff is None:
+        return Citizen.objects.none()
+    return Citizen.objects.filter(municipality_id=actor.staff.municipality_id)
+
+
+def citizens_named(actor: Actor, name: str) -> QuerySet[Citizen]:
+    """The municipality's citizens whose given or family name contains each word of ``name``."""
+    citizens = citizens_of_municipality(actor)
+    for word in name.split():
+        citizens = citizens.filter(Q(given_name__icontains=word) | Q(family_name__icontains=word))
+    return citizens
+
+
+def citizens_with_cpr(actor: Actor, cpr_text: str) -> QuerySet[Citizen]:
+    """The municipality's citizen with this CPR number, found by its keyed hash (never stored or logged in
+    clear); a number that is not a CPR number is refused on the ``cpr`` field."""
+    try:
+        number = cpr.CprNumber.parse(cpr_text)
+    except cpr.InvalidCpr as exc:
+        raise InvalidInput("cpr", str(exc)) from exc
+    return citizens_of_municipality(actor).filter(cpr_hash=cpr.keyed_hash(number))
+
+
+def citizen_for_it(actor: Actor, citizen_id: Any) -> Citizen:
+    """A citizen of IT's municipality to assign a device to; refused on the ``citizen_id`` field otherwise."""
+    try:
+        citizen = citizens_of_municipality(actor).filter(pk=citizen_id).first()
+    except (ValueError, ValidationError):
+        citizen = None
+    if citizen is None:
+        raise InvalidInput("citizen_id", "No such citizen in the municipality.")
+    return citizen
+
+
+def citizen_contact_by_cpr(actor: Actor, cpr_text: str) -> Citizen:
+    """Name, address and phone of the municipality's citizen with this CPR number, for an installation; the
+    read is logged (``access_citizen_for_installation``). A number that is not a CPR number is refused on the
+    ``cpr`` field; 404 when there is no such citizen."""
+    try:
+        number = cpr.CprNumber.parse(cpr_text)
+    except cpr.InvalidCpr as exc:
+        raise InvalidInput("cpr", str(exc)) from exc
+    return access_citizen_for_installation(actor, number)
+
+
+def devices_register_page(
+    actor: Actor, *, cursor: str | None, limit: int, sort: str = "serial", **filters: Any
+) -> tuple[list[Device], str | None]:
+    """One page of the register in one of ``REGISTER_SORTS``. A search by citizen reveals who holds the devices
+    shown, so those citizens' reads are logged. A fixed number of queries whatever the page holds."""
+    devices = devices_filtered(actor, **filters).select_related("model__category")
+    items, next_cursor = paginate(devices, cursor=cursor, limit=limit, order=REGISTER_SORTS[sort])
+    citizens = filters.get("citizens")
+    if citizens is not None and items:
+        holding = Assignment.objects.filter(
+            device__in=items, returned_at__isnull=True, citizen__in=citizens.values("pk")
+        ).select_related("citizen")
+        _log_citizens(actor, [assignment.citizen for assignment in holding], "device_register")
+    return items, next_cursor
 
 
 def device_transitions_page(
@@ -297,3 +397,106 @@ def health_board(actor: Actor) -> dict[str, Any]:
     ]
     _log_citizens(actor, citizens, "device_board")
     return board
+
+
+def maintenance_done_page(actor: Actor, *, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    """Maintenance done (or cancelled), the latest first."""
+    today = municipal_today()
+    tasks = maintenance_tasks_visible_to(actor).filter(completed_at__isnull=False).select_related("device")
+    items, next_cursor = paginate(tasks, cursor=cursor, limit=limit, order=("-completed_at", "-id"))
+    return [_maintenance_item(task, today) for task in items], next_cursor
+
+
+TELEMETRY_DAYS = 30
+DEVICE_HISTORY_ITEMS = 50
+
+
+@dataclass(frozen=True)
+class TelemetryDay:
+    """One day of a device's telemetry: the lowest battery level, heartbeats, and readings of every kind."""
+
+    day: date
+    battery_low: float | None
+    heartbeats: int
+    readings: int
+
+
+def device_telemetry_days(device: Device, *, days: int = TELEMETRY_DAYS) -> list[TelemetryDay]:
+    """The last ``days`` municipal days of the device's telemetry, one entry per day (empty days too). One query."""
+    zone = ZoneInfo(settings.DEFAULT_CITIZEN_TIME_ZONE)
+    today = municipal_today()
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, time.min, tzinfo=zone)
+    rows = (
+        Reading.objects.filter(device=device, measured_at__gte=start)
+        .annotate(day=TruncDate("measured_at", tzinfo=zone))
+        .values("day", "kind")
+        .annotate(count=Count("id"), low=Min("numeric_value"))
+        .order_by()
+    )
+    heartbeats: dict[date, int] = {}
+    readings: dict[date, int] = {}
+    battery: dict[date, float] = {}
+    for row in rows:
+        day = row["day"]
+        readings[day] = readings.get(day, 0) + row["count"]
+        if row["kind"] == TelemetryKind.HEARTBEAT:
+            heartbeats[day] = row["count"]
+        elif row["kind"] == TelemetryKind.BATTERY and row["low"] is not None:
+            battery[day] = row["low"]
+    return [
+        TelemetryDay(day, battery.get(day), heartbeats.get(day, 0), readings.get(day, 0))
+        for day in (first + timedelta(days=offset) for offset in range(days))
+    ]
+
+
+@dataclass
+class DeviceOverview:
+    device: Device
+    transitions: list[dict[str, Any]]
+    assignments: list[Assignment]
+    maintenance: list[dict[str, Any]]
+    credentials: list[DeviceCredential]
+    alerts: list[dict[str, Any]]
+    telemetry: list[TelemetryDay]
+
+    @property
+    def active_assignment(self) -> Assignment | None:
+        return next((assignment for assignment in self.assignments if assignment.is_active), None)
+
+
+def device_overview(actor: Actor, device: Device) -> DeviceOverview:
+    """Everything IT's device page shows: the lifecycle with who, when and why; the assignments with what the
+    installation needs of each citizen (name, address, phone: the reads are logged); maintenance, credentials,
+    IT's alerts and 30 days of telemetry. A fixed number of queries however long the history."""
+    today = municipal_today()
+    transitions, _ = device_transitions_page(device, cursor=None, limit=DEVICE_HISTORY_ITEMS)
+    assignments = list(
+        assignments_visible_to(actor)
+        .filter(device=device)
+        .select_related("citizen", "installed_by", "returned_by")
+        .prefetch_related(Prefetch("return_tasks", queryset=ReturnTask.objects.order_by("created_at", "id")))
+        .order_by("-created_at", "-id")[:DEVICE_HISTORY_ITEMS]
+    )
+    tasks = (
+        maintenance_tasks_visible_to(actor)
+        .filter(device=device)
+        .select_related("device")
+        .order_by(F("completed_at").desc(nulls_first=True), "due_on", "id")[:DEVICE_HISTORY_ITEMS]
+    )
+    alerts = (
+        alerts_visible_to(actor)
+        .filter(device=device, audience=AlertAudience.IT)
+        .select_related("device", "citizen")
+        .order_by("-opened_at", "-id")[:DEVICE_HISTORY_ITEMS]
+    )
+    _log_citizens(actor, [assignment.citizen for assignment in assignments], "device_assignment")
+    return DeviceOverview(
+        device=device,
+        transitions=transitions,
+        assignments=assignments,
+        maintenance=[_maintenance_item(task, today) for task in tasks],
+        credentials=list(DeviceCredential.objects.filter(device=device).order_by("-created_at")[:DEVICE_HISTORY_ITEMS]),
+        alerts=[alert_item(actor, alert) for alert in alerts],
+        telemetry=device_telemetry_days(device),
+    )

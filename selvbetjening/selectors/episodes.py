@@ -188,17 +188,3 @@ def goals_of(queryset: QuerySet[Goal], *, episode_id: UUID | None = None) -> Que
 def ratings_of(goal: Goal) -> QuerySet[GoalRating]:
     return goal.ratings.all()
 
-
-def care_reference_problems(*, citizen_id: UUID, episode_id: UUID | None, goal_id: UUID | None) -> dict[str, str]:
-    """Whether an episode and a goal are the citizen's own (and the goal the episode's, when both are
-    given); registered with ``backend.care_events`` for apps that tie their records to them."""
-    problems: dict[str, str] = {}
-    if episode_id is not None and not Episode.objects.filter(pk=episode_id, citizen_id=citizen_id).exists():
-        problems["episode_id"] = "No such episode of this citizen."
-    if goal_id is not None:
-        goals = Goal.objects.filter(pk=goal_id, episode__citizen_id=citizen_id)
-        if episode_id is not None:
-            goals = goals.filter(episode_id=episode_id)
-        if not goals.exists():
-            problems["goal_id"] = "No such goal of this citizen" + (" in this episode." if episode_id else ".")
-    return problems

@@ -9,42 +9,50 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from backend import web_sessions
+from backend.actors import Actor
 from backend.errors import ApplicationError
+from staffweb.context import home_url
 from staffweb.forms import LoginForm, add_error
 from staffweb.views.base import AUDIENCE, page
 
 STATUS_OF_REFUSAL = {"rate_limited": 429, "locked_out": 429}
 
 
-def _next(request: HttpRequest) -> str:
+def _requested(request: HttpRequest) -> str:
+    """The page the login was asked for, if it is one of ours."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     allowed = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False)
-    return target if allowed and target.startswith("/staff/") else reverse("staffweb:triage")
+    return target if allowed and target.startswith("/staff/") else ""
+
+
+def _next(request: HttpRequest, actor: Actor | None = None) -> str:
+    return _requested(request) or home_url(actor)
 
 
 def login(request: HttpRequest) -> HttpResponse:
     """Password + one-time code in the demo and embedded mode; the municipality's identity provider when
     it is configured."""
-    next_url = _next(request)
-    if web_sessions.web_actor(request, AUDIENCE) is not None:
-        return HttpResponseRedirect(next_url)
+    if (actor := web_sessions.web_actor(request, AUDIENCE)) is not None:
+        return HttpResponseRedirect(_next(request, actor))
     form = LoginForm(request.POST or None) if settings.PASSWORD_LOGIN_ENABLED else None
     status = 200
     if request.method == "POST" and form is not None and form.is_valid():
         try:
-            web_sessions.password_web_login(request, audience=AUDIENCE, **form.cleaned_data)
+            actor = web_sessions.password_web_login(request, audience=AUDIENCE, **form.cleaned_data)
         except ApplicationError as error:
             add_error(form, error)
             status = STATUS_OF_REFUSAL.get(error.code, 200)
         else:
-            return HttpResponseRedirect(next_url)
+            return HttpResponseRedirect(_next(request, actor))
     provider_login = ""
     if settings.OIDC_PROVIDERS["staff"]["issuer"]:
+        # Without a requested page the provider returns to this page, which sends the person to their role's.
+        next_url = _requested(request) or reverse("staffweb:login")
         provider_login = reverse("staff-web-login") + "?" + urlencode({"next": next_url})
     return page(
         request,
         "staffweb/login.html",
-        {"form": form, "next": next_url, "provider_login": provider_login},
+        {"form": form, "next": _requested(request), "provider_login": provider_login},
         status=status,
     )
 

@@ -34,8 +34,13 @@ def plan_with_pain_alert(world: Any) -> Any:
     plan = make_plan(episode=episode(world), title="Styrke og balance")
     log = SessionLogFactory(plan=plan, performed_at=timezone.now() - timedelta(hours=2), pain_before=5, pain_after=8)
     TrainingAlert.objects.create(
-        citizen=plan.citizen, episode=plan.episode, plan=plan, session_log=log,
-        kind=TrainingAlert.Kind.PAIN_STOP, pain=8, contact_person=world.staff_in_team,
+        citizen=plan.citizen,
+        episode=plan.episode,
+        plan=plan,
+        session_log=log,
+        kind=TrainingAlert.Kind.PAIN_STOP,
+        pain=8,
+        contact_person=world.staff_in_team,
     )
     return plan
 

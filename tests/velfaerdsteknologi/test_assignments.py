@@ -137,27 +137,27 @@ def test_assignment_and_return_lists_cost_the_same_for_more_rows(world, it_clien
     assert count_queries(returns)[0] == small_returns
 
 
-def test_an_assignment_may_only_name_the_citizens_own_episode_and_goal(world, it_client):
+def test_the_episode_and_goal_a_device_serves_must_be_the_citizens_own(world, it_client):
     from tests.selvbetjening.factories import EpisodeFactory, GoalFactory
 
-    others = EpisodeFactory(citizen=world.other_citizen, team=world.team)
-    others_goal = GoalFactory(episode=others)
-    own = EpisodeFactory(citizen=world.citizen, team=world.team)
+    own = EpisodeFactory(citizen=world.citizen, team=world.team, status="active")
     own_goal = GoalFactory(episode=own)
-    before = (Assignment.objects.count(), AccessLogEntry.objects.count())
-
-    wrong_episode = assign(it_client, world.device, world.citizen, episode_id=str(others.pk))
-    assert wrong_episode.status_code == 422
-    assert wrong_episode.json()["code"] == "not_the_citizens"
-    assert wrong_episode.json()["errors"][0]["field"] == "episode_id"
-    wrong_goal = assign(it_client, world.device, world.citizen, episode_id=str(own.pk), goal_id=str(others_goal.pk))
-    assert wrong_goal.status_code == 422 and wrong_goal.json()["errors"][0]["field"] == "goal_id"
-    assert (Assignment.objects.count(), AccessLogEntry.objects.count()) == before
-    world.device.refresh_from_db()
-    assert world.device.status == "in_stock"
-
-    right = assign(it_client, world.device, world.citizen, episode_id=str(own.pk), goal_id=str(own_goal.pk))
-    assert right.status_code == 201, right.content
+    foreign = EpisodeFactory(citizen=world.other_citizen, team=world.other_team, status="active")
+    foreign_goal = GoalFactory(episode=foreign)
+    refused = [
+        ({"episode_id": str(foreign.pk)}, "episode_id"),
+        ({"episode_id": str(own.pk), "goal_id": str(foreign_goal.pk)}, "goal_id"),
+        ({"goal_id": str(foreign_goal.pk)}, "goal_id"),
+    ]
+    for extra, field in refused:
+        response = assign(it_client, world.device, world.citizen, **extra)
+        assert response.status_code == 422, response.content
+        assert response.json()["code"] == "not_citizens_own" and response.json()["errors"][0]["field"] == field
+        assert not Assignment.objects.filter(device=world.device).exists()
+    response = assign(it_client, world.device, world.citizen, episode_id=str(own.pk), goal_id=str(own_goal.pk))
+    assert response.status_code == 201, response.content
+    assignment = Assignment.objects.get(device=world.device)
+    assert (assignment.episode_id, assignment.goal_id) == (own.pk, own_goal.pk)
 
 
 def test_an_ending_episode_opens_return_tasks_only_for_its_own_citizens_devices(world):

@@ -75,5 +75,8 @@ def test_demo_seed_is_idempotent_and_installs_a_fall_detector_with_consent():
     assignment = Assignment.objects.get(returned_at__isnull=True, citizen__user__username="borger1")
     assert assignment.device.model.category_id == "fall_detector" and assignment.consent_basis == "consent"
     assert assignment.device.status == "in_use" and assignment.consent_review_on is not None
-    # The effect demo adds returned assignments of its own history; the welfare-technology demo made one.
-    assert Assignment.objects.filter(citizen__user__username="borger1").count() == 1 and not Alert.objects.exists()
+    reserved = Assignment.objects.get(citizen__user__username="borger2")
+    assert reserved.device.status == "reserved" and reserved.installed_at is None
+    # The effect demo adds returned assignments of its own history; the welfare-technology demo made two.
+    demo = Assignment.objects.filter(citizen__user__username__in=["borger1", "borger2", "borger3"])
+    assert demo.count() == 2 and not Alert.objects.exists()

@@ -6,7 +6,7 @@ from uuid import UUID
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from backend import care_events
+from backend import care_links
 from backend.actors import Actor
 from backend.audit import access_log_record
 from backend.errors import Conflict, InvalidInput
@@ -15,6 +15,7 @@ from backend.timeutil import municipal_today
 from velfaerdsteknologi.models import Assignment, ConsentBasis, Device, DeviceStatus, ReturnTask
 from velfaerdsteknologi.services.alerts import alerts_resolve_on_return
 from velfaerdsteknologi.services.devices import _move, device_locked
+from velfaerdsteknologi.services.maintenance import maintenance_schedule, maintenance_test_calls_cancel
 
 Action = AccessLogEntry.Action
 RESOURCE = "device_assignment"
@@ -57,16 +58,14 @@ def device_assign(
     consent_review_on: date | None = None,
 ) -> Assignment:
     """Reserve a device in stock for a citizen. A surveillance-type device needs a consent or legal basis and a
-    review date; a device has at most one active assignment (a database constraint backs the check)."""
+    review date; an episode and goal it serves must be the citizen's own and running; a device has at most one
+    active assignment (a database constraint backs the check)."""
     today = municipal_today()
     if citizen.deceased_on is not None:
         raise InvalidInput("citizen_id", "The citizen is registered as deceased.")
     if planned_return_on and planned_install_on and planned_return_on < planned_install_on:
         raise InvalidInput("planned_return_on", "The return cannot be planned before the installation.")
-    problems = care_events.care_reference_problems(citizen_id=citizen.pk, episode_id=episode_id, goal_id=goal_id)
-    if problems:
-        field, reason = next(iter(problems.items()))
-        raise InvalidInput(field, reason, code="not_the_citizens")
+    care_links.episode_and_goal_check(citizen_id=citizen.pk, episode_id=episode_id, goal_id=goal_id)
     device = device_locked(device)
     _check_consent(device=device, basis=consent_basis, review_on=consent_review_on, today=today)
     if device.status != DeviceStatus.IN_STOCK:
@@ -110,7 +109,8 @@ def _locked(assignment: Assignment) -> Assignment:
 
 @transaction.atomic
 def assignment_install(*, assignment: Assignment, by: Actor, installed_at: datetime | None = None) -> Assignment:
-    """The device is installed at the citizen's: it is now in use there."""
+    """The device is installed at the citizen's: it is now in use there, and its maintenance (a test call
+    cancelled at an earlier return among it) is scheduled again."""
     locked = _locked(assignment)
     if locked.returned_at is not None or locked.installed_at is not None:
         raise Conflict("The assignment is not waiting for installation.", code="assignment_not_pending")
@@ -120,6 +120,7 @@ def assignment_install(*, assignment: Assignment, by: Actor, installed_at: datet
     device = device_locked(locked.device)
     _move(device=device, to_status=DeviceStatus.IN_USE, by=by.user, reason="Installeret")
     Device.objects.filter(pk=device.pk).update(location=locked.installation_address)
+    maintenance_schedule(device=device, today=municipal_today())
     locked.installed_at = installed_at or now
     locked.installed_by = by.user
     locked.save(update_fields=["installed_at", "installed_by"])
@@ -131,8 +132,9 @@ def assignment_install(*, assignment: Assignment, by: Actor, installed_at: datet
 
 @transaction.atomic
 def assignment_return(*, assignment: Assignment, by: Actor, returned_at: datetime | None = None) -> Assignment:
-    """The device is taken back (or a reservation cancelled); open return tasks for it are done and its open
-    alerts are resolved by the system, so the next citizen starts with none."""
+    """The device is taken back (or a reservation cancelled); open return tasks for it are done, its open
+    alerts are resolved by the system, so the next citizen starts with none, and a device taken back has no
+    test call due."""
     locked = _locked(assignment)
     if locked.returned_at is not None:
         raise Conflict("The device has already been returned.", code="assignment_ended")
@@ -144,6 +146,7 @@ def assignment_return(*, assignment: Assignment, by: Actor, returned_at: datetim
         _move(device=device, to_status=DeviceStatus.IN_STOCK, by=by.user, reason="Reservation annulleret")
     else:
         _move(device=device, to_status=DeviceStatus.RETURNED, by=by.user, reason="Hentet retur")
+        maintenance_test_calls_cancel(device=device)
     Device.objects.filter(pk=device.pk).update(location="")
     locked.returned_at = returned_at or now
     locked.returned_by = by.user

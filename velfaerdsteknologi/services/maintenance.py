@@ -100,3 +100,20 @@ def maintenance_complete(*, task: MaintenanceTask, by: User, result: str, notes:
     reminders_cancel(source_keys=[maintenance_reminder_key(locked.pk)])
     _schedule_one(device=locked.device, kind=locked.kind, from_day=municipal_today())
     return locked
+
+
+def maintenance_test_calls_cancel(*, device: Device) -> int:
+    """A device taken back from a citizen has no test call due (nobody is there to call) until it is installed
+    again; its open test call is cancelled with its reminder."""
+    open_calls = list(
+        MaintenanceTask.objects.filter(
+            device=device, kind=MaintenanceKind.TEST_CALL, completed_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    if not open_calls:
+        return 0
+    MaintenanceTask.objects.filter(pk__in=open_calls).update(
+        completed_at=timezone.now(), result=MaintenanceTask.Result.CANCELLED, notes="Enheden er returneret"
+    )
+    reminders_cancel(source_keys=[maintenance_reminder_key(task_id) for task_id in open_calls])
+    return len(open_calls)

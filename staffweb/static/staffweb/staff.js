@@ -4,7 +4,7 @@
 // one arrives. The events carry ids only; the server renders the list after its own access check.
 "use strict";
 (function () {
-  var LIVE_SELECTOR = "[data-live-team]";
+  var LIVE_SELECTOR = "[data-live-team], [data-live-user]";
   var REFRESH_DELAY_MS = 150;
   var socket = null;
   var socketTeam = null;
@@ -33,7 +33,8 @@
     if (!element || !window.WebSocket) {
       return;
     }
-    var team = element.getAttribute("data-live-team");
+    // A list marked data-live-user (IT's health board) follows the person's own events instead of a team's.
+    var team = element.getAttribute("data-live-team") || "";
     if (socket !== null && socketTeam === team) {
       return;
     }
@@ -42,7 +43,7 @@
       socket.close(1000);
     }
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var url = scheme + window.location.host + "/ws/v1/?team_id=" + encodeURIComponent(team);
+    var url = scheme + window.location.host + "/ws/v1/" + (team ? "?team_id=" + encodeURIComponent(team) : "");
     var opened = new WebSocket(url, ["mestring.v1"]);
     socket = opened;
     socketTeam = team;
@@ -56,7 +57,7 @@
       if (frame.type === "hello") {
         failures = 0;
         document.documentElement.setAttribute("data-live", "on");
-      } else if (frame.type === "team_event" && frame.team_id === socketTeam) {
+      } else if ((frame.type === "team_event" && frame.team_id === socketTeam) || (frame.type === "notification" && !socketTeam)) {
         refresh();
       }
     };

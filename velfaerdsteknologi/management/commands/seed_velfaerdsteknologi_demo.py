@@ -7,11 +7,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from backend.actors import Actor
 from backend.models import Citizen, Municipality, User
 from velfaerdsteknologi.models import Assignment, ConsentBasis, Device, DeviceCategory, DeviceModel, DeviceStatus
 from velfaerdsteknologi.services.alerts import alert_rules_default
-from velfaerdsteknologi.services.devices import device_register
+from velfaerdsteknologi.services.assignments import device_assign
+from velfaerdsteknologi.services.devices import device_register, device_transition
 from velfaerdsteknologi.services.maintenance import maintenance_schedule
+from velfaerdsteknologi.services.telemetry import IncomingReading, telemetry_ingest
 
 # manufacturer, model number, name, category, telemetry kinds, heartbeat seconds, battery, service/test/battery days
 MODELS = [
@@ -46,8 +49,21 @@ MODELS = [
         (730, None, 180),
     ),
 ]
-DEVICES = [("Vi+ GPS", "VIG-0001"), ("Vi+ GPS", "VIG-0002"), ("E300", "EVO-0001"), ("Bed-S1", "BED-0001")]
+DEVICES = [
+    ("Vi+ GPS", "VIG-0001"),
+    ("Vi+ GPS", "VIG-0002"),
+    ("Vi+ GPS", "VIG-0003"),
+    ("E300", "EVO-0001"),
+    ("E300", "EVO-0002"),
+    ("Bed-S1", "BED-0001"),
+    ("Bed-S1", "BED-0002"),
+]
 DEMO_CPR_OWNER = "borger1"
+# The medicine robot reserved for borger2 (installation in three days) and the bed sensors' lifecycle steps, so
+# that the IT pages show devices in several states.
+RESERVED_FOR = "borger2"
+STEPS = {"BED-0002": [(DeviceStatus.IN_REPAIR, "Sensoren melder fejl; sendt til leverandøren")]}
+TELEMETRY_DAYS = 30
 
 
 class Command(BaseCommand):
@@ -116,7 +132,40 @@ class Command(BaseCommand):
             fall_detector.status_changed_at = now
             fall_detector.save()
             maintenance_schedule(device=fall_detector, today=timezone.localdate())
+        self._telemetry(fall_detector)
+        self._reserve(models["E300"], it_user)
+        for serial, steps in STEPS.items():
+            device = Device.objects.get(serial_number=serial, municipality=municipality)
+            if not device.transitions.filter(reason=steps[0][1]).exists():
+                for status, reason in steps:
+                    device_transition(device=device, to_status=status, by=it_user, reason=reason)
         self.stdout.write(
             f"Welfare-technology demo ready: {len(MODELS)} models, {len(DEVICES)} devices, "
-            f"fall detector VIG-0001 installed at {DEMO_CPR_OWNER}'s with recorded consent."
+            f"fall detector VIG-0001 installed at {DEMO_CPR_OWNER}'s with recorded consent, "
+            f"EVO-0001 reserved for {RESERVED_FOR}, BED-0002 in repair."
+        )
+
+    def _telemetry(self, device: Device) -> None:
+        """A month of heartbeats (every six hours) and a battery slowly running down, sent through ingest as the
+        device would; the sequence numbers are the hours since the epoch, so a second run adds only what is new."""
+        now = timezone.now().replace(minute=0, second=0, microsecond=0)
+        readings = []
+        for hours in range(TELEMETRY_DAYS * 24, -1, -6):
+            at = now - timedelta(hours=hours)
+            sequence = int(at.timestamp() // 3600)
+            readings.append(IncomingReading(sequence * 2, "heartbeat", None, at))
+            if at.hour < 6:
+                readings.append(IncomingReading(sequence * 2 + 1, "battery", round(95 - 40 * (1 - hours / 720)), at))
+        telemetry_ingest(device=device, readings=readings)
+
+    def _reserve(self, medicine_robot: DeviceModel, it_user: User | None) -> None:
+        citizen = Citizen.objects.filter(user__username=RESERVED_FOR).first()
+        device = Device.objects.get(model=medicine_robot, serial_number="EVO-0001")
+        if citizen is None or it_user is None or device.assignments.exists():
+            return
+        device_assign(
+            device=device,
+            citizen=citizen,
+            by=Actor(user=it_user),
+            planned_install_on=timezone.localdate() + timedelta(days=3),
         )

@@ -1,0 +1,397 @@
+"""IT's forms. Each one checks its input with the API's own input schema (``velfaerdsteknologi.schemas``), so a
+page refuses exactly what the API refuses, and says it in Danish beside the field; the services decide the rest
+and their problem codes are said in Danish too."""
+
+from typing import Any
+
+from django import forms
+from pydantic import BaseModel, ValidationError
+
+from backend.care_links import EpisodeRef
+from backend.errors import ApplicationError, InvalidInput, NotFound
+from staffweb import problems
+from staffweb.forms import DkfdsForm
+from velfaerdsteknologi import schemas
+from velfaerdsteknologi.models import ConsentBasis, DeviceCategory, DeviceModel, DeviceStatus, MaintenanceTask
+from velfaerdsteknologi.selectors import REGISTER_SORTS
+from velfaerdsteknologi.services.devices import ASSIGNMENT_STATUSES, TRANSITIONS
+
+# The welfare-technology problem codes, as IT's pages say them.
+MESSAGES: dict[str, str] = {
+    "illegal_transition": "Enheden kan ikke gå til den status fra den status, den har nu.",
+    "use_assignment": "Reservation, installation og returnering sker gennem tildelingen.",
+    "device_assigned": "Enheden er stadig tildelt en borger. Registrér returneringen først.",
+    "device_retired": "En kasseret enhed får ingen adgangsnøgle.",
+    "consent_required": "En overvågende enhed kræver samtykke eller lovhjemmel og en revurderingsdato.",
+    "device_not_in_stock": "Kun en enhed på lager kan tildeles.",
+    "device_already_assigned": "Enheden er allerede tildelt en borger.",
+    "assignment_not_pending": "Tildelingen venter ikke på installation.",
+    "assignment_ended": "Enheden er allerede returneret.",
+    "already_completed": "Opgaven er allerede udført.",
+    "alert_not_open": "Alarmen er allerede taget hånd om.",
+    "duplicate": "Der findes allerede en enhed med denne værdi.",
+    "not_found": "Der findes ingen borger med dette CPR-nummer i kommunen.",
+    "not_citizens_own": "Vælg blandt borgerens egne igangværende forløb og deres mål.",
+}
+# A plain ``invalid`` from a service, by the field it names.
+FIELD_MESSAGES: dict[str, str] = {
+    "cpr": "Skriv et gyldigt CPR-nummer: 10 cifre, gerne med bindestreg.",
+    "citizen_id": "Borgeren findes ikke i kommunen eller er registreret som død.",
+    "consent_review_on": "Revurderingsdatoen skal ligge efter i dag.",
+    "review_on": "Revurderingsdatoen skal ligge efter i dag.",
+    "planned_return_on": "Returneringen kan ikke planlægges før installationen.",
+    "installation_address": "Borgeren har ingen adresse registreret. Skriv installationsadressen.",
+    "model_id": "Vælg en model fra kataloget.",
+    "episode_id": "Vælg et af borgerens igangværende forløb.",
+    "goal_id": "Vælg et mål i det valgte forløb.",
+    "to_status": "Vælg en status.",
+}
+
+
+def message(error: ApplicationError) -> str:
+    if isinstance(error, InvalidInput) and error.code == "invalid" and error.field in FIELD_MESSAGES:
+        return FIELD_MESSAGES[error.field]
+    return MESSAGES.get(error.code) or problems.message(error)
+
+
+def add_error(
+    form: forms.Form, error: ApplicationError, fields: dict[str, str] | None = None, *, field: str = ""
+) -> None:
+    """A service's refusal beside the field it names (``fields`` maps the service's names to the form's), or
+    beside ``field``; above the form when it names none of the form's fields."""
+    name = error.field if isinstance(error, InvalidInput) else ""
+    target = field or (fields or {}).get(name, name)
+    form.add_error(target if target in form.fields else None, message(error))
+
+
+def _schema_message(error: Any) -> str:
+    kind = error["type"]
+    context = error.get("ctx") or {}
+    field = str(error["loc"][0]) if error["loc"] else ""
+    if kind == "missing" or (kind == "string_too_short" and context.get("min_length") == 1):
+        return "Skal udfyldes."
+    if kind == "string_too_long":
+        return f"Må højst være {context['max_length']} tegn."
+    if kind == "string_pattern_mismatch":
+        return {
+            "imei": "Skriv IMEI-nummeret som 15 cifre.",
+            "mac_address": "Skriv MAC-adressen som seks par hex-tegn adskilt af kolon, fx 00:1A:2B:3C:4D:5E.",
+        }.get(field, problems.MESSAGES["invalid"])
+    if kind == "literal_error":
+        return "Vælg en af mulighederne."
+    return problems.MESSAGES["invalid"]
+
+
+class SchemaForm(DkfdsForm):
+    """A form whose cleaned data must also pass an API input schema; its errors land beside the fields."""
+
+    schema: type[BaseModel]
+    # The schema's field names where the form's differ.
+    schema_fields: dict[str, str] = {}
+
+    def schema_data(self, cleaned: dict[str, Any]) -> dict[str, Any]:
+        return {self.schema_fields.get(name, name): value for name, value in cleaned.items()}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        reverse = {schema_name: name for name, schema_name in self.schema_fields.items()}
+        try:
+            self.validated = self.schema.model_validate(self.schema_data(cleaned))
+        except ValidationError as exc:
+            for error in exc.errors():
+                schema_name = str(error["loc"][0]) if error["loc"] else ""
+                name = reverse.get(schema_name, schema_name)
+                self.add_error(name if name in self.fields else None, _schema_message(error))
+        return cleaned
+
+
+def _date_field(label: str, *, help_text: str = "") -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        help_text=help_text,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Skriv en dato som dd-mm-åååå."},
+    )
+
+
+class RegisterFilterForm(DkfdsForm):
+    """The register's search: by serial number (or IMEI, MAC), model, category, status, location and the name
+    of the citizen holding the device. A CPR number is never searched here: it would end up in the URL."""
+
+    search = forms.CharField(label="Serienummer, IMEI eller MAC", required=False, max_length=100)
+    status = forms.ChoiceField(label="Status", required=False)
+    category = forms.ChoiceField(label="Kategori", required=False)
+    model_id = forms.ChoiceField(label="Model", required=False)
+    location = forms.CharField(label="Placering", required=False, max_length=200)
+    citizen_name = forms.CharField(label="Borgerens navn", required=False, max_length=200)
+    sort = forms.ChoiceField(
+        label="Sortering",
+        required=False,
+        choices=[("serial", "Serienummer"), ("status", "Status"), ("newest", "Senest registreret")],
+    )
+    cursor = forms.CharField(required=False, widget=forms.HiddenInput, max_length=400)
+
+    def __init__(self, *args: Any, categories: list[DeviceCategory], models: list[DeviceModel], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._choices("status", [(status.value, status.label) for status in DeviceStatus])
+        self._choices("category", [(category.code, category.name) for category in categories])
+        self._choices("model_id", [(str(model.pk), str(model)) for model in models])
+
+    def _choices(self, name: str, choices: list[tuple[str, str]]) -> None:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Alle"), *choices]
+
+    def filters(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "search": data.get("search") or None,
+            "status": data.get("status") or None,
+            "category": data.get("category") or None,
+            "model_id": data.get("model_id") or None,
+            "location": data.get("location") or None,
+        }
+
+    @property
+    def chosen_sort(self) -> str:
+        sort = self.cleaned_data.get("sort") or "serial"
+        return sort if sort in REGISTER_SORTS else "serial"
+
+
+class CprSearchForm(DkfdsForm):
+    """A citizen's CPR number, sent in the body of a POST and looked up by its keyed hash."""
+
+    cpr = forms.CharField(
+        label="Borgerens CPR-nummer",
+        help_text="Kommer ikke i adresselinjen eller i loggen.",
+        max_length=11,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.errors:
+            try:
+                schemas.CitizenLookupIn.model_validate({"cpr": cleaned["cpr"]})
+            except ValidationError:
+                self.add_error("cpr", FIELD_MESSAGES["cpr"])
+        return cleaned
+
+
+class DeviceDetailsForm(SchemaForm):
+    """The details a device is registered with and can change later; an empty IMEI or MAC is none."""
+
+    imei = forms.CharField(label="IMEI", required=False, max_length=15, help_text="15 cifre, hvis enheden har et.")
+    mac_address = forms.CharField(label="MAC-adresse", required=False, max_length=17, help_text="Fx 00:1A:2B:3C:4D:5E.")
+    firmware_version = forms.CharField(label="Firmwareversion", required=False, max_length=50)
+    purchase_date = _date_field("Købsdato")
+    warranty_end = _date_field("Garanti til")
+
+    def schema_data(self, cleaned: dict[str, Any]) -> dict[str, Any]:
+        data = super().schema_data(cleaned)
+        for name in ("imei", "mac_address"):
+            data[name] = data.get(name) or None
+        return data
+
+
+class DeviceForm(DeviceDetailsForm):
+    schema = schemas.DeviceIn
+
+    model_id = forms.ChoiceField(label="Model")
+    serial_number = forms.CharField(label="Serienummer", max_length=100)
+    location = forms.CharField(label="Placering", required=False, max_length=200, help_text="Fx depotets navn.")
+    field_order = ["model_id", "serial_number", "imei", "mac_address", "firmware_version", "purchase_date"]
+
+    def __init__(self, *args: Any, models: list[DeviceModel], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field = self.fields["model_id"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Vælg model"), *[(str(model.pk), f"{model} – {model.name}") for model in models]]
+        self.models = {str(model.pk): model for model in models}
+
+    def device_model(self) -> DeviceModel:
+        return self.models[self.cleaned_data["model_id"]]
+
+    def service_arguments(self) -> dict[str, Any]:
+        return self.validated.model_dump(exclude={"model_id"})
+
+
+class DeviceChangeForm(DeviceDetailsForm):
+    """A device's details that can change after registration (the API's ``DevicePatchIn``)."""
+
+    schema = schemas.DevicePatchIn
+
+    next_service_due = _date_field("Næste service")
+    location = forms.CharField(label="Placering", required=False, max_length=200)
+
+    def changes(self) -> dict[str, Any]:
+        """Only what differs from the form's starting values, as the API's PATCH sends only what it sets."""
+        values = self.validated.model_dump()
+        return {name: values[name] for name in self.changed_data}
+
+
+class TransitionForm(SchemaForm):
+    schema = schemas.TransitionIn
+
+    to_status = forms.ChoiceField(label="Ny status")
+    reason = forms.CharField(
+        label="Begrundelse", max_length=300, help_text="Står i enhedens historik sammen med dit navn og tidspunktet."
+    )
+
+    def __init__(self, *args: Any, current_status: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        allowed = sorted(TRANSITIONS[current_status] - ASSIGNMENT_STATUSES)
+        labels = dict(DeviceStatus.choices)
+        field = self.fields["to_status"]
+        assert isinstance(field, forms.ChoiceField)
+        # Every status is offered: a step the lifecycle forbids is refused by the service, in words.
+        field.choices = [("", "Vælg status")] + [
+            (value, labels[value] + ("" if value in allowed else " (ikke muligt nu)")) for value in DeviceStatus.values
+        ]
+        self.allowed = [labels[value] for value in allowed]
+
+
+class AssignForm(SchemaForm):
+    """Assign a device in stock to a citizen found by CPR; a surveillance-type device needs a consent or legal
+    basis, its reference and a review date (the service refuses without)."""
+
+    schema = schemas.AssignmentIn
+
+    cpr = forms.CharField(
+        label="Borgerens CPR-nummer",
+        max_length=11,
+        help_text="Borgeren findes i kommunens register. Nummeret gemmes ikke og kommer ikke i adresselinjen.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    installation_address = forms.CharField(
+        label="Installationsadresse", required=False, max_length=300, help_text="Tom: borgerens folkeregisteradresse."
+    )
+    planned_install_on = _date_field("Planlagt installation")
+    planned_return_on = _date_field("Planlagt returnering")
+    consent_basis = forms.ChoiceField(
+        label="Grundlag",
+        required=False,
+        choices=[("", "Intet (ikke en overvågende enhed)"), *ConsentBasis.choices],
+        help_text="Kræves for overvågende enheder (GPS, dør- og sengesensorer, kameraer).",
+    )
+    consent_reference = forms.CharField(
+        label="Reference", required=False, max_length=200, help_text="Fx journalnotat eller afgørelsens nummer."
+    )
+    consent_review_on = _date_field("Revurderes senest")
+    episode_id = forms.ChoiceField(
+        label="Forløb",
+        required=False,
+        help_text="Det forløb enheden skal støtte, hvis nogen.",
+        error_messages={"invalid_choice": "Vælg et af borgerens igangværende forløb."},
+    )
+    goal_id = forms.ChoiceField(
+        label="Mål",
+        required=False,
+        help_text="Målet i forløbet, som enheden skal støtte.",
+        error_messages={"invalid_choice": "Vælg et mål i et af borgerens igangværende forløb."},
+    )
+
+    def __init__(self, *args: Any, episodes: list[EpisodeRef] = (), **kwargs: Any):  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        self.episodes = list(episodes)
+        episode_field, goal_field = self.fields["episode_id"], self.fields["goal_id"]
+        assert isinstance(episode_field, forms.ChoiceField) and isinstance(goal_field, forms.ChoiceField)
+        episode_field.choices = [("", "Intet forløb"), *[(str(episode.id), episode.label) for episode in self.episodes]]
+        goal_field.choices = [("", "Intet mål")] + [
+            (episode.label, [(str(goal.id), goal.label) for goal in episode.goals])
+            for episode in self.episodes
+            if episode.goals
+        ]
+
+    def schema_data(self, cleaned: dict[str, Any]) -> dict[str, Any]:
+        data = {name: value for name, value in cleaned.items() if name != "cpr"}
+        for name, value in list(data.items()):
+            if value is None or value == "":
+                data.pop(name)
+        # The ids are checked by the access functions; the schema checks the rest.
+        return {
+            **data,
+            "device_id": "00000000-0000-4000-8000-000000000000",
+            "citizen_id": "00000000-0000-4000-8000-000000000000",
+        }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if "cpr" not in self.errors and cleaned.get("cpr"):
+            try:
+                schemas.CitizenLookupIn.model_validate({"cpr": cleaned["cpr"]})
+            except ValidationError:
+                self.add_error("cpr", FIELD_MESSAGES["cpr"])
+        return cleaned
+
+    def service_arguments(self) -> dict[str, Any]:
+        return self.validated.model_dump(exclude={"device_id", "citizen_id"})
+
+    @staticmethod
+    def service_fields() -> dict[str, str]:
+        return {"citizen_id": "cpr"}
+
+
+class ConsentForm(SchemaForm):
+    """Record or renew an assignment's consent or legal basis and its next review (the API's ``ConsentIn``)."""
+
+    schema = schemas.ConsentIn
+    schema_fields = {"consent_basis": "basis", "consent_reference": "reference", "consent_review_on": "review_on"}
+
+    consent_basis = forms.ChoiceField(label="Grundlag", choices=[("", "Vælg grundlag"), *ConsentBasis.choices])
+    consent_reference = forms.CharField(label="Reference", required=False, max_length=200)
+    consent_review_on = forms.DateField(
+        label="Revurderes senest",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Skriv en dato som dd-mm-åååå."},
+    )
+
+    def service_arguments(self) -> dict[str, Any]:
+        return self.validated.model_dump()
+
+    @staticmethod
+    def service_fields() -> dict[str, str]:
+        return {"review_on": "consent_review_on"}
+
+
+class CompleteForm(SchemaForm):
+    schema = schemas.MaintenanceResultIn
+
+    result = forms.ChoiceField(
+        label="Resultat",
+        choices=[(MaintenanceTask.Result.PASSED, "Godkendt"), (MaintenanceTask.Result.FAILED, "Fejl fundet")],
+    )
+    notes = forms.CharField(label="Bemærkning", required=False, max_length=500)
+
+
+class ImportForm(DkfdsForm):
+    file = forms.FileField(
+        label="CSV-fil",
+        help_text="Kolonner: serial_number, manufacturer, model_number; gerne også imei, mac_address, "
+        "firmware_version, purchase_date, warranty_end, location.",
+        error_messages={"required": "Vælg en fil.", "empty": "Filen er tom."},
+    )
+
+    def csv_text(self) -> str | None:
+        raw = self.cleaned_data["file"].read(MAX_IMPORT_BYTES + 1)
+        if len(raw) > MAX_IMPORT_BYTES:
+            self.add_error("file", "Filen er for stor (højst 2 MB).")
+            return None
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            self.add_error("file", "Filen skal være gemt som UTF-8.")
+            return None
+
+
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+
+
+def refusal(error: ApplicationError) -> int:
+    """The status of a refused form: as the API answers (409 for a conflict, 422 for bad input, 404)."""
+    if isinstance(error, NotFound):
+        return 404
+    return error.status

@@ -1,0 +1,147 @@
+"""IT's pages in a real browser (Debian's Chromium through Playwright), axe-core on every one: register a device,
+assign it with consent, install it, and see it on the health board when it falls silent, with the keyboard."""
+
+from datetime import timedelta
+from typing import Any
+
+import pyotp
+import pytest
+import requests
+from django.utils import timezone
+
+from backend.timeutil import municipal_today
+from tests.staffweb.test_browser import PASSWORD, assert_accessible, pytestmark  # noqa: F401
+from tests.staffweb.test_browser import browser_page as browser_page  # the fixtures
+from tests.staffweb.test_browser import live_asgi_server as live_asgi_server
+from tests.velfaerdsteknologi.conftest import cpr_of
+from tests.velfaerdsteknologi.factories import category
+from velfaerdsteknologi.models import Assignment, Device, DeviceStatus
+from velfaerdsteknologi.services.alerts import alert_rules_default, device_model_create
+
+
+def _it_user(world: Any) -> Any:
+    user = world.it_staff.user
+    user.set_password(PASSWORD)
+    user.totp_secret = pyotp.random_base32()
+    user.save()
+    return user
+
+
+def _log_in(page: Any, live_server: Any, user: Any) -> None:
+    page.goto(live_server.url + "/staff/it/")
+    page.focus("#id_username")
+    page.keyboard.type(user.username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Tab")
+    page.keyboard.type(pyotp.TOTP(user.totp_secret).now())
+    page.keyboard.press("Enter")
+    page.wait_for_url(live_server.url + "/staff/it/")
+
+
+def _enter(page: Any) -> None:
+    """Press Enter where the focus is, and wait for the page it leads to."""
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def _press_link(page: Any, name: str) -> None:
+    """Follow a link as a keyboard user: focus it, press Enter."""
+    page.get_by_role("link", name=name, exact=True).first.focus()
+    _enter(page)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_registers_assigns_installs_and_sees_the_device_on_the_board(world, live_asgi_server, browser_page):
+    live_server = live_asgi_server
+    page = browser_page
+    model = device_model_create(
+        manufacturer="Tunstall",
+        model_number="Vi+ GPS",
+        name="Faldalarm med GPS",
+        category=category("fall_detector"),
+        telemetry_kinds=["heartbeat", "battery", "fall", "location"],
+        heartbeat_interval_seconds=300,
+        is_battery_powered=True,
+        test_call_interval_days=30,
+    )
+    alert_rules_default(device_model=model)
+    _log_in(page, live_server, _it_user(world))
+    assert_accessible(page)  # the health board
+
+    _press_link(page, "Enheder")
+    assert_accessible(page)
+    _press_link(page, "Registrér ny enhed")
+    assert_accessible(page)
+    page.focus("#id_model_id")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # past the world's own device's model, which sorts first
+    assert page.input_value("#id_model_id") == str(model.pk)
+    page.keyboard.press("Tab")
+    page.keyboard.type("VIG-0900")
+    page.keyboard.press("Tab")
+    page.keyboard.type("123")  # not an IMEI
+    _enter(page)
+    assert "Skriv IMEI-nummeret som 15 cifre." in page.locator("#id_imei-error").inner_text()
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    assert_accessible(page)  # the form with its errors
+    page.focus("#id_imei")
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Backspace")
+    _enter(page)
+    device = Device.objects.get(serial_number="VIG-0900")
+    page.wait_for_url(f"{live_server.url}/staff/it/enheder/{device.pk}/")
+    assert_accessible(page)  # the device's page
+    _press_link(page, "Ret oplysninger om VIG-0900")
+    assert_accessible(page)
+    _press_link(page, "VIG-0900")  # the breadcrumb back
+
+    _press_link(page, "Tildel til en borger")
+    assert_accessible(page)
+    page.focus("#id_cpr")
+    page.keyboard.type(cpr_of(world.citizen))
+    _enter(page)  # finds the citizen: who it is, before anything is assigned
+    assert world.citizen.full_name in page.get_by_role("status").first.inner_text()
+    assert_accessible(page)
+    page.focus("#id_consent_basis")
+    page.keyboard.press("ArrowDown")  # Samtykke
+    page.keyboard.press("Tab")
+    page.keyboard.type("Samtykke journalført")
+    page.fill("#id_consent_review_on", str(municipal_today() + timedelta(days=180)))
+    page.get_by_role("button", name="Tildel enheden").focus()
+    _enter(page)
+    page.wait_for_url(f"{live_server.url}/staff/it/enheder/{device.pk}/#assignments-heading")
+    assert world.citizen.full_name in page.locator("#assignments-heading ~ article").first.inner_text()
+
+    page.get_by_role("button", name="Registrér installation").focus()
+    _enter(page)
+    assert "installeret" in page.locator("#assignments-heading ~ article").first.inner_text()
+    assert Assignment.objects.get(device=device).installed_at is not None
+    page.get_by_role("button", name="Udsted nøgle").focus()
+    _enter(page)
+    token = page.locator("#credential-token").inner_text()
+    assert token.startswith("mdt_")
+    assert page.get_by_role("button", name="Kopiér nøglen").is_visible()
+    assert_accessible(page)
+
+    for name in ("Vedligehold", "Returneringer", "Import og eksport"):
+        _press_link(page, name)
+        assert_accessible(page)
+
+    _press_link(page, "Driftsoverblik")
+    assert "VIG-0900" not in page.locator("section:has(#battery-heading)").inner_text()
+    page.wait_for_selector("html[data-live=on]")
+    # The installed device reports its battery at 5 % with the key it was given; the board, open on IT's
+    # screen, shows it within 2 s without a reload (the alert's notification on IT's own stream).
+    reading: dict[str, Any] = {"sequence": 1, "kind": "battery", "value": 5, "measured_at": timezone.now().isoformat()}
+    posted = requests.post(
+        f"{live_server.url}/api/v1/telemetry",
+        json={"readings": [reading]},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert posted.status_code == 200, posted.text
+    page.locator("section:has(#battery-heading)").get_by_role("link", name="VIG-0900").wait_for(timeout=2000)
+    assert "VIG-0900" in page.locator("section:has(#alerts-heading)").inner_text()
+    assert_accessible(page)
+    assert Device.objects.get(pk=device.pk).status == DeviceStatus.IN_USE
