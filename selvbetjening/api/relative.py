@@ -7,13 +7,13 @@ from ninja import Query, Router, Status
 from backend.auth import AuthedRequest
 from backend.pagination import paginate
 from selvbetjening import schemas
-from selvbetjening.api.auth import RelativeBearer
+from selvbetjening.api.auth import relative_auth
 from selvbetjening.selectors import network as network_reads
 from selvbetjening.selectors.progress import progress_for_relative
 from selvbetjening.selectors.reads import log_read
 from selvbetjening.services import network as network_services
 
-router = Router(tags=["relative"], auth=RelativeBearer())
+router = Router(tags=["relative"], auth=relative_auth())
 
 
 @router.post(
