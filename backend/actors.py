@@ -6,14 +6,15 @@ from functools import cached_property
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
 
+from backend.access.declaration import DECLARATION, declared
+from backend.access.rules import Moments
 from backend.models import AppSession, Citizen, Membership, Relative, Staff, StaffRole, User
-from backend.models.people import CARE_ROLES
-from backend.timeutil import municipal_today
 
 CITIZEN = "citizen"
 RELATIVE = "relative"
 STAFF_ROLES = frozenset(role.value for role in StaffRole)
-CARE = frozenset(role.value for role in CARE_ROLES)
+# The roles an operation for care staff admits; who is care staff in a team is judged by the declaration.
+CARE = DECLARATION.care_roles
 IT = frozenset({StaffRole.IT.value})
 ANALYST = frozenset({StaffRole.ANALYST.value})
 ANY_USER = frozenset({CITIZEN, RELATIVE}) | STAFF_ROLES
@@ -27,10 +28,8 @@ def _related(user: User, name: str):
 
 
 def active_membership_filter(prefix: str = "") -> Q:
-    today = municipal_today()
-    return Q(**{f"{prefix}valid_from__lte": today}) & (
-        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": today})
-    )
+    """Memberships in force today, in any role (``backend.access.declaration``)."""
+    return declared().membership.q(prefix)
 
 
 @dataclass(eq=False)
@@ -69,8 +68,18 @@ class Actor:
             roles.add(RELATIVE)
         return frozenset(roles)
 
-    def team_ids(self, roles: frozenset[str] = CARE) -> set:
+    def team_ids(self, roles: frozenset[str]) -> set:
         return {membership.team_id for membership in self.memberships if membership.role in roles}
+
+    def care_memberships(self) -> list[Membership]:
+        """The memberships that give care access now, as the access declaration judges them."""
+        rule = declared().care_membership
+        moments = Moments()
+        return [membership for membership in self.memberships if rule.holds(membership, moments)]
+
+    def care_team_ids(self) -> set:
+        """The teams in which this person holds a care role now."""
+        return {membership.team_id for membership in self.care_memberships()}
 
     @property
     def audit_role(self) -> str:

@@ -7,11 +7,13 @@ several times the cost of running it.
 """
 
 from collections.abc import Iterable
+from uuid import UUID
 
 from django.db import connection
 
+from backend import sql
 from backend.actors import CITIZEN, RELATIVE, Actor
-from backend.context import current_request_id
+from backend.context import current_request_id, logged_citizens_var
 from backend.models import AccessLogEntry, Citizen, StaffRole
 
 Action = AccessLogEntry.Action
@@ -28,40 +30,83 @@ DEFAULT_PURPOSE = {
 }
 
 
+type CitizenRef = Citizen | UUID
+
+
+def _citizen_id(citizen: CitizenRef) -> UUID:
+    if isinstance(citizen, Citizen):
+        return citizen.pk
+    return citizen if isinstance(citizen, UUID) else UUID(str(citizen))
+
+
 def access_log_record(
     *,
     actor: Actor,
-    citizens: Iterable[Citizen],
+    citizens: Iterable[CitizenRef],
     resource_type: str,
     action: str,
     resource_id: str = "",
     purpose: str | None = None,
 ) -> None:
-    """Append one row per citizen in a single query.
+    """Append one row per citizen in a single query (the same citizen listed twice gets one row).
 
     Call it before a read's data is returned and inside a write's transaction, so that data never
-    leaves, and no change is kept, without its log row. Any failure propagates.
+    leaves, and no change is kept, without its log row. Any failure propagates. ``citizens`` are
+    citizens or their ids.
     """
     role = actor.audit_role
+    citizen_ids = list(dict.fromkeys(_citizen_id(citizen) for citizen in citizens))
     rows = [
         AccessLogEntry(
             actor_id=actor.user.pk,
             actor_name=actor.user.display_name,
             actor_role=role,
-            citizen=citizen,
+            citizen_id=citizen_id,
             resource_type=resource_type,
-            resource_id=resource_id or str(citizen.pk),
+            resource_id=resource_id or str(citizen_id),
             action=action,
             purpose=purpose or DEFAULT_PURPOSE.get(role, Purpose.CARE),
             request_id=current_request_id(),
         )
-        for citizen in citizens
+        for citizen_id in citizen_ids
     ]
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
         batch = rows[start : start + ROWS_PER_STATEMENT]
         params = [field.get_db_prep_save(field.pre_save(row, True), connection) for row in batch for field in _FIELDS]
         with connection.cursor() as cursor:
             cursor.execute(_insert_sql(len(batch)), params)
+    logged = logged_citizens_var.get()
+    if logged is not None:
+        logged.update(str(citizen_id) for citizen_id in citizen_ids)
+
+
+def read_logged(
+    actor: Actor,
+    citizens: Iterable[CitizenRef],
+    resource_type: str,
+    resource_id: object = "",
+    *,
+    purpose: str | None = None,
+) -> None:
+    """Log a read of the citizens' data before it leaves: one row per citizen per request, so a citizen
+    this request has already logged (read or written) is not logged again. ``resource_id`` is kept when
+    the read concerns one citizen."""
+    logged = logged_citizens_var.get()
+    unique = [
+        citizen_id
+        for citizen_id in dict.fromkeys(_citizen_id(citizen) for citizen in citizens)
+        if logged is None or str(citizen_id) not in logged
+    ]
+    if not unique:
+        return
+    access_log_record(
+        actor=actor,
+        citizens=unique,
+        resource_type=resource_type,
+        action=Action.READ,
+        resource_id=str(resource_id) if resource_id and len(unique) == 1 else "",
+        purpose=purpose,
+    )
 
 
 ROWS_PER_STATEMENT = 500
@@ -73,14 +118,12 @@ _inserts: dict[tuple[str, int], str] = {}
 
 def _insert_sql(count: int) -> str:
     key = (connection.vendor, count)
-    sql = _inserts.get(key)
-    if sql is None:
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(str(field.column)) for field in _FIELDS)
-        row = "(" + ", ".join(["%s"] * len(_FIELDS)) + ")"
-        table = quote(AccessLogEntry._meta.db_table)
+    statement = _inserts.get(key)
+    if statement is None:
+        columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in _FIELDS)
+        row = f"({sql.placeholders(len(_FIELDS))})"
         # Names from the model's metadata and placeholders only; every value is a parameter.
-        sql = f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([row] * count)  # noqa: S608
+        statement = f"INSERT INTO {sql.table(AccessLogEntry)} ({columns}) VALUES " + ", ".join([row] * count)  # noqa: S608
         if count <= MAX_CACHED_ROW_COUNT:
-            _inserts[key] = sql
-    return sql
+            _inserts[key] = statement
+    return statement

@@ -1,4 +1,5 @@
-"""System checks that keep demo logins and embedded secrets out of production."""
+"""System checks that keep demo logins and embedded secrets out of production, and the database's access
+triggers in step with the access declaration."""
 
 from typing import Any
 
@@ -33,6 +34,43 @@ def check_demo_logins(app_configs: Any, **kwargs: Any) -> list[Error]:
     if not kwargs.get("databases"):
         return []
     return demo_login_errors()
+
+
+def _fully_migrated(connection: Any) -> bool:
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    return not executor.migration_plan(executor.loader.graph.leaf_nodes())
+
+
+@register("access")
+def check_access_triggers(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """The database's access triggers are the declaration's (``backend.access.triggers``): checked by
+    ``manage.py check`` on every database it is given, or on the default one, once it is fully migrated
+    (``migrate`` itself installs them at its end)."""
+    from django.db import connections
+
+    from backend.access import triggers
+
+    errors: list[Error] = []
+    for alias in kwargs.get("databases") or ["default"]:
+        connection = connections[alias]
+        try:
+            if not _fully_migrated(connection):
+                continue
+            found = triggers.differences(connection)
+        except DatabaseError:
+            continue  # no database to compare with
+        if found:
+            errors.append(
+                Error(
+                    f"The access triggers of database '{alias}' do not match the access declaration: "
+                    + "; ".join(found) + ".",
+                    hint="Run 'manage.py migrate', which installs the declared triggers.",
+                    id="mestring.E002",
+                )
+            )
+    return errors
 
 
 def assert_safe_to_serve() -> None:

@@ -7,3 +7,7 @@ request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
 def current_request_id() -> str:
     return request_id_var.get()
+
+
+# The citizens whose access-log row this request has written: a citizen is logged once per request.
+logged_citizens_var: ContextVar[set[str] | None] = ContextVar("logged_citizens", default=None)

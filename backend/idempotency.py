@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from pydantic import BaseModel
 
@@ -31,6 +31,14 @@ class IdempotencyKeyReused(ApplicationError):
     status = 422
     code = "idempotency_key_reused"
     title = "This Idempotency-Key was used with a different request body."
+
+
+class IdempotencyInFlight(Conflict):
+    code = "idempotency_in_flight"
+    title = "A request with this Idempotency-Key is still being processed."
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
 
 
 def idempotency_key(request: HttpRequest) -> str | None:
@@ -99,9 +107,119 @@ def _claim(*, scope: str, operation: str, key: str, fingerprint: str) -> Idempot
         raise IdempotencyKeyReused()
     if existing.completed_at is None:
         if timezone.now() - existing.created_at < IN_FLIGHT_TIMEOUT:
-            raise Conflict(
-                "A request with this Idempotency-Key is still being processed.", code="idempotency_in_flight"
-            )
+            raise IdempotencyInFlight("Retry in a moment: the first request's answer is then given again.")
         # The first attempt died mid-way (its transaction rolled back): take the key over.
         IdempotencyRecord.objects.filter(pk=existing.pk).update(created_at=timezone.now())
     return existing
+
+
+# --- Every create of the API, by header -----------------------------------------------------------
+
+API_PREFIX = "/api/v1/"
+# Logging in answers with new secrets each time: a replay would hand out a stored token.
+NOT_KEYED_PREFIXES = ("/api/v1/auth/",)
+
+
+def _fingerprint(request: HttpRequest) -> str:
+    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    body = request.body
+    try:
+        digest.update(json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode())
+    except ValueError:
+        digest.update(body)
+    return digest.hexdigest()
+
+
+def _replay(record: IdempotencyRecord) -> HttpResponse:
+    response = JsonResponse(record.response_body, status=record.response_status or 200, safe=False)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+class IdempotencyKeyMiddleware:
+    """``Idempotency-Key`` on every ``POST`` of the API (DESIGN.md, after the IETF draft).
+
+    With the header, the first request runs in one transaction with the record of its key, and a 2xx
+    answer is stored; a retry with the same key and body gets the stored answer (``Idempotent-Replayed:
+    true``) and changes nothing; the same key with another body is 422 ``idempotency_key_reused``; a
+    retry while the first is still running is 409 ``idempotency_in_flight`` with ``Retry-After``. A
+    refused or failed first attempt stores nothing and frees the key. Keys belong to the caller (the
+    logged-in user), so two users' keys never meet. Creates that carry a client-made id (session logs,
+    ratings, requests, questionnaire answers) are idempotent by that id as well, with or without a key.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method != "POST"
+            or HEADER not in request.headers
+            or not request.path.startswith(API_PREFIX)
+            or request.path.startswith(NOT_KEYED_PREFIXES)
+        ):
+            return self.get_response(request)
+        try:
+            key = idempotency_key(request)
+        except ApplicationError as exc:
+            return _problem(exc)
+        scope = _caller_scope(request)
+        if key is None or scope is None:
+            return self.get_response(request)  # not logged in: the operation answers 401 itself
+        operation = f"POST {request.path}"[:120]
+        try:
+            record = _claim(scope=scope, operation=operation, key=key, fingerprint=_fingerprint(request))
+        except ApplicationError as exc:
+            return _problem(exc)
+        if record.completed_at is not None:
+            return _replay(record)
+        try:
+            with transaction.atomic():
+                response = self.get_response(request)
+                stored = _stored_body(response)
+                if stored is _NOT_STORED:
+                    transaction.set_rollback(response.status_code >= 400)
+                else:
+                    IdempotencyRecord.objects.filter(pk=record.pk).update(
+                        response_status=response.status_code, response_body=stored, completed_at=timezone.now()
+                    )
+        except BaseException:
+            IdempotencyRecord.objects.filter(pk=record.pk, completed_at__isnull=True).delete()
+            raise
+        if stored is _NOT_STORED:
+            IdempotencyRecord.objects.filter(pk=record.pk, completed_at__isnull=True).delete()
+        return response
+
+
+_NOT_STORED = object()
+
+
+def _stored_body(response: HttpResponse) -> Any:
+    """The JSON body of a 2xx answer, to replay; ``_NOT_STORED`` for anything else."""
+    if not 200 <= response.status_code < 300 or getattr(response, "streaming", False):
+        return _NOT_STORED
+    if not response.get("Content-Type", "").startswith("application/json"):
+        return _NOT_STORED
+    try:
+        return json.loads(response.content or b"null")
+    except ValueError:
+        return _NOT_STORED
+
+
+def _caller_scope(request: HttpRequest) -> str | None:
+    from backend.auth import actor_for_access_token
+
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    actor = actor_for_access_token(token.strip())
+    return actor.principal_id if actor is not None else None
+
+
+def _problem(exc: ApplicationError) -> HttpResponse:
+    from backend.problems import problem_response
+
+    return problem_response(
+        status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, headers=exc.headers(), **exc.extra
+    )

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
-from backend.context import request_id_var
+from backend.context import logged_citizens_var, request_id_var
 from backend.problems import problem_response
 
 _ACCEPTED_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
@@ -23,12 +23,14 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _ACCEPTED_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        logged = logged_citizens_var.set(set())
         try:
             request.request_id = request_id  # type: ignore[attr-defined]
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
             return response
         finally:
+            logged_citizens_var.reset(logged)
             request_id_var.reset(token)
 
 

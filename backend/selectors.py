@@ -9,10 +9,9 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from backend import i18n
-from backend.access import citizens_visible_to
-from backend.actors import CARE, IT, Actor, active_membership_filter
-from backend.audit import access_log_record
-from backend.errors import NotFound
+from backend.access import care_membership_filter, citizens_visible_to
+from backend.actors import IT, Actor, active_membership_filter
+from backend.audit import read_logged
 from backend.models import AccessLogEntry, CareRelation, Citizen, Duty, Membership, Team
 from backend.pagination import paginate
 
@@ -22,7 +21,7 @@ Action = AccessLogEntry.Action
 def me_for(actor: Actor) -> dict[str, Any]:
     citizen = actor.citizen
     if citizen is not None:
-        access_log_record(actor=actor, citizens=[citizen], resource_type="profile", action=Action.READ)
+        read_logged(actor, [citizen], "profile")
     return {
         "id": actor.user.pk,
         "display_name": actor.user.display_name,
@@ -56,13 +55,13 @@ def citizens_page(actor: Actor, *, cursor: str | None, limit: int) -> tuple[list
     citizens, next_cursor = paginate(
         citizens_visible_to(actor), cursor=cursor, limit=limit, order=("family_name", "given_name", "id")
     )
-    access_log_record(actor=actor, citizens=citizens, resource_type="citizen_summary", action=Action.READ)
+    read_logged(actor, citizens, "citizen_summary")
     return citizens, next_cursor
 
 
 def citizen_detail(actor: Actor, citizen: Citizen) -> dict[str, Any]:
+    """A citizen's profile; ``citizen`` comes from ``access_citizen``, which logged the read."""
     relations = list(CareRelation.objects.filter(citizen=citizen).select_related("team"))
-    access_log_record(actor=actor, citizens=[citizen], resource_type="citizen", action=Action.READ)
     return {
         **{
             field: getattr(citizen, field)
@@ -102,7 +101,7 @@ def duties_in_force(now: datetime | None = None) -> QuerySet[Duty]:
     """Duties that count right now: ``until`` still ahead, an active user, and a care role in the team
     today. Judged on every read, so a duty ends at ``until`` and with the membership without a sweep."""
     care_membership = Membership.objects.filter(
-        active_membership_filter(), staff_id=OuterRef("staff_id"), team_id=OuterRef("team_id"), role__in=CARE
+        care_membership_filter(), staff_id=OuterRef("staff_id"), team_id=OuterRef("team_id")
     )
     return Duty.objects.filter(Exists(care_membership), until__gt=now or timezone.now(), staff__user__is_active=True)
 
@@ -112,21 +111,6 @@ def duties_of(actor: Actor) -> list[Duty]:
     if actor.staff is None:
         return []
     return list(duties_in_force().filter(staff=actor.staff).select_related("team").order_by("until", "id"))
-
-
-def access_care_team(actor: Actor, team_id: UUID | str) -> Team:
-    """A team the caller holds a care role in today; any other team is not found, like a missing one."""
-    team = next(
-        (
-            membership.team
-            for membership in actor.memberships
-            if membership.role in CARE and str(membership.team_id) == str(team_id)
-        ),
-        None,
-    )
-    if team is None:
-        raise NotFound("No such team.")
-    return team
 
 
 def team_on_duty(team: Team) -> list[Duty]:
@@ -143,7 +127,7 @@ def care_member_user_ids(team_ids: Iterable[Any]) -> set[UUID]:
     """The active users holding a care role today in any of the teams."""
     return set(
         Membership.objects.filter(
-            active_membership_filter(), team_id__in=list(team_ids), role__in=CARE, staff__user__is_active=True
+            care_membership_filter(), team_id__in=list(team_ids), staff__user__is_active=True
         ).values_list("staff__user_id", flat=True)
     )
 

@@ -1,5 +1,8 @@
 """The access-token lookup of every API request and websocket event, as one prepared SQL statement.
 
+Which tokens are valid is the access declaration's (``backend.access.declaration``): its token, session
+and user rules are the statement's conditions, so an expired or revoked token finds no row.
+
 The ORM spends several times longer compiling a ``select_related`` over the session, the user and the
 user's three optional person records than the database spends answering it. The statement is built
 once per database vendor from the models' own metadata (so it follows every field a migration adds),
@@ -13,6 +16,9 @@ from typing import Any
 from django.db import connection
 from django.db.models import Field, Model
 
+from backend import sql
+from backend.access.declaration import AccessDeclaration, declared
+from backend.access.rules import Moments
 from backend.models import AppSession, Citizen, Relative, Staff, Token, User
 
 type Converter = Callable[[Any, Any, Any], Any]
@@ -31,14 +37,13 @@ class _Statement:
     parts: tuple[_Part, ...]
 
 
-_statements: dict[str, _Statement] = {}
+_statements: dict[tuple[str, int], _Statement] = {}
 _PERSON_ACCESSORS = ("citizen", "relative", "staff")
 
 
 def _part(model: type[Model], alias: str, offset: int) -> tuple[_Part, list[str]]:
     fields: list[Field] = list(model._meta.concrete_fields)
-    quote = connection.ops.quote_name
-    columns = [f"{alias}.{quote(str(field.column))}" for field in fields]
+    columns = [f"{alias}.{connection.ops.quote_name(str(field.column))}" for field in fields]
     converters = []
     for index, field in enumerate(fields):
         expression = field.get_col(alias)
@@ -48,13 +53,12 @@ def _part(model: type[Model], alias: str, offset: int) -> tuple[_Part, list[str]
     return _Part(model, tuple(field.attname for field in fields), tuple(converters)), columns
 
 
-def _statement() -> _Statement:
-    vendor = connection.vendor
-    if vendor in _statements:
-        return _statements[vendor]
-    quote = connection.ops.quote_name
+def _statement(declaration: AccessDeclaration) -> _Statement:
+    key = (connection.vendor, id(declaration))
+    if key in _statements:
+        return _statements[key]
     parts: list[_Part] = []
-    columns: list[str] = [f"t.{quote('expires_at')}"]
+    columns: list[str] = [sql.column(Token, "expires_at", "t")]
     for model, alias in ((AppSession, "s"), (User, "u"), (Citizen, "c"), (Relative, "r"), (Staff, "st")):
         part, part_columns = _part(model, alias, len(columns))
         parts.append(part)
@@ -64,22 +68,24 @@ def _statement() -> _Statement:
     found = tuple(connection.ops.get_db_converters(expression) + expires_at.get_db_converters(connection))
     token_part = _Part(Token, ("expires_at",), ((0, found, expression),) if found else ())
 
-    def table(model: type[Model]) -> str:
-        return quote(model._meta.db_table)
-
     def person_join(model: type[Model], alias: str) -> str:
-        return f"LEFT OUTER JOIN {table(model)} {alias} ON {alias}.{quote('user_id')} = u.{quote('id')}"
+        return (
+            f"LEFT OUTER JOIN {sql.table(model)} {alias} "
+            f"ON {sql.column(model, 'user', alias)} = {sql.column(User, 'id', 'u')}"
+        )
 
     # Identifiers only, from model metadata and quoted by the backend; the values are parameters.
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {table(Token)} t "  # noqa: S608
-        f"INNER JOIN {table(AppSession)} s ON s.{quote('id')} = t.{quote('session_id')} "
-        f"INNER JOIN {table(User)} u ON u.{quote('id')} = s.{quote('user_id')} "
+    statement_sql = (
+        f"SELECT {', '.join(columns)} FROM {sql.table(Token)} t "  # noqa: S608
+        f"INNER JOIN {sql.table(AppSession)} s "
+        f"ON {sql.column(AppSession, 'id', 's')} = {sql.column(Token, 'session', 't')} "
+        f"INNER JOIN {sql.table(User)} u ON {sql.column(User, 'id', 'u')} = {sql.column(AppSession, 'user', 's')} "
         f"{person_join(Citizen, 'c')} {person_join(Relative, 'r')} {person_join(Staff, 'st')} "
-        f"WHERE t.{quote('token_hash')} = %s AND t.{quote('kind')} = %s"
+        f"WHERE {sql.column(Token, 'token_hash', 't')} = %s AND {declaration.token.sql('t')} "
+        f"AND {declaration.session.sql('s')} AND {declaration.user.sql('u')}"
     )
-    statement = _Statement(sql=sql, parts=(token_part, *parts))
-    _statements[vendor] = statement
+    statement = _Statement(sql=statement_sql, parts=(token_part, *parts))
+    _statements[key] = statement
     return statement
 
 
@@ -91,10 +97,19 @@ def _instance(part: _Part, row: Sequence[Any], offset: int) -> Model | None:
 
 
 def session_for_access_token_hash(token_hash: str) -> tuple[Any, AppSession] | None:
-    """(the token's expiry, its session with the user and the user's person records cached), or None."""
-    statement = _statement()
+    """(the token's expiry, its session with the user and the user's person records cached) while the
+    token, its session and its user are valid now; None otherwise."""
+    declaration = declared()
+    statement = _statement(declaration)
+    moments = Moments()
+    params = [
+        token_hash,
+        *declaration.token.sql_params(moments),
+        *declaration.session.sql_params(moments),
+        *declaration.user.sql_params(moments),
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(statement.sql, [token_hash, Token.Kind.ACCESS.value])
+        cursor.execute(statement.sql, params)
         raw = cursor.fetchone()
     if raw is None:
         return None

@@ -9,7 +9,8 @@ is logged out. The browser never holds a token. Generic over the audience: the s
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -17,8 +18,9 @@ from django.utils import timezone
 
 from backend.actors import Actor
 from backend.errors import NotAuthenticated
-from backend.models import AppSession, User
+from backend.models import AppSession, Token, User
 from backend.services import identity
+from backend.tokens import ACCESS_PREFIX, hash_secret, new_secret
 
 Audience = AppSession.Audience
 # The web apps that keep their own cookie logins, by the path they live under.
@@ -108,10 +110,21 @@ def provider_web_login(request: HttpRequest, *, user: User, audience: str, acr: 
     return Actor(user=session.user, session=session, audience=session.audience)
 
 
-def web_actor(request: HttpRequest, audience: str) -> Actor | None:
+def _session_in_force(session: AppSession, audience: str, now: datetime) -> bool:
+    return (
+        session is not None
+        and session.revoked_at is None
+        and session.expires_at > now
+        and session.user.is_active
+        and now - session.last_used_at <= policy(audience).idle
+    )
+
+
+def web_actor(request: HttpRequest, audience: str, *, is_use: bool = True) -> Actor | None:
     """The actor this browser is logged in as for ``audience``, or None (then it is logged out here).
 
-    One query; a write at most once a minute to record the use.
+    One query; a write at most once a minute to record the use. A request the page makes by itself (a
+    live list fetching itself again: ``is_use=False``) does not hold off the idle timeout.
     """
     session_id = request.session.get(_key(audience))
     if not session_id:
@@ -125,7 +138,7 @@ def web_actor(request: HttpRequest, audience: str) -> Actor | None:
         identity.session_revoke(session=session, reason=AppSession.RevokeReason.EXPIRED)
         web_logout(request, audience)
         return None
-    if now - session.last_used_at > LAST_USED_RESOLUTION:
+    if is_use and now - session.last_used_at > LAST_USED_RESOLUTION:
         AppSession.objects.filter(pk=session.pk).update(last_used_at=now)
         session.last_used_at = now
     return Actor(user=session.user, session=session, audience=session.audience)
@@ -143,3 +156,31 @@ def web_logout_everywhere(request: HttpRequest, actor: Actor) -> int:
     count = identity.user_sessions_revoke(user=actor.user, reason=AppSession.RevokeReason.SIGNED_OUT_ELSEWHERE)
     request.session.flush()
     return count
+
+
+def socket_token_hash(session_key: str) -> str | None:
+    """A websocket opened by a logged-in browser page (the session cookie, same origin): a fresh access
+    token of the browser's login, for the stream's per-event access checks, which know logins by their
+    access tokens; its hash, or None when the browser is not logged in to a web app.
+
+    The token never leaves the server. It lives as the API's access tokens do (``ACCESS_TOKEN_TTL_SECONDS``,
+    never past the login's end); then the socket closes with 4401 and the page opens a new one, which
+    is refused once the login has ended, idled out or been signed out. Opening a socket is not a use
+    of the login: it does not hold off the idle timeout.
+    """
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    now = timezone.now()
+    for audience in WEB_APP_PATHS.values():
+        session_id = store.get(_key(audience))
+        if not session_id:
+            continue
+        session = AppSession.objects.select_related("user").filter(pk=session_id, audience=audience).first()
+        if session is None or not _session_in_force(session, audience, now):
+            return None
+        secret = new_secret(ACCESS_PREFIX)
+        expires_at = min(now + timedelta(seconds=settings.ACCESS_TOKEN_TTL_SECONDS), session.expires_at)
+        Token.objects.create(
+            session=session, kind=Token.Kind.ACCESS, token_hash=hash_secret(secret), expires_at=expires_at
+        )
+        return hash_secret(secret)
+    return None

@@ -3,6 +3,9 @@
 The access token is never put in the URL (URLs end up in logs): native apps send it in the
 ``Authorization`` header, browsers as a ``Sec-WebSocket-Protocol`` entry ``mestring.bearer.<token>``
 next to ``mestring.v1``; the server answers with ``mestring.v1`` only, so the token is not echoed.
+A page of a web app (the staff app) sends no token at all: its same-origin session cookie names its
+login, and the socket gets an access token of that login that stays on the server
+(``backend.web_sessions.socket_token_hash``), checked like any other.
 
 A browser's ``Origin`` must be one of ``WEBSOCKET_ALLOWED_ORIGINS``; native apps send none. A foreign
 Origin is refused before the handshake completes (an HTTP 403: nothing is said to a page that may not
@@ -49,6 +52,7 @@ import uuid
 from array import array
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -58,6 +62,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
+from backend import web_sessions
 from backend.tokens import ACCESS_PREFIX, hash_secret, looks_like
 from notifications.selectors import Backlog, stream_backlog
 from notifications.services import NOTIFICATION_EVENT, stream_frame, team_group, user_group
@@ -93,6 +98,23 @@ def bearer_token(scope: dict[str, Any]) -> str:
         if protocol.startswith(BEARER_PROTOCOL_PREFIX):
             return protocol[len(BEARER_PROTOCOL_PREFIX) :]
     return ""
+
+
+async def cookie_login(scope: dict[str, Any]) -> str:
+    """A browser page's login by its session cookie (``backend.web_sessions``): only with an Origin, which
+    ``origin_allowed`` has checked, so no other site can open a socket with the cookie. The hash of an
+    access token of that login, or "" when there is none."""
+    if not _header(scope, b"origin"):
+        return ""
+    cookies = SimpleCookie()
+    try:
+        cookies.load(_header(scope, b"cookie"))
+    except CookieError:
+        return ""
+    morsel = cookies.get(settings.SESSION_COOKIE_NAME)
+    if morsel is None or not morsel.value:
+        return ""
+    return await database_sync_to_async(web_sessions.socket_token_hash)(morsel.value) or ""
 
 
 def _normalised_origin(origin: str) -> str:
@@ -203,10 +225,11 @@ class StreamSocket:
             await self.send({"type": "websocket.close", "code": CLOSE_FORBIDDEN_ORIGIN})
             return
         token = bearer_token(self.scope)
-        if not looks_like(token, ACCESS_PREFIX):
+        token_hash = hash_secret(token) if looks_like(token, ACCESS_PREFIX) else await cookie_login(self.scope)
+        if not token_hash:
             await self._refuse(CLOSE_UNAUTHENTICATED)
             return
-        self.token_hash = hash_secret(token)
+        self.token_hash = token_hash
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         requested: list[str | None] = []
         for raw in query.get("team_id", [])[:MAX_TEAM_SUBSCRIPTIONS]:

@@ -8,7 +8,7 @@ from uuid import UUID
 from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 
-from backend.actors import CARE, Actor
+from backend.actors import Actor
 from backend.errors import NotFound
 from backend.pagination import paginate
 from notifications.models import Notification, PushInstall, StreamEvent
@@ -61,7 +61,7 @@ def installs_reachable(now: datetime | None = None) -> QuerySet[PushInstall]:
 
 def care_team_ids(actor: Actor) -> set[str]:
     """The teams whose live streams the actor may follow right now: those they have a care role in."""
-    return {str(team_id) for team_id in actor.team_ids(CARE)}
+    return {str(team_id) for team_id in actor.care_team_ids()}
 
 
 @dataclass

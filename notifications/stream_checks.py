@@ -8,7 +8,9 @@ the teams they follow, whether they still hold a care role there.
 Deliveries are recorded the same way, many notifications in one ``UPDATE``.
 
 The statement is written by hand from the models' metadata: the ORM cannot express the membership
-``LEFT JOIN`` with its conditions, and it is the hot path of every event.
+``LEFT JOIN`` with its conditions, and it is the hot path of every event. Its conditions (what makes a
+token, session and user valid, and a membership a care role in force) are the access declaration's
+(``backend.access.declaration``), the same the API's token lookup and the ORM filters use.
 """
 
 import uuid
@@ -18,12 +20,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Field, Max, Model
+from django.db.models import F, Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from backend.actors import CARE
+from backend import sql
+from backend.access.declaration import AccessDeclaration, declared
+from backend.access.rules import Moments
 from backend.auth import LAST_USED_RESOLUTION
 from backend.models import AccessVersion, AppSession, Membership, Staff, Token, User
 from backend.timeutil import municipal_today
@@ -46,16 +50,6 @@ class Access:
     def valid_until(self) -> datetime:
         """When the login ends by itself, without any change to it."""
         return min(self.token_expires_at, self.session_expires_at)
-
-
-def _table(model: type[Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _column(model: type[Model], name: str) -> str:
-    model_field = model._meta.get_field(name)
-    assert isinstance(model_field, Field)
-    return connection.ops.quote_name(str(model_field.column))
 
 
 def _datetime(value: Any) -> datetime:
@@ -96,8 +90,8 @@ def _in_params(values: list[Any]) -> list[Any]:
     return [_listed([str(value) for value in values])] if connection.vendor == "postgresql" else values
 
 
-def _statement(token_count: int, team_count: int) -> str:
-    token = _column
+def _statement(declaration: AccessDeclaration, token_count: int, team_count: int) -> str:
+    col = sql.column
     select_team = "NULL"
     joins = ""
     is_postgresql = connection.vendor == "postgresql"
@@ -105,59 +99,55 @@ def _statement(token_count: int, team_count: int) -> str:
     # in C, where a UUID or a timestamp with time zone takes a Python loader per value (most of the time a
     # check of a thousand sockets spent in the process).
     as_text = "::text" if is_postgresql else ""
-    expires_at = f"t.{token(Token, 'expires_at')}"
-    session_expires_at = f"s.{token(AppSession, 'expires_at')}"
+    expires_at = f"t.{col(Token, 'expires_at')}"
+    session_expires_at = f"s.{col(AppSession, 'expires_at')}"
     if is_postgresql:
         expires_at = f"extract(epoch FROM {expires_at})::float8"
         session_expires_at = f"extract(epoch FROM {session_expires_at})::float8"
     if team_count:
-        select_team = f"m.{token(Membership, 'team')}{as_text}"
-        role_placeholders = ", ".join(["%s"] * len(CARE))
+        select_team = f"m.{col(Membership, 'team')}{as_text}"
         membership_holds = (
-            f"AND {_in(f'm.{token(Membership, "team")}', team_count, 'uuid')} "
-            f"AND m.{token(Membership, 'role')} IN ({role_placeholders}) "
-            f"AND m.{token(Membership, 'valid_from')} <= %s "
-            f"AND (m.{token(Membership, 'valid_to')} IS NULL OR m.{token(Membership, 'valid_to')} >= %s)"
+            f"AND {_in(f'm.{col(Membership, "team")}', team_count, 'uuid')} "
+            f"AND {declaration.care_membership.sql('m')}"
         )
         if is_postgresql:
             # Each socket's staff row and memberships by their indexes, not a hash of every membership.
             joins = (
-                f"LEFT OUTER JOIN LATERAL (SELECT m.{token(Membership, 'team')} FROM {_table(Staff)} st "  # noqa: S608
-                f"INNER JOIN {_table(Membership)} m ON m.{token(Membership, 'staff')} = st.{token(Staff, 'id')} "
-                f"WHERE st.{token(Staff, 'user')} = u.{token(User, 'id')} AND s.{token(AppSession, 'audience')} <> %s "
+                f"LEFT OUTER JOIN LATERAL (SELECT m.{col(Membership, 'team')} FROM {sql.table(Staff)} st "  # noqa: S608
+                f"INNER JOIN {sql.table(Membership)} m ON m.{col(Membership, 'staff')} = st.{col(Staff, 'id')} "
+                f"WHERE st.{col(Staff, 'user')} = u.{col(User, 'id')} AND s.{col(AppSession, 'audience')} <> %s "
                 f"{membership_holds} OFFSET 0) m ON TRUE "
             )
         else:
             joins = (
-                f"LEFT OUTER JOIN {_table(Staff)} st ON st.{token(Staff, 'user')} = u.{token(User, 'id')} "
-                f"AND s.{token(AppSession, 'audience')} <> %s "
-                f"LEFT OUTER JOIN {_table(Membership)} m ON m.{token(Membership, 'staff')} = st.{token(Staff, 'id')} "
+                f"LEFT OUTER JOIN {sql.table(Staff)} st ON st.{col(Staff, 'user')} = u.{col(User, 'id')} "
+                f"AND s.{col(AppSession, 'audience')} <> %s "
+                f"LEFT OUTER JOIN {sql.table(Membership)} m ON m.{col(Membership, 'staff')} = st.{col(Staff, 'id')} "
                 f"{membership_holds} "
             )
     if is_postgresql:
         # Each hash is looked up by the unique index, whatever the planner knows about the tables: the
         # lateral subquery (kept apart by OFFSET 0) cannot become a hash join over every token.
-        columns = ", ".join(token(Token, name) for name in ("token_hash", "session", "expires_at", "kind"))
+        columns = ", ".join(col(Token, name) for name in ("token_hash", "session", "expires_at", "kind"))
         tokens = (
             f"unnest(string_to_array(%s, ',')) AS wanted(token_hash) CROSS JOIN LATERAL (SELECT {columns} "  # noqa: S608
-            f"FROM {_table(Token)} WHERE {token(Token, 'token_hash')} = wanted.token_hash OFFSET 0) t"
+            f"FROM {sql.table(Token)} WHERE {col(Token, 'token_hash')} = wanted.token_hash OFFSET 0) t"
         )
         wanted = ""
     else:
-        tokens = f"{_table(Token)} t"
-        wanted = f"t.{token(Token, 'token_hash')} IN ({', '.join(['%s'] * token_count)}) AND "
+        tokens = f"{sql.table(Token)} t"
+        wanted = f"t.{col(Token, 'token_hash')} IN ({', '.join(['%s'] * token_count)}) AND "
     # Identifiers only, from model metadata and quoted by the backend; every value is a parameter.
     return (
-        f"SELECT t.{token(Token, 'token_hash')}, s.{token(AppSession, 'id')}{as_text}, "  # noqa: S608
-        f"s.{token(AppSession, 'user')}{as_text}, {expires_at}, {session_expires_at}, "
-        f"CASE WHEN s.{token(AppSession, 'last_used_at')} < %s THEN 1 ELSE 0 END, {select_team} "
+        f"SELECT t.{col(Token, 'token_hash')}, s.{col(AppSession, 'id')}{as_text}, "  # noqa: S608
+        f"s.{col(AppSession, 'user')}{as_text}, {expires_at}, {session_expires_at}, "
+        f"CASE WHEN s.{col(AppSession, 'last_used_at')} < %s THEN 1 ELSE 0 END, {select_team} "
         f"FROM {tokens} "
-        f"INNER JOIN {_table(AppSession)} s ON s.{token(AppSession, 'id')} = t.{token(Token, 'session')} "
-        f"INNER JOIN {_table(User)} u ON u.{token(User, 'id')} = s.{token(AppSession, 'user')} "
+        f"INNER JOIN {sql.table(AppSession)} s ON s.{col(AppSession, 'id')} = t.{col(Token, 'session')} "
+        f"INNER JOIN {sql.table(User)} u ON u.{col(User, 'id')} = s.{col(AppSession, 'user')} "
         f"{joins}"
-        f"WHERE {wanted}t.{token(Token, 'kind')} = %s "
-        f"AND t.{token(Token, 'expires_at')} > %s AND s.{token(AppSession, 'revoked_at')} IS NULL "
-        f"AND s.{token(AppSession, 'expires_at')} > %s AND u.{token(User, 'is_active')} = %s"
+        f"WHERE {wanted}{declaration.token.sql('t')} "
+        f"AND {declaration.session.sql('s')} AND {declaration.user.sql('u')}"
     )
 
 
@@ -166,6 +156,8 @@ def access_checks(requests: Mapping[str, Iterable[str]]) -> dict[str, Access]:
 
     Sessions last used more than ``LAST_USED_RESOLUTION`` ago are marked used, as the API does."""
     now = timezone.now()
+    declaration = declared()
+    moments = Moments(now=now, today=municipal_today())
     found: dict[str, Access] = {}
     stale_sessions: set[Any] = set()
     hashes = list(requests)
@@ -173,19 +165,18 @@ def access_checks(requests: Mapping[str, Iterable[str]]) -> dict[str, Access]:
     for start in range(0, len(hashes), MAX_TOKENS_PER_STATEMENT):
         chunk = hashes[start : start + MAX_TOKENS_PER_STATEMENT]
         team_ids = sorted({team_id for token_hash in chunk for team_id in requests[token_hash]})
-        stamp = connection.ops.adapt_datetimefield_value(now)
         params: list[Any] = [connection.ops.adapt_datetimefield_value(now - LAST_USED_RESOLUTION)]
         is_postgresql = connection.vendor == "postgresql"
         if is_postgresql:
             params.append(_listed(chunk))
         if team_ids:
-            today = connection.ops.adapt_datefield_value(municipal_today())
             team_values = [team_field.get_db_prep_value(uuid.UUID(team_id), connection) for team_id in team_ids]
             params += [AppSession.Audience.CITIZEN.value, *_in_params(team_values)]
-            params += [*sorted(CARE), today, today]
-        params += [*([] if is_postgresql else chunk), Token.Kind.ACCESS.value, stamp, stamp, True]
+            params += declaration.care_membership.sql_params(moments)
+        params += [*([] if is_postgresql else chunk), *declaration.token.sql_params(moments)]
+        params += [*declaration.session.sql_params(moments), *declaration.user.sql_params(moments)]
         with connection.cursor() as cursor:
-            cursor.execute(_statement(len(chunk), len(team_ids)), params)
+            cursor.execute(_statement(declaration, len(chunk), len(team_ids)), params)
             rows = cursor.fetchall()
         texts: dict[Any, str] = {}
         for token_hash, session_id, user_id, expires_at, session_expires_at, is_stale, team_id in rows:
@@ -215,8 +206,8 @@ def access_version() -> int:
     """The access version now (``backend.models.AccessVersion``): 0 before the first change."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_column(AccessVersion, 'value')} FROM {_table(AccessVersion)} "  # noqa: S608 — identifiers only
-            f"WHERE {_column(AccessVersion, 'id')} = %s",
+            f"SELECT {sql.column(AccessVersion, 'value')} FROM {sql.table(AccessVersion)} "  # noqa: S608 — identifiers only
+            f"WHERE {sql.column(AccessVersion, 'id')} = %s",
             [1],
         )
         row = cursor.fetchone()

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from backend.actors import CARE, active_membership_filter
+from backend.access import care_membership_filter
 from backend.models import Membership
 from backend.selectors import care_alert_recipients
 from backend.timeutil import municipal_today
@@ -74,7 +74,7 @@ def contact_user_ids(episode: Episode) -> set[UUID]:
     period has not ended, while they hold a care role in the episode's team and can log in."""
     today = municipal_today()
     care_membership = Membership.objects.filter(
-        active_membership_filter(), staff_id=OuterRef("staff_id"), team_id=episode.team_id, role__in=CARE
+        care_membership_filter(), staff_id=OuterRef("staff_id"), team_id=episode.team_id
     )
     current = Q(role=EpisodeContact.Role.CONTACT_PERSON) | (
         Q(role=EpisodeContact.Role.STAND_IN) & (Q(until__isnull=True) | Q(until__gte=today))

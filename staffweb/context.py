@@ -12,6 +12,7 @@ from staffweb.views.base import TEAM_LEAD
 NAVIGATION = (
     ("triage", "Mit team", "staffweb:triage", CARE),
     ("inbox", "Henvendelser", "staffweb:inbox", CARE),
+    ("work", "Alarmer og opgaver", "staffweb:work", CARE),
     ("team", "Teamet", "staffweb:team", TEAM_LEAD),
 )
 

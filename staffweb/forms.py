@@ -9,7 +9,8 @@ from django import forms
 from pydantic import BaseModel, ValidationError
 
 from backend.errors import ApplicationError, InvalidInput
-from selvbetjening.models import PlanExercise
+from selvbetjening.models import PlanExercise, TrainingPlan
+from selvbetjening.schemas import RatingIn
 from selvbetjening.schemas.plans import PlanExerciseIn
 from selvbetjening.services.plans import DOSAGE_FIELDS, EXERCISE_FIELDS
 from staffweb import problems
@@ -189,3 +190,78 @@ class ReplyForm(DkfdsForm):
         label="Svar til borgeren", max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
     )
 
+
+
+class ResolveForm(DkfdsForm):
+    note = forms.CharField(label="Hvad er der gjort?", max_length=1000)
+
+
+class PlanStatusForm(forms.Form):
+    """Pause, resume or end a plan: the version read, and the status wanted."""
+
+    version = forms.IntegerField(min_value=1)
+    status = forms.ChoiceField(choices=TrainingPlan.Status.choices)
+
+
+FUNCTION_LEVELS = [
+    ("", "Ikke vurderet"),
+    ("0", "0 – ingen begrænsninger"),
+    ("1", "1 – lette begrænsninger"),
+    ("2", "2 – moderate begrænsninger"),
+    ("3", "3 – svære begrænsninger"),
+    ("4", "4 – totale begrænsninger"),
+]
+
+
+class GoalRatingForm(DkfdsForm):
+    """A staff rating of a goal at follow-up, with the RatingIn schema's bounds; the GAS choices are the
+    goal's own five described outcomes."""
+
+    rating_id = forms.UUIDField(widget=forms.HiddenInput)
+    rated_on = forms.DateField(
+        label="Dato for vurderingen",
+        help_text="Dag-måned-år, for eksempel 24-11-2026.",
+        input_formats=["%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"],
+        widget=forms.DateInput(format="%d-%m-%Y"),
+        error_messages={"invalid": "Skriv datoen som dag-måned-år, for eksempel 24-11-2026."},
+    )
+    gas_score = forms.TypedChoiceField(
+        label="Målopfyldelse (GAS)", coerce=int, empty_value=None, required=False, widget=forms.RadioSelect
+    )
+    function_level = forms.TypedChoiceField(
+        label="Funktionsevne (FSIII)", choices=FUNCTION_LEVELS, coerce=int, empty_value=None, required=False
+    )
+    copm_performance = forms.IntegerField(label="COPM udførelse (1–10)", required=False)
+    copm_satisfaction = forms.IntegerField(label="COPM tilfredshed (1–10)", required=False)
+    note = forms.CharField(label="Note", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, goal: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        gas = self.fields["gas_score"]
+        assert isinstance(gas, forms.ChoiceField)
+        gas.choices = [
+            ("", "Ikke vurderet"),
+            ("-2", f"−2: {goal.gas_minus_2}"),
+            ("-1", f"−1: {goal.gas_minus_1}"),
+            ("0", f"0 (forventet): {goal.gas_0}"),
+            ("1", f"+1: {goal.gas_plus_1}"),
+            ("2", f"+2: {goal.gas_plus_2}"),
+        ]
+        gas.widget.attrs["class"] = "form-radio"
+        self.fields["rated_on"].widget.attrs.update(inputmode="numeric")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        entry = {name: cleaned.get(name) for name in ("rated_on", "gas_score", "function_level")}
+        entry.update({name: cleaned.get(name) for name in ("copm_performance", "copm_satisfaction")})
+        entry["note"] = cleaned.get("note") or ""
+        try:
+            RatingIn.model_validate(entry)
+        except ValidationError as exc:
+            for error in exc.errors():
+                name = str(error["loc"][0]) if error["loc"] else ""
+                self.add_error(name if name in self.fields else None, _schema_message(error))
+        return cleaned
+
+    def service_fields(self) -> dict[str, str]:
+        return {name: name for name in self.fields}

@@ -8,16 +8,19 @@ from typing import Any
 from django.db.models import QuerySet
 
 from backend.access import access_citizen
-from backend.actors import Actor, active_membership_filter
+from backend.actors import CARE, Actor, active_membership_filter
 from backend.models import Citizen, Membership, StaffRole
-from backend.selectors import team_on_duty
+from backend.selectors import duties_of, team_on_duty
 from backend.timeutil import municipal_today
 from selvbetjening.models import CitizenRequest, Episode, Goal, QuestionnaireAssignment, TrainingPlan
 from selvbetjening.selectors import adherence as adherence_reads
+from selvbetjening.selectors import caseload as caseload_reads
 from selvbetjening.selectors import episodes as episode_reads
 from selvbetjening.selectors import plans as plan_reads
 from selvbetjening.selectors import questionnaires as questionnaire_reads
 from selvbetjening.selectors import requests as request_reads
+from velfaerdsteknologi import access as device_access
+from velfaerdsteknologi.models import OPEN_ALERT_STATUSES, AlertAudience
 
 TREND_DAYS = 56
 GOAL_HISTORY_DAYS = 366
@@ -49,7 +52,7 @@ class CitizenOverview:
 def citizen_overview(actor: Actor, citizen_id: Any) -> CitizenOverview:
     """Everything the citizen page shows, each part through the access rules of its own kind; 404 for
     a citizen the staff member may not see. A fixed number of queries whatever the history's length."""
-    citizen = access_citizen(actor, citizen_id)
+    citizen = access_citizen(actor, citizen_id, reads="citizen_overview")
     today = municipal_today()
     episodes = list(
         episode_reads.episodes_for_staff(actor, statuses=Episode.Status.values, citizen_id=citizen.pk)
@@ -111,3 +114,47 @@ def teams_led_by(actor: Actor) -> list[TeamView]:
     for membership in members:
         by_team[membership.team_id].append(membership)
     return [TeamView(team, by_team[team.pk], team_on_duty(team)) for team in teams]
+
+
+WORK_LIST_SIZE = 50
+
+
+@dataclass
+class WorkLists:
+    training_alerts: list[Any]
+    device_alerts: list[Any]
+    evaluation_tasks: list[Any]
+    duties: list[Any]
+    care_teams: list[Any]
+
+    @property
+    def citizens(self) -> list[Citizen]:
+        """Every citizen the lists show, for the access log."""
+        return (
+            [alert.citizen for alert in self.training_alerts]
+            + [alert.citizen for alert in self.device_alerts if alert.citizen is not None]
+            + [task.episode.citizen for task in self.evaluation_tasks]
+        )
+
+
+def work_lists(actor: Actor) -> WorkLists:
+    """The staff member's work: unresolved training and device alerts of their teams' citizens, their
+    evaluation tasks, and their duty per team. At most 50 of each, the oldest alerts and earliest tasks
+    first; a fixed number of queries."""
+    training = caseload_reads.training_alerts_for_staff(
+        actor, statuses=list(caseload_reads.UNRESOLVED_ALERT), citizen_id=None
+    ).order_by("created_at", "id")[:WORK_LIST_SIZE]
+    devices = (
+        device_access.alerts_visible_to(actor)
+        .filter(audience=AlertAudience.CARE, status__in=OPEN_ALERT_STATUSES)
+        .select_related("device__model", "citizen")
+        .order_by("opened_at", "id")[:WORK_LIST_SIZE]
+    )
+    tasks = episode_reads.evaluation_tasks_for(actor).order_by("due_on", "id")[:WORK_LIST_SIZE]
+    return WorkLists(
+        training_alerts=list(training),
+        device_alerts=list(devices),
+        evaluation_tasks=list(tasks),
+        duties=duties_of(actor),
+        care_teams=[membership.team for membership in actor.memberships if membership.role in CARE],
+    )

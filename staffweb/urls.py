@@ -1,6 +1,6 @@
 from django.urls import path
 
-from staffweb.views import auth, citizen, plans, requests, team, triage
+from staffweb.views import auth, citizen, goals, plans, requests, team, triage, work
 
 app_name = "staffweb"
 
@@ -11,9 +11,29 @@ urlpatterns = [
     path("log-ud-alle/", auth.logout_everywhere, name="logout-everywhere"),
     path("borgere/<uuid:citizen_id>/", citizen.citizen, name="citizen"),
     path("planer/<uuid:plan_id>/dosering/", plans.plan_dosage, name="plan-dosage"),
+    path("planer/<uuid:plan_id>/status/", plans.plan_status, name="plan-status"),
+    path("maal/<uuid:goal_id>/vurdering/", goals.goal_rating, name="goal-rating"),
     path("henvendelser/", requests.inbox, name="inbox"),
     path("henvendelser/<uuid:request_id>/", requests.request_detail, name="request"),
     path("henvendelser/<uuid:request_id>/luk/", requests.request_close, name="request-close"),
     path("henvendelser/<uuid:request_id>/foto/", requests.request_photo, name="request-photo"),
     path("team/", team.team, name="team"),
+    path("opgaver/", work.work, name="work"),
+    path("opgaver/traeningsalarmer/<uuid:alert_id>/set/", work.training_alert_acknowledge, name="training-alert-ack"),
+    path(
+        "opgaver/traeningsalarmer/<uuid:alert_id>/afslut/", work.training_alert_resolve, name="training-alert-resolve"
+    ),
+    path(
+        "opgaver/enhedsalarmer/<uuid:alert_id>/set/",
+        work.device_alert_change,
+        {"action": "acknowledge"},
+        name="device-alert-ack",
+    ),
+    path(
+        "opgaver/enhedsalarmer/<uuid:alert_id>/afslut/",
+        work.device_alert_change,
+        {"action": "resolve"},
+        name="device-alert-resolve",
+    ),
+    path("opgaver/vagt/<uuid:team_id>/", work.duty, name="duty"),
 ]

@@ -1,11 +1,16 @@
 """Walks every operation of the OpenAPI schema for every role and checks the status it gets.
 
-A refused call (any 4xx) must leave every table of the platform unchanged.
+A refused call (any 4xx) must leave every table of the platform unchanged. An answered one (2xx) that shows
+a citizen's data (their id or their name) has written exactly one access-log row for each such citizen,
+in the caller's role and for a purpose that role may have; no citizen gets two rows from one call.
 """
 
 import pytest
 from django.apps import apps
+from django.db.models import Max
 
+from backend.audit import DEFAULT_PURPOSE
+from backend.models import AccessLogEntry, Citizen
 from config.api import api
 from tests.matrix import ROLES, ROWS, Row
 
@@ -51,6 +56,7 @@ def test_role_gets_expected_status(row: Row, role: str, world):
     path = row.path.format(**row.path_params(world))
     client = world.client(role)
     before = table_counts()
+    logged_before = last_log_id()
     method = getattr(client, row.method.lower())
     if row.method in {"GET", "DELETE"}:
         response = method(path, row.query(world)) if row.method == "GET" else method(path)
@@ -60,3 +66,51 @@ def test_role_gets_expected_status(row: Row, role: str, world):
     if response.status_code >= 400:
         assert response["Content-Type"] == "application/problem+json"
         assert table_counts() == before, "a refused call changed data"
+    elif 200 <= response.status_code < 300:
+        assert_logged_once_per_citizen_shown(row, role, world, response, logged_before)
+
+
+# The role the access log names for each caller of the matrix, and the purposes it may give.
+LOGGED_ROLE = {
+    "citizen": "citizen",
+    "other_citizen": "citizen",
+    "relative_with_consent": "relative",
+    "relative_without_consent": "relative",
+    "staff_in_team": "therapist",
+    "staff_out_of_team": "therapist",
+    "it": "it",
+    "analyst": "analyst",
+}
+PURPOSES = {
+    role: {DEFAULT_PURPOSE[logged]} | ({AccessLogEntry.Purpose.CARE} if logged == "it" else set())
+    for role, logged in LOGGED_ROLE.items()
+}
+
+
+def last_log_id() -> int:
+    return AccessLogEntry.objects.aggregate(last=Max("id"))["last"] or 0
+
+
+def shown_citizens(content: str) -> set:
+    """The citizens whose id or full name an answer contains."""
+    return {
+        citizen.pk
+        for citizen in Citizen.objects.all()
+        if str(citizen.pk) in content or f"{citizen.given_name} {citizen.family_name}" in content
+    }
+
+
+def assert_logged_once_per_citizen_shown(row: Row, role: str, world, response, logged_before: int) -> None:
+    rows = list(AccessLogEntry.objects.filter(id__gt=logged_before))
+    per_citizen: dict = {}
+    for entry in rows:
+        per_citizen[entry.citizen_id] = per_citizen.get(entry.citizen_id, 0) + 1
+    twice = {citizen_id for citizen_id, count in per_citizen.items() if count > 1}
+    assert not twice, f"{row.method} {row.path} as {role}: more than one log row for a citizen"
+    if role in LOGGED_ROLE:
+        for entry in rows:
+            assert entry.actor_role == LOGGED_ROLE[role], (row.method, row.path, role, entry.actor_role)
+            assert entry.purpose in PURPOSES[role], (row.method, row.path, role, entry.purpose)
+    content = response.content.decode(errors="replace")
+    missing = shown_citizens(content) - set(per_citizen)
+    assert not missing, f"{row.method} {row.path} as {role}: citizen data shown without its access-log row"

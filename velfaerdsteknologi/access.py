@@ -10,9 +10,12 @@ from uuid import UUID
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, Q, QuerySet
 
+from backend import cpr
 from backend.access import citizens_visible_to
 from backend.actors import IT, Actor
+from backend.audit import read_logged
 from backend.errors import NotFound
+from backend.models import Citizen
 from velfaerdsteknologi.models import (
     Alert,
     AlertAudience,
@@ -51,6 +54,21 @@ def access_device(actor: Actor, device_id: UUID | str) -> Device:
     return _get(queryset, device_id, "device")
 
 
+def access_citizen_for_installation(actor: Actor, number: cpr.CprNumber) -> Citizen:
+    """A citizen of the IT staff member's municipality, found by CPR number for an installation, the read of
+    their contact details logged; not found otherwise."""
+    municipality_id = _municipality_id(actor)
+    citizen = (
+        Citizen.objects.filter(cpr_hash=cpr.keyed_hash(number), municipality_id=municipality_id).first()
+        if municipality_id is not None
+        else None
+    )
+    if citizen is None:
+        raise NotFound("No such citizen.")
+    read_logged(actor, [citizen], "citizen_contact")
+    return citizen
+
+
 def access_device_model(actor: Actor, model_id: UUID | str) -> DeviceModel:
     if not is_it(actor):
         raise NotFound("No such device model.")
@@ -85,7 +103,7 @@ def alerts_visible_to(actor: Actor) -> QuerySet[Alert]:
     municipality_id = _municipality_id(actor)
     if municipality_id is not None:
         visible |= Q(audience=AlertAudience.IT, device__municipality_id=municipality_id)
-    if actor.staff is not None and actor.team_ids():
+    if actor.staff is not None and actor.care_team_ids():
         visible |= Q(audience=AlertAudience.CARE, citizen__in=citizens_visible_to(actor).values("pk"))
     return Alert.objects.filter(visible)
 

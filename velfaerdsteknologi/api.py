@@ -12,14 +12,14 @@ from pydantic import UUID4
 
 from backend import cpr
 from backend.actors import CARE, IT
-from backend.audit import access_log_record
 from backend.auth import AuthedRequest, UserBearer
 from backend.errors import Forbidden, InvalidInput, NotFound
-from backend.models import AccessLogEntry, Citizen
+from backend.models import Citizen
 from velfaerdsteknologi import schemas, selectors
 from velfaerdsteknologi.access import (
     access_alert,
     access_assignment,
+    access_citizen_for_installation,
     access_device,
     access_device_model,
     access_maintenance_task,
@@ -342,21 +342,11 @@ def list_return_tasks(request: AuthedRequest, query: Query[schemas.PageQuery]):
     summary="Find a citizen of the municipality by CPR for an installation (name, address, phone)",
 )
 def lookup_citizen(request: AuthedRequest, payload: schemas.CitizenLookupIn):
-    actor = request.auth
-    assert actor.staff is not None
     try:
         number = cpr.CprNumber.parse(payload.cpr)
     except cpr.InvalidCpr as exc:
         raise InvalidInput("cpr", str(exc)) from exc
-    citizen = Citizen.objects.filter(
-        cpr_hash=cpr.keyed_hash(number), municipality_id=actor.staff.municipality_id
-    ).first()
-    if citizen is None:
-        raise NotFound("No such citizen.")
-    access_log_record(
-        actor=actor, citizens=[citizen], resource_type="citizen_contact", action=AccessLogEntry.Action.READ
-    )
-    return citizen
+    return access_citizen_for_installation(request.auth, number)
 
 
 # --- Alerts -------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from typing import Any
 from django.db.models import F, Q, QuerySet
 
 from backend.actors import Actor
-from backend.audit import access_log_record
+from backend.audit import read_logged
 from backend.models import AccessLogEntry, Citizen
 from backend.pagination import paginate
 from backend.timeutil import municipal_today
@@ -88,7 +88,7 @@ def device_transitions_page(
 
 def _log_citizens(actor: Actor, citizens: list[Citizen], resource_type: str) -> None:
     unique = list({citizen.pk: citizen for citizen in citizens}.values())
-    access_log_record(actor=actor, citizens=unique, resource_type=resource_type, action=Action.READ)
+    read_logged(actor, unique, resource_type)
 
 
 def assignments_page(

@@ -5,10 +5,10 @@ from uuid import UUID
 from ninja import Query, Router, Schema
 
 from backend import cpr
-from backend.access import access_citizen, citizens_visible_to
+from backend.access import access_citizen, access_citizen_by_cpr
 from backend.actors import CARE
 from backend.auth import AuthedRequest, UserBearer
-from backend.errors import InvalidInput, NotFound
+from backend.errors import InvalidInput
 from backend.schemas import CitizenLookupIn, CitizenOut, CitizenPageOut
 from backend.selectors import citizen_detail, citizens_page
 
@@ -39,7 +39,4 @@ def lookup_citizen(request: AuthedRequest, payload: CitizenLookupIn):
         number = cpr.CprNumber.parse(payload.cpr)
     except cpr.InvalidCpr as exc:
         raise InvalidInput("cpr", str(exc)) from exc
-    citizen = citizens_visible_to(actor).filter(cpr_hash=cpr.keyed_hash(number)).first()
-    if citizen is None:
-        raise NotFound("No such citizen.")
-    return citizen_detail(actor, citizen)
+    return citizen_detail(actor, access_citizen_by_cpr(actor, number))

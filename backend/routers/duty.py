@@ -5,10 +5,11 @@ from uuid import UUID
 
 from ninja import Field, Router, Schema, Status
 
+from backend.access import access_care_team
 from backend.actors import CARE
 from backend.auth import AuthedRequest, UserBearer
 from backend.schemas import InSchema
-from backend.selectors import access_care_team, duties_of, team_on_duty
+from backend.selectors import duties_of, team_on_duty
 from backend.services.duty import duty_end, duty_start
 
 router = Router(tags=["duty"], auth=UserBearer(roles=CARE))

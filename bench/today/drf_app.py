@@ -26,12 +26,12 @@ from rest_framework.views import APIView
 
 from backend import i18n
 from backend.actors import CITIZEN
+from backend.audit import read_logged
 from backend.auth import actor_for_access_token
 from backend.models import User
 from selvbetjening.api.auth import acting_as_citizen
 from selvbetjening.media import IMAGE_SIZES, exercise_image_url
 from selvbetjening.models import ExerciseImage, PlanExercise, TrainingPlan, TrainingSlot
-from selvbetjening.selectors.reads import log_read
 from selvbetjening.selectors.today import STATUS_NAMES, citizen_zone
 
 # --- Authentication and permission -------------------------------------------------------------------
@@ -197,5 +197,5 @@ class TodayView(APIView):
             context={"request": request, "language": i18n.language()},
         )
         data = serializer.data
-        log_read(request.auth, [citizen] if slots or next_reminder_at else [], "training")
+        read_logged(request.auth, [citizen] if slots or next_reminder_at else [], "training")
         return Response(data)

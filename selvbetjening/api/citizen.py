@@ -5,6 +5,7 @@ from uuid import UUID
 from django.http import HttpResponse
 from ninja import File, Query, Router, Status, UploadedFile
 
+from backend.access import paginate_logged
 from backend.auth import AuthedRequest
 from backend.images import MAX_IMAGE_BYTES
 from backend.pagination import paginate
@@ -17,7 +18,6 @@ from selvbetjening.selectors import episodes as episode_reads
 from selvbetjening.selectors import network as network_reads
 from selvbetjening.selectors import questionnaires as questionnaire_reads
 from selvbetjening.selectors import requests as request_reads
-from selvbetjening.selectors.reads import log_read
 from selvbetjening.services import goals as goal_services
 from selvbetjening.services import network as network_services
 from selvbetjening.services import questionnaires as questionnaire_services
@@ -45,17 +45,16 @@ def my_episodes(request: AuthedRequest, query: Query[schemas.PageQuery]):
     queryset = episode_reads.with_episode_shape(
         episode_reads.episodes_visible_to(request.auth).filter(citizen=_own(request))
     )
-    items, next_cursor = paginate(
-        queryset, cursor=query.cursor, limit=query.limit, order=("-start_date", "-id")
+    items, next_cursor = paginate_logged(
+        request.auth, queryset, reads="episode", citizen_of=lambda episode: episode.citizen_id,
+        cursor=query.cursor, limit=query.limit, order=("-start_date", "-id"),
     )
-    log_read(request.auth, [_own(request)] if items else [], "episode")
     return {"items": [present.episode(item) for item in items], "next_cursor": next_cursor}
 
 
 @episodes.get("/{uuid:episode_id}", response=schemas.EpisodeDetailOut, summary="One of my courses")
 def my_episode(request: AuthedRequest, episode_id: UUID):
     episode = episode_reads.access_episode(request.auth, episode_id)
-    log_read(request.auth, [episode.citizen], "episode", episode.pk)
     return present.episode_detail(episode, episode_reads.episode_history(episode))
 
 
@@ -68,25 +67,24 @@ def my_goals(request: AuthedRequest, query: Query[schemas.GoalQuery]):
         episode_reads.goals_visible_to(request.auth).filter(episode__citizen=_own(request)),
         episode_id=query.episode_id,
     )
-    items, next_cursor = paginate(queryset, cursor=query.cursor, limit=query.limit, order=("rank", "id"))
-    log_read(request.auth, [_own(request)] if items else [], "goal")
+    items, next_cursor = paginate_logged(
+        request.auth, queryset, reads="goal", citizen_of=lambda goal: goal.episode.citizen_id,
+        cursor=query.cursor, limit=query.limit, order=("rank", "id"),
+    )
     return {"items": [present.goal(item) for item in items], "next_cursor": next_cursor}
 
 
 @goals.get("/{uuid:goal_id}", response=schemas.GoalOut, summary="One of my goals")
 def my_goal(request: AuthedRequest, goal_id: UUID):
-    goal = episode_reads.access_goal(request.auth, goal_id)
-    log_read(request.auth, [goal.episode.citizen], "goal", goal.pk)
-    return present.goal(goal)
+    return present.goal(episode_reads.access_goal(request.auth, goal_id))
 
 
 @goals.get(
     "/{uuid:goal_id}/ratings", response=schemas.RatingPageOut, summary="How my goal has been rated over time"
 )
 def my_goal_ratings(request: AuthedRequest, goal_id: UUID, query: Query[schemas.PageQuery]):
-    goal = episode_reads.access_goal(request.auth, goal_id)
+    goal = episode_reads.access_goal(request.auth, goal_id, reads="goal_rating")
     items, next_cursor = paginate(episode_reads.ratings_of(goal), cursor=query.cursor, limit=query.limit)
-    log_read(request.auth, [goal.episode.citizen], "goal_rating", goal.pk)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -96,7 +94,7 @@ def my_goal_ratings(request: AuthedRequest, goal_id: UUID, query: Query[schemas.
     summary="Rate my goal",
 )
 def rate_my_goal(request: AuthedRequest, goal_id: UUID, payload: schemas.RatingIn):
-    goal = episode_reads.access_goal(request.auth, goal_id)
+    goal = episode_reads.access_goal_for_rating(request.auth, goal_id)
     fields = payload.model_dump(exclude={"id"})
     rating, created = goal_services.goal_rate(goal=goal, by=request.auth, rating_id=payload.id, **fields)
     return Status(201 if created else 200, rating)
@@ -112,8 +110,10 @@ def my_questionnaires(request: AuthedRequest, query: Query[schemas.Questionnaire
     queryset = questionnaire_reads.assignments_in_state(
         questionnaire_reads.assignments_visible_to(request.auth).filter(citizen=_own(request)), query.state
     )
-    items, next_cursor = paginate(queryset, cursor=query.cursor, limit=query.limit, order=("due_on", "id"))
-    log_read(request.auth, [_own(request)] if items else [], "questionnaire")
+    items, next_cursor = paginate_logged(
+        request.auth, queryset, reads="questionnaire", citizen_of=lambda assignment: assignment.citizen_id,
+        cursor=query.cursor, limit=query.limit, order=("due_on", "id"),
+    )
     return {"items": [present.assignment(item) for item in items], "next_cursor": next_cursor}
 
 
@@ -121,9 +121,7 @@ def my_questionnaires(request: AuthedRequest, query: Query[schemas.Questionnaire
     "/{uuid:assignment_id}", response=schemas.AssignmentDetailOut, summary="A questionnaire to answer"
 )
 def my_questionnaire(request: AuthedRequest, assignment_id: UUID):
-    assignment = questionnaire_reads.access_assignment(request.auth, assignment_id)
-    log_read(request.auth, [assignment.citizen], "questionnaire", assignment.pk)
-    return present.assignment_detail(assignment)
+    return present.assignment_detail(questionnaire_reads.access_assignment(request.auth, assignment_id))
 
 
 @questionnaires.post(
@@ -132,7 +130,7 @@ def my_questionnaire(request: AuthedRequest, assignment_id: UUID):
     summary="Answer a questionnaire",
 )
 def answer_questionnaire(request: AuthedRequest, assignment_id: UUID, payload: schemas.ResponseIn):
-    assignment = questionnaire_reads.access_assignment(request.auth, assignment_id)
+    assignment = questionnaire_reads.access_assignment_for_change(request.auth, assignment_id)
     answers = [answer.model_dump() for answer in payload.answers]
     _, created = questionnaire_services.questionnaire_answer(
         assignment=assignment, by=request.auth, answers=answers, response_id=payload.id
@@ -148,10 +146,10 @@ def answer_questionnaire(request: AuthedRequest, assignment_id: UUID, payload: s
 
 @requests.get("", response=schemas.RequestPageOut, summary="My requests, newest first")
 def my_requests(request: AuthedRequest, query: Query[schemas.PageQuery]):
-    items, next_cursor = paginate(
-        request_reads.requests_of_citizen(request.auth), cursor=query.cursor, limit=query.limit
+    items, next_cursor = paginate_logged(
+        request.auth, request_reads.requests_of_citizen(request.auth), reads="request",
+        citizen_of=lambda citizen_request: citizen_request.citizen_id, cursor=query.cursor, limit=query.limit,
     )
-    log_read(request.auth, [_own(request)] if items else [], "request")
     return {"items": [present.request(item) for item in items], "next_cursor": next_cursor}
 
 
@@ -174,7 +172,6 @@ def create_request(request: AuthedRequest, payload: schemas.RequestCreateIn):
 @requests.get("/{uuid:request_id}", response=schemas.RequestDetailOut, summary="One request and its replies")
 def my_request(request: AuthedRequest, request_id: UUID):
     citizen_request = request_reads.access_request(request.auth, request_id)
-    log_read(request.auth, [citizen_request.citizen], "request", citizen_request.pk)
     return present.request_detail(citizen_request, list(request_reads.messages_of(citizen_request)))
 
 
@@ -182,7 +179,7 @@ def my_request(request: AuthedRequest, request_id: UUID):
     "/{uuid:request_id}/messages", response={201: schemas.MessageOut}, summary="Write again in a request"
 )
 def add_my_message(request: AuthedRequest, request_id: UUID, payload: schemas.MessageIn):
-    citizen_request = request_reads.access_request(request.auth, request_id)
+    citizen_request = request_reads.access_request_for_change(request.auth, request_id)
     message = request_services.request_message_add(
         request=citizen_request, by=request.auth, text=payload.text
     )
@@ -191,7 +188,7 @@ def add_my_message(request: AuthedRequest, request_id: UUID, payload: schemas.Me
 
 @requests.post("/{uuid:request_id}/close", response=schemas.RequestOut, summary="Close my request")
 def close_my_request(request: AuthedRequest, request_id: UUID):
-    citizen_request = request_reads.access_request(request.auth, request_id)
+    citizen_request = request_reads.access_request_for_change(request.auth, request_id)
     request_services.request_status_set(
         request=citizen_request, by=request.auth, status=CitizenRequest.Status.CLOSED
     )
@@ -204,7 +201,7 @@ def close_my_request(request: AuthedRequest, request_id: UUID):
     summary="Attach a photo (multipart field 'photo'; JPEG, PNG or WebP)",
 )
 def attach_photo(request: AuthedRequest, request_id: UUID, photo: File[UploadedFile]):
-    citizen_request = request_reads.access_request(request.auth, request_id)
+    citizen_request = request_reads.access_request_for_change(request.auth, request_id)
     data = photo.read(MAX_IMAGE_BYTES + 1)
     request_services.request_photo_attach(request=citizen_request, by=request.auth, data=data)
     return present.request(request_reads.access_request(request.auth, request_id))
@@ -214,7 +211,7 @@ def attach_photo(request: AuthedRequest, request_id: UUID, photo: File[UploadedF
 def my_request_photo(
     request: AuthedRequest, request_id: UUID, query: Query[schemas.PhotoQuery]
 ) -> HttpResponse:
-    return photo_response(request.auth, request_reads.access_request(request.auth, request_id), query.size)
+    return photo_response(request_reads.access_request_photo(request.auth, request_id, query.size))
 
 
 # --- Network -------------------------------------------------------------------------------------
@@ -222,10 +219,7 @@ def my_request_photo(
 
 @network.get("", response=schemas.NetworkOut, summary="Who I have let in, and my open invitations")
 def my_network(request: AuthedRequest):
-    citizen = _own(request)
-    grants = list(network_reads.grants_of_citizen(citizen))
-    invitations = list(network_reads.invitations_of_citizen(citizen))
-    log_read(request.auth, [citizen] if grants or invitations else [], "network_grant")
+    grants, invitations = network_reads.own_network(request.auth)
     return {
         "grants": [present.grant(g) for g in grants],
         "invitations": [present.invitation(i) for i in invitations],
@@ -267,8 +261,10 @@ def revoke_grant(request: AuthedRequest, grant_id: UUID):
 @network.get("/encouragements", response=schemas.EncouragementPageOut, summary="Encouragements sent to me")
 def my_encouragements(request: AuthedRequest, query: Query[schemas.PageQuery]):
     queryset = network_reads.encouragements_visible_to(request.auth).filter(citizen=_own(request))
-    items, next_cursor = paginate(queryset, cursor=query.cursor, limit=query.limit)
-    log_read(request.auth, [_own(request)] if items else [], "encouragement")
+    items, next_cursor = paginate_logged(
+        request.auth, queryset, reads="encouragement", citizen_of=lambda encouragement: encouragement.citizen_id,
+        cursor=query.cursor, limit=query.limit,
+    )
     return {"items": items, "next_cursor": next_cursor}
 
 

@@ -5,6 +5,7 @@ from uuid import UUID
 
 from ninja import Query, Router, Status
 
+from backend.access import paginate_logged
 from backend.actors import CARE
 from backend.auth import AuthedRequest, UserBearer
 from backend.pagination import paginate
@@ -16,7 +17,6 @@ from selvbetjening.schemas import PageQuery
 from selvbetjening.schemas import plans as schemas
 from selvbetjening.selectors import plans as plan_reads
 from selvbetjening.selectors.episodes import access_episode_for_change
-from selvbetjening.selectors.reads import log_read
 from selvbetjening.services import plans as plan_services
 from selvbetjening.services.plans import DOSAGE_FIELDS, RULE_FIELDS
 from selvbetjening.texts import label, pick
@@ -139,9 +139,7 @@ def my_plan_out(plan: TrainingPlan) -> dict[str, Any]:
 
 
 def _plan_response(request: AuthedRequest, plan_id: UUID) -> dict[str, Any]:
-    plan = plan_reads.access_training_plan(request.auth, plan_id)
-    log_read(request.auth, [plan.citizen], RESOURCE, plan.pk)
-    return plan_out(plan)
+    return plan_out(plan_reads.access_training_plan(request.auth, plan_id))
 
 
 def _exercises(payload: Any) -> list[dict[str, Any]] | None:
@@ -156,8 +154,10 @@ def list_plans(request: AuthedRequest, query: Query[schemas.TrainingPlanQuery]):
     queryset = plan_reads.training_plans_for_staff(
         request.auth, citizen_id=query.citizen_id, episode_id=query.episode_id, status=query.status
     )
-    items, next_cursor = paginate(queryset, cursor=query.cursor, limit=query.limit)
-    log_read(request.auth, [item.citizen for item in items], RESOURCE)
+    items, next_cursor = paginate_logged(
+        request.auth, queryset, reads=RESOURCE, citizen_of=lambda plan: plan.citizen_id,
+        cursor=query.cursor, limit=query.limit,
+    )
     return {"items": [plan_out(item) for item in items], "next_cursor": next_cursor}
 
 
@@ -195,7 +195,6 @@ def list_versions(request: AuthedRequest, plan_id: UUID, query: Query[PageQuery]
     items, next_cursor = paginate(
         plan_reads.versions_of(plan), cursor=query.cursor, limit=query.limit, order=("-number", "-id")
     )
-    log_read(request.auth, [plan.citizen], RESOURCE, plan.pk)
     return {"items": [version_out(item) for item in items], "next_cursor": next_cursor}
 
 
@@ -217,16 +216,16 @@ def revise_plan(request: AuthedRequest, plan_id: UUID, payload: schemas.Training
 @my_plans.get("", response=schemas.MyTrainingPlanPageOut, summary="My training plans")
 def my_plan_list(request: AuthedRequest, query: Query[schemas.MyTrainingPlanQuery]):
     queryset = plan_reads.training_plans_of_citizen(request.auth, status=query.status)
-    items, next_cursor = paginate(queryset, cursor=query.cursor, limit=query.limit)
-    log_read(request.auth, [item.citizen for item in items], RESOURCE)
+    items, next_cursor = paginate_logged(
+        request.auth, queryset, reads=RESOURCE, citizen_of=lambda plan: plan.citizen_id,
+        cursor=query.cursor, limit=query.limit,
+    )
     return {"items": [my_plan_out(item) for item in items], "next_cursor": next_cursor}
 
 
 @my_plans.get("/{uuid:plan_id}", response=schemas.MyTrainingPlanOut, summary="One of my training plans")
 def my_plan(request: AuthedRequest, plan_id: UUID):
-    plan = plan_reads.access_training_plan(request.auth, plan_id)
-    log_read(request.auth, [plan.citizen], RESOURCE, plan.pk)
-    return my_plan_out(plan)
+    return my_plan_out(plan_reads.access_training_plan(request.auth, plan_id))
 
 
 ROUTERS: list[tuple[str, Router]] = [("/training-plans", plans), ("/me/training-plans", my_plans)]

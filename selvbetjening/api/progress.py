@@ -7,16 +7,14 @@ from uuid import UUID
 
 from ninja import Path, Query, Router
 
-from backend.access import access_citizen
+from backend.access import access_citizen, paginate_logged
 from backend.actors import CARE
 from backend.auth import AuthedRequest, UserBearer
 from backend.models import Citizen
-from backend.pagination import paginate
 from selvbetjening.models import Goal, TrainingAlert
 from selvbetjening.schemas import progress as schemas
 from selvbetjening.selectors import adherence as adherence_reads
 from selvbetjening.selectors import caseload as caseload_reads
-from selvbetjening.selectors.reads import log_read
 from selvbetjening.services import training_alerts as alert_services
 from selvbetjening.texts import pick
 
@@ -151,11 +149,10 @@ def _alert(alert: TrainingAlert) -> dict[str, Any]:
     summary="A citizen's training: adherence per day and week, pain and effort, goal ratings",
 )
 def citizen_progress(request: AuthedRequest, citizen_id: Path[UUID], query: Query[schemas.ProgressQuery]):
-    citizen = access_citizen(request.auth, citizen_id)
+    citizen = access_citizen(request.auth, citizen_id, reads="training_progress")
     window = adherence_reads.window_for(query.from_, query.to)
     figures = adherence_reads.citizen_adherence(citizen, window)
     goals = adherence_reads.goal_trends(request.auth, citizen, window)
-    log_read(request.auth, [citizen], "training_progress", citizen.pk)
     return _progress(citizen, figures, goals)
 
 
@@ -168,9 +165,9 @@ def citizen_progress(request: AuthedRequest, citizen_id: Path[UUID], query: Quer
     summary="The team's citizens with an active training plan, with adherence, pain trend and a traffic light",
 )
 def team_caseload(request: AuthedRequest, team_id: Path[UUID], query: Query[schemas.CaseloadQuery]):
-    team = caseload_reads.access_team_for_care(request.auth, team_id)
-    page = caseload_reads.team_caseload(team, sort=query.sort, cursor=query.cursor, limit=query.limit)
-    log_read(request.auth, [row.citizen for row in page.rows], "training_caseload")
+    team, page = caseload_reads.team_caseload_for(
+        request.auth, team_id, sort=query.sort, cursor=query.cursor, limit=query.limit
+    )
     return {
         "team_id": team.pk,
         "team_name": team.name,
@@ -188,8 +185,10 @@ def list_training_alerts(request: AuthedRequest, query: Query[schemas.TrainingAl
     queryset = caseload_reads.training_alerts_for_staff(
         request.auth, statuses=list(query.status), citizen_id=query.citizen_id
     )
-    items, next_cursor = paginate(queryset, cursor=query.cursor, limit=query.limit)
-    log_read(request.auth, [item.citizen for item in items], "training_alert")
+    items, next_cursor = paginate_logged(
+        request.auth, queryset, reads="training_alert", citizen_of=lambda alert: alert.citizen_id,
+        cursor=query.cursor, limit=query.limit,
+    )
     return {"items": [_alert(item) for item in items], "next_cursor": next_cursor}
 
 
@@ -200,9 +199,7 @@ def list_training_alerts(request: AuthedRequest, query: Query[schemas.TrainingAl
 )
 def acknowledge_training_alert(request: AuthedRequest, alert_id: UUID):
     alert = caseload_reads.access_training_alert_for_change(request.auth, alert_id)
-    _, changed = alert_services.training_alert_acknowledge(alert=alert, by=request.auth)
-    if not changed:
-        log_read(request.auth, [alert.citizen], "training_alert", alert.pk)
+    alert_services.training_alert_acknowledge(alert=alert, by=request.auth)
     return _alert(caseload_reads.access_training_alert(request.auth, alert_id))
 
 

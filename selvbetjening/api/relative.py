@@ -10,7 +10,6 @@ from selvbetjening import schemas
 from selvbetjening.api.auth import relative_auth
 from selvbetjening.selectors import network as network_reads
 from selvbetjening.selectors.progress import progress_for_relative
-from selvbetjening.selectors.reads import log_read
 from selvbetjening.services import network as network_services
 
 router = Router(tags=["relative"], auth=relative_auth())
@@ -39,8 +38,7 @@ def accept_invitation(request: AuthedRequest, payload: schemas.AcceptIn):
     summary="The citizens who let me in, and what I may do",
 )
 def granted_citizens(request: AuthedRequest):
-    grants = list(network_reads.grants_in_force_for(request.auth).select_related("citizen"))
-    log_read(request.auth, [grant.citizen for grant in grants], "network_grant")
+    grants = network_reads.granted_citizens(request.auth)
     items = [
         {
             "grant_id": grant.pk,
@@ -60,8 +58,9 @@ def granted_citizens(request: AuthedRequest):
     summary="Courses and goals (view progress)",
 )
 def citizen_progress(request: AuthedRequest, citizen_id: UUID):
-    citizen = network_reads.access_citizen_for_relative(request.auth, citizen_id, network_reads.VIEW_PROGRESS)
-    log_read(request.auth, [citizen], "progress")
+    citizen = network_reads.access_citizen_for_relative(
+        request.auth, citizen_id, network_reads.VIEW_PROGRESS, reads="progress"
+    )
     return progress_for_relative(request.auth, citizen)
 
 
@@ -71,7 +70,7 @@ def citizen_progress(request: AuthedRequest, citizen_id: UUID):
     summary="Send encouragement (send encouragement)",
 )
 def send_encouragement(request: AuthedRequest, citizen_id: UUID, payload: schemas.EncouragementIn):
-    citizen = network_reads.access_citizen_for_relative(
+    citizen = network_reads.access_citizen_for_relative_change(
         request.auth, citizen_id, network_reads.SEND_ENCOURAGEMENT
     )
     return Status(
@@ -86,11 +85,10 @@ def send_encouragement(request: AuthedRequest, citizen_id: UUID, payload: schema
 )
 def sent_encouragements(request: AuthedRequest, citizen_id: UUID, query: Query[schemas.PageQuery]):
     citizen = network_reads.access_citizen_for_relative(
-        request.auth, citizen_id, network_reads.SEND_ENCOURAGEMENT
+        request.auth, citizen_id, network_reads.SEND_ENCOURAGEMENT, reads="encouragement"
     )
     queryset = network_reads.encouragements_visible_to(request.auth).filter(citizen=citizen)
     items, next_cursor = paginate(queryset, cursor=query.cursor, limit=query.limit)
-    log_read(request.auth, [citizen], "encouragement")
     return {"items": items, "next_cursor": next_cursor}
 
 

@@ -6,7 +6,7 @@ from uuid import UUID
 from django.http import HttpResponse
 from ninja import Query, Router, Status
 
-from backend.access import access_citizen
+from backend.access import access_citizen_for_change, paginate_logged
 from backend.actors import ANY_USER, CARE
 from backend.auth import AuthedRequest, UserBearer
 from backend.pagination import paginate
@@ -17,7 +17,6 @@ from selvbetjening.models import FollowUpResult
 from selvbetjening.selectors import episodes as episode_reads
 from selvbetjening.selectors import questionnaires as questionnaire_reads
 from selvbetjening.selectors import requests as request_reads
-from selvbetjening.selectors.reads import log_read
 from selvbetjening.services import episodes as episode_services
 from selvbetjening.services import goals as goal_services
 from selvbetjening.services import questionnaires as questionnaire_services
@@ -34,7 +33,6 @@ code_lists = Router(tags=["code lists"], auth=UserBearer(roles=ANY_USER))
 
 def _episode_out(request: AuthedRequest, episode_id: UUID):
     episode = episode_reads.access_episode(request.auth, episode_id)
-    log_read(request.auth, [episode.citizen], "episode", episode.pk)
     return present.episode_detail(episode, episode_reads.episode_history(episode))
 
 
@@ -48,16 +46,16 @@ def list_episodes(request: AuthedRequest, query: Query[schemas.EpisodeQuery]):
     queryset = episode_reads.episodes_for_staff(
         request.auth, statuses=query.status, citizen_id=query.citizen_id
     )
-    items, next_cursor = paginate(
-        queryset, cursor=query.cursor, limit=query.limit, order=("planned_end_date", "id")
+    items, next_cursor = paginate_logged(
+        request.auth, queryset, reads="episode", citizen_of=lambda episode: episode.citizen_id,
+        cursor=query.cursor, limit=query.limit, order=("planned_end_date", "id"),
     )
-    log_read(request.auth, [item.citizen for item in items], "episode")
     return {"items": [present.episode(item) for item in items], "next_cursor": next_cursor}
 
 
 @episodes.post("", response={201: schemas.EpisodeDetailOut}, summary="Start an episode with a citizen")
 def create_episode(request: AuthedRequest, payload: schemas.EpisodeCreateIn):
-    citizen = access_citizen(request.auth, payload.citizen_id)
+    citizen = access_citizen_for_change(request.auth, payload.citizen_id)
     episode = episode_services.episode_create(
         by=request.auth, citizen=citizen, **payload.model_dump(exclude={"citizen_id"})
     )
@@ -130,10 +128,9 @@ def end_stand_in(request: AuthedRequest, episode_id: UUID):
     summary="The episode's goals, most important first",
 )
 def list_goals(request: AuthedRequest, episode_id: UUID, query: Query[schemas.PageQuery]):
-    episode = episode_reads.access_episode(request.auth, episode_id)
+    episode = episode_reads.access_episode(request.auth, episode_id, reads="goal")
     queryset = episode_reads.goals_of(episode_reads.goals_visible_to(request.auth), episode_id=episode.pk)
     items, next_cursor = paginate(queryset, cursor=query.cursor, limit=query.limit, order=("rank", "id"))
-    log_read(request.auth, [episode.citizen], "goal", episode.pk)
     return {"items": [present.goal(item) for item in items], "next_cursor": next_cursor}
 
 
@@ -152,7 +149,7 @@ def create_goal(request: AuthedRequest, episode_id: UUID, payload: schemas.GoalC
     summary="Questionnaires of the episode",
 )
 def list_episode_questionnaires(request: AuthedRequest, episode_id: UUID, query: Query[schemas.PageQuery]):
-    episode = episode_reads.access_episode(request.auth, episode_id)
+    episode = episode_reads.access_episode(request.auth, episode_id, reads="questionnaire")
     queryset = questionnaire_reads.assignments_visible_to(request.auth).filter(episode=episode)
     items, next_cursor = paginate(
         queryset.select_related("version__questionnaire", "response"),
@@ -160,7 +157,6 @@ def list_episode_questionnaires(request: AuthedRequest, episode_id: UUID, query:
         limit=query.limit,
         order=("due_on", "id"),
     )
-    log_read(request.auth, [episode.citizen], "questionnaire", episode.pk)
     return {"items": [present.assignment(item) for item in items], "next_cursor": next_cursor}
 
 
@@ -181,9 +177,7 @@ def assign_questionnaire(request: AuthedRequest, episode_id: UUID, payload: sche
 
 @goals.get("/{uuid:goal_id}", response=schemas.GoalOut, summary="One goal")
 def get_goal(request: AuthedRequest, goal_id: UUID):
-    goal = episode_reads.access_goal(request.auth, goal_id)
-    log_read(request.auth, [goal.episode.citizen], "goal", goal.pk)
-    return present.goal(goal)
+    return present.goal(episode_reads.access_goal(request.auth, goal_id))
 
 
 @goals.patch(
@@ -201,9 +195,8 @@ def update_goal(request: AuthedRequest, goal_id: UUID, payload: schemas.GoalUpda
     "/{uuid:goal_id}/ratings", response=schemas.RatingPageOut, summary="Ratings history by citizen and staff"
 )
 def list_ratings(request: AuthedRequest, goal_id: UUID, query: Query[schemas.PageQuery]):
-    goal = episode_reads.access_goal(request.auth, goal_id)
+    goal = episode_reads.access_goal(request.auth, goal_id, reads="goal_rating")
     items, next_cursor = paginate(episode_reads.ratings_of(goal), cursor=query.cursor, limit=query.limit)
-    log_read(request.auth, [goal.episode.citizen], "goal_rating", goal.pk)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -233,9 +226,7 @@ def catalogue(request: AuthedRequest):
     summary="A sent questionnaire and its answers",
 )
 def get_assignment(request: AuthedRequest, assignment_id: UUID):
-    assignment = questionnaire_reads.access_assignment(request.auth, assignment_id)
-    log_read(request.auth, [assignment.citizen], "questionnaire", assignment.pk)
-    return present.assignment_detail(assignment)
+    return present.assignment_detail(questionnaire_reads.access_assignment(request.auth, assignment_id))
 
 
 # --- Requests ------------------------------------------------------------------------------------
@@ -246,23 +237,22 @@ def get_assignment(request: AuthedRequest, assignment_id: UUID):
 )
 def team_inbox(request: AuthedRequest, query: Query[schemas.InboxQuery]):
     queryset = request_reads.team_inbox(request.auth, statuses=tuple(query.status))
-    items, next_cursor = paginate(
-        queryset, cursor=query.cursor, limit=query.limit, order=("respond_by", "id")
+    items, next_cursor = paginate_logged(
+        request.auth, queryset, reads="request", citizen_of=lambda citizen_request: citizen_request.citizen_id,
+        cursor=query.cursor, limit=query.limit, order=("respond_by", "id"),
     )
-    log_read(request.auth, [item.citizen for item in items], "request")
     return {"items": [present.request(item) for item in items], "next_cursor": next_cursor}
 
 
 @inbox.get("/{uuid:request_id}", response=schemas.RequestDetailOut, summary="One request and its thread")
 def get_request(request: AuthedRequest, request_id: UUID):
     citizen_request = request_reads.access_request(request.auth, request_id)
-    log_read(request.auth, [citizen_request.citizen], "request", citizen_request.pk)
     return present.request_detail(citizen_request, list(request_reads.messages_of(citizen_request)))
 
 
 @inbox.post("/{uuid:request_id}/messages", response={201: schemas.MessageOut}, summary="Reply to the citizen")
 def reply(request: AuthedRequest, request_id: UUID, payload: schemas.MessageIn):
-    citizen_request = request_reads.access_request(request.auth, request_id)
+    citizen_request = request_reads.access_request_for_change(request.auth, request_id)
     return Status(
         201, request_services.request_message_add(request=citizen_request, by=request.auth, text=payload.text)
     )
@@ -272,14 +262,14 @@ def reply(request: AuthedRequest, request_id: UUID, payload: schemas.MessageIn):
     "/{uuid:request_id}/status", response=schemas.RequestOut, summary="Mark in progress, reopen or close"
 )
 def set_request_status(request: AuthedRequest, request_id: UUID, payload: schemas.RequestStatusIn):
-    citizen_request = request_reads.access_request(request.auth, request_id)
+    citizen_request = request_reads.access_request_for_change(request.auth, request_id)
     request_services.request_status_set(request=citizen_request, by=request.auth, status=payload.status)
     return present.request(request_reads.access_request(request.auth, request_id))
 
 
 @inbox.get("/{uuid:request_id}/photo", response={200: None}, summary="The request's photo (JPEG)")
 def request_photo(request: AuthedRequest, request_id: UUID, query: Query[schemas.PhotoQuery]) -> HttpResponse:
-    return photo_response(request.auth, request_reads.access_request(request.auth, request_id), query.size)
+    return photo_response(request_reads.access_request_photo(request.auth, request_id, query.size))
 
 
 # --- Evaluation tasks and code lists -------------------------------------------------------------
@@ -287,13 +277,11 @@ def request_photo(request: AuthedRequest, request_id: UUID, query: Query[schemas
 
 @tasks.get("", response=schemas.EvaluationTaskPageOut, summary="My open evaluation tasks, earliest first")
 def my_tasks(request: AuthedRequest, query: Query[schemas.PageQuery]):
-    items, next_cursor = paginate(
-        episode_reads.evaluation_tasks_for(request.auth),
-        cursor=query.cursor,
-        limit=query.limit,
+    items, next_cursor = paginate_logged(
+        request.auth, episode_reads.evaluation_tasks_for(request.auth), reads="evaluation_task",
+        citizen_of=lambda task: task.episode.citizen_id, cursor=query.cursor, limit=query.limit,
         order=("due_on", "id"),
     )
-    log_read(request.auth, [task.episode.citizen for task in items], "evaluation_task")
     rows = [
         {
             "id": task.id,

@@ -8,18 +8,17 @@ from django.db import IntegrityError, transaction
 from ninja import Query, Router, Status
 from pydantic import ValidationError
 
+from backend.access import paginate_logged
 from backend.auth import AuthedRequest
 from backend.errors import ApplicationError
 from backend.models import Citizen
-from backend.pagination import paginate
 from selvbetjening.api import present
 from selvbetjening.api.auth import citizen_auth, relative_auth
 from selvbetjening.schemas import training as schemas
 from selvbetjening.selectors import network as network_reads
 from selvbetjening.selectors import sessions as session_reads
-from selvbetjening.selectors.reads import log_read
-from selvbetjening.selectors.sync import sync_for_citizen
-from selvbetjening.selectors.today import today_for_citizen
+from selvbetjening.selectors.sync import own_sync
+from selvbetjening.selectors.today import own_today
 from selvbetjening.services import sessions as session_services
 
 CITIZEN_ONLY = citizen_auth()
@@ -116,21 +115,17 @@ def my_sessions(request: AuthedRequest, query: Query[schemas.SessionLogQuery]):
     queryset = session_reads.session_logs_visible_to(request.auth).filter(citizen=_own(request))
     if query.training_plan_id is not None:
         queryset = queryset.filter(plan_id=query.training_plan_id)
-    items, next_cursor = paginate(
-        session_reads.with_session_log_shape(queryset),
-        cursor=query.cursor,
-        limit=query.limit,
+    items, next_cursor = paginate_logged(
+        request.auth, session_reads.with_session_log_shape(queryset), reads="session_log",
+        citizen_of=lambda log: log.citizen_id, cursor=query.cursor, limit=query.limit,
         order=("-performed_at", "-id"),
     )
-    log_read(request.auth, [_own(request)] if items else [], "session_log")
     return {"items": [session_reads.session_log_data(item) for item in items], "next_cursor": next_cursor}
 
 
 @session_logs.get("/{uuid:session_log_id}", response=schemas.SessionLogOut, summary="One of my sessions")
 def my_session(request: AuthedRequest, session_log_id: UUID):
-    log = session_reads.access_session_log(request.auth, session_log_id)
-    log_read(request.auth, [log.citizen], "session_log", log.pk)
-    return session_reads.session_log_data(log)
+    return session_reads.session_log_data(session_reads.access_session_log(request.auth, session_log_id))
 
 
 @session_logs.patch(
@@ -139,7 +134,7 @@ def my_session(request: AuthedRequest, session_log_id: UUID):
     summary="Correct pain, effort, note or exercises of a session (409 when the version is stale)",
 )
 def correct_session(request: AuthedRequest, session_log_id: UUID, payload: schemas.SessionLogUpdateIn):
-    log = session_reads.access_session_log(request.auth, session_log_id)
+    log = session_reads.access_session_log_for_change(request.auth, session_log_id)
     session_services.session_log_update(
         session_log=log, by=request.auth, version=payload.version, changes=payload.changes()
     )
@@ -151,15 +146,12 @@ def correct_session(request: AuthedRequest, session_log_id: UUID, payload: schem
 
 @training.get("/today", response=schemas.TodayOut, summary="Today's training: slots, exercises, next reminder")
 def today(request: AuthedRequest, query: Query[schemas.TodayQuery]):
-    result = today_for_citizen(_own(request), query.date)
-    log_read(request.auth, [_own(request)] if result["slots"] or result["next_reminder_at"] else [], "training")
-    return result
+    return own_today(request.auth, query.date)
 
 
 @training.get("/sync", response=schemas.SyncOut, summary="What changed since my phone's last sync")
 def sync(request: AuthedRequest, query: Query[schemas.SyncQuery]):
-    page = sync_for_citizen(_own(request), query.cursor, limit=query.limit)
-    log_read(request.auth, [] if page.is_empty else [_own(request)], "training_sync")
+    page = own_sync(request.auth, query.cursor, limit=query.limit)
     return {**vars(page), "goals": [present.goal(goal) for goal in page.goals]}
 
 
@@ -172,7 +164,7 @@ def sync(request: AuthedRequest, query: Query[schemas.SyncQuery]):
     summary="Log a session on the citizen's behalf (log sessions); marked as mine",
 )
 def record_session_for_citizen(request: AuthedRequest, citizen_id: UUID, payload: schemas.SessionLogIn):
-    citizen = network_reads.access_citizen_for_relative(request.auth, citizen_id, network_reads.LOG_SESSIONS)
+    citizen = network_reads.access_citizen_for_relative_change(request.auth, citizen_id, network_reads.LOG_SESSIONS)
     return Status(*_record(request, citizen, payload))
 
 

@@ -24,7 +24,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from backend.actors import CARE, Actor
+from backend.access import access_care_team
+from backend.access.declaration import declared
+from backend.access.rules import Moments as AccessMoments
+from backend.actors import Actor
+from backend.audit import read_logged
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.models import CareRelation, Citizen, Team
 from backend.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -65,17 +69,6 @@ ORDER_BY: dict[str, str] = {
 }
 
 
-# --- Access -------------------------------------------------------------------------------------
-
-
-def access_team_for_care(actor: Actor, team_id: UUID | str) -> Team:
-    """A team in which the staff member holds an active care role; 404 for any other team."""
-    for membership in actor.memberships:
-        if membership.role in CARE and str(membership.team_id) == str(team_id):
-            return membership.team
-    raise NotFound("No such team.")
-
-
 # --- The statement ------------------------------------------------------------------------------
 
 _TABLES = {
@@ -102,8 +95,7 @@ WITH members AS (
               AND e.status NOT IN (%(episode_completed)s, %(episode_cancelled)s))
       AND c.id IN (
             SELECT r.citizen_id FROM {care_relation} r
-            WHERE r.team_id = %(team)s AND r.valid_from <= %(today)s
-              AND (r.valid_to IS NULL OR r.valid_to >= %(today)s))
+            WHERE r.team_id = %(team)s AND {care_relation_in_force})
 ),
 slot_figures AS (
     SELECT s.citizen_id,
@@ -216,7 +208,11 @@ def _parameters(team: Team, moments: Moments, *, limit: int, offset: int) -> dic
     """The statement's parameters, adapted as the database backend stores each kind of value."""
     operations = connection.ops
     slot, alert = TrainingSlot.Status, TrainingAlert.Status
+    care_relation = declared().care_relation.sql_named_params(
+        "care_relation", AccessMoments(now=moments.now, today=moments.today)
+    )
     return {
+        **care_relation,
         "team": Team._meta.pk.get_db_prep_value(team.pk, connection),
         "today": operations.adapt_datefield_value(moments.today),
         "adherence_from": operations.adapt_datefield_value(moments.adherence_from),
@@ -334,10 +330,22 @@ def team_caseload(
     size = min(max(limit or DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE)
     offset = _decode_offset(cursor, sort)
     moments = Moments(now=now or timezone.now(), today=municipal_today())
-    statement = CASELOAD_SQL.format(order=order, **_TABLES)
+    statement = CASELOAD_SQL.format(
+        order=order, care_relation_in_force=declared().care_relation.sql("r", named="care_relation"), **_TABLES
+    )
     citizens = list(Citizen.objects.raw(statement, _parameters(team, moments, limit=size + 1, offset=offset)))
     next_cursor = _encode_offset(offset + size, sort) if len(citizens) > size else None
     return CaseloadPage(rows=[_row(citizen) for citizen in citizens[:size]], next_cursor=next_cursor, moments=moments)
+
+
+def team_caseload_for(
+    actor: Actor, team_id: UUID | str, *, sort: str = "status", cursor: str | None = None, limit: int | None = None
+) -> tuple[Team, CaseloadPage]:
+    """A team the caller holds a care role in, and one page of its caseload, each citizen on it logged."""
+    team = access_care_team(actor, team_id)
+    page = team_caseload(team, sort=sort, cursor=cursor, limit=limit)
+    read_logged(actor, [row.citizen for row in page.rows], "training_caseload")
+    return team, page
 
 
 # --- Training alerts ----------------------------------------------------------------------------
@@ -365,18 +373,25 @@ def training_alerts_for_staff(
     return with_alert_shape(alerts)
 
 
-def access_training_alert(actor: Actor, alert_id: UUID | str) -> TrainingAlert:
+def _training_alert(actor: Actor, alert_id: UUID | str) -> TrainingAlert:
     try:
         return with_alert_shape(training_alerts_visible_to(actor)).get(pk=alert_id)
     except (TrainingAlert.DoesNotExist, ValueError) as exc:
         raise NotFound("No such training alert.") from exc
 
 
+def access_training_alert(actor: Actor, alert_id: UUID | str, *, reads: str = "training_alert") -> TrainingAlert:
+    """An alert ``actor`` may see, its read logged; not found otherwise."""
+    alert = _training_alert(actor, alert_id)
+    read_logged(actor, [alert.citizen_id], reads, alert.pk)
+    return alert
+
+
 def access_training_alert_for_change(actor: Actor, alert_id: UUID | str) -> TrainingAlert:
     """An alert the staff member may act on: visible, and its episode run by one of their care teams
     (staff of another team caring for the citizen see it, hence 403 rather than 404)."""
-    alert = access_training_alert(actor, alert_id)
-    if alert.episode.team_id not in actor.team_ids(CARE):
+    alert = _training_alert(actor, alert_id)
+    if alert.episode.team_id not in actor.care_team_ids():
         raise Forbidden("Only staff of the episode's team can act on its alerts.", code="not_episode_team")
     return alert
 

@@ -6,7 +6,8 @@ from uuid import UUID
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from backend.access import citizens_visible_to
-from backend.actors import CARE, Actor
+from backend.actors import Actor
+from backend.audit import read_logged
 from backend.errors import Forbidden, NotFound
 from backend.timeutil import municipal_today
 from selvbetjening.gas import gas_t_score
@@ -53,23 +54,30 @@ def with_episode_shape(queryset: QuerySet[Episode]) -> QuerySet[Episode]:
     )
 
 
-def access_episode(actor: Actor, episode_id: UUID | str) -> Episode:
+def _episode(actor: Actor, episode_id: UUID | str) -> Episode:
     try:
         return with_episode_shape(episodes_visible_to(actor)).get(pk=episode_id)
     except (Episode.DoesNotExist, ValueError) as exc:
         raise NotFound("No such episode.") from exc
 
 
+def access_episode(actor: Actor, episode_id: UUID | str, *, reads: str = "episode") -> Episode:
+    """An episode ``actor`` may see, its read logged; not found otherwise."""
+    episode = _episode(actor, episode_id)
+    read_logged(actor, [episode.citizen_id], reads, episode.pk)
+    return episode
+
+
 def _episode_team_only(actor: Actor, episode: Episode) -> None:
     """Staff change an episode and its goals only through an active care role in its own team; staff of
     another team caring for the same citizen may read it, hence 403 rather than 404."""
-    if episode.team_id not in actor.team_ids(CARE):
+    if episode.team_id not in actor.care_team_ids():
         raise Forbidden("Only staff of the episode's team can change it.", code="not_episode_team")
 
 
 def access_episode_for_change(actor: Actor, episode_id: UUID | str) -> Episode:
     """An episode the staff member may change: visible to them, and run by one of their care teams."""
-    episode = access_episode(actor, episode_id)
+    episode = _episode(actor, episode_id)
     _episode_team_only(actor, episode)
     return episode
 
@@ -130,7 +138,7 @@ def episode_history(episode: Episode) -> dict:
 
 def evaluation_tasks_for(actor: Actor) -> QuerySet[EvaluationTask]:
     """Open evaluation tasks assigned to the staff member, on episodes they can still see."""
-    if actor.staff is None or not actor.team_ids(CARE):
+    if actor.staff is None or not actor.care_team_ids():
         return EvaluationTask.objects.none()
     return EvaluationTask.objects.filter(
         assignee=actor.staff, status=EvaluationTask.Status.OPEN, episode__in=episodes_visible_to(actor)
@@ -144,16 +152,29 @@ def goals_visible_to(actor: Actor) -> QuerySet[Goal]:
     return Goal.objects.filter(episode__in=episodes_visible_to(actor))
 
 
-def access_goal(actor: Actor, goal_id: UUID | str) -> Goal:
+def _goal(actor: Actor, goal_id: UUID | str) -> Goal:
     try:
         return goals_with_latest(goals_visible_to(actor).select_related("episode__citizen")).get(pk=goal_id)
     except (Goal.DoesNotExist, ValueError) as exc:
         raise NotFound("No such goal.") from exc
 
 
+def access_goal(actor: Actor, goal_id: UUID | str, *, reads: str = "goal") -> Goal:
+    """A goal ``actor`` may see, its read logged; not found otherwise."""
+    goal = _goal(actor, goal_id)
+    read_logged(actor, [goal.episode.citizen_id], reads, goal.pk)
+    return goal
+
+
+def access_goal_for_rating(actor: Actor, goal_id: UUID | str) -> Goal:
+    """A goal ``actor`` may see, to rate it (the rating's service logs it); not found otherwise. Whether
+    this actor may rate it is the service's rule."""
+    return _goal(actor, goal_id)
+
+
 def access_goal_for_change(actor: Actor, goal_id: UUID | str) -> Goal:
     """A goal the staff member may change or rate: its episode is run by one of their care teams."""
-    goal = access_goal(actor, goal_id)
+    goal = _goal(actor, goal_id)
     _episode_team_only(actor, goal.episode)
     return goal
 

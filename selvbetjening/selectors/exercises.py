@@ -10,7 +10,7 @@ from uuid import UUID
 
 from django.db.models import Q, QuerySet
 
-from backend.actors import CARE, Actor
+from backend.actors import Actor
 from backend.errors import Forbidden, NotFound
 from selvbetjening.models import Exercise, ExerciseImage
 from selvbetjening.models.exercises import search_text_of
@@ -19,7 +19,7 @@ Scope = Literal["all", "shared", "own"]
 MAX_SEARCH_TERMS = 6
 def staff_municipality_id(actor: Actor) -> UUID | None:
     """The municipality a care staff member works for; None for anyone without an active care role."""
-    if actor.staff is None or not actor.team_ids(CARE):
+    if actor.staff is None or not actor.care_team_ids():
         return None
     return actor.staff.municipality_id
 

@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from backend.actors import Actor
+from backend.audit import read_logged
 from backend.errors import NotFound
 from backend.models import Citizen
 from selvbetjening.models import Encouragement, NetworkGrant, NetworkInvitation
@@ -38,12 +39,28 @@ def citizens_granted_to(actor: Actor, scope: str | None = None) -> QuerySet[Citi
     return Citizen.objects.filter(pk__in=grants_in_force_for(actor, scope).values("citizen_id"))
 
 
-def access_citizen_for_relative(actor: Actor, citizen_id: UUID | str, scope: str) -> Citizen:
-    """The citizen, if a grant in force lets ``actor`` use ``scope``; 404 otherwise."""
+def access_citizen_for_relative_change(actor: Actor, citizen_id: UUID | str, scope: str) -> Citizen:
+    """The citizen, if a grant in force lets ``actor`` use ``scope``, for a write whose service logs it;
+    404 otherwise."""
     try:
         return citizens_granted_to(actor, scope).get(pk=citizen_id)
     except (Citizen.DoesNotExist, ValueError) as exc:
         raise NotFound("No such citizen.") from exc
+
+
+def access_citizen_for_relative(actor: Actor, citizen_id: UUID | str, scope: str, *, reads: str) -> Citizen:
+    """The citizen, if a grant in force lets ``actor`` use ``scope``, the read of ``reads`` logged; 404
+    otherwise."""
+    citizen = access_citizen_for_relative_change(actor, citizen_id, scope)
+    read_logged(actor, [citizen], reads, citizen.pk)
+    return citizen
+
+
+def granted_citizens(actor: Actor) -> list[NetworkGrant]:
+    """The relative's grants in force with their citizens, each citizen's read logged."""
+    grants = list(grants_in_force_for(actor).select_related("citizen"))
+    read_logged(actor, [grant.citizen_id for grant in grants], "network_grant")
+    return grants
 
 
 def relatives_receiving_reminders(citizen: Citizen) -> QuerySet[NetworkGrant]:
@@ -71,6 +88,16 @@ def access_grant(actor: Actor, grant_id: UUID) -> NetworkGrant:
 
 def invitations_of_citizen(citizen: Citizen) -> QuerySet[NetworkInvitation]:
     return NetworkInvitation.objects.filter(citizen=citizen).order_by("-created_at")
+
+
+def own_network(actor: Actor) -> tuple[list[NetworkGrant], list[NetworkInvitation]]:
+    """The citizen's grants and open invitations, the read logged when there is any."""
+    citizen = actor.citizen
+    assert citizen is not None
+    grants = list(grants_of_citizen(citizen))
+    invitations = list(invitations_of_citizen(citizen))
+    read_logged(actor, [citizen] if grants or invitations else [], "network_grant")
+    return grants, invitations
 
 
 def access_invitation(actor: Actor, invitation_id: UUID) -> NetworkInvitation:

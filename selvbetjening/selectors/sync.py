@@ -33,6 +33,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from backend import i18n
+from backend.actors import Actor
+from backend.audit import read_logged
 from backend.errors import InvalidInput
 from backend.models import Citizen
 from selvbetjening.models import (
@@ -354,3 +356,12 @@ def sync_for_citizen(
         slots=slots,
         session_logs=session_logs,
     )
+
+
+def own_sync(actor: Actor, cursor_text: str | None, *, limit: int = MAX_LIMIT) -> SyncPage:
+    """The citizen's own changes since the cursor, the read logged when there are any."""
+    citizen = actor.citizen
+    assert citizen is not None
+    page = sync_for_citizen(citizen, cursor_text, limit=limit)
+    read_logged(actor, [] if page.is_empty else [citizen], "training_sync")
+    return page

@@ -22,6 +22,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from backend import i18n
+from backend.actors import Actor
+from backend.audit import read_logged
 from backend.models import Citizen
 from selvbetjening.media import IMAGE_SIZES, exercise_image_url
 from selvbetjening.models import TrainingPlan, TrainingSlot
@@ -256,3 +258,12 @@ def today_for_citizen(citizen: Citizen, day: date | None = None, *, now: datetim
         "slots": items,
         "next_reminder_at": next_reminder_at(citizen, now),
     }
+
+
+def own_today(actor: Actor, day: date | None = None) -> dict[str, Any]:
+    """The citizen's own day of training, the read logged when it shows anything of theirs."""
+    citizen = actor.citizen
+    assert citizen is not None
+    result = today_for_citizen(citizen, day)
+    read_logged(actor, [citizen] if result["slots"] or result["next_reminder_at"] else [], "training")
+    return result

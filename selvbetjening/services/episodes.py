@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backend import care_events
-from backend.access import active_care_relation_filter
-from backend.actors import CARE, Actor
+from backend.access import active_care_relation_filter, is_active_care_member
+from backend.actors import Actor
 from backend.audit import access_log_record
 from backend.concurrency import require_version, save_with_version
 from backend.errors import Conflict, InvalidInput
@@ -25,7 +25,6 @@ from selvbetjening.models import (
     Goal,
     QuestionnaireAssignment,
 )
-from selvbetjening.services.common import is_active_care_member
 from selvbetjening.services.plans import training_plans_end_for_episode
 from selvbetjening.services.questionnaires import (
     episode_questionnaires_reschedule,
@@ -95,7 +94,7 @@ def episode_create(
 
     The evaluation task for the contact person and the episode's questionnaires are created with it.
     """
-    if team_id not in by.team_ids(CARE):
+    if team_id not in by.care_team_ids():
         raise InvalidInput("team_id", "must be one of your care teams.")
     team = Team.objects.get(pk=team_id)
     if not CareRelation.objects.filter(

@@ -1,5 +1,7 @@
 """Logging in and out of the staff pages."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -36,9 +38,9 @@ def login(request: HttpRequest) -> HttpResponse:
             status = STATUS_OF_REFUSAL.get(error.code, 200)
         else:
             return HttpResponseRedirect(next_url)
-    provider_login = (
-        reverse("staff-web-login") + f"?next={next_url}" if settings.OIDC_PROVIDERS["staff"]["issuer"] else ""
-    )
+    provider_login = ""
+    if settings.OIDC_PROVIDERS["staff"]["issuer"]:
+        provider_login = reverse("staff-web-login") + "?" + urlencode({"next": next_url})
     return page(
         request,
         "staffweb/login.html",

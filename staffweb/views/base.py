@@ -17,6 +17,8 @@ from backend.models import AppSession, StaffRole
 
 AUDIENCE = AppSession.Audience.STAFF
 TEAM_LEAD = frozenset({StaffRole.TEAM_LEAD.value})
+# Sent by a live list fetching itself again: not a use of the login (the idle timeout runs on).
+BACKGROUND_HEADER = "X-Mestring-Background"
 
 
 class StaffRequest(HttpRequest):
@@ -41,7 +43,8 @@ def staff_page(roles: frozenset[str] = CARE) -> Callable[[Callable[..., HttpResp
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            actor = web_sessions.web_actor(request, AUDIENCE)
+            is_use = request.headers.get(BACKGROUND_HEADER) != "1"
+            actor = web_sessions.web_actor(request, AUDIENCE, is_use=is_use)
             if actor is None:
                 return login_redirect(request)
             if not actor.roles & roles:

@@ -2,17 +2,20 @@
 
 from uuid import UUID
 
+from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from backend.actors import CARE
+from backend.audit import read_logged
 from backend.concurrency import StaleVersion
 from backend.errors import ApplicationError
+from selvbetjening.models import TrainingPlan
 from selvbetjening.selectors import plans as plan_reads
-from selvbetjening.selectors.reads import log_read
 from selvbetjening.services import plans as plan_services
 from staffweb import problems
-from staffweb.forms import DosageForm, add_error
+from staffweb.forms import DosageForm, PlanStatusForm, add_error
 from staffweb.views.base import StaffRequest, page, staff_page
 
 
@@ -48,6 +51,33 @@ def plan_dosage(request: StaffRequest, plan_id: UUID) -> HttpResponse:
     elif request.method == "POST":
         status = 422
     # The access log: one row for the citizen whose plan is shown.
-    log_read(actor, [plan.citizen], plan_services.RESOURCE, plan.pk)
+    read_logged(actor, [plan.citizen], plan_services.RESOURCE, plan.pk)
     context = {"plan": plan, "form": form, "conflict": conflict, "nav": "triage"}
     return page(request, "staffweb/plan_dosage.html", context, status=status)
+
+
+@require_POST
+@staff_page(CARE)
+def plan_status(request: StaffRequest, plan_id: UUID) -> HttpResponse:
+    """Pause, resume or end a plan; the outcome, or why not, is said on the citizen page."""
+    plan = plan_reads.access_training_plan_for_change(request.actor, plan_id)
+    form = PlanStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, problems.MESSAGES["invalid"])
+    else:
+        try:
+            plan_services.training_plan_update(
+                plan=plan, by=request.actor, version=form.cleaned_data["version"], status=form.cleaned_data["status"]
+            )
+        except ApplicationError as error:
+            messages.error(request, problems.message(error))
+        else:
+            messages.success(request, STATUS_DONE[form.cleaned_data["status"]])
+    return HttpResponseRedirect(reverse("staffweb:citizen", args=[plan.citizen_id]) + "#plans-heading")
+
+
+STATUS_DONE = {
+    TrainingPlan.Status.ACTIVE: "Træningsplanen er genoptaget.",
+    TrainingPlan.Status.PAUSED: "Træningsplanen er sat på pause.",
+    TrainingPlan.Status.ENDED: "Træningsplanen er afsluttet.",
+}

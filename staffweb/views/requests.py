@@ -7,11 +7,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from backend.actors import CARE
+from backend.audit import read_logged
 from backend.errors import ApplicationError
 from selvbetjening.api.photos import photo_response
 from selvbetjening.models import CitizenRequest
 from selvbetjening.selectors import requests as request_reads
-from selvbetjening.selectors.reads import log_read
 from selvbetjening.services import requests as request_services
 from staffweb.forms import ReplyForm, add_error
 from staffweb.views.base import StaffRequest, page, staff_page
@@ -25,21 +25,24 @@ def inbox(request: StaffRequest) -> HttpResponse:
         "respond_by", "id"
     )[:INBOX_SIZE])
     # The access log: one row per citizen shown.
-    log_read(request.actor, [item.citizen for item in items], "request")
+    read_logged(request.actor, [item.citizen for item in items], "request")
     return page(request, "staffweb/inbox.html", {"items": items, "nav": "inbox"})
 
 
 def _thread(request: StaffRequest, citizen_request: CitizenRequest, form: ReplyForm, status: int) -> HttpResponse:
     messages = list(request_reads.messages_of(citizen_request))
     # The access log: one row for the citizen whose request is shown.
-    log_read(request.actor, [citizen_request.citizen], "request", citizen_request.pk)
+    read_logged(request.actor, [citizen_request.citizen], "request", citizen_request.pk)
     context = {"item": citizen_request, "messages": messages, "form": form, "nav": "inbox"}
     return page(request, "staffweb/request.html", context, status=status)
 
 
 @staff_page(CARE)
 def request_detail(request: StaffRequest, request_id: UUID) -> HttpResponse:
-    citizen_request = request_reads.access_request(request.actor, request_id)
+    if request.method == "POST":
+        citizen_request = request_reads.access_request_for_change(request.actor, request_id)
+    else:
+        citizen_request = request_reads.access_request(request.actor, request_id)
     form = ReplyForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -61,7 +64,7 @@ def request_detail(request: StaffRequest, request_id: UUID) -> HttpResponse:
 @require_POST
 @staff_page(CARE)
 def request_close(request: StaffRequest, request_id: UUID) -> HttpResponse:
-    citizen_request = request_reads.access_request(request.actor, request_id)
+    citizen_request = request_reads.access_request_for_change(request.actor, request_id)
     try:
         request_services.request_status_set(
             request=citizen_request, by=request.actor, status=CitizenRequest.Status.CLOSED
@@ -69,11 +72,11 @@ def request_close(request: StaffRequest, request_id: UUID) -> HttpResponse:
     except ApplicationError as error:
         form = ReplyForm()
         add_error(form, error)
-        return _thread(request, request_reads.access_request(request.actor, request_id), form, 409)
+        return _thread(request, citizen_request, form, 409)
     return HttpResponseRedirect(reverse("staffweb:inbox"))
 
 
 @staff_page(CARE)
 def request_photo(request: StaffRequest, request_id: UUID) -> HttpResponse:
     size = "thumbnail" if request.GET.get("size") == "thumbnail" else "full"
-    return photo_response(request.actor, request_reads.access_request(request.actor, request_id), size)
+    return photo_response(request_reads.access_request_photo(request.actor, request_id, size))

@@ -5,7 +5,6 @@ from django.http import HttpResponse
 from backend.actors import CARE
 from backend.errors import InvalidInput
 from selvbetjening.selectors import caseload as caseload_reads
-from selvbetjening.selectors.reads import log_read
 from staffweb.forms import TriageFilterForm, add_error
 from staffweb.present import triage_cards
 from staffweb.views.base import StaffRequest, page, staff_page
@@ -23,8 +22,10 @@ def triage(request: StaffRequest) -> HttpResponse:
     if form.is_valid():
         team = form.chosen_team()
         try:
-            caseload = caseload_reads.team_caseload(
-                caseload_reads.access_team_for_care(actor, team.pk),
+            # The access log: the caseload's access function logs one row per citizen shown.
+            team, caseload = caseload_reads.team_caseload_for(
+                actor,
+                team.pk,
                 sort=form.cleaned_data.get("sort") or "status",
                 cursor=form.cleaned_data.get("cursor") or None,
                 limit=PAGE_SIZE,
@@ -32,8 +33,6 @@ def triage(request: StaffRequest) -> HttpResponse:
         except InvalidInput as error:
             add_error(form, error, {"cursor": "cursor", "sort": "sort"})
     rows = caseload.rows if caseload is not None else []
-    # The access log: one row per citizen shown.
-    log_read(actor, [row.citizen for row in rows], "training_caseload")
     context = {
         "form": form,
         "team": team,

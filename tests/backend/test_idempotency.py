@@ -91,3 +91,111 @@ def _hash(payload):  # type: ignore[no-untyped-def]
     from backend.idempotency import request_fingerprint
 
     return request_fingerprint(payload)
+
+
+# --- The header on the API's creates ---------------------------------------------------------------
+
+EPISODES = "/api/v1/episodes"
+
+
+def _episode_body(world, **changes):  # type: ignore[no-untyped-def]
+    from backend.timeutil import municipal_today
+
+    today = municipal_today()
+    return {
+        "citizen_id": str(world.citizen.pk),
+        "team_id": str(world.team.pk),
+        "kind": "everyday_rehabilitation",
+        "start_date": str(today),
+        "planned_end_date": str(today + timedelta(days=56)),
+        "contact_person_id": str(world.staff_in_team.pk),
+        **changes,
+    }
+
+
+def _episodes() -> int:
+    from selvbetjening.models import Episode
+
+    return Episode.objects.count()
+
+
+@pytest.mark.django_db
+def test_a_create_without_client_id_sent_twice_with_one_key_creates_once_and_answers_the_same(world):
+    client = world.client("staff_in_team")
+    before = _episodes()
+    first = client.post(EPISODES, _episode_body(world), headers={"Idempotency-Key": "episode-1"})
+    again = client.post(EPISODES, _episode_body(world), headers={"Idempotency-Key": "episode-1"})
+    assert first.status_code == again.status_code == 201, first.content
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert _episodes() == before + 1
+
+
+@pytest.mark.django_db
+def test_the_same_key_with_another_body_is_422_and_changes_nothing(world):
+    client = world.client("staff_in_team")
+    client.post(EPISODES, _episode_body(world), headers={"Idempotency-Key": "episode-2"})
+    before = _episodes()
+    other = client.post(EPISODES, _episode_body(world, title="Andet"), headers={"Idempotency-Key": "episode-2"})
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert _episodes() == before
+
+
+@pytest.mark.django_db
+def test_a_retry_while_the_first_is_running_is_409_with_retry_after(world):
+    from backend.idempotency import _fingerprint
+
+    client = world.client("staff_in_team")
+    request = RequestFactory().post(EPISODES, data=_episode_body(world), content_type="application/json")
+    IdempotencyRecord.objects.create(
+        scope=f"user:{world.staff_in_team.user.pk}", operation=f"POST {EPISODES}", key="episode-3",
+        request_hash=_fingerprint(request),
+    )  # fmt: skip
+    before = _episodes()
+    response = client.post(EPISODES, _episode_body(world), headers={"Idempotency-Key": "episode-3"})
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_in_flight"
+    assert response["Retry-After"]
+    assert _episodes() == before
+
+
+@pytest.mark.django_db
+def test_keys_belong_to_the_caller(world):
+    from backend.models import Membership, StaffRole
+
+    colleague = world.staff_out_of_team
+    Membership.objects.create(staff=colleague, team=world.team, role=StaffRole.THERAPIST)
+    before = _episodes()
+    mine = world.client("staff_in_team").post(EPISODES, _episode_body(world), headers={"Idempotency-Key": "same"})
+    theirs = world.client("staff_out_of_team").post(
+        EPISODES, _episode_body(world), headers={"Idempotency-Key": "same"}
+    )
+    assert mine.status_code == theirs.status_code == 201
+    assert mine.json()["id"] != theirs.json()["id"]
+    assert _episodes() == before + 2
+
+
+@pytest.mark.django_db
+def test_a_refused_first_attempt_frees_the_key_for_a_corrected_retry(world):
+    client = world.client("staff_in_team")
+    bad = client.post(EPISODES, _episode_body(world, kind="nonsense"), headers={"Idempotency-Key": "episode-4"})
+    assert bad.status_code == 422
+    assert not IdempotencyRecord.objects.filter(key="episode-4").exists()
+    good = client.post(EPISODES, _episode_body(world), headers={"Idempotency-Key": "episode-4"})
+    assert good.status_code == 201
+
+
+@pytest.mark.django_db
+def test_a_malformed_key_is_422_and_logins_are_never_replayed(world):
+    client = world.client("staff_in_team")
+    before = _episodes()
+    response = client.post(EPISODES, _episode_body(world), headers={"Idempotency-Key": "a b"})
+    assert response.status_code == 422
+    assert _episodes() == before
+    token = world.client("anonymous").post(
+        "/api/v1/auth/token", {"grant_type": "password", "username": "x", "password": "y"},
+        headers={"Idempotency-Key": "login-1"},
+    )  # fmt: skip
+    assert token.status_code != 200
+    assert not IdempotencyRecord.objects.filter(key="login-1").exists()

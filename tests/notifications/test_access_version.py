@@ -2,7 +2,6 @@
 the websocket hub does with it (a socket's last check holds while the version stands still)."""
 
 import asyncio
-import importlib
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -14,6 +13,8 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from backend.access import triggers
+from backend.access.declaration import declared
 from backend.models import AppSession, Membership, Staff, StaffRole, Token, User
 from backend.services.identity import ClientInfo, session_start
 from backend.timeutil import municipal_today
@@ -24,7 +25,7 @@ from tests.notifications.test_replay import connect, notify_team
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ACCESS_CHANGES = importlib.import_module("backend.migrations.0006_access_version").ACCESS_CHANGES
+WATCHED = {watched.table: watched for watched in triggers.watched_tables()}
 ALIASES = {"t": "backend_token", "s": "backend_appsession", "u": "backend_user", "st": "backend_staff",
            "m": "backend_membership"}  # fmt: skip
 USE_ONLY = {("backend_appsession", "last_used_at")}  # read to mark a session used, not to decide access
@@ -44,29 +45,24 @@ def raises_version(change: Callable[[], Any]) -> bool:
 
 
 def test_every_column_the_check_reads_raises_the_version_when_it_changes():
-    """A condition added to the check without its trigger column would let a held check outlive a change."""
+    """A condition or join added to the hub's statement without its trigger column would let a held check
+    outlive a change."""
     read: set[tuple[str, str]] = set()
     for team_count in (0, 1):
-        statement = stream_checks._statement(1, team_count)
+        statement = stream_checks._statement(declared(), 1, team_count)
         for alias, column in re.findall(r'\b(st|t|s|u|m)\."?(\w+)"?', statement):
             read.add((ALIASES[alias], column))
-    watched = {(table, column) for table, (columns, _) in ACCESS_CHANGES.items() for column in columns}
-    assert read - watched - USE_ONLY - {(table, "id") for table in ACCESS_CHANGES} == set()
+    watched = {(table, column) for table, entry in WATCHED.items() for column in entry.columns}
+    assert read - watched - USE_ONLY - {(table, "id") for table in WATCHED} == set()
 
 
 def test_every_table_access_depends_on_has_its_triggers():
-    """A later migration that rebuilds one of these tables (SQLite does for many changes) must put them back."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                           "WHERE t.tgname LIKE %s", ["%_access_changed_%"])  # fmt: skip
-        else:
-            cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
-                           ["%_access_changed_%"])  # fmt: skip
-        found = {(table, name.rsplit("_", 1)[1]) for table, name in cursor.fetchall()}
+    """A later migration that rebuilds one of these tables (SQLite does for many changes) must not lose them:
+    ``migrate`` puts them back at its end."""
+    found = {(table, name.rsplit("_", 1)[1]) for name, (table, _) in triggers.installed(connection).items()}
     events = ["update", "delete"] + (["truncate"] if connection.vendor == "postgresql" else [])
-    expected = {(table, event) for table in ACCESS_CHANGES for event in events}
-    expected |= {(table, "insert") for table, (_, insert_raises) in ACCESS_CHANGES.items() if insert_raises}
+    expected = {(table, event) for table in WATCHED for event in events}
+    expected |= {(table, "insert") for table, entry in WATCHED.items() if entry.insert_raises}
     assert found == expected
 
 

@@ -11,7 +11,7 @@ import tests.matrix  # noqa: F401  (the matrix imports the rows modules first: n
 from backend.models import AccessLogEntry, AppSession
 from backend.services.identity import ClientInfo, session_start
 from selvbetjening.models import TrainingAlert
-from tests.selvbetjening.matrix_rows import episode
+from tests.selvbetjening.matrix_rows import episode, goal  # noqa: F401 — for the tests
 from tests.selvbetjening.training_factories import SessionLogFactory, make_plan
 
 SESSION_KEY = "web_session:staff"

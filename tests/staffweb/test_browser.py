@@ -3,18 +3,26 @@
 Skipped only where /usr/bin/chromium is missing and this is not CI; in CI (CI=true) they run.
 """
 
+import asyncio
 import gzip
 import os
+import socket
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyotp
 import pytest
+import requests
+import uvicorn
 
 from selvbetjening.models import CitizenRequest, TrainingPlanVersion
+from tests.conftest import access_token_for
 from tests.selvbetjening.factories import CitizenRequestFactory
-from tests.staffweb.helpers import access_log_cleared_for_flush, plan_with_pain_alert
+from tests.selvbetjening.test_event_delivery import session_body
+from tests.staffweb.helpers import access_log_cleared_for_flush, episode, goal, make_plan, plan_with_pain_alert
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "a-long-demo-password"
@@ -27,8 +35,44 @@ pytestmark = [
 ]
 
 
+@dataclass
+class Server:
+    url: str
+
+
 @pytest.fixture
-def browser_page(live_server, monkeypatch) -> Iterator[Any]:
+def live_asgi_server(transactional_db, settings) -> Iterator[Server]:
+    """The whole platform under uvicorn, as ``make run`` serves it: pages, API and the websocket stream
+    (pytest-django's live server speaks no websocket). Static files through Django's handler."""
+    from channels.layers import channel_layers
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    from config.asgi import application
+
+    channel_layers.backends.clear()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    settings.WEBSOCKET_ALLOWED_ORIGINS = [url]
+    server = uvicorn.Server(uvicorn.Config(ASGIStaticFilesHandler(application), lifespan="off", log_config=None))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(sockets=[listener]),), daemon=True)
+    thread.start()
+    for _ in range(500):
+        if server.started:
+            break
+        threading.Event().wait(0.01)
+    assert server.started
+    yield Server(url=url)
+    server.should_exit = True
+    thread.join(timeout=10)
+    loop.close()
+    listener.close()
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def browser_page(monkeypatch) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls stay synchronous.
@@ -144,10 +188,14 @@ def test_triage_first_load_is_within_150_kb_compressed(world, live_server, brows
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_request_is_answered_from_the_inbox(world, live_server, browser_page):
+def test_work_lists_and_a_request_answered_from_the_inbox(world, live_server, browser_page):
     page = browser_page
     item = CitizenRequestFactory(citizen=world.citizen, team=world.team, text="Må jeg springe gåturen over?")
+    plan_with_pain_alert(world)
     _log_in_with_the_keyboard(page, live_server, _therapist(world))
+    page.get_by_role("link", name="Alarmer og opgaver").click()
+    assert "Træningsalarmer" in page.content()
+    assert_accessible(page)
     page.get_by_role("link", name="Henvendelser").click()
     assert_accessible(page)
     page.get_by_role("link", name=world.citizen.full_name).click()
@@ -159,3 +207,70 @@ def test_a_request_is_answered_from_the_inbox(world, live_server, browser_page):
     assert "Ja, i denne uge. Vi ses torsdag." in page.content()
     item.refresh_from_db()
     assert item.status == CitizenRequest.Status.ANSWERED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_open_triage_page_changes_live_when_the_citizen_logs_a_session(world, live_asgi_server, browser_page):
+    page = browser_page
+    plan = make_plan(episode=episode(world), title="Styrke og balance")
+    _log_in_with_the_keyboard(page, live_asgi_server, _therapist(world))
+    card = page.locator(f'.triage-card[data-citizen="{world.citizen.pk}"]')
+    assert "I gang" not in card.inner_text()  # no session for a week: "Hold øje"
+    assert "Ingen træning i en uge" in card.inner_text()
+    page.wait_for_selector("html[data-live=on]")
+
+    # The citizen logs a session through the API, as the app does; the pain reaches the stop level.
+    token = access_token_for(world.citizen.user)
+    body = session_body(plan, pain_before=4, pain_after=9, effort=6)
+    logged = requests.post(
+        f"{live_asgi_server.url}/api/v1/me/session-logs",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert logged.status_code == 201, logged.text
+
+    # Within 2 s, without a reload: the card now says the pain alert.
+    page.wait_for_function(
+        "(id) => { const card = document.querySelector(`.triage-card[data-citizen='${id}']`);"
+        " return card && card.innerText.includes('Smertealarm'); }",
+        arg=str(world.citizen.pk),
+        timeout=2000,
+    )
+    assert "Kræver handling" in card.inner_text()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_goal_is_rated_with_the_keyboard_only(world, live_server, browser_page):
+    from selvbetjening.models import GoalRating
+
+    page = browser_page
+    rated = goal(world)
+    plan_with_pain_alert(world)
+    _log_in_with_the_keyboard(page, live_server, _therapist(world))
+    page.goto(f"{live_server.url}/staff/borgere/{world.citizen.pk}/")
+    page.get_by_role("link", name="Vurder målet").first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/staff/maal/{rated.pk}/vurdering/")
+    assert_accessible(page)
+    page.focus("#id_rated_on")
+    page.keyboard.press("Tab")  # the GAS radio group: its first choice, "not rated"
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")  # −2, −1, 0 (expected)
+    assert page.is_checked("#id_gas_score_3")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # the focus is visible
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowDown")  # FSIII level 0
+    page.keyboard.press("Tab")
+    page.keyboard.type("6")
+    page.keyboard.press("Tab")
+    page.keyboard.type("7")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Går selv ned efter avisen tre dage om ugen.")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/staff/borgere/{world.citizen.pk}/#goals-heading")
+    assert "Vurderingen er gemt." in page.content()
+    rating = GoalRating.objects.get(goal=rated)
+    assert (rating.gas_score, rating.function_level, rating.copm_performance, rating.copm_satisfaction) == (0, 0, 6, 7)

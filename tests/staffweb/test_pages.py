@@ -13,7 +13,7 @@ from selvbetjening.models import CitizenRequest, RequestMessage, TrainingPlanVer
 from tests import factories as core
 from tests.selvbetjening.factories import CitizenRequestFactory, EpisodeFactory
 from tests.selvbetjening.training_factories import SessionLogFactory, make_plan
-from tests.staffweb.helpers import access_rows, plan_with_pain_alert, web_client
+from tests.staffweb.helpers import access_rows, goal, plan_with_pain_alert, web_client
 
 PERSON_ROLES = {
     "citizen": "citizen",
@@ -53,6 +53,11 @@ PAGES = {
         lambda w: {"plan_id": w._plan.pk},
         {"staff_in_team": 200, "staff_out_of_team": 404, "it": 404, "analyst": 404},
     ),
+    "goal-rating": (
+        "/staff/maal/{goal_id}/vurdering/",
+        lambda w: {"goal_id": goal(w).pk},
+        {"staff_in_team": 200, "staff_out_of_team": 404, "it": 404, "analyst": 404},
+    ),
     "inbox": (
         "/staff/henvendelser/",
         lambda w: {},
@@ -63,6 +68,11 @@ PAGES = {
         lambda w: {"request_id": w._request.pk},
         {"staff_in_team": 200, "staff_out_of_team": 404, "it": 404, "analyst": 404},
     ),
+    "work": (
+        "/staff/opgaver/",
+        lambda w: {},
+        {"staff_in_team": 200, "staff_out_of_team": 200, "it": 404, "analyst": 404},
+    ),
     "team": ("/staff/team/", lambda w: {}, {"staff_in_team": 404, "staff_out_of_team": 404, "it": 404, "analyst": 404}),
 }
 
@@ -71,7 +81,11 @@ def test_every_staff_page_has_a_matrix_row():
     from staffweb.urls import urlpatterns
 
     pages = {pattern.name for pattern in urlpatterns}
-    actions = {"login", "logout", "logout-everywhere", "request-close", "request-photo"}
+    actions = {
+        "login", "logout", "logout-everywhere", "request-close", "request-photo",
+        "training-alert-ack", "training-alert-resolve", "device-alert-ack", "device-alert-resolve", "duty",
+        "plan-status",
+    }
     assert pages - actions == set(PAGES)
 
 
@@ -294,3 +308,139 @@ def test_pages_carry_the_csp_and_refuse_framing(world):
     assert "script-src 'self'" in policy and "style-src 'self'" in policy and "unsafe-inline" not in policy
     assert response["X-Frame-Options"] == "DENY"
 
+
+
+# --- Work lists ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_work_list_shows_the_alert_and_the_evaluation_task_and_logs_the_citizen_once(world):
+    plan_with_pain_alert(world)
+    response = web_client(world.staff_in_team.user).get("/staff/opgaver/")
+    body = response.content.decode()
+    assert "smerte 8 efter træning" in body and "Opfølgninger" in body
+    assert [row.resource_type for row in access_rows(world.citizen)] == ["work_list"]
+
+
+@pytest.mark.django_db
+def test_a_training_alert_is_acknowledged_then_resolved_with_a_note(world):
+    from selvbetjening.models import TrainingAlert
+
+    plan_with_pain_alert(world)
+    alert = TrainingAlert.objects.get()
+    client = web_client(world.staff_in_team.user)
+    assert client.post(f"/staff/opgaver/traeningsalarmer/{alert.pk}/set/").status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == TrainingAlert.Status.ACKNOWLEDGED
+    refused = client.post(f"/staff/opgaver/traeningsalarmer/{alert.pk}/afslut/", {f"{alert.pk}-note": ""})
+    assert refused.status_code == 422
+    assert f'id="id_{alert.pk}-note-error">Dette felt er påkrævet.' in refused.content.decode()
+    alert.refresh_from_db()
+    assert alert.status == TrainingAlert.Status.ACKNOWLEDGED
+    done = client.post(f"/staff/opgaver/traeningsalarmer/{alert.pk}/afslut/", {f"{alert.pk}-note": "Ringet op"})
+    assert done.status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == TrainingAlert.Status.RESOLVED and alert.resolution_note == "Ringet op"
+    again = client.post(f"/staff/opgaver/traeningsalarmer/{alert.pk}/set/")
+    assert again.status_code == 409 and "Alarmen er allerede afsluttet." in again.content.decode()
+
+
+@pytest.mark.django_db
+def test_staff_of_another_team_cannot_resolve_the_alert(world):
+    from selvbetjening.models import TrainingAlert
+
+    plan_with_pain_alert(world)
+    alert = TrainingAlert.objects.get()
+    response = web_client(world.staff_out_of_team.user).post(
+        f"/staff/opgaver/traeningsalarmer/{alert.pk}/afslut/", {f"{alert.pk}-note": "x"}
+    )
+    assert response.status_code == 404
+    alert.refresh_from_db()
+    assert alert.status == TrainingAlert.Status.OPEN
+
+
+@pytest.mark.django_db
+def test_going_on_and_off_duty(world):
+    from backend.models import Duty
+
+    client = web_client(world.staff_in_team.user)
+    assert client.post(f"/staff/opgaver/vagt/{world.team.pk}/", {"on": "1"}).status_code == 302
+    assert Duty.objects.filter(staff=world.staff_in_team, team=world.team).exists()
+    assert "på vagt til" in client.get("/staff/opgaver/").content.decode()
+    assert client.post(f"/staff/opgaver/vagt/{world.team.pk}/", {"on": "0"}).status_code == 302
+    assert not Duty.objects.filter(staff=world.staff_in_team).exists()
+    assert client.post(f"/staff/opgaver/vagt/{world.other_team.pk}/", {"on": "1"}).status_code == 404
+
+
+# --- Pausing, resuming and ending a plan --------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_plan_is_paused_resumed_and_ended_and_a_stale_page_is_told(world):
+    from selvbetjening.models import TrainingPlan
+
+    plan = plan_with_pain_alert(world)
+    client = web_client(world.staff_in_team.user)
+    url = f"/staff/planer/{plan.pk}/status/"
+    page = client.get(f"/staff/borgere/{world.citizen.pk}/").content.decode()
+    assert "Sæt på pause" in page and "Afslut planen" in page
+    response = client.post(url, {"version": plan.version, "status": "paused"}, follow=True)
+    assert "Træningsplanen er sat på pause." in response.content.decode()
+    plan.refresh_from_db()
+    assert plan.status == TrainingPlan.Status.PAUSED
+    stale = client.post(url, {"version": plan.version - 1, "status": "ended"}, follow=True)
+    assert "En anden har ændret dette imens." in stale.content.decode()
+    plan.refresh_from_db()
+    assert plan.status == TrainingPlan.Status.PAUSED
+    client.post(url, {"version": plan.version, "status": "active"})
+    plan.refresh_from_db()
+    assert plan.status == TrainingPlan.Status.ACTIVE
+    outsider = web_client(world.staff_out_of_team.user)
+    assert outsider.post(url, {"version": plan.version, "status": "ended"}).status_code == 404
+    plan.refresh_from_db()
+    assert plan.status == TrainingPlan.Status.ACTIVE
+
+
+# --- Rating a goal ------------------------------------------------------------------------------
+
+
+def _rating(rating_id, **changes):
+    data = {"rating_id": str(rating_id), "rated_on": timezone.localdate().strftime("%d-%m-%Y"), "gas_score": "0"}
+    data.update({"function_level": "2", "copm_performance": "6", "copm_satisfaction": "7", "note": ""})
+    data.update(changes)
+    return data
+
+
+@pytest.mark.django_db
+def test_a_goal_is_rated_on_its_own_gas_outcomes_once_per_submission(world):
+    import uuid
+
+    from selvbetjening.models import GoalRating
+
+    rated = goal(world)
+    client = web_client(world.staff_in_team.user)
+    form = client.get(f"/staff/maal/{rated.pk}/vurdering/").content.decode()
+    assert rated.gas_0 in form and rated.gas_plus_2 in form
+    rating_id = uuid.uuid4()
+    assert client.post(f"/staff/maal/{rated.pk}/vurdering/", _rating(rating_id)).status_code == 302
+    assert client.post(f"/staff/maal/{rated.pk}/vurdering/", _rating(rating_id)).status_code == 302  # a retry
+    rating = GoalRating.objects.get(goal=rated)
+    assert (rating.gas_score, rating.function_level, rating.copm_performance) == (0, 2, 6)
+
+
+@pytest.mark.django_db
+def test_a_bad_rating_is_refused_beside_its_field_and_saves_nothing(world):
+    import uuid
+
+    from selvbetjening.models import GoalRating
+
+    rated = goal(world)
+    client = web_client(world.staff_in_team.user)
+    response = client.post(f"/staff/maal/{rated.pk}/vurdering/", _rating(uuid.uuid4(), copm_performance="11"))
+    assert response.status_code == 422
+    assert 'id="id_copm_performance-error">Må højst være 10.' in response.content.decode()
+    future = (timezone.localdate() + timedelta(days=3)).strftime("%d-%m-%Y")
+    response = client.post(f"/staff/maal/{rated.pk}/vurdering/", _rating(uuid.uuid4(), rated_on=future))
+    assert response.status_code == 422
+    assert 'id="id_rated_on-error">' in response.content.decode()
+    assert not GoalRating.objects.filter(goal=rated).exists()

@@ -1,11 +1,93 @@
-// The staff pages' one script: DKFDS components, and the error summary focused after a refused form.
+// The staff pages' one script: DKFDS components, the error summary focused after a refused form, and live
+// updates: a list marked data-live-team follows its team's events on the websocket stream (the page's
+// session cookie logs it in; no token reaches this script) and fetches itself again through htmx when
+// one arrives. The events carry ids only; the server renders the list after its own access check.
 "use strict";
-document.addEventListener("DOMContentLoaded", function () {
-  if (window.DKFDS && typeof window.DKFDS.init === "function") {
-    window.DKFDS.init();
+(function () {
+  var LIVE_SELECTOR = "[data-live-team]";
+  var REFRESH_DELAY_MS = 150;
+  var socket = null;
+  var socketTeam = null;
+  var refreshTimer = null;
+  var failures = 0;
+
+  function liveElement() {
+    return document.querySelector(LIVE_SELECTOR);
   }
-  var summary = document.getElementById("error-summary");
-  if (summary) {
-    summary.focus();
+
+  function refresh() {
+    if (refreshTimer !== null) {
+      return;
+    }
+    refreshTimer = window.setTimeout(function () {
+      refreshTimer = null;
+      var element = liveElement();
+      if (element && window.htmx) {
+        window.htmx.trigger(element, "mestring:changed");
+      }
+    }, REFRESH_DELAY_MS);
   }
-});
+
+  function connect() {
+    var element = liveElement();
+    if (!element || !window.WebSocket) {
+      return;
+    }
+    var team = element.getAttribute("data-live-team");
+    if (socket !== null && socketTeam === team) {
+      return;
+    }
+    if (socket !== null) {
+      socket.onclose = null;
+      socket.close(1000);
+    }
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var url = scheme + window.location.host + "/ws/v1/?team_id=" + encodeURIComponent(team);
+    var opened = new WebSocket(url, ["mestring.v1"]);
+    socket = opened;
+    socketTeam = team;
+    opened.onmessage = function (message) {
+      var frame;
+      try {
+        frame = JSON.parse(message.data);
+      } catch (error) {
+        return;
+      }
+      if (frame.type === "hello") {
+        failures = 0;
+        document.documentElement.setAttribute("data-live", "on");
+      } else if (frame.type === "team_event" && frame.team_id === socketTeam) {
+        refresh();
+      }
+    };
+    opened.onclose = function (event) {
+      if (socket !== opened) {
+        return;
+      }
+      socket = null;
+      document.documentElement.setAttribute("data-live", "off");
+      failures += 1;
+      // A login that ended (4401 twice running) stays off; anything else tries again, more slowly each time.
+      if (event.code === 4401 && failures > 1) {
+        return;
+      }
+      window.setTimeout(function () {
+        connect();
+        refresh();
+      }, Math.min(30000, 1000 * failures));
+    };
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (window.DKFDS && typeof window.DKFDS.init === "function") {
+      window.DKFDS.init();
+    }
+    var summary = document.getElementById("error-summary");
+    if (summary) {
+      summary.focus();
+    }
+    connect();
+    // A filter swapped in another team's list: follow that team instead.
+    document.body.addEventListener("htmx:afterSettle", connect);
+  });
+})();

@@ -1,0 +1,124 @@
+"""Who may see which citizen: decided here and nowhere else, and logged where it is decided.
+
+The rules are declared once in ``backend.access.declaration``; this module turns them into the querysets
+and look-ups the apps use. Staff see a citizen while one of their teams has a care relation in force with
+the citizen and they hold a care role in force in that team; a citizen sees themself. What may not be seen
+is reported exactly like what does not exist.
+
+Reading citizen data writes its access-log row here (``read_logged``), inside the function that fetched
+it, before the data can leave: ``access_citizen`` and every app's ``access_<entity>`` log the read they
+serve, and a list logs each citizen on its page. A citizen is logged once per request, whichever function
+reached them first.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from django.db.models import Model, Q, QuerySet
+
+from backend.access.declaration import declared
+from backend.access.rules import Moments
+from backend.errors import NotFound
+from backend.models import Citizen, Membership, Staff, Team
+from backend.pagination import paginate
+
+if TYPE_CHECKING:  # backend.actors reads the declaration of this package
+    from backend.actors import Actor
+    from backend.cpr import CprNumber
+
+
+def active_care_relation_filter(prefix: str = "care_relations__") -> Q:
+    """Care relations in force today, as a filter from the model ``prefix`` leads from."""
+    return declared().care_relation.q(prefix)
+
+
+def care_membership_filter(prefix: str = "") -> Q:
+    """Memberships that hold a care role in force today."""
+    return declared().care_membership.q(prefix)
+
+
+def membership_in_force_filter(prefix: str = "") -> Q:
+    """Memberships in force today, in any role."""
+    return declared().membership.q(prefix)
+
+
+def is_active_care_member(staff: Staff, team: Team) -> bool:
+    return Membership.objects.filter(care_membership_filter(), staff=staff, team=team).exists()
+
+
+def is_care_membership(membership: Membership, moments: Moments | None = None) -> bool:
+    """Whether a loaded membership gives care access now."""
+    return declared().care_membership.holds(membership, moments)
+
+
+def access_care_team(actor: "Actor", team_id: UUID | str) -> Team:
+    """A team the caller holds a care role in today; any other team is not found, like a missing one."""
+    for membership in actor.care_memberships():
+        if str(membership.team_id) == str(team_id):
+            return membership.team
+    raise NotFound("No such team.")
+
+
+def citizens_visible_to(actor: "Actor") -> QuerySet[Citizen]:
+    visible = Q(pk__in=[])
+    team_ids = actor.care_team_ids()
+    if team_ids:
+        cared_for = Citizen.objects.filter(active_care_relation_filter(), care_relations__team_id__in=team_ids).values(
+            "pk"
+        )
+        visible |= Q(pk__in=cared_for)
+    if actor.citizen is not None:
+        visible |= Q(pk=actor.citizen.pk)
+    return Citizen.objects.filter(visible)
+
+
+def access_citizen_for_change(actor: "Actor", citizen_id: UUID | str) -> Citizen:
+    """The citizen, if ``actor`` may see them, for a write whose service logs it; not found otherwise."""
+    try:
+        return citizens_visible_to(actor).get(pk=citizen_id)
+    except (Citizen.DoesNotExist, ValueError) as exc:
+        raise NotFound("No such citizen.") from exc
+
+
+def access_citizen_by_cpr(actor: "Actor", number: "CprNumber", *, reads: str = "citizen") -> Citizen:
+    """The citizen with this CPR number, found by its keyed hash, if ``actor`` may see them; logged."""
+    from backend.audit import read_logged
+    from backend.cpr import keyed_hash
+
+    citizen = citizens_visible_to(actor).filter(cpr_hash=keyed_hash(number)).first()
+    if citizen is None:
+        raise NotFound("No such citizen.")
+    read_logged(actor, [citizen], reads, citizen.pk)
+    return citizen
+
+
+def access_citizen(
+    actor: "Actor", citizen_id: UUID | str, *, reads: str = "citizen", purpose: str | None = None
+) -> Citizen:
+    """The citizen, if ``actor`` may see them, with the read of ``reads`` logged; not found otherwise."""
+    citizen = access_citizen_for_change(actor, citizen_id)
+    from backend.audit import read_logged
+
+    read_logged(actor, [citizen], reads, citizen.pk, purpose=purpose)
+    return citizen
+
+
+def paginate_logged[M: Model](
+    actor: "Actor",
+    queryset: QuerySet[M],
+    *,
+    reads: str,
+    citizen_of: Callable[[M], Any],
+    cursor: str | None,
+    limit: int | None,
+    order: Sequence[str] = ("-created_at", "-id"),
+) -> tuple[list[M], str | None]:
+    """One page of a list of citizen data (``backend.pagination.paginate``), with each citizen on the page
+    logged as reading ``reads``; ``citizen_of`` gives an item's citizen or citizen id (from what the
+    queryset already loads, so the page costs no extra query)."""
+    from backend.audit import read_logged
+
+    items, next_cursor = paginate(queryset, cursor=cursor, limit=limit, order=order)
+    read_logged(actor, [citizen_of(item) for item in items], reads)
+    return items, next_cursor

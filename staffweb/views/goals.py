@@ -1,0 +1,43 @@
+"""Rating a goal at follow-up, together with the citizen: GAS on the goal's own outcomes, FSIII, COPM."""
+
+import uuid
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+from backend.actors import CARE
+from backend.audit import read_logged
+from backend.errors import ApplicationError
+from backend.timeutil import municipal_today
+from selvbetjening.selectors import episodes as episode_reads
+from selvbetjening.services import goals as goal_services
+from staffweb.forms import GoalRatingForm, add_error
+from staffweb.views.base import StaffRequest, page, staff_page
+
+
+@staff_page(CARE)
+def goal_rating(request: StaffRequest, goal_id: UUID) -> HttpResponse:
+    goal = episode_reads.access_goal_for_change(request.actor, goal_id)
+    initial = {"rating_id": uuid.uuid4(), "rated_on": municipal_today()}
+    form = GoalRatingForm(request.POST or None, goal=goal, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            fields = {name: value for name, value in form.cleaned_data.items() if name != "rating_id"}
+            try:
+                goal_services.goal_rate(
+                    goal=goal, by=request.actor, rating_id=form.cleaned_data["rating_id"], **fields
+                )
+            except ApplicationError as error:
+                add_error(form, error, form.service_fields())
+            else:
+                messages.success(request, "Vurderingen er gemt.")
+                return HttpResponseRedirect(
+                    reverse("staffweb:citizen", args=[goal.episode.citizen_id]) + "#goals-heading"
+                )
+    # The access log: one row for the citizen whose goal is shown.
+    read_logged(request.actor, [goal.episode.citizen], "goal", goal.pk)
+    return page(request, "staffweb/goal_rating.html", {"goal": goal, "form": form, "nav": "triage"}, status=status)
