@@ -21,14 +21,16 @@ self.addEventListener("activate", (event) => {
       .then((names) => Promise.all(
         names.filter((name) => name.startsWith("mestring-shell-") && name !== SHELL_CACHE).map((name) => caches.delete(name)),
       ))
+      // The shell's request starts while the worker is still waking up (navigation preload).
+      .then(() => self.registration.navigationPreload && self.registration.navigationPreload.enable())
       .then(() => self.clients.claim()),
   );
 });
 
-async function networkFirst(request, cacheName, key = request) {
+async function networkFirst(request, cacheName, key = request, preloaded = null) {
   const cache = await caches.open(cacheName);
   try {
-    const response = await fetch(request);
+    const response = (await preloaded) || (await fetch(request));
     if (response.ok && response.type === "basic" && !response.redirected) {
       cache.put(key, response.clone());
     }
@@ -63,7 +65,7 @@ self.addEventListener("fetch", (event) => {
   }
   if (request.mode === "navigate" && url.pathname === SHELL) {
     // The navigation itself goes to the network (a logged-out browser follows the redirect to the login).
-    event.respondWith(networkFirst(request, SHELL_CACHE, SHELL));
+    event.respondWith(networkFirst(request, SHELL_CACHE, SHELL, event.preloadResponse));
   } else if (url.pathname.startsWith(STATIC_PREFIX)) {
     event.respondWith(cacheFirst(request, SHELL_CACHE));
   } else if (url.pathname.startsWith("/api/v1/exercise-images/")) {
