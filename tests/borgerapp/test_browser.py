@@ -83,7 +83,7 @@ def browser(serial_live_server, monkeypatch) -> Iterator[Any]:
 
 
 def _phone(browser: Any, **options: Any) -> Any:
-    context = browser.new_context(viewport=PHONE, locale="da-DK", **options)
+    context = browser.new_context(viewport=PHONE, locale="da-DK", timezone_id="Europe/Copenhagen", **options)
     context.set_default_timeout(10_000)
     # Shown when a test fails: what the app said in the console and the errors it threw.
     context.on("console", lambda message: print("console:", message.type, message.text))
@@ -165,7 +165,7 @@ def test_a_session_logged_offline_is_sent_once_when_the_connection_returns(world
     _screenshot(page, "app-log")
     page.get_by_role("button", name="Gem træningen").click()
     page.get_by_text("Den sendes, når du er på nettet igen.").wait_for()
-    assert "1 træning(er) venter på at blive sendt." in page.locator("#outbox-status").inner_text()
+    assert "1 træning venter på at blive sendt." in page.locator("#outbox-status").inner_text()
     assert not SessionLog.objects.filter(citizen=world.citizen).exists()
 
     # The app opens again without a connection: the shell, its modules and the last data from the cache.

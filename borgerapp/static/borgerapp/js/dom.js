@@ -71,8 +71,10 @@ export function scale({ name, legend, hint, low, high, value }) {
     h("p", { class: "app-scale-ends", "aria-hidden": "true" }, h("span", {}, low), h("span", {}, high)));
 }
 
-export function formatTime(iso, language) {
-  return new Date(iso).toLocaleTimeString(language === "en" ? "en-GB" : "da-DK", { hour: "2-digit", minute: "2-digit" });
+// A time of day; in the plan's time zone when given (a slot at 10:00 in Copenhagen is 10:00 wherever
+// the phone is).
+export function formatTime(iso, language, timeZone = undefined) {
+  return new Date(iso).toLocaleTimeString(language === "en" ? "en-GB" : "da-DK", { hour: "2-digit", minute: "2-digit", timeZone });
 }
 
 export function formatDate(iso, language, options = { day: "numeric", month: "long", year: "numeric" }) {

@@ -15,7 +15,8 @@ const TEXTS = {
   my_citizens: ["Mine borgere", "My citizens"],
   offline: ["Du er offline. Det du registrerer, sendes når du er på nettet igen.", "You are offline. What you record is sent when you are online again."],
   offline_no_data: ["Du er offline, og siden er ikke hentet før. Prøv igen, når du er på nettet.", "You are offline and this page has not been fetched before. Try again when you are online."],
-  queue_count: ["{count} træning(er) venter på at blive sendt.", "{count} session(s) waiting to be sent."],
+  queue_count: ["{count} træninger venter på at blive sendt.", "{count} sessions are waiting to be sent."],
+  queue_count_one: ["1 træning venter på at blive sendt.", "1 session is waiting to be sent."],
   waiting_to_send: ["Venter på at blive sendt", "Waiting to be sent"],
   status_queued: ["Venter på at blive sendt", "Waiting to be sent"],
   send_now: ["Send nu", "Send now"],
@@ -77,6 +78,7 @@ const TEXTS = {
   inbox: ["Påmindelser og beskeder", "Reminders and messages"],
   unread: ["Ulæst", "Unread"],
   unread_count: ["{count} ulæste", "{count} unread"],
+  unread_count_one: ["1 ulæst", "1 unread"],
   mark_read: ["Markér som læst", "Mark as read"],
   no_messages: ["Ingen beskeder.", "No messages."],
   my_requests: ["Mine henvendelser", "My requests"],
@@ -168,9 +170,14 @@ const TEXTS = {
   sign_out: ["Log ud", "Sign out"],
   sign_out_here: ["Log ud på denne enhed", "Sign out on this device"],
   sign_out_everywhere: ["Log ud på alle enheder", "Sign out on every device"],
-  logout_pending: ["{count} træning(er) er ikke sendt endnu og går tabt, hvis du logger ud. Log ud alligevel?", "{count} session(s) are not sent yet and are lost if you sign out. Sign out anyway?"],
+  logout_pending: ["{count} træninger er ikke sendt endnu og går tabt, hvis du logger ud. Log ud alligevel?", "{count} sessions are not sent yet and are lost if you sign out. Sign out anyway?"],
+  logout_pending_one: ["1 træning er ikke sendt endnu og går tabt, hvis du logger ud. Log ud alligevel?", "1 session is not sent yet and is lost if you sign out. Sign out anyway?"],
   // Pårørende
   you_may: ["Du må:", "You may:"],
+  granted_view_progress: ["se hvordan det går med målene", "see how the goals are going"],
+  granted_receive_reminders: ["få påmindelser", "get reminders"],
+  granted_log_sessions: ["registrere træning", "record training"],
+  granted_send_encouragement: ["sende opmuntringer", "send encouragement"],
   course_ends: ["Forløbet slutter {date}", "The course ends on {date}"],
   send_encouragement: ["Send en opmuntring til {name}", "Send some encouragement to {name}"],
   encouragement_sent: ["Din opmuntring er sendt.", "Your encouragement is sent."],
@@ -194,7 +201,7 @@ export function setLanguage(code) {
 }
 
 export function t(key, values = {}) {
-  const pair = TEXTS[key];
+  const pair = TEXTS[values.count === 1 && `${key}_one` in TEXTS ? `${key}_one` : key];
   const text = pair ? pair[language() === "en" ? 1 : 0] : key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
 }

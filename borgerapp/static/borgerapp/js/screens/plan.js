@@ -35,7 +35,7 @@ export async function render(main, { setTitle }) {
       answer.date === isoDay(today) ? ` – ${t("today").toLowerCase()}` : ""),
     answer.slots.length
       ? h("ul", { class: "nobullet-list" }, answer.slots.map((slot) => h("li", { class: "app-week-slot" },
-        h("span", {}, formatTime(slot.scheduled_at, language()), " ", slot.plan_title),
+        h("span", {}, formatTime(slot.scheduled_at, language(), answer.time_zone), " ", slot.plan_title),
         " ", h("strong", { class: `tag ${STATUS_TAG[slot.status] || ""}` }, slot.status_name))))
       : h("p", { class: "app-muted" }, t("rest_day"))))));
 }

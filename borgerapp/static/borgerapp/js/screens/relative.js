@@ -64,7 +64,7 @@ export async function render(main, { setTitle }) {
   const citizens = await api("/relative/citizens");
   const cards = await Promise.all(citizens.items.map(async (citizen) => h("li", { class: "app-card" },
     h("h2", { class: "h3" }, citizen.given_name),
-    h("p", { class: "app-muted" }, t("you_may"), " ", citizen.scopes.map((scope) => t(`scope_${scope}`).toLowerCase()).join(", "),
+    h("p", { class: "app-muted" }, t("you_may"), " ", citizen.scopes.map((scope) => t(`granted_${scope}`)).join(", "),
       citizen.valid_until ? ` · ${t("until_date", { date: formatDate(citizen.valid_until, language()) })}` : ""),
     citizen.scopes.includes("view_progress") ? await progress(citizen) : null,
     citizen.scopes.includes("send_encouragement") ? encouragementForm(citizen) : null)));

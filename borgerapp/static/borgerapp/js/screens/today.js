@@ -44,13 +44,13 @@ function exerciseCard(exercise) {
 
 const STATUS_TAG = { pending: "tag-info", done: "tag-success", missed: "tag-warning" };
 
-function slotCard(slot, queued, onLog) {
+function slotCard(slot, timeZone, queued, onLog) {
   const isQueued = queued.has(slot.id);
   const status = isQueued ? t("status_queued") : slot.status_name;
   const canLog = slot.status === "pending" && !isQueued;
   return h("li", { class: "app-card app-slot" },
     h("h2", { class: "h3 app-slot-title" },
-      h("span", { class: "app-slot-time" }, formatTime(slot.scheduled_at, language())), " ", slot.plan_title),
+      h("span", { class: "app-slot-time" }, formatTime(slot.scheduled_at, language(), timeZone)), " ", slot.plan_title),
     h("p", {}, h("strong", { class: `tag ${isQueued ? "tag-info" : STATUS_TAG[slot.status] || ""}` }, status)),
     h("ul", { class: "nobullet-list app-exercises" }, slot.exercises.map(exerciseCard)),
     canLog ? h("button", { type: "button", class: "button button-primary app-wide", onclick: () => onLog(slot) },
@@ -160,7 +160,7 @@ export async function render(main, { setTitle }) {
     form.querySelector("input, textarea")?.focus();
   };
 
-  const slots = h("ul", { class: "nobullet-list app-slots" }, today.slots.map((slot) => slotCard(slot, queued, (chosen) => openForm({
+  const slots = h("ul", { class: "nobullet-list app-slots" }, today.slots.map((slot) => slotCard(slot, today.time_zone, queued, (chosen) => openForm({
     slot: chosen, planId: chosen.training_plan_id, exercises: chosen.exercises, title: chosen.plan_title,
   }))));
   const adHoc = h("button", {
