@@ -270,9 +270,13 @@ def test_a_relative_sees_only_the_citizen_who_granted_access_and_only_what_was_g
     assert world.citizen.given_name in text and "Jeg vil selv kunne gå ned efter avisen" in text
     assert world.other_citizen.given_name not in text
     assert page.get_by_text("Send en opmuntring").count() == 0
-    assert page.locator(".app-nav-link").all_inner_texts() == ["Mine borgere", "Mig"]
+    assert page.locator(".app-nav-link").all_inner_texts() == ["Mine borgere", "Beskeder", "Mig"]
     assert_accessible(page)
     _screenshot(page, "app-relative")
+    page.get_by_role("link", name="Beskeder").click()
+    page.get_by_text("Påmindelser og beskeder").wait_for()
+    assert page.get_by_role("button", name="Skriv til din kontaktperson").count() == 0
+    assert_accessible(page)
     context.close()
 
 

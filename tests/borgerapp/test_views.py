@@ -15,6 +15,7 @@ from backend.models import AccountLockout, AppSession
 from borgerapp import assets
 from tests.borgerapp.helpers import PASSWORD, app_client, with_password
 from tests.conftest import ApiClient, access_token_for
+from tests.staffweb.helpers import web_client
 
 
 def _login(client: Client, user, *, code: str | None = None, password: str = PASSWORD):
@@ -158,3 +159,39 @@ def test_every_module_the_app_imports_is_precached():
                     parts.append(piece)
             found.add("/".join(parts))
     assert found <= set(assets.MODULES)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "opens"),
+    [
+        ("citizen", True),
+        ("other_citizen", True),
+        ("relative_with_consent", True),
+        ("relative_without_consent", True),
+        ("staff_in_team", False),
+        ("it", False),
+        ("analyst", False),
+    ],
+)
+def test_the_shell_by_role(world, role, opens):
+    """The shell holds no personal data; a person of the citizen audience gets it, staff cannot log in to
+    it (their cookie login is for the staff pages) and are sent to the app's login."""
+    person = {"it": world.it_staff, "analyst": world.analyst}.get(role) or getattr(world, role)
+    audience = AppSession.Audience.CITIZEN if opens else AppSession.Audience.STAFF
+    client = web_client(person.user, audience)
+    response = client.get("/app/")
+    if opens:
+        assert response.status_code == 200
+        config = re.search(r'<script id="app-config" type="application/json">(.*?)</script>', response.content.decode())
+        assert config is not None
+        assert json.loads(config[1])["roles"] == (["citizen"] if "citizen" in role else ["relative"])
+    else:
+        assert response.status_code == 302 and response["Location"] == "/app/log-ind/"
+
+
+@pytest.mark.django_db
+def test_exercise_pictures_open_with_the_cookie_login(world):
+    missing = "/api/v1/exercise-images/00000000-0000-0000-0000-000000000000/medium"
+    assert Client().get(missing).status_code == 401
+    assert app_client(world.citizen.user).get(missing).status_code == 404

@@ -19,6 +19,7 @@ const CITIZEN_ROUTES = {
 };
 const RELATIVE_ROUTES = {
   borgere: { text: "my_citizens", load: () => import("./screens/relative.js") },
+  beskeder: { text: "messages", load: () => import("./screens/messages.js") },
   mig: { text: "me", load: () => import("./screens/me.js") },
 };
 const CITIZEN_NAV = ["i-dag", "maal", "beskeder", "mere"];
@@ -123,7 +124,7 @@ async function start() {
   drawConnection();
   if (!config.roles.includes("citizen") && config.roles.includes("relative")) {
     routes = RELATIVE_ROUTES;
-    navKeys = ["borgere", "mig"];
+    navKeys = ["borgere", "beskeder", "mig"];
   }
   window.addEventListener("hashchange", async () => {
     await show();

@@ -1,6 +1,6 @@
 // Beskeder: reminders and messages (the inbox, kept up to date while the app is open), my requests to
 // my contact person and their answers; write a new one, with a photo from the camera.
-import { api, clientId, problemText } from "../api.js";
+import { api, clientId, config, problemText } from "../api.js";
 import { alert, field, formatDateTime, h, replace } from "../dom.js";
 import { language, t } from "../i18n.js";
 
@@ -98,7 +98,12 @@ async function renderRequest(main, request, back) {
 
 export async function render(main, { setTitle, writing = false, notice = null }) {
   setTitle(t("messages"));
-  const [inbox, requests] = await Promise.all([api("/notifications?limit=30"), api("/me/requests?limit=30")]);
+  // Requests are the citizen's own; a relative's messages are the inbox only.
+  const isCitizen = config.roles.includes("citizen");
+  const [inbox, requests] = await Promise.all([
+    api("/notifications?limit=30"),
+    isCitizen ? api("/me/requests?limit=30") : Promise.resolve(null),
+  ]);
   const again = async (options = {}) => {
     await render(main, { setTitle, ...options });
     main.focus();
@@ -117,7 +122,7 @@ export async function render(main, { setTitle, writing = false, notice = null })
   replace(main,
     h("h1", { id: "screen-title" }, t("messages")),
     notice ? alert("success", notice) : null,
-    h("button", { type: "button", class: "button button-primary app-wide", onclick: () => again({ writing: true }) }, t("write_to_contact")),
+    isCitizen ? h("button", { type: "button", class: "button button-primary app-wide", onclick: () => again({ writing: true }) }, t("write_to_contact")) : null,
     h("h2", { class: "h3" }, t("inbox"), inbox.unread_count ? ` (${t("unread_count", { count: inbox.unread_count })})` : ""),
     inbox.items.length
       ? h("ul", { class: "nobullet-list app-cards", id: "inbox" }, inbox.items.map((item) => notificationItem(item, async (chosen) => {
@@ -125,8 +130,8 @@ export async function render(main, { setTitle, writing = false, notice = null })
         await again();
       })))
       : h("p", {}, t("no_messages")),
-    h("h2", { class: "h3" }, t("my_requests")),
-    requests.items.length
+    requests ? h("h2", { class: "h3" }, t("my_requests")) : null,
+    requests === null ? null : requests.items.length
       ? h("ul", { class: "nobullet-list app-cards" }, requests.items.map((item) => requestItem(item, async (chosen) => {
         await renderRequest(main, chosen, back);
         main.focus();
