@@ -23,7 +23,7 @@ from PIL import Image
 
 from selvbetjening.models import CitizenRequest, GoalRating, NetworkGrant, SessionLog
 from tests.borgerapp.helpers import PASSWORD, with_password
-from tests.selvbetjening.factories import GoalFactory
+from tests.selvbetjening.factories import GoalFactory, QuestionnaireAssignmentFactory, QuestionnaireVersionFactory
 from tests.selvbetjening.matrix_rows import episode
 from tests.selvbetjening.training_factories import make_plan, slot_at
 from tests.staffweb.helpers import access_log_cleared_for_flush
@@ -33,6 +33,18 @@ PHONE = {"width": 390, "height": 844}
 FIRST_LOAD_BUDGET = 200 * 1024
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "application/manifest+json", "image/svg+xml")
 SCREENS = ["i-dag", "maal", "beskeder", "mere", "plan", "spoergeskemaer", "netvaerk", "hvem-har-set", "mig"]
+
+PAIN_ITEMS = [
+    {
+        "link_id": "has_pain", "type": "boolean", "required": True,
+        "text": {"da": "Har du ondt?", "en": "Are you in pain?"},
+    },
+    {
+        "link_id": "pain_now", "type": "scale", "required": True, "min": 0, "max": 10,
+        "text": {"da": "Hvor ondt gør det nu?", "en": "How much does it hurt now?"},
+        "enable_when": [{"question": "has_pain", "operator": "=", "answer": True}],
+    },
+]
 
 pytestmark = [
     pytest.mark.skipif(
@@ -214,6 +226,10 @@ def test_a_citizen_rates_a_goal_writes_a_request_with_a_photo_and_every_screen_p
 ):
     _training_today(world)
     goal = GoalFactory(episode=episode(world), description="Jeg vil selv kunne gå ned efter avisen")
+    assignment = QuestionnaireAssignmentFactory(
+        citizen=world.citizen,
+        version=QuestionnaireVersionFactory(items=PAIN_ITEMS, scoring={"method": "sum", "link_ids": ["pain_now"]}),
+    )
     user = with_password(world.citizen.user)
     context = _phone(browser)
     page = context.new_page()
@@ -252,6 +268,23 @@ def test_a_citizen_rates_a_goal_writes_a_request_with_a_photo_and_every_screen_p
     request = CitizenRequest.objects.get(citizen=world.citizen)
     assert request.text == "Min rollator knirker." and request.category == "assistive_device"
     assert request.photo
+
+    # A questionnaire with a conditional question: shown only once its condition holds.
+    page.goto(live_server.url + "/app/#/spoergeskemaer")
+    page.get_by_role("button", name="Besvar").click()
+    follow_up = page.locator("[data-link=pain_now]")
+    follow_up.wait_for(state="hidden")
+    page.get_by_role("group", name="Har du ondt?").get_by_label("Ja").check()
+    follow_up.wait_for(state="visible")
+    assert_accessible(page)
+    page.get_by_role("group", name="Hvor ondt gør det nu?").get_by_label("3", exact=True).check()
+    page.get_by_role("button", name="Send svarene").click()
+    page.get_by_text("Tak. Dine svar er sendt.").wait_for()
+    assignment.refresh_from_db()
+    assert assignment.status == "answered"
+    assert {answer["link_id"]: answer["value"] for answer in assignment.response.answers} == {
+        "has_pain": True, "pain_now": 3,
+    }
     context.close()
 
 
