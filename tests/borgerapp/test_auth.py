@@ -2,9 +2,11 @@
 CSRF on unsafe methods, and nothing for staff cookie logins."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from backend.models import AccessLogEntry, AppSession
 from selvbetjening.models import CitizenRequest
@@ -97,3 +99,14 @@ def test_the_openapi_schema_names_the_cookie_login_beside_the_bearer_token(clien
     assert cookie and all(scheme["name"] == "sessionid" for scheme in cookie)
     security = json.dumps(schema["paths"]["/api/v1/me/goals"]["get"]["security"])
     assert "CitizenSessionCookie" in security and "CitizenBearer" in security
+
+
+@pytest.mark.django_db
+def test_an_app_login_unused_past_its_idle_timeout_is_ended(world, settings):
+    client = app_client(world.citizen.user)
+    session = client.app_session  # type: ignore[attr-defined]
+    idle = timezone.now() - timedelta(minutes=settings.CITIZEN_WEB_IDLE_MINUTES + 1)
+    AppSession.objects.filter(pk=session.pk).update(last_used_at=idle)
+    assert client.get("/api/v1/me/goals").status_code == 401
+    session.refresh_from_db()
+    assert session.revoked_at is not None and session.revoke_reason == AppSession.RevokeReason.EXPIRED
