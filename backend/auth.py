@@ -1,14 +1,21 @@
-"""Bearer authentication for the API, with the roles an operation requires declared beside it.
+"""Authentication for the API, with the roles an operation requires declared beside it.
 
 ``UserBearer(roles=...)`` resolves an opaque access token to an ``Actor``; a token that is missing,
 malformed, expired or revoked is a 401; a valid token whose roles do not fit is a 403.
+
+``SessionCookie(roles=...)`` is the alternative for the citizen app at ``/app/``: the same-origin
+cookie login of ``backend.web_sessions`` (an ``AppSession`` of the citizen audience), so the browser
+never holds a token. Unsafe methods need Django's CSRF cookie echoed in the ``X-CSRFToken`` header.
+A staff page's cookie login is of another audience and opens no API operation.
 """
 
 from datetime import timedelta
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
-from ninja.security import HttpBearer
+from ninja.security import APIKeyCookie, HttpBearer
 
 from backend.actors import Actor
 from backend.errors import Forbidden
@@ -47,6 +54,50 @@ class UserBearer(HttpBearer):
         if self.roles is not None and not (actor.roles & self.roles):
             raise Forbidden()
         return actor
+
+
+def _csrf_refused(request: HttpRequest) -> bool:
+    """Django's own CSRF check (cookie + ``X-CSRFToken`` header, and the origin) on an API request."""
+    check = CsrfViewMiddleware(lambda request: HttpResponse())
+    check.process_request(request)
+    return check.process_view(request, lambda request: HttpResponse(), (), {}) is not None
+
+
+class SessionCookie(APIKeyCookie):
+    """The citizen app's cookie login (``backend.web_sessions``, citizen audience) in place of a bearer token.
+
+    No cookie, or one without a citizen-audience login, is not this caller (a 401 when nothing else
+    authenticates); a login whose roles do not fit is a 403; an unsafe method without a valid CSRF token
+    is a 403 ``csrf_failed`` and changes nothing.
+    """
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def __init__(self, roles: frozenset[str] | None = None) -> None:
+        # The CSRF check is made below, once the cookie is known to carry a login, with the project's
+        # problem code; ninja's own would answer a bare 403 before that.
+        super().__init__(csrf=False)
+        self.roles = roles
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
+        # Imported here: web_sessions imports the identity services, which import this module's callers.
+        from backend import web_sessions
+
+        if not key:
+            return None
+        actor = web_sessions.web_actor(request, AppSession.Audience.CITIZEN)
+        if actor is None:
+            return None
+        if _csrf_refused(request):
+            raise Forbidden("A valid CSRF token is required in the X-CSRFToken header.", code="csrf_failed")
+        if self.roles is not None and not (actor.roles & self.roles):
+            raise Forbidden()
+        return actor
+
+
+def person_auth(roles: frozenset[str] | None = None) -> list:
+    """A bearer token, or the citizen app's cookie login, for a person holding one of ``roles``."""
+    return [UserBearer(roles=roles), SessionCookie(roles=roles)]
 
 
 class AuthedRequest(HttpRequest):

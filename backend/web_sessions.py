@@ -24,7 +24,7 @@ from backend.tokens import ACCESS_PREFIX, hash_secret, new_secret
 
 Audience = AppSession.Audience
 # The web apps that keep their own cookie logins, by the path they live under.
-WEB_APP_PATHS = {"/staff/": Audience.STAFF}
+WEB_APP_PATHS = {"/staff/": Audience.STAFF, "/app/": Audience.CITIZEN}
 # How often a request writes the session's last use: the idle timeout is exact to within this.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 

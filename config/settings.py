@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "effekt",
     "django_htmx",
     "staffweb",
+    "borgerapp",
 ]
 
 MIDDLEWARE = [
@@ -321,8 +322,13 @@ SESSION_COOKIE_AGE = 8 * 3600
 # Browser logins (backend/web_sessions.py), in minutes: idle timeout and absolute lifetime per audience.
 STAFF_WEB_IDLE_MINUTES = env_int("STAFF_WEB_IDLE_MINUTES", 30)
 STAFF_WEB_LIFETIME_MINUTES = env_int("STAFF_WEB_LIFETIME_MINUTES", 12 * 60)
+# The citizen app is installed on the citizen's own phone or tablet: a login lasts as the app's refresh
+# token does (30 days), and ends after 7 days without use.
+CITIZEN_WEB_IDLE_MINUTES = env_int("CITIZEN_WEB_IDLE_MINUTES", 7 * 24 * 60)
+CITIZEN_WEB_LIFETIME_MINUTES = env_int("CITIZEN_WEB_LIFETIME_MINUTES", 30 * 24 * 60)
 WEB_SESSION_POLICY = {
     "staff": {"idle": STAFF_WEB_IDLE_MINUTES, "lifetime": STAFF_WEB_LIFETIME_MINUTES},
+    "citizen": {"idle": CITIZEN_WEB_IDLE_MINUTES, "lifetime": CITIZEN_WEB_LIFETIME_MINUTES},
 }
 # Content-Security-Policy (Django's own middleware): every script and style a file from this origin.
 SECURE_CSP = {

@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("auth/staff/login", staff_web_login, name="staff-web-login"),
     path("staff/", include("staffweb.urls")),
+    path("app/", include("borgerapp.urls")),
     path("healthz", healthz),
     path("readyz", readyz),
     re_path(r"^api/", lambda request, *args, **kwargs: not_found(request, Exception())),

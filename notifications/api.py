@@ -4,12 +4,12 @@ from uuid import UUID
 
 from ninja import Query, Router, Status
 
-from backend.auth import AuthedRequest, UserBearer
+from backend.auth import AuthedRequest, UserBearer, person_auth
 from notifications import reminders, schemas, selectors, services
 
-inbox = Router(tags=["notifications"], auth=UserBearer())
+inbox = Router(tags=["notifications"], auth=person_auth())
 installs = Router(tags=["push"], auth=UserBearer())
-preferences = Router(tags=["notifications"], auth=UserBearer())
+preferences = Router(tags=["notifications"], auth=person_auth())
 
 
 @inbox.get("", response=schemas.NotificationPageOut, summary="My notifications, newest first")

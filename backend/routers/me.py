@@ -6,14 +6,14 @@ from ninja import Query, Router, Schema, Status
 
 from backend import i18n
 from backend.actors import ANY_USER, CITIZEN
-from backend.auth import AuthedRequest, UserBearer
+from backend.auth import AuthedRequest, person_auth
 from backend.errors import NotFound
 from backend.schemas import AccessLogPageOut, MeOut, SessionsOut
 from backend.selectors import access_log_page, me_for
 from backend.services.export import citizen_export
 from backend.services.identity import session_revoke, sessions_of
 
-router = Router(tags=["me"], auth=UserBearer(roles=ANY_USER))
+router = Router(tags=["me"], auth=person_auth(ANY_USER))
 
 
 class AccessLogQuery(Schema):
@@ -47,7 +47,7 @@ def sign_out_session(request: AuthedRequest, session_id: UUID):
 @router.get(
     "/access-log",
     response=AccessLogPageOut,
-    auth=UserBearer(roles=frozenset({CITIZEN})),
+    auth=person_auth(frozenset({CITIZEN})),
     summary="Who looked at or changed my data, when and why",
 )
 def access_log(request: AuthedRequest, query: Query[AccessLogQuery]):
@@ -76,7 +76,7 @@ def access_log(request: AuthedRequest, query: Query[AccessLogQuery]):
 
 @router.get(
     "/export",
-    auth=UserBearer(roles=frozenset({CITIZEN})),
+    auth=person_auth(frozenset({CITIZEN})),
     summary="Everything the platform holds about me, as JSON",
     response={200: dict},
 )

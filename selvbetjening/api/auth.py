@@ -1,4 +1,5 @@
-"""Bearer auth for the self-service routes, each acting in exactly one role.
+"""Auth for the self-service routes (a bearer token or the citizen app's cookie login), each acting in
+exactly one role.
 
 A person can be a citizen and, for someone else, a relative at the same time. On ``/me`` they act
 only as the citizen (their own data, logged as own use); on ``/relative`` only as the relative
@@ -11,7 +12,7 @@ from functools import cached_property
 from django.http import HttpRequest
 
 from backend.actors import CITIZEN, RELATIVE, Actor
-from backend.auth import UserBearer
+from backend.auth import SessionCookie, UserBearer
 from backend.models import Citizen, Relative
 
 
@@ -59,3 +60,35 @@ class RelativeBearer(UserBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
         actor = super().authenticate(request, token)
         return None if actor is None else acting_as_relative(actor)
+
+
+class CitizenSessionCookie(SessionCookie):
+    """The citizen app's cookie login, citizens only, acting as the citizen."""
+
+    def __init__(self) -> None:
+        super().__init__(roles=frozenset({CITIZEN}))
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
+        actor = super().authenticate(request, key)
+        return None if actor is None else acting_as_citizen(actor)
+
+
+class RelativeSessionCookie(SessionCookie):
+    """The citizen app's cookie login, relatives and volunteers only, acting as the relative."""
+
+    def __init__(self) -> None:
+        super().__init__(roles=frozenset({RELATIVE}))
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
+        actor = super().authenticate(request, key)
+        return None if actor is None else acting_as_relative(actor)
+
+
+def citizen_auth() -> list:
+    """A citizen's bearer token or cookie login, acting as the citizen."""
+    return [CitizenBearer(), CitizenSessionCookie()]
+
+
+def relative_auth() -> list:
+    """A relative's bearer token or cookie login, acting as the relative."""
+    return [RelativeBearer(), RelativeSessionCookie()]

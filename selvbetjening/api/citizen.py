@@ -11,7 +11,7 @@ from backend.images import MAX_IMAGE_BYTES
 from backend.pagination import paginate
 from selvbetjening import schemas
 from selvbetjening.api import present
-from selvbetjening.api.auth import CitizenBearer
+from selvbetjening.api.auth import citizen_auth
 from selvbetjening.api.photos import photo_response
 from selvbetjening.models import CitizenRequest
 from selvbetjening.selectors import episodes as episode_reads
@@ -23,7 +23,7 @@ from selvbetjening.services import network as network_services
 from selvbetjening.services import questionnaires as questionnaire_services
 from selvbetjening.services import requests as request_services
 
-CITIZEN_ONLY = CitizenBearer()
+CITIZEN_ONLY = citizen_auth()
 episodes = Router(tags=["me: episodes"], auth=CITIZEN_ONLY)
 goals = Router(tags=["me: goals"], auth=CITIZEN_ONLY)
 questionnaires = Router(tags=["me: questionnaires"], auth=CITIZEN_ONLY)

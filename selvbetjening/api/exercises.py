@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from ninja import File, Form, Query, Router, Status, UploadedFile
 
 from backend.actors import ANY_USER, CARE
-from backend.auth import AuthedRequest, UserBearer
+from backend.auth import AuthedRequest, UserBearer, person_auth
 from backend.errors import NotFound
 from backend.i18n import language
 from backend.images import MAX_IMAGE_BYTES
@@ -22,7 +22,7 @@ from selvbetjening.texts import EXERCISE_ENGLISH, pick
 
 CARE_STAFF = UserBearer(roles=CARE)
 library = Router(tags=["exercise library"], auth=CARE_STAFF)
-pictures = Router(tags=["exercise library"], auth=UserBearer(roles=ANY_USER))
+pictures = Router(tags=["exercise library"], auth=person_auth(ANY_USER))
 
 # Pictures of an id never change (a new picture gets a new id), so any copy may be kept for a year.
 IMAGE_CACHE_CONTROL = "private, max-age=31536000, immutable"

@@ -9,7 +9,7 @@ from backend.access import paginate_logged
 from backend.actors import CARE
 from backend.auth import AuthedRequest, UserBearer
 from backend.pagination import paginate
-from selvbetjening.api.auth import CitizenBearer
+from selvbetjening.api.auth import citizen_auth
 from selvbetjening.api.exercises import exercise_brief_out
 from selvbetjening.media import exercise_image_url
 from selvbetjening.models import PlanExercise, TrainingPlan, TrainingPlanVersion
@@ -22,7 +22,7 @@ from selvbetjening.services import plans as plan_services
 from selvbetjening.texts import label, pick
 
 plans = Router(tags=["staff: training plans"], auth=UserBearer(roles=CARE))
-my_plans = Router(tags=["me: training plans"], auth=CitizenBearer())
+my_plans = Router(tags=["me: training plans"], auth=citizen_auth())
 RESOURCE = plan_services.RESOURCE
 
 

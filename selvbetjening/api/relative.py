@@ -8,12 +8,12 @@ from backend.auth import AuthedRequest
 from backend.pagination import paginate
 from backend.ratelimit import client_address
 from selvbetjening import schemas
-from selvbetjening.api.auth import RelativeBearer
+from selvbetjening.api.auth import relative_auth
 from selvbetjening.selectors import network as network_reads
 from selvbetjening.selectors.progress import progress_for_relative
 from selvbetjening.services import network as network_services
 
-router = Router(tags=["relative"], auth=RelativeBearer())
+router = Router(tags=["relative"], auth=relative_auth())
 
 
 @router.post(

@@ -13,7 +13,7 @@ from backend.auth import AuthedRequest
 from backend.errors import ApplicationError
 from backend.models import Citizen
 from selvbetjening.api import present
-from selvbetjening.api.auth import CitizenBearer, RelativeBearer
+from selvbetjening.api.auth import citizen_auth, relative_auth
 from selvbetjening.schemas import training as schemas
 from selvbetjening.selectors import network as network_reads
 from selvbetjening.selectors import sessions as session_reads
@@ -21,10 +21,10 @@ from selvbetjening.selectors.sync import own_sync
 from selvbetjening.selectors.today import own_today
 from selvbetjening.services import sessions as session_services
 
-CITIZEN_ONLY = CitizenBearer()
+CITIZEN_ONLY = citizen_auth()
 session_logs = Router(tags=["me: training"], auth=CITIZEN_ONLY)
 training = Router(tags=["me: training"], auth=CITIZEN_ONLY)
-relative = Router(tags=["relative"], auth=RelativeBearer())
+relative = Router(tags=["relative"], auth=relative_auth())
 
 
 def _own(request: AuthedRequest) -> Citizen:

@@ -1,0 +1,75 @@
+// The public API with the browser's cookie login: the same operations a native app calls with a token.
+// Unsafe methods carry Django's CSRF token from its cookie in the X-CSRFToken header.
+import { language } from "./i18n.js";
+
+const config = JSON.parse(document.getElementById("app-config").textContent);
+const problems = JSON.parse(document.getElementById("problems").textContent);
+
+export { config };
+
+export class ApiError extends Error {
+  constructor(status, code, detail, errors = []) {
+    super(problemText(code));
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+    this.errors = errors;
+  }
+}
+
+// The problem catalogue: the API's codes said in the app's language.
+export function problemText(code) {
+  const texts = problems[language()] || problems.da;
+  return texts[code] || texts.fallback;
+}
+
+export function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+export async function api(path, { method = "GET", body, form } = {}) {
+  const headers = { Accept: "application/json", "Accept-Language": language() };
+  if (method !== "GET") {
+    headers["X-CSRFToken"] = csrfToken();
+  }
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+  }
+  let response;
+  try {
+    response = await fetch(config.api + path, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: form || (body === undefined ? undefined : JSON.stringify(body)),
+    });
+  } catch (error) {
+    throw new ApiError(0, "network", String(error));
+  }
+  if (response.status === 401) {
+    window.location.assign(config.login);
+    throw new ApiError(401, "not_authenticated", "");
+  }
+  if (response.status === 204) {
+    return null;
+  }
+  const type = response.headers.get("Content-Type") || "";
+  const data = type.includes("json") ? await response.json() : null;
+  if (!response.ok) {
+    throw new ApiError(response.status, (data && data.code) || "fallback", data && data.detail, (data && data.errors) || []);
+  }
+  return data;
+}
+
+// A UUID made on this device: the key that makes every retry of a write safe.
+export function clientId() {
+  if (crypto.randomUUID) {
+    return crypto.randomUUID();
+  }
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

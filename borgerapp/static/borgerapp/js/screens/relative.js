@@ -1,0 +1,78 @@
+// A relative's or volunteer's view: only the citizens who let them in, only what each grant allows
+// (progress; encouragement), while it is in force. Accept a new invitation code here too.
+import { api, problemText } from "../api.js";
+import { alert, field, formatDate, h, replace, signed } from "../dom.js";
+import { language, t } from "../i18n.js";
+
+async function progress(citizen) {
+  const answer = await api(`/relative/citizens/${citizen.citizen_id}/progress`);
+  return answer.episodes.map((episode) => h("div", {},
+    h("h3", { class: "h4" }, episode.title || episode.kind_name),
+    h("p", { class: "app-muted" }, t("course_ends", { date: formatDate(episode.planned_end_date, language()) })),
+    h("ul", { class: "app-goal-list" }, episode.goals.map((goal) => h("li", {},
+      goal.description, " – ",
+      goal.latest_gas === null ? t("not_rated_yet") : t("latest_score", { score: signed(goal.latest_gas) }))))));
+}
+
+function encouragementForm(citizen) {
+  const form = h("form", { class: "app-form", novalidate: true });
+  const box = h("div");
+  const text = h("textarea", { class: "form-input", rows: 2, maxlength: 500 });
+  replace(form,
+    field({ id: `cheer-${citizen.citizen_id}`, label: t("send_encouragement", { name: citizen.given_name }), input: text }),
+    box,
+    h("button", { type: "submit", class: "button button-primary app-wide" }, t("send")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!text.value.trim()) {
+      box.replaceChildren(alert("error", t("write_something")));
+      return;
+    }
+    try {
+      await api(`/relative/citizens/${citizen.citizen_id}/encouragements`, { method: "POST", body: { text: text.value } });
+      text.value = "";
+      box.replaceChildren(alert("success", t("encouragement_sent")));
+    } catch (error) {
+      box.replaceChildren(alert("error", problemText(error.code)));
+    }
+  });
+  return form;
+}
+
+function acceptForm(onAccepted) {
+  const form = h("form", { class: "app-form", novalidate: true });
+  const box = h("div");
+  const code = h("input", { class: "form-input input-width-m", autocomplete: "off", maxlength: 20 });
+  replace(form,
+    field({ id: "accept-code", label: t("invitation_code"), hint: t("invitation_code_hint"), input: code }),
+    box,
+    h("button", { type: "submit", class: "button button-secondary app-wide" }, t("use_code")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api("/relative/invitations/accept", { method: "POST", body: { code: code.value.trim() } });
+      onAccepted();
+    } catch (error) {
+      box.replaceChildren(alert("error", problemText(error.code)));
+    }
+  });
+  return form;
+}
+
+export async function render(main, { setTitle }) {
+  setTitle(t("my_citizens"));
+  const citizens = await api("/relative/citizens");
+  const cards = await Promise.all(citizens.items.map(async (citizen) => h("li", { class: "app-card" },
+    h("h2", { class: "h3" }, citizen.given_name),
+    h("p", { class: "app-muted" }, t("you_may"), " ", citizen.scopes.map((scope) => t(`granted_${scope}`)).join(", "),
+      citizen.valid_until ? ` · ${t("until_date", { date: formatDate(citizen.valid_until, language()) })}` : ""),
+    citizen.scopes.includes("view_progress") ? await progress(citizen) : null,
+    citizen.scopes.includes("send_encouragement") ? encouragementForm(citizen) : null)));
+  replace(main,
+    h("h1", { id: "screen-title" }, t("my_citizens")),
+    cards.length ? h("ul", { class: "nobullet-list app-cards" }, cards) : h("p", { class: "app-lead" }, t("no_citizens")),
+    acceptForm(async () => {
+      await render(main, { setTitle });
+      main.focus();
+    }));
+}

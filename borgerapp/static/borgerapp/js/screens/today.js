@@ -1,0 +1,187 @@
+// I dag: today's training with the exercises' pictures, dosage and instructions; log a slot or an
+// ad-hoc session (through the outbox, so it works the same with and without a connection).
+import { api, clientId, problemText } from "../api.js";
+import { alert, field, formatDateTime, formatTime, h, replace, scale } from "../dom.js";
+import { language, t } from "../i18n.js";
+import { enqueue, send, waiting } from "../outbox.js";
+
+export function dosage(item) {
+  const parts = [];
+  if (item.sets && item.repetitions) {
+    parts.push(t("dosage_sets_reps", { sets: item.sets, reps: item.repetitions }));
+  } else if (item.repetitions) {
+    parts.push(t("dosage_reps", { reps: item.repetitions }));
+  } else if (item.sets) {
+    parts.push(t("dosage_sets", { sets: item.sets }));
+  }
+  if (item.hold_seconds) {
+    parts.push(t("dosage_hold", { seconds: item.hold_seconds }));
+  }
+  if (item.duration_seconds) {
+    parts.push(t("dosage_duration", { minutes: Math.round(item.duration_seconds / 60) || 1 }));
+  }
+  if (item.load_kg) {
+    parts.push(t("dosage_load", { kg: item.load_kg }));
+  }
+  return parts.join(" · ");
+}
+
+function exerciseCard(exercise) {
+  const image = exercise.images[0];
+  return h("li", { class: "app-exercise" },
+    image ? h("img", {
+      class: "app-exercise-image", src: image.urls.medium, alt: image.alt_text || exercise.title,
+      width: image.width, height: image.height, loading: "lazy", decoding: "async",
+    }) : null,
+    h("div", { class: "app-exercise-body" },
+      h("h3", { class: "h4 app-exercise-title" }, exercise.title),
+      h("p", { class: "app-dosage" }, dosage(exercise)),
+      exercise.individual_instructions ? h("p", { class: "app-own-words" }, exercise.individual_instructions) : null,
+      exercise.instructions ? h("details", { class: "app-details" },
+        h("summary", {}, t("how_to")),
+        h("p", {}, exercise.instructions)) : null));
+}
+
+const STATUS_TAG = { pending: "tag-info", done: "tag-success", missed: "tag-warning" };
+
+function slotCard(slot, timeZone, queued, onLog) {
+  const isQueued = queued.has(slot.id);
+  const status = isQueued ? t("status_queued") : slot.status_name;
+  const canLog = slot.status === "pending" && !isQueued;
+  return h("li", { class: "app-card app-slot" },
+    h("h2", { class: "h3 app-slot-title" },
+      h("span", { class: "app-slot-time" }, formatTime(slot.scheduled_at, language(), timeZone)), " ", slot.plan_title),
+    h("p", {}, h("strong", { class: `tag ${isQueued ? "tag-info" : STATUS_TAG[slot.status] || ""}` }, status)),
+    h("ul", { class: "nobullet-list app-exercises" }, slot.exercises.map(exerciseCard)),
+    canLog ? h("button", { type: "button", class: "button button-primary app-wide", onclick: () => onLog(slot) },
+      t("log_training")) : null);
+}
+
+function numberInput(name, value, max) {
+  return h("input", { class: "form-input input-width-xs", type: "number", inputmode: "numeric", min: 0, max, name, value: value ?? "" });
+}
+
+// The log form: one exercise at a time as a row of large inputs, then pain, effort and a note.
+function logForm({ slot, planId, exercises, title }, done) {
+  const form = h("form", { class: "app-form", novalidate: true });
+  const rows = exercises.map((exercise, index) => h("fieldset", { class: "app-card app-log-exercise" },
+    h("legend", { class: "h4" }, exercise.title),
+    h("div", { class: "form-group app-check" },
+      h("input", { type: "checkbox", class: "form-checkbox", id: `done-${index}`, name: `done-${index}`, checked: true }),
+      h("label", { for: `done-${index}` }, t("exercise_done"))),
+    h("div", { class: "app-inline-fields" },
+      field({ id: `sets-${index}`, label: t("sets"), input: numberInput(`sets-${index}`, exercise.sets, 100) }),
+      field({ id: `reps-${index}`, label: t("repetitions"), input: numberInput(`reps-${index}`, exercise.repetitions, 1000) }))));
+  const errorBox = h("div", { class: "app-form-error" });
+  replace(form,
+    h("h2", { class: "h3" }, title),
+    rows,
+    scale({ name: "pain_before", legend: t("pain_before"), hint: t("pain_hint"), low: t("pain_low"), high: t("pain_high") }),
+    scale({ name: "pain_after", legend: t("pain_after"), hint: t("pain_hint"), low: t("pain_low"), high: t("pain_high") }),
+    scale({ name: "effort", legend: t("effort"), hint: t("effort_hint"), low: t("effort_low"), high: t("effort_high") }),
+    field({ id: "note", label: t("note"), hint: t("note_hint"), input: h("textarea", { class: "form-input", name: "note", rows: 3, maxlength: 2000 }) }),
+    errorBox,
+    h("button", { type: "submit", class: "button button-primary app-wide" }, t("save_training")),
+    h("button", { type: "button", class: "button button-secondary app-wide", onclick: () => done(null) }, t("cancel")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const number = (name) => (data.get(name) === "" || data.get(name) === null ? null : Number(data.get(name)));
+    const log = {
+      id: clientId(),
+      training_plan_id: planId,
+      slot_id: slot ? slot.id : null,
+      performed_at: new Date().toISOString(),
+      pain_before: number("pain_before"),
+      pain_after: number("pain_after"),
+      effort: number("effort"),
+      note: String(data.get("note") || ""),
+      exercises: exercises.map((exercise, index) => ({
+        exercise_id: exercise.exercise_id,
+        sets: number(`sets-${index}`),
+        repetitions: number(`reps-${index}`),
+        is_completed: data.get(`done-${index}`) !== null,
+      })),
+    };
+    await enqueue(log);
+    done(log);
+  });
+  return form;
+}
+
+async function adHocChoices() {
+  const plans = await api("/me/training-plans?status=active");
+  return plans.items.filter((plan) => plan.current_version).map((plan) => ({
+    planId: plan.id,
+    title: plan.title,
+    exercises: plan.current_version.exercises.map((exercise) => ({
+      exercise_id: exercise.exercise_id, title: exercise.exercise.title, sets: exercise.sets, repetitions: exercise.repetitions,
+    })),
+  }));
+}
+
+function whenNext(iso) {
+  const at = new Date(iso);
+  const sameDay = at.toDateString() === new Date().toDateString();
+  return sameDay ? formatTime(iso, language()) : formatDateTime(iso, language());
+}
+
+export async function render(main, { setTitle }) {
+  setTitle(t("today"));
+  const [today, queue] = await Promise.all([api("/me/today"), waiting()]);
+  const queued = new Set(queue.map((item) => item.slot_id).filter(Boolean));
+  const message = h("div", { id: "today-message" });
+
+  const openForm = (options) => {
+    const form = logForm(options, async (log) => {
+      let text = "";
+      if (log) {
+        text = t("saved_offline");
+        if (navigator.onLine) {
+          try {
+            await send();
+            text = t("saved_sent");
+          } catch (error) {
+            text = error.code === "network" ? t("saved_offline") : problemText(error.code);
+          }
+        }
+      }
+      try {
+        await render(main, { setTitle });
+      } catch {
+        replace(main, h("h1", { id: "screen-title" }, t("today")), h("div", { id: "today-message" }));
+      }
+      if (log) {
+        document.getElementById("today-message").append(alert("success", text));
+      }
+      main.focus();
+    });
+    replace(main, h("h1", { id: "screen-title" }, t("today")), form);
+    form.querySelector("input, textarea")?.focus();
+  };
+
+  const slots = h("ul", { class: "nobullet-list app-slots" }, today.slots.map((slot) => slotCard(slot, today.time_zone, queued, (chosen) => openForm({
+    slot: chosen, planId: chosen.training_plan_id, exercises: chosen.exercises, title: chosen.plan_title,
+  }))));
+  const adHoc = h("button", {
+    type: "button", class: "button button-secondary app-wide",
+    onclick: async () => {
+      try {
+        const choices = await adHocChoices();
+        if (!choices.length) {
+          message.replaceChildren(alert("info", t("no_active_plan")));
+          return;
+        }
+        openForm({ slot: null, ...choices[0], title: `${t("extra_training")}: ${choices[0].title}` });
+      } catch (error) {
+        message.replaceChildren(alert("error", problemText(error.code)));
+      }
+    },
+  }, t("log_extra"));
+  replace(main,
+    h("h1", { id: "screen-title" }, t("today")),
+    message,
+    today.slots.length ? slots : h("p", { class: "app-lead" }, t("nothing_today")),
+    today.next_reminder_at ? h("p", { class: "app-next" }, t("next_reminder", { time: whenNext(today.next_reminder_at) })) : null,
+    adHoc);
+}

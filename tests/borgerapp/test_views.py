@@ -1,0 +1,197 @@
+"""The citizen app's pages: login and logout at /app/, the shell, the manifest and the service worker."""
+
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pyotp
+import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.test import Client
+
+from backend.models import AccountLockout, AppSession
+from borgerapp import assets
+from tests.borgerapp.helpers import PASSWORD, app_client, with_password
+from tests.conftest import ApiClient, access_token_for
+from tests.staffweb.helpers import web_client
+
+
+def _login(client: Client, user, *, code: str | None = None, password: str = PASSWORD):
+    code = code if code is not None else pyotp.TOTP(user.totp_secret).now()
+    return client.post("/app/log-ind/", {"username": user.username, "password": password, "totp_code": code})
+
+
+@pytest.mark.django_db
+def test_anonymous_gets_the_login_and_the_api_no_data(world):
+    response = Client().get("/app/")
+    assert response.status_code == 302 and response["Location"] == "/app/log-ind/"
+    page = Client().get("/app/log-ind/")
+    assert page.status_code == 200
+    assert 'autocomplete="one-time-code"' in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_citizen_logs_in_with_password_and_code_and_gets_a_citizen_session(world):
+    user = with_password(world.citizen.user)
+    client = Client()
+    response = _login(client, user)
+    assert response.status_code == 302 and response["Location"] == "/app/"
+    session = AppSession.objects.get(user=user, acr="password+totp")
+    assert session.audience == AppSession.Audience.CITIZEN and session.device_name == "Borger-web"
+    assert session.expires_at - session.created_at <= timedelta(minutes=settings.CITIZEN_WEB_LIFETIME_MINUTES)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert client.get("/app/").status_code == 200
+    assert client.get("/api/v1/me/goals").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_wrong_code_is_refused_in_danish_and_counted_towards_the_lockout(world):
+    user = with_password(world.citizen.user)
+    response = _login(Client(), user, code="000000")
+    assert response.status_code == 200
+    assert "Forkert brugernavn, adgangskode eller engangskode." in response.content.decode()
+    assert not AppSession.objects.filter(user=user, acr="password+totp").exists()
+    assert AccountLockout.objects.get(scope="account", key=user.username.lower()).failures == 1
+
+
+@pytest.mark.django_db
+def test_staff_cannot_log_in_to_the_citizen_app(world):
+    user = with_password(world.staff_in_team.user)
+    client = Client()
+    response = _login(client, user)
+    assert response.status_code == 200 and "Forkert brugernavn" in response.content.decode()
+    assert not AppSession.objects.filter(user=user, acr="password+totp", revoked_at__isnull=True).exists()
+    assert client.get("/app/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_login_form_needs_the_csrf_token(world):
+    user = with_password(world.citizen.user)
+    assert _login(Client(enforce_csrf_checks=True), user).status_code == 403
+    assert not AppSession.objects.filter(user=user, acr="password+totp").exists()
+
+
+@pytest.mark.django_db
+def test_logout_here_ends_this_browser_and_empties_its_storage(world):
+    client = app_client(world.citizen.user)
+    other_browser = app_client(world.citizen.user)
+    token = client.cookies["csrftoken"].value
+    response = client.post("/app/log-ud/", {"csrfmiddlewaretoken": token})
+    assert response.status_code == 302 and response["Location"] == "/app/log-ind/"
+    assert response["Clear-Site-Data"] == '"cache", "storage"'
+    assert client.get("/api/v1/me/goals").status_code == 401
+    assert other_browser.get("/api/v1/me/goals").status_code == 200
+    assert AppSession.objects.get(pk=client.app_session.pk).revoked_at is not None  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db
+def test_logout_everywhere_ends_the_phone_apps_tokens_too(world):
+    client = app_client(world.citizen.user)
+    phone = ApiClient(access_token_for(world.citizen.user))
+    assert phone.get("/api/v1/me").status_code == 200
+    response = client.post("/app/log-ud-alle/", {"csrfmiddlewaretoken": client.cookies["csrftoken"].value})
+    assert response.status_code == 302
+    assert phone.get("/api/v1/me").status_code == 401
+    assert client.get("/api/v1/me").status_code == 401
+
+
+@pytest.mark.django_db
+def test_logout_needs_the_csrf_token(world):
+    client = app_client(world.citizen.user)
+    assert client.post("/app/log-ud/").status_code == 403
+    assert client.get("/api/v1/me").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_shell_has_no_inline_script_or_style_and_a_strict_csp(world):
+    client = app_client(world.citizen.user)
+    response = client.get("/app/")
+    body = response.content.decode()
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy and "unsafe-inline" not in policy
+    scripts = re.findall(r"<script([^>]*)>", body)
+    assert all('src="' in attributes or 'type="application/json"' in attributes for attributes in scripts)
+    assert 'type="module"' in body
+    assert " style=" not in body and "<style" not in body
+    assert "csrftoken" in client.cookies
+    # The catalogue of problem texts is the shell's data, the same codes as the API's.
+    problems = json.loads(re.search(r'<script id="problems" type="application/json">(.*?)</script>', body, re.S)[1])
+    assert problems["da"]["invalid_credentials"] == "Forkert brugernavn, adgangskode eller engangskode."
+    assert set(problems["en"]) <= set(problems["da"])
+
+
+def test_the_service_worker_is_served_from_the_app_and_precaches_files_that_exist(client):
+    response = client.get("/app/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Service-Worker-Allowed"] == "/app/"
+    body = response.content.decode()
+    assert f'const VERSION = "{assets.version()}"' in body
+    precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);", body)[1])
+    assert precache == assets.precache_urls()
+    for path in assets.STYLESHEETS + assets.FONTS + assets.ICONS + assets.MODULES:
+        assert finders.find(path), path
+
+
+def test_the_manifest_makes_the_app_installable(client):
+    response = client.get("/app/manifest.webmanifest")
+    assert response["Content-Type"] == "application/manifest+json"
+    manifest = response.json()
+    assert manifest["start_url"] == "/app/" and manifest["scope"] == "/app/" and manifest["display"] == "standalone"
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+
+
+def test_every_module_the_app_imports_is_precached():
+    found = set()
+    for path in assets.MODULES:
+        source = Path(str(finders.find(path))).read_text(encoding="utf-8")
+        base = path.rsplit("/", 1)[0]
+        for target in re.findall(r'(?:from|import\()\s*"(\.[^"]+)"', source):
+            parts = base.split("/")
+            for piece in target.split("/"):
+                if piece == "..":
+                    parts.pop()
+                elif piece != ".":
+                    parts.append(piece)
+            found.add("/".join(parts))
+    assert found <= set(assets.MODULES)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "opens"),
+    [
+        ("citizen", True),
+        ("other_citizen", True),
+        ("relative_with_consent", True),
+        ("relative_without_consent", True),
+        ("staff_in_team", False),
+        ("it", False),
+        ("analyst", False),
+    ],
+)
+def test_the_shell_by_role(world, role, opens):
+    """The shell holds no personal data; a person of the citizen audience gets it, staff cannot log in to
+    it (their cookie login is for the staff pages) and are sent to the app's login."""
+    person = {"it": world.it_staff, "analyst": world.analyst}.get(role) or getattr(world, role)
+    audience = AppSession.Audience.CITIZEN if opens else AppSession.Audience.STAFF
+    client = web_client(person.user, audience)
+    response = client.get("/app/")
+    if opens:
+        assert response.status_code == 200
+        config = re.search(r'<script id="app-config" type="application/json">(.*?)</script>', response.content.decode())
+        assert config is not None
+        assert json.loads(config[1])["roles"] == (["citizen"] if "citizen" in role else ["relative"])
+    else:
+        assert response.status_code == 302 and response["Location"] == "/app/log-ind/"
+
+
+@pytest.mark.django_db
+def test_exercise_pictures_open_with_the_cookie_login(world):
+    missing = "/api/v1/exercise-images/00000000-0000-0000-0000-000000000000/medium"
+    assert Client().get(missing).status_code == 401
+    assert app_client(world.citizen.user).get(missing).status_code == 404
