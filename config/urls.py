@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
+from django.views.generic import TemplateView
 
 from backend.health import healthz, readyz
 from backend.problems import problem_response
@@ -14,6 +15,7 @@ def staff_web_login(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
+    path("", TemplateView.as_view(template_name="landing.html"), name="landing"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("auth/staff/login", staff_web_login, name="staff-web-login"),

@@ -163,3 +163,13 @@ def test_the_api_docs_load_their_scripts_from_the_platform_not_a_cdn(client):
     from django.contrib.staticfiles import finders
 
     assert finders.find("ninja/swagger-ui-bundle.js")  # collected with the platform's static files
+
+
+@pytest.mark.django_db
+def test_the_front_page_links_the_apps_the_api_docs_and_the_administration(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    for link in ('href="/app/"', 'href="/staff/"', 'href="/api/v1/docs"', 'href="/admin/"'):
+        assert link in html
+    assert "<script" not in html and "style=" not in html  # nothing the Content-Security-Policy refuses
