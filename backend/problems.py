@@ -6,6 +6,7 @@ from typing import Any
 from django.http import HttpResponse
 
 from backend.context import current_request_id
+from backend.problem_texts import title_for
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -21,7 +22,7 @@ def problem_response(
 ) -> HttpResponse:
     body: dict[str, Any] = {
         "type": f"https://mestring.dk/problems/{code}",
-        "title": title,
+        "title": title_for(code, status, title),
         "status": status,
         "code": code,
         "detail": detail or title,

@@ -1,14 +1,15 @@
 """The problem catalogue the citizen app speaks: the API's problem codes in Danish and English.
 
-The Danish texts the staff pages already say are the same here (one catalogue); the codes only a
-citizen meets are added. The app shows ``MESSAGES[lang][code]`` and falls back to the generic text.
+The platform's catalogue (``backend.problem_texts``) is the base; the app says some of them in a
+citizen's words and adds what only the app meets. The app shows ``MESSAGES[lang][code]`` and falls
+back to the generic text.
 """
 
-from staffweb.problems import FALLBACK
-from staffweb.problems import MESSAGES as STAFF_MESSAGES
+from backend.problem_texts import DANISH as PLATFORM_DANISH
+from backend.problem_texts import FALLBACK_DANISH as FALLBACK
 
 DANISH: dict[str, str] = {
-    **STAFF_MESSAGES,
+    **PLATFORM_DANISH,
     "not_found": "Det findes ikke længere, eller du har ikke adgang til det.",
     "not_authenticated": "Du er logget ud. Log ind igen.",
     "csrf_failed": "Siden er for gammel. Genindlæs den og prøv igen.",

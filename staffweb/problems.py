@@ -1,8 +1,11 @@
 """The API's problem codes as the pages say them: Danish, beside the field or above the form."""
 
 from backend.errors import ApplicationError, InvalidInput
+from backend.problem_texts import DANISH, FALLBACK_DANISH
 
+# The platform's catalogue, with what the staff pages say in their own words.
 MESSAGES: dict[str, str] = {
+    **DANISH,
     "invalid": "Værdien kan ikke bruges. Ret den og prøv igen.",
     "invalid_credentials": "Forkert brugernavn, adgangskode eller engangskode.",
     "locked_out": "Kontoen er spærret efter for mange forkerte forsøg. Prøv igen senere.",
@@ -24,7 +27,7 @@ MESSAGES: dict[str, str] = {
     "stand_in_changed": "Stedfortræderen er skiftet imens.",
     "goal_cancelled": "Målet er annulleret.",
 }
-FALLBACK = "Det lykkedes ikke. Prøv igen, eller kontakt support."
+FALLBACK = FALLBACK_DANISH
 
 
 def message(error: ApplicationError) -> str:
