@@ -1,18 +1,20 @@
 """The staff pages' forms. Field rules come from the API's input schemas (the same bounds, the same
 messages as problem codes), said in Danish beside the field; the services decide the rest."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django import forms
 from pydantic import BaseModel, ValidationError
 
 from backend.errors import ApplicationError, InvalidInput
-from selvbetjening.models import PlanExercise, TrainingPlan
+from selvbetjening.models import Episode, Goal, PlanExercise, TrainingPlan
 from selvbetjening.rules.dosage import DOSAGE_FIELDS
 from selvbetjening.schemas import RatingIn
+from selvbetjening.schemas.episodes import EpisodeCreateIn
+from selvbetjening.schemas.goals import GoalCreateIn
 from selvbetjening.schemas.plans import PlanExerciseIn
 from selvbetjening.services.plans import EXERCISE_FIELDS
 from staffweb import problems
@@ -288,3 +290,149 @@ class ContactForm(DkfdsForm):
         staff.choices = [("", "Vælg en medarbejder")] + [(str(item.pk), item.user.display_name) for item in colleagues]
         if not with_until:
             del self.fields["until"]
+
+
+def _date_field(label: str) -> forms.DateField:
+    """A date written day-month-year, as the other staff forms take it."""
+    return forms.DateField(
+        label=label,
+        help_text="Dag-måned-år, for eksempel 24-11-2026.",
+        input_formats=["%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"],
+        widget=forms.DateInput(format="%d-%m-%Y", attrs={"inputmode": "numeric"}),
+        error_messages={"invalid": "Skriv datoen som dag-måned-år, for eksempel 24-11-2026."},
+    )
+
+
+def _schema_errors(form: forms.Form, schema: type[BaseModel], entry: dict[str, Any]) -> None:
+    """The API schema's refusals of ``entry``, each beside the form field of the same name (fields
+    Django already refused keep their own message)."""
+    try:
+        schema.model_validate(entry)
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else ""
+            if name in form.errors:
+                continue
+            form.add_error(name if name in form.fields else None, _schema_message(error))
+
+
+def _people(directory: Sequence[Any]) -> dict[Any, str]:
+    return {member.staff_id: member.display_name for member in directory}
+
+
+class EpisodeForm(DkfdsForm):
+    """A new episode with a citizen: the EpisodeCreateIn schema's fields and bounds; the service decides
+    whether the team cares for the citizen and the contact person is one of its care staff."""
+
+    team_id = forms.TypedChoiceField(label="Team", coerce=UUID)
+    kind = forms.ChoiceField(label="Type af forløb", choices=[("", "Vælg en type"), *Episode.Kind.choices])
+    title = forms.CharField(
+        label="Titel",
+        required=False,
+        max_length=200,
+        help_text="Kort, i borgerens ord, for eksempel „Klare trapperne“.",
+    )
+    start_date = _date_field("Startdato")
+    planned_end_date = _date_field("Planlagt slutdato")
+    contact_person_id = forms.TypedChoiceField(label="Tovholder", coerce=UUID)
+    response_working_days = forms.IntegerField(
+        label="Svartid (arbejdsdage)", initial=2, help_text="Hvor hurtigt borgeren får svar på en henvendelse: 1–10."
+    )
+
+    def __init__(
+        self, *args: Any, teams: Sequence[Any], directories: Mapping[Any, Sequence[Any]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        team = self.fields["team_id"]
+        assert isinstance(team, forms.ChoiceField)
+        team.choices = [(str(item.pk), item.name) for item in teams]
+        contact = self.fields["contact_person_id"]
+        assert isinstance(contact, forms.ChoiceField)
+        contact.choices = [("", "Vælg en medarbejder")] + [
+            # The directory has a row per care role; the choice is the person.
+            (item.name, [(str(staff_id), name) for staff_id, name in _people(directories[item.pk]).items()])
+            for item in teams
+        ]
+        self.fields["response_working_days"].widget.attrs.update(inputmode="numeric")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        entry = {name: cleaned.get(name) for name in self.fields}
+        entry["citizen_id"] = uuid4()  # the page's citizen, not the form's: any id passes the schema
+        entry["title"] = cleaned.get("title") or ""
+        _schema_errors(self, EpisodeCreateIn, entry)
+        return cleaned
+
+    def service_fields(self) -> dict[str, str]:
+        return {name: name for name in self.fields}
+
+
+GAS_LEVELS = [
+    ("-2", "−2: meget mindre end forventet"),
+    ("-1", "−1: mindre end forventet"),
+    ("0", "0: forventet"),
+    ("1", "+1: mere end forventet"),
+    ("2", "+2: meget mere end forventet"),
+]
+GAS_OUTCOMES = {
+    "gas_minus_2": "−2: meget mindre end forventet",
+    "gas_minus_1": "−1: mindre end forventet",
+    "gas_0": "0: forventet udbytte",
+    "gas_plus_1": "+1: mere end forventet",
+    "gas_plus_2": "+2: meget mere end forventet",
+}
+
+
+class GoalForm(DkfdsForm):
+    """A goal set with the citizen, in their words: the GoalCreateIn schema's fields and bounds; the
+    service checks the due date against the episode and the target against the baseline."""
+
+    description = forms.CharField(
+        label="Målet i borgerens egne ord",
+        help_text="Skriv det, som borgeren siger det, for eksempel „Jeg vil selv kunne gå i Brugsen“.",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    rank = forms.IntegerField(label="Prioritet", help_text="1 er vigtigst for borgeren.")
+    area = forms.ChoiceField(label="Funktionsområde", choices=[("", "Vælg et område"), *Goal.Area.choices])
+    condition_code = forms.CharField(
+        label="FSIII-tilstand: kode", help_text="Tilstandens kode (UUID) fra FSIII-kodelisten.", max_length=36
+    )
+    condition_display = forms.CharField(
+        label="FSIII-tilstand: navn", help_text="Tilstandens navn, for eksempel „Gå“.", max_length=200
+    )
+    direction = forms.ChoiceField(label="Retning", choices=Goal.Direction.choices, initial=Goal.Direction.IMPROVE)
+    baseline_level = forms.TypedChoiceField(
+        label="Funktionsevne ved start (FSIII)", choices=FUNCTION_LEVELS[1:], coerce=int
+    )
+    target_level = forms.TypedChoiceField(
+        label="Mål for funktionsevne (FSIII)", choices=FUNCTION_LEVELS[1:], coerce=int
+    )
+    due_date = _date_field("Målet skal være nået")
+    baseline_gas = forms.TypedChoiceField(
+        label="GAS ved start", choices=GAS_LEVELS, coerce=int, initial="-1", help_text="Oftest −1 eller −2."
+    )
+    gas_minus_2 = forms.CharField(label=GAS_OUTCOMES["gas_minus_2"], max_length=500)
+    gas_minus_1 = forms.CharField(label=GAS_OUTCOMES["gas_minus_1"], max_length=500)
+    gas_0 = forms.CharField(label=GAS_OUTCOMES["gas_0"], max_length=500)
+    gas_plus_1 = forms.CharField(label=GAS_OUTCOMES["gas_plus_1"], max_length=500)
+    gas_plus_2 = forms.CharField(label=GAS_OUTCOMES["gas_plus_2"], max_length=500)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rank"].widget.attrs.update(inputmode="numeric")
+
+    def gas_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in GAS_OUTCOMES]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        _schema_errors(self, GoalCreateIn, {name: cleaned.get(name) for name in self.fields})
+        return cleaned
+
+    def service_fields(self) -> dict[str, str]:
+        return {name: name for name in self.fields}
+
+    def goal_fields(self) -> dict[str, Any]:
+        """The service's fields, as the API's schema gives them."""
+        return GoalCreateIn.model_validate(self.cleaned_data).model_dump()

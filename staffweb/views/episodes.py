@@ -1,4 +1,5 @@
-"""The episode's contact person: hand over to a colleague, or name a stand-in while away."""
+"""Starting an episode with a citizen; the episode's contact person: hand over to a colleague, or name a
+stand-in while away."""
 
 from uuid import UUID
 
@@ -6,16 +7,42 @@ from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from backend.access import access_citizen_for_change
 from backend.actors import CARE
 from backend.audit import read_logged
 from backend.errors import ApplicationError
+from backend.selectors import team_directory
 from selvbetjening.selectors import episodes as episode_reads
 from selvbetjening.services import episodes as episode_services
-from staffweb.forms import ContactForm, add_error
+from staffweb.forms import ContactForm, EpisodeForm, add_error
 from staffweb.selectors import care_colleagues
 from staffweb.views.base import StaffRequest, page, staff_page
 
 FIELDS = {"staff_id": "staff_id", "until": "until", "reason": "reason"}
+
+
+@staff_page(CARE)
+def episode_new(request: StaffRequest, citizen_id: UUID) -> HttpResponse:
+    """Start an episode as ``POST /api/v1/episodes`` does: a planned episode with its contact person."""
+    citizen = access_citizen_for_change(request.actor, citizen_id)
+    teams = list({membership.team_id: membership.team for membership in request.actor.care_memberships()}.values())
+    directories = {team.pk: team_directory(team) for team in teams}
+    form = EpisodeForm(request.POST or None, teams=teams, directories=directories)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                episode_services.episode_create(by=request.actor, citizen=citizen, **form.cleaned_data)
+            except ApplicationError as error:
+                add_error(form, error, form.service_fields())
+            else:
+                messages.success(request, "Forløbet er oprettet.")
+                return HttpResponseRedirect(reverse("staffweb:citizen", args=[citizen.pk]) + "#episodes-heading")
+    # The access log: one row for the citizen the page names.
+    read_logged(request.actor, [citizen], "episode")
+    context = {"citizen": citizen, "form": form, "nav": "triage"}
+    return page(request, "staffweb/episode_new.html", context, status=status)
 
 
 @staff_page(CARE)

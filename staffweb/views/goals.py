@@ -1,4 +1,5 @@
-"""Rating a goal at follow-up, together with the citizen: GAS on the goal's own outcomes, FSIII, COPM."""
+"""Goals set with the citizen in their own words, and rating a goal at follow-up: GAS on the goal's own
+outcomes, FSIII, COPM."""
 
 import uuid
 from uuid import UUID
@@ -13,7 +14,7 @@ from backend.errors import ApplicationError
 from backend.timeutil import municipal_today
 from selvbetjening.selectors import episodes as episode_reads
 from selvbetjening.services import goals as goal_services
-from staffweb.forms import GoalRatingForm, add_error
+from staffweb.forms import GoalForm, GoalRatingForm, add_error
 from staffweb.views.base import StaffRequest, page, staff_page
 
 
@@ -41,3 +42,28 @@ def goal_rating(request: StaffRequest, goal_id: UUID) -> HttpResponse:
     # The access log: one row for the citizen whose goal is shown.
     read_logged(request.actor, [goal.episode.citizen], "goal", goal.pk)
     return page(request, "staffweb/goal_rating.html", {"goal": goal, "form": form, "nav": "triage"}, status=status)
+
+
+@staff_page(CARE)
+def goal_new(request: StaffRequest, episode_id: UUID) -> HttpResponse:
+    """Write a goal as ``POST /api/v1/episodes/{id}/goals`` does; only the episode's team may."""
+    episode = episode_reads.access_episode_for_change(request.actor, episode_id)
+    initial = {"rank": episode.goals.count() + 1, "due_date": episode.planned_end_date}
+    form = GoalForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                goal_services.goal_create(episode=episode, by=request.actor, **form.goal_fields())
+            except ApplicationError as error:
+                add_error(form, error, form.service_fields())
+                status = 409 if error.status == 409 else 422
+            else:
+                messages.success(request, "Målet er gemt.")
+                return HttpResponseRedirect(
+                    reverse("staffweb:citizen", args=[episode.citizen_id]) + "#goals-heading"
+                )
+    # The access log: one row for the citizen whose episode is shown.
+    read_logged(request.actor, [episode.citizen], "episode", episode.pk)
+    return page(request, "staffweb/goal_new.html", {"episode": episode, "form": form, "nav": "triage"}, status=status)

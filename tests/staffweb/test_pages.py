@@ -58,6 +58,16 @@ PAGES = {
         lambda w: {"goal_id": goal(w).pk},
         {"staff_in_team": 200, "staff_out_of_team": 404, "it": 404, "analyst": 404},
     ),
+    "episode-new": (
+        "/staff/borgere/{citizen_id}/nyt-forloeb/",
+        lambda w: {"citizen_id": w.citizen.pk},
+        {"staff_in_team": 200, "staff_out_of_team": 404, "it": 404, "analyst": 404},
+    ),
+    "goal-new": (
+        "/staff/forloeb/{episode_id}/nyt-maal/",
+        lambda w: {"episode_id": episode(w).pk},
+        {"staff_in_team": 200, "staff_out_of_team": 404, "it": 404, "analyst": 404},
+    ),
     "episode-contacts": (
         "/staff/forloeb/{episode_id}/tovholder/",
         lambda w: {"episode_id": episode(w).pk},
