@@ -10,6 +10,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -276,3 +277,68 @@ def test_a_goal_is_rated_with_the_keyboard_only(world, live_server, browser_page
     assert_accessible(page)
     rating = GoalRating.objects.get(goal=rated)
     assert (rating.gas_score, rating.function_level, rating.copm_performance, rating.copm_satisfaction) == (0, 0, 6, 7)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_episode_is_started_and_a_goal_written_with_the_keyboard_only(world, live_server, browser_page):
+    from backend.timeutil import municipal_today
+    from selvbetjening.models import Episode, Goal
+
+    page = browser_page
+    _log_in_with_the_keyboard(page, live_server, _therapist(world))
+    page.goto(f"{live_server.url}/staff/borgere/{world.citizen.pk}/")
+    page.get_by_role("link", name="Start et forløb").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/staff/borgere/{world.citizen.pk}/nyt-forloeb/")
+    assert_accessible(page)
+    today = municipal_today()
+    page.focus("#id_team_id")  # the one team is chosen already
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowDown")  # the first kind: everyday rehabilitation
+    page.keyboard.press("Tab")
+    page.keyboard.type("Klare trapperne")
+    page.keyboard.press("Tab")
+    page.keyboard.type(today.strftime("%d-%m-%Y"))
+    page.keyboard.press("Tab")
+    page.keyboard.type((today + timedelta(days=56)).strftime("%d-%m-%Y"))
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowDown")  # the team's one care staff member
+    page.keyboard.press("Tab")  # the response time keeps its 2 working days
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/staff/borgere/{world.citizen.pk}/#episodes-heading")
+    assert "Forløbet er oprettet." in page.content()
+    made = Episode.objects.get(citizen=world.citizen)
+    assert (made.kind, made.title, made.response_working_days) == ("everyday_rehabilitation", "Klare trapperne", 2)
+
+    page.get_by_role("link", name="Skriv et mål med borgeren").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/staff/forloeb/{made.pk}/nyt-maal/")
+    assert_accessible(page)
+    page.focus("#id_description")
+    page.keyboard.type("Jeg vil selv gå op og ned ad trappen")
+    page.keyboard.press("Tab")  # rank 1, as suggested
+    page.keyboard.press("Tab")  # due at the episode's planned end, as suggested
+    page.keyboard.press("Tab")
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")  # self-care, household tasks, mobility
+    for text in ("6c3f2a55-5b87-4d55-9b6c-0b8b6fb2c5a1", "Gå på trapper"):
+        page.keyboard.press("Tab")
+        page.keyboard.type(text)
+    page.keyboard.press("Tab")  # improve, as suggested
+    page.keyboard.press("Tab")
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")  # baseline level 3
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowDown")  # target level 1
+    for text in ("Kommer ikke op", "Et trin", "Hele trappen med gelænder", "Hele trappen to gange", "Uden gelænder"):
+        page.keyboard.press("Tab")
+        page.keyboard.type(text)
+    page.keyboard.press("Tab")  # GAS at the start: −1, as suggested
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/staff/borgere/{world.citizen.pk}/#goals-heading")
+    assert "Målet er gemt." in page.content()
+    written = Goal.objects.get(episode=made)
+    assert (written.area, written.baseline_level, written.target_level, written.baseline_gas) == ("mobility", 3, 1, -1)
+    assert (written.gas_0, written.due_date) == ("Hele trappen med gelænder", made.planned_end_date)
