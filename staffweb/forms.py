@@ -4,7 +4,7 @@ messages as problem codes), said in Danish beside the field; the services decide
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from django import forms
 from pydantic import BaseModel, ValidationError
@@ -340,9 +340,15 @@ class EpisodeForm(DkfdsForm):
     )
 
     def __init__(
-        self, *args: Any, teams: Sequence[Any], directories: Mapping[Any, Sequence[Any]], **kwargs: Any
+        self,
+        *args: Any,
+        citizen_id: UUID,
+        teams: Sequence[Any],
+        directories: Mapping[Any, Sequence[Any]],
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.citizen_id = citizen_id
         team = self.fields["team_id"]
         assert isinstance(team, forms.ChoiceField)
         team.choices = [(str(item.pk), item.name) for item in teams]
@@ -358,7 +364,7 @@ class EpisodeForm(DkfdsForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         entry = {name: cleaned.get(name) for name in self.fields}
-        entry["citizen_id"] = uuid4()  # the page's citizen, not the form's: any id passes the schema
+        entry["citizen_id"] = self.citizen_id
         entry["title"] = cleaned.get("title") or ""
         _schema_errors(self, EpisodeCreateIn, entry)
         return cleaned

@@ -27,7 +27,7 @@ def episode_new(request: StaffRequest, citizen_id: UUID) -> HttpResponse:
     citizen = access_citizen_for_change(request.actor, citizen_id)
     teams = list({membership.team_id: membership.team for membership in request.actor.care_memberships()}.values())
     directories = {team.pk: team_directory(team) for team in teams}
-    form = EpisodeForm(request.POST or None, teams=teams, directories=directories)
+    form = EpisodeForm(request.POST or None, citizen_id=citizen.pk, teams=teams, directories=directories)
     status = 200
     if request.method == "POST":
         status = 422
