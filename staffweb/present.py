@@ -15,6 +15,9 @@ REASON_WORDS = {
     "request_overdue": "Henvendelse ikke besvaret til tiden",
     "questionnaire_overdue": "Spørgeskema ikke besvaret",
     "episode_ending_soon": "Forløbet slutter inden for en uge",
+    "device_fall": "Faldalarm fra hjælpemiddel",
+    "device_offline": "Hjælpemiddel sender ikke livstegn",
+    "device_battery_low": "Lavt batteri på hjælpemiddel",
 }
 PAIN_TREND_WORDS = {"rising": "stigende", "falling": "faldende", "stable": "stabil", "unknown": "ukendt"}
 

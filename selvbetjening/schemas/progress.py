@@ -34,12 +34,14 @@ DUE_HELP = (
     "count yet."
 )
 LIGHT_HELP = (
-    "Traffic light. red: an unresolved pain alert, or a request to the team unanswered past its respond_by, or "
+    "Traffic light. red: an unresolved pain alert, or an unresolved fall alert on a device the citizen has, or "
+    "a request to the team unanswered past its respond_by, or "
     f"adherence below {RED_ADHERENCE_BELOW_PERCENT} % with at "
     f"least {RED_MIN_DUE_SLOTS} slots due in the last {ADHERENCE_WINDOW_DAYS} days. yellow: adherence below "
     f"{YELLOW_ADHERENCE_BELOW_PERCENT} %, or pain rising, or no session logged in the last {INACTIVE_AFTER_DAYS} "
     "days, or a questionnaire still pending after its due day, or a running episode in the team planned to end "
-    f"within {ENDING_SOON_WITHIN_DAYS} days. green: none of these."
+    f"within {ENDING_SOON_WITHIN_DAYS} days, or an unresolved offline (missing heartbeat) or battery alert on a "
+    "device the citizen has. green: none of these."
 )
 PAIN_TREND_HELP = (
     f"Mean session pain (pain after, else pain before; NRS 0–10) of the last {PAIN_WINDOW_DAYS} days against the "
@@ -48,7 +50,8 @@ PAIN_TREND_HELP = (
 )
 REASONS_HELP = (
     "Why the light shows its colour: pain_alert, request_overdue, adherence_below_red, adherence_below_yellow, "
-    "pain_rising, no_recent_activity, questionnaire_overdue, episode_ending_soon."
+    "pain_rising, no_recent_activity, questionnaire_overdue, episode_ending_soon, device_fall, device_offline, "
+    "device_battery_low."
 )
 
 

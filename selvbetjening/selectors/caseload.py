@@ -19,6 +19,7 @@ from fractions import Fraction
 from typing import Any, Literal, get_args
 from uuid import UUID
 
+from django.apps import apps
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -67,6 +68,7 @@ SortKey = Literal["status", "-status", "adherence", "-adherence", "last_activity
 # Why a light is not green, as flag columns of the statement, in the order the rules read.
 Reason = Literal[
     "pain_alert",
+    "device_fall",
     "request_overdue",
     "adherence_below_red",
     "adherence_below_yellow",
@@ -74,6 +76,8 @@ Reason = Literal[
     "no_recent_activity",
     "questionnaire_overdue",
     "episode_ending_soon",
+    "device_offline",
+    "device_battery_low",
 ]
 REASONS: tuple[str, ...] = get_args(Reason)
 
@@ -178,6 +182,9 @@ ending_figures AS (
       AND e.planned_end_date >= %(today)s AND e.planned_end_date <= %(ending_by)s
     GROUP BY e.citizen_id
 ),
+device_figures AS (
+    {device_figures}
+),
 figures AS (
     SELECT m.id, m.given_name, m.family_name, m.last_activity,
            COALESCE(sf.slots_due, 0) AS slots_due, COALESCE(sf.slots_filled, 0) AS slots_filled,
@@ -186,7 +193,9 @@ figures AS (
            COALESCE(pf.pain_previous_count, 0) AS pain_previous_count,
            COALESCE(af.open_alerts, 0) AS open_alerts, COALESCE(af.pain_alerts, 0) AS pain_alerts,
            COALESCE(qf.questionnaires_overdue, 0) AS questionnaires_overdue,
-           COALESCE(rf.requests_overdue, 0) AS requests_overdue, ef.episode_ends_on
+           COALESCE(rf.requests_overdue, 0) AS requests_overdue, ef.episode_ends_on,
+           COALESCE(df.device_falls, 0) AS device_falls, COALESCE(df.devices_offline, 0) AS devices_offline,
+           COALESCE(df.devices_battery_low, 0) AS devices_battery_low
     FROM members m
     LEFT JOIN slot_figures sf ON sf.citizen_id = m.id
     LEFT JOIN pain_figures pf ON pf.citizen_id = m.id
@@ -194,6 +203,7 @@ figures AS (
     LEFT JOIN questionnaire_figures qf ON qf.citizen_id = m.id
     LEFT JOIN request_figures rf ON rf.citizen_id = m.id
     LEFT JOIN ending_figures ef ON ef.citizen_id = m.id
+    LEFT JOIN device_figures df ON df.citizen_id = m.id
 ),
 trends AS (
     SELECT f.*,
@@ -222,21 +232,58 @@ flags AS (
            CASE WHEN t.last_activity IS NULL OR t.last_activity < %(inactive_before)s THEN 1 ELSE 0 END
                AS no_recent_activity,
            CASE WHEN t.questionnaires_overdue > 0 THEN 1 ELSE 0 END AS questionnaire_overdue,
-           CASE WHEN t.episode_ends_on IS NOT NULL THEN 1 ELSE 0 END AS episode_ending_soon
+           CASE WHEN t.episode_ends_on IS NOT NULL THEN 1 ELSE 0 END AS episode_ending_soon,
+           CASE WHEN t.device_falls > 0 THEN 1 ELSE 0 END AS device_fall,
+           CASE WHEN t.devices_offline > 0 THEN 1 ELSE 0 END AS device_offline,
+           CASE WHEN t.devices_battery_low > 0 THEN 1 ELSE 0 END AS device_battery_low
     FROM trends t
 ),
 lit AS (
     SELECT f.*,
            CASE
-               WHEN f.pain_alert = 1 OR f.request_overdue = 1 OR f.adherence_below_red = 1 THEN 0
+               WHEN f.pain_alert = 1 OR f.device_fall = 1 OR f.request_overdue = 1 OR f.adherence_below_red = 1
+                   THEN 0
                WHEN f.adherence_below_yellow = 1 OR f.pain_rising = 1 OR f.no_recent_activity = 1
-                    OR f.questionnaire_overdue = 1 OR f.episode_ending_soon = 1 THEN 1
+                    OR f.questionnaire_overdue = 1 OR f.episode_ending_soon = 1 OR f.device_offline = 1
+                    OR f.device_battery_low = 1 THEN 1
                ELSE 2
            END AS light
     FROM flags f
 )
 SELECT * FROM lit {reason_condition} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s
 """
+
+# Unresolved alerts on the devices a member has now (an active assignment): the health alerts that name
+# them and the device's own alerts (no citizen named: offline, battery). The caseload's app does not import
+# the device register's, so its tables and values come from the app registry when it is installed.
+DEVICE_FIGURES = """SELECT da.citizen_id,
+           COUNT(CASE WHEN a.kind = %(device_fall)s THEN 1 END) AS device_falls,
+           COUNT(CASE WHEN a.kind = %(device_heartbeat)s THEN 1 END) AS devices_offline,
+           COUNT(CASE WHEN a.kind = %(device_battery)s THEN 1 END) AS devices_battery_low
+    FROM {device_assignment} da JOIN {device_alert} a ON a.device_id = da.device_id
+    WHERE da.citizen_id IN (SELECT id FROM members) AND da.returned_at IS NULL
+      AND a.status IN (%(device_alert_open)s, %(device_alert_acknowledged)s)
+      AND (a.citizen_id IS NULL OR a.citizen_id = da.citizen_id)
+    GROUP BY da.citizen_id"""
+NO_DEVICE_FIGURES = """SELECT id AS citizen_id, 0 AS device_falls, 0 AS devices_offline, 0 AS devices_battery_low
+    FROM members WHERE 1 = 0"""
+DEVICE_ALERT_VALUES = {
+    "device_fall": "fall",
+    "device_heartbeat": "heartbeat",
+    "device_battery": "battery",
+    "device_alert_open": "open",
+    "device_alert_acknowledged": "acknowledged",
+}
+
+
+def _device_figures() -> str:
+    if not apps.is_installed("velfaerdsteknologi"):
+        return NO_DEVICE_FIGURES
+    return DEVICE_FIGURES.format(
+        device_assignment=apps.get_model("velfaerdsteknologi", "Assignment")._meta.db_table,
+        device_alert=apps.get_model("velfaerdsteknologi", "Alert")._meta.db_table,
+    )
+
 
 # The contact_person filter: the citizen has a running episode in the team whose current contact person
 # (the open contact row of that role) is the given staff member.
@@ -306,6 +353,7 @@ def _parameters(
         "request_in_progress": CitizenRequest.Status.IN_PROGRESS.value,
         "contact_role": EpisodeContact.Role.CONTACT_PERSON.value,
         "contact_person": Staff._meta.pk.get_db_prep_value(contact_person, connection),
+        **DEVICE_ALERT_VALUES,
         "pain_change": PAIN_TREND_MIN_CHANGE,
         "red_min_due": RED_MIN_DUE_SLOTS,
         "red_percent": RED_ADHERENCE_BELOW_PERCENT,
@@ -427,6 +475,7 @@ def team_caseload(
         ),
         # A column of the statement named from REASONS (checked above), never a value from the caller.
         reason_condition="" if reason is None else f"WHERE {reason} = 1",
+        device_figures=_device_figures(),
         **_TABLES,
     )
     parameters = _parameters(team, moments, contact_person=contact_person_id, limit=size + 1, offset=offset)

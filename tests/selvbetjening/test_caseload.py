@@ -21,6 +21,8 @@ from selvbetjening.models import (
 from tests import factories as core
 from tests.selvbetjening import factories
 from tests.selvbetjening.training_factories import SessionLogFactory, make_plan, slot_at
+from tests.velfaerdsteknologi import factories as devices
+from velfaerdsteknologi.models import Alert, AlertAudience, AlertStatus, TelemetryKind
 
 DONE, MISSED = TrainingSlot.Status.DONE, TrainingSlot.Status.MISSED
 
@@ -348,6 +350,62 @@ def test_reasons_add_up_in_the_order_the_rules_read(world):
     ]
 
 
+def device_alert(plan, kind: str, *, status: str = AlertStatus.OPEN, returned: bool = False, names_citizen=True):
+    """An alert of ``kind`` on a device placed with the plan's citizen (a device alert names no citizen)."""
+    assignment = devices.AssignmentFactory(
+        citizen=plan.citizen, returned_at=timezone.now() - timedelta(days=1) if returned else None
+    )
+    return devices.AlertFactory(
+        device=assignment.device, kind=kind, status=status,
+        citizen=plan.citizen if names_citizen else None,
+        audience=AlertAudience.CARE if names_citizen else AlertAudience.IT,
+    )
+
+
+@pytest.mark.django_db
+def test_unresolved_alerts_on_the_citizens_devices_are_reasons(world):
+    device_alert(active(world, "Fald"), TelemetryKind.FALL)
+    device_alert(active(world, "Stum"), TelemetryKind.HEARTBEAT, names_citizen=False)
+    device_alert(active(world, "Batteri"), TelemetryKind.BATTERY, names_citizen=False, status=AlertStatus.ACKNOWLEDGED)
+    device_alert(active(world, "Loest"), TelemetryKind.FALL, status=AlertStatus.RESOLVED)
+    device_alert(active(world, "Returneret"), TelemetryKind.BATTERY, names_citizen=False, returned=True)
+    # A fall alert stays with the citizen who had the device when it was raised, not the one who has it now.
+    handed_on = devices.AssignmentFactory(citizen=active(world, "Nabo").citizen)
+    devices.AlertFactory(device=handed_on.device, kind=TelemetryKind.FALL, citizen=core.CitizenFactory())
+
+    found = {name: (row["status"], row["status_reasons"]) for name, row in by_name(rows(world)).items()}
+
+    assert found == {
+        "Fald": ("red", ["device_fall"]),
+        "Stum": ("yellow", ["device_offline"]),
+        "Batteri": ("yellow", ["device_battery_low"]),
+        "Loest": ("green", []),
+        "Returneret": ("green", []),
+        "Nabo": ("green", []),
+    }
+
+
+@pytest.mark.django_db
+def test_without_the_device_register_installed_the_caseload_leaves_device_alerts_out(world, monkeypatch):
+    from selvbetjening.selectors import caseload
+
+    device_alert(active(world, "Fald"), TelemetryKind.FALL)
+    monkeypatch.setattr(caseload.apps, "is_installed", lambda label: label != "velfaerdsteknologi")
+
+    [row] = rows(world)
+
+    assert (row["status"], row["status_reasons"]) == ("green", [])
+
+
+def test_the_device_alert_values_the_statement_compares_are_the_device_registers():
+    from selvbetjening.selectors.caseload import DEVICE_ALERT_VALUES
+
+    kinds = {value for value, _ in Alert._meta.get_field("kind").choices}
+    statuses = {value for value, _ in Alert._meta.get_field("status").choices}
+    assert {DEVICE_ALERT_VALUES[key] for key in ("device_fall", "device_heartbeat", "device_battery")} <= kinds
+    assert {DEVICE_ALERT_VALUES[key] for key in ("device_alert_open", "device_alert_acknowledged")} <= statuses
+
+
 # --- Filters ------------------------------------------------------------------------------------
 
 
@@ -544,6 +602,7 @@ def test_the_caseload_costs_the_same_queries_for_3_and_30_citizens(world, sort, 
                 factories.EpisodeContactFactory(episode=plan.episode, staff=world.staff_in_team)
             if index % 3 == 0:
                 Episode.objects.filter(pk=plan.episode_id).update(planned_end_date=day(5))
+                device_alert(plan, TelemetryKind.FALL)
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:

@@ -21,6 +21,7 @@ from tests.selvbetjening.factories import (
 )
 from tests.selvbetjening.training_factories import SessionLogFactory, make_plan
 from tests.staffweb.helpers import access_rows, episode, goal, plan_with_pain_alert, web_client
+from tests.velfaerdsteknologi.factories import AlertFactory, AssignmentFactory
 
 PERSON_ROLES = {
     "citizen": "citizen",
@@ -194,6 +195,8 @@ def test_triage_names_the_new_reasons_in_danish_on_the_right_cards(world):
     )
     ending = _in_training(world, "Slutter")
     Episode.objects.filter(pk=ending.episode_id).update(planned_end_date=municipal_today() + timedelta(days=3))
+    fallen = _in_training(world, "Faldet")
+    AlertFactory(device=AssignmentFactory(citizen=fallen.citizen).device, kind="fall", citizen=fallen.citizen)
 
     body = web_client(world.staff_in_team.user).get("/staff/").content.decode()
 
@@ -204,6 +207,8 @@ def test_triage_names_the_new_reasons_in_danish_on_the_right_cards(world):
     assert "Henvendelse ikke besvaret" not in cards["Test Skema"]
     assert "Forløbet slutter inden for en uge" in cards["Test Slutter"]
     assert "Spørgeskema ikke besvaret" not in cards["Test Slutter"]
+    assert "Kræver handling" in cards["Test Faldet"] and "Faldalarm fra hjælpemiddel" in cards["Test Faldet"]
+    assert "Faldalarm" not in cards["Test Slutter"]
     # red first
     assert body.index("Test Svarfrist") < body.index("Test Skema")
 
