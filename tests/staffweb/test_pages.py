@@ -233,6 +233,24 @@ def test_triage_filters_by_contact_person_and_reason(world):
     assert "Test Min" not in not_offered and "Test Anden" not in not_offered
 
 
+@pytest.mark.django_db
+def test_triage_next_page_keeps_the_filters(world):
+    for index in range(26):
+        plan = _in_training(world, f"Borger{index:02d}")
+        EpisodeContactFactory(episode=plan.episode, staff=world.staff_in_team)
+        CitizenRequestFactory(citizen=plan.citizen, team=world.team, respond_by=timezone.now() - timedelta(hours=2))
+    client = web_client(world.staff_in_team.user)
+    filters = {"contact_person": str(world.staff_in_team.pk), "reason": "request_overdue", "sort": "name"}
+
+    first = client.get("/staff/", filters).content.decode()
+    [link] = re.findall(r'href="(\?team=[^"]+)"', first)
+    second = client.get("/staff/" + link.replace("&amp;", "&")).content.decode()
+
+    assert f"contact_person={world.staff_in_team.pk}" in link and "reason=request_overdue" in link
+    assert first.count('class="triage-card') == 25 and "Test Borger25" not in first
+    assert second.count('class="triage-card') == 1 and "Test Borger25" in second
+
+
 def _citizens_in_training(world, count):
     for _ in range(count):
         citizen = core.CitizenFactory(municipality=world.municipality)
