@@ -423,7 +423,7 @@ def _row(citizen: Any) -> CaseloadRow:
     )
 
 
-def _decode_offset(cursor: str | None, sort: str) -> int:
+def _decode_offset(cursor: str | None, sort: str, filters: list[str]) -> int:
     if not cursor:
         return 0
     try:
@@ -432,13 +432,18 @@ def _decode_offset(cursor: str | None, sort: str) -> int:
         raise InvalidInput("cursor", "The cursor is not valid.") from exc
     if not isinstance(raw, dict) or raw.get("sort") != sort or type(raw.get("offset")) is not int:
         raise InvalidInput("cursor", "The cursor is not valid for this sort order.")
+    if raw.get("filters", ["", ""]) != filters:
+        raise InvalidInput("cursor", "The cursor is not valid for these filters.")
     if not 0 <= raw["offset"] <= 10_000_000:
         raise InvalidInput("cursor", "The cursor is not valid.")
     return int(raw["offset"])
 
 
-def _encode_offset(offset: int, sort: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset, "sort": sort}).encode()).decode().rstrip("=")
+def _encode_offset(offset: int, sort: str, filters: list[str]) -> str:
+    position: dict[str, Any] = {"offset": offset, "sort": sort}
+    if any(filters):
+        position["filters"] = filters
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
 
 
 def team_caseload(
@@ -462,9 +467,11 @@ def team_caseload(
         raise InvalidInput("sort", f"must be one of {', '.join(ORDER_BY)}.")
     if reason is not None and reason not in REASONS:
         raise InvalidInput("reason", f"must be one of {', '.join(REASONS)}.")
-    contact_person_id = _staff_id(contact_person)
     size = min(max(limit or DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE)
-    offset = _decode_offset(cursor, sort)
+    contact_person_id = _staff_id(contact_person)
+    # A cursor is a position in one sorted and filtered caseload, so it names the filters too.
+    filters = [str(contact_person_id or ""), reason or ""]
+    offset = _decode_offset(cursor, sort, filters)
     moments = Moments(now=now or timezone.now(), today=municipal_today())
     statement = CASELOAD_SQL.format(
         order=order,
@@ -480,7 +487,7 @@ def team_caseload(
     )
     parameters = _parameters(team, moments, contact_person=contact_person_id, limit=size + 1, offset=offset)
     citizens = list(Citizen.objects.raw(statement, parameters))
-    next_cursor = _encode_offset(offset + size, sort) if len(citizens) > size else None
+    next_cursor = _encode_offset(offset + size, sort, filters) if len(citizens) > size else None
     return CaseloadPage(rows=[_row(citizen) for citizen in citizens[:size]], next_cursor=next_cursor, moments=moments)
 
 

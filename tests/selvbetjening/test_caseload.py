@@ -451,6 +451,26 @@ def test_the_reason_filter_keeps_the_citizens_with_that_reason(world):
 
 
 @pytest.mark.django_db
+def test_a_cursor_pages_the_filtered_caseload_it_came_from_only(world):
+    for name in ("Aagaard", "Bech", "Carlsen"):
+        late = active(world, name)
+        factories.QuestionnaireAssignmentFactory(citizen=late.citizen, episode=late.episode, due_on=day(-1))
+    active(world, "Dahl")
+    client = world.client("staff_in_team")
+    filtered = {"sort": "name", "reason": "questionnaire_overdue"}
+    first = client.get(caseload_url(world.team), filtered | {"limit": 2}).json()
+
+    second = client.get(caseload_url(world.team), filtered | {"limit": 2, "cursor": first["next_cursor"]}).json()
+    unfiltered = client.get(caseload_url(world.team), {"sort": "name", "cursor": first["next_cursor"]})
+
+    assert [item["name"] for item in first["items"] + second["items"]] == [
+        "Test Aagaard", "Test Bech", "Test Carlsen",
+    ]
+    assert second["next_cursor"] is None
+    assert (unfiltered.status_code, unfiltered.json()["errors"][0]["field"]) == (422, "cursor")
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(("field", "value"), [("reason", "drop_table"), ("contact_person", "nobody")])
 def test_an_unknown_filter_value_is_422_naming_the_field(world, field, value):
     response = world.client("staff_in_team").get(caseload_url(world.team), {field: value})
