@@ -18,6 +18,7 @@ from selvbetjening.schemas.goals import GoalCreateIn
 from selvbetjening.schemas.plans import PlanExerciseIn
 from selvbetjening.services.plans import EXERCISE_FIELDS
 from staffweb import problems
+from staffweb.present import REASON_WORDS
 
 SORTS = [
     ("status", "Mest presserende først"),
@@ -99,6 +100,10 @@ class LoginForm(DkfdsForm):
 class TriageFilterForm(DkfdsForm):
     team = forms.ChoiceField(label="Team", required=False)
     sort = forms.ChoiceField(label="Sortering", choices=SORTS, required=False)
+    contact_person = forms.ChoiceField(label="Tovholder", required=False)
+    reason = forms.ChoiceField(
+        label="Årsag", choices=[("", "Alle årsager"), *REASON_WORDS.items()], required=False
+    )
     cursor = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
 
     def __init__(self, *args: Any, teams: Sequence[Any], **kwargs: Any) -> None:
@@ -107,6 +112,17 @@ class TriageFilterForm(DkfdsForm):
         team_field = self.fields["team"]
         assert isinstance(team_field, forms.ChoiceField)
         team_field.choices = [(key, team.name) for key, team in self.teams.items()]
+        self.offer_contact_people([])
+
+    def team_asked_for(self) -> Any:
+        """The team the request names (before validation), else the first: whose staff to offer."""
+        return self.teams.get(str(self.data.get("team") or ""), next(iter(self.teams.values()), None))
+
+    def offer_contact_people(self, people: Iterable[tuple[UUID, str]]) -> None:
+        """The staff to choose from as contact person (before validating): the team's care staff."""
+        contact_field = self.fields["contact_person"]
+        assert isinstance(contact_field, forms.ChoiceField)
+        contact_field.choices = [("", "Alle"), *dict.fromkeys((str(staff_id), name) for staff_id, name in people)]
 
     def chosen_team(self) -> Any:
         key = self.cleaned_data.get("team") or next(iter(self.teams))

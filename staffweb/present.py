@@ -12,6 +12,12 @@ REASON_WORDS = {
     "adherence_below_yellow": "Under 80 % af træningerne gennemført",
     "pain_rising": "Stigende smerte",
     "no_recent_activity": "Ingen træning i en uge",
+    "request_overdue": "Henvendelse ikke besvaret til tiden",
+    "questionnaire_overdue": "Spørgeskema ikke besvaret",
+    "episode_ending_soon": "Forløbet slutter inden for en uge",
+    "device_fall": "Faldalarm fra hjælpemiddel",
+    "device_offline": "Hjælpemiddel sender ikke livstegn",
+    "device_battery_low": "Lavt batteri på hjælpemiddel",
 }
 PAIN_TREND_WORDS = {"rising": "stigende", "falling": "faldende", "stable": "stabil", "unknown": "ukendt"}
 

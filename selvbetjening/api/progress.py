@@ -107,6 +107,9 @@ def _caseload_item(row: caseload_reads.CaseloadRow) -> dict[str, Any]:
         "pain_mean_previous": _mean(row.pain_previous),
         "last_activity_at": row.last_activity,
         "open_alerts": row.open_alerts,
+        "questionnaires_overdue": row.questionnaires_overdue,
+        "requests_overdue": row.requests_overdue,
+        "episode_ends_on": row.episode_ends_on,
     }
 
 
@@ -166,7 +169,8 @@ def citizen_progress(request: AuthedRequest, citizen_id: Path[UUID], query: Quer
 )
 def team_caseload(request: AuthedRequest, team_id: Path[UUID], query: Query[schemas.CaseloadQuery]):
     team, page = caseload_reads.team_caseload_for(
-        request.auth, team_id, sort=query.sort, cursor=query.cursor, limit=query.limit
+        request.auth, team_id, sort=query.sort, cursor=query.cursor, limit=query.limit,
+        contact_person=query.contact_person, reason=query.reason,
     )
     return {
         "team_id": team.pk,

@@ -12,6 +12,7 @@ from selvbetjening.schemas.common import InDate, PageQuery
 from selvbetjening.selectors.adherence import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS
 from selvbetjening.selectors.caseload import (
     ADHERENCE_WINDOW_DAYS,
+    ENDING_SOON_WITHIN_DAYS,
     INACTIVE_AFTER_DAYS,
     PAIN_TREND_MIN_CHANGE,
     PAIN_WINDOW_DAYS,
@@ -20,6 +21,7 @@ from selvbetjening.selectors.caseload import (
     YELLOW_ADHERENCE_BELOW_PERCENT,
     Light,
     PainTrend,
+    Reason,
     SortKey,
 )
 
@@ -32,10 +34,14 @@ DUE_HELP = (
     "count yet."
 )
 LIGHT_HELP = (
-    f"Traffic light. red: an unresolved pain alert, or adherence below {RED_ADHERENCE_BELOW_PERCENT} % with at "
+    "Traffic light. red: an unresolved pain alert, or an unresolved fall alert on a device the citizen has, or "
+    "a request to the team unanswered past its respond_by, or "
+    f"adherence below {RED_ADHERENCE_BELOW_PERCENT} % with at "
     f"least {RED_MIN_DUE_SLOTS} slots due in the last {ADHERENCE_WINDOW_DAYS} days. yellow: adherence below "
     f"{YELLOW_ADHERENCE_BELOW_PERCENT} %, or pain rising, or no session logged in the last {INACTIVE_AFTER_DAYS} "
-    "days. green: none of these."
+    "days, or a questionnaire still pending after its due day, or a running episode in the team planned to end "
+    f"within {ENDING_SOON_WITHIN_DAYS} days, or an unresolved offline (missing heartbeat) or battery alert on a "
+    "device the citizen has. green: none of these."
 )
 PAIN_TREND_HELP = (
     f"Mean session pain (pain after, else pain before; NRS 0–10) of the last {PAIN_WINDOW_DAYS} days against the "
@@ -43,8 +49,9 @@ PAIN_TREND_HELP = (
     "went down by as much, stable in between, unknown when either span has no pain reported."
 )
 REASONS_HELP = (
-    "Why the light shows its colour: pain_alert, adherence_below_red, adherence_below_yellow, pain_rising, "
-    "no_recent_activity."
+    "Why the light shows its colour: pain_alert, request_overdue, adherence_below_red, adherence_below_yellow, "
+    "pain_rising, no_recent_activity, questionnaire_overdue, episode_ending_soon, device_fall, device_offline, "
+    "device_battery_low."
 )
 
 
@@ -149,6 +156,13 @@ class CaseloadQuery(Schema):
     )
     cursor: str | None = None
     limit: int = Field(default=50, description="At most 100, whatever is asked.")
+    contact_person: UUID | None = Field(
+        default=None,
+        description="A staff id: only citizens whose running episode in the team has this contact person.",
+    )
+    reason: Reason | None = Field(
+        default=None, description=f"Only citizens the light shows this reason for. {REASONS_HELP}"
+    )
 
 
 class CaseloadItemOut(Schema):
@@ -164,6 +178,16 @@ class CaseloadItemOut(Schema):
     pain_mean_previous: float | None = Field(description=f"Mean pain of the {PAIN_WINDOW_DAYS} days before.")
     last_activity_at: datetime | None = Field(description="When the latest session was performed.")
     open_alerts: int = Field(description="Training alerts not yet resolved (open or acknowledged).")
+    questionnaires_overdue: int = Field(
+        description="Questionnaires (of the team's episodes, or of none) still pending after their due day."
+    )
+    requests_overdue: int = Field(
+        description="Requests to the team, open or in progress, whose respond_by has passed."
+    )
+    episode_ends_on: date | None = Field(
+        description=f"The planned end of a running episode in the team ending within {ENDING_SOON_WITHIN_DAYS} "
+        "days (today included); null when none does."
+    )
 
 
 class CaseloadPageOut(Schema):

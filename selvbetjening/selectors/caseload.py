@@ -4,10 +4,10 @@ The caseload is every citizen with an active training plan in one of the team's 
 an active care relation to the team, each with the figures a therapist triages by and a traffic light.
 Sorting by a figure (the light above all) needs the figures of the whole team before a page can be
 cut, so one statement computes them for the team and returns the page: the members once, then one
-grouped pass over each of the members' slots, session logs and alerts, the light, the order and the
-page, in SQL that SQLite and PostgreSQL both run. (Done with the ORM as one grouped query per table
-and the light, sorting and paging in Python, the same page cost 2.2 times as much: see the caseload
-section of bench/README.md.)
+grouped pass over each of the members' slots, session logs, alerts, questionnaires, requests and
+episodes, the light, the order and the page, in SQL that SQLite and PostgreSQL both run. (Done with
+the ORM as one grouped query per table and the light, sorting and paging in Python, the same page
+cost 2.2 times as much: see the caseload section of bench/README.md.)
 """
 
 import base64
@@ -16,9 +16,10 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from uuid import UUID
 
+from django.apps import apps
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -29,10 +30,19 @@ from backend.access.rules import Moments as AccessMoments
 from backend.actors import Actor
 from backend.audit import read_logged
 from backend.errors import Forbidden, InvalidInput, NotFound
-from backend.models import CareRelation, Citizen, Team
+from backend.models import CareRelation, Citizen, Staff, Team
 from backend.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from backend.timeutil import municipal_today
-from selvbetjening.models import Episode, SessionLog, TrainingAlert, TrainingPlan, TrainingSlot
+from selvbetjening.models import (
+    CitizenRequest,
+    Episode,
+    EpisodeContact,
+    QuestionnaireAssignment,
+    SessionLog,
+    TrainingAlert,
+    TrainingPlan,
+    TrainingSlot,
+)
 from selvbetjening.rules.slots import DUE
 from selvbetjening.selectors.episodes import episodes_visible_to
 from selvbetjening.selectors.rows import instant
@@ -46,6 +56,7 @@ RED_ADHERENCE_BELOW_PERCENT = 50
 RED_MIN_DUE_SLOTS = 3
 YELLOW_ADHERENCE_BELOW_PERCENT = 80
 PAIN_TREND_MIN_CHANGE = 1
+ENDING_SOON_WITHIN_DAYS = 7
 
 UNRESOLVED_ALERT = (TrainingAlert.Status.OPEN, TrainingAlert.Status.ACKNOWLEDGED)
 
@@ -55,7 +66,20 @@ LIGHTS: tuple[Light, ...] = ("red", "yellow", "green")
 SortKey = Literal["status", "-status", "adherence", "-adherence", "last_activity", "-last_activity", "name", "-name"]
 
 # Why a light is not green, as flag columns of the statement, in the order the rules read.
-REASONS = ("pain_alert", "adherence_below_red", "adherence_below_yellow", "pain_rising", "no_recent_activity")
+Reason = Literal[
+    "pain_alert",
+    "device_fall",
+    "request_overdue",
+    "adherence_below_red",
+    "adherence_below_yellow",
+    "pain_rising",
+    "no_recent_activity",
+    "questionnaire_overdue",
+    "episode_ending_soon",
+    "device_offline",
+    "device_battery_low",
+]
+REASONS: tuple[str, ...] = get_args(Reason)
 
 _BY_NAME = "family_name, given_name, id"
 ORDER_BY: dict[str, str] = {
@@ -80,6 +104,9 @@ _TABLES = {
     "slot": TrainingSlot._meta.db_table,
     "session_log": SessionLog._meta.db_table,
     "alert": TrainingAlert._meta.db_table,
+    "questionnaire": QuestionnaireAssignment._meta.db_table,
+    "request": CitizenRequest._meta.db_table,
+    "episode_contact": EpisodeContact._meta.db_table,
 }
 
 # Which slots are due (rules.slots), as a condition on the slot table under the alias "s".
@@ -100,6 +127,7 @@ WITH members AS (
       AND c.id IN (
             SELECT r.citizen_id FROM {care_relation} r
             WHERE r.team_id = %(team)s AND {care_relation_in_force})
+      {contact_person_condition}
 ),
 slot_figures AS (
     SELECT s.citizen_id,
@@ -131,17 +159,51 @@ alert_figures AS (
     WHERE a.citizen_id IN (SELECT id FROM members) AND a.status IN (%(alert_open)s, %(alert_acknowledged)s)
     GROUP BY a.citizen_id
 ),
+questionnaire_figures AS (
+    SELECT q.citizen_id, COUNT(*) AS questionnaires_overdue
+    FROM {questionnaire} q
+    WHERE q.citizen_id IN (SELECT id FROM members) AND q.status = %(questionnaire_pending)s
+      AND q.due_on < %(today)s
+      AND (q.episode_id IS NULL OR q.episode_id IN (SELECT e.id FROM {episode} e WHERE e.team_id = %(team)s))
+    GROUP BY q.citizen_id
+),
+request_figures AS (
+    SELECT r.citizen_id, COUNT(*) AS requests_overdue
+    FROM {request} r
+    WHERE r.citizen_id IN (SELECT id FROM members) AND r.team_id = %(team)s
+      AND r.status IN (%(request_open)s, %(request_in_progress)s) AND r.respond_by < %(now)s
+    GROUP BY r.citizen_id
+),
+ending_figures AS (
+    SELECT e.citizen_id, MIN(e.planned_end_date) AS episode_ends_on
+    FROM {episode} e
+    WHERE e.citizen_id IN (SELECT id FROM members) AND e.team_id = %(team)s
+      AND e.status NOT IN (%(episode_completed)s, %(episode_cancelled)s)
+      AND e.planned_end_date >= %(today)s AND e.planned_end_date <= %(ending_by)s
+    GROUP BY e.citizen_id
+),
+device_figures AS (
+    {device_figures}
+),
 figures AS (
     SELECT m.id, m.given_name, m.family_name, m.last_activity,
            COALESCE(sf.slots_due, 0) AS slots_due, COALESCE(sf.slots_filled, 0) AS slots_filled,
            COALESCE(pf.pain_recent_sum, 0) AS pain_recent_sum, COALESCE(pf.pain_recent_count, 0) AS pain_recent_count,
            COALESCE(pf.pain_previous_sum, 0) AS pain_previous_sum,
            COALESCE(pf.pain_previous_count, 0) AS pain_previous_count,
-           COALESCE(af.open_alerts, 0) AS open_alerts, COALESCE(af.pain_alerts, 0) AS pain_alerts
+           COALESCE(af.open_alerts, 0) AS open_alerts, COALESCE(af.pain_alerts, 0) AS pain_alerts,
+           COALESCE(qf.questionnaires_overdue, 0) AS questionnaires_overdue,
+           COALESCE(rf.requests_overdue, 0) AS requests_overdue, ef.episode_ends_on,
+           COALESCE(df.device_falls, 0) AS device_falls, COALESCE(df.devices_offline, 0) AS devices_offline,
+           COALESCE(df.devices_battery_low, 0) AS devices_battery_low
     FROM members m
     LEFT JOIN slot_figures sf ON sf.citizen_id = m.id
     LEFT JOIN pain_figures pf ON pf.citizen_id = m.id
     LEFT JOIN alert_figures af ON af.citizen_id = m.id
+    LEFT JOIN questionnaire_figures qf ON qf.citizen_id = m.id
+    LEFT JOIN request_figures rf ON rf.citizen_id = m.id
+    LEFT JOIN ending_figures ef ON ef.citizen_id = m.id
+    LEFT JOIN device_figures df ON df.citizen_id = m.id
 ),
 trends AS (
     SELECT f.*,
@@ -160,6 +222,7 @@ trends AS (
 flags AS (
     SELECT t.*,
            CASE WHEN t.pain_alerts > 0 THEN 1 ELSE 0 END AS pain_alert,
+           CASE WHEN t.requests_overdue > 0 THEN 1 ELSE 0 END AS request_overdue,
            CASE WHEN t.slots_due >= %(red_min_due)s AND t.slots_filled * 100 < t.slots_due * %(red_percent)s
                 THEN 1 ELSE 0 END AS adherence_below_red,
            CASE WHEN NOT (t.slots_due >= %(red_min_due)s AND t.slots_filled * 100 < t.slots_due * %(red_percent)s)
@@ -167,20 +230,67 @@ flags AS (
                 THEN 1 ELSE 0 END AS adherence_below_yellow,
            CASE WHEN t.pain_trend = 'rising' THEN 1 ELSE 0 END AS pain_rising,
            CASE WHEN t.last_activity IS NULL OR t.last_activity < %(inactive_before)s THEN 1 ELSE 0 END
-               AS no_recent_activity
+               AS no_recent_activity,
+           CASE WHEN t.questionnaires_overdue > 0 THEN 1 ELSE 0 END AS questionnaire_overdue,
+           CASE WHEN t.episode_ends_on IS NOT NULL THEN 1 ELSE 0 END AS episode_ending_soon,
+           CASE WHEN t.device_falls > 0 THEN 1 ELSE 0 END AS device_fall,
+           CASE WHEN t.devices_offline > 0 THEN 1 ELSE 0 END AS device_offline,
+           CASE WHEN t.devices_battery_low > 0 THEN 1 ELSE 0 END AS device_battery_low
     FROM trends t
 ),
 lit AS (
     SELECT f.*,
            CASE
-               WHEN f.pain_alert = 1 OR f.adherence_below_red = 1 THEN 0
-               WHEN f.adherence_below_yellow = 1 OR f.pain_rising = 1 OR f.no_recent_activity = 1 THEN 1
+               WHEN f.pain_alert = 1 OR f.device_fall = 1 OR f.request_overdue = 1 OR f.adherence_below_red = 1
+                   THEN 0
+               WHEN f.adherence_below_yellow = 1 OR f.pain_rising = 1 OR f.no_recent_activity = 1
+                    OR f.questionnaire_overdue = 1 OR f.episode_ending_soon = 1 OR f.device_offline = 1
+                    OR f.device_battery_low = 1 THEN 1
                ELSE 2
            END AS light
     FROM flags f
 )
-SELECT * FROM lit ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s
+SELECT * FROM lit {reason_condition} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s
 """
+
+# Unresolved alerts on the devices a member has now (an active assignment): the health alerts that name
+# them and the device's own alerts (no citizen named: offline, battery). The caseload's app does not import
+# the device register's, so its tables and values come from the app registry when it is installed.
+DEVICE_FIGURES = """SELECT da.citizen_id,
+           COUNT(CASE WHEN a.kind = %(device_fall)s THEN 1 END) AS device_falls,
+           COUNT(CASE WHEN a.kind = %(device_heartbeat)s THEN 1 END) AS devices_offline,
+           COUNT(CASE WHEN a.kind = %(device_battery)s THEN 1 END) AS devices_battery_low
+    FROM {device_assignment} da JOIN {device_alert} a ON a.device_id = da.device_id
+    WHERE da.citizen_id IN (SELECT id FROM members) AND da.returned_at IS NULL
+      AND a.status IN (%(device_alert_open)s, %(device_alert_acknowledged)s)
+      AND (a.citizen_id IS NULL OR a.citizen_id = da.citizen_id)
+    GROUP BY da.citizen_id"""
+NO_DEVICE_FIGURES = """SELECT id AS citizen_id, 0 AS device_falls, 0 AS devices_offline, 0 AS devices_battery_low
+    FROM members WHERE 1 = 0"""
+DEVICE_ALERT_VALUES = {
+    "device_fall": "fall",
+    "device_heartbeat": "heartbeat",
+    "device_battery": "battery",
+    "device_alert_open": "open",
+    "device_alert_acknowledged": "acknowledged",
+}
+
+
+def _device_figures() -> str:
+    if not apps.is_installed("velfaerdsteknologi"):
+        return NO_DEVICE_FIGURES
+    return DEVICE_FIGURES.format(
+        device_assignment=apps.get_model("velfaerdsteknologi", "Assignment")._meta.db_table,
+        device_alert=apps.get_model("velfaerdsteknologi", "Alert")._meta.db_table,
+    )
+
+
+# The contact_person filter: the citizen has a running episode in the team whose current contact person
+# (the open contact row of that role) is the given staff member.
+CONTACT_PERSON_CONDITION = """AND c.id IN (
+            SELECT e.citizen_id FROM {episode} e JOIN {episode_contact} ec ON ec.episode_id = e.id
+            WHERE e.team_id = %(team)s AND e.status NOT IN (%(episode_completed)s, %(episode_cancelled)s)
+              AND ec.role = %(contact_role)s AND ec.ended_at IS NULL AND ec.staff_id = %(contact_person)s)"""
 
 
 @dataclass(frozen=True)
@@ -206,8 +316,14 @@ class Moments:
     def inactive_before(self) -> datetime:
         return self.now - timedelta(days=INACTIVE_AFTER_DAYS)
 
+    @property
+    def ending_by(self) -> date:
+        return self.today + timedelta(days=ENDING_SOON_WITHIN_DAYS)
 
-def _parameters(team: Team, moments: Moments, *, limit: int, offset: int) -> dict[str, Any]:
+
+def _parameters(
+    team: Team, moments: Moments, *, contact_person: UUID | None, limit: int, offset: int
+) -> dict[str, Any]:
     """The statement's parameters, adapted as the database backend stores each kind of value."""
     operations = connection.ops
     slot, alert = TrainingSlot.Status, TrainingAlert.Status
@@ -223,6 +339,7 @@ def _parameters(team: Team, moments: Moments, *, limit: int, offset: int) -> dic
         "recent_after": operations.adapt_datetimefield_value(moments.pain_recent_after),
         "previous_after": operations.adapt_datetimefield_value(moments.pain_previous_after),
         "inactive_before": operations.adapt_datetimefield_value(moments.inactive_before),
+        "ending_by": operations.adapt_datefield_value(moments.ending_by),
         "plan_active": TrainingPlan.Status.ACTIVE.value,
         "episode_completed": Episode.Status.COMPLETED.value,
         "episode_cancelled": Episode.Status.CANCELLED.value,
@@ -231,6 +348,12 @@ def _parameters(team: Team, moments: Moments, *, limit: int, offset: int) -> dic
         "alert_open": alert.OPEN.value,
         "alert_acknowledged": alert.ACKNOWLEDGED.value,
         "alert_pain": TrainingAlert.Kind.PAIN_STOP.value,
+        "questionnaire_pending": QuestionnaireAssignment.Status.PENDING.value,
+        "request_open": CitizenRequest.Status.OPEN.value,
+        "request_in_progress": CitizenRequest.Status.IN_PROGRESS.value,
+        "contact_role": EpisodeContact.Role.CONTACT_PERSON.value,
+        "contact_person": Staff._meta.pk.get_db_prep_value(contact_person, connection),
+        **DEVICE_ALERT_VALUES,
         "pain_change": PAIN_TREND_MIN_CHANGE,
         "red_min_due": RED_MIN_DUE_SLOTS,
         "red_percent": RED_ADHERENCE_BELOW_PERCENT,
@@ -258,6 +381,9 @@ class CaseloadRow:
     pain_previous: Fraction | None
     last_activity: datetime | None
     open_alerts: int
+    questionnaires_overdue: int
+    requests_overdue: int
+    episode_ends_on: date | None
 
 
 @dataclass(frozen=True)
@@ -269,6 +395,13 @@ class CaseloadPage:
 
 def _mean(total: int, count: int) -> Fraction | None:
     return Fraction(int(total), int(count)) if count else None
+
+
+def _date(value: date | str | None) -> date | None:
+    """A date column computed in the statement (SQLite returns it as its ISO text)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
 
 
 def _row(citizen: Any) -> CaseloadRow:
@@ -284,10 +417,13 @@ def _row(citizen: Any) -> CaseloadRow:
         pain_previous=_mean(citizen.pain_previous_sum, citizen.pain_previous_count),
         last_activity=None if citizen.last_activity is None else instant(citizen.last_activity),
         open_alerts=int(citizen.open_alerts),
+        questionnaires_overdue=int(citizen.questionnaires_overdue),
+        requests_overdue=int(citizen.requests_overdue),
+        episode_ends_on=_date(citizen.episode_ends_on),
     )
 
 
-def _decode_offset(cursor: str | None, sort: str) -> int:
+def _decode_offset(cursor: str | None, sort: str, filters: list[str]) -> int:
     if not cursor:
         return 0
     try:
@@ -296,13 +432,18 @@ def _decode_offset(cursor: str | None, sort: str) -> int:
         raise InvalidInput("cursor", "The cursor is not valid.") from exc
     if not isinstance(raw, dict) or raw.get("sort") != sort or type(raw.get("offset")) is not int:
         raise InvalidInput("cursor", "The cursor is not valid for this sort order.")
+    if raw.get("filters", ["", ""]) != filters:
+        raise InvalidInput("cursor", "The cursor is not valid for these filters.")
     if not 0 <= raw["offset"] <= 10_000_000:
         raise InvalidInput("cursor", "The cursor is not valid.")
     return int(raw["offset"])
 
 
-def _encode_offset(offset: int, sort: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset, "sort": sort}).encode()).decode().rstrip("=")
+def _encode_offset(offset: int, sort: str, filters: list[str]) -> str:
+    position: dict[str, Any] = {"offset": offset, "sort": sort}
+    if any(filters):
+        position["filters"] = filters
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
 
 
 def team_caseload(
@@ -312,33 +453,68 @@ def team_caseload(
     cursor: str | None = None,
     limit: int | None = None,
     now: datetime | None = None,
+    contact_person: UUID | str | None = None,
+    reason: str | None = None,
 ) -> CaseloadPage:
     """One page of the team's caseload in ``sort`` order: one statement, whatever the team's size. The
     cursor holds the position in the sorted caseload (an offset: a caseload changes slowly, and its
-    order is by figures that change with every session, so no key stays put to page by)."""
+    order is by figures that change with every session, so no key stays put to page by).
+
+    ``contact_person`` (a staff id) keeps the citizens whose running episode in the team has that
+    contact person; ``reason`` keeps the citizens the light shows that reason for."""
     order = ORDER_BY.get(sort)
     if order is None:
         raise InvalidInput("sort", f"must be one of {', '.join(ORDER_BY)}.")
+    if reason is not None and reason not in REASONS:
+        raise InvalidInput("reason", f"must be one of {', '.join(REASONS)}.")
     size = min(max(limit or DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE)
-    offset = _decode_offset(cursor, sort)
+    contact_person_id = _staff_id(contact_person)
+    # A cursor is a position in one sorted and filtered caseload, so it names the filters too.
+    filters = [str(contact_person_id or ""), reason or ""]
+    offset = _decode_offset(cursor, sort, filters)
     moments = Moments(now=now or timezone.now(), today=municipal_today())
     statement = CASELOAD_SQL.format(
         order=order,
         slot_due=_SLOT_DUE,
         care_relation_in_force=declared().care_relation.sql("r", named="care_relation"),
+        contact_person_condition=(
+            "" if contact_person_id is None else CONTACT_PERSON_CONDITION.format(**_TABLES)
+        ),
+        # A column of the statement named from REASONS (checked above), never a value from the caller.
+        reason_condition="" if reason is None else f"WHERE {reason} = 1",
+        device_figures=_device_figures(),
         **_TABLES,
     )
-    citizens = list(Citizen.objects.raw(statement, _parameters(team, moments, limit=size + 1, offset=offset)))
-    next_cursor = _encode_offset(offset + size, sort) if len(citizens) > size else None
+    parameters = _parameters(team, moments, contact_person=contact_person_id, limit=size + 1, offset=offset)
+    citizens = list(Citizen.objects.raw(statement, parameters))
+    next_cursor = _encode_offset(offset + size, sort, filters) if len(citizens) > size else None
     return CaseloadPage(rows=[_row(citizen) for citizen in citizens[:size]], next_cursor=next_cursor, moments=moments)
 
 
+def _staff_id(value: UUID | str | None) -> UUID | None:
+    if value is None or value == "":
+        return None
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError as exc:
+        raise InvalidInput("contact_person", "must be a staff id.") from exc
+
+
 def team_caseload_for(
-    actor: Actor, team_id: UUID | str, *, sort: str = "status", cursor: str | None = None, limit: int | None = None
+    actor: Actor,
+    team_id: UUID | str,
+    *,
+    sort: str = "status",
+    cursor: str | None = None,
+    limit: int | None = None,
+    contact_person: UUID | str | None = None,
+    reason: str | None = None,
 ) -> tuple[Team, CaseloadPage]:
     """A team the caller holds a care role in, and one page of its caseload, each citizen on it logged."""
     team = access_care_team(actor, team_id)
-    page = team_caseload(team, sort=sort, cursor=cursor, limit=limit)
+    page = team_caseload(
+        team, sort=sort, cursor=cursor, limit=limit, contact_person=contact_person, reason=reason
+    )
     read_logged(actor, [row.citizen for row in page.rows], "training_caseload")
     return team, page
 

@@ -4,6 +4,7 @@ from django.http import HttpResponse
 
 from backend.actors import CARE
 from backend.errors import InvalidInput
+from backend.selectors import team_directory
 from selvbetjening.selectors import caseload as caseload_reads
 from staffweb.forms import TriageFilterForm, add_error
 from staffweb.present import triage_cards
@@ -17,6 +18,9 @@ def triage(request: StaffRequest) -> HttpResponse:
     actor = request.actor
     teams = [membership.team for membership in actor.memberships if membership.role in CARE]
     form = TriageFilterForm(request.GET, teams=teams)
+    asked = form.team_asked_for()
+    if asked is not None:
+        form.offer_contact_people((member.staff_id, member.display_name) for member in team_directory(asked))
     caseload = None
     team = None
     if form.is_valid():
@@ -29,9 +33,11 @@ def triage(request: StaffRequest) -> HttpResponse:
                 sort=form.cleaned_data.get("sort") or "status",
                 cursor=form.cleaned_data.get("cursor") or None,
                 limit=PAGE_SIZE,
+                contact_person=form.cleaned_data.get("contact_person") or None,
+                reason=form.cleaned_data.get("reason") or None,
             )
         except InvalidInput as error:
-            add_error(form, error, {"cursor": "cursor", "sort": "sort"})
+            add_error(form, error, {field: field for field in ("cursor", "sort", "contact_person", "reason")})
     rows = caseload.rows if caseload is not None else []
     context = {
         "form": form,

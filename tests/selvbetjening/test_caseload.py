@@ -9,10 +9,20 @@ from django.utils import timezone
 
 from backend.models import AccessLogEntry, StaffRole
 from backend.timeutil import municipal_today
-from selvbetjening.models import Episode, TrainingAlert, TrainingPlan, TrainingSlot
+from selvbetjening.models import (
+    CitizenRequest,
+    Episode,
+    EpisodeContact,
+    QuestionnaireAssignment,
+    TrainingAlert,
+    TrainingPlan,
+    TrainingSlot,
+)
 from tests import factories as core
 from tests.selvbetjening import factories
 from tests.selvbetjening.training_factories import SessionLogFactory, make_plan, slot_at
+from tests.velfaerdsteknologi import factories as devices
+from velfaerdsteknologi.models import Alert, AlertAudience, AlertStatus, TelemetryKind
 
 DONE, MISSED = TrainingSlot.Status.DONE, TrainingSlot.Status.MISSED
 
@@ -211,6 +221,264 @@ def test_traffic_light_cases(world):
     }
 
 
+# --- Questionnaires, requests and episodes ending -----------------------------------------------
+
+
+def active(world, family_name: str) -> TrainingPlan:
+    """A member who trained every day of the last four, so only the signals under test colour the light."""
+    plan = member(world, family_name)
+    slots(plan, done=4, missed=0)
+    return plan
+
+
+@pytest.mark.django_db
+def test_a_questionnaire_pending_after_its_due_day_is_overdue_and_yellow(world):
+    overdue = active(world, "Forsinket")
+    factories.QuestionnaireAssignmentFactory(citizen=overdue.citizen, episode=overdue.episode, due_on=day(-1))
+    due_today = active(world, "Idag")
+    factories.QuestionnaireAssignmentFactory(citizen=due_today.citizen, episode=due_today.episode, due_on=day(0))
+    answered = active(world, "Besvaret")
+    factories.QuestionnaireAssignmentFactory(
+        citizen=answered.citizen, episode=answered.episode, due_on=day(-3),
+        status=QuestionnaireAssignment.Status.ANSWERED,
+    )
+    other_team = active(world, "Andetforloeb")
+    other_episode = factories.EpisodeFactory(citizen=other_team.citizen, team=world.other_team)
+    factories.QuestionnaireAssignmentFactory(citizen=other_team.citizen, episode=other_episode, due_on=day(-3))
+    no_episode = active(world, "Udenforloeb")
+    factories.QuestionnaireAssignmentFactory(citizen=no_episode.citizen, due_on=day(-2))
+    factories.QuestionnaireAssignmentFactory(citizen=no_episode.citizen, due_on=day(-5))
+
+    found = {
+        name: (row["status"], row["status_reasons"], row["questionnaires_overdue"])
+        for name, row in by_name(rows(world)).items()
+    }
+
+    assert found == {
+        "Forsinket": ("yellow", ["questionnaire_overdue"], 1),
+        "Idag": ("green", [], 0),
+        "Besvaret": ("green", [], 0),
+        "Andetforloeb": ("green", [], 0),
+        "Udenforloeb": ("yellow", ["questionnaire_overdue"], 2),
+    }
+
+
+@pytest.mark.django_db
+def test_a_request_to_the_team_unanswered_past_its_deadline_is_red(world):
+    def request(plan, *, hours: int, status=CitizenRequest.Status.OPEN, team=None):
+        factories.CitizenRequestFactory(
+            citizen=plan.citizen, team=team or world.team, status=status,
+            respond_by=timezone.now() + timedelta(hours=hours),
+        )
+
+    request(active(world, "Aaben"), hours=-1)
+    request(active(world, "Igang"), hours=-30, status=CitizenRequest.Status.IN_PROGRESS)
+    request(active(world, "Besvaret"), hours=-30, status=CitizenRequest.Status.ANSWERED)
+    request(active(world, "Lukket"), hours=-30, status=CitizenRequest.Status.CLOSED)
+    request(active(world, "Itide"), hours=5)
+    request(active(world, "Andetteam"), hours=-30, team=world.other_team)
+
+    found = {
+        name: (row["status"], row["status_reasons"], row["requests_overdue"])
+        for name, row in by_name(rows(world)).items()
+    }
+
+    assert found == {
+        "Aaben": ("red", ["request_overdue"], 1),
+        "Igang": ("red", ["request_overdue"], 1),
+        "Besvaret": ("green", [], 0),
+        "Lukket": ("green", [], 0),
+        "Itide": ("green", [], 0),
+        "Andetteam": ("green", [], 0),
+    }
+
+
+@pytest.mark.django_db
+def test_a_running_episode_planned_to_end_within_7_days_is_ending_soon_and_yellow(world):
+    def ends(plan, offset: int) -> None:
+        Episode.objects.filter(pk=plan.episode_id).update(start_date=day(-30), planned_end_date=day(offset))
+
+    ends(active(world, "Idag"), 0)
+    ends(active(world, "Syv"), 7)
+    ends(active(world, "Otte"), 8)
+    ends(active(world, "Overskredet"), -1)
+    ends_in_other_team = active(world, "Andetteam")
+    factories.EpisodeFactory(
+        citizen=ends_in_other_team.citizen, team=world.other_team, start_date=day(-30), planned_end_date=day(3)
+    )
+    second_episode = active(world, "Andetforloeb")
+    factories.EpisodeFactory(
+        citizen=second_episode.citizen, team=world.team, start_date=day(-30), planned_end_date=day(3)
+    )
+    finished = active(world, "Afsluttet")
+    factories.EpisodeFactory(
+        citizen=finished.citizen, team=world.team, start_date=day(-30), planned_end_date=day(3),
+        status=Episode.Status.CANCELLED,
+    )
+
+    found = {
+        name: (row["status"], row["status_reasons"], row["episode_ends_on"])
+        for name, row in by_name(rows(world)).items()
+    }
+
+    assert found == {
+        "Idag": ("yellow", ["episode_ending_soon"], day(0).isoformat()),
+        "Syv": ("yellow", ["episode_ending_soon"], day(7).isoformat()),
+        "Otte": ("green", [], None),
+        "Overskredet": ("green", [], None),
+        "Andetteam": ("green", [], None),
+        "Andetforloeb": ("yellow", ["episode_ending_soon"], day(3).isoformat()),
+        "Afsluttet": ("green", [], None),
+    }
+
+
+@pytest.mark.django_db
+def test_reasons_add_up_in_the_order_the_rules_read(world):
+    plan = member(world, "Mange")
+    slots(plan, done=1, missed=3)
+    factories.QuestionnaireAssignmentFactory(citizen=plan.citizen, episode=plan.episode, due_on=day(-1))
+    factories.CitizenRequestFactory(
+        citizen=plan.citizen, team=world.team, respond_by=timezone.now() - timedelta(hours=1)
+    )
+    Episode.objects.filter(pk=plan.episode_id).update(planned_end_date=day(2))
+
+    [row] = rows(world)
+
+    assert row["status"] == "red"
+    assert row["status_reasons"] == [
+        "request_overdue", "adherence_below_red", "questionnaire_overdue", "episode_ending_soon",
+    ]
+
+
+def device_alert(plan, kind: str, *, status: str = AlertStatus.OPEN, returned: bool = False, names_citizen=True):
+    """An alert of ``kind`` on a device placed with the plan's citizen (a device alert names no citizen)."""
+    assignment = devices.AssignmentFactory(
+        citizen=plan.citizen, returned_at=timezone.now() - timedelta(days=1) if returned else None
+    )
+    return devices.AlertFactory(
+        device=assignment.device, kind=kind, status=status,
+        citizen=plan.citizen if names_citizen else None,
+        audience=AlertAudience.CARE if names_citizen else AlertAudience.IT,
+    )
+
+
+@pytest.mark.django_db
+def test_unresolved_alerts_on_the_citizens_devices_are_reasons(world):
+    device_alert(active(world, "Fald"), TelemetryKind.FALL)
+    device_alert(active(world, "Stum"), TelemetryKind.HEARTBEAT, names_citizen=False)
+    device_alert(active(world, "Batteri"), TelemetryKind.BATTERY, names_citizen=False, status=AlertStatus.ACKNOWLEDGED)
+    device_alert(active(world, "Loest"), TelemetryKind.FALL, status=AlertStatus.RESOLVED)
+    device_alert(active(world, "Returneret"), TelemetryKind.BATTERY, names_citizen=False, returned=True)
+    # A fall alert stays with the citizen who had the device when it was raised, not the one who has it now.
+    handed_on = devices.AssignmentFactory(citizen=active(world, "Nabo").citizen)
+    devices.AlertFactory(device=handed_on.device, kind=TelemetryKind.FALL, citizen=core.CitizenFactory())
+
+    found = {name: (row["status"], row["status_reasons"]) for name, row in by_name(rows(world)).items()}
+
+    assert found == {
+        "Fald": ("red", ["device_fall"]),
+        "Stum": ("yellow", ["device_offline"]),
+        "Batteri": ("yellow", ["device_battery_low"]),
+        "Loest": ("green", []),
+        "Returneret": ("green", []),
+        "Nabo": ("green", []),
+    }
+
+
+@pytest.mark.django_db
+def test_without_the_device_register_installed_the_caseload_leaves_device_alerts_out(world, monkeypatch):
+    from selvbetjening.selectors import caseload
+
+    device_alert(active(world, "Fald"), TelemetryKind.FALL)
+    monkeypatch.setattr(caseload.apps, "is_installed", lambda label: label != "velfaerdsteknologi")
+
+    [row] = rows(world)
+
+    assert (row["status"], row["status_reasons"]) == ("green", [])
+
+
+def test_the_device_alert_values_the_statement_compares_are_the_device_registers():
+    from selvbetjening.selectors.caseload import DEVICE_ALERT_VALUES
+
+    kinds = {value for value, _ in Alert._meta.get_field("kind").choices}
+    statuses = {value for value, _ in Alert._meta.get_field("status").choices}
+    assert {DEVICE_ALERT_VALUES[key] for key in ("device_fall", "device_heartbeat", "device_battery")} <= kinds
+    assert {DEVICE_ALERT_VALUES[key] for key in ("device_alert_open", "device_alert_acknowledged")} <= statuses
+
+
+# --- Filters ------------------------------------------------------------------------------------
+
+
+def contact(plan: TrainingPlan, staff, *, ended: bool = False) -> None:
+    factories.EpisodeContactFactory(
+        episode=plan.episode, staff=staff, ended_at=timezone.now() - timedelta(days=1) if ended else None
+    )
+
+
+@pytest.mark.django_db
+def test_the_contact_person_filter_keeps_the_citizens_whose_running_episode_they_hold(world):
+    mine = member(world, "Min")
+    contact(mine, world.staff_in_team)
+    colleague = core.StaffFactory(municipality=world.municipality)
+    contact(member(world, "Kollegas"), colleague)
+    handed_over = member(world, "Overdraget")
+    contact(handed_over, world.staff_in_team, ended=True)
+    contact(handed_over, colleague)
+    stand_in = member(world, "Stedfortraeder")
+    factories.EpisodeContactFactory(
+        episode=stand_in.episode, staff=world.staff_in_team, role=EpisodeContact.Role.STAND_IN
+    )
+    ended_episode = member(world, "Afsluttet")
+    contact(ended_episode, world.staff_in_team)
+    Episode.objects.filter(pk=ended_episode.episode_id).update(status=Episode.Status.CANCELLED)
+    member(world, "Ingen")
+
+    assert sorted(by_name(rows(world, contact_person=world.staff_in_team.pk))) == ["Min"]
+    assert sorted(by_name(rows(world, contact_person=colleague.pk))) == ["Kollegas", "Overdraget"]
+    assert len(rows(world)) == 5
+
+
+@pytest.mark.django_db
+def test_the_reason_filter_keeps_the_citizens_with_that_reason(world):
+    late = active(world, "Forsinket")
+    factories.QuestionnaireAssignmentFactory(citizen=late.citizen, episode=late.episode, due_on=day(-1))
+    slots(member(world, "Lav"), done=1, missed=3)
+    active(world, "Groen")
+
+    assert sorted(by_name(rows(world, reason="questionnaire_overdue"))) == ["Forsinket"]
+    assert sorted(by_name(rows(world, reason="adherence_below_red"))) == ["Lav"]
+    assert rows(world, reason="request_overdue") == []
+
+
+@pytest.mark.django_db
+def test_a_cursor_pages_the_filtered_caseload_it_came_from_only(world):
+    for name in ("Aagaard", "Bech", "Carlsen"):
+        late = active(world, name)
+        factories.QuestionnaireAssignmentFactory(citizen=late.citizen, episode=late.episode, due_on=day(-1))
+    active(world, "Dahl")
+    client = world.client("staff_in_team")
+    filtered = {"sort": "name", "reason": "questionnaire_overdue"}
+    first = client.get(caseload_url(world.team), filtered | {"limit": 2}).json()
+
+    second = client.get(caseload_url(world.team), filtered | {"limit": 2, "cursor": first["next_cursor"]}).json()
+    unfiltered = client.get(caseload_url(world.team), {"sort": "name", "cursor": first["next_cursor"]})
+
+    assert [item["name"] for item in first["items"] + second["items"]] == [
+        "Test Aagaard", "Test Bech", "Test Carlsen",
+    ]
+    assert second["next_cursor"] is None
+    assert (unfiltered.status_code, unfiltered.json()["errors"][0]["field"]) == (422, "cursor")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("field", "value"), [("reason", "drop_table"), ("contact_person", "nobody")])
+def test_an_unknown_filter_value_is_422_naming_the_field(world, field, value):
+    response = world.client("staff_in_team").get(caseload_url(world.team), {field: value})
+
+    assert response.status_code == 422
+    assert field in response.content.decode()
+
+
 # --- Sorting and paging -------------------------------------------------------------------------
 
 
@@ -324,8 +592,21 @@ def test_the_read_is_logged_for_the_citizens_on_the_page_only(world):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("sort", ["status", "-adherence", "last_activity", "name"])
-def test_the_caseload_costs_the_same_queries_for_3_and_30_citizens(world, sort):
+@pytest.mark.parametrize(
+    ("sort", "filters"),
+    [
+        ("status", {}),
+        ("-adherence", {}),
+        ("last_activity", {}),
+        ("name", {}),
+        ("status", {"reason": "request_overdue"}),
+        ("status", {"contact_person": "staff_in_team"}),
+    ],
+)
+def test_the_caseload_costs_the_same_queries_for_3_and_30_citizens(world, sort, filters):
+    if "contact_person" in filters:
+        filters = {"contact_person": world.staff_in_team.pk}
+
     def grow(first: int, count: int) -> None:
         for index in range(first, first + count):
             plan = member(world, f"Borger{index:03d}")
@@ -333,11 +614,23 @@ def test_the_caseload_costs_the_same_queries_for_3_and_30_citizens(world, sort):
             session(plan, 9, pain=index % 7)
             if index % 5 == 0:
                 pain_alert(plan)
+            if index % 4 == 0:
+                factories.QuestionnaireAssignmentFactory(citizen=plan.citizen, episode=plan.episode, due_on=day(-2))
+                factories.CitizenRequestFactory(
+                    citizen=plan.citizen, team=world.team, respond_by=timezone.now() - timedelta(hours=3)
+                )
+                factories.EpisodeContactFactory(episode=plan.episode, staff=world.staff_in_team)
+            if index % 3 == 0:
+                Episode.objects.filter(pk=plan.episode_id).update(planned_end_date=day(5))
+                device_alert(plan, TelemetryKind.FALL)
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
-            response = world.client("staff_in_team").get(caseload_url(world.team), {"sort": sort, "limit": 100})
+            response = world.client("staff_in_team").get(
+                caseload_url(world.team), {"sort": sort, "limit": 100} | filters
+            )
         assert response.status_code == 200
+        assert response.json()["items"]
         return len(captured)
 
     grow(0, 3)

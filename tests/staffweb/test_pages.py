@@ -1,5 +1,6 @@
 """The staff pages with the test client: what each role gets, the access log, forms and their errors."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,11 +10,18 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from backend.models import AccessLogEntry, StaffRole
-from selvbetjening.models import CitizenRequest, RequestMessage, TrainingPlanVersion
+from backend.timeutil import municipal_today
+from selvbetjening.models import CitizenRequest, Episode, RequestMessage, TrainingPlanVersion
 from tests import factories as core
-from tests.selvbetjening.factories import CitizenRequestFactory, EpisodeFactory
+from tests.selvbetjening.factories import (
+    CitizenRequestFactory,
+    EpisodeContactFactory,
+    EpisodeFactory,
+    QuestionnaireAssignmentFactory,
+)
 from tests.selvbetjening.training_factories import SessionLogFactory, make_plan
 from tests.staffweb.helpers import access_rows, episode, goal, plan_with_pain_alert, web_client
+from tests.velfaerdsteknologi.factories import AlertFactory, AssignmentFactory
 
 PERSON_ROLES = {
     "citizen": "citizen",
@@ -171,6 +179,86 @@ def test_triage_bad_cursor_says_so_in_danish_and_shows_no_one(world):
     assert response.status_code == 200
     assert "Værdien kan ikke bruges" in response.content.decode()
     assert access_rows(world.citizen) == []
+
+
+def _in_training(world, family_name):
+    citizen = core.CitizenFactory(municipality=world.municipality, family_name=family_name, given_name="Test")
+    core.CareRelationFactory(citizen=citizen, team=world.team)
+    return make_plan(episode=EpisodeFactory(citizen=citizen, team=world.team, created_by=world.staff_in_team.user))
+
+
+def _cards(body):
+    """Each triage card's text by the citizen's name on it."""
+    cards = body.split('<li class="triage-card')[1:]
+    return {re.search(r"Test \w+", card).group(0): card for card in cards}
+
+
+@pytest.mark.django_db
+def test_triage_names_the_new_reasons_in_danish_on_the_right_cards(world):
+    late_answer = _in_training(world, "Svarfrist")
+    CitizenRequestFactory(
+        citizen=late_answer.citizen, team=world.team, respond_by=timezone.now() - timedelta(hours=2)
+    )
+    questionnaire = _in_training(world, "Skema")
+    QuestionnaireAssignmentFactory(
+        citizen=questionnaire.citizen, episode=questionnaire.episode, due_on=municipal_today() - timedelta(days=2)
+    )
+    ending = _in_training(world, "Slutter")
+    Episode.objects.filter(pk=ending.episode_id).update(planned_end_date=municipal_today() + timedelta(days=3))
+    fallen = _in_training(world, "Faldet")
+    AlertFactory(device=AssignmentFactory(citizen=fallen.citizen).device, kind="fall", citizen=fallen.citizen)
+
+    body = web_client(world.staff_in_team.user).get("/staff/").content.decode()
+
+    cards = _cards(body)
+    assert "Kræver handling" in cards["Test Svarfrist"]
+    assert "Henvendelse ikke besvaret til tiden" in cards["Test Svarfrist"]
+    assert "Hold øje" in cards["Test Skema"] and "Spørgeskema ikke besvaret" in cards["Test Skema"]
+    assert "Henvendelse ikke besvaret" not in cards["Test Skema"]
+    assert "Forløbet slutter inden for en uge" in cards["Test Slutter"]
+    assert "Spørgeskema ikke besvaret" not in cards["Test Slutter"]
+    assert "Kræver handling" in cards["Test Faldet"] and "Faldalarm fra hjælpemiddel" in cards["Test Faldet"]
+    assert "Faldalarm" not in cards["Test Slutter"]
+    # red first
+    assert body.index("Test Svarfrist") < body.index("Test Skema")
+
+
+@pytest.mark.django_db
+def test_triage_filters_by_contact_person_and_reason(world):
+    mine = _in_training(world, "Min")
+    EpisodeContactFactory(episode=mine.episode, staff=world.staff_in_team)
+    other = _in_training(world, "Anden")
+    CitizenRequestFactory(citizen=other.citizen, team=world.team, respond_by=timezone.now() - timedelta(hours=2))
+    client = web_client(world.staff_in_team.user)
+
+    page = client.get("/staff/").content.decode()
+    assert 'name="contact_person"' in page and 'name="reason"' in page
+    assert f'<option value="{world.staff_in_team.pk}">{world.staff_in_team.user.display_name}</option>' in page
+
+    by_contact = client.get("/staff/", {"contact_person": str(world.staff_in_team.pk)}).content.decode()
+    assert "Test Min" in by_contact and "Test Anden" not in by_contact
+    by_reason = client.get("/staff/", {"reason": "request_overdue"}).content.decode()
+    assert "Test Anden" in by_reason and "Test Min" not in by_reason
+    not_offered = client.get("/staff/", {"contact_person": str(world.staff_out_of_team.pk)}).content.decode()
+    assert "Test Min" not in not_offered and "Test Anden" not in not_offered
+
+
+@pytest.mark.django_db
+def test_triage_next_page_keeps_the_filters(world):
+    for index in range(26):
+        plan = _in_training(world, f"Borger{index:02d}")
+        EpisodeContactFactory(episode=plan.episode, staff=world.staff_in_team)
+        CitizenRequestFactory(citizen=plan.citizen, team=world.team, respond_by=timezone.now() - timedelta(hours=2))
+    client = web_client(world.staff_in_team.user)
+    filters = {"contact_person": str(world.staff_in_team.pk), "reason": "request_overdue", "sort": "name"}
+
+    first = client.get("/staff/", filters).content.decode()
+    [link] = re.findall(r'href="(\?team=[^"]+)"', first)
+    second = client.get("/staff/" + link.replace("&amp;", "&")).content.decode()
+
+    assert f"contact_person={world.staff_in_team.pk}" in link and "reason=request_overdue" in link
+    assert first.count('class="triage-card') == 25 and "Test Borger25" not in first
+    assert second.count('class="triage-card') == 1 and "Test Borger25" in second
 
 
 def _citizens_in_training(world, count):
@@ -420,7 +508,7 @@ def test_a_plan_is_paused_resumed_and_ended_and_a_stale_page_is_told(world):
 
 
 def _rating(rating_id, **changes):
-    data = {"rating_id": str(rating_id), "rated_on": timezone.localdate().strftime("%d-%m-%Y"), "gas_score": "0"}
+    data = {"rating_id": str(rating_id), "rated_on": municipal_today().strftime("%d-%m-%Y"), "gas_score": "0"}
     data.update({"function_level": "2", "copm_performance": "6", "copm_satisfaction": "7", "note": ""})
     data.update(changes)
     return data
@@ -454,7 +542,7 @@ def test_a_bad_rating_is_refused_beside_its_field_and_saves_nothing(world):
     response = client.post(f"/staff/maal/{rated.pk}/vurdering/", _rating(uuid.uuid4(), copm_performance="11"))
     assert response.status_code == 422
     assert 'id="id_copm_performance-error">Må højst være 10.' in response.content.decode()
-    future = (timezone.localdate() + timedelta(days=3)).strftime("%d-%m-%Y")
+    future = (municipal_today() + timedelta(days=3)).strftime("%d-%m-%Y")
     response = client.post(f"/staff/maal/{rated.pk}/vurdering/", _rating(uuid.uuid4(), rated_on=future))
     assert response.status_code == 422
     assert 'id="id_rated_on-error">' in response.content.decode()
@@ -479,7 +567,7 @@ def test_the_episode_is_handed_over_and_a_stand_in_named(world):
     assert response.status_code == 302
     current = EpisodeContact.objects.get(episode=made, role=EpisodeContact.Role.CONTACT_PERSON, ended_at__isnull=True)
     assert current.staff == colleague
-    until = (timezone.localdate() + timedelta(days=7)).strftime("%d-%m-%Y")
+    until = (municipal_today() + timedelta(days=7)).strftime("%d-%m-%Y")
     data = {"action": "stand_in", "stand_in-staff_id": str(world.staff_in_team.pk), "stand_in-until": until}
     assert client.post(url, data).status_code == 302
     stand_ins = EpisodeContact.objects.filter(episode=made, role=EpisodeContact.Role.STAND_IN, ended_at__isnull=True)
@@ -492,7 +580,7 @@ def test_a_stand_in_in_the_past_is_refused_beside_the_date_and_changes_nothing(w
 
     made = episode(world)
     client = web_client(world.staff_in_team.user)
-    past = (timezone.localdate() - timedelta(days=1)).strftime("%d-%m-%Y")
+    past = (municipal_today() - timedelta(days=1)).strftime("%d-%m-%Y")
     data = {"action": "stand_in", "stand_in-staff_id": str(world.staff_in_team.pk), "stand_in-until": past}
     response = client.post(f"/staff/forloeb/{made.pk}/tovholder/", data)
     assert response.status_code == 422
