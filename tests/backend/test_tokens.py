@@ -1,5 +1,6 @@
 """Logging in with password and TOTP, refreshing with rotation, signing devices out, revoking."""
 
+import io
 from datetime import timedelta
 from unittest import mock
 
@@ -341,3 +342,16 @@ def test_a_one_time_code_works_only_once(world):
     assert totp_verify(user, code)
     user.refresh_from_db()
     assert not totp_verify(user, code)
+
+
+@pytest.mark.django_db
+def test_the_daily_purge_removes_tokens_expired_a_day_ago_and_keeps_the_rest(world):
+    from django.core.management import call_command
+
+    valid = logged_in(world.citizen.user)
+    stale = logged_in(world.other_citizen.user)
+    Token.objects.filter(session_id=stale["session_id"]).update(expires_at=timezone.now() - timedelta(days=2))
+    call_command("purge_expired", stdout=io.StringIO())
+    assert not Token.objects.filter(session_id=stale["session_id"]).exists()
+    assert Token.objects.filter(session_id=valid["session_id"]).count() == 2
+    assert me_status(valid["access_token"]) == 200

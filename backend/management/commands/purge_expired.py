@@ -4,10 +4,11 @@ from backend.tasks import retention_purge
 
 
 class Command(BaseCommand):
-    help = "Remove access-log rows past ACCESS_LOG_RETENTION_DAYS and spent idempotency keys."
+    help = "Remove access-log rows past ACCESS_LOG_RETENTION_DAYS, spent idempotency keys and long-expired tokens."
 
     def handle(self, *args: object, **options: object) -> None:
         removed = retention_purge.call()
         self.stdout.write(
-            f"Removed {removed['access_log']} access-log rows and {removed['idempotency_keys']} idempotency keys."
+            f"Removed {removed['access_log']} access-log rows, {removed['idempotency_keys']} idempotency keys "
+            f"and {removed['tokens']} expired tokens."
         )
