@@ -128,32 +128,31 @@ def request_answered(*, request_id: UUID, citizen_id: UUID) -> None:
     )
 
 
-@_delivered("request.created")
-def request_created(*, request_id: UUID, team_id: UUID) -> None:
-    """A citizen wrote a new request: the contact person (and stand-in) of its episode and the team's care staff
-    on duty are told at once; when that is nobody, the whole care team."""
-    request = CitizenRequest.objects.select_related("episode").get(pk=request_id)
+def _tell_the_team_about(request: CitizenRequest, kind: str, dedupe_key: str) -> None:
+    """The contact person (and stand-in) of the request's episode and the team's care staff on duty; every
+    care member of the team when that is nobody."""
     named = contact_user_ids(request.episode) if request.episode is not None else set()
     notify(
         recipients=care_alert_recipients([request.team_id], named=named),
-        kind="request.created",
-        refs={"request_id": request_id, "citizen_id": request.citizen_id},
-        dedupe_key=f"request.created:{request_id}",
+        kind=kind,
+        refs={"request_id": request.pk, "citizen_id": request.citizen_id},
+        dedupe_key=dedupe_key,
     )
+
+
+@_delivered("request.created")
+def request_created(*, request_id: UUID, team_id: UUID) -> None:
+    """A citizen wrote a new request: the team is told at once (``_tell_the_team_about``), once."""
+    request = CitizenRequest.objects.select_related("episode").get(pk=request_id)
+    _tell_the_team_about(request, "request.created", f"request.created:{request_id}")
 
 
 @_delivered("request.overdue")
 def request_overdue(*, request_id: UUID, team_id: UUID) -> None:
-    """A request passed its response deadline unanswered: the contact person and the team's care staff on
-    duty are told (every care member of the team when that is nobody), once per deadline."""
+    """A request passed its response deadline unanswered: the team is told (``_tell_the_team_about``), once per
+    deadline."""
     request = CitizenRequest.objects.select_related("episode").get(pk=request_id)
-    named = contact_user_ids(request.episode) if request.episode is not None else set()
-    notify(
-        recipients=care_alert_recipients([request.team_id], named=named),
-        kind="request.overdue",
-        refs={"request_id": request_id, "citizen_id": request.citizen_id},
-        dedupe_key=f"request.overdue:{request_id}:{request.respond_by.isoformat()}",
-    )
+    _tell_the_team_about(request, "request.overdue", f"request.overdue:{request_id}:{request.respond_by.isoformat()}")
 
 
 @_delivered("questionnaire.due")
