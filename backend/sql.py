@@ -1,13 +1,8 @@
 """The one convention for hand-written SQL (used only where ``bench/`` shows it pays).
 
 Table and column names come from the models' metadata, quoted by the connection, never typed into a
-statement; lists of values are placeholders; values are prepared as the ORM prepares them. Every
-statement built with these has a test beside it that compares its answer with the ORM's, on SQLite and on
-PostgreSQL.
+statement; lists of values are placeholders, and every value is a parameter.
 """
-
-from collections.abc import Sequence
-from typing import Any
 
 from django.db import connection
 from django.db.models import Field, Model
@@ -34,14 +29,3 @@ def column(model: type[Model], name: str, alias: str = "") -> str:
 def placeholders(count: int) -> str:
     """``%s, %s, …``: ``count`` placeholders for an ``IN`` list or a row of values."""
     return ", ".join(["%s"] * count)
-
-
-def in_list(column_sql: str, count: int) -> str:
-    """``column IN (%s, …)``; never empty (an empty list matches nothing)."""
-    return f"{column_sql} IN ({placeholders(count)})" if count else "1 = 0"
-
-
-def prepared(model: type[Model], name: str, values: Sequence[Any]) -> list[Any]:
-    """Values for a field's placeholders, prepared for the connection as the ORM prepares them."""
-    found = model_field(model, name)
-    return [found.get_db_prep_value(value, connection, prepared=False) for value in values]

@@ -18,7 +18,6 @@ from uuid import UUID
 from django.db.models import Model, Q, QuerySet
 
 from backend.access.declaration import declared
-from backend.access.rules import Moments
 from backend.errors import NotFound
 from backend.models import Citizen, Membership, Staff, Team
 from backend.pagination import paginate
@@ -38,18 +37,12 @@ def care_membership_filter(prefix: str = "") -> Q:
     return declared().care_membership.q(prefix)
 
 
-def membership_in_force_filter(prefix: str = "") -> Q:
-    """Memberships in force today, in any role."""
-    return declared().membership.q(prefix)
 
 
 def is_active_care_member(staff: Staff, team: Team) -> bool:
     return Membership.objects.filter(care_membership_filter(), staff=staff, team=team).exists()
 
 
-def is_care_membership(membership: Membership, moments: Moments | None = None) -> bool:
-    """Whether a loaded membership gives care access now."""
-    return declared().care_membership.holds(membership, moments)
 
 
 def access_care_team(actor: "Actor", team_id: UUID | str) -> Team:
