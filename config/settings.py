@@ -308,6 +308,9 @@ PUSH_GRACE_SECONDS = env_int("PUSH_GRACE_SECONDS", 5)
 # Reminders are made this far ahead of their time, and a dispatcher holds a claimed batch this long.
 REMINDER_HORIZON = timedelta(hours=env_int("REMINDER_HORIZON_HOURS", 48))
 REMINDER_CLAIM_LEASE_SECONDS = env_int("REMINDER_CLAIM_LEASE_SECONDS", 120)
+# This many training slots missed in a row (since the plan's last logged session) raise a training alert
+# for the contact person, once per run of misses; 0 turns the rule off.
+MISSED_TRAINING_ALERT_AFTER = env_int("MISSED_TRAINING_ALERT_AFTER", 3)
 # Sent, suppressed and cancelled reminders are removed this many days after their time.
 REMINDER_RETENTION_DAYS = env_int("REMINDER_RETENTION_DAYS", 30)
 

@@ -8,6 +8,7 @@ from selvbetjening.selectors.caseload import CaseloadRow
 LIGHT_WORDS = {"red": "Kræver handling", "yellow": "Hold øje", "green": "I gang"}
 REASON_WORDS = {
     "pain_alert": "Smertealarm",
+    "missed_training_alert": "Træning ikke gennemført flere gange i træk",
     "adherence_below_red": "Under halvdelen af træningerne gennemført",
     "adherence_below_yellow": "Under 80 % af træningerne gennemført",
     "pain_rising": "Stigende smerte",

@@ -25,6 +25,7 @@ alerts = Router(tags=["staff: training alerts"], auth=CARE_STAFF)
 
 ALERT_KIND_NAMES: dict[str, tuple[str, str]] = {
     TrainingAlert.Kind.PAIN_STOP: ("Smerte på stopniveau", "Pain at the stop level"),
+    TrainingAlert.Kind.MISSED_TRAINING: ("Træning ikke gennemført flere gange i træk", "Training missed in a row"),
 }
 ALERT_STATUS_NAMES: dict[str, tuple[str, str]] = {
     TrainingAlert.Status.OPEN: ("Åben", "Open"),
@@ -125,7 +126,8 @@ def _alert(alert: TrainingAlert) -> dict[str, Any]:
         "plan_id": alert.plan_id,
         "plan_title": alert.plan.title,
         "session_log_id": alert.session_log_id,
-        "performed_at": alert.session_log.performed_at,
+        "performed_at": alert.session_log.performed_at if alert.session_log else None,
+        "missed_slots": alert.missed_slots,
         "exercise_id": alert.exercise_id,
         "exercise_title": pick(exercise.title_da, exercise.title_en) if exercise else None,
         "kind": alert.kind,

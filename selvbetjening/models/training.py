@@ -347,10 +347,13 @@ class ProgressionDecision(models.Model):
 
 
 class TrainingAlert(models.Model):
-    """Something in the citizen's training the contact person must look at, e.g. pain at the stop level."""
+    """Something in the citizen's training the contact person must look at: pain at the stop level in a
+    session (``session_log`` names it), or a run of missed slots (``first_missed_slot`` names the run's
+    first slot, so a run raises one alert however long it gets; ``missed_slots`` is its length then)."""
 
     class Kind(models.TextChoices):
         PAIN_STOP = "pain_stop", "Smerte på stopniveau"
+        MISSED_TRAINING = "missed_training", "Træning ikke gennemført"
 
     class Status(models.TextChoices):
         OPEN = "open", "Åben"
@@ -361,7 +364,13 @@ class TrainingAlert(models.Model):
     citizen = models.ForeignKey("backend.Citizen", on_delete=models.CASCADE, related_name="training_alerts")
     episode = models.ForeignKey("selvbetjening.Episode", on_delete=models.CASCADE, related_name="training_alerts")
     plan = models.ForeignKey(TrainingPlan, on_delete=models.CASCADE, related_name="alerts")
-    session_log = models.ForeignKey(SessionLog, on_delete=models.CASCADE, related_name="alerts")
+    session_log = models.ForeignKey(
+        SessionLog, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"
+    )
+    first_missed_slot = models.ForeignKey(
+        TrainingSlot, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    missed_slots = models.PositiveSmallIntegerField(null=True, blank=True)
     exercise = models.ForeignKey(
         "selvbetjening.Exercise", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -388,6 +397,9 @@ class TrainingAlert(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["session_log", "kind"], name="training_alert_once_per_session_and_kind"
+            ),
+            models.UniqueConstraint(
+                fields=["first_missed_slot", "kind"], name="training_alert_once_per_missed_run"
             ),
         ]
 

@@ -68,6 +68,7 @@ SortKey = Literal["status", "-status", "adherence", "-adherence", "last_activity
 # Why a light is not green, as flag columns of the statement, in the order the rules read.
 Reason = Literal[
     "pain_alert",
+    "missed_training_alert",
     "device_fall",
     "request_overdue",
     "adherence_below_red",
@@ -154,7 +155,8 @@ pain_figures AS (
 ),
 alert_figures AS (
     SELECT a.citizen_id, COUNT(*) AS open_alerts,
-           COUNT(CASE WHEN a.kind = %(alert_pain)s THEN 1 END) AS pain_alerts
+           COUNT(CASE WHEN a.kind = %(alert_pain)s THEN 1 END) AS pain_alerts,
+           COUNT(CASE WHEN a.kind = %(alert_missed)s THEN 1 END) AS missed_alerts
     FROM {alert} a
     WHERE a.citizen_id IN (SELECT id FROM members) AND a.status IN (%(alert_open)s, %(alert_acknowledged)s)
     GROUP BY a.citizen_id
@@ -192,6 +194,7 @@ figures AS (
            COALESCE(pf.pain_previous_sum, 0) AS pain_previous_sum,
            COALESCE(pf.pain_previous_count, 0) AS pain_previous_count,
            COALESCE(af.open_alerts, 0) AS open_alerts, COALESCE(af.pain_alerts, 0) AS pain_alerts,
+           COALESCE(af.missed_alerts, 0) AS missed_alerts,
            COALESCE(qf.questionnaires_overdue, 0) AS questionnaires_overdue,
            COALESCE(rf.requests_overdue, 0) AS requests_overdue, ef.episode_ends_on,
            COALESCE(df.device_falls, 0) AS device_falls, COALESCE(df.devices_offline, 0) AS devices_offline,
@@ -222,6 +225,7 @@ trends AS (
 flags AS (
     SELECT t.*,
            CASE WHEN t.pain_alerts > 0 THEN 1 ELSE 0 END AS pain_alert,
+           CASE WHEN t.missed_alerts > 0 THEN 1 ELSE 0 END AS missed_training_alert,
            CASE WHEN t.requests_overdue > 0 THEN 1 ELSE 0 END AS request_overdue,
            CASE WHEN t.slots_due >= %(red_min_due)s AND t.slots_filled * 100 < t.slots_due * %(red_percent)s
                 THEN 1 ELSE 0 END AS adherence_below_red,
@@ -241,8 +245,8 @@ flags AS (
 lit AS (
     SELECT f.*,
            CASE
-               WHEN f.pain_alert = 1 OR f.device_fall = 1 OR f.request_overdue = 1 OR f.adherence_below_red = 1
-                   THEN 0
+               WHEN f.pain_alert = 1 OR f.missed_training_alert = 1 OR f.device_fall = 1
+                    OR f.request_overdue = 1 OR f.adherence_below_red = 1 THEN 0
                WHEN f.adherence_below_yellow = 1 OR f.pain_rising = 1 OR f.no_recent_activity = 1
                     OR f.questionnaire_overdue = 1 OR f.episode_ending_soon = 1 OR f.device_offline = 1
                     OR f.device_battery_low = 1 THEN 1
@@ -348,6 +352,7 @@ def _parameters(
         "alert_open": alert.OPEN.value,
         "alert_acknowledged": alert.ACKNOWLEDGED.value,
         "alert_pain": TrainingAlert.Kind.PAIN_STOP.value,
+        "alert_missed": TrainingAlert.Kind.MISSED_TRAINING.value,
         "questionnaire_pending": QuestionnaireAssignment.Status.PENDING.value,
         "request_open": CitizenRequest.Status.OPEN.value,
         "request_in_progress": CitizenRequest.Status.IN_PROGRESS.value,

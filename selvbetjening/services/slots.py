@@ -17,6 +17,7 @@ from notifications.services import reminders_cancel
 from selvbetjening.models import TrainingPlan, TrainingSlot
 from selvbetjening.rules.schedule import local_date, occurrences
 from selvbetjening.rules.slots import UNSWEPT
+from selvbetjening.services.missed_training import missed_training_alerts_raise
 from selvbetjening.selectors.episodes import TERMINAL
 from selvbetjening.services.slot_reminders import (
     reminder_horizon,
@@ -96,14 +97,21 @@ def slots_materialise(*, plan: TrainingPlan, until: datetime, now: datetime | No
     return len(rows)
 
 
+@transaction.atomic
 def slots_mark_missed(*, now: datetime, batch_size: int | None = None) -> int:
     """Pending slots whose grace period has passed become missed, in one UPDATE (of at most
-    ``batch_size`` rows when given); returns how many."""
+    ``batch_size`` rows when given); returns how many. In the same transaction, a plan whose run of
+    missed slots has grown long enough raises its missed-training alert (``missed_training``)."""
     overdue = TrainingSlot.objects.filter(UNSWEPT.q(now))
-    if batch_size is not None:
-        # The condition is checked again by the UPDATE: a slot filled meanwhile stays done.
-        overdue = overdue.filter(pk__in=list(overdue.values_list("pk", flat=True)[:batch_size]))
-    return overdue.update(status=SlotStatus.MISSED, updated_at=now)
+    found = overdue.values_list("pk", "plan_id")
+    rows = list(found if batch_size is None else found[:batch_size])
+    if not rows:
+        return 0
+    # The condition is checked again by the UPDATE: a slot filled meanwhile stays done.
+    marked = overdue.filter(pk__in=[slot_id for slot_id, _ in rows]).update(status=SlotStatus.MISSED, updated_at=now)
+    if marked:
+        missed_training_alerts_raise(plan_ids={plan_id for _, plan_id in rows})
+    return marked
 
 
 def slots_materialise_ahead(*, now: datetime, batch_size: int = 200) -> int:
