@@ -190,11 +190,15 @@ PERIODIC_COMMANDS = [
     ("training_slots", 300),
     ("notify_due", 900),
     ("deliver_due_push", 60),
+    ("requeue_abandoned_tasks", 60),
     ("dispatch_reminders", 30),
     ("purge_stream_events", 24 * 3600),
     ("purge_reminders", 24 * 3600),
     ("purge_expired", 24 * 3600),
 ]
+# A background task running longer than this is taken to have lost its worker (killed, its host gone) and
+# is queued again for another (`requeue_abandoned_tasks`); every task is safe to run twice.
+TASK_RUNNING_LEASE_SECONDS = env_int("TASK_RUNNING_LEASE_SECONDS", 600)
 # The embedded mode runs the worker inside the web process so that the in-memory channel layer
 # reaches open websockets.
 EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", not REDIS_URL)
@@ -311,6 +315,10 @@ REMINDER_CLAIM_LEASE_SECONDS = env_int("REMINDER_CLAIM_LEASE_SECONDS", 120)
 # This many training slots missed in a row (since the plan's last logged session) raise a training alert
 # for the contact person, once per run of misses; 0 turns the rule off.
 MISSED_TRAINING_ALERT_AFTER = env_int("MISSED_TRAINING_ALERT_AFTER", 3)
+# While websockets are open, each websocket process sends a message round the channel layer this often and
+# counts the layer stalled (a hung Redis) when it is not back within the timeout; sockets replay once it is.
+STREAM_LAYER_PROBE_SECONDS = float(os.environ.get("STREAM_LAYER_PROBE_SECONDS", "2"))
+STREAM_LAYER_PROBE_TIMEOUT_SECONDS = float(os.environ.get("STREAM_LAYER_PROBE_TIMEOUT_SECONDS", "2"))
 # Sent, suppressed and cancelled reminders are removed this many days after their time.
 REMINDER_RETENTION_DAYS = env_int("REMINDER_RETENTION_DAYS", 30)
 

@@ -5,7 +5,9 @@ channels-redis 4.3.0, the version ``pyproject.toml`` pins. Everything else uses 
 - ``GroupReceiver``: the process's hub joins a group once, under a channel of its own whose messages go
   straight to a callback (no queue and no reading task per group), leaves it, and watches the health of
   the Redis subscriber connection: whether it is up, and a callback when it is back after Redis was gone
-  (and the layer has subscribed again).
+  (and the layer has subscribed again). ``round_trip`` sends a message to a group of the process's own and
+  waits, bounded, for it to come back: a Redis that hangs (stopped, or cut off by a partition) keeps its
+  connections open, so only a round trip tells it from one that answers.
 - ``publish``: many messages to many groups from synchronous code; with the pub/sub layer in one pipeline
   per Redis host, through a synchronous client kept per process, to the channels the layer's subscribers
   listen on (``<prefix>__group__<group>``, on the host the layer picks for that channel), serialised by the
@@ -18,6 +20,7 @@ channels-redis 4.3.0, the version ``pyproject.toml`` pins. Everything else uses 
 import asyncio
 import logging
 import threading
+import uuid
 import weakref
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -39,6 +42,8 @@ CONNECTION_OPTIONS = frozenset(
     {"address", "host", "port", "db", "username", "password", "socket_timeout", "socket_connect_timeout", "ssl"}
 )
 RECEIVER_CHANNEL_PREFIX = "stream-hub."
+PROBE_GROUP_PREFIX = "stream-hub-probe."
+PROBE_MESSAGE_TYPE = "stream.probe"
 
 type Arrive = Callable[[str, Any], None]
 type Reconnected = Callable[[], Awaitable[None]]
@@ -98,6 +103,10 @@ class GroupReceiver:
         self.loop = asyncio.get_running_loop()
         self.joined: dict[str, str] = {}  # group -> the receiver's channel in it
         self.watched: weakref.WeakSet[Any] = weakref.WeakSet()
+        # The process's own group for round trips, joined on the first one; the probes waiting for their echo.
+        self.probe_group = f"{PROBE_GROUP_PREFIX}{uuid.uuid4().hex}"
+        self.probe_joined = False
+        self.probes: dict[str, asyncio.Future[None]] = {}
 
     def __contains__(self, group: str) -> bool:
         return group in self.joined
@@ -109,11 +118,14 @@ class GroupReceiver:
         """Receive the group's messages from now on; raises when the layer cannot be reached."""
         if group in self.joined:
             return
+        self.joined[group] = await self._subscribe(group, self.arrive)
+
+    async def _subscribe(self, group: str, arrive: Arrive) -> str:
         name = f"{RECEIVER_CHANNEL_PREFIX}{group}"
         if self.is_pubsub:
             loop_layer = self.layer._get_layer()
             name = f"{loop_layer.prefix}{name}"
-            loop_layer.channels[name] = _PubSubListener(self.arrive, self.layer.deserialize, group)
+            loop_layer.channels[name] = _PubSubListener(arrive, self.layer.deserialize, group)
             try:
                 await self.layer.group_add(group, name)
             except BaseException:
@@ -121,9 +133,36 @@ class GroupReceiver:
                 raise
             self._watch(loop_layer)
         else:
-            self.layer.channels[name] = _InMemoryListener(self.arrive, group)
+            self.layer.channels[name] = _InMemoryListener(arrive, group)
             await self.layer.group_add(group, name)
-        self.joined[group] = name
+        return name
+
+    async def round_trip(self, timeout: float) -> bool:
+        """Whether a message sent through the layer now comes back to this process within ``timeout``
+        seconds: the publishing and the subscribing connection both answer. Never raises; a send still
+        waiting at the timeout is cancelled (redis-py then drops that connection)."""
+        nonce = uuid.uuid4().hex
+        echo: asyncio.Future[None] = self.loop.create_future()
+        self.probes[nonce] = echo
+        try:
+            async with asyncio.timeout(timeout):
+                if not self.probe_joined:
+                    await self._subscribe(self.probe_group, self._probe_arrived)
+                    self.probe_joined = True
+                await self.layer.group_send(self.probe_group, {"type": PROBE_MESSAGE_TYPE, "nonce": nonce})
+                await echo
+        except Exception as error:  # noqa: BLE001 — a timeout or a refused connection: no answer
+            logger.debug("channel-layer round trip failed (%s)", type(error).__name__)
+            return False
+        finally:
+            self.probes.pop(nonce, None)
+        return True
+
+    def _probe_arrived(self, group: str, message: Any) -> None:
+        nonce = message.get("nonce") if isinstance(message, dict) else None
+        echo = self.probes.get(nonce) if isinstance(nonce, str) else None
+        if echo is not None and not echo.done():
+            echo.set_result(None)
 
     async def leave(self, group: str) -> None:
         """Receive nothing more from the group (nothing when not joined); raises when the layer cannot be

@@ -19,6 +19,12 @@ Deliveries of personal notifications are recorded from a process-wide buffer flu
 With the Redis pub/sub layer the hub is also told when the layer's subscriber connection comes back after
 Redis was gone: events published meanwhile were lost to pub/sub, so every socket with something newer in
 the database replays it from the last event it sent (the database is the outbox, ``notifications.replay``).
+A Redis that hangs instead (stopped, or cut off by a partition) keeps its connections open and says
+nothing, so while sockets are open the hub also sends a message round the layer every
+``STREAM_LAYER_PROBE_SECONDS`` and waits ``STREAM_LAYER_PROBE_TIMEOUT_SECONDS`` for it. One that does not
+come back marks the layer stalled: the sockets' positions are noted, new sockets are told to try again
+later, and once a round trip succeeds again every socket replays from the position noted (or its own, if
+older). Events sent live after the layer came back and before the replay are not sent again.
 """
 
 import asyncio
@@ -33,6 +39,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.utils import timezone
 
 from backend.auth import LAST_USED_RESOLUTION
@@ -58,6 +65,16 @@ CHECK_CHUNK = 250
 # session used, as a request to the API does.
 RECHECK_SECONDS = LAST_USED_RESOLUTION.total_seconds()
 GROUP_LINGER_SECONDS = 5.0
+
+
+def layer_probe_seconds() -> float:
+    """How often the hub checks, with a round trip, that the channel layer answers while sockets are open."""
+    return float(getattr(settings, "STREAM_LAYER_PROBE_SECONDS", 2.0))
+
+
+def layer_probe_timeout_seconds() -> float:
+    """How long a round trip may take before the layer counts as stalled."""
+    return float(getattr(settings, "STREAM_LAYER_PROBE_TIMEOUT_SECONDS", 2.0))
 
 check_access = database_sync_to_async(access_checks)
 read_access_version = database_sync_to_async(access_version)
@@ -211,6 +228,10 @@ class StreamHub:
         self.access = AccessCoalescer()
         self.deliveries = DeliveryBuffer()
         self.background: set[asyncio.Task[Any]] = set()
+        self.watch: asyncio.Task[None] | None = None
+        # While the layer is stalled: each open socket's position when that was noticed.
+        self.stalled: dict[HubMember, int] | None = None
+        self.recovering = asyncio.Lock()
 
     # --- Groups ---------------------------------------------------------------------------------------
 
@@ -226,6 +247,8 @@ class StreamHub:
         self.sockets.setdefault(group, set()).add(socket)
         if self.task is None:
             self.task = detached(self._run())
+        if self.watch is None:
+            self.watch = detached(self._watch_layer())
         return True
 
     def leave(self, group: str, socket: HubMember) -> None:
@@ -254,39 +277,74 @@ class StreamHub:
                     logger.warning("could not leave a stream group (%s)", type(error).__name__)
 
     def available(self) -> bool:
-        """False while the layer's subscriber connection is known to be down (Redis gone)."""
-        return self.receiver.is_connected()
+        """False while the layer's subscriber connection is known to be down (Redis gone) or the layer does
+        not answer a round trip (Redis hung)."""
+        return self.stalled is None and self.receiver.is_connected()
 
     # --- Outage and recovery (Redis pub/sub) -------------------------------------------------------------
+
+    def _open_sockets(self) -> set[HubMember]:
+        return {socket for members in self.sockets.values() for socket in members if socket.is_open}
 
     async def _layer_reconnected(self) -> None:
         """Redis is back and the layer has subscribed again: whatever was published meanwhile is lost to
         pub/sub, so each socket holds its live events and replays what it missed from the database."""
-        sockets = {socket for members in self.sockets.values() for socket in members if socket.is_open}
+        self._replay_missed("reconnected")
+
+    async def _watch_layer(self) -> None:
+        """While sockets are open (or the layer is stalled), a round trip every few seconds; see the module
+        docstring."""
+        while True:
+            await asyncio.sleep(layer_probe_seconds())
+            if not self.sockets and self.stalled is None:
+                continue
+            answered = await self.receiver.round_trip(layer_probe_timeout_seconds())
+            if not answered and self.stalled is None:
+                self.stalled = {socket: socket.cursor for socket in self._open_sockets()}
+                logger.warning(
+                    "channel layer did not answer within %.1fs: %d sockets will replay once it does",
+                    layer_probe_timeout_seconds(),
+                    len(self.stalled),
+                )
+            elif answered and self.stalled is not None:
+                self._replay_missed("answers again")
+
+    def _replay_missed(self, why: str) -> None:
+        """Every open socket holds its live events now and, one recovery at a time, replays what it missed
+        since its position (the one noted when the layer stalled, if older)."""
+        sockets = self._open_sockets()
         if not sockets:
+            self.stalled = None
             return
-        logger.warning("channel layer reconnected: %d sockets replay what they missed", len(sockets))
-        cursors = {socket: socket.cursor for socket in sockets}
+        logger.warning("channel layer %s: %d sockets replay what they missed", why, len(sockets))
         for socket in sockets:
             socket.hold()
-        self._spawn(self._recover(cursors))
+        self._spawn(self._recover(sockets))
 
-    async def _recover(self, cursors: dict[HubMember, int]) -> None:
-        try:
-            user_ids, team_ids = await missed_streams(min(cursors.values()))
-        except Exception as error:  # noqa: BLE001
-            logger.warning(
-                "could not read the missed streams (%s): every socket replays", type(error).__name__, exc_info=True
-            )
-            user_ids = team_ids = None
-        for socket, after in cursors.items():
-            missed = (
-                user_ids is None
-                or team_ids is None
-                or socket.user_id in user_ids
-                or any(team_id in team_ids for team_id in socket.followed())
-            )
-            self._spawn(socket.recover(after) if missed else socket.release())
+    async def _recover(self, sockets: set[HubMember]) -> None:
+        async with self.recovering:
+            # Read under the lock: a recovery before this one has moved the sockets on past what it replayed.
+            noted, self.stalled = self.stalled or {}, None
+            cursors = {socket: min(socket.cursor, noted.get(socket, socket.cursor)) for socket in sockets}
+            try:
+                user_ids, team_ids = await missed_streams(min(cursors.values()))
+            except Exception as error:  # noqa: BLE001
+                logger.warning(
+                    "could not read the missed streams (%s): every socket replays",
+                    type(error).__name__,
+                    exc_info=True,
+                )
+                user_ids = team_ids = None
+            replays = []
+            for socket, after in cursors.items():
+                missed = (
+                    user_ids is None
+                    or team_ids is None
+                    or socket.user_id in user_ids
+                    or any(team_id in team_ids for team_id in socket.followed())
+                )
+                replays.append(socket.recover(after) if missed else socket.release())
+            await asyncio.gather(*replays, return_exceptions=True)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         task = detached(coroutine)

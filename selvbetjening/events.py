@@ -222,7 +222,8 @@ def session_logged(*, session_log_id: UUID, citizen_id: UUID, plan_id: UUID, tea
 @_delivered("training_alert.raised")
 def training_alert_raised(*, alert_id: UUID, citizen_id: UUID, contact_person_id: UUID | str) -> None:
     """A training alert (pain at the stop level, or a run of missed slots): the contact person and the
-    team's care staff on duty must look at it (every care member of the team when that is nobody); the team's live view shows it."""
+    team's care staff on duty must look at it (every care member of the team when that is nobody); the
+    team's live view shows it."""
     alert = TrainingAlert.objects.select_related("episode").get(pk=alert_id)
     episode = alert.episode
     notify(

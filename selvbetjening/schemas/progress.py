@@ -34,7 +34,8 @@ DUE_HELP = (
     "count yet."
 )
 LIGHT_HELP = (
-    "Traffic light. red: an unresolved pain alert, or an unresolved missed-training alert, or an unresolved fall alert on a device the citizen has, or "
+    "Traffic light. red: an unresolved pain alert, or an unresolved missed-training alert, or an unresolved "
+    "fall alert on a device the citizen has, or "
     "a request to the team unanswered past its respond_by, or "
     f"adherence below {RED_ADHERENCE_BELOW_PERCENT} % with at "
     f"least {RED_MIN_DUE_SLOTS} slots due in the last {ADHERENCE_WINDOW_DAYS} days. yellow: adherence below "
@@ -49,9 +50,9 @@ PAIN_TREND_HELP = (
     "went down by as much, stable in between, unknown when either span has no pain reported."
 )
 REASONS_HELP = (
-    "Why the light shows its colour: pain_alert, missed_training_alert, request_overdue, adherence_below_red, adherence_below_yellow, "
-    "pain_rising, no_recent_activity, questionnaire_overdue, episode_ending_soon, device_fall, device_offline, "
-    "device_battery_low."
+    "Why the light shows its colour: pain_alert, missed_training_alert, request_overdue, adherence_below_red, "
+    "adherence_below_yellow, pain_rising, no_recent_activity, questionnaire_overdue, episode_ending_soon, "
+    "device_fall, device_offline, device_battery_low."
 )
 
 

@@ -11,6 +11,7 @@ The rule is evaluated where slots become missed (``slots.slots_mark_missed``, ru
 in the same transaction, for the plans whose slots it marked: a run grows only there.
 """
 
+import functools
 from collections.abc import Iterable
 from uuid import UUID
 
@@ -79,8 +80,8 @@ def missed_training_alerts_raise(*, plan_ids: Iterable[UUID]) -> list[TrainingAl
         if run is None:
             continue
         first_slot_id, length = run
-        already = TrainingAlert.objects.filter(first_missed_slot_id=first_slot_id, kind=TrainingAlert.Kind.MISSED_TRAINING)
-        if already.exists():
+        kind = TrainingAlert.Kind.MISSED_TRAINING
+        if TrainingAlert.objects.filter(first_missed_slot_id=first_slot_id, kind=kind).exists():
             continue
         contact = _contact_person_id(plan)
         try:
@@ -98,8 +99,11 @@ def missed_training_alerts_raise(*, plan_ids: Iterable[UUID]) -> list[TrainingAl
             continue  # raised meanwhile by another run of the job
         raised.append(alert)
         transaction.on_commit(
-            lambda alert=alert, contact=contact: events.training_alert_raised(
-                alert_id=alert.pk, citizen_id=alert.citizen_id, contact_person_id=contact or ""
+            functools.partial(
+                events.training_alert_raised,
+                alert_id=alert.pk,
+                citizen_id=alert.citizen_id,
+                contact_person_id=contact or "",
             )
         )
     return raised

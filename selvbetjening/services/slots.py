@@ -17,8 +17,8 @@ from notifications.services import reminders_cancel
 from selvbetjening.models import TrainingPlan, TrainingSlot
 from selvbetjening.rules.schedule import local_date, occurrences
 from selvbetjening.rules.slots import UNSWEPT
-from selvbetjening.services.missed_training import missed_training_alerts_raise
 from selvbetjening.selectors.episodes import TERMINAL
+from selvbetjening.services.missed_training import missed_training_alerts_raise
 from selvbetjening.services.slot_reminders import (
     reminder_horizon,
     slot_reminder_key,

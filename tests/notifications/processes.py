@@ -5,7 +5,7 @@ transactions, so they see its rows) and a Redis server that the test may stop an
 
 Run as a module, this is the worker side::
 
-    python -m tests.notifications.processes --fcm-url URL [--id NAME]   # manage.py db_worker
+    python -m tests.notifications.processes --fcm-url URL [--id NAME]   # manage.py run_worker
 
 with firebase-admin pointed at a fake FCM server on loopback, as tests/notifications/conftest.py
 does in-process, and with ``DJANGO_SETTINGS_MODULE`` in the environment. ``notify_from_worker`` is a
@@ -88,7 +88,15 @@ class Process:
         self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
         self._output.close()
 
+    def pause(self) -> None:
+        """SIGSTOP: the process hangs with its connections open and answers nothing."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
+
     def stop(self) -> None:
+        self._signal(signal.SIGCONT)
         self._signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
@@ -129,6 +137,15 @@ class RedisServer:
             if not self.process.is_running or time.monotonic() > deadline:
                 raise RuntimeError("redis-server did not start\n" + self.process.tail())
             time.sleep(0.05)
+
+    def hang(self) -> None:
+        """Redis stops answering but keeps every connection open (its host stalls, a partition)."""
+        assert self.process is not None
+        self.process.pause()
+
+    def wake(self) -> None:
+        assert self.process is not None
+        self.process.resume()
 
     def crash(self) -> None:
         """Redis goes away at once, with every subscription and message it held."""
@@ -235,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
 
     _firebase_against(arguments.fcm_url)
-    call_command("db_worker", "--interval", "0.05", "--no-startup-delay", "--worker-id", arguments.id)
+    call_command("run_worker", "--interval", "0.05", "--no-startup-delay", "--no-reload", "--worker-id", arguments.id)
     return 0
 
 

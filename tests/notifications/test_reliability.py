@@ -382,6 +382,49 @@ def test_an_app_that_stayed_connected_through_the_outage_gets_what_it_missed(clu
     assert app.reconnects == 0, cluster.logs()
 
 
+# Long enough for the web processes' round trip (every 2 s, 2 s to answer) to find the layer stalled many
+# times over, and fifteen times the 1 s in which a publisher gives up on Redis (what loses the events):
+# a 30 s hang, as first seen, proves nothing more and costs the suite a quarter of a minute.
+HANG_SECONDS = 15.0
+AFTER_HANG_TIMEOUT = 10.0
+
+
+def test_an_open_socket_gets_what_was_published_while_redis_hung(cluster, world):
+    """Redis stopped with SIGSTOP keeps its connections open and answers nothing, so no connection drops and
+    nothing reconnects: the web process notices by its round trip through the layer, and once Redis answers
+    again the open socket replays every notification made meanwhile, each once, within 10 s."""
+    app = ReconnectingApp(cluster.web_ports[1], world.tokens["citizen"])
+    try:
+        before = cluster.notify_in_worker(world.citizen.user, world.team)
+        app.collect(2.0)
+        assert app.notification_ids == [before]
+
+        cluster.redis.hang()
+        made: list[str] = []
+        try:
+            hang_ends = time.monotonic() + HANG_SECONDS
+            while time.monotonic() < hang_ends:
+                made.append(cluster.notify_in_worker(world.citizen.user, world.team))
+            during = list(app.notification_ids)
+        finally:
+            cluster.redis.wake()
+        deadline = time.monotonic() + AFTER_HANG_TIMEOUT
+        while not set(made) <= set(app.notification_ids) and (remaining := deadline - time.monotonic()) > 0:
+            app.collect(min(remaining, 0.5))
+        app.collect(1.0)  # anything sent twice comes now
+    finally:
+        app.close()
+    assert len(made) >= 3, cluster.logs()
+    assert during == [before], "something arrived while Redis hung"
+    assert set(made) <= set(app.notification_ids), (
+        f"{len(set(made) - set(app.notification_ids))} of {len(made)} made during the hang did not arrive\n"
+        + cluster.logs()
+    )
+    assert len(app.notification_ids) == len(set(app.notification_ids)), "a notification arrived twice"
+    assert len(app.event_ids) == len(set(app.event_ids))
+    assert app.reconnects == 0, cluster.logs()
+
+
 def test_a_worker_killed_mid_dispatch_loses_nothing_and_sends_nothing_twice(cluster, world):
     """Deliveries are claimed with a lease: the restarted workers (and the periodic run racing them)
     leave a claim alone until its lease runs out, then one of them sends it. Only the message FCM had

@@ -154,7 +154,9 @@ def test_the_periodic_job_raises_it_once_however_often_it_runs(plan, django_capt
     assert Notification.objects.filter(kind="training_alert.raised").count() == 1
 
 
-def test_staff_see_it_in_the_alerts_list_the_caseload_and_the_work_list(world, plan, django_capture_on_commit_callbacks):
+def test_staff_see_it_in_the_alerts_list_the_caseload_and_the_work_list(
+    world, plan, django_capture_on_commit_callbacks
+):
     for days in (5, 4, 3):
         days_ago(plan, days)
     sweep(django_capture_on_commit_callbacks)

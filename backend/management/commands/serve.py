@@ -16,14 +16,15 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
-from django_tasks_db.management.commands.db_worker import Worker
+
+from backend.task_worker import ReconnectingWorker
 
 logger = logging.getLogger(__name__)
 
 
 class EmbeddedWorker:
     def __init__(self, interval: float = 0.5) -> None:
-        self.worker = Worker(
+        self.worker = ReconnectingWorker(
             queue_names=["*"],
             interval=interval,
             batch=False,
