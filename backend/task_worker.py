@@ -84,6 +84,8 @@ class ReconnectingWorker(Worker):
                 wait = self._wait_for_database(error, wait)
 
     def _wait_for_database(self, error: DatabaseError, wait: float) -> float:
+        if any(connection.in_atomic_block for connection in connections.all(initialized_only=True)):
+            raise error  # run inside a transaction (a test's): a new connection cannot be had in it
         logger.warning(
             "worker %s lost the database (%s: %s); trying again in %.0f s",
             self.worker_id,

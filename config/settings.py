@@ -199,6 +199,8 @@ PERIODIC_COMMANDS = [
 # A background task running longer than this is taken to have lost its worker (killed, its host gone) and
 # is queued again for another (`requeue_abandoned_tasks`); every task is safe to run twice.
 TASK_RUNNING_LEASE_SECONDS = env_int("TASK_RUNNING_LEASE_SECONDS", 600)
+if TASK_RUNNING_LEASE_SECONDS < 1:
+    raise ImproperlyConfigured("TASK_RUNNING_LEASE_SECONDS must be at least 1.")
 # The embedded mode runs the worker inside the web process so that the in-memory channel layer
 # reaches open websockets.
 EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", not REDIS_URL)
@@ -319,6 +321,14 @@ MISSED_TRAINING_ALERT_AFTER = env_int("MISSED_TRAINING_ALERT_AFTER", 3)
 # counts the layer stalled (a hung Redis) when it is not back within the timeout; sockets replay once it is.
 STREAM_LAYER_PROBE_SECONDS = float(os.environ.get("STREAM_LAYER_PROBE_SECONDS", "2"))
 STREAM_LAYER_PROBE_TIMEOUT_SECONDS = float(os.environ.get("STREAM_LAYER_PROBE_TIMEOUT_SECONDS", "2"))
+for _lease_name, _lease in [
+    ("REMINDER_CLAIM_LEASE_SECONDS", REMINDER_CLAIM_LEASE_SECONDS),
+    ("STREAM_LAYER_PROBE_SECONDS", STREAM_LAYER_PROBE_SECONDS),
+    ("STREAM_LAYER_PROBE_TIMEOUT_SECONDS", STREAM_LAYER_PROBE_TIMEOUT_SECONDS),
+]:
+    if not _lease > 0:
+        # A lease of 0 would let a second dispatcher take every batch the moment it is claimed.
+        raise ImproperlyConfigured(f"{_lease_name} must be more than 0.")
 # Sent, suppressed and cancelled reminders are removed this many days after their time.
 REMINDER_RETENTION_DAYS = env_int("REMINDER_RETENTION_DAYS", 30)
 

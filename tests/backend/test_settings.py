@@ -88,6 +88,24 @@ def test_settings_refuse_a_short_secret_key(tmp_path):
     assert "SECRET_KEY" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "lease",
+    [
+        "REMINDER_CLAIM_LEASE_SECONDS",
+        "TASK_RUNNING_LEASE_SECONDS",
+        "STREAM_LAYER_PROBE_SECONDS",
+        "STREAM_LAYER_PROBE_TIMEOUT_SECONDS",
+    ],
+)
+def test_settings_refuse_a_lease_or_probe_of_zero(tmp_path, lease):
+    """A claim lease of 0 would let a second dispatcher take every batch the moment it is claimed."""
+    result = run({**base_environment(tmp_path), lease: "0"}, "-c", SETUP)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert lease in result.stderr
+    assert run({**base_environment(tmp_path), lease: "30"}, "-c", SETUP).stdout.strip() == "configured"
+
+
 @pytest.mark.parametrize("missing", ["CPR_ENCRYPTION_KEYS", "CPR_HASH_KEY"])
 def test_settings_refuse_the_embedded_cpr_keys_when_debug_is_off(tmp_path, missing):
     environment = production_environment(tmp_path)

@@ -3,22 +3,25 @@
 - A task left ``RUNNING`` by a killed worker is queued again once its lease has run out
   (``requeue_abandoned_tasks``), or at once when a worker with the same id starts again; run again, a push
   delivery it had already sent is not sent twice.
-- The worker outlives a lost database connection (PostgreSQL only: a real worker process whose connection
-  the test cuts with ``pg_terminate_backend``).
+- The worker outlives a lost database (PostgreSQL only: a real worker process reaching the database through
+  a proxy that the test cuts and restores; ``db_worker`` itself exits there).
 """
 
 import io
 import os
 import signal
+import socket
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import suppress
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connections
 from django.tasks import TaskResultStatus
 from django.test import override_settings
 from django.utils import timezone
@@ -63,7 +66,8 @@ def left_running(result_id: object, *, worker_id: str, started_ago: timedelta) -
     return DBTaskResult.objects.get(pk=result_id)
 
 
-@pytest.mark.django_db
+# The worker closes and opens its connections as in production: the tests commit (transaction=True).
+@pytest.mark.django_db(transaction=True)
 @override_settings(TASK_RUNNING_LEASE_SECONDS=300)
 def test_a_task_left_running_past_its_lease_runs_again_and_sends_no_push_twice(
     world,
@@ -100,7 +104,7 @@ def test_a_task_left_running_past_its_lease_runs_again_and_sends_no_push_twice(
     assert (delivery.status, delivery.attempts) == (PushDelivery.Status.SENT, 1)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_worker_started_again_takes_up_at_once_what_its_id_left_running(signals_kept):
     own = left_running(retention_purge.enqueue().id, worker_id="host-1", started_ago=timedelta(seconds=5))
     others = left_running(retention_purge.enqueue().id, worker_id="host-2", started_ago=timedelta(seconds=5))
@@ -128,12 +132,63 @@ DATABASE_ENGINE = connections.databases["default"]["ENGINE"]
 TASK_TIMEOUT = 60.0
 
 
-def shared_database_url() -> str:
+class DatabaseProxy:
+    """A TCP proxy on loopback in front of the test's PostgreSQL that can cut every connection and turn new
+    ones away (the database restarting, failing over, or a network between them gone) until ``restore``."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.is_down = False
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def cut(self) -> None:
+        with self.lock:
+            self.is_down = True
+            for open_socket in self.sockets:
+                with suppress(OSError):
+                    open_socket.shutdown(socket.SHUT_RDWR)
+                open_socket.close()
+            self.sockets.clear()
+
+    def restore(self) -> None:
+        with self.lock:
+            self.is_down = False
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                if self.is_down:
+                    client.close()
+                    continue
+                upstream = socket.create_connection(self.target)
+                self.sockets += [client, upstream]
+            threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, target: socket.socket) -> None:
+        with suppress(OSError):
+            while data := source.recv(65536):
+                target.sendall(data)
+        with suppress(OSError):
+            target.shutdown(socket.SHUT_WR)
+
+
+def database_url_through(proxy: DatabaseProxy) -> str:
     database = connections["default"].settings_dict
-    return (
-        f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST'] or '127.0.0.1'}:"
-        f"{database['PORT'] or 5432}/{database['NAME']}"
-    )
+    return f"postgres://{database['USER']}:{database['PASSWORD']}@127.0.0.1:{proxy.port}/{database['NAME']}"
 
 
 def wait_finished(result_id: object, worker: Process) -> DBTaskResult:
@@ -147,13 +202,16 @@ def wait_finished(result_id: object, worker: Process) -> DBTaskResult:
         time.sleep(0.1)
 
 
-@pytest.mark.skipif("postgresql" not in DATABASE_ENGINE, reason="cuts a PostgreSQL connection")
+@pytest.mark.skipif("postgresql" not in DATABASE_ENGINE, reason="a worker process on the test's PostgreSQL")
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_goes_on_after_its_database_connection_is_cut(tmp_path):
+def test_the_worker_waits_out_a_lost_database_and_goes_on(tmp_path):
+    """The database goes away under a running worker (every connection cut, new ones turned away) and comes
+    back: the worker keeps trying instead of exiting, and runs what was queued meanwhile."""
+    database = connections["default"].settings_dict
+    proxy = DatabaseProxy(database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432))
     environment = dict(os.environ) | {
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": shared_database_url(),
-        "DB_CONN_MAX_AGE": "600",
+        "DATABASE_URL": database_url_through(proxy),
         "PYTHONUNBUFFERED": "1",
     }
     command = [
@@ -162,19 +220,21 @@ def test_the_worker_goes_on_after_its_database_connection_is_cut(tmp_path):
     ]  # fmt: skip
     worker = Process("worker", command, environment, tmp_path)
     try:
-        first = wait_finished(retention_purge.enqueue().id, worker)
-        assert first.status == TaskResultStatus.SUCCESSFUL
+        assert wait_finished(retention_purge.enqueue().id, worker).status == TaskResultStatus.SUCCESSFUL
 
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            assert cursor.fetchall(), "the worker held no connection to cut"
+        proxy.cut()
+        queued_meanwhile = retention_purge.enqueue().id  # through the test's own connection, not the proxy
+        deadline = time.monotonic() + TASK_TIMEOUT
+        while "lost the database" not in worker.log.read_text():
+            assert worker.is_running, f"the worker exited when the database went away\n{worker.tail()}"
+            assert time.monotonic() < deadline, f"the worker did not notice the database gone\n{worker.tail()}"
+            time.sleep(0.1)
+        assert DBTaskResult.objects.get(pk=queued_meanwhile).status == TaskResultStatus.READY
 
-        second = wait_finished(retention_purge.enqueue().id, worker)
-        assert second.status == TaskResultStatus.SUCCESSFUL, second.traceback
+        proxy.restore()
+        finished = wait_finished(queued_meanwhile, worker)
+        assert finished.status == TaskResultStatus.SUCCESSFUL, finished.traceback
         assert worker.is_running
-        assert "lost the database" in worker.log.read_text()
     finally:
         worker.stop()
+        proxy.close()

@@ -196,17 +196,24 @@ async def test_a_published_batch_reaches_every_channel_of_the_groups_in_order(re
     await redis_layer.group_discard(team_group, channel)
 
 
-def test_a_redis_that_is_gone_fails_the_publish_within_a_second(settings):
+def test_a_redis_that_is_gone_fails_the_publish_and_the_client_is_bounded_by_a_timeout(settings):
     redis_url()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    pubsub_settings(settings, f"redis://127.0.0.1:{port}/0")
-    channel_layers.backends.clear()
-    started = time.monotonic()
-    with pytest.raises(Exception):  # noqa: B017 — redis-py's ConnectionError, whatever its subclass
-        channel_layer.publish(get_channel_layer(), [("user.nobody", event(1))])
-    assert time.monotonic() - started < 1.5
+    # A port bound and not listening refuses connections, and no other process can take it meanwhile.
+    with socket.socket() as gone:
+        gone.bind(("127.0.0.1", 0))
+        port = gone.getsockname()[1]
+        pubsub_settings(settings, f"redis://127.0.0.1:{port}/0")
+        channel_layers.backends.clear()
+        with pytest.raises(Exception):  # noqa: B017 — redis-py's ConnectionError, whatever its subclass
+            channel_layer.publish(get_channel_layer(), [("user.nobody", event(1))])
+    [options] = [
+        client.connection_pool.connection_kwargs
+        for client in channel_layer._clients.values()
+        if client.connection_pool.connection_kwargs.get("port") == port
+    ]
+    configured = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]
+    for name in ("socket_timeout", "socket_connect_timeout"):
+        assert options[name] == configured.get(name, channel_layer.SOCKET_TIMEOUT_SECONDS) <= 1.0
     channel_layers.backends.clear()
 
 
@@ -224,6 +231,8 @@ class RedisProxy:
         self.server: asyncio.Server | None = None
         self.writers: list[asyncio.StreamWriter] = []
         self.pipes: set[asyncio.Task[None]] = set()
+        self.flowing = asyncio.Event()
+        self.flowing.set()
 
     @property
     def url(self) -> str:
@@ -243,7 +252,15 @@ class RedisProxy:
         await self.server.wait_closed()
         self.server = None
 
+    def hang(self) -> None:
+        """Redis hangs (stopped, a partition): every connection stays open and nothing goes through."""
+        self.flowing.clear()
+
+    def wake(self) -> None:
+        self.flowing.set()
+
     async def close(self) -> None:
+        self.wake()
         if self.server is not None:
             await self.drop()
         for pipe in list(self.pipes):
@@ -260,10 +277,10 @@ class RedisProxy:
         await asyncio.gather(*pipes, return_exceptions=True)
         self.pipes.difference_update(pipes)
 
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                await self.flowing.wait()
                 writer.write(data)
                 await writer.drain()
         finally:
@@ -304,5 +321,42 @@ async def test_a_dropped_subscriber_connection_is_noticed_and_its_return_reporte
     # Subscribed again before the report: what is published now arrives.
     await sync_to_async(channel_layer.publish)(layer, [(group, event(1))])
     assert await arrivals.until(1) == [(group, event(1))]
+    await layer.flush()
+    channel_layers.backends.clear()
+
+
+# --- A round trip through the layer: what tells a hung Redis from one that answers -------------------------
+
+
+async def test_a_round_trip_through_the_layer_comes_back(layer):
+    receiver = GroupReceiver(layer, Arrivals(), nothing_happens)
+    assert await receiver.round_trip(WAIT_SECONDS)
+    assert await receiver.round_trip(WAIT_SECONDS)
+    assert receiver.groups() == [], "the probe's own group is not one of the stream's"
+    await layer.flush()
+
+
+async def test_a_hung_redis_fails_the_round_trip_though_no_connection_closes(proxy, settings):
+    pubsub_settings(settings, proxy.url)
+    channel_layers.backends.clear()
+    layer = get_channel_layer()
+    arrivals = Arrivals()
+    receiver = GroupReceiver(layer, arrivals, nothing_happens)
+    group = f"user.{uuid.uuid4()}"
+    await receiver.join(group)
+    assert await receiver.round_trip(WAIT_SECONDS)
+
+    proxy.hang()
+    assert not await receiver.round_trip(0.5)
+    assert not await receiver.round_trip(0.5)
+    assert receiver.is_connected(), "a hang closes no connection: only the round trip tells"
+
+    proxy.wake()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not await receiver.round_trip(1.0):
+        assert time.monotonic() < deadline, "the round trip did not succeed again after the hang"
+    # The subscription held through the hang: what is published now arrives.
+    await sync_to_async(channel_layer.publish)(layer, [(group, event(1))])
+    assert (group, event(1)) in await arrivals.until(1)
     await layer.flush()
     channel_layers.backends.clear()

@@ -10,7 +10,6 @@ from typing import Any
 import django.utils.timezone
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
 from notifications.models import Notification, PushDelivery
@@ -18,6 +17,7 @@ from notifications.reminders import reminder_pushes_send, reminders_dispatch_due
 from selvbetjening.models import NetworkGrant, TrainingSlot
 from selvbetjening.services.slots import slots_materialise_ahead
 from tests.conftest import access_token_for
+from tests.notifications.communicator import StreamCommunicator
 from tests.notifications.conftest import install_for
 from tests.selvbetjening import factories
 from tests.selvbetjening.training_factories import make_plan
@@ -67,16 +67,16 @@ def monday_plan_on_a_phone(world: Any, now: datetime) -> Any:
     return plan
 
 
-async def connect(user: Any, path: str = "/ws/v1/", audience: str = "citizen") -> WebsocketCommunicator:
+async def connect(user: Any, path: str = "/ws/v1/", audience: str = "citizen") -> StreamCommunicator:
     token = await database_sync_to_async(access_token_for)(user, audience)
-    socket = WebsocketCommunicator(application, path, headers=[(b"authorization", f"Bearer {token}".encode())])
+    socket = StreamCommunicator(application, path, headers=[(b"authorization", f"Bearer {token}".encode())])
     connected, _ = await socket.connect()
     assert connected
     assert (await socket.receive_json_from())["type"] == "hello"
     return socket
 
 
-async def frames_until(socket: WebsocketCommunicator, frame_type: str) -> dict[str, Any]:
+async def frames_until(socket: StreamCommunicator, frame_type: str) -> dict[str, Any]:
     while True:
         frame = await socket.receive_json_from(timeout=3)
         if frame.get("type") == frame_type:

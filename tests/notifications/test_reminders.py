@@ -8,7 +8,6 @@ from uuid import uuid4
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -36,6 +35,7 @@ from notifications.services import (
 )
 from tests import factories
 from tests.conftest import access_token_for
+from tests.notifications.communicator import StreamCommunicator
 from tests.notifications.conftest import install_for
 from velfaerdsteknologi.models import MaintenanceTask
 from velfaerdsteknologi.services.maintenance import maintenance_complete, maintenance_schedule
@@ -308,6 +308,15 @@ def test_a_claim_whose_dispatcher_died_is_taken_over_when_its_lease_runs_out_and
     assert occurrence.status == Status.SENT
 
 
+def test_the_claim_lease_is_the_setting_a_dead_dispatchers_batch_waits_for(world, settings):
+    settings.REMINDER_CLAIM_LEASE_SECONDS = 20
+    schedule(world.citizen.user, T)
+    assert reminders_claim(now=T, worker_id="crashed") is not None
+    assert dispatch(T + timedelta(seconds=20), worker_id="other") == 0  # the lease has not run out yet
+    assert dispatch(T + timedelta(seconds=21), worker_id="other") == 1
+    assert len(inbox(world.citizen.user)) == 1
+
+
 def test_a_dispatch_that_fails_midway_stores_nothing_and_the_next_one_sends_once(world, monkeypatch):
     schedule(world.citizen.user, T)
     real = reminders.notify_each
@@ -564,7 +573,7 @@ def test_push_turned_off_for_the_kind_keeps_the_inbox_and_sends_no_push(world, f
 @pytest.mark.django_db(transaction=True)
 async def test_a_due_reminder_reaches_an_open_websocket(channel_layer, world):
     token = await database_sync_to_async(access_token_for)(world.citizen.user)
-    stream = WebsocketCommunicator(application, "/ws/v1/", headers=[(b"authorization", f"Bearer {token}".encode())])
+    stream = StreamCommunicator(application, "/ws/v1/", headers=[(b"authorization", f"Bearer {token}".encode())])
     connected, _ = await stream.connect()
     assert connected
     assert (await stream.receive_json_from())["type"] == "hello"

@@ -1,6 +1,7 @@
 """Stream events over the websocket: numbered, replayed on reconnect without gaps or duplicates, and
 team live streams that follow the staff member's membership."""
 
+import asyncio
 import threading
 from datetime import timedelta
 from typing import Any
@@ -8,34 +9,34 @@ from uuid import uuid4
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from backend.models import Membership
 from backend.services.identity import session_revoke
 from backend.timeutil import municipal_today
 from config.asgi import application
-from notifications import consumers, replay
+from notifications import consumers, replay, stream_hub
 from notifications.models import Notification, StreamEvent
 from notifications.services import inbox, notify
+from tests.notifications.communicator import StreamCommunicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def connect(token: str, query: str = "") -> WebsocketCommunicator:
+async def connect(token: str, query: str = "") -> StreamCommunicator:
     path = f"/ws/v1/?{query}" if query else "/ws/v1/"
-    stream = WebsocketCommunicator(application, path, headers=[(b"authorization", f"Bearer {token}".encode())])
+    stream = StreamCommunicator(application, path, headers=[(b"authorization", f"Bearer {token}".encode())])
     connected, _ = await stream.connect()
     assert connected
     assert (await stream.receive_json_from())["type"] == "hello"
     return stream
 
 
-async def frames_until(stream: WebsocketCommunicator, frame_type: str) -> list[dict[str, Any]]:
+async def frames_until(stream: StreamCommunicator, frame_type: str) -> list[dict[str, Any]]:
     """Every frame up to and including the first of ``frame_type``."""
     frames = []
     while True:
-        frame = await stream.receive_json_from(timeout=2)
+        frame = await stream.receive_json_from()
         frames.append(frame)
         if frame["type"] == frame_type:
             return frames
@@ -161,6 +162,58 @@ async def test_a_channel_layer_that_fails_loses_nothing_the_client_replays_it(ch
     assert lost_live.delivered_at is not None
 
 
+async def test_an_open_socket_replays_what_a_layer_that_stopped_answering_swallowed(
+    channel_layer, world, monkeypatch, settings
+):
+    """A hung Redis closes no connection: the hub's round trip through the layer finds it silent, and once it
+    answers again the open socket gets what was published meanwhile, each once, without reconnecting."""
+    settings.STREAM_LAYER_PROBE_SECONDS = 0.05
+    settings.STREAM_LAYER_PROBE_TIMEOUT_SECONDS = 0.2
+    stream = await connect(world.tokens["citizen"])
+    before = await notify_user(world.citizen.user)
+    assert (await stream.receive_json_from())["id"] == str(before.pk)
+    hub = stream_hub.hub_for(channel_layer)
+    assert hub.available()
+
+    async def swallowed(group: str, message: dict[str, Any]) -> None:
+        return None  # taken, never delivered: a Redis that hangs
+
+    monkeypatch.setattr(channel_layer, "group_send", swallowed)
+    await until(lambda: not hub.available(), "the silent layer noticed")
+    refused = await connect_refused(world.tokens["citizen"])
+    assert refused == consumers.CLOSE_TRY_AGAIN_LATER, "a new socket is told to try again later"
+    missed = [await notify_user(world.citizen.user) for _ in range(3)]
+    assert await stream.receive_nothing(timeout=0.3)
+
+    monkeypatch.undo()
+    frames = await frames_until(stream, "resumed")
+    assert [frame.get("id") for frame in frames] == [str(notification.pk) for notification in missed] + [None]
+    assert frames[-1]["count"] == 3
+    after = await notify_user(world.citizen.user)
+    assert (await stream.receive_json_from())["id"] == str(after.pk)
+    assert await stream.receive_nothing(timeout=0.3)
+    assert hub.available()
+    await stream.disconnect()
+
+
+async def until(condition: Any, what: str) -> None:
+    try:
+        async with asyncio.timeout(15):
+            while not condition():
+                await asyncio.sleep(0.02)
+    except TimeoutError:
+        pytest.fail(f"not within 15 s: {what}")
+
+
+async def connect_refused(token: str) -> int:
+    stream = StreamCommunicator(application, "/ws/v1/", headers=[(b"authorization", f"Bearer {token}".encode())])
+    connected, _ = await stream.connect()
+    assert connected
+    closed = await stream.receive_output()
+    await stream.disconnect()
+    return int(closed["code"])
+
+
 async def test_a_cursor_ahead_of_the_server_asks_for_a_resync(channel_layer, world):
     await notify_user(world.citizen.user)
     head = await database_sync_to_async(lambda: StreamEvent.objects.latest("id").id)()
@@ -234,7 +287,7 @@ async def test_resume_after_the_session_was_revoked_closes_the_socket(channel_la
 # --- Team live streams ----------------------------------------------------------------------------
 
 
-async def subscribe(stream: WebsocketCommunicator, team_id: Any, **extra: Any) -> dict[str, Any]:
+async def subscribe(stream: StreamCommunicator, team_id: Any, **extra: Any) -> dict[str, Any]:
     await stream.send_json_to({"type": "subscribe", "team_id": str(team_id), "id": "s1", **extra})
     return await stream.receive_json_from()
 
@@ -383,7 +436,7 @@ async def test_a_socket_that_cannot_join_its_group_is_refused_so_the_app_retries
         raise ConnectionError("Redis is down")
 
     monkeypatch.setattr(channel_layer, "group_add", redis_is_down)
-    stream = WebsocketCommunicator(
+    stream = StreamCommunicator(
         application, "/ws/v1/", headers=[(b"authorization", f"Bearer {world.tokens['citizen']}".encode())]
     )
     connected, _ = await stream.connect()
