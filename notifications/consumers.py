@@ -25,7 +25,9 @@ token, reconnects and resumes from the last event id it saw.
 When Redis goes away, an open socket stays open (the API keeps working; nothing can be announced live
 meanwhile, and new sockets are told 1013). When the process's subscriber connection comes back, every
 socket whose streams got events in the meantime replays them from the last event it sent, on the same
-socket, and goes on with live events: the app needs to do nothing, and gets no duplicate.
+socket, and goes on with live events: the app needs to do nothing, and gets no duplicate. A Redis that
+hangs with its connections open is found by the hub's round trip through the layer and handled the same
+way once it answers again (``notifications.stream_hub``).
 
 Every stream event carries an ``event_id``; ids grow in commit order. A client resumes with
 ``?last_event_id=N`` (optionally ``&team_id=...`` for each team it follows) or, as its first message,

@@ -50,6 +50,22 @@ def port_open(port: int) -> bool:
     return False
 
 
+# A port found free may be taken by another process before ours binds it: the start is tried again elsewhere.
+PORT_ATTEMPTS = 5
+
+
+def wait_listening(process: "Process", ready_line: str, timeout: float) -> bool:
+    """True once the process's log says it listens, False when it exited (its port taken) before that."""
+    deadline = time.monotonic() + timeout
+    while ready_line not in process.log.read_bytes()[process.log_start :].decode(errors="replace"):
+        if not process.is_running:
+            return False
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{process.name} did not start listening\n" + process.tail())
+        time.sleep(0.05)
+    return True
+
+
 def http_get(port: int, path: str, token: str | None = None, timeout: float = 10.0) -> tuple[int, bytes]:
     request = urllib.request.Request(f"http://{HOST}:{port}{path}")
     if token:
@@ -68,6 +84,7 @@ class Process:
         self.name = name
         self.log = log_directory / f"{name}.log"
         self._output: IO[bytes] = self.log.open("ab")
+        self.log_start = self._output.tell()  # where this run's output begins (a restart appends)
         self.process = subprocess.Popen(
             list(command),
             cwd=ROOT,
@@ -130,13 +147,15 @@ class RedisServer:
         return f"redis://{HOST}:{self.port}/0"
 
     def start(self, timeout: float = 10.0) -> None:
-        command = ["redis-server", "--port", str(self.port), "--bind", HOST, "--save", "", "--appendonly", "no"]
-        self.process = Process("redis", command, dict(os.environ), self.log_directory)
-        deadline = time.monotonic() + timeout
-        while not port_open(self.port):
-            if not self.process.is_running or time.monotonic() > deadline:
-                raise RuntimeError("redis-server did not start\n" + self.process.tail())
-            time.sleep(0.05)
+        """Start on the port chosen (again, after a crash); on another free one when something else took it
+        meanwhile (other test runs on the machine pick free ports too)."""
+        for _ in range(PORT_ATTEMPTS):
+            command = ["redis-server", "--port", str(self.port), "--bind", HOST, "--save", "", "--appendonly", "no"]
+            self.process = Process("redis", command, dict(os.environ), self.log_directory)
+            if wait_listening(self.process, "Ready to accept connections", timeout):
+                return
+            self.port = free_port()
+        raise RuntimeError("redis-server did not start\n" + self.process.tail())
 
     def hang(self) -> None:
         """Redis stops answering but keeps every connection open (its host stalls, a partition)."""

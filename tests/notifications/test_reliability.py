@@ -36,6 +36,7 @@ from notifications.services import notify
 from notifications.tasks import deliver_due_push
 from tests.notifications.conftest import install_for
 from tests.notifications.processes import (
+    PORT_ATTEMPTS,
     HoldingFcm,
     Process,
     RedisServer,
@@ -43,6 +44,7 @@ from tests.notifications.processes import (
     http_get,
     notify_from_worker,
     uvicorn_command,
+    wait_listening,
     worker_command,
 )
 
@@ -85,9 +87,15 @@ class Cluster:
     workers: list[Process] = field(default_factory=list)
 
     def start_web(self, name: str) -> None:
-        port = free_port()
-        self.web_ports.append(port)
-        self.webs.append(Process(name, uvicorn_command(port), self.environment, self.log_directory))
+        """A web process on a free port (another one if something else took it before uvicorn bound it)."""
+        for _ in range(PORT_ATTEMPTS):
+            port = free_port()
+            web = Process(name, uvicorn_command(port), self.environment, self.log_directory)
+            if wait_listening(web, f"Uvicorn running on http://127.0.0.1:{port}", STARTUP_TIMEOUT):
+                self.web_ports.append(port)
+                self.webs.append(web)
+                return
+        raise AssertionError(f"{name} found no free port\n{web.tail()}")
 
     def start_worker(self, name: str) -> Process:
         worker = Process(name, worker_command(self.fcm.url_template, name), self.environment, self.log_directory)

@@ -178,7 +178,12 @@ async def test_an_open_socket_replays_what_a_layer_that_stopped_answering_swallo
     async def swallowed(group: str, message: dict[str, Any]) -> None:
         return None  # taken, never delivered: a Redis that hangs
 
+    def published_into_the_void(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> None:
+        return None
+
+    # The hub's round trip goes through group_send; notify() hands its events to the layer through publish.
     monkeypatch.setattr(channel_layer, "group_send", swallowed)
+    monkeypatch.setattr(inbox, "publish", published_into_the_void)
     await until(lambda: not hub.available(), "the silent layer noticed")
     refused = await connect_refused(world.tokens["citizen"])
     assert refused == consumers.CLOSE_TRY_AGAIN_LATER, "a new socket is told to try again later"
