@@ -7,7 +7,8 @@ kernel applies to every request, so no handler lists them:
 - every operation: 503 when the database cannot be reached;
 - a login (``security``): 401 without a valid one, 403 for a role that may not (or a cookie login's unsafe
   request without its CSRF token);
-- a path parameter: 404 for what does not exist or the caller may not see (the same answer);
+- a path parameter, or an id in the body (a field named ``…_id`` or ``…_ids``): 404 for what does not exist
+  or the caller may not see (the same answer);
 - query parameters, header parameters or a body: 422 for values that are not valid;
 - a body: 400 for one that cannot be read, 413 for one over the limit;
 - a write (POST, PUT, PATCH, DELETE): 409 when the state forbids it or another change got there first, 429
@@ -40,7 +41,26 @@ RETRY_AFTER = {
 }
 
 
-def problem_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+def _names_an_id(schema: Any, components: dict[str, Any], seen: frozenset[str] = frozenset()) -> bool:
+    """Whether a body schema has a field, at any depth, that names another object by its id."""
+    if isinstance(schema, list):
+        return any(_names_an_id(item, components, seen) for item in schema)
+    if not isinstance(schema, dict):
+        return False
+    reference = schema.get("$ref")
+    if isinstance(reference, str):
+        name = reference.rsplit("/", 1)[-1]
+        return name not in seen and _names_an_id(components.get(name), components, seen | {name})
+    properties = schema.get("properties", {})
+    if any(name.endswith(("_id", "_ids")) for name in properties):
+        return True
+    nested = [*properties.values(), schema.get("items"), *schema.get("anyOf", []), *schema.get("oneOf", [])]
+    return any(_names_an_id(item, components, seen) for item in nested if item is not None)
+
+
+def problem_statuses(
+    path: str, method: str, operation: dict[str, Any], components: dict[str, Any] | None = None
+) -> set[int]:
     """The problem statuses the operation ``method path`` can answer, by the rules in this module's docstring."""
     parameters = operation.get("parameters", [])
     places = {parameter.get("in") for parameter in parameters}
@@ -48,7 +68,8 @@ def problem_statuses(path: str, method: str, operation: dict[str, Any]) -> set[i
     statuses = {503}
     if operation.get("security"):
         statuses |= {401, 403}
-    if "path" in places:
+    bodies = [media.get("schema") for media in operation.get("requestBody", {}).get("content", {}).values()]
+    if "path" in places or _names_an_id(bodies, components or {}):
         statuses.add(404)
     if has_body or places & {"query", "header", "path"}:
         statuses.add(422)
@@ -73,6 +94,59 @@ def problem_response(status: int) -> dict[str, Any]:
     return response
 
 
+def _referenced(node: Any, components: dict[str, Any], found: set[str]) -> set[str]:
+    """The names of the components ``node`` refers to, at any depth."""
+    if isinstance(node, list):
+        for item in node:
+            _referenced(item, components, found)
+    elif isinstance(node, dict):
+        reference = node.get("$ref")
+        if isinstance(reference, str):
+            name = reference.rsplit("/", 1)[-1]
+            if name not in found:
+                found.add(name)
+                _referenced(components.get(name), components, found)
+        for value in node.values():
+            _referenced(value, components, found)
+    return found
+
+
+def _decimals_as_numbers(node: Any) -> None:
+    """pydantic documents a decimal it reads as "a number or any string"; a request sends a JSON number."""
+    if isinstance(node, list):
+        for item in node:
+            _decimals_as_numbers(item)
+        return
+    if not isinstance(node, dict):
+        return
+    branches = node.get("anyOf")
+    if isinstance(branches, list):
+        numbers = [branch for branch in branches if branch.get("type") == "number"]
+        free_strings = [branch for branch in branches if branch == {"type": "string"}]
+        if numbers and free_strings:
+            node["anyOf"] = [branch for branch in branches if branch not in free_strings]
+            if len(node["anyOf"]) == 1:
+                node.update(node.pop("anyOf")[0])
+            if isinstance(node.get("default"), str):
+                node["default"] = float(node["default"])
+    for value in node.values():
+        _decimals_as_numbers(value)
+
+
+def document_decimal_inputs(schema: dict[str, Any]) -> None:
+    """Every decimal a request body takes is documented as a JSON number (responses keep their strings)."""
+    components = schema.get("components", {}).get("schemas", {})
+    bodies = [
+        operation["requestBody"]
+        for item in schema.get("paths", {}).values()
+        for method, operation in item.items()
+        if method in HTTP_METHODS and "requestBody" in operation
+    ]
+    _decimals_as_numbers(bodies)
+    for name in _referenced(bodies, components, set()):
+        _decimals_as_numbers(components.get(name))
+
+
 def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     """Adds ``ProblemOut`` and each operation's problem responses to an OpenAPI schema (in place)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -84,6 +158,7 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
             if method not in HTTP_METHODS:
                 continue
             responses = operation.setdefault("responses", {})
-            for status in sorted(problem_statuses(path, method, operation)):
+            for status in sorted(problem_statuses(path, method, operation, components)):
                 responses.setdefault(status, problem_response(status))
+    document_decimal_inputs(schema)
     return schema

@@ -18,6 +18,7 @@ from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.config import SchemathesisConfig
 
 from backend.models import AppSession
+from backend.problem_details import danish_message
 from config.api import api
 from tests.conftest import access_token_for
 
@@ -32,7 +33,18 @@ EXCLUDED_OPERATIONS: dict[str, str] = {
 CONFIG = SchemathesisConfig.from_dict(
     {
         "seed": 13,
-        "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
+        "generation": {
+            "max-examples": MAX_EXAMPLES,
+            "deterministic": True,
+            "database": "none",
+            # The API ignores query parameters it does not know, as HTTP APIs do (a cache-buster, a newer
+            # client's filter); an unknown parameter is therefore not invalid data.
+            "allow-extra-parameters": False,
+        },
+        # The coverage phase enumerates every boundary of every parameter (hundreds of requests for a large
+        # body), which takes the run far beyond minutes; the examples and fuzzing phases run, positive and
+        # negative, with every check.
+        "phases": {"coverage": {"enabled": False}},
         "checks": {
             # A value can be valid by the schema and still refused by a rule the schema cannot say (a date
             # within the episode, a slot of this plan): 422 with its own problem code. A 422 for valid data
@@ -48,15 +60,25 @@ load_all_checks()
 ALL_CHECKS = [check for check in CHECKS.get_all() if callable(check) and not isinstance(check, type)]
 
 
+# Field rules the schema cannot state, so valid data may break them: a date or time a client sends lies within
+# 50 years of today (a bound that moves with the day; it keeps date arithmetic from overflowing).
+RULES_BEYOND_THE_SCHEMA = {
+    danish_message("must be within 50 years of today"),
+    danish_message("must be within 50 years of now"),
+}
+
+
 @schemathesis.check
 def schema_valid_data_passes_schema_validation(ctx: Any, response: Any, case: Any) -> bool | None:
-    """Data the schema calls valid is never refused by the server's own schema validation."""
+    """Data the schema calls valid is never refused by the server's own schema validation (``validation_failed``),
+    but for the rules the schema cannot state."""
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive or response.status_code != 422:
         return None
     body = response.json()
-    if body.get("code") == "validation_failed":
-        raise AssertionError(f"valid data refused by validation: {body.get('errors')}")
+    refused = [error for error in body.get("errors") or [] if error["message"] not in RULES_BEYOND_THE_SCHEMA]
+    if body.get("code") == "validation_failed" and refused:
+        raise AssertionError(f"valid data refused by validation: {refused}")
     return None
 
 
