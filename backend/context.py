@@ -11,3 +11,7 @@ def current_request_id() -> str:
 
 # The citizens whose access-log row this request has written: a citizen is logged once per request.
 logged_citizens_var: ContextVar[set[str] | None] = ContextVar("logged_citizens", default=None)
+
+# The language the request asked for (Accept-Language, or the language cookie): problems are said in it even
+# when they are answered before Django's locale middleware has run.
+request_language_var: ContextVar[str | None] = ContextVar("request_language", default=None)

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import get_language_from_request
 
-from backend.context import logged_citizens_var, request_id_var
+from backend.context import logged_citizens_var, request_id_var, request_language_var
 from backend.problems import problem_response
 
 _ACCEPTED_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
@@ -24,12 +25,14 @@ class RequestIdMiddleware:
         request_id = incoming if _ACCEPTED_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         logged = logged_citizens_var.set(set())
+        language = request_language_var.set(get_language_from_request(request))
         try:
             request.request_id = request_id  # type: ignore[attr-defined]
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
             return response
         finally:
+            request_language_var.reset(language)
             logged_citizens_var.reset(logged)
             request_id_var.reset(token)
 

@@ -2,11 +2,14 @@
 
 One catalogue for the API's problem titles, the staff pages and the citizen app: the API answers with the
 code's title in the request's language (Danish unless ``Accept-Language`` asks for English), the pages show
-the same words beside a field or above a form. Every code the platform can answer with has its Danish text
-here (tested by walking the source for codes).
+the same words beside a field or above a form. Every code the platform can answer with has its Danish and
+its English text here (tested by walking the source for codes). The details and field messages of a problem
+are translated by ``backend.problem_details``.
 """
 
 from django.utils.translation import get_language
+
+from backend.context import request_language_var
 
 DANISH: dict[str, str] = {
     # Input and the request itself
@@ -98,6 +101,96 @@ DANISH: dict[str, str] = {
     "internal_error": "Der skete en fejl hos os. Fejlen er logget.",
 }
 
+ENGLISH: dict[str, str] = {
+    # Input and the request itself
+    "bad_request": "The request cannot be carried out.",
+    "bad_content_length": "The request's length is not valid.",
+    "invalid": "The value cannot be used. Correct it and try again.",
+    "validation_failed": "The request contains invalid data.",
+    "out_of_range": "A date or number is out of range.",
+    "payload_too_large": "The request body is too large.",
+    "image_too_large": "The picture is too large. Choose a smaller one.",
+    "invalid_image": "The picture cannot be used. Use a JPEG, PNG or WebP picture.",
+    "too_many_images": "The exercise already has as many pictures as it can have.",
+    "unsupported_media_type": "The format cannot be used.",
+    "method_not_allowed": "This method is not allowed here.",
+    "import_failed": "The file could not be imported. Correct the errors and try again.",
+    "idempotency_key_reused": "The Idempotency-Key was used for another request.",
+    "idempotency_in_flight": "The first request is still running. Try again in a moment.",
+    "csrf_failed": "The page is too old. Reload it and try again.",
+    # Login and access
+    "not_authenticated": "Authentication is required.",
+    "forbidden": "You do not have access to this.",
+    "not_found": "Not found.",
+    "invalid_credentials": "Wrong username, password or one-time code.",
+    "invalid_otp": "The one-time code is wrong or already used.",
+    "locked_out": "The account is locked after too many failed attempts. Try again later.",
+    "rate_limited": "Too many attempts. Try again later.",
+    "account_disabled": "The account is disabled.",
+    "unknown_staff": "No staff account matches this login.",
+    "login_expired": "The login has expired or was already used. Start again.",
+    "login_refused": "The login was not completed with the identity provider.",
+    "login_provider_not_configured": "Logging in with this provider is not set up.",
+    "password_login_disabled": "Password login is turned off.",
+    "insufficient_assurance": "Log in with MitID at a higher assurance level.",
+    "idp_mismatch": "The login came from another identity provider than expected.",
+    "idp_unavailable": "The identity provider does not answer. Try again shortly.",
+    "invalid_id_token": "The identity provider's answer could not be accepted.",
+    "invalid_grant": "The login code is invalid or expired.",
+    "invalid_refresh_token": "The login is not valid. Log in again.",
+    "refresh_token_expired": "The login has expired. Log in again.",
+    "refresh_token_reused": "The login was used twice and is closed for safety. Log in again.",
+    "session_revoked": "You are signed out on this device. Log in again.",
+    "not_this_device": "The key belongs to another device.",
+    # Races and state
+    "conflict": "The request conflicts with the current state.",
+    "stale_version": "Someone else changed this meanwhile. Here is the current version.",
+    "duplicate": "One with this value already exists.",
+    "duplicate_id": "The id is already used for something else.",
+    "id_reused": "The record was already sent with other content.",
+    # Courses, goals, plans and training
+    "episode_ended": "The course has ended.",
+    "illegal_transition": "That is not possible in the current status.",
+    "not_episode_team": "Only staff of the course's team can change it.",
+    "contact_person_changed": "The contact person changed meanwhile.",
+    "stand_in_changed": "The stand-in changed meanwhile.",
+    "goal_cancelled": "The goal is cancelled.",
+    "plan_ended": "The training plan has ended.",
+    "plan_not_active": "The training plan is not active.",
+    "slot_already_filled": "This training is already recorded.",
+    "slot_not_yet": "This training cannot be recorded yet.",
+    "slot_cancelled": "This training is cancelled.",
+    "training_alert_resolved": "The alert is already resolved.",
+    "shared_exercise_read_only": "The shared exercise library cannot be changed; make your own copy.",
+    # Questionnaires, requests and the network
+    "already_answered": "The questionnaire is already answered.",
+    "questionnaire_not_open": "The questionnaire cannot be answered now.",
+    "questionnaire_withdrawn": "The questionnaire is withdrawn.",
+    "request_closed": "The request is closed.",
+    "grant_revoked": "The access has been withdrawn.",
+    "grant_accepted_concurrently": "The invitation was accepted at the same time elsewhere. Try again.",
+    # Notifications
+    "already_acknowledged": "The message is already acknowledged.",
+    "already_snoozed": "The reminder is already snoozed.",
+    "not_a_reminder": "Only a reminder can be snoozed.",
+    # Welfare technology
+    "consent_required": "A surveillance-type device needs a consent or legal basis and a review date.",
+    "device_not_in_stock": "Only a device in stock can be assigned.",
+    "device_already_assigned": "The device is already assigned to a citizen.",
+    "device_assigned": "The device is still assigned to a citizen. Record the return first.",
+    "device_retired": "A retired device gets no credentials.",
+    "use_assignment": "Reserve, install and return a device through its assignment.",
+    "assignment_not_pending": "The assignment is not waiting for installation.",
+    "assignment_ended": "The device has already been returned.",
+    "already_completed": "The task is already done.",
+    "alert_not_open": "The alert has already been dealt with.",
+    "not_citizens_own": "Choose among the citizen's own running courses and their goals.",
+    # The platform
+    "database_unavailable": "The service is temporarily unavailable. Try again shortly.",
+    "service_unavailable": "The service is temporarily unavailable. Try again shortly.",
+    "internal_error": "Something went wrong on our side. The error is logged.",
+}
+
 # Titles by HTTP status, for a code without a text of its own.
 DANISH_BY_STATUS: dict[int, str] = {
     400: DANISH["bad_request"],
@@ -121,6 +214,18 @@ def danish(code: str, status: int | None = None) -> str:
     return DANISH.get(code) or DANISH_BY_STATUS.get(status or 0) or FALLBACK_DANISH
 
 
+def english(code: str, fallback: str) -> str:
+    """The English text of a problem code (``fallback`` for a code without one)."""
+    return ENGLISH.get(code) or fallback
+
+
+def language() -> str:
+    """The language problems are said in: the request's (read by the first middleware, before any answer can
+    be given), else the active one; Danish unless English was asked for."""
+    asked = request_language_var.get() or get_language() or "da"
+    return "en" if asked.startswith("en") else "da"
+
+
 def title_for(code: str, status: int, english_title: str) -> str:
     """The problem's title in the request's language: Danish unless English was asked for."""
-    return english_title if (get_language() or "da").startswith("en") else danish(code, status)
+    return english(code, english_title) if language() == "en" else danish(code, status)

@@ -1,11 +1,45 @@
 """Schema bases shared by every app's API."""
 
-from datetime import date, datetime
-from typing import Literal
+import re
+from datetime import date, datetime, time
+from typing import Annotated, Literal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+
+
+def _wall_clock(value: object) -> object:
+    """A time of day as the API writes it, HH:MM or HH:MM:SS, without an offset (a stored ``time`` passes)."""
+    if isinstance(value, time):
+        if value.tzinfo is not None:
+            raise PydanticCustomError("local_time", "must be a local time of day without an offset, e.g. 10:00")
+        return value
+    if not isinstance(value, str) or not re.fullmatch(LOCAL_TIME_PATTERN, value):
+        raise PydanticCustomError("local_time", "must be a local time of day without an offset, e.g. 10:00")
+    return value
+
+
+# A time of day on the citizen's wall clock: the zone is the citizen's (Europe/Copenhagen unless another is
+# named beside it), never sent with the time. ``format: time`` would demand an offset, so it is not used.
+LocalTime = Annotated[
+    time,
+    BeforeValidator(_wall_clock),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": LOCAL_TIME_PATTERN,
+            "description": (
+                "Local time of day, HH:MM or HH:MM:SS, without an offset: wall-clock time in the citizen's "
+                "time zone (Europe/Copenhagen unless another zone is given beside it)."
+            ),
+            "examples": ["07:30", "22:00:00"],
+        }
+    ),
+]
 
 
 class InSchema(Schema):
@@ -14,13 +48,25 @@ class InSchema(Schema):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class FieldProblemOut(Schema):
+    field: str = Field(description="The field, dotted for a nested one (e.g. exercises.0.sets).")
+    message: str = Field(description="What is wrong with it, in the request's language.")
+
+
 class ProblemOut(Schema):
+    """An RFC 9457 problem: every error of the API, as ``application/problem+json``."""
+
+    model_config = ConfigDict(extra="allow")
+
     type: str
-    title: str
+    title: str = Field(description="What went wrong, in Danish unless Accept-Language asks for English.")
     status: int
-    code: str
-    detail: str
+    code: str = Field(description="Stable and machine-readable; the same in every language.")
+    detail: str = Field(description="This case of it, in the request's language.")
     request_id: str
+    errors: list[FieldProblemOut] | None = Field(
+        default=None, description="For 422: each field in error, in the request's language."
+    )
 
 
 class PageMeta(Schema):

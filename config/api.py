@@ -9,15 +9,30 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 
 from backend.errors import ApplicationError
 from backend.middleware import database_unavailable
+from backend.openapi import document_problems
 from backend.parser import StrictJsonParser
+from backend.problem_details import field_error_message
 from backend.problems import problem_response
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
+
+class MestringApi(NinjaAPI):
+    """The API, whose OpenAPI schema also documents every problem response each operation can give."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_problems(schema)
+        return schema
+
+
+api = MestringApi(
     title="Mestring API",
     version="1",
     description=(
@@ -51,16 +66,16 @@ def _field_name(location: Any) -> str:
 @api.exception_handler(ValidationError)
 def validation_failed(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = [
-        {"field": _field_name(error.get("loc", ())), "message": error.get("msg", "Invalid value.")}
-        for error in exc.errors
+        {"field": _field_name(error.get("loc", ())), "message": field_error_message(error)} for error in exc.errors
     ]
-    first = errors[0] if errors else {"field": "body", "message": "Invalid value."}
+    first = errors[0] if errors else {"field": "body", "message": field_error_message({})}
     return problem_response(
         status=422,
         code="validation_failed",
         title="The request contains invalid data.",
         detail=f"{first['field']}: {first['message']}",
         errors=errors,
+        localized=True,
     )
 
 

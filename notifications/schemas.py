@@ -1,6 +1,6 @@
 """Request and response shapes of the notifications API."""
 
-from datetime import datetime, time
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -8,7 +8,7 @@ from ninja import Schema
 from pydantic import Field
 
 from backend import i18n
-from backend.schemas import InSchema
+from backend.schemas import InSchema, LocalTime
 from notifications.models import Notification, PushInstall, ReminderOccurrence
 from notifications.reminders import SNOOZE_MINUTES, Preferences
 
@@ -91,8 +91,8 @@ class KindPreferenceIn(InSchema):
 
 
 class QuietHoursIn(InSchema):
-    start: time = Field(description="Local wall-clock time, e.g. 22:00.")
-    end: time = Field(description="Local wall-clock time, e.g. 07:00; before start means the next day.")
+    start: LocalTime = Field(description="Quiet hours begin, e.g. 22:00.")
+    end: LocalTime = Field(description="Quiet hours end, e.g. 07:00; before start means the next day.")
     time_zone: str | None = Field(
         default=None, max_length=64, description="IANA zone; the citizen's own (or Europe/Copenhagen) if left out."
     )
@@ -113,8 +113,8 @@ class KindPreferenceOut(Schema):
 
 
 class QuietHoursOut(Schema):
-    start: time
-    end: time
+    start: LocalTime
+    end: LocalTime
     time_zone: str
 
 

@@ -1,28 +1,18 @@
 """Request and response shapes of the exercise library and the programme templates."""
 
-from datetime import datetime, time
+from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
-from backend.schemas import InSchema
+from backend.schemas import InSchema, LocalTime
 from selvbetjening.models import Exercise
 from selvbetjening.schemas.dosage import PrescriptionIn
 
 MAX_TEMPLATE_ITEMS = 50
-
-
-def _wall_clock(value: time) -> time:
-    if value.tzinfo is not None:
-        raise ValueError("must be a local time of day without an offset, e.g. 10:00")
-    return value
-
-
-# A time of day on the citizen's wall clock: the zone is the citizen's, never sent with the time.
-LocalTime = Annotated[time, AfterValidator(_wall_clock)]
 
 # --- Exercises -----------------------------------------------------------------------------------
 
@@ -197,7 +187,7 @@ class TemplateOut(Schema):
     title: str
     description: str
     recurrence_rule: str
-    start_time: time | None
+    start_time: LocalTime | None
     is_active: bool
     created_by_name: str
     created_at: datetime

@@ -1,16 +1,16 @@
 """Request and response shapes of training plans, their versions and exercises."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
 from ninja import Schema
 from pydantic import Field
 
-from backend.schemas import InSchema
+from backend.schemas import InSchema, LocalTime
 from selvbetjening.schemas.common import InDate, PageQuery
 from selvbetjening.schemas.dosage import PrescriptionIn
-from selvbetjening.schemas.exercises import ExerciseBriefOut, ImageUrlsOut, LocalTime
+from selvbetjening.schemas.exercises import ExerciseBriefOut, ImageUrlsOut
 
 PlanStatus = Literal["active", "paused", "ended"]
 MAX_PLAN_EXERCISES = 40
@@ -119,7 +119,7 @@ class PlanVersionOut(Schema):
     number: int
     recurrence_rule: str
     start_date: date
-    start_time: time
+    start_time: LocalTime
     end_date: date
     time_zone: str
     grace_minutes: int
@@ -176,7 +176,7 @@ class MyPlanVersionOut(Schema):
     number: int
     recurrence_rule: str
     start_date: date
-    start_time: time
+    start_time: LocalTime
     end_date: date
     time_zone: str
     grace_minutes: int

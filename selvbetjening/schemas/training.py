@@ -1,6 +1,6 @@
 """Request and response shapes of session logging, today's training and sync for the citizen's phone."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
@@ -8,7 +8,7 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import BaseModel, Field
 
-from backend.schemas import InSchema
+from backend.schemas import InSchema, LocalTime
 from selvbetjening.schemas.common import InDate, InDatetime
 from selvbetjening.schemas.goals import GoalOut
 
@@ -247,7 +247,7 @@ class SyncPlanVersionOut(Schema):
     number: int
     recurrence_rule: str
     start_date: date
-    start_time: time
+    start_time: LocalTime
     end_date: date
     time_zone: str
     grace_minutes: int

@@ -166,7 +166,7 @@ def test_lookup_with_an_impossible_date_is_422_naming_cpr(world):
     assert response.status_code == 422
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["errors"] == [
-        {"field": "cpr", "message": "The first six digits of a CPR number are a date."}
+        {"field": "cpr", "message": "De første seks cifre i et CPR-nummer er en dato."}
     ]
     assert not AccessLogEntry.objects.exists()
 

@@ -159,7 +159,7 @@ def test_replayed_refresh_token_revokes_the_whole_session(world):
     replay = refresh(first["refresh_token"])
 
     body = assert_problem(replay, 401, "refresh_token_reused")
-    assert "refresh" in body["detail"].lower()
+    assert "fornyelsesnøglen" in body["detail"].lower()
     assert me_status(third["access_token"]) == 401
     assert me_status(second["access_token"]) == 401
     assert_problem(refresh(third["refresh_token"]), 401, "session_revoked")

@@ -1,0 +1,120 @@
+"""Schemathesis walks every operation of /api/v1/openapi.json as a citizen and as care staff, with all its
+checks, and the server must answer exactly as the schema says: 0 failures of any kind.
+
+Requests go in-process through Django's WSGI handler, inside the test's database transaction, so the run
+works the same on SQLite and on PostgreSQL. Generation is deterministic (a fixed seed per operation), so
+a result never depends on luck, and small enough to stay within minutes on a busy machine.
+"""
+
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.config import SchemathesisConfig
+
+from backend.models import AppSession
+from backend.problem_details import danish_message
+from config.api import api
+from tests.conftest import access_token_for
+
+MAX_EXAMPLES = 4
+
+# Operations a check cannot apply to, each with its reason.
+EXCLUDED_OPERATIONS: dict[str, str] = {
+    # Signing this device out ends the test's own login, after which every further example is a 401.
+    "POST /api/v1/auth/logout": "ends the test's own login",
+}
+
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "seed": 13,
+        "generation": {
+            "max-examples": MAX_EXAMPLES,
+            "deterministic": True,
+            "database": "none",
+            # The API ignores query parameters it does not know, as HTTP APIs do (a cache-buster, a newer
+            # client's filter); an unknown parameter is therefore not invalid data.
+            "allow-extra-parameters": False,
+        },
+        # The coverage phase enumerates every boundary of every parameter (hundreds of requests for a large
+        # body), which takes the run far beyond minutes; the examples and fuzzing phases run, positive and
+        # negative, with every check.
+        "phases": {"coverage": {"enabled": False}},
+        "checks": {
+            # A value can be valid by the schema and still refused by a rule the schema cannot say (a date
+            # within the episode, a slot of this plan): 422 with its own problem code. A 422 for valid data
+            # from the schema's own validation (``validation_failed``) still fails, by the check below.
+            "positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]},
+        },
+    }
+)
+
+schema = schemathesis.openapi.from_dict(api.get_openapi_schema(), config=CONFIG)
+schema.app = WSGIHandler()
+load_all_checks()
+ALL_CHECKS = [check for check in CHECKS.get_all() if callable(check) and not isinstance(check, type)]
+
+
+# Field rules the schema cannot state, so valid data may break them: a date or time a client sends lies within
+# 50 years of today (a bound that moves with the day; it keeps date arithmetic from overflowing).
+RULES_BEYOND_THE_SCHEMA = {
+    danish_message("must be within 50 years of today"),
+    danish_message("must be within 50 years of now"),
+}
+
+
+@schemathesis.check
+def schema_valid_data_passes_schema_validation(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Data the schema calls valid is never refused by the server's own schema validation (``validation_failed``),
+    but for the rules the schema cannot state."""
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive or response.status_code != 422:
+        return None
+    body = response.json()
+    refused = [error for error in body.get("errors") or [] if error["message"] not in RULES_BEYOND_THE_SCHEMA]
+    if body.get("code") == "validation_failed" and refused:
+        raise AssertionError(f"valid data refused by validation: {refused}")
+    return None
+
+
+@pytest.fixture
+def wsgi_app():
+    """Django's WSGI handler, without closing the test's connection at the end of each request."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield schema.app
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def _check_case(case: Any, token: str, app: WSGIHandler) -> None:
+    key = f"{case.method.upper()} {case.path}"
+    if key in EXCLUDED_OPERATIONS:
+        pytest.skip(EXCLUDED_OPERATIONS[key])
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {token}"},
+        app=app,
+        checks=ALL_CHECKS,
+        additional_checks=[schema_valid_data_passes_schema_validation],
+    )
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(suppress_health_check=list(HealthCheck), deadline=None)
+def test_as_a_citizen(case, world, wsgi_app):
+    _check_case(case, world.tokens["citizen"], wsgi_app)
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(suppress_health_check=list(HealthCheck), deadline=None)
+def test_as_care_staff(case, world, wsgi_app):
+    _check_case(case, access_token_for(world.staff_in_team.user, AppSession.Audience.STAFF), wsgi_app)
