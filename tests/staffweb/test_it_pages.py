@@ -20,6 +20,7 @@ from tests.velfaerdsteknologi.conftest import cpr_of
 from tests.velfaerdsteknologi.factories import AlertFactory, AssignmentFactory, DeviceModelFactory, category
 from velfaerdsteknologi.models import (
     AlertAudience,
+    AlertRule,
     Assignment,
     Device,
     DeviceCredential,
@@ -90,8 +91,15 @@ PAGES = {
     "device-change": ("/staff/it/enheder/{device_id}/ret/", lambda w: {"device_id": w._device.pk}),
     "maintenance": ("/staff/it/vedligehold/", lambda w: {}),
     "returns": ("/staff/it/returneringer/", lambda w: {}),
+    "catalogue": ("/staff/it/katalog/", lambda w: {}),
+    "model-new": ("/staff/it/katalog/ny/", lambda w: {}),
+    "model": ("/staff/it/katalog/{model_id}/", lambda w: {"model_id": w._device.model_id}),
     "import": ("/staff/it/import/", lambda w: {}),
+    "import-models": ("/staff/it/import/modeller/", lambda w: {}),
+    "import-assignments": ("/staff/it/import/tildelinger/", lambda w: {}),
     "export": ("/staff/it/eksport/", lambda w: {}),
+    "export-models": ("/staff/it/eksport/modeller/", lambda w: {}),
+    "export-assignments": ("/staff/it/eksport/tildelinger/", lambda w: {}),
 }
 # Actions (POST only): each refused to every role but IT, changing nothing.
 ACTIONS = {
@@ -109,6 +117,10 @@ ACTIONS = {
     "maintenance-complete": ("/staff/it/vedligehold/{task_id}/udfoer/", {"result": "passed"}),
     "alert-acknowledge": ("/staff/it/alarmer/{alert_id}/kvitter/", {}),
     "alert-resolve": ("/staff/it/alarmer/{alert_id}/loes/", {}),
+    "model-rule": (
+        "/staff/it/katalog/{model_id}/regler/battery/",
+        {"rule-battery-alert_low": "50", "rule-battery-warning_low": "60", "rule-battery-is_active": "on"},
+    ),
 }
 
 
@@ -153,7 +165,14 @@ def test_it_actions_are_refused_to_others_and_change_nothing(world, action, role
     task = MaintenanceTask.objects.filter(device=device).first()
     alert = AlertFactory(device=device, kind="battery", audience=AlertAudience.IT, citizen=None)
     path, data = ACTIONS[action]
-    ids = {"device_id": device.pk, "assignment_id": assignment.pk, "task_id": task.pk, "alert_id": alert.pk}
+    ids = {
+        "device_id": device.pk,
+        "assignment_id": assignment.pk,
+        "task_id": task.pk,
+        "alert_id": alert.pk,
+        "model_id": device.model_id,
+    }
+    rules_before = list(AlertRule.objects.filter(device_model_id=device.model_id).values())
     url = path.format(**ids)
     data = {key.format(**ids): value for key, value in data.items()}
     client = Client() if role == "anonymous" else web_client(getattr(world, PERSON_ROLES[role]).user)
@@ -167,6 +186,7 @@ def test_it_actions_are_refused_to_others_and_change_nothing(world, action, role
     alert.refresh_from_db()
     assert alert.status == "open"
     assert not DeviceCredential.objects.filter(device=device).exists()
+    assert list(AlertRule.objects.filter(device_model_id=device.model_id).values()) == rules_before
 
 
 @pytest.mark.django_db
@@ -715,7 +735,7 @@ def test_import_after_a_clean_preview(world):
     preview = client.post(
         "/staff/it/import/", {"file": SimpleUploadedFile("a.csv", text.encode()), "action": "preview"}
     )
-    assert preview.status_code == 200 and "Filen er i orden: 1 enhed kan importeres." in preview.content.decode()
+    assert preview.status_code == 200 and "Filen er i orden: 1 række kan importeres." in preview.content.decode()
     assert not Device.objects.filter(serial_number="VIG-0300").exists()
     done = client.post("/staff/it/import/", {"csv": text, "action": "import"})
     assert done.status_code == 201

@@ -3,9 +3,12 @@
 from typing import Any
 
 from velfaerdsteknologi.models import (
+    AlertAudience,
+    AlertRule,
     AlertSeverity,
     AlertStatus,
     ConsentBasis,
+    DeviceModel,
     DeviceStatus,
     MaintenanceKind,
     MaintenanceTask,
@@ -74,3 +77,69 @@ def board(sections: dict[str, Any]) -> dict[str, Any]:
         ],
     }
     return {key: {**section, "items": words[key](section["items"])} for key, section in sections.items()}
+
+
+AUDIENCE = dict(AlertAudience.choices)
+UNITS = {TelemetryKind.BATTERY: " %"}
+
+
+def _number(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
+
+
+def rule_words(rule: AlertRule, device_model: DeviceModel) -> str:
+    """What a rule raises, in words: its thresholds, the heartbeats it waits for, or every event."""
+    if rule.rule_type == AlertRule.Type.MISSING_DATA:
+        words = f"alarm efter {rule.missing_after_intervals} udeblevne livstegn"
+        if device_model.heartbeat_interval_seconds and rule.missing_after_intervals:
+            minutes = device_model.heartbeat_interval_seconds * rule.missing_after_intervals / 60
+            words += f" ({_number(round(minutes, 1))} min.)"
+        return words
+    if rule.rule_type == AlertRule.Type.EVENT:
+        return "alarm ved hver hændelse"
+    unit = UNITS.get(rule.kind, "")
+    parts = [
+        f"{label} {sign} {_number(value)}{unit}"
+        for label, sign, value in (
+            ("alarm", "≤", rule.alert_low),
+            ("advarsel", "≤", rule.warning_low),
+            ("advarsel", "≥", rule.warning_high),
+            ("alarm", "≥", rule.alert_high),
+        )
+        if value is not None
+    ]
+    return ", ".join(parts)
+
+
+def rules(device_model: DeviceModel) -> list[dict[str, Any]]:
+    """The model's alert rules (prefetched) in words, with whom they alert."""
+    return [
+        {
+            "rule": rule,
+            "kind_words": TELEMETRY.get(rule.kind, rule.kind),
+            "words": rule_words(rule, device_model),
+            "audience_words": AUDIENCE.get(rule.audience, rule.audience),
+        }
+        for rule in device_model.alert_rules.all()
+    ]
+
+
+def consent_reason(device_model: DeviceModel) -> str:
+    """Why a model needs a consent or legal basis before it is assigned, or "" when it does not."""
+    if device_model.category.is_surveillance:
+        return "Ja – overvågende kategori"
+    if device_model.is_surveillance:
+        return "Ja – sender position"
+    return ""
+
+
+def catalogue(models: list[DeviceModel]) -> list[dict[str, Any]]:
+    return [
+        {
+            "model": model,
+            "kinds": [TELEMETRY.get(kind, kind) for kind in model.telemetry_kinds or []],
+            "consent": consent_reason(model),
+            "rules": rules(model),
+        }
+        for model in models
+    ]
