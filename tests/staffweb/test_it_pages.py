@@ -277,11 +277,13 @@ def test_register_costs_the_same_queries_for_3_and_30_devices(world, django_asse
     model = DeviceModelFactory()
     client = _it(world)
     _devices(world, 3, model)
+    # As a background fetch: the login's last use is not written, whatever time the seeding took.
+    background = {"headers": {"X-Mestring-Background": "1"}}
     with CaptureQueriesContext(connection) as few:
-        assert client.get("/staff/it/enheder/", {"citizen_name": "a"}).status_code == 200
+        assert client.get("/staff/it/enheder/", {"citizen_name": "a"}, **background).status_code == 200
     _devices(world, 27, model)
     with django_assert_num_queries(len(few)):
-        response = client.get("/staff/it/enheder/", {"citizen_name": "a"})
+        response = client.get("/staff/it/enheder/", {"citizen_name": "a"}, **background)
     assert response.status_code == 200
 
 

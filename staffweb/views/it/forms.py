@@ -465,7 +465,10 @@ class DeviceModelForm(CheckboxFormMixin, SchemaForm):
     manufacturer = forms.CharField(label="Fabrikant", max_length=100)
     model_number = forms.CharField(label="Modelnummer", max_length=100)
     name = forms.CharField(label="Navn", required=False, max_length=150, help_text="Fx Faldalarm med GPS.")
-    category = forms.ChoiceField(label="Kategori")
+    category = forms.ChoiceField(
+        label="Kategori",
+        error_messages={"invalid_choice": "Vælg en kategori fra listen.", "required": "Vælg en kategori fra listen."},
+    )
     telemetry_kinds = forms.MultipleChoiceField(
         label="Sender",
         required=False,
