@@ -101,7 +101,9 @@ class TriageFilterForm(DkfdsForm):
     team = forms.ChoiceField(label="Team", required=False)
     sort = forms.ChoiceField(label="Sortering", choices=SORTS, required=False)
     contact_person = forms.ChoiceField(label="Tovholder", required=False)
-    reason = forms.ChoiceField(label="Årsag", choices=[("", "Alle årsager"), *REASON_WORDS.items()], required=False)
+    reason = forms.ChoiceField(
+        label="Årsag", choices=[("", "Alle årsager"), *REASON_WORDS.items()], required=False
+    )
     cursor = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
 
     def __init__(self, *args: Any, teams: Sequence[Any], **kwargs: Any) -> None:
@@ -165,7 +167,9 @@ class DosageForm(DkfdsForm):
     def service_fields(self) -> dict[str, str]:
         """The service's field names (``exercises.0.sets``) for this form's fields (``0-sets``)."""
         return {
-            f"exercises.{index}.{name}": f"{index}-{name}" for index in range(len(self.items)) for name in DOSAGE_FIELDS
+            f"exercises.{index}.{name}": f"{index}-{name}"
+            for index in range(len(self.items))
+            for name in DOSAGE_FIELDS
         }
 
     def clean(self) -> dict[str, Any]:
@@ -202,7 +206,10 @@ def _validated(schema: type[BaseModel], entry: dict[str, Any]) -> dict[str, Any]
 
 
 class ReplyForm(DkfdsForm):
-    text = forms.CharField(label="Svar til borgeren", max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    text = forms.CharField(
+        label="Svar til borgeren", max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
 
 
 class ResolveForm(DkfdsForm):

@@ -19,6 +19,8 @@ KindName = Literal[
 StatusName = Literal["in_stock", "reserved", "in_use", "in_repair", "lost", "returned", "cleaning", "retired"]
 
 
+
+
 # --- Catalogue ----------------------------------------------------------------------------------
 
 
@@ -246,6 +248,8 @@ class AssignmentFilter(PageQuery):
     is_active: bool | None = None
     device_id: UUID | None = None
     citizen_id: UUID | None = None
+
+
 
 
 # --- Maintenance and returns --------------------------------------------------------------------

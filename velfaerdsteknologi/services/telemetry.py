@@ -186,7 +186,6 @@ def _device_state_update(device: Device, stored: Sequence[ReadingLike]) -> None:
     if latest_heartbeat is None and latest_battery is None:
         return
     quote = connection.ops.quote_name
-
     def moment(value: datetime | None) -> Any:
         return connection.ops.adapt_datetimefield_value(value) if value is not None else None
 
@@ -204,15 +203,9 @@ def _device_state_update(device: Device, stored: Sequence[ReadingLike]) -> None:
             f"{measured} = CASE WHEN {battery_newer} THEN %s ELSE {measured} END "
             f"WHERE {quote('id')} = %s",
             [
-                heartbeat_at,
-                heartbeat_at,
-                heartbeat_at,
-                battery_at,
-                battery_at,
-                battery_level,
-                battery_at,
-                battery_at,
-                battery_at,
+                heartbeat_at, heartbeat_at, heartbeat_at,
+                battery_at, battery_at, battery_level,
+                battery_at, battery_at, battery_at,
                 Device._meta.pk.get_db_prep_value(device.pk, connection),
             ],
         )
