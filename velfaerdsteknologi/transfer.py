@@ -115,9 +115,9 @@ SCHEMA_CODES = {
 }
 
 
-def schema_checked(
-    job: Job, row: Row, schema: type[BaseModel], data: dict[str, Any], columns: dict[str, str] | None = None
-) -> BaseModel | None:
+def schema_checked[S: BaseModel](
+    job: Job, row: Row, schema: type[S], data: dict[str, Any], columns: dict[str, str] | None = None
+) -> S | None:
     """``data`` checked by the API's schema; each refusal is the row's error on its column (``columns`` maps
     the schema's names to the file's)."""
     try:
@@ -223,7 +223,7 @@ class DeviceTable(Table):
     def _refuse_duplicates(self, checked: list[tuple[Row, DeviceModel, Any]], job: Job) -> None:
         """A serial number is once per model, an IMEI and a MAC address once in all: in the file and in the
         register (three queries whatever the file's length)."""
-        keys = {
+        keys: dict[str, list[tuple[Any, Row]]] = {
             "serial_number": [((model.pk, item.serial_number), row) for row, model, item in checked],
             "imei": [(item.imei, row) for row, _, item in checked if item.imei],
             "mac_address": [(item.mac_address.upper(), row) for row, _, item in checked if item.mac_address],
@@ -244,7 +244,7 @@ class DeviceTable(Table):
         )
         macs = [mac for mac, _ in keys["mac_address"]]  # upper case; stored as registered
         taken_mac = {
-            mac.upper()
+            str(mac).upper()
             for mac in Device.objects.filter(mac_address__in=[*macs, *(mac.lower() for mac in macs)]).values_list(
                 "mac_address", flat=True
             )
@@ -465,9 +465,9 @@ class AssignmentTable(Table):
     def _devices(self, rows: list[Row], models: dict, job: Job) -> dict[int, Device]:
         """Each row's device of the municipality, in one query (locked for the real run)."""
         wanted = {
-            row.number: (models[key].pk, row.get("serial_number"))
+            row.number: (models[named].pk, row.get("serial_number"))
             for row in rows
-            if (key := (row.get("manufacturer"), row.get("model_number"))) in models
+            if (named := (row.get("manufacturer"), row.get("model_number"))) in models
         }
         devices = Device.objects.filter(
             municipality=job.municipality,

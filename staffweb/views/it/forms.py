@@ -428,7 +428,7 @@ class CommaFloatField(forms.FloatField):
 
     widget = forms.TextInput
 
-    def to_python(self, value: Any) -> float | None:
+    def to_python(self, value: Any) -> Any:
         if isinstance(value, str):
             value = value.strip().replace(",", ".")
         return super().to_python(value)
@@ -502,7 +502,7 @@ class DeviceModelForm(CheckboxFormMixin, SchemaForm):
     def service_arguments(self) -> dict[str, Any]:
         return {
             **self.validated.model_dump(exclude={"category"}),
-            "category": self.categories[self.validated.category],
+            "category": self.categories[self.cleaned_data["category"]],
         }
 
 

@@ -80,7 +80,7 @@ def board(sections: dict[str, Any]) -> dict[str, Any]:
 
 
 AUDIENCE = dict(AlertAudience.choices)
-UNITS = {TelemetryKind.BATTERY: " %"}
+UNITS: dict[str, str] = {TelemetryKind.BATTERY: " %"}
 
 
 def _number(value: float) -> str:
@@ -116,7 +116,7 @@ def rules(device_model: DeviceModel) -> list[dict[str, Any]]:
     return [
         {
             "rule": rule,
-            "kind_words": TELEMETRY.get(rule.kind, rule.kind),
+            "kind_words": TELEMETRY.get(TelemetryKind(rule.kind), rule.kind),
             "words": rule_words(rule, device_model),
             "audience_words": AUDIENCE.get(rule.audience, rule.audience),
         }

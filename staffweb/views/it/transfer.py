@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.urls import reverse
 
 from backend.actors import IT
@@ -212,8 +212,8 @@ def assignment_import(request: StaffRequest) -> HttpResponse:
     return _import_page(request, KINDS["assignments"])
 
 
-def _csv_response(table: transfer.Table, items: Any, filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(transfer.csv_export_lines(table, items), content_type="text/csv; charset=utf-8")
+def _csv_response(table: transfer.Table, items: Any, filename: str) -> HttpResponse:
+    response = HttpResponse(transfer.csv_export_lines(table, items), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
