@@ -393,7 +393,9 @@ class ImportForm(DkfdsForm):
         super().__init__(*args, **kwargs)
         field = self.fields["file"]
         field.help_text = columns
-        field.widget.attrs.update(accept=".csv,text/csv", **{"data-max-bytes": str(MAX_IMPORT_BYTES)})
+        field.widget.attrs.update(
+            accept=".csv,text/csv", **{"data-max-bytes": str(MAX_IMPORT_BYTES), "data-too-large": TOO_LARGE}
+        )
 
     def csv_text(self) -> str | None:
         upload = self.cleaned_data["file"]

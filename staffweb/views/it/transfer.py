@@ -26,7 +26,7 @@ class Kind:
     table: transfer.Table
     title: str
     columns: str
-    created: str
+    created: tuple[str, str]  # one, more
     import_url: str
     export_url: str
     after_url: str
@@ -40,7 +40,7 @@ KINDS = {
         "Enheder",
         "Kolonner: serial_number, manufacturer, model_number; gerne også imei, mac_address, firmware_version, "
         "purchase_date, warranty_end, location. Datoer som åååå-mm-dd.",
-        "{n} enheder er importeret og står på lager.",
+        ("1 enhed er importeret og står på lager.", "{n} enheder er importeret og står på lager."),
         "staffweb:it:import",
         "staffweb:it:export",
         "staffweb:it:devices",
@@ -53,7 +53,10 @@ KINDS = {
         "Kolonner: manufacturer, model_number, category (kategoriens kode); gerne også name, telemetry_kinds "
         "(adskilt af semikolon, fx heartbeat;battery;fall), heartbeat_interval_seconds, is_battery_powered (ja/nej), "
         "service_interval_days, test_call_interval_days, battery_check_interval_days.",
-        "{n} modeller er tilføjet kataloget med standardreglerne.",
+        (
+            "1 model er tilføjet kataloget med standardreglerne.",
+            "{n} modeller er tilføjet kataloget med standardreglerne.",
+        ),
         "staffweb:it:import-models",
         "staffweb:it:export-models",
         "staffweb:it:catalogue",
@@ -66,7 +69,10 @@ KINDS = {
         "Kolonner: serial_number, manufacturer, model_number, cpr; gerne også installation_address, "
         "planned_install_on, planned_return_on, consent_basis (consent eller legal_basis), consent_reference, "
         "consent_review_on. Overvågende enheder kræver consent_basis og consent_review_on.",
-        "{n} enheder er reserveret til borgerne og venter på installation.",
+        (
+            "1 enhed er reserveret til borgeren og venter på installation.",
+            "{n} enheder er reserveret til borgerne og venter på installation.",
+        ),
         "staffweb:it:import-assignments",
         "staffweb:it:export-assignments",
         "staffweb:it:devices",
@@ -188,7 +194,7 @@ def _import_page(request: StaffRequest, kind: Kind) -> HttpResponse:
             report=report,
             errors=[danish(error) for error in report.errors],
             csv_text=csv_text if dry_run and not report.errors else "",
-            created_words=kind.created.format(n=report.created),
+            created_words=kind.created[0 if report.created == 1 else 1].format(n=report.created),
             after_url=reverse(kind.after_url) + ("?sort=newest" if kind.key == "devices" else ""),
         )
         status = 422 if report.errors else (200 if dry_run else 201)
