@@ -269,7 +269,9 @@ def test_register_refuses_a_bad_cpr_in_danish_and_logs_nothing(world):
 def _devices(world, count, model):
     for _ in range(count):
         device = core.DeviceFactory(municipality=world.municipality, model=model)
-        AssignmentFactory(device=device, citizen=core.CitizenFactory(municipality=world.municipality))
+        # Each holder is found by the search "a", whatever names the factory makes up.
+        holder = core.CitizenFactory(municipality=world.municipality, given_name="Anna")
+        AssignmentFactory(device=device, citizen=holder)
 
 
 @pytest.mark.django_db
@@ -285,6 +287,28 @@ def test_register_costs_the_same_queries_for_3_and_30_devices(world, django_asse
     with django_assert_num_queries(len(few)):
         response = client.get("/staff/it/enheder/", {"citizen_name": "a"}, **background)
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_filtered_register_page_costs_the_same_queries_for_5_and_60_devices(world, django_assert_num_queries):
+    """The benchmark's filter (status and category, sorted by serial number) at two sizes; a full page at the
+    larger one. ``bench/itpages`` times the same page at 50,000 devices."""
+    models = [DeviceModelFactory(), DeviceModelFactory(category=category("bed_sensor"))]
+    client = _it(world)
+    query = {"status": "in_use", "category": "fall_detector", "sort": "serial"}
+    background = {"headers": {"X-Mestring-Background": "1"}}
+
+    def add(count: int) -> None:
+        for index in range(count):
+            core.DeviceFactory(municipality=world.municipality, model=models[index % 2], status=DeviceStatus.IN_USE)
+
+    add(5)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/staff/it/enheder/", query, **background).status_code == 200
+    add(55)
+    with django_assert_num_queries(len(few)):
+        response = client.get("/staff/it/enheder/", query, **background)
+    assert response.content.decode().count("/staff/it/enheder/") >= 25 and "Næste side" in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -767,3 +791,24 @@ def test_it_through_the_identity_provider_lands_on_the_board(world, idps):  # no
     assert callback.status_code == 302 and callback["Location"] == "/staff/log-ind/"
     landing = browser.get("/staff/log-ind/")
     assert landing.status_code == 302 and landing["Location"] == "/staff/it/"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", PAGES)
+def test_no_it_page_shows_health_data(world, page):
+    """The citizen has a goal in her own words served by the device, a training plan with a pain alert and a
+    fall alert for her care team: IT sees none of it on any page."""
+    from tests.selvbetjening.factories import GoalFactory
+    from tests.staffweb.helpers import plan_with_pain_alert
+
+    world._device, assignment = _installed(world)
+    plan = plan_with_pain_alert(world)
+    goal = GoalFactory(episode=plan.episode, description="Jeg vil danse til min datters bryllup")
+    Assignment.objects.filter(pk=assignment.pk).update(episode_id=plan.episode_id, goal_id=goal.pk)
+    health = AlertFactory(device=world._device, kind="fall", audience=AlertAudience.CARE, citizen=world.citizen)
+    path, params = PAGES[page]
+    response = _it(world).get(path.format(**params(world)))
+    assert response.status_code == 200
+    body = response.content.decode()
+    for health_data in (goal.description, goal.gas_0, goal.gas_plus_1, "Styrke og balance", str(health.pk)):
+        assert health_data not in body, (page, health_data)

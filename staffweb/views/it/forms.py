@@ -5,6 +5,9 @@ and their problem codes are said in Danish too."""
 from typing import Any
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from pydantic import BaseModel, ValidationError
 
 from backend.care_links import EpisodeRef
@@ -131,20 +134,48 @@ def _date_field(label: str, *, help_text: str = "") -> forms.DateField:
     )
 
 
+class PlainSelect(forms.Select):
+    """A select written out in Python rather than through the form renderer's templates: the register's search
+    renders its selects (every model, category and status) on every search, and a template per option is most of
+    the page's cost."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        chosen = {str(item) for item in (value if isinstance(value, list | tuple) else [value]) if item is not None}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((str(key), mark_safe(" selected") if str(key) in chosen else "", label) for key, label in self.choices),  # noqa: S308 — a constant
+        )
+        return format_html("<select{}>{}</select>", flatatt(final), options)
+
+
+class PlainTextInput(forms.TextInput):
+    """A text field written out in Python (see ``PlainSelect``)."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        final = self.build_attrs(self.attrs, {**(attrs or {}), "type": self.input_type, "name": name})
+        shown = self.format_value(value)
+        if shown is not None:
+            final["value"] = shown
+        return format_html("<input{}>", flatatt(final))
+
+
 class RegisterFilterForm(DkfdsForm):
     """The register's search: by serial number (or IMEI, MAC), model, category, status, location and the name
     of the citizen holding the device. A CPR number is never searched here: it would end up in the URL."""
 
-    search = forms.CharField(label="Serienummer, IMEI eller MAC", required=False, max_length=100)
-    status = forms.ChoiceField(label="Status", required=False)
-    category = forms.ChoiceField(label="Kategori", required=False)
-    model_id = forms.ChoiceField(label="Model", required=False)
-    location = forms.CharField(label="Placering", required=False, max_length=200)
-    citizen_name = forms.CharField(label="Borgerens navn", required=False, max_length=200)
+    search = forms.CharField(label="Serienummer, IMEI eller MAC", required=False, max_length=100, widget=PlainTextInput)
+    status = forms.ChoiceField(label="Status", required=False, widget=PlainSelect)
+    category = forms.ChoiceField(label="Kategori", required=False, widget=PlainSelect)
+    model_id = forms.ChoiceField(label="Model", required=False, widget=PlainSelect)
+    location = forms.CharField(label="Placering", required=False, max_length=200, widget=PlainTextInput)
+    citizen_name = forms.CharField(label="Borgerens navn", required=False, max_length=200, widget=PlainTextInput)
     sort = forms.ChoiceField(
         label="Sortering",
         required=False,
         choices=[("serial", "Serienummer"), ("status", "Status"), ("newest", "Senest registreret")],
+        widget=PlainSelect,
     )
     cursor = forms.CharField(required=False, widget=forms.HiddenInput, max_length=400)
 
@@ -182,7 +213,7 @@ class CprSearchForm(DkfdsForm):
         label="Borgerens CPR-nummer",
         help_text="Kommer ikke i adresselinjen eller i loggen.",
         max_length=11,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        widget=PlainTextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
 
     def clean(self) -> dict[str, Any]:
