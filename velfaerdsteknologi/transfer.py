@@ -612,11 +612,11 @@ def _read(table: Table, csv_text: str, job: Job) -> list[Row] | None:
     headers = [header.strip() for header in records[0]]
     missing = [column for column in table.required if column not in headers]
     for column in missing:
-        job.refuse(0, "csv", f"Missing column: {column}.", "missing_column")
+        job.refuse(0, column, f"Missing column: {column}.", "missing_column")
     known = {*table.required, *table.optional, *table.export_columns}  # an exported file can be imported again
     unknown = [header for header in headers if header and header not in known]
     for header in unknown:
-        job.refuse(0, "csv", f"Unknown column: {header}.", "unknown_column")
+        job.refuse(0, header, f"Unknown column: {header}.", "unknown_column")
     if missing or unknown:
         return None
     imported = {*table.required, *table.optional}

@@ -434,3 +434,11 @@ def test_assignment_export_takes_its_filter_and_logs_each_citizen(world):
         ("device_assignment", "device_installation")
     ]
     assert access_rows(world.other_citizen) == []
+
+
+def test_a_missing_or_unknown_column_is_named(world):
+    response = _preview(_it(world), "/staff/it/import/", "serial_number,manufacturer,modelnummer\nA,B,C\n")
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert "<td>model_number</td><td>Kolonnen mangler i filens første række.</td>" in body
+    assert "<td>modelnummer</td><td>Kolonnen kendes ikke. Ret overskriften eller fjern kolonnen.</td>" in body
