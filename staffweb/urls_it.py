@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from staffweb.views.it import alerts, assignments, board, devices, transfer, work
+from staffweb.views.it import alerts, assignments, board, catalogue, devices, transfer, work
 
 urlpatterns = [
     path("", board.board, name="board"),
@@ -21,6 +21,14 @@ urlpatterns = [
     path("vedligehold/", work.maintenance, name="maintenance"),
     path("vedligehold/<uuid:task_id>/udfoer/", work.maintenance_complete, name="maintenance-complete"),
     path("returneringer/", work.returns, name="returns"),
+    path("katalog/", catalogue.catalogue, name="catalogue"),
+    path("katalog/ny/", catalogue.model_new, name="model-new"),
+    path("katalog/<uuid:model_id>/", catalogue.model_detail, name="model"),
+    path("katalog/<uuid:model_id>/regler/<slug:kind>/", catalogue.model_rule, name="model-rule"),
     path("import/", transfer.device_import, name="import"),
+    path("import/modeller/", transfer.model_import, name="import-models"),
+    path("import/tildelinger/", transfer.assignment_import, name="import-assignments"),
     path("eksport/", transfer.device_export, name="export"),
+    path("eksport/modeller/", transfer.model_export, name="export-models"),
+    path("eksport/tildelinger/", transfer.assignment_export, name="export-assignments"),
 ]

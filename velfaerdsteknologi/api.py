@@ -23,8 +23,8 @@ from velfaerdsteknologi.access import (
 )
 from velfaerdsteknologi.credentials import DeviceBearer, DeviceRequest
 from velfaerdsteknologi.models import AlertRule, DeviceCategory, DeviceCredential, DeviceModel
-from velfaerdsteknologi.resources import devices_export, devices_import
 from velfaerdsteknologi.services import alerts, assignments, devices, maintenance, telemetry
+from velfaerdsteknologi.transfer import devices_export, devices_import
 
 device_router = Router(tags=["device"], auth=DeviceBearer())
 telemetry_router = Router(tags=["telemetry"], auth=DeviceBearer())

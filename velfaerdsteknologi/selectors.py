@@ -63,6 +63,14 @@ def device_models_all() -> list[DeviceModel]:
     return list(DeviceModel.objects.select_related("category").order_by("manufacturer", "model_number", "id"))
 
 
+def catalogue(*, category: str | None = None) -> list[DeviceModel]:
+    """The catalogue's models (of one category, if given) with their alert rules, in two queries."""
+    models = DeviceModel.objects.select_related("category").prefetch_related("alert_rules")
+    if category:
+        models = models.filter(category_id=category)
+    return list(models.order_by("category__name", "manufacturer", "model_number", "id"))
+
+
 def devices_filtered(
     actor: Actor,
     *,
@@ -204,6 +212,21 @@ def assignments_page(
     items, next_cursor = paginate(assignments, cursor=cursor, limit=limit)
     _log_citizens(actor, [assignment.citizen for assignment in items], "device_assignment")
     return items, next_cursor
+
+
+def assignments_for_export(
+    actor: Actor, *, is_active: bool | None = None, category: str | None = None
+) -> list[Assignment]:
+    """The actor's assignments for a CSV file, each with the citizen's name and the installation address; the
+    citizens are logged (one row each) before the file leaves."""
+    assignments = assignments_visible_to(actor).select_related("device__model", "citizen")
+    if is_active is not None:
+        assignments = assignments.filter(returned_at__isnull=is_active)
+    if category:
+        assignments = assignments.filter(device__model__category_id=category)
+    items = list(assignments.order_by("-created_at", "-id"))
+    _log_citizens(actor, [assignment.citizen for assignment in items], "device_assignment")
+    return items
 
 
 def assignment_detail(actor: Actor, assignment: Assignment) -> Assignment:

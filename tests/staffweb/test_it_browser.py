@@ -1,5 +1,6 @@
 """IT's pages in a real browser (Debian's Chromium through Playwright), axe-core on every one: register a device,
-assign it with consent, install it, and see it on the health board when it falls silent, with the keyboard."""
+import twenty more by CSV after fixing what the dry run found, assign one with consent, install it, issue its
+key, and see its low battery on the open health board, with the keyboard."""
 
 from datetime import timedelta
 from typing import Any
@@ -43,6 +44,13 @@ def _enter(page: Any) -> None:
     """Press Enter where the focus is, and wait for the page it leads to."""
     with page.expect_navigation():
         page.keyboard.press("Enter")
+
+
+def _upload(page: Any, text: str) -> None:
+    """Choose a CSV file with the keyboard's file dialog replaced, and press "Tjek filen"."""
+    page.set_input_files("#id_file", files=[{"name": "enheder.csv", "mimeType": "text/csv", "buffer": text.encode()}])
+    page.get_by_role("button", name="Tjek filen").focus()
+    _enter(page)
 
 
 def _press_link(page: Any, name: str) -> None:
@@ -95,6 +103,33 @@ def test_it_registers_assigns_installs_and_sees_the_device_on_the_board(world, l
     _press_link(page, "Ret oplysninger om VIG-0900")
     assert_accessible(page)
     _press_link(page, "VIG-0900")  # the breadcrumb back
+
+    # Twenty more by CSV: the dry run shows what is wrong (a duplicate serial, an unknown model, a formula),
+    # nothing is stored; the corrected file passes the dry run and is imported, all twenty at once.
+    _press_link(page, "Import og eksport")
+    assert_accessible(page)
+    rows = [f"VIG-{n:04d},Tunstall,Vi+ GPS,Depot Nord" for n in range(901, 921)]
+    wrong = [
+        "VIG-0900,Tunstall,Vi+ GPS,Depot Nord",
+        "VIG-0902,Tunstall,Vi GPS,Depot Nord",
+        "VIG-0903,Tunstall,Vi+ GPS,=1+1",
+    ]
+    _upload(page, "serial_number,manufacturer,model_number,location\n" + "\n".join(wrong + rows[3:]) + "\n")
+    errors = page.locator("#import-errors").inner_text()
+    assert "Filen har 3 fejl. Intet er gemt." in page.get_by_role("alert").first.inner_text()
+    assert "Der findes allerede en enhed af denne model med dette serienummer." in errors
+    assert "Fabrikant og modelnummer skal svare til en model i kataloget." in errors
+    assert "ville blive kørt som en formel" in errors
+    assert_accessible(page)
+    assert Device.objects.filter(serial_number__startswith="VIG-09").count() == 1
+    _upload(page, "serial_number,manufacturer,model_number,location\n" + "\n".join(rows) + "\n")
+    assert "Filen er i orden: 20 rækker kan importeres." in page.get_by_role("status").first.inner_text()
+    assert_accessible(page)
+    page.get_by_role("button", name="Importér enheder").focus()
+    _enter(page)
+    assert "20 enheder er importeret og står på lager." in page.get_by_role("status").first.inner_text()
+    assert Device.objects.filter(serial_number__startswith="VIG-09", status=DeviceStatus.IN_STOCK).count() == 21
+    page.goto(f"{live_server.url}/staff/it/enheder/{device.pk}/")
 
     _press_link(page, "Tildel til en borger")
     assert_accessible(page)

@@ -20,6 +20,7 @@ from tests.velfaerdsteknologi.conftest import cpr_of
 from tests.velfaerdsteknologi.factories import AlertFactory, AssignmentFactory, DeviceModelFactory, category
 from velfaerdsteknologi.models import (
     AlertAudience,
+    AlertRule,
     Assignment,
     Device,
     DeviceCredential,
@@ -90,8 +91,15 @@ PAGES = {
     "device-change": ("/staff/it/enheder/{device_id}/ret/", lambda w: {"device_id": w._device.pk}),
     "maintenance": ("/staff/it/vedligehold/", lambda w: {}),
     "returns": ("/staff/it/returneringer/", lambda w: {}),
+    "catalogue": ("/staff/it/katalog/", lambda w: {}),
+    "model-new": ("/staff/it/katalog/ny/", lambda w: {}),
+    "model": ("/staff/it/katalog/{model_id}/", lambda w: {"model_id": w._device.model_id}),
     "import": ("/staff/it/import/", lambda w: {}),
+    "import-models": ("/staff/it/import/modeller/", lambda w: {}),
+    "import-assignments": ("/staff/it/import/tildelinger/", lambda w: {}),
     "export": ("/staff/it/eksport/", lambda w: {}),
+    "export-models": ("/staff/it/eksport/modeller/", lambda w: {}),
+    "export-assignments": ("/staff/it/eksport/tildelinger/", lambda w: {}),
 }
 # Actions (POST only): each refused to every role but IT, changing nothing.
 ACTIONS = {
@@ -109,6 +117,10 @@ ACTIONS = {
     "maintenance-complete": ("/staff/it/vedligehold/{task_id}/udfoer/", {"result": "passed"}),
     "alert-acknowledge": ("/staff/it/alarmer/{alert_id}/kvitter/", {}),
     "alert-resolve": ("/staff/it/alarmer/{alert_id}/loes/", {}),
+    "model-rule": (
+        "/staff/it/katalog/{model_id}/regler/battery/",
+        {"rule-battery-alert_low": "50", "rule-battery-warning_low": "60", "rule-battery-is_active": "on"},
+    ),
 }
 
 
@@ -153,7 +165,14 @@ def test_it_actions_are_refused_to_others_and_change_nothing(world, action, role
     task = MaintenanceTask.objects.filter(device=device).first()
     alert = AlertFactory(device=device, kind="battery", audience=AlertAudience.IT, citizen=None)
     path, data = ACTIONS[action]
-    ids = {"device_id": device.pk, "assignment_id": assignment.pk, "task_id": task.pk, "alert_id": alert.pk}
+    ids = {
+        "device_id": device.pk,
+        "assignment_id": assignment.pk,
+        "task_id": task.pk,
+        "alert_id": alert.pk,
+        "model_id": device.model_id,
+    }
+    rules_before = list(AlertRule.objects.filter(device_model_id=device.model_id).values())
     url = path.format(**ids)
     data = {key.format(**ids): value for key, value in data.items()}
     client = Client() if role == "anonymous" else web_client(getattr(world, PERSON_ROLES[role]).user)
@@ -167,6 +186,7 @@ def test_it_actions_are_refused_to_others_and_change_nothing(world, action, role
     alert.refresh_from_db()
     assert alert.status == "open"
     assert not DeviceCredential.objects.filter(device=device).exists()
+    assert list(AlertRule.objects.filter(device_model_id=device.model_id).values()) == rules_before
 
 
 @pytest.mark.django_db
@@ -249,7 +269,9 @@ def test_register_refuses_a_bad_cpr_in_danish_and_logs_nothing(world):
 def _devices(world, count, model):
     for _ in range(count):
         device = core.DeviceFactory(municipality=world.municipality, model=model)
-        AssignmentFactory(device=device, citizen=core.CitizenFactory(municipality=world.municipality))
+        # Each holder is found by the search "a", whatever names the factory makes up.
+        holder = core.CitizenFactory(municipality=world.municipality, given_name="Anna")
+        AssignmentFactory(device=device, citizen=holder)
 
 
 @pytest.mark.django_db
@@ -257,12 +279,36 @@ def test_register_costs_the_same_queries_for_3_and_30_devices(world, django_asse
     model = DeviceModelFactory()
     client = _it(world)
     _devices(world, 3, model)
+    # As a background fetch: the login's last use is not written, whatever time the seeding took.
+    background = {"headers": {"X-Mestring-Background": "1"}}
     with CaptureQueriesContext(connection) as few:
-        assert client.get("/staff/it/enheder/", {"citizen_name": "a"}).status_code == 200
+        assert client.get("/staff/it/enheder/", {"citizen_name": "a"}, **background).status_code == 200
     _devices(world, 27, model)
     with django_assert_num_queries(len(few)):
-        response = client.get("/staff/it/enheder/", {"citizen_name": "a"})
+        response = client.get("/staff/it/enheder/", {"citizen_name": "a"}, **background)
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_filtered_register_page_costs_the_same_queries_for_5_and_60_devices(world, django_assert_num_queries):
+    """The benchmark's filter (status and category, sorted by serial number) at two sizes; a full page at the
+    larger one. ``bench/itpages`` times the same page at 50,000 devices."""
+    models = [DeviceModelFactory(), DeviceModelFactory(category=category("bed_sensor"))]
+    client = _it(world)
+    query = {"status": "in_use", "category": "fall_detector", "sort": "serial"}
+    background = {"headers": {"X-Mestring-Background": "1"}}
+
+    def add(count: int) -> None:
+        for index in range(count):
+            core.DeviceFactory(municipality=world.municipality, model=models[index % 2], status=DeviceStatus.IN_USE)
+
+    add(5)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/staff/it/enheder/", query, **background).status_code == 200
+    add(55)
+    with django_assert_num_queries(len(few)):
+        response = client.get("/staff/it/enheder/", query, **background)
+    assert response.content.decode().count("/staff/it/enheder/") >= 25 and "Næste side" in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -715,7 +761,7 @@ def test_import_after_a_clean_preview(world):
     preview = client.post(
         "/staff/it/import/", {"file": SimpleUploadedFile("a.csv", text.encode()), "action": "preview"}
     )
-    assert preview.status_code == 200 and "Filen er i orden: 1 enhed kan importeres." in preview.content.decode()
+    assert preview.status_code == 200 and "Filen er i orden: 1 række kan importeres." in preview.content.decode()
     assert not Device.objects.filter(serial_number="VIG-0300").exists()
     done = client.post("/staff/it/import/", {"csv": text, "action": "import"})
     assert done.status_code == 201
@@ -745,3 +791,24 @@ def test_it_through_the_identity_provider_lands_on_the_board(world, idps):  # no
     assert callback.status_code == 302 and callback["Location"] == "/staff/log-ind/"
     landing = browser.get("/staff/log-ind/")
     assert landing.status_code == 302 and landing["Location"] == "/staff/it/"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", PAGES)
+def test_no_it_page_shows_health_data(world, page):
+    """The citizen has a goal in her own words served by the device, a training plan with a pain alert and a
+    fall alert for her care team: IT sees none of it on any page."""
+    from tests.selvbetjening.factories import GoalFactory
+    from tests.staffweb.helpers import plan_with_pain_alert
+
+    world._device, assignment = _installed(world)
+    plan = plan_with_pain_alert(world)
+    goal = GoalFactory(episode=plan.episode, description="Jeg vil danse til min datters bryllup")
+    Assignment.objects.filter(pk=assignment.pk).update(episode_id=plan.episode_id, goal_id=goal.pk)
+    health = AlertFactory(device=world._device, kind="fall", audience=AlertAudience.CARE, citizen=world.citizen)
+    path, params = PAGES[page]
+    response = _it(world).get(path.format(**params(world)))
+    assert response.status_code == 200
+    body = response.content.decode()
+    for health_data in (goal.description, goal.gas_0, goal.gas_plus_1, "Styrke og balance", str(health.pk)):
+        assert health_data not in body, (page, health_data)

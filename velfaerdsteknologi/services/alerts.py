@@ -64,9 +64,8 @@ def threshold_severity(rule: AlertRule, value: float) -> str | None:
     return None
 
 
-@transaction.atomic
-def alert_rule_set(*, device_model: DeviceModel, kind: str, settings: dict[str, Any]) -> AlertRule:
-    """Create or replace the model's rule for one kind; the rule's type and audience follow from the kind."""
+def alert_rule_values(*, device_model: DeviceModel, kind: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """The checked fields of the model's rule for one kind; the rule's type and audience follow from the kind."""
     if kind not in RULE_SHAPE:
         raise InvalidInput("kind", f"No alert rule can be set for {kind!r} readings.")
     rule_type, audience = RULE_SHAPE[kind]
@@ -88,32 +87,54 @@ def alert_rule_set(*, device_model: DeviceModel, kind: str, settings: dict[str, 
         missing_after = missing_after or DEFAULT_MISSING_AFTER_INTERVALS
     elif missing_after is not None:
         raise InvalidInput("missing_after_intervals", "Only heartbeat rules count missing intervals.")
-    rule, _ = AlertRule.objects.update_or_create(
-        device_model=device_model,
-        kind=kind,
-        defaults={
-            **values,
-            "rule_type": rule_type,
-            "audience": audience,
-            "missing_after_intervals": missing_after,
-            "is_active": settings.get("is_active", True),
-        },
-    )
+    return {
+        **values,
+        "rule_type": rule_type,
+        "audience": audience,
+        "missing_after_intervals": missing_after,
+        "is_active": settings.get("is_active", True),
+    }
+
+
+@transaction.atomic
+def alert_rule_set(*, device_model: DeviceModel, kind: str, settings: dict[str, Any]) -> AlertRule:
+    """Create or replace the model's rule for one kind; the rule's type and audience follow from the kind."""
+    defaults = alert_rule_values(device_model=device_model, kind=kind, settings=settings)
+    rule, _ = AlertRule.objects.update_or_create(device_model=device_model, kind=kind, defaults=defaults)
     return rule
 
 
-def alert_rules_default(*, device_model: DeviceModel) -> list[AlertRule]:
-    """The rules a new model starts with: missing heartbeats, low battery, and its health events."""
-    rules = []
+def alert_rules_default_settings(device_model: DeviceModel) -> list[tuple[str, dict[str, Any]]]:
+    """The rules a new model starts with, by kind: missing heartbeats, low battery, and its health events."""
+    rules: list[tuple[str, dict[str, Any]]] = []
     kinds = set(device_model.telemetry_kinds or [])
     if device_model.heartbeat_interval_seconds:
-        rules.append(alert_rule_set(device_model=device_model, kind=K.HEARTBEAT, settings={}))
+        rules.append((K.HEARTBEAT, {}))
     if device_model.is_battery_powered:
-        rules.append(alert_rule_set(device_model=device_model, kind=K.BATTERY, settings=DEFAULT_BATTERY))
-    for kind in (K.FALL, K.DOSE_MISSED):
-        if kind in kinds:
-            rules.append(alert_rule_set(device_model=device_model, kind=kind, settings={}))
+        rules.append((K.BATTERY, DEFAULT_BATTERY))
+    rules += [(kind, {}) for kind in (K.FALL, K.DOSE_MISSED) if kind in kinds]
     return rules
+
+
+def alert_rules_default(*, device_model: DeviceModel) -> list[AlertRule]:
+    """Set the rules a new model starts with (``alert_rules_default_settings``)."""
+    return [
+        alert_rule_set(device_model=device_model, kind=kind, settings=settings)
+        for kind, settings in alert_rules_default_settings(device_model)
+    ]
+
+
+def alert_rules_default_rows(device_models: list[DeviceModel]) -> list[AlertRule]:
+    """The default rules of models not yet saved with any, as rows to insert together."""
+    return [
+        AlertRule(
+            device_model=device_model,
+            kind=kind,
+            **alert_rule_values(device_model=device_model, kind=kind, settings=settings),
+        )
+        for device_model in device_models
+        for kind, settings in alert_rules_default_settings(device_model)
+    ]
 
 
 def alert_raise(

@@ -86,6 +86,45 @@ def maintenance_schedule(*, device: Device, today: date) -> list[MaintenanceTask
     return [task for task in tasks if task is not None]
 
 
+def maintenance_first_tasks(*, devices: list[Device], today: date) -> list[MaintenanceTask]:
+    """The first maintenance of devices not yet saved, as ``maintenance_schedule`` would make it: one task per
+    kind the model needs, due one interval from ``today``; each device's ``next_service_due`` follows its
+    service. Insert the devices, then the tasks with ``maintenance_first_tasks_save``."""
+    tasks = []
+    for device in devices:
+        for kind in MaintenanceKind.values:
+            days = _interval_days(device, kind)
+            if not days:
+                continue
+            task = MaintenanceTask(device=device, kind=kind, due_on=today + timedelta(days=days))
+            if kind == MaintenanceKind.SERVICE:
+                device.next_service_due = task.due_on
+            tasks.append(task)
+    return tasks
+
+
+REMINDER_CHUNK = 1000
+
+
+def maintenance_first_tasks_save(*, tasks: list[MaintenanceTask], municipality_id: UUID) -> None:
+    """Insert new devices' first tasks together, with their reminders (in the caller's transaction)."""
+    MaintenanceTask.objects.bulk_create(tasks, batch_size=REMINDER_CHUNK)
+    audience = it_staff_audience(municipality_id)
+    specs = [
+        ReminderSpec(
+            recipient_id=None,
+            audience=audience,
+            kind=MAINTENANCE_REMINDER,
+            due_at=reminder_due_at(task.due_on, MAINTENANCE_REMINDER_TIME, settings.DEFAULT_CITIZEN_TIME_ZONE),
+            source_key=maintenance_reminder_key(task.pk),
+            refs={"device_id": task.device_id, "maintenance_task_id": task.pk},
+        )
+        for task in tasks
+    ]
+    for start in range(0, len(specs), REMINDER_CHUNK):
+        reminders_schedule(items=specs[start : start + REMINDER_CHUNK])
+
+
 @transaction.atomic
 def maintenance_complete(*, task: MaintenanceTask, by: User, result: str, notes: str = "") -> MaintenanceTask:
     """Record the result of a service, test call or battery check and schedule the next one."""

@@ -5,6 +5,9 @@ and their problem codes are said in Danish too."""
 from typing import Any
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from pydantic import BaseModel, ValidationError
 
 from backend.care_links import EpisodeRef
@@ -12,7 +15,15 @@ from backend.errors import ApplicationError, InvalidInput, NotFound
 from staffweb import problems
 from staffweb.forms import DkfdsForm
 from velfaerdsteknologi import schemas
-from velfaerdsteknologi.models import ConsentBasis, DeviceCategory, DeviceModel, DeviceStatus, MaintenanceTask
+from velfaerdsteknologi.models import (
+    AlertRule,
+    ConsentBasis,
+    DeviceCategory,
+    DeviceModel,
+    DeviceStatus,
+    MaintenanceTask,
+    TelemetryKind,
+)
 from velfaerdsteknologi.selectors import REGISTER_SORTS
 from velfaerdsteknologi.services.devices import ASSIGNMENT_STATUSES, TRANSITIONS
 
@@ -79,6 +90,12 @@ def _schema_message(error: Any) -> str:
         }.get(field, problems.MESSAGES["invalid"])
     if kind == "literal_error":
         return "Vælg en af mulighederne."
+    if kind == "greater_than_equal":
+        return f"Skal være mindst {context['ge']}."
+    if kind == "less_than_equal":
+        return f"Må højst være {context['le']}."
+    if kind in ("int_parsing", "int_from_float"):
+        return "Skriv et helt tal."
     return problems.MESSAGES["invalid"]
 
 
@@ -117,20 +134,48 @@ def _date_field(label: str, *, help_text: str = "") -> forms.DateField:
     )
 
 
+class PlainSelect(forms.Select):
+    """A select written out in Python rather than through the form renderer's templates: the register's search
+    renders its selects (every model, category and status) on every search, and a template per option is most of
+    the page's cost."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        chosen = {str(item) for item in (value if isinstance(value, list | tuple) else [value]) if item is not None}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((str(key), mark_safe(" selected") if str(key) in chosen else "", label) for key, label in self.choices),  # noqa: S308 — a constant
+        )
+        return format_html("<select{}>{}</select>", flatatt(final), options)
+
+
+class PlainTextInput(forms.TextInput):
+    """A text field written out in Python (see ``PlainSelect``)."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        final = self.build_attrs(self.attrs, {**(attrs or {}), "type": self.input_type, "name": name})
+        shown = self.format_value(value)
+        if shown is not None:
+            final["value"] = shown
+        return format_html("<input{}>", flatatt(final))
+
+
 class RegisterFilterForm(DkfdsForm):
     """The register's search: by serial number (or IMEI, MAC), model, category, status, location and the name
     of the citizen holding the device. A CPR number is never searched here: it would end up in the URL."""
 
-    search = forms.CharField(label="Serienummer, IMEI eller MAC", required=False, max_length=100)
-    status = forms.ChoiceField(label="Status", required=False)
-    category = forms.ChoiceField(label="Kategori", required=False)
-    model_id = forms.ChoiceField(label="Model", required=False)
-    location = forms.CharField(label="Placering", required=False, max_length=200)
-    citizen_name = forms.CharField(label="Borgerens navn", required=False, max_length=200)
+    search = forms.CharField(label="Serienummer, IMEI eller MAC", required=False, max_length=100, widget=PlainTextInput)
+    status = forms.ChoiceField(label="Status", required=False, widget=PlainSelect)
+    category = forms.ChoiceField(label="Kategori", required=False, widget=PlainSelect)
+    model_id = forms.ChoiceField(label="Model", required=False, widget=PlainSelect)
+    location = forms.CharField(label="Placering", required=False, max_length=200, widget=PlainTextInput)
+    citizen_name = forms.CharField(label="Borgerens navn", required=False, max_length=200, widget=PlainTextInput)
     sort = forms.ChoiceField(
         label="Sortering",
         required=False,
         choices=[("serial", "Serienummer"), ("status", "Status"), ("newest", "Senest registreret")],
+        widget=PlainSelect,
     )
     cursor = forms.CharField(required=False, widget=forms.HiddenInput, max_length=400)
 
@@ -168,7 +213,7 @@ class CprSearchForm(DkfdsForm):
         label="Borgerens CPR-nummer",
         help_text="Kommer ikke i adresselinjen eller i loggen.",
         max_length=11,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        widget=PlainTextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -368,26 +413,164 @@ class CompleteForm(SchemaForm):
 
 
 class ImportForm(DkfdsForm):
+    """A CSV file to check: a CSV text file (UTF-8) of at most ``MAX_IMPORT_BYTES``."""
+
     file = forms.FileField(
         label="CSV-fil",
-        help_text="Kolonner: serial_number, manufacturer, model_number; gerne også imei, mac_address, "
-        "firmware_version, purchase_date, warranty_end, location.",
-        error_messages={"required": "Vælg en fil.", "empty": "Filen er tom."},
+        error_messages={"required": "Vælg en fil.", "empty": "Filen er tom.", "invalid": "Vælg en fil."},
     )
 
+    def __init__(self, *args: Any, columns: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["file"]
+        field.help_text = columns
+        field.widget.attrs.update(
+            accept=".csv,text/csv", **{"data-max-bytes": str(MAX_IMPORT_BYTES), "data-too-large": TOO_LARGE}
+        )
+
     def csv_text(self) -> str | None:
-        raw = self.cleaned_data["file"].read(MAX_IMPORT_BYTES + 1)
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".csv", ".txt")):
+            self.add_error("file", NOT_CSV)
+            return None
+        if upload.size > MAX_IMPORT_BYTES:
+            self.add_error("file", TOO_LARGE)
+            return None
+        raw = upload.read(MAX_IMPORT_BYTES + 1)
         if len(raw) > MAX_IMPORT_BYTES:
-            self.add_error("file", "Filen er for stor (højst 2 MB).")
+            self.add_error("file", TOO_LARGE)
+            return None
+        if b"\x00" in raw:
+            self.add_error("file", NOT_CSV)
             return None
         try:
             return raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            self.add_error("file", "Filen skal være gemt som UTF-8.")
+            self.add_error("file", "Filen skal være gemt som CSV med tegnsættet UTF-8.")
             return None
 
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
+NOT_CSV = "Filen er ikke en CSV-fil. Gem den som CSV (kommasepareret, UTF-8) og vælg den igen."
+TOO_LARGE = "Filen er for stor: højst 2 MB (5.000 rækker). Del den op i flere filer."
+
+
+class CommaFloatField(forms.FloatField):
+    """A number written the Danish way (12,5) or the English way (12.5), in a text field (a browser's number
+    field drops a decimal comma)."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().replace(",", ".")
+        return super().to_python(value)
+
+
+def _checkbox(label: str, help_text: str = "") -> forms.BooleanField:
+    return forms.BooleanField(
+        label=label, required=False, help_text=help_text, widget=forms.CheckboxInput(attrs={"class": "form-checkbox"})
+    )
+
+
+def _whole_number(label: str, help_text: str = "") -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label, required=False, help_text=help_text, error_messages={"invalid": "Skriv et helt tal."}
+    )
+
+
+class CheckboxFormMixin:
+    """Checkboxes keep DKFDS's checkbox class (the base form gives every input the text field's)."""
+
+    fields: dict[str, forms.Field]
+
+    def style_checkboxes(self) -> None:
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
+                field.widget.attrs["class"] = "form-checkbox"
+
+
+class DeviceModelForm(CheckboxFormMixin, SchemaForm):
+    """A new catalogue model (the API's ``DeviceModelIn``); it starts with the default alert rules."""
+
+    schema = schemas.DeviceModelIn
+
+    manufacturer = forms.CharField(label="Fabrikant", max_length=100)
+    model_number = forms.CharField(label="Modelnummer", max_length=100)
+    name = forms.CharField(label="Navn", required=False, max_length=150, help_text="Fx Faldalarm med GPS.")
+    category = forms.ChoiceField(
+        label="Kategori",
+        error_messages={"invalid_choice": "Vælg en kategori fra listen.", "required": "Vælg en kategori fra listen."},
+    )
+    telemetry_kinds = forms.MultipleChoiceField(
+        label="Sender",
+        required=False,
+        choices=TelemetryKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="En model, der sender position, er overvågende og kræver samtykke.",
+        error_messages={"invalid_choice": "Vælg blandt målingstyperne."},
+    )
+    heartbeat_interval_seconds = _whole_number(
+        "Livstegn hvert (sekunder)", "Tom, hvis modellen ikke sender livstegn. Mindst 10."
+    )
+    is_battery_powered = _checkbox("Batteridrevet", "Får en regel for lavt batteri og batteritjek.")
+    service_interval_days = _whole_number("Service hver (dage)")
+    test_call_interval_days = _whole_number("Testopkald hver (dage)")
+    battery_check_interval_days = _whole_number("Batteritjek hver (dage)")
+
+    def __init__(self, *args: Any, categories: list[DeviceCategory], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.style_checkboxes()
+        field = self.fields["category"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Vælg kategori")] + [
+            (category.code, category.name + (" (overvågende)" if category.is_surveillance else ""))
+            for category in categories
+        ]
+        self.categories = {category.code: category for category in categories}
+
+    def schema_data(self, cleaned: dict[str, Any]) -> dict[str, Any]:
+        return {name: value for name, value in cleaned.items() if value is not None}
+
+    def service_arguments(self) -> dict[str, Any]:
+        return {
+            **self.validated.model_dump(exclude={"category"}),
+            "category": self.categories[self.cleaned_data["category"]],
+        }
+
+
+class AlertRuleForm(CheckboxFormMixin, SchemaForm):
+    """A model's rule for one kind of reading (the API's ``AlertRuleIn``): thresholds for measurements, missed
+    heartbeats for the missing-data rule; every rule can be switched off."""
+
+    schema = schemas.AlertRuleIn
+
+    alert_low = CommaFloatField(label="Alarm ved højst", required=False)
+    warning_low = CommaFloatField(label="Advarsel ved højst", required=False)
+    warning_high = CommaFloatField(label="Advarsel ved mindst", required=False)
+    alert_high = CommaFloatField(label="Alarm ved mindst", required=False)
+    missing_after_intervals = _whole_number("Alarm efter antal udeblevne livstegn", "Mellem 1 og 100.")
+    is_active = _checkbox("Reglen er slået til")
+
+    FIELDS_BY_TYPE: dict[str, tuple[str, ...]] = {
+        AlertRule.Type.THRESHOLD: ("alert_low", "warning_low", "warning_high", "alert_high", "is_active"),
+        AlertRule.Type.MISSING_DATA: ("missing_after_intervals", "is_active"),
+        AlertRule.Type.EVENT: ("is_active",),
+    }
+
+    def __init__(self, *args: Any, rule_type: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for name in list(self.fields):
+            if name not in self.FIELDS_BY_TYPE[rule_type]:
+                del self.fields[name]
+        for name in ("alert_low", "warning_low", "warning_high", "alert_high"):
+            if name in self.fields:
+                self.fields[name].error_messages["invalid"] = "Skriv et tal, fx 15 eller 12,5."
+                self.fields[name].widget.attrs["inputmode"] = "decimal"
+        self.style_checkboxes()
+
+    def settings(self) -> dict[str, Any]:
+        return self.validated.model_dump()
 
 
 def refusal(error: ApplicationError) -> int:

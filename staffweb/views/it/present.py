@@ -1,11 +1,20 @@
 """Words for the welfare-technology codes, as IT's pages show them."""
 
+from datetime import datetime
 from typing import Any
+from uuid import UUID
+
+from django.urls import reverse
+from django.utils import timezone
 
 from velfaerdsteknologi.models import (
+    AlertAudience,
+    AlertRule,
     AlertSeverity,
     AlertStatus,
     ConsentBasis,
+    Device,
+    DeviceModel,
     DeviceStatus,
     MaintenanceKind,
     MaintenanceTask,
@@ -74,3 +83,101 @@ def board(sections: dict[str, Any]) -> dict[str, Any]:
         ],
     }
     return {key: {**section, "items": words[key](section["items"])} for key, section in sections.items()}
+
+
+AUDIENCE = dict(AlertAudience.choices)
+UNITS: dict[str, str] = {TelemetryKind.BATTERY: " %"}
+
+
+def _number(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
+
+
+def rule_words(rule: AlertRule, device_model: DeviceModel) -> str:
+    """What a rule raises, in words: its thresholds, the heartbeats it waits for, or every event."""
+    if rule.rule_type == AlertRule.Type.MISSING_DATA:
+        words = f"alarm efter {rule.missing_after_intervals} udeblevne livstegn"
+        if device_model.heartbeat_interval_seconds and rule.missing_after_intervals:
+            minutes = device_model.heartbeat_interval_seconds * rule.missing_after_intervals / 60
+            words += f" ({_number(round(minutes, 1))} min.)"
+        return words
+    if rule.rule_type == AlertRule.Type.EVENT:
+        return "alarm ved hver hændelse"
+    unit = UNITS.get(rule.kind, "")
+    parts = [
+        f"{label} {sign} {_number(value)}{unit}"
+        for label, sign, value in (
+            ("alarm", "≤", rule.alert_low),
+            ("advarsel", "≤", rule.warning_low),
+            ("advarsel", "≥", rule.warning_high),
+            ("alarm", "≥", rule.alert_high),
+        )
+        if value is not None
+    ]
+    return ", ".join(parts)
+
+
+def rules(device_model: DeviceModel) -> list[dict[str, Any]]:
+    """The model's alert rules (prefetched) in words, with whom they alert."""
+    return [
+        {
+            "rule": rule,
+            "kind_words": TELEMETRY.get(TelemetryKind(rule.kind), rule.kind),
+            "words": rule_words(rule, device_model),
+            "audience_words": AUDIENCE.get(rule.audience, rule.audience),
+        }
+        for rule in device_model.alert_rules.all()
+    ]
+
+
+def consent_reason(device_model: DeviceModel) -> str:
+    """Why a model needs a consent or legal basis before it is assigned, or "" when it does not."""
+    if device_model.category.is_surveillance:
+        return "Ja – overvågende kategori"
+    if device_model.is_surveillance:
+        return "Ja – sender position"
+    return ""
+
+
+def catalogue(models: list[DeviceModel]) -> list[dict[str, Any]]:
+    return [
+        {
+            "model": model,
+            "kinds": [TELEMETRY.get(kind, kind) for kind in model.telemetry_kinds or []],
+            "consent": consent_reason(model),
+            "rules": rules(model),
+        }
+        for model in models
+    ]
+
+
+MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
+
+
+def _short_time(moment: datetime) -> str:
+    """ "7. dec 14:05", as the template filter ``date:"j. M H:i"`` writes it, without its cost per row."""
+    local = timezone.localtime(moment)
+    return f"{local.day}. {MONTHS[local.month - 1]} {local:%H:%M}"
+
+
+def register_rows(devices: list[Device]) -> list[dict[str, Any]]:
+    """The register's rows as the table shows them, made in Python: the page renders them on every search."""
+    placeholder = UUID(int=0)
+    address = reverse("staffweb:it:device", args=[placeholder]).replace(str(placeholder), "{}")
+    rows = []
+    for device in devices:
+        seen = device.last_seen_at
+        rows.append(
+            {
+                "url": address.format(device.pk),
+                "serial_number": device.serial_number,
+                "model": str(device.model),
+                "category": device.model.category.name,
+                "status": STATUS.get(device.status, device.status),
+                "location": device.location or "–",
+                "battery": "–" if device.battery_level is None else f"{device.battery_level} %",
+                "seen_iso": timezone.localtime(seen).isoformat() if seen else "",
+                "seen": _short_time(seen) if seen else "",
+            }
+        )
+    return rows

@@ -1,86 +1,228 @@
-"""CSV import and export of the register: upload, a dry run that lists each row's errors in Danish and writes
-nothing, then the import (all or nothing); the export takes the register's filters."""
+"""CSV import and export of devices, catalogue models and assignments: upload, a dry run that lists each row's
+errors in Danish and writes nothing, then the import (all or nothing); each export takes its page's filters.
+One view serves the three tables through ``velfaerdsteknologi.transfer``."""
 
+from dataclasses import dataclass
 from typing import Any
 
+from django import forms
 from django.http import HttpResponse
-from django.utils import translation
+from django.urls import reverse
 
 from backend.actors import IT
+from staffweb.forms import DkfdsForm
 from staffweb.views.base import StaffRequest, page, staff_page
 from staffweb.views.it.forms import ImportForm, RegisterFilterForm
-from velfaerdsteknologi import selectors
-from velfaerdsteknologi.models import DeviceCategory
-from velfaerdsteknologi.resources import MAX_IMPORT_ROWS, REQUIRED_COLUMNS, devices_export, devices_import
+from velfaerdsteknologi import selectors, transfer
+from velfaerdsteknologi.models import DeviceCategory, DeviceModel
+from velfaerdsteknologi.transfer import MAX_IMPORT_ROWS
 
-# The import's errors in Danish: by the problem's code, else by the column it is about.
-CODE_MESSAGES = {
-    "unreadable": "Filen kan ikke læses som CSV.",
-    "missing_column": "Der mangler en kolonne. Disse skal være med: " + ", ".join(REQUIRED_COLUMNS) + ".",
-    "too_many_rows": f"Højst {MAX_IMPORT_ROWS} rækker pr. import.",
+
+@dataclass(frozen=True)
+class Kind:
+    """One of the three files, as the page shows it."""
+
+    key: str
+    table: transfer.Table
+    title: str
+    columns: str
+    created: tuple[str, str]  # one, more
+    import_url: str
+    export_url: str
+    after_url: str
+    after_words: str
+
+
+KINDS = {
+    "devices": Kind(
+        "devices",
+        transfer.DEVICES,
+        "Enheder",
+        "Kolonner: serial_number, manufacturer, model_number; gerne også imei, mac_address, firmware_version, "
+        "purchase_date, warranty_end, location. Datoer som åååå-mm-dd.",
+        ("1 enhed er importeret og står på lager.", "{n} enheder er importeret og står på lager."),
+        "staffweb:it:import",
+        "staffweb:it:export",
+        "staffweb:it:devices",
+        "Se de nyeste enheder",
+    ),
+    "models": Kind(
+        "models",
+        transfer.DEVICE_MODELS,
+        "Modeller",
+        "Kolonner: manufacturer, model_number, category (kategoriens kode); gerne også name, telemetry_kinds "
+        "(adskilt af semikolon, fx heartbeat;battery;fall), heartbeat_interval_seconds, is_battery_powered (ja/nej), "
+        "service_interval_days, test_call_interval_days, battery_check_interval_days.",
+        (
+            "1 model er tilføjet kataloget med standardreglerne.",
+            "{n} modeller er tilføjet kataloget med standardreglerne.",
+        ),
+        "staffweb:it:import-models",
+        "staffweb:it:export-models",
+        "staffweb:it:catalogue",
+        "Se kataloget",
+    ),
+    "assignments": Kind(
+        "assignments",
+        transfer.ASSIGNMENTS,
+        "Tildelinger",
+        "Kolonner: serial_number, manufacturer, model_number, cpr; gerne også installation_address, "
+        "planned_install_on, planned_return_on, consent_basis (consent eller legal_basis), consent_reference, "
+        "consent_review_on. Overvågende enheder kræver consent_basis og consent_review_on.",
+        (
+            "1 enhed er reserveret til borgeren og venter på installation.",
+            "{n} enheder er reserveret til borgerne og venter på installation.",
+        ),
+        "staffweb:it:import-assignments",
+        "staffweb:it:export-assignments",
+        "staffweb:it:devices",
+        "Se de reserverede enheder",
+    ),
 }
-UNIQUE_MESSAGES = {
-    "serial_number": "Der findes allerede en enhed af denne model med dette serienummer.",
-    "imei": "En anden enhed har allerede dette IMEI-nummer.",
-    "mac_address": "En anden enhed har allerede denne MAC-adresse.",
-    "row": "Der findes allerede en enhed af denne model med dette serienummer.",
+
+# The import's problem codes as the page says them; some by the column they are about.
+CODE_MESSAGES = {
+    "unreadable": "Filen kan ikke læses som CSV. Gem den som CSV (kommasepareret, UTF-8) og prøv igen.",
+    "empty": "Filen er tom.",
+    "missing_column": "Kolonnen mangler i filens første række.",
+    "unknown_column": "Kolonnen kendes ikke. Ret overskriften eller fjern kolonnen.",
+    "too_many_rows": f"Højst {MAX_IMPORT_ROWS} rækker pr. import. Del filen op.",
+    "extra_cells": "Rækken har flere celler end overskriften.",
+    "formula": "Cellen begynder med =, +, - eller @ og ville blive kørt som en formel i et regneark. Ret værdien.",
+    "duplicate_in_file": "Samme værdi står i en anden række i filen.",
+    "unknown_model": "Fabrikant og modelnummer skal svare til en model i kataloget.",
+    "unknown_category": "Kategorien findes ikke. Brug kategoriens kode fra kataloget.",
+    "unknown_device": "Der er ingen enhed af denne model med dette serienummer i kommunen.",
+    "device_not_in_stock": "Kun en enhed på lager kan tildeles.",
+    "cpr": "Skriv et gyldigt CPR-nummer: 10 cifre, gerne med bindestreg.",
+    "citizen": "Borgeren findes ikke i kommunen eller er registreret som død.",
+    "consent_required": "En overvågende enhed kræver samtykke eller lovhjemmel og en revurderingsdato.",
+    "review_date": "Revurderingsdatoen skal ligge efter i dag.",
+    "address": "Borgeren har ingen adresse registreret. Skriv installationsadressen.",
+    "required": "Skal udfyldes.",
+    "max_length": "Værdien er for lang.",
+    "date": "Skriv datoen som åååå-mm-dd.",
+    "number": "Skriv et helt tal.",
+    "number_range": "Tallet er uden for det tilladte interval.",
+    "boolean": "Skriv ja eller nej.",
+    "conflict": "Registret blev ændret under importen, og intet er gemt. Tjek filen igen.",
 }
 FIELD_MESSAGES = {
-    "model_number": "Fabrikant og modelnummer skal svare til en model i kataloget.",
-    "purchase_date": "Skriv datoen som åååå-mm-dd.",
-    "warranty_end": "Skriv datoen som åååå-mm-dd.",
-    "next_service_due": "Skriv datoen som åååå-mm-dd.",
-    "serial_number": "Serienummeret skal udfyldes (højst 100 tegn).",
-}
-COLUMN_NAMES = {
-    "csv": "Filen",
-    "row": "Rækken",
-    "serial_number": "serial_number",
-    "model_number": "manufacturer/model_number",
+    ("duplicate", "serial_number"): "Der findes allerede en enhed af denne model med dette serienummer.",
+    ("duplicate", "imei"): "En anden enhed har allerede dette IMEI-nummer.",
+    ("duplicate", "mac_address"): "En anden enhed har allerede denne MAC-adresse.",
+    ("duplicate", "model_number"): "Modellen findes allerede i kataloget.",
+    ("duplicate_in_file", "serial_number"): "Samme enhed står i en anden række i filen.",
+    ("duplicate_in_file", "model_number"): "Samme model står i en anden række i filen.",
+    ("pattern", "imei"): "Skriv IMEI-nummeret som 15 cifre.",
+    ("pattern", "mac_address"): "Skriv MAC-adressen som seks par hex-tegn adskilt af kolon, fx 00:1A:2B:3C:4D:5E.",
+    ("choice", "consent_basis"): "Skriv consent (samtykke) eller legal_basis (lovhjemmel).",
+    ("choice", "telemetry_kinds"): "Ukendt målingstype. Brug heartbeat, battery, fall, dose_taken, dose_missed, "
+    "door_open, bed_exit, location eller custom.",
+    ("invalid", "planned_return_on"): "Returneringen kan ikke planlægges før installationen.",
 }
 
 
 def danish(error: dict[str, Any]) -> dict[str, Any]:
-    """One row error of the import as the page says it."""
+    """One error of the import as the page says it: the row, the column and what is wrong (never the cell)."""
     code, field = error.get("code", "invalid"), error["field"] or "row"
-    if code in CODE_MESSAGES:
-        text = CODE_MESSAGES[code]
-    elif code in ("unique", "unique_together") or "already exists" in error["message"]:
-        text = UNIQUE_MESSAGES.get(field, UNIQUE_MESSAGES["row"])
-    elif code == "max_length":
-        text = "Værdien er for lang."
-    else:
-        text = FIELD_MESSAGES.get(field, "Værdien kan ikke bruges.")
-    return {"row": error["row"], "column": COLUMN_NAMES.get(field, field), "message": text}
+    text = FIELD_MESSAGES.get((code, field)) or CODE_MESSAGES.get(code) or "Værdien kan ikke bruges."
+    column = {"csv": "Filen", "row": "Rækken"}.get(field, field)
+    return {"row": error["row"], "column": column, "message": text}
 
 
-@staff_page(IT)
-def device_import(request: StaffRequest) -> HttpResponse:
+class AssignmentExportForm(DkfdsForm):
+    state = forms.ChoiceField(
+        label="Tildelinger",
+        required=False,
+        choices=[("", "Alle"), ("aktive", "Aktive"), ("afsluttede", "Afsluttede")],
+    )
+    category = forms.ChoiceField(label="Kategori", required=False)
+
+    def __init__(self, *args: Any, categories: list[DeviceCategory], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field = self.fields["category"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Alle"), *[(category.code, category.name) for category in categories]]
+
+    def filters(self) -> dict[str, Any]:
+        if not self.is_valid():
+            return {}
+        state = self.cleaned_data.get("state")
+        return {
+            "is_active": {"aktive": True, "afsluttede": False}.get(state or ""),
+            "category": self.cleaned_data.get("category") or None,
+        }
+
+
+def _import_page(request: StaffRequest, kind: Kind) -> HttpResponse:
     actor = request.actor
-    context: dict[str, Any] = {"nav": "it-import", "form": ImportForm(), "report": None}
+    context: dict[str, Any] = {
+        "nav": "it-import",
+        "kind": kind,
+        "kinds": KINDS.values(),
+        "form": ImportForm(columns=kind.columns),
+        "report": None,
+        "export_form": AssignmentExportForm(categories=list(DeviceCategory.objects.all()))
+        if kind.key == "assignments"
+        else None,
+    }
     status = 200
     if request.method == "POST":
         dry_run = request.POST.get("action") != "import"
-        csv_text = request.POST.get("csv", "") if not dry_run else None
-        form = ImportForm(request.POST, request.FILES) if dry_run else ImportForm()
-        if dry_run and form.is_valid():
-            csv_text = form.csv_text()
-        if csv_text is None or (not dry_run and not csv_text):
-            context["form"] = form
-            return page(request, "staffweb/it/import.html", context, status=422)
+        form = (
+            ImportForm(request.POST, request.FILES, columns=kind.columns)
+            if dry_run
+            else ImportForm(columns=kind.columns)
+        )
+        csv_text = (form.csv_text() if form.is_valid() else None) if dry_run else request.POST.get("csv") or None
+        context["form"] = form
+        if csv_text is None:
+            response = page(request, "staffweb/it/import.html", context, status=422)
+            response["Cache-Control"] = "no-store"
+            return response
         assert actor.staff is not None
-        with translation.override("da"):
-            report = devices_import(
-                municipality=actor.staff.municipality, by=actor.user, csv_text=csv_text, dry_run=dry_run
-            )
+        report = transfer.csv_import(
+            kind.table,
+            municipality=actor.staff.municipality,
+            by=actor.user,
+            actor=actor,
+            csv_text=csv_text,
+            dry_run=dry_run,
+        )
         context.update(
             report=report,
             errors=[danish(error) for error in report.errors],
             csv_text=csv_text if dry_run and not report.errors else "",
-            form=form,
+            created_words=kind.created[0 if report.created == 1 else 1].format(n=report.created),
+            after_url=reverse(kind.after_url) + ("?sort=newest" if kind.key == "devices" else ""),
         )
         status = 422 if report.errors else (200 if dry_run else 201)
-    return page(request, "staffweb/it/import.html", context, status=status)
+    response = page(request, "staffweb/it/import.html", context, status=status)
+    response["Cache-Control"] = "no-store"  # the file may hold CPR numbers
+    return response
+
+
+@staff_page(IT)
+def device_import(request: StaffRequest) -> HttpResponse:
+    return _import_page(request, KINDS["devices"])
+
+
+@staff_page(IT)
+def model_import(request: StaffRequest) -> HttpResponse:
+    return _import_page(request, KINDS["models"])
+
+
+@staff_page(IT)
+def assignment_import(request: StaffRequest) -> HttpResponse:
+    return _import_page(request, KINDS["assignments"])
+
+
+def _csv_response(table: transfer.Table, items: Any, filename: str) -> HttpResponse:
+    response = HttpResponse(transfer.csv_export_lines(table, items), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @staff_page(IT)
@@ -90,8 +232,23 @@ def device_export(request: StaffRequest) -> HttpResponse:
         request.GET, categories=list(DeviceCategory.objects.all()), models=selectors.device_models_all()
     )
     filters = form.filters() if form.is_valid() else {}
-    response = HttpResponse(
-        devices_export(selectors.devices_filtered(request.actor, **filters)), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = 'attachment; filename="enheder.csv"'
-    return response
+    devices = selectors.devices_filtered(request.actor, **filters).order_by("serial_number", "id")
+    return _csv_response(transfer.DEVICES, devices.iterator(chunk_size=2000), "enheder.csv")
+
+
+@staff_page(IT)
+def model_export(request: StaffRequest) -> HttpResponse:
+    """The catalogue's models as CSV, of the category the catalogue shows."""
+    category = request.GET.get("category") or None
+    if category and not DeviceCategory.objects.filter(code=category).exists():
+        category = None
+    models: list[DeviceModel] = selectors.catalogue(category=category)
+    return _csv_response(transfer.DEVICE_MODELS, models, "modeller.csv")
+
+
+@staff_page(IT)
+def assignment_export(request: StaffRequest) -> HttpResponse:
+    """The assignments as CSV with the citizen's name and installation address (each citizen logged)."""
+    form = AssignmentExportForm(request.GET, categories=list(DeviceCategory.objects.all()))
+    items = selectors.assignments_for_export(request.actor, **form.filters())
+    return _csv_response(transfer.ASSIGNMENTS, items, "tildelinger.csv")
