@@ -128,6 +128,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Django's SQLite engine with writers queued on a file lock (backend/dbengines/sqlite): an access-log
+    # insert waits only for the writes before it, not for SQLite's busy handler to wake up.
+    DATABASES["default"]["ENGINE"] = "backend.dbengines.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
@@ -194,6 +197,7 @@ PERIODIC_COMMANDS = [
     ("purge_stream_events", 24 * 3600),
     ("purge_reminders", 24 * 3600),
     ("purge_expired", 24 * 3600),
+    ("partitions", 24 * 3600),
 ]
 # The embedded mode runs the worker inside the web process so that the in-memory channel layer
 # reaches open websockets.
@@ -294,6 +298,9 @@ LOCKOUT_SECONDS = env_int("LOCKOUT_SECONDS", 3600)
 ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 5 * 365)
 if ACCESS_LOG_RETENTION_DAYS < 365:
     raise ImproperlyConfigured("ACCESS_LOG_RETENTION_DAYS must be at least 365; the database keeps a year regardless.")
+# Telemetry readings older than this are removed by the daily purge (on PostgreSQL whole months of them at
+# once); 0 keeps them all.
+TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 0)
 IDEMPOTENCY_RETENTION_HOURS = env_int("IDEMPOTENCY_RETENTION_HOURS", 48)
 FCM_CREDENTIALS_FILE = os.environ.get("FCM_CREDENTIALS_FILE", "")
 # "log" writes each push to the log instead of sending it (the embedded default); "fcm" sends.
