@@ -13,15 +13,19 @@ month's partition whole once all of it is past the cutoff, through the database 
 365 days: the same floor the delete trigger keeps for rows (``backend/migrations/0004``).
 """
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
+logger = logging.getLogger(__name__)
+
 MONTHS_AHEAD = 3
+DROP_LOCK_TIMEOUT = "5s"
 
 
 @dataclass(frozen=True)
@@ -177,11 +181,26 @@ def partitions_drop_expired(now: datetime | None = None) -> dict[str, list[str]]
     for spec in TABLES:
         names = expired_partitions(spec, now)
         for name in names:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT mestring_partition_drop(%s, %s)", [spec.table, name])
-        if names:
-            dropped[spec.table] = names
+            if _drop(spec, name):
+                dropped.setdefault(spec.table, []).append(name)
     return dropped
+
+
+def _drop(spec: Partitioned, name: str) -> bool:
+    """Drop one partition; False when its table stayed locked by others for DROP_LOCK_TIMEOUT (a drop waiting
+    for its lock would hold every writer of the table up behind it: it is tried again on the next run)."""
+    from psycopg.errors import LockNotAvailable
+
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [DROP_LOCK_TIMEOUT])
+            cursor.execute("SELECT mestring_partition_drop(%s, %s)", [spec.table, name])
+    except OperationalError as error:
+        if not isinstance(error.__cause__, LockNotAvailable):
+            raise
+        logger.warning("partition %s not dropped: its table stayed locked for %s", name, DROP_LOCK_TIMEOUT)
+        return False
+    return True
 
 
 # --- Conversion (migrations) ---------------------------------------------------------------------------
