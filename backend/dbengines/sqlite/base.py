@@ -15,6 +15,7 @@ SQLite's own "database is locked".
 
 import fcntl
 import os
+import sqlite3
 import threading
 import time
 from typing import Any
@@ -54,7 +55,7 @@ class WriteQueue:
             return
         deadline = time.monotonic() + self.timeout
         if not self.thread_lock.acquire(timeout=self.timeout):
-            raise base.Database.OperationalError("database is locked")
+            raise sqlite3.OperationalError("database is locked")
         try:
             if self.fd is None:
                 self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -65,7 +66,7 @@ class WriteQueue:
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        raise base.Database.OperationalError("database is locked") from None
+                        raise sqlite3.OperationalError("database is locked") from None
                     time.sleep(sleep)
                     sleep = min(sleep * 2, MAX_SLEEP_SECONDS)
         except BaseException:
@@ -137,32 +138,32 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _start_transaction_under_autocommit(self) -> None:
         if self.write_queue is None:
-            super()._start_transaction_under_autocommit()
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]  # not in django-stubs
             return
         self.write_queue.acquire()
         try:
-            super()._start_transaction_under_autocommit()
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]  # not in django-stubs
         except BaseException:
             self.write_queue.release()
             raise
 
     def _commit(self) -> None:
         try:
-            super()._commit()
+            super()._commit()  # type: ignore[misc]  # not in django-stubs
         finally:
             if self.write_queue is not None and not self.in_atomic_block:
                 self.write_queue.release()
 
     def _rollback(self) -> None:
         try:
-            super()._rollback()
+            super()._rollback()  # type: ignore[misc]  # not in django-stubs
         finally:
             if self.write_queue is not None and not self.in_atomic_block:
                 self.write_queue.release()
 
     def _close(self) -> None:
         try:
-            super()._close()
+            super()._close()  # type: ignore[misc]  # not in django-stubs
         finally:
             if self.write_queue is not None:
                 self.write_queue.close()
