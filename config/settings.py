@@ -128,6 +128,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Django's SQLite engine with writers queued on a file lock (backend/dbengines/sqlite): an access-log
+    # insert waits only for the writes before it, not for SQLite's busy handler to wake up.
+    DATABASES["default"]["ENGINE"] = "backend.dbengines.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
@@ -135,6 +138,39 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3)
+    # psycopg's connection pool, one per process (DB_POOL_MAX_SIZE > 0): the process's threads share
+    # DB_POOL_MAX_SIZE connections instead of holding one each, and the websocket process's calls stop
+    # opening one per call. Pooled connections are not also kept by Django (CONN_MAX_AGE 0).
+    DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0)
+    if DB_POOL_MAX_SIZE > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": min(env_int("DB_POOL_MIN_SIZE", 1), DB_POOL_MAX_SIZE),
+            "max_size": DB_POOL_MAX_SIZE,
+            # Seconds a request waits for a free connection before it fails (a 503, as with PostgreSQL down).
+            "timeout": env_int("DB_POOL_TIMEOUT", 10),
+            # Idle connections above min_size close after this many seconds.
+            "max_idle": env_int("DB_POOL_MAX_IDLE", 300),
+        }
+
+# A PostgreSQL streaming replica for heavy reads (backend/replica.py): the indicators and their exports and
+# the staff triage read there while it streams and lags at most DATABASE_REPLICA_MAX_LAG_SECONDS.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+DATABASE_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("DATABASE_REPLICA_MAX_LAG_SECONDS", "5"))
+DATABASE_REPLICA_CHECK_SECONDS = float(os.environ.get("DATABASE_REPLICA_CHECK_SECONDS", "5"))
+if DATABASE_REPLICA_URL:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL to name PostgreSQL.")
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=DATABASES["default"]["CONN_HEALTH_CHECKS"],
+    )
+    DATABASES["replica"]["OPTIONS"] = {**DATABASES["default"]["OPTIONS"]}
+    # Tests run on one database: the replica alias reads the test database of the primary.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["backend.replica.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -195,6 +231,7 @@ PERIODIC_COMMANDS = [
     ("purge_stream_events", 24 * 3600),
     ("purge_reminders", 24 * 3600),
     ("purge_expired", 24 * 3600),
+    ("partitions", 24 * 3600),
 ]
 # A background task running longer than this is taken to have lost its worker (killed, its host gone) and
 # is queued again for another (`requeue_abandoned_tasks`); every task is safe to run twice.
@@ -300,6 +337,9 @@ LOCKOUT_SECONDS = env_int("LOCKOUT_SECONDS", 3600)
 ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 5 * 365)
 if ACCESS_LOG_RETENTION_DAYS < 365:
     raise ImproperlyConfigured("ACCESS_LOG_RETENTION_DAYS must be at least 365; the database keeps a year regardless.")
+# Telemetry readings older than this are removed by the daily purge (on PostgreSQL whole months of them at
+# once); 0 keeps them all.
+TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 0)
 IDEMPOTENCY_RETENTION_HOURS = env_int("IDEMPOTENCY_RETENTION_HOURS", 48)
 FCM_CREDENTIALS_FILE = os.environ.get("FCM_CREDENTIALS_FILE", "")
 # "log" writes each push to the log instead of sending it (the embedded default); "fcm" sends.

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from backend.actors import Actor
 from backend.errors import NotFound
 from backend.models import Municipality, Team
+from backend.replica import reads_from_replica
 from effekt.indicators.definitions import BY_KEY, Indicator
 from effekt.indicators.evaluator import MUNICIPALITY, TEAM, UNIT, Cell, Filters, Node, Organisation, evaluate
 from effekt.indicators.sources import Scope
@@ -83,6 +84,7 @@ def _below(organisation: Organisation, focus: Node, level: str) -> list[Node]:
     return []
 
 
+@reads_from_replica
 def indicator_values(actor: Actor, indicator: Indicator, query: IndicatorQuery) -> IndicatorResult:
     """The indicator for the caller's municipality, picked from cells computed and suppressed for the whole
     municipality, so a filter on a team or unit shows exactly what the full table shows for it."""

@@ -280,7 +280,9 @@ class MaintenanceTask(models.Model):
 
 
 class Reading(models.Model):
-    """One telemetry reading as the device sent it; stored once per (device, sequence)."""
+    """One telemetry reading as the device sent it; stored once per (device, sequence, measured_at).
+
+    On PostgreSQL the table is partitioned by month of ``measured_at`` (``backend.partitions``)."""
 
     id = models.BigAutoField(primary_key=True)
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="readings", db_index=False)
@@ -293,7 +295,9 @@ class Reading(models.Model):
 
     class Meta:
         ordering = ["-measured_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["device", "sequence"], name="reading_unique_sequence")]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "sequence", "measured_at"], name="reading_unique_sequence")
+        ]
         indexes = [models.Index(fields=["device", "kind", "measured_at"])]
 
     def __str__(self) -> str:

@@ -99,6 +99,14 @@ SCENARIOS = [
 ]
 SCENARIO_NAMES = [scenario.name for scenario in SCENARIOS]
 MESTRING = SCENARIOS[1]
+# On SQLite the latency is also measured on Django's stock engine (writers in SQLite's busy handler), in
+# the same rounds at the same rate: the embedded mode before and after its write queue.
+STOCK_SQLITE = Scenario(
+    "mestring-wsgi-stock-sqlite",
+    f"gunicorn gthread {WORKERS}x{THREADS}, config.wsgi on Django's stock SQLite engine",
+    lambda port, log: gunicorn_command("config.wsgi:application", port, log),
+    environment={"DJANGO_SETTINGS_MODULE": "bench.today.stock_sqlite_settings"},
+)
 
 
 class TodayDatabase(RunDatabase):
@@ -365,7 +373,11 @@ def ratio_rows(outcomes: dict[str, ScenarioOutcome]) -> list[list[str]]:
     return rows
 
 
-def latency_rows(outcome: ScenarioOutcome, rate: float) -> list[list[str]]:
+def latency_rows(outcomes: dict[str, ScenarioOutcome], rate: float) -> list[list[str]]:
+    return [row for outcome in outcomes.values() for row in _latency_row(outcome, rate)]
+
+
+def _latency_row(outcome: ScenarioOutcome, rate: float) -> list[list[str]]:
     if not outcome.rounds:
         return []
     best = min(outcome.rounds, key=lambda result: result.latency_ms["p99"])
@@ -402,14 +414,14 @@ def interleaved_rows(interleaved: dict[str, float]) -> list[list[str]]:
 def readme_block(
     context: dict[str, Any],
     saturation: dict[str, ScenarioOutcome],
-    latency: ScenarioOutcome,
+    latency: dict[str, ScenarioOutcome],
     rate: float,
     interleaved: dict[str, float],
     extra_problems: list[str],
 ) -> str:
     problems = [
         f"{name}: {problem}"
-        for name, outcome in [*saturation.items(), ("latency", latency)]
+        for name, outcome in [*saturation.items(), *latency.items()]
         for problem in outcome.problems
     ] + extra_problems
     lines = [
@@ -434,7 +446,12 @@ def readme_block(
         f"Latency at half of saturation: `bench.today.loadgen` (open loop, {context['latency_connections']} "
         f"keep-alive connections, latency from when each request was due) at {rate:.1f} req/s, half of "
         f"mestring-wsgi's best saturation throughput; {context['latency_duration']:g} s per round after a "
-        f"{context['warmup']:g} s warm-up at the same rate, the round with the lowest p99 of {context['rounds']}.",
+        f"{context['warmup']:g} s warm-up at the same rate, the round with the lowest p99 of {context['rounds']}"
+        + (
+            f"; {STOCK_SQLITE.name} (the same code on Django's stock SQLite engine) in turn with it in every round."
+            if STOCK_SQLITE.name in latency
+            else "."
+        ),
         "",
         markdown_table(LATENCY_HEADER, latency_rows(latency, rate), numeric_from=1),
         "",
@@ -503,7 +520,8 @@ def main(argv: list[str] | None = None) -> int:
     environment = run_environment(database.url, run_directory)
     setup_log = run_directory / "setup.log"
     saturation = {scenario.name: ScenarioOutcome(scenario) for scenario in selected}
-    latency = ScenarioOutcome(MESTRING)
+    latency_scenarios = [MESTRING, STOCK_SQLITE] if kind == "sqlite" else [MESTRING]
+    latency = {scenario.name: ScenarioOutcome(scenario) for scenario in latency_scenarios}
     rate = 0.0
     interleaved: dict[str, float] = {}
     interleaved_problems: list[str] = []
@@ -566,7 +584,13 @@ def main(argv: list[str] | None = None) -> int:
 
             for round_number in range(1, arguments.rounds + 1):
                 say(f"== latency at {rate:.1f} req/s (half of saturation), round {round_number} of {arguments.rounds}")
-                record(latency, "latency", lambda: measure_round(MESTRING, latency_run, pacing))
+                for scenario in latency_scenarios:
+                    say(f"-- {scenario.name}: {scenario.serving}")
+                    record(
+                        latency[scenario.name],
+                        f"latency {scenario.name}",
+                        lambda scenario=scenario: measure_round(scenario, latency_run, pacing),
+                    )
         database_version = database.version()
     finally:
         if not arguments.keep_database:
@@ -621,8 +645,10 @@ def main(argv: list[str] | None = None) -> int:
                 "interleaved_cpu_ms_per_request": interleaved,
                 "latency": {
                     "rate": rate,
-                    "problems": latency.problems,
-                    "rounds": [vars(result) for result in latency.rounds],
+                    **{
+                        name: {"problems": outcome.problems, "rounds": [vars(result) for result in outcome.rounds]}
+                        for name, outcome in latency.items()
+                    },
                 },
             },
             indent=2,
@@ -637,7 +663,7 @@ def main(argv: list[str] | None = None) -> int:
 
     problems = [
         f"{name}: {problem}"
-        for name, outcome in [*saturation.items(), ("latency", latency)]
+        for name, outcome in [*saturation.items(), *latency.items()]
         for problem in outcome.problems
     ] + interleaved_problems
     if problems:

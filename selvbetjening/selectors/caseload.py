@@ -32,6 +32,7 @@ from backend.audit import read_logged
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.models import CareRelation, Citizen, Staff, Team
 from backend.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from backend.replica import reads_from_replica
 from backend.timeutil import municipal_today
 from selvbetjening.models import (
     CitizenRequest,
@@ -451,6 +452,7 @@ def _encode_offset(offset: int, sort: str, filters: list[str]) -> str:
     return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
 
 
+@reads_from_replica
 def team_caseload(
     team: Team,
     *,

@@ -45,10 +45,21 @@ def test_a_batch_is_stored_and_each_reading_gets_a_result(world):
 
 def test_a_reading_sent_again_is_stored_once(world):
     device = world.client("device")
-    assert post(device, reading(1), reading(2)).json()["stored"] == 2
-    again = post(device, reading(2), reading(3), reading(3)).json()
+    at = timezone.now()
+    assert post(device, reading(1, at=at), reading(2, at=at)).json()["stored"] == 2
+    again = post(device, reading(2, at=at), reading(3, at=at), reading(3, at=at)).json()
     assert [result["status"] for result in again["results"]] == ["duplicate", "stored", "duplicate"]
     assert Reading.objects.filter(device=world.device).count() == 3
+
+
+def test_a_sequence_number_used_again_for_another_moment_is_a_new_reading(world):
+    """A device whose counter starts over (a reset, new firmware) is not silenced: a reading is the device's
+    sequence number with its measured moment, which is also what lets PostgreSQL partition by month."""
+    device = world.client("device")
+    now = timezone.now()
+    assert post(device, reading(1, at=now - timedelta(days=40))).json()["stored"] == 1
+    assert post(device, reading(1, at=now)).json()["stored"] == 1
+    assert Reading.objects.filter(device=world.device, sequence=1).count() == 2
 
 
 def test_sequences_belong_to_their_device(world):
@@ -173,8 +184,9 @@ def test_every_kind_is_stored_with_its_value_as_sent(world):
 
 def test_a_batch_partly_stored_before_stores_only_the_new_readings(world):
     device = world.client("device")
-    assert post(device, reading(2), reading(4)).json()["stored"] == 2
-    again = post(device, reading(1), reading(2), reading(3), reading(4), reading(5)).json()
+    at = timezone.now()
+    assert post(device, reading(2, at=at), reading(4, at=at)).json()["stored"] == 2
+    again = post(device, *(reading(sequence, at=at) for sequence in range(1, 6))).json()
     assert (again["stored"], again["duplicates"]) == (3, 2)
     assert [result["status"] for result in again["results"]] == ["stored", "duplicate", "stored", "duplicate", "stored"]
     assert sorted(Reading.objects.values_list("sequence", flat=True)) == [1, 2, 3, 4, 5]

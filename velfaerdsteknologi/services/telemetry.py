@@ -1,4 +1,5 @@
-"""Telemetry ingest: a device's batch of readings stored once per (device, sequence), then evaluated.
+"""Telemetry ingest: a device's batch of readings stored once per (device, sequence, measured moment), then
+evaluated.
 
 The batch is written with one multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` so that a reading
 sent again is recognised by the database itself, however many copies of the batch race. Rules are then
@@ -128,7 +129,10 @@ def _insert_on_conflict(device: Device, readings: Sequence[ReadingLike], receive
     quote = connection.ops.quote_name
     table = quote(Reading._meta.db_table)
     columns = ", ".join(quote(column) for column in COLUMNS)
-    conflict = f"ON CONFLICT ({quote('device_id')}, {quote('sequence')}) DO NOTHING RETURNING {quote('sequence')}"
+    conflict = (
+        f"ON CONFLICT ({quote('device_id')}, {quote('sequence')}, {quote('measured_at')}) "
+        f"DO NOTHING RETURNING {quote('sequence')}"
+    )
     if connection.vendor == "postgresql":
         # The batch travels as one JSON document that PostgreSQL unpacks itself: three parameters whatever
         # the batch size, no per-value quoting in Python, and a JSON null becomes SQL NULL.

@@ -4,11 +4,15 @@ from backend.tasks import retention_purge
 
 
 class Command(BaseCommand):
-    help = "Remove access-log rows past ACCESS_LOG_RETENTION_DAYS, spent idempotency keys and long-expired tokens."
+    help = (
+        "Remove access-log rows past ACCESS_LOG_RETENTION_DAYS, telemetry readings past TELEMETRY_RETENTION_DAYS, "
+        "spent idempotency keys and long-expired tokens (on PostgreSQL expired months are dropped whole)."
+    )
 
     def handle(self, *args: object, **options: object) -> None:
         removed = retention_purge.call()
         self.stdout.write(
-            f"Removed {removed['access_log']} access-log rows, {removed['idempotency_keys']} idempotency keys "
+            f"Removed {removed['access_log']} access-log rows, {removed['readings']} readings, "
+            f"{removed['idempotency_keys']} idempotency keys "
             f"and {removed['tokens']} expired tokens."
         )

@@ -1,0 +1,1 @@
+"""Database engines: Django's own, with what Mestring's deployment modes need added."""

@@ -1,0 +1,332 @@
+"""Monthly partitions of the history tables on PostgreSQL: made ahead, dropped whole when expired.
+
+The access log (by ``at``) and telemetry readings (by ``measured_at``) are partitioned by range, one
+partition per calendar month (UTC) named ``<table>_pYYYYMM``, plus a default partition that takes a row
+whose month has none (a device's clock far off, or a month the periodic job did not reach). The primary
+key is ``(id, <partition column>)``: PostgreSQL requires the partition column in every unique constraint.
+SQLite keeps plain tables; everything here does nothing there.
+
+``partitions_ensure`` (the ``partitions`` periodic command) makes the coming months' partitions ahead of
+time, moving any rows the default partition holds for a month into its new partition. Retention drops a
+month's partition whole once all of it is past the cutoff, through the database function
+``mestring_partition_drop``, which refuses a partition of the access log whose month ends within the last
+365 days: the same floor the delete trigger keeps for rows (``backend/migrations/0004``).
+"""
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+MONTHS_AHEAD = 3
+DROP_LOCK_TIMEOUT = "5s"
+
+
+@dataclass(frozen=True)
+class Partitioned:
+    table: str
+    column: str
+    retention_setting: str
+
+    def retention_days(self) -> int:
+        """Days of history kept; 0 keeps everything."""
+        return int(getattr(settings, self.retention_setting))
+
+
+ACCESS_LOG = Partitioned("backend_accesslogentry", "at", "ACCESS_LOG_RETENTION_DAYS")
+READINGS = Partitioned("velfaerdsteknologi_reading", "measured_at", "TELEMETRY_RETENTION_DAYS")
+TABLES = (ACCESS_LOG, READINGS)
+
+
+def month_start(moment: date | datetime) -> date:
+    return date(moment.year, moment.month, 1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+def months(first: date, last: date) -> Iterable[date]:
+    month = month_start(first)
+    while month <= last:
+        yield month
+        month = next_month(month)
+
+
+def partition_name(table: str, month: date) -> str:
+    return f"{table}_p{month:%Y%m}"
+
+
+def default_name(table: str) -> str:
+    return f"{table}_default"
+
+
+def _bound(month: date) -> datetime:
+    return datetime(month.year, month.month, 1, tzinfo=UTC)
+
+
+def is_partitioned(table: str) -> bool:
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass(%s)", [table])
+        return cursor.fetchone() is not None
+
+
+def partitions_of(table: str) -> dict[str, tuple[datetime, datetime] | None]:
+    """The table's partitions: name → (from, to), or None for the default partition."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass(%s) ORDER BY c.relname",
+            [table],
+        )
+        rows = cursor.fetchall()
+    found: dict[str, tuple[datetime, datetime] | None] = {}
+    for name, bound in rows:
+        # PostgreSQL's own text of the bound: FOR VALUES FROM ('…') TO ('…'), or DEFAULT.
+        if bound == "DEFAULT":
+            found[name] = None
+            continue
+        low, high = bound.split("FROM ('", 1)[1].split("') TO ('", 1)
+        found[name] = (_timestamp(low), _timestamp(high.split("'", 1)[0]))
+    return found
+
+
+def _timestamp(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def create_partition(spec: Partitioned, month: date) -> bool:
+    """Make the month's partition when missing; rows the default partition holds for it move in. True
+    when it was made."""
+    name = partition_name(spec.table, month)
+    quote = connection.ops.quote_name
+    start, end = _bound(month), _bound(next_month(month))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
+        if cursor.fetchone()[0]:
+            return False
+        default = default_name(spec.table)
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [default])
+        has_default = cursor.fetchone()[0]
+        waiting = 0
+        if has_default:
+            cursor.execute(
+                f"SELECT count(*) FROM {quote(default)} WHERE {quote(spec.column)} >= %s AND {quote(spec.column)} < %s",  # noqa: S608
+                [start, end],
+            )
+            waiting = cursor.fetchone()[0]
+        if not waiting:
+            cursor.execute(
+                f"CREATE TABLE {quote(name)} PARTITION OF {quote(spec.table)} FOR VALUES FROM (%s) TO (%s)",
+                [start.isoformat(), end.isoformat()],
+            )
+            return True
+        # The default partition holds rows of this month: they move into the new table before it is attached.
+        cursor.execute(f"LOCK TABLE {quote(spec.table)} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(
+            f"CREATE TABLE {quote(name)} (LIKE {quote(spec.table)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+        )
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM {quote(default)} WHERE {quote(spec.column)} >= %s "  # noqa: S608
+            f"AND {quote(spec.column)} < %s RETURNING *) INSERT INTO {quote(name)} SELECT * FROM moved",
+            [start, end],
+        )
+        cursor.execute(
+            f"ALTER TABLE {quote(spec.table)} ATTACH PARTITION {quote(name)} FOR VALUES FROM (%s) TO (%s)",
+            [start.isoformat(), end.isoformat()],
+        )
+        return True
+
+
+def partitions_ensure(now: datetime | None = None, ahead: int = MONTHS_AHEAD) -> list[str]:
+    """Make every partitioned table's partitions from this month to ``ahead`` months on; returns the
+    partitions made. Nothing on SQLite."""
+    now = now or timezone.now()
+    made: list[str] = []
+    for spec in TABLES:
+        if not is_partitioned(spec.table):
+            continue
+        last = month_start(now)
+        for _ in range(ahead):
+            last = next_month(last)
+        for month in months(now, last):
+            if create_partition(spec, month):
+                made.append(partition_name(spec.table, month))
+    return made
+
+
+def expired_partitions(spec: Partitioned, now: datetime) -> list[str]:
+    """The month partitions of ``spec`` entirely older than its retention cutoff."""
+    days = spec.retention_days()
+    if not days or not is_partitioned(spec.table):
+        return []
+    cutoff = now - timedelta(days=days)
+    return sorted(name for name, bound in partitions_of(spec.table).items() if bound is not None and bound[1] <= cutoff)
+
+
+def partitions_drop_expired(now: datetime | None = None) -> dict[str, list[str]]:
+    """Drop each table's partitions past its retention whole (the rows of a month partly past it are left
+    to the row-wise purge); returns the partitions dropped per table."""
+    now = now or timezone.now()
+    dropped: dict[str, list[str]] = {}
+    for spec in TABLES:
+        names = expired_partitions(spec, now)
+        for name in names:
+            if _drop(spec, name):
+                dropped.setdefault(spec.table, []).append(name)
+    return dropped
+
+
+def _drop(spec: Partitioned, name: str) -> bool:
+    """Drop one partition; False when its table stayed locked by others for DROP_LOCK_TIMEOUT (a drop waiting
+    for its lock would hold every writer of the table up behind it: it is tried again on the next run)."""
+    from psycopg.errors import LockNotAvailable
+
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [DROP_LOCK_TIMEOUT])
+            cursor.execute("SELECT mestring_partition_drop(%s, %s)", [spec.table, name])
+    except OperationalError as error:
+        if not isinstance(error.__cause__, LockNotAvailable):
+            raise
+        logger.warning("partition %s not dropped: its table stayed locked for %s", name, DROP_LOCK_TIMEOUT)
+        return False
+    return True
+
+
+# --- Conversion (migrations) ---------------------------------------------------------------------------
+
+# The earliest month given a partition of its own when a table is converted; older rows go to the default
+# partition (a device's clock set to 1970 must not make six hundred partitions).
+CONVERT_MONTHS_BACK = 120
+
+DROP_FUNCTION = """
+CREATE OR REPLACE FUNCTION mestring_partition_drop(parent text, part text) RETURNS void AS $$
+DECLARE
+    bound text;
+    upper_bound timestamptz;
+BEGIN
+    SELECT pg_get_expr(c.relpartbound, c.oid) INTO bound
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = to_regclass(parent) AND c.oid = to_regclass(part);
+    IF bound IS NULL THEN
+        RAISE EXCEPTION '% is not a partition of %', part, parent;
+    END IF;
+    IF bound = 'DEFAULT' THEN
+        RAISE EXCEPTION 'the default partition of % is not dropped', parent;
+    END IF;
+    upper_bound := substring(bound FROM 'TO \\(''([^'']*)''\\)')::timestamptz;
+    IF parent = 'backend_accesslogentry' AND upper_bound > now() - interval '365 days' THEN
+        RAISE EXCEPTION 'access-log rows are kept for at least a year';
+    END IF;
+    EXECUTE format('DROP TABLE %I', part);
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def _fetch(cursor, statement: str, params: list | None = None) -> list[tuple]:
+    cursor.execute(statement, params or [])
+    return cursor.fetchall()
+
+
+def _rebuild(schema_editor, spec: Partitioned, *, partitioned: bool, now: datetime | None = None) -> None:
+    """Remake ``spec``'s table as a partitioned one (or back as a plain one) with every row, index,
+    constraint and trigger it had, and its id sequence where it was."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    quote = schema_editor.connection.ops.quote_name
+    table, column = spec.table, spec.column
+    old = f"{table}_rebuilt"
+    with schema_editor.connection.cursor() as cursor:
+        referencing = _fetch(cursor, "SELECT conname FROM pg_constraint WHERE confrelid = to_regclass(%s)", [table])
+        if referencing:
+            raise RuntimeError(f"{table} is referenced by {referencing}; it cannot be rebuilt")
+        indexes = _fetch(
+            cursor,
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE i.indrelid = to_regclass(%s) AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid)",
+            [table],
+        )
+        constraints = _fetch(
+            cursor,
+            "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = to_regclass(%s) AND contype IN ('p', 'u', 'c', 'f') ORDER BY contype <> 'p', conname",
+            [table],
+        )
+        triggers = _fetch(
+            cursor,
+            "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = to_regclass(%s) "
+            "AND NOT tgisinternal AND tgparentid = 0",
+            [table],
+        )
+        sequence_state: tuple | None = None
+        (sequence,) = _fetch(cursor, "SELECT pg_get_serial_sequence(%s, 'id')", [table])[0]
+        if sequence:
+            sequence_state = _fetch(cursor, f"SELECT last_value, is_called FROM {sequence}")[0]  # noqa: S608
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+        for name, _kind, _definition in constraints:
+            cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+        cursor.execute(f"ALTER TABLE {quote(table)} RENAME TO {quote(old)}")
+        scheme = f" PARTITION BY RANGE ({quote(column)})" if partitioned else ""
+        cursor.execute(
+            f"CREATE TABLE {quote(table)} (LIKE {quote(old)} INCLUDING DEFAULTS INCLUDING IDENTITY "
+            f"INCLUDING STORAGE INCLUDING COMMENTS){scheme}"
+        )
+        if partitioned:
+            now = now or timezone.now()
+            (earliest,) = _fetch(cursor, f"SELECT min({quote(column)}) FROM {quote(old)}")[0]  # noqa: S608
+            first = month_start(now)
+            floor = first
+            for _ in range(CONVERT_MONTHS_BACK):
+                floor = date(floor.year - (floor.month == 1), (floor.month - 2) % 12 + 1, 1)
+            if earliest is not None:
+                first = max(min(first, month_start(earliest)), floor)
+            last = month_start(now)
+            for _ in range(MONTHS_AHEAD):
+                last = next_month(last)
+            for month in months(first, last):
+                cursor.execute(
+                    f"CREATE TABLE {quote(partition_name(table, month))} PARTITION OF {quote(table)} "
+                    "FOR VALUES FROM (%s) TO (%s)",
+                    [_bound(month).isoformat(), _bound(next_month(month)).isoformat()],
+                )
+            cursor.execute(f"CREATE TABLE {quote(default_name(table))} PARTITION OF {quote(table)} DEFAULT")
+            cursor.execute(DROP_FUNCTION)
+        # Rows first, then keys and indexes built once over them.
+        cursor.execute(f"INSERT INTO {quote(table)} SELECT * FROM {quote(old)}")  # noqa: S608
+        for name, kind, definition in constraints:
+            if kind == "p":
+                definition = f"PRIMARY KEY (id, {quote(column)})" if partitioned else "PRIMARY KEY (id)"
+            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        if sequence_state is not None:
+            (new_sequence,) = _fetch(cursor, "SELECT pg_get_serial_sequence(%s, 'id')", [table])[0]
+            cursor.execute("SELECT setval(%s, %s, %s)", [new_sequence, *sequence_state])
+        for _name, definition in triggers:
+            cursor.execute(definition)
+        cursor.execute(f"DROP TABLE {quote(old)}")
+
+
+def partition_table(spec: Partitioned):
+    """A migration's forward step: ``spec``'s table becomes partitioned by month (PostgreSQL only)."""
+
+    def forwards(apps, schema_editor) -> None:
+        _rebuild(schema_editor, spec, partitioned=True)
+
+    def backwards(apps, schema_editor) -> None:
+        _rebuild(schema_editor, spec, partitioned=False)
+
+    return forwards, backwards
