@@ -1,8 +1,6 @@
 """The effect API: the indicator catalogue and values (aggregates, for analysts and team leads) and the
 FHIR export of one citizen's goals, ratings and episodes (for the citizen's care staff)."""
 
-import csv
-import io
 import json
 from datetime import date
 from typing import Any
@@ -19,9 +17,10 @@ from backend.models import StaffRole
 from backend.pagination import paginate
 from backend.timeutil import municipal_today
 from effekt import fhir, schemas
+from effekt import tables
 from effekt.indicators.definitions import INDICATORS, Indicator
 from effekt.indicators.evaluator import Cell
-from effekt.models import TheoryOfChange
+from effekt.models import AggregateRead, TheoryOfChange
 from effekt.periods import Period, period_for
 from effekt.selectors import (
     IndicatorQuery,
@@ -31,6 +30,7 @@ from effekt.selectors import (
     indicator_for,
     indicator_values,
     outcome_values,
+    query_filters,
     theories_visible_to,
 )
 from effekt.services import theory_of_change_create
@@ -85,17 +85,7 @@ def _cell(cell: Cell) -> dict[str, Any]:
 
 def _result(result: IndicatorResult) -> dict[str, Any]:
     query = result.query
-    filters = {
-        name: str(value)
-        for name, value in (
-            ("team", query.team),
-            ("unit", query.unit),
-            ("condition", query.condition),
-            ("age_band", query.age_band),
-            ("device_type", query.device_type),
-        )
-        if value is not None
-    }
+    filters = {name: value for name, value in query_filters(query).items() if name != "breakdown"}
     return {
         **_summary(result.indicator),
         "period": {"start": query.period.start, "end": query.period.end, "key": query.period.key},
@@ -123,31 +113,6 @@ def _query(payload: schemas.IndicatorQueryIn) -> IndicatorQuery:
     )
 
 
-def _csv(result: IndicatorResult) -> str:
-    measures = [measure.key for measure in result.indicator.measures]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["level", "id", "name", "group", "group_name", "suppressed", "citizens", "count", "share", *measures]
-    )
-    for cell in [result.total, *result.cells]:
-        for row in [cell, *cell.groups]:
-            values = row.values or {}
-            writer.writerow(
-                [
-                    cell.node.level,
-                    cell.node.id or "",
-                    cell.node.name,
-                    row.group or "",
-                    pick(*row.group_name) if row.group_name else "",
-                    "1" if row.suppressed else "0",
-                    *("" if value is None else value for value in (row.citizens, row.count, row.share)),
-                    *("" if values.get(key) is None else values[key] for key in measures),
-                ]
-            )
-    return out.getvalue()
-
-
 # --- Indicators ---------------------------------------------------------------------------------
 
 
@@ -158,13 +123,13 @@ def catalogue(request: AuthedRequest):
 
 @indicators.get("/{key}", response=schemas.IndicatorOut)
 def indicator(request: AuthedRequest, key: str, query: Query[schemas.IndicatorQueryIn]):
-    return _result(indicator_values(request.auth, indicator_for(key), _query(query)))
+    return _result(indicator_values(request.auth, indicator_for(key), _query(query), surface=AggregateRead.Surface.API))
 
 
 @indicators.get("/{key}/csv", response={200: None})
 def indicator_csv(request: AuthedRequest, key: str, query: Query[schemas.IndicatorQueryIn]):
-    result = indicator_values(request.auth, indicator_for(key), _query(query))
-    response = HttpResponse(_csv(result), content_type="text/csv; charset=utf-8")
+    result = indicator_values(request.auth, indicator_for(key), _query(query), surface=AggregateRead.Surface.CSV)
+    response = HttpResponse(tables.indicator_csv(result), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{result.indicator.key}.csv"'
     return response
 
@@ -172,7 +137,9 @@ def indicator_csv(request: AuthedRequest, key: str, query: Query[schemas.Indicat
 @indicators.get("/{key}/measure-report", response={200: dict[str, Any]}, summary="The values as a FHIR MeasureReport")
 def indicator_measure_report(request: AuthedRequest, key: str, query: Query[schemas.IndicatorQueryIn]):
     assert request.auth.staff is not None
-    result = indicator_values(request.auth, indicator_for(key), _query(query))
+    result = indicator_values(
+        request.auth, indicator_for(key), _query(query), surface=AggregateRead.Surface.MEASURE_REPORT
+    )
     report = fhir.indicator_measure_report(result, request.auth.staff.municipality.name)
     return HttpResponse(json.dumps(report, cls=DjangoJSONEncoder), content_type=fhir.CONTENT_TYPE)
 
