@@ -16,8 +16,7 @@ from backend.auth import AuthedRequest, UserBearer
 from backend.models import StaffRole
 from backend.pagination import paginate
 from backend.timeutil import municipal_today
-from effekt import fhir, schemas
-from effekt import tables
+from effekt import fhir, schemas, tables
 from effekt.indicators.definitions import INDICATORS, Indicator
 from effekt.indicators.evaluator import Cell
 from effekt.models import AggregateRead, TheoryOfChange

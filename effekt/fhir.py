@@ -37,9 +37,9 @@ from selvbetjening.models import (
     SessionLog,
     TrainingPlan,
 )
-from velfaerdsteknologi.models import Assignment, ConsentBasis
 from selvbetjening.models.goals import FSIII_CODE_SYSTEM
 from selvbetjening.texts import pick
+from velfaerdsteknologi.models import Assignment, ConsentBasis
 
 if TYPE_CHECKING:
     from effekt.selectors import IndicatorResult
@@ -191,7 +191,13 @@ def _exercise_activity(plan: TrainingPlan, exercise: PlanExercise) -> dict[str, 
         "kind": "ServiceRequest",
         "status": TRAINING_PLAN_ACTIVITY_STATUS[plan.status],
         "code": {
-            "coding": [{"system": EXERCISE_SYSTEM, "code": exercise.exercise.slug or str(exercise.exercise_id), "display": exercise.exercise.title_da}],
+            "coding": [
+                {
+                    "system": EXERCISE_SYSTEM,
+                    "code": exercise.exercise.slug or str(exercise.exercise_id),
+                    "display": exercise.exercise.title_da,
+                }
+            ],
             "text": exercise.exercise.title_da,
         },
         "description": "; ".join(part for part in (_dosage_text(exercise), exercise.instructions) if part)
@@ -251,7 +257,9 @@ def _goal(goal: Goal, patient: str) -> dict[str, Any]:
             },
             {
                 "measure": {
-                    "coding": [{"system": OBSERVATION_CODE_SYSTEM, "code": "gas", "display": "Goal Attainment Scaling"}],
+                    "coding": [
+                        {"system": OBSERVATION_CODE_SYSTEM, "code": "gas", "display": "Goal Attainment Scaling"}
+                    ],
                     "text": "GAS: forventet niveau (0)",
                 },
                 "detailInteger": 0,
@@ -287,7 +295,9 @@ def _observation(rating: GoalRating, goal: Goal, patient: str) -> dict[str, Any]
     if rating.function_level is not None:
         components.append({"code": _fsiii_condition(goal), "valueInteger": rating.function_level})
     if rating.copm_performance is not None:
-        components.append({"code": _code("copm-performance", "COPM udførelse"), "valueInteger": rating.copm_performance})
+        components.append(
+            {"code": _code("copm-performance", "COPM udførelse"), "valueInteger": rating.copm_performance}
+        )
     if rating.copm_satisfaction is not None:
         components.append(
             {"code": _code("copm-satisfaction", "COPM tilfredshed"), "valueInteger": rating.copm_satisfaction}
@@ -316,7 +326,10 @@ def _session(session: SessionLog, patient: str) -> dict[str, Any]:
         if value is not None:
             components.append(
                 {
-                    "code": {"coding": [{"system": LOINC, "code": PAIN_NRS_LOINC, "display": "Pain severity 0-10"}], "text": text},
+                    "code": {
+                        "coding": [{"system": LOINC, "code": PAIN_NRS_LOINC, "display": "Pain severity 0-10"}],
+                        "text": text,
+                    },
                     "valueInteger": value,
                 }
             )
@@ -352,7 +365,15 @@ def _plan_definition(template: ProgrammeTemplate) -> dict[str, Any]:
             {
                 "title": item.exercise.title_da,
                 "code": [
-                    {"coding": [{"system": EXERCISE_SYSTEM, "code": item.exercise.slug or str(item.exercise_id), "display": item.exercise.title_da}]}
+                    {
+                        "coding": [
+                            {
+                                "system": EXERCISE_SYSTEM,
+                                "code": item.exercise.slug or str(item.exercise_id),
+                                "display": item.exercise.title_da,
+                            }
+                        ]
+                    }
                 ],
                 **({"description": item.instructions} if item.instructions else {}),
             }
@@ -428,7 +449,7 @@ def _device_use(assignment: Assignment, patient: str, goal_ids: set[Any]) -> dic
         if assignment.returned_at:
             period["end"] = assignment.returned_at.isoformat()
         resource["timingPeriod"] = period
-    if assignment.goal_id in goal_ids:
+    if assignment.goal_id is not None and assignment.goal_id in goal_ids:
         resource["reasonReference"] = [{"reference": _url(assignment.goal_id)}]
     if assignment.installation_address:
         resource["note"] = [{"text": f"Installeret: {assignment.installation_address}"}]
@@ -461,12 +482,18 @@ def _grant_consent(grant: NetworkGrant, patient: str, now: Any) -> dict[str, Any
         "period": period,
         "actor": [
             {
-                "role": {"coding": [{"system": ROLE_CODE_SYSTEM, "code": "FAMMEMB" if grant.relative.kind == "relative" else "FRND"}]},
+                "role": {
+                    "coding": [
+                        {"system": ROLE_CODE_SYSTEM, "code": "FAMMEMB" if grant.relative.kind == "relative" else "FRND"}
+                    ]
+                },
                 "reference": {"display": grant.label or grant.relative.user.display_name},
             }
         ],
         "action": [
-            {"coding": [{"system": NETWORK_SCOPE_SYSTEM, "code": scope}]} for scope in NETWORK_SCOPES if getattr(grant, scope)
+            {"coding": [{"system": NETWORK_SCOPE_SYSTEM, "code": scope}]}
+            for scope in NETWORK_SCOPES
+            if getattr(grant, scope)
         ]
         or [{"coding": [{"system": NETWORK_SCOPE_SYSTEM, "code": "none"}]}],
     }
@@ -486,7 +513,10 @@ def _device_consent(assignment: Assignment, patient: str) -> dict[str, Any]:
         resource["policyRule"] = {"coding": [{"system": ACT_CODE_SYSTEM, "code": "OPTIN"}], "text": "Samtykke"}
     else:
         resource["policyRule"] = {"text": f"Lovhjemmel: {assignment.consent_reference}".strip()}
-    provision: dict[str, Any] = {"type": "permit", "data": [{"meaning": "related", "reference": {"reference": _url(assignment.pk)}}]}
+    provision: dict[str, Any] = {
+        "type": "permit",
+        "data": [{"meaning": "related", "reference": {"reference": _url(assignment.pk)}}],
+    }
     if assignment.consent_review_on:
         provision["period"] = {"end": assignment.consent_review_on.isoformat()}
     resource["provision"] = provision
@@ -503,7 +533,13 @@ def _communications(request: CitizenRequest, patient: str) -> list[dict[str, Any
         "status": COMMUNICATION_STATUS[CitizenRequest.Status(request.status)],
         "category": [
             {
-                "coding": [{"system": REQUEST_CATEGORY_SYSTEM, "code": request.category, "display": request.get_category_display()}]
+                "coding": [
+                    {
+                        "system": REQUEST_CATEGORY_SYSTEM,
+                        "code": request.category,
+                        "display": request.get_category_display(),
+                    }
+                ]
             }
         ],
         "subject": {"reference": patient},
@@ -525,7 +561,9 @@ def _communications(request: CitizenRequest, patient: str) -> list[dict[str, Any
                 "subject": {"reference": patient},
                 "inResponseTo": [{"reference": _url(request.pk)}],
                 "sent": message.created_at.isoformat(),
-                "sender": {"reference": patient} if message.author_role == "citizen" else {"display": message.author_name},
+                "sender": {"reference": patient}
+                if message.author_role == "citizen"
+                else {"display": message.author_name},
                 "payload": [{"contentString": message.text}],
             }
         )
@@ -553,13 +591,13 @@ def citizen_resources(citizen: Citizen, *, include_cpr: bool) -> list[dict[str, 
         )
         .order_by("start_date", "created_at")
     )
-    sessions = list(
-        SessionLog.objects.filter(citizen=citizen).order_by("performed_at", "id")
-    )
+    sessions = list(SessionLog.objects.filter(citizen=citizen).order_by("performed_at", "id"))
     sessions_by_plan: dict[Any, list[SessionLog]] = {}
     for session in sessions:
         sessions_by_plan.setdefault(session.plan_id, []).append(session)
-    template_ids = {plan.template_id for episode in episodes for plan in episode.training_plans.all() if plan.template_id}
+    template_ids = {
+        plan.template_id for episode in episodes for plan in episode.training_plans.all() if plan.template_id
+    }
     templates = (
         ProgrammeTemplate.objects.filter(pk__in=template_ids).prefetch_related("items__exercise").order_by("title")
         if template_ids

@@ -217,7 +217,7 @@ class Comparison:
 
     @property
     def chart_title(self) -> str:
-        return f"{self.title}: {self.chart_measure.lower()}"
+        return f"{self.title}: {self.chart_measure}"
 
     @property
     def chart_description(self) -> str:
@@ -229,6 +229,7 @@ class Comparison:
 
 
 def _compare(indicator: Indicator, this: IndicatorResult, last: IndicatorResult, *, by_group: bool) -> Comparison:
+    names: dict[Any, str]
     if by_group:
         names = {
             group.group: pick(*group.group_name) if group.group_name else str(group.group)
@@ -254,13 +255,13 @@ def _compare(indicator: Indicator, this: IndicatorResult, last: IndicatorResult,
         [[_chart_value(cells.get(key), measure) for key in keys] for cells in (last_cells, this_cells)],
         percent=share,
     )
-    measure_title = (
-        next(pick(*m.title) for m in indicator.measures if m.key == measure) if measure else "Andel af alle"
-    )
+    measure_title = next(pick(*m.title) for m in indicator.measures if m.key == measure) if measure else "Andel af alle"
     return Comparison(indicator, pick(*indicator.title), this, last, rows, chart, measure_title, by_group)
 
 
-def _comparison(request: StaffRequest, indicator: Indicator, queries: tuple[IndicatorQuery, IndicatorQuery]) -> Comparison:
+def _comparison(
+    request: StaffRequest, indicator: Indicator, queries: tuple[IndicatorQuery, IndicatorQuery]
+) -> Comparison:
     this_query, last_query = queries
     surface = AggregateRead.Surface.PAGE
     if indicator.grouped:
@@ -377,7 +378,9 @@ def theory(request: StaffRequest, theory_id: UUID) -> HttpResponse:
     chosen = access_theory_of_change(request.actor, theory_id)
     form = _filters(request)
     if not form.is_valid():
-        return page(request, "staffweb/effekt/theory.html", {"form": form, "nav": "effekt", "theory": chosen}, status=422)
+        return page(
+            request, "staffweb/effekt/theory.html", {"form": form, "nav": "effekt", "theory": chosen}, status=422
+        )
     context = _context(form)
     return page(
         request,

@@ -103,7 +103,11 @@ def theory(world, by):
     )
 
 
-PAGES = ["/staff/effekt/", "/staff/effekt/indikatorer/function_change/", "/staff/effekt/indikatorer/goal_attainment/csv/"]
+PAGES = [
+    "/staff/effekt/",
+    "/staff/effekt/indikatorer/function_change/",
+    "/staff/effekt/indikatorer/goal_attainment/csv/",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -154,10 +158,10 @@ def test_the_team_leader_sees_this_year_against_last_by_condition_with_small_cel
     body = response.content.decode()
     assert response.status_code == 200
     # The team leader's first view is their own team, against its unit and the municipality.
-    assert 'selected>– Team: Rehabilitering Syd' in body
+    assert "selected>– Team: Rehabilitering Syd" in body
     goal_section = body.split('id="indicator-goal_attainment"')[1].split('id="indicator-function_change"')[0]
-    assert f"<th scope=\"colgroup\" colspan=\"5\">{LAST_YEAR}</th>" in goal_section
-    assert f"<th scope=\"colgroup\" colspan=\"5\">{THIS_YEAR}</th>" in goal_section
+    assert f'<th scope="colgroup" colspan="5">{LAST_YEAR}</th>' in goal_section
+    assert f'<th scope="colgroup" colspan="5">{THIS_YEAR}</th>' in goal_section
     syd_row = goal_section.split('<th scope="row">Rehabilitering Syd</th>')[1].split("</tr>")[0]
     # Last year 5 citizens at GAS 0 (all at the expected level); this year 14 (6 at +1, 8 at 0).
     assert "<td>5</td>" in syd_row and "<td>100 %</td>" in syd_row and "<td>14</td>" in syd_row
@@ -198,7 +202,9 @@ def test_the_analyst_downloads_csv_and_a_valid_measure_report_of_aggregates_only
     response = client.get("/staff/effekt/indikatorer/function_change/csv/", query)
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    syd_dressing = next(row for row in rows if row["name"] == "Rehabilitering Syd" and row["group_name"] == "Tage tøj på")
+    syd_dressing = next(
+        row for row in rows if row["name"] == "Rehabilitering Syd" and row["group_name"] == "Tage tøj på"
+    )
     assert syd_dressing["suppressed"] == "1" and syd_dressing["citizens"] == ""
     report = client.get("/staff/effekt/indikatorer/goal_attainment/measurereport/", query)
     assert report.status_code == 200 and report["Content-Type"].startswith("application/fhir+json")
@@ -221,7 +227,14 @@ def test_the_theory_page_shows_the_chain_with_its_figures(world):
     lead = team_lead(world)
     made = theory(world, lead)
     body = web_client(world.analyst.user).get(f"/staff/effekt/forandringsteorier/{made.pk}/").content.decode()
-    for text in ("Indsats", "Aktiviteter", "Leverancer", "Resultater", "Korte, målrettede forløb", "Flere når deres mål"):
+    for text in (
+        "Indsats",
+        "Aktiviteter",
+        "Leverancer",
+        "Resultater",
+        "Korte, målrettede forløb",
+        "Flere når deres mål",
+    ):
         assert text in body
     row = body.split('<th scope="row">Flere når deres mål</th>')[1].split("</tr>")[0]
     # The municipality this year: 19 goals followed up, 14 at or above the expected level (74 %); target 70 %.
