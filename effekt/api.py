@@ -19,20 +19,22 @@ from backend.timeutil import municipal_today
 from effekt import fhir, schemas, tables
 from effekt.indicators.definitions import INDICATORS, Indicator
 from effekt.indicators.evaluator import Cell
-from effekt.models import AggregateRead, TheoryOfChange
+from effekt.models import AggregateRead, BenchmarkParticipation, TheoryOfChange
 from effekt.periods import Period, period_for
 from effekt.selectors import (
     IndicatorQuery,
     IndicatorResult,
     OutcomeValue,
     access_theory_of_change,
+    benchmark_joined,
+    benchmark_values,
     indicator_for,
     indicator_values,
     outcome_values,
     query_filters,
     theories_visible_to,
 )
-from effekt.services import theory_of_change_create
+from effekt.services import benchmark_join, benchmark_leave, theory_of_change_create
 from effekt.suppression import MINIMUM_CITIZENS
 from selvbetjening.schemas import PageQuery
 from selvbetjening.texts import pick
@@ -141,6 +143,83 @@ def indicator_measure_report(request: AuthedRequest, key: str, query: Query[sche
     )
     report = fhir.indicator_measure_report(result, request.auth.staff.municipality.name)
     return HttpResponse(json.dumps(report, cls=DjangoJSONEncoder), content_type=fhir.CONTENT_TYPE)
+
+
+# --- The cross-municipality benchmark -----------------------------------------------------------
+
+
+def _participation(request: AuthedRequest) -> dict[str, Any]:
+    joined = benchmark_joined(request.auth)
+    return {
+        "participating": joined is not None,
+        "joined_at": joined.joined_at if joined else None,
+        "municipalities": BenchmarkParticipation.objects.count(),
+    }
+
+
+@indicators.get(
+    "/benchmark/participation",
+    response=schemas.BenchmarkParticipationOut,
+    summary="Whether my municipality takes part in the cross-municipality benchmark",
+)
+def benchmark_participation(request: AuthedRequest):
+    return _participation(request)
+
+
+@indicators.put(
+    "/benchmark/participation",
+    response=schemas.BenchmarkParticipationOut,
+    auth=UserBearer(roles=ANALYST),
+    summary="Take part in the benchmark (analysts): my municipality's figures are compared with the others'",
+)
+def benchmark_participation_join(request: AuthedRequest):
+    assert request.auth.staff is not None
+    benchmark_join(municipality=request.auth.staff.municipality, by=request.auth.user)
+    return _participation(request)
+
+
+@indicators.delete(
+    "/benchmark/participation",
+    response={204: None},
+    auth=UserBearer(roles=ANALYST),
+    summary="Leave the benchmark (analysts)",
+)
+def benchmark_participation_leave(request: AuthedRequest):
+    assert request.auth.staff is not None
+    benchmark_leave(municipality=request.auth.staff.municipality)
+    return Status(204, None)
+
+
+@indicators.get(
+    "/{key}/benchmark",
+    response=schemas.BenchmarkOut,
+    summary="The indicator for each municipality in the benchmark, at municipality level",
+)
+def indicator_benchmark(request: AuthedRequest, key: str, query: Query[schemas.BenchmarkQueryIn]):
+    chosen = indicator_for(key)
+    indicator_query = IndicatorQuery(
+        period=_period(query.from_, query.to),
+        condition=query.condition,
+        age_band=query.age_band,
+        device_type=query.device_type or None,
+    )
+    values = benchmark_values(request.auth, chosen, indicator_query)
+    period = indicator_query.period
+    return {
+        **_summary(chosen),
+        "period": {"start": period.start, "end": period.end, "key": period.key},
+        "filters": query_filters(indicator_query),
+        "minimum_citizens": MINIMUM_CITIZENS,
+        "municipalities": [
+            {
+                "id": value.municipality.pk,
+                "name": value.municipality.name,
+                "own": value.is_own,
+                "total": _cell(value.cell),
+            }
+            for value in values
+        ],
+    }
 
 
 # --- Theories of change ------------------------------------------------------------------------

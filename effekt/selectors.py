@@ -2,6 +2,7 @@
 for the part of it asked about. Aggregates only; nothing here returns a person. Every indicator query is
 written to the aggregate-read log (``AggregateRead``) before its figures are returned."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -10,24 +11,29 @@ from django.db.models import QuerySet
 from backend.actors import Actor
 from backend.audit import DEFAULT_PURPOSE, Purpose
 from backend.context import current_request_id
-from backend.errors import NotFound
+from backend.errors import Conflict, InvalidInput, NotFound
 from backend.models import Municipality, Team
 from effekt.indicators.definitions import BY_KEY, Indicator
 from effekt.indicators.evaluator import MUNICIPALITY, TEAM, UNIT, Cell, Filters, Node, Organisation, evaluate
 from effekt.indicators.sources import Scope
-from effekt.models import AggregateRead, Outcome, TheoryOfChange
+from effekt.models import AggregateRead, BenchmarkParticipation, Outcome, TheoryOfChange
 from effekt.periods import Period
 from selvbetjening.models import Goal
 
 
 def organisation_of(municipality: Municipality) -> Organisation:
     """The municipality, its units with teams, and its teams: one query."""
+    return _organisation(
+        municipality,
+        Team.objects.filter(unit__municipality=municipality).select_related("unit").order_by("unit__name", "name"),
+    )
+
+
+def _organisation(municipality: Municipality, teams_in_order: Iterable[Team]) -> Organisation:
     root = Node(MUNICIPALITY, municipality.pk, municipality.name)
     units: dict[UUID, Node] = {}
     teams = []
-    for team in (
-        Team.objects.filter(unit__municipality=municipality).select_related("unit").order_by("unit__name", "name")
-    ):
+    for team in teams_in_order:
         unit = units.setdefault(team.unit_id, Node(UNIT, team.unit_id, team.unit.name, root))
         teams.append(Node(TEAM, team.pk, team.name, unit))
     return Organisation(root, tuple(units.values()), tuple(teams))
@@ -220,3 +226,62 @@ def outcome_values(actor: Actor, theory: TheoryOfChange, *, period: Period) -> l
         for key in dict.fromkeys(outcome.indicator_key for outcome in outcomes)
     }
     return [OutcomeValue(outcome, totals[outcome.indicator_key]) for outcome in outcomes]
+
+
+# --- The cross-municipality benchmark -----------------------------------------------------------
+
+
+def benchmark_joined(actor: Actor) -> BenchmarkParticipation | None:
+    assert actor.staff is not None
+    return BenchmarkParticipation.objects.filter(municipality_id=actor.staff.municipality_id).first()
+
+
+@dataclass(frozen=True)
+class BenchmarkCell:
+    municipality: Municipality
+    is_own: bool
+    cell: Cell
+
+
+def benchmark_values(actor: Actor, indicator: Indicator, query: IndicatorQuery) -> list[BenchmarkCell]:
+    """The indicator at municipality level for every municipality in the benchmark, the caller's first,
+    then by name. Each municipality's figure is its own table's municipality cell, suppressed there as it
+    is for its own staff; no team or unit of any municipality is shown. Only a municipality that takes
+    part sees the others (409 ``benchmark_not_joined`` otherwise); team and unit filters are refused."""
+    assert actor.staff is not None
+    if query.team is not None or query.unit is not None:
+        raise InvalidInput("team", "The benchmark compares whole municipalities: no team or unit filter.")
+    if benchmark_joined(actor) is None:
+        raise Conflict("Your municipality does not take part in the benchmark.", code="benchmark_not_joined")
+    aggregate_read_record(actor, indicator, query, AggregateRead.Surface.BENCHMARK)
+    filters = Filters(condition=query.condition is not None, device=bool(query.device_type), age_band=query.age_band)
+    participants = sorted(
+        (participation.municipality for participation in BenchmarkParticipation.objects.select_related("municipality")),
+        key=lambda municipality: (
+            municipality.pk != actor.staff.municipality_id,
+            municipality.name,
+            str(municipality.pk),
+        ),
+    )
+    teams_by_municipality: dict[UUID, list[Team]] = {}
+    for team in (
+        Team.objects.filter(unit__municipality__in=participants).select_related("unit").order_by("unit__name", "name")
+    ):
+        teams_by_municipality.setdefault(team.unit.municipality_id, []).append(team)
+    values = []
+    for municipality in participants:
+        organisation = _organisation(municipality, teams_by_municipality.get(municipality.pk, []))
+        scope = Scope(
+            municipality_id=municipality.pk,
+            start=query.period.year_start,
+            end=query.period.year_end,
+            condition_code=query.condition,
+            device_type=query.device_type,
+        )
+        cells = evaluate(indicator, scope, organisation, filters, period=query.period.key)
+        values.append(
+            BenchmarkCell(
+                municipality, municipality.pk == actor.staff.municipality_id, cells[organisation.municipality]
+            )
+        )
+    return values
