@@ -249,6 +249,7 @@ def benchmark_values(actor: Actor, indicator: Indicator, query: IndicatorQuery) 
     is for its own staff; no team or unit of any municipality is shown. Only a municipality that takes
     part sees the others (409 ``benchmark_not_joined`` otherwise); team and unit filters are refused."""
     assert actor.staff is not None
+    own = actor.staff.municipality_id
     if query.team is not None or query.unit is not None:
         raise InvalidInput("team", "The benchmark compares whole municipalities: no team or unit filter.")
     if benchmark_joined(actor) is None:
