@@ -259,7 +259,7 @@ def benchmark_values(actor: Actor, indicator: Indicator, query: IndicatorQuery) 
     participants = sorted(
         (participation.municipality for participation in BenchmarkParticipation.objects.select_related("municipality")),
         key=lambda municipality: (
-            municipality.pk != actor.staff.municipality_id,
+            municipality.pk != own,
             municipality.name,
             str(municipality.pk),
         ),
@@ -280,9 +280,5 @@ def benchmark_values(actor: Actor, indicator: Indicator, query: IndicatorQuery) 
             device_type=query.device_type,
         )
         cells = evaluate(indicator, scope, organisation, filters, period=query.period.key)
-        values.append(
-            BenchmarkCell(
-                municipality, municipality.pk == actor.staff.municipality_id, cells[organisation.municipality]
-            )
-        )
+        values.append(BenchmarkCell(municipality, municipality.pk == own, cells[organisation.municipality]))
     return values
