@@ -40,6 +40,9 @@ def test_the_team_leader_reads_effekt_with_suppressed_cells_and_the_theory_of_ch
     lead.user.totp_secret = pyotp.random_base32()
     lead.user.save()
     page = browser_page
+    # Effekt computes several indicators per page: on a busy machine that takes its time.
+    page.set_default_timeout(60_000)
+    page.set_default_navigation_timeout(60_000)
 
     _log_in(page, live_asgi_server, lead.user)
     assert page.locator("nav.staff-nav a[aria-current='page']").inner_text() == "Effekt"
