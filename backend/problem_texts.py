@@ -95,6 +95,7 @@ DANISH: dict[str, str] = {
     "already_completed": "Opgaven er allerede udført.",
     "alert_not_open": "Alarmen er allerede taget hånd om.",
     "not_citizens_own": "Vælg blandt borgerens egne igangværende forløb og deres mål.",
+    "benchmark_not_joined": "Kommunen er ikke med i sammenligningen mellem kommuner. Tilmeld den først.",
     # The platform
     "database_unavailable": "Tjenesten er midlertidigt utilgængelig. Prøv igen om lidt.",
     "service_unavailable": "Tjenesten er midlertidigt utilgængelig. Prøv igen om lidt.",

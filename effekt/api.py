@@ -1,8 +1,6 @@
 """The effect API: the indicator catalogue and values (aggregates, for analysts and team leads) and the
 FHIR export of one citizen's goals, ratings and episodes (for the citizen's care staff)."""
 
-import csv
-import io
 import json
 from datetime import date
 from typing import Any
@@ -18,22 +16,25 @@ from backend.auth import AuthedRequest, UserBearer
 from backend.models import StaffRole
 from backend.pagination import paginate
 from backend.timeutil import municipal_today
-from effekt import fhir, schemas
+from effekt import fhir, schemas, tables
 from effekt.indicators.definitions import INDICATORS, Indicator
 from effekt.indicators.evaluator import Cell
-from effekt.models import TheoryOfChange
+from effekt.models import AggregateRead, BenchmarkParticipation, TheoryOfChange
 from effekt.periods import Period, period_for
 from effekt.selectors import (
     IndicatorQuery,
     IndicatorResult,
     OutcomeValue,
     access_theory_of_change,
+    benchmark_joined,
+    benchmark_values,
     indicator_for,
     indicator_values,
     outcome_values,
+    query_filters,
     theories_visible_to,
 )
-from effekt.services import theory_of_change_create
+from effekt.services import benchmark_join, benchmark_leave, theory_of_change_create
 from effekt.suppression import MINIMUM_CITIZENS
 from selvbetjening.schemas import PageQuery
 from selvbetjening.texts import pick
@@ -85,17 +86,7 @@ def _cell(cell: Cell) -> dict[str, Any]:
 
 def _result(result: IndicatorResult) -> dict[str, Any]:
     query = result.query
-    filters = {
-        name: str(value)
-        for name, value in (
-            ("team", query.team),
-            ("unit", query.unit),
-            ("condition", query.condition),
-            ("age_band", query.age_band),
-            ("device_type", query.device_type),
-        )
-        if value is not None
-    }
+    filters = {name: value for name, value in query_filters(query).items() if name != "breakdown"}
     return {
         **_summary(result.indicator),
         "period": {"start": query.period.start, "end": query.period.end, "key": query.period.key},
@@ -123,31 +114,6 @@ def _query(payload: schemas.IndicatorQueryIn) -> IndicatorQuery:
     )
 
 
-def _csv(result: IndicatorResult) -> str:
-    measures = [measure.key for measure in result.indicator.measures]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["level", "id", "name", "group", "group_name", "suppressed", "citizens", "count", "share", *measures]
-    )
-    for cell in [result.total, *result.cells]:
-        for row in [cell, *cell.groups]:
-            values = row.values or {}
-            writer.writerow(
-                [
-                    cell.node.level,
-                    cell.node.id or "",
-                    cell.node.name,
-                    row.group or "",
-                    pick(*row.group_name) if row.group_name else "",
-                    "1" if row.suppressed else "0",
-                    *("" if value is None else value for value in (row.citizens, row.count, row.share)),
-                    *("" if values.get(key) is None else values[key] for key in measures),
-                ]
-            )
-    return out.getvalue()
-
-
 # --- Indicators ---------------------------------------------------------------------------------
 
 
@@ -158,13 +124,13 @@ def catalogue(request: AuthedRequest):
 
 @indicators.get("/{key}", response=schemas.IndicatorOut)
 def indicator(request: AuthedRequest, key: str, query: Query[schemas.IndicatorQueryIn]):
-    return _result(indicator_values(request.auth, indicator_for(key), _query(query)))
+    return _result(indicator_values(request.auth, indicator_for(key), _query(query), surface=AggregateRead.Surface.API))
 
 
 @indicators.get("/{key}/csv", response={200: None})
 def indicator_csv(request: AuthedRequest, key: str, query: Query[schemas.IndicatorQueryIn]):
-    result = indicator_values(request.auth, indicator_for(key), _query(query))
-    response = HttpResponse(_csv(result), content_type="text/csv; charset=utf-8")
+    result = indicator_values(request.auth, indicator_for(key), _query(query), surface=AggregateRead.Surface.CSV)
+    response = HttpResponse(tables.indicator_csv(result), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{result.indicator.key}.csv"'
     return response
 
@@ -172,9 +138,88 @@ def indicator_csv(request: AuthedRequest, key: str, query: Query[schemas.Indicat
 @indicators.get("/{key}/measure-report", response={200: dict[str, Any]}, summary="The values as a FHIR MeasureReport")
 def indicator_measure_report(request: AuthedRequest, key: str, query: Query[schemas.IndicatorQueryIn]):
     assert request.auth.staff is not None
-    result = indicator_values(request.auth, indicator_for(key), _query(query))
+    result = indicator_values(
+        request.auth, indicator_for(key), _query(query), surface=AggregateRead.Surface.MEASURE_REPORT
+    )
     report = fhir.indicator_measure_report(result, request.auth.staff.municipality.name)
     return HttpResponse(json.dumps(report, cls=DjangoJSONEncoder), content_type=fhir.CONTENT_TYPE)
+
+
+# --- The cross-municipality benchmark -----------------------------------------------------------
+
+
+def _participation(request: AuthedRequest) -> dict[str, Any]:
+    joined = benchmark_joined(request.auth)
+    return {
+        "participating": joined is not None,
+        "joined_at": joined.joined_at if joined else None,
+        "municipalities": BenchmarkParticipation.objects.count(),
+    }
+
+
+@indicators.get(
+    "/benchmark/participation",
+    response=schemas.BenchmarkParticipationOut,
+    summary="Whether my municipality takes part in the cross-municipality benchmark",
+)
+def benchmark_participation(request: AuthedRequest):
+    return _participation(request)
+
+
+@indicators.put(
+    "/benchmark/participation",
+    response=schemas.BenchmarkParticipationOut,
+    auth=UserBearer(roles=ANALYST),
+    summary="Take part in the benchmark (analysts): my municipality's figures are compared with the others'",
+)
+def benchmark_participation_join(request: AuthedRequest):
+    assert request.auth.staff is not None
+    benchmark_join(municipality=request.auth.staff.municipality, by=request.auth.user)
+    return _participation(request)
+
+
+@indicators.delete(
+    "/benchmark/participation",
+    response={204: None},
+    auth=UserBearer(roles=ANALYST),
+    summary="Leave the benchmark (analysts)",
+)
+def benchmark_participation_leave(request: AuthedRequest):
+    assert request.auth.staff is not None
+    benchmark_leave(municipality=request.auth.staff.municipality)
+    return Status(204, None)
+
+
+@indicators.get(
+    "/{key}/benchmark",
+    response=schemas.BenchmarkOut,
+    summary="The indicator for each municipality in the benchmark, at municipality level",
+)
+def indicator_benchmark(request: AuthedRequest, key: str, query: Query[schemas.BenchmarkQueryIn]):
+    chosen = indicator_for(key)
+    indicator_query = IndicatorQuery(
+        period=_period(query.from_, query.to),
+        condition=query.condition,
+        age_band=query.age_band,
+        device_type=query.device_type or None,
+    )
+    values = benchmark_values(request.auth, chosen, indicator_query)
+    period = indicator_query.period
+    return {
+        **_summary(chosen),
+        "period": {"start": period.start, "end": period.end, "key": period.key},
+        "filters": query_filters(indicator_query),
+        "minimum_citizens": MINIMUM_CITIZENS,
+        "municipalities": [
+            {
+                "id": value.municipality.pk,
+                "name": value.municipality.name,
+                "own": value.is_own,
+                "total": _cell(value.cell),
+            }
+            for value in values
+        ],
+    }
 
 
 # --- Theories of change ------------------------------------------------------------------------

@@ -55,3 +55,65 @@ class Outcome(models.Model):
 
     def __str__(self) -> str:
         return self.description[:60]
+
+
+class AggregateRead(models.Model):
+    """One indicator query: who asked, in which role and for what, which indicator with which filters, and
+    where (API, page, CSV, MeasureReport, theory of change, benchmark). The access log proper holds one row
+    per citizen; an aggregate names none, so it is logged here instead. Append-only."""
+
+    class Surface(models.TextChoices):
+        API = "api", "API"
+        PAGE = "page", "Side"
+        CSV = "csv", "CSV"
+        MEASURE_REPORT = "measure_report", "MeasureReport"
+        THEORY = "theory", "Forandringsteori"
+        BENCHMARK = "benchmark", "Benchmark"
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor_id = models.UUIDField()
+    actor_name = models.CharField(max_length=200)
+    actor_role = models.CharField(max_length=20)
+    purpose = models.CharField(max_length=24)
+    municipality = models.ForeignKey("backend.Municipality", on_delete=models.PROTECT, related_name="+")
+    surface = models.CharField(max_length=16, choices=Surface.choices)
+    indicator_key = models.CharField(max_length=40)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    filters = models.JSONField(default=dict, blank=True, help_text="The filters and breakdown asked for.")
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "aggregate read"
+        verbose_name_plural = "aggregate reads (indicator queries)"
+        default_permissions = ("add", "view")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.indicator_key} ({self.surface})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("The aggregate-read log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The aggregate-read log is append-only.")
+
+
+class BenchmarkParticipation(models.Model):
+    """A municipality that takes part in the cross-municipality benchmark: its municipality-level figures
+    are compared with those of the others that do, and it sees theirs. Ending it removes the row."""
+
+    municipality = models.OneToOneField(
+        "backend.Municipality", on_delete=models.CASCADE, primary_key=True, related_name="benchmark_participation"
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+    joined_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "benchmark participation"
+
+    def __str__(self) -> str:
+        return str(self.municipality)

@@ -151,3 +151,35 @@ class PeriodQueryIn(Schema):
         default=None, alias="from", description="1 January, or the first day of a quarter (default: last year)."
     )
     to: InDate | None = Field(default=None, description="31 December of the same year, or the last day of the quarter.")
+
+
+class BenchmarkQueryIn(Schema):
+    from_: InDate | None = Field(
+        default=None, alias="from", description="1 January, or the first day of a quarter (default: last year)."
+    )
+    to: InDate | None = Field(default=None, description="31 December of the same year, or the last day of the quarter.")
+    condition: UUID | None = Field(default=None, description="FSIII condition code: episodes with a goal for it.")
+    age_band: AgeBand | None = Field(default=None, description="The citizen's age when the episode started.")
+    device_type: str | None = Field(default=None, max_length=40, description="Device category code.")
+
+
+class BenchmarkMunicipalityOut(Schema):
+    id: UUID
+    name: str
+    own: bool = Field(description="The caller's own municipality.")
+    total: CellOut = Field(description="The municipality-level cell, suppressed as in the municipality's own table.")
+
+
+class BenchmarkOut(IndicatorSummaryOut):
+    period: PeriodOut
+    filters: dict[str, str]
+    minimum_citizens: int
+    municipalities: list[BenchmarkMunicipalityOut] = Field(
+        description="The municipalities taking part, the caller's first; never a team or unit."
+    )
+
+
+class BenchmarkParticipationOut(Schema):
+    participating: bool
+    joined_at: datetime | None
+    municipalities: int = Field(description="How many municipalities take part.")

@@ -1,30 +1,40 @@
 """Reads for the effect layer: the organisation of the caller's municipality, and an indicator's cells
-for the part of it asked about. Aggregates only; nothing here returns or logs a person."""
+for the part of it asked about. Aggregates only; nothing here returns a person. Every indicator query is
+written to the aggregate-read log (``AggregateRead``) before its figures are returned."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
 from django.db.models import QuerySet
 
 from backend.actors import Actor
-from backend.errors import NotFound
+from backend.audit import DEFAULT_PURPOSE, Purpose
+from backend.context import current_request_id
+from backend.errors import Conflict, InvalidInput, NotFound
 from backend.models import Municipality, Team
 from backend.replica import reads_from_replica
 from effekt.indicators.definitions import BY_KEY, Indicator
 from effekt.indicators.evaluator import MUNICIPALITY, TEAM, UNIT, Cell, Filters, Node, Organisation, evaluate
 from effekt.indicators.sources import Scope
-from effekt.models import Outcome, TheoryOfChange
+from effekt.models import AggregateRead, BenchmarkParticipation, Outcome, TheoryOfChange
 from effekt.periods import Period
+from selvbetjening.models import Goal
 
 
 def organisation_of(municipality: Municipality) -> Organisation:
     """The municipality, its units with teams, and its teams: one query."""
+    return _organisation(
+        municipality,
+        Team.objects.filter(unit__municipality=municipality).select_related("unit").order_by("unit__name", "name"),
+    )
+
+
+def _organisation(municipality: Municipality, teams_in_order: Iterable[Team]) -> Organisation:
     root = Node(MUNICIPALITY, municipality.pk, municipality.name)
     units: dict[UUID, Node] = {}
     teams = []
-    for team in (
-        Team.objects.filter(unit__municipality=municipality).select_related("unit").order_by("unit__name", "name")
-    ):
+    for team in teams_in_order:
         unit = units.setdefault(team.unit_id, Node(UNIT, team.unit_id, team.unit.name, root))
         teams.append(Node(TEAM, team.pk, team.name, unit))
     return Organisation(root, tuple(units.values()), tuple(teams))
@@ -84,13 +94,50 @@ def _below(organisation: Organisation, focus: Node, level: str) -> list[Node]:
     return []
 
 
-@reads_from_replica
-def indicator_values(actor: Actor, indicator: Indicator, query: IndicatorQuery) -> IndicatorResult:
-    """The indicator for the caller's municipality, picked from cells computed and suppressed for the whole
-    municipality, so a filter on a team or unit shows exactly what the full table shows for it."""
+def query_filters(query: IndicatorQuery) -> dict[str, str]:
+    """The filters of a query as they are shown and logged: only those given, and the breakdown."""
+    filters = {
+        name: str(value)
+        for name, value in (
+            ("team", query.team),
+            ("unit", query.unit),
+            ("condition", query.condition),
+            ("age_band", query.age_band),
+            ("device_type", query.device_type),
+        )
+        if value is not None
+    }
+    if query.breakdown != "none":
+        filters["breakdown"] = query.breakdown
+    return filters
+
+
+def aggregate_read_record(actor: Actor, indicator: Indicator, query: IndicatorQuery, surface: str) -> None:
+    """Log one indicator query: who, in which role, why, which indicator, period and filters, where."""
+    assert actor.staff is not None
+    role = actor.audit_role
+    AggregateRead.objects.create(
+        actor_id=actor.user.pk,
+        actor_name=actor.user.display_name,
+        actor_role=role,
+        purpose=DEFAULT_PURPOSE.get(role, Purpose.FOLLOW_UP),
+        municipality_id=actor.staff.municipality_id,
+        surface=surface,
+        indicator_key=indicator.key,
+        period_start=query.period.start,
+        period_end=query.period.end,
+        filters=query_filters(query),
+        request_id=current_request_id(),
+    )
+
+
+def _evaluated(
+    actor: Actor, indicator: Indicator, query: IndicatorQuery, surface: str
+) -> tuple[Organisation, Node, dict[Node, Cell]]:
     assert actor.staff is not None
     organisation = organisation_of(actor.staff.municipality)
     focus = _focus(organisation, query)
+    aggregate_read_record(actor, indicator, query, surface)
     scope = Scope(
         municipality_id=actor.staff.municipality_id,
         start=query.period.year_start,
@@ -99,9 +146,50 @@ def indicator_values(actor: Actor, indicator: Indicator, query: IndicatorQuery) 
         device_type=query.device_type,
     )
     filters = Filters(condition=query.condition is not None, device=bool(query.device_type), age_band=query.age_band)
-    cells = evaluate(indicator, scope, organisation, filters, period=query.period.key)
+    return organisation, focus, _cells(indicator, scope, organisation, filters, query.period.key)
+
+
+@reads_from_replica
+def _cells(indicator: Indicator, scope: Scope, organisation: Organisation, filters: Filters, period: str) -> dict[Node, Cell]:
+    """The suppressed cells, read where heavy reads go (the replica when one keeps up); nothing written here,
+    so a read retried on the primary logs nothing twice."""
+    return evaluate(indicator, scope, organisation, filters, period=period)
+
+
+def indicator_values(actor: Actor, indicator: Indicator, query: IndicatorQuery, *, surface: str) -> IndicatorResult:
+    """The indicator for the caller's municipality, picked from cells computed and suppressed for the whole
+    municipality, so a filter on a team or unit shows exactly what the full table shows for it. A team or
+    unit of another municipality is a 404 and is not logged; a query answered is logged first."""
+    organisation, focus, cells = _evaluated(actor, indicator, query, surface)
     below = [] if query.breakdown == "none" else _below(organisation, focus, query.breakdown)
     return IndicatorResult(indicator, query, cells[focus], [cells[node] for node in below])
+
+
+def indicator_in_context(actor: Actor, indicator: Indicator, query: IndicatorQuery, *, surface: str) -> IndicatorResult:
+    """The indicator for the node asked about, with the cells that put it in context: a municipality's
+    units, a unit's teams, a team's unit and municipality. All from the one suppressed table."""
+    organisation, focus, cells = _evaluated(actor, indicator, query, surface)
+    if focus.level == TEAM:
+        assert focus.parent is not None
+        context = [focus.parent, organisation.municipality]
+    else:
+        context = list(organisation.children(focus))
+    return IndicatorResult(indicator, query, cells[focus], [cells[node] for node in context])
+
+
+def conditions_in(actor: Actor) -> list[tuple[UUID, str]]:
+    """The FSIII conditions the municipality's goals are set for, by name: the choices of the condition
+    filter. Names of conditions only, nothing of a person."""
+    assert actor.staff is not None
+    pairs = (
+        Goal.objects.filter(episode__team__unit__municipality_id=actor.staff.municipality_id)
+        .values_list("condition_code", "condition_display")
+        .distinct()
+    )
+    names: dict[UUID, str] = {}
+    for code, display in pairs:
+        names.setdefault(code, display)
+    return sorted(names.items(), key=lambda pair: (pair[1].lower(), str(pair[0])))
 
 
 # --- Theories of change ------------------------------------------------------------------------
@@ -140,7 +228,65 @@ def outcome_values(actor: Actor, theory: TheoryOfChange, *, period: Period) -> l
     other: each indicator the theory uses is computed once."""
     outcomes = list(theory.outcomes.all())
     totals = {
-        key: indicator_values(actor, indicator_for(key), IndicatorQuery(period=period)).total
+        key: indicator_values(
+            actor, indicator_for(key), IndicatorQuery(period=period), surface=AggregateRead.Surface.THEORY
+        ).total
         for key in dict.fromkeys(outcome.indicator_key for outcome in outcomes)
     }
     return [OutcomeValue(outcome, totals[outcome.indicator_key]) for outcome in outcomes]
+
+
+# --- The cross-municipality benchmark -----------------------------------------------------------
+
+
+def benchmark_joined(actor: Actor) -> BenchmarkParticipation | None:
+    assert actor.staff is not None
+    return BenchmarkParticipation.objects.filter(municipality_id=actor.staff.municipality_id).first()
+
+
+@dataclass(frozen=True)
+class BenchmarkCell:
+    municipality: Municipality
+    is_own: bool
+    cell: Cell
+
+
+def benchmark_values(actor: Actor, indicator: Indicator, query: IndicatorQuery) -> list[BenchmarkCell]:
+    """The indicator at municipality level for every municipality in the benchmark, the caller's first,
+    then by name. Each municipality's figure is its own table's municipality cell, suppressed there as it
+    is for its own staff; no team or unit of any municipality is shown. Only a municipality that takes
+    part sees the others (409 ``benchmark_not_joined`` otherwise); team and unit filters are refused."""
+    assert actor.staff is not None
+    own = actor.staff.municipality_id
+    if query.team is not None or query.unit is not None:
+        raise InvalidInput("team", "The benchmark compares whole municipalities: no team or unit filter.")
+    if benchmark_joined(actor) is None:
+        raise Conflict("Your municipality does not take part in the benchmark.", code="benchmark_not_joined")
+    aggregate_read_record(actor, indicator, query, AggregateRead.Surface.BENCHMARK)
+    filters = Filters(condition=query.condition is not None, device=bool(query.device_type), age_band=query.age_band)
+    participants = sorted(
+        (participation.municipality for participation in BenchmarkParticipation.objects.select_related("municipality")),
+        key=lambda municipality: (
+            municipality.pk != own,
+            municipality.name,
+            str(municipality.pk),
+        ),
+    )
+    teams_by_municipality: dict[UUID, list[Team]] = {}
+    for team in (
+        Team.objects.filter(unit__municipality__in=participants).select_related("unit").order_by("unit__name", "name")
+    ):
+        teams_by_municipality.setdefault(team.unit.municipality_id, []).append(team)
+    values = []
+    for municipality in participants:
+        organisation = _organisation(municipality, teams_by_municipality.get(municipality.pk, []))
+        scope = Scope(
+            municipality_id=municipality.pk,
+            start=query.period.year_start,
+            end=query.period.year_end,
+            condition_code=query.condition,
+            device_type=query.device_type,
+        )
+        cells = evaluate(indicator, scope, organisation, filters, period=query.period.key)
+        values.append(BenchmarkCell(municipality, municipality.pk == own, cells[organisation.municipality]))
+    return values

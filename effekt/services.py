@@ -1,4 +1,4 @@
-"""Writes of the effect layer: theories of change."""
+"""Writes of the effect layer: theories of change, and taking part in the cross-municipality benchmark."""
 
 from decimal import Decimal
 from typing import Any
@@ -8,7 +8,7 @@ from django.db import transaction
 from backend.errors import InvalidInput
 from backend.models import Municipality, User
 from effekt.indicators.definitions import BY_KEY
-from effekt.models import Outcome, TheoryOfChange
+from effekt.models import BenchmarkParticipation, Outcome, TheoryOfChange
 
 MAX_OUTCOMES = 10
 
@@ -58,3 +58,16 @@ def theory_of_change_create(
         for position, outcome in enumerate(outcomes)
     )
     return theory
+
+
+def benchmark_join(*, municipality: Municipality, by: User) -> BenchmarkParticipation:
+    """The municipality takes part in the benchmark (again: nothing changes)."""
+    participation, _ = BenchmarkParticipation.objects.get_or_create(
+        municipality=municipality, defaults={"joined_by": by}
+    )
+    return participation
+
+
+def benchmark_leave(*, municipality: Municipality) -> None:
+    """The municipality no longer takes part: its figures leave the comparison, and it sees no other's."""
+    BenchmarkParticipation.objects.filter(municipality=municipality).delete()

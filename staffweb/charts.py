@@ -3,6 +3,7 @@
 Series differ by line pattern and marker shape, not by colour alone, so they read in greyscale too.
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -132,3 +133,65 @@ def weekly_adherence(weeks: Sequence[WeekFigures]) -> Chart:
         )
         chart.x_ticks.append(Tick(_x(index, count), f"Uge {week.iso_week}"))
     return chart
+
+
+@dataclass(frozen=True)
+class SeriesBar(Bar):
+    """A bar of one of two or more series side by side; ``series`` is its series' position (0, 1, …)."""
+
+    series: int
+    suppressed: bool
+
+
+def compared_bars(
+    labels: Sequence[str], series: Sequence[Sequence[float | None | bool]], *, percent: bool = False
+) -> Chart:
+    """Bars per label, one per series side by side (e.g. last year and this year), on a scale from the
+    smallest value (or 0) to the largest. A value of ``True`` is a suppressed cell: no bar, a mark "–".
+    With ``percent``, values are shares 0–1 drawn as 0–100 %."""
+    scale = 100.0 if percent else 1.0
+    values = [
+        [None if value is None or isinstance(value, bool) else float(value) * scale for value in row] for row in series
+    ]
+    known = [value for row in values for value in row if value is not None]
+    low = min([0.0, *known])
+    high = max([0.0, *known]) if not percent else 100.0
+    if high == low:
+        high = low + 1
+    step = _nice_step((high - low) / 4)
+    low = step * math.floor(low / step)
+    high = step * math.ceil(high / step)
+
+    def y(value: float) -> float:
+        return TOP + (HEIGHT - TOP - BOTTOM) * (high - value) / (high - low)
+
+    chart = Chart()
+    tick = low
+    while tick <= high + step / 2:
+        text = f"{tick:g}"
+        chart.y_ticks.append(Tick(y(tick), f"{text} %" if percent else text))
+        tick += step
+    count = len(labels)
+    slot = (WIDTH - LEFT - RIGHT) / count if count else 0
+    width = slot * 0.7 / max(1, len(series))
+    for index, label in enumerate(labels):
+        for position, row in enumerate(values):
+            value = row[index]
+            x = LEFT + slot * index + slot * 0.15 + width * position
+            suppressed = series[position][index] is True
+            if value is None:
+                chart.bars.append(SeriesBar(x, y(0), width, 0, None, label, position, suppressed))
+                continue
+            top, bottom = y(max(value, 0)), y(min(value, 0))
+            shown = round(value) if percent else round(value, 2)
+            chart.bars.append(SeriesBar(x, top, width, bottom - top, shown, label, position, False))
+        chart.x_ticks.append(Tick(_x(index, count), label))
+    return chart
+
+
+def _nice_step(raw: float) -> float:
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    for factor in (1, 2, 2.5, 5, 10):
+        if raw <= factor * magnitude:
+            return factor * magnitude
+    return 10 * magnitude

@@ -8,6 +8,7 @@ from django.urls import reverse
 from backend import i18n
 from backend.actors import CARE, Actor
 from staffweb.views.base import TEAM_LEAD
+from staffweb.views.effekt import EFFECT_READERS
 from staffweb.views.it import IT_NAVIGATION
 
 NAVIGATION = (
@@ -16,6 +17,7 @@ NAVIGATION = (
     ("work", "Alarmer og opgaver", "staffweb:work", CARE),
     ("team", "Teamet", "staffweb:team", TEAM_LEAD),
     *IT_NAVIGATION,
+    ("effekt", "Effekt", "staffweb:effekt:overview", EFFECT_READERS),
 )
 
 

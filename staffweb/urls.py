@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from staffweb import urls_it
+from staffweb import urls_effekt, urls_it
 from staffweb.views import auth, citizen, episodes, goals, plans, requests, team, triage, work
 
 app_name = "staffweb"
@@ -41,4 +41,5 @@ urlpatterns = [
     ),
     path("opgaver/vagt/<uuid:team_id>/", work.duty, name="duty"),
     path("it/", include((urls_it.urlpatterns, "it"))),
+    path("effekt/", include((urls_effekt.urlpatterns, "effekt"))),
 ]

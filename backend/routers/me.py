@@ -1,8 +1,13 @@
 """The caller's own account: profile, roles, logged-in devices, access log and data export."""
 
+import json
+from typing import Literal
 from uuid import UUID
 
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
 from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from backend import i18n
 from backend.actors import ANY_USER, CITIZEN
@@ -10,10 +15,18 @@ from backend.auth import AuthedRequest, person_auth
 from backend.errors import NotFound
 from backend.schemas import AccessLogPageOut, MeOut, SessionsOut
 from backend.selectors import access_log_page, me_for
-from backend.services.export import citizen_export
+from backend.services.export import citizen_export, citizen_export_as
 from backend.services.identity import session_revoke, sessions_of
 
 router = Router(tags=["me"], auth=person_auth(ANY_USER))
+
+
+class ExportQuery(Schema):
+    format: Literal["json", "fhir"] = Field(
+        default="json",
+        description="`json` (default): everything, as JSON. `fhir`: the record as a FHIR R4 Bundle "
+        "(`application/fhir+json`).",
+    )
 
 
 class AccessLogQuery(Schema):
@@ -77,8 +90,11 @@ def access_log(request: AuthedRequest, query: Query[AccessLogQuery]):
 @router.get(
     "/export",
     auth=person_auth(frozenset({CITIZEN})),
-    summary="Everything the platform holds about me, as JSON",
+    summary="Everything the platform holds about me, as JSON or as a FHIR R4 Bundle",
     response={200: dict},
 )
-def export(request: AuthedRequest):
-    return citizen_export(actor=request.auth)
+def export(request: AuthedRequest, query: Query[ExportQuery]):
+    if query.format == "json":
+        return citizen_export(actor=request.auth)
+    content_type, body = citizen_export_as(actor=request.auth, name=query.format)
+    return HttpResponse(json.dumps(body, cls=DjangoJSONEncoder), content_type=content_type)

@@ -17,6 +17,9 @@ from backend.models import AccessLogEntry, AppSession, CareRelation, Citizen
 
 ExportSection = Callable[[Citizen], Any]
 _sections: dict[str, ExportSection] = {}
+ExportFormat = Callable[[Actor], Any]
+# Other formats of the export than the default JSON, by name: (content type, the function making it).
+_formats: dict[str, tuple[str, ExportFormat]] = {}
 
 
 def export_section(name: str) -> Callable[[ExportSection], ExportSection]:
@@ -25,6 +28,24 @@ def export_section(name: str) -> Callable[[ExportSection], ExportSection]:
         return function
 
     return register
+
+
+def export_format(name: str, content_type: str) -> Callable[[ExportFormat], ExportFormat]:
+    """Register another format of the citizen's export (``GET /me/export?format=name``); the function
+    receives the citizen's actor and logs the export itself."""
+
+    def register(function: ExportFormat) -> ExportFormat:
+        _formats[name] = (content_type, function)
+        return function
+
+    return register
+
+
+@transaction.atomic
+def citizen_export_as(*, actor: Actor, name: str) -> tuple[str, Any]:
+    """The export in a registered format: its content type and body."""
+    content_type, function = _formats[name]
+    return content_type, function(actor)
 
 
 @transaction.atomic

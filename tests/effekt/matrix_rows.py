@@ -60,3 +60,24 @@ ROWS += [
     Row("POST", "/api/v1/theories-of-change", statuses(403, analyst=201), body=lambda w: THEORY),
     Row("GET", "/api/v1/theories-of-change/{theory_id}", statuses(403, analyst=200), path_params=_theory_id),
 ]
+
+
+def _key_in_benchmark(world: Any) -> dict[str, Any]:
+    from effekt.services import benchmark_join
+
+    benchmark_join(municipality=world.municipality, by=world.analyst.user)
+    return _key(world)
+
+
+ROWS += [
+    Row("GET", "/api/v1/indicators/benchmark/participation", statuses(403, analyst=200)),
+    Row("PUT", "/api/v1/indicators/benchmark/participation", statuses(403, analyst=200)),
+    Row("DELETE", "/api/v1/indicators/benchmark/participation", statuses(403, analyst=204)),
+    Row(
+        "GET",
+        "/api/v1/indicators/{key}/benchmark",
+        statuses(403, analyst=200),
+        path_params=_key_in_benchmark,
+        query=lambda w: PERIOD,
+    ),
+]

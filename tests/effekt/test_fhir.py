@@ -179,7 +179,7 @@ def test_resources_carry_the_codes_and_references_of_the_domain(world, exported)
 def _references(value):
     if isinstance(value, dict):
         for key, item in value.items():
-            if key == "reference":
+            if key == "reference" and isinstance(item, str):
                 yield item
             else:
                 yield from _references(item)

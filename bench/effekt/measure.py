@@ -1,0 +1,117 @@
+"""The measuring half of ``python -m bench.effekt``, run in a subprocess with the bench's DATABASE_URL:
+interleaved rounds of each indicator against its hand-written statement; prints one JSON line."""
+
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+
+def main(rounds: int) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.utils import timezone
+
+    from backend.actors import Actor
+    from backend.models import AppSession, Municipality, OrganisationUnit, User
+    from backend.timeutil import municipal_today
+    from bench.effekt import hand_sql
+    from effekt.indicators.definitions import INDICATORS
+    from effekt.indicators.sources import Scope
+    from effekt.models import AggregateRead
+    from effekt.periods import Period
+    from effekt.selectors import IndicatorQuery, indicator_values
+    from selvbetjening.models import Episode
+
+    municipality = Municipality.objects.get(code="999")
+    unit = OrganisationUnit.objects.get(municipality=municipality, name="Område 1")
+    actor = Actor(user=User.objects.get(username="bench-analyst"), audience=AppSession.Audience.STAFF)
+    year = municipal_today().year - 1
+    from datetime import date
+
+    period = Period(date(year, 1, 1), date(year, 12, 31), "year")
+    query = IndicatorQuery(period=period, unit=unit.pk)
+    scope = Scope(municipality_id=municipality.pk, start=period.start, end=period.end)
+    now = timezone.now()
+    statements = hand_sql.statements(connection.vendor)
+    params = hand_sql.parameters(connection, unit.pk, year, scope.instants(), now)
+
+    orm_times: dict[str, list[float]] = {indicator.key: [] for indicator in INDICATORS}
+    sql_times: dict[str, list[float]] = {indicator.key: [] for indicator in INDICATORS}
+    set_times: list[float] = []
+    failures = []
+
+    def run_orm(indicator):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        result = indicator_values(actor, indicator, query, surface=AggregateRead.Surface.API)
+        return time.perf_counter() - started, result
+
+    def run_sql(key):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(statements[key], params)
+            row = cursor.fetchone()
+        return time.perf_counter() - started, row
+
+    for round_number in range(rounds):
+        set_time = 0.0
+        for indicator in INDICATORS:
+            if round_number % 2 == 0:
+                orm_seconds, result = run_orm(indicator)
+                sql_seconds, row = run_sql(indicator.key)
+            else:
+                sql_seconds, row = run_sql(indicator.key)
+                orm_seconds, result = run_orm(indicator)
+            orm_times[indicator.key].append(orm_seconds)
+            sql_times[indicator.key].append(sql_seconds)
+            set_time += orm_seconds
+            citizens, value = hand_sql.FIGURES[indicator.key].read(result)
+            expected = (row[0], None if row[1] is None else round(float(row[1]), 2))
+            shown = (citizens, None if value is None else round(float(value), 2))
+            if indicator.key == "follow_up_results" and shown[1] is not None:
+                shown = (shown[0], round(shown[1], 2))
+            if shown != expected and round_number == 0:
+                failures.append(f"{indicator.key}: Mestring {shown}, hand SQL {expected}")
+        set_times.append(set_time)
+        print(f"  round {round_number + 1}: the set in {set_time:.2f} s", file=sys.stderr, flush=True)
+
+    if failures:
+        print("The figures differ:\n" + "\n".join(failures), file=sys.stderr)
+        return 1
+    indicators = []
+    for indicator in INDICATORS:
+        orm_ms = statistics.median(orm_times[indicator.key]) * 1000
+        sql_ms = statistics.median(sql_times[indicator.key]) * 1000
+        indicators.append(
+            {
+                "key": indicator.key,
+                "figure": hand_sql.FIGURES[indicator.key].label,
+                "orm_ms": orm_ms,
+                "sql_ms": sql_ms,
+                "ratio": orm_ms / sql_ms if sql_ms else float("inf"),
+            }
+        )
+    episodes = Episode.objects.filter(team__unit__municipality=municipality).count()
+    print(
+        json.dumps(
+            {
+                "seeded": f"{episodes:,} episodes, 4 units of 5 teams",
+                "unit": unit.name,
+                "year": year,
+                "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {connection.vendor}",
+                "indicators": indicators,
+                "set_best_s": min(set_times),
+                "set_median_s": statistics.median(set_times),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(int(sys.argv[1])))
