@@ -458,3 +458,51 @@ class GoalForm(DkfdsForm):
     def goal_fields(self) -> dict[str, Any]:
         """The service's fields, as the API's schema gives them."""
         return GoalCreateIn.model_validate(self.cleaned_data).model_dump()
+
+
+STATUS_ACTIONS = {
+    Episode.Status.ACTIVE: "Start eller genoptag forløbet",
+    Episode.Status.ON_HOLD: "Sæt forløbet i bero",
+    Episode.Status.COMPLETED: "Afslut forløbet med opfølgning",
+    Episode.Status.CANCELLED: "Annuller forløbet",
+}
+
+
+class EpisodeStatusForm(DkfdsForm):
+    """Move the episode on, as ``POST /api/v1/episodes/{id}/transitions`` does: completing it needs its
+    follow-up result from the code list (E1–E4); the service decides which moves the status allows."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    status = forms.ChoiceField(label="Hvad skal der ske med forløbet?", widget=forms.RadioSelect)
+    follow_up_result = forms.ChoiceField(
+        label="Opfølgningsresultat",
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Kræves, når forløbet afsluttes.",
+    )
+    note = forms.CharField(
+        label="Note", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, allowed: Iterable[str], results: Sequence[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        status = self.fields["status"]
+        assert isinstance(status, forms.ChoiceField)
+        status.choices = [(value, STATUS_ACTIONS[value]) for value in STATUS_ACTIONS if value in set(allowed)]
+        status.widget.attrs["class"] = "form-radio"
+        result = self.fields["follow_up_result"]
+        assert isinstance(result, forms.ChoiceField)
+        result.choices = [(item.code, f"{item.code}: {item.display_da}") for item in results]
+        result.widget.attrs["class"] = "form-radio"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        completing = cleaned.get("status") == Episode.Status.COMPLETED
+        if completing and not cleaned.get("follow_up_result"):
+            self.add_error("follow_up_result", "Vælg opfølgningsresultatet (E1–E4), når forløbet afsluttes.")
+        if not completing and cleaned.get("follow_up_result"):
+            self.add_error("follow_up_result", "Opfølgningsresultatet angives kun, når forløbet afsluttes.")
+        return cleaned
+
+    def service_fields(self) -> dict[str, str]:
+        return {"follow_up_result": "follow_up_result", "note": "note", "status": "status"}

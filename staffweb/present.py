@@ -1,7 +1,10 @@
 """Words for codes, as the staff pages show them (traffic light and reasons always in words too)."""
 
 from dataclasses import dataclass
+from datetime import datetime, time
 from typing import Any
+
+from django.utils.translation import gettext_lazy as _
 
 from selvbetjening.selectors.caseload import CaseloadRow
 
@@ -55,3 +58,90 @@ def number(value: Any, decimals: int = 1) -> str:
     if value is None:
         return "–"
     return f"{float(value):.{decimals}f}".replace(".", ",")
+
+
+# --- The training plan's history, network and devices ---------------------------------------------
+
+DECISION_REASON_WORDS = {
+    "criteria_met": _("De seneste træninger var uden for meget smerte og med passende anstrengelse"),
+    "not_enough_sessions": _("Ikke nok træninger på den nuværende dosering endnu"),
+    "pain_above_threshold": _("Smerten var over grænsen for progression"),
+    "effort_outside_band": _("Anstrengelsen lå uden for det aftalte interval"),
+    "not_reported": _("Smerte eller anstrengelse blev ikke angivet"),
+    "dosage_at_maximum": _("Doseringen er allerede på det højeste"),
+    "pain_at_stop_level": _("Smerten nåede stopgrænsen"),
+    "session_stopped_by_pain": _("Træningen blev stoppet på grund af smerte i en anden øvelse"),
+}
+WEEKDAYS = (
+    ("MO", _("mandag")),
+    ("TU", _("tirsdag")),
+    ("WE", _("onsdag")),
+    ("TH", _("torsdag")),
+    ("FR", _("fredag")),
+    ("SA", _("lørdag")),
+    ("SU", _("søndag")),
+)
+SCOPE_WORDS = {
+    "view_progress": _("se fremskridt"),
+    "receive_reminders": _("få påmindelser"),
+    "log_sessions": _("registrere træning"),
+    "send_encouragement": _("sende opmuntringer"),
+}
+
+
+def decision_reason(reason: str) -> str:
+    return str(DECISION_REASON_WORDS.get(reason, reason))
+
+
+def _parts(rule: str) -> dict[str, str]:
+    return dict(part.partition("=")[::2] for part in rule.split(";") if "=" in part)
+
+
+def _listed(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {_('og')} {words[-1]}"
+
+
+def schedule_words(rule: str, start_time: time) -> str:
+    """A plan version's recurrence rule in words ("mandag, onsdag og fredag kl. 10:00") where it is a
+    weekly or daily rule on whole weekdays; the rule itself otherwise."""
+    parts = _parts(rule)
+    frequency = parts.get("FREQ")
+    if frequency not in ("DAILY", "WEEKLY") or set(parts) - {"FREQ", "BYDAY", "BYHOUR", "BYMINUTE", "WKST"}:
+        return rule
+    names = dict(WEEKDAYS)
+    days = [day for day in parts.get("BYDAY", "").split(",") if day]
+    if any(day not in names for day in days):
+        return rule
+    if days and len(days) < 7:
+        when = _listed([str(names[code]) for code, _name in WEEKDAYS if code in days])
+    else:
+        when = str(_("hver dag"))
+    hours = [int(hour) for hour in parts.get("BYHOUR", str(start_time.hour)).split(",") if hour.isdigit()]
+    minutes = [int(minute) for minute in parts.get("BYMINUTE", str(start_time.minute)).split(",") if minute.isdigit()]
+    times = sorted(f"{hour:02d}:{minute:02d}" for hour in hours for minute in minutes)
+    return f"{when} {_('kl.')} {_listed(times)}"
+
+
+@dataclass(frozen=True)
+class GrantLine:
+    grant: Any
+    name: str
+    scopes: list[str]
+    state: str
+
+
+def network_lines(grants: list[Any], now: datetime) -> list[GrantLine]:
+    """Each person the citizen let in: who, what they may do, and whether the access is in force."""
+    lines = []
+    for grant in grants:
+        if grant.revoked_at is not None:
+            state = str(_("Tilbagekaldt"))
+        elif grant.valid_until is not None and grant.valid_until <= now:
+            state = str(_("Udløbet"))
+        else:
+            state = str(_("Aktiv"))
+        scopes = [str(words) for scope, words in SCOPE_WORDS.items() if getattr(grant, f"can_{scope}")]
+        lines.append(GrantLine(grant, grant.label or grant.relative.user.display_name, scopes, state))
+    return lines
