@@ -8,21 +8,21 @@ from django.utils.translation import gettext_lazy as _
 
 from selvbetjening.selectors.caseload import CaseloadRow
 
-LIGHT_WORDS = {"red": "Kræver handling", "yellow": "Hold øje", "green": "I gang"}
+LIGHT_WORDS = {"red": _("Kræver handling"), "yellow": _("Hold øje"), "green": _("I gang")}
 REASON_WORDS = {
-    "pain_alert": "Smertealarm",
-    "adherence_below_red": "Under halvdelen af træningerne gennemført",
-    "adherence_below_yellow": "Under 80 % af træningerne gennemført",
-    "pain_rising": "Stigende smerte",
-    "no_recent_activity": "Ingen træning i en uge",
-    "request_overdue": "Henvendelse ikke besvaret til tiden",
-    "questionnaire_overdue": "Spørgeskema ikke besvaret",
-    "episode_ending_soon": "Forløbet slutter inden for en uge",
-    "device_fall": "Faldalarm fra hjælpemiddel",
-    "device_offline": "Hjælpemiddel sender ikke livstegn",
-    "device_battery_low": "Lavt batteri på hjælpemiddel",
+    "pain_alert": _("Smertealarm"),
+    "adherence_below_red": _("Under halvdelen af træningerne gennemført"),
+    "adherence_below_yellow": _("Under 80 % af træningerne gennemført"),
+    "pain_rising": _("Stigende smerte"),
+    "no_recent_activity": _("Ingen træning i en uge"),
+    "request_overdue": _("Henvendelse ikke besvaret til tiden"),
+    "questionnaire_overdue": _("Spørgeskema ikke besvaret"),
+    "episode_ending_soon": _("Forløbet slutter inden for en uge"),
+    "device_fall": _("Faldalarm fra hjælpemiddel"),
+    "device_offline": _("Hjælpemiddel sender ikke livstegn"),
+    "device_battery_low": _("Lavt batteri på hjælpemiddel"),
 }
-PAIN_TREND_WORDS = {"rising": "stigende", "falling": "faldende", "stable": "stabil", "unknown": "ukendt"}
+PAIN_TREND_WORDS = {"rising": _("stigende"), "falling": _("faldende"), "stable": _("stabil"), "unknown": _("ukendt")}
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,9 @@ def triage_cards(rows: list[CaseloadRow]) -> list[TriageCard]:
     return [
         TriageCard(
             row=row,
-            light_words=LIGHT_WORDS[row.light],
-            reasons=[REASON_WORDS.get(reason, reason) for reason in row.reasons],
-            pain_trend_words=PAIN_TREND_WORDS[row.pain_trend],
+            light_words=str(LIGHT_WORDS[row.light]),
+            reasons=[str(REASON_WORDS.get(reason, reason)) for reason in row.reasons],
+            pain_trend_words=str(PAIN_TREND_WORDS[row.pain_trend]),
         )
         for row in rows
     ]
@@ -100,7 +100,8 @@ def _parts(rule: str) -> dict[str, str]:
 def _listed(words: list[str]) -> str:
     if len(words) <= 1:
         return "".join(words)
-    return f"{', '.join(words[:-1])} {_('og')} {words[-1]}"
+    conjunction = _("og")
+    return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
 
 
 def schedule_words(rule: str, start_time: time) -> str:
@@ -121,7 +122,8 @@ def schedule_words(rule: str, start_time: time) -> str:
     hours = [int(hour) for hour in parts.get("BYHOUR", str(start_time.hour)).split(",") if hour.isdigit()]
     minutes = [int(minute) for minute in parts.get("BYMINUTE", str(start_time.minute)).split(",") if minute.isdigit()]
     times = sorted(f"{hour:02d}:{minute:02d}" for hour in hours for minute in minutes)
-    return f"{when} {_('kl.')} {_listed(times)}"
+    at = _("kl.")
+    return f"{when} {at} {_listed(times)}"
 
 
 @dataclass(frozen=True)

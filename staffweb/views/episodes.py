@@ -6,6 +6,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from backend.access import access_citizen_for_change
 from backend.actors import CARE
@@ -40,7 +41,7 @@ def episode_new(request: StaffRequest, citizen_id: UUID) -> HttpResponse:
             except ApplicationError as error:
                 add_error(form, error, form.service_fields())
             else:
-                messages.success(request, "Forløbet er oprettet.")
+                messages.success(request, _("Forløbet er oprettet."))
                 return HttpResponseRedirect(reverse("staffweb:citizen", args=[citizen.pk]) + "#episodes-heading")
     # The access log: one row for the citizen the page names.
     read_logged(request.actor, [citizen], "episode")
@@ -69,10 +70,10 @@ def contacts(request: StaffRequest, episode_id: UUID) -> HttpResponse:
                     episode_services.episode_contact_person_hand_over(
                         episode=episode, by=request.actor, **form.cleaned_data
                     )
-                    done = "Forløbet har fået ny tovholder."
+                    done = _("Forløbet har fået ny tovholder.")
                 else:
                     episode_services.episode_stand_in_set(episode=episode, by=request.actor, **form.cleaned_data)
-                    done = "Stedfortræderen er navngivet."
+                    done = _("Stedfortræderen er navngivet.")
             except ApplicationError as error:
                 add_error(form, error, FIELDS)
                 status = 409 if error.status == 409 else 422
@@ -94,10 +95,10 @@ def contacts(request: StaffRequest, episode_id: UUID) -> HttpResponse:
 
 
 STATUS_DONE = {
-    Episode.Status.ACTIVE: "Forløbet er i gang.",
-    Episode.Status.ON_HOLD: "Forløbet er sat i bero.",
-    Episode.Status.COMPLETED: "Forløbet er afsluttet med opfølgningsresultatet.",
-    Episode.Status.CANCELLED: "Forløbet er annulleret.",
+    Episode.Status.ACTIVE: _("Forløbet er i gang."),
+    Episode.Status.ON_HOLD: _("Forløbet er sat i bero."),
+    Episode.Status.COMPLETED: _("Forløbet er afsluttet med opfølgningsresultatet."),
+    Episode.Status.CANCELLED: _("Forløbet er annulleret."),
 }
 
 
