@@ -304,7 +304,8 @@ class ContactForm(DkfdsForm):
         super().__init__(*args, **kwargs)
         staff = self.fields["staff_id"]
         assert isinstance(staff, forms.ChoiceField)
-        staff.choices = [("", _("Vælg en medarbejder"))] + [(str(item.pk), item.user.display_name) for item in colleagues]
+        people = [(str(item.pk), item.user.display_name) for item in colleagues]
+        staff.choices = [("", _("Vælg en medarbejder")), *people]
         if not with_until:
             del self.fields["until"]
 
@@ -353,7 +354,9 @@ class EpisodeForm(DkfdsForm):
     planned_end_date = _date_field(_("Planlagt slutdato"))
     contact_person_id = forms.TypedChoiceField(label=_("Tovholder"), coerce=UUID)
     response_working_days = forms.IntegerField(
-        label=_("Svartid (arbejdsdage)"), initial=2, help_text=_("Hvor hurtigt borgeren får svar på en henvendelse: 1–10.")
+        label=_("Svartid (arbejdsdage)"),
+        initial=2,
+        help_text=_("Hvor hurtigt borgeren får svar på en henvendelse: 1–10."),
     )
 
     def __init__(

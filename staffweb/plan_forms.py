@@ -83,7 +83,9 @@ class PlanForm(DkfdsForm):
     )
     template_id = forms.ChoiceField(label=_("Skabelon"), required=False)
     weekdays = forms.MultipleChoiceField(
-        label=_("Ugedage"), choices=WEEKDAYS, widget=forms.CheckboxSelectMultiple,
+        label=_("Ugedage"),
+        choices=WEEKDAYS,
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Vælg mindst én ugedag.")},
     )
     times = forms.CharField(
@@ -251,7 +253,10 @@ class PlanForm(DkfdsForm):
     def exercises(self) -> list[dict[str, Any]]:
         """The plan's exercises in library order, as the API's ``exercises`` gives them."""
         return [
-            {**PlanExerciseIn.model_validate(self._entry(exercise, key, self.cleaned_data)).model_dump(), "position": index}
+            {
+                **PlanExerciseIn.model_validate(self._entry(exercise, key, self.cleaned_data)).model_dump(),
+                "position": index,
+            }
             for index, (exercise, key) in enumerate(self.chosen())
         ]
 

@@ -25,12 +25,12 @@ from selvbetjening.models import (
 from selvbetjening.selectors import adherence as adherence_reads
 from selvbetjening.selectors import caseload as caseload_reads
 from selvbetjening.selectors import episodes as episode_reads
-from selvbetjening.selectors.exercises import exercises_visible_to
-from selvbetjening.selectors.templates import templates_visible_to, with_template_shape
 from selvbetjening.selectors import network as network_reads
 from selvbetjening.selectors import plans as plan_reads
 from selvbetjening.selectors import questionnaires as questionnaire_reads
 from selvbetjening.selectors import requests as request_reads
+from selvbetjening.selectors.exercises import exercises_visible_to
+from selvbetjening.selectors.templates import templates_visible_to, with_template_shape
 from velfaerdsteknologi import access as device_access
 from velfaerdsteknologi.models import OPEN_ALERT_STATUSES, AlertAudience, Assignment
 
@@ -200,4 +200,5 @@ def plan_library(actor: Actor, already_chosen: Any = ()) -> list[Exercise]:
 
 def plan_templates(actor: Actor) -> list[ProgrammeTemplate]:
     """The municipality's active programme templates with their items, by title."""
-    return list(with_template_shape(templates_visible_to(actor)).filter(is_active=True).order_by("title", "id")[:TEMPLATES_SHOWN])
+    templates = with_template_shape(templates_visible_to(actor)).filter(is_active=True).order_by("title", "id")
+    return list(templates[:TEMPLATES_SHOWN])

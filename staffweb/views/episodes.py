@@ -14,9 +14,9 @@ from backend.audit import read_logged
 from backend.concurrency import StaleVersion
 from backend.errors import ApplicationError
 from backend.selectors import team_directory
+from selvbetjening.models import Episode
 from selvbetjening.selectors import episodes as episode_reads
 from selvbetjening.services import episodes as episode_services
-from selvbetjening.models import Episode
 from staffweb import problems
 from staffweb.forms import ContactForm, EpisodeForm, EpisodeStatusForm, add_error
 from staffweb.selectors import care_colleagues
@@ -136,7 +136,8 @@ def episode_status(request: StaffRequest, episode_id: UUID) -> HttpResponse:
                 status = 409 if error.status == 409 else 422
             else:
                 messages.success(request, STATUS_DONE[to_status])
-                return HttpResponseRedirect(reverse("staffweb:citizen", args=[episode.citizen_id]) + "#episodes-heading")
+                citizen_page = reverse("staffweb:citizen", args=[episode.citizen_id])
+                return HttpResponseRedirect(citizen_page + "#episodes-heading")
     # The access log: one row for the citizen whose episode is shown.
     read_logged(request.actor, [episode.citizen], "episode", episode.pk)
     context = {"episode": episode, "form": form, "conflict": conflict, "nav": "triage"}

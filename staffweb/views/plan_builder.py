@@ -85,7 +85,9 @@ def plan_new(request: StaffRequest, episode_id: UUID) -> HttpResponse:
                     status = 409 if error.status == 409 else 422
                 else:
                     messages.success(request, _("Træningsplanen „%(title)s“ er lavet.") % {"title": plan.title})
-                    return HttpResponseRedirect(reverse("staffweb:citizen", args=[episode.citizen_id]) + "#plans-heading")
+                    return HttpResponseRedirect(
+                        reverse("staffweb:citizen", args=[episode.citizen_id]) + "#plans-heading"
+                    )
     # The access log: one row for the citizen whose episode is shown.
     read_logged(actor, [episode.citizen], "episode", episode.pk)
     context = {"episode": episode, "citizen": episode.citizen, "form": form, "preview": preview, "nav": "triage"}

@@ -17,7 +17,6 @@ from tests.selvbetjening.training_factories import (
     ExerciseFactory,
     ProgrammeTemplateFactory,
     ProgrammeTemplateItemFactory,
-    SessionLogFactory,
     make_plan,
 )
 from tests.staffweb.helpers import access_rows, episode, plan_with_pain_alert, web_client
@@ -148,7 +147,10 @@ def test_a_plan_is_built_from_scratch_with_its_slots(world):
     assert version.start_time.strftime("%H:%M") == "09:30"
     item = version.exercises.get()
     assert (item.exercise_id, item.sets, item.repetitions, item.instructions) == (
-        exercise.pk, 3, 8, "Hold fast i gelænderet."
+        exercise.pk,
+        3,
+        8,
+        "Hold fast i gelænderet.",
     )
     assert list(plan.goals.all()) == [goal]
     assert TrainingSlot.objects.filter(plan=plan).exists()
@@ -158,7 +160,9 @@ def test_a_plan_is_built_from_scratch_with_its_slots(world):
 def test_the_preview_shows_the_next_times_by_the_schedule_rules_and_saves_nothing(world):
     running = _running_episode(world)
     exercise = ExerciseFactory()
-    data = _build_data(exercise, action="preview", times="08:00, 18:00", weekdays=["MO", "TU", "WE", "TH", "FR", "SA", "SU"])
+    data = _build_data(
+        exercise, action="preview", times="08:00, 18:00", weekdays=["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+    )
     response = web_client(world.staff_in_team.user).post(f"/staff/forloeb/{running.pk}/ny-plan/", data)
     assert response.status_code == 200
     body = response.content.decode()
@@ -322,9 +326,12 @@ def test_a_bad_change_is_refused_beside_the_field_and_keeps_the_version(world):
 def test_exercise_pictures_are_served_to_care_staff_only(world):
     client = web_client(world.staff_in_team.user)
     assert client.get("/staff/oevelsesbilleder/00000000-0000-0000-0000-000000000000/thumbnail/").status_code == 404
-    assert web_client(world.it_staff.user).get(
-        "/staff/oevelsesbilleder/00000000-0000-0000-0000-000000000000/thumbnail/"
-    ).status_code == 404
+    assert (
+        web_client(world.it_staff.user)
+        .get("/staff/oevelsesbilleder/00000000-0000-0000-0000-000000000000/thumbnail/")
+        .status_code
+        == 404
+    )
 
 
 # --- Completing the episode ---------------------------------------------------------------------
@@ -366,9 +373,12 @@ def test_a_stale_status_page_is_told_and_shown_the_episode_as_it_is(world):
     running = _running_episode(world)
     client = web_client(world.staff_in_team.user)
     stale = str(running.version)
-    assert client.post(
-        f"/staff/forloeb/{running.pk}/status/", {"version": stale, "status": "on_hold", "note": ""}
-    ).status_code == 302
+    assert (
+        client.post(
+            f"/staff/forloeb/{running.pk}/status/", {"version": stale, "status": "on_hold", "note": ""}
+        ).status_code
+        == 302
+    )
     response = client.post(f"/staff/forloeb/{running.pk}/status/", {"version": stale, "status": "cancelled"})
     assert response.status_code == 409
     assert "En anden har ændret dette imens" in response.content.decode()
