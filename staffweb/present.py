@@ -4,6 +4,9 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dates import MONTHS, MONTHS_3
 from django.utils.translation import gettext_lazy as _
 
 from selvbetjening.selectors.caseload import CaseloadRow
@@ -35,6 +38,23 @@ class TriageCard:
     @property
     def adherence_percent(self) -> int | None:
         return None if self.row.adherence is None else round(self.row.adherence * 100)
+
+    @property
+    def last_activity_text(self) -> str:
+        """As the date filter's "j. M H:i" says it, written directly: the list shows one per card."""
+        if self.row.last_activity is None:
+            return ""
+        local = timezone.localtime(self.row.last_activity)
+        return f"{local.day}. {str(MONTHS_3[local.month]).title()} {local:%H:%M}"
+
+    @property
+    def episode_ends_text(self) -> str:
+        ends = self.row.episode_ends_on
+        return "" if ends is None else f"{ends.day}. {MONTHS[ends.month]} {ends.year}"
+
+    @property
+    def url(self) -> str:
+        return reverse("staffweb:citizen", args=[self.row.citizen.pk])
 
     @property
     def pain_recent(self) -> str:

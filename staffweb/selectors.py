@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from backend.access import access_citizen, care_membership_filter
 from backend.actors import CARE, Actor, active_membership_filter
 from backend.models import Citizen, Membership, StaffRole
-from backend.selectors import duties_of, team_on_duty
+from backend.selectors import MAX_TEAM_MEMBERS, duties_of, team_on_duty
 from backend.timeutil import municipal_today
 from selvbetjening.models import (
     CitizenRequest,
@@ -202,3 +202,14 @@ def plan_templates(actor: Actor) -> list[ProgrammeTemplate]:
     """The municipality's active programme templates with their items, by title."""
     templates = with_template_shape(templates_visible_to(actor)).filter(is_active=True).order_by("title", "id")
     return list(templates[:TEMPLATES_SHOWN])
+
+
+def contact_people(team: Any) -> list[tuple[Any, str]]:
+    """The team's care staff today by name, as (staff id, name): whom Mit team can be filtered by as contact
+    person. One query of two columns (the list is on the app's busiest page)."""
+    people = (
+        Membership.objects.filter(care_membership_filter(), team=team, staff__user__is_active=True)
+        .order_by("staff__user__display_name", "staff_id")
+        .values_list("staff_id", "staff__user__display_name")
+    )
+    return list(dict.fromkeys(people[:MAX_TEAM_MEMBERS]))
