@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ValidationError
 
@@ -41,17 +42,17 @@ def _schema_message(error: Any) -> str:
     context = error.get("ctx") or {}
     kind = error["type"]
     if kind == "greater_than_equal":
-        return _("Skal være mindst %(value)s.") % {"value": context["ge"]}
+        return gettext("Skal være mindst %(value)s.") % {"value": context["ge"]}
     if kind == "less_than_equal":
-        return _("Må højst være %(value)s.") % {"value": context["le"]}
+        return gettext("Må højst være %(value)s.") % {"value": context["le"]}
     if kind in ("int_parsing", "int_from_float"):
-        return _("Skal være et helt tal.")
+        return gettext("Skal være et helt tal.")
     if kind in ("decimal_max_places", "decimal_max_digits"):
-        return _("Skriv højst én decimal.")
+        return gettext("Skriv højst én decimal.")
     if kind == "missing":
-        return _("Skal udfyldes.")
+        return gettext("Skal udfyldes.")
     if kind == "string_too_long":
-        return _("Må højst være %(count)s tegn.") % {"count": context["max_length"]}
+        return gettext("Må højst være %(count)s tegn.") % {"count": context["max_length"]}
     return problems.text("invalid")
 
 

@@ -27,7 +27,7 @@ PREVIEW_DAYS = 42
 INSTRUCTIONS_MAX = 2000
 
 
-@dataclass(frozen=True)
+@dataclass
 class PlanSchedule:
     """A schedule shaped like a plan version, for checking and previewing before anything is saved."""
 

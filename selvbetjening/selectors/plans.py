@@ -112,10 +112,13 @@ def with_plan_history(queryset: QuerySet[TrainingPlan]) -> QuerySet[TrainingPlan
     decisions = ProgressionDecision.objects.select_related(
         "plan_exercise__exercise", "session_log", "new_version"
     ).order_by("-created_at", "-id")[:PLAN_DECISIONS_SHOWN]
-    versions = TrainingPlanVersion.objects.select_related("created_by").order_by("-number")
+    versions = (
+        TrainingPlanVersion.objects.select_related("created_by")
+        .prefetch_related(Prefetch("exercises", queryset=_plan_exercises()))
+        .order_by("-number")
+    )
     return queryset.prefetch_related(
         Prefetch("versions", queryset=versions, to_attr="versions_newest_first"),
-        Prefetch("versions_newest_first__exercises", queryset=_plan_exercises()),
         Prefetch("progression_decisions", queryset=decisions, to_attr="recent_decisions"),
     )
 
