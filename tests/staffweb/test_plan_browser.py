@@ -76,8 +76,8 @@ def test_a_plan_is_built_with_the_keyboard_only_with_a_preview_of_the_next_times
     page.keyboard.type("09:30")
     page.get_by_role("button", name="Vis de næste træningstider").focus()
     page.keyboard.press("Enter")
-    page.wait_for_load_state()
     preview = page.locator("#preview")
+    preview.wait_for()
     assert preview.locator("li").count() == 8
     assert "09:30" in preview.inner_text() and ("tirsdag" in preview.inner_text() or "torsdag" in preview.inner_text())
     assert_accessible(page)
@@ -140,9 +140,9 @@ def test_the_pages_switch_to_english_and_stay_so(world, live_server, browser_pag
     _log_in_with_the_keyboard(page, live_server, _therapist(world))
     page.get_by_role("button", name="English").focus()
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{live_server.url}/staff/")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert page.url == f"{live_server.url}/staff/"  # back where the switch was pressed
     assert page.get_by_role("link", name="My team").is_visible()
-    assert page.evaluate("document.documentElement.lang") == "en"
     assert_accessible(page)
     page.goto(f"{live_server.url}/staff/borgere/{world.citizen.pk}/")
     assert page.get_by_role("heading", name="Network").is_visible()
@@ -150,5 +150,5 @@ def test_the_pages_switch_to_english_and_stay_so(world, live_server, browser_pag
     page.goto(f"{live_server.url}/staff/opgaver/")
     assert page.evaluate("document.documentElement.lang") == "en"  # kept across pages
     page.get_by_role("button", name="Dansk").click()
-    page.wait_for_url(f"{live_server.url}/staff/opgaver/")
-    assert page.evaluate("document.documentElement.lang") == "da"
+    page.wait_for_function("document.documentElement.lang === 'da'")
+    assert page.url == f"{live_server.url}/staff/opgaver/"
