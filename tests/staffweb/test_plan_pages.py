@@ -453,3 +453,27 @@ def _unquote(text):
     import ast
 
     return ast.literal_eval(text.strip())
+
+
+@pytest.mark.django_db
+def test_the_plan_pages_cost_the_same_queries_whatever_the_library_and_templates(world):
+    running = _running_episode(world)
+    plan = make_plan(episode=running)
+    ProgrammeTemplateItemFactory(template=ProgrammeTemplateFactory(municipality=world.municipality))
+    client = web_client(world.staff_in_team.user)
+    urls = (f"/staff/forloeb/{running.pk}/ny-plan/", f"/staff/planer/{plan.pk}/ny-version/")
+    few = []
+    for url in urls:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        few.append(len(queries))
+    for _ in range(6):
+        ProgrammeTemplateItemFactory(template=ProgrammeTemplateFactory(municipality=world.municipality))
+        ExerciseFactory()
+    GoalFactory(episode=running)
+    many = []
+    for url in urls:
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        many.append(len(queries))
+    assert many == few
