@@ -257,6 +257,8 @@ LANGUAGES = [("da", "Dansk"), ("en", "English")]
 TIME_ZONE = "UTC"
 DEFAULT_CITIZEN_TIME_ZONE = "Europe/Copenhagen"
 USE_I18N = True
+# The staff pages' English (Danish msgids); the .mo is committed beside the .po.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

@@ -7,6 +7,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from selvbetjening.selectors.adherence import DayFigures, WeekFigures
 
 WIDTH = 640
@@ -96,9 +98,9 @@ def pain_and_effort(days: Sequence[DayFigures]) -> Chart:
     """Mean pain before and after, and effort (Borg CR10), per day with sessions; scale 0–10."""
     chart = Chart(y_ticks=[Tick(_y(value, 10), str(value)) for value in (0, 2, 4, 6, 8, 10)])
     definitions = (
-        ("pain_before_mean", "Smerte før", "solid", "circle"),
-        ("pain_after_mean", "Smerte efter", "dashed", "square"),
-        ("effort_mean", "Anstrengelse", "dotted", "diamond"),
+        ("pain_before_mean", _("Smerte før"), "solid", "circle"),
+        ("pain_after_mean", _("Smerte efter"), "dashed", "square"),
+        ("effort_mean", _("Anstrengelse"), "dotted", "diamond"),
     )
     count = len(days)
     for key, name, pattern, marker in definitions:

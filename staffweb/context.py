@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from backend import i18n
 from backend.actors import CARE, Actor
@@ -12,10 +13,10 @@ from staffweb.views.effekt import EFFECT_READERS
 from staffweb.views.it import IT_NAVIGATION
 
 NAVIGATION = (
-    ("triage", "Mit team", "staffweb:triage", CARE),
-    ("inbox", "Henvendelser", "staffweb:inbox", CARE),
-    ("work", "Alarmer og opgaver", "staffweb:work", CARE),
-    ("team", "Teamet", "staffweb:team", TEAM_LEAD),
+    ("triage", _("Mit team"), "staffweb:triage", CARE),
+    ("inbox", _("Henvendelser"), "staffweb:inbox", CARE),
+    ("work", _("Alarmer og opgaver"), "staffweb:work", CARE),
+    ("team", _("Teamet"), "staffweb:team", TEAM_LEAD),
     *IT_NAVIGATION,
     ("effekt", "Effekt", "staffweb:effekt:overview", EFFECT_READERS),
 )

@@ -7,6 +7,8 @@ from typing import Any
 from uuid import UUID
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ValidationError
 
 from backend.errors import ApplicationError, InvalidInput
@@ -21,17 +23,17 @@ from staffweb import problems
 from staffweb.present import REASON_WORDS
 
 SORTS = [
-    ("status", "Mest presserende først"),
-    ("adherence", "Laveste træningsgrad først"),
-    ("last_activity", "Længst siden aktivitet først"),
-    ("name", "Navn"),
+    ("status", _("Mest presserende først")),
+    ("adherence", _("Laveste træningsgrad først")),
+    ("last_activity", _("Længst siden aktivitet først")),
+    ("name", _("Navn")),
 ]
 DOSAGE_LABELS = {
-    "sets": "Sæt",
-    "repetitions": "Gentagelser",
-    "hold_seconds": "Hold (sekunder)",
-    "duration_seconds": "Varighed (sekunder)",
-    "load_kg": "Belastning (kg)",
+    "sets": _("Sæt"),
+    "repetitions": _("Gentagelser"),
+    "hold_seconds": _("Hold (sekunder)"),
+    "duration_seconds": _("Varighed (sekunder)"),
+    "load_kg": _("Belastning (kg)"),
 }
 
 
@@ -40,18 +42,18 @@ def _schema_message(error: Any) -> str:
     context = error.get("ctx") or {}
     kind = error["type"]
     if kind == "greater_than_equal":
-        return f"Skal være mindst {context['ge']}."
+        return gettext("Skal være mindst %(value)s.") % {"value": context["ge"]}
     if kind == "less_than_equal":
-        return f"Må højst være {context['le']}."
+        return gettext("Må højst være %(value)s.") % {"value": context["le"]}
     if kind in ("int_parsing", "int_from_float"):
-        return "Skal være et helt tal."
+        return gettext("Skal være et helt tal.")
     if kind in ("decimal_max_places", "decimal_max_digits"):
-        return "Skriv højst én decimal."
+        return gettext("Skriv højst én decimal.")
     if kind == "missing":
-        return "Skal udfyldes."
+        return gettext("Skal udfyldes.")
     if kind == "string_too_long":
-        return f"Må højst være {context['max_length']} tegn."
-    return problems.MESSAGES["invalid"]
+        return gettext("Må højst være %(count)s tegn.") % {"count": context["max_length"]}
+    return problems.text("invalid")
 
 
 class DkfdsForm(forms.Form):
@@ -80,13 +82,13 @@ def add_error(form: forms.Form, error: ApplicationError, fields: dict[str, str] 
 
 
 class LoginForm(DkfdsForm):
-    username = forms.CharField(label="Brugernavn", max_length=150)
-    password = forms.CharField(label="Adgangskode", max_length=200, widget=forms.PasswordInput)
+    username = forms.CharField(label=_("Brugernavn"), max_length=150)
+    password = forms.CharField(label=_("Adgangskode"), max_length=200, widget=forms.PasswordInput)
     totp_code = forms.RegexField(
-        label="Engangskode",
-        help_text="De seks cifre fra din autentifikator-app.",
+        label=_("Engangskode"),
+        help_text=_("De seks cifre fra din autentifikator-app."),
         regex=r"^\s*[0-9]{6}\s*$",
-        error_messages={"invalid": "Skriv de seks cifre."},
+        error_messages={"invalid": _("Skriv de seks cifre.")},
         max_length=12,
     )
 
@@ -98,11 +100,11 @@ class LoginForm(DkfdsForm):
 
 
 class TriageFilterForm(DkfdsForm):
-    team = forms.ChoiceField(label="Team", required=False)
-    sort = forms.ChoiceField(label="Sortering", choices=SORTS, required=False)
-    contact_person = forms.ChoiceField(label="Tovholder", required=False)
+    team = forms.ChoiceField(label=_("Team"), required=False)
+    sort = forms.ChoiceField(label=_("Sortering"), choices=SORTS, required=False)
+    contact_person = forms.ChoiceField(label=_("Tovholder"), required=False)
     reason = forms.ChoiceField(
-        label="Årsag", choices=[("", "Alle årsager"), *REASON_WORDS.items()], required=False
+        label=_("Årsag"), choices=[("", _("Alle årsager")), *REASON_WORDS.items()], required=False
     )
     cursor = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
 
@@ -122,7 +124,7 @@ class TriageFilterForm(DkfdsForm):
         """The staff to choose from as contact person (before validating): the team's care staff."""
         contact_field = self.fields["contact_person"]
         assert isinstance(contact_field, forms.ChoiceField)
-        contact_field.choices = [("", "Alle"), *dict.fromkeys((str(staff_id), name) for staff_id, name in people)]
+        contact_field.choices = [("", _("Alle")), *dict.fromkeys((str(staff_id), name) for staff_id, name in people)]
 
     def chosen_team(self) -> Any:
         key = self.cleaned_data.get("team") or next(iter(self.teams))
@@ -134,8 +136,8 @@ class DosageForm(DkfdsForm):
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     change_note = forms.CharField(
-        label="Begrundelse for ændringen",
-        help_text="Borgeren og kolleger ser begrundelsen i planens historik.",
+        label=_("Begrundelse for ændringen"),
+        help_text=_("Borgeren og kolleger ser begrundelsen i planens historik."),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -207,13 +209,13 @@ def _validated(schema: type[BaseModel], entry: dict[str, Any]) -> dict[str, Any]
 
 class ReplyForm(DkfdsForm):
     text = forms.CharField(
-        label="Svar til borgeren", max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Svar til borgeren"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
     )
 
 
 
 class ResolveForm(DkfdsForm):
-    note = forms.CharField(label="Hvad er der gjort?", max_length=1000)
+    note = forms.CharField(label=_("Hvad er der gjort?"), max_length=1000)
 
 
 class PlanStatusForm(forms.Form):
@@ -224,12 +226,12 @@ class PlanStatusForm(forms.Form):
 
 
 FUNCTION_LEVELS = [
-    ("", "Ikke vurderet"),
-    ("0", "0 – ingen begrænsninger"),
-    ("1", "1 – lette begrænsninger"),
-    ("2", "2 – moderate begrænsninger"),
-    ("3", "3 – svære begrænsninger"),
-    ("4", "4 – totale begrænsninger"),
+    ("", _("Ikke vurderet")),
+    ("0", _("0 – ingen begrænsninger")),
+    ("1", _("1 – lette begrænsninger")),
+    ("2", _("2 – moderate begrænsninger")),
+    ("3", _("3 – svære begrænsninger")),
+    ("4", _("4 – totale begrænsninger")),
 ]
 
 
@@ -239,31 +241,31 @@ class GoalRatingForm(DkfdsForm):
 
     rating_id = forms.UUIDField(widget=forms.HiddenInput)
     rated_on = forms.DateField(
-        label="Dato for vurderingen",
-        help_text="Dag-måned-år, for eksempel 24-11-2026.",
+        label=_("Dato for vurderingen"),
+        help_text=_("Dag-måned-år, for eksempel 24-11-2026."),
         input_formats=["%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"],
         widget=forms.DateInput(format="%d-%m-%Y"),
-        error_messages={"invalid": "Skriv datoen som dag-måned-år, for eksempel 24-11-2026."},
+        error_messages={"invalid": _("Skriv datoen som dag-måned-år, for eksempel 24-11-2026.")},
     )
     gas_score = forms.TypedChoiceField(
-        label="Målopfyldelse (GAS)", coerce=int, empty_value=None, required=False, widget=forms.RadioSelect
+        label=_("Målopfyldelse (GAS)"), coerce=int, empty_value=None, required=False, widget=forms.RadioSelect
     )
     function_level = forms.TypedChoiceField(
-        label="Funktionsevne (FSIII)", choices=FUNCTION_LEVELS, coerce=int, empty_value=None, required=False
+        label=_("Funktionsevne (FSIII)"), choices=FUNCTION_LEVELS, coerce=int, empty_value=None, required=False
     )
-    copm_performance = forms.IntegerField(label="COPM udførelse (1–10)", required=False)
-    copm_satisfaction = forms.IntegerField(label="COPM tilfredshed (1–10)", required=False)
-    note = forms.CharField(label="Note", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    copm_performance = forms.IntegerField(label=_("COPM udførelse (1–10)"), required=False)
+    copm_satisfaction = forms.IntegerField(label=_("COPM tilfredshed (1–10)"), required=False)
+    note = forms.CharField(label=_("Note"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, goal: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         gas = self.fields["gas_score"]
         assert isinstance(gas, forms.ChoiceField)
         gas.choices = [
-            ("", "Ikke vurderet"),
+            ("", _("Ikke vurderet")),
             ("-2", f"−2: {goal.gas_minus_2}"),
             ("-1", f"−1: {goal.gas_minus_1}"),
-            ("0", f"0 (forventet): {goal.gas_0}"),
+            ("0", _("0 (forventet): %(outcome)s") % {"outcome": goal.gas_0}),
             ("1", f"+1: {goal.gas_plus_1}"),
             ("2", f"+2: {goal.gas_plus_2}"),
         ]
@@ -290,32 +292,33 @@ class GoalRatingForm(DkfdsForm):
 class ContactForm(DkfdsForm):
     """Hand the episode over to a new contact person, or name a stand-in until a date."""
 
-    staff_id = forms.TypedChoiceField(label="Medarbejder", coerce=UUID)
+    staff_id = forms.TypedChoiceField(label=_("Medarbejder"), coerce=UUID)
     until = forms.DateField(
-        label="Stedfortræder til og med",
-        help_text="Dag-måned-år, for eksempel 24-11-2026.",
+        label=_("Stedfortræder til og med"),
+        help_text=_("Dag-måned-år, for eksempel 24-11-2026."),
         input_formats=["%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"],
-        error_messages={"invalid": "Skriv datoen som dag-måned-år, for eksempel 24-11-2026."},
+        error_messages={"invalid": _("Skriv datoen som dag-måned-år, for eksempel 24-11-2026.")},
     )
-    reason = forms.CharField(label="Begrundelse", required=False, max_length=300)
+    reason = forms.CharField(label=_("Begrundelse"), required=False, max_length=300)
 
     def __init__(self, *args: Any, colleagues: Sequence[Any], with_until: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         staff = self.fields["staff_id"]
         assert isinstance(staff, forms.ChoiceField)
-        staff.choices = [("", "Vælg en medarbejder")] + [(str(item.pk), item.user.display_name) for item in colleagues]
+        people = [(str(item.pk), item.user.display_name) for item in colleagues]
+        staff.choices = [("", _("Vælg en medarbejder")), *people]
         if not with_until:
             del self.fields["until"]
 
 
-def _date_field(label: str) -> forms.DateField:
+def _date_field(label: Any) -> forms.DateField:
     """A date written day-month-year, as the other staff forms take it."""
     return forms.DateField(
         label=label,
-        help_text="Dag-måned-år, for eksempel 24-11-2026.",
+        help_text=_("Dag-måned-år, for eksempel 24-11-2026."),
         input_formats=["%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"],
         widget=forms.DateInput(format="%d-%m-%Y", attrs={"inputmode": "numeric"}),
-        error_messages={"invalid": "Skriv datoen som dag-måned-år, for eksempel 24-11-2026."},
+        error_messages={"invalid": _("Skriv datoen som dag-måned-år, for eksempel 24-11-2026.")},
     )
 
 
@@ -340,19 +343,21 @@ class EpisodeForm(DkfdsForm):
     """A new episode with a citizen: the EpisodeCreateIn schema's fields and bounds; the service decides
     whether the team cares for the citizen and the contact person is one of its care staff."""
 
-    team_id = forms.TypedChoiceField(label="Team", coerce=UUID)
-    kind = forms.ChoiceField(label="Type af forløb", choices=[("", "Vælg en type"), *Episode.Kind.choices])
+    team_id = forms.TypedChoiceField(label=_("Team"), coerce=UUID)
+    kind = forms.ChoiceField(label=_("Type af forløb"), choices=[("", _("Vælg en type")), *Episode.Kind.choices])
     title = forms.CharField(
-        label="Titel",
+        label=_("Titel"),
         required=False,
         max_length=200,
-        help_text="Kort, i borgerens ord, for eksempel „Klare trapperne“.",
+        help_text=_("Kort, i borgerens ord, for eksempel „Klare trapperne“."),
     )
-    start_date = _date_field("Startdato")
-    planned_end_date = _date_field("Planlagt slutdato")
-    contact_person_id = forms.TypedChoiceField(label="Tovholder", coerce=UUID)
+    start_date = _date_field(_("Startdato"))
+    planned_end_date = _date_field(_("Planlagt slutdato"))
+    contact_person_id = forms.TypedChoiceField(label=_("Tovholder"), coerce=UUID)
     response_working_days = forms.IntegerField(
-        label="Svartid (arbejdsdage)", initial=2, help_text="Hvor hurtigt borgeren får svar på en henvendelse: 1–10."
+        label=_("Svartid (arbejdsdage)"),
+        initial=2,
+        help_text=_("Hvor hurtigt borgeren får svar på en henvendelse: 1–10."),
     )
 
     def __init__(
@@ -370,7 +375,7 @@ class EpisodeForm(DkfdsForm):
         team.choices = [(str(item.pk), item.name) for item in teams]
         contact = self.fields["contact_person_id"]
         assert isinstance(contact, forms.ChoiceField)
-        contact.choices = [("", "Vælg en medarbejder")] + [
+        contact.choices = [("", _("Vælg en medarbejder"))] + [
             # The directory has a row per care role; the choice is the person.
             (item.name, [(str(staff_id), name) for staff_id, name in _people(directories[item.pk]).items()])
             for item in teams
@@ -390,18 +395,18 @@ class EpisodeForm(DkfdsForm):
 
 
 GAS_LEVELS = [
-    ("-2", "−2: meget mindre end forventet"),
-    ("-1", "−1: mindre end forventet"),
-    ("0", "0: forventet"),
-    ("1", "+1: mere end forventet"),
-    ("2", "+2: meget mere end forventet"),
+    ("-2", _("−2: meget mindre end forventet")),
+    ("-1", _("−1: mindre end forventet")),
+    ("0", _("0: forventet")),
+    ("1", _("+1: mere end forventet")),
+    ("2", _("+2: meget mere end forventet")),
 ]
 GAS_OUTCOMES = {
-    "gas_minus_2": "−2: meget mindre end forventet",
-    "gas_minus_1": "−1: mindre end forventet",
-    "gas_0": "0: forventet udbytte",
-    "gas_plus_1": "+1: mere end forventet",
-    "gas_plus_2": "+2: meget mere end forventet",
+    "gas_minus_2": _("−2: meget mindre end forventet"),
+    "gas_minus_1": _("−1: mindre end forventet"),
+    "gas_0": _("0: forventet udbytte"),
+    "gas_plus_1": _("+1: mere end forventet"),
+    "gas_plus_2": _("+2: meget mere end forventet"),
 }
 
 
@@ -410,29 +415,29 @@ class GoalForm(DkfdsForm):
     service checks the due date against the episode and the target against the baseline."""
 
     description = forms.CharField(
-        label="Målet i borgerens egne ord",
-        help_text="Skriv det, som borgeren siger det, for eksempel „Jeg vil selv kunne gå i Brugsen“.",
+        label=_("Målet i borgerens egne ord"),
+        help_text=_("Skriv det, som borgeren siger det, for eksempel „Jeg vil selv kunne gå i Brugsen“."),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    rank = forms.IntegerField(label="Prioritet", help_text="1 er vigtigst for borgeren.")
-    area = forms.ChoiceField(label="Funktionsområde", choices=[("", "Vælg et område"), *Goal.Area.choices])
+    rank = forms.IntegerField(label=_("Prioritet"), help_text=_("1 er vigtigst for borgeren."))
+    area = forms.ChoiceField(label=_("Funktionsområde"), choices=[("", _("Vælg et område")), *Goal.Area.choices])
     condition_code = forms.CharField(
-        label="FSIII-tilstand: kode", help_text="Tilstandens kode (UUID) fra FSIII-kodelisten.", max_length=36
+        label=_("FSIII-tilstand: kode"), help_text=_("Tilstandens kode (UUID) fra FSIII-kodelisten."), max_length=36
     )
     condition_display = forms.CharField(
-        label="FSIII-tilstand: navn", help_text="Tilstandens navn, for eksempel „Gå“.", max_length=200
+        label=_("FSIII-tilstand: navn"), help_text=_("Tilstandens navn, for eksempel „Gå“."), max_length=200
     )
-    direction = forms.ChoiceField(label="Retning", choices=Goal.Direction.choices, initial=Goal.Direction.IMPROVE)
+    direction = forms.ChoiceField(label=_("Retning"), choices=Goal.Direction.choices, initial=Goal.Direction.IMPROVE)
     baseline_level = forms.TypedChoiceField(
-        label="Funktionsevne ved start (FSIII)", choices=FUNCTION_LEVELS[1:], coerce=int
+        label=_("Funktionsevne ved start (FSIII)"), choices=FUNCTION_LEVELS[1:], coerce=int
     )
     target_level = forms.TypedChoiceField(
-        label="Mål for funktionsevne (FSIII)", choices=FUNCTION_LEVELS[1:], coerce=int
+        label=_("Mål for funktionsevne (FSIII)"), choices=FUNCTION_LEVELS[1:], coerce=int
     )
-    due_date = _date_field("Målet skal være nået")
+    due_date = _date_field(_("Målet skal være nået"))
     baseline_gas = forms.TypedChoiceField(
-        label="GAS ved start", choices=GAS_LEVELS, coerce=int, initial="-1", help_text="Oftest −1 eller −2."
+        label=_("GAS ved start"), choices=GAS_LEVELS, coerce=int, initial="-1", help_text=_("Oftest −1 eller −2.")
     )
     gas_minus_2 = forms.CharField(label=GAS_OUTCOMES["gas_minus_2"], max_length=500)
     gas_minus_1 = forms.CharField(label=GAS_OUTCOMES["gas_minus_1"], max_length=500)
@@ -458,3 +463,51 @@ class GoalForm(DkfdsForm):
     def goal_fields(self) -> dict[str, Any]:
         """The service's fields, as the API's schema gives them."""
         return GoalCreateIn.model_validate(self.cleaned_data).model_dump()
+
+
+STATUS_ACTIONS = {
+    Episode.Status.ACTIVE: _("Start eller genoptag forløbet"),
+    Episode.Status.ON_HOLD: _("Sæt forløbet i bero"),
+    Episode.Status.COMPLETED: _("Afslut forløbet med opfølgning"),
+    Episode.Status.CANCELLED: _("Annuller forløbet"),
+}
+
+
+class EpisodeStatusForm(DkfdsForm):
+    """Move the episode on, as ``POST /api/v1/episodes/{id}/transitions`` does: completing it needs its
+    follow-up result from the code list (E1–E4); the service decides which moves the status allows."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    status = forms.ChoiceField(label=_("Hvad skal der ske med forløbet?"), widget=forms.RadioSelect)
+    follow_up_result = forms.ChoiceField(
+        label=_("Opfølgningsresultat"),
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_("Kræves, når forløbet afsluttes."),
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, allowed: Iterable[str], results: Sequence[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        status = self.fields["status"]
+        assert isinstance(status, forms.ChoiceField)
+        status.choices = [(value, STATUS_ACTIONS[value]) for value in STATUS_ACTIONS if value in set(allowed)]
+        status.widget.attrs["class"] = "form-radio"
+        result = self.fields["follow_up_result"]
+        assert isinstance(result, forms.ChoiceField)
+        result.choices = [(item.code, f"{item.code}: {item.display_da}") for item in results]
+        result.widget.attrs["class"] = "form-radio"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        completing = cleaned.get("status") == Episode.Status.COMPLETED
+        if completing and not cleaned.get("follow_up_result"):
+            self.add_error("follow_up_result", _("Vælg opfølgningsresultatet (E1–E4), når forløbet afsluttes."))
+        if not completing and cleaned.get("follow_up_result"):
+            self.add_error("follow_up_result", _("Opfølgningsresultatet angives kun, når forløbet afsluttes."))
+        return cleaned
+
+    def service_fields(self) -> dict[str, str]:
+        return {"follow_up_result": "follow_up_result", "note": "note", "status": "status"}

@@ -1,26 +1,32 @@
 """Words for codes, as the staff pages show them (traffic light and reasons always in words too)."""
 
 from dataclasses import dataclass
+from datetime import datetime, time
 from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dates import MONTHS, MONTHS_3
+from django.utils.translation import gettext_lazy as _
 
 from selvbetjening.selectors.caseload import CaseloadRow
 
-LIGHT_WORDS = {"red": "Kræver handling", "yellow": "Hold øje", "green": "I gang"}
+LIGHT_WORDS = {"red": _("Kræver handling"), "yellow": _("Hold øje"), "green": _("I gang")}
 REASON_WORDS = {
-    "pain_alert": "Smertealarm",
-    "missed_training_alert": "Træning ikke gennemført flere gange i træk",
-    "adherence_below_red": "Under halvdelen af træningerne gennemført",
-    "adherence_below_yellow": "Under 80 % af træningerne gennemført",
-    "pain_rising": "Stigende smerte",
-    "no_recent_activity": "Ingen træning i en uge",
-    "request_overdue": "Henvendelse ikke besvaret til tiden",
-    "questionnaire_overdue": "Spørgeskema ikke besvaret",
-    "episode_ending_soon": "Forløbet slutter inden for en uge",
-    "device_fall": "Faldalarm fra hjælpemiddel",
-    "device_offline": "Hjælpemiddel sender ikke livstegn",
-    "device_battery_low": "Lavt batteri på hjælpemiddel",
+    "pain_alert": _("Smertealarm"),
+    "missed_training_alert": _("Træning ikke gennemført flere gange i træk"),
+    "adherence_below_red": _("Under halvdelen af træningerne gennemført"),
+    "adherence_below_yellow": _("Under 80 % af træningerne gennemført"),
+    "pain_rising": _("Stigende smerte"),
+    "no_recent_activity": _("Ingen træning i en uge"),
+    "request_overdue": _("Henvendelse ikke besvaret til tiden"),
+    "questionnaire_overdue": _("Spørgeskema ikke besvaret"),
+    "episode_ending_soon": _("Forløbet slutter inden for en uge"),
+    "device_fall": _("Faldalarm fra hjælpemiddel"),
+    "device_offline": _("Hjælpemiddel sender ikke livstegn"),
+    "device_battery_low": _("Lavt batteri på hjælpemiddel"),
 }
-PAIN_TREND_WORDS = {"rising": "stigende", "falling": "faldende", "stable": "stabil", "unknown": "ukendt"}
+PAIN_TREND_WORDS = {"rising": _("stigende"), "falling": _("faldende"), "stable": _("stabil"), "unknown": _("ukendt")}
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,23 @@ class TriageCard:
         return None if self.row.adherence is None else round(self.row.adherence * 100)
 
     @property
+    def last_activity_text(self) -> str:
+        """As the date filter's "j. M H:i" says it, written directly: the list shows one per card."""
+        if self.row.last_activity is None:
+            return ""
+        local = timezone.localtime(self.row.last_activity)
+        return f"{local.day}. {str(MONTHS_3[local.month]).title()} {local:%H:%M}"
+
+    @property
+    def episode_ends_text(self) -> str:
+        ends = self.row.episode_ends_on
+        return "" if ends is None else f"{ends.day}. {MONTHS[ends.month]} {ends.year}"
+
+    @property
+    def url(self) -> str:
+        return reverse("staffweb:citizen", args=[self.row.citizen.pk])
+
+    @property
     def pain_recent(self) -> str:
         return "–" if self.row.pain_recent is None else f"{float(self.row.pain_recent):.1f}".replace(".", ",")
 
@@ -43,9 +66,9 @@ def triage_cards(rows: list[CaseloadRow]) -> list[TriageCard]:
     return [
         TriageCard(
             row=row,
-            light_words=LIGHT_WORDS[row.light],
-            reasons=[REASON_WORDS.get(reason, reason) for reason in row.reasons],
-            pain_trend_words=PAIN_TREND_WORDS[row.pain_trend],
+            light_words=str(LIGHT_WORDS[row.light]),
+            reasons=[str(REASON_WORDS.get(reason, reason)) for reason in row.reasons],
+            pain_trend_words=str(PAIN_TREND_WORDS[row.pain_trend]),
         )
         for row in rows
     ]
@@ -56,3 +79,92 @@ def number(value: Any, decimals: int = 1) -> str:
     if value is None:
         return "–"
     return f"{float(value):.{decimals}f}".replace(".", ",")
+
+
+# --- The training plan's history, network and devices ---------------------------------------------
+
+DECISION_REASON_WORDS = {
+    "criteria_met": _("De seneste træninger var uden for meget smerte og med passende anstrengelse"),
+    "not_enough_sessions": _("Ikke nok træninger på den nuværende dosering endnu"),
+    "pain_above_threshold": _("Smerten var over grænsen for progression"),
+    "effort_outside_band": _("Anstrengelsen lå uden for det aftalte interval"),
+    "not_reported": _("Smerte eller anstrengelse blev ikke angivet"),
+    "dosage_at_maximum": _("Doseringen er allerede på det højeste"),
+    "pain_at_stop_level": _("Smerten nåede stopgrænsen"),
+    "session_stopped_by_pain": _("Træningen blev stoppet på grund af smerte i en anden øvelse"),
+}
+WEEKDAYS = (
+    ("MO", _("mandag")),
+    ("TU", _("tirsdag")),
+    ("WE", _("onsdag")),
+    ("TH", _("torsdag")),
+    ("FR", _("fredag")),
+    ("SA", _("lørdag")),
+    ("SU", _("søndag")),
+)
+SCOPE_WORDS = {
+    "view_progress": _("se fremskridt"),
+    "receive_reminders": _("få påmindelser"),
+    "log_sessions": _("registrere træning"),
+    "send_encouragement": _("sende opmuntringer"),
+}
+
+
+def decision_reason(reason: str) -> str:
+    return str(DECISION_REASON_WORDS.get(reason, reason))
+
+
+def _parts(rule: str) -> dict[str, str]:
+    return dict(part.partition("=")[::2] for part in rule.split(";") if "=" in part)
+
+
+def _listed(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    conjunction = _("og")
+    return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
+
+
+def schedule_words(rule: str, start_time: time) -> str:
+    """A plan version's recurrence rule in words ("mandag, onsdag og fredag kl. 10:00") where it is a
+    weekly or daily rule on whole weekdays; the rule itself otherwise."""
+    parts = _parts(rule)
+    frequency = parts.get("FREQ")
+    if frequency not in ("DAILY", "WEEKLY") or set(parts) - {"FREQ", "BYDAY", "BYHOUR", "BYMINUTE", "WKST"}:
+        return rule
+    names = dict(WEEKDAYS)
+    days = [day for day in parts.get("BYDAY", "").split(",") if day]
+    if any(day not in names for day in days):
+        return rule
+    if days and len(days) < 7:
+        when = _listed([str(names[code]) for code, _name in WEEKDAYS if code in days])
+    else:
+        when = str(_("hver dag"))
+    hours = [int(hour) for hour in parts.get("BYHOUR", str(start_time.hour)).split(",") if hour.isdigit()]
+    minutes = [int(minute) for minute in parts.get("BYMINUTE", str(start_time.minute)).split(",") if minute.isdigit()]
+    times = sorted(f"{hour:02d}:{minute:02d}" for hour in hours for minute in minutes)
+    at = _("kl.")
+    return f"{when} {at} {_listed(times)}"
+
+
+@dataclass(frozen=True)
+class GrantLine:
+    grant: Any
+    name: str
+    scopes: list[str]
+    state: str
+
+
+def network_lines(grants: list[Any], now: datetime) -> list[GrantLine]:
+    """Each person the citizen let in: who, what they may do, and whether the access is in force."""
+    lines = []
+    for grant in grants:
+        if grant.revoked_at is not None:
+            state = str(_("Tilbagekaldt"))
+        elif grant.valid_until is not None and grant.valid_until <= now:
+            state = str(_("Udløbet"))
+        else:
+            state = str(_("Aktiv"))
+        scopes = [str(words) for scope, words in SCOPE_WORDS.items() if getattr(grant, f"can_{scope}")]
+        lines.append(GrantLine(grant, grant.label or grant.relative.user.display_name, scopes, state))
+    return lines

@@ -1,34 +1,55 @@
-"""The API's problem codes as the pages say them: Danish, beside the field or above the form."""
+"""The API's problem codes as the pages say them: Danish, beside the field or above the form; in English
+when the staff member switched the pages to English."""
+
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_noop as _
 
 from backend.errors import ApplicationError, InvalidInput
 from backend.problem_texts import DANISH, FALLBACK_DANISH
 
-# The platform's catalogue, with what the staff pages say in their own words.
-MESSAGES: dict[str, str] = {
-    **DANISH,
-    "invalid": "Værdien kan ikke bruges. Ret den og prøv igen.",
-    "invalid_credentials": "Forkert brugernavn, adgangskode eller engangskode.",
-    "locked_out": "Kontoen er spærret efter for mange forkerte forsøg. Prøv igen senere.",
-    "rate_limited": "For mange forsøg. Vent lidt og prøv igen.",
-    "account_disabled": "Kontoen er lukket.",
-    "unknown_staff": "Der findes ingen medarbejderkonto til dette login.",
-    "login_expired": "Login er udløbet eller allerede brugt. Start forfra.",
-    "login_refused": "Log ind blev ikke gennemført hos identitetsudbyderen.",
-    "not_found": "Siden findes ikke.",
-    "stale_version": "En anden har ændret dette imens. Her er den nuværende udgave.",
-    "episode_ended": "Forløbet er afsluttet.",
-    "plan_ended": "Træningsplanen er afsluttet.",
-    "plan_not_active": "Træningsplanen er ikke aktiv.",
-    "not_episode_team": "Kun medarbejdere i forløbets team kan ændre det.",
-    "request_closed": "Henvendelsen er lukket.",
-    "illegal_transition": "Det kan ikke lade sig gøre i forløbets nuværende status.",
-    "training_alert_resolved": "Alarmen er allerede afsluttet.",
-    "contact_person_changed": "Tovholderen er skiftet imens.",
-    "stand_in_changed": "Stedfortræderen er skiftet imens.",
-    "goal_cancelled": "Målet er annulleret.",
+# What the staff pages say in their own words.
+STAFF_MESSAGES: dict[str, str] = {
+    "invalid": _("Værdien kan ikke bruges. Ret den og prøv igen."),
+    "invalid_credentials": _("Forkert brugernavn, adgangskode eller engangskode."),
+    "locked_out": _("Kontoen er spærret efter for mange forkerte forsøg. Prøv igen senere."),
+    "rate_limited": _("For mange forsøg. Vent lidt og prøv igen."),
+    "account_disabled": _("Kontoen er lukket."),
+    "unknown_staff": _("Der findes ingen medarbejderkonto til dette login."),
+    "login_expired": _("Login er udløbet eller allerede brugt. Start forfra."),
+    "login_refused": _("Log ind blev ikke gennemført hos identitetsudbyderen."),
+    "not_found": _("Siden findes ikke."),
+    "stale_version": _("En anden har ændret dette imens. Her er den nuværende udgave."),
+    "episode_ended": _("Forløbet er afsluttet."),
+    "plan_ended": _("Træningsplanen er afsluttet."),
+    "plan_not_active": _("Træningsplanen er ikke aktiv."),
+    "not_episode_team": _("Kun medarbejdere i forløbets team kan ændre det."),
+    "request_closed": _("Henvendelsen er lukket."),
+    "illegal_transition": _("Det kan ikke lade sig gøre i forløbets nuværende status."),
+    "training_alert_resolved": _("Alarmen er allerede afsluttet."),
+    "contact_person_changed": _("Tovholderen er skiftet imens."),
+    "stand_in_changed": _("Stedfortræderen er skiftet imens."),
+    "goal_cancelled": _("Målet er annulleret."),
 }
+# The platform's catalogue, with the staff pages' own words over it.
+MESSAGES: dict[str, str] = {**DANISH, **STAFF_MESSAGES}
 FALLBACK = FALLBACK_DANISH
 
 
+def _english() -> bool:
+    return (get_language() or "da").startswith("en")
+
+
+def text(code: str) -> str:
+    """One of the staff pages' own messages in the page's language."""
+    return gettext(MESSAGES[code])
+
+
 def message(error: ApplicationError) -> str:
-    return MESSAGES.get(error.code, MESSAGES["invalid"] if isinstance(error, InvalidInput) else FALLBACK)
+    code = error.code if error.code in MESSAGES else "invalid" if isinstance(error, InvalidInput) else ""
+    if _english():
+        # The staff pages' own words are translated; the platform's problem says itself in English.
+        if code in STAFF_MESSAGES:
+            return gettext(MESSAGES[code])
+        detail = str(error.detail)
+        return detail[:1].upper() + detail[1:]
+    return MESSAGES.get(code, FALLBACK)

@@ -5,22 +5,34 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from backend.access import access_citizen, care_membership_filter
 from backend.actors import CARE, Actor, active_membership_filter
 from backend.models import Citizen, Membership, StaffRole
-from backend.selectors import duties_of, team_on_duty
+from backend.selectors import MAX_TEAM_MEMBERS, duties_of, team_on_duty
 from backend.timeutil import municipal_today
-from selvbetjening.models import CitizenRequest, Episode, Goal, QuestionnaireAssignment, TrainingPlan
+from selvbetjening.models import (
+    CitizenRequest,
+    Episode,
+    Exercise,
+    Goal,
+    NetworkGrant,
+    ProgrammeTemplate,
+    QuestionnaireAssignment,
+    TrainingPlan,
+)
 from selvbetjening.selectors import adherence as adherence_reads
 from selvbetjening.selectors import caseload as caseload_reads
 from selvbetjening.selectors import episodes as episode_reads
+from selvbetjening.selectors import network as network_reads
 from selvbetjening.selectors import plans as plan_reads
 from selvbetjening.selectors import questionnaires as questionnaire_reads
 from selvbetjening.selectors import requests as request_reads
+from selvbetjening.selectors.exercises import exercises_visible_to
+from selvbetjening.selectors.templates import templates_visible_to, with_template_shape
 from velfaerdsteknologi import access as device_access
-from velfaerdsteknologi.models import OPEN_ALERT_STATUSES, AlertAudience
+from velfaerdsteknologi.models import OPEN_ALERT_STATUSES, AlertAudience, Assignment
 
 TREND_DAYS = 56
 GOAL_HISTORY_DAYS = 366
@@ -47,6 +59,8 @@ class CitizenOverview:
     latest_sessions: list[adherence_reads.SessionPoint]
     questionnaires: list[QuestionnaireAssignment]
     requests: list[CitizenRequest]
+    network: list[NetworkGrant]
+    devices: list[Assignment]
 
 
 def citizen_overview(actor: Actor, citizen_id: Any) -> CitizenOverview:
@@ -70,9 +84,9 @@ def citizen_overview(actor: Actor, citizen_id: Any) -> CitizenOverview:
     figures = adherence_reads.citizen_adherence(citizen, trend_window)
     goal_window = adherence_reads.window_for(today - timedelta(days=GOAL_HISTORY_DAYS - 1), today)
     plans = list(
-        plan_reads.training_plans_for_staff(actor, citizen_id=citizen.pk, episode_id=None, status=None).order_by(
-            "-created_at"
-        )
+        plan_reads.with_plan_history(
+            plan_reads.training_plans_for_staff(actor, citizen_id=citizen.pk, episode_id=None, status=None)
+        ).order_by("-created_at")
     )
     return CitizenOverview(
         citizen=citizen,
@@ -83,6 +97,8 @@ def citizen_overview(actor: Actor, citizen_id: Any) -> CitizenOverview:
         latest_sessions=list(reversed(figures.total.sessions))[:LATEST_SESSIONS],
         questionnaires=list(_assignments(actor, citizen)),
         requests=list(request_reads.requests_visible_to(actor).filter(citizen=citizen).order_by("-created_at")[:20]),
+        network=network_reads.network_for_staff(actor, citizen.pk),
+        devices=device_access.installed_devices_for_care(actor, citizen.pk),
     )
 
 
@@ -168,3 +184,32 @@ def care_colleagues(team: Any) -> list[Any]:
         .order_by("staff__user__display_name", "staff_id")
     )
     return list({membership.staff_id: membership.staff for membership in memberships}.values())
+
+
+LIBRARY_SHOWN = 100
+TEMPLATES_SHOWN = 50
+
+
+def plan_library(actor: Actor, already_chosen: Any = ()) -> list[Exercise]:
+    """The exercises a plan may be built from: the library the staff member may use (at most 100, by title)
+    with their pictures, and any exercise the plan already has even if retired since. Two queries."""
+    chosen = list(already_chosen)
+    exercises = exercises_visible_to(actor).filter(Q(is_active=True) | Q(pk__in=chosen)).prefetch_related("images")
+    return list(exercises.order_by("title_da", "id")[:LIBRARY_SHOWN])
+
+
+def plan_templates(actor: Actor) -> list[ProgrammeTemplate]:
+    """The municipality's active programme templates with their items, by title."""
+    templates = with_template_shape(templates_visible_to(actor)).filter(is_active=True).order_by("title", "id")
+    return list(templates[:TEMPLATES_SHOWN])
+
+
+def contact_people(team: Any) -> list[tuple[Any, str]]:
+    """The team's care staff today by name, as (staff id, name): whom Mit team can be filtered by as contact
+    person. One query of two columns (the list is on the app's busiest page)."""
+    people = (
+        Membership.objects.filter(care_membership_filter(), team=team, staff__user__is_active=True)
+        .order_by("staff__user__display_name", "staff_id")
+        .values_list("staff_id", "staff__user__display_name")
+    )
+    return list(dict.fromkeys(people[:MAX_TEAM_MEMBERS]))

@@ -111,3 +111,22 @@ def alerts_visible_to(actor: Actor) -> QuerySet[Alert]:
 def access_alert(actor: Actor, alert_id: UUID | str) -> Alert:
     queryset = alerts_visible_to(actor).select_related("device__model", "citizen")
     return _get(queryset, alert_id, "alert")
+
+
+def installed_devices_for_care(actor: Actor, citizen_id: UUID | str) -> list[Assignment]:
+    """The devices placed with a citizen now (active assignments), for care staff of a team caring for the
+    citizen: model, status and when it was last heard from, nothing of its telemetry. The read is logged;
+    anyone else gets none (the citizen page itself is a 404 for them)."""
+    if actor.staff is None or not actor.care_team_ids():
+        return []
+    assignments = list(
+        Assignment.objects.filter(
+            citizen_id=citizen_id,
+            citizen__in=citizens_visible_to(actor).values("pk"),
+            returned_at__isnull=True,
+        )
+        .select_related("device__model__category")
+        .order_by("-installed_at", "-created_at", "-id")
+    )
+    read_logged(actor, [assignment.citizen_id for assignment in assignments], "device_assignment")
+    return assignments

@@ -10,7 +10,7 @@ from backend.actors import Actor
 from backend.audit import read_logged
 from backend.errors import Forbidden, NotFound
 from backend.timeutil import municipal_today
-from selvbetjening.models import Episode, EpisodeContact, EvaluationTask, Goal, GoalRating
+from selvbetjening.models import Episode, EpisodeContact, EvaluationTask, FollowUpResult, Goal, GoalRating
 from selvbetjening.rules.gas import gas_t_score
 from selvbetjening.selectors.network import VIEW_PROGRESS, citizens_granted_to
 
@@ -188,3 +188,8 @@ def goals_of(queryset: QuerySet[Goal], *, episode_id: UUID | None = None) -> Que
 def ratings_of(goal: Goal) -> QuerySet[GoalRating]:
     return goal.ratings.all()
 
+
+
+def follow_up_results() -> list[FollowUpResult]:
+    """The code list an episode is completed with (E1–E4), in its own order; no personal data."""
+    return list(FollowUpResult.objects.filter(is_active=True).order_by("sort_order", "code"))

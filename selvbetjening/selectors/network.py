@@ -5,6 +5,7 @@ from uuid import UUID
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from backend.access import access_citizen_for_change
 from backend.actors import Actor
 from backend.audit import read_logged
 from backend.errors import NotFound
@@ -67,6 +68,21 @@ def grants_of_citizen(citizen: Citizen) -> QuerySet[NetworkGrant]:
     return (
         NetworkGrant.objects.filter(citizen=citizen).select_related("relative__user").order_by("-created_at")
     )
+
+
+NETWORK_FOR_STAFF = 50
+
+
+def network_for_staff(actor: Actor, citizen_id: UUID | str) -> list[NetworkGrant]:
+    """The people the citizen has let in, newest first (at most 50), for care staff of a team caring for
+    the citizen, to read: who, what they may do, until when, and whether the grant is revoked. The read is
+    logged; 404 for a citizen the staff member may not see."""
+    citizen = access_citizen_for_change(actor, citizen_id)
+    if actor.staff is None:
+        raise NotFound("No such citizen.")
+    grants = list(grants_of_citizen(citizen)[:NETWORK_FOR_STAFF])
+    read_logged(actor, [citizen], "network_grant", citizen.pk)
+    return grants
 
 
 def access_grant(actor: Actor, grant_id: UUID) -> NetworkGrant:

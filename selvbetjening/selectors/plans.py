@@ -18,6 +18,7 @@ from selvbetjening.models import (
     PlanExercise,
     ProgrammeTemplate,
     ProgrammeTemplateItem,
+    ProgressionDecision,
     TrainingPlan,
     TrainingPlanStatusChange,
     TrainingPlanVersion,
@@ -98,6 +99,27 @@ def versions_of(plan: TrainingPlan) -> QuerySet[TrainingPlanVersion]:
     """The plan's versions with their exercises, in a fixed number of queries."""
     return plan.versions.select_related("created_by").prefetch_related(
         Prefetch("exercises", queryset=_plan_exercises())
+    )
+
+
+PLAN_DECISIONS_SHOWN = 30
+
+
+def with_plan_history(queryset: QuerySet[TrainingPlan]) -> QuerySet[TrainingPlan]:
+    """Plans (shaped by ``with_plan_shape`` already) with each plan's versions (newest first, with their exercises)
+    and its progression decisions of the latest sessions with their reasons (``plan.recent_decisions``), in a fixed number
+    of queries whatever the number of plans, versions or sessions."""
+    decisions = ProgressionDecision.objects.select_related(
+        "plan_exercise__exercise", "session_log", "new_version"
+    ).order_by("-session_log__performed_at", "-id")[:PLAN_DECISIONS_SHOWN]
+    versions = (
+        TrainingPlanVersion.objects.select_related("created_by")
+        .prefetch_related(Prefetch("exercises", queryset=_plan_exercises()))
+        .order_by("-number")
+    )
+    return queryset.prefetch_related(
+        Prefetch("versions", queryset=versions, to_attr="versions_newest_first"),
+        Prefetch("progression_decisions", queryset=decisions, to_attr="recent_decisions"),
     )
 
 

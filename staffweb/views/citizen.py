@@ -1,12 +1,13 @@
-"""The citizen page: episode, goals and ratings, plan, adherence, pain and effort, sessions,
-questionnaires and requests."""
+"""The citizen page: episode, goals and ratings, plan with its versions and progression decisions, the
+network, devices, adherence, pain and effort, sessions, questionnaires and requests."""
 
 from uuid import UUID
 
 from django.http import HttpResponse
+from django.utils import timezone
 
 from backend.actors import CARE
-from staffweb import charts
+from staffweb import charts, present
 from staffweb.selectors import citizen_overview
 from staffweb.views.base import StaffRequest, page, staff_page
 
@@ -19,6 +20,7 @@ def citizen(request: StaffRequest, citizen_id: UUID) -> HttpResponse:
         "overview": overview,
         "pain_chart": charts.pain_and_effort(overview.adherence.days),
         "adherence_chart": charts.weekly_adherence(overview.adherence.weeks),
+        "network": present.network_lines(overview.network, timezone.now()),
         "nav": "triage",
     }
     return page(request, "staffweb/citizen.html", context)

@@ -6,15 +6,19 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from backend.access import access_citizen_for_change
 from backend.actors import CARE
 from backend.audit import read_logged
+from backend.concurrency import StaleVersion
 from backend.errors import ApplicationError
 from backend.selectors import team_directory
+from selvbetjening.models import Episode
 from selvbetjening.selectors import episodes as episode_reads
 from selvbetjening.services import episodes as episode_services
-from staffweb.forms import ContactForm, EpisodeForm, add_error
+from staffweb import problems
+from staffweb.forms import ContactForm, EpisodeForm, EpisodeStatusForm, add_error
 from staffweb.selectors import care_colleagues
 from staffweb.views.base import StaffRequest, page, staff_page
 
@@ -37,7 +41,7 @@ def episode_new(request: StaffRequest, citizen_id: UUID) -> HttpResponse:
             except ApplicationError as error:
                 add_error(form, error, form.service_fields())
             else:
-                messages.success(request, "Forløbet er oprettet.")
+                messages.success(request, _("Forløbet er oprettet."))
                 return HttpResponseRedirect(reverse("staffweb:citizen", args=[citizen.pk]) + "#episodes-heading")
     # The access log: one row for the citizen the page names.
     read_logged(request.actor, [citizen], "episode")
@@ -66,10 +70,10 @@ def contacts(request: StaffRequest, episode_id: UUID) -> HttpResponse:
                     episode_services.episode_contact_person_hand_over(
                         episode=episode, by=request.actor, **form.cleaned_data
                     )
-                    done = "Forløbet har fået ny tovholder."
+                    done = _("Forløbet har fået ny tovholder.")
                 else:
                     episode_services.episode_stand_in_set(episode=episode, by=request.actor, **form.cleaned_data)
-                    done = "Stedfortræderen er navngivet."
+                    done = _("Stedfortræderen er navngivet.")
             except ApplicationError as error:
                 add_error(form, error, FIELDS)
                 status = 409 if error.status == 409 else 422
@@ -88,3 +92,53 @@ def contacts(request: StaffRequest, episode_id: UUID) -> HttpResponse:
         "nav": "triage",
     }
     return page(request, "staffweb/contacts.html", context, status=status)
+
+
+STATUS_DONE = {
+    Episode.Status.ACTIVE: _("Forløbet er i gang."),
+    Episode.Status.ON_HOLD: _("Forløbet er sat i bero."),
+    Episode.Status.COMPLETED: _("Forløbet er afsluttet med opfølgningsresultatet."),
+    Episode.Status.CANCELLED: _("Forløbet er annulleret."),
+}
+
+
+@staff_page(CARE)
+def episode_status(request: StaffRequest, episode_id: UUID) -> HttpResponse:
+    """Start, pause, resume, complete with its follow-up result (E1–E4) or cancel the episode; a stale page
+    says so and shows the episode as it is now."""
+    episode = episode_reads.access_episode_for_change(request.actor, episode_id)
+    results = episode_reads.follow_up_results()
+    allowed = episode_services.TRANSITIONS[episode.status]
+    form = EpisodeStatusForm(
+        request.POST or None, allowed=allowed, results=results, initial={"version": episode.version}
+    )
+    status, conflict = 200, ""
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            to_status = form.cleaned_data["status"]
+            try:
+                episode_services.episode_transition(
+                    episode=episode,
+                    by=request.actor,
+                    version=form.cleaned_data["version"],
+                    to_status=to_status,
+                    follow_up_result=form.cleaned_data["follow_up_result"] or None,
+                    note=form.cleaned_data["note"],
+                )
+            except StaleVersion as error:
+                episode = episode_reads.access_episode_for_change(request.actor, episode_id)
+                allowed = episode_services.TRANSITIONS[episode.status]
+                form = EpisodeStatusForm(allowed=allowed, results=results, initial={"version": episode.version})
+                conflict, status = problems.message(error), 409
+            except ApplicationError as error:
+                add_error(form, error, form.service_fields())
+                status = 409 if error.status == 409 else 422
+            else:
+                messages.success(request, STATUS_DONE[to_status])
+                citizen_page = reverse("staffweb:citizen", args=[episode.citizen_id])
+                return HttpResponseRedirect(citizen_page + "#episodes-heading")
+    # The access log: one row for the citizen whose episode is shown.
+    read_logged(request.actor, [episode.citizen], "episode", episode.pk)
+    context = {"episode": episode, "form": form, "conflict": conflict, "nav": "triage"}
+    return page(request, "staffweb/episode_status.html", context, status=status)

@@ -7,6 +7,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from backend.actors import CARE
 from backend.audit import read_logged
@@ -35,7 +36,7 @@ def goal_rating(request: StaffRequest, goal_id: UUID) -> HttpResponse:
             except ApplicationError as error:
                 add_error(form, error, form.service_fields())
             else:
-                messages.success(request, "Vurderingen er gemt.")
+                messages.success(request, _("Vurderingen er gemt."))
                 return HttpResponseRedirect(
                     reverse("staffweb:citizen", args=[goal.episode.citizen_id]) + "#goals-heading"
                 )
@@ -60,7 +61,7 @@ def goal_new(request: StaffRequest, episode_id: UUID) -> HttpResponse:
                 add_error(form, error, form.service_fields())
                 status = 409 if error.status == 409 else 422
             else:
-                messages.success(request, "Målet er gemt.")
+                messages.success(request, _("Målet er gemt."))
                 return HttpResponseRedirect(
                     reverse("staffweb:citizen", args=[episode.citizen_id]) + "#goals-heading"
                 )

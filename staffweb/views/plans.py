@@ -5,6 +5,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from backend.actors import CARE
@@ -63,7 +64,7 @@ def plan_status(request: StaffRequest, plan_id: UUID) -> HttpResponse:
     plan = plan_reads.access_training_plan_for_change(request.actor, plan_id)
     form = PlanStatusForm(request.POST)
     if not form.is_valid():
-        messages.error(request, problems.MESSAGES["invalid"])
+        messages.error(request, problems.text("invalid"))
     else:
         try:
             plan_services.training_plan_update(
@@ -77,7 +78,7 @@ def plan_status(request: StaffRequest, plan_id: UUID) -> HttpResponse:
 
 
 STATUS_DONE = {
-    TrainingPlan.Status.ACTIVE: "Træningsplanen er genoptaget.",
-    TrainingPlan.Status.PAUSED: "Træningsplanen er sat på pause.",
-    TrainingPlan.Status.ENDED: "Træningsplanen er afsluttet.",
+    TrainingPlan.Status.ACTIVE: _("Træningsplanen er genoptaget."),
+    TrainingPlan.Status.PAUSED: _("Træningsplanen er sat på pause."),
+    TrainingPlan.Status.ENDED: _("Træningsplanen er afsluttet."),
 }

@@ -4,10 +4,10 @@ from django.http import HttpResponse
 
 from backend.actors import CARE
 from backend.errors import InvalidInput
-from backend.selectors import team_directory
 from selvbetjening.selectors import caseload as caseload_reads
 from staffweb.forms import TriageFilterForm, add_error
 from staffweb.present import triage_cards
+from staffweb.selectors import contact_people
 from staffweb.views.base import StaffRequest, page, staff_page
 
 PAGE_SIZE = 25
@@ -20,7 +20,7 @@ def triage(request: StaffRequest) -> HttpResponse:
     form = TriageFilterForm(request.GET, teams=teams)
     asked = form.team_asked_for()
     if asked is not None:
-        form.offer_contact_people((member.staff_id, member.display_name) for member in team_directory(asked))
+        form.offer_contact_people(contact_people(asked))
     caseload = None
     team = None
     if form.is_valid():

@@ -81,6 +81,21 @@ PAGES = {
         lambda w: {"episode_id": episode(w).pk},
         {"staff_in_team": 200, "staff_out_of_team": 404, "it": 404, "analyst": 404},
     ),
+    "plan-new": (
+        "/staff/forloeb/{episode_id}/ny-plan/",
+        lambda w: {"episode_id": episode(w).pk},
+        {"staff_in_team": 200, "staff_out_of_team": 404, "it": 404, "analyst": 404},
+    ),
+    "plan-revise": (
+        "/staff/planer/{plan_id}/ny-version/",
+        lambda w: {"plan_id": w._plan.pk},
+        {"staff_in_team": 200, "staff_out_of_team": 404, "it": 404, "analyst": 404},
+    ),
+    "episode-status": (
+        "/staff/forloeb/{episode_id}/status/",
+        lambda w: {"episode_id": episode(w).pk},
+        {"staff_in_team": 200, "staff_out_of_team": 404, "it": 404, "analyst": 404},
+    ),
     "inbox": (
         "/staff/henvendelser/",
         lambda w: {},
@@ -107,7 +122,7 @@ def test_every_staff_page_has_a_matrix_row():
     actions = {
         "login", "logout", "logout-everywhere", "request-close", "request-photo",
         "training-alert-ack", "training-alert-resolve", "device-alert-ack", "device-alert-resolve", "duty",
-        "plan-status",
+        "plan-status", "language", "exercise-image",
     }
     assert pages - actions == set(PAGES)
 
