@@ -134,7 +134,7 @@ def _raise_pain_alert(plan: TrainingPlan, log: SessionLog, stopped: list[Session
     )
 
 
-def _at_stop_level(log: SessionLog, logged: list[SessionLogExercise]) -> tuple[int, list[SessionLogExercise]]:
+def at_stop_level(log: SessionLog, logged: list[SessionLogExercise]) -> tuple[int, list[SessionLogExercise]]:
     """The worst pain reported in the session and the exercises whose stop level it reached."""
     pains = [pain for pain in (log.pain_before, log.pain_after) if pain is not None]
     if not pains:
@@ -150,7 +150,7 @@ def _logged_exercises(log: SessionLog) -> list[SessionLogExercise]:
 def _stop(plan: TrainingPlan, log: SessionLog, logged: list[SessionLogExercise]) -> list[ProgressionDecision] | None:
     """When pain reached an exercise's stop level: ``stopped`` for those exercises, ``held`` for the
     session's others with a progression rule, and the alert. None when no stop level was reached."""
-    worst, stopped = _at_stop_level(log, logged)
+    worst, stopped = at_stop_level(log, logged)
     if not stopped:
         return None
     decisions = [
@@ -241,7 +241,7 @@ def progression_pain_check(*, session_log: SessionLog) -> bool:
     alert for the contact person (once per session, as on first report). The decisions already made stand.
     Returns whether the session is at a stop level."""
     logged = _logged_exercises(session_log)
-    worst, stopped = _at_stop_level(session_log, logged)
+    worst, stopped = at_stop_level(session_log, logged)
     if not stopped:
         return False
     _raise_pain_alert(TrainingPlan.objects.get(pk=session_log.plan_id), session_log, stopped, worst)

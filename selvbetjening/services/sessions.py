@@ -102,7 +102,7 @@ def session_fingerprint(
 # --- Rules ---------------------------------------------------------------------------------------
 
 
-def _performed_at_rule(performed_at: datetime, now: datetime) -> None:
+def performed_at_rule(performed_at: datetime, now: datetime) -> None:
     if performed_at > now + MAX_AHEAD:
         raise InvalidInput("performed_at", "is more than 10 minutes ahead of the server's clock.")
     if performed_at < now - MAX_AGE:
@@ -134,6 +134,11 @@ def _exercise_rows(version: TrainingPlanVersion, exercises: list[dict[str, Any]]
     return rows
 
 
+def slot_day_starts(slot: TrainingSlot) -> datetime:
+    """The start of the slot's day in its plan's zone: a session done before it cannot fill the slot."""
+    return datetime.combine(slot.local_date, time.min, tzinfo=ZoneInfo(slot.version.time_zone))
+
+
 def _slot_to_fill(plan: TrainingPlan, slot_id: UUID, performed_at: datetime) -> TrainingSlot:
     """The slot, locked: of this plan, not cancelled, not filled, and not on a later day than the session."""
     slot = (
@@ -148,8 +153,7 @@ def _slot_to_fill(plan: TrainingPlan, slot_id: UUID, performed_at: datetime) -> 
         raise InvalidInput("slot_id", "is cancelled; log the session without a slot.", code="slot_cancelled")
     if slot.status == TrainingSlot.Status.DONE:
         raise Conflict("Another session already filled this slot.", code="slot_already_filled")
-    day_starts = datetime.combine(slot.local_date, time.min, tzinfo=ZoneInfo(slot.version.time_zone))
-    if performed_at < day_starts:
+    if performed_at < slot_day_starts(slot):
         raise InvalidInput(
             "slot_id", "is on a later day than performed_at; log the session without a slot.", code="slot_not_yet"
         )
@@ -217,7 +221,7 @@ def session_log_record(
     )
 
     def create() -> SessionLog:
-        _performed_at_rule(performed_at, now or timezone.now())
+        performed_at_rule(performed_at, now or timezone.now())
         if not plan_active_at(plan, performed_at):
             raise InvalidInput(
                 "training_plan_id", "was not an active training plan when the session was done.", code="plan_not_active"

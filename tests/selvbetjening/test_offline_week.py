@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from selvbetjening.models import SessionLog, SessionLogExercise, TrainingPlan, TrainingSlot
+from selvbetjening.models import ProgressionDecision, SessionLog, SessionLogExercise, TrainingPlan, TrainingSlot
 from selvbetjening.selectors.adherence import citizen_adherence, window_for
 from selvbetjening.selectors.today import citizen_today
+from selvbetjening.services import session_batches
 from selvbetjening.services import sessions as session_services
 from selvbetjening.services.slots import slots_mark_missed, slots_materialise
 from tests.selvbetjening.test_sessions import session_body
@@ -54,6 +55,7 @@ def test_a_week_offline_is_uploaded_twice_and_synced_twice_without_losing_or_dou
         return real_evaluate(session_log=session_log)
 
     monkeypatch.setattr(session_services, "progression_evaluate", counting)
+    monkeypatch.setattr(session_batches, "progression_evaluate", counting)
 
     # Monday, Wednesday and Friday at 10:00: one of each in the week just gone.
     now = timezone.now()
@@ -100,7 +102,9 @@ def test_a_week_offline_is_uploaded_twice_and_synced_twice_without_losing_or_dou
     expected_ids = {body["id"] for body in [*offline_logs, by_relative]}
     assert {str(pk) for pk in SessionLog.objects.values_list("id", flat=True)} == expected_ids
     assert SessionLogExercise.objects.count() == 5 * 3
-    assert sorted(evaluated) == sorted(uuid.UUID(pk) for pk in expected_ids), "progression once per session"
+    # A batch evaluates only the sessions progression can change something for (this plan has no rule).
+    assert evaluated == [uuid.UUID(by_relative["id"])], "progression at most once per session"
+    assert not ProgressionDecision.objects.exists()
 
     # Two syncs: the phone ends with exactly the server's truth.
     phone.sync()
