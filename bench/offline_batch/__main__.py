@@ -6,14 +6,13 @@ sent one by one.
 Reuses the main harness (``bench/__main__.py``) for the production environment, the database of its own
 (a new SQLite file under ``var/bench/<run>/``, or ``mestring_bench_batch`` on the PostgreSQL server of
 ``--database-url``, dropped at the end) and gunicorn with ``deploy/systemd/mestring-web.service``'s flags.
-Seeds ``3 × rounds`` citizens as ``bench.today`` does (each with an active plan of four to six
-exercises with progression rules, slots twice a day, a login). Each round takes two fresh citizens whose
-plan has one version; each phone first syncs (``GET /me/sync``) and builds its queue from what it got, as the app does: ``--items``
-sessions, its open past slots filled first, the rest done ad hoc since its plan's current version was
-made. Then one citizen's queue goes up as one batch and the other's one request at a time (sequentially,
-one connection), in alternating order from round to round; every item must answer 201. Reported: the
-wall-clock time of each, per round, and the ratio one-by-one ÷ batch. See bench/README.md, section
-"Offline batch".
+Seeds ``3 × rounds`` citizens as ``bench.today`` does (each with an active plan of four to six exercises with
+progression rules, slots twice a day, a login). Each round takes two fresh citizens whose plan has one
+version; each phone first syncs (``GET /me/sync``) and builds its queue from what it got, as the app does:
+``--items`` sessions, its open past slots filled first, the rest done ad hoc since its plan's current version
+was made. Then one citizen's queue goes up as one batch and the other's one request at a time (sequentially,
+one connection), in alternating order from round to round; every item must answer 201. Reported: the wall-
+clock time of each, per round, and the ratio one-by-one ÷ batch. See bench/README.md, section "Offline batch".
 """
 
 import argparse
