@@ -130,6 +130,13 @@ def record_session(request: AuthedRequest, payload: schemas.SessionLogIn):
     "/batch",
     response=schemas.SessionBatchOut,
     summary="Upload sessions logged offline: each stored or refused on its own, results in order",
+    description=(
+        "Up to 100 sessions, each answered as it would be alone (`created` 201, `unchanged` 200 for an id "
+        "already stored with the same content, or its problem), in the order sent. Send the queue again as "
+        "often as needed, from any of the citizen's phones, also while an earlier upload still runs: each "
+        "id is stored once. An id stored with other content is 422 `id_reused`; a slot filled by a session "
+        "with another id is 409 `slot_already_filled`."
+    ),
 )
 def record_sessions(request: AuthedRequest, payload: schemas.SessionBatchIn):
     return {"results": _batch(request, _own(request), payload.items)}
@@ -174,7 +181,28 @@ def today(request: AuthedRequest, query: Query[schemas.TodayQuery]):
     return own_today(request.auth, query.date)
 
 
-@training.get("/sync", response=schemas.SyncOut, summary="What changed since my phone's last sync")
+SYNC_DESCRIPTION = """\
+A **walk** brings the phone up to date: the first call without a cursor (everything current) or with the
+`cursor` of the last finished walk; while `has_more` is true, call again at once with the `cursor` given.
+Plans, exercises and goals come whole with the first answer of a walk, slots and session logs at most
+`limit` of each per answer. Upsert every item by its `id` (it carries `version`/`updated_at`): an item may
+come twice, and that is harmless.
+
+**What a finished walk guarantees** (the answer with `has_more: false`): the phone then holds every change
+committed before the walk's first answer, and its `cursor` starts the next walk at that instant. A change
+made while the walk went on (the other phone's upload, the therapist pausing the plan or correcting a dose)
+may be in it or not; it comes with the next walk. Nothing is lost. So sync once more right after a walk
+that took long (was interrupted and resumed later, or spanned more than a few seconds) and after uploading
+the offline queue; a walk may be resumed from its last `cursor` at any later time.
+"""
+
+
+@training.get(
+    "/sync",
+    response=schemas.SyncOut,
+    summary="What changed since my phone's last sync",
+    description=SYNC_DESCRIPTION,
+)
 def sync(request: AuthedRequest, query: Query[schemas.SyncQuery]):
     page = own_sync(request.auth, query.cursor, limit=query.limit)
     return {**vars(page), "goals": [present.goal(goal) for goal in page.goals]}
