@@ -146,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_log = run_directory / "setup.log"
     say(f"== offline batch benchmark {run_id}, logs in {run_directory.relative_to(ROOT)}")
     database.create()
+    database_version = database.version()
     rows: list[tuple[int, str, float, float]] = []
     try:
         run_step(
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     batches = [row[2] for row in rows]
     singles = [row[3] for row in rows]
     lines = [
-        f"{arguments.items} sessions, {database.version()}, {cpu_model()} ({platform.machine()}), "
+        f"{arguments.items} sessions, {database_version}, {cpu_model()} ({platform.machine()}), "
         f"revision {git_revision()}, {started:%Y-%m-%d %H:%M} UTC",
         "",
         "| round | order | batch (s) | one by one (s) | one by one ÷ batch |",

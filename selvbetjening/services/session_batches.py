@@ -10,9 +10,8 @@ refused changes nothing for the others; ``session_log_record`` stays the rule, t
    read once per batch (an id sent twice in one batch is a retry of its first copy; a slot filled by an
    earlier item is ``slot_already_filled`` for a later one);
 3. the accepted logs, their exercises, the slots they fill, their reminders and their access-log rows are
-   written with one statement each; progression is evaluated per session in the order they were done,
-   skipping without a query the sessions it cannot change anything for (no stop level reached and no
-   exercise with a progression rule in an active plan's current version);
+   written with one statement each; progression is evaluated per plan in one pass, as if the sessions
+   had been uploaded one by one in the order they were done (``progression_evaluate_batch``);
 4. the team, the citizen and relatives hear of the batch once (``events.sessions_logged``).
 
 If the bulk insert meets a log a concurrent upload stored after step 1 (no slot to wait on), the batch is
@@ -46,7 +45,7 @@ from selvbetjening.models import (
     TrainingSlot,
 )
 from selvbetjening.services.common import rater_role
-from selvbetjening.services.progression import at_stop_level, progression_evaluate
+from selvbetjening.services.progression import progression_evaluate_batch
 from selvbetjening.services.sessions import (
     DOSAGE_FIELDS,
     RESOURCE,
@@ -250,31 +249,13 @@ def _versions_needed(batch: _Batch, uploads: Sequence[SessionUpload]) -> set[UUI
 
 
 def _progression(accepted: list[_Accepted]) -> None:
-    """``progression_evaluate`` for each new session in the order they were done, without a query for the
-    sessions it would leave as they are."""
-    plans: dict[UUID, tuple[bool, set[UUID]]] = {}
-
-    def ruled(plan_id: UUID) -> tuple[bool, set[UUID]]:
-        if plan_id not in plans:
-            plan = TrainingPlan.objects.only("status", "current_version_id").get(pk=plan_id)
-            exercise_ids = set(
-                PlanExercise.objects.filter(
-                    version_id=plan.current_version_id, progression_after_sessions__isnull=False
-                ).values_list("exercise_id", flat=True)
-            )
-            is_advancing = plan.status == TrainingPlan.Status.ACTIVE and plan.current_version_id is not None
-            plans[plan_id] = (is_advancing, exercise_ids)
-        return plans[plan_id]
-
-    for item in sorted(accepted, key=lambda item: (item.log.performed_at, str(item.log.pk))):
-        _, stopped = at_stop_level(item.log, item.rows)
-        is_advancing, ruled_exercises = ruled(item.log.plan_id)
-        if not stopped and not (
-            is_advancing and any(row.is_completed and row.exercise_id in ruled_exercises for row in item.rows)
-        ):
-            continue
-        progression_evaluate(session_log=item.log)
-        plans.pop(item.log.plan_id, None)  # a new version may have been made
+    """Progression for the new sessions, per plan in one pass (``progression_evaluate_batch``): as if they
+    had been uploaded one by one in the order they were done."""
+    by_plan: dict[UUID, list[tuple[SessionLog, list[SessionLogExercise]]]] = defaultdict(list)
+    for item in accepted:
+        by_plan[item.log.plan_id].append((item.log, item.rows))
+    for plan_id in sorted(by_plan, key=str):
+        progression_evaluate_batch(plan_id=plan_id, sessions=by_plan[plan_id])
 
 
 def session_logs_record_batch(

@@ -17,6 +17,8 @@ from backend.errors import Conflict
 from selvbetjening.models import (
     CitizenRequest,
     GoalRating,
+    PlanExercise,
+    ProgressionDecision,
     QuestionnaireResponse,
     QuestionnaireVersion,
     SessionLog,
@@ -239,3 +241,49 @@ def test_a_questionnaire_response_resent_is_200_and_its_id_with_other_answers_is
     another_id = client.post(path, {**body, "id": str(uuid.uuid4())})
     assert (another_id.status_code, another_id.json()["code"]) == (409, "already_answered")
     assert QuestionnaireResponse.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_progression_of_a_batch_decides_as_the_same_sessions_sent_one_by_one_in_the_order_done(world, episode):
+    def plan_with_rules():
+        made = make_plan(episode=episode, exercises=3)
+        PlanExercise.objects.filter(version__plan=made).update(
+            progression_after_sessions=2, progression_repetitions_step=2
+        )
+        made.refresh_from_db()
+        return made
+
+    def queue(plan):
+        now = timezone.now()
+        exercises = [
+            {"exercise_id": str(item.exercise_id), "sets": item.sets, "repetitions": item.repetitions}
+            for item in plan.current_version.exercises.order_by("position")
+        ]
+        pains = [1, 2, 1, 5, 1, 1, 1]
+        return [
+            session_body(plan, performed_at=(now - timedelta(minutes=70 - 10 * index)).isoformat(), exercises=exercises,
+                         pain_before=pain, pain_after=pain, effort=4)
+            for index, pain in enumerate(pains)
+        ]  # fmt: skip
+
+    def decisions(plan):
+        return [
+            (decision.session_log.performed_at, decision.plan_exercise.position, decision.outcome, decision.reason)
+            for decision in ProgressionDecision.objects.filter(plan=plan).select_related("session_log", "plan_exercise")
+            .order_by("session_log__performed_at", "plan_exercise__position")
+        ]  # fmt: skip
+
+    client = world.client("citizen")
+    one_by_one, batched = plan_with_rules(), plan_with_rules()
+    for body in queue(one_by_one):
+        assert client.post(URL, body).status_code == 201
+    results = client.post(f"{URL}/batch", {"items": list(reversed(queue(batched)))}).json()["results"]
+    assert {item["http_status"] for item in results} == {201}
+
+    def shape(plan):
+        start = SessionLog.objects.filter(plan=plan).order_by("performed_at").first().performed_at
+        return [(moment - start, *rest) for moment, *rest in decisions(plan)]
+
+    assert shape(batched) == shape(one_by_one)
+    assert any(outcome == "advanced" for _, _, outcome, _ in decisions(batched)), "the dosage advanced"
+    assert batched.versions.count() == one_by_one.versions.count() > 1

@@ -11,7 +11,6 @@ from django.utils import timezone
 from selvbetjening.models import ProgressionDecision, SessionLog, SessionLogExercise, TrainingPlan, TrainingSlot
 from selvbetjening.selectors.adherence import citizen_adherence, window_for
 from selvbetjening.selectors.today import citizen_today
-from selvbetjening.services import session_batches
 from selvbetjening.services import sessions as session_services
 from selvbetjening.services.slots import slots_mark_missed, slots_materialise
 from tests.selvbetjening.test_sessions import session_body
@@ -55,7 +54,6 @@ def test_a_week_offline_is_uploaded_twice_and_synced_twice_without_losing_or_dou
         return real_evaluate(session_log=session_log)
 
     monkeypatch.setattr(session_services, "progression_evaluate", counting)
-    monkeypatch.setattr(session_batches, "progression_evaluate", counting)
 
     # Monday, Wednesday and Friday at 10:00: one of each in the week just gone.
     now = timezone.now()
@@ -102,7 +100,7 @@ def test_a_week_offline_is_uploaded_twice_and_synced_twice_without_losing_or_dou
     expected_ids = {body["id"] for body in [*offline_logs, by_relative]}
     assert {str(pk) for pk in SessionLog.objects.values_list("id", flat=True)} == expected_ids
     assert SessionLogExercise.objects.count() == 5 * 3
-    # A batch evaluates only the sessions progression can change something for (this plan has no rule).
+    # The batch's sessions are evaluated together (progression_evaluate_batch), the retry not again.
     assert evaluated == [uuid.UUID(by_relative["id"])], "progression at most once per session"
     assert not ProgressionDecision.objects.exists()
 
