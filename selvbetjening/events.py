@@ -219,6 +219,46 @@ def session_logged(*, session_log_id: UUID, citizen_id: UUID, plan_id: UUID, tea
     )
 
 
+@_delivered("sessions.logged")
+def sessions_logged(*, session_log_ids: list[UUID], citizen_id: UUID, team_plans: dict[UUID, UUID]) -> None:
+    """A batch of sessions (an offline phone's queue, in the order they were done) was stored: what
+    ``session_logged`` does for one session, once for the batch. The citizen's encouragement and the
+    relatives' cheer name the latest session (once a day, as for one), and each team's live view gets one
+    event naming the latest session and the plan (``team_plans``: team id → plan id)."""
+    if not session_log_ids:
+        return
+    latest = session_log_ids[-1]
+    log = SessionLog.objects.select_related("citizen").get(pk=latest)
+    citizen = log.citizen
+    today = timezone.now().astimezone(ZoneInfo(citizen.time_zone)).date()
+    notify(
+        recipients=_users(citizen.user_id),
+        kind="session.encouragement",
+        refs={"session_log_id": latest},
+        params={"count": max(streak_days(citizen, today), 1)},
+        dedupe_key=f"session.encouragement:{citizen_id}:{today.isoformat()}",
+    )
+    relatives = set(
+        NetworkGrant.objects.filter(
+            grant_in_force_filter(), citizen_id=citizen_id, can_view_progress=True, relative__user__is_active=True
+        ).values_list("relative__user_id", flat=True)
+    )
+    notify(
+        recipients=relatives - {log.logged_by_id},
+        kind="session.cheer",
+        refs={"citizen_id": citizen_id, "session_log_id": latest},
+        dedupe_key=f"session.cheer:{citizen_id}:{today.isoformat()}",
+    )
+    for team_id, plan_id in team_plans.items():
+        notify(
+            recipients=[],
+            kind="session.logged",
+            refs={"citizen_id": citizen_id, "session_log_id": latest, "plan_id": plan_id},
+            team_ids=[team_id],
+            dedupe_key=f"session.logged:{latest}:{team_id}",
+        )
+
+
 @_delivered("training_alert.raised")
 def training_alert_raised(*, alert_id: UUID, citizen_id: UUID, contact_person_id: UUID | str) -> None:
     """A training alert (pain at the stop level, or a run of missed slots): the contact person and the

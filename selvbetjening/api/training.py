@@ -4,7 +4,6 @@ and relatives with the logging grant logging on the citizen's behalf."""
 from typing import Any
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
 from ninja import Query, Router, Status
 from pydantic import ValidationError
 
@@ -19,7 +18,9 @@ from selvbetjening.selectors import network as network_reads
 from selvbetjening.selectors import sessions as session_reads
 from selvbetjening.selectors.sync import own_sync
 from selvbetjening.selectors.today import own_today
+from selvbetjening.services import session_batches
 from selvbetjening.services import sessions as session_services
+from selvbetjening.services.session_batches import SessionUpload
 
 CITIZEN_ONLY = citizen_auth()
 session_logs = Router(tags=["me: training"], auth=CITIZEN_ONLY)
@@ -64,29 +65,53 @@ def _item_id(raw: Any) -> UUID | None:
         return None
 
 
-def _batch_item(request: AuthedRequest, citizen: Citizen, raw: Any) -> dict[str, Any]:
-    """One item of a batch, validated and stored on its own; what went wrong becomes its problem."""
-    item_id = _item_id(raw)
+def _validated(raw: Any) -> schemas.SessionLogIn | dict[str, Any]:
+    """An item as the schema reads it, or its validation problem."""
     try:
-        payload = schemas.SessionLogIn.model_validate(raw)
-        with transaction.atomic():
-            status, data = _record(request, citizen, payload)
+        return schemas.SessionLogIn.model_validate(raw)
     except ValidationError as exc:
         errors = [
             {"field": ".".join(str(part) for part in error["loc"]) or "body", "message": error["msg"]}
             for error in exc.errors()
         ]
         detail = f"{errors[0]['field']}: {errors[0]['message']}" if errors else "Invalid value."
-        problem = _problem(422, "validation_failed", "The request contains invalid data.", detail, errors)
-        return {"id": item_id, "status": "error", "http_status": 422, "problem": problem}
-    except ApplicationError as exc:
-        problem = _problem(exc.status, exc.code, exc.title, exc.detail, exc.extra.get("errors"))
-        return {"id": item_id, "status": "error", "http_status": exc.status, "problem": problem}
-    except IntegrityError:
-        problem = _problem(409, "conflict", "The request conflicts with the current state.", "Try again.")
-        return {"id": item_id, "status": "error", "http_status": 409, "problem": problem}
-    outcome = "created" if status == 201 else "unchanged"
-    return {"id": item_id, "status": outcome, "http_status": status, "session_log": data}
+        return _problem(422, "validation_failed", "The request contains invalid data.", detail, errors)
+
+
+def _upload(payload: schemas.SessionLogIn) -> SessionUpload:
+    return SessionUpload(
+        session_log_id=payload.id,
+        exercises=[item.model_dump() for item in payload.exercises],
+        **payload.model_dump(exclude={"id", "exercises"}),
+    )
+
+
+def _batch(request: AuthedRequest, citizen: Citizen, items: list[Any]) -> list[dict[str, Any]]:
+    """Every item validated, the valid ones stored together; each answered on its own, in order."""
+    validated = [_validated(raw) for raw in items]
+    payloads = [(index, item) for index, item in enumerate(validated) if isinstance(item, schemas.SessionLogIn)]
+    outcomes = session_batches.session_logs_record_batch(
+        citizen=citizen, by=request.auth, uploads=[_upload(payload) for _, payload in payloads]
+    )
+    stored_ids = [outcome[0].pk for outcome in outcomes if isinstance(outcome, tuple)]
+    shaped = session_reads.session_logs_shaped(stored_ids)
+    results: list[dict[str, Any]] = [
+        {"id": _item_id(raw), "status": "error", "http_status": 422, "problem": problem}
+        for raw, problem in zip(items, validated, strict=True)
+    ]
+    for (index, _), outcome in zip(payloads, outcomes, strict=True):
+        if isinstance(outcome, ApplicationError):
+            problem = _problem(outcome.status, outcome.code, outcome.title, outcome.detail, outcome.extra.get("errors"))
+            results[index]["http_status"], results[index]["problem"] = outcome.status, problem
+            continue
+        log, created = outcome
+        results[index] = {
+            "id": log.pk,
+            "status": "created" if created else "unchanged",
+            "http_status": 201 if created else 200,
+            "session_log": session_reads.session_log_data(shaped[log.pk]),
+        }
+    return results
 
 
 # --- Session logs --------------------------------------------------------------------------------
@@ -105,9 +130,16 @@ def record_session(request: AuthedRequest, payload: schemas.SessionLogIn):
     "/batch",
     response=schemas.SessionBatchOut,
     summary="Upload sessions logged offline: each stored or refused on its own, results in order",
+    description=(
+        "Up to 100 sessions, each answered as it would be alone (`created` 201, `unchanged` 200 for an id "
+        "already stored with the same content, or its problem), in the order sent. Send the queue again as "
+        "often as needed, from any of the citizen's phones, also while an earlier upload still runs: each "
+        "id is stored once. An id stored with other content is 422 `id_reused`; a slot filled by a session "
+        "with another id is 409 `slot_already_filled`."
+    ),
 )
 def record_sessions(request: AuthedRequest, payload: schemas.SessionBatchIn):
-    return {"results": [_batch_item(request, _own(request), raw) for raw in payload.items]}
+    return {"results": _batch(request, _own(request), payload.items)}
 
 
 @session_logs.get("", response=schemas.SessionLogPageOut, summary="My logged sessions, newest first")
@@ -149,7 +181,28 @@ def today(request: AuthedRequest, query: Query[schemas.TodayQuery]):
     return own_today(request.auth, query.date)
 
 
-@training.get("/sync", response=schemas.SyncOut, summary="What changed since my phone's last sync")
+SYNC_DESCRIPTION = """\
+A **walk** brings the phone up to date: the first call without a cursor (everything current) or with the
+`cursor` of the last finished walk; while `has_more` is true, call again at once with the `cursor` given.
+Plans, exercises and goals come whole with the first answer of a walk, slots and session logs at most
+`limit` of each per answer. Upsert every item by its `id` (it carries `version`/`updated_at`): an item may
+come twice, and that is harmless.
+
+**What a finished walk guarantees** (the answer with `has_more: false`): the phone then holds every change
+committed before the walk's first answer, and its `cursor` starts the next walk at that instant. A change
+made while the walk went on (the other phone's upload, the therapist pausing the plan or correcting a dose)
+may be in it or not; it comes with the next walk. Nothing is lost. So sync once more right after a walk
+that took long (was interrupted and resumed later, or spanned more than a few seconds) and after uploading
+the offline queue; a walk may be resumed from its last `cursor` at any later time.
+"""
+
+
+@training.get(
+    "/sync",
+    response=schemas.SyncOut,
+    summary="What changed since my phone's last sync",
+    description=SYNC_DESCRIPTION,
+)
 def sync(request: AuthedRequest, query: Query[schemas.SyncQuery]):
     page = own_sync(request.auth, query.cursor, limit=query.limit)
     return {**vars(page), "goals": [present.goal(goal) for goal in page.goals]}

@@ -169,10 +169,9 @@ def template_for_plan(actor: Actor, template_id: UUID) -> ProgrammeTemplate:
 
 
 def plan_active_at(plan: TrainingPlan, instant: datetime) -> bool:
-    """Whether the plan was active at ``instant``: always while it is active now, otherwise by its status
-    history (a plan starts active). One query when it is not active now."""
-    if plan.status == TrainingPlan.Status.ACTIVE:
-        return True
+    """Whether the plan was active at ``instant``, by its status history (a plan starts active): the same
+    answer whatever the plan's status is now, so a session done during a pause is refused also after the
+    plan was resumed. One query."""
     last = (
         TrainingPlanStatusChange.objects.filter(plan=plan, changed_at__lte=instant)
         .order_by("-changed_at", "-id")

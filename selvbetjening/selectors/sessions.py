@@ -44,6 +44,11 @@ def session_log_shaped(session_log_id: UUID) -> SessionLog:
     return with_session_log_shape(SessionLog.objects.all()).get(pk=session_log_id)
 
 
+def session_logs_shaped(session_log_ids: list[UUID]) -> dict[UUID, SessionLog]:
+    """Logs just written or found again (a batch's), read with the response's query shape, by id."""
+    return {log.pk: log for log in with_session_log_shape(SessionLog.objects.filter(pk__in=session_log_ids))}
+
+
 def plan_for_logging(citizen: Citizen, training_plan_id: UUID | str) -> TrainingPlan:
     """One of ``citizen``'s plans, whatever its status (a retry after the plan ended still finds its log);
     404 when the plan is someone else's or does not exist."""

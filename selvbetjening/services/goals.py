@@ -4,10 +4,11 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from backend.actors import Actor
-from backend.audit import access_log_record
+from backend.audit import access_log_record, read_logged
+from backend.client_ids import create_once
 from backend.concurrency import require_version, save_with_version
 from backend.errors import Conflict, InvalidInput
 from backend.models import AccessLogEntry
@@ -107,41 +108,57 @@ def goal_rate(
     copm_satisfaction: int | None,
     note: str,
 ) -> tuple[GoalRating, bool]:
-    """Record a rating by the citizen or staff; a retry with the same ``rating_id`` returns the first.
+    """Record a rating by the citizen or staff; a retry with the same ``rating_id`` and the same rating
+    returns the first (``backend.client_ids``), the id with another rating is 422 ``id_reused``.
 
     The date must fall within the episode and not in the future.
     """
-    if rating_id is not None:
-        existing = GoalRating.objects.filter(pk=rating_id, goal=goal).first()
-        if existing is not None:
-            return existing, False
     episode = goal.episode
-    today = municipal_today()
-    rated_on = rated_on or today
-    last_day = min(today, episode.ended_on) if episode.ended_on else today
-    if not episode.start_date <= rated_on <= last_day:
-        raise InvalidInput("rated_on", "must be within the episode and not in the future.")
-    if goal.lifecycle_status == Goal.LifecycleStatus.CANCELLED:
-        raise Conflict("The goal is cancelled.", code="goal_cancelled")
-    if all(value is None for value in (gas_score, function_level, copm_performance, copm_satisfaction)):
-        raise InvalidInput("gas_score", "give at least one of gas_score, function_level or the COPM scores.")
-    try:
-        with transaction.atomic():
-            rating = GoalRating.objects.create(
-                id=rating_id or None,
-                goal=goal,
-                rated_on=rated_on,
-                rater_role=rater_role(by),
-                rated_by=by.user,
-                rated_by_name=by.user.display_name,
-                gas_score=gas_score,
-                function_level=function_level,
-                copm_performance=copm_performance,
-                copm_satisfaction=copm_satisfaction,
-                note=note,
-            )
-    except IntegrityError as exc:
-        raise Conflict("This rating id is already used.", code="duplicate_id") from exc
+    scores = {
+        "gas_score": gas_score,
+        "function_level": function_level,
+        "copm_performance": copm_performance,
+        "copm_satisfaction": copm_satisfaction,
+        "note": note,
+    }
+
+    def create() -> GoalRating:
+        today = municipal_today()
+        last_day = min(today, episode.ended_on) if episode.ended_on else today
+        day = rated_on or today
+        if not episode.start_date <= day <= last_day:
+            raise InvalidInput("rated_on", "must be within the episode and not in the future.")
+        if goal.lifecycle_status == Goal.LifecycleStatus.CANCELLED:
+            raise Conflict("The goal is cancelled.", code="goal_cancelled")
+        if all(value is None for value in (gas_score, function_level, copm_performance, copm_satisfaction)):
+            raise InvalidInput("gas_score", "give at least one of gas_score, function_level or the COPM scores.")
+        return GoalRating.objects.create(
+            id=rating_id or None,
+            goal=goal,
+            rated_on=day,
+            rater_role=rater_role(by),
+            rated_by=by.user,
+            rated_by_name=by.user.display_name,
+            **scores,
+        )
+
+    def is_same(existing: GoalRating) -> bool:
+        return (
+            existing.goal_id == goal.pk
+            and existing.rated_by_id == by.user.pk
+            and (rated_on is None or existing.rated_on == rated_on)
+            and all(getattr(existing, name) == value for name, value in scores.items())
+        )
+
+    if rating_id is None:
+        rating, created = create(), True
+    else:
+        rating, created = create_once(
+            find=lambda: GoalRating.objects.filter(pk=rating_id).first(), is_same=is_same, create=create, what="rating"
+        )
+    if not created:
+        read_logged(by, [episode.citizen_id], "goal_rating", rating.pk)
+        return rating, False
     _log(by, episode, "goal_rating", Action.CREATE, rating.pk)
     transaction.on_commit(
         lambda: events.goal_rated(goal_id=goal.pk, rating_id=rating.pk, citizen_id=episode.citizen_id)

@@ -134,7 +134,7 @@ def _raise_pain_alert(plan: TrainingPlan, log: SessionLog, stopped: list[Session
     )
 
 
-def _at_stop_level(log: SessionLog, logged: list[SessionLogExercise]) -> tuple[int, list[SessionLogExercise]]:
+def at_stop_level(log: SessionLog, logged: list[SessionLogExercise]) -> tuple[int, list[SessionLogExercise]]:
     """The worst pain reported in the session and the exercises whose stop level it reached."""
     pains = [pain for pain in (log.pain_before, log.pain_after) if pain is not None]
     if not pains:
@@ -150,7 +150,15 @@ def _logged_exercises(log: SessionLog) -> list[SessionLogExercise]:
 def _stop(plan: TrainingPlan, log: SessionLog, logged: list[SessionLogExercise]) -> list[ProgressionDecision] | None:
     """When pain reached an exercise's stop level: ``stopped`` for those exercises, ``held`` for the
     session's others with a progression rule, and the alert. None when no stop level was reached."""
-    worst, stopped = _at_stop_level(log, logged)
+    decisions = _stop_decisions(plan, log, logged)
+    return None if decisions is None else ProgressionDecision.objects.bulk_create(decisions)
+
+
+def _stop_decisions(
+    plan: TrainingPlan, log: SessionLog, logged: list[SessionLogExercise]
+) -> list[ProgressionDecision] | None:
+    """``_stop``'s decisions, unsaved, with the alert raised; None when no stop level was reached."""
+    worst, stopped = at_stop_level(log, logged)
     if not stopped:
         return None
     decisions = [
@@ -165,7 +173,7 @@ def _stop(plan: TrainingPlan, log: SessionLog, logged: list[SessionLogExercise])
         if entry in stopped or entry.plan_exercise.progression_after_sessions is not None
     ]
     _raise_pain_alert(plan, log, stopped, worst)
-    return ProgressionDecision.objects.bulk_create(decisions)
+    return decisions
 
 
 @transaction.atomic
@@ -241,8 +249,102 @@ def progression_pain_check(*, session_log: SessionLog) -> bool:
     alert for the contact person (once per session, as on first report). The decisions already made stand.
     Returns whether the session is at a stop level."""
     logged = _logged_exercises(session_log)
-    worst, stopped = _at_stop_level(session_log, logged)
+    worst, stopped = at_stop_level(session_log, logged)
     if not stopped:
         return False
     _raise_pain_alert(TrainingPlan.objects.get(pk=session_log.plan_id), session_log, stopped, worst)
     return True
+
+
+@transaction.atomic
+def progression_evaluate_batch(
+    *, plan_id: UUID, sessions: list[tuple[SessionLog, list[SessionLogExercise]]]
+) -> list[ProgressionDecision]:
+    """``progression_evaluate`` for a batch of new sessions of one plan (an offline phone's queue, each with
+    its exercise rows, ``plan_exercise`` loaded), decided as if they had been uploaded one by one in the order
+    they were done: each session is judged with the sessions stored before the batch and the batch's own
+    done up to it. The plan's versions, rules and completed sessions are read once, not per session."""
+    plan = TrainingPlan.objects.select_for_update().get(pk=plan_id)
+    ordered = sorted(sessions, key=lambda item: (item[0].performed_at, item[0].created_at, str(item[0].pk)))
+    batch_ids = {log.pk for log, _ in ordered}
+    ruled = set(
+        PlanExercise.objects.filter(version__plan=plan, progression_after_sessions__isnull=False).values_list(
+            "exercise_id", flat=True
+        )
+    )
+    numbers = dict(TrainingPlanVersion.objects.filter(plan=plan).values_list("pk", "number"))
+    history: dict[int, dict[UUID, tuple]] = {number: {} for number in numbers.values()}
+    for item in PlanExercise.objects.filter(version__plan=plan, exercise_id__in=ruled).select_related("version"):
+        history.setdefault(item.version.number, {})[item.exercise_id] = dosage_of(item)
+    # Completed exercises of the sessions stored before the batch: (exercise, session, version number).
+    done: dict[UUID, list[tuple[SessionLog, int]]] = {}
+    for row in (
+        SessionLogExercise.objects.filter(session_log__plan=plan, exercise_id__in=ruled, is_completed=True)
+        .exclude(session_log_id__in=batch_ids)
+        .select_related("session_log")
+    ):
+        done.setdefault(row.exercise_id, []).append((row.session_log, numbers[row.session_log.plan_version_id]))
+    current: TrainingPlanVersion | None = None
+    decisions: list[ProgressionDecision] = []
+    for log, unordered in ordered:
+        logged = sorted(unordered, key=lambda entry: (entry.plan_exercise.position, str(entry.pk)))
+        for entry in logged:
+            if entry.is_completed and entry.exercise_id in ruled:
+                done.setdefault(entry.exercise_id, []).append((log, numbers[log.plan_version_id]))
+        stopped = _stop_decisions(plan, log, logged)
+        if stopped is not None:
+            decisions += stopped
+            continue
+        if plan.current_version_id is None or plan.status != TrainingPlan.Status.ACTIVE:
+            continue
+        if current is None or current.pk != plan.current_version_id:
+            current = TrainingPlanVersion.objects.prefetch_related("exercises").get(pk=plan.current_version_id)
+        current_items = {item.exercise_id: item for item in current.exercises.all()}
+        candidates = [
+            (entry, current_items[entry.exercise_id])
+            for entry in logged
+            if entry.is_completed
+            and entry.exercise_id in current_items
+            and current_items[entry.exercise_id].progression_after_sessions is not None
+        ]
+        made: list[ProgressionDecision] = []
+        advanced: dict[UUID, dict] = {}
+        titles: list[str] = []
+        for entry, rule in candidates:
+            rule.version = current
+            since = _effective_number(entry.exercise_id, rule, history)
+            count = rule.progression_after_sessions or 0
+            recent = sorted(
+                (session for session, number in done.get(entry.exercise_id, []) if number >= since),
+                key=lambda session: (session.performed_at, session.created_at),
+                reverse=True,
+            )[:count]
+            reason = progression_verdict(rule, recent)
+            if reason == ADVANCED:
+                dosage = advanced_dosage(rule)
+                if all(getattr(rule, name) == value for name, value in dosage.items()):
+                    reason = AT_MAXIMUM
+                else:
+                    advanced[entry.exercise_id] = dosage
+                    titles.append(entry.exercise.title_da)
+            made.append(
+                ProgressionDecision(
+                    plan=plan,
+                    plan_exercise=rule,
+                    session_log=log,
+                    outcome=Outcome.ADVANCED if reason == ADVANCED else Outcome.HELD,
+                    reason=reason,
+                )
+            )
+        if advanced:
+            version = _new_version(plan, current, advanced, titles)
+            for decision in made:
+                if decision.outcome == Outcome.ADVANCED:
+                    decision.new_version = version
+            plan.current_version_id = version.pk
+            numbers[version.pk] = version.number
+            history[version.number] = {
+                item.exercise_id: dosage_of(item) for item in PlanExercise.objects.filter(version=version)
+            }
+        decisions += made
+    return ProgressionDecision.objects.bulk_create(decisions)

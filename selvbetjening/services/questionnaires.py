@@ -6,12 +6,13 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from backend.actors import Actor
 from backend.audit import access_log_record
+from backend.client_ids import create_once
 from backend.errors import Conflict, InvalidInput
 from backend.models import AccessLogEntry, Citizen
 from backend.timeutil import municipal_today
@@ -181,34 +182,55 @@ def questionnaire_answer(
 ) -> tuple[QuestionnaireResponse, bool]:
     """Store the citizen's answers if they fit the version the questionnaire was sent in.
 
-    Returns the response and whether it was created; resending the same ``response_id`` returns
-    the stored one. Nothing is stored when any answer is wrong.
+    Returns the response and whether it was created. Resending the same ``response_id`` with the same
+    answers returns the stored one (``backend.client_ids``); the id with other answers, or used for
+    another questionnaire, is 422 ``id_reused``; another answer to an answered questionnaire is 409
+    ``already_answered``. Nothing is stored when any answer is wrong.
     """
-    locked = QuestionnaireAssignment.objects.select_for_update().get(pk=assignment.pk)
-    existing = QuestionnaireResponse.objects.filter(assignment=locked).first()
-    if existing is not None:
-        if response_id is not None and existing.pk == response_id:
-            return existing, False
-        raise Conflict("This questionnaire is already answered.", code="already_answered")
-    if locked.status != QuestionnaireAssignment.Status.PENDING:
-        raise Conflict("This questionnaire is withdrawn.", code="questionnaire_withdrawn")
-    if not is_open(locked, municipal_today()):
-        raise Conflict("This questionnaire cannot be answered yet.", code="questionnaire_not_open")
     version = assignment.version
     definition = definition_parse(version.items, version.scoring)
-    accepted = answers_validate(definition, answers)
-    try:
-        with transaction.atomic():
-            response = QuestionnaireResponse.objects.create(
-                id=response_id or None,
-                assignment=locked,
-                version=version,
-                answers=[{"link_id": link_id, "value": value} for link_id, value in accepted.items()],
-                score=score_compute(definition, accepted),
-                submitted_by=by.user,
-            )
-    except IntegrityError as exc:
-        raise Conflict("This response id is already used.", code="duplicate_id") from exc
+
+    def stored_answers(accepted: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"link_id": link_id, "value": value} for link_id, value in accepted.items()]
+
+    def create() -> QuestionnaireResponse:
+        locked = QuestionnaireAssignment.objects.select_for_update().get(pk=assignment.pk)
+        if QuestionnaireResponse.objects.filter(assignment=locked).exists():
+            raise Conflict("This questionnaire is already answered.", code="already_answered")
+        if locked.status != QuestionnaireAssignment.Status.PENDING:
+            raise Conflict("This questionnaire is withdrawn.", code="questionnaire_withdrawn")
+        if not is_open(locked, municipal_today()):
+            raise Conflict("This questionnaire cannot be answered yet.", code="questionnaire_not_open")
+        accepted = answers_validate(definition, answers)
+        return QuestionnaireResponse.objects.create(
+            id=response_id or None,
+            assignment=locked,
+            version=version,
+            answers=stored_answers(accepted),
+            score=score_compute(definition, accepted),
+            submitted_by=by.user,
+        )
+
+    def is_same(existing: QuestionnaireResponse) -> bool:
+        if existing.assignment_id != assignment.pk or existing.submitted_by_id != by.user.pk:
+            return False
+        try:
+            return existing.answers == stored_answers(answers_validate(definition, answers))
+        except InvalidInput:
+            return False
+
+    if response_id is None:
+        response, created = create(), True
+    else:
+        response, created = create_once(
+            find=lambda: QuestionnaireResponse.objects.filter(pk=response_id).first(),
+            is_same=is_same,
+            create=create,
+            what="questionnaire response",
+        )
+    if not created:
+        return response, False
+    locked = response.assignment
     locked.status = QuestionnaireAssignment.Status.ANSWERED
     locked.save(update_fields=["status"])
     reminders_cancel(source_keys=[questionnaire_reminder_key(locked.pk)])

@@ -6,12 +6,13 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from backend.access import active_care_relation_filter
 from backend.actors import Actor
 from backend.audit import access_log_record
+from backend.client_ids import create_once
 from backend.errors import Conflict, InvalidInput
 from backend.images import image_process
 from backend.models import AccessLogEntry, CareRelation, Citizen, Team
@@ -91,31 +92,45 @@ def request_create(
     *, by: Actor, citizen: Citizen, category: str, text: str, episode_id: UUID | None, request_id: UUID | None
 ) -> tuple[CitizenRequest, bool]:
     """A request to the contact person of the citizen's running episode (or their care team), with
-    the deadline for an answer. A retry with the same ``request_id`` returns the first."""
-    if request_id is not None:
-        existing = CitizenRequest.objects.filter(pk=request_id, citizen=citizen).first()
-        if existing is not None:
-            return existing, False
-    episode, team = _recipient(citizen, episode_id)
-    working_days = episode.response_working_days if episode else DEFAULT_RESPONSE_WORKING_DAYS
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            request = CitizenRequest.objects.create(
-                id=request_id or None,
-                citizen=citizen,
-                episode=episode,
-                team=team,
-                category=category,
-                text=text,
-                respond_by=response_deadline(
-                    sent_at=now, working_days=working_days, time_zone=citizen.time_zone
-                ),
-                created_by=by.user,
-                created_by_role=rater_role(by),
-            )
-    except IntegrityError as exc:
-        raise Conflict("This request id is already used.", code="duplicate_id") from exc
+    the deadline for an answer. A retry with the same ``request_id`` and the same content returns the first
+    (``backend.client_ids``); the id with other content is 422 ``id_reused``."""
+
+    def create() -> CitizenRequest:
+        episode, team = _recipient(citizen, episode_id)
+        working_days = episode.response_working_days if episode else DEFAULT_RESPONSE_WORKING_DAYS
+        now = timezone.now()
+        return CitizenRequest.objects.create(
+            id=request_id or None,
+            citizen=citizen,
+            episode=episode,
+            team=team,
+            category=category,
+            text=text,
+            respond_by=response_deadline(sent_at=now, working_days=working_days, time_zone=citizen.time_zone),
+            created_by=by.user,
+            created_by_role=rater_role(by),
+        )
+
+    def is_same(existing: CitizenRequest) -> bool:
+        return (
+            existing.citizen_id == citizen.pk
+            and existing.created_by_id == by.user.pk
+            and existing.category == category
+            and existing.text == text
+            and (episode_id is None or existing.episode_id == episode_id)
+        )
+
+    if request_id is None:
+        request, created = create(), True
+    else:
+        request, created = create_once(
+            find=lambda: CitizenRequest.objects.filter(pk=request_id).first(),
+            is_same=is_same,
+            create=create,
+            what="request",
+        )
+    if not created:
+        return request, False  # the caller shows it through ``access_request``, which logs the read
     _log(by, request, Action.CREATE)
     transaction.on_commit(lambda: events.request_created(request_id=request.pk, team_id=request.team_id))
     return request, True

@@ -18,11 +18,12 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from backend.actors import Actor
-from backend.audit import access_log_record
+from backend.audit import access_log_record, read_logged
+from backend.client_ids import create_once
 from backend.concurrency import require_version, save_with_version
 from backend.errors import Conflict, InvalidInput
 from backend.models import AccessLogEntry
@@ -101,7 +102,7 @@ def session_fingerprint(
 # --- Rules ---------------------------------------------------------------------------------------
 
 
-def _performed_at_rule(performed_at: datetime, now: datetime) -> None:
+def performed_at_rule(performed_at: datetime, now: datetime) -> None:
     if performed_at > now + MAX_AHEAD:
         raise InvalidInput("performed_at", "is more than 10 minutes ahead of the server's clock.")
     if performed_at < now - MAX_AGE:
@@ -133,6 +134,11 @@ def _exercise_rows(version: TrainingPlanVersion, exercises: list[dict[str, Any]]
     return rows
 
 
+def slot_day_starts(slot: TrainingSlot) -> datetime:
+    """The start of the slot's day in its plan's zone: a session done before it cannot fill the slot."""
+    return datetime.combine(slot.local_date, time.min, tzinfo=ZoneInfo(slot.version.time_zone))
+
+
 def _slot_to_fill(plan: TrainingPlan, slot_id: UUID, performed_at: datetime) -> TrainingSlot:
     """The slot, locked: of this plan, not cancelled, not filled, and not on a later day than the session."""
     slot = (
@@ -147,8 +153,7 @@ def _slot_to_fill(plan: TrainingPlan, slot_id: UUID, performed_at: datetime) -> 
         raise InvalidInput("slot_id", "is cancelled; log the session without a slot.", code="slot_cancelled")
     if slot.status == TrainingSlot.Status.DONE:
         raise Conflict("Another session already filled this slot.", code="slot_already_filled")
-    day_starts = datetime.combine(slot.local_date, time.min, tzinfo=ZoneInfo(slot.version.time_zone))
-    if performed_at < day_starts:
+    if performed_at < slot_day_starts(slot):
         raise InvalidInput(
             "slot_id", "is on a later day than performed_at; log the session without a slot.", code="slot_not_yet"
         )
@@ -169,15 +174,9 @@ def _stored(session_log_id: UUID) -> SessionLog | None:
     return SessionLog.objects.filter(pk=session_log_id).first()
 
 
-def _retry(existing: SessionLog, plan: TrainingPlan, fingerprint: str, by: Actor) -> tuple[SessionLog, bool]:
-    """The log a retry asks for; the same id with other content, or from another citizen, is refused
-    alike, so that the answer never tells whose the id is."""
-    if existing.citizen_id != plan.citizen_id or existing.fingerprint != fingerprint:
-        raise InvalidInput("id", "is already used for another session.", code="id_reused")
-    access_log_record(
-        actor=by, citizens=[plan.citizen], resource_type=RESOURCE, action=Action.READ, resource_id=str(existing.pk)
-    )
-    return existing, False
+def _is_retry(existing: SessionLog, plan: TrainingPlan, fingerprint: str) -> bool:
+    """Whether a stored log is what an upload asks for: the same citizen's, with the same content."""
+    return existing.citizen_id == plan.citizen_id and existing.fingerprint == fingerprint
 
 
 # --- Services ------------------------------------------------------------------------------------
@@ -220,48 +219,50 @@ def session_log_record(
         note=note,
         exercises=exercises,
     )
-    existing = _stored(session_log_id)
-    if existing is not None:
-        return _retry(existing, plan, fingerprint, by)
-    _performed_at_rule(performed_at, now or timezone.now())
-    if not plan_active_at(plan, performed_at):
-        raise InvalidInput(
-            "training_plan_id", "was not an active training plan when the session was done.", code="plan_not_active"
-        )
-    slot = None if slot_id is None else _slot_to_fill(plan, slot_id, performed_at)
-    version = slot.version if slot is not None else _version_at(plan, performed_at)
-    rows = _exercise_rows(version, exercises)
-    try:
-        with transaction.atomic():
-            log = SessionLog.objects.create(
-                id=session_log_id,
-                citizen=plan.citizen,
-                plan=plan,
-                plan_version=version,
-                slot=slot,
-                performed_at=performed_at,
-                pain_before=pain_before,
-                pain_after=pain_after,
-                effort=effort,
-                note=note,
-                logged_by=by.user,
-                logged_by_role=rater_role(by),
-                logged_by_name=by.user.display_name,
-                fingerprint=fingerprint,
+
+    def create() -> SessionLog:
+        performed_at_rule(performed_at, now or timezone.now())
+        if not plan_active_at(plan, performed_at):
+            raise InvalidInput(
+                "training_plan_id", "was not an active training plan when the session was done.", code="plan_not_active"
             )
-            for row in rows:
-                row.session_log = log
-            SessionLogExercise.objects.bulk_create(rows)
-            if slot is not None:
-                slot.status = TrainingSlot.Status.DONE
-                slot.save(update_fields=["status", "updated_at"])
-                reminders_cancel(source_keys=[slot_reminder_key(slot.pk)])
-    except IntegrityError as exc:
-        # A concurrent upload of the same id won the race (a retry), or another log took the slot.
-        existing = _stored(session_log_id)
-        if existing is not None:
-            return _retry(existing, plan, fingerprint, by)
-        raise Conflict("Another session already filled this slot.", code="slot_already_filled") from exc
+        slot = None if slot_id is None else _slot_to_fill(plan, slot_id, performed_at)
+        version = slot.version if slot is not None else _version_at(plan, performed_at)
+        rows = _exercise_rows(version, exercises)
+        log = SessionLog.objects.create(
+            id=session_log_id,
+            citizen=plan.citizen,
+            plan=plan,
+            plan_version=version,
+            slot=slot,
+            performed_at=performed_at,
+            pain_before=pain_before,
+            pain_after=pain_after,
+            effort=effort,
+            note=note,
+            logged_by=by.user,
+            logged_by_role=rater_role(by),
+            logged_by_name=by.user.display_name,
+            fingerprint=fingerprint,
+        )
+        for row in rows:
+            row.session_log = log
+        SessionLogExercise.objects.bulk_create(rows)
+        if slot is not None:
+            slot.status = TrainingSlot.Status.DONE
+            slot.save(update_fields=["status", "updated_at"])
+            reminders_cancel(source_keys=[slot_reminder_key(slot.pk)])
+        return log
+
+    log, created = create_once(
+        find=lambda: _stored(session_log_id),
+        is_same=lambda existing: _is_retry(existing, plan, fingerprint),
+        create=create,
+        what="session",
+    )
+    if not created:
+        read_logged(by, [plan.citizen_id], RESOURCE, log.pk)
+        return log, False
     access_log_record(
         actor=by, citizens=[plan.citizen], resource_type=RESOURCE, action=Action.CREATE, resource_id=str(log.pk)
     )
