@@ -18,7 +18,7 @@ from selvbetjening.schemas import training as schemas
 from selvbetjening.selectors import network as network_reads
 from selvbetjening.selectors import sessions as session_reads
 from selvbetjening.selectors.sync import own_sync
-from selvbetjening.selectors.today import own_today
+from selvbetjening.selectors.today import own_today, today_for_citizen
 from selvbetjening.services import sessions as session_services
 
 CITIZEN_ONLY = citizen_auth()
@@ -160,6 +160,18 @@ def sync(request: AuthedRequest, query: Query[schemas.SyncQuery]):
 
 
 # --- Relatives -----------------------------------------------------------------------------------
+
+
+@relative.get(
+    "/citizens/{uuid:citizen_id}/today",
+    response=schemas.TodayOut,
+    summary="The citizen's training of a day, to log a session from (log sessions)",
+)
+def citizen_today_for_relative(request: AuthedRequest, citizen_id: UUID, query: Query[schemas.TodayQuery]):
+    citizen = network_reads.access_citizen_for_relative(
+        request.auth, citizen_id, network_reads.LOG_SESSIONS, reads="training"
+    )
+    return today_for_citizen(citizen, query.date)
 
 
 @relative.post(
