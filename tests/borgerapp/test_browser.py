@@ -22,11 +22,13 @@ import requests
 from django.utils import timezone
 from PIL import Image
 
+from backend import cpr
 from selvbetjening.exercise_pictures import PICTURES
 from selvbetjening.models import CitizenRequest, Exercise, GoalRating, NetworkGrant, QuestionnaireResponse, SessionLog
 from selvbetjening.services.exercises import exercise_library_load
 from tests.borgerapp.helpers import PASSWORD, with_password
 from tests.conftest import access_token_for
+from tests.fake_oidc import CPR_CLAIM, SUBSTANTIAL, FakePerson, running_provider
 from tests.selvbetjening.factories import (
     CitizenRequestFactory,
     GoalFactory,
@@ -608,3 +610,41 @@ def test_a_relative_with_the_logging_grant_logs_a_session_for_the_citizen(
     assert page.get_by_role("button", name=f"Registrér træningen for {name}").count() == 0
     assert "træning i dag" not in page.locator("#main").inner_text()
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mitid_login_from_another_site_ends_in_the_app_with_its_strict_cookie(world, live_server, browser, settings):
+    citizen = world.citizen
+    with running_provider() as provider:
+        provider.register_client("mestring-app", "citizen-secret", f"{live_server.url}/api/v1/auth/citizen/callback")
+        settings.PUBLIC_BASE_URL = live_server.url
+        settings.OIDC_PROVIDERS = {
+            **settings.OIDC_PROVIDERS,
+            "citizen": {
+                "issuer": provider.issuer,  # http://127.0.0.1:…, another site than http://localhost:…
+                "client_id": "mestring-app",
+                "client_secret": "citizen-secret",
+                "scope": "openid mitid",
+                "accepted_acr": [SUBSTANTIAL],
+                "cpr_claim": CPR_CLAIM,
+                "name_claim": "name",
+            },
+        }
+        digits = cpr.decrypt(citizen.cpr_ciphertext).digits
+        provider.next_person = FakePerson(sub="mitid-sub-1", name="Inger Holm", cpr=f"{digits[:6]}-{digits[6:]}")
+        # The person approves on the provider's own page: the way back is a navigation another site
+        # starts, which carries no SameSite=Strict cookie.
+        provider.asks_for_approval = True
+        context = _phone(browser)
+        page = context.new_page()
+        page.goto(live_server.url + "/app/log-ind/")
+        assert_accessible(page)
+        page.get_by_role("link", name="Log ind med MitID").click()
+        page.get_by_role("link", name="Godkend").click()
+        # Through the provider and back; the callback's page moves on to the app, which opens logged in.
+        page.wait_for_url(live_server.url + "/app/")
+        page.locator("#screen-title", has_text="I dag").wait_for()
+        cookie = next(item for item in context.cookies() if item["name"] == settings.APP_SESSION_COOKIE_NAME)
+        assert cookie["sameSite"] == "Strict" and cookie["httpOnly"]
+        assert settings.SESSION_COOKIE_NAME not in {item["name"] for item in context.cookies()}
+        context.close()
