@@ -71,7 +71,7 @@ class SessionCookie(APIKeyCookie):
     is a 403 ``csrf_failed`` and changes nothing.
     """
 
-    param_name = settings.SESSION_COOKIE_NAME
+    param_name = settings.APP_SESSION_COOKIE_NAME
 
     def __init__(self, roles: frozenset[str] | None = None) -> None:
         # The CSRF check is made below, once the cookie is known to carry a login, with the project's

@@ -184,7 +184,7 @@ def _caller_key(request: HttpRequest) -> str | None:
     """Who is writing, without a database query: a hash of the bearer token or of the session cookie (the
     secret itself is never a cache key); None for a request with neither, which the API refuses anyway."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    secret = token.strip() if scheme.lower() == "bearer" else request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+    secret = token.strip() if scheme.lower() == "bearer" else request.COOKIES.get(settings.APP_SESSION_COOKIE_NAME, "")
     return hashlib.sha256(secret.encode()).hexdigest()[:32] if secret else None
 
 

@@ -82,7 +82,7 @@ MIDDLEWARE = [
     "backend.middleware.ApiProblemMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "backend.web_session_cookies.WebSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -382,6 +382,13 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 8 * 3600
+# The citizen app (/app/ and the API it calls) keeps its browser login in a cookie of its own that the
+# browser sends only from the platform's own pages (SameSite=Strict); the staff web's stays Lax.
+# backend/web_session_cookies.py chooses the cookie by path.
+APP_SESSION_COOKIE_NAME = "mestring_app"
+APP_SESSION_COOKIE_SAMESITE = "Strict"
+# Binds a MitID login to the browser that started it across the provider's cross-site redirect back.
+APP_LOGIN_STATE_COOKIE_NAME = "mestring_app_login"
 # Browser logins (backend/web_sessions.py), in minutes: idle timeout and absolute lifetime per audience.
 STAFF_WEB_IDLE_MINUTES = env_int("STAFF_WEB_IDLE_MINUTES", 30)
 STAFF_WEB_LIFETIME_MINUTES = env_int("STAFF_WEB_LIFETIME_MINUTES", 12 * 60)

@@ -81,7 +81,7 @@ from notifications.stream_protocol import (
     event_id_from_query,
     message_id_from,
     origin_allowed,
-    session_cookie,
+    session_cookies,
     team_id_from,
 )
 from notifications.streams import NOTIFICATION_EVENT, stream_frame, team_group, user_group
@@ -198,10 +198,11 @@ class StreamSocket:
 
     async def _cookie_login(self) -> str:
         """A web app's page: an access token of its browser login, kept on the server; "" without one."""
-        cookie = session_cookie(self.scope)
-        if not cookie:
-            return ""
-        return await database_sync_to_async(web_sessions.socket_token_hash)(cookie) or ""
+        for cookie in session_cookies(self.scope):
+            token_hash = await database_sync_to_async(web_sessions.socket_token_hash)(cookie)
+            if token_hash:
+                return token_hash
+        return ""
 
     async def _refuse(self, code: int) -> None:
         """Accepted, then closed with a code the app can act on (a refused handshake is only a 403 to it)."""

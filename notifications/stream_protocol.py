@@ -35,18 +35,19 @@ def bearer_token(scope: dict[str, Any]) -> str:
     return ""
 
 
-def session_cookie(scope: dict[str, Any]) -> str:
-    """The web app's session cookie of a browser page, which names its login (``backend.web_sessions``);
-    only with an Origin, which ``origin_allowed`` checks, so no other site can open a socket with it."""
+def session_cookies(scope: dict[str, Any]) -> list[str]:
+    """The web apps' session cookies of a browser page, which name its logins (``backend.web_sessions``):
+    the staff web's, then the citizen app's; only with an Origin, which ``origin_allowed`` checks, so no
+    other site can open a socket with them."""
     if not _header(scope, b"origin"):
-        return ""
+        return []
     cookies = SimpleCookie()
     try:
         cookies.load(_header(scope, b"cookie"))
     except CookieError:
-        return ""
-    morsel = cookies.get(settings.SESSION_COOKIE_NAME)
-    return morsel.value if morsel is not None else ""
+        return []
+    names = (settings.SESSION_COOKIE_NAME, settings.APP_SESSION_COOKIE_NAME)
+    return [cookies[name].value for name in names if name in cookies and cookies[name].value]
 
 
 def _normalised_origin(origin: str) -> str:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -100,6 +101,9 @@ class FakeOidcProvider:
     clients: dict[str, FakeClient] = field(default_factory=dict)
     next_person: FakePerson | None = None
     misbehave: set[Misbehaviour] = field(default_factory=set)
+    # Answer /authorize with a page whose link the person follows (as on a real provider, where the way
+    # back is a navigation the provider's site starts) instead of redirecting at once.
+    asks_for_approval: bool = False
     authorizations: list[AuthorizationRecord] = field(default_factory=list)
     token_requests: list[TokenRecord] = field(default_factory=list)
     jwks_fetches: int = 0
@@ -259,8 +263,18 @@ class FakeOidcProvider:
         if "state" in params:
             answer["state"] = params["state"]
         separator = "&" if "?" in redirect_uri else "?"
+        back = f"{redirect_uri}{separator}{urlencode(answer)}"
+        if self.asks_for_approval:
+            page = f'<!doctype html><html lang="da"><title>MitID</title><a href="{escape(back)}">Godkend</a></html>'
+            body = page.encode()
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/html; charset=utf-8")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+            return
         handler.send_response(302)
-        handler.send_header("Location", f"{redirect_uri}{separator}{urlencode(answer)}")
+        handler.send_header("Location", back)
         handler.send_header("Content-Length", "0")
         handler.end_headers()
 

@@ -2,7 +2,8 @@
 
 The platform core's rows are here; each app adds its own in ``tests/<app>/matrix_rows*.py`` as a list
 named ``ROWS``. ``tests/test_matrix.py`` fails when an operation has no row, when a row names no
-operation, or when a role is missing from a row.
+operation, or when a role is missing from a row. The citizen app's pages are ``PAGE_ROWS``
+(``tests/borgerapp/matrix_rows.py``, walked by ``tests/borgerapp/test_page_matrix.py``).
 """
 
 import importlib
@@ -161,3 +162,6 @@ def _app_rows(app: str) -> list[Row]:
 ROWS: list[Row] = CORE_ROWS + [
     row for app in ("selvbetjening", "velfaerdsteknologi", "notifications", "effekt") for row in _app_rows(app)
 ]
+# The pages of the web apps that keep a browser login, walked with each role's browser
+# (tests/borgerapp/test_page_matrix.py).
+PAGE_ROWS: list[Row] = _app_rows("borgerapp")

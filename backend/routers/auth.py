@@ -3,8 +3,10 @@
 from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.contrib.auth import login as session_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
@@ -13,14 +15,17 @@ from backend import web_sessions
 from backend.actors import ANY_USER, Actor
 from backend.auth import UserBearer
 from backend.errors import ApplicationError, InvalidInput, NotAuthenticated
+from backend.models import AppSession
 from backend.problems import problem_response
 from backend.schemas import RevokeIn, TokenOut, TokenRequestIn
 from backend.services import identity
+from backend.web_session_cookies import uses_app_cookie
 
 router = Router(tags=["auth"])
 
 AudienceName = Literal["citizen", "staff"]
 WEB_LOGIN_STATE_KEY = "web_login_state"
+CITIZEN_CALLBACK_PATH = "/api/v1/auth/citizen/callback"
 
 
 class AppRedirect(HttpResponseRedirect):
@@ -65,13 +70,26 @@ def authorize(
     return HttpResponseRedirect(started.authorization_url)
 
 
-@router.get("/{audience}/callback", response={302: None}, auth=None, summary="Return from the identity provider")
+@router.get(
+    "/{audience}/callback",
+    response={302: None, 200: None},
+    auth=None,
+    summary="Return from the identity provider",
+    description=(
+        "Redirects a native app's login back to the app with a login code (302). A citizen-app browser "
+        "login ends in a page (200) that sets the app's SameSite=Strict login cookie and moves on to the app."
+    ),
+)
 def callback(
     request: HttpRequest, audience: AudienceName, query: Query[CallbackQuery]
-) -> HttpResponseRedirect:
+) -> HttpResponse:
     if query.error or not query.code:
         raise NotAuthenticated("The identity provider did not complete the login.", code="login_refused")
-    browser_state = request.session.pop(WEB_LOGIN_STATE_KEY, "")
+    # The citizen app's login cookie is SameSite=Strict, so the provider's redirect back does not carry
+    # it: which browser started the login is in a cookie of its own (set by ``web_login_start``).
+    browser_state = request.session.pop(WEB_LOGIN_STATE_KEY, "") or request.COOKIES.get(
+        settings.APP_LOGIN_STATE_COOKIE_NAME, ""
+    )
     result = identity.login_flow_callback(
         audience=audience, state=query.state, code=query.code, browser_state=browser_state
     )
@@ -81,6 +99,8 @@ def callback(
         web_audience = web_sessions.web_app_audience(flow.web_next)
         if web_audience is not None and web_audience == flow.audience:
             web_sessions.provider_web_login(request, user=flow.user, audience=flow.audience, acr=flow.acr)
+            if uses_app_cookie(flow.web_next):
+                return _continue_on_this_site(flow.web_next)
             return HttpResponseRedirect(flow.web_next)
         session_login(request, flow.user, backend="django.contrib.auth.backends.ModelBackend")
         return HttpResponseRedirect(flow.web_next)
@@ -137,6 +157,23 @@ def logout(request: HttpRequest) -> Status:
     return Status(204, None)
 
 
+def _continue_on_this_site(next_url: str) -> HttpResponse:
+    """The end of a citizen-app login: the login's cookie is set on this answer, and the page moves on by
+    itself (no script). A redirect would still count as the provider's cross-site navigation, which
+    does not carry a SameSite=Strict cookie; a navigation from this page is the platform's own."""
+    page = format_html(
+        '<!doctype html><html lang="da"><head><meta charset="utf-8">'
+        '<meta http-equiv="refresh" content="0;url={}"><title>Du er logget ind – Mestring</title></head>'
+        '<body><main><p>Du er logget ind.</p><p><a href="{}">Fortsæt til appen</a></p></main></body></html>',
+        next_url,
+        next_url,
+    )
+    response = HttpResponse(page, content_type="text/html; charset=utf-8")
+    response.delete_cookie(settings.APP_LOGIN_STATE_COOKIE_NAME, path=CITIZEN_CALLBACK_PATH, samesite="Lax")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def web_login_start(request: HttpRequest, audience: str, next_url: str) -> HttpResponse:
     """Browser login for staff pages and the admin: same provider, ends in a Django session.
 
@@ -160,5 +197,18 @@ def web_login_start(request: HttpRequest, audience: str, next_url: str) -> HttpR
             headers=error.headers(),
             **error.extra,
         )
-    request.session[WEB_LOGIN_STATE_KEY] = started.state
-    return HttpResponseRedirect(started.authorization_url)
+    response = HttpResponseRedirect(started.authorization_url)
+    if audience == AppSession.Audience.CITIZEN:
+        # Lax: sent with the provider's top-level redirect back to the callback, and only there.
+        response.set_cookie(
+            settings.APP_LOGIN_STATE_COOKIE_NAME,
+            started.state,
+            max_age=settings.LOGIN_FLOW_TTL_SECONDS,
+            path=CITIZEN_CALLBACK_PATH,
+            secure=bool(settings.SESSION_COOKIE_SECURE),
+            httponly=True,
+            samesite="Lax",
+        )
+    else:
+        request.session[WEB_LOGIN_STATE_KEY] = started.state
+    return response

@@ -91,9 +91,7 @@ def _exercise_response(request: AuthedRequest, exercise_id: UUID) -> dict[str, A
     return exercise_out(exercise_reads.access_exercise(request.auth, exercise_id))
 
 
-@library.get(
-    "", response=schemas.ExercisePageOut, summary="Search the shared library and my municipality's exercises"
-)
+@library.get("", response=schemas.ExercisePageOut, summary="Search the shared library and my municipality's exercises")
 def list_exercises(request: AuthedRequest, query: Query[schemas.ExerciseQuery]):
     queryset = exercise_reads.exercises_search(
         exercise_reads.with_exercise_shape(exercise_reads.exercises_visible_to(request.auth)),
@@ -156,9 +154,7 @@ def add_image(
     return Status(201, image_out(stored))
 
 
-@library.delete(
-    "/{uuid:exercise_id}/images/{uuid:image_id}", response={204: None}, summary="Remove a picture"
-)
+@library.delete("/{uuid:exercise_id}/images/{uuid:image_id}", response={204: None}, summary="Remove a picture")
 def delete_image(request: AuthedRequest, exercise_id: UUID, image_id: UUID):
     exercise = exercise_reads.access_exercise_for_change(request.auth, exercise_id)
     image = next((image for image in exercise.images.all() if image.pk == image_id), None)
@@ -171,7 +167,7 @@ def delete_image(request: AuthedRequest, exercise_id: UUID, image_id: UUID):
 @pictures.get(
     "/{uuid:image_id}/{size}",
     response={200: None},
-    summary="One size of an exercise picture (JPEG); the same bytes for ever",
+    summary="One size of an exercise picture (JPEG, or SVG for the shipped drawings); the same bytes for ever",
 )
 def get_image(request: AuthedRequest, image_id: UUID, size: str) -> HttpResponse:
     if size not in IMAGE_FIELDS:
@@ -183,7 +179,11 @@ def get_image(request: AuthedRequest, image_id: UUID, size: str) -> HttpResponse
             content = handle.read()
     except (FileNotFoundError, ValueError) as exc:
         raise NotFound("No such picture.") from exc
-    response = HttpResponse(content, content_type="image/jpeg")
+    is_drawing = stored.name.endswith(".svg")
+    response = HttpResponse(content, content_type="image/svg+xml" if is_drawing else "image/jpeg")
+    if is_drawing:
+        # A drawing opened on its own runs nothing and loads nothing.
+        response["Content-Security-Policy"] = "default-src 'none'"
     response["Cache-Control"] = IMAGE_CACHE_CONTROL
     response["Content-Disposition"] = "inline"
     response["X-Content-Type-Options"] = "nosniff"

@@ -17,7 +17,7 @@ from selvbetjening.schemas import training as schemas
 from selvbetjening.selectors import network as network_reads
 from selvbetjening.selectors import sessions as session_reads
 from selvbetjening.selectors.sync import own_sync
-from selvbetjening.selectors.today import own_today
+from selvbetjening.selectors.today import own_today, today_for_citizen
 from selvbetjening.services import session_batches
 from selvbetjening.services import sessions as session_services
 from selvbetjening.services.session_batches import SessionUpload
@@ -148,8 +148,12 @@ def my_sessions(request: AuthedRequest, query: Query[schemas.SessionLogQuery]):
     if query.training_plan_id is not None:
         queryset = queryset.filter(plan_id=query.training_plan_id)
     items, next_cursor = paginate_logged(
-        request.auth, session_reads.with_session_log_shape(queryset), reads="session_log",
-        citizen_of=lambda log: log.citizen_id, cursor=query.cursor, limit=query.limit,
+        request.auth,
+        session_reads.with_session_log_shape(queryset),
+        reads="session_log",
+        citizen_of=lambda log: log.citizen_id,
+        cursor=query.cursor,
+        limit=query.limit,
         order=("-performed_at", "-id"),
     )
     return {"items": [session_reads.session_log_data(item) for item in items], "next_cursor": next_cursor}
@@ -209,6 +213,18 @@ def sync(request: AuthedRequest, query: Query[schemas.SyncQuery]):
 
 
 # --- Relatives -----------------------------------------------------------------------------------
+
+
+@relative.get(
+    "/citizens/{uuid:citizen_id}/today",
+    response=schemas.TodayOut,
+    summary="The citizen's training of a day, to log a session from (log sessions)",
+)
+def citizen_today_for_relative(request: AuthedRequest, citizen_id: UUID, query: Query[schemas.TodayQuery]):
+    citizen = network_reads.access_citizen_for_relative(
+        request.auth, citizen_id, network_reads.LOG_SESSIONS, reads="training"
+    )
+    return today_for_citizen(citizen, query.date)
 
 
 @relative.post(

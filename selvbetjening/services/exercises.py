@@ -4,6 +4,7 @@ Exercises hold no personal data, so changing them writes no access-log rows. The
 plans and logs keep referring to them, and a retired one (``is_active`` false) only drops out of search.
 """
 
+import hashlib
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ from backend.concurrency import require_version, save_with_version
 from backend.errors import Conflict, Forbidden, InvalidInput
 from backend.images import image_renditions
 from selvbetjening.exercise_library import LIBRARY
+from selvbetjening.exercise_pictures import PICTURES, ExercisePicture
 from selvbetjening.models import Exercise, ExerciseImage
 from selvbetjening.selectors.exercises import staff_municipality_id
 
@@ -184,13 +186,16 @@ def exercise_library_load() -> int:
         fields = entry.fields()
         exercise = stored.get(entry.slug)
         if exercise is None:
-            Exercise.objects.create(slug=entry.slug, municipality=None, **fields)
+            exercise = Exercise.objects.create(slug=entry.slug, municipality=None, **fields)
+            _shipped_pictures_load(exercise)
             changed += 1
             continue
         differing = {name: value for name, value in fields.items() if getattr(exercise, name) != value}
         if exercise.municipality_id is not None:
             differing["municipality_id"] = None
+        pictures_changed = _shipped_pictures_load(exercise)
         if not differing:
+            changed += pictures_changed
             continue
         for name, value in differing.items():
             setattr(exercise, name, value)
@@ -198,3 +203,52 @@ def exercise_library_load() -> int:
         exercise.save(update_fields=[*differing, "version", "updated_at"])
         changed += 1
     return changed
+
+
+SHIPPED_PREFIX = "shipped-"
+
+
+def _shipped_picture_stem(position: str, picture: ExercisePicture) -> str:
+    """The start of a shipped picture's file names: which position, and a digest of the drawing and
+    its words, so a changed drawing is stored anew and an unchanged one is left alone."""
+    digest = hashlib.sha256()
+    for text in (picture.svg(position, IMAGE_DIMENSIONS["large"]), picture.start_en, picture.end_en):
+        digest.update(text.encode())
+    return f"{SHIPPED_PREFIX}{position}-{digest.hexdigest()[:16]}"
+
+
+def _file_stem(name: str | None) -> str:
+    return (name or "").rsplit("/", 1)[-1].rsplit("-", 1)[0]
+
+
+def _shipped_pictures_load(exercise: Exercise) -> int:
+    """Store the shipped drawings of the start and end position (``exercise_pictures``) as the
+    exercise's first two pictures, in every size the library serves. 1 when anything was stored."""
+    picture = PICTURES.get(exercise.slug)
+    if picture is None:
+        return 0
+    stems = {position: _shipped_picture_stem(position, picture) for position in ("start", "end")}
+    existing = [image for image in exercise.images.all() if _file_stem(image.image.name).startswith(SHIPPED_PREFIX)]
+    if sorted(_file_stem(image.image.name) for image in existing) == sorted(stems.values()):
+        return 0
+    storage = ExerciseImage._meta.get_field("image").storage
+    for image in existing:
+        names = [image.image.name, image.medium.name, image.thumbnail.name]
+        image.delete()
+        transaction.on_commit(partial(_delete_files, storage, names))
+    large = IMAGE_DIMENSIONS["large"]
+    for index, position in enumerate(("start", "end")):
+        image = ExerciseImage(
+            exercise=exercise,
+            position=index,
+            alt_text_da=picture.start_da if position == "start" else picture.end_da,
+            alt_text_en=picture.start_en if position == "start" else picture.end_en,
+            width=large,
+            height=round(large * 3 / 4),
+        )
+        for size, field_name in IMAGE_FIELDS.items():
+            content = picture.svg(position, IMAGE_DIMENSIONS[size]).encode()
+            getattr(image, field_name).save(f"{stems[position]}-{size}.svg", ContentFile(content), save=False)
+        image.save()
+    _touch(exercise)
+    return 1

@@ -96,7 +96,7 @@ def test_the_openapi_schema_names_the_cookie_login_beside_the_bearer_token(clien
     schema = client.get("/api/v1/openapi.json").json()
     schemes = schema["components"]["securitySchemes"]
     cookie = [scheme for scheme in schemes.values() if scheme.get("in") == "cookie"]
-    assert cookie and all(scheme["name"] == "sessionid" for scheme in cookie)
+    assert cookie and all(scheme["name"] == "mestring_app" for scheme in cookie)
     security = json.dumps(schema["paths"]["/api/v1/me/goals"]["get"]["security"])
     assert "CitizenSessionCookie" in security and "CitizenBearer" in security
 

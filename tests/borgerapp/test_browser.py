@@ -22,9 +22,13 @@ import requests
 from django.utils import timezone
 from PIL import Image
 
-from selvbetjening.models import CitizenRequest, GoalRating, NetworkGrant, SessionLog
+from backend import cpr
+from selvbetjening.exercise_pictures import PICTURES
+from selvbetjening.models import CitizenRequest, Exercise, GoalRating, NetworkGrant, QuestionnaireResponse, SessionLog
+from selvbetjening.services.exercises import exercise_library_load
 from tests.borgerapp.helpers import PASSWORD, with_password
 from tests.conftest import access_token_for
+from tests.fake_oidc import CPR_CLAIM, SUBSTANTIAL, FakePerson, running_provider
 from tests.selvbetjening.factories import (
     CitizenRequestFactory,
     GoalFactory,
@@ -32,7 +36,7 @@ from tests.selvbetjening.factories import (
     QuestionnaireVersionFactory,
 )
 from tests.selvbetjening.matrix_rows import episode
-from tests.selvbetjening.training_factories import make_plan, slot_at
+from tests.selvbetjening.training_factories import PlanExerciseFactory, make_plan, slot_at
 from tests.staffweb.helpers import access_log_cleared_for_flush
 from tests.staffweb.test_browser import live_asgi_server  # noqa: F401 — the fixture: uvicorn with websockets
 
@@ -185,7 +189,7 @@ def test_a_session_logged_offline_is_sent_once_when_the_connection_returns(world
     _screenshot(page, "app-log")
     page.get_by_role("button", name="Gem træningen").click()
     page.get_by_text("Den sendes, når du er på nettet igen.").wait_for()
-    assert "1 træning venter på at blive sendt." in page.locator("#outbox-status").inner_text()
+    assert "1 registrering venter på at blive sendt." in page.locator("#outbox-status").inner_text()
     assert not SessionLog.objects.filter(citizen=world.citizen).exists()
 
     # The app opens again without a connection: the shell, its modules and the last data from the cache.
@@ -197,7 +201,8 @@ def test_a_session_logged_offline_is_sent_once_when_the_connection_returns(world
     _screenshot(page, "app-offline")
 
     context.set_offline(False)
-    page.locator("#queue").wait_for(state="detached")
+    page.locator("#queue .tag-success", has_text="Sendt").wait_for()
+    assert page.locator("#outbox-status").is_hidden()
     log = SessionLog.objects.get(citizen=world.citizen)
     assert log.slot_id == slot.pk and (log.pain_before, log.pain_after, log.effort) == (2, 3, 5)
     assert log.note == "Det gik fint."
@@ -371,6 +376,7 @@ def test_the_installed_app_opens_today_at_4x_cpu_throttling_and_the_first_load_i
     counted = [
         response for response in responses
         if not response.headers.get("content-type", "").startswith(("image/png", "image/jpeg", "image/webp"))
+        and "/api/v1/exercise-images/" not in response.url
     ]
     total = sum(_sent_compressed(response) for response in counted)
     listing = "\n".join(f"{response.status} {response.url}" for response in counted)
@@ -404,3 +410,241 @@ def test_an_answer_reaches_the_open_inbox_over_the_websocket(world, live_asgi_se
     assert "1 ulæst" in page.locator("#nav").inner_text()
     assert_accessible(page)
     context.close()
+
+def _shipped_training_today(world: Any, settings: Any, tmp_path: Path) -> Any:
+    """A slot due now of a plan with two shipped exercises (with their drawings): heel raises held and
+    with a load, and a timed walk."""
+    settings.MEDIA_ROOT = tmp_path
+    exercise_library_load()
+    plan = make_plan(episode=episode(world), title="Hjemmetræning", exercises=0)
+    PlanExerciseFactory(
+        version=plan.current_version,
+        position=0,
+        exercise=Exercise.objects.get(slug="heel-raises"),
+        sets=2,
+        repetitions=10,
+        hold_seconds=5,
+        load_kg=2.5,
+    )
+    PlanExerciseFactory(
+        version=plan.current_version,
+        position=1,
+        exercise=Exercise.objects.get(slug="walking"),
+        sets=None,
+        repetitions=None,
+        duration_seconds=600,
+    )
+    now = timezone.now().astimezone(ZoneInfo(plan.current_version.time_zone)).replace(tzinfo=None)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return slot_at(plan, max(now - timedelta(minutes=5), midnight))
+
+
+def _pictures_shown(page: Any) -> list[dict[str, Any]]:
+    return page.evaluate(
+        """() => [...document.querySelectorAll("img.app-exercise-image")].map((image) => ({
+            alt: image.alt, loaded: image.complete && image.naturalWidth > 0, src: image.getAttribute("src"),
+        }))"""
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_today_shows_the_exercise_drawings_with_words_and_logs_hold_time_and_load(
+    world, live_server, browser, settings, tmp_path
+):
+    slot = _shipped_training_today(world, settings, tmp_path)
+    user = with_password(world.citizen.user)
+    context = _phone(browser)
+    page = context.new_page()
+    _log_in(page, live_server, user)
+    page.locator(".app-slot img.app-exercise-image").first.wait_for()
+    page.wait_for_load_state("networkidle")
+    shown = _pictures_shown(page)
+    expected = [PICTURES[slug].start_da for slug in ("heel-raises", "walking")]
+    assert [picture["alt"] for picture in shown] == [
+        PICTURES["heel-raises"].start_da,
+        PICTURES["heel-raises"].end_da,
+        PICTURES["walking"].start_da,
+        PICTURES["walking"].end_da,
+    ]
+    assert all(picture["loaded"] for picture in shown), shown
+    assert len({picture["src"] for picture in shown}) == 4
+    assert_accessible(page)
+    _screenshot(page, "app-today-pictures")
+
+    page.goto(live_server.url + "/app/#/plan")
+    page.locator(".app-week-exercise img").first.wait_for()
+    page.locator(".app-today .app-week-exercise img").first.scroll_into_view_if_needed()
+    page.wait_for_load_state("networkidle")
+    today_in_week = page.locator(".app-today .app-week-exercise img")
+    assert [today_in_week.nth(index).get_attribute("alt") for index in range(2)] == expected
+    assert today_in_week.first.evaluate("(image) => image.complete && image.naturalWidth > 0")
+    assert_accessible(page)
+
+    page.goto(live_server.url + "/app/#/i-dag")
+    page.get_by_role("button", name="Registrér træning").click()
+    assert page.get_by_label("Hold (sekunder)").input_value() == "5"
+    assert page.get_by_label("Vægt (kg)").input_value() == "2.5"
+    assert page.get_by_label("Tid (minutter)").input_value() == "10"
+    # Only what the exercise's dosage has: the heel raises are not timed, the walk has no load.
+    assert page.get_by_label("Hold (sekunder)").count() == 1 and page.get_by_label("Vægt (kg)").count() == 1
+    assert_accessible(page)
+    _screenshot(page, "app-log-dosage")
+    page.get_by_label("Hold (sekunder)").fill("8")
+    page.get_by_label("Vægt (kg)").fill("3.5")
+    page.get_by_label("Tid (minutter)").fill("12")
+    page.get_by_role("button", name="Gem træningen").click()
+    page.get_by_text("Træningen er gemt og sendt.").wait_for()
+    log = SessionLog.objects.get(citizen=world.citizen)
+    assert log.slot_id == slot.pk
+    done = {item.exercise.slug: item for item in log.exercises.select_related("exercise")}
+    assert (done["heel-raises"].hold_seconds, float(done["heel-raises"].load_kg)) == (8, 3.5)
+    assert done["heel-raises"].duration_seconds is None
+    assert done["walking"].duration_seconds == 720 and done["walking"].load_kg is None
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rating_made_offline_waits_is_sent_once_and_a_refused_answer_is_shown(world, live_server, browser):
+    goal = GoalFactory(episode=episode(world), description="Jeg vil selv kunne gå ned efter avisen")
+    assignment = QuestionnaireAssignmentFactory(
+        citizen=world.citizen,
+        version=QuestionnaireVersionFactory(items=PAIN_ITEMS, scoring={"method": "sum", "link_ids": ["pain_now"]}),
+    )
+    user = with_password(world.citizen.user)
+    context = _phone(browser)
+    page = context.new_page()
+    _log_in(page, live_server, user)
+    _wait_for_the_worker(page)
+    # Seen once with a connection, so the service worker has the questionnaire for the offline visit.
+    page.goto(live_server.url + "/app/#/spoergeskemaer")
+    page.get_by_role("button", name="Besvar").click()
+    page.get_by_role("group", name="Har du ondt?").wait_for()
+    page.goto(live_server.url + "/app/#/maal")
+    page.get_by_role("button", name="Se og vurdér").click()
+    page.get_by_text("Hvor langt er du nået?").wait_for()
+
+    context.set_offline(True)
+    page.get_by_label("+1 Går til postkassen uden rollator").check()
+    page.get_by_role("button", name="Gem vurderingen").click()
+    page.get_by_text("Din vurdering er gemt på telefonen.").wait_for()
+    page.locator("#queue .tag-info", has_text="Venter på at blive sendt").wait_for()
+    assert "Vurdering af mål: Jeg vil selv kunne gå ned efter avisen" in page.locator("#queue").inner_text()
+    assert "1 registrering venter på at blive sendt." in page.locator("#outbox-status").inner_text()
+    assert not GoalRating.objects.filter(goal=goal).exists()
+    assert_accessible(page)
+    _screenshot(page, "app-rating-waiting")
+
+    # A questionnaire answered offline while the same questionnaire is answered elsewhere meanwhile.
+    page.goto(live_server.url + "/app/#/spoergeskemaer")
+    page.get_by_role("button", name="Besvar").click()
+    page.get_by_role("group", name="Har du ondt?").get_by_label("Nej").check()
+    page.get_by_role("button", name="Send svarene").click()
+    page.get_by_text("Dine svar er gemt på telefonen").wait_for()
+    elsewhere = requests.post(
+        f"{live_server.url}/api/v1/me/questionnaires/{assignment.pk}/response",
+        json={"answers": [{"link_id": "has_pain", "value": True}, {"link_id": "pain_now", "value": 2}]},
+        headers={"Authorization": f"Bearer {access_token_for(world.citizen.user)}"},
+        timeout=10,
+    )
+    assert elsewhere.status_code == 201, elsewhere.text
+
+    context.set_offline(False)
+    page.locator("#queue .tag-error", has_text="Ændret et andet sted").wait_for()
+    assert "Spørgeskemaet er allerede besvaret." in page.locator("#queue").inner_text()
+    assert "1 blev ikke modtaget" in page.locator("#outbox-status").inner_text()
+    assert_accessible(page)
+    _screenshot(page, "app-answer-refused")
+    assert QuestionnaireResponse.objects.filter(assignment=assignment).count() == 1
+    page.get_by_role("button", name="Fjern").click()
+    page.locator("#queue").wait_for(state="detached")
+
+    page.goto(live_server.url + "/app/#/maal")
+    page.locator("#queue .tag-success", has_text="Sendt").wait_for()
+    rating = GoalRating.objects.get(goal=goal)
+    assert rating.gas_score == 1 and rating.rater_role == "citizen"
+    # Sent again (an answer lost on the way): the same id, and it stays one rating.
+    again = page.evaluate(
+        """async ([goalId, ratingId]) => {
+            const token = document.cookie.match(/csrftoken=([^;]+)/)[1];
+            const response = await fetch(`/api/v1/me/goals/${goalId}/ratings`, {
+                method: "POST", credentials: "same-origin",
+                headers: {"Content-Type": "application/json", "X-CSRFToken": token},
+                body: JSON.stringify({id: ratingId, gas_score: 1, note: ""}),
+            });
+            return response.status;
+        }""",
+        [str(goal.pk), str(rating.pk)],
+    )
+    assert again == 200
+    assert GoalRating.objects.filter(goal=goal).count() == 1
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_relative_with_the_logging_grant_logs_a_session_for_the_citizen(
+    world, live_server, browser, settings, tmp_path
+):
+    slot = _shipped_training_today(world, settings, tmp_path)
+    user = with_password(world.relative_with_consent.user)
+    context = _phone(browser)
+    page = context.new_page()
+    _log_in(page, live_server, user)
+    name = world.citizen.given_name
+    page.get_by_role("button", name=f"Registrér træningen for {name}").wait_for()
+    assert PICTURES["heel-raises"].start_da in [picture["alt"] for picture in _pictures_shown(page)]
+    assert_accessible(page)
+    _screenshot(page, "app-relative-training")
+    page.get_by_role("button", name=f"Registrér træningen for {name}").click()
+    page.locator("label[for=effort-4]").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Gem træningen").click()
+    page.get_by_text(f"Træningen er registreret for {name}.").wait_for()
+    log = SessionLog.objects.get(citizen=world.citizen)
+    assert log.slot_id == slot.pk and log.effort == 4 and log.logged_by_role == "relative"
+
+    # The grant no longer allows logging: the training and its button are gone on the next visit.
+    NetworkGrant.objects.filter(relative=world.relative_with_consent).update(can_log_sessions=False)
+    page.reload()
+    page.locator(".app-card").first.wait_for()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("button", name=f"Registrér træningen for {name}").count() == 0
+    assert "træning i dag" not in page.locator("#main").inner_text()
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mitid_login_from_another_site_ends_in_the_app_with_its_strict_cookie(world, live_server, browser, settings):
+    citizen = world.citizen
+    with running_provider() as provider:
+        provider.register_client("mestring-app", "citizen-secret", f"{live_server.url}/api/v1/auth/citizen/callback")
+        settings.PUBLIC_BASE_URL = live_server.url
+        settings.OIDC_PROVIDERS = {
+            **settings.OIDC_PROVIDERS,
+            "citizen": {
+                "issuer": provider.issuer,  # http://127.0.0.1:…, another site than http://localhost:…
+                "client_id": "mestring-app",
+                "client_secret": "citizen-secret",
+                "scope": "openid mitid",
+                "accepted_acr": [SUBSTANTIAL],
+                "cpr_claim": CPR_CLAIM,
+                "name_claim": "name",
+            },
+        }
+        digits = cpr.decrypt(citizen.cpr_ciphertext).digits
+        provider.next_person = FakePerson(sub="mitid-sub-1", name="Inger Holm", cpr=f"{digits[:6]}-{digits[6:]}")
+        # The person approves on the provider's own page: the way back is a navigation another site
+        # starts, which carries no SameSite=Strict cookie.
+        provider.asks_for_approval = True
+        context = _phone(browser)
+        page = context.new_page()
+        page.goto(live_server.url + "/app/log-ind/")
+        assert_accessible(page)
+        page.get_by_role("link", name="Log ind med MitID").click()
+        page.get_by_role("link", name="Godkend").click()
+        # Through the provider and back; the callback's page moves on to the app, which opens logged in.
+        page.wait_for_url(live_server.url + "/app/")
+        page.locator("#screen-title", has_text="I dag").wait_for()
+        cookie = next(item for item in context.cookies() if item["name"] == settings.APP_SESSION_COOKIE_NAME)
+        assert cookie["sameSite"] == "Strict" and cookie["httpOnly"]
+        assert settings.SESSION_COOKIE_NAME not in {item["name"] for item in context.cookies()}
+        context.close()

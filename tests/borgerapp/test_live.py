@@ -28,13 +28,13 @@ def channel_layer() -> Any:
 
 
 def _socket(cookie: str) -> WebsocketCommunicator:
-    headers = [(b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()), (b"origin", ORIGIN.encode())]
+    headers = [(b"cookie", f"{settings.APP_SESSION_COOKIE_NAME}={cookie}".encode()), (b"origin", ORIGIN.encode())]
     return WebsocketCommunicator(application, "/ws/v1/", headers=headers, subprotocols=["mestring.v1"])
 
 
 async def test_the_citizens_cookie_opens_the_stream_and_a_new_notification_is_announced(world, channel_layer):
     browser = await database_sync_to_async(app_client)(world.citizen.user)
-    stream = _socket(browser.cookies[settings.SESSION_COOKIE_NAME].value)
+    stream = _socket(browser.cookies[settings.APP_SESSION_COOKIE_NAME].value)
     connected, _ = await stream.connect()
     assert connected
     hello = await stream.receive_json_from()
@@ -50,7 +50,7 @@ async def test_the_citizens_cookie_opens_the_stream_and_a_new_notification_is_an
 
 async def test_a_signed_out_app_gets_no_stream(world, channel_layer):
     browser = await database_sync_to_async(app_client)(world.citizen.user)
-    cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    cookie = browser.cookies[settings.APP_SESSION_COOKIE_NAME].value
     token = browser.cookies["csrftoken"].value
     await database_sync_to_async(browser.post)("/app/log-ud/", {"csrfmiddlewaretoken": token})
     stream = _socket(cookie)

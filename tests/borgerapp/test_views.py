@@ -41,8 +41,9 @@ def test_a_citizen_logs_in_with_password_and_code_and_gets_a_citizen_session(wor
     session = AppSession.objects.get(user=user, acr="password+totp")
     assert session.audience == AppSession.Audience.CITIZEN and session.device_name == "Borger-web"
     assert session.expires_at - session.created_at <= timedelta(minutes=settings.CITIZEN_WEB_LIFETIME_MINUTES)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    cookie = client.cookies[settings.APP_SESSION_COOKIE_NAME]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict"
+    assert settings.SESSION_COOKIE_NAME not in client.cookies  # the staff web's cookie is not the app's
     assert client.get("/app/").status_code == 200
     assert client.get("/api/v1/me/goals").status_code == 200
 
@@ -195,3 +196,17 @@ def test_exercise_pictures_open_with_the_cookie_login(world):
     missing = "/api/v1/exercise-images/00000000-0000-0000-0000-000000000000/medium"
     assert Client().get(missing).status_code == 401
     assert app_client(world.citizen.user).get(missing).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_app_and_the_staff_web_keep_their_logins_in_separate_cookies(world):
+    browser = web_client(world.staff_in_team.user)
+    app = app_client(world.citizen.user)
+    browser.cookies[settings.APP_SESSION_COOKIE_NAME] = app.cookies[settings.APP_SESSION_COOKIE_NAME].value
+    # One browser, both logins: each web app sees its own, and the API only the app's.
+    assert browser.get("/staff/").status_code == 200
+    assert browser.get("/app/").status_code == 200
+    assert browser.get("/api/v1/me").json()["citizen"]["id"] == str(world.citizen.pk)
+    assert browser.post("/app/log-ud/").status_code == 302
+    assert browser.get("/app/").status_code == 302
+    assert browser.get("/staff/").status_code == 200  # signing out of the app leaves the staff web alone

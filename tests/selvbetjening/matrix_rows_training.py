@@ -79,6 +79,12 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/me/today", own(200, 200)),
     Row("GET", "/api/v1/me/sync", own(200, 200)),
     Row(
+        "GET",
+        "/api/v1/relative/citizens/{citizen_id}/today",
+        relatives(200, 404),
+        path_params=_citizen_id,
+    ),
+    Row(
         "POST",
         "/api/v1/relative/citizens/{citizen_id}/session-logs",
         relatives(201, 404),

@@ -1,6 +1,7 @@
 """Logging a browser in to the staff pages without the form (the form has its own tests)."""
 
 from datetime import timedelta
+from importlib import import_module
 from typing import Any
 
 from django.conf import settings
@@ -21,10 +22,12 @@ def web_client(user: Any, audience: str = AppSession.Audience.STAFF) -> Client:
     """A browser logged in as ``user``: an AppSession, its id in the Django session."""
     client = Client()
     pair = session_start(user=user, audience=audience, client=ClientInfo("127.0.0.1", "pytest"))
-    session = client.session
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[f"web_session:{audience}"] = str(pair.session.pk)
     session.save()
-    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    # The citizen app's login has a cookie of its own (backend/web_session_cookies.py).
+    is_app = audience == AppSession.Audience.CITIZEN
+    client.cookies[settings.APP_SESSION_COOKIE_NAME if is_app else settings.SESSION_COOKIE_NAME] = session.session_key
     client.app_session = pair.session  # type: ignore[attr-defined]
     return client
 

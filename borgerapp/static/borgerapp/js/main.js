@@ -1,10 +1,10 @@
 // The citizen app: a screen per route (#/i-dag …), the navigation, the connection and outbox status,
 // and the service worker that lets the app open offline.
-import { config, problemText } from "./api.js";
+import { clientId, config, problemText } from "./api.js";
 import { alert, h, replace } from "./dom.js";
 import { language, t } from "./i18n.js";
 import { startLive } from "./live.js";
-import { discard, send, waiting } from "./outbox.js";
+import { KINDS, discard, enqueue, forgetSent, items, retry, send } from "./outbox.js";
 
 const CITIZEN_ROUTES = {
   "i-dag": { text: "today", load: () => import("./screens/today.js") },
@@ -70,33 +70,73 @@ async function show() {
     replace(main, h("h1", { id: "screen-title" }, t(routes[key].text)),
       alert("error", error.code === "network" ? t("offline_no_data") : problemText(error.code)));
   }
-  if (key === "i-dag") {
-    await drawQueue();
-  }
+  await drawQueue();
 }
 
-// What waits to be sent, on the today screen: each session, and why the server refused one if it did.
+// What waits to be sent and what was sent, on the screen where it was written: each item, and why the
+// server refused one if it did, with what the user can do about it.
+const QUEUE_ON = {
+  "i-dag": [KINDS.session],
+  maal: [KINDS.rating],
+  beskeder: [KINDS.request],
+  spoergeskemaer: [KINDS.answer],
+  borgere: [KINDS.relativeSession],
+};
+
+function queueLine(item) {
+  const when = new Date(item.body.performed_at || item.queued_at)
+    .toLocaleString(language() === "en" ? "en-GB" : "da-DK", { day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" });
+  const label = item.label || t("queue_session");
+  let state;
+  if (item.sent_at) {
+    state = h("strong", { class: "tag tag-success" }, t("status_sent"));
+  } else if (item.problem) {
+    state = [
+      h("strong", { class: "tag tag-error" }, item.status === 409 ? t("status_conflict") : t("status_refused")),
+      h("p", { class: "app-refused" }, problemText(item.problem)),
+      h("div", { class: "app-queue-actions" },
+        item.kind === KINDS.session && item.body.slot_id && item.status === 409
+          ? h("button", { type: "button", class: "button button-secondary", onclick: () => keepAsExtra(item) }, t("keep_as_extra")) : null,
+        h("button", { type: "button", class: "button button-secondary", onclick: () => retry(item.id).catch(() => null) }, t("send_again")),
+        h("button", { type: "button", class: "button button-secondary", onclick: () => discard(item.id) }, t("remove"))),
+    ];
+  } else {
+    state = h("strong", { class: "tag tag-info" }, t("status_queued"));
+  }
+  return h("li", { class: "app-queue-item", "data-kind": item.kind }, h("span", {}, label, " · ", when, " "), state);
+}
+
+// A session refused because its slot was filled meanwhile (on another phone, by a relative) is kept as
+// an extra session under a new id instead.
+async function keepAsExtra(item) {
+  const id = clientId();
+  await discard(item.id);
+  await enqueue({ kind: item.kind, path: item.path, label: item.label, id, body: { ...item.body, id, slot_id: null } });
+  await sync(true);
+}
+
 async function drawQueue() {
-  const items = await waiting();
+  const all = await items();
+  const pending = all.filter((item) => !item.sent_at);
+  const refused = pending.filter((item) => item.problem).length;
   const status = document.getElementById("outbox-status");
-  replace(status, items.length ? h("p", {}, t("queue_count", { count: items.length })) : null);
-  status.hidden = !items.length;
+  replace(status, pending.length ? h("p", {}, pending.length > refused ? t("queue_count", { count: pending.length - refused }) : null,
+    refused ? [" ", t("refused_count", { count: refused })] : null) : null);
+  status.hidden = !pending.length;
   const old = document.getElementById("queue");
   if (old) {
     old.remove();
   }
-  if (!items.length || route() !== "i-dag") {
+  const kinds = QUEUE_ON[route()] || [];
+  const shown = all.filter((item) => kinds.includes(item.kind));
+  if (!shown.length) {
     return;
   }
+  const isWaiting = shown.some((item) => !item.sent_at && !item.problem);
   main.append(h("section", { id: "queue", class: "app-card", "aria-labelledby": "queue-title" },
-    h("h2", { class: "h3", id: "queue-title" }, t("waiting_to_send")),
-    h("ul", { class: "nobullet-list" }, items.map((item) => h("li", { class: "app-queue-item" },
-      new Date(item.performed_at).toLocaleString(language() === "en" ? "en-GB" : "da-DK", { day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" }),
-      item.problem ? [
-        h("p", { class: "app-refused" }, problemText(item.problem)),
-        h("button", { type: "button", class: "button button-secondary", onclick: () => discard(item.id) }, t("remove")),
-      ] : h("span", { class: "app-muted" }, ` – ${t("status_queued").toLowerCase()}`)))),
-    navigator.onLine ? h("button", { type: "button", class: "button button-secondary app-wide", onclick: () => sync(true) }, t("send_now")) : null));
+    h("h2", { class: "h3", id: "queue-title" }, t("outbox_title")),
+    h("ul", { class: "nobullet-list" }, shown.map(queueLine)),
+    navigator.onLine && isWaiting ? h("button", { type: "button", class: "button button-secondary app-wide", onclick: () => sync(true) }, t("send_now")) : null));
 }
 
 async function sync(redraw = false) {
@@ -105,8 +145,10 @@ async function sync(redraw = false) {
   }
   try {
     const sent = await send();
-    if ((sent || redraw) && route() === "i-dag") {
+    if ((sent || redraw) && route() in QUEUE_ON && !main.querySelector("form")) {
       await show();
+    } else {
+      await drawQueue();
     }
   } catch {
     // Still no connection to the server: the queue waits for the next chance.
@@ -121,6 +163,7 @@ function drawConnection() {
 
 async function start() {
   document.documentElement.lang = language();
+  await forgetSent();
   drawConnection();
   if (!config.roles.includes("citizen") && config.roles.includes("relative")) {
     routes = RELATIVE_ROUTES;

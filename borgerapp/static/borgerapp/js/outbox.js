@@ -1,11 +1,16 @@
-// Sessions logged without a connection wait here (IndexedDB) with the ids this device made for them, and
-// go to POST /me/session-logs/batch when the connection returns. The server stores each id once, so
-// sending the same session twice never makes two.
+// What the app writes waits here (IndexedDB) with the id this device made for it, until the server has
+// it: sessions (sent together to POST /me/session-logs/batch), goal ratings, requests, questionnaire
+// answers and a relative's sessions (each to its own endpoint). The server stores each id once, so
+// sending the same item twice never makes two. A sent item stays listed as sent until the app starts
+// again; one the server refused (409 changed elsewhere, 422 …) stays with its problem until the user
+// sends it again or removes it — nothing is dropped without the user seeing it.
 import { api } from "./api.js";
 
 const DATABASE = "mestring";
 const STORE = "outbox";
 const BATCH = 100;
+const BATCH_PATH = "/me/session-logs/batch";
+export const KINDS = { session: "session", rating: "rating", request: "request", answer: "answer", relativeSession: "relative_session" };
 let sending = null;
 
 function open() {
@@ -35,63 +40,147 @@ function changed() {
   window.dispatchEvent(new CustomEvent("outbox-changed"));
 }
 
-export async function waiting() {
-  const items = await run("readonly", (store) => store.getAll());
-  return items.sort((first, second) => first.queued_at.localeCompare(second.queued_at));
+// An item queued by an earlier version of the app is a session log itself.
+function normal(item) {
+  if (item.kind) {
+    return item;
+  }
+  const { queued_at: queuedAt, problem, ...body } = item;
+  return { id: item.id, kind: KINDS.session, path: BATCH_PATH, body, label: "", queued_at: queuedAt, problem, status: null, sent_at: null };
 }
 
-export async function enqueue(sessionLog) {
-  await run("readwrite", (store) => store.put({ ...sessionLog, queued_at: new Date().toISOString(), problem: null }));
+// Everything listed: waiting, refused and sent, oldest first.
+export async function items() {
+  const stored = await run("readonly", (store) => store.getAll());
+  return stored.map(normal).sort((first, second) => first.queued_at.localeCompare(second.queued_at));
+}
+
+// What the server does not have yet (waiting or refused).
+export async function waiting() {
+  return (await items()).filter((item) => !item.sent_at);
+}
+
+export async function enqueue({ kind, id, path, body, label }) {
+  await run("readwrite", (store) => store.put({
+    id, kind, path, body, label, queued_at: new Date().toISOString(), problem: null, status: null, sent_at: null,
+  }));
   changed();
 }
 
-async function remove(ids) {
-  await run("readwrite", (store) => ids.forEach((id) => store.delete(id)));
-}
-
-async function markRefused(refusals) {
+async function update(entries) {
   await run("readwrite", (store) => {
-    for (const [item, problem] of refusals) {
-      store.put({ ...item, problem });
+    for (const [item, changes] of entries) {
+      store.put({ ...item, ...changes });
     }
   });
 }
 
-// Sends what waits, 100 at a time. Sent or already there: gone from the queue. Refused by the server
-// (a plan ended meanwhile…): kept with the problem, so the citizen sees it and can remove it.
+async function sendSessions(sessions) {
+  let sent = 0;
+  for (let start = 0; start < sessions.length; start += BATCH) {
+    const chunk = sessions.slice(start, start + BATCH);
+    const answer = await api(BATCH_PATH, { method: "POST", body: { items: chunk.map((item) => item.body) } });
+    const now = new Date().toISOString();
+    const entries = [];
+    answer.results.forEach((result, index) => {
+      if (result.status === "created" || result.status === "unchanged") {
+        entries.push([chunk[index], { sent_at: now, problem: null, status: null }]);
+        sent += 1;
+      } else if (result.problem && result.http_status < 500) {
+        entries.push([chunk[index], { problem: result.problem.code, status: result.http_status }]);
+      }
+    });
+    await update(entries);
+  }
+  return sent;
+}
+
+async function sendOne(item) {
+  try {
+    await api(item.path, { method: "POST", body: item.body });
+  } catch (error) {
+    if (error.status === 0 || error.status === 401) {
+      throw error;
+    }
+    if (error.status < 500) {
+      await update([[item, { problem: error.code, status: error.status }]]);
+    }
+    return 0;
+  }
+  await update([[item, { sent_at: new Date().toISOString(), problem: null, status: null }]]);
+  return 1;
+}
+
+// Sends what waits. Sent or already there: marked sent. Refused by the server: kept with the problem,
+// so the user sees it and decides. No connection: everything keeps waiting (the error is thrown).
 export function send() {
   if (sending) {
     return sending;
   }
   sending = (async () => {
-    const items = (await waiting()).filter((item) => !item.problem);
-    let sent = 0;
-    for (let start = 0; start < items.length; start += BATCH) {
-      const chunk = items.slice(start, start + BATCH);
-      const payload = chunk.map(({ queued_at: _queued, problem: _problem, ...log }) => log);
-      const answer = await api("/me/session-logs/batch", { method: "POST", body: { items: payload } });
-      const done = [];
-      const refusals = [];
-      answer.results.forEach((result, index) => {
-        if (result.status === "created" || result.status === "unchanged") {
-          done.push(chunk[index].id);
-        } else if (result.problem && result.http_status < 500) {
-          refusals.push([chunk[index], result.problem.code]);
-        }
-      });
-      await remove(done);
-      await markRefused(refusals);
-      sent += done.length;
+    const pending = (await waiting()).filter((item) => !item.problem);
+    let sent = await sendSessions(pending.filter((item) => item.kind === KINDS.session));
+    for (const item of pending.filter((entry) => entry.kind !== KINDS.session)) {
+      sent += await sendOne(item);
     }
-    changed();
     return sent;
   })().finally(() => {
     sending = null;
+    changed();
   });
   return sending;
 }
 
+// After the user read the problem: try once more with the same id (a retry of the same content).
+export async function retry(id) {
+  const item = (await items()).find((entry) => entry.id === id);
+  if (item) {
+    await update([[item, { problem: null, status: null }]]);
+    changed();
+  }
+  return send();
+}
+
 export async function discard(id) {
-  await remove([id]);
+  await run("readwrite", (store) => store.delete(id));
   changed();
+}
+
+// Sent items are listed until the app starts again.
+export async function forgetSent() {
+  const sent = (await items()).filter((item) => item.sent_at).map((item) => item.id);
+  if (sent.length) {
+    await run("readwrite", (store) => sent.forEach((id) => store.delete(id)));
+  }
+}
+
+// Queue one item and, with a connection, send it at once. Answers "sent", "waiting" (no connection yet)
+// or "refused" with the server's problem (the item stays listed with it).
+export async function submit(entry) {
+  await enqueue(entry);
+  if (!navigator.onLine) {
+    return { state: "waiting" };
+  }
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      await send();
+    } catch {
+      return { state: "waiting" };
+    }
+    const result = await stateOf(entry.id);
+    if (result.state !== "waiting") {
+      return result;
+    }
+    // A send already under way when this was queued did not take it along: once more.
+  }
+  return { state: "waiting" };
+}
+
+// Where one item stands: "sent", "waiting", or "refused" with the server's problem code.
+export async function stateOf(id) {
+  const item = (await items()).find((candidate) => candidate.id === id);
+  if (!item || item.sent_at) {
+    return { state: "sent" };
+  }
+  return item.problem ? { state: "refused", code: item.problem, status: item.status } : { state: "waiting" };
 }

@@ -1,6 +1,7 @@
 // Mine mål: my goals in my own words with my progress (GAS −2…+2, drawn and as a table); rate my own
 // progress on the goal's scale.
 import { api, clientId, problemText } from "../api.js";
+import { KINDS, submit } from "../outbox.js";
 import { dataTable, lineChart } from "../chart.js";
 import { alert, formatDate, h, replace, signed } from "../dom.js";
 import { language, t } from "../i18n.js";
@@ -42,14 +43,19 @@ function ratingForm(goal, onDone) {
       errorBox.replaceChildren(alert("error", t("choose_one")));
       return;
     }
-    try {
-      await api(`/me/goals/${goal.id}/ratings`, {
-        method: "POST",
-        body: { id, gas_score: Number(data.get("gas_score")), note: String(data.get("note") || "") },
-      });
+    const result = await submit({
+      kind: KINDS.rating,
+      id,
+      path: `/me/goals/${goal.id}/ratings`,
+      body: { id, gas_score: Number(data.get("gas_score")), note: String(data.get("note") || "") },
+      label: `${t("queue_rating")}: ${goal.description}`,
+    });
+    if (result.state === "sent") {
       onDone();
-    } catch (error) {
-      errorBox.replaceChildren(alert("error", problemText(error.code)));
+    } else if (result.state === "waiting") {
+      form.replaceChildren(alert("info", t("rating_waiting")));
+    } else {
+      errorBox.replaceChildren(alert("error", problemText(result.code)));
     }
   });
   return form;

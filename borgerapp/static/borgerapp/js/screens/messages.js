@@ -1,6 +1,7 @@
 // Beskeder: reminders and messages (the inbox, kept up to date while the app is open), my requests to
 // my contact person and their answers; write a new one, with a photo from the camera.
 import { api, clientId, config, problemText } from "../api.js";
+import { KINDS, submit } from "../outbox.js";
 import { alert, field, formatDateTime, h, replace } from "../dom.js";
 import { language, t } from "../i18n.js";
 
@@ -34,7 +35,7 @@ function writeForm(onSent) {
     h("h2", { class: "h3" }, t("write_to_contact")),
     field({ id: "request-category", label: t("what_about"), input: category }),
     field({ id: "request-text", label: t("your_message"), hint: t("your_message_hint"), input: text }),
-    field({ id: "request-photo", label: t("photo_optional"), hint: t("photo_hint"), input: photo }),
+    field({ id: "request-photo", label: t("photo_optional"), hint: `${t("photo_hint")} ${t("photo_online_only")}`, input: photo }),
     errorBox,
     h("button", { type: "submit", class: "button button-primary app-wide" }, t("send")));
   const id = clientId();
@@ -45,17 +46,33 @@ function writeForm(onSent) {
       text.focus();
       return;
     }
-    try {
-      const request = await api("/me/requests", { method: "POST", body: { id, category: category.value, text: text.value } });
-      if (photo.files.length) {
+    const withPhoto = photo.files.length > 0;
+    if (withPhoto && !navigator.onLine) {
+      // A photo is sent only with a connection; the words can wait in the outbox.
+      errorBox.replaceChildren(alert("error", t("photo_needs_connection")));
+      return;
+    }
+    const body = { id, category: category.value, text: text.value };
+    const result = await submit({ kind: KINDS.request, id, path: "/me/requests", body, label: `${t("queue_request")}: ${category.selectedOptions[0].textContent}` });
+    if (result.state === "refused") {
+      errorBox.replaceChildren(alert("error", problemText(result.code)));
+      return;
+    }
+    if (result.state === "waiting") {
+      onSent(t(withPhoto ? "request_waiting_no_photo" : "request_waiting"));
+      return;
+    }
+    if (withPhoto) {
+      try {
         const upload = new FormData();
         upload.append("photo", photo.files[0]);
-        await api(`/me/requests/${request.id}/photo`, { method: "POST", form: upload });
+        await api(`/me/requests/${id}/photo`, { method: "POST", form: upload });
+      } catch (error) {
+        errorBox.replaceChildren(alert("error", `${t("request_sent_photo_failed")} ${problemText(error.code)}`));
+        return;
       }
-      onSent(request);
-    } catch (error) {
-      errorBox.replaceChildren(alert("error", problemText(error.code)));
     }
+    onSent(t("request_sent"));
   });
   return form;
 }
@@ -116,7 +133,7 @@ export async function render(main, { setTitle, writing = false, notice = null })
     replace(main,
       h("h1", { id: "screen-title" }, t("write_to_contact")),
       h("p", {}, h("a", { href: "#/beskeder", onclick: back }, t("back_to_messages"))),
-      writeForm(() => again({ notice: t("request_sent") })));
+      writeForm((notice) => again({ notice })));
     return;
   }
   replace(main,

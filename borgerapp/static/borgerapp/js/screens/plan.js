@@ -36,6 +36,12 @@ export async function render(main, { setTitle }) {
     answer.slots.length
       ? h("ul", { class: "nobullet-list" }, answer.slots.map((slot) => h("li", { class: "app-week-slot" },
         h("span", {}, formatTime(slot.scheduled_at, language(), answer.time_zone), " ", slot.plan_title),
-        " ", h("strong", { class: `tag ${STATUS_TAG[slot.status] || ""}` }, slot.status_name))))
+        " ", h("strong", { class: `tag ${STATUS_TAG[slot.status] || ""}` }, slot.status_name),
+        h("ul", { class: "nobullet-list app-week-exercises" }, slot.exercises.map((exercise) => h("li", { class: "app-week-exercise" },
+          exercise.images.length ? h("img", {
+            class: "app-exercise-image", src: exercise.images[0].urls.thumbnail, alt: exercise.images[0].alt_text || exercise.title,
+            width: exercise.images[0].width, height: exercise.images[0].height, loading: "lazy", decoding: "async",
+          }) : null,
+          exercise.title))))))
       : h("p", { class: "app-muted" }, t("rest_day"))))));
 }

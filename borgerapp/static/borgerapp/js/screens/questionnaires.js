@@ -1,6 +1,7 @@
 // Spørgeskemaer: answer the questionnaires that are due. A question with conditions (enable_when) is
 // shown only while they hold, and its answer is sent only then — the server checks the same rules.
 import { api, clientId, problemText } from "../api.js";
+import { KINDS, submit } from "../outbox.js";
 import { alert, formatDate, h, replace } from "../dom.js";
 import { language, t } from "../i18n.js";
 
@@ -105,13 +106,18 @@ async function renderOne(main, assignment, back) {
     }
     const answers = detail.items.filter((item) => enabled.has(item.link_id) && values[item.link_id] !== null)
       .map((item) => ({ link_id: item.link_id, value: values[item.link_id] }));
-    try {
-      await api(`/me/questionnaires/${assignment.id}/response`, { method: "POST", body: { id, answers } });
-      await back(null, t("answers_sent"));
-    } catch (error) {
-      const named = error.errors && error.errors[0] ? ` (${error.errors[0].field})` : "";
-      errorBox.replaceChildren(alert("error", problemText(error.code) + named));
+    const result = await submit({
+      kind: KINDS.answer,
+      id,
+      path: `/me/questionnaires/${assignment.id}/response`,
+      body: { id, answers },
+      label: `${t("queue_answer")}: ${detail.title}`,
+    });
+    if (result.state === "refused") {
+      errorBox.replaceChildren(alert("error", problemText(result.code)));
+      return;
     }
+    await back(null, result.state === "sent" ? t("answers_sent") : t("answers_waiting"));
   });
   replace(main,
     h("h1", { id: "screen-title" }, detail.title),

@@ -1,8 +1,26 @@
 // A relative's or volunteer's view: only the citizens who let them in, only what each grant allows
-// (progress; encouragement), while it is in force. Accept a new invitation code here too.
+// (progress; encouragement; logging a session for the citizen), while it is in force. Accept a new
+// invitation code here too.
 import { api, problemText } from "../api.js";
-import { alert, field, formatDate, h, replace, signed } from "../dom.js";
+import { alert, field, formatDate, formatTime, h, replace, signed } from "../dom.js";
 import { language, t } from "../i18n.js";
+import { KINDS, send, stateOf } from "../outbox.js";
+import { exercisePictures, logForm } from "./today.js";
+
+// Today's training of a citizen who lets the relative log sessions, each pending slot with its button.
+async function training(citizen, openForm) {
+  const today = await api(`/relative/citizens/${citizen.citizen_id}/today`);
+  return h("section", { "aria-labelledby": `training-${citizen.citizen_id}` },
+    h("h3", { class: "h4", id: `training-${citizen.citizen_id}` }, t("training_of", { name: citizen.given_name })),
+    today.slots.length ? h("ul", { class: "nobullet-list" }, today.slots.map((slot) => h("li", { class: "app-week-slot" },
+      h("p", {}, formatTime(slot.scheduled_at, language(), today.time_zone), " ", slot.plan_title, " ",
+        h("strong", { class: "tag tag-info" }, slot.status_name)),
+      slot.exercises.map((exercise) => h("div", {}, h("p", { class: "app-exercise-title" }, exercise.title), exercisePictures(exercise, "thumbnail"))),
+      slot.status === "pending" ? h("button", {
+        type: "button", class: "button button-primary app-wide",
+        onclick: () => openForm(citizen, slot),
+      }, t("log_for", { name: citizen.given_name })) : null))) : h("p", {}, t("nothing_today_for", { name: citizen.given_name })));
+}
 
 async function progress(citizen) {
   const answer = await api(`/relative/citizens/${citizen.citizen_id}/progress`);
@@ -59,17 +77,47 @@ function acceptForm(onAccepted) {
   return form;
 }
 
-export async function render(main, { setTitle }) {
+export async function render(main, { setTitle, notice = null }) {
   setTitle(t("my_citizens"));
   const citizens = await api("/relative/citizens");
+  const again = async (options = {}) => {
+    await render(main, { setTitle, ...options });
+    main.focus();
+  };
+  const openForm = (citizen, slot) => {
+    const form = logForm({
+      slot, planId: slot.training_plan_id, exercises: slot.exercises,
+      title: `${slot.plan_title} – ${citizen.given_name}`,
+      kind: KINDS.relativeSession, path: `/relative/citizens/${citizen.citizen_id}/session-logs`,
+    }, async (log) => {
+      if (!log) {
+        await again();
+        return;
+      }
+      try {
+        if (navigator.onLine) {
+          await send();
+        }
+      } catch {
+        // No connection: the session waits in the outbox.
+      }
+      const result = await stateOf(log.id);
+      const texts = { sent: t("logged_for", { name: citizen.given_name }), waiting: t("logged_for_waiting") };
+      await again({ notice: result.state === "refused" ? { kind: "error", text: problemText(result.code) } : { kind: "success", text: texts[result.state] } });
+    });
+    replace(main, h("h1", { id: "screen-title" }, t("log_for", { name: citizen.given_name })), form);
+    form.querySelector("input, textarea")?.focus();
+  };
   const cards = await Promise.all(citizens.items.map(async (citizen) => h("li", { class: "app-card" },
     h("h2", { class: "h3" }, citizen.given_name),
     h("p", { class: "app-muted" }, t("you_may"), " ", citizen.scopes.map((scope) => t(`granted_${scope}`)).join(", "),
       citizen.valid_until ? ` · ${t("until_date", { date: formatDate(citizen.valid_until, language()) })}` : ""),
     citizen.scopes.includes("view_progress") ? await progress(citizen) : null,
+    citizen.scopes.includes("log_sessions") ? await training(citizen, openForm) : null,
     citizen.scopes.includes("send_encouragement") ? encouragementForm(citizen) : null)));
   replace(main,
     h("h1", { id: "screen-title" }, t("my_citizens")),
+    notice ? alert(notice.kind, notice.text) : null,
     cards.length ? h("ul", { class: "nobullet-list app-cards" }, cards) : h("p", { class: "app-lead" }, t("no_citizens")),
     acceptForm(async () => {
       await render(main, { setTitle });

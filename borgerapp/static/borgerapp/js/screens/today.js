@@ -3,7 +3,7 @@
 import { api, clientId, problemText } from "../api.js";
 import { alert, field, formatDateTime, formatTime, h, replace, scale } from "../dom.js";
 import { language, t } from "../i18n.js";
-import { enqueue, send, waiting } from "../outbox.js";
+import { KINDS, enqueue, send, stateOf, waiting } from "../outbox.js";
 
 export function dosage(item) {
   const parts = [];
@@ -26,15 +26,22 @@ export function dosage(item) {
   return parts.join(" · ");
 }
 
+// The exercise's pictures (the shipped drawings: start and end position) side by side, each with its words.
+export function exercisePictures(exercise, size = "medium") {
+  if (!exercise.images.length) {
+    return null;
+  }
+  return h("div", { class: "app-exercise-pictures" }, exercise.images.slice(0, 2).map((image) => h("img", {
+    class: "app-exercise-image", src: image.urls[size], alt: image.alt_text || exercise.title,
+    width: image.width, height: image.height, loading: "lazy", decoding: "async",
+  })));
+}
+
 function exerciseCard(exercise) {
-  const image = exercise.images[0];
   return h("li", { class: "app-exercise" },
-    image ? h("img", {
-      class: "app-exercise-image", src: image.urls.medium, alt: image.alt_text || exercise.title,
-      width: image.width, height: image.height, loading: "lazy", decoding: "async",
-    }) : null,
+    h("h3", { class: "h4 app-exercise-title" }, exercise.title),
+    exercisePictures(exercise),
     h("div", { class: "app-exercise-body" },
-      h("h3", { class: "h4 app-exercise-title" }, exercise.title),
       h("p", { class: "app-dosage" }, dosage(exercise)),
       exercise.individual_instructions ? h("p", { class: "app-own-words" }, exercise.individual_instructions) : null,
       exercise.instructions ? h("details", { class: "app-details" },
@@ -57,21 +64,75 @@ function slotCard(slot, timeZone, queued, onLog) {
       t("log_training")) : null);
 }
 
-function numberInput(name, value, max) {
-  return h("input", { class: "form-input input-width-xs", type: "number", inputmode: "numeric", min: 0, max, name, value: value ?? "" });
+function numberInput(name, value, max, { step = 1, decimal = false } = {}) {
+  return h("input", {
+    class: "form-input input-width-xs", type: "number", inputmode: decimal ? "decimal" : "numeric", min: 0, max, step, name, value: value ?? "",
+  });
 }
 
-// The log form: one exercise at a time as a row of large inputs, then pain, effort and a note.
-function logForm({ slot, planId, exercises, title }, done) {
+// Hold, time and load appear when the exercise's dosage has them (a plank is held, a walk is timed, a
+// curl has a weight); the values the plan asks for are filled in.
+function dosageFields(exercise, index) {
+  const fields = [
+    field({ id: `sets-${index}`, label: t("sets"), input: numberInput(`sets-${index}`, exercise.sets, 100) }),
+    field({ id: `reps-${index}`, label: t("repetitions"), input: numberInput(`reps-${index}`, exercise.repetitions, 1000) }),
+  ];
+  if (exercise.hold_seconds) {
+    fields.push(field({ id: `hold-${index}`, label: t("hold_seconds"), input: numberInput(`hold-${index}`, exercise.hold_seconds, 3600) }));
+  }
+  if (exercise.duration_seconds) {
+    const minutes = Math.round(exercise.duration_seconds / 6) / 10;
+    fields.push(field({ id: `duration-${index}`, label: t("duration_minutes"), input: numberInput(`duration-${index}`, minutes, 1440, { step: 0.5, decimal: true }) }));
+  }
+  if (exercise.load_kg) {
+    fields.push(field({ id: `load-${index}`, label: t("load_kg"), input: numberInput(`load-${index}`, exercise.load_kg, 999, { step: 0.5, decimal: true }) }));
+  }
+  return fields;
+}
+
+// The session as the API takes it, from the form's values.
+function sessionOf(form, { slot, planId, exercises }) {
+  const data = new FormData(form);
+  const number = (name) => (data.get(name) === "" || data.get(name) === null ? null : Number(data.get(name)));
+  return {
+    id: clientId(),
+    training_plan_id: planId,
+    slot_id: slot ? slot.id : null,
+    performed_at: new Date().toISOString(),
+    pain_before: number("pain_before"),
+    pain_after: number("pain_after"),
+    effort: number("effort"),
+    note: String(data.get("note") || ""),
+    exercises: exercises.map((exercise, index) => {
+      const minutes = number(`duration-${index}`);
+      return {
+        exercise_id: exercise.exercise_id,
+        sets: number(`sets-${index}`),
+        repetitions: number(`reps-${index}`),
+        hold_seconds: number(`hold-${index}`),
+        duration_seconds: minutes === null ? null : Math.round(minutes * 60),
+        load_kg: number(`load-${index}`),
+        is_completed: data.get(`done-${index}`) !== null,
+      };
+    }),
+  };
+}
+
+function invalidNumbers(form) {
+  return [...form.querySelectorAll("input[type=number]")].filter((input) => !input.checkValidity());
+}
+
+// The log form: one exercise at a time as a row of large inputs, then pain, effort and a note. The session
+// goes to the outbox (``kind`` and ``path``: the citizen's own batch, or a relative's upload for the citizen).
+export function logForm(options, done) {
+  const { exercises, title, kind = KINDS.session, path = "/me/session-logs/batch" } = options;
   const form = h("form", { class: "app-form", novalidate: true });
   const rows = exercises.map((exercise, index) => h("fieldset", { class: "app-card app-log-exercise" },
     h("legend", { class: "h4" }, exercise.title),
     h("div", { class: "form-group app-check" },
       h("input", { type: "checkbox", class: "form-checkbox", id: `done-${index}`, name: `done-${index}`, checked: true }),
       h("label", { for: `done-${index}` }, t("exercise_done"))),
-    h("div", { class: "app-inline-fields" },
-      field({ id: `sets-${index}`, label: t("sets"), input: numberInput(`sets-${index}`, exercise.sets, 100) }),
-      field({ id: `reps-${index}`, label: t("repetitions"), input: numberInput(`reps-${index}`, exercise.repetitions, 1000) }))));
+    h("div", { class: "app-inline-fields" }, dosageFields(exercise, index))));
   const errorBox = h("div", { class: "app-form-error" });
   replace(form,
     h("h2", { class: "h3" }, title),
@@ -85,25 +146,15 @@ function logForm({ slot, planId, exercises, title }, done) {
     h("button", { type: "button", class: "button button-secondary app-wide", onclick: () => done(null) }, t("cancel")));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const data = new FormData(form);
-    const number = (name) => (data.get(name) === "" || data.get(name) === null ? null : Number(data.get(name)));
-    const log = {
-      id: clientId(),
-      training_plan_id: planId,
-      slot_id: slot ? slot.id : null,
-      performed_at: new Date().toISOString(),
-      pain_before: number("pain_before"),
-      pain_after: number("pain_after"),
-      effort: number("effort"),
-      note: String(data.get("note") || ""),
-      exercises: exercises.map((exercise, index) => ({
-        exercise_id: exercise.exercise_id,
-        sets: number(`sets-${index}`),
-        repetitions: number(`reps-${index}`),
-        is_completed: data.get(`done-${index}`) !== null,
-      })),
-    };
-    await enqueue(log);
+    const invalid = invalidNumbers(form);
+    if (invalid.length) {
+      errorBox.replaceChildren(alert("error", t("check_numbers")));
+      invalid[0].focus();
+      return;
+    }
+    const log = sessionOf(form, options);
+    const when = new Date(log.performed_at).toLocaleString(language() === "en" ? "en-GB" : "da-DK", { day: "numeric", month: "long" });
+    await enqueue({ kind, id: log.id, path, body: log, label: `${title} (${when})` });
     done(log);
   });
   return form;
@@ -115,7 +166,13 @@ async function adHocChoices() {
     planId: plan.id,
     title: plan.title,
     exercises: plan.current_version.exercises.map((exercise) => ({
-      exercise_id: exercise.exercise_id, title: exercise.exercise.title, sets: exercise.sets, repetitions: exercise.repetitions,
+      exercise_id: exercise.exercise_id,
+      title: exercise.exercise.title,
+      sets: exercise.sets,
+      repetitions: exercise.repetitions,
+      hold_seconds: exercise.hold_seconds,
+      duration_seconds: exercise.duration_seconds,
+      load_kg: exercise.load_kg,
     })),
   }));
 }
@@ -129,22 +186,24 @@ function whenNext(iso) {
 export async function render(main, { setTitle }) {
   setTitle(t("today"));
   const [today, queue] = await Promise.all([api("/me/today"), waiting()]);
-  const queued = new Set(queue.map((item) => item.slot_id).filter(Boolean));
+  const queued = new Set(queue.filter((item) => !item.problem).map((item) => item.body.slot_id).filter(Boolean));
   const message = h("div", { id: "today-message" });
 
   const openForm = (options) => {
     const form = logForm(options, async (log) => {
       let text = "";
+      let kind = "success";
       if (log) {
-        text = t("saved_offline");
         if (navigator.onLine) {
           try {
             await send();
-            text = t("saved_sent");
-          } catch (error) {
-            text = error.code === "network" ? t("saved_offline") : problemText(error.code);
+          } catch {
+            // No connection to the server: the session waits in the outbox.
           }
         }
+        const result = await stateOf(log.id);
+        text = { sent: t("saved_sent"), waiting: t("saved_offline") }[result.state] || problemText(result.code);
+        kind = result.state === "refused" ? "error" : "success";
       }
       try {
         await render(main, { setTitle });
@@ -152,7 +211,7 @@ export async function render(main, { setTitle }) {
         replace(main, h("h1", { id: "screen-title" }, t("today")), h("div", { id: "today-message" }));
       }
       if (log) {
-        document.getElementById("today-message").append(alert("success", text));
+        document.getElementById("today-message").append(alert(kind, text));
       }
       main.focus();
     });
