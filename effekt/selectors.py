@@ -150,7 +150,9 @@ def _evaluated(
 
 
 @reads_from_replica
-def _cells(indicator: Indicator, scope: Scope, organisation: Organisation, filters: Filters, period: str) -> dict[Node, Cell]:
+def _cells(
+    indicator: Indicator, scope: Scope, organisation: Organisation, filters: Filters, period: str
+) -> dict[Node, Cell]:
     """The suppressed cells, read where heavy reads go (the replica when one keeps up); nothing written here,
     so a read retried on the primary logs nothing twice."""
     return evaluate(indicator, scope, organisation, filters, period=period)
