@@ -106,9 +106,10 @@ PLAN_DECISIONS_SHOWN = 30
 
 
 def with_plan_history(queryset: QuerySet[TrainingPlan]) -> QuerySet[TrainingPlan]:
-    """Plans (shaped by ``with_plan_shape`` already) with each plan's versions (newest first, with their exercises)
-    and its progression decisions of the latest sessions with their reasons (``plan.recent_decisions``), in a fixed number
-    of queries whatever the number of plans, versions or sessions."""
+    """Plans (shaped by ``with_plan_shape`` already) with each plan's versions (newest first, with their
+    exercises) and the progression decisions of its latest sessions with their reasons
+    (``plan.recent_decisions``), in a fixed number of queries whatever the number of plans, versions or
+    sessions."""
     decisions = ProgressionDecision.objects.select_related(
         "plan_exercise__exercise", "session_log", "new_version"
     ).order_by("-session_log__performed_at", "-id")[:PLAN_DECISIONS_SHOWN]
