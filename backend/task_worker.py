@@ -1,5 +1,6 @@
 """The task worker as the project runs it: django-tasks-db's worker, kept alive across a lost database, and
-the leases that give a task left running by a dead worker to another.
+the leases that give a task left running by a dead worker to another. The one module that knows the worker
+and its task rows from the inside, written against django-tasks-db 0.13.0 (the version constraints.txt pins).
 
 django-tasks-db's ``db_worker`` exits on the first database error outside a task (a restarted or failed-over
 PostgreSQL, a connection cut by a firewall) and a task it was running when it died stays ``RUNNING`` for

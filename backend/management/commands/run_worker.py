@@ -4,6 +4,7 @@ database connection and takes up again the tasks its worker id left running; see
 import os
 from typing import Any
 
+from django.core.management.base import CommandError
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
 
@@ -22,7 +23,7 @@ class Command(db_worker.Command):
         queue_names = options["queue_name"].split(",")
         excluded = options["exclude_queues"].split(",") if options["exclude_queues"] else []
         if excluded and "*" not in queue_names:
-            raise db_worker.CommandError("--exclude-queues can only be used with --queue-name=*")
+            raise CommandError("--exclude-queues can only be used with --queue-name=*")
         reload = options["reload"] and not options["batch"]
         worker = ReconnectingWorker(
             queue_names=queue_names,
