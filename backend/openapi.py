@@ -14,6 +14,9 @@ kernel applies to every request, so no handler lists them:
 - a write (POST, PUT, PATCH, DELETE): 409 when the state forbids it or another change got there first, 429
   above the caller's write quota; a POST also takes an ``Idempotency-Key`` (422 when malformed or reused);
 - a login operation (``/auth/``): 401 for credentials or codes that are refused, 429 after too many.
+
+It also documents each decimal a request body takes as a JSON number, where pydantic would say "a number or
+any string" (the server reads a number written as a string too, which clients are not promised).
 """
 
 from typing import Any

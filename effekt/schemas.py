@@ -102,7 +102,9 @@ class OutcomeIn(InSchema):
     description: str = Field(min_length=1, max_length=500)
     indicator_key: str = Field(max_length=40)
     measure_key: str = Field(default="", max_length=40, description="Empty: the indicator's citizen count.")
-    target: Decimal | None = Field(default=None, ge=-1_000_000, le=1_000_000, decimal_places=2)
+    target: Decimal | None = Field(
+        default=None, ge=-1_000_000, le=1_000_000, decimal_places=2, json_schema_extra={"multipleOf": 0.01}
+    )
 
 
 class TheoryOfChangeIn(InSchema):

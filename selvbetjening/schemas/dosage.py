@@ -29,6 +29,7 @@ def _bounded(name: str, description: str | None = None) -> Any:
         max_digits=PlanExercise._meta.get_field(name).max_digits,  # type: ignore[union-attr]
         decimal_places=bound.places,
         description=description,
+        json_schema_extra={"multipleOf": 10**-bound.places},
     )
 
 

@@ -31,7 +31,9 @@ class SessionExerciseIn(InSchema):
     repetitions: int | None = Field(default=None, ge=0, le=1000)
     hold_seconds: int | None = Field(default=None, ge=0, le=3600)
     duration_seconds: int | None = Field(default=None, ge=0, le=86_400)
-    load_kg: Decimal | None = Field(default=None, ge=0, le=999, max_digits=4, decimal_places=1)
+    load_kg: Decimal | None = Field(
+        default=None, ge=0, le=999, max_digits=4, decimal_places=1, json_schema_extra={"multipleOf": 0.1}
+    )
     is_completed: bool = True
 
 
