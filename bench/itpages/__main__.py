@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=40, help="requests of each kind per round")
     parser.add_argument("--rows", type=int, default=5000)
-    parser.add_argument("--import-rounds", type=int, default=3)
+    parser.add_argument("--import-rounds", type=int, default=3, help="0 leaves the import out")
     parser.add_argument("--keep-database", action="store_true")
     arguments = parser.parse_args(argv)
     if not arguments.database_url.startswith("postgres"):
@@ -353,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         if not arguments.keep_database:
             drop_database(arguments.database_url, name=BENCH_DATABASE)
     ratios = [item["ratio"] for item in register["rounds"]]
-    import_ratios = [item["ratio"] for item in imports]
+    import_ratios = [item["ratio"] for item in imports] or [float("nan")]
     say("")
     say(
         f"queries per request at {arguments.devices} devices: page {register['counts']['page']}, "

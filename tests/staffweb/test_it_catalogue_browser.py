@@ -3,8 +3,10 @@ Playwright), axe-core on every page and every refusal: add a model after a refus
 thresholds after a refused try, import models and assignments after fixing what the dry run found, and a file
 over the limit refused before it is sent."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +20,13 @@ from tests.velfaerdsteknologi.factories import category
 from velfaerdsteknologi.models import AlertRule, Assignment, DeviceModel, DeviceStatus
 from velfaerdsteknologi.services.alerts import device_model_create
 from velfaerdsteknologi.services.devices import device_register
+
+
+def _screenshot(page: Any, name: str) -> None:
+    """For the README, when ``SCREENSHOTS_DIR`` names a folder."""
+    folder = os.environ.get("SCREENSHOTS_DIR")
+    if folder:
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -71,6 +80,7 @@ def test_it_adds_a_model_and_changes_its_thresholds_in_the_catalogue(world, live
     assert AlertRule.objects.get(device_model=model, kind="battery").warning_low == 25.5
     _press_link(page, "Katalog")
     assert "Batteri: alarm ≤ 15 %, advarsel ≤ 25,5 % → IT" in page.locator("#models-heading ~ table").inner_text()
+    _screenshot(page, "it-catalogue")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -115,6 +125,7 @@ def test_it_imports_models_and_assignments_after_fixing_the_dry_runs_errors(
     header = "serial_number,manufacturer,model_number,cpr,consent_basis,consent_review_on\n"
     _upload(page, header + f"VIG-1000,Tunstall,Vi+ GPS,{cpr},,\n")
     assert "En overvågende enhed kræver samtykke" in page.locator("#import-errors").inner_text()
+    _screenshot(page, "it-import")
     assert cpr not in page.locator("#import-errors").inner_text()
     assert_accessible(page)
     review_on = municipal_today() + timedelta(days=180)

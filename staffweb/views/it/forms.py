@@ -178,6 +178,7 @@ class RegisterFilterForm(DkfdsForm):
         widget=PlainSelect,
     )
     cursor = forms.CharField(required=False, widget=forms.HiddenInput, max_length=400)
+    field_order = ["search", "model_id", "category", "status", "location", "citizen_name", "sort"]
 
     def __init__(self, *args: Any, categories: list[DeviceCategory], models: list[DeviceModel], **kwargs: Any):
         super().__init__(*args, **kwargs)
