@@ -386,7 +386,9 @@ class TrainingAlert(models.Model):
         ordering = ["-created_at", "id"]
         indexes = [models.Index(fields=["citizen", "status"])]
         constraints = [
-            models.UniqueConstraint(fields=["session_log", "kind"], name="training_alert_once_per_session_and_kind"),
+            models.UniqueConstraint(
+                fields=["session_log", "kind"], name="training_alert_once_per_session_and_kind"
+            ),
         ]
 
     def __str__(self) -> str:
