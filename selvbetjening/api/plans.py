@@ -155,12 +155,8 @@ def list_plans(request: AuthedRequest, query: Query[schemas.TrainingPlanQuery]):
         request.auth, citizen_id=query.citizen_id, episode_id=query.episode_id, status=query.status
     )
     items, next_cursor = paginate_logged(
-        request.auth,
-        queryset,
-        reads=RESOURCE,
-        citizen_of=lambda plan: plan.citizen_id,
-        cursor=query.cursor,
-        limit=query.limit,
+        request.auth, queryset, reads=RESOURCE, citizen_of=lambda plan: plan.citizen_id,
+        cursor=query.cursor, limit=query.limit,
     )
     return {"items": [plan_out(item) for item in items], "next_cursor": next_cursor}
 
@@ -169,7 +165,9 @@ def list_plans(request: AuthedRequest, query: Query[schemas.TrainingPlanQuery]):
 def create_plan(request: AuthedRequest, payload: schemas.TrainingPlanCreateIn):
     episode = access_episode_for_change(request.auth, payload.episode_id)
     fields = payload.model_dump(exclude={"episode_id", "exercises"})
-    plan = plan_services.training_plan_create(episode=episode, by=request.auth, exercises=_exercises(payload), **fields)
+    plan = plan_services.training_plan_create(
+        episode=episode, by=request.auth, exercises=_exercises(payload), **fields
+    )
     return Status(201, _plan_response(request, plan.pk))
 
 
@@ -189,7 +187,9 @@ def update_plan(request: AuthedRequest, plan_id: UUID, payload: schemas.Training
     return _plan_response(request, plan_id)
 
 
-@plans.get("/{uuid:plan_id}/versions", response=schemas.PlanVersionPageOut, summary="The plan's versions, newest first")
+@plans.get(
+    "/{uuid:plan_id}/versions", response=schemas.PlanVersionPageOut, summary="The plan's versions, newest first"
+)
 def list_versions(request: AuthedRequest, plan_id: UUID, query: Query[PageQuery]):
     plan = plan_reads.access_training_plan(request.auth, plan_id)
     items, next_cursor = paginate(
@@ -217,12 +217,8 @@ def revise_plan(request: AuthedRequest, plan_id: UUID, payload: schemas.Training
 def my_plan_list(request: AuthedRequest, query: Query[schemas.MyTrainingPlanQuery]):
     queryset = plan_reads.training_plans_of_citizen(request.auth, status=query.status)
     items, next_cursor = paginate_logged(
-        request.auth,
-        queryset,
-        reads=RESOURCE,
-        citizen_of=lambda plan: plan.citizen_id,
-        cursor=query.cursor,
-        limit=query.limit,
+        request.auth, queryset, reads=RESOURCE, citizen_of=lambda plan: plan.citizen_id,
+        cursor=query.cursor, limit=query.limit,
     )
     return {"items": [my_plan_out(item) for item in items], "next_cursor": next_cursor}
 

@@ -484,7 +484,9 @@ def team_caseload(
         order=order,
         slot_due=_SLOT_DUE,
         care_relation_in_force=declared().care_relation.sql("r", named="care_relation"),
-        contact_person_condition=("" if contact_person_id is None else CONTACT_PERSON_CONDITION.format(**_TABLES)),
+        contact_person_condition=(
+            "" if contact_person_id is None else CONTACT_PERSON_CONDITION.format(**_TABLES)
+        ),
         # A column of the statement named from REASONS (checked above), never a value from the caller.
         reason_condition="" if reason is None else f"WHERE {reason} = 1",
         device_figures=_device_figures(),
@@ -517,7 +519,9 @@ def team_caseload_for(
 ) -> tuple[Team, CaseloadPage]:
     """A team the caller holds a care role in, and one page of its caseload, each citizen on it logged."""
     team = access_care_team(actor, team_id)
-    page = team_caseload(team, sort=sort, cursor=cursor, limit=limit, contact_person=contact_person, reason=reason)
+    page = team_caseload(
+        team, sort=sort, cursor=cursor, limit=limit, contact_person=contact_person, reason=reason
+    )
     read_logged(actor, [row.citizen for row in page.rows], "training_caseload")
     return team, page
 
@@ -533,18 +537,14 @@ def training_alerts_visible_to(actor: Actor) -> QuerySet[TrainingAlert]:
 def with_alert_shape(queryset: QuerySet[TrainingAlert]) -> QuerySet[TrainingAlert]:
     """Everything an alert response shows, in the same one query."""
     return queryset.select_related(
-        "citizen",
-        "episode",
-        "plan",
-        "exercise",
-        "session_log",
-        "contact_person__user",
-        "acknowledged_by",
+        "citizen", "episode", "plan", "exercise", "session_log", "contact_person__user", "acknowledged_by",
         "resolved_by",
     )
 
 
-def training_alerts_for_staff(actor: Actor, *, statuses: list[str], citizen_id: UUID | None) -> QuerySet[TrainingAlert]:
+def training_alerts_for_staff(
+    actor: Actor, *, statuses: list[str], citizen_id: UUID | None
+) -> QuerySet[TrainingAlert]:
     alerts = training_alerts_visible_to(actor).filter(status__in=statuses)
     if citizen_id is not None:
         alerts = alerts.filter(citizen_id=citizen_id)
@@ -572,3 +572,4 @@ def access_training_alert_for_change(actor: Actor, alert_id: UUID | str) -> Trai
     if alert.episode.team_id not in actor.care_team_ids():
         raise Forbidden("Only staff of the episode's team can act on its alerts.", code="not_episode_team")
     return alert
+
