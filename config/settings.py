@@ -128,9 +128,11 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # Django's SQLite engine with writers queued on a file lock (backend/dbengines/sqlite): an access-log
-    # insert waits only for the writes before it, not for SQLite's busy handler to wake up.
-    DATABASES["default"]["ENGINE"] = "backend.dbengines.sqlite"
+    # SQLITE_WRITE_QUEUE=1: writers queue on a file lock (backend/dbengines/sqlite) instead of polling in
+    # SQLite's busy handler. Off by default: measured on a loaded machine it did not lower the tail
+    # (bench/README.md, "The embedded mode's writers").
+    if env_bool("SQLITE_WRITE_QUEUE", False):
+        DATABASES["default"]["ENGINE"] = "backend.dbengines.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",

@@ -1,11 +1,15 @@
 """The embedded mode's SQLite engine queues writers on a file lock next to the database."""
 
 import fcntl
+import json
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from django.db.utils import OperationalError
 
@@ -46,9 +50,31 @@ def database(tmp_path, django_db_blocker):
         first.close()
 
 
-def test_the_settings_use_the_queueing_engine():
-    assert connection.settings_dict["ENGINE"] == "backend.dbengines.sqlite"
-    assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+def engine_under(**environment: str) -> dict:
+    script = (
+        "import json; from django.conf import settings; db = settings.DATABASES['default']; "
+        "print(json.dumps({'engine': db['ENGINE'], 'options': db['OPTIONS']}))"
+    )
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DJANGO_SETTINGS_MODULE": "config.settings", **environment}
+    done = subprocess.run(  # noqa: S603 — our interpreter, our script
+        [sys.executable, "-c", script],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def test_the_embedded_database_is_wal_with_immediate_transactions_and_queues_writers_when_asked(tmp_path):
+    url = f"sqlite:///{tmp_path / 'embedded.sqlite3'}"
+    stock = engine_under(DATABASE_URL=url)
+    assert stock["engine"] == "django.db.backends.sqlite3"
+    assert stock["options"]["transaction_mode"] == "IMMEDIATE" and stock["options"]["timeout"] == 20
+    assert "journal_mode=WAL" in stock["options"]["init_command"]
+    assert engine_under(DATABASE_URL=url, SQLITE_WRITE_QUEUE="1")["engine"] == "backend.dbengines.sqlite"
 
 
 def test_writes_are_told_from_reads():
