@@ -186,9 +186,7 @@ def _check(
     batch: _Batch, upload: SessionUpload, by: Actor, now: datetime, taken: set[UUID]
 ) -> tuple[SessionLog, list[SessionLogExercise], TrainingSlot | None]:
     """The item as ``session_log_record`` would store it, unsaved; raises its refusal."""
-    plan = batch.plans.get(upload.training_plan_id)
-    if plan is None:
-        raise NotFound("No such training plan.")
+    plan = batch.plans[upload.training_plan_id]
     performed_at_rule(upload.performed_at, now)
     if not _active_at(batch, plan, upload.performed_at):
         raise InvalidInput(
@@ -315,11 +313,13 @@ def _record_together(*, citizen: Citizen, by: Actor, uploads: Sequence[SessionUp
                 outcomes[index] = outcomes[earlier_index]
             continue
         first_of[upload.session_log_id] = (upload.fingerprint, index)
+        plan = batch.plans.get(upload.training_plan_id)
+        if plan is None:
+            outcomes[index] = NotFound("No such training plan.")
+            continue
         stored = batch.stored.get(upload.session_log_id)
         if stored is not None:
-            plan = batch.plans.get(upload.training_plan_id)
-            is_same = plan is not None and stored.citizen_id == plan.citizen_id
-            is_same = is_same and stored.fingerprint == upload.fingerprint
+            is_same = stored.citizen_id == plan.citizen_id and stored.fingerprint == upload.fingerprint
             outcomes[index] = (stored, False) if is_same else ClientIdReused("id", "session")
             continue
         try:

@@ -26,6 +26,7 @@ from selvbetjening.models import (
     TrainingPlanStatusChange,
     TrainingSlot,
 )
+from selvbetjening.services import session_batches
 from selvbetjening.services import sessions as session_services
 from tests.selvbetjening import factories
 from tests.selvbetjening.test_sessions import local_day, session_body
@@ -287,3 +288,23 @@ def test_progression_of_a_batch_decides_as_the_same_sessions_sent_one_by_one_in_
     assert shape(batched) == shape(one_by_one)
     assert any(outcome == "advanced" for _, _, outcome, _ in decisions(batched)), "the dosage advanced"
     assert batched.versions.count() == one_by_one.versions.count() > 1
+
+
+@pytest.mark.django_db
+def test_a_batch_that_meets_a_twin_committed_after_its_read_is_stored_item_by_item(world, plan, monkeypatch):
+    client = world.client("citizen")
+    twin, fresh = session_body(plan), session_body(plan)
+    first = client.post(URL, twin)
+    assert first.status_code == 201
+    real_load = session_batches._load
+
+    def before_the_twin_committed(citizen, uploads):  # the read saw nothing stored yet
+        batch = real_load(citizen, uploads)
+        batch.stored.clear()
+        return batch
+
+    monkeypatch.setattr(session_batches, "_load", before_the_twin_committed)
+    results = client.post(f"{URL}/batch", {"items": [fresh, twin]}).json()["results"]
+    assert [item["status"] for item in results] == ["created", "unchanged"]
+    assert results[1]["session_log"] == first.json()
+    assert SessionLog.objects.count() == 2

@@ -261,9 +261,10 @@ class OfflineFirst(RuleBasedStateMachine):
 
     @rule(phone=st.integers(0, 1), limit=st.integers(1, 2))
     def sync_interrupted(self, phone: int, limit: int) -> None:
-        """One page of a walk, and the phone goes offline with the rest to come."""
+        """One page of a walk (a new one, or the one the phone is in), and the phone goes offline."""
         device = self.phones[phone]
-        device.walk_expects = {log_id: stored.version for log_id, stored in self.stored.items()}
+        if device.walk is None:  # a new walk: it must end with at least what is there now
+            device.walk_expects = {log_id: stored.version for log_id, stored in self.stored.items()}
         page = device.take_page(device.walk or device.cursor, limit)
         if page["has_more"]:
             device.walk = page["cursor"]

@@ -3,6 +3,7 @@ change committed before the walk's first answer; a change made while an interrup
 the next walk, so nothing is lost."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,9 @@ SYNC_URL = "/api/v1/me/sync"
 
 def walk(client, cursor, limit, pages=None):
     """Pages of a walk until ``has_more`` is false (or ``pages`` pages); the logs, plans and last cursor."""
-    logs, plans, taken = {}, {}, 0
+    logs: dict[str, Any] = {}
+    plans: dict[str, Any] = {}
+    taken = 0
     while True:
         page = client.get(SYNC_URL, {"limit": limit} | ({"cursor": cursor} if cursor else {})).json()
         logs |= {item["id"]: item for item in page["session_logs"]}
