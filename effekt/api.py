@@ -1,5 +1,6 @@
-"""The effect API: the indicator catalogue and values (aggregates, for analysts and team leads) and the
-FHIR export of one citizen's goals, ratings and episodes (for the citizen's care staff)."""
+"""The effect API: the indicator catalogue and values (aggregates, for analysts and team leads, each query
+logged as an aggregate read), the cross-municipality benchmark, theories of change, and the FHIR export of
+one citizen's record (for the citizen's care staff)."""
 
 import json
 from datetime import date
@@ -290,7 +291,7 @@ def _theory_detail(request: AuthedRequest, theory_id: UUID, start: date | None, 
 # --- FHIR export --------------------------------------------------------------------------------
 
 
-@exports.get("", response={200: dict[str, Any]}, summary="A citizen's goals, ratings and episodes as a FHIR R4 Bundle")
+@exports.get("", response={200: dict[str, Any]}, summary="A citizen's record as a FHIR R4 Bundle (logged as an export)")
 def citizen_fhir(request: AuthedRequest, citizen_id: Path[UUID]):
     citizen = access_citizen_for_change(request.auth, citizen_id)  # the export logs itself
     bundle = fhir.citizen_bundle(request.auth, citizen)

@@ -142,7 +142,6 @@ def test_the_navigation_shows_effekt_to_leaders_and_analysts_only(world):
     assert 'href="/staff/effekt/"' not in web_client(world.staff_in_team.user).get("/staff/").content.decode()
     # An analyst's login lands on Effekt, the only page of the app they may open.
     from staffweb.context import home_url
-    from tests.conftest import World  # noqa: F401
 
     class Analyst:
         roles = frozenset({StaffRole.ANALYST.value})
@@ -180,7 +179,7 @@ def test_the_team_leader_sees_this_year_against_last_by_condition_with_small_cel
     assert "Hverdagsrehabilitering i Syd" in theories and "Flere når deres mål" in theories
     assert "Bedre funktionsevne" in theories
     # No citizen's name reaches the page.
-    for episode in world.team.episodes.all() if hasattr(world.team, "episodes") else []:
+    for episode in _episodes(world):
         assert episode.citizen.full_name not in body
 
 
