@@ -51,6 +51,10 @@ DANISH_DETAILS: dict[str, str] = {
         "Tjenesten er midlertidigt utilgængelig. Prøv igen om lidt."
     ),
     "The cursor is not valid.": "Markøren (cursor) er ugyldig.",
+    "The benchmark compares whole municipalities: no team or unit filter.": (
+        "Sammenligningen er mellem hele kommuner: filtrér ikke på team eller enhed."
+    ),
+    "Your municipality does not take part in the benchmark.": "Jeres kommune er ikke med i sammenligningen.",
     "The cursor is not valid for this sort order.": "Markøren (cursor) passer ikke til denne sortering.",
     "The cursor is not valid for these filters.": "Markøren (cursor) passer ikke til disse filtre.",
     # Retries
