@@ -92,6 +92,18 @@ def access_log(request: AuthedRequest, query: Query[AccessLogQuery]):
     auth=person_auth(frozenset({CITIZEN})),
     summary="Everything the platform holds about me, as JSON or as a FHIR R4 Bundle",
     response={200: dict},
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "`format=json` (the default): the platform's own JSON; `format=fhir`: a FHIR R4 "
+                "Bundle of type collection, as `application/fhir+json`.",
+                "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "application/fhir+json": {"schema": {"type": "object"}},
+                },
+            }
+        }
+    },
 )
 def export(request: AuthedRequest, query: Query[ExportQuery]):
     if query.format == "json":
