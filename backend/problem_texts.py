@@ -165,7 +165,7 @@ ENGLISH: dict[str, str] = {
     "shared_exercise_read_only": "The shared exercise library cannot be changed; make your own copy.",
     # Questionnaires, requests and the network
     "already_answered": "The questionnaire is already answered.",
-    "benchmark_not_joined": "The municipality does not take part in the benchmark between municipalities. Join it first.",
+    "benchmark_not_joined": "The municipality is not in the benchmark between municipalities. Join it first.",
     "questionnaire_not_open": "The questionnaire cannot be answered now.",
     "questionnaire_withdrawn": "The questionnaire is withdrawn.",
     "request_closed": "The request is closed.",
