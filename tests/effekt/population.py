@@ -6,6 +6,7 @@ from typing import Any
 
 from backend.models import StaffRole
 from selvbetjening.models import Episode, TrainingSlot
+from selvbetjening.shipped import FOLLOW_UP_RESULTS
 from tests import factories as core
 from tests.conftest import access_token_for
 from tests.selvbetjening import factories
@@ -28,6 +29,11 @@ def completed_episode(
     citizen: Any = None,
 ) -> Episode:
     citizen = citizen or core.CitizenFactory(municipality=team.unit.municipality)
+    # The code list comes from a data migration; a transactional test before this one may have flushed it.
+    code, display_da, display_en, achievement, order = next(row for row in FOLLOW_UP_RESULTS if row[0] == result)
+    factories.FollowUpResultFactory(
+        code=code, display_da=display_da, display_en=display_en, fhir_achievement_status=achievement, sort_order=order
+    )
     return factories.EpisodeFactory(
         citizen=citizen,
         team=team,
