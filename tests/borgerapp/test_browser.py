@@ -108,7 +108,7 @@ def browser(serial_live_server, monkeypatch) -> Iterator[Any]:
 
 def _phone(browser: Any, **options: Any) -> Any:
     context = browser.new_context(viewport=PHONE, locale="da-DK", timezone_id="Europe/Copenhagen", **options)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     # Shown when a test fails: what the app said in the console and the errors it threw.
     context.on("console", lambda message: print("console:", message.type, message.text))
     context.on("weberror", lambda error: print("page error:", error.error))
@@ -402,11 +402,11 @@ def test_an_answer_reaches_the_open_inbox_over_the_websocket(world, live_asgi_se
         f"{live_asgi_server.url}/api/v1/staff/requests/{request.pk}/messages",
         json={"text": "Vi kommer og ser på den i morgen."},
         headers={"Authorization": f"Bearer {access_token_for(world.staff_in_team.user, 'staff')}"},
-        timeout=10,
+        timeout=60,
     )
     assert answered.status_code == 201, answered.text
-    page.get_by_text("Du har fået svar på din henvendelse.").wait_for(timeout=3_000)
-    page.locator(".app-badge").wait_for(timeout=3_000)
+    page.get_by_text("Du har fået svar på din henvendelse.").wait_for(timeout=15_000)
+    page.locator(".app-badge").wait_for(timeout=15_000)
     assert "1 ulæst" in page.locator("#nav").inner_text()
     assert_accessible(page)
     context.close()
@@ -544,7 +544,7 @@ def test_a_rating_made_offline_waits_is_sent_once_and_a_refused_answer_is_shown(
         f"{live_server.url}/api/v1/me/questionnaires/{assignment.pk}/response",
         json={"answers": [{"link_id": "has_pain", "value": True}, {"link_id": "pain_now", "value": 2}]},
         headers={"Authorization": f"Bearer {access_token_for(world.citizen.user)}"},
-        timeout=10,
+        timeout=60,
     )
     assert elsewhere.status_code == 201, elsewhere.text
 

@@ -42,7 +42,7 @@ async def test_the_citizens_cookie_opens_the_stream_and_a_new_notification_is_an
     made = await database_sync_to_async(notify)(
         recipients=[world.citizen.user], kind="request.answered", refs={"request_id": world.citizen.pk}
     )
-    frame = await stream.receive_json_from(timeout=5)
+    frame = await stream.receive_json_from(timeout=30)
     assert frame["type"] == "notification" and frame["id"] == str(made[0].pk)
     assert "text" not in frame
     await stream.disconnect()

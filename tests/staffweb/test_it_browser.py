@@ -173,10 +173,10 @@ def test_it_registers_assigns_installs_and_sees_the_device_on_the_board(world, l
         f"{live_server.url}/api/v1/telemetry",
         json={"readings": [reading]},
         headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
+        timeout=60,
     )
     assert posted.status_code == 200, posted.text
-    page.locator("section:has(#battery-heading)").get_by_role("link", name="VIG-0900").wait_for(timeout=2000)
+    page.locator("section:has(#battery-heading)").get_by_role("link", name="VIG-0900").wait_for(timeout=15_000)
     assert "VIG-0900" in page.locator("section:has(#alerts-heading)").inner_text()
     assert_accessible(page)
     assert Device.objects.get(pk=device.pk).status == DeviceStatus.IN_USE
