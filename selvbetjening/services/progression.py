@@ -218,29 +218,55 @@ def progression_evaluate(*, session_log: SessionLog) -> list[ProgressionDecision
         rule.version = current
         since = _effective_number(entry.exercise_id, rule, history)
         recent = _recent_sessions(plan, entry.exercise_id, since, rule.progression_after_sessions or 0)
-        reason = progression_verdict(rule, recent)
-        if reason == ADVANCED:
-            dosage = advanced_dosage(rule)
-            if all(getattr(rule, name) == value for name, value in dosage.items()):
-                reason = AT_MAXIMUM
-            else:
-                advanced[entry.exercise_id] = dosage
-                titles.append(entry.exercise.title_da)
-        decisions.append(
-            ProgressionDecision(
-                plan=plan,
-                plan_exercise=rule,
-                session_log=session_log,
-                outcome=Outcome.ADVANCED if reason == ADVANCED else Outcome.HELD,
-                reason=reason,
-            )
-        )
-    if advanced:
-        version = _new_version(plan, current, advanced, titles)
-        for decision in decisions:
-            if decision.outcome == Outcome.ADVANCED:
-                decision.new_version = version
+        decisions.append(_decided(plan, entry, rule, recent, session_log, advanced, titles))
+    _advance(plan, current, advanced, titles, decisions)
     return ProgressionDecision.objects.bulk_create(decisions)
+
+
+def _decided(
+    plan: TrainingPlan,
+    entry: SessionLogExercise,
+    rule: PlanExercise,
+    recent: list[SessionLog],
+    session_log: SessionLog,
+    advanced: dict[UUID, dict],
+    titles: list[str],
+) -> ProgressionDecision:
+    """The decision for one exercise of a session from its recent sessions; an advance is noted in
+    ``advanced`` (the new dosage) and ``titles`` for the version that carries it."""
+    reason = progression_verdict(rule, recent)
+    if reason == ADVANCED:
+        dosage = advanced_dosage(rule)
+        if all(getattr(rule, name) == value for name, value in dosage.items()):
+            reason = AT_MAXIMUM
+        else:
+            advanced[entry.exercise_id] = dosage
+            titles.append(entry.exercise.title_da)
+    return ProgressionDecision(
+        plan=plan,
+        plan_exercise=rule,
+        session_log=session_log,
+        outcome=Outcome.ADVANCED if reason == ADVANCED else Outcome.HELD,
+        reason=reason,
+    )
+
+
+def _advance(
+    plan: TrainingPlan,
+    current: TrainingPlanVersion,
+    advanced: dict[UUID, dict],
+    titles: list[str],
+    decisions: list[ProgressionDecision],
+) -> TrainingPlanVersion | None:
+    """The new version carrying the advanced dosages, linked from the decisions that advanced; None when
+    nothing advanced."""
+    if not advanced:
+        return None
+    version = _new_version(plan, current, advanced, titles)
+    for decision in decisions:
+        if decision.outcome == Outcome.ADVANCED:
+            decision.new_version = version
+    return version
 
 
 @transaction.atomic
@@ -319,28 +345,9 @@ def progression_evaluate_batch(
                 key=lambda session: (session.performed_at, session.created_at),
                 reverse=True,
             )[:count]
-            reason = progression_verdict(rule, recent)
-            if reason == ADVANCED:
-                dosage = advanced_dosage(rule)
-                if all(getattr(rule, name) == value for name, value in dosage.items()):
-                    reason = AT_MAXIMUM
-                else:
-                    advanced[entry.exercise_id] = dosage
-                    titles.append(entry.exercise.title_da)
-            made.append(
-                ProgressionDecision(
-                    plan=plan,
-                    plan_exercise=rule,
-                    session_log=log,
-                    outcome=Outcome.ADVANCED if reason == ADVANCED else Outcome.HELD,
-                    reason=reason,
-                )
-            )
-        if advanced:
-            version = _new_version(plan, current, advanced, titles)
-            for decision in made:
-                if decision.outcome == Outcome.ADVANCED:
-                    decision.new_version = version
+            made.append(_decided(plan, entry, rule, recent, log, advanced, titles))
+        version = _advance(plan, current, advanced, titles, made)
+        if version is not None:
             plan.current_version_id = version.pk
             numbers[version.pk] = version.number
             history[version.number] = {
