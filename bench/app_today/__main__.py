@@ -205,7 +205,9 @@ def measure(base: str, login: dict[str, str], rounds: int) -> Figures:
                 network.append(f"{urlsplit(request.url).path} (sent by the service worker)")
 
             def answered(response: Any) -> None:
-                if not response.from_service_worker:
+                # With the switch above the worker's own fetches are reported here too; they are noted once,
+                # through the request event, so only the page's requests that bypassed the worker count here.
+                if not response.from_service_worker and response.request.service_worker is None:
                     network.append(f"{urlsplit(response.url).path} (the page's own request)")
 
             responses: list[Any] = []
