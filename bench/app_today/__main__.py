@@ -24,6 +24,7 @@ excluding exercise pictures; each warm round lists the requests that reached the
 import argparse
 import gzip
 import json
+import math
 import os
 import platform
 import socket
@@ -267,7 +268,7 @@ def open_today_watched(context: Any, base: str, on_response: Any, on_request: An
 
 def spread(values: list[float]) -> str:
     ordered = sorted(values)
-    p90 = ordered[min(len(ordered) - 1, max(0, round(0.9 * len(ordered)) - 1))]
+    p90 = ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]  # nearest rank
     return (
         f"{statistics.median(ordered):.0f} | {p90:.0f} | {ordered[0]:.0f} | {ordered[-1]:.0f} | "
         f"{sum(value <= TARGET_MS for value in ordered)} of {len(ordered)}"
