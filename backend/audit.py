@@ -151,7 +151,7 @@ def _insert_sql(count: int) -> str:
     key = (connection.vendor, count)
     statement = _inserts.get(key)
     if statement is None:
-        columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in _FIELDS)
+        columns = ", ".join(sql.column(AccessLogEntry, field.name) for field in _FIELDS)
         row = f"({sql.placeholders(len(_FIELDS))})"
         # Names from the model's metadata and placeholders only; every value is a parameter.
         statement = f"INSERT INTO {sql.table(AccessLogEntry)} ({columns}) VALUES " + ", ".join([row] * count)  # noqa: S608

@@ -1,11 +1,19 @@
 """The one convention for hand-written SQL (used only where ``bench/`` shows it pays).
 
 Table and column names come from the models' metadata, quoted by the connection, never typed into a
-statement; lists of values are placeholders, and every value is a parameter.
+statement; lists of values are placeholders, and every value is a parameter. A statement template names a
+model's table and columns through an alias (``Aliased``: ``FROM {s}`` and ``{s.status}``), and its rows come
+back as the ORM would give them through the fields' own converters (``Select``).
 """
+
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.db import connection
 from django.db.models import Field, Model
+from django.db.models.expressions import Col
+
+type Converter = Callable[[Any], Any]
 
 
 def table(model: type[Model]) -> str:
@@ -29,3 +37,96 @@ def column(model: type[Model], name: str, alias: str = "") -> str:
 def placeholders(count: int) -> str:
     """``%s, %s, …``: ``count`` placeholders for an ``IN`` list or a row of values."""
     return ", ".join(["%s"] * count)
+
+
+def parameter(model: type[Model], name: str, value: Any) -> Any:
+    """``value`` as a parameter compared with the field's column, prepared as the ORM prepares it (a UUID as
+    SQLite's hex text, a date or time as the backend stores it)."""
+    return model_field(model, name).get_db_prep_value(value, connection)
+
+
+class Aliased:
+    """A model under an alias in a statement template, for ``str.format``: ``{s}`` is the quoted table with
+    its alias (``"app_slot" s``) and ``{s.status}`` the alias's quoted column of the field ``status``."""
+
+    __slots__ = ("_alias", "_model")
+
+    def __init__(self, model: type[Model], alias: str) -> None:
+        self._model = model
+        self._alias = alias
+
+    def __getattr__(self, name: str) -> str:
+        return column(self._model, name, self._alias)
+
+    def __format__(self, spec: str) -> str:
+        return f"{table(self._model)} {self._alias}"
+
+
+def aliases(**models: type[Model]) -> dict[str, Aliased]:
+    """``Aliased`` for each alias given: the keyword arguments of a template's ``format``."""
+    return {alias: Aliased(model, alias) for alias, model in models.items()}
+
+
+def converter(model: type[Model], name: str, alias: str = "") -> Converter | None:
+    """What the ORM does to a value of the field's column as the connection gives it (a UUID from SQLite's
+    hex text, an aware datetime, a Decimal), or None when it takes the value as it is."""
+    field = model_field(model, name)
+    expression: Col = field.get_col(alias or model._meta.db_table)
+    found = [*connection.ops.get_db_converters(expression), *expression.get_db_converters(connection)]
+    if not found:
+        return None
+
+    def convert(value: Any) -> Any:
+        for step in found:
+            value = step(value, expression, connection)
+        return value
+
+    return convert
+
+
+_converters: dict[tuple[str, type[Model], str], Converter | None] = {}
+
+
+def value_of(model: type[Model], name: str, value: Any) -> Any:
+    """A value of the field's column, or computed from it (``MAX(…)``), as the ORM gives the field's values."""
+    key = (connection.vendor, model, name)
+    if key not in _converters:
+        _converters[key] = converter(model, name)
+    convert = _converters[key]
+    return value if value is None or convert is None else convert(value)
+
+
+class Select:
+    """The columns a statement selects, as ``(alias, model, field name)``: ``sql()`` is its select list and
+    ``rows()`` turns the rows it answers into the values the ORM gives for those fields."""
+
+    def __init__(self, *columns: tuple[str, type[Model], str]) -> None:
+        self.columns = columns
+        self._converters: dict[str, list[Converter | None]] = {}
+
+    def sql(self) -> str:
+        return ", ".join(column(model, name, alias) for alias, model, name in self.columns)
+
+    def converters(self) -> list[Converter | None]:
+        found = self._converters.get(connection.vendor)
+        if found is None:
+            found = self._converters[connection.vendor] = [
+                converter(model, name, alias) for alias, model, name in self.columns
+            ]
+        return found
+
+    def rows(self, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        converters = self.converters()
+        if not any(converters):
+            return [tuple(row) for row in rows]
+        return [
+            tuple(value if convert is None else convert(value) for convert, value in zip(converters, row, strict=True))
+            for row in rows
+        ]
+
+
+def fetch(statement: str, parameters: Sequence[Any] | dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of one statement, as the connection gives them."""
+    with connection.cursor() as cursor:
+        cursor.execute(statement, parameters)
+        return cursor.fetchall()

@@ -9,26 +9,24 @@ once per database vendor from the models' own metadata (so it follows every fiel
 and its rows are turned back into model instances with the same value converters the ORM uses.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import Model
 
 from backend import sql
 from backend.access.declaration import AccessDeclaration, declared
 from backend.access.rules import Moments
 from backend.models import AppSession, Citizen, Relative, Staff, Token, User
 
-type Converter = Callable[[Any, Any, Any], Any]
-
 
 @dataclass(frozen=True)
 class _Part:
     model: type[Model]
     attnames: tuple[str, ...]
-    converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]
+    converters: tuple[tuple[int, sql.Converter], ...]
 
 
 @dataclass(frozen=True)
@@ -41,16 +39,16 @@ _statements: dict[tuple[str, int], _Statement] = {}
 _PERSON_ACCESSORS = ("citizen", "relative", "staff")
 
 
+def _converters(model: type[Model], names: list[str], alias: str, offset: int) -> tuple[tuple[int, sql.Converter], ...]:
+    found = ((offset + index, sql.converter(model, name, alias)) for index, name in enumerate(names))
+    return tuple((index, convert) for index, convert in found if convert is not None)
+
+
 def _part(model: type[Model], alias: str, offset: int) -> tuple[_Part, list[str]]:
-    fields: list[Field] = list(model._meta.concrete_fields)
-    columns = [f"{alias}.{connection.ops.quote_name(str(field.column))}" for field in fields]
-    converters = []
-    for index, field in enumerate(fields):
-        expression = field.get_col(alias)
-        found = tuple(connection.ops.get_db_converters(expression) + field.get_db_converters(connection))
-        if found:
-            converters.append((offset + index, found, expression))
-    return _Part(model, tuple(field.attname for field in fields), tuple(converters)), columns
+    names = [field.name for field in model._meta.concrete_fields]
+    columns = [sql.column(model, name, alias) for name in names]
+    attnames = tuple(sql.model_field(model, name).attname for name in names)
+    return _Part(model, attnames, _converters(model, names, alias, offset)), columns
 
 
 def _statement(declaration: AccessDeclaration) -> _Statement:
@@ -63,10 +61,7 @@ def _statement(declaration: AccessDeclaration) -> _Statement:
         part, part_columns = _part(model, alias, len(columns))
         parts.append(part)
         columns.extend(part_columns)
-    expires_at = Token._meta.get_field("expires_at")
-    expression = expires_at.get_col("t")
-    found = tuple(connection.ops.get_db_converters(expression) + expires_at.get_db_converters(connection))
-    token_part = _Part(Token, ("expires_at",), ((0, found, expression),) if found else ())
+    token_part = _Part(Token, ("expires_at",), _converters(Token, ["expires_at"], "t", 0))
 
     def person_join(model: type[Model], alias: str) -> str:
         return (
@@ -115,9 +110,8 @@ def session_for_access_token_hash(token_hash: str) -> tuple[Any, AppSession] | N
         return None
     row = list(raw)
     for part in statement.parts:
-        for index, converters, expression in part.converters:
-            for convert in converters:
-                row[index] = convert(row[index], expression, connection)
+        for index, convert in part.converters:
+            row[index] = convert(row[index])
     expires_at = row[0]
     offset = 1
     instances: list[Model | None] = []

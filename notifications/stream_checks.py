@@ -77,7 +77,7 @@ def _in(column: str, count: int, array_type: str) -> str:
     instead of dumping an array element by element, which was most of the check's time); a list elsewhere."""
     if connection.vendor == "postgresql":
         return f"{column} = ANY(string_to_array(%s, ',')::{array_type}[])"
-    return f"{column} IN ({', '.join(['%s'] * count)})"
+    return f"{column} IN ({sql.placeholders(count)})"
 
 
 def _listed(values: list[str]) -> str:
@@ -107,8 +107,7 @@ def _statement(declaration: AccessDeclaration, token_count: int, team_count: int
     if team_count:
         select_team = f"m.{col(Membership, 'team')}{as_text}"
         membership_holds = (
-            f"AND {_in(f'm.{col(Membership, "team")}', team_count, 'uuid')} "
-            f"AND {declaration.care_membership.sql('m')}"
+            f"AND {_in(f'm.{col(Membership, "team")}', team_count, 'uuid')} AND {declaration.care_membership.sql('m')}"
         )
         if is_postgresql:
             # Each socket's staff row and memberships by their indexes, not a hash of every membership.
@@ -136,7 +135,7 @@ def _statement(declaration: AccessDeclaration, token_count: int, team_count: int
         wanted = ""
     else:
         tokens = f"{sql.table(Token)} t"
-        wanted = f"t.{col(Token, 'token_hash')} IN ({', '.join(['%s'] * token_count)}) AND "
+        wanted = f"t.{col(Token, 'token_hash')} IN ({sql.placeholders(token_count)}) AND "
     # Identifiers only, from model metadata and quoted by the backend; every value is a parameter.
     return (
         f"SELECT t.{col(Token, 'token_hash')}, s.{col(AppSession, 'id')}{as_text}, "  # noqa: S608

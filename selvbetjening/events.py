@@ -180,15 +180,10 @@ def episode_ending_soon(*, episode_id: UUID, citizen_id: UUID, contact_person_id
     )
 
 
-@_delivered("session.logged")
-def session_logged(*, session_log_id: UUID, citizen_id: UUID, plan_id: UUID, team_id: UUID) -> None:
-    """A training session was logged: the citizen is encouraged with their streak, relatives whose grant
-    lets them follow progress are asked to cheer (not the one who logged it), and the team's live view
-    gets the event (no inbox rows for the team).
-
-    Encouragement and cheers come once a day (the citizen's day), for the first session logged that day:
-    a second session the same day, or a week of sessions synced at once, does not repeat them.
-    """
+def _encourage_and_cheer(*, citizen_id: UUID, session_log_id: UUID) -> None:
+    """The citizen's encouragement with their streak and the cheer asked of the relatives whose grant lets
+    them follow progress (not the one who logged the session), each once a day (the citizen's day), naming
+    ``session_log_id``."""
     log = SessionLog.objects.select_related("citizen").get(pk=session_log_id)
     citizen = log.citizen
     today = timezone.now().astimezone(ZoneInfo(citizen.time_zone)).date()
@@ -210,13 +205,32 @@ def session_logged(*, session_log_id: UUID, citizen_id: UUID, plan_id: UUID, tea
         refs={"citizen_id": citizen_id, "session_log_id": session_log_id},
         dedupe_key=f"session.cheer:{citizen_id}:{today.isoformat()}",
     )
+
+
+def _team_session_event(
+    citizen_id: UUID, session_log_id: UUID, plan_id: UUID, team_id: UUID, *, dedupe_key: str
+) -> None:
+    """The team's live view is told of a session logged (no inbox rows for the team)."""
     notify(
         recipients=[],
         kind="session.logged",
         refs={"citizen_id": citizen_id, "session_log_id": session_log_id, "plan_id": plan_id},
         team_ids=[team_id],
-        dedupe_key=f"session.logged:{session_log_id}",
+        dedupe_key=dedupe_key,
     )
+
+
+@_delivered("session.logged")
+def session_logged(*, session_log_id: UUID, citizen_id: UUID, plan_id: UUID, team_id: UUID) -> None:
+    """A training session was logged: the citizen is encouraged with their streak, relatives whose grant
+    lets them follow progress are asked to cheer (not the one who logged it), and the team's live view
+    gets the event (no inbox rows for the team).
+
+    Encouragement and cheers come once a day (the citizen's day), for the first session logged that day:
+    a second session the same day, or a week of sessions synced at once, does not repeat them.
+    """
+    _encourage_and_cheer(citizen_id=citizen_id, session_log_id=session_log_id)
+    _team_session_event(citizen_id, session_log_id, plan_id, team_id, dedupe_key=f"session.logged:{session_log_id}")
 
 
 @_delivered("sessions.logged")
@@ -228,35 +242,9 @@ def sessions_logged(*, session_log_ids: list[UUID], citizen_id: UUID, team_plans
     if not session_log_ids:
         return
     latest = session_log_ids[-1]
-    log = SessionLog.objects.select_related("citizen").get(pk=latest)
-    citizen = log.citizen
-    today = timezone.now().astimezone(ZoneInfo(citizen.time_zone)).date()
-    notify(
-        recipients=_users(citizen.user_id),
-        kind="session.encouragement",
-        refs={"session_log_id": latest},
-        params={"count": max(streak_days(citizen, today), 1)},
-        dedupe_key=f"session.encouragement:{citizen_id}:{today.isoformat()}",
-    )
-    relatives = set(
-        NetworkGrant.objects.filter(
-            grant_in_force_filter(), citizen_id=citizen_id, can_view_progress=True, relative__user__is_active=True
-        ).values_list("relative__user_id", flat=True)
-    )
-    notify(
-        recipients=relatives - {log.logged_by_id},
-        kind="session.cheer",
-        refs={"citizen_id": citizen_id, "session_log_id": latest},
-        dedupe_key=f"session.cheer:{citizen_id}:{today.isoformat()}",
-    )
+    _encourage_and_cheer(citizen_id=citizen_id, session_log_id=latest)
     for team_id, plan_id in team_plans.items():
-        notify(
-            recipients=[],
-            kind="session.logged",
-            refs={"citizen_id": citizen_id, "session_log_id": latest, "plan_id": plan_id},
-            team_ids=[team_id],
-            dedupe_key=f"session.logged:{latest}:{team_id}",
-        )
+        _team_session_event(citizen_id, latest, plan_id, team_id, dedupe_key=f"session.logged:{latest}:{team_id}")
 
 
 @_delivered("training_alert.raised")

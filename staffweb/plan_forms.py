@@ -16,8 +16,9 @@ from pydantic import ValidationError
 from backend.errors import InvalidInput
 from selvbetjening.models import Exercise, TrainingPlanVersion
 from selvbetjening.rules.dosage import DOSAGE_FIELDS, RULE_FIELDS
+from selvbetjening.rules.dosage import MAX_EXERCISES as MAX_PLAN_EXERCISES
 from selvbetjening.rules.schedule import MAX_PER_DAY, occurrences, validate_recurrence_rule, validate_schedule
-from selvbetjening.schemas.plans import MAX_PLAN_EXERCISES, PlanExerciseIn
+from selvbetjening.schemas.plans import PlanExerciseIn
 from staffweb import problems
 from staffweb.forms import DOSAGE_LABELS, DkfdsForm, _date_field, _schema_message
 from staffweb.present import WEEKDAYS

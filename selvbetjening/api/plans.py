@@ -13,7 +13,7 @@ from selvbetjening.api.auth import citizen_auth
 from selvbetjening.api.exercises import exercise_brief_out
 from selvbetjening.media import exercise_image_url
 from selvbetjening.models import PlanExercise, TrainingPlan, TrainingPlanVersion
-from selvbetjening.rules.dosage import DOSAGE_FIELDS, RULE_FIELDS
+from selvbetjening.rules.dosage import dosage_out, prescription_out
 from selvbetjening.schemas import plans as schemas
 from selvbetjening.schemas.common import PageQuery
 from selvbetjening.selectors import plans as plan_reads
@@ -29,14 +29,6 @@ RESOURCE = plan_services.RESOURCE
 # --- Shapes (from rows loaded by the selectors; nothing here queries) -----------------------------
 
 
-def _number(value: Any) -> Any:
-    return float(value) if value is not None and not isinstance(value, int) else value
-
-
-def _dosage(item: PlanExercise) -> dict[str, Any]:
-    return {name: _number(getattr(item, name)) for name in DOSAGE_FIELDS}
-
-
 def plan_exercise_out(item: PlanExercise) -> dict[str, Any]:
     return {
         "id": item.id,
@@ -44,8 +36,7 @@ def plan_exercise_out(item: PlanExercise) -> dict[str, Any]:
         "exercise": exercise_brief_out(item.exercise),
         "position": item.position,
         "instructions": item.instructions,
-        **_dosage(item),
-        **{name: _number(getattr(item, name)) for name in RULE_FIELDS},
+        **prescription_out(item),
     }
 
 
@@ -109,7 +100,7 @@ def my_plan_exercise_out(item: PlanExercise) -> dict[str, Any]:
         "position": item.position,
         "instructions": item.instructions,
         "stop_pain_level": item.stop_pain_level,
-        **_dosage(item),
+        **dosage_out(item),
     }
 
 
@@ -155,8 +146,12 @@ def list_plans(request: AuthedRequest, query: Query[schemas.TrainingPlanQuery]):
         request.auth, citizen_id=query.citizen_id, episode_id=query.episode_id, status=query.status
     )
     items, next_cursor = paginate_logged(
-        request.auth, queryset, reads=RESOURCE, citizen_of=lambda plan: plan.citizen_id,
-        cursor=query.cursor, limit=query.limit,
+        request.auth,
+        queryset,
+        reads=RESOURCE,
+        citizen_of=lambda plan: plan.citizen_id,
+        cursor=query.cursor,
+        limit=query.limit,
     )
     return {"items": [plan_out(item) for item in items], "next_cursor": next_cursor}
 
@@ -165,9 +160,7 @@ def list_plans(request: AuthedRequest, query: Query[schemas.TrainingPlanQuery]):
 def create_plan(request: AuthedRequest, payload: schemas.TrainingPlanCreateIn):
     episode = access_episode_for_change(request.auth, payload.episode_id)
     fields = payload.model_dump(exclude={"episode_id", "exercises"})
-    plan = plan_services.training_plan_create(
-        episode=episode, by=request.auth, exercises=_exercises(payload), **fields
-    )
+    plan = plan_services.training_plan_create(episode=episode, by=request.auth, exercises=_exercises(payload), **fields)
     return Status(201, _plan_response(request, plan.pk))
 
 
@@ -187,9 +180,7 @@ def update_plan(request: AuthedRequest, plan_id: UUID, payload: schemas.Training
     return _plan_response(request, plan_id)
 
 
-@plans.get(
-    "/{uuid:plan_id}/versions", response=schemas.PlanVersionPageOut, summary="The plan's versions, newest first"
-)
+@plans.get("/{uuid:plan_id}/versions", response=schemas.PlanVersionPageOut, summary="The plan's versions, newest first")
 def list_versions(request: AuthedRequest, plan_id: UUID, query: Query[PageQuery]):
     plan = plan_reads.access_training_plan(request.auth, plan_id)
     items, next_cursor = paginate(
@@ -217,8 +208,12 @@ def revise_plan(request: AuthedRequest, plan_id: UUID, payload: schemas.Training
 def my_plan_list(request: AuthedRequest, query: Query[schemas.MyTrainingPlanQuery]):
     queryset = plan_reads.training_plans_of_citizen(request.auth, status=query.status)
     items, next_cursor = paginate_logged(
-        request.auth, queryset, reads=RESOURCE, citizen_of=lambda plan: plan.citizen_id,
-        cursor=query.cursor, limit=query.limit,
+        request.auth,
+        queryset,
+        reads=RESOURCE,
+        citizen_of=lambda plan: plan.citizen_id,
+        cursor=query.cursor,
+        limit=query.limit,
     )
     return {"items": [my_plan_out(item) for item in items], "next_cursor": next_cursor}
 

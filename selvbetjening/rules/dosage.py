@@ -15,6 +15,7 @@ prescribed as "2 kg" is done, nor could a session of it be counted toward progre
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any, Protocol
 
 from backend.errors import InvalidInput
@@ -59,6 +60,11 @@ RULE_FIELDS = (
     "stop_pain_level",
 )
 PRESCRIPTION_FIELDS = (*DOSAGE_FIELDS, *RULE_FIELDS)
+
+# The most exercises a plan version or a programme template holds: one limit, so that every exercise of a
+# template can go into a plan, and a session (which logs at most one entry per exercise) can log them all.
+MAX_EXERCISES = 50
+EXERCISES_HELP = f"At most {MAX_EXERCISES} exercises, the same limit for a training plan and a programme template."
 
 _LOAD_PLACES = PlanExercise._meta.get_field("load_kg").decimal_places
 BOUNDS: dict[str, Bound] = {
@@ -184,3 +190,18 @@ def advanced_dosage(item: object) -> dict[str, Number]:
             continue
         changed[name] = min(value + getattr(item, STEP_FIELDS[name]), BOUNDS[name].high)
     return changed
+
+
+def dosage_out(row: Mapping[str, Any] | object) -> dict[str, Any]:
+    """The dosage of a plan's exercise or of what a session did, from a model or a mapping of its
+    columns: the amounts as stored and the load in kilograms as a number (JSON has no decimals)."""
+    get = row.__getitem__ if isinstance(row, Mapping) else partial(getattr, row)
+    load_kg = get("load_kg")
+    return {**{name: get(name) for name in AMOUNT_FIELDS}, "load_kg": None if load_kg is None else float(load_kg)}
+
+
+def prescription_out(item: object) -> dict[str, Any]:
+    """``dosage_out`` and the progression rule of a plan's exercise, the load step as a number too."""
+    rule = {name: getattr(item, name) for name in RULE_FIELDS}
+    load_step = rule["progression_load_kg_step"]
+    return {**dosage_out(item), **rule, "progression_load_kg_step": None if load_step is None else float(load_step)}

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from django.db.models import Q
 
+from backend import sql
 from selvbetjening.models import TrainingSlot
 
 Status = TrainingSlot.Status
@@ -59,11 +60,12 @@ class Clause:
             name = f"{prefix}_{len(parameters)}"
             parameters[name] = status
             names.append(f"%({name})s")
-        column = f"{alias}.{_STATUS.column}"
+        column = sql.column(TrainingSlot, _STATUS.name, alias)
         condition = f"{column} = {names[0]}" if len(names) == 1 else f"{column} IN ({', '.join(names)})"
         if self.past_grace is None:
             return condition
-        return f"({condition} AND {alias}.{_DUE_UNTIL.column} {'<' if self.past_grace else '>='} %({now})s)"
+        due_until = sql.column(TrainingSlot, _DUE_UNTIL.name, alias)
+        return f"({condition} AND {due_until} {'<' if self.past_grace else '>='} %({now})s)"
 
 
 @dataclass(frozen=True)

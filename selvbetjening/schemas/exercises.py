@@ -10,9 +10,8 @@ from pydantic import Field
 
 from backend.schemas import InSchema, LocalTime
 from selvbetjening.models import Exercise
+from selvbetjening.rules.dosage import EXERCISES_HELP, MAX_EXERCISES
 from selvbetjening.schemas.dosage import PrescriptionIn
-
-MAX_TEMPLATE_ITEMS = 50
 
 # --- Exercises -----------------------------------------------------------------------------------
 
@@ -136,7 +135,7 @@ class TemplateIn(InSchema):
         default="", max_length=500, description="Usual RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=MO,WE,FR; or empty."
     )
     start_time: LocalTime | None = Field(default=None, description="Usual local time of day, e.g. 10:00.")
-    items: list[TemplateItemIn] = Field(min_length=1, max_length=MAX_TEMPLATE_ITEMS)
+    items: list[TemplateItemIn] = Field(min_length=1, max_length=MAX_EXERCISES, description=EXERCISES_HELP)
 
 
 class TemplateUpdateIn(InSchema):
@@ -147,7 +146,10 @@ class TemplateUpdateIn(InSchema):
     start_time: LocalTime | None = None
     is_active: bool | None = Field(default=None, description="false retires the template; true brings it back.")
     items: list[TemplateItemIn] | None = Field(
-        default=None, min_length=1, max_length=MAX_TEMPLATE_ITEMS, description="Replaces every item, in order."
+        default=None,
+        min_length=1,
+        max_length=MAX_EXERCISES,
+        description=f"Replaces every item, in order. {EXERCISES_HELP}",
     )
 
     def changes(self) -> dict[str, Any]:

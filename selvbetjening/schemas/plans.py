@@ -8,12 +8,12 @@ from ninja import Schema
 from pydantic import Field
 
 from backend.schemas import InSchema, LocalTime
+from selvbetjening.rules.dosage import EXERCISES_HELP, MAX_EXERCISES
 from selvbetjening.schemas.common import InDate, PageQuery
 from selvbetjening.schemas.dosage import PrescriptionIn
 from selvbetjening.schemas.exercises import ExerciseBriefOut, ImageUrlsOut
 
 PlanStatus = Literal["active", "paused", "ended"]
-MAX_PLAN_EXERCISES = 40
 MAX_PLAN_GOALS = 20
 RULE_HELP = (
     "RFC 5545 RRULE read in the citizen's time zone, e.g. FREQ=WEEKLY;BYDAY=MO,WE,FR. At most daily "
@@ -42,7 +42,9 @@ class TrainingPlanCreateIn(InSchema):
     grace_minutes: int = Field(
         default=480, ge=0, le=1440, description="How long after its time a slot may be filled before it is missed."
     )
-    exercises: list[PlanExerciseIn] | None = Field(default=None, min_length=1, max_length=MAX_PLAN_EXERCISES)
+    exercises: list[PlanExerciseIn] | None = Field(
+        default=None, min_length=1, max_length=MAX_EXERCISES, description=EXERCISES_HELP
+    )
 
 
 class TrainingPlanReviseIn(InSchema):
@@ -55,7 +57,7 @@ class TrainingPlanReviseIn(InSchema):
     end_date: InDate | None = None
     grace_minutes: int | None = Field(default=None, ge=0, le=1440)
     exercises: list[PlanExerciseIn] | None = Field(
-        default=None, min_length=1, max_length=MAX_PLAN_EXERCISES, description="Replaces every exercise."
+        default=None, min_length=1, max_length=MAX_EXERCISES, description=f"Replaces every exercise. {EXERCISES_HELP}"
     )
     change_note: str = Field(default="", max_length=500)
 

@@ -21,9 +21,10 @@ from uuid import UUID
 
 from django.apps import apps
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
+from backend import sql
 from backend.access import access_care_team
 from backend.access.declaration import declared
 from backend.access.rules import Moments as AccessMoments
@@ -46,7 +47,6 @@ from selvbetjening.models import (
 )
 from selvbetjening.rules.slots import DUE
 from selvbetjening.selectors.episodes import episodes_visible_to
-from selvbetjening.selectors.rows import instant
 
 # --- The traffic light's thresholds (described in selvbetjening/schemas/progress.py) --------------
 
@@ -98,17 +98,18 @@ ORDER_BY: dict[str, str] = {
 
 # --- The statement ------------------------------------------------------------------------------
 
-_TABLES = {
-    "citizen": Citizen._meta.db_table,
-    "care_relation": CareRelation._meta.db_table,
-    "plan": TrainingPlan._meta.db_table,
-    "episode": Episode._meta.db_table,
-    "slot": TrainingSlot._meta.db_table,
-    "session_log": SessionLog._meta.db_table,
-    "alert": TrainingAlert._meta.db_table,
-    "questionnaire": QuestionnaireAssignment._meta.db_table,
-    "request": CitizenRequest._meta.db_table,
-    "episode_contact": EpisodeContact._meta.db_table,
+# The statement's aliases: ``{e}`` is the episode table under the alias e, ``{e.team}`` its team column.
+_ALIASES: dict[str, type[Model]] = {
+    "c": Citizen,
+    "rel": CareRelation,
+    "p": TrainingPlan,
+    "e": Episode,
+    "s": TrainingSlot,
+    "l": SessionLog,
+    "a": TrainingAlert,
+    "q": QuestionnaireAssignment,
+    "req": CitizenRequest,
+    "ec": EpisodeContact,
 }
 
 # Which slots are due (rules.slots), as a condition on the slot table under the alias "s".
@@ -119,71 +120,71 @@ _SLOT_DUE, _SLOT_DUE_PARAMETERS = DUE.sql("s", now="now")
 # aggregates, so that even without planner statistics (SQLite) only the members' rows are read.
 CASELOAD_SQL = """
 WITH members AS (
-    SELECT c.id, c.given_name, c.family_name,
-           (SELECT MAX(l.performed_at) FROM {session_log} l WHERE l.citizen_id = c.id) AS last_activity
-    FROM {citizen} c
-    WHERE c.id IN (
-            SELECT p.citizen_id FROM {plan} p JOIN {episode} e ON e.id = p.episode_id
-            WHERE p.status = %(plan_active)s AND e.team_id = %(team)s
-              AND e.status NOT IN (%(episode_completed)s, %(episode_cancelled)s))
-      AND c.id IN (
-            SELECT r.citizen_id FROM {care_relation} r
-            WHERE r.team_id = %(team)s AND {care_relation_in_force})
+    SELECT {c.id} AS id, {c.given_name} AS given_name, {c.family_name} AS family_name,
+           (SELECT MAX({l.performed_at}) FROM {l} WHERE {l.citizen} = {c.id}) AS last_activity
+    FROM {c}
+    WHERE {c.id} IN (
+            SELECT {p.citizen} FROM {p} JOIN {e} ON {e.id} = {p.episode}
+            WHERE {p.status} = %(plan_active)s AND {e.team} = %(team)s
+              AND {e.status} NOT IN (%(episode_completed)s, %(episode_cancelled)s))
+      AND {c.id} IN (
+            SELECT {rel.citizen} FROM {rel}
+            WHERE {rel.team} = %(team)s AND {care_relation_in_force})
       {contact_person_condition}
 ),
 slot_figures AS (
-    SELECT s.citizen_id,
+    SELECT {s.citizen} AS citizen_id,
            COUNT(CASE WHEN {slot_due} THEN 1 END) AS slots_due,
-           COUNT(CASE WHEN s.status = %(slot_done)s THEN 1 END) AS slots_filled
-    FROM {slot} s
-    WHERE s.citizen_id IN (SELECT id FROM members)
-      AND s.local_date >= %(adherence_from)s AND s.local_date <= %(today)s
-    GROUP BY s.citizen_id
+           COUNT(CASE WHEN {s.status} = %(slot_done)s THEN 1 END) AS slots_filled
+    FROM {s}
+    WHERE {s.citizen} IN (SELECT id FROM members)
+      AND {s.local_date} >= %(adherence_from)s AND {s.local_date} <= %(today)s
+    GROUP BY {s.citizen}
 ),
 pain_figures AS (
-    SELECT l.citizen_id,
-           SUM(CASE WHEN l.performed_at > %(recent_after)s THEN COALESCE(l.pain_after, l.pain_before) END)
+    SELECT {l.citizen} AS citizen_id,
+           SUM(CASE WHEN {l.performed_at} > %(recent_after)s THEN COALESCE({l.pain_after}, {l.pain_before}) END)
                AS pain_recent_sum,
-           COUNT(CASE WHEN l.performed_at > %(recent_after)s THEN COALESCE(l.pain_after, l.pain_before) END)
+           COUNT(CASE WHEN {l.performed_at} > %(recent_after)s THEN COALESCE({l.pain_after}, {l.pain_before}) END)
                AS pain_recent_count,
-           SUM(CASE WHEN l.performed_at <= %(recent_after)s THEN COALESCE(l.pain_after, l.pain_before) END)
+           SUM(CASE WHEN {l.performed_at} <= %(recent_after)s THEN COALESCE({l.pain_after}, {l.pain_before}) END)
                AS pain_previous_sum,
-           COUNT(CASE WHEN l.performed_at <= %(recent_after)s THEN COALESCE(l.pain_after, l.pain_before) END)
+           COUNT(CASE WHEN {l.performed_at} <= %(recent_after)s THEN COALESCE({l.pain_after}, {l.pain_before}) END)
                AS pain_previous_count
-    FROM {session_log} l
-    WHERE l.citizen_id IN (SELECT id FROM members) AND l.performed_at > %(previous_after)s
-    GROUP BY l.citizen_id
+    FROM {l}
+    WHERE {l.citizen} IN (SELECT id FROM members) AND {l.performed_at} > %(previous_after)s
+    GROUP BY {l.citizen}
 ),
 alert_figures AS (
-    SELECT a.citizen_id, COUNT(*) AS open_alerts,
-           COUNT(CASE WHEN a.kind = %(alert_pain)s THEN 1 END) AS pain_alerts,
-           COUNT(CASE WHEN a.kind = %(alert_missed)s THEN 1 END) AS missed_alerts
-    FROM {alert} a
-    WHERE a.citizen_id IN (SELECT id FROM members) AND a.status IN (%(alert_open)s, %(alert_acknowledged)s)
-    GROUP BY a.citizen_id
+    SELECT {a.citizen} AS citizen_id, COUNT(*) AS open_alerts,
+           COUNT(CASE WHEN {a.kind} = %(alert_pain)s THEN 1 END) AS pain_alerts,
+           COUNT(CASE WHEN {a.kind} = %(alert_missed)s THEN 1 END) AS missed_alerts
+    FROM {a}
+    WHERE {a.citizen} IN (SELECT id FROM members) AND {a.status} IN (%(alert_open)s, %(alert_acknowledged)s)
+    GROUP BY {a.citizen}
 ),
 questionnaire_figures AS (
-    SELECT q.citizen_id, COUNT(*) AS questionnaires_overdue
-    FROM {questionnaire} q
-    WHERE q.citizen_id IN (SELECT id FROM members) AND q.status = %(questionnaire_pending)s
-      AND q.due_on < %(today)s
-      AND (q.episode_id IS NULL OR q.episode_id IN (SELECT e.id FROM {episode} e WHERE e.team_id = %(team)s))
-    GROUP BY q.citizen_id
+    SELECT {q.citizen} AS citizen_id, COUNT(*) AS questionnaires_overdue
+    FROM {q}
+    WHERE {q.citizen} IN (SELECT id FROM members) AND {q.status} = %(questionnaire_pending)s
+      AND {q.due_on} < %(today)s
+      AND ({q.episode} IS NULL OR {q.episode} IN (SELECT {e.id} FROM {e} WHERE {e.team} = %(team)s))
+    GROUP BY {q.citizen}
 ),
 request_figures AS (
-    SELECT r.citizen_id, COUNT(*) AS requests_overdue
-    FROM {request} r
-    WHERE r.citizen_id IN (SELECT id FROM members) AND r.team_id = %(team)s
-      AND r.status IN (%(request_open)s, %(request_in_progress)s) AND r.respond_by < %(now)s
-    GROUP BY r.citizen_id
+    SELECT {req.citizen} AS citizen_id, COUNT(*) AS requests_overdue
+    FROM {req}
+    WHERE {req.citizen} IN (SELECT id FROM members) AND {req.team} = %(team)s
+      AND {req.status} IN (%(request_open)s, %(request_in_progress)s) AND {req.respond_by} < %(now)s
+    GROUP BY {req.citizen}
 ),
 ending_figures AS (
-    SELECT e.citizen_id, MIN(e.planned_end_date) AS episode_ends_on
-    FROM {episode} e
-    WHERE e.citizen_id IN (SELECT id FROM members) AND e.team_id = %(team)s
-      AND e.status NOT IN (%(episode_completed)s, %(episode_cancelled)s)
-      AND e.planned_end_date >= %(today)s AND e.planned_end_date <= %(ending_by)s
-    GROUP BY e.citizen_id
+    SELECT {e.citizen} AS citizen_id, MIN({e.planned_end_date}) AS episode_ends_on
+    FROM {e}
+    WHERE {e.citizen} IN (SELECT id FROM members) AND {e.team} = %(team)s
+      AND {e.status} NOT IN (%(episode_completed)s, %(episode_cancelled)s)
+      AND {e.planned_end_date} >= %(today)s AND {e.planned_end_date} <= %(ending_by)s
+    GROUP BY {e.citizen}
 ),
 device_figures AS (
     {device_figures}
@@ -261,15 +262,15 @@ SELECT * FROM lit {reason_condition} ORDER BY {order} LIMIT %(limit)s OFFSET %(o
 # Unresolved alerts on the devices a member has now (an active assignment): the health alerts that name
 # them and the device's own alerts (no citizen named: offline, battery). The caseload's app does not import
 # the device register's, so its tables and values come from the app registry when it is installed.
-DEVICE_FIGURES = """SELECT da.citizen_id,
-           COUNT(CASE WHEN a.kind = %(device_fall)s THEN 1 END) AS device_falls,
-           COUNT(CASE WHEN a.kind = %(device_heartbeat)s THEN 1 END) AS devices_offline,
-           COUNT(CASE WHEN a.kind = %(device_battery)s THEN 1 END) AS devices_battery_low
-    FROM {device_assignment} da JOIN {device_alert} a ON a.device_id = da.device_id
-    WHERE da.citizen_id IN (SELECT id FROM members) AND da.returned_at IS NULL
-      AND a.status IN (%(device_alert_open)s, %(device_alert_acknowledged)s)
-      AND (a.citizen_id IS NULL OR a.citizen_id = da.citizen_id)
-    GROUP BY da.citizen_id"""
+DEVICE_FIGURES = """SELECT {da.citizen} AS citizen_id,
+           COUNT(CASE WHEN {dal.kind} = %(device_fall)s THEN 1 END) AS device_falls,
+           COUNT(CASE WHEN {dal.kind} = %(device_heartbeat)s THEN 1 END) AS devices_offline,
+           COUNT(CASE WHEN {dal.kind} = %(device_battery)s THEN 1 END) AS devices_battery_low
+    FROM {da} JOIN {dal} ON {dal.device} = {da.device}
+    WHERE {da.citizen} IN (SELECT id FROM members) AND {da.returned_at} IS NULL
+      AND {dal.status} IN (%(device_alert_open)s, %(device_alert_acknowledged)s)
+      AND ({dal.citizen} IS NULL OR {dal.citizen} = {da.citizen})
+    GROUP BY {da.citizen}"""
 NO_DEVICE_FIGURES = """SELECT id AS citizen_id, 0 AS device_falls, 0 AS devices_offline, 0 AS devices_battery_low
     FROM members WHERE 1 = 0"""
 DEVICE_ALERT_VALUES = {
@@ -285,17 +286,18 @@ def _device_figures() -> str:
     if not apps.is_installed("velfaerdsteknologi"):
         return NO_DEVICE_FIGURES
     return DEVICE_FIGURES.format(
-        device_assignment=apps.get_model("velfaerdsteknologi", "Assignment")._meta.db_table,
-        device_alert=apps.get_model("velfaerdsteknologi", "Alert")._meta.db_table,
+        **sql.aliases(
+            da=apps.get_model("velfaerdsteknologi", "Assignment"), dal=apps.get_model("velfaerdsteknologi", "Alert")
+        )
     )
 
 
 # The contact_person filter: the citizen has a running episode in the team whose current contact person
 # (the open contact row of that role) is the given staff member.
-CONTACT_PERSON_CONDITION = """AND c.id IN (
-            SELECT e.citizen_id FROM {episode} e JOIN {episode_contact} ec ON ec.episode_id = e.id
-            WHERE e.team_id = %(team)s AND e.status NOT IN (%(episode_completed)s, %(episode_cancelled)s)
-              AND ec.role = %(contact_role)s AND ec.ended_at IS NULL AND ec.staff_id = %(contact_person)s)"""
+CONTACT_PERSON_CONDITION = """AND {c.id} IN (
+            SELECT {e.citizen} FROM {e} JOIN {ec} ON {ec.episode} = {e.id}
+            WHERE {e.team} = %(team)s AND {e.status} NOT IN (%(episode_completed)s, %(episode_cancelled)s)
+              AND {ec.role} = %(contact_role)s AND {ec.ended_at} IS NULL AND {ec.staff} = %(contact_person)s)"""
 
 
 @dataclass(frozen=True)
@@ -403,13 +405,6 @@ def _mean(total: int, count: int) -> Fraction | None:
     return Fraction(int(total), int(count)) if count else None
 
 
-def _date(value: date | str | None) -> date | None:
-    """A date column computed in the statement (SQLite returns it as its ISO text)."""
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(value)
-
-
 def _row(citizen: Any) -> CaseloadRow:
     return CaseloadRow(
         citizen=citizen,
@@ -421,11 +416,11 @@ def _row(citizen: Any) -> CaseloadRow:
         pain_trend=citizen.pain_trend,
         pain_recent=_mean(citizen.pain_recent_sum, citizen.pain_recent_count),
         pain_previous=_mean(citizen.pain_previous_sum, citizen.pain_previous_count),
-        last_activity=None if citizen.last_activity is None else instant(citizen.last_activity),
+        last_activity=sql.value_of(SessionLog, "performed_at", citizen.last_activity),
         open_alerts=int(citizen.open_alerts),
         questionnaires_overdue=int(citizen.questionnaires_overdue),
         requests_overdue=int(citizen.requests_overdue),
-        episode_ends_on=_date(citizen.episode_ends_on),
+        episode_ends_on=sql.value_of(Episode, "planned_end_date", citizen.episode_ends_on),
     )
 
 
@@ -480,22 +475,41 @@ def team_caseload(
     filters = [str(contact_person_id or ""), reason or ""]
     offset = _decode_offset(cursor, sort, filters)
     moments = Moments(now=now or timezone.now(), today=municipal_today())
-    statement = CASELOAD_SQL.format(
+    statement = _statement(
         order=order,
-        slot_due=_SLOT_DUE,
-        care_relation_in_force=declared().care_relation.sql("r", named="care_relation"),
-        contact_person_condition=(
-            "" if contact_person_id is None else CONTACT_PERSON_CONDITION.format(**_TABLES)
-        ),
-        # A column of the statement named from REASONS (checked above), never a value from the caller.
-        reason_condition="" if reason is None else f"WHERE {reason} = 1",
+        care_relation_in_force=declared().care_relation.sql("rel", named="care_relation"),
+        with_contact_person=contact_person_id is not None,
+        reason=reason,
         device_figures=_device_figures(),
-        **_TABLES,
     )
     parameters = _parameters(team, moments, contact_person=contact_person_id, limit=size + 1, offset=offset)
     citizens = list(Citizen.objects.raw(statement, parameters))
     next_cursor = _encode_offset(offset + size, sort, filters) if len(citizens) > size else None
     return CaseloadPage(rows=[_row(citizen) for citizen in citizens[:size]], next_cursor=next_cursor, moments=moments)
+
+
+_statements: dict[tuple[str, ...], str] = {}
+
+
+def _statement(
+    *, order: str, care_relation_in_force: str, with_contact_person: bool, reason: str | None, device_figures: str
+) -> str:
+    """The caseload statement for a sort order and filters (written once per database vendor and shape)."""
+    key = (connection.vendor, order, care_relation_in_force, str(with_contact_person), reason or "", device_figures)
+    statement = _statements.get(key)
+    if statement is None:
+        aliases = sql.aliases(**_ALIASES)
+        statement = _statements[key] = CASELOAD_SQL.format(
+            order=order,
+            slot_due=_SLOT_DUE,
+            care_relation_in_force=care_relation_in_force,
+            contact_person_condition=CONTACT_PERSON_CONDITION.format(**aliases) if with_contact_person else "",
+            # A column of the statement named from REASONS (checked by the caller), never a caller's value.
+            reason_condition="" if reason is None else f"WHERE {reason} = 1",
+            device_figures=device_figures,
+            **aliases,
+        )
+    return statement
 
 
 def _staff_id(value: UUID | str | None) -> UUID | None:
@@ -519,9 +533,7 @@ def team_caseload_for(
 ) -> tuple[Team, CaseloadPage]:
     """A team the caller holds a care role in, and one page of its caseload, each citizen on it logged."""
     team = access_care_team(actor, team_id)
-    page = team_caseload(
-        team, sort=sort, cursor=cursor, limit=limit, contact_person=contact_person, reason=reason
-    )
+    page = team_caseload(team, sort=sort, cursor=cursor, limit=limit, contact_person=contact_person, reason=reason)
     read_logged(actor, [row.citizen for row in page.rows], "training_caseload")
     return team, page
 
@@ -537,14 +549,18 @@ def training_alerts_visible_to(actor: Actor) -> QuerySet[TrainingAlert]:
 def with_alert_shape(queryset: QuerySet[TrainingAlert]) -> QuerySet[TrainingAlert]:
     """Everything an alert response shows, in the same one query."""
     return queryset.select_related(
-        "citizen", "episode", "plan", "exercise", "session_log", "contact_person__user", "acknowledged_by",
+        "citizen",
+        "episode",
+        "plan",
+        "exercise",
+        "session_log",
+        "contact_person__user",
+        "acknowledged_by",
         "resolved_by",
     )
 
 
-def training_alerts_for_staff(
-    actor: Actor, *, statuses: list[str], citizen_id: UUID | None
-) -> QuerySet[TrainingAlert]:
+def training_alerts_for_staff(actor: Actor, *, statuses: list[str], citizen_id: UUID | None) -> QuerySet[TrainingAlert]:
     alerts = training_alerts_visible_to(actor).filter(status__in=statuses)
     if citizen_id is not None:
         alerts = alerts.filter(citizen_id=citizen_id)
@@ -572,4 +588,3 @@ def access_training_alert_for_change(actor: Actor, alert_id: UUID | str) -> Trai
     if alert.episode.team_id not in actor.care_team_ids():
         raise Forbidden("Only staff of the episode's team can act on its alerts.", code="not_episode_team")
     return alert
-

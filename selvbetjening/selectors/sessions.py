@@ -11,7 +11,7 @@ from backend.audit import read_logged
 from backend.errors import NotFound
 from backend.models import Citizen
 from selvbetjening.models import SessionLog, TrainingPlan
-from selvbetjening.selectors.rows import dosage_out
+from selvbetjening.rules.dosage import dosage_out
 
 
 def session_logs_visible_to(actor: Actor) -> QuerySet[SessionLog]:

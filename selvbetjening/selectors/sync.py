@@ -48,9 +48,8 @@ from selvbetjening.models import (
     TrainingPlanVersion,
     TrainingSlot,
 )
-from selvbetjening.rules.dosage import DOSAGE_FIELDS
+from selvbetjening.rules.dosage import DOSAGE_FIELDS, dosage_out
 from selvbetjening.selectors.episodes import goals_with_latest
-from selvbetjening.selectors.rows import dosage_out
 from selvbetjening.selectors.sessions import session_log_data, with_session_log_shape
 from selvbetjening.selectors.today import exercise_images
 

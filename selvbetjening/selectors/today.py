@@ -10,7 +10,7 @@ CPU per statement against 0.07 ms to run it (SQLite, in-process), 6 ms of the 10
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -18,15 +18,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Model
 from django.utils import timezone
 
-from backend import i18n
+from backend import i18n, sql
 from backend.actors import Actor
 from backend.audit import read_logged
 from backend.models import Citizen
 from selvbetjening.media import IMAGE_SIZES, exercise_image_url
-from selvbetjening.models import TrainingPlan, TrainingSlot
-from selvbetjening.selectors.rows import dosage_row, instant, uuid_of, uuid_parameter
+from selvbetjening.models import (
+    Exercise,
+    ExerciseImage,
+    PlanExercise,
+    SessionLog,
+    TrainingPlan,
+    TrainingPlanVersion,
+    TrainingSlot,
+)
+from selvbetjening.rules.dosage import DOSAGE_FIELDS, dosage_out
 
 Status = TrainingSlot.Status
 STATUS_NAMES: dict[str, dict[str, str]] = {
@@ -34,45 +43,90 @@ STATUS_NAMES: dict[str, dict[str, str]] = {
     "en": {"pending": "Planned", "done": "Done", "missed": "Missed"},
 }
 
+SLOT_COLUMNS = sql.Select(
+    ("training_slot", TrainingSlot, "id"),
+    ("training_slot", TrainingSlot, "plan"),
+    ("training_plan", TrainingPlan, "title"),
+    ("training_slot", TrainingSlot, "version"),
+    ("plan_version", TrainingPlanVersion, "number"),
+    ("plan_version", TrainingPlanVersion, "time_zone"),
+    ("training_slot", TrainingSlot, "scheduled_at"),
+    ("training_slot", TrainingSlot, "due_until"),
+    ("training_slot", TrainingSlot, "status"),
+    ("session_log", SessionLog, "id"),
+)
 SLOTS_SQL = """
-    SELECT training_slot."id", training_slot."plan_id", training_plan."title", training_slot."version_id",
-           plan_version."number", plan_version."time_zone", training_slot."scheduled_at",
-           training_slot."due_until", training_slot."status", session_log."id"
-      FROM "selvbetjening_trainingslot" training_slot
-     INNER JOIN "selvbetjening_trainingplan" training_plan ON training_plan."id" = training_slot."plan_id"
-     INNER JOIN "selvbetjening_trainingplanversion" plan_version
-           ON plan_version."id" = training_slot."version_id"
-      LEFT OUTER JOIN "selvbetjening_sessionlog" session_log ON session_log."slot_id" = training_slot."id"
-     WHERE training_slot."citizen_id" = %s AND training_slot."local_date" = %s
-       AND training_plan."status" = %s AND training_slot."status" <> %s
-     ORDER BY training_slot."scheduled_at", training_slot."id"
+    SELECT {columns}
+      FROM {training_slot}
+     INNER JOIN {training_plan} ON {training_plan.id} = {training_slot.plan}
+     INNER JOIN {plan_version} ON {plan_version.id} = {training_slot.version}
+      LEFT OUTER JOIN {session_log} ON {session_log.slot} = {training_slot.id}
+     WHERE {training_slot.citizen} = %s AND {training_slot.local_date} = %s
+       AND {training_plan.status} = %s AND {training_slot.status} <> %s
+     ORDER BY {training_slot.scheduled_at}, {training_slot.id}
 """
+EXERCISE_COLUMNS = sql.Select(
+    ("plan_exercise", PlanExercise, "id"),
+    ("plan_exercise", PlanExercise, "version"),
+    ("plan_exercise", PlanExercise, "exercise"),
+    ("plan_exercise", PlanExercise, "position"),
+    ("plan_exercise", PlanExercise, "instructions"),
+    *(("plan_exercise", PlanExercise, name) for name in DOSAGE_FIELDS),
+    ("exercise", Exercise, "title_da"),
+    ("exercise", Exercise, "title_en"),
+    ("exercise", Exercise, "instructions_da"),
+    ("exercise", Exercise, "instructions_en"),
+    ("exercise", Exercise, "video_url"),
+)
 EXERCISES_SQL = """
-    SELECT plan_exercise."id", plan_exercise."version_id", plan_exercise."exercise_id", plan_exercise."position",
-           plan_exercise."instructions", plan_exercise."sets", plan_exercise."repetitions",
-           plan_exercise."hold_seconds", plan_exercise."duration_seconds", plan_exercise."load_kg",
-           exercise."title_da", exercise."title_en", exercise."instructions_da", exercise."instructions_en",
-           exercise."video_url"
-      FROM "selvbetjening_planexercise" plan_exercise
-     INNER JOIN "selvbetjening_exercise" exercise ON exercise."id" = plan_exercise."exercise_id"
-     WHERE plan_exercise."version_id" IN ({placeholders})
-     ORDER BY plan_exercise."version_id", plan_exercise."position", plan_exercise."id"
+    SELECT {columns}
+      FROM {plan_exercise}
+     INNER JOIN {exercise} ON {exercise.id} = {plan_exercise.exercise}
+     WHERE {plan_exercise.version} IN ({placeholders})
+     ORDER BY {plan_exercise.version}, {plan_exercise.position}, {plan_exercise.id}
 """
+IMAGE_COLUMNS = sql.Select(
+    *(("image", ExerciseImage, name) for name in ("id", "exercise", "alt_text_da", "alt_text_en", "width", "height"))
+)
 IMAGES_SQL = """
-    SELECT image."id", image."exercise_id", image."alt_text_da", image."alt_text_en", image."width", image."height"
-      FROM "selvbetjening_exerciseimage" image
-     WHERE image."exercise_id" IN ({placeholders})
-     ORDER BY image."exercise_id", image."position", image."created_at"
+    SELECT {columns}
+      FROM {image}
+     WHERE {image.exercise} IN ({placeholders})
+     ORDER BY {image.exercise}, {image.position}, {image.created_at}
 """
+NEXT_REMINDER_COLUMNS = sql.Select(("training_slot", TrainingSlot, "scheduled_at"))
 NEXT_REMINDER_SQL = """
-    SELECT training_slot."scheduled_at"
-      FROM "selvbetjening_trainingslot" training_slot
-     INNER JOIN "selvbetjening_trainingplan" training_plan ON training_plan."id" = training_slot."plan_id"
-     WHERE training_slot."citizen_id" = %s AND training_slot."status" = %s
-       AND training_slot."scheduled_at" > %s AND training_plan."status" = %s
-     ORDER BY training_slot."scheduled_at"
+    SELECT {columns}
+      FROM {training_slot}
+     INNER JOIN {training_plan} ON {training_plan.id} = {training_slot.plan}
+     WHERE {training_slot.citizen} = %s AND {training_slot.status} = %s
+       AND {training_slot.scheduled_at} > %s AND {training_plan.status} = %s
+     ORDER BY {training_slot.scheduled_at}
      LIMIT 1
 """
+
+
+_ALIASES: dict[str, type[Model]] = {
+    "training_slot": TrainingSlot,
+    "training_plan": TrainingPlan,
+    "plan_version": TrainingPlanVersion,
+    "session_log": SessionLog,
+    "plan_exercise": PlanExercise,
+    "exercise": Exercise,
+    "image": ExerciseImage,
+}
+_statements: dict[tuple[str, str, int], str] = {}
+
+
+def _rows(template: str, columns: sql.Select, parameters: list[Any], count: int = 0) -> list[tuple[Any, ...]]:
+    """The rows of ``template`` (with ``count`` places in its ``IN`` list) as the ORM gives their values."""
+    key = (connection.vendor, template, count)
+    statement = _statements.get(key)
+    if statement is None:
+        statement = _statements[key] = template.format(
+            columns=columns.sql(), placeholders=sql.placeholders(count), **sql.aliases(**_ALIASES)
+        )
+    return columns.rows(sql.fetch(statement, parameters))
 
 
 def citizen_zone(citizen: Citizen) -> ZoneInfo:
@@ -87,21 +141,6 @@ def citizen_today(citizen: Citizen, now: datetime | None = None) -> date:
     return (now or timezone.now()).astimezone(citizen_zone(citizen)).date()
 
 
-# --- Values in and out of the statements ------------------------------------------------------------
-
-
-def _rows(statement: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(statement, parameters)
-        return cursor.fetchall()
-
-
-def _in_list(statement: str, values: Iterable[UUID]) -> tuple[str, list[Any]]:
-    """``statement`` with its one ``IN`` list made as long as ``values``."""
-    parameters = [uuid_parameter(value) for value in values]
-    return statement.format(placeholders=", ".join(["%s"] * len(parameters))), parameters
-
-
 # --- The reads --------------------------------------------------------------------------------------
 
 
@@ -109,14 +148,15 @@ def next_reminder_at(citizen: Citizen, now: datetime) -> datetime | None:
     """When the next pending slot of an active plan starts, after ``now``."""
     rows = _rows(
         NEXT_REMINDER_SQL,
+        NEXT_REMINDER_COLUMNS,
         [
-            uuid_parameter(citizen.pk),
+            sql.parameter(TrainingSlot, "citizen", citizen.pk),
             Status.PENDING.value,
-            connection.ops.adapt_datetimefield_value(now),
+            sql.parameter(TrainingSlot, "scheduled_at", now),
             TrainingPlan.Status.ACTIVE.value,
         ],
     )
-    return instant(rows[0][0]) if rows else None
+    return rows[0][0] if rows else None
 
 
 def exercise_images(exercise_ids: Iterable[UUID], language: str) -> dict[UUID, list[dict[str, Any]]]:
@@ -126,40 +166,41 @@ def exercise_images(exercise_ids: Iterable[UUID], language: str) -> dict[UUID, l
     if not exercise_ids:
         return images
     english = language == "en"
-    for image_id, exercise_id, alt_text_da, alt_text_en, width, height in _rows(*_in_list(IMAGES_SQL, exercise_ids)):
-        image_uuid = uuid_of(image_id)
-        images[uuid_of(exercise_id)].append(
+    parameters = [sql.parameter(ExerciseImage, "exercise", exercise_id) for exercise_id in exercise_ids]
+    rows = _rows(IMAGES_SQL, IMAGE_COLUMNS, parameters, len(parameters))
+    for image_id, exercise_id, alt_text_da, alt_text_en, width, height in rows:
+        images[exercise_id].append(
             {
-                "id": image_uuid,
+                "id": image_id,
                 "alt_text": alt_text_en if english else alt_text_da,
                 "width": width,
                 "height": height,
-                "urls": {size: exercise_image_url(image_uuid, size) for size in IMAGE_SIZES},
+                "urls": {size: exercise_image_url(image_id, size) for size in IMAGE_SIZES},
             }
         )
     return images
 
 
 def _version_exercises(version_ids: Iterable[UUID], language: str) -> dict[UUID, list[dict[str, Any]]]:
-    rows = _rows(*_in_list(EXERCISES_SQL, version_ids))
-    images = exercise_images(dict.fromkeys(uuid_of(row[2]) for row in rows), language)
+    parameters = [sql.parameter(PlanExercise, "version", version_id) for version_id in version_ids]
+    rows = _rows(EXERCISES_SQL, EXERCISE_COLUMNS, parameters, len(parameters))
+    images = exercise_images(dict.fromkeys(row[2] for row in rows), language)
     by_version: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
     english = language == "en"
     for row in rows:
         plan_exercise_id, version_id, exercise_id, position, individual_instructions = row[:5]
         title_da, title_en, instructions_da, instructions_en, video_url = row[10:]
-        exercise_uuid = uuid_of(exercise_id)
-        by_version[uuid_of(version_id)].append(
+        by_version[version_id].append(
             {
-                "plan_exercise_id": uuid_of(plan_exercise_id),
-                "exercise_id": exercise_uuid,
+                "plan_exercise_id": plan_exercise_id,
+                "exercise_id": exercise_id,
                 "position": position,
                 "title": title_en if english else title_da,
                 "instructions": instructions_en if english else instructions_da,
                 "individual_instructions": individual_instructions,
                 "video_url": video_url,
-                **dosage_row(row[5:10]),
-                "images": images.get(exercise_uuid, []),
+                **dosage_out(dict(zip(DOSAGE_FIELDS, row[5:10], strict=True))),
+                "images": images.get(exercise_id, []),
             }
         )
     return by_version
@@ -174,14 +215,15 @@ def today_for_citizen(citizen: Citizen, day: date | None = None, *, now: datetim
     language = i18n.language()
     slots = _rows(
         SLOTS_SQL,
+        SLOT_COLUMNS,
         [
-            uuid_parameter(citizen.pk),
-            connection.ops.adapt_datefield_value(day),
+            sql.parameter(TrainingSlot, "citizen", citizen.pk),
+            sql.parameter(TrainingSlot, "local_date", day),
             TrainingPlan.Status.ACTIVE.value,
             Status.CANCELLED.value,
         ],
     )
-    exercises = _version_exercises(dict.fromkeys(uuid_of(slot[3]) for slot in slots), language) if slots else {}
+    exercises = _version_exercises(dict.fromkeys(slot[3] for slot in slots), language) if slots else {}
     names = STATUS_NAMES[language]
     items = []
     for (
@@ -196,22 +238,20 @@ def today_for_citizen(citizen: Citizen, day: date | None = None, *, now: datetim
         status,
         session_log_id,
     ) in slots:
-        version_uuid = uuid_of(version_id)
-        scheduled = instant(scheduled_at)
         items.append(
             {
-                "id": uuid_of(slot_id),
-                "training_plan_id": uuid_of(plan_id),
+                "id": slot_id,
+                "training_plan_id": plan_id,
                 "plan_title": plan_title,
-                "plan_version_id": version_uuid,
+                "plan_version_id": version_id,
                 "plan_version_number": version_number,
-                "scheduled_at": scheduled,
-                "scheduled_local": scheduled.astimezone(ZoneInfo(version_zone)),
-                "due_until": instant(due_until),
+                "scheduled_at": scheduled_at,
+                "scheduled_local": scheduled_at.astimezone(ZoneInfo(version_zone)),
+                "due_until": due_until,
                 "status": status,
                 "status_name": names.get(status, status),
-                "session_log_id": None if session_log_id is None else uuid_of(session_log_id),
-                "exercises": exercises.get(version_uuid, []),
+                "session_log_id": session_log_id,
+                "exercises": exercises.get(version_id, []),
             }
         )
     return {

@@ -30,7 +30,7 @@ from selvbetjening.models import (
     TrainingPlanVersion,
     TrainingSlot,
 )
-from selvbetjening.rules.dosage import PRESCRIPTION_FIELDS, dosage_check, entry_complete
+from selvbetjening.rules.dosage import MAX_EXERCISES, PRESCRIPTION_FIELDS, dosage_check, entry_complete
 from selvbetjening.rules.schedule import validate_recurrence_rule, validate_schedule
 from selvbetjening.selectors.episodes import TERMINAL
 from selvbetjening.selectors.plans import exercises_for_plan, goals_for_plan, template_for_plan
@@ -41,7 +41,6 @@ PlanStatus = TrainingPlan.Status
 SlotStatus = TrainingSlot.Status
 RESOURCE = "training_plan"
 
-MAX_PLAN_EXERCISES = 40
 EXERCISE_FIELDS = ("position", "instructions", *PRESCRIPTION_FIELDS)
 
 
@@ -65,8 +64,8 @@ def _exercise_entries(
     ``carried_over`` unchanged from the current version keep the dosage they were made with."""
     if not entries:
         raise InvalidInput("exercises", "give at least one exercise.")
-    if len(entries) > MAX_PLAN_EXERCISES:
-        raise InvalidInput("exercises", f"at most {MAX_PLAN_EXERCISES} exercises.")
+    if len(entries) > MAX_EXERCISES:
+        raise InvalidInput("exercises", f"at most {MAX_EXERCISES} exercises.")
     seen: set[UUID] = set()
     for index, entry in enumerate(entries):
         if entry["exercise_id"] in seen:

@@ -47,8 +47,8 @@ from selvbetjening.models import (
 from selvbetjening.services.common import rater_role
 from selvbetjening.services.progression import progression_evaluate_batch
 from selvbetjening.services.sessions import (
-    DOSAGE_FIELDS,
     RESOURCE,
+    exercise_rows,
     performed_at_rule,
     session_fingerprint,
     session_log_record,
@@ -194,25 +194,7 @@ def _check(
         )
     slot = _slot(batch, plan, upload, taken)
     version = slot.version if slot is not None else _version_at(batch, plan, upload.performed_at)
-    plan_exercises = batch.plan_exercises.get(version.pk, {})
-    rows = []
-    seen: set[UUID] = set()
-    for index, item in enumerate(upload.exercises):
-        exercise_id = item["exercise_id"]
-        plan_exercise = plan_exercises.get(exercise_id)
-        if plan_exercise is None:
-            raise InvalidInput(f"exercises.{index}.exercise_id", "is not an exercise of this plan version.")
-        if exercise_id in seen:
-            raise InvalidInput(f"exercises.{index}.exercise_id", "is given twice.")
-        seen.add(exercise_id)
-        rows.append(
-            SessionLogExercise(
-                plan_exercise=plan_exercise,
-                exercise_id=exercise_id,
-                is_completed=item.get("is_completed", True),
-                **{name: item.get(name) for name in DOSAGE_FIELDS},
-            )
-        )
+    rows = exercise_rows(batch.plan_exercises.get(version.pk, {}), upload.exercises)
     log = SessionLog(
         id=upload.session_log_id,
         citizen=plan.citizen,

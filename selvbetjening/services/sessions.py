@@ -12,6 +12,7 @@ Adherence therefore counts such a slot as filled; ``SessionLog.performed_at`` la
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -37,6 +38,7 @@ from selvbetjening.models import (
     TrainingPlanVersion,
     TrainingSlot,
 )
+from selvbetjening.rules.dosage import DOSAGE_FIELDS
 from selvbetjening.selectors.plans import plan_active_at
 from selvbetjening.services.common import rater_role
 from selvbetjening.services.progression import progression_evaluate, progression_pain_check
@@ -46,7 +48,6 @@ Action = AccessLogEntry.Action
 
 MAX_AHEAD = timedelta(minutes=10)
 MAX_AGE = timedelta(days=60)
-DOSAGE_FIELDS = ("sets", "repetitions", "hold_seconds", "duration_seconds", "load_kg")
 EDITABLE_FIELDS = frozenset({"pain_before", "pain_after", "effort", "note"})
 RESOURCE = "session_log"
 
@@ -109,10 +110,11 @@ def performed_at_rule(performed_at: datetime, now: datetime) -> None:
         raise InvalidInput("performed_at", "is more than 60 days ago.")
 
 
-def _exercise_rows(version: TrainingPlanVersion, exercises: list[dict[str, Any]]) -> list[SessionLogExercise]:
-    """Unsaved rows for ``exercises``; 422 naming ``exercises.<index>.exercise_id`` for one that is not in
-    the plan version or is given twice."""
-    plan_exercises = {item.exercise_id: item for item in PlanExercise.objects.filter(version=version)}
+def exercise_rows(
+    plan_exercises: Mapping[UUID, PlanExercise], exercises: list[dict[str, Any]]
+) -> list[SessionLogExercise]:
+    """Unsaved rows for ``exercises`` done of a plan version's ``plan_exercises`` (by exercise id); 422 naming
+    ``exercises.<index>.exercise_id`` for one that is not in the plan version or is given twice."""
     seen: set[UUID] = set()
     rows = []
     for index, item in enumerate(exercises):
@@ -132,6 +134,11 @@ def _exercise_rows(version: TrainingPlanVersion, exercises: list[dict[str, Any]]
             )
         )
     return rows
+
+
+def _exercise_rows(version: TrainingPlanVersion, exercises: list[dict[str, Any]]) -> list[SessionLogExercise]:
+    """``exercise_rows`` of the plan version's exercises."""
+    return exercise_rows({item.exercise_id: item for item in PlanExercise.objects.filter(version=version)}, exercises)
 
 
 def slot_day_starts(slot: TrainingSlot) -> datetime:

@@ -14,12 +14,11 @@ from backend.actors import Actor
 from backend.concurrency import require_version, save_with_version
 from backend.errors import Forbidden, InvalidInput
 from selvbetjening.models import Exercise, ProgrammeTemplate, ProgrammeTemplateItem
-from selvbetjening.rules.dosage import PRESCRIPTION_FIELDS, dosage_check, entry_complete
+from selvbetjening.rules.dosage import MAX_EXERCISES, PRESCRIPTION_FIELDS, dosage_check, entry_complete
 from selvbetjening.rules.schedule import validate_recurrence_rule
 from selvbetjening.selectors.exercises import exercises_visible_to, staff_municipality_id
 
 EDITABLE_FIELDS = ("title", "description", "recurrence_rule", "start_time", "is_active")
-MAX_ITEMS = 50
 ITEM_FIELDS = ("instructions", *PRESCRIPTION_FIELDS)
 
 
@@ -38,8 +37,8 @@ def _items_checked(
     (unless the template already held it), and appear once."""
     if not items:
         raise InvalidInput("items", "must hold at least one exercise.")
-    if len(items) > MAX_ITEMS:
-        raise InvalidInput("items", f"may hold at most {MAX_ITEMS} exercises.")
+    if len(items) > MAX_EXERCISES:
+        raise InvalidInput("items", f"may hold at most {MAX_EXERCISES} exercises.")
     wanted = {item["exercise_id"] for item in items}
     visible: dict[UUID, Exercise] = {
         exercise.pk: exercise for exercise in exercises_visible_to(by).filter(pk__in=wanted)
