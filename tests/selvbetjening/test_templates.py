@@ -5,7 +5,8 @@ from typing import Any
 import pytest
 
 from backend.models import AppSession, StaffRole
-from selvbetjening.models import Exercise, ProgrammeTemplate, ProgrammeTemplateItem
+from selvbetjening.models import Exercise, ProgrammeTemplate, ProgrammeTemplateItem, TrainingPlan
+from selvbetjening.rules.dosage import MAX_EXERCISES
 from tests import factories as core
 from tests.conftest import ApiClient, access_token_for
 from tests.selvbetjening.training_factories import (
@@ -275,3 +276,27 @@ def test_the_list_costs_the_same_queries_for_3_or_20_templates(world, count, dja
         response = staff.get(LIST)
     assert len(response.json()["items"]) == count
     assert all(len(template["items"]) == 3 for template in response.json()["items"])
+
+
+@pytest.mark.django_db
+def test_a_template_as_long_as_allowed_becomes_a_plan_with_every_exercise_and_one_more_is_refused(world, episode):
+    staff = world.client("staff_in_team")
+    many = [item(ExerciseFactory()) for _ in range(MAX_EXERCISES + 1)]
+    assert first_error(staff.post(LIST, body(*many))) == "items"
+    made = staff.post(LIST, body(*many[:MAX_EXERCISES]))
+    assert made.status_code == 201, made.content
+    plan = staff.post(
+        "/api/v1/training-plans",
+        {"episode_id": str(episode.pk), "title": "Fra skabelon", "template_id": made.json()["id"]},
+    )
+    assert plan.status_code == 201, plan.content
+    assert len(plan.json()["current_version"]["exercises"]) == MAX_EXERCISES
+    assert TrainingPlan.objects.get(pk=plan.json()["id"]).current_version.exercises.count() == MAX_EXERCISES
+    too_many = {
+        "episode_id": str(episode.pk),
+        "title": "For mange",
+        "recurrence_rule": "FREQ=DAILY",
+        "start_time": "10:00",
+        "exercises": many,
+    }
+    assert first_error(staff.post("/api/v1/training-plans", too_many)) == "exercises"
