@@ -77,7 +77,8 @@ def _progress(citizen: Citizen, figures: adherence_reads.Adherence, goals: list[
         "time_zone": citizen.time_zone,
         "from_date": figures.window.start,
         "to_date": figures.window.end,
-        "summary": _figures(figures.total) | {"streak_slots": figures.streak_slots, "streak_days": figures.streak_days},
+        "summary": _figures(figures.total)
+        | {"streak_slots": figures.streak_slots, "streak_days": figures.streak_days},
         "days": [_figures(day) | {"date": day.day, "session_values": day.sessions} for day in figures.days],
         "weeks": [
             _figures(week)
@@ -170,13 +171,8 @@ def citizen_progress(request: AuthedRequest, citizen_id: Path[UUID], query: Quer
 )
 def team_caseload(request: AuthedRequest, team_id: Path[UUID], query: Query[schemas.CaseloadQuery]):
     team, page = caseload_reads.team_caseload_for(
-        request.auth,
-        team_id,
-        sort=query.sort,
-        cursor=query.cursor,
-        limit=query.limit,
-        contact_person=query.contact_person,
-        reason=query.reason,
+        request.auth, team_id, sort=query.sort, cursor=query.cursor, limit=query.limit,
+        contact_person=query.contact_person, reason=query.reason,
     )
     return {
         "team_id": team.pk,
@@ -196,12 +192,8 @@ def list_training_alerts(request: AuthedRequest, query: Query[schemas.TrainingAl
         request.auth, statuses=list(query.status), citizen_id=query.citizen_id
     )
     items, next_cursor = paginate_logged(
-        request.auth,
-        queryset,
-        reads="training_alert",
-        citizen_of=lambda alert: alert.citizen_id,
-        cursor=query.cursor,
-        limit=query.limit,
+        request.auth, queryset, reads="training_alert", citizen_of=lambda alert: alert.citizen_id,
+        cursor=query.cursor, limit=query.limit,
     )
     return {"items": [_alert(item) for item in items], "next_cursor": next_cursor}
 
@@ -217,7 +209,9 @@ def acknowledge_training_alert(request: AuthedRequest, alert_id: UUID):
     return _alert(caseload_reads.access_training_alert(request.auth, alert_id))
 
 
-@alerts.post("/{uuid:alert_id}/resolve", response=schemas.TrainingAlertOut, summary="Resolve with a note (final)")
+@alerts.post(
+    "/{uuid:alert_id}/resolve", response=schemas.TrainingAlertOut, summary="Resolve with a note (final)"
+)
 def resolve_training_alert(request: AuthedRequest, alert_id: UUID, payload: schemas.TrainingAlertResolveIn):
     alert = caseload_reads.access_training_alert_for_change(request.auth, alert_id)
     alert_services.training_alert_resolve(alert=alert, by=request.auth, note=payload.note)

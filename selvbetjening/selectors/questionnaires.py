@@ -39,7 +39,9 @@ def access_assignment(
     return assignment
 
 
-def assignments_in_state(queryset: QuerySet[QuestionnaireAssignment], state: str) -> QuerySet[QuestionnaireAssignment]:
+def assignments_in_state(
+    queryset: QuerySet[QuestionnaireAssignment], state: str
+) -> QuerySet[QuestionnaireAssignment]:
     """``due``: waiting and open to answer today; ``upcoming``: waiting, not yet open;
     ``answered``: answered."""
     today = municipal_today()

@@ -56,7 +56,9 @@ def requests_of_citizen(actor: Actor) -> QuerySet[CitizenRequest]:
 
 def team_inbox(actor: Actor, *, statuses: tuple[str, ...]) -> QuerySet[CitizenRequest]:
     """Requests to the staff member's care teams; ordered by deadline, so the overdue come first."""
-    return _shaped(requests_visible_to(actor).filter(team_id__in=actor.care_team_ids(), status__in=list(statuses)))
+    return _shaped(
+        requests_visible_to(actor).filter(team_id__in=actor.care_team_ids(), status__in=list(statuses))
+    )
 
 
 def messages_of(request: CitizenRequest):
