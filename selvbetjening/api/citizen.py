@@ -10,10 +10,14 @@ from backend.auth import AuthedRequest
 from backend.images import MAX_IMAGE_BYTES
 from backend.pagination import paginate
 from selvbetjening import schemas
-from selvbetjening.api import present
+from selvbetjening.access import episodes as episode_access
+from selvbetjening.access import network as network_access
+from selvbetjening.access import questionnaires as questionnaire_access
+from selvbetjening.access import requests as request_access
 from selvbetjening.api.auth import citizen_auth
 from selvbetjening.api.photos import photo_response
 from selvbetjening.models import CitizenRequest
+from selvbetjening.presenters import care as present
 from selvbetjening.selectors import episodes as episode_reads
 from selvbetjening.selectors import network as network_reads
 from selvbetjening.selectors import questionnaires as questionnaire_reads
@@ -54,7 +58,7 @@ def my_episodes(request: AuthedRequest, query: Query[schemas.PageQuery]):
 
 @episodes.get("/{uuid:episode_id}", response=schemas.EpisodeDetailOut, summary="One of my courses")
 def my_episode(request: AuthedRequest, episode_id: UUID):
-    episode = episode_reads.access_episode(request.auth, episode_id)
+    episode = episode_access.access_episode(request.auth, episode_id)
     return present.episode_detail(episode, episode_reads.episode_history(episode))
 
 
@@ -76,14 +80,14 @@ def my_goals(request: AuthedRequest, query: Query[schemas.GoalQuery]):
 
 @goals.get("/{uuid:goal_id}", response=schemas.GoalOut, summary="One of my goals")
 def my_goal(request: AuthedRequest, goal_id: UUID):
-    return present.goal(episode_reads.access_goal(request.auth, goal_id))
+    return present.goal(episode_access.access_goal(request.auth, goal_id))
 
 
 @goals.get(
     "/{uuid:goal_id}/ratings", response=schemas.RatingPageOut, summary="How my goal has been rated over time"
 )
 def my_goal_ratings(request: AuthedRequest, goal_id: UUID, query: Query[schemas.PageQuery]):
-    goal = episode_reads.access_goal(request.auth, goal_id, reads="goal_rating")
+    goal = episode_access.access_goal(request.auth, goal_id, reads="goal_rating")
     items, next_cursor = paginate(episode_reads.ratings_of(goal), cursor=query.cursor, limit=query.limit)
     return {"items": items, "next_cursor": next_cursor}
 
@@ -94,7 +98,7 @@ def my_goal_ratings(request: AuthedRequest, goal_id: UUID, query: Query[schemas.
     summary="Rate my goal",
 )
 def rate_my_goal(request: AuthedRequest, goal_id: UUID, payload: schemas.RatingIn):
-    goal = episode_reads.access_goal_for_rating(request.auth, goal_id)
+    goal = episode_access.access_goal_for_rating(request.auth, goal_id)
     fields = payload.model_dump(exclude={"id"})
     rating, created = goal_services.goal_rate(goal=goal, by=request.auth, rating_id=payload.id, **fields)
     return Status(201 if created else 200, rating)
@@ -121,7 +125,7 @@ def my_questionnaires(request: AuthedRequest, query: Query[schemas.Questionnaire
     "/{uuid:assignment_id}", response=schemas.QuestionnaireAssignmentDetailOut, summary="A questionnaire to answer"
 )
 def my_questionnaire(request: AuthedRequest, assignment_id: UUID):
-    return present.assignment_detail(questionnaire_reads.access_assignment(request.auth, assignment_id))
+    return present.assignment_detail(questionnaire_access.access_assignment(request.auth, assignment_id))
 
 
 @questionnaires.post(
@@ -130,14 +134,14 @@ def my_questionnaire(request: AuthedRequest, assignment_id: UUID):
     summary="Answer a questionnaire",
 )
 def answer_questionnaire(request: AuthedRequest, assignment_id: UUID, payload: schemas.ResponseIn):
-    assignment = questionnaire_reads.access_assignment_for_change(request.auth, assignment_id)
+    assignment = questionnaire_access.access_assignment_for_change(request.auth, assignment_id)
     answers = [answer.model_dump() for answer in payload.answers]
     _, created = questionnaire_services.questionnaire_answer(
         assignment=assignment, by=request.auth, answers=answers, response_id=payload.id
     )
     return Status(
         201 if created else 200,
-        present.assignment_detail(questionnaire_reads.access_assignment(request.auth, assignment_id)),
+        present.assignment_detail(questionnaire_access.access_assignment(request.auth, assignment_id)),
     )
 
 
@@ -163,7 +167,7 @@ def create_request(request: AuthedRequest, payload: schemas.RequestCreateIn):
     created_request, created = request_services.request_create(
         by=request.auth, citizen=_own(request), request_id=payload.id, **fields
     )
-    shown = request_reads.access_request(request.auth, created_request.pk)
+    shown = request_access.access_request(request.auth, created_request.pk)
     return Status(
         201 if created else 200, present.request_detail(shown, list(request_reads.messages_of(shown)))
     )
@@ -171,7 +175,7 @@ def create_request(request: AuthedRequest, payload: schemas.RequestCreateIn):
 
 @requests.get("/{uuid:request_id}", response=schemas.RequestDetailOut, summary="One request and its replies")
 def my_request(request: AuthedRequest, request_id: UUID):
-    citizen_request = request_reads.access_request(request.auth, request_id)
+    citizen_request = request_access.access_request(request.auth, request_id)
     return present.request_detail(citizen_request, list(request_reads.messages_of(citizen_request)))
 
 
@@ -179,7 +183,7 @@ def my_request(request: AuthedRequest, request_id: UUID):
     "/{uuid:request_id}/messages", response={201: schemas.MessageOut}, summary="Write again in a request"
 )
 def add_my_message(request: AuthedRequest, request_id: UUID, payload: schemas.MessageIn):
-    citizen_request = request_reads.access_request_for_change(request.auth, request_id)
+    citizen_request = request_access.access_request_for_change(request.auth, request_id)
     message = request_services.request_message_add(
         request=citizen_request, by=request.auth, text=payload.text
     )
@@ -188,11 +192,11 @@ def add_my_message(request: AuthedRequest, request_id: UUID, payload: schemas.Me
 
 @requests.post("/{uuid:request_id}/close", response=schemas.RequestOut, summary="Close my request")
 def close_my_request(request: AuthedRequest, request_id: UUID):
-    citizen_request = request_reads.access_request_for_change(request.auth, request_id)
+    citizen_request = request_access.access_request_for_change(request.auth, request_id)
     request_services.request_status_set(
         request=citizen_request, by=request.auth, status=CitizenRequest.Status.CLOSED
     )
-    return present.request(request_reads.access_request(request.auth, request_id))
+    return present.request(request_access.access_request(request.auth, request_id))
 
 
 @requests.post(
@@ -201,17 +205,17 @@ def close_my_request(request: AuthedRequest, request_id: UUID):
     summary="Attach a photo (multipart field 'photo'; JPEG, PNG or WebP)",
 )
 def attach_photo(request: AuthedRequest, request_id: UUID, photo: File[UploadedFile]):
-    citizen_request = request_reads.access_request_for_change(request.auth, request_id)
+    citizen_request = request_access.access_request_for_change(request.auth, request_id)
     data = photo.read(MAX_IMAGE_BYTES + 1)
     request_services.request_photo_attach(request=citizen_request, by=request.auth, data=data)
-    return present.request(request_reads.access_request(request.auth, request_id))
+    return present.request(request_access.access_request(request.auth, request_id))
 
 
 @requests.get("/{uuid:request_id}/photo", response={200: None}, summary="The photo of my request (JPEG)")
 def my_request_photo(
     request: AuthedRequest, request_id: UUID, query: Query[schemas.PhotoQuery]
 ) -> HttpResponse:
-    return photo_response(request_reads.access_request_photo(request.auth, request_id, query.size))
+    return photo_response(request_access.access_request_photo(request.auth, request_id, query.size))
 
 
 # --- Network -------------------------------------------------------------------------------------
@@ -238,7 +242,7 @@ def invite(request: AuthedRequest, payload: schemas.InvitationIn):
 
 @network.delete("/invitations/{uuid:invitation_id}", response={204: None}, summary="Withdraw an invitation")
 def withdraw_invitation(request: AuthedRequest, invitation_id: UUID):
-    invitation = network_reads.access_invitation(request.auth, invitation_id)
+    invitation = network_access.access_invitation(request.auth, invitation_id)
     network_services.invitation_withdraw(invitation=invitation, by=request.auth)
     return Status(204, None)
 
@@ -247,14 +251,14 @@ def withdraw_invitation(request: AuthedRequest, invitation_id: UUID):
     "/grants/{uuid:grant_id}", response=schemas.GrantOut, summary="Change what a person may do, or until when"
 )
 def change_grant(request: AuthedRequest, grant_id: UUID, payload: schemas.GrantUpdateIn):
-    grant = network_reads.access_grant(request.auth, grant_id)
+    grant = network_access.access_grant(request.auth, grant_id)
     changed = network_services.grant_update(grant=grant, by=request.auth, **payload.model_dump())
     return present.grant(changed)
 
 
 @network.delete("/grants/{uuid:grant_id}", response={204: None}, summary="Revoke a person's access now")
 def revoke_grant(request: AuthedRequest, grant_id: UUID):
-    network_services.grant_revoke(grant=network_reads.access_grant(request.auth, grant_id), by=request.auth)
+    network_services.grant_revoke(grant=network_access.access_grant(request.auth, grant_id), by=request.auth)
     return Status(204, None)
 
 

@@ -12,13 +12,12 @@ from backend.errors import NotFound
 from backend.i18n import language
 from backend.images import MAX_IMAGE_BYTES
 from backend.pagination import paginate
-from selvbetjening.media import exercise_image_url
-from selvbetjening.models import Exercise, ExerciseImage
+from selvbetjening.access import exercises as exercise_access
+from selvbetjening.presenters.exercises import exercise_out, image_out
 from selvbetjening.schemas import exercises as schemas
 from selvbetjening.selectors import exercises as exercise_reads
 from selvbetjening.services import exercises as exercise_services
 from selvbetjening.services.exercises import IMAGE_FIELDS
-from selvbetjening.texts import EXERCISE_ENGLISH, pick
 
 CARE_STAFF = UserBearer(roles=CARE)
 library = Router(tags=["exercise library"], auth=CARE_STAFF)
@@ -28,67 +27,8 @@ pictures = Router(tags=["exercise library"], auth=person_auth(ANY_USER))
 IMAGE_CACHE_CONTROL = "private, max-age=31536000, immutable"
 
 
-def _name(kind: str, value: Any, danish: str) -> str:
-    return EXERCISE_ENGLISH[kind].get(value, danish) if language() == "en" else danish
-
-
-def image_out(image: ExerciseImage) -> dict[str, Any]:
-    return {
-        "id": image.id,
-        "position": image.position,
-        "alt_text": pick(image.alt_text_da, image.alt_text_en or image.alt_text_da),
-        "alt_text_da": image.alt_text_da,
-        "alt_text_en": image.alt_text_en,
-        "width": image.width,
-        "height": image.height,
-        "urls": {size: exercise_image_url(image.id, size) for size in IMAGE_FIELDS},
-    }
-
-
-def exercise_out(exercise: Exercise) -> dict[str, Any]:
-    """An exercise in the request's language, with both languages' texts and its pictures' URLs.
-    The pictures must be prefetched (``with_exercise_shape``)."""
-    return {
-        "id": exercise.id,
-        "version": exercise.version,
-        "slug": exercise.slug,
-        "is_shared": exercise.municipality_id is None,
-        "municipality_id": exercise.municipality_id,
-        "title": pick(exercise.title_da, exercise.title_en or exercise.title_da),
-        "title_da": exercise.title_da,
-        "title_en": exercise.title_en,
-        "instructions": pick(exercise.instructions_da, exercise.instructions_en or exercise.instructions_da),
-        "instructions_da": exercise.instructions_da,
-        "instructions_en": exercise.instructions_en,
-        "body_area": exercise.body_area,
-        "body_area_name": _name("body_area", exercise.body_area, exercise.get_body_area_display()),
-        "equipment": exercise.equipment,
-        "equipment_name": _name("equipment", exercise.equipment, exercise.get_equipment_display()),
-        "difficulty": exercise.difficulty,
-        "difficulty_name": _name("difficulty", exercise.difficulty, exercise.get_difficulty_display()),
-        "video_url": exercise.video_url,
-        "is_active": exercise.is_active,
-        "images": [image_out(image) for image in exercise.images.all()],
-        "updated_at": exercise.updated_at,
-    }
-
-
-def exercise_brief_out(exercise: Exercise) -> dict[str, Any]:
-    """The exercise as a line of a programme or plan; its pictures must be prefetched."""
-    first = next(iter(exercise.images.all()), None)
-    return {
-        "id": exercise.id,
-        "title": pick(exercise.title_da, exercise.title_en or exercise.title_da),
-        "body_area": exercise.body_area,
-        "equipment": exercise.equipment,
-        "difficulty": exercise.difficulty,
-        "is_active": exercise.is_active,
-        "thumbnail_url": exercise_image_url(first.id, "thumbnail") if first else None,
-    }
-
-
 def _exercise_response(request: AuthedRequest, exercise_id: UUID) -> dict[str, Any]:
-    return exercise_out(exercise_reads.access_exercise(request.auth, exercise_id))
+    return exercise_out(exercise_access.access_exercise(request.auth, exercise_id))
 
 
 @library.get(
@@ -126,7 +66,7 @@ def get_exercise(request: AuthedRequest, exercise_id: UUID):
     summary="Edit or retire one of my municipality's exercises (send the version you read; 409 if stale)",
 )
 def update_exercise(request: AuthedRequest, exercise_id: UUID, payload: schemas.ExerciseUpdateIn):
-    exercise = exercise_reads.access_exercise_for_change(request.auth, exercise_id)
+    exercise = exercise_access.access_exercise_for_change(request.auth, exercise_id)
     exercise_services.exercise_update(
         exercise=exercise, by=request.auth, version=payload.version, changes=payload.changes()
     )
@@ -145,7 +85,7 @@ def add_image(
     alt_text_da: Form[str] = "",
     alt_text_en: Form[str] = "",
 ):
-    exercise = exercise_reads.access_exercise_for_change(request.auth, exercise_id)
+    exercise = exercise_access.access_exercise_for_change(request.auth, exercise_id)
     stored = exercise_services.exercise_image_add(
         exercise=exercise,
         by=request.auth,
@@ -160,7 +100,7 @@ def add_image(
     "/{uuid:exercise_id}/images/{uuid:image_id}", response={204: None}, summary="Remove a picture"
 )
 def delete_image(request: AuthedRequest, exercise_id: UUID, image_id: UUID):
-    exercise = exercise_reads.access_exercise_for_change(request.auth, exercise_id)
+    exercise = exercise_access.access_exercise_for_change(request.auth, exercise_id)
     image = next((image for image in exercise.images.all() if image.pk == image_id), None)
     if image is None:
         raise NotFound("No such picture.")
@@ -176,7 +116,7 @@ def delete_image(request: AuthedRequest, exercise_id: UUID, image_id: UUID):
 def get_image(request: AuthedRequest, image_id: UUID, size: str) -> HttpResponse:
     if size not in IMAGE_FIELDS:
         raise NotFound("Pictures come in the sizes thumbnail, medium and large.")
-    image = exercise_reads.access_exercise_image(image_id)
+    image = exercise_access.access_exercise_image(image_id)
     stored = getattr(image, IMAGE_FIELDS[size])
     try:
         with stored.open("rb") as handle:

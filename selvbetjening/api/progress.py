@@ -11,6 +11,7 @@ from backend.access import access_citizen, paginate_logged
 from backend.actors import CARE
 from backend.auth import AuthedRequest, UserBearer
 from backend.models import Citizen
+from selvbetjening.access import alerts as alert_access
 from selvbetjening.models import Goal, TrainingAlert
 from selvbetjening.schemas import progress as schemas
 from selvbetjening.selectors import adherence as adherence_reads
@@ -204,18 +205,18 @@ def list_training_alerts(request: AuthedRequest, query: Query[schemas.TrainingAl
     summary="I have seen it (again: no change; resolved: 409)",
 )
 def acknowledge_training_alert(request: AuthedRequest, alert_id: UUID):
-    alert = caseload_reads.access_training_alert_for_change(request.auth, alert_id)
+    alert = alert_access.access_training_alert_for_change(request.auth, alert_id)
     alert_services.training_alert_acknowledge(alert=alert, by=request.auth)
-    return _alert(caseload_reads.access_training_alert(request.auth, alert_id))
+    return _alert(alert_access.access_training_alert(request.auth, alert_id))
 
 
 @alerts.post(
     "/{uuid:alert_id}/resolve", response=schemas.TrainingAlertOut, summary="Resolve with a note (final)"
 )
 def resolve_training_alert(request: AuthedRequest, alert_id: UUID, payload: schemas.TrainingAlertResolveIn):
-    alert = caseload_reads.access_training_alert_for_change(request.auth, alert_id)
+    alert = alert_access.access_training_alert_for_change(request.auth, alert_id)
     alert_services.training_alert_resolve(alert=alert, by=request.auth, note=payload.note)
-    return _alert(caseload_reads.access_training_alert(request.auth, alert_id))
+    return _alert(alert_access.access_training_alert(request.auth, alert_id))
 
 
 ROUTERS = [

@@ -8,6 +8,7 @@ from backend.auth import AuthedRequest
 from backend.pagination import paginate
 from backend.ratelimit import client_address
 from selvbetjening import schemas
+from selvbetjening.access import network as network_access
 from selvbetjening.api.auth import relative_auth
 from selvbetjening.selectors import network as network_reads
 from selvbetjening.selectors.progress import progress_for_relative
@@ -61,7 +62,7 @@ def granted_citizens(request: AuthedRequest):
     summary="Courses and goals (view progress)",
 )
 def citizen_progress(request: AuthedRequest, citizen_id: UUID):
-    citizen = network_reads.access_citizen_for_relative(
+    citizen = network_access.access_citizen_for_relative(
         request.auth, citizen_id, network_reads.VIEW_PROGRESS, reads="progress"
     )
     return progress_for_relative(request.auth, citizen)
@@ -73,7 +74,7 @@ def citizen_progress(request: AuthedRequest, citizen_id: UUID):
     summary="Send encouragement (send encouragement)",
 )
 def send_encouragement(request: AuthedRequest, citizen_id: UUID, payload: schemas.EncouragementIn):
-    citizen = network_reads.access_citizen_for_relative_change(
+    citizen = network_access.access_citizen_for_relative_change(
         request.auth, citizen_id, network_reads.SEND_ENCOURAGEMENT
     )
     return Status(
@@ -87,7 +88,7 @@ def send_encouragement(request: AuthedRequest, citizen_id: UUID, payload: schema
     summary="Encouragements I sent (send encouragement)",
 )
 def sent_encouragements(request: AuthedRequest, citizen_id: UUID, query: Query[schemas.PageQuery]):
-    citizen = network_reads.access_citizen_for_relative(
+    citizen = network_access.access_citizen_for_relative(
         request.auth, citizen_id, network_reads.SEND_ENCOURAGEMENT, reads="encouragement"
     )
     queryset = network_reads.encouragements_visible_to(request.auth).filter(citizen=citizen)

@@ -11,9 +11,12 @@ from backend.actors import ANY_USER, CARE
 from backend.auth import AuthedRequest, UserBearer
 from backend.pagination import paginate
 from selvbetjening import schemas
-from selvbetjening.api import present
+from selvbetjening.access import episodes as episode_access
+from selvbetjening.access import questionnaires as questionnaire_access
+from selvbetjening.access import requests as request_access
 from selvbetjening.api.photos import photo_response
 from selvbetjening.models import FollowUpResult
+from selvbetjening.presenters import care as present
 from selvbetjening.selectors import episodes as episode_reads
 from selvbetjening.selectors import questionnaires as questionnaire_reads
 from selvbetjening.selectors import requests as request_reads
@@ -32,7 +35,7 @@ code_lists = Router(tags=["code lists"], auth=UserBearer(roles=ANY_USER))
 
 
 def _episode_out(request: AuthedRequest, episode_id: UUID):
-    episode = episode_reads.access_episode(request.auth, episode_id)
+    episode = episode_access.access_episode(request.auth, episode_id)
     return present.episode_detail(episode, episode_reads.episode_history(episode))
 
 
@@ -73,7 +76,7 @@ def get_episode(request: AuthedRequest, episode_id: UUID):
     summary="Change title, planned end or response time",
 )
 def update_episode(request: AuthedRequest, episode_id: UUID, payload: schemas.EpisodeUpdateIn):
-    episode = episode_reads.access_episode_for_change(request.auth, episode_id)
+    episode = episode_access.access_episode_for_change(request.auth, episode_id)
     episode_services.episode_update(episode=episode, by=request.auth, **payload.model_dump())
     return _episode_out(request, episode_id)
 
@@ -84,7 +87,7 @@ def update_episode(request: AuthedRequest, episode_id: UUID, payload: schemas.Ep
     summary="Activate, pause, complete or cancel",
 )
 def transition_episode(request: AuthedRequest, episode_id: UUID, payload: schemas.EpisodeTransitionIn):
-    episode = episode_reads.access_episode_for_change(request.auth, episode_id)
+    episode = episode_access.access_episode_for_change(request.auth, episode_id)
     fields = payload.model_dump(exclude={"status"})
     episode_services.episode_transition(episode=episode, by=request.auth, to_status=payload.status, **fields)
     return _episode_out(request, episode_id)
@@ -96,7 +99,7 @@ def transition_episode(request: AuthedRequest, episode_id: UUID, payload: schema
     summary="Hand over to a new contact person",
 )
 def hand_over(request: AuthedRequest, episode_id: UUID, payload: schemas.HandoverIn):
-    episode = episode_reads.access_episode_for_change(request.auth, episode_id)
+    episode = episode_access.access_episode_for_change(request.auth, episode_id)
     episode_services.episode_contact_person_hand_over(
         episode=episode, by=request.auth, **payload.model_dump()
     )
@@ -109,7 +112,7 @@ def hand_over(request: AuthedRequest, episode_id: UUID, payload: schemas.Handove
     summary="Name a stand-in while the contact person is away",
 )
 def set_stand_in(request: AuthedRequest, episode_id: UUID, payload: schemas.StandInIn):
-    episode = episode_reads.access_episode_for_change(request.auth, episode_id)
+    episode = episode_access.access_episode_for_change(request.auth, episode_id)
     episode_services.episode_stand_in_set(episode=episode, by=request.auth, **payload.model_dump())
     return _episode_out(request, episode_id)
 
@@ -117,7 +120,7 @@ def set_stand_in(request: AuthedRequest, episode_id: UUID, payload: schemas.Stan
 @episodes.delete("/{uuid:episode_id}/stand-in", response={204: None}, summary="End the stand-in")
 def end_stand_in(request: AuthedRequest, episode_id: UUID):
     episode_services.episode_stand_in_end(
-        episode=episode_reads.access_episode_for_change(request.auth, episode_id), by=request.auth
+        episode=episode_access.access_episode_for_change(request.auth, episode_id), by=request.auth
     )
     return Status(204, None)
 
@@ -128,7 +131,7 @@ def end_stand_in(request: AuthedRequest, episode_id: UUID):
     summary="The episode's goals, most important first",
 )
 def list_goals(request: AuthedRequest, episode_id: UUID, query: Query[schemas.PageQuery]):
-    episode = episode_reads.access_episode(request.auth, episode_id, reads="goal")
+    episode = episode_access.access_episode(request.auth, episode_id, reads="goal")
     queryset = episode_reads.goals_of(episode_reads.goals_visible_to(request.auth), episode_id=episode.pk)
     items, next_cursor = paginate(queryset, cursor=query.cursor, limit=query.limit, order=("rank", "id"))
     return {"items": [present.goal(item) for item in items], "next_cursor": next_cursor}
@@ -138,9 +141,9 @@ def list_goals(request: AuthedRequest, episode_id: UUID, query: Query[schemas.Pa
     "/{uuid:episode_id}/goals", response={201: schemas.GoalOut}, summary="Set a goal with the citizen"
 )
 def create_goal(request: AuthedRequest, episode_id: UUID, payload: schemas.GoalCreateIn):
-    episode = episode_reads.access_episode_for_change(request.auth, episode_id)
+    episode = episode_access.access_episode_for_change(request.auth, episode_id)
     goal = goal_services.goal_create(episode=episode, by=request.auth, **payload.model_dump())
-    return Status(201, present.goal(episode_reads.access_goal(request.auth, goal.pk)))
+    return Status(201, present.goal(episode_access.access_goal(request.auth, goal.pk)))
 
 
 @episodes.get(
@@ -149,7 +152,7 @@ def create_goal(request: AuthedRequest, episode_id: UUID, payload: schemas.GoalC
     summary="Questionnaires of the episode",
 )
 def list_episode_questionnaires(request: AuthedRequest, episode_id: UUID, query: Query[schemas.PageQuery]):
-    episode = episode_reads.access_episode(request.auth, episode_id, reads="questionnaire")
+    episode = episode_access.access_episode(request.auth, episode_id, reads="questionnaire")
     queryset = questionnaire_reads.assignments_visible_to(request.auth).filter(episode=episode)
     items, next_cursor = paginate(
         queryset.select_related("version__questionnaire", "response"),
@@ -166,12 +169,12 @@ def list_episode_questionnaires(request: AuthedRequest, episode_id: UUID, query:
     summary="Send a questionnaire",
 )
 def assign_questionnaire(request: AuthedRequest, episode_id: UUID, payload: schemas.AssignIn):
-    episode = episode_reads.access_episode_for_change(request.auth, episode_id)
+    episode = episode_access.access_episode_for_change(request.auth, episode_id)
     version = questionnaire_reads.current_version_of(payload.questionnaire_key)
     assignment = questionnaire_services.questionnaire_assign(
         by=request.auth, citizen=episode.citizen, episode=episode, version=version, due_on=payload.due_on
     )
-    return Status(201, present.assignment(questionnaire_reads.access_assignment(request.auth, assignment.pk)))
+    return Status(201, present.assignment(questionnaire_access.access_assignment(request.auth, assignment.pk)))
 
 
 # --- Goals ---------------------------------------------------------------------------------------
@@ -179,7 +182,7 @@ def assign_questionnaire(request: AuthedRequest, episode_id: UUID, payload: sche
 
 @goals.get("/{uuid:goal_id}", response=schemas.GoalOut, summary="One goal")
 def get_goal(request: AuthedRequest, goal_id: UUID):
-    return present.goal(episode_reads.access_goal(request.auth, goal_id))
+    return present.goal(episode_access.access_goal(request.auth, goal_id))
 
 
 @goals.patch(
@@ -188,16 +191,16 @@ def get_goal(request: AuthedRequest, goal_id: UUID):
     summary="Edit a goal (send the version you read; 409 if stale)",
 )
 def update_goal(request: AuthedRequest, goal_id: UUID, payload: schemas.GoalUpdateIn):
-    goal = episode_reads.access_goal_for_change(request.auth, goal_id)
+    goal = episode_access.access_goal_for_change(request.auth, goal_id)
     goal_services.goal_update(goal=goal, by=request.auth, version=payload.version, changes=payload.changes())
-    return present.goal(episode_reads.access_goal(request.auth, goal_id))
+    return present.goal(episode_access.access_goal(request.auth, goal_id))
 
 
 @goals.get(
     "/{uuid:goal_id}/ratings", response=schemas.RatingPageOut, summary="Ratings history by citizen and staff"
 )
 def list_ratings(request: AuthedRequest, goal_id: UUID, query: Query[schemas.PageQuery]):
-    goal = episode_reads.access_goal(request.auth, goal_id, reads="goal_rating")
+    goal = episode_access.access_goal(request.auth, goal_id, reads="goal_rating")
     items, next_cursor = paginate(episode_reads.ratings_of(goal), cursor=query.cursor, limit=query.limit)
     return {"items": items, "next_cursor": next_cursor}
 
@@ -208,7 +211,7 @@ def list_ratings(request: AuthedRequest, goal_id: UUID, query: Query[schemas.Pag
     summary="Rate a goal",
 )
 def rate_goal(request: AuthedRequest, goal_id: UUID, payload: schemas.RatingIn):
-    goal = episode_reads.access_goal_for_change(request.auth, goal_id)
+    goal = episode_access.access_goal_for_change(request.auth, goal_id)
     fields = payload.model_dump(exclude={"id"})
     rating, created = goal_services.goal_rate(goal=goal, by=request.auth, rating_id=payload.id, **fields)
     return Status(201 if created else 200, rating)
@@ -228,7 +231,7 @@ def catalogue(request: AuthedRequest):
     summary="A sent questionnaire and its answers",
 )
 def get_assignment(request: AuthedRequest, assignment_id: UUID):
-    return present.assignment_detail(questionnaire_reads.access_assignment(request.auth, assignment_id))
+    return present.assignment_detail(questionnaire_access.access_assignment(request.auth, assignment_id))
 
 
 # --- Requests ------------------------------------------------------------------------------------
@@ -248,13 +251,13 @@ def team_inbox(request: AuthedRequest, query: Query[schemas.InboxQuery]):
 
 @inbox.get("/{uuid:request_id}", response=schemas.RequestDetailOut, summary="One request and its thread")
 def get_request(request: AuthedRequest, request_id: UUID):
-    citizen_request = request_reads.access_request(request.auth, request_id)
+    citizen_request = request_access.access_request(request.auth, request_id)
     return present.request_detail(citizen_request, list(request_reads.messages_of(citizen_request)))
 
 
 @inbox.post("/{uuid:request_id}/messages", response={201: schemas.MessageOut}, summary="Reply to the citizen")
 def reply(request: AuthedRequest, request_id: UUID, payload: schemas.MessageIn):
-    citizen_request = request_reads.access_request_for_change(request.auth, request_id)
+    citizen_request = request_access.access_request_for_change(request.auth, request_id)
     return Status(
         201, request_services.request_message_add(request=citizen_request, by=request.auth, text=payload.text)
     )
@@ -264,14 +267,14 @@ def reply(request: AuthedRequest, request_id: UUID, payload: schemas.MessageIn):
     "/{uuid:request_id}/status", response=schemas.RequestOut, summary="Mark in progress, reopen or close"
 )
 def set_request_status(request: AuthedRequest, request_id: UUID, payload: schemas.RequestStatusIn):
-    citizen_request = request_reads.access_request_for_change(request.auth, request_id)
+    citizen_request = request_access.access_request_for_change(request.auth, request_id)
     request_services.request_status_set(request=citizen_request, by=request.auth, status=payload.status)
-    return present.request(request_reads.access_request(request.auth, request_id))
+    return present.request(request_access.access_request(request.auth, request_id))
 
 
 @inbox.get("/{uuid:request_id}/photo", response={200: None}, summary="The request's photo (JPEG)")
 def request_photo(request: AuthedRequest, request_id: UUID, query: Query[schemas.PhotoQuery]) -> HttpResponse:
-    return photo_response(request_reads.access_request_photo(request.auth, request_id, query.size))
+    return photo_response(request_access.access_request_photo(request.auth, request_id, query.size))
 
 
 # --- Evaluation tasks and code lists -------------------------------------------------------------

@@ -8,44 +8,17 @@ from ninja import Query, Router, Status
 from backend.actors import CARE
 from backend.auth import AuthedRequest, UserBearer
 from backend.pagination import paginate
-from selvbetjening.api.exercises import exercise_brief_out
-from selvbetjening.models import ProgrammeTemplate, ProgrammeTemplateItem
+from selvbetjening.access import templates as template_access
+from selvbetjening.presenters.exercises import template_out
 from selvbetjening.schemas import exercises as schemas
 from selvbetjening.selectors import templates as template_reads
 from selvbetjening.services import templates as template_services
-from selvbetjening.services.templates import ITEM_FIELDS
 
 templates = Router(tags=["programme templates"], auth=UserBearer(roles=CARE))
 
 
-def item_out(item: ProgrammeTemplateItem) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "position": item.position,
-        "exercise": exercise_brief_out(item.exercise),
-        **{name: getattr(item, name) for name in ITEM_FIELDS},
-    }
-
-
-def template_out(template: ProgrammeTemplate) -> dict[str, Any]:
-    """A template with its items; author, items and their exercises must be loaded (``with_template_shape``)."""
-    return {
-        "id": template.id,
-        "version": template.version,
-        "title": template.title,
-        "description": template.description,
-        "recurrence_rule": template.recurrence_rule,
-        "start_time": template.start_time,
-        "is_active": template.is_active,
-        "created_by_name": template.created_by.display_name,
-        "created_at": template.created_at,
-        "updated_at": template.updated_at,
-        "items": [item_out(item) for item in template.items.all()],
-    }
-
-
 def _template_response(request: AuthedRequest, template_id: UUID) -> dict[str, Any]:
-    return template_out(template_reads.access_template(request.auth, template_id))
+    return template_out(template_access.access_template(request.auth, template_id))
 
 
 @templates.get("", response=schemas.TemplatePageOut, summary="My municipality's programme templates")
@@ -78,7 +51,7 @@ def get_template(request: AuthedRequest, template_id: UUID):
     summary="Edit or retire a template; items, when sent, replace all (send the version you read; 409 if stale)",
 )
 def update_template(request: AuthedRequest, template_id: UUID, payload: schemas.TemplateUpdateIn):
-    template = template_reads.access_template(request.auth, template_id)
+    template = template_access.access_template(request.auth, template_id)
     template_services.template_update(
         template=template,
         by=request.auth,

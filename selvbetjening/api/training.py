@@ -11,8 +11,10 @@ from backend.access import paginate_logged
 from backend.auth import AuthedRequest
 from backend.errors import ApplicationError
 from backend.models import Citizen
-from selvbetjening.api import present
+from selvbetjening.access import network as network_access
+from selvbetjening.access import sessions as session_access
 from selvbetjening.api.auth import citizen_auth, relative_auth
+from selvbetjening.presenters import care as present
 from selvbetjening.schemas import training as schemas
 from selvbetjening.selectors import network as network_reads
 from selvbetjening.selectors import sessions as session_reads
@@ -157,7 +159,7 @@ def my_sessions(request: AuthedRequest, query: Query[schemas.SessionLogQuery]):
 
 @session_logs.get("/{uuid:session_log_id}", response=schemas.SessionLogOut, summary="One of my sessions")
 def my_session(request: AuthedRequest, session_log_id: UUID):
-    return session_reads.session_log_data(session_reads.access_session_log(request.auth, session_log_id))
+    return session_reads.session_log_data(session_access.access_session_log(request.auth, session_log_id))
 
 
 @session_logs.patch(
@@ -166,7 +168,7 @@ def my_session(request: AuthedRequest, session_log_id: UUID):
     summary="Correct pain, effort, note or exercises of a session (409 when the version is stale)",
 )
 def correct_session(request: AuthedRequest, session_log_id: UUID, payload: schemas.SessionLogUpdateIn):
-    log = session_reads.access_session_log_for_change(request.auth, session_log_id)
+    log = session_access.access_session_log_for_change(request.auth, session_log_id)
     session_services.session_log_update(
         session_log=log, by=request.auth, version=payload.version, changes=payload.changes()
     )
@@ -217,7 +219,7 @@ def sync(request: AuthedRequest, query: Query[schemas.SyncQuery]):
     summary="The citizen's training of a day, to log a session from (log sessions)",
 )
 def citizen_today_for_relative(request: AuthedRequest, citizen_id: UUID, query: Query[schemas.TodayQuery]):
-    citizen = network_reads.access_citizen_for_relative(
+    citizen = network_access.access_citizen_for_relative(
         request.auth, citizen_id, network_reads.LOG_SESSIONS, reads="training"
     )
     return today_for_citizen(citizen, query.date)
@@ -229,7 +231,7 @@ def citizen_today_for_relative(request: AuthedRequest, citizen_id: UUID, query: 
     summary="Log a session on the citizen's behalf (log sessions); marked as mine",
 )
 def record_session_for_citizen(request: AuthedRequest, citizen_id: UUID, payload: schemas.SessionLogIn):
-    citizen = network_reads.access_citizen_for_relative_change(request.auth, citizen_id, network_reads.LOG_SESSIONS)
+    citizen = network_access.access_citizen_for_relative_change(request.auth, citizen_id, network_reads.LOG_SESSIONS)
     return Status(*_record(request, citizen, payload))
 
 

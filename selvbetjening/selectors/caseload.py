@@ -30,7 +30,7 @@ from backend.access.declaration import declared
 from backend.access.rules import Moments as AccessMoments
 from backend.actors import Actor
 from backend.audit import read_logged
-from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.errors import InvalidInput
 from backend.models import CareRelation, Citizen, Staff, Team
 from backend.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from backend.replica import reads_from_replica
@@ -567,24 +567,3 @@ def training_alerts_for_staff(actor: Actor, *, statuses: list[str], citizen_id: 
     return with_alert_shape(alerts)
 
 
-def _training_alert(actor: Actor, alert_id: UUID | str) -> TrainingAlert:
-    try:
-        return with_alert_shape(training_alerts_visible_to(actor)).get(pk=alert_id)
-    except (TrainingAlert.DoesNotExist, ValueError) as exc:
-        raise NotFound("No such training alert.") from exc
-
-
-def access_training_alert(actor: Actor, alert_id: UUID | str, *, reads: str = "training_alert") -> TrainingAlert:
-    """An alert ``actor`` may see, its read logged; not found otherwise."""
-    alert = _training_alert(actor, alert_id)
-    read_logged(actor, [alert.citizen_id], reads, alert.pk)
-    return alert
-
-
-def access_training_alert_for_change(actor: Actor, alert_id: UUID | str) -> TrainingAlert:
-    """An alert the staff member may act on: visible, and its episode run by one of their care teams
-    (staff of another team caring for the citizen see it, hence 403 rather than 404)."""
-    alert = _training_alert(actor, alert_id)
-    if alert.episode.team_id not in actor.care_team_ids():
-        raise Forbidden("Only staff of the episode's team can act on its alerts.", code="not_episode_team")
-    return alert

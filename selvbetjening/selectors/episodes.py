@@ -7,8 +7,6 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from backend.access import citizens_visible_to
 from backend.actors import Actor
-from backend.audit import read_logged
-from backend.errors import Forbidden, NotFound
 from backend.timeutil import municipal_today
 from selvbetjening.models import Episode, EpisodeContact, EvaluationTask, FollowUpResult, Goal, GoalRating
 from selvbetjening.rules.gas import gas_t_score
@@ -52,34 +50,6 @@ def with_episode_shape(queryset: QuerySet[Episode]) -> QuerySet[Episode]:
         Prefetch("contacts", queryset=open_contacts, to_attr="open_contacts"),
         Prefetch("goals", queryset=scored_goals, to_attr="scored_goals"),
     )
-
-
-def _episode(actor: Actor, episode_id: UUID | str) -> Episode:
-    try:
-        return with_episode_shape(episodes_visible_to(actor)).get(pk=episode_id)
-    except (Episode.DoesNotExist, ValueError) as exc:
-        raise NotFound("No such episode.") from exc
-
-
-def access_episode(actor: Actor, episode_id: UUID | str, *, reads: str = "episode") -> Episode:
-    """An episode ``actor`` may see, its read logged; not found otherwise."""
-    episode = _episode(actor, episode_id)
-    read_logged(actor, [episode.citizen_id], reads, episode.pk)
-    return episode
-
-
-def _episode_team_only(actor: Actor, episode: Episode) -> None:
-    """Staff change an episode and its goals only through an active care role in its own team; staff of
-    another team caring for the same citizen may read it, hence 403 rather than 404."""
-    if episode.team_id not in actor.care_team_ids():
-        raise Forbidden("Only staff of the episode's team can change it.", code="not_episode_team")
-
-
-def access_episode_for_change(actor: Actor, episode_id: UUID | str) -> Episode:
-    """An episode the staff member may change: visible to them, and run by one of their care teams."""
-    episode = _episode(actor, episode_id)
-    _episode_team_only(actor, episode)
-    return episode
 
 
 def episodes_for_staff(
@@ -152,33 +122,6 @@ def goals_visible_to(actor: Actor) -> QuerySet[Goal]:
     return Goal.objects.filter(episode__in=episodes_visible_to(actor))
 
 
-def _goal(actor: Actor, goal_id: UUID | str) -> Goal:
-    try:
-        return goals_with_latest(goals_visible_to(actor).select_related("episode__citizen")).get(pk=goal_id)
-    except (Goal.DoesNotExist, ValueError) as exc:
-        raise NotFound("No such goal.") from exc
-
-
-def access_goal(actor: Actor, goal_id: UUID | str, *, reads: str = "goal") -> Goal:
-    """A goal ``actor`` may see, its read logged; not found otherwise."""
-    goal = _goal(actor, goal_id)
-    read_logged(actor, [goal.episode.citizen_id], reads, goal.pk)
-    return goal
-
-
-def access_goal_for_rating(actor: Actor, goal_id: UUID | str) -> Goal:
-    """A goal ``actor`` may see, to rate it (the rating's service logs it); not found otherwise. Whether
-    this actor may rate it is the service's rule."""
-    return _goal(actor, goal_id)
-
-
-def access_goal_for_change(actor: Actor, goal_id: UUID | str) -> Goal:
-    """A goal the staff member may change or rate: its episode is run by one of their care teams."""
-    goal = _goal(actor, goal_id)
-    _episode_team_only(actor, goal.episode)
-    return goal
-
-
 def goals_of(queryset: QuerySet[Goal], *, episode_id: UUID | None = None) -> QuerySet[Goal]:
     if episode_id is not None:
         queryset = queryset.filter(episode_id=episode_id)
@@ -187,7 +130,6 @@ def goals_of(queryset: QuerySet[Goal], *, episode_id: UUID | None = None) -> Que
 
 def ratings_of(goal: Goal) -> QuerySet[GoalRating]:
     return goal.ratings.all()
-
 
 
 def follow_up_results() -> list[FollowUpResult]:

@@ -40,23 +40,6 @@ def citizens_granted_to(actor: Actor, scope: str | None = None) -> QuerySet[Citi
     return Citizen.objects.filter(pk__in=grants_in_force_for(actor, scope).values("citizen_id"))
 
 
-def access_citizen_for_relative_change(actor: Actor, citizen_id: UUID | str, scope: str) -> Citizen:
-    """The citizen, if a grant in force lets ``actor`` use ``scope``, for a write whose service logs it;
-    404 otherwise."""
-    try:
-        return citizens_granted_to(actor, scope).get(pk=citizen_id)
-    except (Citizen.DoesNotExist, ValueError) as exc:
-        raise NotFound("No such citizen.") from exc
-
-
-def access_citizen_for_relative(actor: Actor, citizen_id: UUID | str, scope: str, *, reads: str) -> Citizen:
-    """The citizen, if a grant in force lets ``actor`` use ``scope``, the read of ``reads`` logged; 404
-    otherwise."""
-    citizen = access_citizen_for_relative_change(actor, citizen_id, scope)
-    read_logged(actor, [citizen], reads, citizen.pk)
-    return citizen
-
-
 def granted_citizens(actor: Actor) -> list[NetworkGrant]:
     """The relative's grants in force with their citizens, each citizen's read logged."""
     grants = list(grants_in_force_for(actor).select_related("citizen"))
@@ -85,16 +68,6 @@ def network_for_staff(actor: Actor, citizen_id: UUID | str) -> list[NetworkGrant
     return grants
 
 
-def access_grant(actor: Actor, grant_id: UUID) -> NetworkGrant:
-    """A grant the calling citizen gave."""
-    if actor.citizen is None:
-        raise NotFound("No such grant.")
-    grant = grants_of_citizen(actor.citizen).filter(pk=grant_id).first()
-    if grant is None:
-        raise NotFound("No such grant.")
-    return grant
-
-
 def invitations_of_citizen(citizen: Citizen) -> QuerySet[NetworkInvitation]:
     return NetworkInvitation.objects.filter(citizen=citizen).order_by("-created_at")
 
@@ -107,15 +80,6 @@ def own_network(actor: Actor) -> tuple[list[NetworkGrant], list[NetworkInvitatio
     invitations = list(invitations_of_citizen(citizen))
     read_logged(actor, [citizen] if grants or invitations else [], "network_grant")
     return grants, invitations
-
-
-def access_invitation(actor: Actor, invitation_id: UUID) -> NetworkInvitation:
-    if actor.citizen is None:
-        raise NotFound("No such invitation.")
-    invitation = invitations_of_citizen(actor.citizen).filter(pk=invitation_id).first()
-    if invitation is None:
-        raise NotFound("No such invitation.")
-    return invitation
 
 
 def encouragements_visible_to(actor: Actor) -> QuerySet[Encouragement]:

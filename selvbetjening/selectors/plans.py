@@ -10,8 +10,7 @@ from uuid import UUID
 from django.db.models import Prefetch, QuerySet
 
 from backend.actors import Actor
-from backend.audit import read_logged
-from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.errors import InvalidInput
 from selvbetjening.models import (
     Exercise,
     Goal,
@@ -43,33 +42,6 @@ def with_plan_shape(queryset: QuerySet[TrainingPlan]) -> QuerySet[TrainingPlan]:
         Prefetch("current_version__exercises", queryset=_plan_exercises()),
         Prefetch("goals", queryset=Goal.objects.order_by("rank", "id")),
     )
-
-
-def _training_plan(actor: Actor, plan_id: UUID | str) -> TrainingPlan:
-    try:
-        return with_plan_shape(training_plans_visible_to(actor)).get(pk=plan_id)
-    except (TrainingPlan.DoesNotExist, ValueError) as exc:
-        raise NotFound("No such training plan.") from exc
-
-
-def access_training_plan(actor: Actor, plan_id: UUID | str, *, reads: str = "training_plan") -> TrainingPlan:
-    """A plan ``actor`` may see, its read logged; not found otherwise."""
-    plan = _training_plan(actor, plan_id)
-    read_logged(actor, [plan.citizen_id], reads, plan.pk)
-    return plan
-
-
-def require_episode_team(actor: Actor, team_id: UUID) -> None:
-    """Only care staff of the episode's own team change its plans; staff of another team caring for
-    the same citizen may read them, hence 403 rather than 404."""
-    if team_id not in actor.care_team_ids():
-        raise Forbidden("Only staff of the episode's team can change its training plans.", code="not_episode_team")
-
-
-def access_training_plan_for_change(actor: Actor, plan_id: UUID | str) -> TrainingPlan:
-    plan = _training_plan(actor, plan_id)
-    require_episode_team(actor, plan.episode.team_id)
-    return plan
 
 
 def training_plans_for_staff(

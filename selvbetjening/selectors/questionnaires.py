@@ -1,12 +1,10 @@
 """Questionnaires sent to citizens, and the catalogue they are chosen from."""
 
-from uuid import UUID
 
 from django.db.models import Q, QuerySet
 
 from backend.access import citizens_visible_to
 from backend.actors import Actor
-from backend.audit import read_logged
 from backend.errors import NotFound
 from backend.timeutil import municipal_today
 from selvbetjening.models import QuestionnaireAssignment, QuestionnaireVersion
@@ -18,25 +16,8 @@ def assignments_visible_to(actor: Actor) -> QuerySet[QuestionnaireAssignment]:
     return QuestionnaireAssignment.objects.filter(citizen__in=citizens_visible_to(actor))
 
 
-def _shaped(queryset: QuerySet[QuestionnaireAssignment]) -> QuerySet[QuestionnaireAssignment]:
+def with_assignment_shape(queryset: QuerySet[QuestionnaireAssignment]) -> QuerySet[QuestionnaireAssignment]:
     return queryset.select_related("version__questionnaire", "citizen", "response")
-
-
-def access_assignment_for_change(actor: Actor, assignment_id: UUID | str) -> QuestionnaireAssignment:
-    """A questionnaire ``actor`` may see, for a write whose service logs it; not found otherwise."""
-    try:
-        return _shaped(assignments_visible_to(actor)).get(pk=assignment_id)
-    except (QuestionnaireAssignment.DoesNotExist, ValueError) as exc:
-        raise NotFound("No such questionnaire.") from exc
-
-
-def access_assignment(
-    actor: Actor, assignment_id: UUID | str, *, reads: str = "questionnaire"
-) -> QuestionnaireAssignment:
-    """A questionnaire ``actor`` may see, its read logged; not found otherwise."""
-    assignment = access_assignment_for_change(actor, assignment_id)
-    read_logged(actor, [assignment.citizen_id], reads, assignment.pk)
-    return assignment
 
 
 def assignments_in_state(
@@ -50,7 +31,7 @@ def assignments_in_state(
         "upcoming": upcoming_q(today),
         "answered": Q(status=QuestionnaireAssignment.Status.ANSWERED),
     }
-    return _shaped(queryset.filter(conditions[state]))
+    return with_assignment_shape(queryset.filter(conditions[state]))
 
 
 def current_versions() -> QuerySet[QuestionnaireVersion]:

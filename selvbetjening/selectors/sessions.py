@@ -7,7 +7,6 @@ from django.db.models import QuerySet
 
 from backend.access import citizens_visible_to
 from backend.actors import Actor
-from backend.audit import read_logged
 from backend.errors import NotFound
 from backend.models import Citizen
 from selvbetjening.models import SessionLog, TrainingPlan
@@ -22,21 +21,6 @@ def session_logs_visible_to(actor: Actor) -> QuerySet[SessionLog]:
 def with_session_log_shape(queryset: QuerySet[SessionLog]) -> QuerySet[SessionLog]:
     """Everything ``session_log_data`` reads, in two queries whatever the number of logs."""
     return queryset.select_related("plan_version", "slot").prefetch_related("exercises")
-
-
-def access_session_log_for_change(actor: Actor, session_log_id: UUID | str) -> SessionLog:
-    """A session log ``actor`` may see, for a write whose service logs it; not found otherwise."""
-    try:
-        return with_session_log_shape(session_logs_visible_to(actor)).select_related("citizen").get(pk=session_log_id)
-    except (SessionLog.DoesNotExist, ValueError) as exc:
-        raise NotFound("No such session log.") from exc
-
-
-def access_session_log(actor: Actor, session_log_id: UUID | str, *, reads: str = "session_log") -> SessionLog:
-    """A session log ``actor`` may see, its read logged; not found otherwise."""
-    log = access_session_log_for_change(actor, session_log_id)
-    read_logged(actor, [log.citizen_id], reads, log.pk)
-    return log
 
 
 def session_log_shaped(session_log_id: UUID) -> SessionLog:

@@ -1,11 +1,9 @@
 """Programme templates: care staff see and change their own municipality's, never another's."""
 
-from uuid import UUID
 
 from django.db.models import Prefetch, QuerySet
 
 from backend.actors import Actor
-from backend.errors import NotFound
 from selvbetjening.models import ProgrammeTemplate, ProgrammeTemplateItem
 from selvbetjening.selectors.exercises import staff_municipality_id
 
@@ -38,9 +36,3 @@ def templates_search(
     return queryset
 
 
-def access_template(actor: Actor, template_id: UUID | str) -> ProgrammeTemplate:
-    """A template of the actor's municipality; the same 404 whether missing or another municipality's."""
-    try:
-        return with_template_shape(templates_visible_to(actor)).get(pk=template_id)
-    except (ProgrammeTemplate.DoesNotExist, ValueError) as exc:
-        raise NotFound("No such programme template.") from exc

@@ -14,6 +14,7 @@ from backend.audit import read_logged
 from backend.concurrency import StaleVersion
 from backend.errors import ApplicationError
 from backend.selectors import team_directory
+from selvbetjening.access import episodes as episode_access
 from selvbetjening.models import Episode
 from selvbetjening.selectors import episodes as episode_reads
 from selvbetjening.services import episodes as episode_services
@@ -51,7 +52,7 @@ def episode_new(request: StaffRequest, citizen_id: UUID) -> HttpResponse:
 
 @staff_page(CARE)
 def contacts(request: StaffRequest, episode_id: UUID) -> HttpResponse:
-    episode = episode_reads.access_episode_for_change(request.actor, episode_id)
+    episode = episode_access.access_episode_for_change(request.actor, episode_id)
     colleagues = care_colleagues(episode.team)
     action = request.POST.get("action") if request.method == "POST" else None
     handover = ContactForm(
@@ -106,7 +107,7 @@ STATUS_DONE = {
 def episode_status(request: StaffRequest, episode_id: UUID) -> HttpResponse:
     """Start, pause, resume, complete with its follow-up result (E1–E4) or cancel the episode; a stale page
     says so and shows the episode as it is now."""
-    episode = episode_reads.access_episode_for_change(request.actor, episode_id)
+    episode = episode_access.access_episode_for_change(request.actor, episode_id)
     results = episode_reads.follow_up_results()
     allowed = episode_services.TRANSITIONS[episode.status]
     form = EpisodeStatusForm(
@@ -127,7 +128,7 @@ def episode_status(request: StaffRequest, episode_id: UUID) -> HttpResponse:
                     note=form.cleaned_data["note"],
                 )
             except StaleVersion as error:
-                episode = episode_reads.access_episode_for_change(request.actor, episode_id)
+                episode = episode_access.access_episode_for_change(request.actor, episode_id)
                 allowed = episode_services.TRANSITIONS[episode.status]
                 form = EpisodeStatusForm(allowed=allowed, results=results, initial={"version": episode.version})
                 conflict, status = problems.message(error), 409

@@ -13,7 +13,7 @@ from backend.actors import CARE
 from backend.audit import read_logged
 from backend.errors import ApplicationError
 from backend.timeutil import municipal_today
-from selvbetjening.selectors import episodes as episode_reads
+from selvbetjening.access import episodes as episode_access
 from selvbetjening.services import goals as goal_services
 from staffweb.forms import GoalForm, GoalRatingForm, add_error
 from staffweb.views.base import StaffRequest, page, staff_page
@@ -21,7 +21,7 @@ from staffweb.views.base import StaffRequest, page, staff_page
 
 @staff_page(CARE)
 def goal_rating(request: StaffRequest, goal_id: UUID) -> HttpResponse:
-    goal = episode_reads.access_goal_for_change(request.actor, goal_id)
+    goal = episode_access.access_goal_for_change(request.actor, goal_id)
     initial = {"rating_id": uuid.uuid4(), "rated_on": municipal_today()}
     form = GoalRatingForm(request.POST or None, goal=goal, initial=initial)
     status = 200
@@ -48,7 +48,7 @@ def goal_rating(request: StaffRequest, goal_id: UUID) -> HttpResponse:
 @staff_page(CARE)
 def goal_new(request: StaffRequest, episode_id: UUID) -> HttpResponse:
     """Write a goal as ``POST /api/v1/episodes/{id}/goals`` does; only the episode's team may."""
-    episode = episode_reads.access_episode_for_change(request.actor, episode_id)
+    episode = episode_access.access_episode_for_change(request.actor, episode_id)
     initial = {"rank": episode.goals.count() + 1, "due_date": episode.planned_end_date}
     form = GoalForm(request.POST or None, initial=initial)
     status = 200

@@ -16,10 +16,10 @@ from backend.audit import read_logged
 from backend.concurrency import StaleVersion
 from backend.errors import ApplicationError
 from backend.timeutil import municipal_today
+from selvbetjening.access import episodes as episode_access
+from selvbetjening.access import plans as plan_access
 from selvbetjening.api.exercises import get_image
 from selvbetjening.models import Goal, TrainingPlan
-from selvbetjening.selectors import episodes as episode_reads
-from selvbetjening.selectors import plans as plan_reads
 from selvbetjening.services import plans as plan_services
 from staffweb import problems
 from staffweb.forms import add_error
@@ -38,8 +38,8 @@ def _action(request: StaffRequest) -> str:
 def plan_new(request: StaffRequest, episode_id: UUID) -> HttpResponse:
     """Make a plan as ``POST /api/v1/training-plans`` does; only the episode's team may."""
     actor = request.actor
-    episode = episode_reads.access_episode_for_change(actor, episode_id)
-    plan_reads.require_episode_team(actor, episode.team_id)
+    episode = episode_access.access_episode_for_change(actor, episode_id)
+    plan_access.require_episode_team(actor, episode.team_id)
     goals = list(episode.goals.exclude(lifecycle_status=Goal.LifecycleStatus.CANCELLED).order_by("rank", "id"))
     templates = plan_templates(actor)
     by_id = {str(template.pk): template for template in templates}
@@ -119,7 +119,7 @@ def plan_revise(request: StaffRequest, plan_id: UUID) -> HttpResponse:
     """A new version of the plan as ``POST /api/v1/training-plans/{id}/versions`` does; a lost race says so
     and shows the version now in force."""
     actor = request.actor
-    plan = plan_reads.access_training_plan_for_change(actor, plan_id)
+    plan = plan_access.access_training_plan_for_change(actor, plan_id)
     action = _action(request)
     form = _revise_form(plan, actor, request.POST or None)
     status, preview, conflict = 200, None, ""
@@ -143,7 +143,7 @@ def plan_revise(request: StaffRequest, plan_id: UUID) -> HttpResponse:
                     )
                 except StaleVersion as error:
                     # Someone else changed the plan: say so, and show the version now in force.
-                    plan = plan_reads.access_training_plan_for_change(actor, plan_id)
+                    plan = plan_access.access_training_plan_for_change(actor, plan_id)
                     form = _revise_form(plan, actor)
                     conflict, status = problems.message(error), 409
                 except ApplicationError as error:

@@ -12,8 +12,8 @@ from backend.actors import CARE
 from backend.audit import read_logged
 from backend.concurrency import StaleVersion
 from backend.errors import ApplicationError
+from selvbetjening.access import plans as plan_access
 from selvbetjening.models import TrainingPlan
-from selvbetjening.selectors import plans as plan_reads
 from selvbetjening.services import plans as plan_services
 from staffweb import problems
 from staffweb.forms import DosageForm, PlanStatusForm, add_error
@@ -23,7 +23,7 @@ from staffweb.views.base import StaffRequest, page, staff_page
 @staff_page(CARE)
 def plan_dosage(request: StaffRequest, plan_id: UUID) -> HttpResponse:
     actor = request.actor
-    plan = plan_reads.access_training_plan_for_change(actor, plan_id)
+    plan = plan_access.access_training_plan_for_change(actor, plan_id)
     items = list(plan.current_version.exercises.all()) if plan.current_version else []
     form = DosageForm(request.POST or None, items=items, initial={"version": plan.version})
     status = 200
@@ -39,7 +39,7 @@ def plan_dosage(request: StaffRequest, plan_id: UUID) -> HttpResponse:
             )
         except StaleVersion as error:
             # Someone else changed the plan: say so, and show the version now in force.
-            plan = plan_reads.access_training_plan_for_change(actor, plan_id)
+            plan = plan_access.access_training_plan_for_change(actor, plan_id)
             items = list(plan.current_version.exercises.all()) if plan.current_version else []
             form = DosageForm(items=items, initial={"version": plan.version})
             conflict = problems.message(error)
@@ -61,7 +61,7 @@ def plan_dosage(request: StaffRequest, plan_id: UUID) -> HttpResponse:
 @staff_page(CARE)
 def plan_status(request: StaffRequest, plan_id: UUID) -> HttpResponse:
     """Pause, resume or end a plan; the outcome, or why not, is said on the citizen page."""
-    plan = plan_reads.access_training_plan_for_change(request.actor, plan_id)
+    plan = plan_access.access_training_plan_for_change(request.actor, plan_id)
     form = PlanStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, problems.text("invalid"))

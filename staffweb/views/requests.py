@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from backend.actors import CARE
 from backend.audit import read_logged
 from backend.errors import ApplicationError
+from selvbetjening.access import requests as request_access
 from selvbetjening.api.photos import photo_response
 from selvbetjening.models import CitizenRequest
 from selvbetjening.selectors import requests as request_reads
@@ -40,9 +41,9 @@ def _thread(request: StaffRequest, citizen_request: CitizenRequest, form: ReplyF
 @staff_page(CARE)
 def request_detail(request: StaffRequest, request_id: UUID) -> HttpResponse:
     if request.method == "POST":
-        citizen_request = request_reads.access_request_for_change(request.actor, request_id)
+        citizen_request = request_access.access_request_for_change(request.actor, request_id)
     else:
-        citizen_request = request_reads.access_request(request.actor, request_id)
+        citizen_request = request_access.access_request(request.actor, request_id)
     form = ReplyForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -64,7 +65,7 @@ def request_detail(request: StaffRequest, request_id: UUID) -> HttpResponse:
 @require_POST
 @staff_page(CARE)
 def request_close(request: StaffRequest, request_id: UUID) -> HttpResponse:
-    citizen_request = request_reads.access_request_for_change(request.actor, request_id)
+    citizen_request = request_access.access_request_for_change(request.actor, request_id)
     try:
         request_services.request_status_set(
             request=citizen_request, by=request.actor, status=CitizenRequest.Status.CLOSED
@@ -79,4 +80,4 @@ def request_close(request: StaffRequest, request_id: UUID) -> HttpResponse:
 @staff_page(CARE)
 def request_photo(request: StaffRequest, request_id: UUID) -> HttpResponse:
     size = "thumbnail" if request.GET.get("size") == "thumbnail" else "full"
-    return photo_response(request_reads.access_request_photo(request.actor, request_id, size))
+    return photo_response(request_access.access_request_photo(request.actor, request_id, size))

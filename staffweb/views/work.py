@@ -11,7 +11,7 @@ from backend.actors import CARE
 from backend.audit import read_logged
 from backend.errors import ApplicationError
 from backend.services import duty as duty_services
-from selvbetjening.selectors import caseload as caseload_reads
+from selvbetjening.access import alerts as alert_access
 from selvbetjening.services import training_alerts as training_alert_services
 from staffweb import problems
 from staffweb.forms import ResolveForm
@@ -41,7 +41,7 @@ def _done() -> HttpResponse:
 @require_POST
 @staff_page(CARE)
 def training_alert_acknowledge(request: StaffRequest, alert_id: UUID) -> HttpResponse:
-    alert = caseload_reads.access_training_alert_for_change(request.actor, alert_id)
+    alert = alert_access.access_training_alert_for_change(request.actor, alert_id)
     try:
         training_alert_services.training_alert_acknowledge(alert=alert, by=request.actor)
     except ApplicationError as error:
@@ -52,7 +52,7 @@ def training_alert_acknowledge(request: StaffRequest, alert_id: UUID) -> HttpRes
 @require_POST
 @staff_page(CARE)
 def training_alert_resolve(request: StaffRequest, alert_id: UUID) -> HttpResponse:
-    alert = caseload_reads.access_training_alert_for_change(request.actor, alert_id)
+    alert = alert_access.access_training_alert_for_change(request.actor, alert_id)
     form = ResolveForm(request.POST, prefix=str(alert.pk))
     if not form.is_valid():
         return _work(request, form=form, status=422)
