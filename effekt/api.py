@@ -18,6 +18,7 @@ from backend.models import StaffRole
 from backend.pagination import paginate
 from backend.timeutil import municipal_today
 from effekt import fhir, schemas, tables
+from effekt.access import access_theory_of_change
 from effekt.indicators.definitions import INDICATORS, Indicator
 from effekt.indicators.evaluator import Cell
 from effekt.models import AggregateRead, BenchmarkParticipation, TheoryOfChange
@@ -26,7 +27,6 @@ from effekt.selectors import (
     IndicatorQuery,
     IndicatorResult,
     OutcomeValue,
-    access_theory_of_change,
     benchmark_joined,
     benchmark_values,
     indicator_for,

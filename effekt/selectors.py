@@ -204,13 +204,6 @@ def theories_visible_to(actor: Actor) -> QuerySet[TheoryOfChange]:
     return TheoryOfChange.objects.filter(municipality_id=actor.staff.municipality_id)
 
 
-def access_theory_of_change(actor: Actor, theory_id: UUID) -> TheoryOfChange:
-    try:
-        return theories_visible_to(actor).prefetch_related("outcomes").get(pk=theory_id)
-    except TheoryOfChange.DoesNotExist as exc:
-        raise NotFound("No such theory of change.") from exc
-
-
 @dataclass(frozen=True)
 class OutcomeValue:
     outcome: Outcome

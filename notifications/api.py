@@ -5,7 +5,7 @@ from uuid import UUID
 from ninja import Query, Router, Status
 
 from backend.auth import AuthedRequest, UserBearer, person_auth
-from notifications import reminders, schemas, selectors, services
+from notifications import access, presenters, reminders, schemas, selectors, services
 
 inbox = Router(tags=["notifications"], auth=person_auth())
 installs = Router(tags=["push"], auth=UserBearer())
@@ -27,7 +27,7 @@ def read_all(request: AuthedRequest):
 
 @inbox.post("/{uuid:notification_id}/read", response=schemas.NotificationOut, summary="Mark a notification read")
 def read(request: AuthedRequest, notification_id: UUID):
-    notification = selectors.access_notification(request.auth, notification_id)
+    notification = access.access_notification(request.auth, notification_id)
     return services.notification_read(notification=notification)
 
 
@@ -35,7 +35,7 @@ def read(request: AuthedRequest, notification_id: UUID):
     "/{uuid:notification_id}/acknowledge", response=schemas.NotificationOut, summary="Acknowledge a notification"
 )
 def acknowledge(request: AuthedRequest, notification_id: UUID):
-    notification = selectors.access_notification(request.auth, notification_id)
+    notification = access.access_notification(request.auth, notification_id)
     return services.notification_acknowledge(notification=notification)
 
 
@@ -45,22 +45,22 @@ def acknowledge(request: AuthedRequest, notification_id: UUID):
     summary="Remind me again about a reminder in a while",
 )
 def snooze(request: AuthedRequest, notification_id: UUID, payload: schemas.SnoozeIn):
-    notification = selectors.access_notification(request.auth, notification_id)
+    notification = access.access_notification(request.auth, notification_id)
     occurrence, created = reminders.reminder_snooze(
         actor=request.auth, notification=notification, minutes=payload.minutes
     )
-    return Status(201 if created else 200, schemas.snooze_out(occurrence, notification))
+    return Status(201 if created else 200, presenters.snooze_out(occurrence, notification))
 
 
 @preferences.get("", response=schemas.PreferencesOut, summary="My notification preferences and quiet hours")
 def get_preferences(request: AuthedRequest):
-    return schemas.preferences_out(reminders.preferences_of(request.auth.user))
+    return presenters.preferences_out(reminders.preferences_of(request.auth.user))
 
 
 @preferences.put("", response=schemas.PreferencesOut, summary="Replace my notification preferences and quiet hours")
 def replace_preferences(request: AuthedRequest, payload: schemas.PreferencesIn):
     changed = reminders.preferences_replace(user=request.auth.user, **payload.model_dump())
-    return schemas.preferences_out(changed)
+    return presenters.preferences_out(changed)
 
 
 @installs.put(
@@ -71,18 +71,19 @@ def replace_preferences(request: AuthedRequest, payload: schemas.PreferencesIn):
 def register_install(request: AuthedRequest, payload: schemas.PushInstallIn):
     install, created = services.push_install_register(actor=request.auth, **payload.model_dump())
     session_id = request.auth.session.pk if request.auth.session else None
-    return Status(201 if created else 200, schemas.push_install_out(install, session_id))
+    return Status(201 if created else 200, presenters.push_install_out(install, session_id))
 
 
 @installs.get("", response=schemas.PushInstallsOut, summary="The app installs that receive my pushes")
 def list_installs(request: AuthedRequest):
     session_id = request.auth.session.pk if request.auth.session else None
-    return {"items": [schemas.push_install_out(item, session_id) for item in selectors.push_installs_of(request.auth)]}
+    installs = selectors.push_installs_of(request.auth)
+    return {"items": [presenters.push_install_out(item, session_id) for item in installs]}
 
 
 @installs.delete("/{uuid:install_id}", response={204: None}, summary="Stop pushes to an app install")
 def delete_install(request: AuthedRequest, install_id: UUID):
-    services.push_install_delete(install=selectors.access_push_install(request.auth, install_id))
+    services.push_install_delete(install=access.access_push_install(request.auth, install_id))
     return Status(204, None)
 
 

@@ -9,8 +9,8 @@ from pydantic import Field
 
 from backend import i18n
 from backend.schemas import InSchema, LocalTime
-from notifications.models import Notification, PushInstall, ReminderOccurrence
-from notifications.reminders import SNOOZE_MINUTES, Preferences
+from notifications.models import Notification
+from notifications.reminders import SNOOZE_MINUTES
 
 
 class NotificationQuery(Schema):
@@ -67,20 +67,6 @@ class PushInstallsOut(Schema):
     items: list[PushInstallOut]
 
 
-def push_install_out(install: PushInstall, current_session_id: UUID | None) -> dict[str, object]:
-    return {
-        "id": install.pk,
-        "platform": install.platform,
-        "app_version": install.app_version,
-        "locale": install.locale,
-        "is_active": install.is_active,
-        "is_current": current_session_id is not None and install.session_id == current_session_id,
-        "disabled_reason": install.disabled_reason,
-        "created_at": install.created_at,
-        "last_seen_at": install.last_seen_at,
-    }
-
-
 # --- Preferences, quiet hours and snooze ---------------------------------------------------------
 
 
@@ -123,16 +109,6 @@ class PreferencesOut(Schema):
     quiet_hours: QuietHoursOut | None
 
 
-def preferences_out(preferences: Preferences) -> dict[str, object]:
-    quiet = preferences.quiet_hours
-    return {
-        "kinds": preferences.kinds,
-        "quiet_hours": (
-            {"start": quiet.start_time, "end": quiet.end_time, "time_zone": quiet.time_zone} if quiet else None
-        ),
-    }
-
-
 class SnoozeIn(InSchema):
     minutes: int = Field(ge=SNOOZE_MINUTES[0], le=SNOOZE_MINUTES[1], description="How long until it reminds again.")
 
@@ -144,10 +120,3 @@ class SnoozeOut(Schema):
     snoozed_notification_id: UUID
 
 
-def snooze_out(occurrence: ReminderOccurrence, notification: Notification) -> dict[str, object]:
-    return {
-        "id": occurrence.pk,
-        "kind": occurrence.kind,
-        "due_at": occurrence.due_at,
-        "snoozed_notification_id": notification.pk,
-    }

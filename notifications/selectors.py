@@ -1,7 +1,6 @@
 """Reads of the notifications app: the caller's own inbox and installs (stream backlogs: ``notifications.replay``)."""
 
 from datetime import datetime
-from uuid import UUID
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -10,7 +9,6 @@ from backend.access import citizen_ids_granted_to
 from backend.access.declaration import declared
 from backend.access.rules import Moments
 from backend.actors import Actor
-from backend.errors import NotFound
 from backend.pagination import paginate
 from notifications.models import Notification, PushInstall
 
@@ -28,14 +26,6 @@ def inbox_of(actor: Actor) -> QuerySet[Notification]:
     return notifications.filter(Q(refs__citizen_id__isnull=True) | Q(refs__citizen_id__in=sorted(followed)))
 
 
-def access_notification(actor: Actor, notification_id: UUID | str) -> Notification:
-    """One of the caller's own notifications; anybody else's is not found, the same as a missing one."""
-    notification = inbox_of(actor).filter(pk=notification_id).first()
-    if notification is None:
-        raise NotFound("No such notification.")
-    return notification
-
-
 def notifications_page(
     actor: Actor, *, cursor: str | None, limit: int | None, unread: bool = False
 ) -> tuple[list[Notification], str | None]:
@@ -51,13 +41,6 @@ def unread_count(actor: Actor) -> int:
 
 def push_installs_of(actor: Actor, limit: int = 100) -> list[PushInstall]:
     return list(PushInstall.objects.filter(user=actor.user).order_by("-last_seen_at", "id")[:limit])
-
-
-def access_push_install(actor: Actor, install_id: UUID | str) -> PushInstall:
-    install = PushInstall.objects.filter(pk=install_id, user=actor.user).first()
-    if install is None:
-        raise NotFound("No such app install.")
-    return install
 
 
 def installs_reachable(now: datetime | None = None) -> QuerySet[PushInstall]:

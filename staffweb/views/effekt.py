@@ -20,6 +20,7 @@ from backend.actors import ANALYST
 from backend.models import Membership, StaffRole
 from backend.timeutil import municipal_today
 from effekt import fhir
+from effekt.access import access_theory_of_change
 from effekt.indicators.definitions import BY_KEY, INDICATORS, Indicator
 from effekt.indicators.evaluator import QUARTERS, YEAR, Cell
 from effekt.models import AggregateRead
@@ -27,7 +28,6 @@ from effekt.periods import Period
 from effekt.selectors import (
     IndicatorQuery,
     IndicatorResult,
-    access_theory_of_change,
     conditions_in,
     indicator_in_context,
     indicator_values,
