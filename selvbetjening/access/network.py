@@ -1,7 +1,10 @@
 """The citizen's network: a citizen fetched for a relative by the scope of their grant, and grants and
 invitations fetched for the citizen, the read logged."""
 
+from collections.abc import Callable
 from uuid import UUID
+
+from django.db.models import Model, QuerySet
 
 from backend.actors import Actor
 from backend.audit import read_logged
@@ -28,20 +31,19 @@ def access_citizen_for_relative(actor: Actor, citizen_id: UUID | str, scope: str
     return citizen
 
 
+def _own[M: Model](actor: Actor, of_citizen: Callable[[Citizen], QuerySet[M]], pk: UUID, missing: str) -> M:
+    """One of the calling citizen's own rows (``of_citizen`` gives them); 404 saying ``missing`` otherwise."""
+    found = None if actor.citizen is None else of_citizen(actor.citizen).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(missing)
+    return found
+
+
 def access_grant(actor: Actor, grant_id: UUID) -> NetworkGrant:
     """A grant the calling citizen gave."""
-    if actor.citizen is None:
-        raise NotFound("No such grant.")
-    grant = grants_of_citizen(actor.citizen).filter(pk=grant_id).first()
-    if grant is None:
-        raise NotFound("No such grant.")
-    return grant
+    return _own(actor, grants_of_citizen, grant_id, "No such grant.")
 
 
 def access_invitation(actor: Actor, invitation_id: UUID) -> NetworkInvitation:
-    if actor.citizen is None:
-        raise NotFound("No such invitation.")
-    invitation = invitations_of_citizen(actor.citizen).filter(pk=invitation_id).first()
-    if invitation is None:
-        raise NotFound("No such invitation.")
-    return invitation
+    """An invitation the calling citizen sent."""
+    return _own(actor, invitations_of_citizen, invitation_id, "No such invitation.")

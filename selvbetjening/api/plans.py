@@ -1,8 +1,10 @@
 """Training plans: care staff make and revise them inside an episode; the citizen reads their own."""
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from django.db.models import QuerySet
 from ninja import Query, Router, Status
 
 from backend.access import paginate_logged
@@ -12,6 +14,7 @@ from backend.pagination import paginate
 from selvbetjening.access import plans as plan_access
 from selvbetjening.access.episodes import access_episode_for_change
 from selvbetjening.api.auth import citizen_auth
+from selvbetjening.models import TrainingPlan
 from selvbetjening.presenters.plans import my_plan_out, plan_out, version_out
 from selvbetjening.schemas import plans as schemas
 from selvbetjening.schemas.common import PageQuery
@@ -23,11 +26,26 @@ my_plans = Router(tags=["me: training plans"], auth=citizen_auth())
 RESOURCE = plan_services.RESOURCE
 
 
-# --- Shapes (from rows loaded by the selectors; nothing here queries) -----------------------------
+# --- Responses -----------------------------------------------------------------------------------
 
 
 def _plan_response(request: AuthedRequest, plan_id: UUID) -> dict[str, Any]:
     return plan_out(plan_access.access_training_plan(request.auth, plan_id))
+
+
+def _page(
+    request: AuthedRequest, queryset: QuerySet[TrainingPlan], query: Any, out: Callable[[TrainingPlan], dict[str, Any]]
+) -> dict[str, Any]:
+    """A page of plans in ``out``'s shape, each citizen on it logged."""
+    items, next_cursor = paginate_logged(
+        request.auth,
+        queryset,
+        reads=RESOURCE,
+        citizen_of=lambda plan: plan.citizen_id,
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+    return {"items": [out(item) for item in items], "next_cursor": next_cursor}
 
 
 def _exercises(payload: Any) -> list[dict[str, Any]] | None:
@@ -42,15 +60,7 @@ def list_plans(request: AuthedRequest, query: Query[schemas.TrainingPlanQuery]):
     queryset = plan_reads.training_plans_for_staff(
         request.auth, citizen_id=query.citizen_id, episode_id=query.episode_id, status=query.status
     )
-    items, next_cursor = paginate_logged(
-        request.auth,
-        queryset,
-        reads=RESOURCE,
-        citizen_of=lambda plan: plan.citizen_id,
-        cursor=query.cursor,
-        limit=query.limit,
-    )
-    return {"items": [plan_out(item) for item in items], "next_cursor": next_cursor}
+    return _page(request, queryset, query, plan_out)
 
 
 @plans.post("", response={201: schemas.TrainingPlanOut}, summary="Make a training plan in an episode")
@@ -104,15 +114,7 @@ def revise_plan(request: AuthedRequest, plan_id: UUID, payload: schemas.Training
 @my_plans.get("", response=schemas.MyTrainingPlanPageOut, summary="My training plans")
 def my_plan_list(request: AuthedRequest, query: Query[schemas.MyTrainingPlanQuery]):
     queryset = plan_reads.training_plans_of_citizen(request.auth, status=query.status)
-    items, next_cursor = paginate_logged(
-        request.auth,
-        queryset,
-        reads=RESOURCE,
-        citizen_of=lambda plan: plan.citizen_id,
-        cursor=query.cursor,
-        limit=query.limit,
-    )
-    return {"items": [my_plan_out(item) for item in items], "next_cursor": next_cursor}
+    return _page(request, queryset, query, my_plan_out)
 
 
 @my_plans.get("/{uuid:plan_id}", response=schemas.MyTrainingPlanOut, summary="One of my training plans")
