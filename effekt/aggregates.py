@@ -23,7 +23,7 @@ from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
-from backend.models import Municipality, Team
+from backend.models import Municipality
 from backend.timeutil import municipal_today
 from effekt.indicators.definitions import INDICATORS, Indicator
 from effekt.indicators.evaluator import Cell, Filters, Node, Organisation, evaluate_periods
@@ -87,7 +87,9 @@ def _by_year(queryset: QuerySet, year_of: str, latest: str, **extra: Any) -> dic
         .annotate(rows=Count("pk"), latest=Max(latest), **extra)
     )
     return {
-        row.pop("input_year"): tuple(str(value) for _, value in sorted(row.items())) for row in rows if row["input_year"]
+        row.pop("input_year"): tuple(str(value) for _, value in sorted(row.items()))
+        for row in rows
+        if row["input_year"]
     }
 
 
@@ -172,7 +174,9 @@ class RefreshReport:
     unchanged: int
 
 
-def tables_refresh(*, now: datetime | None = None, municipalities: Iterable[Municipality] | None = None) -> RefreshReport:
+def tables_refresh(
+    *, now: datetime | None = None, municipalities: Iterable[Municipality] | None = None
+) -> RefreshReport:
     """Recompute every table whose inputs or organisation changed since it was computed, and compute those
     not computed yet, for every municipality from its first year to this one. Safe to run twice: a second
     run finds nothing changed."""
@@ -197,9 +201,15 @@ def tables_refresh(*, now: datetime | None = None, municipalities: Iterable[Muni
                 if table is not None and (table.inputs, table.organisation) == (inputs, signature):
                     unchanged += 1
                     continue
-                _store(municipality, indicator, year, now, signature, inputs, evaluate_periods(
-                    indicator, scope, organisation, Filters()
-                ))
+                _store(
+                    municipality,
+                    indicator,
+                    year,
+                    now,
+                    signature,
+                    inputs,
+                    evaluate_periods(indicator, scope, organisation, Filters()),
+                )
                 computed += 1
     return RefreshReport(computed=computed, unchanged=unchanged)
 

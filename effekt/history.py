@@ -15,7 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
 
 from backend.models import Citizen, Team, User
 from selvbetjening.models import (
@@ -116,9 +115,9 @@ class EpisodeHistory:
 class _Rows:
     by_model: dict[type, list[Any]] = field(default_factory=dict)
     plan_goals: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)
-    registered: list[tuple[datetime, uuid.UUID]] = field(default_factory=list)
-    requests_made: list[tuple[datetime, uuid.UUID]] = field(default_factory=list)
-    answers_submitted: list[tuple[datetime, uuid.UUID]] = field(default_factory=list)
+    registered: list[tuple[Any, datetime]] = field(default_factory=list)
+    requests_made: list[tuple[Any, datetime]] = field(default_factory=list)
+    answers_submitted: list[tuple[Any, datetime]] = field(default_factory=list)
 
     def add(self, row: Any) -> Any:
         self.by_model.setdefault(type(row), []).append(row)
@@ -163,20 +162,14 @@ def histories_write(
     return {model._meta.verbose_name_plural: len(rows.by_model.get(model, [])) for model in ORDER}  # type: ignore[misc]
 
 
-def _set_times(model: Any, column: str, values: list[tuple[datetime, uuid.UUID]]) -> None:
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {model._meta.db_table} SET {column} = %s WHERE id = %s",
-            [
-                (connection.ops.adapt_datetimefield_value(when), model._meta.pk.get_db_prep_value(pk, connection))
-                for when, pk in values
-            ],
-        )
+def _set_times(model: Any, column: str, values: list[tuple[datetime, Any]]) -> None:
+    """Set a time ``auto_now_add`` filled in on insert to the time it was."""
+    for row, when in values:
+        setattr(row, column, when)
+    model.objects.bulk_update([row for row, _ in values], [column], batch_size=1000)
 
 
-def _episode_rows(
-    history: EpisodeHistory, rows: _Rows, by: User, questionnaire: QuestionnaireVersion | None
-) -> None:
+def _episode_rows(history: EpisodeHistory, rows: _Rows, by: User, questionnaire: QuestionnaireVersion | None) -> None:
     citizen = history.citizen
     episode = rows.add(
         Episode(
@@ -193,7 +186,7 @@ def _episode_rows(
             created_by=by,
         )
     )
-    rows.registered.append((history.registered_at, episode.id))
+    rows.registered.append((episode, history.registered_at))
     goals = []
     for rank, spec in enumerate(history.goals, 1):
         last_gas = spec.ratings[-1][1] if spec.ratings else None
@@ -259,7 +252,7 @@ def _episode_rows(
                     submitted_by=user,
                 )
             )
-            rows.answers_submitted.append((datetime.combine(answered_on, time(11), tzinfo=UTC), response.id))
+            rows.answers_submitted.append((response, datetime.combine(answered_on, time(11), tzinfo=UTC)))
     for request in history.requests:
         made = rows.add(
             CitizenRequest(
@@ -277,7 +270,7 @@ def _episode_rows(
                 created_by_role="citizen",
             )
         )
-        rows.requests_made.append((request.made_at, made.id))
+        rows.requests_made.append((made, request.made_at))
     for spec_device in history.devices:
         device = rows.add(
             Device(
@@ -371,5 +364,3 @@ def _training(history: EpisodeHistory, episode: Episode, goals: list[Goal], rows
             session(spec.scheduled_at + timedelta(minutes=20), spec.session, slot)
     for logged in history.sessions:
         session(logged.performed_at, (logged.pain_before, logged.pain_after, logged.effort), None)
-
-

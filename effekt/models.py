@@ -162,3 +162,6 @@ class IndicatorTableCell(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["table", "period"])]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.level} {self.node_id} {self.group}"

@@ -1,5 +1,7 @@
-"""The measuring half of ``python -m bench.effekt``, run in a subprocess with the bench's DATABASE_URL:
-interleaved rounds of each indicator against its hand-written statement; prints one JSON line."""
+"""The measuring half of ``python -m bench.effekt``, run in a subprocess with the bench's DATABASE_URL: the
+precomputed tables computed from nothing (timed), one episode added and the refresh that picks it up
+(timed), then interleaved rounds of each indicator against its hand-written statement; prints one JSON
+line."""
 
 import json
 import os
@@ -23,7 +25,8 @@ def main(rounds: int) -> int:
     from bench.effekt import hand_sql
     from effekt.indicators.definitions import INDICATORS
     from effekt.indicators.sources import Scope
-    from effekt.models import AggregateRead
+    from effekt.aggregates import tables_refresh
+    from effekt.models import AggregateRead, IndicatorTable
     from effekt.periods import Period
     from effekt.selectors import IndicatorQuery, indicator_values
     from selvbetjening.models import Episode
@@ -37,6 +40,21 @@ def main(rounds: int) -> int:
     period = Period(date(year, 1, 1), date(year, 12, 31), "year")
     query = IndicatorQuery(period=period, unit=unit.pk)
     scope = Scope(municipality_id=municipality.pk, start=period.start, end=period.end)
+    IndicatorTable.objects.filter(municipality=municipality).delete()
+    started = time.perf_counter()
+    full = tables_refresh(municipalities=[municipality])
+    full_seconds = time.perf_counter() - started
+    print(f"  all tables computed in {full_seconds:.0f} s ({full.computed} tables)", file=sys.stderr, flush=True)
+    _add_episode(unit, date(year, 6, 15))
+    started = time.perf_counter()
+    incremental = tables_refresh(municipalities=[municipality])
+    incremental_seconds = time.perf_counter() - started
+    print(
+        f"  refreshed after a change in {incremental_seconds:.0f} s ({incremental.computed} tables)",
+        file=sys.stderr,
+        flush=True,
+    )
+
     now = timezone.now()
     statements = hand_sql.statements(connection.vendor)
     params = hand_sql.parameters(connection, unit.pk, year, scope.instants(), now)
@@ -107,10 +125,46 @@ def main(rounds: int) -> int:
                 "indicators": indicators,
                 "set_best_s": min(set_times),
                 "set_median_s": statistics.median(set_times),
+                "full_refresh_s": full_seconds,
+                "tables": full.computed,
+                "incremental_s": incremental_seconds,
+                "incremental_tables": incremental.computed,
             }
         )
     )
     return 0
+
+
+def _add_episode(unit, ended_on):  # type: ignore[no-untyped-def]
+    """One more finished episode with a rated goal in the unit: a change the refresh must pick up."""
+    import uuid
+    from datetime import UTC, datetime, time, timedelta
+
+    from django.db import transaction
+
+    from backend.models import Citizen, User
+    from effekt.history import EpisodeHistory, GoalHistory, histories_write
+
+    citizen = Citizen.objects.filter(municipality=unit.municipality).order_by("pk").first()
+    start = ended_on - timedelta(days=30)
+    goal = GoalHistory((uuid.UUID(int=1), "Gå"), 3, [(start, -1, 3), (ended_on, 1, 1)])
+    with transaction.atomic():
+        histories_write(
+            [
+                EpisodeHistory(
+                    citizen,
+                    unit.teams.order_by("name").first(),
+                    start,
+                    start + timedelta(days=42),
+                    ended_on,
+                    "E1",
+                    datetime.combine(start, time(9), UTC),
+                    goals=[goal],
+                )
+            ],
+            by=User.objects.get(username="bench-analyst"),
+            questionnaire=None,
+        )
 
 
 if __name__ == "__main__":

@@ -93,9 +93,7 @@ def test_a_change_shows_after_the_refresh(world):
     second = first + timedelta(minutes=5)
     report = tables_refresh(now=second)
     # The goal's episode changed the goal and episode based indicators, not the requests'.
-    recomputed = set(
-        IndicatorTable.objects.filter(computed_at=second).values_list("indicator_key", flat=True)
-    )
+    recomputed = set(IndicatorTable.objects.filter(computed_at=second).values_list("indicator_key", flat=True))
     assert {"goal_attainment", "function_change", "device_effect", "episode_length"} <= recomputed
     assert "request_response" not in recomputed
     assert report.computed == len(recomputed)
