@@ -268,38 +268,52 @@ class StoredCells:
     computed_at: datetime
 
 
+CELL_COLUMNS = ("node_id", "group", "group_name", "suppressed", "citizens", "count", "share", "values")
+
+
 def stored_cells(
-    indicator: Indicator, municipality_id: UUID, year: int, organisation: Organisation, period: str
+    indicator: Indicator,
+    municipality_id: UUID,
+    year: int,
+    organisation: Organisation,
+    period: str,
+    nodes: Iterable[Node],
 ) -> StoredCells | None:
-    """The period's cells of the stored table, when there is one computed for the organisation as it is
-    now; None otherwise. Two queries."""
-    table = (
-        IndicatorTable.objects.filter(municipality_id=municipality_id, indicator_key=indicator.key, year=year)
-        .only("id", "computed_at", "organisation")
-        .first()
+    """The period's cells of ``nodes`` (with their groups) from the stored table, when there is one computed
+    for the organisation as it is now; None otherwise. One query."""
+    wanted = {node.id: node for node in nodes}
+    rows = list(
+        IndicatorTableCell.objects.filter(
+            table__municipality_id=municipality_id,
+            table__indicator_key=indicator.key,
+            table__year=year,
+            period=period,
+            node_id__in=list(wanted),
+        ).values_list("table__computed_at", "table__organisation", *CELL_COLUMNS)
     )
-    if table is None or table.organisation != organisation_signature(organisation):
+    if not rows or rows[0][1] != organisation_signature(organisation):
         return None
-    nodes = {node.id: node for node in _nodes(organisation)}
     cells: dict[Node, Cell] = {}
     groups: dict[Node, list[Cell]] = {}
-    for row in IndicatorTableCell.objects.filter(table=table, period=period):
-        node = nodes[row.node_id]
+    for _, _, node_id, group, group_name, suppressed, citizens, count, share, values in rows:
+        node = wanted[node_id]
         cell = Cell(
             node=node,
-            group=row.group or None,
-            group_name=None if row.group_name is None else (row.group_name[0], row.group_name[1]),
-            suppressed=row.suppressed,
-            citizens=row.citizens,
-            count=row.count,
-            share=row.share,
-            values=row.values,
+            group=group or None,
+            group_name=None if group_name is None else (group_name[0], group_name[1]),
+            suppressed=suppressed,
+            citizens=citizens,
+            count=count,
+            share=share,
+            values=values,
         )
-        if row.group:
+        if group:
             groups.setdefault(node, []).append(cell)
         else:
             cells[node] = cell
+    if set(cells) != set(wanted.values()):
+        return None
     for node, cell in cells.items():
         # In the evaluator's order: by the group's key as a string.
         cell.groups = sorted(groups.get(node, []), key=lambda group: group.group or "")
-    return StoredCells(cells, table.computed_at)
+    return StoredCells(cells, rows[0][0])

@@ -50,7 +50,7 @@ class GoalHistory:
     description: str = "Mål"
     area: str = Goal.Area.MOBILITY
     target_level: int | None = None
-    baseline_gas: int | None = None
+    baseline_gas: int = -1  # the GAS scale starts at −1 unless the goal says otherwise
 
 
 @dataclass

@@ -159,3 +159,14 @@ def test_the_refresh_command_reports_what_it_did(world):
     out = StringIO()
     call_command("indicators_refresh", stdout=out)
     assert out.getvalue().strip() == f"0 indicator tables computed, {len(INDICATORS)} unchanged."
+
+
+def test_the_page_says_when_its_figures_were_computed(world):
+    from tests.effekt.test_pages import team_lead
+    from tests.staffweb.helpers import web_client
+
+    three_teams(world)
+    tables_refresh(now=datetime(2026, 12, 1, 8, 5, tzinfo=UTC))
+    page = web_client(team_lead(world).user).get("/staff/effekt/", {"year": "2026"}).content.decode()
+    # The older figures of the two years: the stored 2026 table, at 9.05 in Copenhagen.
+    assert "Tallene er beregnet 1. december 2026 kl. 09:05." in page
