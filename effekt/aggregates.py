@@ -175,11 +175,14 @@ class RefreshReport:
 
 
 def tables_refresh(
-    *, now: datetime | None = None, municipalities: Iterable[Municipality] | None = None
+    *,
+    now: datetime | None = None,
+    municipalities: Iterable[Municipality] | None = None,
+    years: Iterable[int] | None = None,
 ) -> RefreshReport:
     """Recompute every table whose inputs or organisation changed since it was computed, and compute those
-    not computed yet, for every municipality from its first year to this one. Safe to run twice: a second
-    run finds nothing changed."""
+    not computed yet, for every municipality (or those given) from its first year to this one (or the years
+    given). Safe to run twice: a second run finds nothing changed."""
     from effekt.selectors import organisation_of
 
     now = now or timezone.now()
@@ -193,7 +196,7 @@ def tables_refresh(
             (table.indicator_key, table.year): table
             for table in IndicatorTable.objects.filter(municipality=municipality)
         }
-        for year in _years(municipality.pk, today):
+        for year in _years(municipality.pk, today) if years is None else years:
             scope = Scope(municipality_id=municipality.pk, start=date(year, 1, 1), end=date(year, 12, 31), now=now)
             for indicator in INDICATORS:
                 inputs = _inputs_of(indicator, year, summaries)

@@ -7,9 +7,9 @@ the same figure for the same unit and year.
 
 A fresh database (a new SQLite file under ``var/bench/effekt/``, or ``mestring_bench_effekt`` created on
 the PostgreSQL server of the URL and dropped at the end) is migrated by ``manage.py migrate`` and seeded by
-``bench/effekt/seed.py``. The precomputed indicator tables are computed from nothing
-(``effekt.aggregates.tables_refresh``, timed), one finished episode is added to the unit and the refresh
-that picks it up is timed. Then, per round, for each indicator in turn: the indicator through
+``bench/effekt/seed.py``. The precomputed indicator tables of the year measured are computed from nothing
+(``effekt.aggregates.tables_refresh``, timed), one finished episode is added to the unit in that year and
+the refresh that picks it up is timed. Then, per round, for each indicator in turn: the indicator through
 ``effekt.selectors.indicator_values`` (as the API answers it: the unit's cells read from the precomputed
 table, computed for the whole municipality, the year and its quarters, suppressed together; the aggregate
 read logged) and the hand-written statement
@@ -134,9 +134,9 @@ def _report(measured: str, *, vendor: str, episodes: int, rounds: int) -> str:
         f"hand-written statement: {sum(row['ratio'] <= RATIO_TARGET for row in data['indicators'])} of "
         f"{len(data['indicators'])} (the highest ratio {worst:.2f}×). Every figure agreed with its statement.",
         "",
-        f"Precomputing: all {data['tables']} tables (every indicator, every year with data and this one) "
-        f"computed from nothing in {data['full_refresh_s']:.0f} s; after one finished episode was added, the "
-        f"refresh recomputed {data['incremental_tables']} tables in {data['incremental_s']:.0f} s.",
+        f"Precomputing: the year's {data['tables']} tables (one per indicator) computed from nothing in "
+        f"{data['full_refresh_s']:.0f} s; after one finished episode was added to the year, the refresh "
+        f"recomputed {data['incremental_tables']} tables in {data['incremental_s']:.0f} s.",
     ]
     return "\n".join(lines)
 
