@@ -105,6 +105,10 @@ def main(rounds: int) -> int:
     for indicator in INDICATORS:
         orm_ms = statistics.median(orm_times[indicator.key]) * 1000
         sql_ms = statistics.median(sql_times[indicator.key]) * 1000
+        per_round = [
+            orm / sql if sql else float("inf")
+            for orm, sql in zip(orm_times[indicator.key], sql_times[indicator.key], strict=True)
+        ]
         indicators.append(
             {
                 "key": indicator.key,
@@ -112,6 +116,7 @@ def main(rounds: int) -> int:
                 "orm_ms": orm_ms,
                 "sql_ms": sql_ms,
                 "ratio": orm_ms / sql_ms if sql_ms else float("inf"),
+                "round_ratios": per_round,
             }
         )
     episodes = Episode.objects.filter(team__unit__municipality=municipality).count()
