@@ -66,7 +66,21 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     parser.add_argument("--keep", action="store_true", help="reuse (SQLite) or keep (PostgreSQL) the database")
     parser.add_argument("--write-readme", action="store_true")
+    parser.add_argument(
+        "--report", metavar="JSON", help="only write the report of a run's var/bench/effekt/measured-<vendor>.json"
+    )
     args = parser.parse_args()
+    if args.report:
+        measured = Path(args.report).read_text()
+        vendor = "postgresql" if "postgresql" in Path(args.report).name else "sqlite"
+        import json
+
+        rounds = json.loads(measured)["rounds"]
+        report = _report(measured, vendor=vendor, episodes=args.episodes, rounds=rounds)
+        print(report)
+        if args.write_readme:
+            _write_readme(report)
+        return 0
 
     run_dir = ROOT / "var" / "bench" / "effekt"
     url, vendor = _database_url(args, run_dir)

@@ -120,23 +120,28 @@ def main(rounds: int) -> int:
             }
         )
     episodes = Episode.objects.filter(team__unit__municipality=municipality).count()
-    print(
-        json.dumps(
-            {
-                "seeded": f"{episodes:,} episodes, 4 units of 5 teams",
-                "unit": unit.name,
-                "year": year,
-                "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {connection.vendor}",
-                "indicators": indicators,
-                "set_best_s": min(set_times),
-                "set_median_s": statistics.median(set_times),
-                "full_refresh_s": full_seconds,
-                "tables": full.computed,
-                "incremental_s": incremental_seconds,
-                "incremental_tables": incremental.computed,
-            }
-        )
+    measured = json.dumps(
+        {
+            "seeded": f"{episodes:,} episodes, 4 units of 5 teams",
+            "unit": unit.name,
+            "year": year,
+            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {connection.vendor}",
+            "indicators": indicators,
+            "set_best_s": min(set_times),
+            "set_median_s": statistics.median(set_times),
+            "full_refresh_s": full_seconds,
+            "tables": full.computed,
+            "incremental_s": incremental_seconds,
+            "incremental_tables": incremental.computed,
+            "rounds": rounds,
+        }
     )
+    # Kept beside the database, so a report can be written again from it (python -m bench.effekt --report).
+    var_dir = os.environ.get("VAR_DIR")
+    if var_dir:
+        with open(os.path.join(var_dir, f"measured-{connection.vendor}.json"), "w") as out:
+            out.write(measured + "\n")
+    print(measured)
     return 0
 
 
