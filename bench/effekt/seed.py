@@ -43,10 +43,6 @@ def main(episodes: int) -> None:
     this_year = municipal_today().year
     years = [this_year - 3, this_year - 2, this_year - 1]
 
-    def batches(objects, model):  # type: ignore[no-untyped-def]
-        for start in range(0, len(objects), BATCH):
-            model.objects.bulk_create(objects[start : start + BATCH])
-
     with transaction.atomic():
         municipality = Municipality.objects.create(code="999", name="Benchkommune")
         staff_user = User.objects.create(username="bench-analyst", display_name="Bench Analytiker")
@@ -77,7 +73,7 @@ def main(episodes: int) -> None:
                     cpr_hash=uuid.uuid4().hex,  # the look-up hash is not read by the indicators
                 )
             )
-        batches(citizens, Citizen)
+        Citizen.objects.bulk_create(citizens, batch_size=BATCH)
 
         histories = []
         for index in range(episodes):
