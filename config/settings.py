@@ -226,6 +226,7 @@ TASKS = {
 PERIODIC_COMMANDS = [
     ("detect_missing_heartbeats", 60),
     ("training_slots", 300),
+    ("indicators_refresh", 300),
     ("notify_due", 900),
     ("deliver_due_push", 60),
     ("requeue_abandoned_tasks", 60),

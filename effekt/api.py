@@ -94,6 +94,7 @@ def _result(result: IndicatorResult) -> dict[str, Any]:
         "filters": filters,
         "breakdown": query.breakdown,
         "minimum_citizens": MINIMUM_CITIZENS,
+        "computed_at": result.computed_at,
         "total": _cell(result.total),
         "cells": [_cell(cell) for cell in result.cells],
     }
@@ -216,6 +217,7 @@ def indicator_benchmark(request: AuthedRequest, key: str, query: Query[schemas.B
                 "id": value.municipality.pk,
                 "name": value.municipality.name,
                 "own": value.is_own,
+                "computed_at": value.computed_at,
                 "total": _cell(value.cell),
             }
             for value in values

@@ -117,3 +117,51 @@ class BenchmarkParticipation(models.Model):
 
     def __str__(self) -> str:
         return str(self.municipality)
+
+
+class IndicatorTable(models.Model):
+    """One indicator's suppressed cells for a municipality and calendar year, precomputed by
+    ``manage.py indicators_refresh``: the figures the unfiltered queries read. ``organisation`` is the
+    teams and units the cells were computed for (read falls back to computing when they have changed since);
+    ``inputs`` sums up the rows behind the figures, so a refresh recomputes only the tables whose inputs
+    changed."""
+
+    id = models.BigAutoField(primary_key=True)
+    municipality = models.ForeignKey("backend.Municipality", on_delete=models.CASCADE, related_name="+")
+    indicator_key = models.CharField(max_length=40)
+    year = models.PositiveSmallIntegerField()
+    computed_at = models.DateTimeField()
+    organisation = models.CharField(max_length=64)
+    inputs = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "indicator_key", "year"], name="indicator_table_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_key} {self.year} ({self.computed_at:%Y-%m-%d %H:%M})"
+
+
+class IndicatorTableCell(models.Model):
+    """A cell of a precomputed table: a node of the organisation (or a group inside it) in the year or one
+    of its quarters, as shown: nothing but ``suppressed`` when it is suppressed."""
+
+    id = models.BigAutoField(primary_key=True)
+    table = models.ForeignKey(IndicatorTable, on_delete=models.CASCADE, related_name="cells")
+    period = models.CharField(max_length=4)
+    level = models.CharField(max_length=12)
+    node_id = models.UUIDField()
+    group = models.CharField(max_length=64, blank=True, help_text="Empty: the whole node.")
+    group_name = models.JSONField(null=True, help_text="The group's name in Danish and English.")
+    suppressed = models.BooleanField()
+    citizens = models.IntegerField(null=True)
+    count = models.IntegerField(null=True)
+    share = models.FloatField(null=True)
+    values = models.JSONField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["table", "period"])]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.level} {self.node_id} {self.group}"

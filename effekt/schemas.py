@@ -90,6 +90,10 @@ class IndicatorOut(Schema):
     filters: dict[str, str]
     breakdown: Breakdown
     minimum_citizens: int
+    computed_at: datetime = Field(
+        description="When the figures were computed: the time of the query, or of the latest refresh of the "
+        "precomputed table it read (refreshed every five minutes when its rows changed)."
+    )
     total: CellOut
     cells: list[CellOut]
 
@@ -169,6 +173,7 @@ class BenchmarkMunicipalityOut(Schema):
     id: UUID
     name: str
     own: bool = Field(description="The caller's own municipality.")
+    computed_at: datetime = Field(description="When the municipality's figure was computed.")
     total: CellOut = Field(description="The municipality-level cell, suppressed as in the municipality's own table.")
 
 

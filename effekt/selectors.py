@@ -2,11 +2,13 @@
 for the part of it asked about. Aggregates only; nothing here returns a person. Every indicator query is
 written to the aggregate-read log (``AggregateRead``) before its figures are returned."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from backend.actors import Actor
 from backend.audit import DEFAULT_PURPOSE, Purpose
@@ -14,6 +16,7 @@ from backend.context import current_request_id
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.models import Municipality, Team
 from backend.replica import reads_from_replica
+from effekt.aggregates import stored_cells
 from effekt.indicators.definitions import BY_KEY, Indicator
 from effekt.indicators.evaluator import MUNICIPALITY, TEAM, UNIT, Cell, Filters, Node, Organisation, evaluate
 from effekt.indicators.sources import Scope
@@ -64,6 +67,7 @@ class IndicatorResult:
     query: IndicatorQuery
     total: Cell
     cells: list[Cell]
+    computed_at: datetime  # when the figures were computed: now, or when the stored table was
 
 
 def _focus(organisation: Organisation, query: IndicatorQuery) -> Node:
@@ -132,8 +136,13 @@ def aggregate_read_record(actor: Actor, indicator: Indicator, query: IndicatorQu
 
 
 def _evaluated(
-    actor: Actor, indicator: Indicator, query: IndicatorQuery, surface: str
-) -> tuple[Organisation, Node, dict[Node, Cell]]:
+    actor: Actor,
+    indicator: Indicator,
+    query: IndicatorQuery,
+    surface: str,
+    shown: Callable[[Organisation, Node], list[Node]],
+) -> tuple[Organisation, Node, dict[Node, Cell], datetime]:
+    """The node asked about and the cells of it and of the nodes ``shown`` beside it."""
     assert actor.staff is not None
     organisation = organisation_of(actor.staff.municipality)
     focus = _focus(organisation, query)
@@ -146,37 +155,55 @@ def _evaluated(
         device_type=query.device_type,
     )
     filters = Filters(condition=query.condition is not None, device=bool(query.device_type), age_band=query.age_band)
-    return organisation, focus, _cells(indicator, scope, organisation, filters, query.period.key)
+    nodes = [focus, *shown(organisation, focus)]
+    cells, computed_at = _cells(indicator, scope, organisation, filters, query.period.key, nodes)
+    return organisation, focus, cells, computed_at
 
 
 @reads_from_replica
 def _cells(
-    indicator: Indicator, scope: Scope, organisation: Organisation, filters: Filters, period: str
-) -> dict[Node, Cell]:
-    """The suppressed cells, read where heavy reads go (the replica when one keeps up); nothing written here,
-    so a read retried on the primary logs nothing twice."""
-    return evaluate(indicator, scope, organisation, filters, period=period)
+    indicator: Indicator, scope: Scope, organisation: Organisation, filters: Filters, period: str, nodes: list[Node]
+) -> tuple[dict[Node, Cell], datetime]:
+    """The suppressed cells (at least those of ``nodes``) and when they were computed, read where heavy reads
+    go (the replica when one keeps up); nothing written here, so a read retried on the primary logs nothing
+    twice. Without filters the precomputed table is read when there is one for the organisation as it is
+    (``effekt.aggregates``); otherwise the whole municipality's cells are computed now."""
+    if filters == Filters():
+        stored = stored_cells(indicator, scope.municipality_id, scope.start.year, organisation, period, nodes)
+        if stored is not None:
+            return stored.cells, stored.computed_at
+    return evaluate(indicator, scope, organisation, filters, period=period), timezone.now()
 
 
 def indicator_values(actor: Actor, indicator: Indicator, query: IndicatorQuery, *, surface: str) -> IndicatorResult:
     """The indicator for the caller's municipality, picked from cells computed and suppressed for the whole
     municipality, so a filter on a team or unit shows exactly what the full table shows for it. A team or
     unit of another municipality is a 404 and is not logged; a query answered is logged first."""
-    organisation, focus, cells = _evaluated(actor, indicator, query, surface)
-    below = [] if query.breakdown == "none" else _below(organisation, focus, query.breakdown)
-    return IndicatorResult(indicator, query, cells[focus], [cells[node] for node in below])
+
+    def below(organisation: Organisation, focus: Node) -> list[Node]:
+        return [] if query.breakdown == "none" else _below(organisation, focus, query.breakdown)
+
+    organisation, focus, cells, computed_at = _evaluated(actor, indicator, query, surface, below)
+    return IndicatorResult(
+        indicator, query, cells[focus], [cells[node] for node in below(organisation, focus)], computed_at
+    )
+
+
+def _context(organisation: Organisation, focus: Node) -> list[Node]:
+    """What puts a node in context: a municipality's units, a unit's teams, a team's unit and municipality."""
+    if focus.level == TEAM:
+        assert focus.parent is not None
+        return [focus.parent, organisation.municipality]
+    return list(organisation.children(focus))
 
 
 def indicator_in_context(actor: Actor, indicator: Indicator, query: IndicatorQuery, *, surface: str) -> IndicatorResult:
     """The indicator for the node asked about, with the cells that put it in context: a municipality's
     units, a unit's teams, a team's unit and municipality. All from the one suppressed table."""
-    organisation, focus, cells = _evaluated(actor, indicator, query, surface)
-    if focus.level == TEAM:
-        assert focus.parent is not None
-        context = [focus.parent, organisation.municipality]
-    else:
-        context = list(organisation.children(focus))
-    return IndicatorResult(indicator, query, cells[focus], [cells[node] for node in context])
+    organisation, focus, cells, computed_at = _evaluated(actor, indicator, query, surface, _context)
+    return IndicatorResult(
+        indicator, query, cells[focus], [cells[node] for node in _context(organisation, focus)], computed_at
+    )
 
 
 def conditions_in(actor: Actor) -> list[tuple[UUID, str]]:
@@ -244,6 +271,7 @@ class BenchmarkCell:
     municipality: Municipality
     is_own: bool
     cell: Cell
+    computed_at: datetime
 
 
 def benchmark_values(actor: Actor, indicator: Indicator, query: IndicatorQuery) -> list[BenchmarkCell]:
@@ -282,6 +310,10 @@ def benchmark_values(actor: Actor, indicator: Indicator, query: IndicatorQuery) 
             condition_code=query.condition,
             device_type=query.device_type,
         )
-        cells = evaluate(indicator, scope, organisation, filters, period=query.period.key)
-        values.append(BenchmarkCell(municipality, municipality.pk == own, cells[organisation.municipality]))
+        cells, computed_at = _cells(
+            indicator, scope, organisation, filters, query.period.key, [organisation.municipality]
+        )
+        values.append(
+            BenchmarkCell(municipality, municipality.pk == own, cells[organisation.municipality], computed_at)
+        )
     return values

@@ -7,9 +7,12 @@ the same figure for the same unit and year.
 
 A fresh database (a new SQLite file under ``var/bench/effekt/``, or ``mestring_bench_effekt`` created on
 the PostgreSQL server of the URL and dropped at the end) is migrated by ``manage.py migrate`` and seeded by
-``bench/effekt/seed.py``. Then, per round, for each indicator in turn: the indicator through
-``effekt.selectors.indicator_values`` (as the API computes it: every cell of the municipality, for the year
-and its quarters, suppressed together, and the aggregate read logged) and the hand-written statement
+``bench/effekt/seed.py``. The precomputed indicator tables of the year measured are computed from nothing
+(``effekt.aggregates.tables_refresh``, timed), one finished episode is added to the unit in that year and
+the refresh that picks it up is timed. Then, per round, for each indicator in turn: the indicator through
+``effekt.selectors.indicator_values`` (as the API answers it: the unit's cells read from the precomputed
+table, computed for the whole municipality, the year and its quarters, suppressed together; the aggregate
+read logged) and the hand-written statement
 (``bench/effekt/hand_sql.py``: the unit's figure only), in alternating order from round to round, so both
 see the same machine. The figures of the two must agree (citizens and the measure, to 2 decimals), or the
 run fails. Reported: per indicator the median of the rounds and the ratio of medians; the whole set's time
@@ -18,6 +21,7 @@ per round (the sum of the ten indicators, best and median).
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -62,7 +66,21 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     parser.add_argument("--keep", action="store_true", help="reuse (SQLite) or keep (PostgreSQL) the database")
     parser.add_argument("--write-readme", action="store_true")
+    parser.add_argument(
+        "--report", metavar="JSON", help="only write the report of a run's var/bench/effekt/measured-<vendor>.json"
+    )
     args = parser.parse_args()
+    if args.report:
+        measured = Path(args.report).read_text()
+        vendor = "postgresql" if "postgresql" in Path(args.report).name else "sqlite"
+        import json
+
+        rounds = json.loads(measured)["rounds"]
+        report = _report(measured, vendor=vendor, episodes=args.episodes, rounds=rounds)
+        print(report)
+        if args.write_readme:
+            _write_readme(report)
+        return 0
 
     run_dir = ROOT / "var" / "bench" / "effekt"
     url, vendor = _database_url(args, run_dir)
@@ -114,21 +132,29 @@ def _report(measured: str, *, vendor: str, episodes: int, rounds: int) -> str:
         f"{episodes:,} episodes over three years ({data['seeded']}); unit {data['unit']!r}, year {data['year']}; "
         f"{rounds} interleaved rounds; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {data['machine']}.",
         "",
-        "| indicator | figure checked | Mestring (median ms) | hand SQL (median ms) | ratio |",
-        "|---|---|---:|---:|---:|",
+        "| indicator | figure checked | Mestring (median ms) | hand SQL (median ms) | ratio of medians "
+        "| per-round ratios (median, highest) |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for row in data["indicators"]:
+        rounds_ = row["round_ratios"]
         lines.append(
-            f"| `{row['key']}` | {row['figure']} | {row['orm_ms']:.0f} | {row['sql_ms']:.0f} | {row['ratio']:.1f}× |"
+            f"| `{row['key']}` | {row['figure']} | {row['orm_ms']:.1f} | {row['sql_ms']:.1f} | {row['ratio']:.2f}× "
+            f"| {statistics.median(rounds_):.2f}×, {max(rounds_):.2f}× |"
         )
     best, median = data["set_best_s"], data["set_median_s"]
     verdict = "within" if best <= SET_TARGET_SECONDS else "over"
+    worst = max(row["ratio"] for row in data["indicators"])
     lines += [
         "",
         f"The whole standard set for the unit and year: best round {best:.2f} s, median {median:.2f} s "
         f"({verdict} the 2 s target by the best round). Indicators within {RATIO_TARGET:.0f}× of their "
         f"hand-written statement: {sum(row['ratio'] <= RATIO_TARGET for row in data['indicators'])} of "
-        f"{len(data['indicators'])}.",
+        f"{len(data['indicators'])} (the highest ratio {worst:.2f}×). Every figure agreed with its statement.",
+        "",
+        f"Precomputing: the year's {data['tables']} tables (one per indicator) computed from nothing in "
+        f"{data['full_refresh_s']:.0f} s; after one finished episode was added to the year, the refresh "
+        f"recomputed {data['incremental_tables']} tables in {data['incremental_s']:.0f} s.",
     ]
     return "\n".join(lines)
 

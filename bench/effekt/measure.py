@@ -1,5 +1,7 @@
-"""The measuring half of ``python -m bench.effekt``, run in a subprocess with the bench's DATABASE_URL:
-interleaved rounds of each indicator against its hand-written statement; prints one JSON line."""
+"""The measuring half of ``python -m bench.effekt``, run in a subprocess with the bench's DATABASE_URL: the
+precomputed tables of the year measured computed from nothing (timed), one episode added to that year and
+the refresh that picks it up (timed), then interleaved rounds of each indicator against its hand-written
+statement; prints one JSON line."""
 
 import json
 import os
@@ -21,9 +23,10 @@ def main(rounds: int) -> int:
     from backend.models import AppSession, Municipality, OrganisationUnit, User
     from backend.timeutil import municipal_today
     from bench.effekt import hand_sql
+    from effekt.aggregates import tables_refresh
     from effekt.indicators.definitions import INDICATORS
     from effekt.indicators.sources import Scope
-    from effekt.models import AggregateRead
+    from effekt.models import AggregateRead, IndicatorTable
     from effekt.periods import Period
     from effekt.selectors import IndicatorQuery, indicator_values
     from selvbetjening.models import Episode
@@ -37,6 +40,21 @@ def main(rounds: int) -> int:
     period = Period(date(year, 1, 1), date(year, 12, 31), "year")
     query = IndicatorQuery(period=period, unit=unit.pk)
     scope = Scope(municipality_id=municipality.pk, start=period.start, end=period.end)
+    IndicatorTable.objects.filter(municipality=municipality).delete()
+    started = time.perf_counter()
+    full = tables_refresh(municipalities=[municipality], years=[year])
+    full_seconds = time.perf_counter() - started
+    print(f"  the year's tables computed in {full_seconds:.0f} s ({full.computed})", file=sys.stderr, flush=True)
+    _add_episode(unit, date(year, 6, 15))
+    started = time.perf_counter()
+    incremental = tables_refresh(municipalities=[municipality], years=[year])
+    incremental_seconds = time.perf_counter() - started
+    print(
+        f"  refreshed after a change in {incremental_seconds:.0f} s ({incremental.computed} tables)",
+        file=sys.stderr,
+        flush=True,
+    )
+
     now = timezone.now()
     statements = hand_sql.statements(connection.vendor)
     params = hand_sql.parameters(connection, unit.pk, year, scope.instants(), now)
@@ -87,6 +105,10 @@ def main(rounds: int) -> int:
     for indicator in INDICATORS:
         orm_ms = statistics.median(orm_times[indicator.key]) * 1000
         sql_ms = statistics.median(sql_times[indicator.key]) * 1000
+        per_round = [
+            orm / sql if sql else float("inf")
+            for orm, sql in zip(orm_times[indicator.key], sql_times[indicator.key], strict=True)
+        ]
         indicators.append(
             {
                 "key": indicator.key,
@@ -94,23 +116,65 @@ def main(rounds: int) -> int:
                 "orm_ms": orm_ms,
                 "sql_ms": sql_ms,
                 "ratio": orm_ms / sql_ms if sql_ms else float("inf"),
+                "round_ratios": per_round,
             }
         )
     episodes = Episode.objects.filter(team__unit__municipality=municipality).count()
-    print(
-        json.dumps(
-            {
-                "seeded": f"{episodes:,} episodes, 4 units of 5 teams",
-                "unit": unit.name,
-                "year": year,
-                "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {connection.vendor}",
-                "indicators": indicators,
-                "set_best_s": min(set_times),
-                "set_median_s": statistics.median(set_times),
-            }
-        )
+    measured = json.dumps(
+        {
+            "seeded": f"{episodes:,} episodes, 4 units of 5 teams",
+            "unit": unit.name,
+            "year": year,
+            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {connection.vendor}",
+            "indicators": indicators,
+            "set_best_s": min(set_times),
+            "set_median_s": statistics.median(set_times),
+            "full_refresh_s": full_seconds,
+            "tables": full.computed,
+            "incremental_s": incremental_seconds,
+            "incremental_tables": incremental.computed,
+            "rounds": rounds,
+        }
     )
+    # Kept beside the database, so a report can be written again from it (python -m bench.effekt --report).
+    var_dir = os.environ.get("VAR_DIR")
+    if var_dir:
+        with open(os.path.join(var_dir, f"measured-{connection.vendor}.json"), "w") as out:
+            out.write(measured + "\n")
+    print(measured)
     return 0
+
+
+def _add_episode(unit, ended_on):  # type: ignore[no-untyped-def]
+    """One more finished episode with a rated goal in the unit: a change the refresh must pick up."""
+    import uuid
+    from datetime import UTC, datetime, time, timedelta
+
+    from django.db import transaction
+
+    from backend.models import Citizen, User
+    from effekt.history import EpisodeHistory, GoalHistory, histories_write
+
+    citizen = Citizen.objects.filter(municipality=unit.municipality).order_by("pk").first()
+    start = ended_on - timedelta(days=30)
+    goal = GoalHistory((uuid.UUID(int=1), "Gå"), 3, [(start, -1, 3), (ended_on, 1, 1)])
+    with transaction.atomic():
+        histories_write(
+            [
+                EpisodeHistory(
+                    citizen,
+                    unit.teams.order_by("name").first(),
+                    start,
+                    start + timedelta(days=42),
+                    ended_on,
+                    "E1",
+                    datetime.combine(start, time(9), UTC),
+                    goals=[goal],
+                )
+            ],
+            by=User.objects.get(username="bench-analyst"),
+            questionnaire=None,
+        )
 
 
 if __name__ == "__main__":

@@ -143,6 +143,14 @@ def evaluate(
     """Every cell of the municipality for ``period`` (the year of ``scope`` or one of its quarters),
     suppressed where it, or its difference to another cell someone could ask for, holds fewer than 5
     citizens."""
+    return evaluate_periods(indicator, scope, organisation, filters)[period]
+
+
+def evaluate_periods(
+    indicator: Indicator, scope: Scope, organisation: Organisation, filters: Filters
+) -> dict[str, dict[Node, Cell]]:
+    """Every cell of the municipality for the year of ``scope`` and for each of its quarters, from one
+    table suppressed over all of them at once: what ``evaluate`` picks one period from."""
     rows = indicator.source(scope)
     if filters.age_band:
         _mark_age_bands(rows, filters.age_band)
@@ -181,17 +189,19 @@ def evaluate(
     hidden = suppressed_cells(frozen, sums, revealing=revealing)
 
     names = _group_names(indicator, population)
-    cells = {}
-    for node in nodes:
-        cell = _cell(indicator, (node, None, period), members, hidden, None)
-        if indicator.grouped:
-            node_count = None if cell.suppressed else cell.count
-            cell.groups = [
-                _cell(indicator, (node, group, period), members, hidden, names.get(group), node_count)
-                for group in groups
-            ]
-        cells[node] = cell
-    return cells
+    tables: dict[str, dict[Node, Cell]] = {}
+    for period in periods:
+        cells = tables[period] = {}
+        for node in nodes:
+            cell = _cell(indicator, (node, None, period), members, hidden, None)
+            if indicator.grouped:
+                node_count = None if cell.suppressed else cell.count
+                cell.groups = [
+                    _cell(indicator, (node, group, period), members, hidden, names.get(group), node_count)
+                    for group in groups
+                ]
+            cells[node] = cell
+    return tables
 
 
 def _group_names(indicator: Indicator, rows: list[Row]) -> dict[str, Texts]:

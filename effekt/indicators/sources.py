@@ -44,6 +44,7 @@ class Scope:
     end: date
     condition_code: UUID | None = None
     device_type: str | None = None
+    now: datetime | None = None  # the instant requests past their deadline are counted at (default: now)
 
     def instants(self) -> tuple[datetime, datetime]:
         """The period as instants: from the first day's start to the last day's end in the municipality's zone."""
@@ -341,7 +342,7 @@ def requests_answered(scope: Scope) -> list[Row]:
         )
     if scope.device_type:
         flags["device"] = Exists(_devices(scope))
-    now = timezone.now()
+    now = scope.now or timezone.now()
     rows = list(
         requests.filter(Q(answered_at__isnull=False) | Q(respond_by__lt=now))
         .annotate(**flags)

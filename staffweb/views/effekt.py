@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from django import forms
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 
 from backend.actors import ANALYST
@@ -214,6 +217,14 @@ class Comparison:
     @property
     def measures(self) -> list[str]:
         return [pick(*measure.title) for measure in self.indicator.measures]
+
+    @property
+    def computed_at(self) -> tuple[str, str]:
+        """The day and time the older of the two periods' figures was computed, in the municipality's time."""
+        local = min(self.this.computed_at, self.last.computed_at).astimezone(
+            ZoneInfo(settings.DEFAULT_CITIZEN_TIME_ZONE)
+        )
+        return date_format(local, "j. F Y"), date_format(local, "H:i")
 
     @property
     def chart_title(self) -> str:

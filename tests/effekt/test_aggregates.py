@@ -1,0 +1,173 @@
+"""Precomputed indicator tables: a query without filters reads the stored table and shows exactly what
+computing it shows (the same cells, the same suppression), a change shows once the refresh has run, a
+refresh with nothing changed computes nothing, and a table computed for other teams is not used."""
+
+from datetime import UTC, date, datetime, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from effekt.aggregates import tables_refresh
+from effekt.indicators.definitions import INDICATORS
+from effekt.models import IndicatorTable
+from tests import factories as core
+from tests.effekt.population import DRESSING, PERIOD, WALKING, completed_episode, goal, three_teams
+from tests.effekt.test_query_counts import add_episodes
+from tests.selvbetjening import factories
+
+pytestmark = pytest.mark.django_db
+
+PERIODS = [PERIOD, {"from": "2026-01-01", "to": "2026-03-31"}, {"from": "2026-04-01", "to": "2026-06-30"}]
+
+
+def _without_time(body: dict) -> dict:
+    return {key: value for key, value in body.items() if key != "computed_at"}
+
+
+def _population(world) -> None:
+    three_teams(world)
+    add_episodes(world, 7, factories.QuestionnaireVersionFactory())
+    for _ in range(3):
+        goal(completed_episode(world.team, ended_on=date(2026, 5, 20)), gas=-2, condition=DRESSING)
+    second_unit = core.OrganisationUnitFactory(municipality=world.municipality, name="Sundhed")
+    small = core.TeamFactory(unit=second_unit, name="Træning Øst")
+    for _ in range(4):
+        goal(completed_episode(small, result="E2"), gas=1, level=1, condition=WALKING)
+
+
+def test_every_stored_cell_is_what_computing_it_shows(world):
+    _population(world)
+    analyst = world.client("analyst")
+    focus = [{}, {"unit": str(world.team.unit_id)}, {"team": str(world.team.pk)}, {"team": str(world.other_team.pk)}]
+    queries = [
+        {**period, **where, "breakdown": breakdown}
+        for period in PERIODS
+        for where in focus
+        for breakdown in (("unit", "team") if not where else ("none", "team"))
+    ]
+    computed = {
+        (indicator.key, index): analyst.get(f"/api/v1/indicators/{indicator.key}", query).json()
+        for indicator in INDICATORS
+        for index, query in enumerate(queries)
+    }
+    assert not IndicatorTable.objects.exists()
+
+    at = timezone.now().replace(microsecond=0)
+    report = tables_refresh(now=at)
+    assert report.computed == len(INDICATORS)  # one year, 2026, for every indicator
+
+    suppressed = 0
+    for (key, index), body in computed.items():
+        stored = analyst.get(f"/api/v1/indicators/{key}", queries[index]).json()
+        assert _without_time(stored) == _without_time(body), (key, queries[index])
+        assert datetime.fromisoformat(stored["computed_at"]) == at
+        suppressed += sum(cell["suppressed"] for cell in [stored["total"], *stored["cells"]])
+    assert suppressed > 0  # the suppression is in the stored tables too
+
+
+def test_filtered_queries_are_computed_not_read_from_the_table(world):
+    _population(world)
+    tables_refresh(now=datetime(2026, 12, 1, tzinfo=UTC))
+    analyst = world.client("analyst")
+    before = timezone.now()
+    body = analyst.get("/api/v1/indicators/goal_attainment", {**PERIOD, "condition": str(WALKING[0])}).json()
+    assert datetime.fromisoformat(body["computed_at"]) >= before
+    stored = analyst.get("/api/v1/indicators/goal_attainment", PERIOD).json()
+    assert datetime.fromisoformat(stored["computed_at"]) == datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def test_a_change_shows_after_the_refresh(world):
+    three_teams(world)
+    analyst = world.client("analyst")
+    first = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    tables_refresh(now=first)
+    body = analyst.get("/api/v1/indicators/goal_attainment", PERIOD).json()
+    assert (body["total"]["citizens"], datetime.fromisoformat(body["computed_at"])) == (15, first)
+
+    added = goal(completed_episode(world.team), gas=-2)
+    stale = analyst.get("/api/v1/indicators/goal_attainment", PERIOD).json()
+    assert (stale["total"]["citizens"], datetime.fromisoformat(stale["computed_at"])) == (15, first)
+
+    second = first + timedelta(minutes=5)
+    report = tables_refresh(now=second)
+    # The goal's episode changed the goal and episode based indicators, not the requests'.
+    recomputed = set(IndicatorTable.objects.filter(computed_at=second).values_list("indicator_key", flat=True))
+    assert {"goal_attainment", "function_change", "device_effect", "episode_length"} <= recomputed
+    assert "request_response" not in recomputed
+    assert report.computed == len(recomputed)
+    fresh = analyst.get("/api/v1/indicators/goal_attainment", PERIOD).json()
+    assert (fresh["total"]["citizens"], datetime.fromisoformat(fresh["computed_at"])) == (16, second)
+    share = fresh["total"]["values"]["share_goals_at_expected"]
+
+    # A new rating of a goal counts as a change as well.
+    factories.GoalRatingFactory(goal=added, rated_on=date(2026, 3, 29), gas_score=1, function_level=1)
+    tables_refresh(now=second + timedelta(minutes=5))
+    rated = analyst.get("/api/v1/indicators/goal_attainment", PERIOD).json()
+    assert rated["total"]["values"]["share_goals_at_expected"] > share
+
+
+def test_a_refresh_with_nothing_changed_computes_nothing(world):
+    three_teams(world)
+    assert tables_refresh().computed == len(INDICATORS)
+    again = tables_refresh()
+    assert (again.computed, again.unchanged) == (0, len(INDICATORS))
+
+
+def test_a_request_past_its_deadline_unanswered_is_a_change(world):
+    made = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+    for _ in range(6):
+        episode = completed_episode(world.team)
+        request = factories.CitizenRequestFactory(
+            citizen=episode.citizen, team=world.team, episode=episode, respond_by=made + timedelta(days=2)
+        )
+        type(request).objects.filter(pk=request.pk).update(created_at=made)
+    analyst = world.client("analyst")
+    tables_refresh(now=made + timedelta(days=1))
+    assert analyst.get("/api/v1/indicators/request_response", PERIOD).json()["total"]["citizens"] == 0
+
+    report = tables_refresh(now=made + timedelta(days=3))
+    assert report.computed == 1  # request_response only
+    body = analyst.get("/api/v1/indicators/request_response", PERIOD).json()
+    assert (body["total"]["citizens"], body["total"]["values"]["share_on_time"]) == (6, 0.0)
+
+
+def test_a_table_computed_for_other_teams_is_not_read(world):
+    three_teams(world)
+    tables_refresh(now=datetime(2026, 12, 1, tzinfo=UTC))
+    new_unit = core.OrganisationUnitFactory(municipality=world.municipality, name="Sundhed")
+    world.other_team.unit = new_unit
+    world.other_team.save()
+    analyst = world.client("analyst")
+    before = timezone.now()
+    body = analyst.get("/api/v1/indicators/goal_attainment", {**PERIOD, "breakdown": "unit"}).json()
+    assert datetime.fromisoformat(body["computed_at"]) >= before
+    assert {cell["name"] for cell in body["cells"]} == {"Ældre og Handicap", "Sundhed"}
+
+    refreshed = datetime(2026, 12, 1, 8, 5, tzinfo=UTC)
+    assert tables_refresh(now=refreshed).computed == len(INDICATORS)
+    again = analyst.get("/api/v1/indicators/goal_attainment", {**PERIOD, "breakdown": "unit"}).json()
+    assert _without_time(again) == _without_time(body)
+    assert datetime.fromisoformat(again["computed_at"]) == refreshed
+
+
+def test_the_refresh_command_reports_what_it_did(world):
+    three_teams(world)
+    out = StringIO()
+    call_command("indicators_refresh", stdout=out)
+    assert out.getvalue().strip() == f"{len(INDICATORS)} indicator tables computed, 0 unchanged."
+    out = StringIO()
+    call_command("indicators_refresh", stdout=out)
+    assert out.getvalue().strip() == f"0 indicator tables computed, {len(INDICATORS)} unchanged."
+
+
+def test_the_page_says_when_its_figures_were_computed(world):
+    from tests.effekt.test_pages import team_lead
+    from tests.staffweb.helpers import web_client
+
+    three_teams(world)
+    tables_refresh(now=datetime(2026, 12, 1, 8, 5, tzinfo=UTC))
+    page = web_client(team_lead(world).user).get("/staff/effekt/", {"year": "2026"}).content.decode()
+    # The older figures of the two years: the stored 2026 table, at 9.05 in Copenhagen.
+    assert "Tallene er beregnet 1. december 2026 kl. 09:05." in page
