@@ -305,6 +305,9 @@ def test_a_filtered_register_page_costs_the_same_queries_for_5_and_60_devices(wo
     add(5)
     with CaptureQueriesContext(connection) as few:
         assert client.get("/staff/it/enheder/", query, **background).status_code == 200
+    # The browser's session, the login with its user, staff record and memberships (one statement), the
+    # catalogue for the filter and the rows' models, and the page of devices.
+    assert len(few) == 4, [query["sql"][:80] for query in few.captured_queries]
     add(55)
     with django_assert_num_queries(len(few)):
         response = client.get("/staff/it/enheder/", query, **background)

@@ -228,9 +228,8 @@ def _csv_response(table: transfer.Table, items: Any, filename: str) -> HttpRespo
 @staff_page(IT)
 def device_export(request: StaffRequest) -> HttpResponse:
     """The register as CSV, with the register's filters (not the citizen search: the export holds no citizen)."""
-    form = RegisterFilterForm(
-        request.GET, categories=list(DeviceCategory.objects.all()), models=selectors.device_models_all()
-    )
+    categories = [(category.code, category.name) for category in DeviceCategory.objects.all()]
+    form = RegisterFilterForm(request.GET, categories=categories, models=selectors.device_model_choices())
     filters = form.filters() if form.is_valid() else {}
     devices = selectors.devices_filtered(request.actor, **filters).order_by("serial_number", "id")
     return _csv_response(transfer.DEVICES, devices.iterator(chunk_size=2000), "enheder.csv")
