@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from effekt.indicators.definitions import INDICATORS
 
@@ -35,8 +36,8 @@ class Outcome(models.Model):
     """One outcome of a theory of change, measured by a measure of a standard indicator."""
 
     class Term(models.TextChoices):
-        SHORT = "short", "Kort sigt"
-        LONG = "long", "Lang sigt"
+        SHORT = "short", _("Kort sigt")
+        LONG = "long", _("Lang sigt")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     theory = models.ForeignKey(TheoryOfChange, on_delete=models.CASCADE, related_name="outcomes")
@@ -64,11 +65,11 @@ class AggregateRead(models.Model):
 
     class Surface(models.TextChoices):
         API = "api", "API"
-        PAGE = "page", "Side"
+        PAGE = "page", _("Side")
         CSV = "csv", "CSV"
         MEASURE_REPORT = "measure_report", "MeasureReport"
-        THEORY = "theory", "Forandringsteori"
-        BENCHMARK = "benchmark", "Benchmark"
+        THEORY = "theory", _("Forandringsteori")
+        BENCHMARK = "benchmark", _("Benchmark")
 
     id = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -1,13 +1,17 @@
 """The device catalogue: categories and models with their alert rules and whether they need a consent; adding a
 model and changing its alert rules, through the services the API's catalogue operations call."""
 
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
 from django import forms
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
+from django_stubs_ext import StrOrPromise
 
 from backend.actors import IT
 from backend.errors import ApplicationError
@@ -22,25 +26,25 @@ from velfaerdsteknologi.services.alerts import RULE_SHAPE, alert_rule_set, devic
 
 # The catalogue services' refusals, by the field they name, as the pages say them.
 MODEL_MESSAGES = {
-    "model_number": "Modellen findes allerede i kataloget (samme fabrikant og modelnummer).",
-    "category": "Vælg en kategori.",
+    "model_number": _("Modellen findes allerede i kataloget (samme fabrikant og modelnummer)."),
+    "category": _("Vælg en kategori."),
 }
 RULE_MESSAGES = {
-    "alert_low": "Angiv mindst én tærskelværdi.",
-    "warning_low": "Tærsklerne skal stige: alarm lav ≤ advarsel lav ≤ advarsel høj ≤ alarm høj.",
-    "kind": "Modellen sender ingen livstegn, så den kan ikke mangle et.",
-    "missing_after_intervals": "Kun livstegn tæller udeblevne intervaller.",
+    "alert_low": _("Angiv mindst én tærskelværdi."),
+    "warning_low": _("Tærsklerne skal stige: alarm lav ≤ advarsel lav ≤ advarsel høj ≤ alarm høj."),
+    "kind": _("Modellen sender ingen livstegn, så den kan ikke mangle et."),
+    "missing_after_intervals": _("Kun livstegn tæller udeblevne intervaller."),
 }
 
 
 class CatalogueFilterForm(DkfdsForm):
-    category = forms.ChoiceField(label="Kategori", required=False)
+    category = forms.ChoiceField(label=_("Kategori"), required=False)
 
     def __init__(self, *args: Any, categories: list[DeviceCategory], **kwargs: Any):
         super().__init__(*args, **kwargs)
         field = self.fields["category"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", "Alle"), *[(category.code, category.name) for category in categories]]
+        field.choices = [("", gettext("Alle")), *[(category.code, category.shown_name) for category in categories]]
 
 
 @staff_page(IT)
@@ -75,7 +79,7 @@ def model_new(request: StaffRequest) -> HttpResponse:
     return page(request, "staffweb/it/model_new.html", {"form": form, "nav": "it-catalogue"}, status=status)
 
 
-def _refused(form: forms.Form, error: ApplicationError, messages: dict[str, str]) -> None:
+def _refused(form: forms.Form, error: ApplicationError, messages: Mapping[str, StrOrPromise]) -> None:
     name = getattr(error, "field", "")
     if name in messages:
         form.add_error(name if name in form.fields else None, messages[name])

@@ -2,6 +2,7 @@
 page refuses exactly what the API refuses, and says it in Danish beside the field; the services decide the rest
 and their problem codes are said in Danish too."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -190,7 +191,7 @@ class RegisterFilterForm(DkfdsForm):
         self._choices("category", categories)
         self._choices("model_id", [(str(model.id), str(model)) for model in models])
 
-    def _choices(self, name: str, choices: list[tuple[str, str]]) -> None:
+    def _choices(self, name: str, choices: Sequence[tuple[str, StrOrPromise]]) -> None:
         field = self.fields[name]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", gettext("Alle")), *choices]
@@ -461,7 +462,7 @@ class ImportForm(DkfdsForm):
         error_messages={"required": _("Vælg en fil."), "empty": _("Filen er tom."), "invalid": _("Vælg en fil.")},
     )
 
-    def __init__(self, *args: Any, columns: str = "", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, columns: StrOrPromise = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["file"]
         field.help_text = columns
@@ -568,7 +569,7 @@ class DeviceModelForm(CheckboxFormMixin, SchemaForm):
         field = self.fields["category"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", gettext("Vælg kategori"))] + [
-            (category.code, category.name + (gettext(" (overvågende)") if category.is_surveillance else ""))
+            (category.code, category.shown_name + (gettext(" (overvågende)") if category.is_surveillance else ""))
             for category in categories
         ]
         self.categories = {category.code: category for category in categories}

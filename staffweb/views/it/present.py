@@ -59,7 +59,9 @@ def alerts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             **item,
-            "kind_words": "Intet livstegn" if item["kind"] == TelemetryKind.HEARTBEAT else TELEMETRY.get(item["kind"]),
+            "kind_words": (
+                gettext("Intet livstegn") if item["kind"] == TelemetryKind.HEARTBEAT else TELEMETRY.get(item["kind"])
+            ),
             "severity_words": SEVERITY.get(item["severity"], ""),
             "status_words": ALERT_STATUS.get(item["status"], ""),
         }
@@ -101,21 +103,21 @@ def _number(value: float) -> str:
 def rule_words(rule: AlertRule, device_model: DeviceModel) -> str:
     """What a rule raises, in words: its thresholds, the heartbeats it waits for, or every event."""
     if rule.rule_type == AlertRule.Type.MISSING_DATA:
-        words = f"alarm efter {rule.missing_after_intervals} udeblevne livstegn"
+        words = gettext("alarm efter %(count)s udeblevne livstegn") % {"count": rule.missing_after_intervals}
         if device_model.heartbeat_interval_seconds and rule.missing_after_intervals:
             minutes = device_model.heartbeat_interval_seconds * rule.missing_after_intervals / 60
-            words += f" ({_number(round(minutes, 1))} min.)"
+            words += " (" + gettext("%(minutes)s min.") % {"minutes": _number(round(minutes, 1))} + ")"
         return words
     if rule.rule_type == AlertRule.Type.EVENT:
-        return "alarm ved hver hændelse"
+        return gettext("alarm ved hver hændelse")
     unit = UNITS.get(rule.kind, "")
     parts = [
         f"{label} {sign} {_number(value)}{unit}"
         for label, sign, value in (
-            ("alarm", "≤", rule.alert_low),
-            ("advarsel", "≤", rule.warning_low),
-            ("advarsel", "≥", rule.warning_high),
-            ("alarm", "≥", rule.alert_high),
+            (gettext("alarm"), "≤", rule.alert_low),
+            (gettext("advarsel"), "≤", rule.warning_low),
+            (gettext("advarsel"), "≥", rule.warning_high),
+            (gettext("alarm"), "≥", rule.alert_high),
         )
         if value is not None
     ]
@@ -138,9 +140,9 @@ def rules(device_model: DeviceModel) -> list[dict[str, Any]]:
 def consent_reason(device_model: DeviceModel) -> str:
     """Why a model needs a consent or legal basis before it is assigned, or "" when it does not."""
     if device_model.category.is_surveillance:
-        return "Ja – overvågende kategori"
+        return gettext("Ja – overvågende kategori")
     if device_model.is_surveillance:
-        return "Ja – sender position"
+        return gettext("Ja – sender position")
     return ""
 
 
@@ -185,7 +187,7 @@ def category_name(model: ModelChoice) -> str:
     return model.category_name
 
 
-ROW = '<tr><td><a href="{}">{}</a></td>' + "<td>{}</td>" * 7 + "</tr>"
+ROW = '<tr><td><a href="{}">{}</a></td>' + "<td>{}</td>" * 6 + "</tr>"
 
 
 def register_rows(devices: list[Device], catalogue: list[ModelChoice]) -> SafeString:
