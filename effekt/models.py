@@ -2,9 +2,11 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from effekt.indicators.definitions import INDICATORS
+from selvbetjening.texts import pick
 
 
 class TheoryOfChange(models.Model):
@@ -45,7 +47,7 @@ class Outcome(models.Model):
     term = models.CharField(max_length=5, choices=Term.choices)
     description = models.CharField(max_length=500)
     indicator_key = models.CharField(
-        max_length=40, choices=[(indicator.key, indicator.title[0]) for indicator in INDICATORS]
+        max_length=40, choices=[(indicator.key, lazy(pick, str)(*indicator.title)) for indicator in INDICATORS]
     )
     measure_key = models.CharField(max_length=40, blank=True, help_text="Empty: the indicator's citizen count.")
     target = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
