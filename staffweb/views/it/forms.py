@@ -584,6 +584,25 @@ class DeviceModelForm(CheckboxFormMixin, SchemaForm):
         }
 
 
+class DeviceModelChangeForm(SchemaForm):
+    """A catalogue model's name and maintenance intervals (the API's ``DeviceModelPatchIn``); an empty interval is
+    none of that kind."""
+
+    schema = schemas.DeviceModelPatchIn
+
+    name = forms.CharField(label=_("Navn"), required=False, max_length=150, help_text=_("Fx Faldalarm med GPS."))
+    service_interval_days = _whole_number(_("Service hver (dage)"), _("Tom: ingen service."))
+    test_call_interval_days = _whole_number(_("Testopkald hver (dage)"), _("Tom: ingen testopkald."))
+    battery_check_interval_days = _whole_number(
+        _("Batteritjek hver (dage)"), _("Kun for batteridrevne modeller. Tom: intet batteritjek.")
+    )
+
+    def changes(self) -> dict[str, Any]:
+        """Only what differs from the model as it is, as the API's PATCH sends only what it sets."""
+        values = self.validated.model_dump()
+        return {name: values[name] for name in self.changed_data}
+
+
 class AlertRuleForm(CheckboxFormMixin, SchemaForm):
     """A model's rule for one kind of reading (the API's ``AlertRuleIn``): thresholds for measurements, missed
     heartbeats for the missing-data rule; every rule can be switched off."""
