@@ -55,6 +55,8 @@ class Actor:
 
     @cached_property
     def memberships(self) -> list[Membership]:
+        if self._memberships is not None:
+            return self._memberships
         if self.staff is None:
             return []
         return list(Membership.objects.filter(active_membership_filter(), staff=self.staff).select_related("team"))

@@ -392,6 +392,8 @@ DANISH_DETAILS: dict[str, str] = {
     "The citizen has no address on record; give one.": "Borgeren har ingen registreret adresse; angiv en.",
     "The device already has an active assignment.": "Enheden er allerede tildelt.",
     "This field cannot be changed here.": "Feltet kan ikke ændres her.",
+    "Only a battery-powered model has battery checks.": "Kun en batteridrevet model har batteritjek.",
+    "The model's interval was removed.": "Modellens interval er fjernet.",
     "A device cannot go from {} to {}.": "En enhed kan ikke gå fra {} til {}.",
     "Unknown status {}.": "Ukendt status {}.",
     "Reserve, install and return a device through its assignment.": (

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
+from backend import token_lookup
 from backend.actors import Actor
 from backend.errors import NotAuthenticated
 from backend.models import AppSession, Token, User
@@ -123,13 +124,15 @@ def _session_in_force(session: AppSession, audience: str, now: datetime) -> bool
 def web_actor(request: HttpRequest, audience: str, *, is_use: bool = True) -> Actor | None:
     """The actor this browser is logged in as for ``audience``, or None (then it is logged out here).
 
-    One query; a write at most once a minute to record the use. A request the page makes by itself (a
-    live list fetching itself again: ``is_use=False``) does not hold off the idle timeout.
+    One query for the login, its user, the user's person records and the staff member's memberships in force
+    (``token_lookup.web_login``); a write at most once a minute to record the use. A request the page makes by
+    itself (a live list fetching itself again: ``is_use=False``) does not hold off the idle timeout.
     """
     session_id = request.session.get(_key(audience))
     if not session_id:
         return None
-    session = AppSession.objects.select_related("user").filter(pk=session_id, audience=audience).first()
+    login = token_lookup.web_login(session_id, audience)
+    session = login.session if login is not None else None
     now = timezone.now()
     if session is None or session.revoked_at is not None or session.expires_at <= now or not session.user.is_active:
         web_logout(request, audience)
@@ -141,7 +144,10 @@ def web_actor(request: HttpRequest, audience: str, *, is_use: bool = True) -> Ac
     if is_use and now - session.last_used_at > LAST_USED_RESOLUTION:
         AppSession.objects.filter(pk=session.pk).update(last_used_at=now)
         session.last_used_at = now
-    return Actor(user=session.user, session=session, audience=session.audience)
+    assert login is not None
+    # A citizen's login acts in no team, whatever staff record its user may also have.
+    memberships = login.memberships if audience == Audience.STAFF else None
+    return Actor(user=session.user, session=session, audience=session.audience, _memberships=memberships)
 
 
 def web_logout(request: HttpRequest, audience: str, actor: Actor | None = None) -> None:

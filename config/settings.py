@@ -385,6 +385,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 8 * 3600
+# Database sessions, read with one SQL statement (backend/session_store.py).
+SESSION_ENGINE = "backend.session_store"
 # The citizen app (/app/ and the API it calls) keeps its browser login in a cookie of its own that the
 # browser sends only from the platform's own pages (SameSite=Strict); the staff web's stays Lax.
 # backend/web_session_cookies.py chooses the cookie by path.

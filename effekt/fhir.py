@@ -241,7 +241,7 @@ def _goal(goal: Goal, patient: str) -> dict[str, Any]:
                 {
                     "system": GOAL_ACHIEVEMENT_SYSTEM,
                     "code": goal.achievement_status,
-                    "display": Goal.AchievementStatus(goal.achievement_status).label,
+                    "display": str(Goal.AchievementStatus(goal.achievement_status).label),
                 }
             ]
         },

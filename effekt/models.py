@@ -2,8 +2,11 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
 from effekt.indicators.definitions import INDICATORS
+from selvbetjening.texts import pick
 
 
 class TheoryOfChange(models.Model):
@@ -35,8 +38,8 @@ class Outcome(models.Model):
     """One outcome of a theory of change, measured by a measure of a standard indicator."""
 
     class Term(models.TextChoices):
-        SHORT = "short", "Kort sigt"
-        LONG = "long", "Lang sigt"
+        SHORT = "short", _("Kort sigt")
+        LONG = "long", _("Lang sigt")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     theory = models.ForeignKey(TheoryOfChange, on_delete=models.CASCADE, related_name="outcomes")
@@ -44,7 +47,7 @@ class Outcome(models.Model):
     term = models.CharField(max_length=5, choices=Term.choices)
     description = models.CharField(max_length=500)
     indicator_key = models.CharField(
-        max_length=40, choices=[(indicator.key, indicator.title[0]) for indicator in INDICATORS]
+        max_length=40, choices=[(indicator.key, lazy(pick, str)(*indicator.title)) for indicator in INDICATORS]
     )
     measure_key = models.CharField(max_length=40, blank=True, help_text="Empty: the indicator's citizen count.")
     target = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
@@ -64,11 +67,11 @@ class AggregateRead(models.Model):
 
     class Surface(models.TextChoices):
         API = "api", "API"
-        PAGE = "page", "Side"
+        PAGE = "page", _("Side")
         CSV = "csv", "CSV"
         MEASURE_REPORT = "measure_report", "MeasureReport"
-        THEORY = "theory", "Forandringsteori"
-        BENCHMARK = "benchmark", "Benchmark"
+        THEORY = "theory", _("Forandringsteori")
+        BENCHMARK = "benchmark", _("Benchmark")
 
     id = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)

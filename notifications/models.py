@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 USER = settings.AUTH_USER_MODEL
 
@@ -122,10 +123,10 @@ class PushInstall(models.Model):
         EN = "en", "English"
 
     class DisabledReason(models.TextChoices):
-        UNREGISTERED = "unregistered", "Afmeldt hos FCM"
-        INVALID_TOKEN = "invalid_token", "Ugyldig FCM-nøgle"
-        SENDER_ID_MISMATCH = "sender_id_mismatch", "Nøglen hører til et andet projekt"
-        REPLACED = "replaced", "Erstattet af en ny nøgle"
+        UNREGISTERED = "unregistered", _("Afmeldt hos FCM")
+        INVALID_TOKEN = "invalid_token", _("Ugyldig FCM-nøgle")
+        SENDER_ID_MISMATCH = "sender_id_mismatch", _("Nøglen hører til et andet projekt")
+        REPLACED = "replaced", _("Erstattet af en ny nøgle")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="push_installs")
@@ -154,12 +155,12 @@ class PushDelivery(models.Model):
     """One notification pushed to one install: claimed by one worker at a time, sent at most once."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Venter"
-        SENDING = "sending", "Sendes"
-        SENT = "sent", "Sendt"
-        FAILED = "failed", "Fejlet"
-        DISABLED = "disabled", "Installation slået fra"
-        SKIPPED = "skipped", "Allerede læst eller vist i den åbne app"
+        PENDING = "pending", _("Venter")
+        SENDING = "sending", _("Sendes")
+        SENT = "sent", _("Sendt")
+        FAILED = "failed", _("Fejlet")
+        DISABLED = "disabled", _("Installation slået fra")
+        SKIPPED = "skipped", _("Allerede læst eller vist i den åbne app")
 
     id = models.BigAutoField(primary_key=True)
     # Indexed first in ``push_delivery_unique_install``.
@@ -205,16 +206,16 @@ class ReminderOccurrence(models.Model):
     """
 
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Planlagt"
-        CLAIMED = "claimed", "Under afsendelse"
-        SENT = "sent", "Sendt"
-        CANCELLED = "cancelled", "Aflyst"
-        SUPPRESSED = "suppressed", "Ikke sendt"
+        SCHEDULED = "scheduled", _("Planlagt")
+        CLAIMED = "claimed", _("Under afsendelse")
+        SENT = "sent", _("Sendt")
+        CANCELLED = "cancelled", _("Aflyst")
+        SUPPRESSED = "suppressed", _("Ikke sendt")
 
     class SuppressedReason(models.TextChoices):
-        MUTED = "muted", "Slået fra af modtageren"
-        EXPIRED = "expired", "For sent at minde om"
-        NO_RECIPIENT = "no_recipient", "Ingen modtagere"
+        MUTED = "muted", _("Slået fra af modtageren")
+        EXPIRED = "expired", _("For sent at minde om")
+        NO_RECIPIENT = "no_recipient", _("Ingen modtagere")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Indexed first in ``reminder_one_per_recipient_source``.

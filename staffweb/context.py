@@ -1,9 +1,10 @@
 """The header's navigation: what the logged-in staff member's roles may open."""
 
+from functools import cache
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext_lazy as _
 
 from backend import i18n
@@ -18,7 +19,7 @@ NAVIGATION = (
     ("work", _("Alarmer og opgaver"), "staffweb:work", CARE),
     ("team", _("Teamet"), "staffweb:team", TEAM_LEAD),
     *IT_NAVIGATION,
-    ("effekt", "Effekt", "staffweb:effekt:overview", EFFECT_READERS),
+    ("effekt", _("Effekt"), "staffweb:effekt:overview", EFFECT_READERS),
 )
 
 
@@ -28,12 +29,19 @@ def home_url(actor: Actor | None) -> str:
     return reverse(names[0] if names else "staffweb:triage")
 
 
+@cache
+def _address(name: str, prefix: str) -> str:
+    """A navigation item's address: the same for every request under the same script prefix."""
+    return reverse(name)
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     actor = getattr(request, "actor", None)
     if actor is None:
         return {"staff_nav": {}}
+    prefix = get_script_prefix()
     items = [
-        {"key": key, "label": label, "url": reverse(name)}
+        {"key": key, "label": label, "url": _address(name, prefix)}
         for key, label, name, roles in NAVIGATION
         if actor.roles & roles
     ]

@@ -4,6 +4,7 @@ when the staff member switched the pages to English."""
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_noop as _
 
+from backend import problem_details
 from backend.errors import ApplicationError, InvalidInput
 from backend.problem_texts import DANISH, FALLBACK_DANISH
 
@@ -45,11 +46,30 @@ def text(code: str) -> str:
 
 
 def message(error: ApplicationError) -> str:
+    """A service's refusal in the page's language: the staff pages' own words for its code where they have them;
+    else the platform's message, in English as the service words it or in its Danish from the platform's
+    catalogue (``backend.problem_details``), and the code's Danish text when the catalogue has none."""
     code = error.code if error.code in MESSAGES else "invalid" if isinstance(error, InvalidInput) else ""
+    if code in STAFF_MESSAGES and not (code == "invalid" and _detail_is_specific(error)):
+        return gettext(MESSAGES[code])
+    detail = _message_of(error)
     if _english():
-        # The staff pages' own words are translated; the platform's problem says itself in English.
-        if code in STAFF_MESSAGES:
-            return gettext(MESSAGES[code])
-        detail = str(error.detail)
         return detail[:1].upper() + detail[1:]
+    translated = problem_details.danish_message(detail)
+    if translated is not None:
+        return translated[:1].upper() + translated[1:]
     return MESSAGES.get(code, FALLBACK)
+
+
+def _message_of(error: ApplicationError) -> str:
+    """The error's own message: a field error's without the field's name in front."""
+    if isinstance(error, InvalidInput):
+        field, separator, rest = str(error.detail).partition(": ")
+        if separator and field == error.field:
+            return rest
+    return str(error.detail)
+
+
+def _detail_is_specific(error: ApplicationError) -> bool:
+    """A field error the platform's catalogue words (then that, rather than "the value cannot be used")."""
+    return problem_details.danish_message(_message_of(error)) is not None

@@ -24,6 +24,7 @@ urlpatterns = [
     path("katalog/", catalogue.catalogue, name="catalogue"),
     path("katalog/ny/", catalogue.model_new, name="model-new"),
     path("katalog/<uuid:model_id>/", catalogue.model_detail, name="model"),
+    path("katalog/<uuid:model_id>/ret/", catalogue.model_change, name="model-change"),
     path("katalog/<uuid:model_id>/regler/<slug:kind>/", catalogue.model_rule, name="model-rule"),
     path("import/", transfer.device_import, name="import"),
     path("import/modeller/", transfer.model_import, name="import-models"),

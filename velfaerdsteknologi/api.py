@@ -13,6 +13,7 @@ from pydantic import UUID4
 from backend.actors import CARE, IT
 from backend.auth import AuthedRequest, UserBearer
 from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.timeutil import municipal_today
 from velfaerdsteknologi import schemas, selectors
 from velfaerdsteknologi.access import (
     access_alert,
@@ -23,7 +24,7 @@ from velfaerdsteknologi.access import (
 )
 from velfaerdsteknologi.credentials import DeviceBearer, DeviceRequest
 from velfaerdsteknologi.models import AlertRule, DeviceCategory, DeviceCredential, DeviceModel
-from velfaerdsteknologi.services import alerts, assignments, devices, maintenance, telemetry
+from velfaerdsteknologi.services import alerts, assignments, catalogue, devices, maintenance, telemetry
 from velfaerdsteknologi.transfer import devices_export, devices_import
 
 device_router = Router(tags=["device"], auth=DeviceBearer())
@@ -108,6 +109,25 @@ def create_device_model(request: AuthedRequest, payload: schemas.DeviceModelIn):
 @catalogue_router.get("/{uuid:model_id}", response=schemas.DeviceModelOut, summary="One catalogue model")
 def get_device_model(request: AuthedRequest, model_id: UUID):
     return access_device_model(request.auth, model_id)
+
+
+@catalogue_router.patch(
+    "/{uuid:model_id}",
+    response=schemas.DeviceModelOut,
+    summary="Change a catalogue model's name and maintenance intervals",
+    description=(
+        "Sends only what changes. Manufacturer, model number, category and telemetry stay as added. A changed "
+        "interval applies from each device's next task of that kind (open tasks keep their dates); a new interval "
+        "gives every device of the model in service its first task of that kind, one interval from today; a "
+        "removed interval (null) cancels the open tasks of that kind. Battery checks need a battery-powered model "
+        "(422 on `battery_check_interval_days`)."
+    ),
+)
+def change_device_model(request: AuthedRequest, model_id: UUID, payload: schemas.DeviceModelPatchIn):
+    device_model = access_device_model(request.auth, model_id)
+    return catalogue.device_model_change(
+        device_model=device_model, changes=payload.dict(exclude_unset=True), today=municipal_today()
+    )
 
 
 @catalogue_router.get("/{uuid:model_id}/alert-rules", response=schemas.AlertRulesOut, summary="A model's alert rules")

@@ -3,6 +3,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 USER = settings.AUTH_USER_MODEL
 
@@ -23,17 +25,24 @@ class DeviceCategory(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def shown_name(self) -> str:
+        """The name in the page's language: the English name where the catalogue has one."""
+        if self.name_en and (get_language() or "da").startswith("en"):
+            return self.name_en
+        return self.name
+
 
 class TelemetryKind(models.TextChoices):
-    HEARTBEAT = "heartbeat", "Livstegn"
-    BATTERY = "battery", "Batteri"
-    FALL = "fall", "Fald"
-    DOSE_TAKEN = "dose_taken", "Dosis taget"
-    DOSE_MISSED = "dose_missed", "Dosis glemt"
-    DOOR_OPEN = "door_open", "Dør åbnet"
-    BED_EXIT = "bed_exit", "Ude af sengen"
-    LOCATION = "location", "Position"
-    CUSTOM = "custom", "Anden måling"
+    HEARTBEAT = "heartbeat", _("Livstegn")
+    BATTERY = "battery", _("Batteri")
+    FALL = "fall", _("Fald")
+    DOSE_TAKEN = "dose_taken", _("Dosis taget")
+    DOSE_MISSED = "dose_missed", _("Dosis glemt")
+    DOOR_OPEN = "door_open", _("Dør åbnet")
+    BED_EXIT = "bed_exit", _("Ude af sengen")
+    LOCATION = "location", _("Position")
+    CUSTOM = "custom", _("Anden måling")
 
 
 class DeviceModel(models.Model):
@@ -70,14 +79,14 @@ class DeviceModel(models.Model):
 
 
 class DeviceStatus(models.TextChoices):
-    IN_STOCK = "in_stock", "På lager"
-    RESERVED = "reserved", "Reserveret"
-    IN_USE = "in_use", "I brug"
-    IN_REPAIR = "in_repair", "Til reparation"
-    LOST = "lost", "Bortkommet"
-    RETURNED = "returned", "Returneret"
-    CLEANING = "cleaning", "Rengøring"
-    RETIRED = "retired", "Kasseret"
+    IN_STOCK = "in_stock", _("På lager")
+    RESERVED = "reserved", _("Reserveret")
+    IN_USE = "in_use", _("I brug")
+    IN_REPAIR = "in_repair", _("Til reparation")
+    LOST = "lost", _("Bortkommet")
+    RETURNED = "returned", _("Returneret")
+    CLEANING = "cleaning", _("Rengøring")
+    RETIRED = "retired", _("Kasseret")
 
 
 class Device(models.Model):
@@ -158,8 +167,8 @@ class DeviceCredential(models.Model):
 
 
 class ConsentBasis(models.TextChoices):
-    CONSENT = "consent", "Samtykke"
-    LEGAL_BASIS = "legal_basis", "Lovhjemmel"
+    CONSENT = "consent", _("Samtykke")
+    LEGAL_BASIS = "legal_basis", _("Lovhjemmel")
 
 
 class Assignment(models.Model):
@@ -212,10 +221,10 @@ class ReturnTask(models.Model):
     """IT must fetch a device back from a citizen: the citizen moved or died, or the episode ended."""
 
     class Reason(models.TextChoices):
-        CITIZEN_MOVED = "citizen_moved", "Borgeren er flyttet"
-        CITIZEN_DIED = "citizen_died", "Borgeren er død"
-        EPISODE_ENDED = "episode_ended", "Forløbet er afsluttet"
-        PLANNED_RETURN = "planned_return", "Planlagt returnering"
+        CITIZEN_MOVED = "citizen_moved", _("Borgeren er flyttet")
+        CITIZEN_DIED = "citizen_died", _("Borgeren er død")
+        EPISODE_ENDED = "episode_ended", _("Forløbet er afsluttet")
+        PLANNED_RETURN = "planned_return", _("Planlagt returnering")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="return_tasks")
@@ -236,9 +245,9 @@ class ReturnTask(models.Model):
 
 
 class MaintenanceKind(models.TextChoices):
-    SERVICE = "service", "Service"
-    TEST_CALL = "test_call", "Testopkald"
-    BATTERY_CHECK = "battery_check", "Batteritjek"
+    SERVICE = "service", _("Service")
+    TEST_CALL = "test_call", _("Testopkald")
+    BATTERY_CHECK = "battery_check", _("Batteritjek")
 
 
 MAINTENANCE_INTERVAL_FIELD = {
@@ -252,9 +261,9 @@ class MaintenanceTask(models.Model):
     """A scheduled service, test call or battery check of a device, and its result once done."""
 
     class Result(models.TextChoices):
-        PASSED = "passed", "Godkendt"
-        FAILED = "failed", "Fejl fundet"
-        CANCELLED = "cancelled", "Aflyst"
+        PASSED = "passed", _("Godkendt")
+        FAILED = "failed", _("Fejl fundet")
+        CANCELLED = "cancelled", _("Aflyst")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="maintenance_tasks")
@@ -305,8 +314,8 @@ class Reading(models.Model):
 
 
 class AlertAudience(models.TextChoices):
-    CARE = "care", "Plejeteamet"
-    IT = "it", "IT"
+    CARE = "care", _("Plejeteamet")
+    IT = "it", _("IT")
 
 
 class AlertRule(models.Model):
@@ -314,9 +323,9 @@ class AlertRule(models.Model):
     measurements, a missing-data rule for heartbeats (silence for k expected intervals), or an event."""
 
     class Type(models.TextChoices):
-        THRESHOLD = "threshold", "Tærskelværdier"
-        MISSING_DATA = "missing_data", "Manglende data"
-        EVENT = "event", "Hændelse"
+        THRESHOLD = "threshold", _("Tærskelværdier")
+        MISSING_DATA = "missing_data", _("Manglende data")
+        EVENT = "event", _("Hændelse")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     device_model = models.ForeignKey(DeviceModel, on_delete=models.CASCADE, related_name="alert_rules")
@@ -339,14 +348,14 @@ class AlertRule(models.Model):
 
 
 class AlertSeverity(models.TextChoices):
-    WARNING = "warning", "Advarsel"
-    ALERT = "alert", "Alarm"
+    WARNING = "warning", _("Advarsel")
+    ALERT = "alert", _("Alarm")
 
 
 class AlertStatus(models.TextChoices):
-    OPEN = "open", "Åben"
-    ACKNOWLEDGED = "acknowledged", "Kvitteret"
-    RESOLVED = "resolved", "Løst"
+    OPEN = "open", _("Åben")
+    ACKNOWLEDGED = "acknowledged", _("Kvitteret")
+    RESOLVED = "resolved", _("Løst")
 
 
 OPEN_ALERT_STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)

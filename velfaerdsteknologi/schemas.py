@@ -19,8 +19,6 @@ KindName = Literal[
 StatusName = Literal["in_stock", "reserved", "in_use", "in_repair", "lost", "returned", "cleaning", "retired"]
 
 
-
-
 # --- Catalogue ----------------------------------------------------------------------------------
 
 
@@ -39,6 +37,15 @@ class DeviceModelIn(InSchema):
     telemetry_kinds: list[KindName] = Field(default_factory=list, max_length=9)
     heartbeat_interval_seconds: int | None = Field(default=None, ge=10, le=7 * 86400)
     is_battery_powered: bool = False
+    service_interval_days: int | None = Field(default=None, ge=1, le=3650)
+    test_call_interval_days: int | None = Field(default=None, ge=1, le=3650)
+    battery_check_interval_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class DeviceModelPatchIn(InSchema):
+    """What can change on a catalogue model: its name and maintenance intervals (null: none of that kind)."""
+
+    name: str = Field(default="", max_length=150)
     service_interval_days: int | None = Field(default=None, ge=1, le=3650)
     test_call_interval_days: int | None = Field(default=None, ge=1, le=3650)
     battery_check_interval_days: int | None = Field(default=None, ge=1, le=3650)
@@ -248,8 +255,6 @@ class AssignmentFilter(PageQuery):
     is_active: bool | None = None
     device_id: UUID | None = None
     citizen_id: UUID | None = None
-
-
 
 
 # --- Maintenance and returns --------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AccessLogQuerySet(models.QuerySet["AccessLogEntry"]):
@@ -27,19 +28,19 @@ class AccessLogEntry(models.Model):
     """
 
     class Action(models.TextChoices):
-        READ = "read", "Læst"
-        CREATE = "create", "Oprettet"
-        UPDATE = "update", "Ændret"
-        DELETE = "delete", "Slettet"
-        EXPORT = "export", "Eksporteret"
+        READ = "read", _("Læst")
+        CREATE = "create", _("Oprettet")
+        UPDATE = "update", _("Ændret")
+        DELETE = "delete", _("Slettet")
+        EXPORT = "export", _("Eksporteret")
 
     class Purpose(models.TextChoices):
-        CARE = "care", "Pleje og behandling"
-        FOLLOW_UP = "follow_up", "Opfølgning"
-        DEVICE_INSTALLATION = "device_installation", "Installation af velfærdsteknologi"
-        OWN_USE = "own_use", "Borgerens egen brug"
-        RELATIVE_SUPPORT = "relative_support", "Støtte fra pårørende"
-        ADMINISTRATION = "administration", "Administration"
+        CARE = "care", _("Pleje og behandling")
+        FOLLOW_UP = "follow_up", _("Opfølgning")
+        DEVICE_INSTALLATION = "device_installation", _("Installation af velfærdsteknologi")
+        OWN_USE = "own_use", _("Borgerens egen brug")
+        RELATIVE_SUPPORT = "relative_support", _("Støtte fra pårørende")
+        ADMINISTRATION = "administration", _("Administration")
 
     id = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -3,6 +3,7 @@ import uuid
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin, UserManager
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class MestringUserManager(UserManager):
@@ -68,15 +69,15 @@ class AppSession(models.Model):
     """
 
     class Audience(models.TextChoices):
-        CITIZEN = "citizen", "Borger-app"
-        STAFF = "staff", "Medarbejder"
+        CITIZEN = "citizen", _("Borger-app")
+        STAFF = "staff", _("Medarbejder")
 
     class RevokeReason(models.TextChoices):
-        LOGOUT = "logout", "Logget ud"
-        SIGNED_OUT_ELSEWHERE = "signed_out_elsewhere", "Logget ud fra en anden enhed"
-        REFRESH_REUSE = "refresh_reuse", "Genbrugt fornyelsesnøgle"
-        ADMINISTRATOR = "administrator", "Spærret af administrator"
-        EXPIRED = "expired", "Udløbet"
+        LOGOUT = "logout", _("Logget ud")
+        SIGNED_OUT_ELSEWHERE = "signed_out_elsewhere", _("Logget ud fra en anden enhed")
+        REFRESH_REUSE = "refresh_reuse", _("Genbrugt fornyelsesnøgle")
+        ADMINISTRATOR = "administrator", _("Spærret af administrator")
+        EXPIRED = "expired", _("Udløbet")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="app_sessions")
@@ -169,9 +170,9 @@ class AccountLockout(models.Model):
     """Failed logins counted per account or client address; locked until it runs out or is lifted."""
 
     class Scope(models.TextChoices):
-        ACCOUNT = "account", "Konto"
-        ADDRESS = "address", "Klientadresse"
-        DEVICE = "device", "Enhedsnøgle"
+        ACCOUNT = "account", _("Konto")
+        ADDRESS = "address", _("Klientadresse")
+        DEVICE = "device", _("Enhedsnøgle")
 
     scope = models.CharField(max_length=10, choices=Scope.choices)
     key = models.CharField(max_length=200)

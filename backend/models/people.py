@@ -4,14 +4,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class StaffRole(models.TextChoices):
-    CARE_WORKER = "care_worker", "Plejemedarbejder"
-    THERAPIST = "therapist", "Terapeut"
-    TEAM_LEAD = "team_lead", "Teamleder"
-    IT = "it", "IT-medarbejder (velfærdsteknologi)"
-    ANALYST = "analyst", "Analytiker"
+    CARE_WORKER = "care_worker", _("Plejemedarbejder")
+    THERAPIST = "therapist", _("Terapeut")
+    TEAM_LEAD = "team_lead", _("Teamleder")
+    IT = "it", _("IT-medarbejder (velfærdsteknologi)")
+    ANALYST = "analyst", _("Analytiker")
 
 
 CARE_ROLES = frozenset({StaffRole.CARE_WORKER, StaffRole.THERAPIST, StaffRole.TEAM_LEAD})
@@ -104,8 +105,8 @@ class Relative(models.Model):
     """
 
     class Kind(models.TextChoices):
-        RELATIVE = "relative", "Pårørende"
-        VOLUNTEER = "volunteer", "Frivillig"
+        RELATIVE = "relative", _("Pårørende")
+        VOLUNTEER = "volunteer", _("Frivillig")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="relative")
@@ -121,10 +122,10 @@ class CareRelation(models.Model):
     """A team's care for a citizen over a period; staff see a citizen only through an active one."""
 
     class Purpose(models.TextChoices):
-        HOME_CARE = "home_care", "Hjemmepleje"
-        REHABILITATION = "rehabilitation", "Rehabilitering"
-        TRAINING = "training", "Træning"
-        WELFARE_TECHNOLOGY = "welfare_technology", "Velfærdsteknologi"
+        HOME_CARE = "home_care", _("Hjemmepleje")
+        REHABILITATION = "rehabilitation", _("Rehabilitering")
+        TRAINING = "training", _("Træning")
+        WELFARE_TECHNOLOGY = "welfare_technology", _("Velfærdsteknologi")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="care_relations")

@@ -1,6 +1,7 @@
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Municipality(models.Model):
@@ -40,11 +41,11 @@ class Team(models.Model):
     """A team of staff inside an organisation unit; care relations and memberships point here."""
 
     class Kind(models.TextChoices):
-        HOME_CARE = "home_care", "Hjemmepleje"
-        REHABILITATION = "rehabilitation", "Rehabilitering"
-        THERAPY = "therapy", "Træning og terapi"
-        WELFARE_TECHNOLOGY = "welfare_technology", "Velfærdsteknologi"
-        MANAGEMENT = "management", "Ledelse og analyse"
+        HOME_CARE = "home_care", _("Hjemmepleje")
+        REHABILITATION = "rehabilitation", _("Rehabilitering")
+        THERAPY = "therapy", _("Træning og terapi")
+        WELFARE_TECHNOLOGY = "welfare_technology", _("Velfærdsteknologi")
+        MANAGEMENT = "management", _("Ledelse og analyse")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     unit = models.ForeignKey(OrganisationUnit, on_delete=models.PROTECT, related_name="teams")

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from backend.concurrency import VersionedModel
 
@@ -28,16 +29,16 @@ class Episode(VersionedModel):
     """A citizen's time-limited rehabilitation or training course (forløb) with one contact person."""
 
     class Kind(models.TextChoices):
-        EVERYDAY_REHABILITATION = "everyday_rehabilitation", "Hverdagsrehabilitering (SEL § 83 a)"
-        RETRAINING = "retraining", "Genoptræning (SEL § 86)"
-        TRAINING = "training", "Træningsforløb"
+        EVERYDAY_REHABILITATION = "everyday_rehabilitation", _("Hverdagsrehabilitering (SEL § 83 a)")
+        RETRAINING = "retraining", _("Genoptræning (SEL § 86)")
+        TRAINING = "training", _("Træningsforløb")
 
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planlagt"
-        ACTIVE = "active", "Aktivt"
-        ON_HOLD = "on_hold", "Sat i bero"
-        COMPLETED = "completed", "Afsluttet"
-        CANCELLED = "cancelled", "Annulleret"
+        PLANNED = "planned", _("Planlagt")
+        ACTIVE = "active", _("Aktivt")
+        ON_HOLD = "on_hold", _("Sat i bero")
+        COMPLETED = "completed", _("Afsluttet")
+        CANCELLED = "cancelled", _("Annulleret")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     citizen = models.ForeignKey("backend.Citizen", on_delete=models.CASCADE, related_name="episodes")
@@ -83,8 +84,8 @@ class EpisodeContact(models.Model):
     """
 
     class Role(models.TextChoices):
-        CONTACT_PERSON = "contact_person", "Tovholder"
-        STAND_IN = "stand_in", "Stedfortræder"
+        CONTACT_PERSON = "contact_person", _("Tovholder")
+        STAND_IN = "stand_in", _("Stedfortræder")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="contacts")
@@ -132,9 +133,9 @@ class EvaluationTask(models.Model):
     """The contact person's task to evaluate the episode with the citizen before its planned end."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Åben"
-        DONE = "done", "Udført"
-        CANCELLED = "cancelled", "Annulleret"
+        OPEN = "open", _("Åben")
+        DONE = "done", _("Udført")
+        CANCELLED = "cancelled", _("Annulleret")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     episode = models.OneToOneField(Episode, on_delete=models.CASCADE, related_name="evaluation_task")

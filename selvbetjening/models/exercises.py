@@ -4,6 +4,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from backend.concurrency import VersionedModel
 
@@ -18,30 +19,30 @@ class Exercise(VersionedModel):
     """
 
     class BodyArea(models.TextChoices):
-        LOWER_BODY = "lower_body", "Ben og hofter"
-        UPPER_BODY = "upper_body", "Arme og skuldre"
-        TRUNK = "trunk", "Ryg og mave"
-        BALANCE = "balance", "Balance"
-        HAND = "hand", "Hånd og fingre"
-        WHOLE_BODY = "whole_body", "Hele kroppen"
-        ENDURANCE = "endurance", "Kondition"
+        LOWER_BODY = "lower_body", _("Ben og hofter")
+        UPPER_BODY = "upper_body", _("Arme og skuldre")
+        TRUNK = "trunk", _("Ryg og mave")
+        BALANCE = "balance", _("Balance")
+        HAND = "hand", _("Hånd og fingre")
+        WHOLE_BODY = "whole_body", _("Hele kroppen")
+        ENDURANCE = "endurance", _("Kondition")
 
     class Equipment(models.TextChoices):
-        NONE = "none", "Intet udstyr"
-        CHAIR = "chair", "Stol"
-        WALL = "wall", "Væg"
-        TABLE = "table", "Bord eller køkkenbord"
-        STAIRS = "stairs", "Trappe"
-        ELASTIC_BAND = "elastic_band", "Elastik"
-        WEIGHTS = "weights", "Håndvægte eller vægtmanchetter"
-        BALL = "ball", "Bold"
-        WALKING_AID = "walking_aid", "Rollator eller stok"
-        TOWEL = "towel", "Håndklæde"
+        NONE = "none", _("Intet udstyr")
+        CHAIR = "chair", _("Stol")
+        WALL = "wall", _("Væg")
+        TABLE = "table", _("Bord eller køkkenbord")
+        STAIRS = "stairs", _("Trappe")
+        ELASTIC_BAND = "elastic_band", _("Elastik")
+        WEIGHTS = "weights", _("Håndvægte eller vægtmanchetter")
+        BALL = "ball", _("Bold")
+        WALKING_AID = "walking_aid", _("Rollator eller stok")
+        TOWEL = "towel", _("Håndklæde")
 
     class Difficulty(models.IntegerChoices):
-        EASY = 1, "Let"
-        MODERATE = 2, "Middel"
-        HARD = 3, "Svær"
+        EASY = 1, _("Let")
+        MODERATE = 2, _("Middel")
+        HARD = 3, _("Svær")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     municipality = models.ForeignKey(

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from backend.concurrency import VersionedModel
 
@@ -17,40 +18,40 @@ class Goal(VersionedModel):
     """
 
     class Area(models.TextChoices):
-        SELF_CARE = "self_care", "Egenomsorg"
-        HOUSEHOLD = "household", "Praktiske opgaver i hjemmet"
-        MOBILITY = "mobility", "Mobilitet"
-        MUSCLE_FUNCTION = "muscle_function", "Muskelfunktion"
-        COMMUNICATION = "communication", "Kommunikation"
-        SOCIAL_LIFE = "social_life", "Socialt liv"
-        MENTAL_FUNCTIONS = "mental_functions", "Mentale funktioner"
-        HEALTH = "health", "Sundhedsmæssige forhold"
+        SELF_CARE = "self_care", _("Egenomsorg")
+        HOUSEHOLD = "household", _("Praktiske opgaver i hjemmet")
+        MOBILITY = "mobility", _("Mobilitet")
+        MUSCLE_FUNCTION = "muscle_function", _("Muskelfunktion")
+        COMMUNICATION = "communication", _("Kommunikation")
+        SOCIAL_LIFE = "social_life", _("Socialt liv")
+        MENTAL_FUNCTIONS = "mental_functions", _("Mentale funktioner")
+        HEALTH = "health", _("Sundhedsmæssige forhold")
 
     class Direction(models.TextChoices):
-        IMPROVE = "improve", "Forbedring"
-        MAINTAIN = "maintain", "Fastholdelse"
+        IMPROVE = "improve", _("Forbedring")
+        MAINTAIN = "maintain", _("Fastholdelse")
 
     class ExpressedBy(models.TextChoices):
-        CITIZEN = "citizen", "Borger"
-        STAFF = "staff", "Medarbejder"
-        RELATIVE = "relative", "Pårørende"
+        CITIZEN = "citizen", _("Borger")
+        STAFF = "staff", _("Medarbejder")
+        RELATIVE = "relative", _("Pårørende")
 
     class LifecycleStatus(models.TextChoices):
-        PROPOSED = "proposed", "Foreslået"
-        ACTIVE = "active", "Aktivt"
-        COMPLETED = "completed", "Afsluttet"
-        CANCELLED = "cancelled", "Annulleret"
+        PROPOSED = "proposed", _("Foreslået")
+        ACTIVE = "active", _("Aktivt")
+        COMPLETED = "completed", _("Afsluttet")
+        CANCELLED = "cancelled", _("Annulleret")
 
     class AchievementStatus(models.TextChoices):
-        IN_PROGRESS = "in-progress", "I gang"
-        IMPROVING = "improving", "I bedring"
-        WORSENING = "worsening", "Forværres"
-        NO_CHANGE = "no-change", "Uændret"
-        ACHIEVED = "achieved", "Nået"
-        SUSTAINING = "sustaining", "Fastholdt"
-        NOT_ACHIEVED = "not-achieved", "Ikke nået"
-        NO_PROGRESS = "no-progress", "Ingen fremgang"
-        NOT_ATTAINABLE = "not-attainable", "Ikke opnåeligt"
+        IN_PROGRESS = "in-progress", _("I gang")
+        IMPROVING = "improving", _("I bedring")
+        WORSENING = "worsening", _("Forværres")
+        NO_CHANGE = "no-change", _("Uændret")
+        ACHIEVED = "achieved", _("Nået")
+        SUSTAINING = "sustaining", _("Fastholdt")
+        NOT_ACHIEVED = "not-achieved", _("Ikke nået")
+        NO_PROGRESS = "no-progress", _("Ingen fremgang")
+        NOT_ATTAINABLE = "not-attainable", _("Ikke opnåeligt")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     episode = models.ForeignKey("selvbetjening.Episode", on_delete=models.CASCADE, related_name="goals")
@@ -106,9 +107,9 @@ class GoalRating(models.Model):
     """One rating of a goal at a point in time, by the citizen or by staff."""
 
     class RaterRole(models.TextChoices):
-        CITIZEN = "citizen", "Borger"
-        STAFF = "staff", "Medarbejder"
-        RELATIVE = "relative", "Pårørende"
+        CITIZEN = "citizen", _("Borger")
+        STAFF = "staff", _("Medarbejder")
+        RELATIVE = "relative", _("Pårørende")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="ratings")

@@ -2,6 +2,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 SCOPES = ("view_progress", "receive_reminders", "log_sessions", "send_encouragement")
 
@@ -13,21 +14,15 @@ class NetworkInvitation(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    citizen = models.ForeignKey(
-        "backend.Citizen", on_delete=models.CASCADE, related_name="network_invitations"
-    )
-    label = models.CharField(
-        max_length=100, help_text="Who the citizen means, in their words, e.g. 'Min datter'."
-    )
-    kind = models.CharField(max_length=12, choices=[("relative", "Pårørende"), ("volunteer", "Frivillig")])
+    citizen = models.ForeignKey("backend.Citizen", on_delete=models.CASCADE, related_name="network_invitations")
+    label = models.CharField(max_length=100, help_text="Who the citizen means, in their words, e.g. 'Min datter'.")
+    kind = models.CharField(max_length=12, choices=[("relative", _("Pårørende")), ("volunteer", _("Frivillig"))])
     code_hash = models.CharField(max_length=64, unique=True)
     can_view_progress = models.BooleanField(default=False)
     can_receive_reminders = models.BooleanField(default=False)
     can_log_sessions = models.BooleanField(default=False)
     can_send_encouragement = models.BooleanField(default=False)
-    grant_valid_until = models.DateTimeField(
-        null=True, blank=True, help_text="When the resulting grant ends."
-    )
+    grant_valid_until = models.DateTimeField(null=True, blank=True, help_text="When the resulting grant ends.")
     expires_at = models.DateTimeField(help_text="The code cannot be used after this.")
     created_at = models.DateTimeField(auto_now_add=True)
     accepted_at = models.DateTimeField(null=True, blank=True)

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Questionnaire(models.Model):
@@ -63,15 +64,15 @@ class QuestionnaireAssignment(models.Model):
     or by staff."""
 
     class Occasion(models.TextChoices):
-        EPISODE_START = "episode_start", "Ved forløbets start"
-        EPISODE_MIDWAY = "episode_midway", "Midt i forløbet"
-        EPISODE_END = "episode_end", "Ved forløbets afslutning"
-        STAFF = "staff", "Sendt af medarbejder"
+        EPISODE_START = "episode_start", _("Ved forløbets start")
+        EPISODE_MIDWAY = "episode_midway", _("Midt i forløbet")
+        EPISODE_END = "episode_end", _("Ved forløbets afslutning")
+        STAFF = "staff", _("Sendt af medarbejder")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Afventer"
-        ANSWERED = "answered", "Besvaret"
-        CANCELLED = "cancelled", "Annulleret"
+        PENDING = "pending", _("Afventer")
+        ANSWERED = "answered", _("Besvaret")
+        CANCELLED = "cancelled", _("Annulleret")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     citizen = models.ForeignKey(

@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from backend.concurrency import VersionedModel
 
@@ -14,17 +15,17 @@ class CitizenRequest(VersionedModel):
     """A request (henvendelse) from a citizen to their contact person and care team."""
 
     class Category(models.TextChoices):
-        HELP = "help", "Brug for hjælp"
-        PLAN_CHANGE = "plan_change", "Ændring af plan"
-        ASSISTIVE_DEVICE = "assistive_device", "Hjælpemiddel"
-        DEVICE_FAULT = "device_fault", "Fejl på udstyr"
-        OTHER = "other", "Andet"
+        HELP = "help", _("Brug for hjælp")
+        PLAN_CHANGE = "plan_change", _("Ændring af plan")
+        ASSISTIVE_DEVICE = "assistive_device", _("Hjælpemiddel")
+        DEVICE_FAULT = "device_fault", _("Fejl på udstyr")
+        OTHER = "other", _("Andet")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Modtaget"
-        IN_PROGRESS = "in_progress", "Under behandling"
-        ANSWERED = "answered", "Besvaret"
-        CLOSED = "closed", "Lukket"
+        OPEN = "open", _("Modtaget")
+        IN_PROGRESS = "in_progress", _("Under behandling")
+        ANSWERED = "answered", _("Besvaret")
+        CLOSED = "closed", _("Lukket")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     citizen = models.ForeignKey("backend.Citizen", on_delete=models.CASCADE, related_name="requests")

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from backend.concurrency import VersionedModel
 
@@ -101,9 +102,9 @@ class TrainingPlan(VersionedModel):
     """
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Aktiv"
-        PAUSED = "paused", "Sat på pause"
-        ENDED = "ended", "Afsluttet"
+        ACTIVE = "active", _("Aktiv")
+        PAUSED = "paused", _("Sat på pause")
+        ENDED = "ended", _("Afsluttet")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     episode = models.ForeignKey("selvbetjening.Episode", on_delete=models.CASCADE, related_name="training_plans")
@@ -204,10 +205,10 @@ class TrainingSlot(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Planlagt"
-        DONE = "done", "Udført"
-        MISSED = "missed", "Ikke udført"
-        CANCELLED = "cancelled", "Aflyst"
+        PENDING = "pending", _("Planlagt")
+        DONE = "done", _("Udført")
+        MISSED = "missed", _("Ikke udført")
+        CANCELLED = "cancelled", _("Aflyst")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     plan = models.ForeignKey(TrainingPlan, on_delete=models.CASCADE, related_name="slots")
@@ -248,8 +249,8 @@ class SessionLog(VersionedModel):
     """
 
     class LoggedByRole(models.TextChoices):
-        CITIZEN = "citizen", "Borger"
-        RELATIVE = "relative", "Pårørende"
+        CITIZEN = "citizen", _("Borger")
+        RELATIVE = "relative", _("Pårørende")
 
     id = models.UUIDField(primary_key=True, editable=False)
     citizen = models.ForeignKey("backend.Citizen", on_delete=models.CASCADE, related_name="session_logs")
@@ -324,9 +325,9 @@ class ProgressionDecision(models.Model):
     """Why an exercise's dosage advanced, held or stopped after a session: kept for the therapist."""
 
     class Outcome(models.TextChoices):
-        ADVANCED = "advanced", "Øget"
-        HELD = "held", "Fastholdt"
-        STOPPED = "stopped", "Stoppet på grund af smerte"
+        ADVANCED = "advanced", _("Øget")
+        HELD = "held", _("Fastholdt")
+        STOPPED = "stopped", _("Stoppet på grund af smerte")
 
     id = models.BigAutoField(primary_key=True)
     plan = models.ForeignKey(TrainingPlan, on_delete=models.CASCADE, related_name="progression_decisions")
@@ -352,13 +353,13 @@ class TrainingAlert(models.Model):
     first slot, so a run raises one alert however long it gets; ``missed_slots`` is its length then)."""
 
     class Kind(models.TextChoices):
-        PAIN_STOP = "pain_stop", "Smerte på stopniveau"
-        MISSED_TRAINING = "missed_training", "Træning ikke gennemført"
+        PAIN_STOP = "pain_stop", _("Smerte på stopniveau")
+        MISSED_TRAINING = "missed_training", _("Træning ikke gennemført")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Åben"
-        ACKNOWLEDGED = "acknowledged", "Set"
-        RESOLVED = "resolved", "Afsluttet"
+        OPEN = "open", _("Åben")
+        ACKNOWLEDGED = "acknowledged", _("Set")
+        RESOLVED = "resolved", _("Afsluttet")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     citizen = models.ForeignKey("backend.Citizen", on_delete=models.CASCADE, related_name="training_alerts")

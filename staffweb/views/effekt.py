@@ -18,6 +18,9 @@ from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.http import urlencode
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from backend.actors import ANALYST
 from backend.models import Membership, StaffRole
@@ -57,14 +60,17 @@ class EffectFilters(DkfdsForm):
     """Year (against the year before), quarter, team or unit, FSIII condition; choices from the caller's
     own municipality only."""
 
-    year = forms.TypedChoiceField(label="År", coerce=int)
+    year = forms.TypedChoiceField(label=_("År"), coerce=int)
     quarter = forms.ChoiceField(
-        label="Periode",
+        label=_("Periode"),
         required=False,
-        choices=[("", "Hele året"), *((quarter, f"{index}. kvartal") for index, quarter in enumerate(QUARTERS, 1))],
+        choices=[
+            ("", _("Hele året")),
+            *((quarter, format_lazy(_("{}. kvartal"), index)) for index, quarter in enumerate(QUARTERS, 1)),
+        ],
     )
-    area = forms.ChoiceField(label="Enhed eller team", required=False)
-    condition = forms.ChoiceField(label="Tilstand (FSIII)", required=False)
+    area = forms.ChoiceField(label=_("Enhed eller team"), required=False)
+    condition = forms.ChoiceField(label=_("Tilstand (FSIII)"), required=False)
 
     def __init__(self, data: Any, *, request: StaffRequest, today: date) -> None:
         super().__init__(data)
@@ -73,15 +79,19 @@ class EffectFilters(DkfdsForm):
         organisation = organisation_of(actor.staff.municipality)
         years = [today.year - back for back in range(YEARS_BACK)]
         self.fields["year"].choices = [(year, str(year)) for year in years]  # type: ignore[attr-defined]
-        areas: list[tuple[str, str]] = [("", f"Hele kommunen ({organisation.municipality.name})")]
+        areas: list[tuple[str, str]] = [
+            ("", gettext("Hele kommunen (%(name)s)") % {"name": organisation.municipality.name})
+        ]
         for unit in organisation.units:
-            areas.append((f"unit:{unit.id}", f"Enhed: {unit.name}"))
+            areas.append((f"unit:{unit.id}", gettext("Enhed: %(name)s") % {"name": unit.name}))
             areas.extend(
-                (f"team:{team.id}", f"– Team: {team.name}") for team in organisation.teams if team.parent == unit
+                (f"team:{team.id}", gettext("– Team: %(name)s") % {"name": team.name})
+                for team in organisation.teams
+                if team.parent == unit
             )
         self.fields["area"].choices = areas  # type: ignore[attr-defined]
         self.fields["condition"].choices = [  # type: ignore[attr-defined]
-            ("", "Alle tilstande"),
+            ("", gettext("Alle tilstande")),
             *((str(code), name) for code, name in conditions_in(actor)),
         ]
         self.style_fields()
@@ -233,10 +243,10 @@ class Comparison:
     @property
     def chart_description(self) -> str:
         last, this = self.last.query.period.start.year, self.this.query.period.start.year
-        return (
-            f"Søjler for {last} og {this} side om side for hver række i tabellen under diagrammet; "
+        return gettext(
+            "Søjler for %(last)s og %(this)s side om side for hver række i tabellen under diagrammet; "
             "skjulte tal har ingen søjle."
-        )
+        ) % {"last": last, "this": this}
 
 
 def _compare(indicator: Indicator, this: IndicatorResult, last: IndicatorResult, *, by_group: bool) -> Comparison:
@@ -266,7 +276,9 @@ def _compare(indicator: Indicator, this: IndicatorResult, last: IndicatorResult,
         [[_chart_value(cells.get(key), measure) for key in keys] for cells in (last_cells, this_cells)],
         percent=share,
     )
-    measure_title = next(pick(*m.title) for m in indicator.measures if m.key == measure) if measure else "Andel af alle"
+    measure_title = (
+        next(pick(*m.title) for m in indicator.measures if m.key == measure) if measure else gettext("Andel af alle")
+    )
     return Comparison(indicator, pick(*indicator.title), this, last, rows, chart, measure_title, by_group)
 
 
@@ -375,7 +387,11 @@ def _outcomes(request: StaffRequest, theory: Any, period: Period) -> list[dict[s
             {
                 "outcome": outcome,
                 "indicator": pick(*indicator.title),
-                "measure": pick(*measure.title) if measure else f"Antal borgere ({pick(*indicator.counts)})",
+                "measure": (
+                    pick(*measure.title)
+                    if measure
+                    else gettext("Antal borgere (%(counts)s)") % {"counts": pick(*indicator.counts)}
+                ),
                 "suppressed": figure.cell.suppressed,
                 "value": _number(figure.value, share=share),
                 "target": None if outcome.target is None else _number(float(outcome.target), share=share),
@@ -423,7 +439,7 @@ def _download_result(request: StaffRequest, key: str, surface: str) -> Indicator
 
 
 def _refused() -> HttpResponse:
-    return HttpResponse("Filtrene kan ikke bruges.", status=422, content_type="text/plain; charset=utf-8")
+    return HttpResponse(gettext("Filtrene kan ikke bruges."), status=422, content_type="text/plain; charset=utf-8")
 
 
 @staff_page(EFFECT_READERS)

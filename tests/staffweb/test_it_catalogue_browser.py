@@ -136,3 +136,36 @@ def test_it_imports_models_and_assignments_after_fixing_the_dry_runs_errors(
     assignment = Assignment.objects.get(device__serial_number="VIG-1000")
     assert assignment.citizen_id == world.citizen.pk and assignment.device.status == DeviceStatus.RESERVED
     assert_accessible(page)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_changes_a_models_intervals_after_a_refusal_by_keyboard(world, live_asgi_server, browser_page):
+    live_server, page = live_asgi_server, browser_page
+    model = device_model_create(
+        manufacturer="Doro",
+        model_number="Dørsensor 1",
+        category=category("door_sensor"),
+        telemetry_kinds=["door_open"],
+        service_interval_days=365,
+    )
+    _log_in(page, live_server, _it_user(world))
+    page.goto(f"{live_server.url}/staff/it/katalog/{model.pk}/")
+    assert_accessible(page)
+    page.focus("#id_model-service_interval_days")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("180")
+    page.fill("#id_model-battery_check_interval_days", "30")  # the model has no battery
+    page.get_by_role("button", name="Gem ændringerne").focus()
+    _enter(page)
+    assert "batteridrevet" in page.locator("#id_model-battery_check_interval_days-error").inner_text()
+    assert_accessible(page)
+    model.refresh_from_db()
+    assert model.service_interval_days == 365
+    page.fill("#id_model-battery_check_interval_days", "")
+    page.get_by_role("button", name="Gem ændringerne").focus()
+    _enter(page)
+    page.wait_for_url(f"{live_server.url}/staff/it/katalog/{model.pk}/")
+    assert "Modellen er ændret." in page.locator("main").inner_text()
+    assert_accessible(page)
+    model.refresh_from_db()
+    assert model.service_interval_days == 180 and model.battery_check_interval_days is None

@@ -24,6 +24,7 @@ from velfaerdsteknologi.models import (
     Assignment,
     Device,
     DeviceCredential,
+    DeviceModel,
     DeviceStatus,
     DeviceTransition,
     MaintenanceTask,
@@ -117,6 +118,7 @@ ACTIONS = {
     "maintenance-complete": ("/staff/it/vedligehold/{task_id}/udfoer/", {"result": "passed"}),
     "alert-acknowledge": ("/staff/it/alarmer/{alert_id}/kvitter/", {}),
     "alert-resolve": ("/staff/it/alarmer/{alert_id}/loes/", {}),
+    "model-change": ("/staff/it/katalog/{model_id}/ret/", {"model-name": "Omdøbt", "model-service_interval_days": "7"}),
     "model-rule": (
         "/staff/it/katalog/{model_id}/regler/battery/",
         {"rule-battery-alert_low": "50", "rule-battery-warning_low": "60", "rule-battery-is_active": "on"},
@@ -173,6 +175,7 @@ def test_it_actions_are_refused_to_others_and_change_nothing(world, action, role
         "model_id": device.model_id,
     }
     rules_before = list(AlertRule.objects.filter(device_model_id=device.model_id).values())
+    model_before = list(DeviceModel.objects.filter(pk=device.model_id).values())
     url = path.format(**ids)
     data = {key.format(**ids): value for key, value in data.items()}
     client = Client() if role == "anonymous" else web_client(getattr(world, PERSON_ROLES[role]).user)
@@ -187,6 +190,7 @@ def test_it_actions_are_refused_to_others_and_change_nothing(world, action, role
     assert alert.status == "open"
     assert not DeviceCredential.objects.filter(device=device).exists()
     assert list(AlertRule.objects.filter(device_model_id=device.model_id).values()) == rules_before
+    assert list(DeviceModel.objects.filter(pk=device.model_id).values()) == model_before
 
 
 @pytest.mark.django_db
@@ -305,6 +309,9 @@ def test_a_filtered_register_page_costs_the_same_queries_for_5_and_60_devices(wo
     add(5)
     with CaptureQueriesContext(connection) as few:
         assert client.get("/staff/it/enheder/", query, **background).status_code == 200
+    # The browser's session, the login with its user, staff record and memberships (one statement), the
+    # catalogue for the filter and the rows' models, and the page of devices.
+    assert len(few) == 4, [query["sql"][:80] for query in few.captured_queries]
     add(55)
     with django_assert_num_queries(len(few)):
         response = client.get("/staff/it/enheder/", query, **background)

@@ -1,6 +1,7 @@
 """Browser logins to the staff pages: password + one-time code, the session they make, timeouts, logout."""
 
 from datetime import timedelta
+from importlib import import_module
 
 import pyotp
 import pytest
@@ -142,3 +143,53 @@ def test_forms_need_the_csrf_token(therapist):
     client = Client(enforce_csrf_checks=True)
     assert _login(client, therapist).status_code == 403
     assert not AppSession.objects.filter(user=therapist, acr="password+totp").exists()
+
+
+# --- The login read in one statement (backend/token_lookup.web_login) ---------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_login_past_its_absolute_lifetime_is_logged_out(world):
+    client = web_client(world.staff_in_team.user)
+    assert client.get("/staff/").status_code == 200
+    AppSession.objects.filter(pk=client.app_session.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert client.get("/staff/").status_code == 302
+    assert SESSION_KEY not in client.session
+
+
+@pytest.mark.django_db
+def test_a_membership_that_ended_takes_its_pages_away_on_the_next_request(world):
+    client = web_client(world.staff_in_team.user)
+    assert client.get("/staff/").status_code == 200
+    world.staff_in_team.memberships.update(valid_to=timezone.localdate() - timedelta(days=2))
+    assert client.get("/staff/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_staff_page_reads_the_login_with_its_roles_in_one_statement(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = web_client(world.staff_in_team.user)
+    client.get("/staff/")
+    headers = {"X-Mestring-Background": "1"}
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/staff/", headers=headers).status_code == 200
+    login_reads = [query["sql"] for query in queries.captured_queries if "backend_appsession" in query["sql"]]
+    assert len(login_reads) == 1 and "backend_membership" in login_reads[0], login_reads
+    own_memberships = str(world.staff_in_team.pk).replace("-", "")
+    assert not [sql for sql in queries.captured_queries[1:] if own_memberships in sql["sql"]]
+
+
+@pytest.mark.django_db
+def test_a_citizen_login_acts_in_no_team_even_when_its_user_is_staff_too(world):
+    from backend.web_sessions import web_actor
+
+    user = world.staff_in_team.user
+    client = web_client(user, AppSession.Audience.CITIZEN)
+    request = type("Request", (), {})()
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(
+        client.cookies[settings.APP_SESSION_COOKIE_NAME].value
+    )
+    actor = web_actor(request, AppSession.Audience.CITIZEN)
+    assert actor is not None and actor.memberships == [] and not actor.roles & {"therapist", "care_worker", "team_lead"}

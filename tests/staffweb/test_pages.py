@@ -192,7 +192,7 @@ def test_triage_bad_cursor_says_so_in_danish_and_shows_no_one(world):
     plan_with_pain_alert(world)
     response = web_client(world.staff_in_team.user).get("/staff/", {"cursor": "not-a-cursor"})
     assert response.status_code == 200
-    assert "Værdien kan ikke bruges" in response.content.decode()
+    assert "Markøren (cursor) er ugyldig." in response.content.decode()
     assert access_rows(world.citizen) == []
 
 

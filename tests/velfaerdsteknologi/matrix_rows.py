@@ -73,6 +73,13 @@ ROWS = [
         body=lambda w: {"manufacturer": "Doro", "model_number": "Secure 580", "category": "fall_detector"},
     ),
     Row("GET", "/api/v1/device-models/{model_id}", IT_ONLY, path_params=_model),
+    Row(
+        "PATCH",
+        "/api/v1/device-models/{model_id}",
+        IT_ONLY,
+        path_params=_model,
+        body=lambda w: {"name": "Omdøbt", "service_interval_days": 180},
+    ),
     Row("GET", "/api/v1/device-models/{model_id}/alert-rules", IT_ONLY, path_params=_model),
     Row(
         "PUT",

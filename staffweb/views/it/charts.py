@@ -3,6 +3,8 @@ and show the same data as a table; series differ by line pattern and marker, not
 
 from collections.abc import Sequence
 
+from django.utils.translation import gettext
+
 from staffweb.charts import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, Chart, Point, Series, Tick
 from velfaerdsteknologi.selectors import TelemetryDay
 
@@ -32,7 +34,7 @@ def battery(days: Sequence[TelemetryDay]) -> Chart:
         for index, day in enumerate(days)
         if day.battery_low is not None
     ]
-    chart.series.append(Series("battery", "Laveste batteriniveau", "solid", "circle", points))
+    chart.series.append(Series("battery", gettext("Laveste batteriniveau"), "solid", "circle", points))
     chart.x_ticks = _x_ticks(days)
     return chart
 
@@ -51,8 +53,8 @@ def activity(days: Sequence[TelemetryDay]) -> Chart:
     chart = Chart(y_ticks=[Tick(_y(value, top), str(value)) for value in (0, top // 2, top)])
     count = len(days)
     for key, name, pattern, marker in (
-        ("heartbeats", "Livstegn", "solid", "circle"),
-        ("readings", "Alle målinger", "dashed", "square"),
+        ("heartbeats", gettext("Livstegn"), "solid", "circle"),
+        ("readings", gettext("Alle målinger"), "dashed", "square"),
     ):
         points = [
             Point(_x(index, count), _y(getattr(day, key), top), getattr(day, key), _label(day))

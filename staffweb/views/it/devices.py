@@ -34,9 +34,9 @@ PAGE_SIZE = 25
 def register(request: StaffRequest) -> HttpResponse:
     """The register: filters in the address line (GET), or a CPR number in the body (POST), never in the URL."""
     actor = request.actor
-    models = selectors.device_models_all()
+    models = selectors.device_model_choices()
     # The categories the catalogue's models have (a category without models finds no device): one query less.
-    categories = sorted({model.category_id: model.category for model in models}.values(), key=lambda item: item.name)
+    categories = sorted({(model.category_code, present.category_name(model)) for model in models}, key=lambda c: c[1])
     form = RegisterFilterForm(request.GET, categories=categories, models=models)
     cpr_form = CprSearchForm(request.POST or None)
     devices: list[Device] = []
@@ -66,7 +66,7 @@ def register(request: StaffRequest) -> HttpResponse:
     context = {
         "form": form,
         "cpr_form": cpr_form,
-        "devices": present.register_rows(devices),
+        "devices": present.register_rows(devices, models) if devices else "",
         "next_cursor": next_cursor,
         "searched_cpr": searched_cpr,
         "next_query": _next_query(request, next_cursor),

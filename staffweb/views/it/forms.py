@@ -2,12 +2,16 @@
 page refuses exactly what the API refuses, and says it in Danish beside the field; the services decide the rest
 and their problem codes are said in Danish too."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 from pydantic import BaseModel, ValidationError
 
 from backend.care_links import EpisodeRef
@@ -24,45 +28,45 @@ from velfaerdsteknologi.models import (
     MaintenanceTask,
     TelemetryKind,
 )
-from velfaerdsteknologi.selectors import REGISTER_SORTS
+from velfaerdsteknologi.selectors import REGISTER_SORTS, ModelChoice
 from velfaerdsteknologi.services.devices import ASSIGNMENT_STATUSES, TRANSITIONS
 
 # The welfare-technology problem codes, as IT's pages say them.
-MESSAGES: dict[str, str] = {
-    "illegal_transition": "Enheden kan ikke gå til den status fra den status, den har nu.",
-    "use_assignment": "Reservation, installation og returnering sker gennem tildelingen.",
-    "device_assigned": "Enheden er stadig tildelt en borger. Registrér returneringen først.",
-    "device_retired": "En kasseret enhed får ingen adgangsnøgle.",
-    "consent_required": "En overvågende enhed kræver samtykke eller lovhjemmel og en revurderingsdato.",
-    "device_not_in_stock": "Kun en enhed på lager kan tildeles.",
-    "device_already_assigned": "Enheden er allerede tildelt en borger.",
-    "assignment_not_pending": "Tildelingen venter ikke på installation.",
-    "assignment_ended": "Enheden er allerede returneret.",
-    "already_completed": "Opgaven er allerede udført.",
-    "alert_not_open": "Alarmen er allerede taget hånd om.",
-    "duplicate": "Der findes allerede en enhed med denne værdi.",
-    "not_found": "Der findes ingen borger med dette CPR-nummer i kommunen.",
-    "not_citizens_own": "Vælg blandt borgerens egne igangværende forløb og deres mål.",
+MESSAGES: dict[str, StrOrPromise] = {
+    "illegal_transition": _("Enheden kan ikke gå til den status fra den status, den har nu."),
+    "use_assignment": _("Reservation, installation og returnering sker gennem tildelingen."),
+    "device_assigned": _("Enheden er stadig tildelt en borger. Registrér returneringen først."),
+    "device_retired": _("En kasseret enhed får ingen adgangsnøgle."),
+    "consent_required": _("En overvågende enhed kræver samtykke eller lovhjemmel og en revurderingsdato."),
+    "device_not_in_stock": _("Kun en enhed på lager kan tildeles."),
+    "device_already_assigned": _("Enheden er allerede tildelt en borger."),
+    "assignment_not_pending": _("Tildelingen venter ikke på installation."),
+    "assignment_ended": _("Enheden er allerede returneret."),
+    "already_completed": _("Opgaven er allerede udført."),
+    "alert_not_open": _("Alarmen er allerede taget hånd om."),
+    "duplicate": _("Der findes allerede en enhed med denne værdi."),
+    "not_found": _("Der findes ingen borger med dette CPR-nummer i kommunen."),
+    "not_citizens_own": _("Vælg blandt borgerens egne igangværende forløb og deres mål."),
 }
 # A plain ``invalid`` from a service, by the field it names.
-FIELD_MESSAGES: dict[str, str] = {
-    "cpr": "Skriv et gyldigt CPR-nummer: 10 cifre, gerne med bindestreg.",
-    "citizen_id": "Borgeren findes ikke i kommunen eller er registreret som død.",
-    "consent_review_on": "Revurderingsdatoen skal ligge efter i dag.",
-    "review_on": "Revurderingsdatoen skal ligge efter i dag.",
-    "planned_return_on": "Returneringen kan ikke planlægges før installationen.",
-    "installation_address": "Borgeren har ingen adresse registreret. Skriv installationsadressen.",
-    "model_id": "Vælg en model fra kataloget.",
-    "episode_id": "Vælg et af borgerens igangværende forløb.",
-    "goal_id": "Vælg et mål i det valgte forløb.",
-    "to_status": "Vælg en status.",
+FIELD_MESSAGES: dict[str, StrOrPromise] = {
+    "cpr": _("Skriv et gyldigt CPR-nummer: 10 cifre, gerne med bindestreg."),
+    "citizen_id": _("Borgeren findes ikke i kommunen eller er registreret som død."),
+    "consent_review_on": _("Revurderingsdatoen skal ligge efter i dag."),
+    "review_on": _("Revurderingsdatoen skal ligge efter i dag."),
+    "planned_return_on": _("Returneringen kan ikke planlægges før installationen."),
+    "installation_address": _("Borgeren har ingen adresse registreret. Skriv installationsadressen."),
+    "model_id": _("Vælg en model fra kataloget."),
+    "episode_id": _("Vælg et af borgerens igangværende forløb."),
+    "goal_id": _("Vælg et mål i det valgte forløb."),
+    "to_status": _("Vælg en status."),
 }
 
 
 def message(error: ApplicationError) -> str:
     if isinstance(error, InvalidInput) and error.code == "invalid" and error.field in FIELD_MESSAGES:
-        return FIELD_MESSAGES[error.field]
-    return MESSAGES.get(error.code) or problems.message(error)
+        return str(FIELD_MESSAGES[error.field])
+    return str(MESSAGES.get(error.code) or problems.message(error))
 
 
 def add_error(
@@ -80,23 +84,23 @@ def _schema_message(error: Any) -> str:
     context = error.get("ctx") or {}
     field = str(error["loc"][0]) if error["loc"] else ""
     if kind == "missing" or (kind == "string_too_short" and context.get("min_length") == 1):
-        return "Skal udfyldes."
+        return gettext("Skal udfyldes.")
     if kind == "string_too_long":
-        return f"Må højst være {context['max_length']} tegn."
+        return gettext("Må højst være %(count)s tegn.") % {"count": context["max_length"]}
     if kind == "string_pattern_mismatch":
         return {
-            "imei": "Skriv IMEI-nummeret som 15 cifre.",
-            "mac_address": "Skriv MAC-adressen som seks par hex-tegn adskilt af kolon, fx 00:1A:2B:3C:4D:5E.",
-        }.get(field, problems.MESSAGES["invalid"])
+            "imei": gettext("Skriv IMEI-nummeret som 15 cifre."),
+            "mac_address": gettext("Skriv MAC-adressen som seks par hex-tegn adskilt af kolon, fx 00:1A:2B:3C:4D:5E."),
+        }.get(field, problems.text("invalid"))
     if kind == "literal_error":
-        return "Vælg en af mulighederne."
+        return gettext("Vælg en af mulighederne.")
     if kind == "greater_than_equal":
-        return f"Skal være mindst {context['ge']}."
+        return gettext("Skal være mindst %(value)s.") % {"value": context["ge"]}
     if kind == "less_than_equal":
-        return f"Må højst være {context['le']}."
+        return gettext("Må højst være %(value)s.") % {"value": context["le"]}
     if kind in ("int_parsing", "int_from_float"):
-        return "Skriv et helt tal."
-    return problems.MESSAGES["invalid"]
+        return gettext("Skriv et helt tal.")
+    return problems.text("invalid")
 
 
 class SchemaForm(DkfdsForm):
@@ -124,13 +128,13 @@ class SchemaForm(DkfdsForm):
         return cleaned
 
 
-def _date_field(label: str, *, help_text: str = "") -> forms.DateField:
+def _date_field(label: StrOrPromise, *, help_text: StrOrPromise = "") -> forms.DateField:
     return forms.DateField(
         label=label,
         required=False,
         help_text=help_text,
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Skriv en dato som dd-mm-åååå."},
+        error_messages={"invalid": _("Skriv en dato som dd-mm-åååå.")},
     )
 
 
@@ -142,12 +146,11 @@ class PlainSelect(forms.Select):
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
         final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
         chosen = {str(item) for item in (value if isinstance(value, list | tuple) else [value]) if item is not None}
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            ((str(key), mark_safe(" selected") if str(key) in chosen else "", label) for key, label in self.choices),  # noqa: S308 — a constant
+        options = "".join(
+            f'<option value="{escape(key)}"{" selected" if str(key) in chosen else ""}>{escape(label)}</option>'
+            for key, label in self.choices
         )
-        return format_html("<select{}>{}</select>", flatatt(final), options)
+        return format_html("<select{}>{}</select>", flatatt(final), mark_safe(options))  # noqa: S308 — escaped above
 
 
 class PlainTextInput(forms.TextInput):
@@ -165,31 +168,56 @@ class RegisterFilterForm(DkfdsForm):
     """The register's search: by serial number (or IMEI, MAC), model, category, status, location and the name
     of the citizen holding the device. A CPR number is never searched here: it would end up in the URL."""
 
-    search = forms.CharField(label="Serienummer, IMEI eller MAC", required=False, max_length=100, widget=PlainTextInput)
-    status = forms.ChoiceField(label="Status", required=False, widget=PlainSelect)
-    category = forms.ChoiceField(label="Kategori", required=False, widget=PlainSelect)
-    model_id = forms.ChoiceField(label="Model", required=False, widget=PlainSelect)
-    location = forms.CharField(label="Placering", required=False, max_length=200, widget=PlainTextInput)
-    citizen_name = forms.CharField(label="Borgerens navn", required=False, max_length=200, widget=PlainTextInput)
+    search = forms.CharField(
+        label=_("Serienummer, IMEI eller MAC"), required=False, max_length=100, widget=PlainTextInput
+    )
+    status = forms.ChoiceField(label=_("Status"), required=False, widget=PlainSelect)
+    category = forms.ChoiceField(label=_("Kategori"), required=False, widget=PlainSelect)
+    model_id = forms.ChoiceField(label=_("Model"), required=False, widget=PlainSelect)
+    location = forms.CharField(label=_("Placering"), required=False, max_length=200, widget=PlainTextInput)
+    citizen_name = forms.CharField(label=_("Borgerens navn"), required=False, max_length=200, widget=PlainTextInput)
     sort = forms.ChoiceField(
-        label="Sortering",
+        label=_("Sortering"),
         required=False,
-        choices=[("serial", "Serienummer"), ("status", "Status"), ("newest", "Senest registreret")],
+        choices=[("serial", _("Serienummer")), ("status", _("Status")), ("newest", _("Senest registreret"))],
         widget=PlainSelect,
     )
     cursor = forms.CharField(required=False, widget=forms.HiddenInput, max_length=400)
     field_order = ["search", "model_id", "category", "status", "location", "citizen_name", "sort"]
 
-    def __init__(self, *args: Any, categories: list[DeviceCategory], models: list[DeviceModel], **kwargs: Any):
+    def __init__(self, *args: Any, categories: list[tuple[str, str]], models: list[ModelChoice], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._choices("status", [(status.value, status.label) for status in DeviceStatus])
-        self._choices("category", [(category.code, category.name) for category in categories])
-        self._choices("model_id", [(str(model.pk), str(model)) for model in models])
+        self._choices("category", categories)
+        self._choices("model_id", [(str(model.id), str(model)) for model in models])
 
-    def _choices(self, name: str, choices: list[tuple[str, str]]) -> None:
+    def _choices(self, name: str, choices: Sequence[tuple[str, StrOrPromise]]) -> None:
         field = self.fields[name]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", "Alle"), *choices]
+        field.choices = [("", gettext("Alle")), *choices]
+
+    def field_groups(self) -> SafeString:
+        """Every visible field as DKFDS's form group (label, errors, input), written out in Python: the page
+        renders them on every search, and the template loop with the bound fields' own rendering cost more than
+        the rest of the page."""
+        groups = []
+        for field in self.visible_fields():
+            field_id = field.auto_id
+            errors = list(field.errors)
+            attrs = {"id": field_id, **({"aria-invalid": "true"} if errors else {})}
+            groups.append(
+                format_html(
+                    '<div class="form-group{}"><label class="form-label" for="{}">{}</label>{}{}</div>',
+                    " form-error" if errors else "",
+                    field_id,
+                    field.label,
+                    format_html_join(
+                        "", '<span class="form-error-message" id="{}-error">{}</span>', ((field_id, e) for e in errors)
+                    ),
+                    field.field.widget.render(field.html_name, field.value(), attrs=attrs),
+                )
+            )
+        return mark_safe("".join(groups))  # noqa: S308 — every group is built by format_html
 
     def filters(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -211,8 +239,8 @@ class CprSearchForm(DkfdsForm):
     """A citizen's CPR number, sent in the body of a POST and looked up by its keyed hash."""
 
     cpr = forms.CharField(
-        label="Borgerens CPR-nummer",
-        help_text="Kommer ikke i adresselinjen eller i loggen.",
+        label=_("Borgerens CPR-nummer"),
+        help_text=_("Kommer ikke i adresselinjen eller i loggen."),
         max_length=11,
         widget=PlainTextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
@@ -230,11 +258,15 @@ class CprSearchForm(DkfdsForm):
 class DeviceDetailsForm(SchemaForm):
     """The details a device is registered with and can change later; an empty IMEI or MAC is none."""
 
-    imei = forms.CharField(label="IMEI", required=False, max_length=15, help_text="15 cifre, hvis enheden har et.")
-    mac_address = forms.CharField(label="MAC-adresse", required=False, max_length=17, help_text="Fx 00:1A:2B:3C:4D:5E.")
-    firmware_version = forms.CharField(label="Firmwareversion", required=False, max_length=50)
-    purchase_date = _date_field("Købsdato")
-    warranty_end = _date_field("Garanti til")
+    imei = forms.CharField(
+        label=_("IMEI"), required=False, max_length=15, help_text=_("15 cifre, hvis enheden har et.")
+    )
+    mac_address = forms.CharField(
+        label=_("MAC-adresse"), required=False, max_length=17, help_text=_("Fx 00:1A:2B:3C:4D:5E.")
+    )
+    firmware_version = forms.CharField(label=_("Firmwareversion"), required=False, max_length=50)
+    purchase_date = _date_field(_("Købsdato"))
+    warranty_end = _date_field(_("Garanti til"))
 
     def schema_data(self, cleaned: dict[str, Any]) -> dict[str, Any]:
         data = super().schema_data(cleaned)
@@ -246,16 +278,16 @@ class DeviceDetailsForm(SchemaForm):
 class DeviceForm(DeviceDetailsForm):
     schema = schemas.DeviceIn
 
-    model_id = forms.ChoiceField(label="Model")
-    serial_number = forms.CharField(label="Serienummer", max_length=100)
-    location = forms.CharField(label="Placering", required=False, max_length=200, help_text="Fx depotets navn.")
+    model_id = forms.ChoiceField(label=_("Model"))
+    serial_number = forms.CharField(label=_("Serienummer"), max_length=100)
+    location = forms.CharField(label=_("Placering"), required=False, max_length=200, help_text=_("Fx depotets navn."))
     field_order = ["model_id", "serial_number", "imei", "mac_address", "firmware_version", "purchase_date"]
 
     def __init__(self, *args: Any, models: list[DeviceModel], **kwargs: Any):
         super().__init__(*args, **kwargs)
         field = self.fields["model_id"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", "Vælg model"), *[(str(model.pk), f"{model} – {model.name}") for model in models]]
+        field.choices = [("", gettext("Vælg model")), *[(str(model.pk), f"{model} – {model.name}") for model in models]]
         self.models = {str(model.pk): model for model in models}
 
     def device_model(self) -> DeviceModel:
@@ -270,8 +302,8 @@ class DeviceChangeForm(DeviceDetailsForm):
 
     schema = schemas.DevicePatchIn
 
-    next_service_due = _date_field("Næste service")
-    location = forms.CharField(label="Placering", required=False, max_length=200)
+    next_service_due = _date_field(_("Næste service"))
+    location = forms.CharField(label=_("Placering"), required=False, max_length=200)
 
     def changes(self) -> dict[str, Any]:
         """Only what differs from the form's starting values, as the API's PATCH sends only what it sets."""
@@ -282,9 +314,11 @@ class DeviceChangeForm(DeviceDetailsForm):
 class TransitionForm(SchemaForm):
     schema = schemas.TransitionIn
 
-    to_status = forms.ChoiceField(label="Ny status")
+    to_status = forms.ChoiceField(label=_("Ny status"))
     reason = forms.CharField(
-        label="Begrundelse", max_length=300, help_text="Står i enhedens historik sammen med dit navn og tidspunktet."
+        label=_("Begrundelse"),
+        max_length=300,
+        help_text=_("Står i enhedens historik sammen med dit navn og tidspunktet."),
     )
 
     def __init__(self, *args: Any, current_status: str, **kwargs: Any):
@@ -294,10 +328,11 @@ class TransitionForm(SchemaForm):
         field = self.fields["to_status"]
         assert isinstance(field, forms.ChoiceField)
         # Every status is offered: a step the lifecycle forbids is refused by the service, in words.
-        field.choices = [("", "Vælg status")] + [
-            (value, labels[value] + ("" if value in allowed else " (ikke muligt nu)")) for value in DeviceStatus.values
+        field.choices = [("", gettext("Vælg status"))] + [
+            (value, str(labels[value]) + ("" if value in allowed else gettext(" (ikke muligt nu)")))
+            for value in DeviceStatus.values
         ]
-        self.allowed = [labels[value] for value in allowed]
+        self.allowed = [str(labels[value]) for value in allowed]
 
 
 class AssignForm(SchemaForm):
@@ -307,37 +342,40 @@ class AssignForm(SchemaForm):
     schema = schemas.AssignmentIn
 
     cpr = forms.CharField(
-        label="Borgerens CPR-nummer",
+        label=_("Borgerens CPR-nummer"),
         max_length=11,
-        help_text="Borgeren findes i kommunens register. Nummeret gemmes ikke og kommer ikke i adresselinjen.",
+        help_text=_("Borgeren findes i kommunens register. Nummeret gemmes ikke og kommer ikke i adresselinjen."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
     installation_address = forms.CharField(
-        label="Installationsadresse", required=False, max_length=300, help_text="Tom: borgerens folkeregisteradresse."
-    )
-    planned_install_on = _date_field("Planlagt installation")
-    planned_return_on = _date_field("Planlagt returnering")
-    consent_basis = forms.ChoiceField(
-        label="Grundlag",
+        label=_("Installationsadresse"),
         required=False,
-        choices=[("", "Intet (ikke en overvågende enhed)"), *ConsentBasis.choices],
-        help_text="Kræves for overvågende enheder (GPS, dør- og sengesensorer, kameraer).",
+        max_length=300,
+        help_text=_("Tom: borgerens folkeregisteradresse."),
+    )
+    planned_install_on = _date_field(_("Planlagt installation"))
+    planned_return_on = _date_field(_("Planlagt returnering"))
+    consent_basis = forms.ChoiceField(
+        label=_("Grundlag"),
+        required=False,
+        choices=[("", _("Intet (ikke en overvågende enhed)")), *ConsentBasis.choices],
+        help_text=_("Kræves for overvågende enheder (GPS, dør- og sengesensorer, kameraer)."),
     )
     consent_reference = forms.CharField(
-        label="Reference", required=False, max_length=200, help_text="Fx journalnotat eller afgørelsens nummer."
+        label=_("Reference"), required=False, max_length=200, help_text=_("Fx journalnotat eller afgørelsens nummer.")
     )
-    consent_review_on = _date_field("Revurderes senest")
+    consent_review_on = _date_field(_("Revurderes senest"))
     episode_id = forms.ChoiceField(
-        label="Forløb",
+        label=_("Forløb"),
         required=False,
-        help_text="Det forløb enheden skal støtte, hvis nogen.",
-        error_messages={"invalid_choice": "Vælg et af borgerens igangværende forløb."},
+        help_text=_("Det forløb enheden skal støtte, hvis nogen."),
+        error_messages={"invalid_choice": _("Vælg et af borgerens igangværende forløb.")},
     )
     goal_id = forms.ChoiceField(
-        label="Mål",
+        label=_("Mål"),
         required=False,
-        help_text="Målet i forløbet, som enheden skal støtte.",
-        error_messages={"invalid_choice": "Vælg et mål i et af borgerens igangværende forløb."},
+        help_text=_("Målet i forløbet, som enheden skal støtte."),
+        error_messages={"invalid_choice": _("Vælg et mål i et af borgerens igangværende forløb.")},
     )
 
     def __init__(self, *args: Any, episodes: list[EpisodeRef] = (), **kwargs: Any):  # type: ignore[assignment]
@@ -345,8 +383,11 @@ class AssignForm(SchemaForm):
         self.episodes = list(episodes)
         episode_field, goal_field = self.fields["episode_id"], self.fields["goal_id"]
         assert isinstance(episode_field, forms.ChoiceField) and isinstance(goal_field, forms.ChoiceField)
-        episode_field.choices = [("", "Intet forløb"), *[(str(episode.id), episode.label) for episode in self.episodes]]
-        goal_field.choices = [("", "Intet mål")] + [
+        episode_field.choices = [
+            ("", gettext("Intet forløb")),
+            *[(str(episode.id), episode.label) for episode in self.episodes],
+        ]
+        goal_field.choices = [("", gettext("Intet mål"))] + [
             (episode.label, [(str(goal.id), goal.label) for goal in episode.goals])
             for episode in self.episodes
             if episode.goals
@@ -387,12 +428,12 @@ class ConsentForm(SchemaForm):
     schema = schemas.ConsentIn
     schema_fields = {"consent_basis": "basis", "consent_reference": "reference", "consent_review_on": "review_on"}
 
-    consent_basis = forms.ChoiceField(label="Grundlag", choices=[("", "Vælg grundlag"), *ConsentBasis.choices])
-    consent_reference = forms.CharField(label="Reference", required=False, max_length=200)
+    consent_basis = forms.ChoiceField(label=_("Grundlag"), choices=[("", _("Vælg grundlag")), *ConsentBasis.choices])
+    consent_reference = forms.CharField(label=_("Reference"), required=False, max_length=200)
     consent_review_on = forms.DateField(
-        label="Revurderes senest",
+        label=_("Revurderes senest"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Skriv en dato som dd-mm-åååå."},
+        error_messages={"invalid": _("Skriv en dato som dd-mm-åååå.")},
     )
 
     def service_arguments(self) -> dict[str, Any]:
@@ -407,21 +448,21 @@ class CompleteForm(SchemaForm):
     schema = schemas.MaintenanceResultIn
 
     result = forms.ChoiceField(
-        label="Resultat",
-        choices=[(MaintenanceTask.Result.PASSED, "Godkendt"), (MaintenanceTask.Result.FAILED, "Fejl fundet")],
+        label=_("Resultat"),
+        choices=[(MaintenanceTask.Result.PASSED, _("Godkendt")), (MaintenanceTask.Result.FAILED, _("Fejl fundet"))],
     )
-    notes = forms.CharField(label="Bemærkning", required=False, max_length=500)
+    notes = forms.CharField(label=_("Bemærkning"), required=False, max_length=500)
 
 
 class ImportForm(DkfdsForm):
     """A CSV file to check: a CSV text file (UTF-8) of at most ``MAX_IMPORT_BYTES``."""
 
     file = forms.FileField(
-        label="CSV-fil",
-        error_messages={"required": "Vælg en fil.", "empty": "Filen er tom.", "invalid": "Vælg en fil."},
+        label=_("CSV-fil"),
+        error_messages={"required": _("Vælg en fil."), "empty": _("Filen er tom."), "invalid": _("Vælg en fil.")},
     )
 
-    def __init__(self, *args: Any, columns: str = "", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, columns: StrOrPromise = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["file"]
         field.help_text = columns
@@ -447,13 +488,13 @@ class ImportForm(DkfdsForm):
         try:
             return raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            self.add_error("file", "Filen skal være gemt som CSV med tegnsættet UTF-8.")
+            self.add_error("file", gettext("Filen skal være gemt som CSV med tegnsættet UTF-8."))
             return None
 
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
-NOT_CSV = "Filen er ikke en CSV-fil. Gem den som CSV (kommasepareret, UTF-8) og vælg den igen."
-TOO_LARGE = "Filen er for stor: højst 2 MB (5.000 rækker). Del den op i flere filer."
+NOT_CSV = _("Filen er ikke en CSV-fil. Gem den som CSV (kommasepareret, UTF-8) og vælg den igen.")
+TOO_LARGE = _("Filen er for stor: højst 2 MB (5.000 rækker). Del den op i flere filer.")
 
 
 class CommaFloatField(forms.FloatField):
@@ -468,15 +509,15 @@ class CommaFloatField(forms.FloatField):
         return super().to_python(value)
 
 
-def _checkbox(label: str, help_text: str = "") -> forms.BooleanField:
+def _checkbox(label: StrOrPromise, help_text: StrOrPromise = "") -> forms.BooleanField:
     return forms.BooleanField(
         label=label, required=False, help_text=help_text, widget=forms.CheckboxInput(attrs={"class": "form-checkbox"})
     )
 
 
-def _whole_number(label: str, help_text: str = "") -> forms.IntegerField:
+def _whole_number(label: StrOrPromise, help_text: StrOrPromise = "") -> forms.IntegerField:
     return forms.IntegerField(
-        label=label, required=False, help_text=help_text, error_messages={"invalid": "Skriv et helt tal."}
+        label=label, required=False, help_text=help_text, error_messages={"invalid": _("Skriv et helt tal.")}
     )
 
 
@@ -496,36 +537,39 @@ class DeviceModelForm(CheckboxFormMixin, SchemaForm):
 
     schema = schemas.DeviceModelIn
 
-    manufacturer = forms.CharField(label="Fabrikant", max_length=100)
-    model_number = forms.CharField(label="Modelnummer", max_length=100)
-    name = forms.CharField(label="Navn", required=False, max_length=150, help_text="Fx Faldalarm med GPS.")
+    manufacturer = forms.CharField(label=_("Fabrikant"), max_length=100)
+    model_number = forms.CharField(label=_("Modelnummer"), max_length=100)
+    name = forms.CharField(label=_("Navn"), required=False, max_length=150, help_text=_("Fx Faldalarm med GPS."))
     category = forms.ChoiceField(
-        label="Kategori",
-        error_messages={"invalid_choice": "Vælg en kategori fra listen.", "required": "Vælg en kategori fra listen."},
+        label=_("Kategori"),
+        error_messages={
+            "invalid_choice": _("Vælg en kategori fra listen."),
+            "required": _("Vælg en kategori fra listen."),
+        },
     )
     telemetry_kinds = forms.MultipleChoiceField(
-        label="Sender",
+        label=_("Sender"),
         required=False,
         choices=TelemetryKind.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text="En model, der sender position, er overvågende og kræver samtykke.",
-        error_messages={"invalid_choice": "Vælg blandt målingstyperne."},
+        help_text=_("En model, der sender position, er overvågende og kræver samtykke."),
+        error_messages={"invalid_choice": _("Vælg blandt målingstyperne.")},
     )
     heartbeat_interval_seconds = _whole_number(
-        "Livstegn hvert (sekunder)", "Tom, hvis modellen ikke sender livstegn. Mindst 10."
+        _("Livstegn hvert (sekunder)"), _("Tom, hvis modellen ikke sender livstegn. Mindst 10.")
     )
-    is_battery_powered = _checkbox("Batteridrevet", "Får en regel for lavt batteri og batteritjek.")
-    service_interval_days = _whole_number("Service hver (dage)")
-    test_call_interval_days = _whole_number("Testopkald hver (dage)")
-    battery_check_interval_days = _whole_number("Batteritjek hver (dage)")
+    is_battery_powered = _checkbox(_("Batteridrevet"), _("Får en regel for lavt batteri og batteritjek."))
+    service_interval_days = _whole_number(_("Service hver (dage)"))
+    test_call_interval_days = _whole_number(_("Testopkald hver (dage)"))
+    battery_check_interval_days = _whole_number(_("Batteritjek hver (dage)"))
 
     def __init__(self, *args: Any, categories: list[DeviceCategory], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.style_checkboxes()
         field = self.fields["category"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", "Vælg kategori")] + [
-            (category.code, category.name + (" (overvågende)" if category.is_surveillance else ""))
+        field.choices = [("", gettext("Vælg kategori"))] + [
+            (category.code, category.shown_name + (gettext(" (overvågende)") if category.is_surveillance else ""))
             for category in categories
         ]
         self.categories = {category.code: category for category in categories}
@@ -540,18 +584,37 @@ class DeviceModelForm(CheckboxFormMixin, SchemaForm):
         }
 
 
+class DeviceModelChangeForm(SchemaForm):
+    """A catalogue model's name and maintenance intervals (the API's ``DeviceModelPatchIn``); an empty interval is
+    none of that kind."""
+
+    schema = schemas.DeviceModelPatchIn
+
+    name = forms.CharField(label=_("Navn"), required=False, max_length=150, help_text=_("Fx Faldalarm med GPS."))
+    service_interval_days = _whole_number(_("Service hver (dage)"), _("Tom: ingen service."))
+    test_call_interval_days = _whole_number(_("Testopkald hver (dage)"), _("Tom: ingen testopkald."))
+    battery_check_interval_days = _whole_number(
+        _("Batteritjek hver (dage)"), _("Kun for batteridrevne modeller. Tom: intet batteritjek.")
+    )
+
+    def changes(self) -> dict[str, Any]:
+        """Only what differs from the model as it is, as the API's PATCH sends only what it sets."""
+        values = self.validated.model_dump()
+        return {name: values[name] for name in self.changed_data}
+
+
 class AlertRuleForm(CheckboxFormMixin, SchemaForm):
     """A model's rule for one kind of reading (the API's ``AlertRuleIn``): thresholds for measurements, missed
     heartbeats for the missing-data rule; every rule can be switched off."""
 
     schema = schemas.AlertRuleIn
 
-    alert_low = CommaFloatField(label="Alarm ved højst", required=False)
-    warning_low = CommaFloatField(label="Advarsel ved højst", required=False)
-    warning_high = CommaFloatField(label="Advarsel ved mindst", required=False)
-    alert_high = CommaFloatField(label="Alarm ved mindst", required=False)
-    missing_after_intervals = _whole_number("Alarm efter antal udeblevne livstegn", "Mellem 1 og 100.")
-    is_active = _checkbox("Reglen er slået til")
+    alert_low = CommaFloatField(label=_("Alarm ved højst"), required=False)
+    warning_low = CommaFloatField(label=_("Advarsel ved højst"), required=False)
+    warning_high = CommaFloatField(label=_("Advarsel ved mindst"), required=False)
+    alert_high = CommaFloatField(label=_("Alarm ved mindst"), required=False)
+    missing_after_intervals = _whole_number(_("Alarm efter antal udeblevne livstegn"), _("Mellem 1 og 100."))
+    is_active = _checkbox(_("Reglen er slået til"))
 
     FIELDS_BY_TYPE: dict[str, tuple[str, ...]] = {
         AlertRule.Type.THRESHOLD: ("alert_low", "warning_low", "warning_high", "alert_high", "is_active"),
@@ -566,7 +629,7 @@ class AlertRuleForm(CheckboxFormMixin, SchemaForm):
                 del self.fields[name]
         for name in ("alert_low", "warning_low", "warning_high", "alert_high"):
             if name in self.fields:
-                self.fields[name].error_messages["invalid"] = "Skriv et tal, fx 15 eller 12,5."
+                self.fields[name].error_messages["invalid"] = gettext("Skriv et tal, fx 15 eller 12,5.")
                 self.fields[name].widget.attrs["inputmode"] = "decimal"
         self.style_checkboxes()
 

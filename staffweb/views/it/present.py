@@ -6,6 +6,10 @@ from uuid import UUID
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from velfaerdsteknologi.models import (
     AlertAudience,
@@ -21,6 +25,7 @@ from velfaerdsteknologi.models import (
     ReturnTask,
     TelemetryKind,
 )
+from velfaerdsteknologi.selectors import ModelChoice
 
 STATUS = dict(DeviceStatus.choices)
 MAINTENANCE = dict(MaintenanceKind.choices)
@@ -54,7 +59,9 @@ def alerts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             **item,
-            "kind_words": "Intet livstegn" if item["kind"] == TelemetryKind.HEARTBEAT else TELEMETRY.get(item["kind"]),
+            "kind_words": (
+                gettext("Intet livstegn") if item["kind"] == TelemetryKind.HEARTBEAT else TELEMETRY.get(item["kind"])
+            ),
             "severity_words": SEVERITY.get(item["severity"], ""),
             "status_words": ALERT_STATUS.get(item["status"], ""),
         }
@@ -96,21 +103,21 @@ def _number(value: float) -> str:
 def rule_words(rule: AlertRule, device_model: DeviceModel) -> str:
     """What a rule raises, in words: its thresholds, the heartbeats it waits for, or every event."""
     if rule.rule_type == AlertRule.Type.MISSING_DATA:
-        words = f"alarm efter {rule.missing_after_intervals} udeblevne livstegn"
+        words = gettext("alarm efter %(count)s udeblevne livstegn") % {"count": rule.missing_after_intervals}
         if device_model.heartbeat_interval_seconds and rule.missing_after_intervals:
             minutes = device_model.heartbeat_interval_seconds * rule.missing_after_intervals / 60
-            words += f" ({_number(round(minutes, 1))} min.)"
+            words += " (" + gettext("%(minutes)s min.") % {"minutes": _number(round(minutes, 1))} + ")"
         return words
     if rule.rule_type == AlertRule.Type.EVENT:
-        return "alarm ved hver hændelse"
+        return gettext("alarm ved hver hændelse")
     unit = UNITS.get(rule.kind, "")
     parts = [
         f"{label} {sign} {_number(value)}{unit}"
         for label, sign, value in (
-            ("alarm", "≤", rule.alert_low),
-            ("advarsel", "≤", rule.warning_low),
-            ("advarsel", "≥", rule.warning_high),
-            ("alarm", "≥", rule.alert_high),
+            (gettext("alarm"), "≤", rule.alert_low),
+            (gettext("advarsel"), "≤", rule.warning_low),
+            (gettext("advarsel"), "≥", rule.warning_high),
+            (gettext("alarm"), "≥", rule.alert_high),
         )
         if value is not None
     ]
@@ -133,9 +140,9 @@ def rules(device_model: DeviceModel) -> list[dict[str, Any]]:
 def consent_reason(device_model: DeviceModel) -> str:
     """Why a model needs a consent or legal basis before it is assigned, or "" when it does not."""
     if device_model.category.is_surveillance:
-        return "Ja – overvågende kategori"
+        return gettext("Ja – overvågende kategori")
     if device_model.is_surveillance:
-        return "Ja – sender position"
+        return gettext("Ja – sender position")
     return ""
 
 
@@ -151,33 +158,70 @@ def catalogue(models: list[DeviceModel]) -> list[dict[str, Any]]:
     ]
 
 
-MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
+MONTHS = (
+    _("jan"),
+    _("feb"),
+    _("mar"),
+    _("apr"),
+    pgettext_lazy("short month", "maj"),
+    _("jun"),
+    _("jul"),
+    _("aug"),
+    _("sep"),
+    _("okt"),
+    _("nov"),
+    _("dec"),
+)
 
 
-def _short_time(moment: datetime) -> str:
+def _short_time(moment: datetime, months: list[str]) -> str:
     """ "7. dec 14:05", as the template filter ``date:"j. M H:i"`` writes it, without its cost per row."""
     local = timezone.localtime(moment)
-    return f"{local.day}. {MONTHS[local.month - 1]} {local:%H:%M}"
+    return f"{local.day}. {months[local.month - 1]} {local:%H:%M}"
 
 
-def register_rows(devices: list[Device]) -> list[dict[str, Any]]:
-    """The register's rows as the table shows them, made in Python: the page renders them on every search."""
+def category_name(model: ModelChoice) -> str:
+    """A model's category in the page's language (the catalogue's English name where it has one)."""
+    if model.category_name_en and (get_language() or "da").startswith("en"):
+        return model.category_name_en
+    return model.category_name
+
+
+ROW = '<tr><td><a href="{}">{}</a></td>' + "<td>{}</td>" * 6 + "</tr>"
+
+
+def register_rows(devices: list[Device], catalogue: list[ModelChoice]) -> SafeString:
+    """The register's table rows, written out in Python: the page renders them on every search, and a template
+    variable per cell is most of its cost. A device's model and category come from ``catalogue`` (the filter's
+    choices, already read), not from a join per page."""
     placeholder = UUID(int=0)
     address = reverse("staffweb:it:device", args=[placeholder]).replace(str(placeholder), "{}")
+    models = {model.id: model for model in catalogue}
+    statuses = {value: str(label) for value, label in STATUS.items()}
+    months = [str(month) for month in MONTHS]
+    never, dash = gettext("aldrig"), "–"
     rows = []
     for device in devices:
+        model = models[device.model_id]
         seen = device.last_seen_at
-        rows.append(
-            {
-                "url": address.format(device.pk),
-                "serial_number": device.serial_number,
-                "model": str(device.model),
-                "category": device.model.category.name,
-                "status": STATUS.get(device.status, device.status),
-                "location": device.location or "–",
-                "battery": "–" if device.battery_level is None else f"{device.battery_level} %",
-                "seen_iso": timezone.localtime(seen).isoformat() if seen else "",
-                "seen": _short_time(seen) if seen else "",
-            }
+        seen_cell = (
+            format_html(
+                '<time datetime="{}">{}</time>', timezone.localtime(seen).isoformat(), _short_time(seen, months)
+            )
+            if seen
+            else never
         )
-    return rows
+        rows.append(
+            format_html(
+                ROW,
+                address.format(device.pk),
+                device.serial_number,
+                str(model),
+                category_name(model),
+                statuses.get(device.status, device.status),
+                device.location or dash,
+                dash if device.battery_level is None else f"{device.battery_level} %",
+                seen_cell,
+            )
+        )
+    return mark_safe("".join(rows))  # noqa: S308 — every row is built by format_html

@@ -8,6 +8,9 @@ from typing import Any
 from django import forms
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from backend.actors import IT
 from staffweb.forms import DkfdsForm
@@ -24,126 +27,136 @@ class Kind:
 
     key: str
     table: transfer.Table
-    title: str
-    columns: str
-    created: tuple[str, str]  # one, more
+    title: StrOrPromise
+    columns: StrOrPromise
+    created: tuple[StrOrPromise, StrOrPromise]  # one, more
     import_url: str
     export_url: str
     after_url: str
-    after_words: str
+    after_words: StrOrPromise
 
 
 KINDS = {
     "devices": Kind(
         "devices",
         transfer.DEVICES,
-        "Enheder",
-        "Kolonner: serial_number, manufacturer, model_number; gerne også imei, mac_address, firmware_version, "
-        "purchase_date, warranty_end, location. Datoer som åååå-mm-dd.",
-        ("1 enhed er importeret og står på lager.", "{n} enheder er importeret og står på lager."),
+        _("Enheder"),
+        _(
+            "Kolonner: serial_number, manufacturer, model_number; gerne også imei, mac_address, firmware_version, "
+            "purchase_date, warranty_end, location. Datoer som åååå-mm-dd."
+        ),
+        (_("1 enhed er importeret og står på lager."), _("{n} enheder er importeret og står på lager.")),
         "staffweb:it:import",
         "staffweb:it:export",
         "staffweb:it:devices",
-        "Se de nyeste enheder",
+        _("Se de nyeste enheder"),
     ),
     "models": Kind(
         "models",
         transfer.DEVICE_MODELS,
-        "Modeller",
-        "Kolonner: manufacturer, model_number, category (kategoriens kode); gerne også name, telemetry_kinds "
-        "(adskilt af semikolon, fx heartbeat;battery;fall), heartbeat_interval_seconds, is_battery_powered (ja/nej), "
-        "service_interval_days, test_call_interval_days, battery_check_interval_days.",
+        _("Modeller"),
+        _(
+            "Kolonner: manufacturer, model_number, category (kategoriens kode); gerne også name, telemetry_kinds "
+            "(adskilt af semikolon, fx heartbeat;battery;fall), heartbeat_interval_seconds, is_battery_powered "
+            "(ja/nej), service_interval_days, test_call_interval_days, battery_check_interval_days."
+        ),
         (
-            "1 model er tilføjet kataloget med standardreglerne.",
-            "{n} modeller er tilføjet kataloget med standardreglerne.",
+            _("1 model er tilføjet kataloget med standardreglerne."),
+            _("{n} modeller er tilføjet kataloget med standardreglerne."),
         ),
         "staffweb:it:import-models",
         "staffweb:it:export-models",
         "staffweb:it:catalogue",
-        "Se kataloget",
+        _("Se kataloget"),
     ),
     "assignments": Kind(
         "assignments",
         transfer.ASSIGNMENTS,
-        "Tildelinger",
-        "Kolonner: serial_number, manufacturer, model_number, cpr; gerne også installation_address, "
-        "planned_install_on, planned_return_on, consent_basis (consent eller legal_basis), consent_reference, "
-        "consent_review_on. Overvågende enheder kræver consent_basis og consent_review_on.",
+        _("Tildelinger"),
+        _(
+            "Kolonner: serial_number, manufacturer, model_number, cpr; gerne også installation_address, "
+            "planned_install_on, planned_return_on, consent_basis (consent eller legal_basis), consent_reference, "
+            "consent_review_on. Overvågende enheder kræver consent_basis og consent_review_on."
+        ),
         (
-            "1 enhed er reserveret til borgeren og venter på installation.",
-            "{n} enheder er reserveret til borgerne og venter på installation.",
+            _("1 enhed er reserveret til borgeren og venter på installation."),
+            _("{n} enheder er reserveret til borgerne og venter på installation."),
         ),
         "staffweb:it:import-assignments",
         "staffweb:it:export-assignments",
         "staffweb:it:devices",
-        "Se de reserverede enheder",
+        _("Se de reserverede enheder"),
     ),
 }
 
 # The import's problem codes as the page says them; some by the column they are about.
 CODE_MESSAGES = {
-    "unreadable": "Filen kan ikke læses som CSV. Gem den som CSV (kommasepareret, UTF-8) og prøv igen.",
-    "empty": "Filen er tom.",
-    "missing_column": "Kolonnen mangler i filens første række.",
-    "unknown_column": "Kolonnen kendes ikke. Ret overskriften eller fjern kolonnen.",
-    "too_many_rows": f"Højst {MAX_IMPORT_ROWS} rækker pr. import. Del filen op.",
-    "extra_cells": "Rækken har flere celler end overskriften.",
-    "formula": "Cellen begynder med =, +, - eller @ og ville blive kørt som en formel i et regneark. Ret værdien.",
-    "duplicate_in_file": "Samme værdi står i en anden række i filen.",
-    "unknown_model": "Fabrikant og modelnummer skal svare til en model i kataloget.",
-    "unknown_category": "Kategorien findes ikke. Brug kategoriens kode fra kataloget.",
-    "unknown_device": "Der er ingen enhed af denne model med dette serienummer i kommunen.",
-    "device_not_in_stock": "Kun en enhed på lager kan tildeles.",
-    "cpr": "Skriv et gyldigt CPR-nummer: 10 cifre, gerne med bindestreg.",
-    "citizen": "Borgeren findes ikke i kommunen eller er registreret som død.",
-    "consent_required": "En overvågende enhed kræver samtykke eller lovhjemmel og en revurderingsdato.",
-    "review_date": "Revurderingsdatoen skal ligge efter i dag.",
-    "address": "Borgeren har ingen adresse registreret. Skriv installationsadressen.",
-    "required": "Skal udfyldes.",
-    "max_length": "Værdien er for lang.",
-    "date": "Skriv datoen som åååå-mm-dd.",
-    "number": "Skriv et helt tal.",
-    "number_range": "Tallet er uden for det tilladte interval.",
-    "boolean": "Skriv ja eller nej.",
-    "conflict": "Registret blev ændret under importen, og intet er gemt. Tjek filen igen.",
+    "unreadable": _("Filen kan ikke læses som CSV. Gem den som CSV (kommasepareret, UTF-8) og prøv igen."),
+    "empty": _("Filen er tom."),
+    "missing_column": _("Kolonnen mangler i filens første række."),
+    "unknown_column": _("Kolonnen kendes ikke. Ret overskriften eller fjern kolonnen."),
+    "too_many_rows": _("Højst %(rows)s rækker pr. import. Del filen op."),
+    "extra_cells": _("Rækken har flere celler end overskriften."),
+    "formula": _("Cellen begynder med =, +, - eller @ og ville blive kørt som en formel i et regneark. Ret værdien."),
+    "duplicate_in_file": _("Samme værdi står i en anden række i filen."),
+    "unknown_model": _("Fabrikant og modelnummer skal svare til en model i kataloget."),
+    "unknown_category": _("Kategorien findes ikke. Brug kategoriens kode fra kataloget."),
+    "unknown_device": _("Der er ingen enhed af denne model med dette serienummer i kommunen."),
+    "device_not_in_stock": _("Kun en enhed på lager kan tildeles."),
+    "cpr": _("Skriv et gyldigt CPR-nummer: 10 cifre, gerne med bindestreg."),
+    "citizen": _("Borgeren findes ikke i kommunen eller er registreret som død."),
+    "consent_required": _("En overvågende enhed kræver samtykke eller lovhjemmel og en revurderingsdato."),
+    "review_date": _("Revurderingsdatoen skal ligge efter i dag."),
+    "address": _("Borgeren har ingen adresse registreret. Skriv installationsadressen."),
+    "required": _("Skal udfyldes."),
+    "max_length": _("Værdien er for lang."),
+    "date": _("Skriv datoen som åååå-mm-dd."),
+    "number": _("Skriv et helt tal."),
+    "number_range": _("Tallet er uden for det tilladte interval."),
+    "boolean": _("Skriv ja eller nej."),
+    "conflict": _("Registret blev ændret under importen, og intet er gemt. Tjek filen igen."),
 }
 FIELD_MESSAGES = {
-    ("duplicate", "serial_number"): "Der findes allerede en enhed af denne model med dette serienummer.",
-    ("duplicate", "imei"): "En anden enhed har allerede dette IMEI-nummer.",
-    ("duplicate", "mac_address"): "En anden enhed har allerede denne MAC-adresse.",
-    ("duplicate", "model_number"): "Modellen findes allerede i kataloget.",
-    ("duplicate_in_file", "serial_number"): "Samme enhed står i en anden række i filen.",
-    ("duplicate_in_file", "model_number"): "Samme model står i en anden række i filen.",
-    ("pattern", "imei"): "Skriv IMEI-nummeret som 15 cifre.",
-    ("pattern", "mac_address"): "Skriv MAC-adressen som seks par hex-tegn adskilt af kolon, fx 00:1A:2B:3C:4D:5E.",
-    ("choice", "consent_basis"): "Skriv consent (samtykke) eller legal_basis (lovhjemmel).",
-    ("choice", "telemetry_kinds"): "Ukendt målingstype. Brug heartbeat, battery, fall, dose_taken, dose_missed, "
-    "door_open, bed_exit, location eller custom.",
-    ("invalid", "planned_return_on"): "Returneringen kan ikke planlægges før installationen.",
+    ("duplicate", "serial_number"): _("Der findes allerede en enhed af denne model med dette serienummer."),
+    ("duplicate", "imei"): _("En anden enhed har allerede dette IMEI-nummer."),
+    ("duplicate", "mac_address"): _("En anden enhed har allerede denne MAC-adresse."),
+    ("duplicate", "model_number"): _("Modellen findes allerede i kataloget."),
+    ("duplicate_in_file", "serial_number"): _("Samme enhed står i en anden række i filen."),
+    ("duplicate_in_file", "model_number"): _("Samme model står i en anden række i filen."),
+    ("pattern", "imei"): _("Skriv IMEI-nummeret som 15 cifre."),
+    ("pattern", "mac_address"): _("Skriv MAC-adressen som seks par hex-tegn adskilt af kolon, fx 00:1A:2B:3C:4D:5E."),
+    ("choice", "consent_basis"): _("Skriv consent (samtykke) eller legal_basis (lovhjemmel)."),
+    ("choice", "telemetry_kinds"): _(
+        "Ukendt målingstype. Brug heartbeat, battery, fall, dose_taken, dose_missed, "
+        "door_open, bed_exit, location eller custom."
+    ),
+    ("invalid", "planned_return_on"): _("Returneringen kan ikke planlægges før installationen."),
 }
 
 
 def danish(error: dict[str, Any]) -> dict[str, Any]:
     """One error of the import as the page says it: the row, the column and what is wrong (never the cell)."""
     code, field = error.get("code", "invalid"), error["field"] or "row"
-    text = FIELD_MESSAGES.get((code, field)) or CODE_MESSAGES.get(code) or "Værdien kan ikke bruges."
-    column = {"csv": "Filen", "row": "Rækken"}.get(field, field)
+    text = str(FIELD_MESSAGES.get((code, field)) or CODE_MESSAGES.get(code) or gettext("Værdien kan ikke bruges."))
+    if code == "too_many_rows":
+        text = text % {"rows": MAX_IMPORT_ROWS}
+    column = {"csv": gettext("Filen"), "row": gettext("Rækken")}.get(field, field)
     return {"row": error["row"], "column": column, "message": text}
 
 
 class AssignmentExportForm(DkfdsForm):
     state = forms.ChoiceField(
-        label="Tildelinger",
+        label=_("Tildelinger"),
         required=False,
-        choices=[("", "Alle"), ("aktive", "Aktive"), ("afsluttede", "Afsluttede")],
+        choices=[("", _("Alle")), ("aktive", _("Aktive")), ("afsluttede", _("Afsluttede"))],
     )
-    category = forms.ChoiceField(label="Kategori", required=False)
+    category = forms.ChoiceField(label=_("Kategori"), required=False)
 
     def __init__(self, *args: Any, categories: list[DeviceCategory], **kwargs: Any):
         super().__init__(*args, **kwargs)
         field = self.fields["category"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", "Alle"), *[(category.code, category.name) for category in categories]]
+        field.choices = [("", gettext("Alle")), *[(category.code, category.shown_name) for category in categories]]
 
     def filters(self) -> dict[str, Any]:
         if not self.is_valid():
@@ -194,7 +207,7 @@ def _import_page(request: StaffRequest, kind: Kind) -> HttpResponse:
             report=report,
             errors=[danish(error) for error in report.errors],
             csv_text=csv_text if dry_run and not report.errors else "",
-            created_words=kind.created[0 if report.created == 1 else 1].format(n=report.created),
+            created_words=str(kind.created[0 if report.created == 1 else 1]).format(n=report.created),
             after_url=reverse(kind.after_url) + ("?sort=newest" if kind.key == "devices" else ""),
         )
         status = 422 if report.errors else (200 if dry_run else 201)
@@ -228,9 +241,8 @@ def _csv_response(table: transfer.Table, items: Any, filename: str) -> HttpRespo
 @staff_page(IT)
 def device_export(request: StaffRequest) -> HttpResponse:
     """The register as CSV, with the register's filters (not the citizen search: the export holds no citizen)."""
-    form = RegisterFilterForm(
-        request.GET, categories=list(DeviceCategory.objects.all()), models=selectors.device_models_all()
-    )
+    categories = [(category.code, category.shown_name) for category in DeviceCategory.objects.all()]
+    form = RegisterFilterForm(request.GET, categories=categories, models=selectors.device_model_choices())
     filters = form.filters() if form.is_valid() else {}
     devices = selectors.devices_filtered(request.actor, **filters).order_by("serial_number", "id")
     return _csv_response(transfer.DEVICES, devices.iterator(chunk_size=2000), "enheder.csv")

@@ -5,6 +5,8 @@ from uuid import UUID
 
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from backend.actors import IT
@@ -17,7 +19,7 @@ from velfaerdsteknologi.access import access_maintenance_task
 from velfaerdsteknologi.services import maintenance as maintenance_services
 
 PAGE_SIZE = 50
-VIEWS = {"due": "Kommende 30 dage", "overdue": "Overskredet", "done": "Udført"}
+VIEWS = {"due": _("Kommende 30 dage"), "overdue": _("Overskredet"), "done": _("Udført")}
 
 
 def _maintenance_page(request: StaffRequest, *, notice: str = "", status: int = 200) -> HttpResponse:
@@ -59,7 +61,8 @@ def maintenance_complete(request: StaffRequest, task_id: UUID) -> HttpResponse:
     form = CompleteForm(request.POST)
     if not form.is_valid():
         errors = "; ".join(str(error) for errors in form.errors.values() for error in errors)
-        return _maintenance_page(request, notice=f"Opgaven blev ikke registreret: {errors}", status=422)
+        notice = gettext("Opgaven blev ikke registreret: %(errors)s") % {"errors": errors}
+        return _maintenance_page(request, notice=notice, status=422)
     try:
         maintenance_services.maintenance_complete(task=task, by=actor.user, **form.validated.model_dump())
     except ApplicationError as error:
