@@ -16,9 +16,12 @@ on the page (CDP):
   everything comes from the server.
 
 The time is measured inside the page from navigation start (``performance.now()``) to the moment the first
-slot of today's list (``.app-slot``) is in the document, the condition the browser test waits on. Each cold
-round also adds up what the first load transferred, compressed (text compressed with gzip as a server would),
-excluding exercise pictures; each warm round lists the requests that reached the network.
+slot of today's list (``.app-slot``) is in the document, the condition the browser test waits on. Where the
+time goes is read from the page's own timeline (Navigation and Resource Timing, same clock): when the shell
+document had arrived, when the last of the app's modules had, and when the request for today's data
+(``/api/v1/me/today``) started and was answered. Each cold round also adds up what the first load
+transferred, compressed (text compressed with gzip as a server would), excluding exercise pictures; each
+warm round lists the requests that reached the network.
 """
 
 import argparse
@@ -59,6 +62,25 @@ SHOWN_AT = """new MutationObserver((changes, observer) => {
         observer.disconnect();
     }
 }).observe(document, {childList: true, subtree: true});"""
+# Milestones of one opening on the page's clock (ms from navigation start); null where there was none.
+TIMELINE = """() => {
+    const navigation = performance.getEntriesByType("navigation")[0];
+    const resources = performance.getEntriesByType("resource");
+    const modules = resources.filter((entry) => entry.name.includes("/borgerapp/js/"));
+    const today = resources.find((entry) => entry.name.endsWith("/api/v1/me/today"));
+    return {
+        shell: navigation ? navigation.responseEnd : null,
+        modules: modules.length ? Math.max(...modules.map((entry) => entry.responseEnd)) : null,
+        today_asked: today ? today.startTime : null,
+        today_answered: today ? today.responseEnd : null,
+    };
+}"""
+PHASES = {
+    "shell": "shell document arrived",
+    "modules": "last app module arrived",
+    "today_asked": "today's data asked for",
+    "today_answered": "today's data answered",
+}
 
 
 class Failed(Exception):
@@ -72,6 +94,8 @@ class Figures:
     first_load_bytes: list[int] = field(default_factory=list)
     first_load_listing: str = ""
     warm_network: list[list[str]] = field(default_factory=list)
+    warm_timeline: list[dict[str, float | None]] = field(default_factory=list)
+    cold_timeline: list[dict[str, float | None]] = field(default_factory=list)
 
 
 def say(text: str) -> None:
@@ -184,6 +208,13 @@ def open_today(context: Any, base: str) -> tuple[Any, float]:
     return page, float(shown)
 
 
+def timeline(page: Any) -> dict[str, float | None]:
+    """The opening's milestones, read once the page has settled (today's data may be asked for after the
+    list is shown from what the device kept)."""
+    page.wait_for_load_state("networkidle")
+    return dict(page.evaluate(TIMELINE))
+
+
 def measure(base: str, login: dict[str, str], rounds: int) -> Figures:
     # Requests a service worker makes are reported to the context only with this switch (Chromium).
     os.environ["PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS"] = "1"
@@ -219,7 +250,7 @@ def measure(base: str, login: dict[str, str], rounds: int) -> Figures:
             for number in range(1, rounds + 1):
                 network.clear()
                 page, warm = open_today_watched(installed, base, answered, reached_network)
-                page.wait_for_load_state("networkidle")
+                figures.warm_timeline.append(timeline(page))
                 page.close()
                 figures.warm_ms.append(warm)
                 figures.warm_network.append(sorted(set(network)))
@@ -229,7 +260,7 @@ def measure(base: str, login: dict[str, str], rounds: int) -> Figures:
                 responses.clear()
                 fresh.on("response", cold_response)
                 page, cold = open_today(fresh, base)
-                page.wait_for_load_state("networkidle")
+                figures.cold_timeline.append(timeline(page))
                 counted = [response for response in responses if not is_picture(response)]
                 figures.cold_ms.append(cold)
                 figures.first_load_bytes.append(sum(sent_compressed(response) for response in counted))
@@ -275,6 +306,11 @@ def spread(values: list[float]) -> str:
     )
 
 
+def median_of(timelines: list[dict[str, float | None]], key: str) -> str:
+    values = [point[key] for point in timelines if point.get(key) is not None]
+    return f"{statistics.median(values):.0f}" if values else "–"
+
+
 def markdown(figures: Figures, meta: str) -> str:
     first_load = max(figures.first_load_bytes)
     shell_requests = sorted({url for visit in figures.warm_network for url in visit if is_shell(url)})
@@ -289,6 +325,17 @@ def markdown(figures: Figures, meta: str) -> str:
         "|---|---:|---:|---:|---:|---:|",
         f"| warm (installed app, shell from the service worker) | {spread(figures.warm_ms)} |",
         f"| cold (no service worker, nothing cached) | {spread(figures.cold_ms)} |",
+        "",
+        "Where the time goes (medians, ms from navigation start; from the page's Navigation and Resource Timing):",
+        "",
+        "| variant | " + " | ".join(PHASES.values()) + " | today's list shown |",
+        "|---|" + "---:|" * (len(PHASES) + 1),
+        "| warm | "
+        + " | ".join(median_of(figures.warm_timeline, key) for key in PHASES)
+        + f" | {statistics.median(figures.warm_ms):.0f} |",
+        "| cold | "
+        + " | ".join(median_of(figures.cold_timeline, key) for key in PHASES)
+        + f" | {statistics.median(figures.cold_ms):.0f} |",
         "",
         f"First load: **{first_load:,} bytes** compressed, exercise pictures excluded "
         f"({first_load / 1024:.1f} KiB of the {FIRST_LOAD_BUDGET // 1024} KiB budget; "
