@@ -686,7 +686,9 @@ def test_a_repeat_visit_takes_the_shell_from_the_service_worker_without_asking_t
     again.wait_for_load_state("networkidle")
     assert response is not None and response.from_service_worker
     # The browser's own check for a new version of the worker (/app/sw.js) is the only non-data request.
-    shell_requests = [path for path in live_server.seen if not path.startswith(("/api/", "/ws/")) and path != "/app/sw.js"]
+    shell_requests = [
+        path for path in live_server.seen if not path.startswith(("/api/", "/ws/")) and path != "/app/sw.js"
+    ]
     assert shell_requests == [], live_server.seen
     assert "/api/v1/me/today" in live_server.seen  # the list shown from the kept copy is refreshed
     assert "Styrke og balance" in again.locator(".app-slot").first.inner_text()
