@@ -71,6 +71,8 @@ TIMELINE = """() => {
     return {
         shell: navigation ? navigation.responseEnd : null,
         modules: modules.length ? Math.max(...modules.map((entry) => entry.responseEnd)) : null,
+        // Module scripts run before DOMContentLoaded: the app's modules have been evaluated by then.
+        evaluated: navigation ? navigation.domContentLoadedEventStart : null,
         today_asked: today ? today.startTime : null,
         today_answered: today ? today.responseEnd : null,
     };
@@ -78,6 +80,7 @@ TIMELINE = """() => {
 PHASES = {
     "shell": "shell document arrived",
     "modules": "last app module arrived",
+    "evaluated": "modules evaluated (DOMContentLoaded)",
     "today_asked": "today's data asked for",
     "today_answered": "today's data answered",
 }

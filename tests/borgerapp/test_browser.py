@@ -794,3 +794,52 @@ def test_a_refused_questionnaire_answer_keeps_and_shows_the_field_errors(world, 
     assert "må højst være 2" in page.locator("#queue .app-refused-errors").inner_text()
     assert_accessible(page)
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_login_ended_the_next_person_on_the_device_neither_sees_nor_sends_what_the_last_one_queued(
+    world, live_server, browser
+):
+    from django.contrib.sessions.models import Session
+
+    _training_today(world)
+    first = with_password(world.citizen.user)
+    context = _phone(browser)
+    page = context.new_page()
+    _log_in(page, live_server, first)
+    page.locator(".app-slot").first.wait_for()
+    _wait_for_the_worker(page)
+    context.set_offline(True)
+    page.get_by_role("button", name="Registrér træning").click()
+    page.get_by_label("Note (frivillig)").fill("Knæet gjorde ondt.")
+    page.get_by_role("button", name="Gem træningen").click()
+    page.get_by_text("Den sendes, når du er på nettet igen.").wait_for()
+
+    # The login ends while the phone is offline; back online, sending meets the 401 and the app goes to the login.
+    Session.objects.all().delete()
+    context.set_offline(False)
+    page.wait_for_url(live_server.url + "/app/log-ind/")
+    assert not SessionLog.objects.exists()
+
+    # Someone else logs in on the same device: the app opens without the first citizen's queued session.
+    second = with_password(world.other_citizen.user)
+    page.get_by_label("Brugernavn").fill(second.username)
+    page.get_by_label("Adgangskode").fill(PASSWORD)
+    page.get_by_label("Engangskode").fill(pyotp.TOTP(second.totp_secret).now())
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url(live_server.url + "/app/")
+    page.locator("#screen-title", has_text="I dag").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert "Knæet" not in page.locator("body").inner_text()
+    assert page.locator("#outbox-status").is_hidden() and page.locator("#queue").count() == 0
+    assert page.evaluate(
+        """() => new Promise((resolve) => {
+            const request = indexedDB.open("mestring", 1);
+            request.onsuccess = () => {
+                const read = request.result.transaction("outbox").objectStore("outbox").getAll();
+                read.onsuccess = () => resolve(read.result.length);
+            };
+        })"""
+    ) == 0
+    assert not SessionLog.objects.exists()
+    context.close()

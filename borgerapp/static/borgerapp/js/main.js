@@ -4,7 +4,7 @@ import { api, clientId, config, prefetch, problemText } from "./api.js";
 import { alert, h, replace } from "./dom.js";
 import { language, t } from "./i18n.js";
 import { startLive } from "./live.js";
-import { KINDS, discard, enqueue, forgetSent, items, retry, send, setOwner } from "./outbox.js";
+import { KINDS, discard, enqueue, items, retry, send, setOwner } from "./outbox.js";
 import { knownIdentity, rememberIdentity } from "./session.js";
 
 const CITIZEN_ROUTES = {
@@ -32,6 +32,9 @@ let navKeys = CITIZEN_NAV;
 let unread = 0;
 // Counts the screens drawn: a screen still fetching draws again only while it is the one shown.
 let drawn = 0;
+// The outbox tidied for this start (what others queued and what was sent before are gone): awaited
+// before it is listed, not before the first screen is drawn.
+let tidied = Promise.resolve();
 
 function route() {
   const key = window.location.hash.replace(/^#\/?/, "");
@@ -122,6 +125,7 @@ async function keepAsExtra(item) {
 }
 
 async function drawQueue() {
+  await tidied;
   const all = await items();
   const pending = all.filter((item) => !item.sent_at);
   const refused = pending.filter((item) => item.problem).length;
@@ -191,12 +195,9 @@ async function start() {
     // Today's data is asked for at once, while the rest starts.
     prefetch("/me/today");
   }
-  const who = await identity();
+  const who = known || await identity();
   config.roles = who.roles;
-  if (who.id) {
-    await setOwner(who.id);
-  }
-  await forgetSent();
+  tidied = setOwner(who.id).catch(() => null);
   drawConnection();
   if (!who.roles.includes("citizen") && who.roles.includes("relative")) {
     routes = RELATIVE_ROUTES;

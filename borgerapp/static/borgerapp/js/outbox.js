@@ -17,36 +17,56 @@ export const KINDS = { session: "session", rating: "rating", request: "request",
 let sending = null;
 let owner = null;
 
-// The account now logged in: what it queues is its own, and only its own is listed and sent.
-export async function setOwner(id) {
+// The account now logged in: what it queues is its own, and only its own is listed and sent (from now
+// on). Answers when what others queued on this device, and what was sent before the app started this
+// time, has been deleted.
+export function setOwner(id) {
   owner = id;
-  const others = (await run("readonly", (store) => store.getAll())).filter((item) => item.owner && item.owner !== id);
-  if (others.length) {
-    await run("readwrite", (store) => others.forEach((item) => store.delete(item.id)));
-  }
+  return run("readwrite", (store) => {
+    const all = store.getAll();
+    all.onsuccess = () => all.result
+      .filter((item) => (id && item.owner && item.owner !== id) || item.sent_at)
+      .forEach((item) => store.delete(item.id));
+  });
 }
 
+// One connection for the page's life (opening one costs a round trip to the browser each time); it
+// closes when the database is to be deleted (signing out) or changed by a newer version of the app.
+let connection = null;
+
 function open() {
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.open(DATABASE, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "id" });
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
+  if (!connection) {
+    connection = new Promise((resolve, reject) => {
+      const request = indexedDB.open(DATABASE, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "id" });
+      request.onsuccess = () => {
+        const database = request.result;
+        database.onversionchange = () => {
+          database.close();
+          connection = null;
+        };
+        database.onclose = () => {
+          connection = null;
+        };
+        resolve(database);
+      };
+      request.onerror = () => {
+        connection = null;
+        reject(request.error);
+      };
+    });
+  }
+  return connection;
 }
 
 async function run(mode, work) {
   const database = await open();
-  try {
-    return await new Promise((resolve, reject) => {
-      const transaction = database.transaction(STORE, mode);
-      const result = work(transaction.objectStore(STORE));
-      transaction.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
-      transaction.onerror = () => reject(transaction.error);
-    });
-  } finally {
-    database.close();
-  }
+  return new Promise((resolve, reject) => {
+    const transaction = database.transaction(STORE, mode);
+    const result = work(transaction.objectStore(STORE));
+    transaction.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
+    transaction.onerror = () => reject(transaction.error);
+  });
 }
 
 function changed() {
@@ -159,14 +179,6 @@ export async function retry(id) {
 export async function discard(id) {
   await run("readwrite", (store) => store.delete(id));
   changed();
-}
-
-// Sent items are listed until the app starts again.
-export async function forgetSent() {
-  const sent = (await items()).filter((item) => item.sent_at).map((item) => item.id);
-  if (sent.length) {
-    await run("readwrite", (store) => sent.forEach((id) => store.delete(id)));
-  }
 }
 
 // Queue one item and, with a connection, send it at once. Answers "sent", "waiting" (no connection yet)
