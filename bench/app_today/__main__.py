@@ -300,7 +300,7 @@ def cold_round(browser: Any, target: Target) -> None:
     responses: list[Any] = []
     fresh = phone(browser, service_workers="block")
     fresh.add_cookies(target.cookies)
-    fresh.on("response", responses.append)
+    fresh.on("response", lambda response: responses.append(response))
     page, cold = open_today(fresh, target.base)
     target.figures.cold_timeline.append(timeline(page))
     counted = [response for response in responses if not is_picture(response)]
