@@ -5,10 +5,14 @@ cache name carries the version, so a new deployment replaces the old files in on
 """
 
 import hashlib
+import json
 from functools import cache
 
 from django.contrib.staticfiles import finders
+from django.template.loader import get_template
 from django.templatetags.static import static
+
+from borgerapp import problems
 
 DKFDS = "staffweb/vendor/dkfds/"
 STYLESHEETS = [f"{DKFDS}css/dkfds-borgerdk.min.css", f"{DKFDS}fonts/plex-latin1.css", "borgerapp/app.css"]
@@ -34,6 +38,7 @@ MODULES = [
     "borgerapp/js/dom.js",
     "borgerapp/js/i18n.js",
     "borgerapp/js/outbox.js",
+    "borgerapp/js/session.js",
     "borgerapp/js/chart.js",
     "borgerapp/js/live.js",
     "borgerapp/js/screens/today.js",
@@ -47,6 +52,8 @@ MODULES = [
     "borgerapp/js/screens/relative.js",
 ]
 ENTRY = "borgerapp/js/main.js"
+# The login page's one script: it forgets the data of an earlier login on this device.
+LOGIN_SCRIPT = "borgerapp/js/login.js"
 # Fetched at once with the page (modulepreload) instead of one import level after the other.
 FIRST_SCREEN = [path for path in MODULES if path != ENTRY and "/screens/" not in path and "chart" not in path] + [
     "borgerapp/js/screens/today.js"
@@ -59,11 +66,16 @@ def precache_urls() -> list[str]:
 
 @cache
 def version() -> str:
-    """A digest of every precached file's content (computed once per process)."""
+    """A digest of every precached file's content and of what the shell is made of, its template and the
+    problem texts in it (computed once per process): the service worker keeps the shell until this changes."""
     digest = hashlib.sha256()
     for path in STYLESHEETS + FONTS + ICONS + MODULES:
         found = finders.find(path)
         if found:
             with open(str(found), "rb") as file:
                 digest.update(file.read())
+    template = get_template("borgerapp/shell.html").origin.name
+    with open(template, "rb") as file:
+        digest.update(file.read())
+    digest.update(json.dumps(problems.MESSAGES, sort_keys=True).encode())
     return digest.hexdigest()[:12]

@@ -35,9 +35,10 @@ def _language(request: HttpRequest) -> str:
 @never_cache
 @ensure_csrf_cookie
 def shell(request: HttpRequest) -> HttpResponse:
-    """The app's one page; the screens are drawn by the modules. No personal data is in it."""
-    actor = web_sessions.web_actor(request, AUDIENCE)
-    if actor is None:
+    """The app's one page; the screens are drawn by the modules. It is the same for every user (nothing
+    of the person or their roles is in it, the app asks the API), so the service worker may keep it and
+    open the app from it for whoever logs in next."""
+    if web_sessions.web_actor(request, AUDIENCE) is None:
         return HttpResponseRedirect(reverse("borgerapp:login"))
     context = {
         "problems": problems.MESSAGES,
@@ -48,8 +49,6 @@ def shell(request: HttpRequest) -> HttpResponse:
             "logout": reverse("borgerapp:logout"),
             "logoutEverywhere": reverse("borgerapp:logout-everywhere"),
             "login": reverse("borgerapp:login"),
-            # Which screens to offer (a citizen's or a relative's); what each may see the API decides.
-            "roles": sorted(actor.roles),
         },
         "stylesheets": [static(path) for path in assets.STYLESHEETS],
         "entry": static(assets.ENTRY),
@@ -81,6 +80,7 @@ def login(request: HttpRequest) -> HttpResponse:
         "error": error,
         "provider_login": bool(settings.OIDC_PROVIDERS["citizen"]["issuer"]),
         "stylesheets": [static(path) for path in assets.STYLESHEETS],
+        "script": static(assets.LOGIN_SCRIPT),
     }
     return render(request, "borgerapp/login.html", context, status=status)
 

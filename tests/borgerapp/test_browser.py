@@ -78,8 +78,11 @@ def serial_live_server(live_server) -> Iterator[Any]:
     server = live_server.thread.httpd
     application = server.get_app()
     lock = threading.Lock()
+    # Every path the server was asked for, in order: what reached the network rather than a cache.
+    live_server.seen = []
 
     def one_at_a_time(environ: dict, start_response: Any) -> list[bytes]:
+        live_server.seen.append(environ["PATH_INFO"])
         with lock:
             result = application(environ, start_response)
             try:
@@ -485,8 +488,11 @@ def test_today_shows_the_exercise_drawings_with_words_and_logs_hold_time_and_loa
     assert page.get_by_label("Hold (sekunder)").input_value() == "5"
     assert page.get_by_label("Vægt (kg)").input_value() == "2.5"
     assert page.get_by_label("Tid (minutter)").input_value() == "10"
-    # Only what the exercise's dosage has: the heel raises are not timed, the walk has no load.
+    # Only what the exercise's dosage has: the heel raises are not timed, the walk has no load, no sets and
+    # no repetitions.
     assert page.get_by_label("Hold (sekunder)").count() == 1 and page.get_by_label("Vægt (kg)").count() == 1
+    assert page.get_by_label("Sæt").count() == 1 and page.get_by_label("Gentagelser").count() == 1
+    assert page.locator("#sets-1, #reps-1").count() == 0
     assert_accessible(page)
     _screenshot(page, "app-log-dosage")
     page.get_by_label("Hold (sekunder)").fill("8")
@@ -500,6 +506,7 @@ def test_today_shows_the_exercise_drawings_with_words_and_logs_hold_time_and_loa
     assert (done["heel-raises"].hold_seconds, float(done["heel-raises"].load_kg)) == (8, 3.5)
     assert done["heel-raises"].duration_seconds is None
     assert done["walking"].duration_seconds == 720 and done["walking"].load_kg is None
+    assert done["walking"].sets is None and done["walking"].repetitions is None
     context.close()
 
 
@@ -648,3 +655,191 @@ def test_mitid_login_from_another_site_ends_in_the_app_with_its_strict_cookie(wo
         assert cookie["sameSite"] == "Strict" and cookie["httpOnly"]
         assert settings.SESSION_COOKIE_NAME not in {item["name"] for item in context.cookies()}
         context.close()
+
+
+def _storage(page: Any) -> dict[str, Any]:
+    """What the app keeps in this browser: its caches, its localStorage keys and its IndexedDB databases."""
+    return page.evaluate(
+        """async () => ({
+            caches: (await caches.keys()).filter((name) => name.startsWith("mestring-")),
+            local: Object.keys(localStorage).filter((key) => key.startsWith("mestring-")),
+            databases: (await indexedDB.databases()).map((database) => database.name),
+        })"""
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_repeat_visit_takes_the_shell_from_the_service_worker_without_asking_the_server(world, live_server, browser):
+    _training_today(world)
+    user = with_password(world.citizen.user)
+    context = _phone(browser)
+    page = context.new_page()
+    _log_in(page, live_server, user)
+    page.locator(".app-slot").first.wait_for()
+    _wait_for_the_worker(page)
+
+    # The citizen opens the app again: the shell, its styles, modules and fonts come from the service worker.
+    live_server.seen.clear()
+    again = context.new_page()
+    response = again.goto(live_server.url + "/app/")
+    again.locator(".app-slot").first.wait_for()
+    again.wait_for_load_state("networkidle")
+    assert response is not None and response.from_service_worker
+    # The browser's own check for a new version of the worker (/app/sw.js) is the only non-data request.
+    shell_requests = [
+        path for path in live_server.seen if not path.startswith(("/api/", "/ws/")) and path != "/app/sw.js"
+    ]
+    assert shell_requests == [], live_server.seen
+    assert "/api/v1/me/today" in live_server.seen  # the list shown from the kept copy is refreshed
+    assert "Styrke og balance" in again.locator(".app-slot").first.inner_text()
+
+    # And without a connection it opens as well, with the last known list.
+    context.set_offline(True)
+    again.reload()
+    again.locator(".app-slot").first.wait_for()
+    assert "Styrke og balance" in again.locator(".app-slot").first.inner_text()
+    assert again.locator("#connection").inner_text().startswith("Du er offline")
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signing_out_leaves_nothing_of_the_citizen_and_the_app_then_opens_at_the_login(world, live_server, browser):
+    _training_today(world)
+    user = with_password(world.citizen.user)
+    context = _phone(browser)
+    page = context.new_page()
+    _log_in(page, live_server, user)
+    page.locator(".app-slot").first.wait_for()
+    _wait_for_the_worker(page)
+    kept = _storage(page)
+    assert "mestring-data" in kept["caches"] and "mestring-identity" in kept["local"]
+
+    page.goto(live_server.url + "/app/#/mig")
+    page.get_by_role("button", name="Log ud på denne enhed").click()
+    page.wait_for_url(live_server.url + "/app/log-ind/")
+    left = _storage(page)
+    assert left["caches"] == [] and left["local"] == [] and "mestring" not in left["databases"], left
+
+    # The next person on the tablet opens the app: the login, not the previous citizen's today.
+    page.goto(live_server.url + "/app/")
+    assert page.url == live_server.url + "/app/log-ind/"
+    assert page.locator(".app-slot").count() == 0
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_login_ended_on_the_server_leads_to_the_login_at_the_next_api_call_and_its_data_is_forgotten(
+    world, live_server, browser
+):
+    from django.contrib.sessions.models import Session
+
+    _training_today(world)
+    GoalFactory(episode=episode(world), description="Jeg vil selv kunne gå ned efter avisen")
+    user = with_password(world.citizen.user)
+    context = _phone(browser)
+    page = context.new_page()
+    _log_in(page, live_server, user)
+    page.locator(".app-slot").first.wait_for()
+    _wait_for_the_worker(page)
+    assert "mestring-data" in _storage(page)["caches"]
+
+    Session.objects.all().delete()  # the login's server side is gone (expired, or ended elsewhere)
+    page.get_by_role("link", name="Mine mål").click()
+    page.wait_for_url(live_server.url + "/app/log-ind/")
+    left = _storage(page)
+    assert "mestring-data" not in left["caches"] and "mestring-identity" not in left["local"], left
+
+    # Logged in again (with the next one-time code: a code is taken once), the app opens from the kept
+    # shell and shows this login's data.
+    used = pyotp.TOTP(user.totp_secret).now()
+    while pyotp.TOTP(user.totp_secret).now() == used:
+        page.wait_for_timeout(1000)
+    page.get_by_label("Brugernavn").fill(user.username)
+    page.get_by_label("Adgangskode").fill(PASSWORD)
+    page.get_by_label("Engangskode").fill(pyotp.TOTP(user.totp_secret).now())
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url(live_server.url + "/app/")
+    page.locator(".app-slot").first.wait_for()
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_questionnaire_answer_keeps_and_shows_the_field_errors(world, live_server, browser):
+    version = QuestionnaireVersionFactory(items=PAIN_ITEMS, scoring={"method": "sum", "link_ids": ["pain_now"]})
+    QuestionnaireAssignmentFactory(citizen=world.citizen, version=version)
+    user = with_password(world.citizen.user)
+    context = _phone(browser)
+    page = context.new_page()
+    _log_in(page, live_server, user)
+    page.goto(live_server.url + "/app/#/spoergeskemaer")
+    page.get_by_role("button", name="Besvar").click()
+    page.get_by_role("group", name="Har du ondt?").get_by_label("Ja").check()
+    # Meanwhile the questionnaire's scale is narrowed on the server: the answer no longer fits it.
+    narrowed = [PAIN_ITEMS[0], {**PAIN_ITEMS[1], "max": 2}]
+    type(version).objects.filter(pk=version.pk).update(items=narrowed)
+    page.get_by_role("group", name="Hvor ondt gør det nu?").get_by_label("3", exact=True).check()
+    page.get_by_role("button", name="Send svarene").click()
+
+    beside = page.locator("[data-link=pain_now] .form-error-message")
+    beside.wait_for()
+    assert beside.inner_text() == "må højst være 2"
+    summary = page.locator(".app-form [role=alert]").inner_text()
+    assert "Hvor ondt gør det nu?: må højst være 2" in summary
+    assert_accessible(page)
+
+    # Kept with the item in the outbox: listed with the same errors on the questionnaires' screen.
+    page.reload()
+    page.get_by_role("heading", name="Spørgeskemaer", level=1).wait_for()
+    page.locator("#queue .tag-error").wait_for()
+    assert "må højst være 2" in page.locator("#queue .app-refused-errors").inner_text()
+    assert_accessible(page)
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_login_ended_the_next_person_on_the_device_neither_sees_nor_sends_what_the_last_one_queued(
+    world, live_server, browser
+):
+    from django.contrib.sessions.models import Session
+
+    _training_today(world)
+    first = with_password(world.citizen.user)
+    context = _phone(browser)
+    page = context.new_page()
+    _log_in(page, live_server, first)
+    page.locator(".app-slot").first.wait_for()
+    _wait_for_the_worker(page)
+    context.set_offline(True)
+    page.get_by_role("button", name="Registrér træning").click()
+    page.get_by_label("Note (frivillig)").fill("Knæet gjorde ondt.")
+    page.get_by_role("button", name="Gem træningen").click()
+    page.get_by_text("Den sendes, når du er på nettet igen.").wait_for()
+
+    # The login ends while the phone is offline; back online, sending meets the 401 and the app goes to the login.
+    Session.objects.all().delete()
+    context.set_offline(False)
+    page.wait_for_url(live_server.url + "/app/log-ind/")
+    assert not SessionLog.objects.exists()
+
+    # Someone else logs in on the same device: the app opens without the first citizen's queued session.
+    second = with_password(world.other_citizen.user)
+    page.get_by_label("Brugernavn").fill(second.username)
+    page.get_by_label("Adgangskode").fill(PASSWORD)
+    page.get_by_label("Engangskode").fill(pyotp.TOTP(second.totp_secret).now())
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url(live_server.url + "/app/")
+    page.locator("#screen-title", has_text="I dag").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert "Knæet" not in page.locator("body").inner_text()
+    assert page.locator("#outbox-status").is_hidden() and page.locator("#queue").count() == 0
+    assert page.evaluate(
+        """() => new Promise((resolve) => {
+            const request = indexedDB.open("mestring", 1);
+            request.onsuccess = () => {
+                const read = request.result.transaction("outbox").objectStore("outbox").getAll();
+                read.onsuccess = () => resolve(read.result.length);
+            };
+        })"""
+    ) == 0
+    assert not SessionLog.objects.exists()
+    context.close()

@@ -176,8 +176,8 @@ def test_every_module_the_app_imports_is_precached():
     ],
 )
 def test_the_shell_by_role(world, role, opens):
-    """The shell holds no personal data; a person of the citizen audience gets it, staff cannot log in to
-    it (their cookie login is for the staff pages) and are sent to the app's login."""
+    """A person of the citizen audience gets the shell, staff cannot log in to it (their cookie login is
+    for the staff pages) and are sent to the app's login."""
     person = {"it": world.it_staff, "analyst": world.analyst}.get(role) or getattr(world, role)
     audience = AppSession.Audience.CITIZEN if opens else AppSession.Audience.STAFF
     client = web_client(person.user, audience)
@@ -185,10 +185,22 @@ def test_the_shell_by_role(world, role, opens):
     if opens:
         assert response.status_code == 200
         config = re.search(r'<script id="app-config" type="application/json">(.*?)</script>', response.content.decode())
-        assert config is not None
-        assert json.loads(config[1])["roles"] == (["citizen"] if "citizen" in role else ["relative"])
+        assert config is not None and "roles" not in json.loads(config[1])
     else:
         assert response.status_code == 302 and response["Location"] == "/app/log-ind/"
+
+
+@pytest.mark.django_db
+def test_the_shell_is_the_same_for_everyone_so_a_cached_one_shows_nobody_s_data(world):
+    """The service worker keeps the shell and opens the app from it for whoever logs in next on the device:
+    it holds nothing of the person (the app asks the API who is logged in)."""
+    shells = set()
+    for person in (world.citizen, world.other_citizen, world.relative_with_consent):
+        body = web_client(person.user, AppSession.Audience.CITIZEN).get("/app/").content.decode()
+        for value in (person.user.username, str(person.user.pk), person.user.display_name):
+            assert not value or value not in body
+        shells.add(body)
+    assert len(shells) == 1
 
 
 @pytest.mark.django_db

@@ -1,7 +1,12 @@
-// The citizen app's service worker (scope {{ shell }}): the shell and its files come from the cache so
-// the app opens without a connection; the API's answers are fetched from the network first and kept,
-// so the last data can be shown offline. Writes are never cached or replayed here: the app keeps its
-// own outbox (IndexedDB) and sends it when the connection returns.
+// The citizen app's service worker (scope {{ shell }}): the shell and its files come from the cache, with
+// no request to the network, so the app opens at once and without a connection. The shell is the same
+// for every user (no personal data in it); it changes only with a deployment, which changes this file
+// (VERSION) and so installs the new shell. The API's answers are fetched from the network first and
+// kept, so the last data can be shown offline; the app forgets them when the login ends. A logged-out
+// browser still reaches the login: the app's first API call answers 401 and the app goes there, and
+// signing out empties the caches, so the next opening of {{ shell }} asks the server (which redirects).
+// Writes are never cached or replayed here: the app keeps its own outbox (IndexedDB) and sends it when
+// the connection returns.
 const VERSION = "{{ version }}";
 const SHELL_CACHE = `mestring-shell-${VERSION}`;
 const DATA_CACHE = "mestring-data";
@@ -9,10 +14,22 @@ const SHELL = "{{ shell }}";
 const PRECACHE = {{ precache|safe }};
 const STATIC_PREFIX = "{{ static_prefix }}";
 
+// The shell as the server sends it to a logged-in browser; a redirect (to the login) is never kept as it.
+function isShell(response) {
+  return response.ok && response.type === "basic" && !response.redirected;
+}
+
+async function precache() {
+  const cache = await caches.open(SHELL_CACHE);
+  await cache.addAll(PRECACHE);
+  const shell = await fetch(SHELL, { credentials: "same-origin" });
+  if (isShell(shell)) {
+    await cache.put(SHELL, shell);
+  }
+}
+
 self.addEventListener("install", (event) => {
-  event.waitUntil(
-    caches.open(SHELL_CACHE).then((cache) => cache.addAll([SHELL, ...PRECACHE])).then(() => self.skipWaiting()),
-  );
+  event.waitUntil(precache().then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {
@@ -21,27 +38,42 @@ self.addEventListener("activate", (event) => {
       .then((names) => Promise.all(
         names.filter((name) => name.startsWith("mestring-shell-") && name !== SHELL_CACHE).map((name) => caches.delete(name)),
       ))
-      // The shell's request starts while the worker is still waking up (navigation preload).
-      .then(() => self.registration.navigationPreload && self.registration.navigationPreload.enable())
+      // The shell comes from the cache: no navigation request is to be started for it.
+      .then(() => self.registration.navigationPreload && self.registration.navigationPreload.disable())
       .then(() => self.clients.claim()),
   );
 });
 
-async function networkFirst(request, cacheName, key = request, preloaded = null) {
+async function networkFirst(request, cacheName) {
   const cache = await caches.open(cacheName);
   try {
-    const response = (await preloaded) || (await fetch(request));
+    const response = await fetch(request);
     if (response.ok && response.type === "basic" && !response.redirected) {
-      cache.put(key, response.clone());
+      cache.put(request, response.clone());
     }
     return response;
   } catch (error) {
-    const cached = await cache.match(key);
+    const cached = await cache.match(request);
     if (cached) {
       return cached;
     }
     throw error;
   }
+}
+
+// The shell from the cache; from the server only when the cache has none (after signing out, or if the
+// install could not keep it), kept when it is the shell and not the login it redirected to.
+async function shellFirst(request) {
+  const cache = await caches.open(SHELL_CACHE);
+  const cached = await cache.match(SHELL);
+  if (cached) {
+    return cached;
+  }
+  const response = await fetch(request);
+  if (isShell(response)) {
+    await cache.put(SHELL, response.clone());
+  }
+  return response;
 }
 
 async function cacheFirst(request, cacheName) {
@@ -64,8 +96,7 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (request.mode === "navigate" && url.pathname === SHELL) {
-    // The navigation itself goes to the network (a logged-out browser follows the redirect to the login).
-    event.respondWith(networkFirst(request, SHELL_CACHE, SHELL, event.preloadResponse));
+    event.respondWith(shellFirst(request));
   } else if (url.pathname.startsWith(STATIC_PREFIX)) {
     event.respondWith(cacheFirst(request, SHELL_CACHE));
   } else if (url.pathname.startsWith("/api/v1/exercise-images/")) {

@@ -1,6 +1,7 @@
 // The public API with the browser's cookie login: the same operations a native app calls with a token.
 // Unsafe methods carry Django's CSRF token from its cookie in the X-CSRFToken header.
 import { language } from "./i18n.js";
+import { DATA_CACHE, forgetLogin } from "./session.js";
 
 const config = JSON.parse(document.getElementById("app-config").textContent);
 const problems = JSON.parse(document.getElementById("problems").textContent);
@@ -28,7 +29,55 @@ export function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
-export async function api(path, { method = "GET", body, form } = {}) {
+// A GET started before the screen that needs it was loaded, taken once by that screen (and only
+// while it is fresh: a screen shown later asks again).
+const started = new Map();
+const PREFETCH_KEPT_MS = 10000;
+
+export function prefetch(path) {
+  if (!started.has(path)) {
+    const pending = request(path);
+    pending.catch(() => null);
+    started.set(path, { pending, at: Date.now() });
+  }
+}
+
+// The last answer to a GET the service worker kept, without asking the network; null if none.
+export async function cachedAnswer(path) {
+  if (!("caches" in window)) {
+    return null;
+  }
+  try {
+    const cache = await caches.open(DATA_CACHE);
+    const response = await cache.match(config.api + path, { ignoreVary: true });
+    return response && response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
+
+let leaving = null;
+
+// The login has ended (expired, or ended on another device): its data is forgotten and the login shown.
+function loginEnded() {
+  if (!leaving) {
+    leaving = forgetLogin().finally(() => window.location.assign(config.login));
+  }
+  return leaving;
+}
+
+export async function api(path, options = {}) {
+  const early = (options.method || "GET") === "GET" ? started.get(path) : undefined;
+  if (early) {
+    started.delete(path);
+    if (Date.now() - early.at < PREFETCH_KEPT_MS) {
+      return early.pending;
+    }
+  }
+  return request(path, options);
+}
+
+async function request(path, { method = "GET", body, form } = {}) {
   const headers = { Accept: "application/json", "Accept-Language": language() };
   if (method !== "GET") {
     headers["X-CSRFToken"] = csrfToken();
@@ -48,7 +97,7 @@ export async function api(path, { method = "GET", body, form } = {}) {
     throw new ApiError(0, "network", String(error));
   }
   if (response.status === 401) {
-    window.location.assign(config.login);
+    await loginEnded();
     throw new ApiError(401, "not_authenticated", "");
   }
   if (response.status === 204) {

@@ -1,10 +1,11 @@
 // The citizen app: a screen per route (#/i-dag …), the navigation, the connection and outbox status,
 // and the service worker that lets the app open offline.
-import { clientId, config, problemText } from "./api.js";
+import { api, clientId, config, prefetch, problemText } from "./api.js";
 import { alert, h, replace } from "./dom.js";
 import { language, t } from "./i18n.js";
 import { startLive } from "./live.js";
-import { KINDS, discard, enqueue, forgetSent, items, retry, send } from "./outbox.js";
+import { KINDS, discard, enqueue, items, retry, send, setOwner } from "./outbox.js";
+import { knownIdentity, rememberIdentity } from "./session.js";
 
 const CITIZEN_ROUTES = {
   "i-dag": { text: "today", load: () => import("./screens/today.js") },
@@ -29,6 +30,11 @@ const main = document.getElementById("main");
 let routes = CITIZEN_ROUTES;
 let navKeys = CITIZEN_NAV;
 let unread = 0;
+// Counts the screens drawn: a screen still fetching draws again only while it is the one shown.
+let drawn = 0;
+// The outbox tidied for this start (what others queued and what was sent before are gone): awaited
+// before it is listed, not before the first screen is drawn.
+let tidied = Promise.resolve();
 
 function route() {
   const key = window.location.hash.replace(/^#\/?/, "");
@@ -58,13 +64,14 @@ function moreScreen() {
 
 async function show() {
   const key = route();
+  const number = ++drawn;
   drawNav();
   try {
     if (key === "mere") {
       moreScreen();
     } else {
       const screen = await routes[key].load();
-      await screen.render(main, { setTitle });
+      await screen.render(main, { setTitle, isShown: () => number === drawn && !main.querySelector("form") });
     }
   } catch (error) {
     replace(main, h("h1", { id: "screen-title" }, t(routes[key].text)),
@@ -94,6 +101,8 @@ function queueLine(item) {
     state = [
       h("strong", { class: "tag tag-error" }, item.status === 409 ? t("status_conflict") : t("status_refused")),
       h("p", { class: "app-refused" }, problemText(item.problem)),
+      item.errors && item.errors.length
+        ? h("ul", { class: "app-refused-errors" }, item.errors.map((error) => h("li", {}, error.message))) : null,
       h("div", { class: "app-queue-actions" },
         item.kind === KINDS.session && item.body.slot_id && item.status === 409
           ? h("button", { type: "button", class: "button button-secondary", onclick: () => keepAsExtra(item) }, t("keep_as_extra")) : null,
@@ -116,6 +125,7 @@ async function keepAsExtra(item) {
 }
 
 async function drawQueue() {
+  await tidied;
   const all = await items();
   const pending = all.filter((item) => !item.sent_at);
   const refused = pending.filter((item) => item.problem).length;
@@ -161,11 +171,35 @@ function drawConnection() {
   element.hidden = navigator.onLine;
 }
 
+// Who is logged in: asked of the API once per login (the shell itself is the same for everyone).
+async function identity() {
+  const known = knownIdentity();
+  if (known) {
+    return known;
+  }
+  try {
+    const me = await api("/me");
+    const fresh = { id: me.id, roles: me.roles.map((role) => role.code) };
+    rememberIdentity(fresh);
+    return fresh;
+  } catch {
+    // Offline before the API was ever asked after this login: the citizen's screens, with what is kept.
+    return { id: null, roles: ["citizen"] };
+  }
+}
+
 async function start() {
   document.documentElement.lang = language();
-  await forgetSent();
+  const known = knownIdentity();
+  if (route() === "i-dag" && (!known || known.roles.includes("citizen"))) {
+    // Today's data is asked for at once, while the rest starts.
+    prefetch("/me/today");
+  }
+  const who = known || await identity();
+  config.roles = who.roles;
+  tidied = setOwner(who.id).catch(() => null);
   drawConnection();
-  if (!config.roles.includes("citizen") && config.roles.includes("relative")) {
+  if (!who.roles.includes("citizen") && who.roles.includes("relative")) {
     routes = RELATIVE_ROUTES;
     navKeys = ["borgere", "beskeder", "mig"];
   }

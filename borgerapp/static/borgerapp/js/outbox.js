@@ -2,38 +2,71 @@
 // it: sessions (sent together to POST /me/session-logs/batch), goal ratings, requests, questionnaire
 // answers and a relative's sessions (each to its own endpoint). The server stores each id once, so
 // sending the same item twice never makes two. A sent item stays listed as sent until the app starts
-// again; one the server refused (409 changed elsewhere, 422 …) stays with its problem until the user
-// sends it again or removes it — nothing is dropped without the user seeing it.
+// again; one the server refused (409 changed elsewhere, 422 …) stays with its problem and the field
+// errors the server named until the user sends it again or removes it — nothing is dropped without the
+// user seeing it. Each item names the account it was written under: after a login that ended, the same
+// person finds it again, and anyone else who logs in on the device neither sees nor sends it.
 import { api } from "./api.js";
+import { OUTBOX_DATABASE } from "./session.js";
 
-const DATABASE = "mestring";
+const DATABASE = OUTBOX_DATABASE;
 const STORE = "outbox";
 const BATCH = 100;
 const BATCH_PATH = "/me/session-logs/batch";
 export const KINDS = { session: "session", rating: "rating", request: "request", answer: "answer", relativeSession: "relative_session" };
 let sending = null;
+let owner = null;
+
+// The account now logged in: what it queues is its own, and only its own is listed and sent (from now
+// on). Answers when what others queued on this device, and what was sent before the app started this
+// time, has been deleted.
+export function setOwner(id) {
+  owner = id;
+  return run("readwrite", (store) => {
+    const all = store.getAll();
+    all.onsuccess = () => all.result
+      .filter((item) => (id && item.owner && item.owner !== id) || item.sent_at)
+      .forEach((item) => store.delete(item.id));
+  });
+}
+
+// One connection for the page's life (opening one costs a round trip to the browser each time); it
+// closes when the database is to be deleted (signing out) or changed by a newer version of the app.
+let connection = null;
 
 function open() {
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.open(DATABASE, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "id" });
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
+  if (!connection) {
+    connection = new Promise((resolve, reject) => {
+      const request = indexedDB.open(DATABASE, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "id" });
+      request.onsuccess = () => {
+        const database = request.result;
+        database.onversionchange = () => {
+          database.close();
+          connection = null;
+        };
+        database.onclose = () => {
+          connection = null;
+        };
+        resolve(database);
+      };
+      request.onerror = () => {
+        connection = null;
+        reject(request.error);
+      };
+    });
+  }
+  return connection;
 }
 
 async function run(mode, work) {
   const database = await open();
-  try {
-    return await new Promise((resolve, reject) => {
-      const transaction = database.transaction(STORE, mode);
-      const result = work(transaction.objectStore(STORE));
-      transaction.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
-      transaction.onerror = () => reject(transaction.error);
-    });
-  } finally {
-    database.close();
-  }
+  return new Promise((resolve, reject) => {
+    const transaction = database.transaction(STORE, mode);
+    const result = work(transaction.objectStore(STORE));
+    transaction.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
+    transaction.onerror = () => reject(transaction.error);
+  });
 }
 
 function changed() {
@@ -46,12 +79,14 @@ function normal(item) {
     return item;
   }
   const { queued_at: queuedAt, problem, ...body } = item;
-  return { id: item.id, kind: KINDS.session, path: BATCH_PATH, body, label: "", queued_at: queuedAt, problem, status: null, sent_at: null };
+  return {
+    id: item.id, kind: KINDS.session, path: BATCH_PATH, body, label: "", queued_at: queuedAt, problem, errors: [], status: null, sent_at: null,
+  };
 }
 
 // Everything listed: waiting, refused and sent, oldest first.
 export async function items() {
-  const stored = await run("readonly", (store) => store.getAll());
+  const stored = (await run("readonly", (store) => store.getAll())).filter((item) => !owner || !item.owner || item.owner === owner);
   return stored.map(normal).sort((first, second) => first.queued_at.localeCompare(second.queued_at));
 }
 
@@ -62,7 +97,7 @@ export async function waiting() {
 
 export async function enqueue({ kind, id, path, body, label }) {
   await run("readwrite", (store) => store.put({
-    id, kind, path, body, label, queued_at: new Date().toISOString(), problem: null, status: null, sent_at: null,
+    id, kind, path, body, label, owner, queued_at: new Date().toISOString(), problem: null, errors: [], status: null, sent_at: null,
   }));
   changed();
 }
@@ -84,10 +119,10 @@ async function sendSessions(sessions) {
     const entries = [];
     answer.results.forEach((result, index) => {
       if (result.status === "created" || result.status === "unchanged") {
-        entries.push([chunk[index], { sent_at: now, problem: null, status: null }]);
+        entries.push([chunk[index], { sent_at: now, problem: null, errors: [], status: null }]);
         sent += 1;
       } else if (result.problem && result.http_status < 500) {
-        entries.push([chunk[index], { problem: result.problem.code, status: result.http_status }]);
+        entries.push([chunk[index], { problem: result.problem.code, errors: result.problem.errors || [], status: result.http_status }]);
       }
     });
     await update(entries);
@@ -103,11 +138,11 @@ async function sendOne(item) {
       throw error;
     }
     if (error.status < 500) {
-      await update([[item, { problem: error.code, status: error.status }]]);
+      await update([[item, { problem: error.code, errors: error.errors || [], status: error.status }]]);
     }
     return 0;
   }
-  await update([[item, { sent_at: new Date().toISOString(), problem: null, status: null }]]);
+  await update([[item, { sent_at: new Date().toISOString(), problem: null, errors: [], status: null }]]);
   return 1;
 }
 
@@ -135,7 +170,7 @@ export function send() {
 export async function retry(id) {
   const item = (await items()).find((entry) => entry.id === id);
   if (item) {
-    await update([[item, { problem: null, status: null }]]);
+    await update([[item, { problem: null, errors: [], status: null }]]);
     changed();
   }
   return send();
@@ -146,16 +181,8 @@ export async function discard(id) {
   changed();
 }
 
-// Sent items are listed until the app starts again.
-export async function forgetSent() {
-  const sent = (await items()).filter((item) => item.sent_at).map((item) => item.id);
-  if (sent.length) {
-    await run("readwrite", (store) => sent.forEach((id) => store.delete(id)));
-  }
-}
-
 // Queue one item and, with a connection, send it at once. Answers "sent", "waiting" (no connection yet)
-// or "refused" with the server's problem (the item stays listed with it).
+// or "refused" with the server's problem and field errors (the item stays listed with them).
 export async function submit(entry) {
   await enqueue(entry);
   if (!navigator.onLine) {
@@ -176,11 +203,11 @@ export async function submit(entry) {
   return { state: "waiting" };
 }
 
-// Where one item stands: "sent", "waiting", or "refused" with the server's problem code.
+// Where one item stands: "sent", "waiting", or "refused" with the server's problem code and field errors.
 export async function stateOf(id) {
   const item = (await items()).find((candidate) => candidate.id === id);
   if (!item || item.sent_at) {
     return { state: "sent" };
   }
-  return item.problem ? { state: "refused", code: item.problem, status: item.status } : { state: "waiting" };
+  return item.problem ? { state: "refused", code: item.problem, errors: item.errors || [], status: item.status } : { state: "waiting" };
 }

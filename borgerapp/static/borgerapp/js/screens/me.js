@@ -3,6 +3,7 @@ import { api, config, csrfToken, problemText } from "../api.js";
 import { alert, field, h, replace } from "../dom.js";
 import { language, setLanguage, t } from "../i18n.js";
 import { waiting } from "../outbox.js";
+import { forgetEverything } from "../session.js";
 
 const CITIZEN_REMINDERS = ["reminder.training", "reminder.questionnaire"];
 
@@ -10,10 +11,20 @@ function logoutForm(action, label, pending) {
   const form = h("form", { method: "post", action, class: "app-form" },
     h("input", { type: "hidden", name: "csrfmiddlewaretoken", value: csrfToken() }),
     h("button", { type: "submit", class: "button button-secondary app-wide" }, label));
-  form.addEventListener("submit", (event) => {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
     // Logging out empties the app's storage, the queue too: say so before anything waiting is lost.
     if (pending && !window.confirm(t("logout_pending", { count: pending }))) {
-      event.preventDefault();
+      return;
+    }
+    // The shell, the kept answers, the outbox and the choices made on this device go before the server
+    // ends the login (its answer asks the browser to do the same: Clear-Site-Data), so the next person
+    // on a shared tablet sees nothing of this one and the next opening of the app asks for a login.
+    form.querySelector("button").disabled = true;
+    try {
+      await forgetEverything();
+    } finally {
+      form.submit();
     }
   });
   return form;

@@ -75,6 +75,31 @@ function readAnswers(form, items) {
   return answers;
 }
 
+// The server's refusal: its problem at the top with each field error, and each error beside its question
+// (the server names a question as ``answers.<link_id>``).
+function showRefusal(groups, errorBox, { code, errors = [] }) {
+  for (const group of groups) {
+    group.classList.remove("form-error");
+    group.querySelector(".form-error-message")?.remove();
+  }
+  const listed = [];
+  for (const error of errors) {
+    const group = groups.find((candidate) => `answers.${candidate.dataset.link}` === error.field);
+    if (group) {
+      const label = group.querySelector("legend, label");
+      group.classList.add("form-error");
+      label.after(h("span", { class: "form-error-message", id: `error-${group.dataset.link}` }, error.message));
+      listed.push(`${label.textContent}: ${error.message}`);
+    } else {
+      listed.push(error.message);
+    }
+  }
+  errorBox.replaceChildren(h("div", { class: "alert alert-error", role: "alert" },
+    h("div", { class: "alert-body" },
+      h("p", { class: "alert-text" }, problemText(code)),
+      listed.length ? h("ul", { class: "alert-text app-refused-errors" }, listed.map((text) => h("li", {}, text))) : null)));
+}
+
 async function renderOne(main, assignment, back) {
   const detail = await api(`/me/questionnaires/${assignment.id}`);
   const form = h("form", { class: "app-form", novalidate: true });
@@ -114,7 +139,7 @@ async function renderOne(main, assignment, back) {
       label: `${t("queue_answer")}: ${detail.title}`,
     });
     if (result.state === "refused") {
-      errorBox.replaceChildren(alert("error", problemText(result.code)));
+      showRefusal(groups, errorBox, result);
       return;
     }
     await back(null, result.state === "sent" ? t("answers_sent") : t("answers_waiting"));

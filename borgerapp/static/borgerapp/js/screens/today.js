@@ -1,6 +1,6 @@
 // I dag: today's training with the exercises' pictures, dosage and instructions; log a slot or an
 // ad-hoc session (through the outbox, so it works the same with and without a connection).
-import { api, clientId, problemText } from "../api.js";
+import { api, cachedAnswer, clientId, problemText } from "../api.js";
 import { alert, field, formatDateTime, formatTime, h, replace, scale } from "../dom.js";
 import { language, t } from "../i18n.js";
 import { KINDS, enqueue, send, stateOf, waiting } from "../outbox.js";
@@ -70,13 +70,18 @@ function numberInput(name, value, max, { step = 1, decimal = false } = {}) {
   });
 }
 
-// Hold, time and load appear when the exercise's dosage has them (a plank is held, a walk is timed, a
-// curl has a weight); the values the plan asks for are filled in.
+// Each of sets, repetitions, hold, time and load appears when the exercise's dosage has it (a plank is
+// held, a walk is timed and has no repetitions, a curl has a weight), with the value the plan asks for;
+// a dosage with none of them gets sets and repetitions to fill in.
 function dosageFields(exercise, index) {
-  const fields = [
-    field({ id: `sets-${index}`, label: t("sets"), input: numberInput(`sets-${index}`, exercise.sets, 100) }),
-    field({ id: `reps-${index}`, label: t("repetitions"), input: numberInput(`reps-${index}`, exercise.repetitions, 1000) }),
-  ];
+  const fields = [];
+  const none = !(exercise.sets || exercise.repetitions || exercise.hold_seconds || exercise.duration_seconds || exercise.load_kg);
+  if (exercise.sets || none) {
+    fields.push(field({ id: `sets-${index}`, label: t("sets"), input: numberInput(`sets-${index}`, exercise.sets, 100) }));
+  }
+  if (exercise.repetitions || none) {
+    fields.push(field({ id: `reps-${index}`, label: t("repetitions"), input: numberInput(`reps-${index}`, exercise.repetitions, 1000) }));
+  }
   if (exercise.hold_seconds) {
     fields.push(field({ id: `hold-${index}`, label: t("hold_seconds"), input: numberInput(`hold-${index}`, exercise.hold_seconds, 3600) }));
   }
@@ -183,9 +188,32 @@ function whenNext(iso) {
   return sameDay ? formatTime(iso, language()) : formatDateTime(iso, language());
 }
 
-export async function render(main, { setTitle }) {
+// Today is drawn at once from the last answer this device kept (the service worker's copy), then from
+// the server's answer when it comes, if that differs and the citizen has not moved on meanwhile.
+// ``snapshot: false`` waits for the server (after a log, whose result the list must show).
+export async function render(main, { setTitle, isShown = () => true, snapshot = true }) {
   setTitle(t("today"));
-  const [today, queue] = await Promise.all([api("/me/today"), waiting()]);
+  const fresh = api("/me/today");
+  fresh.catch(() => null);
+  const [kept, queue] = await Promise.all([snapshot ? cachedAnswer("/me/today") : null, waiting()]);
+  if (!kept) {
+    draw(main, await fresh, queue, setTitle);
+    return;
+  }
+  draw(main, kept, queue, setTitle);
+  let today;
+  try {
+    today = await fresh;
+  } catch {
+    // Not answered (offline, or refused: a login that ended leads to the login page): the kept list stays.
+    return;
+  }
+  if (isShown() && JSON.stringify(today) !== JSON.stringify(kept)) {
+    draw(main, today, await waiting(), setTitle);
+  }
+}
+
+function draw(main, today, queue, setTitle) {
   const queued = new Set(queue.filter((item) => !item.problem).map((item) => item.body.slot_id).filter(Boolean));
   const message = h("div", { id: "today-message" });
 
@@ -206,7 +234,7 @@ export async function render(main, { setTitle }) {
         kind = result.state === "refused" ? "error" : "success";
       }
       try {
-        await render(main, { setTitle });
+        await render(main, { setTitle, snapshot: false });
       } catch {
         replace(main, h("h1", { id: "screen-title" }, t("today")), h("div", { id: "today-message" }));
       }
