@@ -1,0 +1,129 @@
+"""Each hand-written statement of telemetry ingest (``velfaerdsteknologi/services/telemetry.py``) against the
+ORM's answer to the same question, on whichever database the tests run (SQLite and PostgreSQL in CI)."""
+
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import DeviceFactory
+from tests.velfaerdsteknologi.factories import AlertRuleFactory, AssignmentFactory
+from velfaerdsteknologi.models import OPEN_ALERT_STATUSES, Alert, AlertRule, Assignment, Device, Reading
+from velfaerdsteknologi.services import telemetry
+from velfaerdsteknologi.services.alerts import alert_raise
+from velfaerdsteknologi.services.telemetry import IncomingReading
+
+pytestmark = pytest.mark.django_db
+
+
+def batch(*items: tuple[int, str, object, int]) -> list[IncomingReading]:
+    """(sequence, kind, value, minutes ago) per reading."""
+    now = timezone.now().replace(microsecond=0)
+    return [IncomingReading(sequence, kind, value, now - timedelta(minutes=ago)) for sequence, kind, value, ago in items]
+
+
+ROWS = ("sequence", "kind", "value", "numeric_value", "measured_at", "received_at")
+
+
+def stored_rows(device: Device) -> list[tuple[object, ...]]:
+    return list(Reading.objects.filter(device=device).order_by("sequence", "measured_at").values_list(*ROWS))
+
+
+@pytest.mark.parametrize("path", ["insert", "insert_on_conflict"])
+def test_storing_a_batch_by_hand_matches_the_orms_rows_and_sorts_new_from_duplicate(path):
+    by_hand, by_orm = DeviceFactory(), DeviceFactory()
+    received = timezone.now()
+    first = batch((1, "heartbeat", None, 3), (2, "battery", 41, 2), (3, "location", {"lat": 55.4, "lon": 10.4}, 1))
+    again = [*first[1:], *batch((4, "door_open", False, 0), (5, "custom", 2.5, 0))]
+    store = telemetry._insert if path == "insert" else telemetry._insert_on_conflict
+
+    assert store(by_hand, first, received) == {1, 2, 3}
+    assert store(by_hand, again, received) == {4, 5}, "the readings stored before are duplicates"
+
+    def orm_rows(readings: list[IncomingReading]) -> list[Reading]:
+        return [
+            Reading(
+                device=by_orm,
+                sequence=item.sequence,
+                kind=item.kind,
+                value=item.value,
+                numeric_value=telemetry.numeric_value(item.kind, item.value),
+                measured_at=item.measured_at,
+                received_at=received,
+            )
+            for item in readings
+        ]
+
+    Reading.objects.bulk_create(orm_rows(first), ignore_conflicts=True)
+    Reading.objects.bulk_create(orm_rows(again), ignore_conflicts=True)
+    assert stored_rows(by_hand) == stored_rows(by_orm)
+    assert len(stored_rows(by_hand)) == 5
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        {},
+        {"last_seen_at": -30, "battery_level": 90, "battery_measured_at": -30},
+        {"last_seen_at": 30, "battery_level": 90, "battery_measured_at": 30},
+    ],
+    ids=["never-seen", "older-state", "newer-state"],
+)
+def test_the_device_state_update_matches_the_orms(before):
+    now = timezone.now().replace(microsecond=0)
+    state = {
+        name: (now + timedelta(minutes=value) if name.endswith("_at") else value) for name, value in before.items()
+    }
+    by_hand, by_orm = DeviceFactory(**state), DeviceFactory(**state)
+    readings = batch((1, "heartbeat", None, 5), (2, "heartbeat", None, 1), (3, "battery", 33, 4), (4, "battery", 12, 2))
+
+    telemetry._device_state_update(by_hand, readings)
+
+    newest_heartbeat = max(item.measured_at for item in readings if item.kind == "heartbeat")
+    newest_battery = max((item for item in readings if item.kind == "battery"), key=lambda item: item.measured_at)
+    Device.objects.filter(pk=by_orm.pk).exclude(last_seen_at__gte=newest_heartbeat).update(last_seen_at=newest_heartbeat)
+    Device.objects.filter(pk=by_orm.pk).exclude(battery_measured_at__gte=newest_battery.measured_at).update(
+        battery_level=round(newest_battery.value), battery_measured_at=newest_battery.measured_at
+    )
+    fields = ("last_seen_at", "battery_level", "battery_measured_at")
+    assert Device.objects.values(*fields).get(pk=by_hand.pk) == Device.objects.values(*fields).get(pk=by_orm.pk)
+
+
+@pytest.mark.parametrize("assigned", [True, False], ids=["assigned", "in-stock"])
+@pytest.mark.parametrize("offline", [True, False], ids=["offline-alert-open", "no-offline-alert"])
+def test_the_rules_with_their_context_match_the_orms(assigned, offline):
+    device = DeviceFactory()
+    other = DeviceFactory(model=device.model)
+    rules = {
+        kind: AlertRuleFactory(device_model=device.model, kind=kind, rule_type=rule_type)
+        for kind, rule_type in (
+            ("fall", AlertRule.Type.EVENT),
+            ("battery", AlertRule.Type.THRESHOLD),
+            ("heartbeat", AlertRule.Type.MISSING_DATA),
+            ("door_open", AlertRule.Type.EVENT),
+        )
+    }
+    AlertRule.objects.filter(pk=rules["door_open"].pk).update(is_active=False)
+    AlertRuleFactory(kind="fall")  # another model's
+    if assigned:
+        AssignmentFactory(device=device)
+        AssignmentFactory(device=other)
+    AssignmentFactory(device=device, returned_at=timezone.now())  # an earlier, ended assignment
+    if offline:
+        alert_raise(device=device, rule=rules["heartbeat"], severity="alert", at=timezone.now(), citizen=None)
+    alert_raise(device=other, rule=rules["heartbeat"], severity="alert", at=timezone.now(), citizen=None)
+    kinds = {"fall", "battery", "heartbeat", "door_open", "location"}
+
+    found = telemetry._rules_in_context(device, kinds)
+
+    expected = AlertRule.objects.filter(device_model=device.model, is_active=True, kind__in=kinds)
+    citizen = Assignment.objects.filter(device=device, returned_at__isnull=True).values_list("citizen", flat=True).first()
+    open_offline = Alert.objects.filter(device=device, kind="heartbeat", status__in=OPEN_ALERT_STATUSES).exists()
+    assert sorted(rule.pk for rule in found) == sorted(rule.pk for rule in expected)
+    assert {rule.kind: rule.rule_type for rule in found} == {rule.kind: rule.rule_type for rule in expected}
+    for rule in found:
+        annotated = rule.current_citizen_id  # type: ignore[attr-defined]
+        assert (UUID(str(annotated)) if annotated else None) == citizen
+        assert bool(rule.missing_data_open) == open_offline == offline  # type: ignore[attr-defined]
+
