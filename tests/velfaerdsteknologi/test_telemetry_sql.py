@@ -5,6 +5,7 @@ from datetime import timedelta
 from uuid import UUID
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from tests.factories import DeviceFactory
@@ -127,3 +128,49 @@ def test_the_rules_with_their_context_match_the_orms(assigned, offline):
         assert (UUID(str(annotated)) if annotated else None) == citizen
         assert bool(rule.missing_data_open) == open_offline == offline  # type: ignore[attr-defined]
 
+
+
+@pytest.mark.parametrize("assigned", [True, False], ids=["a-citizens-alert", "an-it-alert"])
+def test_adding_to_open_alerts_in_one_statement_matches_alert_raise(assigned, django_capture_on_commit_callbacks):
+    """What ``_alerts_add`` leaves is what ``alert_raise`` leaves for the same breaches, alert by alert; a
+    breach without an open alert is left to ``alert_raise`` (on SQLite, every breach is)."""
+    by_hand, by_orm = DeviceFactory(), DeviceFactory()
+    fall = AlertRuleFactory(device_model=by_hand.model, kind="fall", rule_type=AlertRule.Type.EVENT)
+    battery = AlertRuleFactory(device_model=by_hand.model, kind="battery", rule_type=AlertRule.Type.THRESHOLD)
+    dose = AlertRuleFactory(device_model=by_hand.model, kind="dose_missed", rule_type=AlertRule.Type.EVENT)
+    by_orm.model = by_hand.model
+    by_orm.save()
+    citizen = AssignmentFactory(device=by_hand).citizen if assigned else None
+    start = timezone.now().replace(microsecond=0) - timedelta(hours=1)
+    for device in (by_hand, by_orm):
+        alert_raise(device=device, rule=fall, severity="alert", at=start, citizen=citizen)
+        alert_raise(device=device, rule=battery, severity="warning", at=start, citizen=citizen, value=18.0)
+    readings = batch((1, "fall", True, 50), (2, "battery", 4, 40), (3, "dose_missed", True, 30), (4, "fall", True, 70))
+    triggers = [
+        (fall, "alert", readings[3], 2),  # the earliest fall stands for two, older than the alert's last moment
+        (battery, "alert", readings[1], 1),  # worse than the open warning: the severity and its value change
+        (dose, "alert", readings[2], 1),  # no open alert: left to alert_raise
+    ]
+
+    with django_capture_on_commit_callbacks() as announced:
+        left = telemetry._alerts_add(by_hand, triggers, citizen)
+    for rule, severity, reading, count in left:
+        alert_raise(device=by_hand, rule=rule, severity=severity, at=reading.measured_at, citizen=citizen,
+                    value=telemetry.numeric_value(reading.kind, reading.value), occurrences=count)  # fmt: skip
+    with django_capture_on_commit_callbacks() as announced_by_orm:
+        for rule, severity, reading, count in triggers:
+            alert_raise(device=by_orm, rule=rule, severity=severity, at=reading.measured_at, citizen=citizen,
+                        value=telemetry.numeric_value(reading.kind, reading.value), occurrences=count)  # fmt: skip
+
+    if connection.vendor == "postgresql":
+        assert [trigger[0] for trigger in left] == [dose]
+        assert len(announced) == 1, "the battery alert's new severity is announced"
+    else:
+        assert left == triggers
+    fields = ("kind", "citizen", "audience", "severity", "status", "value", "trigger_count", "opened_at",
+              "last_triggered_at")  # fmt: skip
+    assert list(Alert.objects.filter(device=by_hand).order_by("kind").values_list(*fields)) == list(
+        Alert.objects.filter(device=by_orm).order_by("kind").values_list(*fields)
+    )
+    assert Alert.objects.get(device=by_hand, kind="fall").trigger_count == 3
+    assert len(announced_by_orm) == 2  # the battery alert's new severity, and the dose alert opened

@@ -11,6 +11,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
@@ -22,6 +23,7 @@ from backend.models import Citizen
 from velfaerdsteknologi.models import (
     OPEN_ALERT_STATUSES,
     Alert,
+    AlertAudience,
     AlertRule,
     AlertSeverity,
     Assignment,
@@ -30,7 +32,9 @@ from velfaerdsteknologi.models import (
     Reading,
     TelemetryKind,
 )
+from velfaerdsteknologi import events
 from velfaerdsteknologi.services.alerts import (
+    SEVERITY_RANK,
     alert_raise,
     alerts_resolve_missing_data,
     threshold_severity,
@@ -252,12 +256,65 @@ def _citizen(citizen_id: Any) -> Citizen | None:
     return Citizen.from_db(connection.alias, [pk.attname], [pk.to_python(citizen_id)])
 
 
+Trigger = tuple[AlertRule, str, ReadingLike, int]  # rule, severity, the reading that stands for it, breaches
+
+
+def _alerts_add(device: Device, triggers: list[Trigger], citizen: Citizen | None) -> list[Trigger]:
+    """Add the batch's breaches to the alerts already unresolved for them, as ``alert_raise`` adds to one
+    (the count grows, the last moment moves forward, a higher severity replaces a lower one with its value
+    and is announced), in one statement for the whole batch on PostgreSQL. Returns the triggers that had
+    no unresolved alert, for ``alert_raise`` to open; elsewhere, all of them."""
+    if connection.vendor != "postgresql":
+        return triggers
+    listed: list[Any] = []
+    for rule, severity, reading, count in triggers:
+        # As alert_raise decides it: a health alert is the assigned citizen's, with nobody to tell it is IT's.
+        concerned = citizen is not None and rule.audience == AlertAudience.CARE
+        listed += [rule.pk, citizen.pk if concerned else None, count, reading.measured_at, severity,
+                   numeric_value(reading.kind, reading.value)]  # fmt: skip
+    rank = "CASE {} " + " ".join("WHEN %s THEN %s" for _ in SEVERITY_RANK) + " END"
+    ranks = [item for pair in SEVERITY_RANK.items() for item in (str(pair[0]), pair[1])]
+    alerts = sql.table(Alert)
+
+    def alert_column(name: str, alias: str = "a") -> str:
+        return sql.column(Alert, name, alias)
+
+    statement = (
+        f"WITH listed (rule_id, citizen_id, occurrences, at, severity, value) AS (VALUES "  # noqa: S608
+        + ", ".join(["(%s::uuid, %s::uuid, %s::int, %s::timestamptz, %s::varchar, %s::float8)"] * len(triggers))
+        + "), held AS ("
+        f"SELECT {alert_column('id')} AS id, listed.*, "
+        f"{rank.format('listed.severity')} > {rank.format(alert_column('severity'))} AS raised "
+        f"FROM {alerts} a JOIN listed ON {alert_column('rule')} = listed.rule_id "
+        f"AND {alert_column('citizen')} IS NOT DISTINCT FROM listed.citizen_id "
+        f"WHERE {alert_column('device')} = %s AND {alert_column('status')} IN ({sql.placeholders(len(OPEN_ALERT_STATUSES))}) "
+        f"FOR UPDATE OF a) "
+        f"UPDATE {alerts} SET "
+        f"{sql.column(Alert, 'trigger_count')} = {alerts}.{sql.column(Alert, 'trigger_count')} + held.occurrences, "
+        f"{sql.column(Alert, 'last_triggered_at')} = GREATEST({alerts}.{sql.column(Alert, 'last_triggered_at')}, held.at), "
+        f"{sql.column(Alert, 'severity')} = CASE WHEN held.raised THEN held.severity "
+        f"ELSE {alerts}.{sql.column(Alert, 'severity')} END, "
+        f"{sql.column(Alert, 'value')} = CASE WHEN held.raised THEN held.value ELSE {alerts}.{sql.column(Alert, 'value')} END "
+        f"FROM held WHERE {alerts}.{sql.column(Alert, 'id')} = held.id "
+        f"RETURNING held.id, held.rule_id, held.raised, held.severity"
+    )
+    parameters = [*listed, *ranks, *ranks, device.pk, *(str(status) for status in OPEN_ALERT_STATUSES)]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, parameters)
+        added = cursor.fetchall()
+    for alert_id, _, raised, severity in added:
+        if raised:
+            transaction.on_commit(partial(events.device_alert_raised, alert_id=alert_id, severity=severity))
+    done = {rule_id for _, rule_id, _, _ in added}
+    return [trigger for trigger in triggers if trigger[0].pk not in done]
+
+
 def rules_evaluate(device: Device, stored: Sequence[ReadingLike], rules: list[AlertRule]) -> int:
     """Raise (or add to) one alert per breached rule; returns the number of alerts touched."""
     by_kind: dict[str, list[ReadingLike]] = defaultdict(list)
     for reading in stored:
         by_kind[reading.kind].append(reading)
-    triggers: list[tuple[AlertRule, str, ReadingLike, int]] = []
+    triggers: list[Trigger] = []
     for rule in rules:
         readings = by_kind.get(rule.kind)
         if not readings or not rule.is_active:
@@ -286,7 +343,7 @@ def rules_evaluate(device: Device, stored: Sequence[ReadingLike], rules: list[Al
         return 0
     annotated = getattr(rules[0], "current_citizen_id", _NOT_ANNOTATED)
     citizen = _current_citizen(device) if annotated is _NOT_ANNOTATED else _citizen(annotated)
-    for rule, severity, reading, count in triggers:
+    for rule, severity, reading, count in _alerts_add(device, triggers, citizen):
         alert_raise(
             device=device,
             rule=rule,
