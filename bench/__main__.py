@@ -25,9 +25,9 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
-import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
@@ -765,9 +765,12 @@ def ratio_rows(outcomes: dict[str, ScenarioOutcome]) -> list[list[str]]:
             if len(top.rounds) != len(bottom.rounds):
                 continue
 
-            def rounds(figure: Callable[[LoadResult], float]) -> RoundRatios:
-                return per_round_ratios([figure(result) for result in top.rounds],
-                                        [figure(result) for result in bottom.rounds])
+            def rounds(
+                figure: Callable[[LoadResult], float], top: ScenarioOutcome = top, bottom: ScenarioOutcome = bottom
+            ) -> RoundRatios:
+                return per_round_ratios(
+                    [figure(result) for result in top.rounds], [figure(result) for result in bottom.rounds]
+                )
 
             throughput = rounds(lambda result: result.requests_per_second)
             rows.append(

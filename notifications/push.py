@@ -17,9 +17,9 @@ import os
 import threading
 import uuid
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -126,7 +126,9 @@ class FcmTransport:
             options.update(cert_reqs="CERT_REQUIRED", ca_certs=bundle)
         proxies = requests.utils.get_environ_proxies(self.url)
         proxy = proxies.get(urlsplit(self.url).scheme) or proxies.get("all")
-        self.pool: urllib3.PoolManager = urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+        self.pool: urllib3.PoolManager = (
+            urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+        )
         self.executor = ThreadPoolExecutor(max_workers=FCM_CONNECTIONS, thread_name_prefix="fcm")
         self._auth_request = google.auth.transport.requests.Request()
         self._auth_lock = threading.Lock()
@@ -168,8 +170,8 @@ class FcmTransport:
         answer.status_code, answer._content, answer.url = response.status, response.data, self.url
         answer.headers = requests.structures.CaseInsensitiveDict(response.headers)
         answer.encoding = "utf-8"
-        error = requests.exceptions.HTTPError(f"{response.status} from FCM", response=answer)
-        return messaging.SendResponse(None, self.service._handle_fcm_error(error))
+        refused = requests.exceptions.HTTPError(f"{response.status} from FCM", response=answer)
+        return messaging.SendResponse(None, self.service._handle_fcm_error(refused))
 
 
 def _as_requests_error(error: urllib3.exceptions.HTTPError) -> requests.exceptions.RequestException:

@@ -224,7 +224,8 @@ def due_to_sent() -> dict[str, float]:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM d.sent_at - o.due_at)), "
+            "SELECT percentile_cont(ARRAY[0.5, 0.99]) "
+            "WITHIN GROUP (ORDER BY extract(epoch FROM d.sent_at - o.due_at)), "
             "max(extract(epoch FROM d.sent_at - o.due_at)), min(o.due_at), max(d.sent_at) "
             "FROM notifications_reminderoccurrence o "
             "JOIN notifications_pushdelivery d ON d.notification_id = o.notification_id AND d.status = 'sent'"

@@ -6,11 +6,11 @@ import threading
 from datetime import UTC, datetime, time, timedelta
 from unittest import mock
 
+import firebase_admin
+import google.auth.credentials
 import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
-import firebase_admin
-import google.auth.credentials
 from firebase_admin import messaging
 
 from backend.services.identity import session_revoke
@@ -530,7 +530,9 @@ def test_marking_sent_in_one_statement_matches_the_orm(world, django_capture_on_
             recipients=[world.citizen.user], kind="training_alert.raised", refs={"citizen_id": world.citizen.pk}
         )
     raw, orm = delivery_of(notification, first), delivery_of(notification, second)
-    PushDelivery.objects.filter(pk__in=[raw.pk, orm.pk]).update(claim="held-by-a-run", status=PushDelivery.Status.SENDING)
+    PushDelivery.objects.filter(pk__in=[raw.pk, orm.pk]).update(
+        claim="held-by-a-run", status=PushDelivery.Status.SENDING
+    )
     now = timezone.now()
     push._record_sent([(raw.pk, f"projects/p/messages/{raw.pk}")], now)
     push._record_sent_orm([(orm.pk, f"projects/p/messages/{orm.pk}")], now)

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 def batch(*items: tuple[int, str, object, int]) -> list[IncomingReading]:
     """(sequence, kind, value, minutes ago) per reading."""
     now = timezone.now().replace(microsecond=0)
-    return [IncomingReading(sequence, kind, value, now - timedelta(minutes=ago)) for sequence, kind, value, ago in items]
+    return [
+        IncomingReading(sequence, kind, value, now - timedelta(minutes=ago)) for sequence, kind, value, ago in items
+    ]
 
 
 ROWS = ("sequence", "kind", "value", "numeric_value", "measured_at", "received_at")
@@ -119,7 +121,8 @@ def test_the_rules_with_their_context_match_the_orms(assigned, offline):
     found = telemetry._rules_in_context(device, kinds)
 
     expected = AlertRule.objects.filter(device_model=device.model, is_active=True, kind__in=kinds)
-    citizen = Assignment.objects.filter(device=device, returned_at__isnull=True).values_list("citizen", flat=True).first()
+    active = Assignment.objects.filter(device=device, returned_at__isnull=True)
+    citizen = active.values_list("citizen", flat=True).first()
     open_offline = Alert.objects.filter(device=device, kind="heartbeat", status__in=OPEN_ALERT_STATUSES).exists()
     assert sorted(rule.pk for rule in found) == sorted(rule.pk for rule in expected)
     assert {rule.kind: rule.rule_type for rule in found} == {rule.kind: rule.rule_type for rule in expected}

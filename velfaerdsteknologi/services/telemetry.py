@@ -11,8 +11,8 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, NamedTuple, Protocol
 
 from django.db import connection, transaction
@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from backend import sql
 from backend.models import Citizen
+from velfaerdsteknologi import events
 from velfaerdsteknologi.models import (
     OPEN_ALERT_STATUSES,
     Alert,
@@ -32,7 +33,6 @@ from velfaerdsteknologi.models import (
     Reading,
     TelemetryKind,
 )
-from velfaerdsteknologi import events
 from velfaerdsteknologi.services.alerts import (
     SEVERITY_RANK,
     alert_raise,
@@ -192,10 +192,13 @@ def _device_state_update(device: Device, stored: Sequence[ReadingLike]) -> None:
             latest_battery = reading
     if latest_heartbeat is None and latest_battery is None:
         return
+
     def moment(value: datetime | None) -> Any:
         return connection.ops.adapt_datetimefield_value(value) if value is not None else None
 
-    seen, level, measured = (sql.column(Device, name) for name in ("last_seen_at", "battery_level", "battery_measured_at"))
+    seen, level, measured = (
+        sql.column(Device, name) for name in ("last_seen_at", "battery_level", "battery_measured_at")
+    )
     heartbeat_newer = f"(%s IS NOT NULL AND ({seen} IS NULL OR {seen} < %s))"
     battery_newer = f"(%s IS NOT NULL AND ({measured} IS NULL OR {measured} < %s))"
     heartbeat_at = moment(latest_heartbeat)
@@ -222,16 +225,17 @@ def _rules_in_context(device: Device, kinds: set[str]) -> list[AlertRule]:
     device: the citizen of its active assignment (``current_citizen_id``) and whether it has an unresolved
     missing-data alert (``missing_data_open``). One statement, without the ORM's per-query compilation."""
     device_id = Device._meta.pk.get_db_prep_value(device.pk, connection)
+    assignment = {name: sql.column(Assignment, name, "a") for name in ("citizen", "device", "returned_at")}
+    alert = {name: sql.column(Alert, name, "x") for name in ("device", "kind", "status")}
+    rule = {name: sql.column(AlertRule, name, "r") for name in ("device_model", "is_active", "kind")}
     statement = (
         f"SELECT r.*, "  # noqa: S608
-        f"(SELECT {sql.column(Assignment, 'citizen', 'a')} FROM {sql.table(Assignment)} a "
-        f"WHERE {sql.column(Assignment, 'device', 'a')} = %s AND {sql.column(Assignment, 'returned_at', 'a')} IS NULL"
-        f") AS current_citizen_id, "
-        f"EXISTS (SELECT 1 FROM {sql.table(Alert)} x WHERE {sql.column(Alert, 'device', 'x')} = %s "
-        f"AND {sql.column(Alert, 'kind', 'x')} = %s "
-        f"AND {sql.column(Alert, 'status', 'x')} IN ({sql.placeholders(len(OPEN_ALERT_STATUSES))})) AS missing_data_open "
-        f"FROM {sql.table(AlertRule)} r WHERE {sql.column(AlertRule, 'device_model', 'r')} = %s "
-        f"AND {sql.column(AlertRule, 'is_active', 'r')} AND {sql.column(AlertRule, 'kind', 'r')} IN ({sql.placeholders(len(kinds))})"
+        f"(SELECT {assignment['citizen']} FROM {sql.table(Assignment)} a "
+        f"WHERE {assignment['device']} = %s AND {assignment['returned_at']} IS NULL) AS current_citizen_id, "
+        f"EXISTS (SELECT 1 FROM {sql.table(Alert)} x WHERE {alert['device']} = %s AND {alert['kind']} = %s "
+        f"AND {alert['status']} IN ({sql.placeholders(len(OPEN_ALERT_STATUSES))})) AS missing_data_open "
+        f"FROM {sql.table(AlertRule)} r WHERE {rule['device_model']} = %s "
+        f"AND {rule['is_active']} AND {rule['kind']} IN ({sql.placeholders(len(kinds))})"
     )
     statuses = [str(status.value) for status in OPEN_ALERT_STATUSES]
     model_id = DeviceModel._meta.pk.get_db_prep_value(device.model_id, connection)
@@ -269,34 +273,31 @@ def _alerts_add(device: Device, triggers: list[Trigger], citizen: Citizen | None
     listed: list[Any] = []
     for rule, severity, reading, count in triggers:
         # As alert_raise decides it: a health alert is the assigned citizen's, with nobody to tell it is IT's.
-        concerned = citizen is not None and rule.audience == AlertAudience.CARE
-        listed += [rule.pk, citizen.pk if concerned else None, count, reading.measured_at, severity,
+        concerned = citizen.pk if citizen is not None and rule.audience == AlertAudience.CARE else None
+        listed += [rule.pk, concerned, count, reading.measured_at, severity,
                    numeric_value(reading.kind, reading.value)]  # fmt: skip
     rank = "CASE {} " + " ".join("WHEN %s THEN %s" for _ in SEVERITY_RANK) + " END"
     ranks = [item for pair in SEVERITY_RANK.items() for item in (str(pair[0]), pair[1])]
     alerts = sql.table(Alert)
-
-    def alert_column(name: str, alias: str = "a") -> str:
-        return sql.column(Alert, name, alias)
-
+    alert_id, rule_column, citizen_column, device_column, status, severity = (
+        sql.column(Alert, name, "a") for name in ("id", "rule", "citizen", "device", "status", "severity")
+    )
+    target = {name: sql.column(Alert, name) for name in ("trigger_count", "last_triggered_at", "severity", "value")}
+    current = {name: f"{alerts}.{column}" for name, column in target.items()}
+    rows = ", ".join(["(%s::uuid, %s::uuid, %s::int, %s::timestamptz, %s::varchar, %s::float8)"] * len(triggers))
+    open_statuses = sql.placeholders(len(OPEN_ALERT_STATUSES))
     statement = (
-        f"WITH listed (rule_id, citizen_id, occurrences, at, severity, value) AS (VALUES "  # noqa: S608
-        + ", ".join(["(%s::uuid, %s::uuid, %s::int, %s::timestamptz, %s::varchar, %s::float8)"] * len(triggers))
-        + "), held AS ("
-        f"SELECT {alert_column('id')} AS id, listed.*, "
-        f"{rank.format('listed.severity')} > {rank.format(alert_column('severity'))} AS raised "
-        f"FROM {alerts} a JOIN listed ON {alert_column('rule')} = listed.rule_id "
-        f"AND {alert_column('citizen')} IS NOT DISTINCT FROM listed.citizen_id "
-        f"WHERE {alert_column('device')} = %s AND {alert_column('status')} IN ({sql.placeholders(len(OPEN_ALERT_STATUSES))}) "
-        f"FOR UPDATE OF a) "
-        f"UPDATE {alerts} SET "
-        f"{sql.column(Alert, 'trigger_count')} = {alerts}.{sql.column(Alert, 'trigger_count')} + held.occurrences, "
-        f"{sql.column(Alert, 'last_triggered_at')} = GREATEST({alerts}.{sql.column(Alert, 'last_triggered_at')}, held.at), "
-        f"{sql.column(Alert, 'severity')} = CASE WHEN held.raised THEN held.severity "
-        f"ELSE {alerts}.{sql.column(Alert, 'severity')} END, "
-        f"{sql.column(Alert, 'value')} = CASE WHEN held.raised THEN held.value ELSE {alerts}.{sql.column(Alert, 'value')} END "
+        f"WITH listed (rule_id, citizen_id, occurrences, at, severity, value) AS (VALUES {rows}), "  # noqa: S608
+        f"held AS (SELECT {alert_id} AS id, listed.*, "
+        f"{rank.format('listed.severity')} > {rank.format(severity)} AS raised "
+        f"FROM {alerts} a JOIN listed ON {rule_column} = listed.rule_id AND {citizen_column} IS NOT DISTINCT FROM "
+        f"listed.citizen_id WHERE {device_column} = %s AND {status} IN ({open_statuses}) FOR UPDATE OF a) "
+        f"UPDATE {alerts} SET {target['trigger_count']} = {current['trigger_count']} + held.occurrences, "
+        f"{target['last_triggered_at']} = GREATEST({current['last_triggered_at']}, held.at), "
+        f"{target['severity']} = CASE WHEN held.raised THEN held.severity ELSE {current['severity']} END, "
+        f"{target['value']} = CASE WHEN held.raised THEN held.value ELSE {current['value']} END "
         f"FROM held WHERE {alerts}.{sql.column(Alert, 'id')} = held.id "
-        f"RETURNING held.id, held.rule_id, held.raised, held.severity"
+        "RETURNING held.id, held.rule_id, held.raised, held.severity"
     )
     parameters = [*listed, *ranks, *ranks, device.pk, *(str(status) for status in OPEN_ALERT_STATUSES)]
     with connection.cursor() as cursor:
