@@ -61,6 +61,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--quiet-wait", type=float, default=300.0, help="seconds to wait for other work to stop")
     parser.add_argument("--write-readme", action="store_true")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile the workers (cProfile, CPU time) into the run directory"
+    )
     arguments = parser.parse_args(argv)
     if not arguments.database_url.startswith(("postgres://", "postgresql://")):
         raise SystemExit('give a PostgreSQL --database-url (eval "$(bash .ci/services env)")')
@@ -566,6 +569,7 @@ def main(argv: list[str] | None = None) -> int:
                     FCM_PROJECT,
                     "--start-at",
                     f"{started}",
+                    *(["--profile", str(RUN_DIRECTORY / f"worker-{number}.prof")] if arguments.profile else []),
                 ],
                 environment,
                 log,
