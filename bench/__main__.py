@@ -159,6 +159,7 @@ class RunDatabase:
     name = BENCH_DATABASE
     # Why the benchmark cannot run on SQLite, or None when it can.
     postgresql_only: str | None = None
+    is_sqlite: bool
 
     def __init__(self, base_url: str, run_directory: Path) -> None:
         self.base_url = base_url
