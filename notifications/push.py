@@ -106,7 +106,6 @@ class FcmTransport:
     ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``), as ``requests`` would read them."""
 
     def __init__(self, app: firebase_admin.App) -> None:
-        import certifi
         import google.auth.transport.requests
 
         self.service = messaging._get_messaging_service(app)
@@ -122,7 +121,7 @@ class FcmTransport:
         if self.timeout is not None:
             options["timeout"] = urllib3.Timeout(connect=self.timeout, read=self.timeout)
         if urlsplit(self.url).scheme == "https":
-            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or requests.certs.where()
             options.update(cert_reqs="CERT_REQUIRED", ca_certs=bundle)
         proxies = requests.utils.get_environ_proxies(self.url)
         proxy = proxies.get(urlsplit(self.url).scheme) or proxies.get("all")
