@@ -6,7 +6,9 @@
 Each scenario starts its server in its own process group on a free loopback port, is warmed up,
 then loaded for ``--duration`` seconds from a second process (wrk, or the Python fallback in
 ``bench/loadgen.py``), and is stopped before the next one starts. Figures are reported as ratios
-against the baseline measured in the same run; see bench/README.md.
+against the baseline measured in the same run: the headline ratio is the median of each round's own
+ratio (``per_round_ratios``; every round measures every scenario one after the other), shown with the
+lowest and highest round's; see bench/README.md.
 """
 
 import argparse
@@ -23,10 +25,11 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -156,6 +159,7 @@ class RunDatabase:
     name = BENCH_DATABASE
     # Why the benchmark cannot run on SQLite, or None when it can.
     postgresql_only: str | None = None
+    is_sqlite: bool
 
     def __init__(self, base_url: str, run_directory: Path) -> None:
         self.base_url = base_url
@@ -701,6 +705,39 @@ def ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else float("nan")
 
 
+@dataclass(frozen=True)
+class RoundRatios:
+    """A ratio taken within each round, from two measurements made one after the other in that round (so on
+    the same machine at nearly the same moment), rather than from best figures of different rounds. The
+    headline is the median of the rounds' ratios; the spread is the lowest and the highest."""
+
+    values: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values) if self.values else float("nan")
+
+    @property
+    def low(self) -> float:
+        return min(self.values, default=float("nan"))
+
+    @property
+    def high(self) -> float:
+        return max(self.values, default=float("nan"))
+
+    def spread(self) -> str:
+        """``0.31–0.38 (0.33, 0.38, 0.31)``: lowest–highest, then each round in order."""
+        rounds = ", ".join(f"{value:.2f}" for value in self.values)
+        return f"{self.low:.2f}–{self.high:.2f} ({rounds})" if self.values else "-"
+
+
+def per_round_ratios(numerators: Sequence[float], denominators: Sequence[float]) -> RoundRatios:
+    """Round i's numerator over round i's denominator, for every round both were measured in."""
+    if len(numerators) != len(denominators):
+        raise ValueError("per-round ratios need one measurement of each side per round")
+    return RoundRatios(tuple(ratio(top, bottom) for top, bottom in zip(numerators, denominators, strict=True)))
+
+
 def summary_rows(outcomes: dict[str, ScenarioOutcome]) -> list[list[str]]:
     rows = []
     for name, outcome in outcomes.items():
@@ -726,13 +763,25 @@ def ratio_rows(outcomes: dict[str, ScenarioOutcome]) -> list[list[str]]:
     for numerator, denominator in RATIOS:
         if numerator in outcomes and denominator in outcomes:
             top, bottom = outcomes[numerator], outcomes[denominator]
+            if len(top.rounds) != len(bottom.rounds):
+                continue
+
+            def rounds(
+                figure: Callable[[LoadResult], float], top: ScenarioOutcome = top, bottom: ScenarioOutcome = bottom
+            ) -> RoundRatios:
+                return per_round_ratios(
+                    [figure(result) for result in top.rounds], [figure(result) for result in bottom.rounds]
+                )
+
+            throughput = rounds(lambda result: result.requests_per_second)
             rows.append(
                 [
                     f"{numerator} / {denominator}",
-                    f"{ratio(top.requests_per_second, bottom.requests_per_second):.2f}",
-                    f"{ratio(top.server_cpu_ms_per_request, bottom.server_cpu_ms_per_request):.2f}",
-                    f"{ratio(top.latency('p50'), bottom.latency('p50')):.2f}",
-                    f"{ratio(top.latency('p99'), bottom.latency('p99')):.2f}",
+                    f"{throughput.median:.2f}",
+                    throughput.spread(),
+                    f"{rounds(lambda result: result.server_cpu_ms_per_request).median:.2f}",
+                    f"{rounds(lambda result: result.latency_ms['p50']).median:.2f}",
+                    f"{rounds(lambda result: result.latency_ms['p99']).median:.2f}",
                 ]
             )
     return rows
@@ -742,7 +791,8 @@ SUMMARY_HEADER = [
     "scenario", "serving", "req/s", "p50 ms", "p90 ms", "p99 ms", "server CPU ms/req", "errors",
     "worst/best round", "other CPU",
 ]
-RATIO_HEADER = ["ratio", "req/s", "server CPU per request", "p50 latency", "p99 latency"]
+# Every column is the median of the rounds' own ratios (each round measures both sides, one after the other).
+RATIO_HEADER = ["ratio", "req/s", "req/s per round", "server CPU per request", "p50 latency", "p99 latency"]
 
 
 def text_table(header: list[str], rows: list[list[str]]) -> str:
@@ -938,7 +988,13 @@ def main(argv: list[str] | None = None) -> int:
                     }
                     for name, outcome in outcomes.items()
                 },
-                "ratios": {row[0]: dict(zip(RATIO_HEADER[1:], map(float, row[1:]), strict=True)) for row in ratios},
+                "ratios": {
+                    row[0]: {
+                        name: value if name == "req/s per round" else float(value)
+                        for name, value in zip(RATIO_HEADER[1:], row[1:], strict=True)
+                    }
+                    for row in ratios
+                },
             },
             indent=2,
         )

@@ -1,7 +1,7 @@
 """One reminder dispatcher process of the benchmark: production's ``dispatch_reminders`` command, with
 firebase-admin pointed at the fake FCM server on loopback.
 
-    python -m bench.reminders.worker --worker-id one --fcm-url http://127.0.0.1:PORT --start-at EPOCH
+    python -m bench.reminders.worker --worker-id one --fcm-url http://127.0.0.1:PORT --start-at EPOCH [--profile F]
 
 Waits until ``--start-at`` (so that both workers start together), then runs passes of the command until
 no due reminder is left, scheduled or claimed by anybody, and prints one JSON line with what it did and
@@ -9,6 +9,7 @@ the CPU time it and its PostgreSQL backend used.
 """
 
 import argparse
+import cProfile
 import io
 import json
 import os
@@ -35,6 +36,7 @@ def main() -> None:
     parser.add_argument("--project", default="mestring-bench")
     parser.add_argument("--start-at", type=float, required=True)
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--profile", type=Path, help="write cProfile statistics (CPU time) of the passes here")
     arguments = parser.parse_args()
 
     django.setup()
@@ -70,6 +72,9 @@ def main() -> None:
     cpu_before, backend_before = usage.ru_utime + usage.ru_stime, process_cpu_seconds(backend)
     started = time.time()
     sent = passes = 0
+    profiler = cProfile.Profile(time.process_time) if arguments.profile else None
+    if profiler is not None:
+        profiler.enable()
     while time.time() - started < arguments.timeout:
         output = io.StringIO()
         call_command("dispatch_reminders", worker_id=arguments.worker_id, stdout=output)
@@ -79,6 +84,9 @@ def main() -> None:
             break
         time.sleep(0.2)
     finished = time.time()
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(arguments.profile)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result = {
         "worker": arguments.worker_id,

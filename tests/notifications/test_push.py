@@ -6,6 +6,8 @@ import threading
 from datetime import UTC, datetime, time, timedelta
 from unittest import mock
 
+import firebase_admin
+import google.auth.credentials
 import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -232,9 +234,11 @@ def test_batches_hold_at_most_the_batch_size(
     for token in tokens:
         install_for(world.citizen.user, token)
     monkeypatch.setattr(push, "BATCH_SIZE", 2)
-    with mock.patch.object(messaging, "send_each", wraps=messaging.send_each) as send_each:
+    with mock.patch.object(
+        push.FcmTransport, "send_each", autospec=True, side_effect=push.FcmTransport.send_each
+    ) as send_each:
         notify_citizen(world, django_capture_on_commit_callbacks)
-    assert [len(call.args[0]) for call in send_each.call_args_list] == [2, 2, 1]
+    assert [len(call.args[1]) for call in send_each.call_args_list] == [2, 2, 1]
     assert {received.token for received in fcm.delivered()} == set(tokens)
 
 
@@ -472,6 +476,74 @@ def test_a_full_batch_goes_out_on_kept_connections_and_the_next_batch_reuses_the
     assert len(fcm.delivered()) == 2 * count
     assert fcm.connections <= count, "connections were dropped after the first batch and opened again"
     assert not [record for record in caplog.records if "pool is full" in record.getMessage()]
+
+
+class RenewableCredential(google.auth.credentials.Credentials):
+    """An access token FCM no longer takes until it is renewed (as one that ran out between two batches)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.token = "an-access-token-that-ran-out"
+        self.renewals = 0
+
+    def refresh(self, request: object) -> None:
+        self.token = ACCESS_TOKEN
+        self.renewals += 1
+
+
+def test_a_token_fcm_no_longer_accepts_is_renewed_and_the_push_sent_once(
+    world, fcm, django_capture_on_commit_callbacks, monkeypatch
+):
+    install = install_for(world.citizen.user, TOKEN)
+    notification = notify_citizen(world, django_capture_on_commit_callbacks)
+    credential = RenewableCredential()
+    service = messaging._get_messaging_service(firebase_admin.get_app(push.FIREBASE_APP_NAME))
+    monkeypatch.setattr(service, "_credential", credential)
+
+    assert push.push_deliver().sent == 1
+    assert credential.renewals == 1, "FCM refused the old token once; the credential was renewed once"
+    assert [item.answered for item in fcm.requests_for(TOKEN)] == ["ok"]
+    assert delivery_of(notification, install).status == PushDelivery.Status.SENT
+
+
+def test_a_batch_is_sent_from_the_same_threads_as_the_one_before(world, fcm, django_capture_on_commit_callbacks):
+    """Not a thread per message (firebase-admin's ``send_each`` starts up to 500 for each batch)."""
+    user = factories.CitizenFactory().user
+    for index in range(push.FCM_CONNECTIONS + 6):
+        install_for(user, f"fcm-token-threads-{index:03d}:APA91bHun4MxP5eg")
+    transport = push.fcm_transport(firebase_admin.get_app(push.FIREBASE_APP_NAME))
+    threads = []
+    for kind in ("request.answered", "training_alert.raised"):
+        notify_citizen(world, django_capture_on_commit_callbacks, recipients=[user], kind=kind)
+        assert push.push_deliver().sent == push.FCM_CONNECTIONS + 6
+        threads.append({thread.ident for thread in transport.executor._threads})  # type: ignore[attr-defined]
+    assert threads[0] and threads[0] <= threads[1], "the first batch's threads still send the second"
+    assert len(threads[1]) <= push.FCM_CONNECTIONS
+    assert fcm.connections <= push.FCM_CONNECTIONS
+
+
+def test_marking_sent_in_one_statement_matches_the_orm(world, django_capture_on_commit_callbacks):
+    """``_record_sent``'s UPDATE … FROM (VALUES …) leaves a row as the ORM's two updates leave another."""
+    first, second = install_for(world.citizen.user, TOKEN), install_for(world.citizen.user, OTHER_TOKEN)
+    with django_capture_on_commit_callbacks(execute=False):
+        [notification] = notify(
+            recipients=[world.citizen.user], kind="training_alert.raised", refs={"citizen_id": world.citizen.pk}
+        )
+    raw, orm = delivery_of(notification, first), delivery_of(notification, second)
+    PushDelivery.objects.filter(pk__in=[raw.pk, orm.pk]).update(
+        claim="held-by-a-run", status=PushDelivery.Status.SENDING
+    )
+    now = timezone.now()
+    push._record_sent([(raw.pk, f"projects/p/messages/{raw.pk}")], now)
+    push._record_sent_orm([(orm.pk, f"projects/p/messages/{orm.pk}")], now)
+
+    def state(delivery):
+        return PushDelivery.objects.values("status", "sent_at", "claim", "attempts", "last_error").get(pk=delivery.pk)
+
+    assert state(raw) == state(orm)
+    assert state(raw)["status"] == PushDelivery.Status.SENT and state(raw)["sent_at"] == now
+    for delivery in (raw, orm):
+        assert PushDelivery.objects.get(pk=delivery.pk).message_id == f"projects/p/messages/{delivery.pk}"
 
 
 def test_an_egress_proxy_from_the_environment_is_still_used(

@@ -12,15 +12,19 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, NamedTuple, Protocol
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from backend import sql
 from backend.models import Citizen
+from velfaerdsteknologi import events
 from velfaerdsteknologi.models import (
     OPEN_ALERT_STATUSES,
     Alert,
+    AlertAudience,
     AlertRule,
     AlertSeverity,
     Assignment,
@@ -30,6 +34,7 @@ from velfaerdsteknologi.models import (
     TelemetryKind,
 )
 from velfaerdsteknologi.services.alerts import (
+    SEVERITY_RANK,
     alert_raise,
     alerts_resolve_missing_data,
     threshold_severity,
@@ -38,7 +43,7 @@ from velfaerdsteknologi.services.alerts import (
 MAX_BATCH = 500
 MAX_FUTURE = timedelta(minutes=5)
 K = TelemetryKind
-COLUMNS = ("device_id", "sequence", "kind", "value", "numeric_value", "measured_at", "received_at")
+FIELDS = ("device", "sequence", "kind", "value", "numeric_value", "measured_at", "received_at")
 NUMERIC_KINDS = frozenset((K.BATTERY.value, K.CUSTOM.value))
 HEARTBEAT = K.HEARTBEAT.value
 BATTERY = K.BATTERY.value
@@ -106,15 +111,17 @@ def _insert(device: Device, readings: Sequence[ReadingLike], received_at: dateti
     return _insert_on_conflict(device, readings, received_at)
 
 
+def _columns() -> str:
+    return ", ".join(sql.column(Reading, name) for name in FIELDS)
+
+
 def _copy(device: Device, readings: Sequence[ReadingLike], received_at: datetime) -> None:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(column) for column in COLUMNS)
     raw = connection.connection
     assert raw is not None
     device_id = device.pk
     with (
         raw.cursor() as cursor,
-        cursor.copy(f"COPY {quote(Reading._meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)") as copy,
+        cursor.copy(f"COPY {sql.table(Reading)} ({_columns()}) FROM STDIN (FORMAT BINARY)") as copy,
     ):
         copy.set_types(COPY_TYPES)
         write = copy.write_row
@@ -126,13 +133,9 @@ def _copy(device: Device, readings: Sequence[ReadingLike], received_at: datetime
 
 
 def _insert_on_conflict(device: Device, readings: Sequence[ReadingLike], received_at: datetime) -> set[int]:
-    quote = connection.ops.quote_name
-    table = quote(Reading._meta.db_table)
-    columns = ", ".join(quote(column) for column in COLUMNS)
-    conflict = (
-        f"ON CONFLICT ({quote('device_id')}, {quote('sequence')}, {quote('measured_at')}) "
-        f"DO NOTHING RETURNING {quote('sequence')}"
-    )
+    table, columns = sql.table(Reading), _columns()
+    unique = ", ".join(sql.column(Reading, name) for name in ("device", "sequence", "measured_at"))
+    conflict = f"ON CONFLICT ({unique}) DO NOTHING RETURNING {sql.column(Reading, 'sequence')}"
     if connection.vendor == "postgresql":
         # The batch travels as one JSON document that PostgreSQL unpacks itself: three parameters whatever
         # the batch size, no per-value quoting in Python, and a JSON null becomes SQL NULL.
@@ -149,18 +152,18 @@ def _insert_on_conflict(device: Device, readings: Sequence[ReadingLike], receive
             ],
             allow_nan=False,
         )
-        sql = (
+        statement = (
             f"INSERT INTO {table} ({columns}) SELECT %s, e.s, e.k, e.v, e.n, e.m, %s "  # noqa: S608
             f"FROM json_to_recordset(%s::json) AS e(s int8, k varchar, v jsonb, n float8, m timestamptz) {conflict}"
         )
         parameters: list[Any] = [device.pk, received_at, document]
     else:
-        fields = {field.column: field for field in Reading._meta.concrete_fields if field.column in COLUMNS}
-        row_placeholder = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
-        sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_placeholder] * len(readings))} {conflict}"  # noqa: S608
+        row = f"({sql.placeholders(len(FIELDS))})"
+        statement = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(readings))} {conflict}"  # noqa: S608
         parameters = []
-        device_id = fields["device_id"].get_db_prep_save(device.pk, connection)
-        received = fields["received_at"].get_db_prep_save(received_at, connection)
+        device_id = sql.model_field(Reading, "device").get_db_prep_save(device.pk, connection)
+        received = sql.model_field(Reading, "received_at").get_db_prep_save(received_at, connection)
+        measured = sql.model_field(Reading, "measured_at")
         for reading in readings:
             parameters += [
                 device_id,
@@ -168,11 +171,11 @@ def _insert_on_conflict(device: Device, readings: Sequence[ReadingLike], receive
                 reading.kind,
                 json.dumps(reading.value, allow_nan=False) if reading.value is not None else None,
                 numeric_value(reading.kind, reading.value),
-                fields["measured_at"].get_db_prep_save(reading.measured_at, connection),
+                measured.get_db_prep_save(reading.measured_at, connection),
                 received,
             ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, parameters)
+        cursor.execute(statement, parameters)
         return {row[0] for row in cursor.fetchall()}
 
 
@@ -189,11 +192,13 @@ def _device_state_update(device: Device, stored: Sequence[ReadingLike]) -> None:
             latest_battery = reading
     if latest_heartbeat is None and latest_battery is None:
         return
-    quote = connection.ops.quote_name
+
     def moment(value: datetime | None) -> Any:
         return connection.ops.adapt_datetimefield_value(value) if value is not None else None
 
-    seen, level, measured = quote("last_seen_at"), quote("battery_level"), quote("battery_measured_at")
+    seen, level, measured = (
+        sql.column(Device, name) for name in ("last_seen_at", "battery_level", "battery_measured_at")
+    )
     heartbeat_newer = f"(%s IS NOT NULL AND ({seen} IS NULL OR {seen} < %s))"
     battery_newer = f"(%s IS NOT NULL AND ({measured} IS NULL OR {measured} < %s))"
     heartbeat_at = moment(latest_heartbeat)
@@ -201,11 +206,11 @@ def _device_state_update(device: Device, stored: Sequence[ReadingLike]) -> None:
     battery_level = round(latest_battery.value) if latest_battery is not None else None
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {quote(Device._meta.db_table)} SET "  # noqa: S608
+            f"UPDATE {sql.table(Device)} SET "  # noqa: S608
             f"{seen} = CASE WHEN {heartbeat_newer} THEN %s ELSE {seen} END, "
             f"{level} = CASE WHEN {battery_newer} THEN %s ELSE {level} END, "
             f"{measured} = CASE WHEN {battery_newer} THEN %s ELSE {measured} END "
-            f"WHERE {quote('id')} = %s",
+            f"WHERE {sql.column(Device, 'id')} = %s",
             [
                 heartbeat_at, heartbeat_at, heartbeat_at,
                 battery_at, battery_at, battery_level,
@@ -219,25 +224,23 @@ def _rules_in_context(device: Device, kinds: set[str]) -> list[AlertRule]:
     """The model's active rules for these kinds, each annotated with what evaluating them needs of the
     device: the citizen of its active assignment (``current_citizen_id``) and whether it has an unresolved
     missing-data alert (``missing_data_open``). One statement, without the ORM's per-query compilation."""
-    quote = connection.ops.quote_name
-    rule_table, alert_table = quote(AlertRule._meta.db_table), quote(Alert._meta.db_table)
-    assignment_table = quote(Assignment._meta.db_table)
     device_id = Device._meta.pk.get_db_prep_value(device.pk, connection)
-    kind_placeholders = ", ".join(["%s"] * len(kinds))
-    status_placeholders = ", ".join(["%s"] * len(OPEN_ALERT_STATUSES))
-    sql = (
+    assignment = {name: sql.column(Assignment, name, "a") for name in ("citizen", "device", "returned_at")}
+    alert = {name: sql.column(Alert, name, "x") for name in ("device", "kind", "status")}
+    rule = {name: sql.column(AlertRule, name, "r") for name in ("device_model", "is_active", "kind")}
+    statement = (
         f"SELECT r.*, "  # noqa: S608
-        f"(SELECT a.{quote('citizen_id')} FROM {assignment_table} a WHERE a.{quote('device_id')} = %s "
-        f"AND a.{quote('returned_at')} IS NULL) AS current_citizen_id, "
-        f"EXISTS (SELECT 1 FROM {alert_table} x WHERE x.{quote('device_id')} = %s AND x.{quote('kind')} = %s "
-        f"AND x.{quote('status')} IN ({status_placeholders})) AS missing_data_open "
-        f"FROM {rule_table} r WHERE r.{quote('device_model_id')} = %s AND r.{quote('is_active')} "
-        f"AND r.{quote('kind')} IN ({kind_placeholders})"
+        f"(SELECT {assignment['citizen']} FROM {sql.table(Assignment)} a "
+        f"WHERE {assignment['device']} = %s AND {assignment['returned_at']} IS NULL) AS current_citizen_id, "
+        f"EXISTS (SELECT 1 FROM {sql.table(Alert)} x WHERE {alert['device']} = %s AND {alert['kind']} = %s "
+        f"AND {alert['status']} IN ({sql.placeholders(len(OPEN_ALERT_STATUSES))})) AS missing_data_open "
+        f"FROM {sql.table(AlertRule)} r WHERE {rule['device_model']} = %s "
+        f"AND {rule['is_active']} AND {rule['kind']} IN ({sql.placeholders(len(kinds))})"
     )
     statuses = [str(status.value) for status in OPEN_ALERT_STATUSES]
     model_id = DeviceModel._meta.pk.get_db_prep_value(device.model_id, connection)
     parameters = [device_id, device_id, HEARTBEAT, *statuses, model_id, *sorted(kinds)]
-    return list(AlertRule.objects.raw(sql, parameters))
+    return list(AlertRule.objects.raw(statement, parameters))
 
 
 def _current_citizen(device: Device) -> Citizen | None:
@@ -257,12 +260,62 @@ def _citizen(citizen_id: Any) -> Citizen | None:
     return Citizen.from_db(connection.alias, [pk.attname], [pk.to_python(citizen_id)])
 
 
+Trigger = tuple[AlertRule, str, ReadingLike, int]  # rule, severity, the reading that stands for it, breaches
+
+
+def _alerts_add(device: Device, triggers: list[Trigger], citizen: Citizen | None) -> list[Trigger]:
+    """Add the batch's breaches to the alerts already unresolved for them, as ``alert_raise`` adds to one
+    (the count grows, the last moment moves forward, a higher severity replaces a lower one with its value
+    and is announced), in one statement for the whole batch on PostgreSQL. Returns the triggers that had
+    no unresolved alert, for ``alert_raise`` to open; elsewhere, all of them."""
+    if connection.vendor != "postgresql":
+        return triggers
+    listed: list[Any] = []
+    for rule, severity, reading, count in triggers:
+        # As alert_raise decides it: a health alert is the assigned citizen's, with nobody to tell it is IT's.
+        concerned = citizen.pk if citizen is not None and rule.audience == AlertAudience.CARE else None
+        listed += [rule.pk, concerned, count, reading.measured_at, severity,
+                   numeric_value(reading.kind, reading.value)]  # fmt: skip
+    rank = "CASE {} " + " ".join("WHEN %s THEN %s" for _ in SEVERITY_RANK) + " END"
+    ranks = [item for pair in SEVERITY_RANK.items() for item in (str(pair[0]), pair[1])]
+    alerts = sql.table(Alert)
+    alert_id, rule_column, citizen_column, device_column, status, severity = (
+        sql.column(Alert, name, "a") for name in ("id", "rule", "citizen", "device", "status", "severity")
+    )
+    target = {name: sql.column(Alert, name) for name in ("trigger_count", "last_triggered_at", "severity", "value")}
+    current = {name: f"{alerts}.{column}" for name, column in target.items()}
+    rows = ", ".join(["(%s::uuid, %s::uuid, %s::int, %s::timestamptz, %s::varchar, %s::float8)"] * len(triggers))
+    open_statuses = sql.placeholders(len(OPEN_ALERT_STATUSES))
+    statement = (
+        f"WITH listed (rule_id, citizen_id, occurrences, at, severity, value) AS (VALUES {rows}), "  # noqa: S608
+        f"held AS (SELECT {alert_id} AS id, listed.*, "
+        f"{rank.format('listed.severity')} > {rank.format(severity)} AS raised "
+        f"FROM {alerts} a JOIN listed ON {rule_column} = listed.rule_id AND {citizen_column} IS NOT DISTINCT FROM "
+        f"listed.citizen_id WHERE {device_column} = %s AND {status} IN ({open_statuses}) FOR UPDATE OF a) "
+        f"UPDATE {alerts} SET {target['trigger_count']} = {current['trigger_count']} + held.occurrences, "
+        f"{target['last_triggered_at']} = GREATEST({current['last_triggered_at']}, held.at), "
+        f"{target['severity']} = CASE WHEN held.raised THEN held.severity ELSE {current['severity']} END, "
+        f"{target['value']} = CASE WHEN held.raised THEN held.value ELSE {current['value']} END "
+        f"FROM held WHERE {alerts}.{sql.column(Alert, 'id')} = held.id "
+        "RETURNING held.id, held.rule_id, held.raised, held.severity"
+    )
+    parameters = [*listed, *ranks, *ranks, device.pk, *(str(status) for status in OPEN_ALERT_STATUSES)]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, parameters)
+        added = cursor.fetchall()
+    for alert_id, _, raised, severity in added:
+        if raised:
+            transaction.on_commit(partial(events.device_alert_raised, alert_id=alert_id, severity=severity))
+    done = {rule_id for _, rule_id, _, _ in added}
+    return [trigger for trigger in triggers if trigger[0].pk not in done]
+
+
 def rules_evaluate(device: Device, stored: Sequence[ReadingLike], rules: list[AlertRule]) -> int:
     """Raise (or add to) one alert per breached rule; returns the number of alerts touched."""
     by_kind: dict[str, list[ReadingLike]] = defaultdict(list)
     for reading in stored:
         by_kind[reading.kind].append(reading)
-    triggers: list[tuple[AlertRule, str, ReadingLike, int]] = []
+    triggers: list[Trigger] = []
     for rule in rules:
         readings = by_kind.get(rule.kind)
         if not readings or not rule.is_active:
@@ -291,7 +344,7 @@ def rules_evaluate(device: Device, stored: Sequence[ReadingLike], rules: list[Al
         return 0
     annotated = getattr(rules[0], "current_citizen_id", _NOT_ANNOTATED)
     citizen = _current_citizen(device) if annotated is _NOT_ANNOTATED else _citizen(annotated)
-    for rule, severity, reading, count in triggers:
+    for rule, severity, reading, count in _alerts_add(device, triggers, citizen):
         alert_raise(
             device=device,
             rule=rule,
