@@ -122,8 +122,17 @@ def main() -> int:
         step(
             "measure",
             [
-                python, "-m", "bench.growth.measure", "--out", str(out), "--requests", str(arguments.requests),
-                "--rounds", str(arguments.rounds), "--databases", *(names[size] for size in sizes),
+                python,
+                "-m",
+                "bench.growth.measure",
+                "--out",
+                str(out),
+                "--requests",
+                str(arguments.requests),
+                "--rounds",
+                str(arguments.rounds),
+                "--databases",
+                *(names[size] for size in sizes),
             ],
             environment,
         )
@@ -144,13 +153,18 @@ def report(result: dict, sizes: list[int], names: dict[int, str]) -> None:
     print(header + " | growth (median) | growth per round | met |")
     print("| --- | " + " | ".join("---:" for _ in sizes) + " | ---: | --- | --- |")
     for kind in kinds:
-        cells = [f"{figures[names[size]][kind]['median']:.1f} / {figures[names[size]][kind]['p90']:.1f}" for size in sizes]
+        cells = [
+            f"{figures[names[size]][kind]['median']:.1f} / {figures[names[size]][kind]['p90']:.1f}" for size in sizes
+        ]
         growth = figures[largest][kind]["median"] / figures[smallest][kind]["median"]
         rounds = [medians[largest][kind] / medians[smallest][kind] for medians in result["per_round"]]
         headline = statistics.median(rounds)
         print(
-            f"| {kind} | " + " | ".join(cells) + f" | {growth:.2f} | {headline:.2f} ("
-            + ", ".join(f"{value:.2f}" for value in rounds) + f") | {'yes' if headline <= GROWTH_TARGET else 'no'} |"
+            f"| {kind} | "
+            + " | ".join(cells)
+            + f" | {growth:.2f} | {headline:.2f} ("
+            + ", ".join(f"{value:.2f}" for value in rounds)
+            + f") | {'yes' if headline <= GROWTH_TARGET else 'no'} |"
         )
     for size in sizes:
         findings = result["findings"][names[size]]

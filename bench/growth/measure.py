@@ -73,7 +73,9 @@ def _telemetry(client: Any, probe: Probe, number: int) -> Any:
         _sequence[0] += 1
         readings.append({"sequence": _sequence[0], "kind": "heartbeat", "measured_at": now})
     return client.post(
-        "/api/v1/telemetry", data=json.dumps({"readings": readings}), content_type="application/json",
+        "/api/v1/telemetry",
+        data=json.dumps({"readings": readings}),
+        content_type="application/json",
         **_bearer(device["token"]),
     )
 
@@ -233,9 +235,7 @@ def run(databases: list[str], out: Path, requests: int, rounds: int) -> dict[str
     findings: dict[str, list[dict[str, Any]]] = {}
     for database in databases:
         use_database(database)
-        findings[database] = [
-            vars(finding) for kind in KINDS for finding in sequential_scans(kind, client, probe)
-        ]
+        findings[database] = [vars(finding) for kind in KINDS for finding in sequential_scans(kind, client, probe)]
     return {
         "figures": {
             database: {

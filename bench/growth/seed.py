@@ -207,6 +207,8 @@ def clone(copies: int) -> dict[str, int]:
         )
     tables = [model._meta.db_table for model in counted]
     with transaction.atomic(), connection.cursor() as cursor:
+        # Checks still deferred in an enclosing transaction (a test's seed) would block the ALTER TABLEs.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         # Row by row, the deferred foreign-key checks and the user triggers (the access version's) cost
         # more than the copy: the foreign keys are dropped and made again (one validating scan each),
         # the user triggers are off while the copies go in. The copied rows are the base's, already valid.
@@ -230,7 +232,9 @@ def clone(copies: int) -> dict[str, int]:
         for model in spans:
             pk = model._meta.pk
             cursor.execute(
-                "SELECT setval(pg_get_serial_sequence(%s, %s), (SELECT max(" + quote(pk.column) + ") FROM "  # noqa: S608
+                "SELECT setval(pg_get_serial_sequence(%s, %s), (SELECT max("
+                + quote(pk.column)
+                + ") FROM "  # noqa: S608
                 + quote(model._meta.db_table)
                 + "))",
                 [model._meta.db_table, pk.column],

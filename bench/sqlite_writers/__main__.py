@@ -62,8 +62,16 @@ def citizen_id(index: int) -> str:
 def row(index: int) -> tuple:
     citizen = citizen_id(index)
     return (
-        time.strftime("%Y-%m-%d %H:%M:%S"), citizen, "Bench Borger", "citizen", citizen, "training", citizen,
-        "read", "own_use", uuid.uuid4().hex,
+        time.strftime("%Y-%m-%d %H:%M:%S"),
+        citizen,
+        "Bench Borger",
+        "citizen",
+        citizen,
+        "training",
+        citizen,
+        "read",
+        "own_use",
+        uuid.uuid4().hex,
     )
 
 
@@ -150,8 +158,8 @@ def main() -> None:
         setup.execute("COMMIT")
         setup.close()
         print(
-            f"{PROCESSES} processes x {THREADS} threads, {arguments.rate:g} operations/s, {arguments.seconds:g} s/round, "
-            f"{arguments.rows} rows to start; SQLite {sqlite3.sqlite_version}"
+            f"{PROCESSES} processes x {THREADS} threads, {arguments.rate:g} operations/s, "
+            f"{arguments.seconds:g} s/round, {arguments.rows} rows to start; SQLite {sqlite3.sqlite_version}"
         )
         print("round  mode          ops    p50 ms   p99 ms   max ms   insert p99 ms   insert max ms")
         figures: dict[str, list[float]] = {mode: [] for mode in MODES}
