@@ -22,6 +22,9 @@ HOST = "127.0.0.1"
 READINGS_PER_BATCH = 10
 # A sequential scan of a table this large (rows by the planner's statistics) counts as a finding.
 BIG_TABLE_ROWS = 5000
+# A sequential scan run once per row of an outer query (a correlated subquery) grows with the square of the
+# data: a finding from this many rows.
+PER_ROW_TABLE_ROWS = 500
 
 
 @dataclass
@@ -158,15 +161,18 @@ class Finding:
     statement: str
 
 
-def _scans(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
+def _scans(plan: dict[str, Any], per_row: bool = False) -> Iterator[tuple[dict[str, Any], bool]]:
+    """Every node of a plan, with whether it runs once per row of an outer node (under a SubPlan)."""
+    per_row = per_row or plan.get("Parent Relationship") == "SubPlan"
+    yield plan, per_row
     for child in plan.get("Plans", []):
-        yield from _scans(child)
+        yield from _scans(child, per_row)
 
 
 def sequential_scans(kind: Kind, client: Any, probe: Probe, *, big_table_rows: float = BIG_TABLE_ROWS) -> list[Finding]:
     """Run one request of ``kind``, ``EXPLAIN`` every statement it ran, and list the sequential scans of
-    tables the planner thinks hold at least ``big_table_rows`` rows."""
+    tables the planner thinks hold at least ``big_table_rows`` rows (``PER_ROW_TABLE_ROWS`` for a scan
+    run once per row of an outer query)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -182,13 +188,13 @@ def sequential_scans(kind: Kind, client: Any, probe: Probe, *, big_table_rows: f
             cursor.execute("EXPLAIN (FORMAT JSON) " + statement)
             plan = cursor.fetchone()[0]
             plan = json.loads(plan) if isinstance(plan, str) else plan
-            for node in _scans(plan[0]["Plan"]):
+            for node, per_row in _scans(plan[0]["Plan"]):
                 if node.get("Node Type") != "Seq Scan":
                     continue
                 table = node["Relation Name"]
                 cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
                 rows = float(cursor.fetchone()[0])
-                if rows >= big_table_rows:
+                if rows >= (PER_ROW_TABLE_ROWS if per_row else big_table_rows):
                     findings.append(Finding(kind.name, table, rows, statement))
     return findings
 
