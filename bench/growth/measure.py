@@ -162,11 +162,15 @@ class Finding:
 
 
 def _scans(plan: dict[str, Any], per_row: bool = False) -> Iterator[tuple[dict[str, Any], bool]]:
-    """Every node of a plan, with whether it runs once per row of an outer node (under a SubPlan)."""
-    per_row = per_row or plan.get("Parent Relationship") == "SubPlan"
+    """Every node of a plan, with whether it runs once per row of an outer node: under a SubPlan that its
+    parent does not use hashed (a hashed SubPlan runs once and is looked up per row)."""
     yield plan, per_row
+    conditions = json.dumps({key: value for key, value in plan.items() if key != "Plans"})
     for child in plan.get("Plans", []):
-        yield from _scans(child, per_row)
+        correlated = child.get("Parent Relationship") == "SubPlan" and (
+            f"hashed {child.get('Subplan Name', '')}" not in conditions
+        )
+        yield from _scans(child, per_row or correlated)
 
 
 def sequential_scans(kind: Kind, client: Any, probe: Probe, *, big_table_rows: float = BIG_TABLE_ROWS) -> list[Finding]:
