@@ -207,7 +207,11 @@ class Assignment(models.Model):
                 name="assignment_consent_has_review_date",
             ),
         ]
-        indexes = [models.Index(fields=["citizen", "returned_at"])]
+        indexes = [
+            models.Index(fields=["citizen", "returned_at"]),
+            # The indicators ask, per episode, for the devices installed to serve it (effekt/indicators).
+            models.Index(fields=["episode_id", "installed_at"], name="assignment_episode_installed"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.device} → {self.citizen_id}"

@@ -1,11 +1,19 @@
-"""Write contention in the embedded mode: SQLite's busy handler against the queued writers of
-``backend.dbengines.sqlite``, interleaved in one run.
+"""Write contention in the embedded mode: a connection per request against a connection kept per thread,
+interleaved in one run.
 
-Two processes of eight threads each (gunicorn's 2 × 8) run what a logged read does to the database: open a
-connection with the embedded mode's pragmas (WAL, synchronous NORMAL), read (a query over the table), insert
-one access-log-sized row under autocommit, close. Each thread paces itself to ``--rate`` operations a second
-in all (open loop: an operation's time counts from when it was due). Reported per mode: p50, p99 and max of
-the operation time, and of the insert alone.
+Two processes of eight threads each (gunicorn's 2 × 8) run what a logged read does to the database: a read
+(the citizen's latest access-log rows), then one access-log row inserted under autocommit, the shortest
+write transaction there is, before the answer would leave. The table has the access log's columns and
+indexes and starts with ``--rows`` rows. Modes:
+
+- ``per request``: what Django did with ``CONN_MAX_AGE = 0``: every operation opens a connection, runs the
+  embedded mode's ``init_command`` (``PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL``), reads,
+  inserts and closes it (and the last connection closed checkpoints the log and removes it).
+- ``kept``: what ``config/settings.py`` does now: each thread opens its connection once and keeps it.
+
+Both wait for the writer lock in SQLite's busy handler (the 20 s ``timeout``). Each thread paces itself to
+``--rate`` operations a second in all (open loop: an operation's time counts from when it was due).
+Reported per mode and round: p50, p99 and max of the operation time, and p99 and max of the insert alone.
 
     .venv/bin/python -m bench.sqlite_writers --rate 150 --seconds 10 --rounds 3
 """
@@ -17,24 +25,58 @@ import statistics
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
-
-from backend.dbengines.sqlite.base import WriteQueue
 
 PROCESSES = 2
 THREADS = 8
+CITIZENS = 1000
 TIMEOUT_SECONDS = 20.0
+MODES = ("per request", "kept")
+SCHEMA = """
+CREATE TABLE log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor_id TEXT, actor_name TEXT NOT NULL,
+    actor_role TEXT NOT NULL, citizen_id TEXT NOT NULL, resource_type TEXT NOT NULL, resource_id TEXT NOT NULL,
+    action TEXT NOT NULL, purpose TEXT NOT NULL, request_id TEXT NOT NULL
+);
+CREATE INDEX log_at ON log (at);
+CREATE INDEX log_citizen_at ON log (citizen_id, at DESC, id DESC);
+"""
+INSERT = (
+    "INSERT INTO log (at, actor_id, actor_name, actor_role, citizen_id, resource_type, resource_id, action, "
+    "purpose, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+READ = "SELECT id, at, actor_name FROM log WHERE citizen_id = ? ORDER BY at DESC, id DESC LIMIT 20"
 
 
 def connect(path: str) -> sqlite3.Connection:
     connection = sqlite3.connect(path, timeout=TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
     return connection
 
 
+def citizen_id(index: int) -> str:
+    return uuid.UUID(int=index % CITIZENS + 1).hex
+
+
+def row(index: int) -> tuple:
+    citizen = citizen_id(index)
+    return (
+        time.strftime("%Y-%m-%d %H:%M:%S"),
+        citizen,
+        "Bench Borger",
+        "citizen",
+        citizen,
+        "training",
+        citizen,
+        "read",
+        "own_use",
+        uuid.uuid4().hex,
+    )
+
+
 def worker(
-    number: int, path: str, queued: bool, rate: float, seconds: float, start: float, out: "multiprocessing.Queue"
+    number: int, path: str, mode: str, rate: float, seconds: float, start: float, out: "multiprocessing.Queue"
 ) -> None:
     per_thread = rate / (PROCESSES * THREADS)
     results: list[tuple[float, float]] = []
@@ -43,28 +85,24 @@ def worker(
     def run(index: int) -> None:
         due = start + index / rate
         mine: list[tuple[float, float]] = []
+        kept = connect(path) if mode == "kept" else None
+        operation = 0
         while due < start + seconds:
             delay = due - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            connection = connect(path)
-            queue = WriteQueue(path, TIMEOUT_SECONDS) if queued else None
-            connection.execute("SELECT count(*), max(at) FROM log WHERE citizen = ?", (index,)).fetchone()
+            connection = kept or connect(path)
+            operation += 1
+            connection.execute(READ, (citizen_id(index * 7919 + operation),)).fetchall()
             write_started = time.monotonic()
-            if queue is not None:
-                queue.acquire()
-            try:
-                connection.execute(
-                    "INSERT INTO log (at, citizen, actor, resource) VALUES (?, ?, ?, ?)",
-                    (time.time(), index, "bench actor name", "training"),
-                )
-            finally:
-                if queue is not None:
-                    queue.close()
+            connection.execute(INSERT, row(index * 7919 + operation))
             done = time.monotonic()
-            connection.close()
+            if kept is None:
+                connection.close()
             mine.append((done - due, done - write_started))
             due += 1 / per_thread
+        if kept is not None:
+            kept.close()
         with lock:
             results.extend(mine)
 
@@ -76,11 +114,15 @@ def worker(
     out.put(results)
 
 
-def measure(path: str, queued: bool, rate: float, seconds: float) -> dict[str, float]:
+def pick(values: list[float], share: float) -> float:
+    return values[min(len(values) - 1, int(share * len(values)))]
+
+
+def measure(path: str, mode: str, rate: float, seconds: float) -> dict[str, float]:
     out: multiprocessing.Queue = multiprocessing.Queue()
     start = time.monotonic() + 0.5
     processes = [
-        multiprocessing.Process(target=worker, args=(number, path, queued, rate, seconds, start, out))
+        multiprocessing.Process(target=worker, args=(number, path, mode, rate, seconds, start, out))
         for number in range(PROCESSES)
     ]
     for process in processes:
@@ -90,16 +132,11 @@ def measure(path: str, queued: bool, rate: float, seconds: float) -> dict[str, f
         process.join()
     total = sorted(item[0] * 1000 for item in results)
     write = sorted(item[1] * 1000 for item in results)
-
-    def pick(values: list[float], share: float) -> float:
-        return values[min(len(values) - 1, int(share * len(values)))]
-
     return {
         "operations": len(results),
         "p50": statistics.median(total),
         "p99": pick(total, 0.99),
         "max": total[-1],
-        "write_p50": statistics.median(write),
         "write_p99": pick(write, 0.99),
         "write_max": write[-1],
     }
@@ -110,26 +147,34 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=150.0, help="operations a second, all threads together")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rows", type=int, default=50_000, help="access-log rows in the table at the start")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         path = str(Path(directory) / "writers.sqlite3")
         setup = connect(path)
-        setup.execute("CREATE TABLE log (id INTEGER PRIMARY KEY, at REAL, citizen INTEGER, actor TEXT, resource TEXT)")
-        setup.execute("CREATE INDEX log_citizen ON log (citizen, at)")
+        setup.executescript(SCHEMA)
+        setup.execute("BEGIN")
+        setup.executemany(INSERT, (row(index) for index in range(arguments.rows)))
+        setup.execute("COMMIT")
         setup.close()
         print(
-            f"{PROCESSES} processes x {THREADS} threads, {arguments.rate:g} operations/s, {arguments.seconds:g} s/round"
+            f"{PROCESSES} processes x {THREADS} threads, {arguments.rate:g} operations/s, "
+            f"{arguments.seconds:g} s/round, {arguments.rows} rows to start; SQLite {sqlite3.sqlite_version}"
         )
-        print("round  mode            ops    p50 ms   p99 ms   max ms   insert p99 ms   insert max ms")
+        print("round  mode          ops    p50 ms   p99 ms   max ms   insert p99 ms   insert max ms")
+        figures: dict[str, list[float]] = {mode: [] for mode in MODES}
         for number in range(1, arguments.rounds + 1):
-            for queued in (False, True):
-                result = measure(path, queued, arguments.rate, arguments.seconds)
-                mode = "queued writers" if queued else "busy handler"
+            # Interleaved, the order turned each round.
+            for mode in MODES if number % 2 else MODES[::-1]:
+                result = measure(path, mode, arguments.rate, arguments.seconds)
+                figures[mode].append(result["p99"])
                 print(
-                    f"{number:5}  {mode:14}  {result['operations']:5}  {result['p50']:7.1f}  {result['p99']:7.1f}  "
+                    f"{number:5}  {mode:11}  {result['operations']:5}  {result['p50']:7.1f}  {result['p99']:7.1f}  "
                     f"{result['max']:7.1f}  {result['write_p99']:14.1f}  {result['write_max']:14.1f}",
                     flush=True,
                 )
+        for mode, values in figures.items():
+            print(f"{mode}: p99 median of rounds {statistics.median(values):.1f} ms")
 
 
 if __name__ == "__main__":

@@ -15,11 +15,19 @@ import uvicorn
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
 
 from backend.task_worker import ReconnectingWorker
 
 logger = logging.getLogger(__name__)
+
+
+def connections_per_request() -> None:
+    """SQLite under ASGI closes each connection when its request ends: every request runs in a context of
+    its own there, so a kept connection would never be used again (gunicorn's threads keep theirs)."""
+    database = connections.settings[DEFAULT_DB_ALIAS]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database["CONN_MAX_AGE"] = 0
 
 
 class EmbeddedWorker:
@@ -97,6 +105,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="Do not run the task worker in-process.")
 
     def handle(self, *args: object, **options: object) -> None:
+        connections_per_request()
         worker = scheduler = None
         if settings.EMBEDDED_WORKER and not options["no_worker"]:
             worker = EmbeddedWorker()

@@ -1,1 +1,0 @@
-"""Database engines: Django's own, with what Mestring's deployment modes need added."""
