@@ -13,8 +13,9 @@ two gunicorn, two uvicorn, two task workers, two reminder dispatchers. Then:
 2. a citizen writes a request (``POST /api/v1/me/requests``, which raises a team event and one personal event
    per staff member) through each web process directly: every socket, on either websocket process, must get
    both processes' events;
-3. ``--events`` requests through nginx; then web-1 and ws-1 are killed (SIGKILL to the process group);
-   ``--events`` more at once, while the sockets of ws-1 reconnect through nginx to ws-2; and ``--events``
+3. ``--events`` requests through nginx; then ``--events`` more from a second thread, and once the first of
+   them has gone out web-1 and ws-1 are killed (SIGKILL to the process group), so that requests are in
+   flight and the sockets of ws-1 reconnect through nginx to ws-2 while events are made; and ``--events``
    more once every socket is open again. A request that fails (nginx's 502 while web-1 dies) is sent again
    with the same id, as the app's queue does, so it is created once.
 
@@ -30,6 +31,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -210,11 +212,20 @@ def prove(layout: Layout, database: RunDatabase, directory: Path, arguments: arg
         for _ in range(arguments.events):
             poster.post(layout.port)
         victims = [layout.web[0], layout.ws[0]]
-        say(f"-- SIGKILL {', '.join(victim.name for victim in victims)}; {arguments.events} requests during")
+        say(f"-- SIGKILL {', '.join(victim.name for victim in victims)} while {arguments.events} requests go out")
+        before_kill = poster.sent
+
+        def post_during() -> None:
+            for _ in range(arguments.events):
+                poster.post(layout.port)
+                time.sleep(0.05)
+
+        during = threading.Thread(target=post_during)
+        during.start()
+        wait_until(lambda: poster.sent > before_kill, POST_TIMEOUT, "the first request during the kill")
         for victim in victims:
             victim.kill()
-        for _ in range(arguments.events):
-            poster.post(layout.port)
+        during.join()
         wait_until(lambda: all(c["open"] for c in clients.ask({"op": "report"})["clients"]), WAIT_TIMEOUT,
                    "every socket open again")  # fmt: skip
         say(f"   every socket open again; sockets on {layout.ws[1].name}: {established(layout.ws[1].port or 0)}")
