@@ -94,3 +94,14 @@ def test_scale_out_short_form_loses_no_event_when_a_web_and_a_websocket_process_
     assert completed.returncode == 0, output[-6000:]
     assert "scale-out proof: PASSED" in output
     assert "ok   every event at every socket" in output and "ok   no event twice" in output
+
+
+@pytest.mark.skipif(not POSTGRESQL_AND_REDIS, reason="the layout runs on PostgreSQL and Redis (their CI pass)")
+def test_mixed_load_short_form_has_no_server_error_and_loses_no_event():
+    completed = run_bench("bench.mixed", "--short")
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output[-6000:]
+    assert "ok   0 server errors" in output and "ok   every event at every socket, once" in output
+    assert "ok   every reminder due was sent" in output
+    for kind in ("telemetry", "today", "triage", "request"):
+        assert any(line.startswith(kind) for line in output.splitlines()), kind
