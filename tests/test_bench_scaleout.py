@@ -80,7 +80,9 @@ def test_nginx_accepts_the_derived_config(tmp_path):
 
 def run_bench(module: str, *arguments: str) -> subprocess.CompletedProcess[str]:
     if nginx_binary() is None:
-        pytest.fail("nginx is missing: the PostgreSQL + Redis pass needs Debian's nginx (.ci/services start installs it)")
+        pytest.fail(
+            "nginx is missing: the PostgreSQL + Redis pass needs Debian's nginx (`.ci/services start` installs it)"
+        )
     return subprocess.run(  # noqa: S603 — our interpreter, our benchmark
         [sys.executable, "-m", module, *arguments], cwd=ROOT, capture_output=True, text=True, timeout=1800,
         check=False,

@@ -26,6 +26,7 @@ on conditions with generous time limits; nothing is judged by the clock. ``--sho
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -92,10 +93,8 @@ class ClientProcess:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            try:
+            with contextlib.suppress(BrokenPipeError, SystemExit):
                 self.ask({"op": "quit"})
-            except (BrokenPipeError, SystemExit):
-                pass
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:

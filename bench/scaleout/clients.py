@@ -83,9 +83,7 @@ class Client:
         async for message in socket:
             frame = json.loads(message)
             kind = frame.get("type")
-            if kind == "hello" and not self.team_id:
-                self.mark_open()
-            elif kind == "subscribed":
+            if (kind == "hello" and not self.team_id) or kind == "subscribed":
                 self.mark_open()
             elif kind == "resync_required":
                 self.resyncs += 1

@@ -115,9 +115,7 @@ def nginx_config(site: str, *, listen_port: int, web: list[str], ws: list[str], 
         "events {\n    worker_connections 4096;\n}\n"
         "http {\n"
         "    default_type application/octet-stream;\n"
-        f"{temporary}\n"
-        + body
-        + "\n}\n"
+        f"{temporary}\n" + body + "\n}\n"
     )
 
 
