@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.__main__ import HOST, ROOT, gunicorn_command
-
+HOST = "127.0.0.1"
+ROOT = Path(__file__).resolve().parent.parent.parent
 DEPLOY_SITE = ROOT / "deploy" / "nginx" / "mestring.conf"
 READY_TIMEOUT = 120.0
 STOP_TIMEOUT = 20.0
@@ -220,6 +220,19 @@ class Process:
         self.signal_group(signal.SIGKILL)
 
 
+def web_command(port: int, log: Path) -> list[str]:
+    """``deploy/systemd/mestring-web.service``'s gunicorn on a loopback port, its access log to a file."""
+    return [
+        sys.executable, "-m", "gunicorn", "config.wsgi:application",
+        "--bind", f"{HOST}:{port}",
+        "--worker-class", "gthread", "--workers", "2", "--threads", "8",
+        "--timeout", "60", "--graceful-timeout", "30", "--keep-alive", "5",
+        "--max-requests", "5000", "--max-requests-jitter", "500",
+        "--forwarded-allow-ips", HOST,
+        "--access-logfile", str(log.with_suffix(".access.log")), "--no-control-socket",
+    ]  # fmt: skip
+
+
 def ws_command(port: int) -> list[str]:
     """``deploy/systemd/mestring-ws.service``'s uvicorn on a loopback port."""
     return [
@@ -257,7 +270,7 @@ class Layout:
             )
         )
         self.web = [
-            Process(f"web-{number}", gunicorn_command("config.wsgi:application", port, directory / f"web-{number}.log"),
+            Process(f"web-{number}", web_command(port, directory / f"web-{number}.log"),
                     directory / f"web-{number}.log", port)
             for number, port in enumerate(web_ports, 1)
         ]  # fmt: skip
