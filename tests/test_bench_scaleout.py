@@ -38,7 +38,7 @@ def test_the_local_site_has_two_servers_in_each_upstream_and_keeps_the_deploy_ro
     assert [line.strip() for line in upstream(text, "mestring_ws").splitlines() if "server" in line] == [
         f"server {address};" for address in WS
     ]
-    assert "keepalive 16;" in upstream(text, "mestring_http")
+    assert "keepalive" not in upstream(text, "mestring_http")
     assert "listen 127.0.0.1:27460;" in text
     assert "ssl" not in text and "443" not in text and "return 301" not in text
     assert f"access_log {tmp_path / 'access.log'} mestring;" in text
