@@ -86,6 +86,15 @@ def _statement(declaration: AccessDeclaration) -> _Statement:
     return statement
 
 
+def _converted(statement: _Statement, raw: Sequence[Any]) -> list[Any]:
+    """A fetched row with every column turned into its field's Python value, as the ORM would."""
+    row = list(raw)
+    for part in statement.parts:
+        for index, convert in part.converters:
+            row[index] = convert(row[index])
+    return row
+
+
 def _instance(part: _Part, row: Sequence[Any], offset: int) -> Model | None:
     values = row[offset : offset + len(part.attnames)]
     if values[0] is None:
@@ -110,10 +119,7 @@ def session_for_access_token_hash(token_hash: str) -> tuple[Any, AppSession] | N
         raw = cursor.fetchone()
     if raw is None:
         return None
-    row = list(raw)
-    for part in statement.parts:
-        for index, convert in part.converters:
-            row[index] = convert(row[index])
+    row = _converted(statement, raw)
     expires_at = row[0]
     offset = 1
     instances: list[Model | None] = []
@@ -196,11 +202,7 @@ def web_login(session_id: str, audience: str) -> WebLogin | None:
     memberships: list[Membership] = []
     session: AppSession | None = None
     for raw in raw_rows:
-        row = list(raw)
-        for part in statement.parts:
-            for index, converters, expression in part.converters:
-                for convert in converters:
-                    row[index] = convert(row[index], expression, connection)
+        row = _converted(statement, raw)
         offset = 0
         instances: list[Model | None] = []
         for part in statement.parts:
