@@ -7,9 +7,9 @@ cache name carries the version, so a new deployment replaces the old files in on
 import hashlib
 import json
 from functools import cache
+from pathlib import Path
 
 from django.contrib.staticfiles import finders
-from django.template.loader import get_template
 from django.templatetags.static import static
 
 from borgerapp import problems
@@ -51,6 +51,7 @@ MODULES = [
     "borgerapp/js/screens/me.js",
     "borgerapp/js/screens/relative.js",
 ]
+SHELL_TEMPLATE = Path(__file__).resolve().parent / "templates" / "borgerapp" / "shell.html"
 ENTRY = "borgerapp/js/main.js"
 # The login page's one script: it forgets the data of an earlier login on this device.
 LOGIN_SCRIPT = "borgerapp/js/login.js"
@@ -74,8 +75,6 @@ def version() -> str:
         if found:
             with open(str(found), "rb") as file:
                 digest.update(file.read())
-    template = get_template("borgerapp/shell.html").origin.name
-    with open(template, "rb") as file:
-        digest.update(file.read())
+    digest.update(SHELL_TEMPLATE.read_bytes())
     digest.update(json.dumps(problems.MESSAGES, sort_keys=True).encode())
     return digest.hexdigest()[:12]

@@ -340,7 +340,7 @@ def spread(values: list[float]) -> str:
 
 
 def median_of(timelines: list[dict[str, float | None]], key: str) -> str:
-    values = [point[key] for point in timelines if point.get(key) is not None]
+    values = [value for point in timelines if (value := point.get(key)) is not None]
     return f"{statistics.median(values):.0f}" if values else "–"
 
 
@@ -449,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
             roots.append(("baseline", baseline_tree(arguments.baseline, Path(scratch) / "baseline")))
         try:
             with ExitStack() as stack:
-                targets = []
+                targets: list[Target] = []
                 for name, root in roots:
                     var_dir = Path(scratch) / f"var-{len(targets)}"
                     var_dir.mkdir()
