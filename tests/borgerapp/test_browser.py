@@ -199,7 +199,11 @@ def test_a_session_logged_offline_is_sent_once_when_the_connection_returns(world
     page.reload()
     page.locator("#queue").wait_for()
     assert "Venter på at blive sendt" in page.locator(".app-slot").first.inner_text()
-    assert page.locator("#connection").inner_text().startswith("Du er offline")
+    connection = page.locator("#connection")
+    assert connection.inner_text().startswith("Du er offline")
+    # It says how old what it shows is: the kept answer's moment of fetching.
+    page.wait_for_function("document.getElementById('connection').textContent.includes('hentet')")
+    assert "Det viste er hentet" in connection.inner_text()
     assert_accessible(page)
     _screenshot(page, "app-offline")
 

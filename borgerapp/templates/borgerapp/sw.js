@@ -44,12 +44,22 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+// The kept copy of an answer carries the moment it was fetched, so the app can say how old what it shows
+// offline is (an answer from the network has no such header).
+const FETCHED_AT = "X-Mestring-Fetched-At";
+
+async function stamped(response) {
+  const headers = new Headers(response.headers);
+  headers.set(FETCHED_AT, new Date().toISOString());
+  return new Response(await response.blob(), { status: response.status, statusText: response.statusText, headers });
+}
+
 async function networkFirst(request, cacheName) {
   const cache = await caches.open(cacheName);
   try {
     const response = await fetch(request);
     if (response.ok && response.type === "basic" && !response.redirected) {
-      cache.put(request, response.clone());
+      await cache.put(request, await stamped(response.clone()));
     }
     return response;
   } catch (error) {

@@ -96,6 +96,11 @@ async function request(path, { method = "GET", body, form } = {}) {
   } catch (error) {
     throw new ApiError(0, "network", String(error));
   }
+  const fetchedAt = response.headers.get("X-Mestring-Fetched-At");
+  if (fetchedAt) {
+    // No connection: the service worker answered with the copy it kept (see sw.js).
+    window.dispatchEvent(new CustomEvent("kept-answer", { detail: fetchedAt }));
+  }
   if (response.status === 401) {
     await loginEnded();
     throw new ApiError(401, "not_authenticated", "");

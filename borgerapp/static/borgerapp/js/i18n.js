@@ -14,6 +14,7 @@ const TEXTS = {
   more: ["Mere", "More"],
   my_citizens: ["Mine borgere", "My citizens"],
   offline: ["Du er offline. Det du registrerer, sendes når du er på nettet igen.", "You are offline. What you record is sent when you are online again."],
+  kept_from: ["Det viste er hentet {when}.", "What is shown was fetched {when}."],
   offline_no_data: ["Du er offline, og siden er ikke hentet før. Prøv igen, når du er på nettet.", "You are offline and this page has not been fetched before. Try again when you are online."],
   queue_count: ["{count} registreringer venter på at blive sendt.", "{count} entries are waiting to be sent."],
   queue_count_one: ["1 registrering venter på at blive sendt.", "1 entry is waiting to be sent."],

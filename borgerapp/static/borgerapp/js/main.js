@@ -1,7 +1,7 @@
 // The citizen app: a screen per route (#/i-dag …), the navigation, the connection and outbox status,
 // and the service worker that lets the app open offline.
 import { api, clientId, config, prefetch, problemText } from "./api.js";
-import { alert, h, replace } from "./dom.js";
+import { alert, formatDateTime, h, replace } from "./dom.js";
 import { language, t } from "./i18n.js";
 import { startLive } from "./live.js";
 import { KINDS, discard, enqueue, items, retry, send, setOwner } from "./outbox.js";
@@ -165,10 +165,24 @@ async function sync(redraw = false) {
   }
 }
 
+// The oldest kept answer shown since the connection went: what the screens show is at least that old.
+let keptSince = null;
+
 function drawConnection() {
+  if (navigator.onLine) {
+    keptSince = null;
+  }
   const element = document.getElementById("connection");
-  element.textContent = navigator.onLine ? "" : t("offline");
+  const age = keptSince ? ` ${t("kept_from", { when: formatDateTime(keptSince, language()) })}` : "";
+  element.textContent = navigator.onLine ? "" : t("offline") + age;
   element.hidden = navigator.onLine;
+}
+
+function keptAnswer(event) {
+  if (!keptSince || event.detail < keptSince) {
+    keptSince = event.detail;
+  }
+  drawConnection();
 }
 
 // Who is logged in: asked of the API once per login (the shell itself is the same for everyone).
@@ -190,6 +204,8 @@ async function identity() {
 
 async function start() {
   document.documentElement.lang = language();
+  // Before the first request: an answer from the kept copies says how old it is.
+  window.addEventListener("kept-answer", keptAnswer);
   const known = knownIdentity();
   if (route() === "i-dag" && (!known || known.roles.includes("citizen"))) {
     // Today's data is asked for at once, while the rest starts.
