@@ -1,2 +1,2 @@
-"""Reads of self-service data: query shape and visibility, one ``access_<entity>`` and
-``<entities>_visible_to`` per entity."""
+"""Reads of self-service data: visibility (``<entities>_visible_to``), query shapes, lists and figures. The
+access functions that fetch one object for a caller and log the read are in ``selvbetjening.access``."""
