@@ -5,48 +5,59 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('backend', '0007_access_log_partitioned'),
-        ('effekt', '0002_aggregate_reads_and_benchmark'),
+        ("backend", "0007_access_log_partitioned"),
+        ("effekt", "0002_aggregate_reads_and_benchmark"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IndicatorTable',
+            name="IndicatorTable",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('indicator_key', models.CharField(max_length=40)),
-                ('year', models.PositiveSmallIntegerField()),
-                ('computed_at', models.DateTimeField()),
-                ('organisation', models.CharField(max_length=64)),
-                ('inputs', models.CharField(max_length=64)),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='backend.municipality')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("indicator_key", models.CharField(max_length=40)),
+                ("year", models.PositiveSmallIntegerField()),
+                ("computed_at", models.DateTimeField()),
+                ("organisation", models.CharField(max_length=64)),
+                ("inputs", models.CharField(max_length=64)),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="backend.municipality"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='IndicatorTableCell',
+            name="IndicatorTableCell",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('period', models.CharField(max_length=4)),
-                ('level', models.CharField(max_length=12)),
-                ('node_id', models.UUIDField()),
-                ('group', models.CharField(blank=True, help_text='Empty: the whole node.', max_length=64)),
-                ('group_name', models.JSONField(help_text="The group's name in Danish and English.", null=True)),
-                ('suppressed', models.BooleanField()),
-                ('citizens', models.IntegerField(null=True)),
-                ('count', models.IntegerField(null=True)),
-                ('share', models.FloatField(null=True)),
-                ('values', models.JSONField(null=True)),
-                ('table', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cells', to='effekt.indicatortable')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("period", models.CharField(max_length=4)),
+                ("level", models.CharField(max_length=12)),
+                ("node_id", models.UUIDField()),
+                ("group", models.CharField(blank=True, help_text="Empty: the whole node.", max_length=64)),
+                ("group_name", models.JSONField(help_text="The group's name in Danish and English.", null=True)),
+                ("suppressed", models.BooleanField()),
+                ("citizens", models.IntegerField(null=True)),
+                ("count", models.IntegerField(null=True)),
+                ("share", models.FloatField(null=True)),
+                ("values", models.JSONField(null=True)),
+                (
+                    "table",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="cells", to="effekt.indicatortable"
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='indicatortable',
-            constraint=models.UniqueConstraint(fields=('municipality', 'indicator_key', 'year'), name='indicator_table_unique'),
+            model_name="indicatortable",
+            constraint=models.UniqueConstraint(
+                fields=("municipality", "indicator_key", "year"), name="indicator_table_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='indicatortablecell',
-            index=models.Index(fields=['table', 'period'], name='effekt_indi_table_i_410b73_idx'),
+            model_name="indicatortablecell",
+            index=models.Index(fields=["table", "period"], name="effekt_indi_table_i_410b73_idx"),
         ),
     ]
