@@ -430,12 +430,17 @@ def test_every_english_message_is_compiled():
 
 
 def _po_entries(text):
-    entries, msgid, msgstr, current = {}, None, None, None
+    """msgid → msgstr; an entry with a context is keyed as the compiled catalogue keys it (context, EOT, msgid)."""
+    entries, msgid, msgstr, current, context = {}, None, None, None, None
     for line in [*text.splitlines(), ""]:
-        if line.startswith("msgid "):
+        if line.startswith("msgctxt "):
+            context, current = _unquote(line[8:]), "ctxt"
+        elif line.startswith("msgid "):
             if msgid and msgstr:
                 entries[msgid] = msgstr
             msgid, msgstr, current = _unquote(line[6:]), None, "id"
+            if context is not None:
+                msgid, context = f"{context}\x04{msgid}", None
         elif line.startswith("msgstr "):
             msgstr, current = _unquote(line[7:]), "str"
         elif line.startswith('"'):
@@ -446,7 +451,7 @@ def _po_entries(text):
         elif not line.strip():
             if msgid and msgstr:
                 entries[msgid] = msgstr
-            msgid, msgstr, current = None, None, None
+            msgid, msgstr, current, context = None, None, None, None
     return entries
 
 
