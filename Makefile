@@ -1,8 +1,8 @@
 # Mestring developer entry points. The logic lives in .ci/; recipes stay thin.
 #
 #   make run                 install, migrate, load demo data, serve on http://127.0.0.1:8000 (PORT=...)
-#   make test                migrations check, ruff, mypy, pytest  (PYTEST_ARGS="-x -k goals")
-#   make lint                ruff + mypy
+#   make test                migrations check, ruff (lint and format), mypy, pytest  (PYTEST_ARGS="-x -k goals")
+#   make lint                ruff (lint and format) + mypy
 #   make bench               benchmark suite                      (BENCH_ARGS="...")
 #   make services            start local PostgreSQL 15 + Redis for testing against them:
 #                            eval "$(.ci/services env)" && make test

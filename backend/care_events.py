@@ -21,4 +21,3 @@ def on_episode_ended(handler: EpisodeEndedHandler) -> None:
 def episode_ended(*, episode_id: UUID, citizen_id: UUID) -> None:
     for handler in _episode_ended:
         handler(episode_id=episode_id, citizen_id=citizen_id)
-

@@ -65,7 +65,8 @@ def check_access_triggers(app_configs: Any, **kwargs: Any) -> list[Error]:
             errors.append(
                 Error(
                     f"The access triggers of database '{alias}' do not match the access declaration: "
-                    + "; ".join(found) + ".",
+                    + "; ".join(found)
+                    + ".",
                     hint="Run 'manage.py migrate', which installs the declared triggers.",
                     id="mestring.E002",
                 )

@@ -24,9 +24,7 @@ class StaleVersion(Conflict):
 class VersionedModel(models.Model):
     """Adds the ``version`` counter that ``save_with_version`` compares and increments."""
 
-    version = models.PositiveIntegerField(
-        default=1, help_text="Incremented by every change; sent back on edits."
-    )
+    version = models.PositiveIntegerField(default=1, help_text="Incremented by every change; sent back on edits.")
 
     class Meta:
         abstract = True
@@ -50,9 +48,7 @@ def save_with_version(instance: Any, *, expected_version: int, update_fields: It
             field.pre_save(instance, add=False)
             values[field.attname] = getattr(instance, field.attname)
     manager = type(instance)._default_manager
-    updated = manager.filter(pk=instance.pk, version=expected_version).update(
-        version=F("version") + 1, **values
-    )
+    updated = manager.filter(pk=instance.pk, version=expected_version).update(version=F("version") + 1, **values)
     if updated != 1:
         current = manager.filter(pk=instance.pk).values_list("version", flat=True).first()
         raise StaleVersion(current_version=current)

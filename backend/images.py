@@ -69,9 +69,7 @@ def _clean_pixels(data: bytes, *, field: str, max_bytes: int, max_pixels: int) -
     if not data:
         raise InvalidInput(field, "The file is empty.", code="invalid_image")
     if len(data) > max_bytes:
-        raise InvalidInput(
-            field, f"The image is larger than {max_bytes // 1_000_000} MB.", code="image_too_large"
-        )
+        raise InvalidInput(field, f"The image is larger than {max_bytes // 1_000_000} MB.", code="image_too_large")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -79,9 +77,7 @@ def _clean_pixels(data: bytes, *, field: str, max_bytes: int, max_pixels: int) -
                 image_format = probe.format
                 width, height = probe.size
                 if image_format not in ACCEPTED_FORMATS:
-                    raise InvalidInput(
-                        field, "Only JPEG, PNG and WebP images are accepted.", code="invalid_image"
-                    )
+                    raise InvalidInput(field, "Only JPEG, PNG and WebP images are accepted.", code="invalid_image")
                 if width * height > max_pixels or width < 1 or height < 1:
                     raise InvalidInput(field, "The image has too many pixels.", code="image_too_large")
                 probe.verify()

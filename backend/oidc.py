@@ -79,13 +79,9 @@ class Provider:
             if self._metadata is None or refresh or stale:
                 metadata = self._get_json(f"{self.issuer}/.well-known/openid-configuration")
                 if str(metadata.get("issuer", "")).rstrip("/") != self.issuer:
-                    raise ServiceUnavailable(
-                        "The identity provider's issuer does not match.", code="idp_mismatch"
-                    )
+                    raise ServiceUnavailable("The identity provider's issuer does not match.", code="idp_mismatch")
                 if not all(isinstance(metadata.get(name), str) for name in REQUIRED_METADATA):
-                    raise ServiceUnavailable(
-                        "The identity provider's metadata is incomplete.", code="idp_mismatch"
-                    )
+                    raise ServiceUnavailable("The identity provider's metadata is incomplete.", code="idp_mismatch")
                 key_set = self._get_json(metadata["jwks_uri"])
                 try:
                     keys = KeySet.import_key_set(key_set)  # type: ignore[arg-type]
@@ -168,9 +164,7 @@ class Provider:
         try:
             registry.validate(claims)
         except JoseError as exc:
-            raise NotAuthenticated(
-                f"The ID token was rejected ({exc.error}).", code="invalid_id_token"
-            ) from exc
+            raise NotAuthenticated(f"The ID token was rejected ({exc.error}).", code="invalid_id_token") from exc
         audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
         if len(audiences) > 1 and claims.get("azp") != self.config["client_id"]:
             # OpenID Connect Core 3.1.3.7: with several audiences we must be the authorised party.

@@ -34,7 +34,5 @@ class StrictJsonParser(Parser):
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
         return cast(
             dict[str, Any],
-            json.loads(
-                request.body, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_finite_int
-            ),
+            json.loads(request.body, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_finite_int),
         )

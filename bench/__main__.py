@@ -55,35 +55,96 @@ THREADS = 8
 
 # Every variable the settings module reads: none of the caller's may leak into the servers.
 SETTINGS_VARIABLES = {
-    "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DATABASE_URL", "REDIS_URL",
-    "CPR_ENCRYPTION_KEYS", "CPR_HASH_KEY", "OIDC_CITIZEN_ISSUER", "OIDC_CITIZEN_CLIENT_ID",
-    "OIDC_CITIZEN_CLIENT_SECRET", "OIDC_CITIZEN_REQUIRED_ACR", "OIDC_STAFF_ISSUER", "OIDC_STAFF_CLIENT_ID",
-    "OIDC_STAFF_CLIENT_SECRET", "APP_REDIRECT_URIS", "WEBSOCKET_ALLOWED_ORIGINS", "FCM_CREDENTIALS_FILE",
-    "MEDIA_ROOT", "STATIC_ROOT", "ACCESS_LOG_RETENTION_DAYS", "PASSWORD_LOGIN_ENABLED", "SECURE_HSTS_SECONDS",
-    "LOG_LEVEL", "SECURE_SSL_REDIRECT", "EMBEDDED_WORKER", "VAR_DIR", "DB_CONN_MAX_AGE", "DB_CONNECT_TIMEOUT",
-    "ACCESS_TOKEN_TTL_SECONDS", "DJANGO_SETTINGS_MODULE", "PORT", "PUBLIC_BASE_URL",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CPR_ENCRYPTION_KEYS",
+    "CPR_HASH_KEY",
+    "OIDC_CITIZEN_ISSUER",
+    "OIDC_CITIZEN_CLIENT_ID",
+    "OIDC_CITIZEN_CLIENT_SECRET",
+    "OIDC_CITIZEN_REQUIRED_ACR",
+    "OIDC_STAFF_ISSUER",
+    "OIDC_STAFF_CLIENT_ID",
+    "OIDC_STAFF_CLIENT_SECRET",
+    "APP_REDIRECT_URIS",
+    "WEBSOCKET_ALLOWED_ORIGINS",
+    "FCM_CREDENTIALS_FILE",
+    "MEDIA_ROOT",
+    "STATIC_ROOT",
+    "ACCESS_LOG_RETENTION_DAYS",
+    "PASSWORD_LOGIN_ENABLED",
+    "SECURE_HSTS_SECONDS",
+    "LOG_LEVEL",
+    "SECURE_SSL_REDIRECT",
+    "EMBEDDED_WORKER",
+    "VAR_DIR",
+    "DB_CONN_MAX_AGE",
+    "DB_CONNECT_TIMEOUT",
+    "ACCESS_TOKEN_TTL_SECONDS",
+    "DJANGO_SETTINGS_MODULE",
+    "PORT",
+    "PUBLIC_BASE_URL",
 }
 
 
 def gunicorn_command(application: str, port: int, log: Path) -> list[str]:
     """The flags of deploy/systemd/mestring-web.service, on a loopback port; access log to a file."""
     return [
-        sys.executable, "-m", "gunicorn", application,
-        "--bind", f"{HOST}:{port}",
-        "--worker-class", "gthread", "--workers", str(WORKERS), "--threads", str(THREADS),
-        "--timeout", "60", "--graceful-timeout", "5", "--keep-alive", "5",
-        "--max-requests", "5000", "--max-requests-jitter", "500",
-        "--access-logfile", str(log.with_suffix(".access.log")), "--no-control-socket",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        application,
+        "--bind",
+        f"{HOST}:{port}",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        str(WORKERS),
+        "--threads",
+        str(THREADS),
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "5",
+        "--keep-alive",
+        "5",
+        "--max-requests",
+        "5000",
+        "--max-requests-jitter",
+        "500",
+        "--access-logfile",
+        str(log.with_suffix(".access.log")),
+        "--no-control-socket",
     ]
 
 
 def uvicorn_command(application: str, port: int, log: Path) -> list[str]:
     """deploy/systemd/mestring-ws.service's uvicorn with as many workers as gunicorn, no access log."""
     return [
-        sys.executable, "-m", "uvicorn", application,
-        "--host", HOST, "--port", str(port), "--workers", str(WORKERS),
-        "--loop", "uvloop", "--http", "httptools", "--lifespan", "off", "--no-server-header",
-        "--no-access-log", "--timeout-graceful-shutdown", "5",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        application,
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        str(WORKERS),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--lifespan",
+        "off",
+        "--no-server-header",
+        "--no-access-log",
+        "--timeout-graceful-shutdown",
+        "5",
     ]
 
 
@@ -279,8 +340,14 @@ def run_step(description: str, command: list[str], environment: dict[str, str], 
     with log.open("ab") as output:
         try:
             completed = subprocess.run(
-                command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, timeout=timeout, check=False,
+                command,
+                cwd=ROOT,
+                env=environment,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                timeout=timeout,
+                check=False,
             )
         except subprocess.TimeoutExpired as error:
             raise SystemExit(f"{description} did not finish within {timeout:.0f}s (log: {log})") from error
@@ -340,8 +407,13 @@ class Server:
         self.output = log.open("ab")
         self.log_start = self.output.tell()
         self.process = subprocess.Popen(
-            scenario.command(self.port, log), cwd=ROOT, env=environment | scenario.environment, stdout=self.output,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            scenario.command(self.port, log),
+            cwd=ROOT,
+            env=environment | scenario.environment,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
 
     def wait_ready(self, token: str) -> bytes:
@@ -463,16 +535,47 @@ class LoadGenerator:
     def run(self, port: int, tokens: Path, duration: float) -> LoadResult:
         if self.kind == "wrk":
             command = [
-                "wrk", "-t", str(self.threads), "-c", str(self.connections), "-d", f"{max(1, round(duration))}s",
-                "--timeout", "10s", "-s", str(LUA_SCRIPT), f"http://{HOST}:{port}", "--", str(tokens), PATH,
+                "wrk",
+                "-t",
+                str(self.threads),
+                "-c",
+                str(self.connections),
+                "-d",
+                f"{max(1, round(duration))}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(LUA_SCRIPT),
+                f"http://{HOST}:{port}",
+                "--",
+                str(tokens),
+                PATH,
             ]
         else:
             command = [
-                sys.executable, "-m", "bench.loadgen", "--host", HOST, "--port", str(port), "--path", PATH,
-                "--tokens", str(tokens), "--connections", str(self.connections), "--duration", str(duration),
+                sys.executable,
+                "-m",
+                "bench.loadgen",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--path",
+                PATH,
+                "--tokens",
+                str(tokens),
+                "--connections",
+                str(self.connections),
+                "--duration",
+                str(duration),
             ]
         completed = subprocess.run(
-            command, cwd=ROOT, capture_output=True, text=True, timeout=duration + 60, check=False,
+            command,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=duration + 60,
+            check=False,
             stdin=subprocess.DEVNULL,
         )
         if completed.returncode != 0:
@@ -559,8 +662,7 @@ def measure(scenario: Scenario, outcome: ScenarioOutcome, run: Run) -> None:
     outcome.rounds.append(result)
     if result.errors:
         outcome.problems.append(
-            f"{result.errors} errors (non-2xx by status: {result.status_counts or '-'}, "
-            f"socket: {result.socket_errors})"
+            f"{result.errors} errors (non-2xx by status: {result.status_counts or '-'}, socket: {result.socket_errors})"
         )
     if result.access_log_rows < result.ok:
         outcome.problems.append(f"{result.ok} answers but only {result.access_log_rows} access-log rows written")
@@ -680,8 +782,12 @@ def git_revision() -> str:
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True,
-            timeout=10, check=True,
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -788,8 +894,16 @@ def ratio_rows(outcomes: dict[str, ScenarioOutcome]) -> list[list[str]]:
 
 
 SUMMARY_HEADER = [
-    "scenario", "serving", "req/s", "p50 ms", "p90 ms", "p99 ms", "server CPU ms/req", "errors",
-    "worst/best round", "other CPU",
+    "scenario",
+    "serving",
+    "req/s",
+    "p50 ms",
+    "p90 ms",
+    "p99 ms",
+    "server CPU ms/req",
+    "errors",
+    "worst/best round",
+    "other CPU",
 ]
 # Every column is the median of the rounds' own ratios (each round measures both sides, one after the other).
 RATIO_HEADER = ["ratio", "req/s", "req/s per round", "server CPU per request", "p50 latency", "p99 latency"]
@@ -862,7 +976,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--citizens", type=int, default=1000, help="citizens seeded, each with a login (1000)")
     parser.add_argument("--load-generator", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument(
-        "--quiet-wait", type=float, default=60.0,
+        "--quiet-wait",
+        type=float,
+        default=60.0,
         help="seconds to wait before a measurement for other processes to leave the CPUs (60)",
     )
     parser.add_argument("--keep-database", action="store_true", help="leave the run's database in place")
@@ -911,13 +1027,18 @@ def main(argv: list[str] | None = None) -> int:
     database.create()
     try:
         run_step(
-            f"migrate a new {kind} database", [sys.executable, "manage.py", "migrate", "--noinput"],
-            environment, setup_log, timeout=600,
+            f"migrate a new {kind} database",
+            [sys.executable, "manage.py", "migrate", "--noinput"],
+            environment,
+            setup_log,
+            timeout=600,
         )
         run_step(
             f"seed {arguments.citizens} citizens with logins",
             [sys.executable, "-m", "bench.seed", "--out", str(run_directory), "--citizens", str(arguments.citizens)],
-            environment | {"ACCESS_TOKEN_TTL_SECONDS": str(24 * 3600)}, setup_log, timeout=600,
+            environment | {"ACCESS_TOKEN_TTL_SECONDS": str(24 * 3600)},
+            setup_log,
+            timeout=600,
         )
         tokens = run_directory / "citizen_tokens.txt"
         run = Run(

@@ -29,7 +29,15 @@ ROLE_NAMES = {"citizen": "Borger", "relative": "Pårørende"}
 
 TABLES = ("backend_token", "backend_appsession", "backend_user", "backend_citizen", "backend_relative")
 PROFILE_FIELDS = (
-    "id", "given_name", "family_name", "address_line", "postcode", "city", "phone", "language", "time_zone",
+    "id",
+    "given_name",
+    "family_name",
+    "address_line",
+    "postcode",
+    "city",
+    "phone",
+    "language",
+    "time_zone",
 )
 TOUCH_SESSION_SQL = 'UPDATE "backend_appsession" SET "last_used_at" = %s WHERE "backend_appsession"."id" = %s'
 INSERT_LOG_SQL = (
@@ -87,11 +95,15 @@ class Database:
         if self.is_sqlite:
             rows = self.connection().execute(f'PRAGMA table_info("{table}")').fetchall()
             return tuple(row[1] for row in rows)
-        rows = self.connection().execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position",
-            (table,),
-        ).fetchall()
+        rows = (
+            self.connection()
+            .execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position",
+                (table,),
+            )
+            .fetchall()
+        )
         return tuple(row[0] for row in rows)
 
     def connection(self) -> Any:

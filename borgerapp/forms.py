@@ -8,9 +8,7 @@ from django import forms
 class LoginForm(forms.Form):
     username = forms.CharField(label="Brugernavn", max_length=150)
     password = forms.CharField(label="Adgangskode", max_length=200, widget=forms.PasswordInput)
-    totp_code = forms.CharField(
-        label="Engangskode", max_length=10, help_text="De 6 cifre fra din kodeviser eller app."
-    )
+    totp_code = forms.CharField(label="Engangskode", max_length=10, help_text="De 6 cifre fra din kodeviser eller app.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -407,9 +407,7 @@ def _record_sent(sent: list[tuple[int, str]], now: datetime) -> None:
         _record_sent_orm(sent, now)
         return
     deliveries, key = sql.table(PushDelivery), sql.column(PushDelivery, "id")
-    assignments = ", ".join(
-        f"{sql.column(PushDelivery, name)} = %s" for name in ("status", "sent_at", "claim")
-    )
+    assignments = ", ".join(f"{sql.column(PushDelivery, name)} = %s" for name in ("status", "sent_at", "claim"))
     message_id = sql.column(PushDelivery, "message_id")
     sent_at = PushDelivery._meta.get_field("sent_at").get_db_prep_save(now, connection)
     for start in range(0, len(sent), BATCH_SIZE):

@@ -118,5 +118,3 @@ class SnoozeOut(Schema):
     kind: str
     due_at: datetime
     snoozed_notification_id: UUID
-
-

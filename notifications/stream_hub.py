@@ -76,6 +76,7 @@ def layer_probe_timeout_seconds() -> float:
     """How long a round trip may take before the layer counts as stalled."""
     return float(getattr(settings, "STREAM_LAYER_PROBE_TIMEOUT_SECONDS", 2.0))
 
+
 check_access = database_sync_to_async(access_checks)
 read_access_version = database_sync_to_async(access_version)
 check_access_with_head = database_sync_to_async(access_checks_with_head)
@@ -456,4 +457,3 @@ def hub_for(layer: Any) -> StreamHub:
     if hub is None or hub.layer is not layer:
         hub = _hubs[loop] = StreamHub(layer)
     return hub
-

@@ -27,9 +27,7 @@ def self_service_export(citizen: Citizen) -> dict[str, Any]:
     assignments = QuestionnaireAssignment.objects.filter(citizen=citizen).select_related(
         "version__questionnaire", "response"
     )
-    requests = (
-        CitizenRequest.objects.filter(citizen=citizen).select_related("team").prefetch_related("messages")
-    )
+    requests = CitizenRequest.objects.filter(citizen=citizen).select_related("team").prefetch_related("messages")
     return {
         "episodes": [
             {

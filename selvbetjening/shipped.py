@@ -63,9 +63,7 @@ QUESTIONNAIRES: list[dict[str, Any]] = [
                 "Hvordan klarer du at vaske dig og klæde dig på?",
                 "How do you manage washing and dressing?",
             ),
-            _activity(
-                "meals", "Hvordan klarer du at lave et let måltid?", "How do you manage making a light meal?"
-            ),
+            _activity("meals", "Hvordan klarer du at lave et let måltid?", "How do you manage making a light meal?"),
             _activity("cleaning", "Hvordan klarer du let rengøring?", "How do you manage light cleaning?"),
             _activity(
                 "indoors",
@@ -110,9 +108,7 @@ QUESTIONNAIRES: list[dict[str, Any]] = [
             {
                 "link_id": "has_pain",
                 "type": "boolean",
-                "text": _text(
-                    "Har du haft smerter den seneste uge?", "Have you had pain during the past week?"
-                ),
+                "text": _text("Har du haft smerter den seneste uge?", "Have you had pain during the past week?"),
                 "required": True,
             },
             {
@@ -129,9 +125,7 @@ QUESTIONNAIRES: list[dict[str, Any]] = [
             {
                 "link_id": "pain_worst",
                 "type": "scale",
-                "text": _text(
-                    "Hvor ondt har du haft, når det var værst?", "How much pain did you have at its worst?"
-                ),
+                "text": _text("Hvor ondt har du haft, når det var værst?", "How much pain did you have at its worst?"),
                 "required": True,
                 "min": 0,
                 "max": 10,

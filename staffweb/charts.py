@@ -76,9 +76,7 @@ class Chart:
 
     @property
     def is_empty(self) -> bool:
-        return not any(series.points for series in self.series) and not any(
-            bar.value is not None for bar in self.bars
-        )
+        return not any(series.points for series in self.series) and not any(bar.value is not None for bar in self.bars)
 
 
 def _y(value: float, top_value: float) -> float:

@@ -169,9 +169,7 @@ class DosageForm(DkfdsForm):
     def service_fields(self) -> dict[str, str]:
         """The service's field names (``exercises.0.sets``) for this form's fields (``0-sets``)."""
         return {
-            f"exercises.{index}.{name}": f"{index}-{name}"
-            for index in range(len(self.items))
-            for name in DOSAGE_FIELDS
+            f"exercises.{index}.{name}": f"{index}-{name}" for index in range(len(self.items)) for name in DOSAGE_FIELDS
         }
 
     def clean(self) -> dict[str, Any]:
@@ -208,10 +206,7 @@ def _validated(schema: type[BaseModel], entry: dict[str, Any]) -> dict[str, Any]
 
 
 class ReplyForm(DkfdsForm):
-    text = forms.CharField(
-        label=_("Svar til borgeren"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
-    )
-
+    text = forms.CharField(label=_("Svar til borgeren"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class ResolveForm(DkfdsForm):
@@ -485,9 +480,7 @@ class EpisodeStatusForm(DkfdsForm):
         widget=forms.RadioSelect,
         help_text=_("Kræves, når forløbet afsluttes."),
     )
-    note = forms.CharField(
-        label=_("Note"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, allowed: Iterable[str], results: Sequence[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -230,9 +230,7 @@ class FakeOidcProvider:
         redirect_uri = params.get("redirect_uri", "")
         if client is None or redirect_uri not in client.redirect_uris:
             # Never redirect to an unverified URI: answer the browser directly.
-            self._send_json(
-                handler, 400, {"error": "invalid_request", "error_description": "client or redirect"}
-            )
+            self._send_json(handler, 400, {"error": "invalid_request", "error_description": "client or redirect"})
             return
         problems = []
         if params.get("response_type") != "code":

@@ -182,9 +182,7 @@ def test_run_periodic_runs_the_jobs_until_it_is_told_to_stop(monkeypatch):
 
     monkeypatch.setattr(serve, "call_command", record)
     monkeypatch.setattr(serve, "close_old_connections", lambda: None)
-    monkeypatch.setattr(
-        "django.conf.settings.PERIODIC_COMMANDS", [("first", 60), ("skipped", 60), ("second", 60)]
-    )
+    monkeypatch.setattr("django.conf.settings.PERIODIC_COMMANDS", [("first", 60), ("skipped", 60), ("second", 60)])
     previous = signal.getsignal(signal.SIGTERM)
     try:
         call_command("run_periodic", "--skip", "skipped", stdout=io.StringIO())

@@ -83,9 +83,7 @@ def device_alert_acknowledged(*, alert_id: UUID, by_user_id: UUID | None) -> Non
 
 def _acknowledged(alert_id: UUID, by_user_id: UUID | None) -> None:
     alert = Alert.objects.get(pk=alert_id)
-    told = recipients_notified(
-        dedupe_keys=[raised_dedupe_key(alert_id, severity) for severity in AlertSeverity.values]
-    )
+    told = recipients_notified(dedupe_keys=[raised_dedupe_key(alert_id, severity) for severity in AlertSeverity.values])
     team_ids = _care_team_ids(alert)
     refs: dict[str, UUID] = {"alert_id": alert_id, "device_id": alert.device_id}
     if team_ids and alert.citizen_id is not None:

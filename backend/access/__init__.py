@@ -37,12 +37,8 @@ def care_membership_filter(prefix: str = "") -> Q:
     return declared().care_membership.q(prefix)
 
 
-
-
 def is_active_care_member(staff: Staff, team: Team) -> bool:
     return Membership.objects.filter(care_membership_filter(), staff=staff, team=team).exists()
-
-
 
 
 def access_care_team(actor: "Actor", team_id: UUID | str) -> Team:

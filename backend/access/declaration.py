@@ -39,9 +39,7 @@ class AccessDeclaration:
     def watched(self) -> tuple[Rule, ...]:
         """The rules the websocket hub's held checks rely on, in the order they are joined."""
         return tuple(
-            rule
-            for rule in (self.token, self.session, self.user, self.staff, self.care_membership)
-            if rule.watched
+            rule for rule in (self.token, self.session, self.user, self.staff, self.care_membership) if rule.watched
         )
 
 

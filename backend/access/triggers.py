@@ -172,8 +172,10 @@ def differences(connection: BaseDatabaseWrapper) -> list[str]:
         found.append(f"trigger {name} is not declared")
     for name in sorted(want.keys() & have.keys()):
         if want[name] != have[name]:
-            found.append(f"trigger {name} watches {', '.join(have[name][1]) or 'no columns'} "
-                         f"instead of {', '.join(want[name][1]) or 'no columns'}")
+            found.append(
+                f"trigger {name} watches {', '.join(have[name][1]) or 'no columns'} "
+                f"instead of {', '.join(want[name][1]) or 'no columns'}"
+            )
     return found
 
 

@@ -55,9 +55,7 @@ class CallbackQuery(Schema):
 
 
 @router.get("/{audience}/authorize", response={302: None}, auth=None, summary="Start an app login (PKCE)")
-def authorize(
-    request: HttpRequest, audience: AudienceName, query: Query[AuthorizeQuery]
-) -> HttpResponseRedirect:
+def authorize(request: HttpRequest, audience: AudienceName, query: Query[AuthorizeQuery]) -> HttpResponseRedirect:
     started = identity.login_flow_start(
         audience=audience,
         app_redirect_uri=query.redirect_uri,
@@ -80,9 +78,7 @@ def authorize(
         "login ends in a page (200) that sets the app's SameSite=Strict login cookie and moves on to the app."
     ),
 )
-def callback(
-    request: HttpRequest, audience: AudienceName, query: Query[CallbackQuery]
-) -> HttpResponse:
+def callback(request: HttpRequest, audience: AudienceName, query: Query[CallbackQuery]) -> HttpResponse:
     if query.error or not query.code:
         raise NotAuthenticated("The identity provider did not complete the login.", code="login_refused")
     # The citizen app's login cookie is SameSite=Strict, so the provider's redirect back does not carry
@@ -184,9 +180,7 @@ def web_login_start(request: HttpRequest, audience: str, next_url: str) -> HttpR
     ):
         next_url = "/admin/"
     try:
-        started = identity.login_flow_start(
-            audience=audience, web_next=next_url, client=identity.client_info(request)
-        )
+        started = identity.login_flow_start(audience=audience, web_next=next_url, client=identity.client_info(request))
     except ApplicationError as error:
         # A plain Django view: the API's error mapping does not reach here.
         return problem_response(

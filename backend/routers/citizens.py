@@ -15,8 +15,6 @@ from backend.selectors import citizen_detail, citizens_page
 router = Router(tags=["citizens"], auth=UserBearer(roles=CARE))
 
 
-
-
 @router.get("", response=CitizenPageOut, summary="Citizens in my teams' care")
 def list_citizens(request: AuthedRequest, query: Query[PageQuery]):
     items, next_cursor = citizens_page(request.auth, cursor=query.cursor, limit=query.limit)

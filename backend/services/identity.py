@@ -142,11 +142,7 @@ def tokens_refresh(*, refresh_token: str, client: ClientInfo) -> TokenPair:
 @transaction.atomic
 def _tokens_refresh(token_hash: str) -> TokenPair | ApplicationError:
     now = timezone.now()
-    token = (
-        Token.objects.select_related("session__user")
-        .filter(token_hash=token_hash, kind=Token.Kind.REFRESH)
-        .first()
-    )
+    token = Token.objects.select_related("session__user").filter(token_hash=token_hash, kind=Token.Kind.REFRESH).first()
     if token is None:
         return NotAuthenticated("The refresh token is not valid.", code="invalid_refresh_token")
     session = token.session
@@ -190,9 +186,9 @@ def user_sessions_revoke(*, user: User, reason: str = AppSession.RevokeReason.SI
 def sessions_of(user: User, *, current: AppSession | None = None) -> QuerySet[AppSession]:
     """The user's live logins, newest use first, each with ``is_current`` telling whether it is ``current``."""
     is_current = Q(pk=current.pk) if current is not None else Value(False)
-    return AppSession.objects.filter(
-        user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
-    ).annotate(is_current=ExpressionWrapper(is_current, output_field=BooleanField()))
+    return AppSession.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()).annotate(
+        is_current=ExpressionWrapper(is_current, output_field=BooleanField())
+    )
 
 
 def token_revoke(*, token: str) -> None:
@@ -318,9 +314,7 @@ def login_flow_callback(*, audience: str, state: str, code: str, browser_state: 
     completed in the browser that started it (``browser_state``), so that nobody can push a login
     of their own into someone else's browser.
     """
-    expired = NotAuthenticated(
-        "The login has expired or was already completed. Start again.", code="login_expired"
-    )
+    expired = NotAuthenticated("The login has expired or was already completed. Start again.", code="login_expired")
     now = timezone.now()
     with transaction.atomic():
         flow = LoginFlow.objects.filter(state=state, audience=audience, completed_at__isnull=True).first()
@@ -379,9 +373,7 @@ def login_flow_redeem(*, code: str, code_verifier: str, redirect_uri: str, clien
 
 def _user_for_login(audience: str, verified: "oidc.VerifiedLogin") -> User:
     identity = (
-        ExternalIdentity.objects.select_related("user")
-        .filter(issuer=verified.issuer, subject=verified.subject)
-        .first()
+        ExternalIdentity.objects.select_related("user").filter(issuer=verified.issuer, subject=verified.subject).first()
     )
     if identity is not None:
         ExternalIdentity.objects.filter(pk=identity.pk).update(last_login_at=timezone.now())

@@ -114,7 +114,11 @@ class HandQuery:
 
     def run(self, now: datetime) -> tuple[list[tuple[Any, ...]], float]:
         parameters = hand_sql.parameters(
-            rules=self.rules, team_id=self.team_id, now=now, today=now.astimezone(self.zone).date(), limit=PAGE_SIZE,
+            rules=self.rules,
+            team_id=self.team_id,
+            now=now,
+            today=now.astimezone(self.zone).date(),
+            limit=PAGE_SIZE,
             sqlite=self.database.is_sqlite,
         )
         started = time.perf_counter()
@@ -188,8 +192,22 @@ def same_page(answer: dict[str, Any], rows: list[tuple[Any, ...]], *, sqlite: bo
     if len(answer["items"]) != len(rows):
         problems.append(f"{len(answer['items'])} items against {len(rows)} rows")
     for position, (item, row) in enumerate(zip(answer["items"], rows, strict=False)):
-        (citizen_id, _given, _family, light, adherence, due, filled, trend, recent_sum, recent_count,
-         previous_sum, previous_count, last_activity, open_alerts) = row
+        (
+            citizen_id,
+            _given,
+            _family,
+            light,
+            adherence,
+            due,
+            filled,
+            trend,
+            recent_sum,
+            recent_count,
+            previous_sum,
+            previous_count,
+            last_activity,
+            open_alerts,
+        ) = row
         expected = {
             "citizen_id": str(UUID(str(citizen_id))),
             "status": lights[int(light)],
@@ -268,8 +286,15 @@ def access_log_rows(database: CaseloadDatabase) -> int:
 
 
 def measure_round(
-    *, database: CaseloadDatabase, hand: HandQuery, port: int, group: int, path: str, tokens_file: Path,
-    tokens: list[str], arguments: argparse.Namespace,
+    *,
+    database: CaseloadDatabase,
+    hand: HandQuery,
+    port: int,
+    group: int,
+    path: str,
+    tokens_file: Path,
+    tokens: list[str],
+    arguments: argparse.Namespace,
 ) -> Round:
     endpoint = Endpoint(port, tokens[0], path)
     try:
@@ -285,8 +310,10 @@ def measure_round(
         if problems:
             raise Failed("the endpoint and the hand-written statement disagree: " + "; ".join(problems))
         lights = [item["status"] for item in answer["items"]]
-        say(f"   check: the same page of {len(rows)} ({lights.count('red')} red, {lights.count('yellow')} yellow, "
-            f"{lights.count('green')} green on it)")
+        say(
+            f"   check: the same page of {len(rows)} ({lights.count('red')} red, {lights.count('yellow')} yellow, "
+            f"{lights.count('green')} green on it)"
+        )
         wait_until_idle(group)
         owner = database.owner_uid
         other_before = wait_for_quiet(group, owner, arguments.quiet_wait)
@@ -310,8 +337,9 @@ def measure_round(
         raise Failed(f"{written} access-log rows for {arguments.samples} pages of {PAGE_SIZE}")
     sequential = Series(endpoint_ms, server_cpu_ms=server_cpu * 1000 / arguments.samples, other_cpu=other)
     hand_series = Series(hand_ms, other_cpu=other)
-    light = measure_light_load(port=port, path=path, tokens_file=tokens_file, group=group, database=database,
-                               arguments=arguments)
+    light = measure_light_load(
+        port=port, path=path, tokens_file=tokens_file, group=group, database=database, arguments=arguments
+    )
     result = Round(hand=hand_series, sequential=sequential, light=light)
     result.ratio = sequential.median / hand_series.median
     result.ratio_p99 = sequential.at(0.99) / hand_series.at(0.99)
@@ -326,7 +354,12 @@ def measure_round(
 
 
 def measure_light_load(
-    *, port: int, path: str, tokens_file: Path, group: int, database: CaseloadDatabase,
+    *,
+    port: int,
+    path: str,
+    tokens_file: Path,
+    group: int,
+    database: CaseloadDatabase,
     arguments: argparse.Namespace,
 ) -> Series:
     owner = database.owner_uid
@@ -334,12 +367,29 @@ def measure_light_load(
     first, server_first = cpu_sample(group, owner), group_cpu(group)
     rows_before = access_log_rows(database)
     command = [
-        sys.executable, "-m", "bench.caseload.loadgen", "--port", str(port), "--path", path,
-        "--tokens", str(tokens_file), "--rate", str(arguments.rate), "--connections", "2",
-        "--duration", str(arguments.load_seconds),
+        sys.executable,
+        "-m",
+        "bench.caseload.loadgen",
+        "--port",
+        str(port),
+        "--path",
+        path,
+        "--tokens",
+        str(tokens_file),
+        "--rate",
+        str(arguments.rate),
+        "--connections",
+        "2",
+        "--duration",
+        str(arguments.load_seconds),
     ]
     completed = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=arguments.load_seconds + 120, check=False,
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=arguments.load_seconds + 120,
+        check=False,
         stdin=subprocess.DEVNULL,
     )
     result = None
@@ -356,7 +406,9 @@ def measure_light_load(
     if written != PAGE_SIZE * result["requests"]:
         raise Failed(f"light load: {written} access-log rows for {result['requests']} pages of {PAGE_SIZE}")
     return Series(
-        result["latencies_ms"], server_cpu_ms=server_cpu * 1000 / max(1, result["requests"]), other_cpu=other,
+        result["latencies_ms"],
+        server_cpu_ms=server_cpu * 1000 / max(1, result["requests"]),
+        other_cpu=other,
         rate=arguments.rate,
     )
 
@@ -369,28 +421,49 @@ def figures(arguments: argparse.Namespace, run: Run, context: dict[str, Any]) ->
     light = min((one.light for one in run.rounds), key=lambda series: series.at(0.99))
     header = ["measurement", "p50 ms", "p90 ms", "p99 ms", "server CPU ms/req", "other CPU"]
     rows = [
-        [f"hand-written SQL, one statement, page of {PAGE_SIZE} (harness's open connection)",
-         f"{hand.median:.1f}", f"{hand.at(0.9):.1f}", f"{hand.at(0.99):.1f}", "-", f"{hand.other_cpu:.0%}"],
-        [f"endpoint over HTTP, sequential ({arguments.samples} requests, keep-alive)",
-         f"{sequential.median:.1f}", f"{sequential.at(0.9):.1f}", f"{sequential.at(0.99):.1f}",
-         f"{sequential.server_cpu_ms:.1f}", f"{sequential.other_cpu:.0%}"],
-        [f"endpoint under light load ({arguments.rate:g} req/s paced, 2 connections, {arguments.load_seconds:g} s)",
-         f"{light.median:.1f}", f"{light.at(0.9):.1f}", f"{light.at(0.99):.1f}",
-         f"{light.server_cpu_ms:.1f}", f"{light.other_cpu:.0%}"],
+        [
+            f"hand-written SQL, one statement, page of {PAGE_SIZE} (harness's open connection)",
+            f"{hand.median:.1f}",
+            f"{hand.at(0.9):.1f}",
+            f"{hand.at(0.99):.1f}",
+            "-",
+            f"{hand.other_cpu:.0%}",
+        ],
+        [
+            f"endpoint over HTTP, sequential ({arguments.samples} requests, keep-alive)",
+            f"{sequential.median:.1f}",
+            f"{sequential.at(0.9):.1f}",
+            f"{sequential.at(0.99):.1f}",
+            f"{sequential.server_cpu_ms:.1f}",
+            f"{sequential.other_cpu:.0%}",
+        ],
+        [
+            f"endpoint under light load ({arguments.rate:g} req/s paced, 2 connections, {arguments.load_seconds:g} s)",
+            f"{light.median:.1f}",
+            f"{light.at(0.9):.1f}",
+            f"{light.at(0.99):.1f}",
+            f"{light.server_cpu_ms:.1f}",
+            f"{light.other_cpu:.0%}",
+        ],
     ]
     best_ratio = min(one.ratio for one in run.rounds)
     ratios = [
         ["endpoint / hand-written SQL, median latency (best round)", f"{best_ratio:.2f}"],
-        ["endpoint / hand-written SQL, median latency, each round",
-         ", ".join(f"{one.ratio:.2f}" for one in run.rounds)],
-        ["endpoint / hand-written SQL, p99 latency, each round",
-         ", ".join(f"{one.ratio_p99:.2f}" for one in run.rounds)],
+        [
+            "endpoint / hand-written SQL, median latency, each round",
+            ", ".join(f"{one.ratio:.2f}" for one in run.rounds),
+        ],
+        [
+            "endpoint / hand-written SQL, p99 latency, each round",
+            ", ".join(f"{one.ratio_p99:.2f}" for one in run.rounds),
+        ],
     ]
     per_round = [
-        ["endpoint p99 under light load, ms, each round",
-         ", ".join(f"{one.light.at(0.99):.0f}" for one in run.rounds)],
-        ["other work on the CPUs during the light load, each round",
-         ", ".join(f"{one.light.other_cpu:.0%}" for one in run.rounds)],
+        ["endpoint p99 under light load, ms, each round", ", ".join(f"{one.light.at(0.99):.0f}" for one in run.rounds)],
+        [
+            "other work on the CPUs during the light load, each round",
+            ", ".join(f"{one.light.other_cpu:.0%}" for one in run.rounds),
+        ],
     ]
     verdict = (
         f"Targets (issue 4): within {RATIO_TARGET:g}× of the hand-written statement — "
@@ -398,12 +471,32 @@ def figures(arguments: argparse.Namespace, run: Run, context: dict[str, Any]) ->
         f"{P99_TARGET_MS:g} ms — {'met' if light.at(0.99) < P99_TARGET_MS else 'MISSED'} at "
         f"{light.at(0.99):.0f} ms."
     )
-    text = "\n".join([context["line"], "", text_table(header, rows), "", text_table(["ratio", "×"], ratios), "",
-                      text_table(["per round", ""], per_round), "", verdict])
-    markdown = "\n".join([
-        context["line"], "", markdown_table(header, rows, numeric_from=1), "",
-        markdown_table(["ratio", "×"], ratios, 1), "", markdown_table(["per round", ""], per_round, 1), "", verdict,
-    ])
+    text = "\n".join(
+        [
+            context["line"],
+            "",
+            text_table(header, rows),
+            "",
+            text_table(["ratio", "×"], ratios),
+            "",
+            text_table(["per round", ""], per_round),
+            "",
+            verdict,
+        ]
+    )
+    markdown = "\n".join(
+        [
+            context["line"],
+            "",
+            markdown_table(header, rows, numeric_from=1),
+            "",
+            markdown_table(["ratio", "×"], ratios, 1),
+            "",
+            markdown_table(["per round", ""], per_round, 1),
+            "",
+            verdict,
+        ]
+    )
     return {"text": text, "markdown": markdown}
 
 
@@ -492,9 +585,20 @@ def main(argv: list[str] | None = None) -> int:
         run_step("migrate", [sys.executable, "manage.py", "migrate", "--noinput"], environment, setup_log, 600)
         run_step(
             f"seed {arguments.citizens} citizens × {arguments.days} days",
-            [sys.executable, "-m", "bench.caseload.seed", "--out", str(run_directory), "--citizens",
-             str(arguments.citizens), "--days", str(arguments.days)],
-            environment, setup_log, 900,
+            [
+                sys.executable,
+                "-m",
+                "bench.caseload.seed",
+                "--out",
+                str(run_directory),
+                "--citizens",
+                str(arguments.citizens),
+                "--days",
+                str(arguments.days),
+            ],
+            environment,
+            setup_log,
+            900,
         )
         database.analyze()
         seeded = json.loads((run_directory / "caseload.json").read_text())
@@ -510,8 +614,14 @@ def main(argv: list[str] | None = None) -> int:
                     wait_ready(Endpoint(server.port, tokens[0], path), server.process)
                     run.rounds.append(
                         measure_round(
-                            database=database, hand=hand, port=server.port, group=server.process.pid, path=path,
-                            tokens_file=tokens_file, tokens=tokens, arguments=arguments,
+                            database=database,
+                            hand=hand,
+                            port=server.port,
+                            group=server.process.pid,
+                            path=path,
+                            tokens_file=tokens_file,
+                            tokens=tokens,
+                            arguments=arguments,
                         )
                     )
         finally:

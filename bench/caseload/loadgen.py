@@ -35,7 +35,15 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
 
 class Paced(threading.Thread):
     def __init__(
-        self, *, host: str, port: int, path: str, tokens: list[str], start: float, interval: float, offset: float,
+        self,
+        *,
+        host: str,
+        port: int,
+        path: str,
+        tokens: list[str],
+        start: float,
+        interval: float,
+        offset: float,
         deadline: float,
     ) -> None:
         super().__init__(daemon=True)
@@ -98,8 +106,14 @@ def main(argv: list[str] | None = None) -> int:
     deadline = start + arguments.duration
     workers = [
         Paced(
-            host=arguments.host, port=arguments.port, path=arguments.path, tokens=tokens[index:] + tokens[:index],
-            start=start, interval=interval, offset=index / arguments.rate, deadline=deadline,
+            host=arguments.host,
+            port=arguments.port,
+            path=arguments.path,
+            tokens=tokens[index:] + tokens[:index],
+            start=start,
+            interval=interval,
+            offset=index / arguments.rate,
+            deadline=deadline,
         )
         for index in range(arguments.connections)
     ]

@@ -88,8 +88,12 @@ def seed(*, out: Path, citizen_count: int, days: int) -> None:
         creator = staff_users[0]
         exercises = [
             Exercise.objects.create(
-                title_da=title, title_en=title, instructions_da="Langsomt.", instructions_en="Slowly.",
-                body_area=Exercise.BodyArea.LOWER_BODY, equipment=Exercise.Equipment.CHAIR,
+                title_da=title,
+                title_en=title,
+                instructions_da="Langsomt.",
+                instructions_en="Slowly.",
+                body_area=Exercise.BodyArea.LOWER_BODY,
+                equipment=Exercise.Equipment.CHAIR,
                 difficulty=Exercise.Difficulty.EASY,
             )
             for title in ("Rejse-sætte-sig", "Tåhævninger")
@@ -97,8 +101,10 @@ def seed(*, out: Path, citizen_count: int, days: int) -> None:
 
         total = citizen_count + citizen_count // 20
         users = [
-            User(username=f"caseload-citizen-{index}",
-                 display_name=f"{GIVEN_NAMES[index % 12]} {FAMILY_NAMES[(index * 7) % 9]}")
+            User(
+                username=f"caseload-citizen-{index}",
+                display_name=f"{GIVEN_NAMES[index % 12]} {FAMILY_NAMES[(index * 7) % 9]}",
+            )
             for index in range(total)
         ]
         for user in users:
@@ -108,22 +114,37 @@ def seed(*, out: Path, citizen_count: int, days: int) -> None:
         for index, user in enumerate(users):
             number = cpr.CprNumber.parse(cpr_digits(index + 200_000))
             given_name, family_name = user.display_name.split(" ", 1)
-            citizens.append(Citizen(
-                municipality=municipality, user=user, given_name=given_name, family_name=family_name,
-                address_line=f"Skolevej {index % 97 + 1}", postcode="5000", city="Odense",
-                cpr_ciphertext=cpr.encrypt(number), cpr_hash=cpr.keyed_hash(number),
-            ))
+            citizens.append(
+                Citizen(
+                    municipality=municipality,
+                    user=user,
+                    given_name=given_name,
+                    family_name=family_name,
+                    address_line=f"Skolevej {index % 97 + 1}",
+                    postcode="5000",
+                    city="Odense",
+                    cpr_ciphertext=cpr.encrypt(number),
+                    cpr_hash=cpr.keyed_hash(number),
+                )
+            )
         Citizen.objects.bulk_create(citizens, batch_size=BATCH)
         teams = [team if index < citizen_count else other_team for index in range(total)]
         CareRelation.objects.bulk_create(
-            [CareRelation(citizen=citizen, team=teams[index], valid_from=first_day - timedelta(days=30))
-             for index, citizen in enumerate(citizens)],
+            [
+                CareRelation(citizen=citizen, team=teams[index], valid_from=first_day - timedelta(days=30))
+                for index, citizen in enumerate(citizens)
+            ],
             batch_size=BATCH,
         )
         episodes = [
             Episode(
-                citizen=citizen, team=teams[index], kind=Episode.Kind.TRAINING, title="Træningsforløb",
-                start_date=first_day, planned_end_date=today + timedelta(days=60), status=Episode.Status.ACTIVE,
+                citizen=citizen,
+                team=teams[index],
+                kind=Episode.Kind.TRAINING,
+                title="Træningsforløb",
+                start_date=first_day,
+                planned_end_date=today + timedelta(days=60),
+                status=Episode.Status.ACTIVE,
                 created_by=creator,
             )
             for index, citizen in enumerate(citizens)
@@ -136,8 +157,14 @@ def seed(*, out: Path, citizen_count: int, days: int) -> None:
         TrainingPlan.objects.bulk_create(plans, batch_size=BATCH)
         versions = [
             TrainingPlanVersion(
-                plan=plan, number=1, recurrence_rule="FREQ=DAILY", start_date=first_day, start_time=time(10, 0),
-                end_date=today + timedelta(days=60), time_zone="Europe/Copenhagen", created_by=creator,
+                plan=plan,
+                number=1,
+                recurrence_rule="FREQ=DAILY",
+                start_date=first_day,
+                start_time=time(10, 0),
+                end_date=today + timedelta(days=60),
+                time_zone="Europe/Copenhagen",
+                created_by=creator,
             )
             for plan in plans
         ]
@@ -147,8 +174,11 @@ def seed(*, out: Path, citizen_count: int, days: int) -> None:
             plan.slots_until = datetime.combine(today + timedelta(days=8), time.min, tzinfo=zone)
         TrainingPlan.objects.bulk_update(plans, ["current_version", "slots_until"], batch_size=BATCH)
         PlanExercise.objects.bulk_create(
-            [PlanExercise(version=version, exercise=exercise, position=position, sets=2, repetitions=10)
-             for version in versions for position, exercise in enumerate(exercises)],
+            [
+                PlanExercise(version=version, exercise=exercise, position=position, sets=2, repetitions=10)
+                for version in versions
+                for position, exercise in enumerate(exercises)
+            ],
             batch_size=BATCH,
         )
 
@@ -164,8 +194,13 @@ def seed(*, out: Path, citizen_count: int, days: int) -> None:
                 scheduled_at = datetime.combine(local_date, time(10, 0), tzinfo=zone).astimezone(UTC)
                 due_until = scheduled_at + timedelta(minutes=version.grace_minutes)
                 slot = TrainingSlot(
-                    plan=plan, version=version, citizen=citizen, scheduled_at=scheduled_at, local_date=local_date,
-                    due_until=due_until, status=TrainingSlot.Status.PENDING,
+                    plan=plan,
+                    version=version,
+                    citizen=citizen,
+                    scheduled_at=scheduled_at,
+                    local_date=local_date,
+                    due_until=due_until,
+                    status=TrainingSlot.Status.PENDING,
                 )
                 slots.append(slot)
                 if due_until >= now:
@@ -173,33 +208,63 @@ def seed(*, out: Path, citizen_count: int, days: int) -> None:
                 pain = min(10, base_pain + (3 if rising and offset >= -7 else 0) + rng.randint(0, 1))
                 if rng.random() < faithful:
                     slot.status = TrainingSlot.Status.DONE
-                    citizen_logs.append(SessionLog(
-                        id=uuid.UUID(int=rng.getrandbits(128)), citizen=citizen, plan=plan, plan_version=version,
-                        slot=slot, performed_at=scheduled_at + timedelta(minutes=rng.randint(0, 300)),
-                        pain_before=max(0, pain - 1), pain_after=pain, effort=rng.randint(2, 7),
-                        logged_by=user, logged_by_role=SessionLog.LoggedByRole.CITIZEN,
-                        logged_by_name=user.display_name, fingerprint=f"{rng.getrandbits(128):032x}",
-                    ))
+                    citizen_logs.append(
+                        SessionLog(
+                            id=uuid.UUID(int=rng.getrandbits(128)),
+                            citizen=citizen,
+                            plan=plan,
+                            plan_version=version,
+                            slot=slot,
+                            performed_at=scheduled_at + timedelta(minutes=rng.randint(0, 300)),
+                            pain_before=max(0, pain - 1),
+                            pain_after=pain,
+                            effort=rng.randint(2, 7),
+                            logged_by=user,
+                            logged_by_role=SessionLog.LoggedByRole.CITIZEN,
+                            logged_by_name=user.display_name,
+                            fingerprint=f"{rng.getrandbits(128):032x}",
+                        )
+                    )
                 elif offset < -1:
                     slot.status = TrainingSlot.Status.MISSED
                 if rng.random() < 0.1:
-                    citizen_logs.append(SessionLog(
-                        id=uuid.UUID(int=rng.getrandbits(128)), citizen=citizen, plan=plan, plan_version=version,
-                        slot=None, performed_at=scheduled_at + timedelta(hours=7), pain_before=pain, pain_after=pain,
-                        effort=rng.randint(2, 7), logged_by=user, logged_by_role=SessionLog.LoggedByRole.CITIZEN,
-                        logged_by_name=user.display_name, fingerprint=f"{rng.getrandbits(128):032x}",
-                    ))
+                    citizen_logs.append(
+                        SessionLog(
+                            id=uuid.UUID(int=rng.getrandbits(128)),
+                            citizen=citizen,
+                            plan=plan,
+                            plan_version=version,
+                            slot=None,
+                            performed_at=scheduled_at + timedelta(hours=7),
+                            pain_before=pain,
+                            pain_after=pain,
+                            effort=rng.randint(2, 7),
+                            logged_by=user,
+                            logged_by_role=SessionLog.LoggedByRole.CITIZEN,
+                            logged_by_name=user.display_name,
+                            fingerprint=f"{rng.getrandbits(128):032x}",
+                        )
+                    )
             logs.extend(citizen_logs)
             alert_status = (
-                TrainingAlert.Status.OPEN if index % 20 == 3
-                else TrainingAlert.Status.ACKNOWLEDGED if index % 40 == 11
+                TrainingAlert.Status.OPEN
+                if index % 20 == 3
+                else TrainingAlert.Status.ACKNOWLEDGED
+                if index % 40 == 11
                 else None
             )
             if alert_status and citizen_logs:
-                alerts.append(TrainingAlert(
-                    citizen=citizen, episode=plan.episode, plan=plan, session_log=citizen_logs[-1],
-                    kind=TrainingAlert.Kind.PAIN_STOP, pain=8, status=alert_status,
-                ))
+                alerts.append(
+                    TrainingAlert(
+                        citizen=citizen,
+                        episode=plan.episode,
+                        plan=plan,
+                        session_log=citizen_logs[-1],
+                        kind=TrainingAlert.Kind.PAIN_STOP,
+                        pain=8,
+                        status=alert_status,
+                    )
+                )
         TrainingSlot.objects.bulk_create(slots, batch_size=BATCH)
         SessionLog.objects.bulk_create(logs, batch_size=BATCH)
         TrainingAlert.objects.bulk_create(alerts, batch_size=BATCH)
@@ -212,10 +277,18 @@ def seed(*, out: Path, citizen_count: int, days: int) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "staff_tokens.txt").write_text("\n".join(tokens) + "\n")
-    (out / "caseload.json").write_text(json.dumps({
-        "team_id": str(team.pk), "citizens": citizen_count, "slots": len(slots), "session_logs": len(logs),
-        "alerts": len(alerts), "rules": hand_sql.rules(),
-    }))
+    (out / "caseload.json").write_text(
+        json.dumps(
+            {
+                "team_id": str(team.pk),
+                "citizens": citizen_count,
+                "slots": len(slots),
+                "session_logs": len(logs),
+                "alerts": len(alerts),
+                "rules": hand_sql.rules(),
+            }
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

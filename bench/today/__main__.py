@@ -150,30 +150,74 @@ def saturate(generator: LoadGenerator, port: int, tokens: Path, duration: float,
     """bench.__main__.LoadGenerator.run for another path."""
     if generator.kind == "wrk":
         command = [
-            "wrk", "-t", str(generator.threads), "-c", str(generator.connections), "-d",
-            f"{max(1, round(duration))}s", "--timeout", "10s", "-s", str(LUA_SCRIPT), f"http://{HOST}:{port}",
-            "--", str(tokens), path,
+            "wrk",
+            "-t",
+            str(generator.threads),
+            "-c",
+            str(generator.connections),
+            "-d",
+            f"{max(1, round(duration))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(LUA_SCRIPT),
+            f"http://{HOST}:{port}",
+            "--",
+            str(tokens),
+            path,
         ]
     else:
         command = [
-            sys.executable, "-m", "bench.loadgen", "--host", HOST, "--port", str(port), "--path", path,
-            "--tokens", str(tokens), "--connections", str(generator.connections), "--duration", str(duration),
+            sys.executable,
+            "-m",
+            "bench.loadgen",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--path",
+            path,
+            "--tokens",
+            str(tokens),
+            "--connections",
+            str(generator.connections),
+            "--duration",
+            str(duration),
         ]
     return run_load(command, duration)
 
 
 def paced(port: int, tokens: Path, duration: float, path: str, rate: float, connections: int) -> LoadResult:
     command = [
-        sys.executable, "-m", "bench.today.loadgen", "--host", HOST, "--port", str(port), "--path", path,
-        "--tokens", str(tokens), "--rate", f"{rate:.3f}", "--duration", str(duration),
-        "--connections", str(connections),
+        sys.executable,
+        "-m",
+        "bench.today.loadgen",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--path",
+        path,
+        "--tokens",
+        str(tokens),
+        "--rate",
+        f"{rate:.3f}",
+        "--duration",
+        str(duration),
+        "--connections",
+        str(connections),
     ]
     return run_load(command, duration)
 
 
 def run_load(command: list[str], duration: float) -> LoadResult:
     completed = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=duration + 90, check=False,
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=duration + 90,
+        check=False,
         stdin=subprocess.DEVNULL,
     )
     if completed.returncode != 0:
@@ -337,13 +381,31 @@ def saturation_rows(outcomes: dict[str, ScenarioOutcome]) -> list[list[str]]:
 
 
 SATURATION_HEADER = [
-    "scenario", "serving", "req/s", "p50 ms", "p99 ms", "server CPU ms/req", "errors", "worst/best round",
+    "scenario",
+    "serving",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "server CPU ms/req",
+    "errors",
+    "worst/best round",
     "other CPU",
 ]
 RATIO_HEADER = ["ratio", "req/s", "target", "met", "server CPU per request", "each round (req/s)"]
 LATENCY_HEADER = [
-    "scenario", "rate req/s (target)", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "p99 from send ms",
-    "errors", "p99 each round", "other CPU", "target p99", "met",
+    "scenario",
+    "rate req/s (target)",
+    "p50 ms",
+    "p90 ms",
+    "p99 ms",
+    "p99.9 ms",
+    "max ms",
+    "p99 from send ms",
+    "errors",
+    "p99 each round",
+    "other CPU",
+    "target p99",
+    "met",
 ]
 
 
@@ -406,9 +468,7 @@ INTERLEAVED_HEADER = ["scenario", "server CPU ms/req, interleaved", "mestring-ws
 
 def interleaved_rows(interleaved: dict[str, float]) -> list[list[str]]:
     mestring = interleaved.get(MESTRING.name, 0.0)
-    return [
-        [name, f"{value:.2f}", f"{mestring / value:.2f}" if value else "-"] for name, value in interleaved.items()
-    ]
+    return [[name, f"{value:.2f}", f"{mestring / value:.2f}" if value else "-"] for name, value in interleaved.items()]
 
 
 def readme_block(
@@ -474,11 +534,10 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--latency-duration", type=float, default=30.0, help="seconds of fixed-rate load per latency round (30)"
     )
+    parser.add_argument("--latency-connections", type=int, default=16, help="connections of the fixed-rate load (16)")
     parser.add_argument(
-        "--latency-connections", type=int, default=16, help="connections of the fixed-rate load (16)"
-    )
-    parser.add_argument(
-        "--database-url", default=os.environ.get("DATABASE_URL", ""),
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", ""),
         help=f"PostgreSQL server to create {BENCH_DATABASE} on (default: $DATABASE_URL, else a new SQLite file)",
     )
     parser.add_argument("--only", action="append", choices=SCENARIO_NAMES, help="saturate only this scenario")
@@ -528,14 +587,26 @@ def main(argv: list[str] | None = None) -> int:
     database.create()
     try:
         run_step(
-            f"migrate a new {kind} database", [sys.executable, "manage.py", "migrate", "--noinput"],
-            environment, setup_log, timeout=600,
+            f"migrate a new {kind} database",
+            [sys.executable, "manage.py", "migrate", "--noinput"],
+            environment,
+            setup_log,
+            timeout=600,
         )
         run_step(
             f"seed {arguments.citizens} citizens with logins and training plans",
-            [sys.executable, "-m", "bench.today.seed", "--out", str(run_directory), "--citizens",
-             str(arguments.citizens)],
-            environment | {"ACCESS_TOKEN_TTL_SECONDS": str(24 * 3600)}, setup_log, timeout=900,
+            [
+                sys.executable,
+                "-m",
+                "bench.today.seed",
+                "--out",
+                str(run_directory),
+                "--citizens",
+                str(arguments.citizens),
+            ],
+            environment | {"ACCESS_TOKEN_TTL_SECONDS": str(24 * 3600)},
+            setup_log,
+            timeout=900,
         )
         database.analyze()
         tokens = run_directory / "citizen_tokens.txt"
@@ -561,9 +632,11 @@ def main(argv: list[str] | None = None) -> int:
             say(f"== saturation, round {round_number} of {arguments.rounds}")
             for scenario in selected:
                 say(f"-- {scenario.name}: {scenario.serving}")
-                record(saturation[scenario.name], scenario.name, lambda scenario=scenario: measure_round(
-                    scenario, run, saturating
-                ))
+                record(
+                    saturation[scenario.name],
+                    scenario.name,
+                    lambda scenario=scenario: measure_round(scenario, run, saturating),
+                )
 
         if arguments.interleaved_blocks > 0:
             say(f"== interleaved CPU per request: {arguments.interleaved_blocks} blocks of 100 requests per app")

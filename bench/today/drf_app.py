@@ -101,8 +101,19 @@ class PlanExerciseSerializer(serializers.ModelSerializer):
     class Meta:
         model = PlanExercise
         fields = [
-            "plan_exercise_id", "exercise_id", "position", "title", "instructions", "individual_instructions",
-            "video_url", "sets", "repetitions", "hold_seconds", "duration_seconds", "load_kg", "images",
+            "plan_exercise_id",
+            "exercise_id",
+            "position",
+            "title",
+            "instructions",
+            "individual_instructions",
+            "video_url",
+            "sets",
+            "repetitions",
+            "hold_seconds",
+            "duration_seconds",
+            "load_kg",
+            "images",
         ]
 
     def get_title(self, plan_exercise: PlanExercise) -> str:
@@ -125,8 +136,18 @@ class TrainingSlotSerializer(serializers.ModelSerializer):
     class Meta:
         model = TrainingSlot
         fields = [
-            "id", "training_plan_id", "plan_title", "plan_version_id", "plan_version_number", "scheduled_at",
-            "scheduled_local", "due_until", "status", "status_name", "session_log_id", "exercises",
+            "id",
+            "training_plan_id",
+            "plan_title",
+            "plan_version_id",
+            "plan_version_number",
+            "scheduled_at",
+            "scheduled_local",
+            "due_until",
+            "status",
+            "status_name",
+            "session_log_id",
+            "exercises",
         ]
 
     def get_scheduled_local(self, slot: TrainingSlot) -> str:

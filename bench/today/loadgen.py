@@ -28,8 +28,18 @@ from bench.loadgen import LOOPBACK_HOSTS, percentile
 
 class PacedWorker(threading.Thread):
     def __init__(
-        self, *, host: str, port: int, path: str, tokens: list[str], first: int, step: int, start: float,
-        period: float, deadline: float, timeout: float,
+        self,
+        *,
+        host: str,
+        port: int,
+        path: str,
+        tokens: list[str],
+        first: int,
+        step: int,
+        start: float,
+        period: float,
+        deadline: float,
+        timeout: float,
     ) -> None:
         super().__init__(daemon=True)
         self.host, self.port, self.path, self.tokens = host, port, path, tokens
@@ -120,8 +130,15 @@ def main(argv: list[str] | None = None) -> int:
     deadline = start + arguments.duration
     workers = [
         PacedWorker(
-            host=arguments.host, port=arguments.port, path=arguments.path, tokens=tokens, first=number,
-            step=arguments.connections, start=start, period=1 / arguments.rate, deadline=deadline,
+            host=arguments.host,
+            port=arguments.port,
+            path=arguments.path,
+            tokens=tokens,
+            first=number,
+            step=arguments.connections,
+            start=start,
+            period=1 / arguments.rate,
+            deadline=deadline,
             timeout=arguments.timeout,
         )
         for number in range(arguments.connections)

@@ -50,7 +50,7 @@ SLOTS_SQL = (
     'INNER JOIN "selvbetjening_trainingplan" p ON p."id" = sl."plan_id" '
     'INNER JOIN "selvbetjening_trainingplanversion" v ON v."id" = sl."version_id" '
     'LEFT OUTER JOIN "selvbetjening_sessionlog" lg ON lg."slot_id" = sl."id" '
-    "WHERE sl.\"citizen_id\" = %s AND sl.\"local_date\" = %s AND p.\"status\" = 'active' "
+    'WHERE sl."citizen_id" = %s AND sl."local_date" = %s AND p."status" = \'active\' '
     "AND sl.\"status\" <> 'cancelled' "
     'ORDER BY sl."scheduled_at", sl."id"'
 )
@@ -77,7 +77,7 @@ IMAGES_SQL = {
 NEXT_REMINDER_SQL = (
     'SELECT sl."scheduled_at" FROM "selvbetjening_trainingslot" sl '
     'INNER JOIN "selvbetjening_trainingplan" p ON p."id" = sl."plan_id" '
-    "WHERE sl.\"citizen_id\" = %s AND sl.\"status\" = 'pending' AND sl.\"scheduled_at\" > %s "
+    'WHERE sl."citizen_id" = %s AND sl."status" = \'pending\' AND sl."scheduled_at" > %s '
     "AND p.\"status\" = 'active' "
     'ORDER BY sl."scheduled_at" LIMIT 1'
 )
@@ -130,8 +130,19 @@ class Today:
         rows = database.query(TOKEN_SQL, (hashlib.sha256(raw_token.encode()).hexdigest(), "access"))
         if not rows:
             raise NOT_AUTHENTICATED
-        (token_expires, session_id, audience, revoked_at, session_expires, last_used, user_id, is_active,
-         display_name, citizen_id, time_zone) = rows[0]
+        (
+            token_expires,
+            session_id,
+            audience,
+            revoked_at,
+            session_expires,
+            last_used,
+            user_id,
+            is_active,
+            display_name,
+            citizen_id,
+            time_zone,
+        ) = rows[0]
         now = datetime.now(UTC)
         if self.utc(token_expires) <= now:
             raise NOT_AUTHENTICATED
@@ -175,8 +186,21 @@ class Today:
         rows = self.database.query(*self.in_list(EXERCISES_SQL[language], version_ids))
         images = self.images(list(dict.fromkeys(row[2] for row in rows)), language)
         by_version: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-        for (plan_exercise_id, version_id, exercise_id, position, individual, sets, repetitions, hold_seconds,
-             duration_seconds, load_kg, title, instructions, video_url) in rows:
+        for (
+            plan_exercise_id,
+            version_id,
+            exercise_id,
+            position,
+            individual,
+            sets,
+            repetitions,
+            hold_seconds,
+            duration_seconds,
+            load_kg,
+            title,
+            instructions,
+            video_url,
+        ) in rows:
             by_version[version_id].append(
                 {
                     "plan_exercise_id": self.uuid_text(plan_exercise_id),
@@ -206,8 +230,18 @@ class Today:
         exercises = self.exercises(list(dict.fromkeys(slot[3] for slot in slots)), language) if slots else {}
         names = STATUS_NAMES[language]
         items = []
-        for (slot_id, plan_id, plan_title, version_id, version_number, version_zone, scheduled_at, due_until,
-             status, session_log_id) in slots:
+        for (
+            slot_id,
+            plan_id,
+            plan_title,
+            version_id,
+            version_number,
+            version_zone,
+            scheduled_at,
+            due_until,
+            status,
+            session_log_id,
+        ) in slots:
             scheduled = self.utc(scheduled_at)
             items.append(
                 {

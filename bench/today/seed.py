@@ -149,15 +149,26 @@ def seed(*, out: Path, citizen_count: int) -> None:
                 )
             return version
 
-        def add_slots(plan: TrainingPlan, version: TrainingPlanVersion, citizen: Citizen, days: range, *,
-                      cancelled: bool = False, salt: int = 0) -> None:
+        def add_slots(
+            plan: TrainingPlan,
+            version: TrainingPlanVersion,
+            citizen: Citizen,
+            days: range,
+            *,
+            cancelled: bool = False,
+            salt: int = 0,
+        ) -> None:
             for offset in days:
                 day = today + timedelta(days=offset)
                 for number, moment in enumerate(daily_times):
                     scheduled_at = datetime.combine(day, moment, tzinfo=zone).astimezone(now.tzinfo)
                     due_until = scheduled_at + grace
                     slot = TrainingSlot(
-                        plan=plan, version=version, citizen=citizen, scheduled_at=scheduled_at, local_date=day,
+                        plan=plan,
+                        version=version,
+                        citizen=citizen,
+                        scheduled_at=scheduled_at,
+                        local_date=day,
                         due_until=due_until,
                     )
                     if cancelled:
@@ -166,12 +177,19 @@ def seed(*, out: Path, citizen_count: int) -> None:
                         slot.status = TrainingSlot.Status.DONE
                         logs.append(
                             SessionLog(
-                                id=uuid.uuid4(), citizen=citizen, plan=plan, plan_version=version, slot=slot,
+                                id=uuid.uuid4(),
+                                citizen=citizen,
+                                plan=plan,
+                                plan_version=version,
+                                slot=slot,
                                 performed_at=scheduled_at + timedelta(minutes=20),
-                                pain_before=(salt + offset) % 4, pain_after=(salt + offset + 1) % 4,
-                                effort=3 + (salt + number) % 4, logged_by=citizen.user,
+                                pain_before=(salt + offset) % 4,
+                                pain_after=(salt + offset + 1) % 4,
+                                effort=3 + (salt + number) % 4,
+                                logged_by=citizen.user,
                                 logged_by_role=SessionLog.LoggedByRole.CITIZEN,
-                                logged_by_name=citizen.user.display_name, fingerprint=uuid.uuid4().hex,
+                                logged_by_name=citizen.user.display_name,
+                                fingerprint=uuid.uuid4().hex,
                             )
                         )
                     elif due_until < now:
@@ -180,14 +198,22 @@ def seed(*, out: Path, citizen_count: int) -> None:
 
         for index, citizen in enumerate(citizens):
             episode = Episode(
-                citizen=citizen, team=team, kind=Episode.Kind.TRAINING, title="Træning derhjemme",
-                start_date=today - timedelta(days=21), planned_end_date=today + timedelta(days=42),
-                status=Episode.Status.ACTIVE, created_by=therapist,
+                citizen=citizen,
+                team=team,
+                kind=Episode.Kind.TRAINING,
+                title="Træning derhjemme",
+                start_date=today - timedelta(days=21),
+                planned_end_date=today + timedelta(days=42),
+                status=Episode.Status.ACTIVE,
+                created_by=therapist,
             )
             episodes.append(episode)
             plan = TrainingPlan(
-                episode=episode, citizen=citizen, title=f"Styrke og balance {index % 7 + 1}",
-                status=TrainingPlan.Status.ACTIVE, created_by=therapist,
+                episode=episode,
+                citizen=citizen,
+                title=f"Styrke og balance {index % 7 + 1}",
+                status=TrainingPlan.Status.ACTIVE,
+                created_by=therapist,
                 slots_until=datetime.combine(today + timedelta(days=DAYS_AROUND + 1), time(), tzinfo=zone),
             )
             plans.append(plan)
@@ -203,7 +229,10 @@ def seed(*, out: Path, citizen_count: int) -> None:
                 plan.current_version = first
             if index % 5 == 0:
                 ended = TrainingPlan(
-                    episode=episode, citizen=citizen, title="Tidligere plan", status=TrainingPlan.Status.ENDED,
+                    episode=episode,
+                    citizen=citizen,
+                    title="Tidligere plan",
+                    status=TrainingPlan.Status.ENDED,
                     created_by=therapist,
                 )
                 plans.append(ended)

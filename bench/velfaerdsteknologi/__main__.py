@@ -261,8 +261,15 @@ def wait_ready(port: int, token: str, server_process: subprocess.Popen[bytes]) -
 
 def load(port: int, batches_file: Path, first: int = 0) -> dict[str, Any]:
     command = [
-        sys.executable, "-m", "bench.velfaerdsteknologi.loadgen", "--port", str(port),
-        "--batches", str(batches_file), "--first", str(first),
+        sys.executable,
+        "-m",
+        "bench.velfaerdsteknologi.loadgen",
+        "--port",
+        str(port),
+        "--batches",
+        str(batches_file),
+        "--first",
+        str(first),
     ]
     completed = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False, stdin=subprocess.DEVNULL
@@ -281,8 +288,16 @@ def access_log_oks(log: Path) -> int:
 
 
 def measure_ingest(
-    *, name: str, database: TelemetryDatabase, port: int, group: int, log: Path, batches_file: Path, total: int,
-    rules_active: bool, quiet_wait: float,
+    *,
+    name: str,
+    database: TelemetryDatabase,
+    port: int,
+    group: int,
+    log: Path,
+    batches_file: Path,
+    total: int,
+    rules_active: bool,
+    quiet_wait: float,
 ) -> Measurement:
     reset(database, rules_active=rules_active)
     owner = database.owner_uid
@@ -346,9 +361,12 @@ def measure_copy(
         first = cpu_sample(os.getpid(), owner)
         database_first, client_first = database_cpu(owner), time.process_time()
         began = time.perf_counter()
-        with connection.cursor() as cursor, cursor.copy(
-            f"COPY {READING_TABLE} ({', '.join(COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"  # noqa: S608
-        ) as copier:
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(
+                f"COPY {READING_TABLE} ({', '.join(COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"  # noqa: S608
+            ) as copier,
+        ):
             copier.set_types(COPY_TYPES)
             for row in rows:
                 copier.write_row(row)
@@ -404,16 +422,29 @@ def main(argv: list[str] | None = None) -> int:
         run_step("migrate", [sys.executable, "manage.py", "migrate", "--noinput"], environment, setup_log, 600)
         run_step(
             f"seed {arguments.devices} devices in use",
-            [sys.executable, "-m", "bench.velfaerdsteknologi.seed", "--out", str(run_directory),
-             "--devices", str(arguments.devices)],
-            environment, setup_log, 600,
+            [
+                sys.executable,
+                "-m",
+                "bench.velfaerdsteknologi.seed",
+                "--out",
+                str(run_directory),
+                "--devices",
+                str(arguments.devices),
+            ],
+            environment,
+            setup_log,
+            600,
         )
         devices = json.loads((run_directory / "devices.json").read_text())
         bodies = make_bodies(arguments.devices, arguments.batches, started - timedelta(days=2))
         batches_file = run_directory / "batches.json"
         batches_file.write_text(
-            json.dumps([{"token": device["token"], "bodies": device_bodies} for device, device_bodies in zip(
-                devices, bodies, strict=True)])
+            json.dumps(
+                [
+                    {"token": device["token"], "bodies": device_bodies}
+                    for device, device_bodies in zip(devices, bodies, strict=True)
+                ]
+            )
         )
         total = arguments.devices * arguments.batches * BATCH
         outcomes = {name: Outcome(name) for name in ("ingest, rules active", "ingest, rules inactive", "binary COPY")}
@@ -429,13 +460,20 @@ def main(argv: list[str] | None = None) -> int:
                 for name, rules_active in (("ingest, rules active", True), ("ingest, rules inactive", False)):
                     outcomes[name].rounds.append(
                         measure_ingest(
-                            name=name, database=database, port=server.port, group=server.process.pid, log=log,
-                            batches_file=batches_file, total=total, rules_active=rules_active,
+                            name=name,
+                            database=database,
+                            port=server.port,
+                            group=server.process.pid,
+                            log=log,
+                            batches_file=batches_file,
+                            total=total,
+                            rules_active=rules_active,
                             quiet_wait=arguments.quiet_wait,
                         )
                     )
-            copy, build = measure_copy(database, [device["id"] for device in devices], bodies, total,
-                                       arguments.quiet_wait)
+            copy, build = measure_copy(
+                database, [device["id"] for device in devices], bodies, total, arguments.quiet_wait
+            )
             outcomes["binary COPY"].rounds.append(copy)
             build_seconds.append(build)
         version = database.scalar("SHOW server_version")
@@ -452,45 +490,75 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def figures(
-    arguments: argparse.Namespace, outcomes: dict[str, Outcome], build_seconds: float, total: int,
-    started: datetime, version: str,
+    arguments: argparse.Namespace,
+    outcomes: dict[str, Outcome],
+    build_seconds: float,
+    total: int,
+    started: datetime,
+    version: str,
 ) -> dict[str, str]:
-    ingest, bare, copy = (outcomes[name].best for name in ("ingest, rules active", "ingest, rules inactive",
-                                                           "binary COPY"))
+    ingest, bare, copy = (
+        outcomes[name].best for name in ("ingest, rules active", "ingest, rules inactive", "binary COPY")
+    )
     copy_with_build = total / (copy.seconds + build_seconds)
     rows = []
     for name, outcome in outcomes.items():
         best = outcome.best
-        rows.append([
-            name,
-            f"{best.rate:,.0f}",
-            f"{best.seconds:.2f}",
-            f"{best.server_cpu_seconds * 1e6 / total:.1f}" if best.server_cpu_seconds else "-",
-            f"{best.database_cpu_seconds * 1e6 / total:.1f}" if best.database_cpu_seconds else "-",
-            f"{best.latency_ms['p50']:.0f}" if best.latency_ms else "-",
-            f"{outcome.spread:.2f}",
-            f"{best.other_cpu:.0%}",
-        ])
-    header = ["measurement", "readings/s", "seconds", "server (COPY: client) CPU µs/reading",
-              "PostgreSQL CPU µs/reading",
-              "p50 ms/batch", "worst/best round", "other CPU"]
+        rows.append(
+            [
+                name,
+                f"{best.rate:,.0f}",
+                f"{best.seconds:.2f}",
+                f"{best.server_cpu_seconds * 1e6 / total:.1f}" if best.server_cpu_seconds else "-",
+                f"{best.database_cpu_seconds * 1e6 / total:.1f}" if best.database_cpu_seconds else "-",
+                f"{best.latency_ms['p50']:.0f}" if best.latency_ms else "-",
+                f"{outcome.spread:.2f}",
+                f"{best.other_cpu:.0%}",
+            ]
+        )
+    header = [
+        "measurement",
+        "readings/s",
+        "seconds",
+        "server (COPY: client) CPU µs/reading",
+        "PostgreSQL CPU µs/reading",
+        "p50 ms/batch",
+        "worst/best round",
+        "other CPU",
+    ]
     wall_rule_cost = (1 / ingest.rate - 1 / bare.rate) * 1e6
-    cpu_rule_cost = (ingest.server_cpu_seconds - bare.server_cpu_seconds + ingest.database_cpu_seconds
-                     - bare.database_cpu_seconds) * 1e6 / total
+    cpu_rule_cost = (
+        (ingest.server_cpu_seconds - bare.server_cpu_seconds + ingest.database_cpu_seconds - bare.database_cpu_seconds)
+        * 1e6
+        / total
+    )
+
     def rounds(name: str) -> list[float]:
         return [measurement.rate for measurement in outcomes[name].rounds]
 
     with_rules = per_round_ratios(rounds("ingest, rules active"), rounds("binary COPY"))
     without_rules = per_round_ratios(rounds("ingest, rules inactive"), rounds("binary COPY"))
     ratios = [
-        ["ingest (rules active) / binary COPY, median of the rounds' own ratios", f"{with_rules.median:.2f}",
-         with_rules.spread()],
-        ["ingest (rules inactive) / binary COPY, median of the rounds' own ratios", f"{without_rules.median:.2f}",
-         without_rules.spread()],
-        ["ingest (rules active) / binary COPY, best round of each (for comparison)", f"{ingest.rate / copy.rate:.2f}",
-         "-"],
-        ["ingest (rules active) / binary COPY including building its rows from the JSON, best rounds",
-         f"{ingest.rate / copy_with_build:.2f}", "-"],
+        [
+            "ingest (rules active) / binary COPY, median of the rounds' own ratios",
+            f"{with_rules.median:.2f}",
+            with_rules.spread(),
+        ],
+        [
+            "ingest (rules inactive) / binary COPY, median of the rounds' own ratios",
+            f"{without_rules.median:.2f}",
+            without_rules.spread(),
+        ],
+        [
+            "ingest (rules active) / binary COPY, best round of each (for comparison)",
+            f"{ingest.rate / copy.rate:.2f}",
+            "-",
+        ],
+        [
+            "ingest (rules active) / binary COPY including building its rows from the JSON, best rounds",
+            f"{ingest.rate / copy_with_build:.2f}",
+            "-",
+        ],
     ]
 
     def cpu_per_reading(name: str) -> list[float]:
@@ -501,8 +569,15 @@ def figures(
     # throughput ratio favours the ingest (many processes get a larger share of the CPUs than COPY's one
     # connection); CPU spent per reading does not depend on that share.
     cpu_ratio = per_round_ratios(cpu_per_reading("binary COPY"), cpu_per_reading("ingest, rules active"))
-    ratios.insert(2, ["CPU per reading, binary COPY (client + PostgreSQL) / ingest with rules (server + "
-                      "PostgreSQL), median of the rounds' own ratios", f"{cpu_ratio.median:.2f}", cpu_ratio.spread()])
+    ratios.insert(
+        2,
+        [
+            "CPU per reading, binary COPY (client + PostgreSQL) / ingest with rules (server + "
+            "PostgreSQL), median of the rounds' own ratios",
+            f"{cpu_ratio.median:.2f}",
+            cpu_ratio.spread(),
+        ],
+    )
     ratio_header = ["ratio", "×", "lowest–highest round (each round)"]
     context = (
         f"Run {started:%Y-%m-%d %H:%M} UTC on PostgreSQL {version}, commit {git_revision()}; {os.cpu_count()} CPUs "
@@ -515,16 +590,33 @@ def figures(
         f"Rule evaluation: {wall_rule_cost:.1f} µs of wall time per reading at full load "
         f"(1/rate with rules − 1/rate without), {cpu_rule_cost:.1f} µs of CPU (server + PostgreSQL) per reading."
     )
-    text = "\n".join([
-        context, "", text_table(header, rows), "", text_table(ratio_header, ratios), "", rule_line,
-        f"Building the COPY rows from the JSON bodies took {build_seconds:.2f} s more (not in the COPY figure).",
-    ])
-    markdown = "\n".join([
-        context, "", markdown_table(header, rows, numeric_from=1), "", markdown_table(ratio_header, ratios, 1),
-        "", rule_line, "",
-        f"Building the COPY rows from the JSON bodies took {build_seconds:.2f} s more; it is not in the COPY figure.",
-        "Every answer was 200 with a \"stored\" result per reading, and the stored row count matched.",
-    ])
+    text = "\n".join(
+        [
+            context,
+            "",
+            text_table(header, rows),
+            "",
+            text_table(ratio_header, ratios),
+            "",
+            rule_line,
+            f"Building the COPY rows from the JSON bodies took {build_seconds:.2f} s more (not in the COPY figure).",
+        ]
+    )
+    markdown = "\n".join(
+        [
+            context,
+            "",
+            markdown_table(header, rows, numeric_from=1),
+            "",
+            markdown_table(ratio_header, ratios, 1),
+            "",
+            rule_line,
+            "",
+            f"Building the COPY rows from the JSON bodies took {build_seconds:.2f} s more; "
+            "it is not in the COPY figure.",
+            'Every answer was 200 with a "stored" result per reading, and the stored row count matched.',
+        ]
+    )
     return {"text": text, "markdown": markdown}
 
 

@@ -56,9 +56,10 @@ class DeviceConnection(threading.Thread):
                 document = json.loads(answer)
                 self.results.update(result["status"] for result in document["results"])
                 sent = body.count(b'"sequence"')
-                if len(document["results"]) != sent or document["stored"] + document["duplicates"] + document[
-                    "refused"
-                ] != sent:
+                if (
+                    len(document["results"]) != sent
+                    or document["stored"] + document["duplicates"] + document["refused"] != sent
+                ):
                     self.mismatches += 1
         self.finished = time.perf_counter()
         connection.close()

@@ -50,8 +50,13 @@ def my_episodes(request: AuthedRequest, query: Query[schemas.PageQuery]):
         episode_reads.episodes_visible_to(request.auth).filter(citizen=_own(request))
     )
     items, next_cursor = paginate_logged(
-        request.auth, queryset, reads="episode", citizen_of=lambda episode: episode.citizen_id,
-        cursor=query.cursor, limit=query.limit, order=("-start_date", "-id"),
+        request.auth,
+        queryset,
+        reads="episode",
+        citizen_of=lambda episode: episode.citizen_id,
+        cursor=query.cursor,
+        limit=query.limit,
+        order=("-start_date", "-id"),
     )
     return {"items": [present.episode(item) for item in items], "next_cursor": next_cursor}
 
@@ -72,8 +77,13 @@ def my_goals(request: AuthedRequest, query: Query[schemas.GoalQuery]):
         episode_id=query.episode_id,
     )
     items, next_cursor = paginate_logged(
-        request.auth, queryset, reads="goal", citizen_of=lambda goal: goal.episode.citizen_id,
-        cursor=query.cursor, limit=query.limit, order=("rank", "id"),
+        request.auth,
+        queryset,
+        reads="goal",
+        citizen_of=lambda goal: goal.episode.citizen_id,
+        cursor=query.cursor,
+        limit=query.limit,
+        order=("rank", "id"),
     )
     return {"items": [present.goal(item) for item in items], "next_cursor": next_cursor}
 
@@ -83,9 +93,7 @@ def my_goal(request: AuthedRequest, goal_id: UUID):
     return present.goal(episode_access.access_goal(request.auth, goal_id))
 
 
-@goals.get(
-    "/{uuid:goal_id}/ratings", response=schemas.RatingPageOut, summary="How my goal has been rated over time"
-)
+@goals.get("/{uuid:goal_id}/ratings", response=schemas.RatingPageOut, summary="How my goal has been rated over time")
 def my_goal_ratings(request: AuthedRequest, goal_id: UUID, query: Query[schemas.PageQuery]):
     goal = episode_access.access_goal(request.auth, goal_id, reads="goal_rating")
     items, next_cursor = paginate(episode_reads.ratings_of(goal), cursor=query.cursor, limit=query.limit)
@@ -115,8 +123,13 @@ def my_questionnaires(request: AuthedRequest, query: Query[schemas.Questionnaire
         questionnaire_reads.assignments_visible_to(request.auth).filter(citizen=_own(request)), query.state
     )
     items, next_cursor = paginate_logged(
-        request.auth, queryset, reads="questionnaire", citizen_of=lambda assignment: assignment.citizen_id,
-        cursor=query.cursor, limit=query.limit, order=("due_on", "id"),
+        request.auth,
+        queryset,
+        reads="questionnaire",
+        citizen_of=lambda assignment: assignment.citizen_id,
+        cursor=query.cursor,
+        limit=query.limit,
+        order=("due_on", "id"),
     )
     return {"items": [present.assignment(item) for item in items], "next_cursor": next_cursor}
 
@@ -151,8 +164,12 @@ def answer_questionnaire(request: AuthedRequest, assignment_id: UUID, payload: s
 @requests.get("", response=schemas.RequestPageOut, summary="My requests, newest first")
 def my_requests(request: AuthedRequest, query: Query[schemas.PageQuery]):
     items, next_cursor = paginate_logged(
-        request.auth, request_reads.requests_of_citizen(request.auth), reads="request",
-        citizen_of=lambda citizen_request: citizen_request.citizen_id, cursor=query.cursor, limit=query.limit,
+        request.auth,
+        request_reads.requests_of_citizen(request.auth),
+        reads="request",
+        citizen_of=lambda citizen_request: citizen_request.citizen_id,
+        cursor=query.cursor,
+        limit=query.limit,
     )
     return {"items": [present.request(item) for item in items], "next_cursor": next_cursor}
 
@@ -168,9 +185,7 @@ def create_request(request: AuthedRequest, payload: schemas.RequestCreateIn):
         by=request.auth, citizen=_own(request), request_id=payload.id, **fields
     )
     shown = request_access.access_request(request.auth, created_request.pk)
-    return Status(
-        201 if created else 200, present.request_detail(shown, list(request_reads.messages_of(shown)))
-    )
+    return Status(201 if created else 200, present.request_detail(shown, list(request_reads.messages_of(shown))))
 
 
 @requests.get("/{uuid:request_id}", response=schemas.RequestDetailOut, summary="One request and its replies")
@@ -179,23 +194,17 @@ def my_request(request: AuthedRequest, request_id: UUID):
     return present.request_detail(citizen_request, list(request_reads.messages_of(citizen_request)))
 
 
-@requests.post(
-    "/{uuid:request_id}/messages", response={201: schemas.MessageOut}, summary="Write again in a request"
-)
+@requests.post("/{uuid:request_id}/messages", response={201: schemas.MessageOut}, summary="Write again in a request")
 def add_my_message(request: AuthedRequest, request_id: UUID, payload: schemas.MessageIn):
     citizen_request = request_access.access_request_for_change(request.auth, request_id)
-    message = request_services.request_message_add(
-        request=citizen_request, by=request.auth, text=payload.text
-    )
+    message = request_services.request_message_add(request=citizen_request, by=request.auth, text=payload.text)
     return Status(201, message)
 
 
 @requests.post("/{uuid:request_id}/close", response=schemas.RequestOut, summary="Close my request")
 def close_my_request(request: AuthedRequest, request_id: UUID):
     citizen_request = request_access.access_request_for_change(request.auth, request_id)
-    request_services.request_status_set(
-        request=citizen_request, by=request.auth, status=CitizenRequest.Status.CLOSED
-    )
+    request_services.request_status_set(request=citizen_request, by=request.auth, status=CitizenRequest.Status.CLOSED)
     return present.request(request_access.access_request(request.auth, request_id))
 
 
@@ -212,9 +221,7 @@ def attach_photo(request: AuthedRequest, request_id: UUID, photo: File[UploadedF
 
 
 @requests.get("/{uuid:request_id}/photo", response={200: None}, summary="The photo of my request (JPEG)")
-def my_request_photo(
-    request: AuthedRequest, request_id: UUID, query: Query[schemas.PhotoQuery]
-) -> HttpResponse:
+def my_request_photo(request: AuthedRequest, request_id: UUID, query: Query[schemas.PhotoQuery]) -> HttpResponse:
     return photo_response(request_access.access_request_photo(request.auth, request_id, query.size))
 
 
@@ -230,9 +237,7 @@ def my_network(request: AuthedRequest):
     }
 
 
-@network.post(
-    "/invitations", response={201: schemas.InvitationCreatedOut}, summary="Invite a relative or volunteer"
-)
+@network.post("/invitations", response={201: schemas.InvitationCreatedOut}, summary="Invite a relative or volunteer")
 def invite(request: AuthedRequest, payload: schemas.InvitationIn):
     invitation, code = network_services.invitation_create(
         by=request.auth, citizen=_own(request), **payload.model_dump()
@@ -266,8 +271,12 @@ def revoke_grant(request: AuthedRequest, grant_id: UUID):
 def my_encouragements(request: AuthedRequest, query: Query[schemas.PageQuery]):
     queryset = network_reads.encouragements_visible_to(request.auth).filter(citizen=_own(request))
     items, next_cursor = paginate_logged(
-        request.auth, queryset, reads="encouragement", citizen_of=lambda encouragement: encouragement.citizen_id,
-        cursor=query.cursor, limit=query.limit,
+        request.auth,
+        queryset,
+        reads="encouragement",
+        citizen_of=lambda encouragement: encouragement.citizen_id,
+        cursor=query.cursor,
+        limit=query.limit,
     )
     return {"items": items, "next_cursor": next_cursor}
 

@@ -31,9 +31,7 @@ def _exercise_response(request: AuthedRequest, exercise_id: UUID) -> dict[str, A
     return exercise_out(exercise_access.access_exercise(request.auth, exercise_id))
 
 
-@library.get(
-    "", response=schemas.ExercisePageOut, summary="Search the shared library and my municipality's exercises"
-)
+@library.get("", response=schemas.ExercisePageOut, summary="Search the shared library and my municipality's exercises")
 def list_exercises(request: AuthedRequest, query: Query[schemas.ExerciseQuery]):
     queryset = exercise_reads.exercises_search(
         exercise_reads.with_exercise_shape(exercise_reads.exercises_visible_to(request.auth)),
@@ -96,9 +94,7 @@ def add_image(
     return Status(201, image_out(stored))
 
 
-@library.delete(
-    "/{uuid:exercise_id}/images/{uuid:image_id}", response={204: None}, summary="Remove a picture"
-)
+@library.delete("/{uuid:exercise_id}/images/{uuid:image_id}", response={204: None}, summary="Remove a picture")
 def delete_image(request: AuthedRequest, exercise_id: UUID, image_id: UUID):
     exercise = exercise_access.access_exercise_for_change(request.auth, exercise_id)
     image = next((image for image in exercise.images.all() if image.pk == image_id), None)

@@ -47,8 +47,13 @@ def citizen_progress(request: AuthedRequest, citizen_id: Path[UUID], query: Quer
 )
 def team_caseload(request: AuthedRequest, team_id: Path[UUID], query: Query[schemas.CaseloadQuery]):
     team, page = caseload_reads.team_caseload_for(
-        request.auth, team_id, sort=query.sort, cursor=query.cursor, limit=query.limit,
-        contact_person=query.contact_person, reason=query.reason,
+        request.auth,
+        team_id,
+        sort=query.sort,
+        cursor=query.cursor,
+        limit=query.limit,
+        contact_person=query.contact_person,
+        reason=query.reason,
     )
     return {
         "team_id": team.pk,
@@ -68,8 +73,12 @@ def list_training_alerts(request: AuthedRequest, query: Query[schemas.TrainingAl
         request.auth, statuses=list(query.status), citizen_id=query.citizen_id
     )
     items, next_cursor = paginate_logged(
-        request.auth, queryset, reads="training_alert", citizen_of=lambda alert: alert.citizen_id,
-        cursor=query.cursor, limit=query.limit,
+        request.auth,
+        queryset,
+        reads="training_alert",
+        citizen_of=lambda alert: alert.citizen_id,
+        cursor=query.cursor,
+        limit=query.limit,
     )
     return {"items": [alert_out(item) for item in items], "next_cursor": next_cursor}
 
@@ -85,9 +94,7 @@ def acknowledge_training_alert(request: AuthedRequest, alert_id: UUID):
     return alert_out(alert_access.access_training_alert(request.auth, alert_id))
 
 
-@alerts.post(
-    "/{uuid:alert_id}/resolve", response=schemas.TrainingAlertOut, summary="Resolve with a note (final)"
-)
+@alerts.post("/{uuid:alert_id}/resolve", response=schemas.TrainingAlertOut, summary="Resolve with a note (final)")
 def resolve_training_alert(request: AuthedRequest, alert_id: UUID, payload: schemas.TrainingAlertResolveIn):
     alert = alert_access.access_training_alert_for_change(request.auth, alert_id)
     alert_services.training_alert_resolve(alert=alert, by=request.auth, note=payload.note)

@@ -17,9 +17,7 @@ from selvbetjening.services import network as network_services
 router = Router(tags=["relative"], auth=relative_auth())
 
 
-@router.post(
-    "/invitations/accept", response={201: schemas.GrantedCitizenOut}, summary="Accept an invitation code"
-)
+@router.post("/invitations/accept", response={201: schemas.GrantedCitizenOut}, summary="Accept an invitation code")
 def accept_invitation(request: AuthedRequest, payload: schemas.AcceptIn):
     grant = network_services.invitation_accept(
         by=request.auth, code=payload.code, client_address=client_address(request)
@@ -77,9 +75,7 @@ def send_encouragement(request: AuthedRequest, citizen_id: UUID, payload: schema
     citizen = network_access.access_citizen_for_relative_change(
         request.auth, citizen_id, network_reads.SEND_ENCOURAGEMENT
     )
-    return Status(
-        201, network_services.encouragement_send(by=request.auth, citizen=citizen, text=payload.text)
-    )
+    return Status(201, network_services.encouragement_send(by=request.auth, citizen=citizen, text=payload.text))
 
 
 @router.get(

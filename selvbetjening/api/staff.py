@@ -42,16 +42,17 @@ def _episode_out(request: AuthedRequest, episode_id: UUID):
 # --- Episodes ------------------------------------------------------------------------------------
 
 
-@episodes.get(
-    "", response=schemas.EpisodePageOut, summary="Episodes of my teams' citizens (running by default)"
-)
+@episodes.get("", response=schemas.EpisodePageOut, summary="Episodes of my teams' citizens (running by default)")
 def list_episodes(request: AuthedRequest, query: Query[schemas.EpisodeQuery]):
-    queryset = episode_reads.episodes_for_staff(
-        request.auth, statuses=query.status, citizen_id=query.citizen_id
-    )
+    queryset = episode_reads.episodes_for_staff(request.auth, statuses=query.status, citizen_id=query.citizen_id)
     items, next_cursor = paginate_logged(
-        request.auth, queryset, reads="episode", citizen_of=lambda episode: episode.citizen_id,
-        cursor=query.cursor, limit=query.limit, order=("planned_end_date", "id"),
+        request.auth,
+        queryset,
+        reads="episode",
+        citizen_of=lambda episode: episode.citizen_id,
+        cursor=query.cursor,
+        limit=query.limit,
+        order=("planned_end_date", "id"),
     )
     return {"items": [present.episode(item) for item in items], "next_cursor": next_cursor}
 
@@ -100,9 +101,7 @@ def transition_episode(request: AuthedRequest, episode_id: UUID, payload: schema
 )
 def hand_over(request: AuthedRequest, episode_id: UUID, payload: schemas.HandoverIn):
     episode = episode_access.access_episode_for_change(request.auth, episode_id)
-    episode_services.episode_contact_person_hand_over(
-        episode=episode, by=request.auth, **payload.model_dump()
-    )
+    episode_services.episode_contact_person_hand_over(episode=episode, by=request.auth, **payload.model_dump())
     return _episode_out(request, episode_id)
 
 
@@ -137,9 +136,7 @@ def list_goals(request: AuthedRequest, episode_id: UUID, query: Query[schemas.Pa
     return {"items": [present.goal(item) for item in items], "next_cursor": next_cursor}
 
 
-@episodes.post(
-    "/{uuid:episode_id}/goals", response={201: schemas.GoalOut}, summary="Set a goal with the citizen"
-)
+@episodes.post("/{uuid:episode_id}/goals", response={201: schemas.GoalOut}, summary="Set a goal with the citizen")
 def create_goal(request: AuthedRequest, episode_id: UUID, payload: schemas.GoalCreateIn):
     episode = episode_access.access_episode_for_change(request.auth, episode_id)
     goal = goal_services.goal_create(episode=episode, by=request.auth, **payload.model_dump())
@@ -196,9 +193,7 @@ def update_goal(request: AuthedRequest, goal_id: UUID, payload: schemas.GoalUpda
     return present.goal(episode_access.access_goal(request.auth, goal_id))
 
 
-@goals.get(
-    "/{uuid:goal_id}/ratings", response=schemas.RatingPageOut, summary="Ratings history by citizen and staff"
-)
+@goals.get("/{uuid:goal_id}/ratings", response=schemas.RatingPageOut, summary="Ratings history by citizen and staff")
 def list_ratings(request: AuthedRequest, goal_id: UUID, query: Query[schemas.PageQuery]):
     goal = episode_access.access_goal(request.auth, goal_id, reads="goal_rating")
     items, next_cursor = paginate(episode_reads.ratings_of(goal), cursor=query.cursor, limit=query.limit)
@@ -237,14 +232,17 @@ def get_assignment(request: AuthedRequest, assignment_id: UUID):
 # --- Requests ------------------------------------------------------------------------------------
 
 
-@inbox.get(
-    "", response=schemas.RequestPageOut, summary="My teams' request inbox, earliest deadline (overdue) first"
-)
+@inbox.get("", response=schemas.RequestPageOut, summary="My teams' request inbox, earliest deadline (overdue) first")
 def team_inbox(request: AuthedRequest, query: Query[schemas.InboxQuery]):
     queryset = request_reads.team_inbox(request.auth, statuses=tuple(query.status))
     items, next_cursor = paginate_logged(
-        request.auth, queryset, reads="request", citizen_of=lambda citizen_request: citizen_request.citizen_id,
-        cursor=query.cursor, limit=query.limit, order=("respond_by", "id"),
+        request.auth,
+        queryset,
+        reads="request",
+        citizen_of=lambda citizen_request: citizen_request.citizen_id,
+        cursor=query.cursor,
+        limit=query.limit,
+        order=("respond_by", "id"),
     )
     return {"items": [present.request(item) for item in items], "next_cursor": next_cursor}
 
@@ -263,9 +261,7 @@ def reply(request: AuthedRequest, request_id: UUID, payload: schemas.MessageIn):
     )
 
 
-@inbox.post(
-    "/{uuid:request_id}/status", response=schemas.RequestOut, summary="Mark in progress, reopen or close"
-)
+@inbox.post("/{uuid:request_id}/status", response=schemas.RequestOut, summary="Mark in progress, reopen or close")
 def set_request_status(request: AuthedRequest, request_id: UUID, payload: schemas.RequestStatusIn):
     citizen_request = request_access.access_request_for_change(request.auth, request_id)
     request_services.request_status_set(request=citizen_request, by=request.auth, status=payload.status)
@@ -283,8 +279,12 @@ def request_photo(request: AuthedRequest, request_id: UUID, query: Query[schemas
 @tasks.get("", response=schemas.EvaluationTaskPageOut, summary="My open evaluation tasks, earliest first")
 def my_tasks(request: AuthedRequest, query: Query[schemas.PageQuery]):
     items, next_cursor = paginate_logged(
-        request.auth, episode_reads.evaluation_tasks_for(request.auth), reads="evaluation_task",
-        citizen_of=lambda task: task.episode.citizen_id, cursor=query.cursor, limit=query.limit,
+        request.auth,
+        episode_reads.evaluation_tasks_for(request.auth),
+        reads="evaluation_task",
+        citizen_of=lambda task: task.episode.citizen_id,
+        cursor=query.cursor,
+        limit=query.limit,
         order=("due_on", "id"),
     )
     rows = [
@@ -303,9 +303,7 @@ def my_tasks(request: AuthedRequest, query: Query[schemas.PageQuery]):
     return {"items": rows, "next_cursor": next_cursor}
 
 
-@code_lists.get(
-    "/follow-up-results", response=list[schemas.FollowUpResultOut], summary="Follow-up results E1–E4"
-)
+@code_lists.get("/follow-up-results", response=list[schemas.FollowUpResultOut], summary="Follow-up results E1–E4")
 def follow_up_results(request: AuthedRequest):
     return [present.follow_up_result(result) for result in FollowUpResult.objects.filter(is_active=True)]
 

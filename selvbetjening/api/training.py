@@ -150,8 +150,12 @@ def my_sessions(request: AuthedRequest, query: Query[schemas.SessionLogQuery]):
     if query.training_plan_id is not None:
         queryset = queryset.filter(plan_id=query.training_plan_id)
     items, next_cursor = paginate_logged(
-        request.auth, session_reads.with_session_log_shape(queryset), reads="session_log",
-        citizen_of=lambda log: log.citizen_id, cursor=query.cursor, limit=query.limit,
+        request.auth,
+        session_reads.with_session_log_shape(queryset),
+        reads="session_log",
+        citizen_of=lambda log: log.citizen_id,
+        cursor=query.cursor,
+        limit=query.limit,
         order=("-performed_at", "-id"),
     )
     return {"items": [session_reads.session_log_data(item) for item in items], "next_cursor": next_cursor}

@@ -78,9 +78,7 @@ class Exercise(VersionedModel):
         ordering = ["title_da", "id"]
         indexes = [models.Index(fields=["municipality", "is_active", "body_area"])]
         constraints = [
-            models.UniqueConstraint(
-                fields=["slug"], condition=~Q(slug=""), name="exercise_slug_unique_when_set"
-            ),
+            models.UniqueConstraint(fields=["slug"], condition=~Q(slug=""), name="exercise_slug_unique_when_set"),
         ]
 
     def __str__(self) -> str:

@@ -70,14 +70,10 @@ class Goal(VersionedModel):
     gas_0 = models.CharField(max_length=500, help_text="The expected outcome.")
     gas_plus_1 = models.CharField(max_length=500)
     gas_plus_2 = models.CharField(max_length=500)
-    copm_importance = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="COPM importance 1–10."
-    )
+    copm_importance = models.PositiveSmallIntegerField(null=True, blank=True, help_text="COPM importance 1–10.")
     due_date = models.DateField()
     expressed_by = models.CharField(max_length=10, choices=ExpressedBy.choices, default=ExpressedBy.CITIZEN)
-    lifecycle_status = models.CharField(
-        max_length=10, choices=LifecycleStatus.choices, default=LifecycleStatus.ACTIVE
-    )
+    lifecycle_status = models.CharField(max_length=10, choices=LifecycleStatus.choices, default=LifecycleStatus.ACTIVE)
     achievement_status = models.CharField(
         max_length=16, choices=AchievementStatus.choices, default=AchievementStatus.IN_PROGRESS
     )
@@ -136,13 +132,11 @@ class GoalRating(models.Model):
                 condition=Q(function_level__isnull=True) | Q(function_level__lte=4), name="rating_level_range"
             ),
             models.CheckConstraint(
-                condition=Q(copm_performance__isnull=True)
-                | Q(copm_performance__gte=1, copm_performance__lte=10),
+                condition=Q(copm_performance__isnull=True) | Q(copm_performance__gte=1, copm_performance__lte=10),
                 name="rating_copm_performance_range",
             ),
             models.CheckConstraint(
-                condition=Q(copm_satisfaction__isnull=True)
-                | Q(copm_satisfaction__gte=1, copm_satisfaction__lte=10),
+                condition=Q(copm_satisfaction__isnull=True) | Q(copm_satisfaction__gte=1, copm_satisfaction__lte=10),
                 name="rating_copm_satisfaction_range",
             ),
         ]

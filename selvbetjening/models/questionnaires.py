@@ -45,9 +45,7 @@ class QuestionnaireVersion(models.Model):
     class Meta:
         ordering = ["questionnaire", "-number"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["questionnaire", "number"], name="questionnaire_version_unique_number"
-            ),
+            models.UniqueConstraint(fields=["questionnaire", "number"], name="questionnaire_version_unique_number"),
             models.UniqueConstraint(
                 fields=["questionnaire"],
                 condition=Q(is_current=True),
@@ -75,9 +73,7 @@ class QuestionnaireAssignment(models.Model):
         CANCELLED = "cancelled", _("Annulleret")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    citizen = models.ForeignKey(
-        "backend.Citizen", on_delete=models.CASCADE, related_name="questionnaire_assignments"
-    )
+    citizen = models.ForeignKey("backend.Citizen", on_delete=models.CASCADE, related_name="questionnaire_assignments")
     episode = models.ForeignKey(
         "selvbetjening.Episode",
         on_delete=models.CASCADE,
@@ -107,9 +103,7 @@ class QuestionnaireResponse(models.Model):
     """The citizen's answers to one assignment, valid for the version answered."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    assignment = models.OneToOneField(
-        QuestionnaireAssignment, on_delete=models.CASCADE, related_name="response"
-    )
+    assignment = models.OneToOneField(QuestionnaireAssignment, on_delete=models.CASCADE, related_name="response")
     version = models.ForeignKey(QuestionnaireVersion, on_delete=models.PROTECT, related_name="responses")
     answers = models.JSONField(help_text="A list of {link_id, value} for the enabled items answered.")
     score = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)

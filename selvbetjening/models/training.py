@@ -365,9 +365,7 @@ class TrainingAlert(models.Model):
     citizen = models.ForeignKey("backend.Citizen", on_delete=models.CASCADE, related_name="training_alerts")
     episode = models.ForeignKey("selvbetjening.Episode", on_delete=models.CASCADE, related_name="training_alerts")
     plan = models.ForeignKey(TrainingPlan, on_delete=models.CASCADE, related_name="alerts")
-    session_log = models.ForeignKey(
-        SessionLog, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"
-    )
+    session_log = models.ForeignKey(SessionLog, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts")
     first_missed_slot = models.ForeignKey(
         TrainingSlot, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
@@ -396,12 +394,8 @@ class TrainingAlert(models.Model):
         ordering = ["-created_at", "id"]
         indexes = [models.Index(fields=["citizen", "status"])]
         constraints = [
-            models.UniqueConstraint(
-                fields=["session_log", "kind"], name="training_alert_once_per_session_and_kind"
-            ),
-            models.UniqueConstraint(
-                fields=["first_missed_slot", "kind"], name="training_alert_once_per_missed_run"
-            ),
+            models.UniqueConstraint(fields=["session_log", "kind"], name="training_alert_once_per_session_and_kind"),
+            models.UniqueConstraint(fields=["first_missed_slot", "kind"], name="training_alert_once_per_missed_run"),
         ]
 
     def __str__(self) -> str:

@@ -147,9 +147,7 @@ def _localised(value: Any) -> Any:
 
 def assignment(item: QuestionnaireAssignment) -> dict[str, Any]:
     questionnaire = item.version.questionnaire
-    response = (
-        getattr(item, "response", None) if item.status == QuestionnaireAssignment.Status.ANSWERED else None
-    )
+    response = getattr(item, "response", None) if item.status == QuestionnaireAssignment.Status.ANSWERED else None
     return {
         "id": item.id,
         "citizen_id": item.citizen_id,
@@ -167,9 +165,7 @@ def assignment(item: QuestionnaireAssignment) -> dict[str, Any]:
 
 
 def assignment_detail(item: QuestionnaireAssignment) -> dict[str, Any]:
-    response = (
-        getattr(item, "response", None) if item.status == QuestionnaireAssignment.Status.ANSWERED else None
-    )
+    response = getattr(item, "response", None) if item.status == QuestionnaireAssignment.Status.ANSWERED else None
     return {
         **assignment(item),
         "items": _localised(item.version.items),

@@ -189,11 +189,7 @@ def _check_value(item: Item, value: Any) -> str | None:
     if item.type == "choice":
         if not isinstance(value, str):
             return "must be the code of one of the options"
-        return (
-            None
-            if value in {option.code for option in item.options}
-            else f"'{value}' is not one of the options"
-        )
+        return None if value in {option.code for option in item.options} else f"'{value}' is not one of the options"
     if item.type in ("integer", "scale"):
         if isinstance(value, bool) or not isinstance(value, int):
             return "must be a whole number"

@@ -74,9 +74,7 @@ def _parts(rule: str) -> dict[str, str]:
 def _check_parts(parts: dict[str, str]) -> None:
     for name in parts:
         if name in PERIOD_PARTS:
-            raise InvalidInput(
-                FIELD, f"{name} is not allowed: the plan's start_date and end_date decide the period."
-            )
+            raise InvalidInput(FIELD, f"{name} is not allowed: the plan's start_date and end_date decide the period.")
         if name == "BYSECOND":
             raise InvalidInput(FIELD, "BYSECOND is not allowed: training times are to the minute.")
         if name not in ALLOWED_PARTS:
@@ -183,9 +181,7 @@ def validate_schedule(schedule: Schedule) -> None:
     if schedule.end_date < schedule.start_date:
         raise InvalidInput("end_date", "must not be before start_date.")
     zone_of(schedule.time_zone)
-    first = next(
-        _local_times(schedule.recurrence_rule, _start(schedule), _start(schedule), _end(schedule)), None
-    )
+    first = next(_local_times(schedule.recurrence_rule, _start(schedule), _start(schedule), _end(schedule)), None)
     if first is None:
         raise InvalidInput(FIELD, "gives no training time between start_date and end_date.")
 
@@ -201,9 +197,7 @@ def occurrences(version: Schedule, start: datetime, end: datetime) -> list[datet
     # wider or narrower around a daylight-saving change.
     first = max(_start(version), start.astimezone(zone).replace(tzinfo=None) - timedelta(days=1))
     last = min(_end(version), end.astimezone(zone).replace(tzinfo=None) + timedelta(days=1))
-    instants = {
-        _to_utc(local, zone) for local in _local_times(version.recurrence_rule, _start(version), first, last)
-    }
+    instants = {_to_utc(local, zone) for local in _local_times(version.recurrence_rule, _start(version), first, last)}
     return sorted(instant for instant in instants if start <= instant < end)
 
 

@@ -31,5 +31,3 @@ def _datetime_in_window(value: datetime) -> datetime:
 # with their offset, so that none is read in the server's zone by accident.
 InDate = Annotated[date, AfterValidator(_date_in_window)]
 InDatetime = Annotated[AwareDatetime, AfterValidator(_datetime_in_window)]
-
-

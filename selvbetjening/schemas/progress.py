@@ -182,9 +182,7 @@ class CaseloadItemOut(Schema):
     questionnaires_overdue: int = Field(
         description="Questionnaires (of the team's episodes, or of none) still pending after their due day."
     )
-    requests_overdue: int = Field(
-        description="Requests to the team, open or in progress, whose respond_by has passed."
-    )
+    requests_overdue: int = Field(description="Requests to the team, open or in progress, whose respond_by has passed.")
     episode_ends_on: date | None = Field(
         description=f"The planned end of a running episode in the team ending within {ENDING_SOON_WITHIN_DAYS} "
         "days (today included); null when none does."

@@ -262,9 +262,7 @@ def adherence_of(
 
 def citizen_adherence(citizen: Citizen, window: Window, *, now: datetime | None = None) -> Adherence:
     """All of the citizen's slots and sessions, from every plan: for callers that may see the citizen."""
-    return adherence_of(
-        TrainingSlot.objects.all(), SessionLog.objects.all(), citizen=citizen, window=window, now=now
-    )
+    return adherence_of(TrainingSlot.objects.all(), SessionLog.objects.all(), citizen=citizen, window=window, now=now)
 
 
 # --- Goal ratings over time ---------------------------------------------------------------------
@@ -273,9 +271,7 @@ def citizen_adherence(citizen: Citizen, window: Window, *, now: datetime | None 
 def goal_trends(actor: Actor, citizen: Citizen, window: Window) -> list[Goal]:
     """The citizen's goals (not cancelled) in the episodes ``actor`` sees, with their ratings in the
     window, oldest first, on ``window_ratings``. Two queries."""
-    in_window = GoalRating.objects.filter(rated_on__range=(window.start, window.end)).order_by(
-        "rated_on", "created_at"
-    )
+    in_window = GoalRating.objects.filter(rated_on__range=(window.start, window.end)).order_by("rated_on", "created_at")
     goals = Goal.objects.filter(episode__in=episodes_visible_to(actor), episode__citizen=citizen)
     return list(
         goals.exclude(lifecycle_status=Goal.LifecycleStatus.CANCELLED)

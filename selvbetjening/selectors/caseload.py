@@ -565,5 +565,3 @@ def training_alerts_for_staff(actor: Actor, *, statuses: list[str], citizen_id: 
     if citizen_id is not None:
         alerts = alerts.filter(citizen_id=citizen_id)
     return with_alert_shape(alerts)
-
-

@@ -36,9 +36,7 @@ def goals_with_latest(queryset: QuerySet[Goal]) -> QuerySet[Goal]:
     return queryset.annotate(
         latest_gas=_latest_gas(),
         latest_rated_on=Subquery(latest.values("rated_on")[:1]),
-        latest_function_level=Subquery(
-            latest.filter(function_level__isnull=False).values("function_level")[:1]
-        ),
+        latest_function_level=Subquery(latest.filter(function_level__isnull=False).values("function_level")[:1]),
     )
 
 
@@ -52,9 +50,7 @@ def with_episode_shape(queryset: QuerySet[Episode]) -> QuerySet[Episode]:
     )
 
 
-def episodes_for_staff(
-    actor: Actor, *, statuses: Iterable[str], citizen_id: UUID | None
-) -> QuerySet[Episode]:
+def episodes_for_staff(actor: Actor, *, statuses: Iterable[str], citizen_id: UUID | None) -> QuerySet[Episode]:
     """Episodes of the staff member's teams' citizens, in the given statuses."""
     episodes = episodes_visible_to(actor).filter(status__in=list(statuses))
     if citizen_id is not None:
@@ -70,11 +66,7 @@ def current_contacts(episode: Episode) -> tuple[EpisodeContact | None, EpisodeCo
     today = municipal_today()
     contact_person = next((c for c in contacts if c.role == EpisodeContact.Role.CONTACT_PERSON), None)
     stand_in = next(
-        (
-            c
-            for c in contacts
-            if c.role == EpisodeContact.Role.STAND_IN and (c.until is None or c.until >= today)
-        ),
+        (c for c in contacts if c.role == EpisodeContact.Role.STAND_IN and (c.until is None or c.until >= today)),
         None,
     )
     return contact_person, stand_in
@@ -89,9 +81,7 @@ def episode_gas(episode: Episode) -> tuple[float | None, float | None]:
     """
     goals = getattr(episode, "scored_goals", None)
     if goals is None:
-        goals = list(
-            goals_with_latest(episode.goals.exclude(lifecycle_status=Goal.LifecycleStatus.CANCELLED))
-        )
+        goals = list(goals_with_latest(episode.goals.exclude(lifecycle_status=Goal.LifecycleStatus.CANCELLED)))
     baseline = gas_t_score((goal.gas_weight, goal.baseline_gas) for goal in goals)
     current = gas_t_score(
         (goal.gas_weight, goal.baseline_gas if goal.latest_gas is None else goal.latest_gas) for goal in goals

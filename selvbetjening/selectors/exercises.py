@@ -16,6 +16,8 @@ from selvbetjening.models.exercises import search_text_of
 
 Scope = Literal["all", "shared", "own"]
 MAX_SEARCH_TERMS = 6
+
+
 def staff_municipality_id(actor: Actor) -> UUID | None:
     """The municipality a care staff member works for; None for anyone without an active care role."""
     if actor.staff is None or not actor.care_team_ids():
@@ -63,5 +65,3 @@ def exercises_search(
     if difficulties := list(difficulties):
         queryset = queryset.filter(difficulty__in=difficulties)
     return queryset
-
-

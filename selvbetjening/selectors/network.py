@@ -48,9 +48,7 @@ def granted_citizens(actor: Actor) -> list[NetworkGrant]:
 
 
 def grants_of_citizen(citizen: Citizen) -> QuerySet[NetworkGrant]:
-    return (
-        NetworkGrant.objects.filter(citizen=citizen).select_related("relative__user").order_by("-created_at")
-    )
+    return NetworkGrant.objects.filter(citizen=citizen).select_related("relative__user").order_by("-created_at")
 
 
 NETWORK_FOR_STAFF = 50

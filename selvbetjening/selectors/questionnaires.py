@@ -1,6 +1,5 @@
 """Questionnaires sent to citizens, and the catalogue they are chosen from."""
 
-
 from django.db.models import Q, QuerySet
 
 from backend.access import citizens_visible_to
@@ -20,9 +19,7 @@ def with_assignment_shape(queryset: QuerySet[QuestionnaireAssignment]) -> QueryS
     return queryset.select_related("version__questionnaire", "citizen", "response")
 
 
-def assignments_in_state(
-    queryset: QuerySet[QuestionnaireAssignment], state: str
-) -> QuerySet[QuestionnaireAssignment]:
+def assignments_in_state(queryset: QuerySet[QuestionnaireAssignment], state: str) -> QuerySet[QuestionnaireAssignment]:
     """``due``: waiting and open to answer today; ``upcoming``: waiting, not yet open;
     ``answered``: answered."""
     today = municipal_today()

@@ -1,6 +1,5 @@
 """Citizens' requests: who sees them, and the team inbox with the most urgent first."""
 
-
 from django.db.models import Count, QuerySet
 
 from backend.access import citizens_visible_to

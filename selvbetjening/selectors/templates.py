@@ -1,6 +1,5 @@
 """Programme templates: care staff see and change their own municipality's, never another's."""
 
-
 from django.db.models import Prefetch, QuerySet
 
 from backend.actors import Actor
@@ -34,5 +33,3 @@ def templates_search(
     for term in (text or "").split()[:MAX_SEARCH_TERMS]:
         queryset = queryset.filter(title__icontains=term)
     return queryset
-
-

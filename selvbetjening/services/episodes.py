@@ -97,9 +97,7 @@ def episode_create(
     if team_id not in by.care_team_ids():
         raise InvalidInput("team_id", "must be one of your care teams.")
     team = Team.objects.get(pk=team_id)
-    if not CareRelation.objects.filter(
-        active_care_relation_filter(prefix=""), citizen=citizen, team=team
-    ).exists():
+    if not CareRelation.objects.filter(active_care_relation_filter(prefix=""), citizen=citizen, team=team).exists():
         raise InvalidInput("team_id", "the team has no active care relation to the citizen.")
     _period(start_date, planned_end_date)
     contact = _care_staff(contact_person_id, team, "contact_person_id")
@@ -151,9 +149,7 @@ def episode_update(
             .filter(due_date__gt=planned_end_date)
             .exists()
         ):
-            raise InvalidInput(
-                "planned_end_date", "goals are due after this date; move their due dates first."
-            )
+            raise InvalidInput("planned_end_date", "goals are due after this date; move their due dates first.")
         episode.planned_end_date = planned_end_date
         episode.ending_soon_notified_at = None
         fields += ["planned_end_date", "ending_soon_notified_at"]
@@ -190,9 +186,7 @@ def episode_transition(
     if to_status == Status.COMPLETED:
         result = FollowUpResult.objects.filter(pk=follow_up_result or "", is_active=True).first()
         if result is None:
-            raise InvalidInput(
-                "follow_up_result", "a follow-up result from the code list (E1–E4) is required."
-            )
+            raise InvalidInput("follow_up_result", "a follow-up result from the code list (E1–E4) is required.")
         episode.follow_up_result = result
         episode.follow_up_note = note
         fields += ["follow_up_result", "follow_up_note"]
@@ -202,15 +196,13 @@ def episode_transition(
     if to_status in (Status.COMPLETED, Status.CANCELLED):
         episode.ended_on = municipal_today()
         fields.append("ended_on")
-        task_status = (
-            EvaluationTask.Status.DONE if to_status == Status.COMPLETED else EvaluationTask.Status.CANCELLED
-        )
+        task_status = EvaluationTask.Status.DONE if to_status == Status.COMPLETED else EvaluationTask.Status.CANCELLED
         EvaluationTask.objects.filter(episode=episode, status=EvaluationTask.Status.OPEN).update(
             status=task_status, completed_at=timezone.now()
         )
-        QuestionnaireAssignment.objects.filter(
-            episode=episode, status=QuestionnaireAssignment.Status.PENDING
-        ).update(status=QuestionnaireAssignment.Status.CANCELLED)
+        QuestionnaireAssignment.objects.filter(episode=episode, status=QuestionnaireAssignment.Status.PENDING).update(
+            status=QuestionnaireAssignment.Status.CANCELLED
+        )
         questionnaire_reminders_cancel_for_episode(episode_id=episode.pk)
     save_with_version(episode, expected_version=version, update_fields=fields)
     if to_status in (Status.COMPLETED, Status.CANCELLED):
@@ -231,9 +223,7 @@ def _lock(episode: Episode) -> None:
 
 
 def _open_contact(episode: Episode, role: str) -> EpisodeContact | None:
-    return (
-        EpisodeContact.objects.select_for_update().filter(episode=episode, role=role, ended_at__isnull=True).first()
-    )
+    return EpisodeContact.objects.select_for_update().filter(episode=episode, role=role, ended_at__isnull=True).first()
 
 
 def _contact_add(*, episode: Episode, code: str, **fields: object) -> EpisodeContact:
@@ -284,9 +274,9 @@ def episode_stand_in_set(*, episode: Episode, by: Actor, staff_id: UUID, until: 
     if until > episode.planned_end_date:
         raise InvalidInput("until", "must be within the episode.")
     _lock(episode)
-    EpisodeContact.objects.filter(
-        episode=episode, role=EpisodeContact.Role.STAND_IN, ended_at__isnull=True
-    ).update(ended_at=timezone.now())
+    EpisodeContact.objects.filter(episode=episode, role=EpisodeContact.Role.STAND_IN, ended_at__isnull=True).update(
+        ended_at=timezone.now()
+    )
     _contact_add(
         episode=episode,
         code="stand_in_changed",
@@ -330,9 +320,7 @@ def episodes_ending_soon_notify(*, today: date | None = None) -> int:
             )
             if not claimed:
                 continue
-            contact = episode.contacts.filter(
-                role=EpisodeContact.Role.CONTACT_PERSON, ended_at__isnull=True
-            ).first()
+            contact = episode.contacts.filter(role=EpisodeContact.Role.CONTACT_PERSON, ended_at__isnull=True).first()
             # In the claiming transaction: the notice is stored with the claim or not at all.
             events.episode_ending_soon(
                 episode_id=episode.pk,

@@ -91,9 +91,7 @@ def invitation_withdraw(*, invitation: NetworkInvitation, by: Actor) -> None:
 
 
 def _open_grants_revoke(citizen: Citizen, relative: Relative, now: datetime) -> None:
-    NetworkGrant.objects.filter(citizen=citizen, relative=relative, revoked_at__isnull=True).update(
-        revoked_at=now
-    )
+    NetworkGrant.objects.filter(citizen=citizen, relative=relative, revoked_at__isnull=True).update(revoked_at=now)
 
 
 def invitation_accept(*, by: Actor, code: str, client_address: str = "unknown") -> NetworkGrant:

@@ -95,12 +95,8 @@ def _new_version(
         copied.append(PlanExercise(version=version, **values))
     PlanExercise.objects.bulk_create(copied)
     now = timezone.now()
-    TrainingPlan.objects.filter(pk=plan.pk).update(
-        current_version=version, version=F("version") + 1, updated_at=now
-    )
-    TrainingSlot.objects.filter(UPCOMING.q(now), plan=plan).update(
-        version=version, updated_at=now
-    )
+    TrainingPlan.objects.filter(pk=plan.pk).update(current_version=version, version=F("version") + 1, updated_at=now)
+    TrainingSlot.objects.filter(UPCOMING.q(now), plan=plan).update(version=version, updated_at=now)
     return version
 
 

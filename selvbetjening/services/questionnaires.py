@@ -256,9 +256,9 @@ def questionnaires_due_notify(*, today: date | None = None) -> int:
     count = 0
     for assignment_id, citizen_id in due:
         with transaction.atomic():
-            claimed = QuestionnaireAssignment.objects.filter(
-                pk=assignment_id, due_notified_at__isnull=True
-            ).update(due_notified_at=timezone.now())
+            claimed = QuestionnaireAssignment.objects.filter(pk=assignment_id, due_notified_at__isnull=True).update(
+                due_notified_at=timezone.now()
+            )
             if claimed:
                 transaction.on_commit(
                     partial(events.questionnaire_due, assignment_id=assignment_id, citizen_id=citizen_id)

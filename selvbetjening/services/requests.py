@@ -159,9 +159,7 @@ def request_message_add(*, request: CitizenRequest, by: Actor, text: str) -> Req
     """A message in the thread. Staff replying marks the request answered (and the citizen is told);
     the citizen writing again reopens an answered request with a new deadline."""
     locked = (
-        CitizenRequest.objects.select_for_update(of=("self",))
-        .select_related("citizen", "episode")
-        .get(pk=request.pk)
+        CitizenRequest.objects.select_for_update(of=("self",)).select_related("citizen", "episode").get(pk=request.pk)
     )
     if locked.status == Status.CLOSED:
         raise Conflict("The request is closed.", code="request_closed")
@@ -173,22 +171,16 @@ def request_message_add(*, request: CitizenRequest, by: Actor, text: str) -> Req
     if role == "staff":
         locked.status = Status.ANSWERED
         locked.answered_at = now
-        transaction.on_commit(
-            lambda: events.request_answered(request_id=locked.pk, citizen_id=locked.citizen_id)
-        )
+        transaction.on_commit(lambda: events.request_answered(request_id=locked.pk, citizen_id=locked.citizen_id))
     elif locked.status == Status.ANSWERED:
-        working_days = (
-            locked.episode.response_working_days if locked.episode else DEFAULT_RESPONSE_WORKING_DAYS
-        )
+        working_days = locked.episode.response_working_days if locked.episode else DEFAULT_RESPONSE_WORKING_DAYS
         locked.status = Status.OPEN
         locked.respond_by = response_deadline(
             sent_at=now, working_days=working_days, time_zone=locked.citizen.time_zone
         )
         locked.overdue_notified_at = None
     locked.version += 1
-    locked.save(
-        update_fields=["status", "answered_at", "respond_by", "overdue_notified_at", "version", "updated_at"]
-    )
+    locked.save(update_fields=["status", "answered_at", "respond_by", "overdue_notified_at", "version", "updated_at"])
     _log(by, locked, Action.UPDATE)
     return message
 
@@ -196,9 +188,7 @@ def request_message_add(*, request: CitizenRequest, by: Actor, text: str) -> Req
 @transaction.atomic
 def request_status_set(*, request: CitizenRequest, by: Actor, status: str) -> CitizenRequest:
     """Staff move a request to in progress or close it; a citizen may only close their own."""
-    locked = (
-        CitizenRequest.objects.select_for_update(of=("self",)).select_related("citizen").get(pk=request.pk)
-    )
+    locked = CitizenRequest.objects.select_for_update(of=("self",)).select_related("citizen").get(pk=request.pk)
     allowed = (
         STAFF_TRANSITIONS[locked.status]
         if rater_role(by) == "staff"

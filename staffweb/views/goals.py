@@ -30,9 +30,7 @@ def goal_rating(request: StaffRequest, goal_id: UUID) -> HttpResponse:
         if form.is_valid():
             fields = {name: value for name, value in form.cleaned_data.items() if name != "rating_id"}
             try:
-                goal_services.goal_rate(
-                    goal=goal, by=request.actor, rating_id=form.cleaned_data["rating_id"], **fields
-                )
+                goal_services.goal_rate(goal=goal, by=request.actor, rating_id=form.cleaned_data["rating_id"], **fields)
             except ApplicationError as error:
                 add_error(form, error, form.service_fields())
             else:
@@ -62,9 +60,7 @@ def goal_new(request: StaffRequest, episode_id: UUID) -> HttpResponse:
                 status = 409 if error.status == 409 else 422
             else:
                 messages.success(request, _("Målet er gemt."))
-                return HttpResponseRedirect(
-                    reverse("staffweb:citizen", args=[episode.citizen_id]) + "#goals-heading"
-                )
+                return HttpResponseRedirect(reverse("staffweb:citizen", args=[episode.citizen_id]) + "#goals-heading")
     # The access log: one row for the citizen whose episode is shown.
     read_logged(request.actor, [episode.citizen], "episode", episode.pk)
     return page(request, "staffweb/goal_new.html", {"episode": episode, "form": form, "nav": "triage"}, status=status)

@@ -22,9 +22,11 @@ INBOX_SIZE = 50
 
 @staff_page(CARE)
 def inbox(request: StaffRequest) -> HttpResponse:
-    items = list(request_reads.team_inbox(request.actor, statuses=request_reads.OPEN_STATUSES).order_by(
-        "respond_by", "id"
-    )[:INBOX_SIZE])
+    items = list(
+        request_reads.team_inbox(request.actor, statuses=request_reads.OPEN_STATUSES).order_by("respond_by", "id")[
+            :INBOX_SIZE
+        ]
+    )
     # The access log: one row per citizen shown.
     read_logged(request.actor, [item.citizen for item in items], "request")
     return page(request, "staffweb/inbox.html", {"items": items, "nav": "inbox"})

@@ -365,9 +365,7 @@ def test_a_method_the_path_does_not_allow_is_a_405_problem(world):
 @pytest.mark.django_db
 def test_a_multipart_body_without_boundary_is_a_400_problem(world):
     client = world.client("citizen")
-    response = client.post(
-        "/api/v1/me/requests", b"--x\r\n", content_type="multipart/form-data"
-    )
+    response = client.post("/api/v1/me/requests", b"--x\r\n", content_type="multipart/form-data")
     assert response.status_code == 400, response.content
     assert response["Content-Type"] == "application/problem+json"
 

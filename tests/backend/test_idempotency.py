@@ -159,9 +159,7 @@ def test_keys_belong_to_the_caller(world):
     Membership.objects.create(staff=colleague, team=world.team, role=StaffRole.THERAPIST)
     before = _episodes()
     mine = world.client("staff_in_team").post(EPISODES, _episode_body(world), headers={"Idempotency-Key": "same"})
-    theirs = world.client("staff_out_of_team").post(
-        EPISODES, _episode_body(world), headers={"Idempotency-Key": "same"}
-    )
+    theirs = world.client("staff_out_of_team").post(EPISODES, _episode_body(world), headers={"Idempotency-Key": "same"})
     assert mine.status_code == theirs.status_code == 201
     assert mine.json()["id"] != theirs.json()["id"]
     assert _episodes() == before + 2

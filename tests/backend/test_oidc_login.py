@@ -48,12 +48,8 @@ class IdentityProviders:
 @pytest.fixture
 def idps(settings: Any) -> Iterator[IdentityProviders]:
     with running_provider() as citizen_idp, running_provider() as staff_idp:
-        citizen_idp.register_client(
-            "mestring-app", "citizen-secret", f"{TESTSERVER}/api/v1/auth/citizen/callback"
-        )
-        staff_idp.register_client(
-            "mestring-staff", "staff-secret", f"{TESTSERVER}/api/v1/auth/staff/callback"
-        )
+        citizen_idp.register_client("mestring-app", "citizen-secret", f"{TESTSERVER}/api/v1/auth/citizen/callback")
+        staff_idp.register_client("mestring-staff", "staff-secret", f"{TESTSERVER}/api/v1/auth/staff/callback")
         settings.PUBLIC_BASE_URL = TESTSERVER
         settings.OIDC_PROVIDERS = {
             "citizen": {
@@ -127,9 +123,7 @@ def redeem(code: str, verifier: str, redirect_uri: str = APP_REDIRECT_URI) -> Ht
     )
 
 
-def callback_of_app_login(
-    idps: IdentityProviders, audience: str, person: FakePerson
-) -> tuple[HttpResponse, str]:
+def callback_of_app_login(idps: IdentityProviders, audience: str, person: FakePerson) -> tuple[HttpResponse, str]:
     """Walk the browser part of a login; returns our callback's answer and the app's PKCE verifier."""
     idps.of(audience).next_person = person
     browser, verifier = Client(), new_verifier()
@@ -167,9 +161,7 @@ def assert_refused(response: HttpResponse, code: str) -> None:
 
 @pytest.mark.django_db
 def test_citizen_found_by_cpr_is_linked_and_second_login_reuses_the_identity(idps: IdentityProviders) -> None:
-    citizen = factories.CitizenFactory(
-        cpr_number="0103451234", user=None, given_name="Inger", family_name="Holm"
-    )
+    citizen = factories.CitizenFactory(cpr_number="0103451234", user=None, given_name="Inger", family_name="Holm")
     person = FakePerson(sub="mitid-sub-inger", name="Inger Holm", cpr="010345-1234")
 
     callback, verifier = callback_of_app_login(idps, "citizen", person)
@@ -275,9 +267,7 @@ def test_staff_browser_login_ends_in_a_django_session(world: World, idps: Identi
 
 
 @pytest.mark.django_db
-def test_staff_browser_login_cannot_be_completed_in_another_browser(
-    world: World, idps: IdentityProviders
-) -> None:
+def test_staff_browser_login_cannot_be_completed_in_another_browser(world: World, idps: IdentityProviders) -> None:
     user = world.staff_in_team.user
     User.objects.filter(pk=user.pk).update(is_staff=True)
     idps.staff.next_person = FakePerson(sub="entra-oid-attacker", preferred_username=user.username)
@@ -324,9 +314,7 @@ def test_citizen_account_cannot_log_in_as_staff(world: World, idps: IdentityProv
 @pytest.mark.django_db
 def test_assurance_below_substantial_is_refused(idps: IdentityProviders) -> None:
     before, users = session_rows(), User.objects.count()
-    callback, _ = callback_of_app_login(
-        idps, "citizen", FakePerson(sub="mitid-low", acr=LOW, cpr="0101701234")
-    )
+    callback, _ = callback_of_app_login(idps, "citizen", FakePerson(sub="mitid-low", acr=LOW, cpr="0101701234"))
     assert_refused(callback, "insufficient_assurance")
     assert session_rows() == before
     assert User.objects.count() == users
@@ -376,14 +364,10 @@ def test_wrong_code_verifier_at_token_endpoint_is_invalid_grant(idps: IdentityPr
 
 
 @pytest.mark.django_db
-def test_redirect_uri_must_match_the_one_the_login_started_with(
-    idps: IdentityProviders, settings: Any
-) -> None:
+def test_redirect_uri_must_match_the_one_the_login_started_with(idps: IdentityProviders, settings: Any) -> None:
     settings.APP_REDIRECT_URIS = [APP_REDIRECT_URI, "http://127.0.0.1:8000/auth/done"]
     callback, verifier = callback_of_app_login(idps, "citizen", FakePerson(sub="mitid-redirect"))
-    assert_refused(
-        redeem(app_code_from(callback), verifier, "http://127.0.0.1:8000/auth/done"), "invalid_grant"
-    )
+    assert_refused(redeem(app_code_from(callback), verifier, "http://127.0.0.1:8000/auth/done"), "invalid_grant")
 
 
 @pytest.mark.django_db
@@ -424,9 +408,7 @@ def test_state_of_a_failed_callback_cannot_be_replayed(idps: IdentityProviders) 
 
 @pytest.mark.django_db
 def test_unregistered_redirect_uri_is_422_naming_it(idps: IdentityProviders) -> None:
-    response = start_app_login(
-        Client(), "citizen", verifier=new_verifier(), redirect_uri="https://evil.example/cb"
-    )
+    response = start_app_login(Client(), "citizen", verifier=new_verifier(), redirect_uri="https://evil.example/cb")
     assert response.status_code == 422, response.content
     body = response.json()
     assert [error["field"] for error in body["errors"]] == ["redirect_uri"]

@@ -48,11 +48,17 @@ SCREENS = ["i-dag", "maal", "beskeder", "mere", "plan", "spoergeskemaer", "netva
 
 PAIN_ITEMS = [
     {
-        "link_id": "has_pain", "type": "boolean", "required": True,
+        "link_id": "has_pain",
+        "type": "boolean",
+        "required": True,
         "text": {"da": "Har du ondt?", "en": "Are you in pain?"},
     },
     {
-        "link_id": "pain_now", "type": "scale", "required": True, "min": 0, "max": 10,
+        "link_id": "pain_now",
+        "type": "scale",
+        "required": True,
+        "min": 0,
+        "max": 10,
         "text": {"da": "Hvor ondt gør det nu?", "en": "How much does it hurt now?"},
         "enable_when": [{"question": "has_pain", "operator": "=", "answer": True}],
     },
@@ -226,8 +232,13 @@ def test_a_session_logged_offline_is_sent_once_when_the_connection_returns(world
             return (await response.json()).results[0].status;
         }""",
         {
-            "id": str(log.pk), "training_plan_id": str(log.plan_id), "slot_id": str(slot.pk),
-            "performed_at": log.performed_at.isoformat(), "pain_before": 2, "pain_after": 3, "effort": 5,
+            "id": str(log.pk),
+            "training_plan_id": str(log.plan_id),
+            "slot_id": str(slot.pk),
+            "performed_at": log.performed_at.isoformat(),
+            "pain_before": 2,
+            "pain_after": 3,
+            "effort": 5,
             "note": "Det gik fint.",
             "exercises": [
                 {"exercise_id": str(item.exercise_id), "sets": item.sets, "repetitions": item.repetitions}
@@ -303,7 +314,8 @@ def test_a_citizen_rates_a_goal_writes_a_request_with_a_photo_and_every_screen_p
     assignment.refresh_from_db()
     assert assignment.status == "answered"
     assert {answer["link_id"]: answer["value"] for answer in assignment.response.answers} == {
-        "has_pain": True, "pain_now": 3,
+        "has_pain": True,
+        "pain_now": 3,
     }
     context.close()
 
@@ -343,7 +355,9 @@ SHOWN_AT = """new MutationObserver((changes, observer) => {
 
 @pytest.mark.django_db(transaction=True)
 def test_the_installed_app_opens_today_at_4x_cpu_throttling_and_the_first_load_is_within_200_kb(
-    world, live_asgi_server, browser  # noqa: F811
+    world,
+    live_asgi_server,  # noqa: F811
+    browser,
 ):
     live_server = live_asgi_server  # the platform as `make run` serves it (uvicorn), not the test WSGI server
     _training_today(world)
@@ -381,7 +395,8 @@ def test_the_installed_app_opens_today_at_4x_cpu_throttling_and_the_first_load_i
     page.locator(".app-slot").first.wait_for()
     page.wait_for_load_state("networkidle")
     counted = [
-        response for response in responses
+        response
+        for response in responses
         if not response.headers.get("content-type", "").startswith(("image/png", "image/jpeg", "image/webp"))
         and "/api/v1/exercise-images/" not in response.url
     ]
@@ -417,6 +432,7 @@ def test_an_answer_reaches_the_open_inbox_over_the_websocket(world, live_asgi_se
     assert "1 ulæst" in page.locator("#nav").inner_text()
     assert_accessible(page)
     context.close()
+
 
 def _shipped_training_today(world: Any, settings: Any, tmp_path: Path) -> Any:
     """A slot due now of a plan with two shipped exercises (with their drawings): heel raises held and
@@ -836,14 +852,17 @@ def test_after_a_login_ended_the_next_person_on_the_device_neither_sees_nor_send
     page.wait_for_load_state("networkidle")
     assert "Knæet" not in page.locator("body").inner_text()
     assert page.locator("#outbox-status").is_hidden() and page.locator("#queue").count() == 0
-    assert page.evaluate(
-        """() => new Promise((resolve) => {
+    assert (
+        page.evaluate(
+            """() => new Promise((resolve) => {
             const request = indexedDB.open("mestring", 1);
             request.onsuccess = () => {
                 const read = request.result.transaction("outbox").objectStore("outbox").getAll();
                 read.onsuccess = () => resolve(read.result.length);
             };
         })"""
-    ) == 0
+        )
+        == 0
+    )
     assert not SessionLog.objects.exists()
     context.close()

@@ -60,9 +60,7 @@ def imported(path: Path) -> set[str]:
 
 def test_the_stream_imports_one_way():
     modules = sources()
-    upward = {
-        name: sorted(imported(modules[name]) & above) for name, above in STREAM_ABOVE.items() if name in modules
-    }
+    upward = {name: sorted(imported(modules[name]) & above) for name, above in STREAM_ABOVE.items() if name in modules}
     assert set(upward) == set(STREAM_ABOVE)
     assert {name: found for name, found in upward.items() if found} == {}
 

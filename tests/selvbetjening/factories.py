@@ -160,9 +160,7 @@ class QuestionnaireResponseFactory(DjangoModelFactory):
     class Meta:
         model = QuestionnaireResponse
 
-    assignment = factory.SubFactory(
-        QuestionnaireAssignmentFactory, status=QuestionnaireAssignment.Status.ANSWERED
-    )
+    assignment = factory.SubFactory(QuestionnaireAssignmentFactory, status=QuestionnaireAssignment.Status.ANSWERED)
     version = factory.SelfAttribute("assignment.version")
     answers = factory.LazyFunction(lambda: [{"link_id": "feeling", "value": 7}])
     score = 7

@@ -25,9 +25,7 @@ def _cached(world: Any, name: str, make) -> Any:  # type: ignore[no-untyped-def]
 
 def episode(world: Any) -> Any:
     def make():  # type: ignore[no-untyped-def]
-        made = factories.EpisodeFactory(
-            citizen=world.citizen, team=world.team, created_by=world.staff_in_team.user
-        )
+        made = factories.EpisodeFactory(citizen=world.citizen, team=world.team, created_by=world.staff_in_team.user)
         factories.EpisodeContactFactory(
             episode=made, staff=world.staff_in_team, role=EpisodeContact.Role.CONTACT_PERSON
         )
@@ -55,9 +53,7 @@ def assignment(world: Any) -> Any:
     return _cached(
         world,
         "_assignment",
-        lambda: factories.QuestionnaireAssignmentFactory(
-            citizen=world.citizen, episode=episode(world), version=pain
-        ),
+        lambda: factories.QuestionnaireAssignmentFactory(citizen=world.citizen, episode=episode(world), version=pain),
     )
 
 
@@ -65,9 +61,7 @@ def citizen_request(world: Any) -> Any:
     return _cached(
         world,
         "_request",
-        lambda: factories.CitizenRequestFactory(
-            citizen=world.citizen, team=world.team, episode=episode(world)
-        ),
+        lambda: factories.CitizenRequestFactory(citizen=world.citizen, team=world.team, episode=episode(world)),
     )
 
 
@@ -260,9 +254,7 @@ ROWS = [
     ),
     Row("DELETE", "/api/v1/episodes/{episode_id}/stand-in", care(204, 404), path_params=_episode_id),
     Row("GET", "/api/v1/episodes/{episode_id}/goals", care(200, 404), path_params=_episode_id),
-    Row(
-        "POST", "/api/v1/episodes/{episode_id}/goals", care(201, 404), path_params=_episode_id, body=_new_goal
-    ),
+    Row("POST", "/api/v1/episodes/{episode_id}/goals", care(201, 404), path_params=_episode_id, body=_new_goal),
     Row("GET", "/api/v1/episodes/{episode_id}/questionnaires", care(200, 404), path_params=_episode_id),
     Row(
         "POST",
@@ -322,9 +314,7 @@ ROWS = [
         body=lambda w: {"code": w._invitation_code},
     ),
     Row("GET", "/api/v1/relative/citizens", relatives(200, 200)),
-    Row(
-        "GET", "/api/v1/relative/citizens/{citizen_id}/progress", relatives(200, 404), path_params=_citizen_id
-    ),
+    Row("GET", "/api/v1/relative/citizens/{citizen_id}/progress", relatives(200, 404), path_params=_citizen_id),
     Row(
         "POST",
         "/api/v1/relative/citizens/{citizen_id}/encouragements",

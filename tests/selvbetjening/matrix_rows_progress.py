@@ -27,8 +27,13 @@ def alert(world: Any) -> TrainingAlert:
         made = plan(world)
         log = SessionLogFactory(plan=made, performed_at=timezone.now() - timedelta(hours=1), pain_after=8)
         world.__dict__["_training_alert"] = TrainingAlert.objects.create(
-            citizen=made.citizen, episode=made.episode, plan=made, session_log=log,
-            kind=TrainingAlert.Kind.PAIN_STOP, pain=8, contact_person=world.staff_in_team,
+            citizen=made.citizen,
+            episode=made.episode,
+            plan=made,
+            session_log=log,
+            kind=TrainingAlert.Kind.PAIN_STOP,
+            pain=8,
+            contact_person=world.staff_in_team,
         )
     return world.__dict__["_training_alert"]
 

@@ -160,7 +160,10 @@ def test_window_defaults_to_28_days_up_to_today_and_is_at_most_366_days():
 def test_staff_see_adherence_per_day_and_week_pain_and_effort_and_goal_ratings(world, episode, plan):
     done_slot(plan, -3, pain_before=2, pain_after=4, effort=5)
     SessionLogFactory(
-        plan=plan, performed_at=datetime.combine(day(-3), time(16, 0), tzinfo=UTC), pain_before=3, pain_after=6,
+        plan=plan,
+        performed_at=datetime.combine(day(-3), time(16, 0), tzinfo=UTC),
+        pain_before=3,
+        pain_after=6,
         effort=3,
     )
     slot_at(plan, at(-2), status=MISSED)

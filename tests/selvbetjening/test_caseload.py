@@ -69,8 +69,13 @@ def session(plan: TrainingPlan, days_ago: float, *, pain: int | None) -> None:
 def pain_alert(plan: TrainingPlan, *, status: str = TrainingAlert.Status.OPEN) -> TrainingAlert:
     log = SessionLogFactory(plan=plan, performed_at=timezone.now() - timedelta(hours=2), pain_after=8)
     return TrainingAlert.objects.create(
-        citizen=plan.citizen, episode=plan.episode, plan=plan, session_log=log,
-        kind=TrainingAlert.Kind.PAIN_STOP, pain=8, status=status,
+        citizen=plan.citizen,
+        episode=plan.episode,
+        plan=plan,
+        session_log=log,
+        kind=TrainingAlert.Kind.PAIN_STOP,
+        pain=8,
+        status=status,
     )
 
 
@@ -239,7 +244,9 @@ def test_a_questionnaire_pending_after_its_due_day_is_overdue_and_yellow(world):
     factories.QuestionnaireAssignmentFactory(citizen=due_today.citizen, episode=due_today.episode, due_on=day(0))
     answered = active(world, "Besvaret")
     factories.QuestionnaireAssignmentFactory(
-        citizen=answered.citizen, episode=answered.episode, due_on=day(-3),
+        citizen=answered.citizen,
+        episode=answered.episode,
+        due_on=day(-3),
         status=QuestionnaireAssignment.Status.ANSWERED,
     )
     other_team = active(world, "Andetforloeb")
@@ -267,7 +274,9 @@ def test_a_questionnaire_pending_after_its_due_day_is_overdue_and_yellow(world):
 def test_a_request_to_the_team_unanswered_past_its_deadline_is_red(world):
     def request(plan, *, hours: int, status=CitizenRequest.Status.OPEN, team=None):
         factories.CitizenRequestFactory(
-            citizen=plan.citizen, team=team or world.team, status=status,
+            citizen=plan.citizen,
+            team=team or world.team,
+            status=status,
             respond_by=timezone.now() + timedelta(hours=hours),
         )
 
@@ -312,7 +321,10 @@ def test_a_running_episode_planned_to_end_within_7_days_is_ending_soon_and_yello
     )
     finished = active(world, "Afsluttet")
     factories.EpisodeFactory(
-        citizen=finished.citizen, team=world.team, start_date=day(-30), planned_end_date=day(3),
+        citizen=finished.citizen,
+        team=world.team,
+        start_date=day(-30),
+        planned_end_date=day(3),
         status=Episode.Status.CANCELLED,
     )
 
@@ -346,7 +358,10 @@ def test_reasons_add_up_in_the_order_the_rules_read(world):
 
     assert row["status"] == "red"
     assert row["status_reasons"] == [
-        "request_overdue", "adherence_below_red", "questionnaire_overdue", "episode_ending_soon",
+        "request_overdue",
+        "adherence_below_red",
+        "questionnaire_overdue",
+        "episode_ending_soon",
     ]
 
 
@@ -356,7 +371,9 @@ def device_alert(plan, kind: str, *, status: str = AlertStatus.OPEN, returned: b
         citizen=plan.citizen, returned_at=timezone.now() - timedelta(days=1) if returned else None
     )
     return devices.AlertFactory(
-        device=assignment.device, kind=kind, status=status,
+        device=assignment.device,
+        kind=kind,
+        status=status,
         citizen=plan.citizen if names_citizen else None,
         audience=AlertAudience.CARE if names_citizen else AlertAudience.IT,
     )
@@ -464,7 +481,9 @@ def test_a_cursor_pages_the_filtered_caseload_it_came_from_only(world):
     unfiltered = client.get(caseload_url(world.team), {"sort": "name", "cursor": first["next_cursor"]})
 
     assert [item["name"] for item in first["items"] + second["items"]] == [
-        "Test Aagaard", "Test Bech", "Test Carlsen",
+        "Test Aagaard",
+        "Test Bech",
+        "Test Carlsen",
     ]
     assert second["next_cursor"] is None
     assert (unfiltered.status_code, unfiltered.json()["errors"][0]["field"]) == (422, "cursor")
@@ -585,9 +604,7 @@ def test_the_read_is_logged_for_the_citizens_on_the_page_only(world):
 
     world.client("staff_in_team").get(caseload_url(world.team), {"sort": "name", "limit": 2})
 
-    logged = set(
-        AccessLogEntry.objects.filter(resource_type="training_caseload").values_list("citizen_id", flat=True)
-    )
+    logged = set(AccessLogEntry.objects.filter(resource_type="training_caseload").values_list("citizen_id", flat=True))
     assert logged == {plans[0].citizen_id, plans[1].citizen_id}
 
 

@@ -35,9 +35,7 @@ def other_municipality_staff() -> ApiClient:
 
 def upload(client: ApiClient, exercise: Exercise, data: bytes, **fields: str):  # type: ignore[no-untyped-def]
     picture = SimpleUploadedFile("billede.jpg", data, content_type="image/jpeg")
-    return client.post(
-        f"{LIST}/{exercise.pk}/images", {"image": picture, **fields}, content_type=MULTIPART_CONTENT
-    )
+    return client.post(f"{LIST}/{exercise.pk}/images", {"image": picture, **fields}, content_type=MULTIPART_CONTENT)
 
 
 def png_declaring(width: int, height: int) -> bytes:
@@ -86,9 +84,7 @@ def library(world) -> dict[str, Any]:
             equipment=Exercise.Equipment.WALKING_AID,
             difficulty=Exercise.Difficulty.MODERATE,
         ),
-        "retired": ExerciseFactory(
-            municipality=world.municipality, title_da="Gammel rejseøvelse", is_active=False
-        ),
+        "retired": ExerciseFactory(municipality=world.municipality, title_da="Gammel rejseøvelse", is_active=False),
         "elsewhere": ExerciseFactory(
             municipality=core.MunicipalityFactory(code="101", name="København"), title_da="Rejse sig i København"
         ),

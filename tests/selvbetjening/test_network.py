@@ -25,9 +25,7 @@ def test_expiry_takes_effect_without_anyone_acting(world, episode):
         valid_until=timezone.now() - timedelta(seconds=1)
     )
     assert (
-        world.client("relative_with_consent")
-        .get(f"/api/v1/relative/citizens/{world.citizen.pk}/progress")
-        .status_code
+        world.client("relative_with_consent").get(f"/api/v1/relative/citizens/{world.citizen.pk}/progress").status_code
         == 404
     )
 
@@ -35,9 +33,7 @@ def test_expiry_takes_effect_without_anyone_acting(world, episode):
 @pytest.mark.django_db
 def test_only_granted_scopes(world, episode):
     grant = NetworkGrant.objects.get(relative=world.relative_with_consent)
-    response = world.client("citizen").patch(
-        f"/api/v1/me/network/grants/{grant.pk}", {"scopes": ["view_progress"]}
-    )
+    response = world.client("citizen").patch(f"/api/v1/me/network/grants/{grant.pk}", {"scopes": ["view_progress"]})
     assert response.json()["scopes"] == ["view_progress"]
     relative = world.client("relative_with_consent")
     sent = relative.post(f"/api/v1/relative/citizens/{world.citizen.pk}/encouragements", {"text": "Hej"})
@@ -69,21 +65,13 @@ def test_invitation_needs_a_scope_and_a_future_expiry(world):
 def test_withdrawn_or_expired_codes_do_not_work(world):
     citizen = world.client("citizen")
     relative = world.client("relative_without_consent")
-    withdrawn = citizen.post(
-        "/api/v1/me/network/invitations", {"label": "A", "scopes": ["view_progress"]}
-    ).json()
+    withdrawn = citizen.post("/api/v1/me/network/invitations", {"label": "A", "scopes": ["view_progress"]}).json()
     citizen.delete(f"/api/v1/me/network/invitations/{withdrawn['id']}")
-    assert (
-        relative.post("/api/v1/relative/invitations/accept", {"code": withdrawn["code"]}).status_code == 404
-    )
+    assert relative.post("/api/v1/relative/invitations/accept", {"code": withdrawn["code"]}).status_code == 404
     from selvbetjening.models import NetworkInvitation
 
-    expired = citizen.post(
-        "/api/v1/me/network/invitations", {"label": "B", "scopes": ["view_progress"]}
-    ).json()
-    NetworkInvitation.objects.filter(pk=expired["id"]).update(
-        expires_at=timezone.now() - timedelta(seconds=1)
-    )
+    expired = citizen.post("/api/v1/me/network/invitations", {"label": "B", "scopes": ["view_progress"]}).json()
+    NetworkInvitation.objects.filter(pk=expired["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert relative.post("/api/v1/relative/invitations/accept", {"code": expired["code"]}).status_code == 404
     assert not NetworkGrant.objects.filter(relative=world.relative_without_consent).exists()
 
@@ -95,9 +83,11 @@ def test_guessing_invitation_codes_is_stopped_after_ten_wrong_codes_a_minute(wor
     allowed = settings.RATE_LIMIT_PER_ACCOUNT[0]
     wrong = [relative.post(accept, {"code": f"WRONG{n:04d}"}).status_code for n in range(allowed)]
     assert wrong == [404] * allowed
-    real = world.client("citizen").post(
-        "/api/v1/me/network/invitations", {"label": "A", "scopes": ["view_progress"]}
-    ).json()
+    real = (
+        world.client("citizen")
+        .post("/api/v1/me/network/invitations", {"label": "A", "scopes": ["view_progress"]})
+        .json()
+    )
     refused = relative.post(accept, {"code": real["code"]})
     assert refused.status_code == 429 and refused["Retry-After"]
     assert not NetworkGrant.objects.filter(relative=world.relative_without_consent).exists()

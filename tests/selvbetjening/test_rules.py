@@ -41,9 +41,7 @@ def counts():
 )
 def test_bad_goal_is_refused_naming_the_field(world, episode, overrides, field):
     before = counts()
-    response = world.client("staff_in_team").post(
-        f"/api/v1/episodes/{episode.pk}/goals", goal_body(**overrides)
-    )
+    response = world.client("staff_in_team").post(f"/api/v1/episodes/{episode.pk}/goals", goal_body(**overrides))
     assert response.status_code == 422, response.content
     assert response.json()["errors"][0]["field"] == field
     assert counts() == before
@@ -116,9 +114,7 @@ def test_episode_planned_end_before_start_is_422(world, episode):
 @pytest.mark.django_db
 def test_wrong_questionnaire_answers_save_nothing(world, episode):
     pain = QuestionnaireVersion.objects.get(questionnaire__key="pain", is_current=True)
-    assignment = factories.QuestionnaireAssignmentFactory(
-        citizen=world.citizen, episode=episode, version=pain
-    )
+    assignment = factories.QuestionnaireAssignmentFactory(citizen=world.citizen, episode=episode, version=pain)
     client = world.client("citizen")
     path = f"/api/v1/me/questionnaires/{assignment.pk}/response"
     for answers, field in [
@@ -150,9 +146,7 @@ def test_a_new_version_does_not_change_what_an_earlier_assignment_asks(world, ep
     assignment = factories.QuestionnaireAssignmentFactory(citizen=world.citizen, episode=episode, version=old)
     questionnaire_version_publish(
         questionnaire=old.questionnaire,
-        items=[
-            {"link_id": "mood", "type": "boolean", "text": {"da": "Glad?", "en": "Happy?"}, "required": True}
-        ],
+        items=[{"link_id": "mood", "type": "boolean", "text": {"da": "Glad?", "en": "Happy?"}, "required": True}],
         scoring=None,
     )
     response = world.client("citizen").post(

@@ -32,9 +32,7 @@ def answers(**values):
 
 def test_enabled_items_are_asked_and_scored():
     definition = pain()
-    accepted = answers_validate(
-        definition, answers(has_pain=True, pain_now=4, pain_worst=7, stopped_activity=True)
-    )
+    accepted = answers_validate(definition, answers(has_pain=True, pain_now=4, pain_worst=7, stopped_activity=True))
     assert accepted["pain_worst"] == 7
     assert score_compute(definition, accepted) == pytest.approx(5.5)
 
@@ -87,9 +85,7 @@ def test_booleans_are_not_numbers():
     with pytest.raises(InvalidInput) as raised:
         answers_validate(definition, answers(**valid, walking_distance_km=True))
     assert raised.value.field == "answers.walking_distance_km"
-    assert (
-        answers_validate(definition, answers(**valid, walking_distance_km=1.5))["walking_distance_km"] == 1.5
-    )
+    assert answers_validate(definition, answers(**valid, walking_distance_km=1.5))["walking_distance_km"] == 1.5
 
 
 @pytest.mark.parametrize(

@@ -177,9 +177,7 @@ def test_sub_daily_frequencies_are_refused(frequency):
         validate_recurrence_rule(f"FREQ={frequency}")
 
 
-@pytest.mark.parametrize(
-    "rule", ["FREQ=DAILY;COUNT=10", "FREQ=DAILY;UNTIL=20260601T000000Z", "FREQ=WEEKLY;BYSECOND=0"]
-)
+@pytest.mark.parametrize("rule", ["FREQ=DAILY;COUNT=10", "FREQ=DAILY;UNTIL=20260601T000000Z", "FREQ=WEEKLY;BYSECOND=0"])
 def test_rules_carrying_their_own_period_or_seconds_are_refused(rule):
     with pytest.raises(InvalidInput) as refused:
         validate_recurrence_rule(rule)

@@ -21,8 +21,15 @@ def raise_alert(plan, *, pain: int = 8, status: str = TrainingAlert.Status.OPEN,
     log = SessionLogFactory(plan=plan, performed_at=timezone.now() - timedelta(hours=1), pain_after=pain)
     exercise = plan.current_version.exercises.first().exercise
     return TrainingAlert.objects.create(
-        citizen=plan.citizen, episode=plan.episode, plan=plan, session_log=log, exercise=exercise,
-        kind=TrainingAlert.Kind.PAIN_STOP, pain=pain, status=status, contact_person=contact,
+        citizen=plan.citizen,
+        episode=plan.episode,
+        plan=plan,
+        session_log=log,
+        exercise=exercise,
+        kind=TrainingAlert.Kind.PAIN_STOP,
+        pain=pain,
+        status=status,
+        contact_person=contact,
     )
 
 
@@ -59,9 +66,7 @@ def test_staff_see_their_citizens_unresolved_alerts_with_what_happened(world, al
     assert item["citizen_name"] == world.citizen.full_name
     assert item["contact_person_name"] == world.staff_in_team.user.display_name
     assert item["exercise_title"] == alert.exercise.title_da
-    assert AccessLogEntry.objects.filter(
-        citizen=world.citizen, resource_type="training_alert", action="read"
-    ).exists()
+    assert AccessLogEntry.objects.filter(citizen=world.citizen, resource_type="training_alert", action="read").exists()
 
 
 @pytest.mark.django_db

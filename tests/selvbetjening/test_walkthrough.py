@@ -60,9 +60,7 @@ def test_episode_from_creation_to_follow_up_result(world):
     first = staff.post(f"/api/v1/episodes/{episode['id']}/goals", goal_body()).json()
     second = staff.post(
         f"/api/v1/episodes/{episode['id']}/goals",
-        goal_body(
-            description="Lave min egen morgenmad", rank=2, area="household", baseline_gas=-2, target_level=2
-        ),
+        goal_body(description="Lave min egen morgenmad", rank=2, area="household", baseline_gas=-2, target_level=2),
     ).json()
     assert second["expressed_by"] == "citizen" and first["condition"]["system"] == "urn:oid:1.2.208.176.2.21"
 
@@ -77,16 +75,11 @@ def test_episode_from_creation_to_follow_up_result(world):
     # Ratings by the citizen and by staff.
     rated = citizen.post(f"/api/v1/me/goals/{first['id']}/ratings", {"gas_score": 0, "copm_performance": 6})
     assert rated.status_code == 201 and rated.json()["rater_role"] == "citizen"
-    assert (
-        staff.post(f"/api/v1/goals/{second['id']}/ratings", {"gas_score": 1, "function_level": 2}).status_code
-        == 201
-    )
+    assert staff.post(f"/api/v1/goals/{second['id']}/ratings", {"gas_score": 1, "function_level": 2}).status_code == 201
     history = staff.get(f"/api/v1/goals/{first['id']}/ratings").json()["items"]
     assert [item["rater_role"] for item in history] == ["citizen"]
     # Now: scores 0 and +1 → 50 + 10/sqrt(2.6) = 56.20.
-    assert citizen.get(f"/api/v1/me/episodes/{episode['id']}").json()["gas_t_score"] == pytest.approx(
-        56.20, abs=0.01
-    )
+    assert citizen.get(f"/api/v1/me/episodes/{episode['id']}").json()["gas_t_score"] == pytest.approx(56.20, abs=0.01)
 
     # The citizen answers the questionnaire due today.
     due = citizen.get("/api/v1/me/questionnaires", {"state": "due"}).json()["items"]
@@ -97,10 +90,7 @@ def test_episode_from_creation_to_follow_up_result(world):
     ]
     answered = citizen.post(f"/api/v1/me/questionnaires/{everyday['id']}/response", {"answers": answers})
     assert answered.status_code == 201 and answered.json()["score"] == "5.000"
-    assert (
-        staff.get(f"/api/v1/questionnaires/assignments/{everyday['id']}").json()["answers"][0]["value"]
-        == "some"
-    )
+    assert staff.get(f"/api/v1/questionnaires/assignments/{everyday['id']}").json()["answers"][0]["value"] == "some"
 
     # The citizen invites a relative, who accepts after logging in and follows progress.
     invitation = citizen.post(
@@ -115,14 +105,10 @@ def test_episode_from_creation_to_follow_up_result(world):
     assert cheer.status_code == 201
     assert citizen.get("/api/v1/me/network/encouragements").json()["items"][0]["text"] == "Flot!"
     # The same code cannot be used twice.
-    assert (
-        relative.post("/api/v1/relative/invitations/accept", {"code": invitation["code"]}).status_code == 404
-    )
+    assert relative.post("/api/v1/relative/invitations/accept", {"code": invitation["code"]}).status_code == 404
 
     # A request with a photo, answered from the team inbox.
-    request = citizen.post(
-        "/api/v1/me/requests", {"category": "assistive_device", "text": "Rollatoren knirker"}
-    ).json()
+    request = citizen.post("/api/v1/me/requests", {"category": "assistive_device", "text": "Rollatoren knirker"}).json()
     assert request["team_id"] == str(world.team.pk) and request["episode_id"] == episode["id"]
     photo = SimpleUploadedFile("rollator.jpg", jpeg_bytes(), content_type="image/jpeg")
     uploaded = citizen.post(
@@ -135,18 +121,13 @@ def test_episode_from_creation_to_follow_up_result(world):
     thumbnail = staff.get(f"/api/v1/staff/requests/{request['id']}/photo", {"size": "thumbnail"})
     assert thumbnail.status_code == 200 and thumbnail["Content-Type"] == "image/jpeg"
     assert (
-        staff.post(
-            f"/api/v1/staff/requests/{request['id']}/messages", {"text": "Vi kommer torsdag"}
-        ).status_code
-        == 201
+        staff.post(f"/api/v1/staff/requests/{request['id']}/messages", {"text": "Vi kommer torsdag"}).status_code == 201
     )
     seen = citizen.get(f"/api/v1/me/requests/{request['id']}").json()
     assert seen["status"] == "answered" and seen["messages"][0]["author_role"] == "staff"
 
     # Handover while the episode runs; the evaluation task follows the contact person.
-    staff.post(
-        f"/api/v1/episodes/{episode['id']}/contact-person", {"staff_id": str(colleague.pk), "reason": "Ferie"}
-    )
+    staff.post(f"/api/v1/episodes/{episode['id']}/contact-person", {"staff_id": str(colleague.pk), "reason": "Ferie"})
     detail = staff.get(f"/api/v1/episodes/{episode['id']}").json()
     assert detail["contact_person"]["staff_id"] == str(colleague.pk)
     assert [c["ended_at"] is None for c in detail["contact_history"]] == [False, True]
@@ -154,9 +135,7 @@ def test_episode_from_creation_to_follow_up_result(world):
 
     # Completion needs a follow-up result from the code list.
     version = detail["version"]
-    refused = staff.post(
-        f"/api/v1/episodes/{episode['id']}/transitions", {"version": version, "status": "completed"}
-    )
+    refused = staff.post(f"/api/v1/episodes/{episode['id']}/transitions", {"version": version, "status": "completed"})
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "follow_up_result"
     done = staff.post(
         f"/api/v1/episodes/{episode['id']}/transitions",
@@ -181,9 +160,7 @@ def test_episode_from_creation_to_follow_up_result(world):
     # The relative's reads are in the citizen's access log, marked as a relative's.
     log = citizen.get("/api/v1/me/access-log").json()["items"]
     assert any(entry["actor_role"] == "relative" and entry["resource_type"] == "progress" for entry in log)
-    assert AccessLogEntry.objects.filter(
-        citizen=world.citizen, actor_role="relative", action="create"
-    ).exists()
+    assert AccessLogEntry.objects.filter(citizen=world.citizen, actor_role="relative", action="create").exists()
 
     # And all of it is in the citizen's export.
     export = citizen.get("/api/v1/me/export").json()["self_service"]
@@ -199,12 +176,8 @@ def test_episode_from_creation_to_follow_up_result(world):
 
 @pytest.mark.django_db
 def test_english_texts_follow_accept_language(world, episode):
-    response = world.client("citizen").get(
-        f"/api/v1/me/episodes/{episode.pk}", headers={"Accept-Language": "en"}
-    )
+    response = world.client("citizen").get(f"/api/v1/me/episodes/{episode.pk}", headers={"Accept-Language": "en"})
     assert response.json()["kind_name"].startswith("Everyday rehabilitation")
-    results = world.client("citizen").get(
-        "/api/v1/code-lists/follow-up-results", headers={"Accept-Language": "en"}
-    )
+    results = world.client("citizen").get("/api/v1/code-lists/follow-up-results", headers={"Accept-Language": "en"})
     assert [item["code"] for item in results.json()] == ["E1", "E2", "E3", "E4"]
     assert results.json()[3]["display"] == "The goal is no longer relevant"

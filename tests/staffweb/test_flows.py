@@ -175,7 +175,10 @@ def test_a_goal_is_written_in_the_citizens_words_and_the_api_shows_it(world):
     assert shown["condition"]["code"] == "6c3f2a55-5b87-4d55-9b6c-0b8b6fb2c5a1"
     assert shown["condition"]["display"] == "Gå"
     assert (shown["area"], shown["baseline_level"], shown["target_level"], shown["baseline_gas"]) == (
-        "mobility", 3, 1, -2
+        "mobility",
+        3,
+        1,
+        -2,
     )
     assert shown["gas_outcomes"] == {
         "-2": "Kommer ikke ud",

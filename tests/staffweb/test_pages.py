@@ -120,9 +120,19 @@ def test_every_staff_page_has_a_matrix_row():
 
     pages = {pattern.name for pattern in urlpatterns if hasattr(pattern, "name")}  # IT: test_it_pages.py
     actions = {
-        "login", "logout", "logout-everywhere", "request-close", "request-photo",
-        "training-alert-ack", "training-alert-resolve", "device-alert-ack", "device-alert-resolve", "duty",
-        "plan-status", "language", "exercise-image",
+        "login",
+        "logout",
+        "logout-everywhere",
+        "request-close",
+        "request-photo",
+        "training-alert-ack",
+        "training-alert-resolve",
+        "device-alert-ack",
+        "device-alert-resolve",
+        "duty",
+        "plan-status",
+        "language",
+        "exercise-image",
     }
     assert pages - actions == set(PAGES)
 
@@ -211,9 +221,7 @@ def _cards(body):
 @pytest.mark.django_db
 def test_triage_names_the_new_reasons_in_danish_on_the_right_cards(world):
     late_answer = _in_training(world, "Svarfrist")
-    CitizenRequestFactory(
-        citizen=late_answer.citizen, team=world.team, respond_by=timezone.now() - timedelta(hours=2)
-    )
+    CitizenRequestFactory(citizen=late_answer.citizen, team=world.team, respond_by=timezone.now() - timedelta(hours=2))
     questionnaire = _in_training(world, "Skema")
     QuestionnaireAssignmentFactory(
         citizen=questionnaire.citizen, episode=questionnaire.episode, due_on=municipal_today() - timedelta(days=2)
@@ -425,7 +433,6 @@ def test_pages_carry_the_csp_and_refuse_framing(world):
     policy = response["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "style-src 'self'" in policy and "unsafe-inline" not in policy
     assert response["X-Frame-Options"] == "DENY"
-
 
 
 # --- Work lists ---------------------------------------------------------------------------------

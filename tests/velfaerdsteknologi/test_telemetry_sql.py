@@ -85,7 +85,9 @@ def test_the_device_state_update_matches_the_orms(before):
 
     newest_heartbeat = max(item.measured_at for item in readings if item.kind == "heartbeat")
     newest_battery = max((item for item in readings if item.kind == "battery"), key=lambda item: item.measured_at)
-    Device.objects.filter(pk=by_orm.pk).exclude(last_seen_at__gte=newest_heartbeat).update(last_seen_at=newest_heartbeat)
+    Device.objects.filter(pk=by_orm.pk).exclude(last_seen_at__gte=newest_heartbeat).update(
+        last_seen_at=newest_heartbeat
+    )
     Device.objects.filter(pk=by_orm.pk).exclude(battery_measured_at__gte=newest_battery.measured_at).update(
         battery_level=round(newest_battery.value), battery_measured_at=newest_battery.measured_at
     )
@@ -130,7 +132,6 @@ def test_the_rules_with_their_context_match_the_orms(assigned, offline):
         annotated = rule.current_citizen_id  # type: ignore[attr-defined]
         assert (UUID(str(annotated)) if annotated else None) == citizen
         assert bool(rule.missing_data_open) == open_offline == offline  # type: ignore[attr-defined]
-
 
 
 @pytest.mark.parametrize("assigned", [True, False], ids=["a-citizens-alert", "an-it-alert"])

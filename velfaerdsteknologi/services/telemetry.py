@@ -212,9 +212,15 @@ def _device_state_update(device: Device, stored: Sequence[ReadingLike]) -> None:
             f"{measured} = CASE WHEN {battery_newer} THEN %s ELSE {measured} END "
             f"WHERE {sql.column(Device, 'id')} = %s",
             [
-                heartbeat_at, heartbeat_at, heartbeat_at,
-                battery_at, battery_at, battery_level,
-                battery_at, battery_at, battery_at,
+                heartbeat_at,
+                heartbeat_at,
+                heartbeat_at,
+                battery_at,
+                battery_at,
+                battery_level,
+                battery_at,
+                battery_at,
+                battery_at,
                 Device._meta.pk.get_db_prep_value(device.pk, connection),
             ],
         )
