@@ -31,19 +31,22 @@ def access_citizen_for_relative(actor: Actor, citizen_id: UUID | str, scope: str
     return citizen
 
 
-def _own[M: Model](actor: Actor, of_citizen: Callable[[Citizen], QuerySet[M]], pk: UUID, missing: str) -> M:
-    """One of the calling citizen's own rows (``of_citizen`` gives them); 404 saying ``missing`` otherwise."""
-    found = None if actor.citizen is None else of_citizen(actor.citizen).filter(pk=pk).first()
-    if found is None:
-        raise NotFound(missing)
-    return found
+def _own[M: Model](actor: Actor, of_citizen: Callable[[Citizen], QuerySet[M]], pk: UUID) -> M | None:
+    """One of the calling citizen's own rows (``of_citizen`` gives them); None for anyone else's."""
+    return None if actor.citizen is None else of_citizen(actor.citizen).filter(pk=pk).first()
 
 
 def access_grant(actor: Actor, grant_id: UUID) -> NetworkGrant:
     """A grant the calling citizen gave."""
-    return _own(actor, grants_of_citizen, grant_id, "No such grant.")
+    grant = _own(actor, grants_of_citizen, grant_id)
+    if grant is None:
+        raise NotFound("No such grant.")
+    return grant
 
 
 def access_invitation(actor: Actor, invitation_id: UUID) -> NetworkInvitation:
     """An invitation the calling citizen sent."""
-    return _own(actor, invitations_of_citizen, invitation_id, "No such invitation.")
+    invitation = _own(actor, invitations_of_citizen, invitation_id)
+    if invitation is None:
+        raise NotFound("No such invitation.")
+    return invitation
