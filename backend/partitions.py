@@ -1,9 +1,13 @@
 """Monthly partitions of the history tables on PostgreSQL: made ahead, dropped whole when expired.
 
-The access log (by ``at``) and telemetry readings (by ``measured_at``) are partitioned by range, one
-partition per calendar month (UTC) named ``<table>_pYYYYMM``, plus a default partition that takes a row
-whose month has none (a device's clock far off, or a month the periodic job did not reach). The primary
-key is ``(id, <partition column>)``: PostgreSQL requires the partition column in every unique constraint.
+The access log (by ``at``) and telemetry readings (by ``measured_at``) are partitioned here; other apps
+register their own history tables (``register``, from their app config: the notifications app's stream
+events, reminders and push deliveries). Each is partitioned by range, one partition per calendar month
+(UTC) named ``<table>_pYYYYMM``, plus a default partition that takes a row whose month has none (a device's
+clock far off, or a month the periodic job did not reach). The primary key is ``(id, <partition column>)``:
+PostgreSQL requires the partition column in every unique constraint, and the unique keys a table names in
+``widened`` get it as their last column (the code that writes the table keeps them unique without it).
+The partition column is never changed by an update: a row stays in the partition it was written to.
 SQLite keeps plain tables; everything here does nothing there.
 
 ``partitions_ensure`` (the ``partitions`` periodic command) makes the coming months' partitions ahead of
@@ -14,7 +18,8 @@ month's partition whole once all of it is past the cutoff, through the database 
 """
 
 import logging
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -28,20 +33,48 @@ MONTHS_AHEAD = 3
 DROP_LOCK_TIMEOUT = "5s"
 
 
+def kept_for_good() -> int:
+    return 0
+
+
+def setting_days(name: str) -> Callable[[], int]:
+    """A retention read from the setting ``name`` (days) when it is asked for."""
+    return lambda: int(getattr(settings, name))
+
+
 @dataclass(frozen=True)
 class Partitioned:
+    """A table partitioned by month of ``column`` (a timestamp no update changes).
+
+    ``retention_days``: days of history kept (0 keeps everything). ``widened``: its unique constraints and
+    unique indexes that get the partition column on PostgreSQL. ``keep_while``: an SQL condition on a
+    partition's rows (``%s`` is the retention cutoff): a month past retention holding a row that meets it is
+    not dropped. ``referenced_by``: (table, column) pairs that point at this table's ids without a foreign
+    key (PostgreSQL cannot have one into a partitioned table on the id alone); they are set to NULL for the
+    rows of a partition dropped, as ``ON DELETE SET NULL`` would.
+    """
+
     table: str
     column: str
-    retention_setting: str
+    retention_days: Callable[[], int] = kept_for_good
+    widened: tuple[str, ...] = ()
+    keep_while: str = ""
+    referenced_by: tuple[tuple[str, str], ...] = ()
 
-    def retention_days(self) -> int:
-        """Days of history kept; 0 keeps everything."""
-        return int(getattr(settings, self.retention_setting))
+
+ACCESS_LOG = Partitioned("backend_accesslogentry", "at", setting_days("ACCESS_LOG_RETENTION_DAYS"))
+READINGS = Partitioned("velfaerdsteknologi_reading", "measured_at", setting_days("TELEMETRY_RETENTION_DAYS"))
+_TABLES: dict[str, Partitioned] = {spec.table: spec for spec in (ACCESS_LOG, READINGS)}
 
 
-ACCESS_LOG = Partitioned("backend_accesslogentry", "at", "ACCESS_LOG_RETENTION_DAYS")
-READINGS = Partitioned("velfaerdsteknologi_reading", "measured_at", "TELEMETRY_RETENTION_DAYS")
-TABLES = (ACCESS_LOG, READINGS)
+def register(*specs: Partitioned) -> None:
+    """Add an app's partitioned tables to those made ahead and dropped when expired."""
+    for spec in specs:
+        _TABLES[spec.table] = spec
+
+
+def tables() -> tuple[Partitioned, ...]:
+    return tuple(_TABLES.values())
 
 
 def month_start(moment: date | datetime) -> date:
@@ -152,7 +185,7 @@ def partitions_ensure(now: datetime | None = None, ahead: int = MONTHS_AHEAD) ->
     partitions made. Nothing on SQLite."""
     now = now or timezone.now()
     made: list[str] = []
-    for spec in TABLES:
+    for spec in tables():
         if not is_partitioned(spec.table):
             continue
         last = month_start(now)
@@ -165,12 +198,25 @@ def partitions_ensure(now: datetime | None = None, ahead: int = MONTHS_AHEAD) ->
 
 
 def expired_partitions(spec: Partitioned, now: datetime) -> list[str]:
-    """The month partitions of ``spec`` entirely older than its retention cutoff."""
+    """The month partitions of ``spec`` entirely older than its retention cutoff, but for those holding a row
+    its ``keep_while`` keeps."""
     days = spec.retention_days()
     if not days or not is_partitioned(spec.table):
         return []
     cutoff = now - timedelta(days=days)
-    return sorted(name for name, bound in partitions_of(spec.table).items() if bound is not None and bound[1] <= cutoff)
+    past = sorted(name for name, bound in partitions_of(spec.table).items() if bound is not None and bound[1] <= cutoff)
+    return [name for name in past if not _kept(spec, name, cutoff)]
+
+
+def _kept(spec: Partitioned, name: str, cutoff: datetime) -> bool:
+    if not spec.keep_while:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(name)} WHERE {spec.keep_while})",  # noqa: S608
+            [cutoff] * spec.keep_while.count("%s"),
+        )
+        return cursor.fetchone()[0]
 
 
 def partitions_drop_expired(now: datetime | None = None) -> dict[str, list[str]]:
@@ -178,7 +224,7 @@ def partitions_drop_expired(now: datetime | None = None) -> dict[str, list[str]]
     to the row-wise purge); returns the partitions dropped per table."""
     now = now or timezone.now()
     dropped: dict[str, list[str]] = {}
-    for spec in TABLES:
+    for spec in tables():
         names = expired_partitions(spec, now)
         for name in names:
             if _drop(spec, name):
@@ -194,6 +240,12 @@ def _drop(spec: Partitioned, name: str) -> bool:
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT set_config('lock_timeout', %s, true)", [DROP_LOCK_TIMEOUT])
+            quote = connection.ops.quote_name
+            for table, column in spec.referenced_by:
+                cursor.execute(
+                    f"UPDATE {quote(table)} SET {quote(column)} = NULL "  # noqa: S608
+                    f"WHERE {quote(column)} IN (SELECT id FROM {quote(name)})"
+                )
             cursor.execute("SELECT mestring_partition_drop(%s, %s)", [spec.table, name])
     except OperationalError as error:
         if not isinstance(error.__cause__, LockNotAvailable):
@@ -237,6 +289,18 @@ $$ LANGUAGE plpgsql;
 def _fetch(cursor, statement: str, params: list | None = None) -> list[tuple]:
     cursor.execute(statement, params or [])
     return cursor.fetchall()
+
+
+def _widened(definition: str, column: str, *, partitioned: bool) -> str:
+    """A unique constraint's or unique index's definition with the partition column last among its
+    columns (``partitioned``), or without it again."""
+    columns = re.search(r"(UNIQUE \(|USING btree \()([^)]*)\)", definition)
+    if columns is None:
+        raise RuntimeError(f"not a unique key: {definition}")
+    names = [name.strip() for name in columns.group(2).split(",") if name.strip() != column]
+    if partitioned:
+        names.append(column)
+    return f"{definition[: columns.start(2)]}{', '.join(names)}{definition[columns.end(2) :]}"
 
 
 def _rebuild(schema_editor, spec: Partitioned, *, partitioned: bool, now: datetime | None = None) -> None:
@@ -309,8 +373,12 @@ def _rebuild(schema_editor, spec: Partitioned, *, partitioned: bool, now: dateti
         for name, kind, definition in constraints:
             if kind == "p":
                 definition = f"PRIMARY KEY (id, {quote(column)})" if partitioned else "PRIMARY KEY (id)"
+            elif name in spec.widened:
+                definition = _widened(definition, column, partitioned=partitioned)
             cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
-        for _name, definition in indexes:
+        for name, definition in indexes:
+            if name in spec.widened:
+                definition = _widened(definition, column, partitioned=partitioned)
             cursor.execute(definition)
         if sequence_state is not None:
             (new_sequence,) = _fetch(cursor, "SELECT pg_get_serial_sequence(%s, 'id')", [table])[0]

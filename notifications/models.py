@@ -241,7 +241,10 @@ class ReminderOccurrence(models.Model):
     notification = models.ForeignKey(
         Notification, on_delete=models.SET_NULL, null=True, blank=True, related_name="reminder_occurrences"
     )
-    snoozed_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="snoozes")
+    # No foreign key in the database: on PostgreSQL the table is partitioned (``notifications.partitioning``).
+    snoozed_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="snoozes", db_constraint=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

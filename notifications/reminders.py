@@ -42,6 +42,7 @@ from notifications.services import (
     notify_each,
     push_grace,
 )
+from notifications.services.scheduling import reminder_sources_lock
 
 logger = logging.getLogger(__name__)
 
@@ -90,21 +91,25 @@ def reminders_claim(*, now: datetime, worker_id: str, limit: int = BATCH_SIZE) -
 
 
 def _expand(rows: list[ReminderOccurrence], token: str, now: datetime) -> None:
-    """Copy each audience reminder to every member, held by the same claim; the audience row is done."""
+    """Copy each audience reminder to every member who has none for its source, held by the same claim; the
+    audience row is done."""
     with transaction.atomic():
+        reminder_sources_lock(row.source_key for row in rows)
         held = list(
             ReminderOccurrence.objects.select_for_update()
             .filter(pk__in=[row.pk for row in rows], claimed_by=token, status=Reminder.CLAIMED)
             .values_list("pk", flat=True)
         )
+        members = {row.pk: audience_members(row.audience) for row in rows if row.pk in held}
+        reminded = set(
+            ReminderOccurrence.objects.filter(
+                recipient_id__in={member for each in members.values() for member in each},
+                source_key__in={row.source_key for row in rows if row.pk in held},
+            ).values_list("recipient_id", "source_key")
+        )
         copies: list[ReminderOccurrence] = []
-        empty: list[UUID] = []
+        empty: list[UUID] = [pk for pk, each in members.items() if not each]
         for row in rows:
-            if row.pk not in held:
-                continue
-            members = audience_members(row.audience)
-            if not members:
-                empty.append(row.pk)
             copies.extend(
                 ReminderOccurrence(
                     recipient_id=member,
@@ -119,7 +124,8 @@ def _expand(rows: list[ReminderOccurrence], token: str, now: datetime) -> None:
                     created_at=now,
                     **_claim_values(token, now),
                 )
-                for member in members
+                for member in members.get(row.pk, [])
+                if (member, row.source_key) not in reminded
             )
         ReminderOccurrence.objects.bulk_create(copies, ignore_conflicts=True)
         done = ReminderOccurrence.objects.filter(pk__in=held)

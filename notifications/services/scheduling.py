@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications import texts
@@ -18,6 +19,23 @@ Reminder = ReminderOccurrence.Status
 OPEN_REMINDER = (Reminder.SCHEDULED, Reminder.CLAIMED)
 MOVABLE_REMINDER = (Reminder.SCHEDULED, Reminder.CANCELLED)
 MAX_SOURCE_KEY_CHARACTERS = 200
+# The first key of the advisory locks taken per source key (``reminder_sources_lock``).
+SOURCE_LOCK_SPACE = 0x72656D69
+
+
+def reminder_sources_lock(source_keys: Iterable[str]) -> None:
+    """Hold these source keys until the transaction ends, so that one reminder per (recipient, source)
+    is made however many producers schedule the source at once. On PostgreSQL the reminders are
+    partitioned by month (``notifications.partitioning``) and their unique key carries the month, so the
+    lock is what keeps it; SQLite has one writer at a time and the plain table's unique key."""
+    keys = sorted(set(source_keys))
+    if keys and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashed) FROM "
+                "(SELECT DISTINCT hashtext(key) AS hashed FROM unnest(%s::text[]) AS key) AS keys ORDER BY hashed",
+                [SOURCE_LOCK_SPACE, keys],
+            )
 
 
 @dataclass(frozen=True)
@@ -103,8 +121,16 @@ def reminders_schedule(*, items: Iterable[ReminderSpec], exclusive: bool = False
         wanted[target] = row
     if not wanted:
         return 0
-    now = timezone.now()
     keys = {key for _, _, key in wanted}
+    with transaction.atomic():
+        reminder_sources_lock(keys)
+        return _schedule(wanted, keys, exclusive=exclusive)
+
+
+def _schedule(
+    wanted: dict[tuple[uuid.UUID | None, str, str], ReminderOccurrence], keys: set[str], *, exclusive: bool
+) -> int:
+    now = timezone.now()
     existing = {
         _target(row): row
         for row in ReminderOccurrence.objects.filter(subject_key__in=keys, source_key__in=keys).only(

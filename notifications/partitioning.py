@@ -1,0 +1,40 @@
+"""The notifications app's history tables, partitioned by month on PostgreSQL (``backend.partitions``).
+
+- Stream events by ``created_at``: kept ``STREAM_EVENT_RETENTION`` (a day longer than a client may replay).
+  Their team events' dedupe key stays unique per team without the month: ``notify`` looks the key up and
+  stores the event under the stream lock.
+- Reminders by ``created_at``, the moment a producer made them (an update never moves a row to another
+  partition, so a dispatcher holding a row never meets it moved). The dispatcher claims through the
+  partial indexes on scheduled and claimed reminders, which hold only the unfinished ones whatever their
+  month. A month is dropped once every reminder made in it is finished (sent, suppressed or cancelled)
+  and was due more than ``REMINDER_RETENTION_DAYS`` ago; a snooze pointing at a reminder dropped so loses
+  the pointer, as the foreign key's ``SET NULL`` did. One reminder per recipient and source stays so
+  without the month: producers schedule under ``reminder_sources_lock``.
+- Push deliveries by ``created_at``: made once with their notification, so one per notification and
+  install without the month. Kept for good, as before.
+
+Months rather than weeks, though stream events are kept only eight days: no query of these tables
+narrows by their partition column (replay reads by id, dispatchers and push workers claim through
+partial indexes, updates find rows by id), so each query probes every partition, and a few large ones
+serve it better than many small ones. The daily purges keep each table's retention to the day.
+"""
+
+from backend.partitions import Partitioned, setting_days
+from notifications.tasks import STREAM_EVENT_RETENTION
+
+STREAM_EVENTS = Partitioned(
+    "notifications_streamevent",
+    "created_at",
+    retention_days=lambda: STREAM_EVENT_RETENTION.days,
+    widened=("stream_event_unique_team_dedupe_key",),
+)
+REMINDERS = Partitioned(
+    "notifications_reminderoccurrence",
+    "created_at",
+    retention_days=setting_days("REMINDER_RETENTION_DAYS"),
+    widened=("reminder_one_per_recipient_source", "reminder_one_per_audience_source"),
+    keep_while="status IN ('scheduled', 'claimed') OR due_at >= %s",
+    referenced_by=(("notifications_reminderoccurrence", "snoozed_from_id"),),
+)
+PUSH_DELIVERIES = Partitioned("notifications_pushdelivery", "created_at", widened=("push_delivery_unique_install",))
+HISTORY_TABLES = (STREAM_EVENTS, REMINDERS, PUSH_DELIVERIES)
