@@ -19,7 +19,8 @@ def retention_purge() -> dict[str, int]:
     """Remove access-log rows past ACCESS_LOG_RETENTION_DAYS, telemetry readings past TELEMETRY_RETENTION_DAYS
     (when set), spent idempotency keys and tokens expired a day ago (every websocket opened with a browser's
     session cookie issues one). On PostgreSQL the months entirely past retention go first, their partitions
-    dropped whole; the rest is deleted row by row. Safe to run twice."""
+    dropped whole, for every partitioned history table (``backend.partitions``: the notifications app's
+    stream events and reminders too); the rest is deleted row by row. Safe to run twice."""
     now = timezone.now()
     partitions_drop_expired(now)
     access_log = AccessLogEntry.objects.purge_expired(cutoff=now - timedelta(days=settings.ACCESS_LOG_RETENTION_DAYS))

@@ -3,8 +3,10 @@
 - Stream events by ``created_at``: kept ``STREAM_EVENT_RETENTION`` (a day longer than a client may replay).
   Their team events' dedupe key stays unique per team without the month: ``notify`` looks the key up and
   stores the event under the stream lock.
-- Reminders by ``created_at``, the moment a producer made them (an update never moves a row to another
-  partition, so a dispatcher holding a row never meets it moved). The dispatcher claims through the
+- Reminders by ``created_at``, the moment a producer made them, which no update changes. By ``due_at`` or
+  by when they finished, rescheduling or finishing one would move it to another partition, and whoever
+  waited for its row lock meanwhile (a dispatcher, a producer cancelling) would fail: PostgreSQL does not
+  follow a row moved to another partition. The dispatcher claims through the
   partial indexes on scheduled and claimed reminders, which hold only the unfinished ones whatever their
   month. A month is dropped once every reminder made in it is finished (sent, suppressed or cancelled)
   and was due more than ``REMINDER_RETENTION_DAYS`` ago; a snooze pointing at a reminder dropped so loses

@@ -5,7 +5,8 @@ from backend.partitions import MONTHS_AHEAD, partitions_ensure
 
 class Command(BaseCommand):
     help = (
-        "Make the monthly partitions of the access log and telemetry readings for this month and the next "
+        "Make the monthly partitions of the history tables (the access log, telemetry readings, stream events, "
+        "reminders, push deliveries) for this month and the next "
         f"{MONTHS_AHEAD} (PostgreSQL; nothing on SQLite). Safe to run any time."
     )
 
