@@ -460,3 +460,74 @@ def test_producers_scheduling_one_source_at_once_make_one_reminder_though_the_mo
     assert list(ReminderOccurrence.objects.filter(source_key="slot:x").values_list("due_at", flat=True)) == [
         now + timedelta(hours=2)
     ]
+
+
+def plan(queryset) -> str:
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql, params = queryset.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@postgresql
+@pytest.mark.django_db
+def test_claims_and_replay_read_a_month_full_of_history_through_their_indexes():
+    user = factories.UserFactory()
+    now = timezone.now()
+    month = partitions.month_start(now - timedelta(days=45))
+    for spec in partitioning.HISTORY_TABLES:
+        partitions.create_partition(spec, month)
+    made = partitions._bound(month) + timedelta(days=3)
+    install = PushInstall.objects.create(user=user, fcm_token="token", platform="android")
+    notifications = Notification.objects.bulk_create(
+        Notification(recipient=user, kind="reminder.training", created_at=made) for _ in range(3000)
+    )
+    Status = ReminderOccurrence.Status
+    ReminderOccurrence.objects.bulk_create(
+        ReminderOccurrence(
+            recipient=user,
+            kind="reminder.training",
+            source_key=f"slot:{number}",
+            subject_key=f"slot:{number}",
+            due_at=made,
+            status=Status.SENT,
+            created_at=made,
+        )
+        for number in range(3000)
+    )
+    PushDelivery.objects.bulk_create(
+        PushDelivery(notification=notification, install=install, status="sent", created_at=made)
+        for notification in notifications
+    )
+    StreamEvent.objects.bulk_create(StreamEvent(user=user, type="notification", created_at=made) for _ in range(3000))
+    with connection.cursor() as cursor:
+        for table in NOTIFICATION_TABLES:
+            cursor.execute(f"ANALYZE {table}")  # noqa: S608 — the module's own names
+    full = {table: partitions.partition_name(table, month) for table in NOTIFICATION_TABLES}
+    head = StreamEvent.objects.order_by("-id").values_list("id", flat=True)[0]
+    queries = {
+        full[partitioning.REMINDERS.table]: [
+            ReminderOccurrence.objects.filter(status=Status.SCHEDULED, due_at__lte=now)
+            .order_by("due_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:500],
+            ReminderOccurrence.objects.filter(status=Status.CLAIMED, claimed_until__lt=now)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:500],
+        ],
+        full[partitioning.PUSH_DELIVERIES.table]: [
+            PushDelivery.objects.filter(status="pending", next_attempt_at__lte=now)
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:500]
+        ],
+        full[partitioning.STREAM_EVENTS.table]: [
+            StreamEvent.objects.filter(user=user, id__gt=head - 10).order_by("id")[:1001],
+            StreamEvent.objects.filter(id__gt=head - 10).order_by("id").values_list("created_at", flat=True)[:1],
+        ],
+    }
+    for partition, listed in queries.items():
+        for queryset in listed:
+            found = plan(queryset)
+            assert partition in found
+            assert f"Seq Scan on {partition}" not in found, found
