@@ -3,7 +3,7 @@
 
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
@@ -74,15 +74,31 @@ def insert_reading(device_id, sequence: int, measured_at) -> None:
     )
 
 
+def in_month(month: date, days: int) -> datetime:
+    """``days`` after the month's first midnight (UTC)."""
+    return datetime(month.year, month.month, 1, tzinfo=UTC) + timedelta(days=days)
+
+
+def history_month(days_ago: int) -> date:
+    """The month ``days_ago`` days back, with a partition of each of the notifications history tables."""
+    month = partitions.month_start(timezone.now() - timedelta(days=days_ago))
+    for spec in partitioning.HISTORY_TABLES:
+        partitions.create_partition(spec, month)
+    return month
+
+
+def notification_for(user, **fields) -> Notification:
+    return Notification(recipient=user, kind="reminder.training", text_da="x", text_en="x", **fields)
+
+
 def notification_history(at: list) -> None:
     """Stream events, reminders (one a snooze of another) and push deliveries made at each of ``at``."""
     user, team = factories.UserFactory(), factories.TeamFactory()
     install = PushInstall.objects.create(user=user, fcm_token=f"token-{user.pk}", platform="android")
     first = None
     for number, moment in enumerate(at):
-        notification = Notification.objects.create(
-            recipient=user, kind="reminder.training", text_da="x", text_en="x", push_text_da="x", push_text_en="x"
-        )
+        notification = notification_for(user)
+        notification.save()
         StreamEvent.objects.create(
             user=user, type="notification", payload={"id": str(notification.pk)}, created_at=moment
         )
@@ -355,15 +371,12 @@ def test_the_notification_history_gets_its_partitions_ahead_too():
 def test_stream_event_months_past_retention_are_dropped_and_push_deliveries_kept(settings):
     user = factories.UserFactory()
     now = timezone.now()
-    old = partitions.month_start(now - timedelta(days=70))
-    for spec in partitioning.HISTORY_TABLES:
-        partitions.create_partition(spec, old)
-    moment = partitions._bound(old) + timedelta(days=1)
+    old = history_month(70)
+    moment = in_month(old, 1)
     StreamEvent.objects.create(user=user, type="notification", created_at=moment)
     StreamEvent.objects.create(user=user, type="notification", created_at=now)
-    notification = Notification.objects.create(
-        recipient=user, kind="reminder.training", text_da="x", text_en="x", push_text_da="x", push_text_en="x"
-    )
+    notification = notification_for(user)
+    notification.save()
     install = PushInstall.objects.create(user=user, fcm_token="token", platform="android")
     PushDelivery.objects.create(notification=notification, install=install, created_at=moment)
     check_foreign_keys_now()
@@ -390,13 +403,13 @@ def test_a_reminder_month_is_dropped_only_when_every_reminder_in_it_is_finished_
     for month in (finished_month, open_month, late_month):
         partitions.create_partition(partitioning.REMINDERS, month)
     Status = ReminderOccurrence.Status
-    made = partitions._bound(finished_month) + timedelta(days=2)
+    made = in_month(finished_month, 2)
     first = reminder_at(user, "slot:1", made=made, due=made, status=Status.SENT)
     reminder_at(user, "slot:2", made=made, due=made, status=Status.CANCELLED)
     # Made months ago for a moment still to come, or never sent: their months stay.
-    made_open = partitions._bound(open_month) + timedelta(days=2)
+    made_open = in_month(open_month, 2)
     waiting = reminder_at(user, "slot:3", made=made_open, due=made_open, status=Status.SCHEDULED)
-    made_late = partitions._bound(late_month) + timedelta(days=2)
+    made_late = in_month(late_month, 2)
     reminder_at(user, "slot:4", made=made_late, due=now - timedelta(days=10), status=Status.SENT)
     snooze = reminder_at(user, "snooze:1", made=now, due=now, status=Status.SCHEDULED, snoozed_from=first)
     check_foreign_keys_now()
@@ -474,14 +487,10 @@ def plan(queryset) -> str:
 def test_claims_and_replay_read_a_month_full_of_history_through_their_indexes():
     user = factories.UserFactory()
     now = timezone.now()
-    month = partitions.month_start(now - timedelta(days=45))
-    for spec in partitioning.HISTORY_TABLES:
-        partitions.create_partition(spec, month)
-    made = partitions._bound(month) + timedelta(days=3)
+    month = history_month(45)
+    made = in_month(month, 3)
     install = PushInstall.objects.create(user=user, fcm_token="token", platform="android")
-    notifications = Notification.objects.bulk_create(
-        Notification(recipient=user, kind="reminder.training", created_at=made) for _ in range(3000)
-    )
+    notifications = Notification.objects.bulk_create(notification_for(user, created_at=made) for _ in range(3000))
     Status = ReminderOccurrence.Status
     ReminderOccurrence.objects.bulk_create(
         ReminderOccurrence(
