@@ -37,9 +37,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.__main__ import ROOT, RunDatabase, parse_result, run_step, say
+from bench.__main__ import ROOT, RunDatabase, free_ports, parse_result, run_step, say
 from bench.scaleout.__main__ import ClientProcess, expected_events, judge, layout_environment
-from bench.scaleout.layout import Layout, LayoutError, free_ports, running
+from bench.scaleout.layout import Layout, LayoutError, running
 
 P99_TARGET_MS = 1000.0
 RSS_GROWTH_TARGET = 10.0

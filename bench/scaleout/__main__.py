@@ -41,8 +41,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from bench.__main__ import HOST, ROOT, RunDatabase, run_environment, run_step, say, tail
-from bench.scaleout.layout import Layout, LayoutError, established, free_ports, running
+from bench.__main__ import HOST, ROOT, RunDatabase, free_ports, run_environment, run_step, say, tail
+from bench.scaleout.layout import Layout, LayoutError, established, running
 
 WAIT_TIMEOUT = 300.0
 POST_TIMEOUT = 120.0
