@@ -28,7 +28,7 @@ def execute(statement, parameters):
         return cursor.fetchall()
 
 
-def baseline(team_id: str, computed_at: str, *, limit: int, offset: int) -> list[independent.Item]:
+def baseline(team_id: str, computed_at: str, *, limit: int, offset: int, sort: str = "status") -> list:
     now = datetime.fromisoformat(computed_at.replace("Z", "+00:00"))
     moments = independent.Moments(now=now, today=now.astimezone(ZONE).date())
     rows = independent.read(
@@ -38,26 +38,26 @@ def baseline(team_id: str, computed_at: str, *, limit: int, offset: int) -> list
         sqlite=connection.vendor == "sqlite",
         devices=apps.is_installed("velfaerdsteknologi"),
     )
-    return independent.page(rows, moments, limit=limit, offset=offset)
+    return independent.page(rows, moments, limit=limit, offset=offset, sort=sort)
 
 
 def test_the_independent_baseline_answers_the_endpoints_pages_in_every_shape(seeded):
     summary, client = seeded
     for shape, team_id in summary["teams"].items():
-        for limit in (50, 7):
+        for limit, sort in ((50, "status"), (7, "status"), (7, "name")):
             path, offset, seen = f"/api/v1/teams/{team_id}/caseload", 0, 0
-            query: dict[str, object] = {"limit": limit, "sort": "status"}
+            query: dict[str, object] = {"limit": limit, "sort": sort}
             while True:
                 response = client.get(path, query)
                 assert response.status_code == 200, response.content
                 answer = response.json()
-                expected = baseline(team_id, answer["computed_at"], limit=limit, offset=offset)
-                assert independent.differences(answer["items"], expected) == [], (shape, limit, offset)
+                expected = baseline(team_id, answer["computed_at"], limit=limit, offset=offset, sort=sort)
+                assert independent.differences(answer["items"], expected) == [], (shape, sort, limit, offset)
                 seen += len(answer["items"])
                 if not answer["next_cursor"]:
                     break
                 query["cursor"], offset = answer["next_cursor"], offset + limit
-            assert seen == 24, (shape, limit)
+            assert seen == 24, (shape, sort, limit)
 
 
 def test_the_shapes_are_what_they_are_named_and_a_wrong_light_is_caught(seeded):

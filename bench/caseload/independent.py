@@ -187,8 +187,14 @@ def _mean(values: list[int]) -> Fraction | None:
     return Fraction(sum(values), len(values)) if values else None
 
 
-def page(rows: Rows, moments: Moments, *, limit: int, offset: int = 0) -> list[Item]:
-    """The caseload in the status order (light, family name, given name, id), ``limit`` lines from ``offset``."""
+SORTS = ("status", "name")
+
+
+def page(rows: Rows, moments: Moments, *, limit: int, offset: int = 0, sort: str = "status") -> list[Item]:
+    """The caseload in ``sort`` order, ``limit`` lines from ``offset``: ``status`` is the light, then the name
+    (family name, given name, id); ``name`` the name alone."""
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}")
     read_rows = rows.by_statement
     members = {_uuid(row[0]): (row[1], row[2]) for row in read_rows["members"]}
     due: dict[str, int] = defaultdict(int)
@@ -263,7 +269,7 @@ def page(rows: Rows, moments: Moments, *, limit: int, offset: int = 0) -> list[I
         )
         items.append(
             (
-                (light, family_name, given_name, UUID(citizen).hex),
+                (light if sort == "status" else 0, family_name, given_name, UUID(citizen).hex),
                 Item(
                     citizen_id=citizen,
                     name=f"{given_name} {family_name}",

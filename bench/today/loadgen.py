@@ -21,19 +21,25 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench.loadgen import LOOPBACK_HOSTS, percentile
 
+# What request number k sends: method, path, bearer token and body (None for a GET).
+Request = Callable[[int], tuple[str, str, str, bytes | None]]
+
 
 class PacedWorker(threading.Thread):
+    """One keep-alive connection sending the requests numbered ``first``, ``first + step``, … each when due."""
+
     def __init__(
         self,
         *,
         host: str,
         port: int,
-        path: str,
-        tokens: list[str],
+        request: Request,
         first: int,
         step: int,
         start: float,
@@ -42,7 +48,7 @@ class PacedWorker(threading.Thread):
         timeout: float,
     ) -> None:
         super().__init__(daemon=True)
-        self.host, self.port, self.path, self.tokens = host, port, path, tokens
+        self.host, self.port, self.request = host, port, request
         self.number, self.step = first, step
         self.start_at, self.period, self.deadline, self.timeout = start, period, deadline, timeout
         self.latencies_us: list[int] = []
@@ -58,18 +64,22 @@ class PacedWorker(threading.Thread):
             due = self.start_at + self.number * self.period
             if due >= self.deadline:
                 break
-            token = self.tokens[(self.number * 7919) % len(self.tokens)]
+            number = self.number
             self.number += self.step
             wait = due - time.perf_counter()
             if wait > 0:
                 time.sleep(wait)
+            method, path, token, body = self.request(number)
             if connection is None:
                 connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            headers = {"Authorization": f"Bearer {token}"}
+            if body is not None:
+                headers["Content-Type"] = "application/json"
             sent = time.perf_counter()
             try:
-                connection.request("GET", self.path, headers={"Authorization": f"Bearer {token}"})
+                connection.request(method, path, body, headers)
                 response = connection.getresponse()
-                body = response.read()
+                answer = response.read()
             except TimeoutError:
                 self.errors["timeout"] += 1
                 connection.close()
@@ -89,7 +99,7 @@ class PacedWorker(threading.Thread):
             self.service_us.append(int((done - sent) * 1_000_000))
             self.late_us.append(max(0, int((sent - due) * 1_000_000)))
             self.statuses[response.status] += 1
-            self.bytes += len(body)
+            self.bytes += len(answer)
             if response.will_close:
                 connection.close()
                 connection = None
@@ -106,6 +116,53 @@ def summary(values: list[int]) -> dict[str, float]:
         "p999": percentile(ordered, 0.999),
         "mean": sum(ordered) / len(ordered) if ordered else 0.0,
         "max": ordered[-1] if ordered else 0,
+    }
+
+
+def run_paced(
+    requests: list[Request], *, host: str, port: int, rate: float, duration: float, timeout: float
+) -> dict[str, Any]:
+    """``rate`` requests a second for ``duration`` seconds, request k on connection ``k mod len(requests)``
+    made by that connection's ``Request``; the ``BENCH_RESULT`` figures."""
+    connections = len(requests)
+    start = time.perf_counter() + 0.2
+    deadline = start + duration
+    workers = [
+        PacedWorker(
+            host=host,
+            port=port,
+            request=requests[number],
+            first=number,
+            step=connections,
+            start=start,
+            period=1 / rate,
+            deadline=deadline,
+            timeout=timeout,
+        )
+        for number in range(connections)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=duration + timeout + 10)
+    elapsed = max(time.perf_counter(), deadline) - start
+
+    statuses: Counter[int] = sum((worker.statuses for worker in workers), Counter())
+    errors: Counter[str] = sum((worker.errors for worker in workers), Counter())
+    non_2xx = {str(status): count for status, count in statuses.items() if not 200 <= status <= 299}
+    latencies = [value for worker in workers for value in worker.latencies_us]
+    return {
+        "requests": len(latencies),
+        "duration_us": int(elapsed * 1_000_000),
+        "bytes": sum(worker.bytes for worker in workers),
+        "non_2xx": sum(non_2xx.values()),
+        "status_counts": [non_2xx] if non_2xx else [],
+        "socket_errors": {name: errors.get(name, 0) for name in ("connect", "read", "write", "timeout")},
+        "latency_us": summary(latencies),
+        "service_latency_us": summary([value for worker in workers for value in worker.service_us]),
+        "send_lateness_us": summary([value for worker in workers for value in worker.late_us]),
+        "target_rate": rate,
+        "connections": connections,
     }
 
 
@@ -126,46 +183,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--rate, --duration and --connections must be positive")
 
     tokens = [line.strip() for line in arguments.tokens.read_text().splitlines() if line.strip()]
-    start = time.perf_counter() + 0.2
-    deadline = start + arguments.duration
-    workers = [
-        PacedWorker(
-            host=arguments.host,
-            port=arguments.port,
-            path=arguments.path,
-            tokens=tokens,
-            first=number,
-            step=arguments.connections,
-            start=start,
-            period=1 / arguments.rate,
-            deadline=deadline,
-            timeout=arguments.timeout,
-        )
-        for number in range(arguments.connections)
-    ]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=arguments.duration + arguments.timeout + 10)
-    elapsed = max(time.perf_counter(), deadline) - start
 
-    statuses: Counter[int] = sum((worker.statuses for worker in workers), Counter())
-    errors: Counter[str] = sum((worker.errors for worker in workers), Counter())
-    non_2xx = {str(status): count for status, count in statuses.items() if not 200 <= status <= 299}
-    latencies = [value for worker in workers for value in worker.latencies_us]
-    result = {
-        "requests": len(latencies),
-        "duration_us": int(elapsed * 1_000_000),
-        "bytes": sum(worker.bytes for worker in workers),
-        "non_2xx": sum(non_2xx.values()),
-        "status_counts": [non_2xx] if non_2xx else [],
-        "socket_errors": {name: errors.get(name, 0) for name in ("connect", "read", "write", "timeout")},
-        "latency_us": summary(latencies),
-        "service_latency_us": summary([value for worker in workers for value in worker.service_us]),
-        "send_lateness_us": summary([value for worker in workers for value in worker.late_us]),
-        "target_rate": arguments.rate,
-        "connections": arguments.connections,
-    }
+    def request(number: int) -> tuple[str, str, str, bytes | None]:
+        return "GET", arguments.path, tokens[(number * 7919) % len(tokens)], None
+
+    result = run_paced(
+        [request] * arguments.connections,
+        host=arguments.host,
+        port=arguments.port,
+        rate=arguments.rate,
+        duration=arguments.duration,
+        timeout=arguments.timeout,
+    )
     print("BENCH_RESULT " + json.dumps(result), flush=True)
     return 0
 
