@@ -38,6 +38,15 @@ def baseline(team_id: str, computed_at: str, *, limit: int, offset: int, sort: s
         sqlite=connection.vendor == "sqlite",
         devices=apps.is_installed("velfaerdsteknologi"),
     )
+    # The floor reads the very rows the baseline fetched.
+    floor = independent.floor(
+        execute,
+        team_id,
+        moments,
+        sqlite=connection.vendor == "sqlite",
+        devices=apps.is_installed("velfaerdsteknologi"),
+    )
+    assert floor == rows.count > 0
     return independent.page(rows, moments, limit=limit, offset=offset, sort=sort)
 
 

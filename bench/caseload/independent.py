@@ -2,14 +2,13 @@
 (``selvbetjening/schemas/progress.py``: the light, the adherence, the pain trend), not from the
 production statement.
 
-Two parts, timed apart by the harness:
-
-- ``read``: the rows a page depends on, read once with plain selections on the indexes that start with
-  the citizen (no grouping but the latest session per citizen, no light, no order): the members, their
-  slots of the adherence window, their sessions of the two pain windows, their unresolved alerts,
-  overdue questionnaires and requests, the team's running episodes and the alerts of the devices they
-  have. Its time is the physical floor: any answer has to read these rows.
-- ``page``: the figures, the light with its reasons and the order worked out in Python from those rows.
+- ``read``: the rows a page depends on, read with plain selections on the indexes that start with the
+  citizen (no grouping but the latest session per citizen, no light, no order): the members, their slots
+  of the adherence window, their sessions of the two pain windows, their unresolved alerts, overdue
+  questionnaires and requests, the team's episodes and the alerts of the devices they have;
+- ``page``: the figures, the light with its reasons and the order worked out in Python from those rows;
+- ``floor``: the physical limit, the same rows read once by the database in one statement and only
+  counted, so nothing is sent or computed: any answer, the endpoint's included, has to read them.
 
 Placeholders are written ``%(name)s`` (SQLite's ``:name`` is made from them by ``for_sqlite``); values
 are passed as the database stores them (``values``), so the same code runs on the harness's raw
@@ -54,27 +53,42 @@ MEMBERS = f"""SELECT c.id FROM backend_citizen c
                    WHERE r.team_id = %(team)s AND r.valid_from <= %(today)s
                      AND (r.valid_to IS NULL OR r.valid_to >= %(today)s))"""
 
-STATEMENTS = {
-    "members": f"SELECT c.id, c.given_name, c.family_name FROM backend_citizen c WHERE c.id IN ({MEMBERS})",
-    "slots": f"""SELECT s.citizen_id, s.status, s.due_until FROM selvbetjening_trainingslot s
-        WHERE s.citizen_id IN ({MEMBERS}) AND s.local_date >= %(adherence_from)s AND s.local_date <= %(today)s""",
-    "sessions": f"""SELECT l.citizen_id, l.performed_at, l.pain_before, l.pain_after FROM selvbetjening_sessionlog l
-        WHERE l.citizen_id IN ({MEMBERS}) AND l.performed_at > %(previous_after)s""",
-    "latest": f"""SELECT l.citizen_id, MAX(l.performed_at) FROM selvbetjening_sessionlog l
-        WHERE l.citizen_id IN ({MEMBERS}) GROUP BY l.citizen_id""",
-    "alerts": f"""SELECT a.citizen_id, a.kind FROM selvbetjening_trainingalert a
-        WHERE a.citizen_id IN ({MEMBERS}) AND a.status IN ('open', 'acknowledged')""",
-    "questionnaires": f"""SELECT q.citizen_id, q.episode_id FROM selvbetjening_questionnaireassignment q
-        WHERE q.citizen_id IN ({MEMBERS}) AND q.status = 'pending' AND q.due_on < %(today)s""",
+# Each statement picks the members' rows through ``{members}``: the members' subquery, or the floor's CTE.
+TEMPLATES = {
+    "members": "SELECT c.id, c.given_name, c.family_name FROM backend_citizen c WHERE c.id IN ({members})",
+    "slots": """SELECT s.citizen_id, s.status, s.due_until FROM selvbetjening_trainingslot s
+        WHERE s.citizen_id IN ({members}) AND s.local_date >= %(adherence_from)s AND s.local_date <= %(today)s""",
+    "sessions": """SELECT l.citizen_id, l.performed_at, l.pain_before, l.pain_after FROM selvbetjening_sessionlog l
+        WHERE l.citizen_id IN ({members}) AND l.performed_at > %(previous_after)s""",
+    "latest": """SELECT l.citizen_id, MAX(l.performed_at) FROM selvbetjening_sessionlog l
+        WHERE l.citizen_id IN ({members}) GROUP BY l.citizen_id""",
+    "alerts": """SELECT a.citizen_id, a.kind FROM selvbetjening_trainingalert a
+        WHERE a.citizen_id IN ({members}) AND a.status IN ('open', 'acknowledged')""",
+    "questionnaires": """SELECT q.citizen_id, q.episode_id FROM selvbetjening_questionnaireassignment q
+        WHERE q.citizen_id IN ({members}) AND q.status = 'pending' AND q.due_on < %(today)s""",
     "requests": """SELECT r.citizen_id FROM selvbetjening_citizenrequest r
         WHERE r.team_id = %(team)s AND r.status IN ('open', 'in_progress') AND r.respond_by < %(now)s""",
     "episodes": """SELECT e.id, e.citizen_id, e.planned_end_date, e.status FROM selvbetjening_episode e
         WHERE e.team_id = %(team)s""",
-    "devices": f"""SELECT d.citizen_id, al.kind FROM velfaerdsteknologi_assignment d
+    "devices": """SELECT d.citizen_id, al.kind FROM velfaerdsteknologi_assignment d
         JOIN velfaerdsteknologi_alert al ON al.device_id = d.device_id
-        WHERE d.citizen_id IN ({MEMBERS}) AND d.returned_at IS NULL AND al.status IN ('open', 'acknowledged')
+        WHERE d.citizen_id IN ({members}) AND d.returned_at IS NULL AND al.status IN ('open', 'acknowledged')
           AND (al.citizen_id IS NULL OR al.citizen_id = d.citizen_id)""",
 }
+
+STATEMENTS = {name: template.format(members=MEMBERS) for name, template in TEMPLATES.items()}
+
+
+def floor_statement(*, devices: bool = True) -> str:
+    """The physical floor: every row ``read`` fetches, read once by the database in one statement (the members
+    once, in a CTE), counted there and not sent: any answer has to read at least these rows."""
+    counts = ",\n       ".join(
+        f"(SELECT COUNT(*) FROM ({template.format(members='SELECT id FROM m')}) AS {name}_rows)"
+        for name, template in TEMPLATES.items()
+        if devices or name != "devices"
+    )
+    return f"WITH m AS ({MEMBERS})\nSELECT {counts}"
+
 
 Execute = Callable[[str, dict[str, Any]], Sequence[Sequence[Any]]]
 
@@ -150,6 +164,14 @@ def values(team_id: str, moments: Moments, *, sqlite: bool) -> dict[str, Any]:
         "now": instant(moments.now),
         "previous_after": instant(moments.previous_after),
     }
+
+
+def floor(execute: Execute, team_id: str, moments: Moments, *, sqlite: bool, devices: bool = True) -> int:
+    """How many rows the floor's one statement read (see ``floor_statement``)."""
+    statement = floor_statement(devices=devices)
+    parameters = values(team_id, moments, sqlite=sqlite)
+    counts = execute(for_sqlite(statement) if sqlite else statement, parameters)[0]
+    return sum(int(count) for count in counts)
 
 
 def read(execute: Execute, team_id: str, moments: Moments, *, sqlite: bool, devices: bool = True) -> Rows:
