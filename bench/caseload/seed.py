@@ -165,10 +165,9 @@ def _team(
 
     from django.utils import timezone
 
-    from backend import cpr
     from backend.models import CareRelation, Citizen, User
     from backend.timeutil import municipal_today
-    from bench.seed import cpr_digits
+    from bench.seed import citizen_of
     from selvbetjening.models import (
         Episode,
         PlanExercise,
@@ -194,23 +193,17 @@ def _team(
     for user in users:
         user.set_unusable_password()
     User.objects.bulk_create(users, batch_size=BATCH)
-    citizens = []
-    for number, user in zip(numbers, users, strict=True):
-        cpr_number = cpr.CprNumber.parse(cpr_digits(number + 200_000))
-        given_name, family_name = user.display_name.split(" ", 1)
-        citizens.append(
-            Citizen(
-                municipality=municipality,
-                user=user,
-                given_name=given_name,
-                family_name=family_name,
-                address_line=f"Skolevej {number % 97 + 1}",
-                postcode="5000",
-                city="Odense",
-                cpr_ciphertext=cpr.encrypt(cpr_number),
-                cpr_hash=cpr.keyed_hash(cpr_number),
-            )
+    citizens = [
+        citizen_of(
+            user,
+            municipality,
+            number + 200_000,
+            address_line=f"Skolevej {number % 97 + 1}",
+            postcode="5000",
+            city="Odense",
         )
+        for number, user in zip(numbers, users, strict=True)
+    ]
     Citizen.objects.bulk_create(citizens, batch_size=BATCH)
     CareRelation.objects.bulk_create(
         [

@@ -18,8 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.loadgen import LOOPBACK_HOSTS
-from bench.today.loadgen import Request, run_paced
+from bench.today.loadgen import Request, paced_arguments, paced_parse, run_paced
 
 Body = Callable[[], tuple[str, str, bytes]]  # path, token, body
 
@@ -63,19 +62,10 @@ def _posting(bodies: Body) -> Request:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("kind", choices=["telemetry", "requests"])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
+    paced_arguments(parser, duration=60.0, connections=8)
     parser.add_argument("--devices", type=Path)
     parser.add_argument("--citizens", type=Path)
-    parser.add_argument("--rate", type=float, required=True)
-    parser.add_argument("--duration", type=float, default=60.0)
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--timeout", type=float, default=10.0)
-    arguments = parser.parse_args(argv)
-    if arguments.host not in LOOPBACK_HOSTS:
-        parser.error("the load generator only targets loopback addresses")
-    if arguments.rate <= 0 or arguments.duration <= 0 or arguments.connections < 1:
-        parser.error("--rate, --duration and --connections must be positive")
+    arguments = paced_parse(parser, argv)
     if arguments.kind == "telemetry":
         if arguments.devices is None:
             parser.error("telemetry needs --devices")

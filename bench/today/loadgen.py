@@ -166,21 +166,32 @@ def run_paced(
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def paced_arguments(parser: argparse.ArgumentParser, *, duration: float, connections: int) -> None:
+    """The options of every paced load generator: where, how fast, how long, over how many connections."""
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--path", default="/api/v1/me/today")
-    parser.add_argument("--tokens", type=Path, required=True)
     parser.add_argument("--rate", type=float, required=True, help="requests per second")
-    parser.add_argument("--duration", type=float, default=30.0)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=duration)
+    parser.add_argument("--connections", type=int, default=connections)
     parser.add_argument("--timeout", type=float, default=10.0)
+
+
+def paced_parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """The arguments, refused unless the target is loopback and the rate, duration and connections positive."""
     arguments = parser.parse_args(argv)
     if arguments.host not in LOOPBACK_HOSTS:
         parser.error("the load generator only targets loopback addresses")
     if arguments.rate <= 0 or arguments.duration <= 0 or arguments.connections < 1:
         parser.error("--rate, --duration and --connections must be positive")
+    return arguments
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    paced_arguments(parser, duration=30.0, connections=16)
+    parser.add_argument("--path", default="/api/v1/me/today")
+    parser.add_argument("--tokens", type=Path, required=True)
+    arguments = paced_parse(parser, argv)
 
     tokens = [line.strip() for line in arguments.tokens.read_text().splitlines() if line.strip()]
 
