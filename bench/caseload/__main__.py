@@ -87,7 +87,7 @@ SCENARIO = Scenario(
     f"gunicorn gthread {WORKERS}x{THREADS}, config.wsgi",
     lambda port, log: _gunicorn(port, log),
 )
-SECTION_TITLE = "## Team caseload versus one hand-written SQL statement (issue 4)"
+SECTION_TITLE = "## Team caseload against an independent baseline and the floor (issues 4 and 18)"
 ZONE = ZoneInfo("Europe/Copenhagen")
 
 
@@ -477,8 +477,8 @@ def figures(arguments: argparse.Namespace, run: Run, context: dict[str, Any]) ->
             ]
         )
         verdicts.append(
-            f"{shape} {'met' if over_floor.high <= RATIO_TARGET else 'MISSED'} ({over_floor.median:.2f}×, worst "
-            f"round {over_floor.high:.2f}×)"
+            f"{shape} {'met' if over_baseline.high <= RATIO_TARGET else 'MISSED'} ({over_baseline.median:.2f}×, "
+            f"worst round {over_baseline.high:.2f}×; the floor {over_floor.median:.1f}×)"
         )
     light = sorted(run.rounds, key=lambda one: one.light.at(0.99))[len(run.rounds) // 2].light
     light_line = (
@@ -488,8 +488,9 @@ def figures(arguments: argparse.Namespace, run: Run, context: dict[str, Any]) ->
         f"{', '.join(f'{one.light.other_cpu:.0%}' for one in run.rounds)}."
     )
     verdict = (
-        f"Target (issue 4): the endpoint within {RATIO_TARGET:g}× of the floor (reading the same rows once), in every "
-        "round — "
+        f"Target (issue 4): the endpoint within {RATIO_TARGET:g}× of an answer computed by hand, here the independent "
+        "baseline, in every round (the floor computes nothing: it bounds from below what any answer costs, and is "
+        "no target) — "
         + "; ".join(verdicts)
         + f". p99 under light load below {P99_TARGET_MS:g} ms — "
         + f"{'met' if light.at(0.99) < P99_TARGET_MS else 'MISSED'} at {light.at(0.99):.0f} ms."
