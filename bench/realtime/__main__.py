@@ -10,7 +10,10 @@ channel layer, as production: ``channels_redis.pubsub.RedisPubSubChannelLayer``)
 - **fanout**: 1,000 clients connected to one server process, one team event (production's path:
   ``notify(team_ids=[team])`` in a publisher process, sent to the group ``team.<id>`` that every
   client's socket joined): time until every client has it, against the raw server's broadcast of a
-  frame of the same size. Also **burst**: the first 200 of them connect at once: failed handshakes.
+  frame of the same size. Mestring's broadcasts alternate between an unchanged access version (the hub
+  delivers on the sockets' held access checks) and the first event after an access change (a membership
+  of the team changed, so the hub checks every socket again); both are reported, each as the rounds' own
+  ratios to the raw server. Also **burst**: the first 200 of them connect at once: failed handshakes.
 - **push**: 10,000 connections spread over two server processes; a publisher sends personal events
   (``user.<id>`` groups over Redis) at 500 a second: latency per message from send to arrival.
 - **memory**: resident memory per idle connection of one server process, Mestring against a plain
@@ -19,8 +22,8 @@ channel layer, as production: ``channels_redis.pubsub.RedisPubSubChannelLayer``)
 
 Servers run with ``deploy/systemd/mestring-ws.service``'s uvicorn flags and environment
 (``--ws websockets-sansio``, ``DB_CONN_MAX_AGE=60``, ``DB_CONN_HEALTH_CHECKS=0``) in the main harness's
-production environment (``DEBUG=0``, fresh keys). Every figure is the best of the rounds; the spread over
-rounds is reported. See bench/README.md.
+production environment (``DEBUG=0``, fresh keys). The fan-out's ratios are per round (median and spread);
+the other figures are the best of the rounds, with the spread over rounds. See bench/README.md.
 """
 
 import argparse
