@@ -68,3 +68,15 @@ def test_posts_carry_their_bodies_and_tokens(server):
     assert {path for _, path, _, _ in Recorder.seen} == {"/api/v1/me/requests"}
     assert {authorization for _, _, authorization, _ in Recorder.seen} == {"Bearer a", "Bearer b", "Bearer c"}
     assert all(json.loads(body)["category"] == "help" for _, _, _, body in Recorder.seen)
+
+
+def test_every_latency_and_every_status_when_asked(server):
+    def request(number: int):
+        return "GET", "/ok", "token", None
+
+    result = run_paced([request], host="127.0.0.1", port=server, rate=50, duration=0.2, timeout=10, every_latency=True)
+    assert result["requests"] == 10
+    assert result["statuses"] == {"200": 10}
+    assert result["errors"] == {}
+    assert len(result["latencies_ms"]) == 10
+    assert result["latencies_ms"] == sorted(result["latencies_ms"])

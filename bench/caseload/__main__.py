@@ -409,6 +409,8 @@ def measure_light_load(
         "2",
         "--duration",
         str(arguments.load_seconds),
+        "--timeout",
+        "30",
     ]
     completed = subprocess.run(
         command,

@@ -120,10 +120,18 @@ def summary(values: list[int]) -> dict[str, float]:
 
 
 def run_paced(
-    requests: list[Request], *, host: str, port: int, rate: float, duration: float, timeout: float
+    requests: list[Request],
+    *,
+    host: str,
+    port: int,
+    rate: float,
+    duration: float,
+    timeout: float,
+    every_latency: bool = False,
 ) -> dict[str, Any]:
     """``rate`` requests a second for ``duration`` seconds, request k on connection ``k mod len(requests)``
-    made by that connection's ``Request``; the ``BENCH_RESULT`` figures."""
+    made by that connection's ``Request``; the ``BENCH_RESULT`` figures (with ``every_latency``, also each
+    request's latency in milliseconds, sorted, and the count of every status)."""
     connections = len(requests)
     start = time.perf_counter() + 0.2
     deadline = start + duration
@@ -151,7 +159,7 @@ def run_paced(
     errors: Counter[str] = sum((worker.errors for worker in workers), Counter())
     non_2xx = {str(status): count for status, count in statuses.items() if not 200 <= status <= 299}
     latencies = [value for worker in workers for value in worker.latencies_us]
-    return {
+    result: dict[str, Any] = {
         "requests": len(latencies),
         "duration_us": int(elapsed * 1_000_000),
         "bytes": sum(worker.bytes for worker in workers),
@@ -164,6 +172,11 @@ def run_paced(
         "target_rate": rate,
         "connections": connections,
     }
+    if every_latency:
+        result["statuses"] = {str(status): count for status, count in statuses.items()}
+        result["errors"] = {name: count for name, count in errors.items() if count}
+        result["latencies_ms"] = [round(value / 1000, 3) for value in sorted(latencies)]
+    return result
 
 
 def paced_arguments(parser: argparse.ArgumentParser, *, duration: float, connections: int) -> None:
