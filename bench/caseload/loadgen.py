@@ -9,41 +9,17 @@ Requests are sent on a fixed schedule (``--rate`` per second over all connection
 the server answers, so the server is loaded lightly and the latency is that of a request arriving at
 a server with spare capacity. Latency is measured from the scheduled start, so an answer that makes
 the next request start late counts that wait too (no coordinated omission). Prints one
-``BENCH_RESULT {...}`` line with every latency (``bench.today.loadgen.run_paced``, the benchmarks' one
-paced load generator). Only loopback addresses are accepted.
+``BENCH_RESULT {...}`` line with every latency: ``bench.today.loadgen`` (the benchmarks' one paced load
+generator) with ``--every-latency``. Only loopback addresses are accepted.
 """
 
-import argparse
-import json
 import sys
-from pathlib import Path
 
-from bench.today.loadgen import paced_arguments, paced_parse, run_paced
+from bench.today import loadgen
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    paced_arguments(parser, duration=30.0, connections=2)
-    parser.add_argument("--path", required=True)
-    parser.add_argument("--tokens", type=Path, required=True)
-    arguments = paced_parse(parser, argv)
-
-    tokens = [line.strip() for line in arguments.tokens.read_text().splitlines() if line.strip()]
-
-    def request(number: int) -> tuple[str, str, str, bytes | None]:
-        return "GET", arguments.path, tokens[number % len(tokens)], None
-
-    result = run_paced(
-        [request] * arguments.connections,
-        host=arguments.host,
-        port=arguments.port,
-        rate=arguments.rate,
-        duration=arguments.duration,
-        timeout=arguments.timeout,
-        every_latency=True,
-    )
-    print("BENCH_RESULT " + json.dumps(result), flush=True)
-    return 0
+    return loadgen.main([*(sys.argv[1:] if argv is None else argv), "--every-latency"])
 
 
 if __name__ == "__main__":

@@ -204,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     paced_arguments(parser, duration=30.0, connections=16)
     parser.add_argument("--path", default="/api/v1/me/today")
     parser.add_argument("--tokens", type=Path, required=True)
+    parser.add_argument("--every-latency", action="store_true", help="also every latency and status")
     arguments = paced_parse(parser, argv)
 
     tokens = [line.strip() for line in arguments.tokens.read_text().splitlines() if line.strip()]
@@ -218,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         rate=arguments.rate,
         duration=arguments.duration,
         timeout=arguments.timeout,
+        every_latency=arguments.every_latency,
     )
     print("BENCH_RESULT " + json.dumps(result), flush=True)
     return 0
