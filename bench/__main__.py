@@ -367,10 +367,68 @@ def tail(path: Path, lines: int = 30) -> str:
 # ------------------------------------------------------------------------------------ servers
 
 
-def free_port() -> int:
+PORTS_VARIABLE = "BENCH_PORTS"
+_next_in_range: dict[tuple[int, int], int] = {}
+
+
+def _port_range() -> tuple[int, int] | None:
+    """``$BENCH_PORTS`` (``27520-27539``): the loopback ports the benchmarks' servers may take on a shared
+    machine; unset, the kernel chooses."""
+    text = os.environ.get(PORTS_VARIABLE, "").strip()
+    if not text:
+        return None
+    first, _, last = text.partition("-")
+    low, high = int(first), int(last or first)
+    if not 0 < low <= high < 65536:
+        raise SystemExit(f"{PORTS_VARIABLE}={text!r} is not a range of ports such as 27520-27539")
+    return low, high
+
+
+def _binds(port: int) -> int | None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return None
         return int(probe.getsockname()[1])
+
+
+def free_ports(count: int, base: int | None = None) -> list[int]:
+    """``count`` loopback ports, each checked free: from ``base`` on; else from ``$BENCH_PORTS``, going round
+    the range from where the last call stopped (so two servers chosen before either has bound get different
+    ports); else chosen by the kernel."""
+    ports: list[int] = []
+    span = _port_range()
+    if base is not None:
+        candidate = base
+        while len(ports) < count:
+            if candidate > 65535:
+                raise SystemExit(f"no {count} free ports from {base}")
+            if _binds(candidate) is not None:
+                ports.append(candidate)
+            candidate += 1
+        return ports
+    if span is None:
+        while len(ports) < count:
+            port = _binds(0)
+            if port is not None and port not in ports:
+                ports.append(port)
+        return ports
+    low, high = span
+    size = high - low + 1
+    start = _next_in_range.get(span, low)
+    for step in range(size):
+        candidate = low + (start - low + step) % size
+        if _binds(candidate) is not None:
+            ports.append(candidate)
+            if len(ports) == count:
+                _next_in_range[span] = low + (candidate - low + 1) % size
+                return ports
+    raise SystemExit(f"fewer than {count} free ports in {PORTS_VARIABLE}={low}-{high}")
+
+
+def free_port() -> int:
+    return free_ports(1)[0]
 
 
 def get(port: int, token: str, timeout: float = 5.0) -> tuple[int, bytes]:

@@ -15,6 +15,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 CITIZEN_ACR = "https://data.gov.dk/concept/core/nsis/loa/Substantial"
 GIVEN_NAMES = ["Anna", "Bent", "Birthe", "Erik", "Grethe", "Hans", "Inge", "Jens", "Karen", "Niels", "Ole", "Ruth"]
@@ -29,10 +30,28 @@ def cpr_digits(index: int) -> str:
     return f"{day:02d}{month:02d}{year:02d}{index % 10_000:04d}"
 
 
+def citizen_of(user: Any, municipality: Any, cpr_index: int, **address: str) -> Any:
+    """An unsaved citizen for ``user`` (display name "Given Family"), with the CPR number ``cpr_digits(cpr_index)``
+    encrypted and hashed as the register stores it, living at ``address`` (address_line, postcode, city, …)."""
+    from backend import cpr
+    from backend.models import Citizen
+
+    number = cpr.CprNumber.parse(cpr_digits(cpr_index))
+    given_name, family_name = user.display_name.split(" ", 1)
+    return Citizen(
+        municipality=municipality,
+        user=user,
+        given_name=given_name,
+        family_name=family_name,
+        cpr_ciphertext=cpr.encrypt(number),
+        cpr_hash=cpr.keyed_hash(number),
+        **address,
+    )
+
+
 def seed(*, out: Path, citizen_count: int, staff_count: int) -> None:
     from django.db import transaction
 
-    from backend import cpr
     from backend.models import (
         AppSession,
         CareRelation,
@@ -71,24 +90,18 @@ def seed(*, out: Path, citizen_count: int, staff_count: int) -> None:
             citizen_users.append(user)
         User.objects.bulk_create(citizen_users, batch_size=500)
 
-        citizens = []
-        for index, user in enumerate(citizen_users):
-            number = cpr.CprNumber.parse(cpr_digits(index))
-            given_name, family_name = user.display_name.split(" ", 1)
-            citizens.append(
-                Citizen(
-                    municipality=municipality,
-                    user=user,
-                    given_name=given_name,
-                    family_name=family_name,
-                    address_line=f"{STREETS[index % len(STREETS)]} {index % 97 + 1}",
-                    postcode=f"{5000 + index % 300}",
-                    city="Odense",
-                    phone=f"+45 20{index:06d}",
-                    cpr_ciphertext=cpr.encrypt(number),
-                    cpr_hash=cpr.keyed_hash(number),
-                )
+        citizens = [
+            citizen_of(
+                user,
+                municipality,
+                index,
+                address_line=f"{STREETS[index % len(STREETS)]} {index % 97 + 1}",
+                postcode=f"{5000 + index % 300}",
+                city="Odense",
+                phone=f"+45 20{index:06d}",
             )
+            for index, user in enumerate(citizen_users)
+        ]
         Citizen.objects.bulk_create(citizens, batch_size=500)
         CareRelation.objects.bulk_create(
             [

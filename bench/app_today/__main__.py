@@ -35,7 +35,6 @@ import json
 import math
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,6 +48,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from bench.__main__ import free_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 README = ROOT / "bench" / "README.md"
@@ -108,12 +109,6 @@ class Figures:
 
 def say(text: str) -> None:
     print(text, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def run_step(name: str, command: list[str], env: dict[str, str], root: Path = ROOT) -> str:

@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 PROBE_DEVICES = 20
@@ -50,41 +49,21 @@ def seed_base(*, out: Path, citizen_count: int) -> None:
 
     from backend.models import Citizen, Municipality
     from bench.today.seed import seed as seed_today
-    from velfaerdsteknologi.credentials import device_credential_issue
-    from velfaerdsteknologi.models import Assignment, ConsentBasis, Device, DeviceCategory, DeviceStatus
-    from velfaerdsteknologi.services.alerts import device_model_create
-    from velfaerdsteknologi.services.devices import device_register
+    from bench.velfaerdsteknologi.seed import install_devices
 
     seed_today(out=out, citizen_count=citizen_count)
     now = timezone.now()
-    devices = []
     with transaction.atomic():
         municipality = Municipality.objects.get(code="999")
-        model = device_model_create(
-            manufacturer="Bench",
-            model_number="FD-1",
-            category=DeviceCategory.objects.get(code="fall_detector"),
-            telemetry_kinds=["heartbeat", "battery", "fall"],
-            heartbeat_interval_seconds=3600,
-            is_battery_powered=True,
-        )
         citizens = list(Citizen.objects.filter(municipality=municipality).order_by("user__username"))
-        for number, citizen in enumerate(citizens[::2]):
-            device = device_register(
-                municipality=municipality, device_model=model, serial_number=f"GROWTH-{number:06d}", by=None
-            )
-            Assignment.objects.create(
-                device=device,
-                citizen=citizen,
-                installation_address=citizen.address_line,
-                consent_basis=ConsentBasis.values[0],
-                consent_review_on=(now + timedelta(days=365)).date(),
-                consent_recorded_at=now,
-                installed_at=now - timedelta(days=3),
-            )
-            Device.objects.filter(pk=device.pk).update(status=DeviceStatus.IN_USE)
-            if number < PROBE_DEVICES:
-                devices.append({"id": str(device.pk), "token": device_credential_issue(device=device)[1]})
+        devices = install_devices(
+            municipality,
+            citizens[::2],
+            serial_prefix="GROWTH",
+            heartbeat_interval_seconds=3600,
+            installed_days_ago=3,
+            with_tokens=PROBE_DEVICES,
+        )
         with connection.cursor() as cursor:
             # History in SQL: two days of hourly heartbeats and a daily battery reading per device.
             cursor.execute(

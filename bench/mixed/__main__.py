@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.__main__ import ROOT, RunDatabase, parse_result, run_step, say
-from bench.scaleout.__main__ import ClientProcess, expected_events, judge, layout_environment
-from bench.scaleout.layout import Layout, LayoutError, free_ports, running
+from bench.scaleout.__main__ import ClientProcess, expected_events, judge, layout_arguments, layout_run
+from bench.scaleout.layout import Layout
 
 P99_TARGET_MS = 1000.0
 RSS_GROWTH_TARGET = 10.0
@@ -226,12 +226,7 @@ def report(figures: dict[str, Any], short: bool) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""))
-    parser.add_argument(
-        "--replica-url", default=os.environ.get("DATABASE_REPLICA_URL") or os.environ.get("TEST_REPLICA_URL", "")
-    )
-    parser.add_argument("--port-base", type=int, default=None, help="first of five loopback ports (else any free)")
+    layout_arguments(parser)
     parser.add_argument("--duration", type=float, default=600)
     parser.add_argument("--warmup", type=float, default=60, help="seconds of load before the first memory sample")
     parser.add_argument(
@@ -249,36 +244,17 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     if arguments.short:
         arguments.duration, arguments.warmup, arguments.citizens = 60, 10, 300
-    if not arguments.database_url.startswith(("postgres://", "postgresql://")) or not arguments.redis_url:
-        raise SystemExit(MixedDatabase.postgresql_only)
-    started = datetime.now(UTC)
-    directory = ROOT / "var" / "bench" / f"{started:%Y%m%d-%H%M%S}-mixed"
-    directory.mkdir(parents=True, exist_ok=True)
-    database = MixedDatabase(arguments.database_url, directory)
-    environment = layout_environment(database, directory, arguments.redis_url, arguments.replica_url)
-    say(f"mixed load, run directory {directory}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    say(f"replica: {environment.get('DATABASE_REPLICA_URL') or 'none'}")
-    database.create()
-    try:
-        log = directory / "setup.log"
-        run_step("migrate", [sys.executable, "manage.py", "migrate", "--noinput"], environment, log, timeout=900)
-        run_step(
-            f"seed {arguments.citizens} citizens, {arguments.devices} devices",
-            [sys.executable, "-m", "bench.mixed.seed", "--out", str(directory),
-             "--citizens", str(arguments.citizens), "--devices", str(arguments.devices)],
-            environment, log, timeout=900,
-        )  # fmt: skip
-        database.analyze()
-        ports = free_ports(5, arguments.port_base)
-        say(f"-- layout: nginx :{ports[0]}, web :{ports[1]} :{ports[2]}, ws :{ports[3]} :{ports[4]}, 2 workers, "
-            "2 dispatchers")  # fmt: skip
-        try:
-            with running(environment, directory, ports) as layout:
-                figures = run(layout, database, directory, arguments)
-        except LayoutError as error:
-            raise SystemExit(f"the layout did not start: {error}") from None
-    finally:
-        database.drop()
+    seed = (
+        f"seed {arguments.citizens} citizens, {arguments.devices} devices",
+        [sys.executable, "-m", "bench.mixed.seed", "--citizens", str(arguments.citizens),
+         "--devices", str(arguments.devices)],
+    )  # fmt: skip
+    with layout_run("mixed load", "mixed", MixedDatabase, arguments, seed, analyze=True) as (
+        layout,
+        database,
+        directory,
+    ):
+        figures = run(layout, database, directory, arguments)
     load = os.getloadavg()
     figures["load_average_after"] = load
     (directory / "result.json").write_text(json.dumps(figures, indent=1))

@@ -3,7 +3,7 @@
     python -m bench.mixed.posts telemetry --port P --devices devices.json --rate 50 --duration 600
     python -m bench.mixed.posts requests --port P --citizens citizens.txt --rate 1 --duration 600
 
-As ``bench.today.loadgen`` (whose ``BENCH_RESULT`` line this prints): request *k* is due at ``start + k /
+Sent by ``bench.today.loadgen``'s paced connections (its ``BENCH_RESULT`` line): request *k* is due at ``start + k /
 rate`` and is dealt to connection ``k mod connections``; latency counts from when it was due. Each device
 belongs to one connection, so its readings go out in sequence order: one heartbeat (and every tenth time a
 battery level) per ``POST /api/v1/telemetry``. A request is ``POST /api/v1/me/requests`` with a new id,
@@ -11,19 +11,14 @@ from the citizens in turn. Only loopback addresses are accepted.
 """
 
 import argparse
-import http.client
 import json
 import sys
-import threading
-import time
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.loadgen import LOOPBACK_HOSTS
-from bench.today.loadgen import summary
+from bench.today.loadgen import Request, paced_arguments, paced_parse, run_paced
 
 Body = Callable[[], tuple[str, str, bytes]]  # path, token, body
 
@@ -56,76 +51,21 @@ def request_bodies(tokens: list[str]) -> Body:
     return next_body
 
 
-class PacedPoster(threading.Thread):
-    def __init__(
-        self, *, port: int, bodies: Body, first: int, step: int, start: float, period: float, deadline: float,
-        timeout: float,
-    ) -> None:  # fmt: skip
-        super().__init__(daemon=True)
-        self.port, self.bodies = port, bodies
-        self.number, self.step = first, step
-        self.start_at, self.period, self.deadline, self.timeout = start, period, deadline, timeout
-        self.latencies_us: list[int] = []
-        self.statuses: Counter[int] = Counter()
-        self.errors: Counter[str] = Counter()
+def _posting(bodies: Body) -> Request:
+    def request(_number: int) -> tuple[str, str, str, bytes | None]:
+        path, token, body = bodies()
+        return "POST", path, token, body
 
-    def run(self) -> None:
-        connection: http.client.HTTPConnection | None = None
-        while True:
-            due = self.start_at + self.number * self.period
-            if due >= self.deadline:
-                break
-            self.number += self.step
-            wait = due - time.perf_counter()
-            if wait > 0:
-                time.sleep(wait)
-            path, token, body = self.bodies()
-            if connection is None:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
-            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-            try:
-                connection.request("POST", path, body, headers)
-                response = connection.getresponse()
-                response.read()
-            except TimeoutError:
-                self.errors["timeout"] += 1
-                connection.close()
-                connection = None
-                continue
-            except ConnectionRefusedError:
-                self.errors["connect"] += 1
-                connection = None
-                continue
-            except (OSError, http.client.HTTPException):
-                self.errors["read"] += 1
-                connection.close()
-                connection = None
-                continue
-            self.latencies_us.append(int((time.perf_counter() - due) * 1_000_000))
-            self.statuses[response.status] += 1
-            if response.will_close:
-                connection.close()
-                connection = None
-        if connection is not None:
-            connection.close()
+    return request
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("kind", choices=["telemetry", "requests"])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
+    paced_arguments(parser, duration=60.0, connections=8)
     parser.add_argument("--devices", type=Path)
     parser.add_argument("--citizens", type=Path)
-    parser.add_argument("--rate", type=float, required=True)
-    parser.add_argument("--duration", type=float, default=60.0)
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--timeout", type=float, default=10.0)
-    arguments = parser.parse_args(argv)
-    if arguments.host not in LOOPBACK_HOSTS:
-        parser.error("the load generator only targets loopback addresses")
-    if arguments.rate <= 0 or arguments.duration <= 0 or arguments.connections < 1:
-        parser.error("--rate, --duration and --connections must be positive")
+    arguments = paced_parse(parser, argv)
     if arguments.kind == "telemetry":
         if arguments.devices is None:
             parser.error("telemetry needs --devices")
@@ -139,34 +79,14 @@ def main(argv: list[str] | None = None) -> int:
         tokens = [line.split()[1] for line in arguments.citizens.read_text().splitlines() if line.strip()]
         bodies = [request_bodies(tokens[number :: arguments.connections]) for number in range(arguments.connections)]
 
-    start = time.perf_counter() + 0.2
-    deadline = start + arguments.duration
-    posters = [
-        PacedPoster(
-            port=arguments.port, bodies=bodies[number], first=number, step=arguments.connections, start=start,
-            period=1 / arguments.rate, deadline=deadline, timeout=arguments.timeout,
-        )
-        for number in range(arguments.connections)
-    ]  # fmt: skip
-    for poster in posters:
-        poster.start()
-    for poster in posters:
-        poster.join(timeout=arguments.duration + arguments.timeout + 10)
-    elapsed = max(time.perf_counter(), deadline) - start
-    statuses: Counter[int] = sum((poster.statuses for poster in posters), Counter())
-    errors: Counter[str] = sum((poster.errors for poster in posters), Counter())
-    non_2xx = {str(status): count for status, count in statuses.items() if not 200 <= status <= 299}
-    latencies = [value for poster in posters for value in poster.latencies_us]
-    result = {
-        "requests": len(latencies),
-        "duration_us": int(elapsed * 1_000_000),
-        "non_2xx": sum(non_2xx.values()),
-        "status_counts": [non_2xx] if non_2xx else [],
-        "socket_errors": {name: errors.get(name, 0) for name in ("connect", "read", "write", "timeout")},
-        "latency_us": summary(latencies),
-        "target_rate": arguments.rate,
-        "connections": arguments.connections,
-    }
+    result = run_paced(
+        [_posting(body) for body in bodies],
+        host=arguments.host,
+        port=arguments.port,
+        rate=arguments.rate,
+        duration=arguments.duration,
+        timeout=arguments.timeout,
+    )
     print("BENCH_RESULT " + json.dumps(result), flush=True)
     return 0
 

@@ -29,14 +29,10 @@ from pathlib import Path
 
 def seed(*, out: Path, citizen_count: int, device_count: int) -> None:
     from django.db import transaction
-    from django.utils import timezone
 
     from backend.models import Citizen, Membership, Municipality, Token, User
     from bench.today.seed import seed as seed_today
-    from velfaerdsteknologi.credentials import device_credential_issue
-    from velfaerdsteknologi.models import Assignment, ConsentBasis, DeviceCategory, DeviceStatus
-    from velfaerdsteknologi.services.alerts import device_model_create
-    from velfaerdsteknologi.services.devices import device_register
+    from bench.velfaerdsteknologi.seed import install_devices
 
     seed_today(out=out, citizen_count=citizen_count)
     from backend.tokens import hash_secret
@@ -61,35 +57,12 @@ def seed(*, out: Path, citizen_count: int, device_count: int) -> None:
     )
     (out / "team.txt").write_text(f"{first_team}\n")
 
-    now = timezone.now()
-    devices = []
     with transaction.atomic():
         municipality = Municipality.objects.get(code="999")
-        model = device_model_create(
-            manufacturer="Bench",
-            model_number="FD-1",
-            category=DeviceCategory.objects.get(code="fall_detector"),
-            telemetry_kinds=["heartbeat", "battery", "fall"],
-            heartbeat_interval_seconds=300,
-            is_battery_powered=True,
-        )
         people = list(Citizen.objects.filter(municipality=municipality).order_by("user__username")[:device_count])
-        for number, citizen in enumerate(people):
-            device = device_register(
-                municipality=municipality, device_model=model, serial_number=f"MIXED-{number:04d}", by=None
-            )
-            Assignment.objects.create(
-                device=device,
-                citizen=citizen,
-                installation_address=citizen.address_line,
-                consent_basis=ConsentBasis.values[0],
-                consent_review_on=(now + timedelta(days=365)).date(),
-                consent_recorded_at=now,
-                installed_at=now - timedelta(days=2),
-            )
-            device.status = DeviceStatus.IN_USE
-            device.save(update_fields=["status"])
-            devices.append({"id": str(device.pk), "token": device_credential_issue(device=device)[1]})
+        devices = install_devices(
+            municipality, people, serial_prefix="MIXED", heartbeat_interval_seconds=300, installed_days_ago=2
+        )
     (out / "devices.json").write_text(json.dumps(devices, indent=1))
     assert User.objects.filter(pk__in=[user for user, _ in citizens]).count() == len(citizens)
 

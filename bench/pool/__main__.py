@@ -13,7 +13,6 @@ import argparse
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,18 +23,14 @@ from urllib.parse import urlparse
 
 import psycopg
 
+from bench.__main__ import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_FLAGS = ["--worker-class", "gthread", "--workers", "2", "--threads", "8", "--keep-alive", "5"]
 COUNT_SQL = (
     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
     "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def serve(database_url: str, extra: dict[str, str], port: int, log: Path) -> subprocess.Popen:

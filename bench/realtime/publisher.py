@@ -11,7 +11,9 @@ stream event and sends it to the group ``team.<id>`` over the Redis pub/sub chan
 sends their channel-layer messages (``notifications.streams.stream_message``) to ``user.<id>`` groups
 at a fixed rate, open loop: message k is due at ``start + k / rate``. The ``raw-*`` modes send frames of
 the same JSON shape and size through the raw server's control socket. The team modes fire one event
-per ``fire`` line after an unmeasured warm-up one and answer ``[event_id, called, returned]``; the
+per ``fire`` line after an unmeasured warm-up one and answer ``[event_id, called, returned]``
+(``mestring-team`` also takes ``change``: a membership of the team changed first, so the access version
+rises and the hub must check every socket's access again before it delivers); the
 personal modes write ``[[event_id, due, sent], ...]`` to ``--out``. Times are ``time.monotonic()``.
 """
 
@@ -44,20 +46,36 @@ def django_setup() -> None:
     django.setup()
 
 
-def fire_on_command(fire: Any) -> None:
-    """One event per line read from stdin (``fire``), each answered with ``[event_id, called, returned]``."""
+def fire_on_command(fire: Any, change: Any = None) -> None:
+    """One event per line read from stdin, each answered with ``[event_id, called, returned]``: ``fire``
+    raises it; ``change`` first commits a change of access (``change``, untimed), then raises it."""
     fire()  # warm-up: connections to PostgreSQL and Redis, imports, first-call caches
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
-        if line.strip() != "fire":
+        command = line.strip()
+        if command == "change" and change is not None:
+            change()
+        elif command != "fire":
             break
         print(json.dumps(fire()), flush=True)
 
 
 def mestring_team(team_id: str) -> None:
     django_setup()
+    from datetime import date
+
+    from backend.models import Membership
     from notifications.models import StreamEvent
     from notifications.services import notify
+
+    membership = Membership.objects.filter(team_id=team_id).order_by("pk").first()
+    assert membership is not None  # noqa: S101 (the seed makes the team's members)
+    last_days = iter([date(2099, 12, 31), None] * (1 << 20))
+
+    def change() -> None:
+        """A membership of the team changed (its last day set or cleared, access kept): the database raises
+        the access version, so the next event's sockets must have their access checked again."""
+        Membership.objects.filter(pk=membership.pk).update(valid_to=next(last_days))
 
     def fire() -> list[Any]:
         called = time.monotonic()
@@ -71,7 +89,7 @@ def mestring_team(team_id: str) -> None:
         event_id = StreamEvent.objects.filter(team_id=team_id).order_by("-id").values_list("id", flat=True)[0]
         return [event_id, called, returned]
 
-    fire_on_command(fire)
+    fire_on_command(fire, change)
 
 
 def mestring_personal(targets: list[tuple[int, str, str]], rate: float) -> list[list[Any]]:

@@ -36,13 +36,14 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from bench.__main__ import HOST, ROOT, RunDatabase, run_environment, run_step, say, tail
-from bench.scaleout.layout import Layout, LayoutError, established, free_ports, running
+from bench.__main__ import HOST, ROOT, RunDatabase, free_ports, run_environment, run_step, say, tail
+from bench.scaleout.layout import Layout, LayoutError, established, running
 
 WAIT_TIMEOUT = 300.0
 POST_TIMEOUT = 120.0
@@ -260,49 +261,76 @@ def prove(layout: Layout, database: RunDatabase, directory: Path, arguments: arg
     return ok
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def layout_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of every benchmark run through the scale-out layout (this one and ``bench.mixed``)."""
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""))
     parser.add_argument(
         "--replica-url", default=os.environ.get("DATABASE_REPLICA_URL") or os.environ.get("TEST_REPLICA_URL", "")
     )
     parser.add_argument("--port-base", type=int, default=None, help="first of five loopback ports (else any free)")
+
+
+@contextlib.contextmanager
+def layout_run(
+    title: str,
+    name: str,
+    database_class: type[RunDatabase],
+    arguments: argparse.Namespace,
+    seed: tuple[str, list[str]],
+    *,
+    analyze: bool,
+) -> Iterator[tuple[Layout, RunDatabase, Path]]:
+    """A run of the scale-out layout: its own database, migrated and seeded (``seed``: what the step is called
+    and its command, given ``--out DIR``), the two of each behind nginx; the database dropped at the end."""
+    if not arguments.database_url.startswith(("postgres://", "postgresql://")) or not arguments.redis_url:
+        raise SystemExit(database_class.postgresql_only)
+    started = datetime.now(UTC)
+    directory = ROOT / "var" / "bench" / f"{started:%Y%m%d-%H%M%S}-{name}"
+    directory.mkdir(parents=True, exist_ok=True)
+    database = database_class(arguments.database_url, directory)
+    environment = layout_environment(database, directory, arguments.redis_url, arguments.replica_url)
+    say(f"{title}, run directory {directory}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    say(f"replica: {environment.get('DATABASE_REPLICA_URL') or 'none'}")
+    database.create()
+    try:
+        log = directory / "setup.log"
+        run_step("migrate", [sys.executable, "manage.py", "migrate", "--noinput"], environment, log, timeout=900)
+        seed_title, seed_command = seed
+        run_step(seed_title, [*seed_command, "--out", str(directory)], environment, log, timeout=900)
+        if analyze:
+            database.analyze()
+        ports = free_ports(5, arguments.port_base)
+        say(f"-- layout: nginx :{ports[0]}, web :{ports[1]} :{ports[2]}, ws :{ports[3]} :{ports[4]}, 2 workers, "
+            "2 dispatchers")  # fmt: skip
+        try:
+            with running(environment, directory, ports) as layout:
+                yield layout, database, directory
+        except LayoutError as error:
+            raise SystemExit(f"the layout did not start: {error}") from None
+    finally:
+        database.drop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    layout_arguments(parser)
     parser.add_argument("--staff", type=int, default=24, help="staff sockets following the team")
     parser.add_argument("--events", type=int, default=20, help="requests before, during and after the kill, each")
     parser.add_argument("--short", action="store_true", help="the CI form: 6 sockets, 4 requests a phase")
     arguments = parser.parse_args(argv)
     if arguments.short:
         arguments.staff, arguments.events = 6, 4
-    if not arguments.database_url.startswith(("postgres://", "postgresql://")) or not arguments.redis_url:
-        raise SystemExit(ScaleoutDatabase.postgresql_only)
-    started = datetime.now(UTC)
-    directory = ROOT / "var" / "bench" / f"{started:%Y%m%d-%H%M%S}-scaleout"
-    directory.mkdir(parents=True, exist_ok=True)
-    database = ScaleoutDatabase(arguments.database_url, directory)
-    environment = layout_environment(database, directory, arguments.redis_url, arguments.replica_url)
-    say(f"scale-out proof, run directory {directory}")
-    say(f"replica: {environment.get('DATABASE_REPLICA_URL') or 'none'}")
-    database.create()
-    try:
-        log = directory / "setup.log"
-        run_step("migrate", [sys.executable, "manage.py", "migrate", "--noinput"], environment, log, timeout=900)
-        run_step(
-            f"seed one team, {arguments.staff} staff, 20 citizens",
-            [sys.executable, "-m", "bench.realtime.seed", "--out", str(directory),
-             "--citizens", "20", "--staff", str(arguments.staff)],
-            environment, log, timeout=900,
-        )  # fmt: skip
-        ports = free_ports(5, arguments.port_base)
-        say(f"-- layout: nginx :{ports[0]}, web :{ports[1]} :{ports[2]}, ws :{ports[3]} :{ports[4]}, 2 workers, "
-            "2 dispatchers")  # fmt: skip
-        try:
-            with running(environment, directory, ports) as layout:
-                ok = prove(layout, database, directory, arguments)
-        except LayoutError as error:
-            raise SystemExit(f"the layout did not start: {error}") from None
-    finally:
-        database.drop()
+    seed = (
+        f"seed one team, {arguments.staff} staff, 20 citizens",
+        [sys.executable, "-m", "bench.realtime.seed", "--citizens", "20", "--staff", str(arguments.staff)],
+    )
+    with layout_run("scale-out proof", "scaleout", ScaleoutDatabase, arguments, seed, analyze=False) as (
+        layout,
+        database,
+        directory,
+    ):
+        ok = prove(layout, database, directory, arguments)
     say(f"scale-out proof: {'PASSED' if ok else 'FAILED'}")
     return 0 if ok else 1
 

@@ -340,24 +340,3 @@ def running(environment: dict[str, str], directory: Path, ports: list[int]) -> I
         yield layout
     finally:
         layout.stop()
-
-
-def free_ports(count: int, base: int | None) -> list[int]:
-    """``count`` ports: from ``base`` on (each checked free), or chosen by the kernel."""
-    ports: list[int] = []
-    candidate = base
-    while len(ports) < count:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind((HOST, candidate or 0))
-            except OSError:
-                if candidate is None:
-                    raise
-                candidate += 1
-                continue
-            port = probe.getsockname()[1]
-        if port not in ports:
-            ports.append(port)
-        if candidate is not None:
-            candidate += 1
-    return ports

@@ -21,7 +21,6 @@ response read), which adds the same transport to both sides.
 """
 
 import argparse
-import http.client
 import json
 import os
 import platform
@@ -31,8 +30,8 @@ import sys
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from bench.__main__ import HOST, README, ROOT, RunDatabase, cpu_model, run_environment, run_step, say, serving
-from bench.caseload.__main__ import SCENARIO
+from bench.__main__ import README, RunDatabase, cpu_model, git_revision, run_step, say, serving
+from bench.caseload.__main__ import SCENARIO, Endpoint, Failed, Prepared, prepare, seed_arguments, wait_ready
 
 BENCH_DATABASE = "mestring_bench_triage"
 PAGE_SIZE = 25  # the triage page's (staffweb/views/triage.py)
@@ -46,63 +45,6 @@ class TriageDatabase(RunDatabase):
     name = BENCH_DATABASE
 
 
-class Failed(Exception):
-    pass
-
-
-class Client:
-    """One keep-alive connection sending the same GET with fixed headers."""
-
-    def __init__(self, port: int, path: str, headers: dict[str, str]) -> None:
-        self.port, self.path, self.headers = port, path, headers
-        self.connection = http.client.HTTPConnection(HOST, port, timeout=60)
-
-    def get(self) -> tuple[int, bytes, float]:
-        import time
-
-        for attempt in range(2):
-            try:
-                started = time.perf_counter()
-                self.connection.request("GET", self.path, headers=self.headers)
-                response = self.connection.getresponse()
-                body = response.read()
-                elapsed = (time.perf_counter() - started) * 1000
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                if attempt:
-                    raise
-                self.connection.close()
-                self.connection = http.client.HTTPConnection(HOST, self.port, timeout=60)
-                continue
-            if response.will_close:
-                self.connection.close()
-                self.connection = http.client.HTTPConnection(HOST, self.port, timeout=60)
-            return response.status, body, elapsed
-        raise Failed("no answer")
-
-    def close(self) -> None:
-        self.connection.close()
-
-
-def _wait_ready(client: Client, process) -> None:
-    import time
-
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise Failed(f"the server exited with {process.returncode}")
-        try:
-            status, _, _ = client.get()
-        except OSError:
-            client.close()
-            client.connection = http.client.HTTPConnection(HOST, client.port, timeout=60)
-            time.sleep(0.5)
-            continue
-        if status == 200:
-            return
-        time.sleep(0.5)
-    raise Failed("the server did not answer 200 within 90 s")
-
-
 def _same_page(page: bytes, api: bytes) -> list[str]:
     cards = [match.decode() for match in CARD.findall(page)]
     items = [item["citizen_id"] for item in json.loads(api)["items"]]
@@ -112,10 +54,10 @@ def _same_page(page: bytes, api: bytes) -> list[str]:
 
 
 def measure_round(port: int, process, page_path: str, api_path: str, cookie: str, token: str, samples: int) -> dict:
-    page = Client(port, page_path, {"Cookie": cookie})
-    api = Client(port, api_path, {"Authorization": f"Bearer {token}"})
+    page = Endpoint(port, token, page_path, {"Cookie": cookie})
+    api = Endpoint(port, token, api_path)
     try:
-        _wait_ready(page, process)
+        wait_ready(page, process, 90)
         for _ in range(10):  # warm both
             page.get()
             api.get()
@@ -177,64 +119,34 @@ def write_readme(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.triage", description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
-    parser.add_argument("--citizens", type=int, default=1000)
-    parser.add_argument("--days", type=int, default=30)
+    seed_arguments(parser)
     parser.add_argument("--samples", type=int, default=100, help="page/API pairs per round")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--write-readme", action="store_true")
     arguments = parser.parse_args(argv)
     if arguments.samples < 10 or arguments.rounds < 1:
         parser.error("--samples must be at least 10 and --rounds at least 1")
 
     started = datetime.now(UTC)
-    base_url = arguments.database_url or "sqlite:///"
-    kind = "sqlite" if base_url.startswith("sqlite:") else "postgresql"
-    run_directory = ROOT / "var" / "bench" / f"{started:%Y%m%d-%H%M%S}-triage-{kind}"
-    run_directory.mkdir(parents=True, exist_ok=True)
-    database = TriageDatabase(base_url, run_directory)
-    environment = run_environment(database.url, run_directory) | {"ACCESS_TOKEN_TTL_SECONDS": str(24 * 3600)}
-    setup_log = run_directory / "setup.log"
-    say(f"== triage benchmark, logs in {run_directory.relative_to(ROOT)}")
-    database.create()
     rounds: list[dict] = []
     load_before = os.getloadavg()[0]
+    prepared: Prepared | None = None
     try:
-        run_step("migrate", [sys.executable, "manage.py", "migrate", "--noinput"], environment, setup_log, 600)
-        run_step(
-            f"seed {arguments.citizens} citizens",
-            [
-                sys.executable,
-                "-m",
-                "bench.caseload.seed",
-                "--out",
-                str(run_directory),
-                "--citizens",
-                str(arguments.citizens),
-                "--days",
-                str(arguments.days),
-            ],
-            environment,
-            setup_log,
-            900,
-        )
+        prepared = prepare("triage", TriageDatabase, arguments, ["mixed"], started)
         run_step(
             "staff web login",
-            [sys.executable, "-m", "bench.triage.web_login", "--out", str(run_directory)],
-            environment,
-            setup_log,
+            [sys.executable, "-m", "bench.triage.web_login", "--out", str(prepared.directory)],
+            prepared.environment,
+            prepared.setup_log,
             120,
         )
-        database.analyze()
-        seeded = json.loads((run_directory / "caseload.json").read_text())
-        login = json.loads((run_directory / "web_login.json").read_text())
-        team_id = seeded["team_id"]
+        login = json.loads((prepared.directory / "web_login.json").read_text())
+        team_id = prepared.seeded["team_id"]
         page_path = "/staff/?" + urlencode({"team": team_id, "sort": "status"})
         api_path = f"/api/v1/teams/{team_id}/caseload?" + urlencode({"limit": PAGE_SIZE, "sort": "status"})
         for number in range(1, arguments.rounds + 1):
             say(f"== round {number} of {arguments.rounds}")
-            with serving(SCENARIO, environment, run_directory / f"triage-{number}.log") as server:
+            with serving(SCENARIO, prepared.environment, prepared.directory / f"triage-{number}.log") as server:
                 figures = measure_round(
                     server.port, server.process, page_path, api_path, login["cookie"], login["token"], arguments.samples
                 )
@@ -244,14 +156,14 @@ def main(argv: list[str] | None = None) -> int:
         say(f"!! FAILED: {failure}")
         return 1
     finally:
-        if not arguments.keep_database:
-            database.drop()
+        if prepared is not None and not arguments.keep_database:
+            prepared.database.drop()
     load_after = os.getloadavg()[0]
     meta = (
-        f"{started:%Y-%m-%d %H:%M} UTC, {kind}, {platform.machine()} ({cpu_model()}), {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}; {seeded['citizens']:,} citizens in the team, page of {PAGE_SIZE}, "
-        f"{arguments.samples} interleaved pairs per round; load average {load_before:.1f} before, "
-        f"{load_after:.1f} after (other work was running on the machine)."
+        f"{started:%Y-%m-%d %H:%M} UTC, {prepared.kind}, {platform.machine()} ({cpu_model()}), {os.cpu_count()} "
+        f"CPUs, Python {platform.python_version()}, commit {git_revision()}; {prepared.seeded['citizens']:,} "
+        f"citizens in the team, page of {PAGE_SIZE}, {arguments.samples} interleaved pairs per round; load average "
+        f"{load_before:.1f} before, {load_after:.1f} after (other work was running on the machine)."
     )
     text = markdown(rounds, meta)
     say(text)
