@@ -88,6 +88,18 @@
       summary.focus();
     }
     connect();
+    // Enter in the exercise library's search field searches (elsewhere in the plan form it previews).
+    document.body.addEventListener("keydown", function (event) {
+      var field = event.target;
+      if (event.key !== "Enter" || !field || field.id !== "id_library-q") {
+        return;
+      }
+      var button = document.querySelector("#plan-exercises button[value='search']");
+      if (button) {
+        event.preventDefault();
+        button.click();
+      }
+    });
     // A filter swapped in another team's list: follow that team instead.
     document.body.addEventListener("htmx:afterSettle", connect);
   });
