@@ -610,3 +610,27 @@ def test_a_stand_in_in_the_past_is_refused_beside_the_date_and_changes_nothing(w
     missing = client.post(f"/staff/forloeb/{made.pk}/tovholder/", {"action": "handover", "handover-staff_id": ""})
     assert missing.status_code == 422 and 'id="id_handover-staff_id-error">' in missing.content.decode()
     assert not EpisodeContact.objects.filter(episode=made, role=EpisodeContact.Role.STAND_IN).exists()
+
+
+@pytest.mark.django_db
+def test_a_device_alert_of_the_teams_citizen_is_acknowledged_then_resolved_from_the_work_list(world):
+    from tests.velfaerdsteknologi.factories import AlertFactory, AssignmentFactory
+
+    plan_with_pain_alert(world)  # the citizen in training with the team
+    AssignmentFactory(device=world.device, citizen=world.citizen, installed_at=timezone.now())
+    alert = AlertFactory(device=world.device, kind="fall", citizen=world.citizen)
+    outsider = web_client(world.staff_out_of_team.user)
+    assert outsider.post(f"/staff/opgaver/enhedsalarmer/{alert.pk}/set/").status_code == 404
+    alert.refresh_from_db()
+    assert alert.status == "open"
+    client = web_client(world.staff_in_team.user)
+    work = client.get("/staff/opgaver/").content.decode()
+    assert f"/staff/opgaver/enhedsalarmer/{alert.pk}/set/" in work and alert.get_kind_display() in work
+    assert client.post(f"/staff/opgaver/enhedsalarmer/{alert.pk}/set/").status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == "acknowledged" and alert.acknowledged_by == world.staff_in_team.user
+    again = client.post(f"/staff/opgaver/enhedsalarmer/{alert.pk}/set/")
+    assert again.status_code == 409
+    assert client.post(f"/staff/opgaver/enhedsalarmer/{alert.pk}/afslut/").status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == "resolved"
