@@ -344,3 +344,24 @@ def test_morning_and_evening_on_different_minutes_are_previewed_saved_and_shown(
     assert 'value="07:30, 19:00"' in revise
     citizen = client.get(f"/staff/borgere/{world.citizen.pk}/").content.decode()
     assert "mandag og onsdag kl. 07:30 og 19:00" in citizen
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"library-goto": "abc"},
+        {"library-goto": "-3"},
+        {"library-body_area": "elbow"},
+        {"library-equipment": "<script>"},
+        {"library-q": "x" * 500},
+        {"library-page": "99999999999999999999"},
+    ],
+)
+def test_a_search_that_cannot_be_used_shows_the_library_and_never_fails(world, query):
+    running = _running_episode(world)
+    ExerciseFactory(title_da="Armløft")
+    response = web_client(world.staff_in_team.user).get(f"/staff/forloeb/{running.pk}/ny-plan/", query, **HTMX)
+    assert response.status_code == 200
+    assert "<script>" not in response.content.decode()
+    assert "Viser 1–1 af 1 øvelser" in response.content.decode() or "Ingen øvelser passer" in response.content.decode()
