@@ -26,7 +26,7 @@ from selvbetjening.rules.schedule import (
 )
 from selvbetjening.schemas.plans import PlanExerciseIn, TrainingPlanCreateIn
 from staffweb import problems
-from staffweb.forms import DOSAGE_LABELS, DkfdsForm, _date_field, _schema_message
+from staffweb.forms import DOSAGE_LABELS, DkfdsForm, _date_field, _schema_message, prescription_errors
 from staffweb.present import WEEKDAYS
 
 PREVIEW_COUNT = 8
@@ -305,21 +305,18 @@ class PlanForm(DkfdsForm):
         if any(name.startswith(f"{key}_") for name in self.errors):
             return
         entry = self._entry(exercise, key, cleaned)
-        try:
-            PlanExerciseIn.model_validate(entry)
-        except ValidationError as exc:
-            for error in exc.errors():
-                name = str(error["loc"][0]) if error["loc"] else ""
+        if refusals := prescription_errors(entry):
+            for name, message in refusals:
                 field = f"{key}_{name}"
                 if field not in self.errors:
-                    self.add_error(field if field in self.fields else f"{key}_sets", _schema_message(error))
+                    self.add_error(field if field in self.fields else f"{key}_sets", message)
             return
         try:
             dosage_check(entry_complete(entry), prefix=key)
         except InvalidInput as error:
             field = error.field.replace(".", "_", 1)
-            message = RULE_MESSAGES.get(problems.detail_of(error))
-            self.add_error(field if field in self.fields else None, message or problems.message(error))
+            worded = RULE_MESSAGES.get(problems.detail_of(error))
+            self.add_error(field if field in self.fields else None, worded or problems.message(error))
 
     def _entry(self, exercise: Exercise, key: str, cleaned: Mapping[str, Any]) -> dict[str, Any]:
         entry: dict[str, Any] = {"exercise_id": exercise.pk}
