@@ -634,3 +634,23 @@ def test_a_device_alert_of_the_teams_citizen_is_acknowledged_then_resolved_from_
     assert client.post(f"/staff/opgaver/enhedsalarmer/{alert.pk}/afslut/").status_code == 302
     alert.refresh_from_db()
     assert alert.status == "resolved"
+
+
+@pytest.mark.django_db
+def test_the_request_thread_shows_the_citizens_photo_to_the_team_and_logs_its_look_up(world, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    settings.MEDIA_ROOT = tmp_path
+    item = _request(world)
+    item.photo.save("rollator.jpg", ContentFile(b"\xff\xd8\xff full"), save=False)
+    item.photo_thumbnail.save("rollator-small.jpg", ContentFile(b"\xff\xd8\xff small"), save=True)
+    client = web_client(world.staff_in_team.user)
+    thread = client.get(f"/staff/henvendelser/{item.pk}/").content.decode()
+    assert f'src="/staff/henvendelser/{item.pk}/foto/?size=thumbnail"' in thread
+    thumbnail = client.get(f"/staff/henvendelser/{item.pk}/foto/", {"size": "thumbnail"})
+    assert thumbnail.status_code == 200 and thumbnail.content == b"\xff\xd8\xff small"
+    assert thumbnail["Content-Type"] == "image/jpeg" and "no-store" in thumbnail["Cache-Control"]
+    assert client.get(f"/staff/henvendelser/{item.pk}/foto/").content == b"\xff\xd8\xff full"
+    assert "request_photo" in {row.resource_type for row in access_rows(world.citizen)}
+    outsider = web_client(world.staff_out_of_team.user)
+    assert outsider.get(f"/staff/henvendelser/{item.pk}/foto/", {"size": "thumbnail"}).status_code == 404
