@@ -147,6 +147,12 @@ class WorkLists:
     care_teams: list[Any]
 
     @property
+    def duty_rows(self) -> list[tuple[Any, Any]]:
+        """Each care team with the staff member's duty in it now, or None when off duty there."""
+        by_team = {duty.team_id: duty for duty in reversed(self.duties)}
+        return [(team, by_team.get(team.pk)) for team in self.care_teams]
+
+    @property
     def citizens(self) -> list[Citizen]:
         """Every citizen the lists show, for the access log."""
         return (

@@ -489,9 +489,12 @@ def test_going_on_and_off_duty(world):
     from backend.models import Duty
 
     client = web_client(world.staff_in_team.user)
+    off = client.get("/staff/opgaver/").content.decode().split('id="duty-heading"')[1]
+    assert "ikke på vagt" in off and "Gå på vagt" in off and "Gå af vagt" not in off  # only what can be done
     assert client.post(f"/staff/opgaver/vagt/{world.team.pk}/", {"on": "1"}).status_code == 302
     assert Duty.objects.filter(staff=world.staff_in_team, team=world.team).exists()
-    assert "på vagt til" in client.get("/staff/opgaver/").content.decode()
+    on = client.get("/staff/opgaver/").content.decode().split('id="duty-heading"')[1]
+    assert "på vagt til" in on and "Gå af vagt" in on and "Gå på vagt" not in on
     assert client.post(f"/staff/opgaver/vagt/{world.team.pk}/", {"on": "0"}).status_code == 302
     assert not Duty.objects.filter(staff=world.staff_in_team).exists()
     assert client.post(f"/staff/opgaver/vagt/{world.other_team.pk}/", {"on": "1"}).status_code == 404
