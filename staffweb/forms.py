@@ -56,6 +56,16 @@ def _schema_message(error: Any) -> str:
     return problems.text("invalid")
 
 
+def prescription_errors(entry: dict[str, Any]) -> list[tuple[str, str]]:
+    """The API's schema refusals of one exercise of a plan (``PlanExerciseIn``): each field's name and the
+    Danish message."""
+    try:
+        PlanExerciseIn.model_validate(entry)
+    except ValidationError as exc:
+        return [(str(error["loc"][0]) if error["loc"] else "", _schema_message(error)) for error in exc.errors()]
+    return []
+
+
 class DkfdsForm(forms.Form):
     """Form fields with DKFDS's classes: inputs, selects and text areas look like the design system's."""
 
@@ -175,14 +185,9 @@ class DosageForm(DkfdsForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         for index, item in enumerate(self.items):
-            entry = self._entry(index, item, cleaned)
-            try:
-                PlanExerciseIn.model_validate(entry)
-            except ValidationError as exc:
-                for error in exc.errors():
-                    name = str(error["loc"][0]) if error["loc"] else ""
-                    key = f"{index}-{name}"
-                    self.add_error(key if key in self.fields else None, _schema_message(error))
+            for name, message in prescription_errors(self._entry(index, item, cleaned)):
+                key = f"{index}-{name}"
+                self.add_error(key if key in self.fields else None, message)
         return cleaned
 
     def _entry(self, index: int, item: PlanExercise, cleaned: dict[str, Any]) -> dict[str, Any]:

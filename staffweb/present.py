@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.dates import MONTHS, MONTHS_3
 from django.utils.translation import gettext_lazy as _
 
+from selvbetjening.rules.schedule import weekly_times_of
 from selvbetjening.selectors.caseload import CaseloadRow
 
 LIGHT_WORDS = {"red": _("Kræver handling"), "yellow": _("Hold øje"), "green": _("I gang")}
@@ -114,10 +115,6 @@ def decision_reason(reason: str) -> str:
     return str(DECISION_REASON_WORDS.get(reason, reason))
 
 
-def _parts(rule: str) -> dict[str, str]:
-    return dict(part.partition("=")[::2] for part in rule.split(";") if "=" in part)
-
-
 def _listed(words: list[str]) -> str:
     if len(words) <= 1:
         return "".join(words)
@@ -126,25 +123,16 @@ def _listed(words: list[str]) -> str:
 
 
 def schedule_words(rule: str, start_time: time) -> str:
-    """A plan version's recurrence rule in words ("mandag, onsdag og fredag kl. 10:00") where it is a
-    weekly or daily rule on whole weekdays; the rule itself otherwise."""
-    parts = _parts(rule)
-    frequency = parts.get("FREQ")
-    if frequency not in ("DAILY", "WEEKLY") or set(parts) - {"FREQ", "BYDAY", "BYHOUR", "BYMINUTE", "WKST"}:
+    """A plan version's recurrence rule in words ("mandag, onsdag og fredag kl. 10:00") where it trains on
+    whole weekdays at fixed times (``rules.schedule.weekly_times_of``); the rule itself otherwise."""
+    read = weekly_times_of(rule, start_time)
+    if read is None:
         return rule
+    days, times = read
     names = dict(WEEKDAYS)
-    days = [day for day in parts.get("BYDAY", "").split(",") if day]
-    if any(day not in names for day in days):
-        return rule
-    if days and len(days) < 7:
-        when = _listed([str(names[code]) for code, _name in WEEKDAYS if code in days])
-    else:
-        when = str(_("hver dag"))
-    hours = [int(hour) for hour in parts.get("BYHOUR", str(start_time.hour)).split(",") if hour.isdigit()]
-    minutes = [int(minute) for minute in parts.get("BYMINUTE", str(start_time.minute)).split(",") if minute.isdigit()]
-    times = sorted(f"{hour:02d}:{minute:02d}" for hour in hours for minute in minutes)
+    when = _listed([str(names[code]) for code in days]) if len(days) < len(WEEKDAYS) else str(_("hver dag"))
     at = _("kl.")
-    return f"{when} {at} {_listed(times)}"
+    return f"{when} {at} {_listed([value.strftime('%H:%M') for value in times])}"
 
 
 @dataclass(frozen=True)

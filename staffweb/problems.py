@@ -52,7 +52,7 @@ def message(error: ApplicationError) -> str:
     code = error.code if error.code in MESSAGES else "invalid" if isinstance(error, InvalidInput) else ""
     if code in STAFF_MESSAGES and not (code == "invalid" and _detail_is_specific(error)):
         return gettext(MESSAGES[code])
-    detail = _message_of(error)
+    detail = detail_of(error)
     if _english():
         return detail[:1].upper() + detail[1:]
     translated = problem_details.danish_message(detail)
@@ -61,7 +61,7 @@ def message(error: ApplicationError) -> str:
     return MESSAGES.get(code, FALLBACK)
 
 
-def _message_of(error: ApplicationError) -> str:
+def detail_of(error: ApplicationError) -> str:
     """The error's own message: a field error's without the field's name in front."""
     if isinstance(error, InvalidInput):
         field, separator, rest = str(error.detail).partition(": ")
@@ -72,4 +72,4 @@ def _message_of(error: ApplicationError) -> str:
 
 def _detail_is_specific(error: ApplicationError) -> bool:
     """A field error the platform's catalogue words (then that, rather than "the value cannot be used")."""
-    return problem_details.danish_message(_message_of(error)) is not None
+    return problem_details.danish_message(detail_of(error)) is not None

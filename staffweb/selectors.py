@@ -1,9 +1,11 @@
 """What the staff pages read, composed from the apps' own access functions and selectors: a page shows
 nothing that the API would not show the same person."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Q, QuerySet
 
@@ -22,6 +24,7 @@ from selvbetjening.models import (
     QuestionnaireAssignment,
     TrainingPlan,
 )
+from selvbetjening.rules.dosage import MAX_EXERCISES as MAX_PLAN_EXERCISES
 from selvbetjening.selectors import adherence as adherence_reads
 from selvbetjening.selectors import caseload as caseload_reads
 from selvbetjening.selectors import episodes as episode_reads
@@ -29,7 +32,7 @@ from selvbetjening.selectors import network as network_reads
 from selvbetjening.selectors import plans as plan_reads
 from selvbetjening.selectors import questionnaires as questionnaire_reads
 from selvbetjening.selectors import requests as request_reads
-from selvbetjening.selectors.exercises import exercises_visible_to
+from selvbetjening.selectors.exercises import exercises_search, exercises_visible_to, with_exercise_shape
 from selvbetjening.selectors.templates import templates_visible_to, with_template_shape
 from velfaerdsteknologi import access as device_access
 from velfaerdsteknologi.models import OPEN_ALERT_STATUSES, AlertAudience, Assignment
@@ -144,6 +147,12 @@ class WorkLists:
     care_teams: list[Any]
 
     @property
+    def duty_rows(self) -> list[tuple[Any, Any]]:
+        """Each care team with the staff member's duty in it now, or None when off duty there."""
+        by_team = {duty.team_id: duty for duty in reversed(self.duties)}
+        return [(team, by_team.get(team.pk)) for team in self.care_teams]
+
+    @property
     def citizens(self) -> list[Citizen]:
         """Every citizen the lists show, for the access log."""
         return (
@@ -186,16 +195,76 @@ def care_colleagues(team: Any) -> list[Any]:
     return list({membership.staff_id: membership.staff for membership in memberships}.values())
 
 
-LIBRARY_SHOWN = 100
 TEMPLATES_SHOWN = 50
+LIBRARY_PAGE_SIZE = 12
 
 
-def plan_library(actor: Actor, already_chosen: Any = ()) -> list[Exercise]:
-    """The exercises a plan may be built from: the library the staff member may use (at most 100, by title)
-    with their pictures, and any exercise the plan already has even if retired since. Two queries."""
-    chosen = list(already_chosen)
-    exercises = exercises_visible_to(actor).filter(Q(is_active=True) | Q(pk__in=chosen)).prefetch_related("images")
-    return list(exercises.order_by("title_da", "id")[:LIBRARY_SHOWN])
+def plan_exercises(actor: Actor, exercise_ids: Sequence[Any], already_in_plan: Any = ()) -> list[Exercise]:
+    """The exercises a plan is being built from, in the order given, with their pictures: those of
+    ``exercise_ids`` the staff member may use (the active library, and any exercise the plan already has
+    even if retired since); others are left out. At most a plan's worth; two queries."""
+    order: dict[UUID, int] = {}
+    for value in list(exercise_ids)[: MAX_PLAN_EXERCISES * 2]:
+        try:
+            order.setdefault(UUID(str(value)), len(order))
+        except ValueError:
+            continue
+    kept = Q(is_active=True) | Q(pk__in=list(already_in_plan))
+    exercises = with_exercise_shape(exercises_visible_to(actor).filter(kept, pk__in=list(order)))
+    return sorted(exercises, key=lambda exercise: order[exercise.pk])
+
+
+@dataclass
+class LibraryPage:
+    """One page of a search in the exercise library."""
+
+    exercises: list[Exercise]
+    total: int
+    number: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.exercises else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.exercises) - 1 if self.exercises else 0
+
+    @property
+    def previous_number(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next_number(self) -> int | None:
+        return self.number + 1 if self.number < self.pages else None
+
+
+def plan_library_page(
+    actor: Actor,
+    *,
+    text: str = "",
+    body_areas: Sequence[str] = (),
+    equipment: Sequence[str] = (),
+    difficulties: Sequence[int] = (),
+    number: int = 1,
+    size: int = LIBRARY_PAGE_SIZE,
+) -> LibraryPage:
+    """A page of the active exercises the staff member may use, by Danish title, narrowed as the API's
+    search narrows (``exercises_search``), with their pictures. A page past the last is the last. Three
+    queries whatever the library's size: the count, the page, its pictures."""
+    found = exercises_search(
+        exercises_visible_to(actor), text=text, body_areas=body_areas, equipment=equipment, difficulties=difficulties
+    )
+    total = found.count()
+    number = min(max(1, number), max(1, -(-total // size)))
+    start = (number - 1) * size
+    exercises = list(with_exercise_shape(found).order_by("title_da", "id")[start : start + size]) if total else []
+    return LibraryPage(exercises, total, number, size)
 
 
 def plan_templates(actor: Actor) -> list[ProgrammeTemplate]:

@@ -19,7 +19,7 @@ The plan version's start and end govern the period, so a rule may not carry its 
 """
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -204,3 +204,76 @@ def occurrences(version: Schedule, start: datetime, end: datetime) -> list[datet
 def local_date(instant: datetime, time_zone: str) -> date:
     """The day an instant falls on in the zone."""
     return instant.astimezone(zone_of(time_zone)).date()
+
+
+# --- Weekdays and times of day -------------------------------------------------------------------
+
+WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+WEEKLY_TIMES_PARTS = frozenset({"FREQ", "BYDAY", "BYHOUR", "BYMINUTE", "BYSETPOS", "WKST"})
+
+
+def weekly_times_rule(weekdays: Iterable[str], times: Iterable[time]) -> tuple[str, time]:
+    """The recurrence rule and start time for training on ``weekdays`` at each of ``times`` (local, to the
+    minute), as ``validate_recurrence_rule`` gives it, or 422 naming the field.
+
+    One time is the start time alone (``FREQ=WEEKLY;BYDAY=MO,WE``); several on the same minute are
+    ``BYHOUR`` with one ``BYMINUTE``. Times on different minutes (07:30 and 19:00) cannot be said by
+    ``BYHOUR`` and ``BYMINUTE`` alone, which give every hour with every minute; the day's set of those
+    is cut down to the times asked for by ``BYSETPOS``, which RFC 5545 applies per period, so the
+    frequency is daily with ``BYDAY`` keeping the weekdays."""
+    asked = set(weekdays)
+    days = [code for code in WEEKDAY_CODES if code in asked]
+    if not days or asked - set(WEEKDAY_CODES):
+        raise InvalidInput(FIELD, "give one or more weekdays (MO to SU).")
+    values = sorted({value.replace(second=0, microsecond=0, tzinfo=None) for value in times})
+    if not values:
+        raise InvalidInput("start_time", "give at least one time of day.")
+    if len(values) > MAX_PER_DAY:
+        raise InvalidInput(FIELD, f"gives more than {MAX_PER_DAY} training times on a day.")
+    by_day = "BYDAY=" + ",".join(days)
+    if len(values) == 1:
+        return validate_recurrence_rule(f"FREQ=WEEKLY;{by_day}"), values[0]
+    hours = sorted({value.hour for value in values})
+    minutes = sorted({value.minute for value in values})
+    by_time = "BYHOUR=" + ",".join(map(str, hours)) + ";BYMINUTE=" + ",".join(map(str, minutes))
+    if len(minutes) == 1:
+        return validate_recurrence_rule(f"FREQ=WEEKLY;{by_day};{by_time}"), values[0]
+    day_set = [time(hour, minute) for hour in hours for minute in minutes]
+    positions = ",".join(str(day_set.index(value) + 1) for value in values)
+    return validate_recurrence_rule(f"FREQ=DAILY;{by_day};{by_time};BYSETPOS={positions}"), values[0]
+
+
+def weekly_times_of(rule: str, start_time: time) -> tuple[list[str], list[time]] | None:
+    """The weekdays and times of day of a rule that trains on whole weekdays at fixed times (what
+    ``weekly_times_rule`` makes, and the weekly and daily rules written by hand), or None for any other
+    rule (every other week, monthly, ...)."""
+    try:
+        parts = _parts(rule.strip().upper().removeprefix("RRULE:"))
+    except InvalidInput:
+        return None
+    frequency = parts.get("FREQ")
+    if frequency not in ("DAILY", "WEEKLY") or set(parts) - WEEKLY_TIMES_PARTS:
+        return None
+    days = [day for day in parts.get("BYDAY", "").split(",") if day]
+    if any(day not in WEEKDAY_CODES for day in days):
+        return None
+    if not days:
+        if frequency == "WEEKLY":
+            return None
+        days = list(WEEKDAY_CODES)
+    try:
+        hours = [int(value) for value in parts.get("BYHOUR", str(start_time.hour)).split(",")]
+        minutes = [int(value) for value in parts.get("BYMINUTE", str(start_time.minute)).split(",")]
+        day_set = sorted({time(hour, minute) for hour in hours for minute in minutes})
+        if "BYSETPOS" not in parts:
+            return [code for code in WEEKDAY_CODES if code in days], day_set
+        positions = [int(value) for value in parts["BYSETPOS"].split(",")]
+        if 0 in positions:
+            return None
+        chosen = sorted({day_set[position - 1 if position > 0 else position] for position in positions})
+    except (ValueError, IndexError):
+        return None
+    if frequency == "WEEKLY":
+        # BYSETPOS on a weekly rule picks from the whole week's set, not from each day's.
+        return None
+    return [code for code in WEEKDAY_CODES if code in days], chosen

@@ -1,7 +1,9 @@
 """Building a training plan with the citizen, from a template or from scratch, and changing it later (a new
-version): exercises from the library with their pictures, dosage, weekdays and times, and a preview of the
-next training times before anything is saved."""
+version): exercises found in the library by words, body area and equipment, with their pictures; their
+dosage and progression rule; weekdays and times with a preview of the next training times, and how long
+after its time a training may still be done, before anything is saved."""
 
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backend.actors import CARE
+from backend.actors import CARE, Actor
 from backend.audit import read_logged
 from backend.concurrency import StaleVersion
 from backend.errors import ApplicationError
@@ -23,15 +25,71 @@ from selvbetjening.models import Goal, TrainingPlan
 from selvbetjening.services import plans as plan_services
 from staffweb import problems
 from staffweb.forms import add_error
-from staffweb.plan_forms import PlanForm, base_entries, initial_schedule, preview_slots
-from staffweb.selectors import plan_library, plan_templates
+from staffweb.plan_forms import LibrarySearchForm, PlanForm, base_entries, initial_schedule
+from staffweb.selectors import plan_exercises, plan_library_page, plan_templates
 from staffweb.views.base import StaffRequest, page, staff_page
 
-GRACE_MINUTES = 480
+TEMPLATE = "staffweb/plan_build.html"
+# What is shown again without checking the form: the library searched, an exercise added or removed.
+REDISPLAY = frozenset({"add", "remove", "search"})
 
 
 def _action(request: StaffRequest) -> str:
-    return request.POST.get("action", "save") if request.method == "POST" else ""
+    if request.method != "POST":
+        return ""
+    if "add_exercise" in request.POST:
+        return "add"
+    if "remove_exercise" in request.POST:
+        return "remove"
+    return request.POST.get("action", "save")
+
+
+def _chosen_ids(request: StaffRequest, action: str, start: Iterable[Any]) -> list[str]:
+    """The exercises the plan is built from: those the page lists, with the one added or without the one
+    removed; ``start`` on a page not sent yet (and when a template is taken)."""
+    if request.method != "POST" or action == "template":
+        return [str(value) for value in start]
+    ids = request.POST.getlist("exercise")
+    if action == "add":
+        ids.append(request.POST["add_exercise"])
+    elif action == "remove":
+        ids = [value for value in ids if value != request.POST["remove_exercise"]]
+    return ids
+
+
+def _library_search(request: StaffRequest) -> LibrarySearchForm:
+    data = request.POST if request.method == "POST" else request.GET
+    return LibrarySearchForm(data if any(name.startswith("library-") for name in data) else None)
+
+
+def _library_context(request: StaffRequest, in_plan: Iterable[Any]) -> dict[str, Any]:
+    """The library search as the page asked for it, one page of what it finds, and which are in the plan."""
+    search = _library_search(request)
+    library = plan_library_page(request.actor, **search.query())
+    return {
+        "search": search,
+        "library": library,
+        "in_plan": {str(value) for value in in_plan},
+        "paged": bool(search.is_bound and search.cleaned_data.get("goto")),
+    }
+
+
+def _library_partial(request: StaffRequest) -> HttpResponse | None:
+    """The library's results alone, for htmx searching or paging (no citizen data: no access-log row)."""
+    if request.method != "GET" or not request.htmx or not any(name.startswith("library-") for name in request.GET):  # type: ignore[attr-defined]
+        return None
+    context = _library_context(request, request.GET.getlist("exercise"))
+    return page(request, f"{TEMPLATE}#library", context)
+
+
+def _render(request: StaffRequest, action: str, context: dict[str, Any], *, status: int) -> HttpResponse:
+    form: PlanForm = context["form"]
+    context.update(_library_context(request, form.chosen_ids()))
+    if action == "add":
+        form.focus_on(request.POST["add_exercise"])
+    context["removed"] = action == "remove"
+    partial = request.htmx and action in REDISPLAY  # type: ignore[attr-defined]
+    return page(request, f"{TEMPLATE}#exercises" if partial else TEMPLATE, context, status=status)
 
 
 @staff_page(CARE)
@@ -40,31 +98,43 @@ def plan_new(request: StaffRequest, episode_id: UUID) -> HttpResponse:
     actor = request.actor
     episode = episode_access.access_episode_for_change(actor, episode_id)
     plan_access.require_episode_team(actor, episode.team_id)
+    if (partial := _library_partial(request)) is not None:
+        return partial
     goals = list(episode.goals.exclude(lifecycle_status=Goal.LifecycleStatus.CANCELLED).order_by("rank", "id"))
     templates = plan_templates(actor)
     by_id = {str(template.pk): template for template in templates}
     action = _action(request)
     template = by_id.get(request.POST.get("template_id", "")) if request.method == "POST" else None
     base = base_entries(list(template.items.all())) if template is not None else {}
+    chosen = plan_exercises(actor, _chosen_ids(request, action, base), already_in_plan=base)
     time_zone = episode.citizen.time_zone
-    kwargs: dict[str, Any] = {"creating": True, "goals": goals, "templates": templates, "time_zone": time_zone}
+    kwargs: dict[str, Any] = {
+        "creating": True,
+        "goals": goals,
+        "templates": templates,
+        "time_zone": time_zone,
+        "chosen": chosen,
+        "base": base,
+    }
     start = max(municipal_today(), episode.start_date)
     initial: dict[str, Any] = {"start_date": start, "end_date": episode.planned_end_date}
     status, preview = 200, None
     if action == "template":
-        # Start from the template: its exercises with their dosage, its usual schedule.
+        # Start from the template: its exercises with their dosage and rules, its usual schedule.
         initial.update(title=request.POST.get("title") or (template.title if template else ""))
         initial.update(goal_ids=request.POST.getlist("goal_ids"), template_id=request.POST.get("template_id", ""))
         if template is not None:
             initial.update(initial_schedule(template))
-        form = PlanForm(initial=initial, library=plan_library(actor, base), base=base, **kwargs)
+        form = PlanForm(initial=initial, **kwargs)
     else:
-        form = PlanForm(request.POST or None, initial=initial, library=plan_library(actor, base), base=base, **kwargs)
-    if action in ("save", "preview"):
+        form = PlanForm(request.POST or None, initial=initial, **kwargs)
+    if action in REDISPLAY:
+        form.show_unchecked()
+    elif action in ("save", "preview"):
         status = 422
         if form.is_valid():
             if action == "preview":
-                status, preview = 200, preview_slots(form.schedule(), now=timezone.now(), grace_minutes=GRACE_MINUTES)
+                status, preview = 200, form.preview(now=timezone.now())
             else:
                 try:
                     plan = plan_services.training_plan_create(
@@ -74,10 +144,10 @@ def plan_new(request: StaffRequest, episode_id: UUID) -> HttpResponse:
                         goal_ids=[UUID(value) for value in form.cleaned_data["goal_ids"]],
                         template_id=template.pk if template is not None else None,
                         recurrence_rule=form.recurrence_rule(),
-                        start_time=form.cleaned_data["times"][0],
+                        start_time=form.start_time(),
                         start_date=form.cleaned_data["start_date"],
                         end_date=form.cleaned_data["end_date"],
-                        grace_minutes=GRACE_MINUTES,
+                        grace_minutes=form.cleaned_data["grace_minutes"],
                         exercises=form.exercises(),
                     )
                 except ApplicationError as error:
@@ -91,10 +161,10 @@ def plan_new(request: StaffRequest, episode_id: UUID) -> HttpResponse:
     # The access log: one row for the citizen whose episode is shown.
     read_logged(actor, [episode.citizen], "episode", episode.pk)
     context = {"episode": episode, "citizen": episode.citizen, "form": form, "preview": preview, "nav": "triage"}
-    return page(request, "staffweb/plan_build.html", context, status=status)
+    return _render(request, action, context, status=status)
 
 
-def _revise_form(plan: TrainingPlan, actor: Any, data: Any = None) -> PlanForm:
+def _revise_form(plan: TrainingPlan, actor: Actor, request: StaffRequest | None, action: str = "") -> PlanForm:
     version = plan.current_version
     assert version is not None
     base = base_entries(list(version.exercises.all()))
@@ -102,13 +172,15 @@ def _revise_form(plan: TrainingPlan, actor: Any, data: Any = None) -> PlanForm:
         "version": plan.version,
         "start_date": version.start_date,
         "end_date": version.end_date,
+        "grace_minutes": version.grace_minutes,
         **initial_schedule(version),
     }
+    ids = _chosen_ids(request, action, base) if request is not None else [str(value) for value in base]
     return PlanForm(
-        data,
+        (request.POST or None) if request is not None else None,
         initial=initial,
         creating=False,
-        library=plan_library(actor, base),
+        chosen=plan_exercises(actor, ids, already_in_plan=base),
         base=base,
         time_zone=version.time_zone,
     )
@@ -120,14 +192,18 @@ def plan_revise(request: StaffRequest, plan_id: UUID) -> HttpResponse:
     and shows the version now in force."""
     actor = request.actor
     plan = plan_access.access_training_plan_for_change(actor, plan_id)
+    if (partial := _library_partial(request)) is not None:
+        return partial
     action = _action(request)
-    form = _revise_form(plan, actor, request.POST or None)
+    form = _revise_form(plan, actor, request, action)
     status, preview, conflict = 200, None, ""
-    if action in ("save", "preview"):
+    if action in REDISPLAY:
+        form.show_unchecked()
+    elif action in ("save", "preview"):
         status = 422
         if form.is_valid():
             if action == "preview":
-                status, preview = 200, preview_slots(form.schedule(), now=timezone.now(), grace_minutes=GRACE_MINUTES)
+                status, preview = 200, form.preview(now=timezone.now())
             else:
                 try:
                     plan_services.training_plan_revise(
@@ -135,16 +211,17 @@ def plan_revise(request: StaffRequest, plan_id: UUID) -> HttpResponse:
                         by=actor,
                         version=form.cleaned_data["version"],
                         recurrence_rule=form.recurrence_rule(),
-                        start_time=form.cleaned_data["times"][0],
+                        start_time=form.start_time(),
                         start_date=form.cleaned_data["start_date"],
                         end_date=form.cleaned_data["end_date"],
+                        grace_minutes=form.cleaned_data["grace_minutes"],
                         exercises=form.exercises(),
                         change_note=form.cleaned_data["change_note"],
                     )
                 except StaleVersion as error:
                     # Someone else changed the plan: say so, and show the version now in force.
                     plan = plan_access.access_training_plan_for_change(actor, plan_id)
-                    form = _revise_form(plan, actor)
+                    form = _revise_form(plan, actor, None)
                     conflict, status = problems.message(error), 409
                 except ApplicationError as error:
                     add_error(form, error, form.service_fields())
@@ -162,7 +239,7 @@ def plan_revise(request: StaffRequest, plan_id: UUID) -> HttpResponse:
         "conflict": conflict,
         "nav": "triage",
     }
-    return page(request, "staffweb/plan_build.html", context, status=status)
+    return _render(request, action, context, status=status)
 
 
 @staff_page(CARE)

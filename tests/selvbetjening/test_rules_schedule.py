@@ -1,13 +1,21 @@
 """Recurrence rules: what is refused, and local wall-clock times that hold across daylight-saving changes."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from backend.errors import InvalidInput
-from selvbetjening.rules.schedule import local_date, occurrences, validate_recurrence_rule, validate_schedule
+from selvbetjening.rules.schedule import (
+    WEEKDAY_CODES,
+    local_date,
+    occurrences,
+    validate_recurrence_rule,
+    validate_schedule,
+    weekly_times_of,
+    weekly_times_rule,
+)
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
@@ -236,3 +244,68 @@ def test_a_february_29_schedule_finds_the_leap_day():
 )
 def test_a_slots_day_is_the_day_in_the_plans_zone(instant, day):
     assert local_date(instant, "Europe/Copenhagen") == day
+
+
+# --- Weekdays and times of day (what the staff plan builder says) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("days", "times", "rule"),
+    [
+        (["WE", "MO"], [time(10, 0)], "FREQ=WEEKLY;BYDAY=MO,WE"),
+        (["TU"], [time(18, 0), time(8, 0)], "FREQ=WEEKLY;BYDAY=TU;BYHOUR=8,18;BYMINUTE=0"),
+        (["MO", "WE"], [time(7, 30), time(19, 0)], "FREQ=DAILY;BYDAY=MO,WE;BYHOUR=7,19;BYMINUTE=0,30;BYSETPOS=2,3"),
+    ],
+)
+def test_weekly_times_rule_says_weekdays_and_times_and_reads_back(days, times, rule):
+    made, start_time = weekly_times_rule(days, times)
+    assert made == rule
+    assert start_time == min(times)
+    assert weekly_times_of(made, start_time) == (sorted(days, key=WEEKDAY_CODES.index), sorted(times))
+
+
+def test_morning_and_evening_on_different_minutes_give_exactly_those_times_across_daylight_saving():
+    rule, start_time = weekly_times_rule(["SU", "MO"], [time(19, 0), time(7, 30)])
+    # 29 March 2026 is the spring-forward Sunday in Copenhagen; 25 October 2026 the autumn one.
+    for start in (date(2026, 3, 29), date(2026, 10, 25)):
+        version = Version(rule, start, start_time, start + timedelta(days=1))
+        local = [
+            instant.astimezone(COPENHAGEN)
+            for instant in occurrences(version, datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+        ]
+        assert [(moment.date(), moment.strftime("%H:%M")) for moment in local] == [
+            (start, "07:30"),
+            (start, "19:00"),
+            (start + timedelta(days=1), "07:30"),
+            (start + timedelta(days=1), "19:00"),
+        ]
+
+
+def test_weekly_times_rule_refuses_what_a_plan_cannot_hold():
+    with pytest.raises(InvalidInput) as no_day:
+        weekly_times_rule([], [time(10, 0)])
+    assert no_day.value.field == "recurrence_rule"
+    with pytest.raises(InvalidInput):
+        weekly_times_rule(["XX"], [time(10, 0)])
+    with pytest.raises(InvalidInput) as no_time:
+        weekly_times_rule(["MO"], [])
+    assert no_time.value.field == "start_time"
+    with pytest.raises(InvalidInput) as too_many:
+        weekly_times_rule(["MO"], [time(hour, 15 * (hour % 2)) for hour in range(7, 14)])
+    assert "more than 6" in str(too_many.value.detail)
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO",
+        "FREQ=MONTHLY;BYMONTHDAY=1",
+        "FREQ=WEEKLY",
+        "FREQ=WEEKLY;BYDAY=MO;BYHOUR=7,19;BYMINUTE=0,30;BYSETPOS=2,3",
+        "FREQ=DAILY;BYDAY=1MO",
+        "FREQ=DAILY;BYHOUR=7;BYSETPOS=0",
+        "not a rule",
+    ],
+)
+def test_weekly_times_of_leaves_other_rules_alone(rule):
+    assert weekly_times_of(rule, time(10, 0)) is None

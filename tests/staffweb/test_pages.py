@@ -489,9 +489,12 @@ def test_going_on_and_off_duty(world):
     from backend.models import Duty
 
     client = web_client(world.staff_in_team.user)
+    off = client.get("/staff/opgaver/").content.decode().split('id="duty-heading"')[1]
+    assert "ikke på vagt" in off and "Gå på vagt" in off and "Gå af vagt" not in off  # only what can be done
     assert client.post(f"/staff/opgaver/vagt/{world.team.pk}/", {"on": "1"}).status_code == 302
     assert Duty.objects.filter(staff=world.staff_in_team, team=world.team).exists()
-    assert "på vagt til" in client.get("/staff/opgaver/").content.decode()
+    on = client.get("/staff/opgaver/").content.decode().split('id="duty-heading"')[1]
+    assert "på vagt til" in on and "Gå af vagt" in on and "Gå på vagt" not in on
     assert client.post(f"/staff/opgaver/vagt/{world.team.pk}/", {"on": "0"}).status_code == 302
     assert not Duty.objects.filter(staff=world.staff_in_team).exists()
     assert client.post(f"/staff/opgaver/vagt/{world.other_team.pk}/", {"on": "1"}).status_code == 404
@@ -610,3 +613,47 @@ def test_a_stand_in_in_the_past_is_refused_beside_the_date_and_changes_nothing(w
     missing = client.post(f"/staff/forloeb/{made.pk}/tovholder/", {"action": "handover", "handover-staff_id": ""})
     assert missing.status_code == 422 and 'id="id_handover-staff_id-error">' in missing.content.decode()
     assert not EpisodeContact.objects.filter(episode=made, role=EpisodeContact.Role.STAND_IN).exists()
+
+
+@pytest.mark.django_db
+def test_a_device_alert_of_the_teams_citizen_is_acknowledged_then_resolved_from_the_work_list(world):
+    from tests.velfaerdsteknologi.factories import AlertFactory, AssignmentFactory
+
+    plan_with_pain_alert(world)  # the citizen in training with the team
+    AssignmentFactory(device=world.device, citizen=world.citizen, installed_at=timezone.now())
+    alert = AlertFactory(device=world.device, kind="fall", citizen=world.citizen)
+    outsider = web_client(world.staff_out_of_team.user)
+    assert outsider.post(f"/staff/opgaver/enhedsalarmer/{alert.pk}/set/").status_code == 404
+    alert.refresh_from_db()
+    assert alert.status == "open"
+    client = web_client(world.staff_in_team.user)
+    work = client.get("/staff/opgaver/").content.decode()
+    assert f"/staff/opgaver/enhedsalarmer/{alert.pk}/set/" in work and alert.get_kind_display() in work
+    assert client.post(f"/staff/opgaver/enhedsalarmer/{alert.pk}/set/").status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == "acknowledged" and alert.acknowledged_by == world.staff_in_team.user
+    again = client.post(f"/staff/opgaver/enhedsalarmer/{alert.pk}/set/")
+    assert again.status_code == 409
+    assert client.post(f"/staff/opgaver/enhedsalarmer/{alert.pk}/afslut/").status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == "resolved"
+
+
+@pytest.mark.django_db
+def test_the_request_thread_shows_the_citizens_photo_to_the_team_and_logs_its_look_up(world, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    settings.MEDIA_ROOT = tmp_path
+    item = _request(world)
+    item.photo.save("rollator.jpg", ContentFile(b"\xff\xd8\xff full"), save=False)
+    item.photo_thumbnail.save("rollator-small.jpg", ContentFile(b"\xff\xd8\xff small"), save=True)
+    client = web_client(world.staff_in_team.user)
+    thread = client.get(f"/staff/henvendelser/{item.pk}/").content.decode()
+    assert f'src="/staff/henvendelser/{item.pk}/foto/?size=thumbnail"' in thread
+    thumbnail = client.get(f"/staff/henvendelser/{item.pk}/foto/", {"size": "thumbnail"})
+    assert thumbnail.status_code == 200 and thumbnail.content == b"\xff\xd8\xff small"
+    assert thumbnail["Content-Type"] == "image/jpeg" and "no-store" in thumbnail["Cache-Control"]
+    assert client.get(f"/staff/henvendelser/{item.pk}/foto/").content == b"\xff\xd8\xff full"
+    assert "request_photo" in {row.resource_type for row in access_rows(world.citizen)}
+    outsider = web_client(world.staff_out_of_team.user)
+    assert outsider.get(f"/staff/henvendelser/{item.pk}/foto/", {"size": "thumbnail"}).status_code == 404

@@ -4,6 +4,7 @@ Chromium through Playwright), with axe-core on every page and the plan built wit
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from backend.timeutil import municipal_today
 from selvbetjening.models import Episode, TrainingPlan
@@ -43,13 +44,16 @@ def test_a_plan_is_built_with_the_keyboard_only_with_a_preview_of_the_next_times
     page = _patient(browser_page)
     running = _running(world)
     goal = GoalFactory(episode=running, description="Jeg vil gå på trappen", rank=1)
-    exercise = ExerciseFactory(title_da="Trappetrin med støtte")
+    for number in range(120):  # a library of hundreds: the one wanted is far down by title
+        ExerciseFactory(title_da=f"Øvelse {number:03d}", body_area="upper_body")
+    exercise = ExerciseFactory(title_da="Trappetrin med støtte", body_area="lower_body", equipment="stairs")
     key = f"ex_{exercise.pk.hex}"
     _log_in_with_the_keyboard(page, live_server, _therapist(world))
     page.goto(f"{live_server.url}/staff/borgere/{world.citizen.pk}/")
     page.get_by_role("link", name="Lav en træningsplan").focus()
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server.url}/staff/forloeb/{running.pk}/ny-plan/")
+    assert "af 121 øvelser" in page.locator("#library-count").inner_text()
     assert_accessible(page)
 
     page.focus("#id_title")
@@ -57,29 +61,45 @@ def test_a_plan_is_built_with_the_keyboard_only_with_a_preview_of_the_next_times
     page.keyboard.press("Tab")  # the episode's one goal
     assert _focused(page) == "id_goal_ids_0"
     page.keyboard.press("Space")
-    page.focus(f"#id_{key}_include")
-    assert not page.locator(f"#id_{key}_sets").is_visible()  # the dosage shows once the exercise is chosen
-    page.keyboard.press("Space")
-    page.keyboard.press("Tab")
-    assert _focused(page) == f"id_{key}_sets"
+    page.focus("#id_library-q")
+    page.keyboard.type("trappe")
+    page.keyboard.press("Enter")  # searches, saves nothing
+    expect(page.locator("#library-count")).to_contain_text("af 1 øvelser")
+    assert _focused(page) == "id_library-q"
+    page.keyboard.press("Tab")  # body area
+    page.keyboard.press("Tab")  # equipment
+    page.keyboard.press("Tab")  # the search button
+    page.keyboard.press("Tab")  # the one exercise found: its add button
+    assert page.evaluate("document.activeElement.value") == str(exercise.pk)
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#id_{key}_sets")).to_be_focused()  # the focus goes to its dosage
+    assert page.locator("#chosen-heading").inner_text().endswith("(1)")
+    assert page.locator(".staff-library-grid").get_by_text("I planen").is_visible()
     page.keyboard.type("3")
     page.keyboard.press("Tab")
     page.keyboard.type("8")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"  # the focus is visible
+    page.locator(f"#chosen-{key} summary").focus()  # the progression rule opens from the keyboard
+    page.keyboard.press("Enter")
+    page.focus(f"#id_{key}_stop_pain_level")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("6")
+    assert_accessible(page)
     page.focus("#id_weekdays_1")  # Tuesday
     page.keyboard.press("Space")
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     page.keyboard.press("Space")  # Thursday
     page.focus("#id_times")
-    page.keyboard.type("09:30")
-    page.get_by_role("button", name="Vis de næste træningstider").focus()
+    page.keyboard.type("07:30, 19:00")
+    page.get_by_role("button", name="Vis de næste træningstider").last.focus()
     page.keyboard.press("Enter")
     preview = page.locator("#preview")
     preview.wait_for()
     assert preview.locator("li").count() == 8
-    assert "09:30" in preview.inner_text() and ("tirsdag" in preview.inner_text() or "torsdag" in preview.inner_text())
+    text = preview.inner_text()
+    assert "07:30" in text and "19:00" in text and ("tirsdag" in text or "torsdag" in text)
     assert_accessible(page)
     assert not TrainingPlan.objects.exists()
 
@@ -88,8 +108,11 @@ def test_a_plan_is_built_with_the_keyboard_only_with_a_preview_of_the_next_times
     page.wait_for_url(f"{live_server.url}/staff/borgere/{world.citizen.pk}/#plans-heading")
     assert "Træningsplanen „Trapper“ er lavet." in page.content()
     plan = TrainingPlan.objects.get()
-    assert plan.current_version.recurrence_rule == "FREQ=WEEKLY;BYDAY=TU,TH"
+    assert plan.current_version.recurrence_rule == "FREQ=DAILY;BYDAY=TU,TH;BYHOUR=7,19;BYMINUTE=0,30;BYSETPOS=2,3"
+    item = plan.current_version.exercises.get()
+    assert (item.exercise_id, item.sets, item.repetitions, item.stop_pain_level) == (exercise.pk, 3, 8, 6)
     assert list(plan.goals.all()) == [goal]
+    assert "tirsdag og torsdag kl. 07:30 og 19:00" in page.content()
     assert_accessible(page)  # the citizen page with the new plan, its versions and decisions
 
 

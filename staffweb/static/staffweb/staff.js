@@ -1,4 +1,5 @@
-// The staff pages' one script: DKFDS components, the error summary focused after a refused form, and live
+// The staff pages' one script: DKFDS components, the error summary focused after a refused form, the focus
+// after an htmx swap and Enter in the exercise library's search field (the plan builder), and live
 // updates: a list marked data-live-team follows its team's events on the websocket stream (the page's
 // session cookie logs it in; no token reaches this script) and fetches itself again through htmx when
 // one arrives. The events carry ids only; the server renders the list after its own access check.
@@ -88,6 +89,28 @@
       summary.focus();
     }
     connect();
+    // Enter in the exercise library's search field searches (elsewhere in the plan form it previews).
+    document.body.addEventListener("keydown", function (event) {
+      var field = event.target;
+      if (event.key !== "Enter" || !field || field.id !== "id_library-q") {
+        return;
+      }
+      var button = document.querySelector("#plan-exercises button[value='search']");
+      if (button) {
+        event.preventDefault();
+        button.click();
+      }
+    });
+    // What a swap brings in marked autofocus takes the focus (the exercise just added, the library's new
+    // page), so a keyboard user goes on where the change happened.
+    document.body.addEventListener("htmx:afterSettle", function (event) {
+      // The event fires on what was swapped in (its detail names the button that asked, gone by now).
+      var root = event.target;
+      var focus = root && root.matches && (root.matches("[autofocus]") ? root : root.querySelector("[autofocus]"));
+      if (focus && document.contains(focus)) {
+        focus.focus();
+      }
+    });
     // A filter swapped in another team's list: follow that team instead.
     document.body.addEventListener("htmx:afterSettle", connect);
   });
