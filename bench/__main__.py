@@ -368,9 +368,18 @@ def tail(path: Path, lines: int = 30) -> str:
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
+    """A free loopback port: the first free one of ``BENCH_PORTS`` (``FIRST-LAST``) when set, so that runs on
+    a shared machine keep to the ports given to them; else any the system hands out."""
+    first, _, last = os.environ.get("BENCH_PORTS", "").partition("-")
+    candidates = range(int(first), int(last or first) + 1) if first else range(0, 1)
+    for candidate in candidates:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((HOST, candidate))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise SystemExit(f"no free port in BENCH_PORTS={os.environ['BENCH_PORTS']}")
 
 
 def get(port: int, token: str, timeout: float = 5.0) -> tuple[int, bytes]:
