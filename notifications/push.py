@@ -128,6 +128,14 @@ class FcmTransport:
         self.pool: urllib3.PoolManager = (
             urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
         )
+        # Every request goes to the same place: without a proxy, or through a proxy's tunnel (https), they are
+        # sent to that place's connection pool directly, since the manager's routing of each request by its
+        # URL costs a third as much again as the request. A plain-http proxy gets the manager's absolute URLs.
+        target = urlsplit(self.url)
+        self.direct: urllib3.HTTPConnectionPool | None = (
+            self.pool.connection_from_url(self.url) if not proxy or target.scheme == "https" else None
+        )
+        self.path = f"{target.path}?{target.query}" if target.query else target.path
         self.executor = ThreadPoolExecutor(max_workers=FCM_CONNECTIONS, thread_name_prefix="fcm")
         self._auth_request = google.auth.transport.requests.Request()
         self._auth_lock = threading.Lock()
@@ -150,9 +158,7 @@ class FcmTransport:
     def _send(self, document: bytes, headers: dict[str, str]) -> messaging.SendResponse:
         for attempt in (1, 2):
             try:
-                response = self.pool.request(
-                    "POST", self.url, body=document, headers=headers, retries=_http_client.DEFAULT_RETRY_CONFIG
-                )
+                response = self._post(document, headers)
             except urllib3.exceptions.HTTPError as error:
                 return messaging.SendResponse(None, self.service._handle_fcm_error(_as_requests_error(error)))
             if response.status == 401 and attempt == 1:
@@ -171,6 +177,15 @@ class FcmTransport:
         answer.encoding = "utf-8"
         refused = requests.exceptions.HTTPError(f"{response.status} from FCM", response=answer)
         return messaging.SendResponse(None, self.service._handle_fcm_error(refused))
+
+    def _post(self, document: bytes, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
+        retries = _http_client.DEFAULT_RETRY_CONFIG
+        if self.direct is None:
+            return self.pool.request("POST", self.url, body=document, headers=headers, retries=retries)
+        # As the manager hands a request to the pool: its own host asserted no more, redirects its business.
+        return self.direct.urlopen(
+            "POST", self.path, body=document, headers=headers, retries=retries, assert_same_host=False, redirect=False
+        )
 
 
 def _as_requests_error(error: urllib3.exceptions.HTTPError) -> requests.exceptions.RequestException:

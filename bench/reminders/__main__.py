@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.__main__ import ROOT, RunDatabase, cpu_model, git_revision, run_environment, run_step, say
+from bench.__main__ import ROOT, RunDatabase, cpu_model, free_port, git_revision, run_environment, run_step, say
 
 BENCH_DATABASE = "mestring_bench_reminders"
 README = ROOT / "bench" / "README.md"
@@ -530,7 +530,8 @@ def main(argv: list[str] | None = None) -> int:
         for path in (port_file, ready_file):
             path.unlink(missing_ok=True)
         users_file.write_text("\n".join(sample_ids))
-        fcm = start([sys.executable, "-m", "bench.reminders.fake_fcm", "--port-file", str(port_file)], environment, log)
+        fake_fcm = [sys.executable, "-m", "bench.reminders.fake_fcm", "--port-file", str(port_file)]
+        fcm = start([*fake_fcm, "--port", str(free_port())], environment, log)
         processes.append(fcm)
         port = int(wait_for_file(port_file, fcm, 30))
         listener = start(

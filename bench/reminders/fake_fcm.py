@@ -118,10 +118,10 @@ class FcmProtocol(asyncio.Protocol):
         )
 
 
-async def serve(port_file: Path) -> None:
+async def serve(port_file: Path, port: int = 0) -> None:
     stats = Stats()
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: FcmProtocol(stats), "127.0.0.1", 0, backlog=4096)
+    server = await loop.create_server(lambda: FcmProtocol(stats), "127.0.0.1", port, backlog=4096)
     port = server.sockets[0].getsockname()[1]
     port_file.write_text(str(port))
     async with server:
@@ -131,6 +131,7 @@ async def serve(port_file: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port-file", type=Path, required=True)
+    parser.add_argument("--port", type=int, default=0, help="the port to listen on (default: any free one)")
     arguments = parser.parse_args()
     try:
         import uvloop
@@ -138,7 +139,7 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
-    asyncio.run(serve(arguments.port_file))
+    asyncio.run(serve(arguments.port_file, arguments.port))
 
 
 if __name__ == "__main__":

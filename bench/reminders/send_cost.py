@@ -40,11 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     import requests
     from firebase_admin import _http_client, credentials, messaging
 
+    from bench.__main__ import free_port
     from bench.reminders.fake_fcm import ACCESS_TOKEN
     from notifications import push
 
     port_file = Path(tempfile.mkdtemp()) / "fcm.port"
-    server = subprocess.Popen([sys.executable, "-m", "bench.reminders.fake_fcm", "--port-file", str(port_file)])
+    fake_fcm = [sys.executable, "-m", "bench.reminders.fake_fcm", "--port-file", str(port_file)]
+    server = subprocess.Popen([*fake_fcm, "--port", str(free_port())])
     try:
         while not (port_file.exists() and port_file.read_text().strip()):
             time.sleep(0.1)

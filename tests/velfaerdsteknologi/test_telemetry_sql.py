@@ -38,11 +38,20 @@ def test_storing_a_batch_by_hand_matches_the_orms_rows_and_sorts_new_from_duplic
     by_hand, by_orm = DeviceFactory(), DeviceFactory()
     received = timezone.now()
     first = batch((1, "heartbeat", None, 3), (2, "battery", 41, 2), (3, "location", {"lat": 55.4, "lon": 10.4}, 1))
-    again = [*first[1:], *batch((4, "door_open", False, 0), (5, "custom", 2.5, 0))]
+    again = [
+        *first[1:],
+        *batch((4, "door_open", False, 0), (5, "custom", 2.5, 0), (6, "dose_taken", "Panodil – æøå", 0)),
+    ]
+    # Binary COPY writes moments and JSON itself: microseconds, a moment before 2000 and repeated values.
+    again += [
+        IncomingReading(7, "battery", 41, received - timedelta(microseconds=123_457)),
+        IncomingReading(8, "custom", 1e-7, timezone.make_aware(timezone.datetime(1999, 12, 31, 23, 59, 59, 999_999))),
+        IncomingReading(9, "fall", True, received - timedelta(days=400, microseconds=1)),
+    ]
     store = telemetry._insert if path == "insert" else telemetry._insert_on_conflict
 
     assert store(by_hand, first, received) == {1, 2, 3}
-    assert store(by_hand, again, received) == {4, 5}, "the readings stored before are duplicates"
+    assert store(by_hand, again, received) == {4, 5, 6, 7, 8, 9}, "the readings stored before are duplicates"
 
     def orm_rows(readings: list[IncomingReading]) -> list[Reading]:
         return [
@@ -61,7 +70,7 @@ def test_storing_a_batch_by_hand_matches_the_orms_rows_and_sorts_new_from_duplic
     Reading.objects.bulk_create(orm_rows(first), ignore_conflicts=True)
     Reading.objects.bulk_create(orm_rows(again), ignore_conflicts=True)
     assert stored_rows(by_hand) == stored_rows(by_orm)
-    assert len(stored_rows(by_hand)) == 5
+    assert len(stored_rows(by_hand)) == 9
 
 
 @pytest.mark.parametrize(
