@@ -1,4 +1,5 @@
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,12 +25,28 @@ def _push_at_once(settings):
     settings.PUSH_GRACE_SECONDS = 0
 
 
+class _PinnedClock:
+    """``time`` as the rate limits see it during a test: ``time()`` stands one second into a day, so that every
+    attempt a test makes falls into the same fixed window (60 s, 15 min, an hour: each divides a day) however
+    slowly the machine runs; everything else is the real module."""
+
+    def __init__(self) -> None:
+        self.now = (time.time() // 86_400) * 86_400 + 1
+
+    def time(self) -> float:
+        return self.now
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits():
+def _fresh_rate_limits(monkeypatch):
     from backend import ratelimit
 
     caches["shared"].clear()
     ratelimit._local_fallback.clear()
+    monkeypatch.setattr(ratelimit, "time", _PinnedClock())
     yield
 
 
