@@ -188,8 +188,10 @@ OPERATIONS = _operations()
 
 
 def _check_coverage(operation: Any, user: Any, audience: str, app: WSGIHandler) -> None:
+    cases = _coverage_cases(operation)
+    assert cases, "the coverage phase made no case for this operation"
     failures = []
-    for case in _coverage_cases(operation):
+    for case in cases:
         try:
             _check_case(case, user, audience, app)
         except (Exception, BaseExceptionGroup) as failure:  # noqa: BLE001 — a check failed (a FailureGroup), or the call
