@@ -194,7 +194,7 @@ def _pool_for(url: str, options: dict[str, Any]) -> urllib3.PoolManager:
         return urllib3.PoolManager(**options)
     proxy = requests.utils.prepend_scheme_if_needed(proxy, "http")
     username, password = requests.utils.get_auth_from_url(proxy)
-    proxy_headers = {"Proxy-Authorization": requests.auth._basic_auth_str(username, password)} if username else {}
+    proxy_headers = urllib3.util.make_headers(proxy_basic_auth=f"{username}:{password}") if username else {}
     return urllib3.ProxyManager(proxy, proxy_headers=proxy_headers, **options)
 
 

@@ -128,7 +128,7 @@ def test_fcm_is_reached_through_https_proxy_with_its_credentials(fcm_app, monkey
     monkeypatch.setenv("https_proxy", "http://svc:pa%24%24@proxy.kommune.dk:3128")
     pool = _transport(fcm_app).pool
     assert isinstance(pool, urllib3.ProxyManager)
-    assert pool.proxy_headers == {"Proxy-Authorization": "Basic c3ZjOnBhJCQ="}  # svc:pa$$
+    assert pool.proxy_headers == {"proxy-authorization": "Basic c3ZjOnBhJCQ="}  # svc:pa$$
 
 
 def test_fcm_is_reached_directly_when_no_proxy_names_it(fcm_app, monkeypatch):
