@@ -17,28 +17,23 @@ from backend.auth import AuthedRequest, UserBearer
 from backend.models import StaffRole
 from backend.pagination import paginate
 from backend.timeutil import municipal_today
-from effekt import fhir, schemas, tables
+from effekt import fhir, presenters, schemas, tables
 from effekt.access import access_theory_of_change
-from effekt.indicators.definitions import INDICATORS, Indicator
-from effekt.indicators.evaluator import Cell
-from effekt.models import AggregateRead, BenchmarkParticipation, TheoryOfChange
+from effekt.indicators.definitions import INDICATORS
+from effekt.models import AggregateRead
 from effekt.periods import Period, period_for
 from effekt.selectors import (
     IndicatorQuery,
-    IndicatorResult,
-    OutcomeValue,
     benchmark_joined,
+    benchmark_participants,
     benchmark_values,
     indicator_for,
     indicator_values,
     outcome_values,
-    query_filters,
     theories_visible_to,
 )
 from effekt.services import benchmark_join, benchmark_leave, theory_of_change_create
-from effekt.suppression import MINIMUM_CITIZENS
 from selvbetjening.schemas import PageQuery
-from selvbetjening.texts import pick
 
 EFFECT_READERS = ANALYST | {StaffRole.TEAM_LEAD.value}
 
@@ -47,57 +42,7 @@ theories = Router(tags=["effect: theories of change"], auth=UserBearer(roles=EFF
 exports = Router(tags=["effect: FHIR export"], auth=UserBearer(roles=CARE))
 
 
-# --- Presenting ---------------------------------------------------------------------------------
-
-
-def _summary(indicator: Indicator) -> dict[str, Any]:
-    return {
-        "key": indicator.key,
-        "title": pick(*indicator.title),
-        "description": pick(*indicator.description),
-        "counts": pick(*indicator.counts),
-        "measures": [{"key": measure.key, "title": pick(*measure.title)} for measure in indicator.measures],
-        "grouped": indicator.grouped,
-    }
-
-
-def _cell(cell: Cell) -> dict[str, Any]:
-    return {
-        "level": cell.node.level,
-        "id": cell.node.id,
-        "name": cell.node.name,
-        "suppressed": cell.suppressed,
-        "citizens": cell.citizens,
-        "count": cell.count,
-        "values": cell.values,
-        "groups": [
-            {
-                "key": group.group,
-                "name": pick(*group.group_name) if group.group_name else None,
-                "suppressed": group.suppressed,
-                "citizens": group.citizens,
-                "count": group.count,
-                "share": group.share,
-                "values": group.values,
-            }
-            for group in cell.groups
-        ],
-    }
-
-
-def _result(result: IndicatorResult) -> dict[str, Any]:
-    query = result.query
-    filters = {name: value for name, value in query_filters(query).items() if name != "breakdown"}
-    return {
-        **_summary(result.indicator),
-        "period": {"start": query.period.start, "end": query.period.end, "key": query.period.key},
-        "filters": filters,
-        "breakdown": query.breakdown,
-        "minimum_citizens": MINIMUM_CITIZENS,
-        "computed_at": result.computed_at,
-        "total": _cell(result.total),
-        "cells": [_cell(cell) for cell in result.cells],
-    }
+# --- Queries ------------------------------------------------------------------------------------
 
 
 def _period(start: date | None, end: date | None) -> Period:
@@ -121,12 +66,13 @@ def _query(payload: schemas.IndicatorQueryIn) -> IndicatorQuery:
 
 @indicators.get("", response=schemas.CatalogueOut)
 def catalogue(request: AuthedRequest):
-    return {"minimum_citizens": MINIMUM_CITIZENS, "indicators": [_summary(indicator) for indicator in INDICATORS]}
+    return presenters.catalogue_out(INDICATORS)
 
 
 @indicators.get("/{key}", response=schemas.IndicatorOut)
 def indicator(request: AuthedRequest, key: str, query: Query[schemas.IndicatorQueryIn]):
-    return _result(indicator_values(request.auth, indicator_for(key), _query(query), surface=AggregateRead.Surface.API))
+    result = indicator_values(request.auth, indicator_for(key), _query(query), surface=AggregateRead.Surface.API)
+    return presenters.indicator_result_out(result)
 
 
 @indicators.get("/{key}/csv", response={200: None})
@@ -151,12 +97,7 @@ def indicator_measure_report(request: AuthedRequest, key: str, query: Query[sche
 
 
 def _participation(request: AuthedRequest) -> dict[str, Any]:
-    joined = benchmark_joined(request.auth)
-    return {
-        "participating": joined is not None,
-        "joined_at": joined.joined_at if joined else None,
-        "municipalities": BenchmarkParticipation.objects.count(),
-    }
+    return presenters.participation_out(benchmark_joined(request.auth), benchmark_participants())
 
 
 @indicators.get(
@@ -205,66 +146,17 @@ def indicator_benchmark(request: AuthedRequest, key: str, query: Query[schemas.B
         age_band=query.age_band,
         device_type=query.device_type or None,
     )
-    values = benchmark_values(request.auth, chosen, indicator_query)
-    period = indicator_query.period
-    return {
-        **_summary(chosen),
-        "period": {"start": period.start, "end": period.end, "key": period.key},
-        "filters": query_filters(indicator_query),
-        "minimum_citizens": MINIMUM_CITIZENS,
-        "municipalities": [
-            {
-                "id": value.municipality.pk,
-                "name": value.municipality.name,
-                "own": value.is_own,
-                "computed_at": value.computed_at,
-                "total": _cell(value.cell),
-            }
-            for value in values
-        ],
-    }
+    return presenters.benchmark_out(chosen, indicator_query, benchmark_values(request.auth, chosen, indicator_query))
 
 
 # --- Theories of change ------------------------------------------------------------------------
-
-
-def _theory(theory: TheoryOfChange, values: list[OutcomeValue] | None = None) -> dict[str, Any]:
-    figures = {item.outcome.pk: item for item in values or []}
-    outcomes = []
-    for outcome in theory.outcomes.all():
-        figure = figures.get(outcome.pk)
-        outcomes.append(
-            {
-                "id": outcome.pk,
-                "term": outcome.term,
-                "description": outcome.description,
-                "indicator_key": outcome.indicator_key,
-                "measure_key": outcome.measure_key,
-                "target": None if outcome.target is None else float(outcome.target),
-                **(
-                    {"suppressed": figure.cell.suppressed, "citizens": figure.cell.citizens, "value": figure.value}
-                    if figure
-                    else {}
-                ),
-            }
-        )
-    return {
-        "id": theory.pk,
-        "title": theory.title,
-        "intervention": theory.intervention,
-        "activities": theory.activities,
-        "outputs": theory.outputs,
-        "assumptions": theory.assumptions,
-        "created_at": theory.created_at,
-        "outcomes": outcomes,
-    }
 
 
 @theories.get("", response=schemas.TheoryOfChangePageOut, summary="My municipality's theories of change")
 def list_theories(request: AuthedRequest, query: Query[PageQuery]):
     queryset = theories_visible_to(request.auth).prefetch_related("outcomes")
     items, next_cursor = paginate(queryset, cursor=query.cursor, limit=query.limit)
-    return {"items": [_theory(item) for item in items], "next_cursor": next_cursor}
+    return {"items": [presenters.theory_out(item) for item in items], "next_cursor": next_cursor}
 
 
 @theories.post("", response={201: schemas.TheoryOfChangeDetailOut}, summary="Write a theory of change")
@@ -286,8 +178,7 @@ def get_theory(request: AuthedRequest, theory_id: UUID, query: Query[schemas.Per
 def _theory_detail(request: AuthedRequest, theory_id: UUID, start: date | None, end: date | None) -> dict[str, Any]:
     theory = access_theory_of_change(request.auth, theory_id)
     period = _period(start, end)
-    values = outcome_values(request.auth, theory, period=period)
-    return {**_theory(theory, values), "period": {"start": period.start, "end": period.end, "key": period.key}}
+    return presenters.theory_detail_out(theory, outcome_values(request.auth, theory, period=period), period)
 
 
 # --- FHIR export --------------------------------------------------------------------------------

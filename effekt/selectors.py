@@ -266,6 +266,11 @@ def benchmark_joined(actor: Actor) -> BenchmarkParticipation | None:
     return BenchmarkParticipation.objects.filter(municipality_id=actor.staff.municipality_id).first()
 
 
+def benchmark_participants() -> int:
+    """How many municipalities take part in the benchmark."""
+    return BenchmarkParticipation.objects.count()
+
+
 @dataclass(frozen=True)
 class BenchmarkCell:
     municipality: Municipality

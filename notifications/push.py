@@ -11,6 +11,7 @@ allowlisted keys (type, id, version) and the recipient's neutral text, at most 4
 of another sender disable their install; transient errors are retried with exponential backoff.
 """
 
+import functools
 import json
 import logging
 import os
@@ -100,10 +101,16 @@ class FcmTransport:
     ``send_each`` of firebase-admin starts a thread per message (up to 500 a batch) and sends each through
     ``requests`` with Google's authorised session: about 1 ms of CPU a message, most of the cost of a
     reminder. This sends the same requests (firebase-admin encodes each message, the headers and the
-    credential are the app's, the retry policy is firebase-admin's ``DEFAULT_RETRY_CONFIG``) with urllib3
-    directly, and turns every error into firebase-admin's own exception for it, so that ``classify`` reads
-    them as before. The proxy and CA bundle of the environment are read once (``HTTPS_PROXY``,
-    ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``), as ``requests`` would read them."""
+    credential are the app's, the retry policy is firebase-admin's ``DEFAULT_RETRY_CONFIG``: 500 and 503
+    up to four times, and a 429 or 503 with ``Retry-After`` after the time it asks) with urllib3 directly,
+    and turns every error into firebase-admin's own exception for it, so that ``classify`` reads them as
+    before. What a municipality's network needs is read from the environment once, as ``requests`` reads
+    it: the proxy (``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``, lowercase too; a proxy without a scheme is
+    ``http://``, and the user and password in its URL are sent to it as ``Proxy-Authorization``) and the CA
+    bundle (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``: a file, or a directory of hashed certificates).
+    ``FCM_HTTP_TIMEOUT_SECONDS`` bounds the connect and each read, of the messages and of the credential's
+    renewal alike (Google's session does the same). The access token is renewed before a batch when it runs
+    out, and once when FCM refuses it (401), by one thread for all that were refused with it."""
 
     def __init__(self, app: firebase_admin.App) -> None:
         import google.auth.transport.requests
@@ -121,31 +128,32 @@ class FcmTransport:
         if self.timeout is not None:
             options["timeout"] = urllib3.Timeout(connect=self.timeout, read=self.timeout)
         if urlsplit(self.url).scheme == "https":
-            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or requests.certs.where()
-            options.update(cert_reqs="CERT_REQUIRED", ca_certs=bundle)
-        proxies = requests.utils.get_environ_proxies(self.url)
-        proxy = proxies.get(urlsplit(self.url).scheme) or proxies.get("all")
-        self.pool: urllib3.PoolManager = (
-            urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
-        )
+            options.update(cert_reqs="CERT_REQUIRED", **_ca_options())
+        self.pool: urllib3.PoolManager = _pool_for(self.url, options)
         # Every request goes to the same place: without a proxy, or through a proxy's tunnel (https), they are
         # sent to that place's connection pool directly, since the manager's routing of each request by its
         # URL costs a third as much again as the request. A plain-http proxy gets the manager's absolute URLs.
         target = urlsplit(self.url)
+        proxied = isinstance(self.pool, urllib3.ProxyManager)
         self.direct: urllib3.HTTPConnectionPool | None = (
-            self.pool.connection_from_url(self.url) if not proxy or target.scheme == "https" else None
+            self.pool.connection_from_url(self.url) if not proxied or target.scheme == "https" else None
         )
         self.path = f"{target.path}?{target.query}" if target.query else target.path
         self.executor = ThreadPoolExecutor(max_workers=FCM_CONNECTIONS, thread_name_prefix="fcm")
-        self._auth_request = google.auth.transport.requests.Request()
+        self._auth_request = functools.partial(google.auth.transport.requests.Request(), timeout=self.timeout)
         self._auth_lock = threading.Lock()
         self.pid = os.getpid()
 
-    def _authorization(self, *, refresh: bool = False) -> dict[str, str]:
+    def _authorization(self, *, refused: dict[str, str] | None = None) -> dict[str, str]:
+        """The credential's headers, renewed first when its token has run out, or when FCM ``refused`` these
+        headers and no other thread has renewed them since."""
         headers: dict[str, str] = {}
         with self._auth_lock:
-            if refresh:
-                self.credential.refresh(self._auth_request)
+            if refused is not None:
+                current: dict[str, str] = {}
+                self.credential.apply(current)
+                if current.get("authorization") == refused.get("authorization"):
+                    self.credential.refresh(self._auth_request)
             self.credential.before_request(self._auth_request, "POST", self.url, headers)
         return headers
 
@@ -164,7 +172,7 @@ class FcmTransport:
             if response.status == 401 and attempt == 1:
                 # An access token that ran out in between: once more with a new one, as Google's session does.
                 try:
-                    headers = {**headers, **self._authorization(refresh=True)}
+                    headers = {**headers, **self._authorization(refused=headers)}
                 except Exception:  # noqa: BLE001 — a credential that cannot refresh: the 401 is the answer
                     break
                 continue
@@ -186,6 +194,24 @@ class FcmTransport:
         return self.direct.urlopen(
             "POST", self.path, body=document, headers=headers, retries=retries, assert_same_host=False, redirect=False
         )
+
+
+def _ca_options() -> dict[str, str]:
+    """urllib3's options for the CA bundle ``requests`` would verify with: the environment's file or directory,
+    else certifi's."""
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or requests.certs.where()
+    return {"ca_cert_dir": bundle} if os.path.isdir(bundle) else {"ca_certs": bundle}
+
+
+def _pool_for(url: str, options: dict[str, Any]) -> urllib3.PoolManager:
+    """A pool for ``url``, through the proxy the environment names for it (as ``requests`` chooses one)."""
+    proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
+    if not proxy:
+        return urllib3.PoolManager(**options)
+    proxy = requests.utils.prepend_scheme_if_needed(proxy, "http")
+    username, password = requests.utils.get_auth_from_url(proxy)
+    proxy_headers = urllib3.util.make_headers(proxy_basic_auth=f"{username}:{password}") if username else {}
+    return urllib3.ProxyManager(proxy, proxy_headers=proxy_headers, **options)
 
 
 def _as_requests_error(error: urllib3.exceptions.HTTPError) -> requests.exceptions.RequestException:

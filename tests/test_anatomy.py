@@ -77,13 +77,38 @@ def test_imports_go_one_way(app):
     assert layer_violations(app) == []
 
 
-def test_self_service_keeps_its_presenters_in_presenters():
-    api = ROOT / "selvbetjening" / "api"
-    defined = [
-        f"{path.name}: {node.name}"
-        for path in sorted(api.glob("*.py"))
-        for node in ast.parse(path.read_text()).body
-        if isinstance(node, ast.FunctionDef) and node.name.endswith("_out") and not node.name.startswith("_")
-    ]
-    assert defined == []
-    assert (ROOT / "selvbetjening" / "presenters").is_dir()
+def _presents_a_parameter(function: ast.FunctionDef) -> bool:
+    """Whether the function returns a dict display with a value read from an attribute of one of its parameters
+    (``{"key": indicator.key, …}``): a model or a figure turned into a response's shape."""
+    parameters = {argument.arg for argument in function.args.args + function.args.kwonlyargs}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Dict):
+            for value in node.value.values:
+                if not isinstance(value, ast.Attribute):
+                    continue
+                while isinstance(value, ast.Attribute):
+                    value = value.value
+                if isinstance(value, ast.Name) and value.id in parameters:
+                    return True
+    return False
+
+
+def misplaced_presenters(app: str) -> list[str]:
+    """Presenters written outside ``presenters``: a function of ``api`` or ``selectors`` that is not a route
+    handler and turns its parameters' attributes into a response's dict, or is named ``*_out``."""
+    found = []
+    for layer in ("api", "selectors"):
+        for path in _modules(app, layer):
+            for node in ast.parse(path.read_text()).body:
+                if not isinstance(node, ast.FunctionDef):
+                    continue
+                named = node.name.removeprefix("_").endswith("_out")
+                if named or (not node.decorator_list and _presents_a_parameter(node)):
+                    found.append(f"{path.relative_to(ROOT)}: {node.name}")
+    return found
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_every_app_keeps_its_presenters_in_presenters(app):
+    assert _modules(app, "presenters"), f"{app} has no presenters module"
+    assert misplaced_presenters(app) == []

@@ -1,20 +1,18 @@
 """The welfare-technology API: IT's device register, the devices' telemetry, and alerts for IT and care."""
 
 import json
-from datetime import datetime
 from uuid import UUID
 
 from django.db import IntegrityError
 from django.http import HttpResponse
 from django.utils import timezone
-from ninja import Query, Router, Schema, Status
-from pydantic import UUID4
+from ninja import Query, Router, Status
 
 from backend.actors import CARE, IT
 from backend.auth import AuthedRequest, UserBearer
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.timeutil import municipal_today
-from velfaerdsteknologi import schemas, selectors
+from velfaerdsteknologi import presenters, schemas, selectors
 from velfaerdsteknologi.access import (
     access_alert,
     access_assignment,
@@ -40,16 +38,9 @@ alerts_router = Router(tags=["device alerts"], auth=UserBearer(roles=IT | CARE))
 # --- The device itself ---------------------------------------------------------------------------
 
 
-class DeviceSelfOut(Schema):
-    id: UUID4
-    serial_number: str
-    server_time: datetime
-
-
-@device_router.get("/me", response=DeviceSelfOut, summary="The calling device, and the server's clock")
+@device_router.get("/me", response=schemas.DeviceSelfOut, summary="The calling device, and the server's clock")
 def device_me(request: DeviceRequest):
-    device = request.auth.device
-    return {"id": device.pk, "serial_number": device.serial_number, "server_time": timezone.now()}
+    return presenters.device_self_out(request.auth.device, timezone.now())
 
 
 @telemetry_router.post("", response=schemas.TelemetryOut, summary="A batch of up to 500 readings from the device")
@@ -62,19 +53,9 @@ def post_telemetry(request: DeviceRequest, payload: schemas.TelemetryIn):
             errors=[{"field": "device_id", "message": "Not the calling device."}],
         )
     results = telemetry.telemetry_ingest(device=device, readings=payload.readings)
-    counts = {telemetry.STORED: 0, telemetry.DUPLICATE: 0, telemetry.REFUSED: 0}
-    items = []
-    for sequence, status, reason in results:
-        counts[status] += 1
-        items.append({"sequence": sequence, "status": status, "reason": reason})
     # Rendered here rather than by the response schema: the shape is TelemetryOut's by construction, and
     # re-validating up to 500 results per batch costs more than storing them.
-    body = {
-        "stored": counts[telemetry.STORED],
-        "duplicates": counts[telemetry.DUPLICATE],
-        "refused": counts[telemetry.REFUSED],
-        "results": items,
-    }
+    body = presenters.telemetry_out(results)
     return HttpResponse(json.dumps(body), content_type="application/json; charset=utf-8")
 
 
@@ -224,7 +205,7 @@ def transition_device(request: AuthedRequest, device_id: UUID, payload: schemas.
 def list_transitions(request: AuthedRequest, device_id: UUID, query: Query[schemas.PageQuery]):
     device = access_device(request.auth, device_id)
     items, next_cursor = selectors.device_transitions_page(device, cursor=query.cursor, limit=query.limit)
-    return {"items": items, "next_cursor": next_cursor}
+    return {"items": [presenters.transition_out(item) for item in items], "next_cursor": next_cursor}
 
 
 @devices_router.get("/{uuid:device_id}/credentials", response=schemas.CredentialsOut, summary="A device's credentials")
@@ -241,8 +222,7 @@ def list_credentials(request: AuthedRequest, device_id: UUID):
 def issue_credential(request: AuthedRequest, device_id: UUID):
     device = access_device(request.auth, device_id)
     credential, token = devices.device_credential_rotate(device=device, by=request.auth.user)
-    fields = ("id", "lookup_prefix", "created_at", "last_used_at", "revoked_at")
-    return Status(201, {**{field: getattr(credential, field) for field in fields}, "token": token})
+    return Status(201, presenters.issued_credential_out(credential, token))
 
 
 @devices_router.delete(
@@ -317,14 +297,15 @@ def record_consent(request: AuthedRequest, assignment_id: UUID, payload: schemas
 
 @it_router.get("/board", response=schemas.BoardOut, summary="Device health: offline, battery, maintenance, returns")
 def board(request: AuthedRequest):
-    return selectors.health_board(request.auth)
+    return presenters.health_board_out(selectors.health_board(request.auth))
 
 
 @it_router.get("/maintenance", response=schemas.MaintenancePageOut, summary="Maintenance due, overdue first")
 def list_maintenance(request: AuthedRequest, query: Query[schemas.MaintenanceFilter]):
     filters = query.dict(exclude={"cursor", "limit"})
     items, next_cursor = selectors.maintenance_due_page(request.auth, cursor=query.cursor, limit=query.limit, **filters)
-    return {"items": items, "next_cursor": next_cursor}
+    today = municipal_today()
+    return {"items": [presenters.maintenance_out(item, today) for item in items], "next_cursor": next_cursor}
 
 
 @it_router.post(
@@ -335,13 +316,13 @@ def list_maintenance(request: AuthedRequest, query: Query[schemas.MaintenanceFil
 def complete_maintenance(request: AuthedRequest, task_id: UUID, payload: schemas.MaintenanceResultIn):
     task = access_maintenance_task(request.auth, task_id)
     done = maintenance.maintenance_complete(task=task, by=request.auth.user, **payload.dict())
-    return selectors.maintenance_item(done)
+    return presenters.maintenance_out(done)
 
 
 @it_router.get("/return-tasks", response=schemas.ReturnTaskPageOut, summary="Devices to fetch back")
 def list_return_tasks(request: AuthedRequest, query: Query[schemas.PageQuery]):
     items, next_cursor = selectors.return_tasks_page(request.auth, cursor=query.cursor, limit=query.limit)
-    return {"items": items, "next_cursor": next_cursor}
+    return {"items": [presenters.return_task_out(item) for item in items], "next_cursor": next_cursor}
 
 
 @it_router.post(
@@ -361,27 +342,27 @@ def list_alerts(request: AuthedRequest, query: Query[schemas.AlertFilter]):
     items, next_cursor = selectors.alerts_page(
         request.auth, cursor=query.cursor, limit=query.limit, status=query.status, kind=query.kind
     )
-    return {"items": items, "next_cursor": next_cursor}
+    return {"items": [presenters.alert_out(item) for item in items], "next_cursor": next_cursor}
 
 
 @alerts_router.get("/{uuid:alert_id}", response=schemas.AlertOut, summary="One alert")
 def get_alert(request: AuthedRequest, alert_id: UUID):
     actor = request.auth
-    return selectors.alert_detail(actor, access_alert(actor, alert_id))
+    return presenters.alert_out(selectors.alert_detail(actor, access_alert(actor, alert_id)))
 
 
 @alerts_router.post("/{uuid:alert_id}/acknowledge", response=schemas.AlertOut, summary="Acknowledge an alert")
 def acknowledge_alert(request: AuthedRequest, alert_id: UUID):
     actor = request.auth
     alert = alerts.alert_acknowledge(alert=access_alert(actor, alert_id), by=actor)
-    return selectors.alert_item(actor, alert)
+    return presenters.alert_out(alert)
 
 
 @alerts_router.post("/{uuid:alert_id}/resolve", response=schemas.AlertOut, summary="Resolve an alert")
 def resolve_alert(request: AuthedRequest, alert_id: UUID):
     actor = request.auth
     alert = alerts.alert_resolve(alert=access_alert(actor, alert_id), by=actor)
-    return selectors.alert_item(actor, alert)
+    return presenters.alert_out(alert)
 
 
 ROUTERS = [

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import UUID4, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from backend.schemas import CitizenLookupIn, InSchema, PageQuery  # noqa: F401  (CitizenLookupIn: the kernel's)
 from velfaerdsteknologi.models import TelemetryKind
@@ -17,6 +17,15 @@ KindName = Literal[
     "heartbeat", "battery", "fall", "dose_taken", "dose_missed", "door_open", "bed_exit", "location", "custom"
 ]
 StatusName = Literal["in_stock", "reserved", "in_use", "in_repair", "lost", "returned", "cleaning", "retired"]
+
+
+# --- The device itself ---------------------------------------------------------------------------
+
+
+class DeviceSelfOut(Schema):
+    id: UUID4
+    serial_number: str
+    server_time: datetime
 
 
 # --- Catalogue ----------------------------------------------------------------------------------

@@ -198,24 +198,14 @@ def devices_register_page(
 
 def device_transitions_page(
     device: Device, *, cursor: str | None, limit: int
-) -> tuple[list[dict[str, Any]], str | None]:
-    transitions, next_cursor = paginate(
+) -> tuple[list[DeviceTransition], str | None]:
+    """A device's lifecycle, the latest first, each with who moved it."""
+    return paginate(
         DeviceTransition.objects.filter(device=device).select_related("by"),
         cursor=cursor,
         limit=limit,
         order=("-at", "-id"),
     )
-    items = [
-        {
-            "from_status": transition.from_status,
-            "to_status": transition.to_status,
-            "reason": transition.reason,
-            "at": transition.at,
-            "by_name": transition.by.display_name if transition.by else None,
-        }
-        for transition in transitions
-    ]
-    return items, next_cursor
 
 
 def _log_citizens(actor: Actor, citizens: list[Citizen], resource_type: str) -> None:
@@ -258,25 +248,6 @@ def assignment_detail(actor: Actor, assignment: Assignment) -> Assignment:
     return assignment
 
 
-def _maintenance_item(task: MaintenanceTask, today) -> dict[str, Any]:
-    return {
-        "id": task.id,
-        "device_id": task.device_id,
-        "serial_number": task.device.serial_number,
-        "kind": task.kind,
-        "due_on": task.due_on,
-        "is_overdue": task.completed_at is None and task.due_on < today,
-        "completed_at": task.completed_at,
-        "result": task.result,
-        "notes": task.notes,
-    }
-
-
-def maintenance_item(task: MaintenanceTask) -> dict[str, Any]:
-    """One maintenance task as IT sees it, overdue by the municipality's date."""
-    return _maintenance_item(task, municipal_today())
-
-
 def _open_maintenance(actor: Actor) -> QuerySet[MaintenanceTask]:
     return (
         maintenance_tasks_visible_to(actor)
@@ -288,7 +259,7 @@ def _open_maintenance(actor: Actor) -> QuerySet[MaintenanceTask]:
 
 def maintenance_due_page(
     actor: Actor, *, cursor: str | None, limit: int, kind=None, within_days: int = 30, overdue_only: bool = False
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[MaintenanceTask], str | None]:
     """Open maintenance due within ``within_days``, oldest first, so overdue items lead."""
     today = municipal_today()
     tasks = _open_maintenance(actor)
@@ -299,22 +270,7 @@ def maintenance_due_page(
     )
     if kind:
         tasks = tasks.filter(kind=kind)
-    items, next_cursor = paginate(tasks, cursor=cursor, limit=limit, order=("due_on", "id"))
-    return [_maintenance_item(task, today) for task in items], next_cursor
-
-
-def _return_item(task: ReturnTask) -> dict[str, Any]:
-    assignment = task.assignment
-    return {
-        "id": task.id,
-        "reason": task.reason,
-        "created_at": task.created_at,
-        "assignment_id": assignment.id,
-        "device_id": assignment.device_id,
-        "serial_number": assignment.device.serial_number,
-        "citizen": assignment.citizen,
-        "installation_address": assignment.installation_address,
-    }
+    return paginate(tasks, cursor=cursor, limit=limit, order=("due_on", "id"))
 
 
 def _open_returns(actor: Actor) -> QuerySet[ReturnTask]:
@@ -325,40 +281,15 @@ def _open_returns(actor: Actor) -> QuerySet[ReturnTask]:
     )
 
 
-def return_tasks_page(actor: Actor, *, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+def return_tasks_page(actor: Actor, *, cursor: str | None, limit: int) -> tuple[list[ReturnTask], str | None]:
     tasks, next_cursor = paginate(_open_returns(actor), cursor=cursor, limit=limit, order=("created_at", "id"))
     _log_citizens(actor, [task.assignment.citizen for task in tasks], "device_return")
-    return [_return_item(task) for task in tasks], next_cursor
-
-
-def alert_item(actor: Actor, alert: Alert) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        field: getattr(alert, field)
-        for field in (
-            "id",
-            "device_id",
-            "audience",
-            "kind",
-            "severity",
-            "status",
-            "trigger_count",
-            "opened_at",
-            "last_triggered_at",
-            "acknowledged_at",
-            "resolved_at",
-            "value",
-        )
-    }
-    item["serial_number"] = alert.device.serial_number
-    if alert.audience == AlertAudience.CARE and alert.citizen is not None:
-        item["citizen_id"] = alert.citizen_id
-        item["citizen_name"] = alert.citizen.full_name
-    return item
+    return tasks, next_cursor
 
 
 def alerts_page(
     actor: Actor, *, cursor: str | None, limit: int, status=None, kind=None
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[Alert], str | None]:
     alerts = alerts_visible_to(actor).select_related("device", "citizen")
     if status == "unresolved":
         alerts = alerts.filter(status__in=OPEN_ALERT_STATUSES)
@@ -368,34 +299,41 @@ def alerts_page(
         alerts = alerts.filter(kind=kind)
     items, next_cursor = paginate(alerts, cursor=cursor, limit=limit, order=("-opened_at", "-id"))
     _log_citizens(actor, [alert.citizen for alert in items if alert.citizen is not None], "device_alert")
-    return [alert_item(actor, alert) for alert in items], next_cursor
+    return items, next_cursor
 
 
-def alert_detail(actor: Actor, alert: Alert) -> dict[str, Any]:
+def alert_detail(actor: Actor, alert: Alert) -> Alert:
     if alert.citizen is not None:
         _log_citizens(actor, [alert.citizen], "device_alert")
-    return alert_item(actor, alert)
+    return alert
 
 
-def _board_device(device: Device) -> dict[str, Any]:
-    return {
-        "id": device.id,
-        "serial_number": device.serial_number,
-        "model": str(device.model),
-        "status": device.status,
-        "location": device.location,
-        "last_seen_at": device.last_seen_at,
-        "battery_level": device.battery_level,
-    }
+@dataclass(frozen=True)
+class BoardSection:
+    """Up to ``BOARD_ITEMS`` of one of the board's lists, and how many there are in all."""
+
+    count: int
+    items: list[Any]
 
 
-def _section(queryset: QuerySet, render) -> dict[str, Any]:
+def _section(queryset: QuerySet) -> BoardSection:
     items = list(queryset[:BOARD_ITEMS])
     count = len(items) if len(items) < BOARD_ITEMS else queryset.count()
-    return {"count": count, "items": [render(item) for item in items]}
+    return BoardSection(count, items)
 
 
-def health_board(actor: Actor) -> dict[str, Any]:
+@dataclass(frozen=True)
+class HealthBoard:
+    today: date
+    offline: BoardSection
+    low_battery: BoardSection
+    maintenance_due: BoardSection
+    maintenance_overdue: BoardSection
+    pending_returns: BoardSection
+    consent_reviews_due: BoardSection
+
+
+def health_board(actor: Actor) -> HealthBoard:
     """IT's overview: offline devices, low batteries, due and overdue maintenance, pending returns and consent
     reviews coming due. A constant number of queries however many devices there are."""
     today = municipal_today()
@@ -416,42 +354,28 @@ def health_board(actor: Actor) -> dict[str, Any]:
         .select_related("device", "citizen")
         .order_by("consent_review_on", "id")
     )
-    board = {
-        "offline": _section(offline, _board_device),
-        "low_battery": _section(low_battery, _board_device),
-        "maintenance_due": _section(
-            maintenance.filter(due_on__gte=today, due_on__lte=today + timedelta(days=MAINTENANCE_DUE_DAYS)),
-            lambda task: _maintenance_item(task, today),
+    board = HealthBoard(
+        today=today,
+        offline=_section(offline),
+        low_battery=_section(low_battery),
+        maintenance_due=_section(
+            maintenance.filter(due_on__gte=today, due_on__lte=today + timedelta(days=MAINTENANCE_DUE_DAYS))
         ),
-        "maintenance_overdue": _section(
-            maintenance.filter(due_on__lt=today), lambda task: _maintenance_item(task, today)
-        ),
-        "pending_returns": _section(returns, _return_item),
-        "consent_reviews_due": _section(
-            reviews,
-            lambda assignment: {
-                "assignment_id": assignment.id,
-                "device_id": assignment.device_id,
-                "serial_number": assignment.device.serial_number,
-                "citizen": assignment.citizen,
-                "consent_basis": assignment.consent_basis,
-                "consent_review_on": assignment.consent_review_on,
-            },
-        ),
-    }
-    citizens = [item["citizen"] for item in board["pending_returns"]["items"]] + [
-        item["citizen"] for item in board["consent_reviews_due"]["items"]
+        maintenance_overdue=_section(maintenance.filter(due_on__lt=today)),
+        pending_returns=_section(returns),
+        consent_reviews_due=_section(reviews),
+    )
+    citizens = [task.assignment.citizen for task in board.pending_returns.items] + [
+        assignment.citizen for assignment in board.consent_reviews_due.items
     ]
     _log_citizens(actor, citizens, "device_board")
     return board
 
 
-def maintenance_done_page(actor: Actor, *, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+def maintenance_done_page(actor: Actor, *, cursor: str | None, limit: int) -> tuple[list[MaintenanceTask], str | None]:
     """Maintenance done (or cancelled), the latest first."""
-    today = municipal_today()
     tasks = maintenance_tasks_visible_to(actor).filter(completed_at__isnull=False).select_related("device")
-    items, next_cursor = paginate(tasks, cursor=cursor, limit=limit, order=("-completed_at", "-id"))
-    return [_maintenance_item(task, today) for task in items], next_cursor
+    return paginate(tasks, cursor=cursor, limit=limit, order=("-completed_at", "-id"))
 
 
 TELEMETRY_DAYS = 30
@@ -500,11 +424,11 @@ def device_telemetry_days(device: Device, *, days: int = TELEMETRY_DAYS) -> list
 @dataclass
 class DeviceOverview:
     device: Device
-    transitions: list[dict[str, Any]]
+    transitions: list[DeviceTransition]
     assignments: list[Assignment]
-    maintenance: list[dict[str, Any]]
+    maintenance: list[MaintenanceTask]
     credentials: list[DeviceCredential]
-    alerts: list[dict[str, Any]]
+    alerts: list[Alert]
     telemetry: list[TelemetryDay]
 
     @property
@@ -516,7 +440,6 @@ def device_overview(actor: Actor, device: Device) -> DeviceOverview:
     """Everything IT's device page shows: the lifecycle with who, when and why; the assignments with what the
     installation needs of each citizen (name, address, phone: the reads are logged); maintenance, credentials,
     IT's alerts and 30 days of telemetry. A fixed number of queries however long the history."""
-    today = municipal_today()
     transitions, _ = device_transitions_page(device, cursor=None, limit=DEVICE_HISTORY_ITEMS)
     assignments = list(
         assignments_visible_to(actor)
@@ -542,8 +465,8 @@ def device_overview(actor: Actor, device: Device) -> DeviceOverview:
         device=device,
         transitions=transitions,
         assignments=assignments,
-        maintenance=[_maintenance_item(task, today) for task in tasks],
+        maintenance=list(tasks),
         credentials=list(DeviceCredential.objects.filter(device=device).order_by("-created_at")[:DEVICE_HISTORY_ITEMS]),
-        alerts=[alert_item(actor, alert) for alert in alerts],
+        alerts=list(alerts),
         telemetry=device_telemetry_days(device),
     )

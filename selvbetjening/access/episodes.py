@@ -1,7 +1,11 @@
 """Episodes and their goals: fetched for the one who may see or change them, the read logged."""
 
+from collections.abc import Sequence
 from uuid import UUID
 
+from django.db.models import QuerySet
+
+from backend.access import paginate_logged
 from backend.actors import Actor
 from backend.audit import read_logged
 from backend.errors import Forbidden, NotFound
@@ -33,6 +37,21 @@ def _episode_team_only(actor: Actor, episode: Episode) -> None:
     another team caring for the same citizen may read it, hence 403 rather than 404."""
     if episode.team_id not in actor.care_team_ids():
         raise Forbidden("Only staff of the episode's team can change it.", code="not_episode_team")
+
+
+def episodes_page(
+    actor: Actor, episodes: QuerySet[Episode], *, cursor: str | None, limit: int | None, order: Sequence[str]
+) -> tuple[list[Episode], str | None]:
+    """One page of ``episodes`` (a list the actor may see), each citizen on the page logged as reading it."""
+    return paginate_logged(
+        actor,
+        episodes,
+        reads="episode",
+        citizen_of=lambda episode: episode.citizen_id,
+        cursor=cursor,
+        limit=limit,
+        order=order,
+    )
 
 
 def access_episode_for_change(actor: Actor, episode_id: UUID | str) -> Episode:

@@ -49,16 +49,10 @@ def my_episodes(request: AuthedRequest, query: Query[schemas.PageQuery]):
     queryset = episode_reads.with_episode_shape(
         episode_reads.episodes_visible_to(request.auth).filter(citizen=_own(request))
     )
-    items, next_cursor = paginate_logged(
-        request.auth,
-        queryset,
-        reads="episode",
-        citizen_of=lambda episode: episode.citizen_id,
-        cursor=query.cursor,
-        limit=query.limit,
-        order=("-start_date", "-id"),
+    page = episode_access.episodes_page(
+        request.auth, queryset, cursor=query.cursor, limit=query.limit, order=("-start_date", "-id")
     )
-    return {"items": [present.episode(item) for item in items], "next_cursor": next_cursor}
+    return present.episode_page(*page)
 
 
 @episodes.get("/{uuid:episode_id}", response=schemas.EpisodeDetailOut, summary="One of my courses")

@@ -10,8 +10,9 @@ from backend.ratelimit import client_address
 from selvbetjening import schemas
 from selvbetjening.access import network as network_access
 from selvbetjening.api.auth import relative_auth
+from selvbetjening.presenters import progress as progress_present
 from selvbetjening.selectors import network as network_reads
-from selvbetjening.selectors.progress import progress_for_relative
+from selvbetjening.selectors.progress import progress_episodes_for_relative
 from selvbetjening.services import network as network_services
 
 router = Router(tags=["relative"], auth=relative_auth())
@@ -63,7 +64,7 @@ def citizen_progress(request: AuthedRequest, citizen_id: UUID):
     citizen = network_access.access_citizen_for_relative(
         request.auth, citizen_id, network_reads.VIEW_PROGRESS, reads="progress"
     )
-    return progress_for_relative(request.auth, citizen)
+    return progress_present.relative_progress(citizen, progress_episodes_for_relative(request.auth, citizen))
 
 
 @router.post(

@@ -34,7 +34,7 @@ tasks = Router(tags=["staff: evaluation tasks"], auth=CARE_STAFF)
 code_lists = Router(tags=["code lists"], auth=UserBearer(roles=ANY_USER))
 
 
-def _episode_out(request: AuthedRequest, episode_id: UUID):
+def _episode_detail(request: AuthedRequest, episode_id: UUID):
     episode = episode_access.access_episode(request.auth, episode_id)
     return present.episode_detail(episode, episode_reads.episode_history(episode))
 
@@ -45,16 +45,10 @@ def _episode_out(request: AuthedRequest, episode_id: UUID):
 @episodes.get("", response=schemas.EpisodePageOut, summary="Episodes of my teams' citizens (running by default)")
 def list_episodes(request: AuthedRequest, query: Query[schemas.EpisodeQuery]):
     queryset = episode_reads.episodes_for_staff(request.auth, statuses=query.status, citizen_id=query.citizen_id)
-    items, next_cursor = paginate_logged(
-        request.auth,
-        queryset,
-        reads="episode",
-        citizen_of=lambda episode: episode.citizen_id,
-        cursor=query.cursor,
-        limit=query.limit,
-        order=("planned_end_date", "id"),
+    page = episode_access.episodes_page(
+        request.auth, queryset, cursor=query.cursor, limit=query.limit, order=("planned_end_date", "id")
     )
-    return {"items": [present.episode(item) for item in items], "next_cursor": next_cursor}
+    return present.episode_page(*page)
 
 
 @episodes.post("", response={201: schemas.EpisodeDetailOut}, summary="Start an episode with a citizen")
@@ -63,12 +57,12 @@ def create_episode(request: AuthedRequest, payload: schemas.EpisodeCreateIn):
     episode = episode_services.episode_create(
         by=request.auth, citizen=citizen, **payload.model_dump(exclude={"citizen_id"})
     )
-    return Status(201, _episode_out(request, episode.pk))
+    return Status(201, _episode_detail(request, episode.pk))
 
 
 @episodes.get("/{uuid:episode_id}", response=schemas.EpisodeDetailOut, summary="One episode with its history")
 def get_episode(request: AuthedRequest, episode_id: UUID):
-    return _episode_out(request, episode_id)
+    return _episode_detail(request, episode_id)
 
 
 @episodes.patch(
@@ -79,7 +73,7 @@ def get_episode(request: AuthedRequest, episode_id: UUID):
 def update_episode(request: AuthedRequest, episode_id: UUID, payload: schemas.EpisodeUpdateIn):
     episode = episode_access.access_episode_for_change(request.auth, episode_id)
     episode_services.episode_update(episode=episode, by=request.auth, **payload.model_dump())
-    return _episode_out(request, episode_id)
+    return _episode_detail(request, episode_id)
 
 
 @episodes.post(
@@ -91,7 +85,7 @@ def transition_episode(request: AuthedRequest, episode_id: UUID, payload: schema
     episode = episode_access.access_episode_for_change(request.auth, episode_id)
     fields = payload.model_dump(exclude={"status"})
     episode_services.episode_transition(episode=episode, by=request.auth, to_status=payload.status, **fields)
-    return _episode_out(request, episode_id)
+    return _episode_detail(request, episode_id)
 
 
 @episodes.post(
@@ -102,7 +96,7 @@ def transition_episode(request: AuthedRequest, episode_id: UUID, payload: schema
 def hand_over(request: AuthedRequest, episode_id: UUID, payload: schemas.HandoverIn):
     episode = episode_access.access_episode_for_change(request.auth, episode_id)
     episode_services.episode_contact_person_hand_over(episode=episode, by=request.auth, **payload.model_dump())
-    return _episode_out(request, episode_id)
+    return _episode_detail(request, episode_id)
 
 
 @episodes.put(
@@ -113,7 +107,7 @@ def hand_over(request: AuthedRequest, episode_id: UUID, payload: schemas.Handove
 def set_stand_in(request: AuthedRequest, episode_id: UUID, payload: schemas.StandInIn):
     episode = episode_access.access_episode_for_change(request.auth, episode_id)
     episode_services.episode_stand_in_set(episode=episode, by=request.auth, **payload.model_dump())
-    return _episode_out(request, episode_id)
+    return _episode_detail(request, episode_id)
 
 
 @episodes.delete("/{uuid:episode_id}/stand-in", response={204: None}, summary="End the stand-in")

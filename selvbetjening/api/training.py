@@ -15,6 +15,7 @@ from selvbetjening.access import network as network_access
 from selvbetjening.access import sessions as session_access
 from selvbetjening.api.auth import citizen_auth, relative_auth
 from selvbetjening.presenters import care as present
+from selvbetjening.presenters import sessions as present_sessions
 from selvbetjening.schemas import training as schemas
 from selvbetjening.selectors import network as network_reads
 from selvbetjening.selectors import sessions as session_reads
@@ -46,7 +47,7 @@ def _record(request: AuthedRequest, citizen: Citizen, payload: schemas.SessionLo
         exercises=[item.model_dump() for item in payload.exercises],
         **payload.model_dump(exclude={"id", "training_plan_id", "exercises"}),
     )
-    return (201 if created else 200), session_reads.session_log_data(session_reads.session_log_shaped(log.pk))
+    return (201 if created else 200), present_sessions.session_log(session_reads.session_log_shaped(log.pk))
 
 
 def _problem(status: int, code: str, title: str, detail: str, errors: Any = None) -> dict[str, Any]:
@@ -111,7 +112,7 @@ def _batch(request: AuthedRequest, citizen: Citizen, items: list[Any]) -> list[d
             "id": log.pk,
             "status": "created" if created else "unchanged",
             "http_status": 201 if created else 200,
-            "session_log": session_reads.session_log_data(shaped[log.pk]),
+            "session_log": present_sessions.session_log(shaped[log.pk]),
         }
     return results
 
@@ -158,12 +159,12 @@ def my_sessions(request: AuthedRequest, query: Query[schemas.SessionLogQuery]):
         limit=query.limit,
         order=("-performed_at", "-id"),
     )
-    return {"items": [session_reads.session_log_data(item) for item in items], "next_cursor": next_cursor}
+    return {"items": [present_sessions.session_log(item) for item in items], "next_cursor": next_cursor}
 
 
 @session_logs.get("/{uuid:session_log_id}", response=schemas.SessionLogOut, summary="One of my sessions")
 def my_session(request: AuthedRequest, session_log_id: UUID):
-    return session_reads.session_log_data(session_access.access_session_log(request.auth, session_log_id))
+    return present_sessions.session_log(session_access.access_session_log(request.auth, session_log_id))
 
 
 @session_logs.patch(
@@ -176,7 +177,7 @@ def correct_session(request: AuthedRequest, session_log_id: UUID, payload: schem
     session_services.session_log_update(
         session_log=log, by=request.auth, version=payload.version, changes=payload.changes()
     )
-    return session_reads.session_log_data(session_reads.session_log_shaped(log.pk))
+    return present_sessions.session_log(session_reads.session_log_shaped(log.pk))
 
 
 # --- Today and sync ------------------------------------------------------------------------------
@@ -211,7 +212,11 @@ the offline queue; a walk may be resumed from its last `cursor` at any later tim
 )
 def sync(request: AuthedRequest, query: Query[schemas.SyncQuery]):
     page = own_sync(request.auth, query.cursor, limit=query.limit)
-    return {**vars(page), "goals": [present.goal(goal) for goal in page.goals]}
+    return {
+        **vars(page),
+        "goals": [present.goal(goal) for goal in page.goals],
+        "session_logs": [present_sessions.session_log(log) for log in page.session_logs],
+    }
 
 
 # --- Relatives -----------------------------------------------------------------------------------

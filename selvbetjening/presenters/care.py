@@ -85,6 +85,10 @@ def episode(item: Episode) -> dict[str, Any]:
     }
 
 
+def episode_page(items: list[Episode], next_cursor: str | None) -> dict[str, Any]:
+    return {"items": [episode(item) for item in items], "next_cursor": next_cursor}
+
+
 def episode_detail(item: Episode, history: dict[str, Any]) -> dict[str, Any]:
     return {
         **episode(item),

@@ -5,10 +5,11 @@ from fractions import Fraction
 from typing import Any
 
 from backend.models import Citizen
-from selvbetjening.models import Goal, TrainingAlert
+from selvbetjening.models import Episode, Goal, TrainingAlert
 from selvbetjening.selectors import adherence as adherence_reads
 from selvbetjening.selectors import caseload as caseload_reads
-from selvbetjening.texts import pick
+from selvbetjening.selectors.episodes import current_contacts, episode_gas
+from selvbetjening.texts import label, pick
 
 ALERT_KIND_NAMES: dict[str, tuple[str, str]] = {
     TrainingAlert.Kind.PAIN_STOP: ("Smerte på stopniveau", "Pain at the stop level"),
@@ -126,3 +127,26 @@ def alert_out(alert: TrainingAlert) -> dict[str, Any]:
         "resolved_by_name": alert.resolved_by.display_name if alert.resolved_by else None,
         "resolution_note": alert.resolution_note,
     }
+
+
+def relative_progress(citizen: Citizen, episodes: list[Episode]) -> dict[str, Any]:
+    """What a relative with the view-progress scope sees of ``episodes``
+    (``selectors.progress.progress_episodes_for_relative``): courses, whom to contact and the goals."""
+    result = []
+    for episode in episodes:
+        contact_person, stand_in = current_contacts(episode)
+        contact = stand_in or contact_person
+        result.append(
+            {
+                "id": episode.id,
+                "kind_name": label(type(episode).Kind, episode.kind),
+                "title": episode.title,
+                "status": episode.status,
+                "start_date": episode.start_date,
+                "planned_end_date": episode.planned_end_date,
+                "contact_name": contact.staff.user.display_name if contact else None,
+                "gas_t_score": episode_gas(episode)[0],
+                "goals": episode.shown_goals,  # type: ignore[attr-defined]
+            }
+        )
+    return {"citizen_id": citizen.pk, "given_name": citizen.given_name, "episodes": result}

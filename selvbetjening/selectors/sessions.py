@@ -1,6 +1,5 @@
-"""Session logs: who sees them, the plans a session may be logged against, and their response shape."""
+"""Session logs: who sees them, the plans a session may be logged against, and the query shape of a response."""
 
-from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
@@ -10,7 +9,6 @@ from backend.actors import Actor
 from backend.errors import NotFound
 from backend.models import Citizen
 from selvbetjening.models import SessionLog, TrainingPlan
-from selvbetjening.rules.dosage import dosage_out
 
 
 def session_logs_visible_to(actor: Actor) -> QuerySet[SessionLog]:
@@ -19,7 +17,7 @@ def session_logs_visible_to(actor: Actor) -> QuerySet[SessionLog]:
 
 
 def with_session_log_shape(queryset: QuerySet[SessionLog]) -> QuerySet[SessionLog]:
-    """Everything ``session_log_data`` reads, in two queries whatever the number of logs."""
+    """Everything ``presenters.sessions.session_log`` reads, in two queries whatever the number of logs."""
     return queryset.select_related("plan_version", "slot").prefetch_related("exercises")
 
 
@@ -40,36 +38,3 @@ def plan_for_logging(citizen: Citizen, training_plan_id: UUID | str) -> Training
         return TrainingPlan.objects.select_related("episode", "citizen").get(pk=training_plan_id, citizen=citizen)
     except (TrainingPlan.DoesNotExist, ValueError) as exc:
         raise NotFound("No such training plan.") from exc
-
-
-def session_log_data(log: SessionLog) -> dict[str, Any]:
-    """The response shape of a log loaded by ``with_session_log_shape``; no queries."""
-    slot = log.slot
-    return {
-        "id": log.pk,
-        "version": log.version,
-        "training_plan_id": log.plan_id,
-        "plan_version_id": log.plan_version_id,
-        "plan_version_number": log.plan_version.number,
-        "slot_id": log.slot_id,
-        "is_ad_hoc": slot is None,
-        "is_late": slot is not None and log.performed_at > slot.due_until,
-        "performed_at": log.performed_at,
-        "pain_before": log.pain_before,
-        "pain_after": log.pain_after,
-        "effort": log.effort,
-        "note": log.note,
-        "logged_by_role": log.logged_by_role,
-        "logged_by_name": log.logged_by_name,
-        "created_at": log.created_at,
-        "updated_at": log.updated_at,
-        "exercises": [
-            {
-                "exercise_id": item.exercise_id,
-                "plan_exercise_id": item.plan_exercise_id,
-                **dosage_out(item),
-                "is_completed": item.is_completed,
-            }
-            for item in log.exercises.all()
-        ],
-    }

@@ -50,7 +50,7 @@ from selvbetjening.models import (
 )
 from selvbetjening.rules.dosage import DOSAGE_FIELDS, dosage_out
 from selvbetjening.selectors.episodes import goals_with_latest
-from selvbetjening.selectors.sessions import session_log_data, with_session_log_shape
+from selvbetjening.selectors.sessions import with_session_log_shape
 from selvbetjening.selectors.today import exercise_images
 
 OVERLAP = timedelta(seconds=2)
@@ -289,7 +289,7 @@ def _slots(
 
 def _session_logs(
     citizen: Citizen, cursor: SyncCursor, lower: datetime | None, walk_started_at: datetime, limit: int
-) -> tuple[list[dict[str, Any]], Position | bool]:
+) -> tuple[list[SessionLog], Position | bool]:
     logs = SessionLog.objects.filter(citizen=citizen)
     if lower is None:
         logs = logs.filter(performed_at__gte=walk_started_at - timedelta(days=INITIAL_LOGS_DAYS))
@@ -297,7 +297,7 @@ def _session_logs(
         logs = logs.filter(updated_at__gt=lower)
     rows = list(with_session_log_shape(_after(logs, cursor.logs_after)).order_by("updated_at", "id")[: limit + 1])
     rows, has_more = _page(rows, limit)
-    return [session_log_data(log) for log in rows], (rows[-1].updated_at, str(rows[-1].pk)) if has_more else True
+    return rows, (rows[-1].updated_at, str(rows[-1].pk)) if has_more else True
 
 
 # --- The sync ------------------------------------------------------------------------------------
@@ -312,7 +312,7 @@ class SyncPage:
     exercises: list[dict[str, Any]]
     goals: list[Goal]
     slots: list[dict[str, Any]]
-    session_logs: list[dict[str, Any]]
+    session_logs: list[SessionLog]  # shaped by ``with_session_log_shape``
 
     @property
     def is_empty(self) -> bool:
@@ -333,7 +333,7 @@ def sync_for_citizen(
     exercises = _exercises(citizen, lower) if first_answer else []
     goals = _goals(citizen, lower) if first_answer else []
     slots: list[dict[str, Any]] = []
-    session_logs: list[dict[str, Any]] = []
+    session_logs: list[SessionLog] = []
     slots_after: Position | bool = True
     logs_after: Position | bool = True
     if cursor.slots_after is not True:

@@ -13,7 +13,7 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 ACCESS_TOKEN = "fake-fcm-access-token"
 PATH = re.compile(r"^/v1/projects/(?P<project>[A-Za-z0-9-]+)/messages:send$")
@@ -44,10 +44,13 @@ ERRORS: dict[str, tuple[int, str, str, list[dict[str, Any]]]] = {
     ),
     "SENDER_ID_MISMATCH": (403, "PERMISSION_DENIED", "SenderId mismatch", []),
     "QUOTA_EXCEEDED": (429, "RESOURCE_EXHAUSTED", "Quota exceeded for sending messages.", []),
+    "QUOTA_EXCEEDED_RETRY_AFTER": (429, "RESOURCE_EXHAUSTED", "Quota exceeded for sending messages.", []),
     "UNAVAILABLE": (503, "UNAVAILABLE", "The service is currently unavailable.", []),
     "INTERNAL": (500, "INTERNAL", "Internal error encountered.", []),
 }
-FCM_ERROR_CODES = {"INVALID_PAYLOAD": "INVALID_ARGUMENT"}
+FCM_ERROR_CODES = {"INVALID_PAYLOAD": "INVALID_ARGUMENT", "QUOTA_EXCEEDED_RETRY_AFTER": "QUOTA_EXCEEDED"}
+# Errors answered with a ``Retry-After`` header (seconds), as FCM answers some 429s.
+RETRY_AFTER = {"QUOTA_EXCEEDED_RETRY_AFTER": "0"}
 
 
 @dataclass(frozen=True)
@@ -69,24 +72,54 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 1024
 
 
-class FakeFcm:
-    """The fake server. Use as a context manager; ``url_template`` replaces firebase-admin's FCM_URL."""
+class LoopbackServer:
+    """An HTTP server of ``_handler``'s on a free loopback port, serving from a thread while in a ``with``."""
 
     def __init__(self) -> None:
-        self.received: list[Received] = []
-        self._scripts: dict[str, deque[str]] = defaultdict(deque)
         self._lock = threading.Lock()
-        self._counter = 0
-        self.connections = 0
-        self.delay = 0.0  # seconds each answer waits, to hold many requests in flight at once
         self._server = _Server(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     @property
-    def url_template(self) -> str:
+    def address(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/v1/projects/{{0}}/messages:send"
+        return f"{host!s}:{port}"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — http.server's signature
+        return
+
+
+class FakeFcm(LoopbackServer):
+    """The fake server. Use as a context manager; ``url_template`` replaces firebase-admin's FCM_URL."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self._scripts: dict[str, deque[str]] = defaultdict(deque)
+        self._counter = 0
+        self.connections = 0
+        self.delay = 0.0  # seconds each answer waits, to hold many requests in flight at once
+        super().__init__()
+
+    @property
+    def url_template(self) -> str:
+        return f"http://{self.address}/v1/projects/{{0}}/messages:send"
 
     def fail(self, token: str, *codes: str) -> None:
         """Answer the next requests for ``token`` with these errors, one each, then succeed again."""
@@ -100,15 +133,6 @@ class FakeFcm:
     def requests_for(self, token: str) -> list[Received]:
         with self._lock:
             return [item for item in self.received if item.token == token]
-
-    def __enter__(self) -> "FakeFcm":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
     def _answer(self, project: str, authorization: str, body: bytes) -> tuple[int, dict[str, Any], str]:
         if authorization != f"Bearer {ACCESS_TOKEN}":
@@ -135,9 +159,7 @@ class FakeFcm:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(QuietHandler):
             def setup(self) -> None:
                 super().setup()
                 with fake._lock:
@@ -152,19 +174,18 @@ class FakeFcm:
                 if match is None:
                     self._respond(404, {"error": {"code": 404, "message": "Not found", "status": "NOT_FOUND"}})
                     return
-                status, document, _ = fake._answer(match["project"], self.headers.get("Authorization", ""), body)
-                self._respond(status, document)
+                status, document, code = fake._answer(match["project"], self.headers.get("Authorization", ""), body)
+                self._respond(status, document, RETRY_AFTER.get(code))
 
-            def _respond(self, status: int, document: dict[str, Any]) -> None:
+            def _respond(self, status: int, document: dict[str, Any], retry_after: str | None = None) -> None:
                 payload = json.dumps(document).encode()
                 self.send_response(status)
+                if retry_after is not None:
+                    self.send_header("Retry-After", retry_after)
                 self.send_header("Content-Type", "application/json; charset=UTF-8")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — http.server's signature
-                return
 
         return Handler
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from tests.velfaerdsteknologi.factories import AssignmentFactory, MaintenanceTaskFactory
 from velfaerdsteknologi.models import Device, MaintenanceTask
-from velfaerdsteknologi.selectors import maintenance_item
+from velfaerdsteknologi.presenters import maintenance_out
 
 pytestmark = pytest.mark.django_db
 
@@ -75,4 +75,4 @@ def test_maintenance_is_scheduled_from_the_copenhagen_date(
 
 def test_a_maintenance_item_is_overdue_by_the_copenhagen_date(copenhagen_past_midnight, world):
     task = MaintenanceTaskFactory(device=world.device, kind="service", due_on=date(2026, 6, 30))
-    assert maintenance_item(task)["is_overdue"] is True
+    assert maintenance_out(task)["is_overdue"] is True

@@ -97,11 +97,11 @@ def device_page(
 ) -> HttpResponse:
     """The device's page, with a refused form or a refusal (``notice``) where there is one."""
     overview = selectors.device_overview(request.actor, device)
-    overview.transitions = present.transitions(overview.transitions)
-    overview.maintenance = present.maintenance(overview.maintenance)
-    overview.alerts = present.alerts(overview.alerts)
     context = {
         "overview": overview,
+        "transitions": present.transitions(overview.transitions),
+        "maintenance": present.maintenance(overview.maintenance),
+        "alerts": present.alerts(overview.alerts),
         "device": overview.device,
         "transition_form": transition_form or TransitionForm(current_status=device.status),
         "assign_form": AssignForm() if device.status == DeviceStatus.IN_STOCK else None,

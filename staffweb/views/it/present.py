@@ -11,7 +11,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from backend.timeutil import municipal_today
+from velfaerdsteknologi import presenters
 from velfaerdsteknologi.models import (
+    Alert,
     AlertAudience,
     AlertRule,
     AlertSeverity,
@@ -20,12 +23,13 @@ from velfaerdsteknologi.models import (
     Device,
     DeviceModel,
     DeviceStatus,
+    DeviceTransition,
     MaintenanceKind,
     MaintenanceTask,
     ReturnTask,
     TelemetryKind,
 )
-from velfaerdsteknologi.selectors import ModelChoice
+from velfaerdsteknologi.selectors import HealthBoard, ModelChoice
 
 STATUS = dict(DeviceStatus.choices)
 MAINTENANCE = dict(MaintenanceKind.choices)
@@ -37,14 +41,14 @@ RETURN_REASON = dict(ReturnTask.Reason.choices)
 CONSENT = dict(ConsentBasis.choices)
 
 
-def transitions(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def transitions(steps: list[DeviceTransition]) -> list[dict[str, Any]]:
     return [
         {**item, "from_words": STATUS.get(item["from_status"], ""), "to_words": STATUS.get(item["to_status"], "")}
-        for item in items
+        for item in map(presenters.transition_out, steps)
     ]
 
 
-def maintenance(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _maintenance_words(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             **item,
@@ -55,7 +59,12 @@ def maintenance(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def alerts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def maintenance(tasks: list[MaintenanceTask]) -> list[dict[str, Any]]:
+    today = municipal_today()
+    return _maintenance_words([presenters.maintenance_out(task, today) for task in tasks])
+
+
+def alerts(found: list[Alert]) -> list[dict[str, Any]]:
     return [
         {
             **item,
@@ -65,26 +74,31 @@ def alerts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "severity_words": SEVERITY.get(item["severity"], ""),
             "status_words": ALERT_STATUS.get(item["status"], ""),
         }
-        for item in items
+        for item in map(presenters.alert_out, found)
     ]
 
 
-def returns(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _return_words(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**item, "reason_words": RETURN_REASON.get(item["reason"], item["reason"])} for item in items]
+
+
+def returns(tasks: list[ReturnTask]) -> list[dict[str, Any]]:
+    return _return_words([presenters.return_task_out(task) for task in tasks])
 
 
 def devices(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**item, "status_words": STATUS.get(item["status"], "")} for item in items]
 
 
-def board(sections: dict[str, Any]) -> dict[str, Any]:
+def board(health_board: HealthBoard) -> dict[str, Any]:
     """The health board's sections with words for their codes."""
+    sections = presenters.health_board_out(health_board)
     words = {
         "offline": devices,
         "low_battery": devices,
-        "maintenance_due": maintenance,
-        "maintenance_overdue": maintenance,
-        "pending_returns": returns,
+        "maintenance_due": _maintenance_words,
+        "maintenance_overdue": _maintenance_words,
+        "pending_returns": _return_words,
         "consent_reviews_due": lambda items: [
             {**item, "basis_words": CONSENT.get(item["consent_basis"], "")} for item in items
         ],
