@@ -10,6 +10,7 @@ import gzip
 import io
 import os
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -26,7 +27,7 @@ from backend import cpr
 from selvbetjening.exercise_pictures import PICTURES
 from selvbetjening.models import CitizenRequest, Exercise, GoalRating, NetworkGrant, QuestionnaireResponse, SessionLog
 from selvbetjening.services.exercises import exercise_library_load
-from tests.borgerapp.helpers import PASSWORD, with_password
+from tests.borgerapp.helpers import PASSWORD, app_client, with_password
 from tests.conftest import access_token_for
 from tests.fake_oidc import CPR_CLAIM, SUBSTANTIAL, FakePerson, running_provider
 from tests.selvbetjening.factories import (
@@ -142,11 +143,34 @@ def _log_in(page: Any, live_server: Any, user: Any) -> None:
     page.goto(live_server.url + "/app/")
     assert page.url == live_server.url + "/app/log-ind/"
     assert_accessible(page)
+    _fill_login(page, user)
+    page.wait_for_url(live_server.url + "/app/")
+
+
+def _fill_login(page: Any, user: Any, code: str | None = None) -> None:
     page.get_by_label("Brugernavn").fill(user.username)
     page.get_by_label("Adgangskode").fill(PASSWORD)
-    page.get_by_label("Engangskode").fill(pyotp.TOTP(user.totp_secret).now())
+    page.get_by_label("Engangskode").fill(code or pyotp.TOTP(user.totp_secret).now())
     page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url(live_server.url + "/app/")
+
+
+def _next_code(user: Any) -> str:
+    """The next one-time code: the one in use now is taken once, by the login before."""
+    used = pyotp.TOTP(user.totp_secret).now()
+    while (code := pyotp.TOTP(user.totp_secret).now()) == used:
+        time.sleep(1)
+    return code
+
+
+def _logged_in(browser: Any, live_server: Any, user: Any, *, clock: bool = False, **options: Any) -> tuple[Any, Any]:
+    """A phone with the app open at today, logged in as ``user`` through the form (given a password and
+    a one-time code for it); with ``clock``, the phone's clock is one the test can move on."""
+    context = _phone(browser, **options)
+    if clock:
+        context.clock.install()
+    page = context.new_page()
+    _log_in(page, live_server, with_password(user))
+    return context, page
 
 
 def _wait_for_the_worker(page: Any) -> None:
@@ -168,6 +192,20 @@ def _training_today(world: Any) -> Any:
     return slot_at(plan, max(now - timedelta(minutes=5), midnight))
 
 
+def _log_the_training(page: Any, *, note: str, screenshot: str = "", **scales: int) -> None:
+    """The first slot of today logged without a connection: the scales (pain_before, pain_after, effort)
+    and the note given; checked with axe before it is saved. It waits in the outbox."""
+    page.get_by_role("button", name="Registrér træning").click()
+    for name, value in scales.items():
+        page.locator(f"label[for={name}-{value}]").click()
+    page.get_by_label("Note (frivillig)").fill(note)
+    assert_accessible(page)
+    if screenshot:
+        _screenshot(page, screenshot)
+    page.get_by_role("button", name="Gem træningen").click()
+    page.get_by_text("Den sendes, når du er på nettet igen.").wait_for()
+
+
 def _sent_compressed(response: Any) -> int:
     body = response.body()
     content_type = response.headers.get("content-type", "")
@@ -177,10 +215,7 @@ def _sent_compressed(response: Any) -> int:
 @pytest.mark.django_db(transaction=True)
 def test_a_session_logged_offline_is_sent_once_when_the_connection_returns(world, live_server, browser):
     slot = _training_today(world)
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
     page.locator(".app-slot").first.wait_for()
     assert "Styrke og balance" in page.locator(".app-slot").first.inner_text()
     assert_accessible(page)
@@ -189,15 +224,7 @@ def test_a_session_logged_offline_is_sent_once_when_the_connection_returns(world
     _wait_for_the_worker(page)
 
     context.set_offline(True)
-    page.get_by_role("button", name="Registrér træning").click()
-    page.locator("label[for=pain_before-2]").click()
-    page.locator("label[for=pain_after-3]").click()
-    page.locator("label[for=effort-5]").click()
-    page.get_by_label("Note (frivillig)").fill("Det gik fint.")
-    assert_accessible(page)
-    _screenshot(page, "app-log")
-    page.get_by_role("button", name="Gem træningen").click()
-    page.get_by_text("Den sendes, når du er på nettet igen.").wait_for()
+    _log_the_training(page, note="Det gik fint.", pain_before=2, pain_after=3, effort=5, screenshot="app-log")
     assert "1 registrering venter på at blive sendt." in page.locator("#outbox-status").inner_text()
     assert not SessionLog.objects.filter(citizen=world.citizen).exists()
 
@@ -261,10 +288,7 @@ def test_a_citizen_rates_a_goal_writes_a_request_with_a_photo_and_every_screen_p
         citizen=world.citizen,
         version=QuestionnaireVersionFactory(items=PAIN_ITEMS, scoring={"method": "sum", "link_ids": ["pain_now"]}),
     )
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
     for screen in SCREENS:
         page.goto(f"{live_server.url}/app/#/{screen}")
         page.locator("#screen-title").wait_for()
@@ -326,10 +350,7 @@ def test_a_relative_sees_only_the_citizen_who_granted_access_and_only_what_was_g
     NetworkGrant.objects.filter(relative=world.relative_with_consent).update(
         can_send_encouragement=False, can_log_sessions=False
     )
-    user = with_password(world.relative_with_consent.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    context, page = _logged_in(browser, live_server, world.relative_with_consent.user)
     page.locator(".app-card").first.wait_for()
     text = page.locator("#main").inner_text()
     assert world.citizen.given_name in text and "Jeg vil selv kunne gå ned efter avisen" in text
@@ -361,10 +382,7 @@ def test_the_installed_app_opens_today_at_4x_cpu_throttling_and_the_first_load_i
 ):
     live_server = live_asgi_server  # the platform as `make run` serves it (uvicorn), not the test WSGI server
     _training_today(world)
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
     _wait_for_the_worker(page)
     cookies = context.cookies()
 
@@ -410,10 +428,7 @@ def test_the_installed_app_opens_today_at_4x_cpu_throttling_and_the_first_load_i
 @pytest.mark.django_db(transaction=True)
 def test_an_answer_reaches_the_open_inbox_over_the_websocket(world, live_asgi_server, browser):  # noqa: F811
     request = CitizenRequestFactory(citizen=world.citizen, team=world.team, episode=episode(world))
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_asgi_server, user)
+    context, page = _logged_in(browser, live_asgi_server, world.citizen.user)
     page.goto(live_asgi_server.url + "/app/#/beskeder")
     page.get_by_text("Ingen beskeder.").wait_for()
     _wait_for_the_worker(page)  # its first take-over fetches the screen again; after it, only the socket can
@@ -475,10 +490,7 @@ def test_today_shows_the_exercise_drawings_with_words_and_logs_hold_time_and_loa
     world, live_server, browser, settings, tmp_path
 ):
     slot = _shipped_training_today(world, settings, tmp_path)
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
     page.locator(".app-slot img.app-exercise-image").first.wait_for()
     page.wait_for_load_state("networkidle")
     shown = _pictures_shown(page)
@@ -537,10 +549,7 @@ def test_a_rating_made_offline_waits_is_sent_once_and_a_refused_answer_is_shown(
         citizen=world.citizen,
         version=QuestionnaireVersionFactory(items=PAIN_ITEMS, scoring={"method": "sum", "link_ids": ["pain_now"]}),
     )
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
     _wait_for_the_worker(page)
     # Seen once with a connection, so the service worker has the questionnaire for the offline visit.
     page.goto(live_server.url + "/app/#/spoergeskemaer")
@@ -612,10 +621,7 @@ def test_a_relative_with_the_logging_grant_logs_a_session_for_the_citizen(
     world, live_server, browser, settings, tmp_path
 ):
     slot = _shipped_training_today(world, settings, tmp_path)
-    user = with_password(world.relative_with_consent.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    context, page = _logged_in(browser, live_server, world.relative_with_consent.user)
     name = world.citizen.given_name
     page.get_by_role("button", name=f"Registrér træningen for {name}").wait_for()
     assert PICTURES["heel-raises"].start_da in [picture["alt"] for picture in _pictures_shown(page)]
@@ -691,10 +697,7 @@ def _storage(page: Any) -> dict[str, Any]:
 @pytest.mark.django_db(transaction=True)
 def test_a_repeat_visit_takes_the_shell_from_the_service_worker_without_asking_the_server(world, live_server, browser):
     _training_today(world)
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
     page.locator(".app-slot").first.wait_for()
     _wait_for_the_worker(page)
 
@@ -725,10 +728,7 @@ def test_a_repeat_visit_takes_the_shell_from_the_service_worker_without_asking_t
 @pytest.mark.django_db(transaction=True)
 def test_signing_out_leaves_nothing_of_the_citizen_and_the_app_then_opens_at_the_login(world, live_server, browser):
     _training_today(world)
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
     page.locator(".app-slot").first.wait_for()
     _wait_for_the_worker(page)
     kept = _storage(page)
@@ -755,10 +755,7 @@ def test_a_login_ended_on_the_server_leads_to_the_login_at_the_next_api_call_and
 
     _training_today(world)
     GoalFactory(episode=episode(world), description="Jeg vil selv kunne gå ned efter avisen")
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
     page.locator(".app-slot").first.wait_for()
     _wait_for_the_worker(page)
     assert "mestring-data" in _storage(page)["caches"]
@@ -768,16 +765,11 @@ def test_a_login_ended_on_the_server_leads_to_the_login_at_the_next_api_call_and
     page.wait_for_url(live_server.url + "/app/log-ind/")
     left = _storage(page)
     assert "mestring-data" not in left["caches"] and "mestring-identity" not in left["local"], left
+    assert "mestring" not in left["databases"], left
 
     # Logged in again (with the next one-time code: a code is taken once), the app opens from the kept
     # shell and shows this login's data.
-    used = pyotp.TOTP(user.totp_secret).now()
-    while pyotp.TOTP(user.totp_secret).now() == used:
-        page.wait_for_timeout(1000)
-    page.get_by_label("Brugernavn").fill(user.username)
-    page.get_by_label("Adgangskode").fill(PASSWORD)
-    page.get_by_label("Engangskode").fill(pyotp.TOTP(user.totp_secret).now())
-    page.get_by_role("button", name="Log ind").click()
+    _fill_login(page, world.citizen.user, _next_code(world.citizen.user))
     page.wait_for_url(live_server.url + "/app/")
     page.locator(".app-slot").first.wait_for()
     context.close()
@@ -787,10 +779,7 @@ def test_a_login_ended_on_the_server_leads_to_the_login_at_the_next_api_call_and
 def test_a_refused_questionnaire_answer_keeps_and_shows_the_field_errors(world, live_server, browser):
     version = QuestionnaireVersionFactory(items=PAIN_ITEMS, scoring={"method": "sum", "link_ids": ["pain_now"]})
     QuestionnaireAssignmentFactory(citizen=world.citizen, version=version)
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
     page.goto(live_server.url + "/app/#/spoergeskemaer")
     page.get_by_role("button", name="Besvar").click()
     page.get_by_role("group", name="Har du ondt?").get_by_label("Ja").check()
@@ -823,30 +812,23 @@ def test_after_a_login_ended_the_next_person_on_the_device_neither_sees_nor_send
     from django.contrib.sessions.models import Session
 
     _training_today(world)
-    first = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, first)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
     page.locator(".app-slot").first.wait_for()
     _wait_for_the_worker(page)
     context.set_offline(True)
-    page.get_by_role("button", name="Registrér træning").click()
-    page.get_by_label("Note (frivillig)").fill("Knæet gjorde ondt.")
-    page.get_by_role("button", name="Gem træningen").click()
-    page.get_by_text("Den sendes, når du er på nettet igen.").wait_for()
+    _log_the_training(page, note="Knæet gjorde ondt.")
 
-    # The login ends while the phone is offline; back online, sending meets the 401 and the app goes to the login.
+    # The login ends while the phone is offline; back online, sending meets the 401: the app says what was
+    # not sent, forgets it with the rest, and leads to the login.
     Session.objects.all().delete()
     context.set_offline(False)
+    _assert_ended_with_one_not_sent(page, "Styrke og balance")
+    page.get_by_role("link", name="Log ind igen").click()
     page.wait_for_url(live_server.url + "/app/log-ind/")
     assert not SessionLog.objects.exists()
 
     # Someone else logs in on the same device: the app opens without the first citizen's queued session.
-    second = with_password(world.other_citizen.user)
-    page.get_by_label("Brugernavn").fill(second.username)
-    page.get_by_label("Adgangskode").fill(PASSWORD)
-    page.get_by_label("Engangskode").fill(pyotp.TOTP(second.totp_secret).now())
-    page.get_by_role("button", name="Log ind").click()
+    _fill_login(page, with_password(world.other_citizen.user))
     page.wait_for_url(live_server.url + "/app/")
     page.locator("#screen-title", has_text="I dag").wait_for()
     page.wait_for_load_state("networkidle")
@@ -865,4 +847,97 @@ def test_after_a_login_ended_the_next_person_on_the_device_neither_sees_nor_send
         == 0
     )
     assert not SessionLog.objects.exists()
+    context.close()
+
+
+def _assert_ended_with_one_not_sent(page: Any, label: str) -> None:
+    """The app says the login ended and which entry the server never got, and has already forgotten the
+    kept answers, who was logged in and the outbox (the shell, the same for everyone, stays)."""
+    page.get_by_role("heading", name="Du er logget ud", level=1).wait_for()
+    not_sent = page.locator("#not-sent")
+    assert "1 registrering blev ikke sendt" in not_sent.inner_text()
+    assert [label in line for line in not_sent.locator("li").all_inner_texts()] == [True]
+    left = _storage(page)
+    assert [name for name in left["caches"] if not name.startswith("mestring-shell-")] == [], left
+    assert left["local"] == [] and "mestring" not in left["databases"], left
+    assert page.locator(".app-slot").count() == 0 and page.locator(".app-nav-link").count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signed_out_on_every_device_from_another_the_first_401_forgets_everything_and_says_what_was_not_sent(
+    world, live_server, browser, settings
+):
+    _training_today(world)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
+    page.locator(".app-slot").first.wait_for()
+    _wait_for_the_worker(page)
+    context.set_offline(True)
+    _log_the_training(page, note="Knæet gjorde ondt.")
+
+    # On the citizen's tablet, where the app is open too: "Log ud på alle enheder".
+    tablet = _phone(browser)
+    cookie = app_client(world.citizen.user).cookies[settings.APP_SESSION_COOKIE_NAME].value
+    tablet.add_cookies([{"name": settings.APP_SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+    other = tablet.new_page()
+    other.goto(live_server.url + "/app/#/mig")
+    other.get_by_role("button", name="Log ud på alle enheder").click()
+    other.wait_for_url(live_server.url + "/app/log-ind/")
+    tablet.close()
+
+    # Back online, the phone's first request meets the 401.
+    context.set_offline(False)
+    _assert_ended_with_one_not_sent(page, "Styrke og balance")
+    assert "Du er blevet logget ud" in page.locator("#main").inner_text()
+    assert_accessible(page)
+    _screenshot(page, "app-signed-out-elsewhere")
+    assert not SessionLog.objects.exists()
+
+    # Opened again, the app asks the server, which sends it to the login: nothing of the citizen is drawn.
+    page.goto(live_server.url + "/app/")
+    page.wait_for_url(live_server.url + "/app/log-ind/")
+    context.close()
+
+
+def _a_session_queued_offline_in_a_login_of_an_hour(world: Any, live_server: Any, browser: Any, settings: Any) -> Any:
+    """A phone whose clock the test moves on, logged in for at most an hour, that has kept today's list
+    and, without a connection, logged a training that waits in the outbox."""
+    settings.WEB_SESSION_POLICY = {**settings.WEB_SESSION_POLICY, "citizen": {"idle": 24 * 60, "lifetime": 60}}
+    _training_today(world)
+    context, page = _logged_in(browser, live_server, world.citizen.user, clock=True)
+    page.locator(".app-slot").first.wait_for()
+    _wait_for_the_worker(page)
+    context.set_offline(True)
+    _log_the_training(page, note="Knæet gjorde ondt.")
+    return context, page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_at_the_logins_absolute_end_the_open_app_forgets_its_data_without_a_connection(
+    world, live_server, browser, settings
+):
+    context, page = _a_session_queued_offline_in_a_login_of_an_hour(world, live_server, browser, settings)
+    context.clock.fast_forward("58:00")
+    assert page.locator(".app-slot").count() == 1  # still within the hour: the kept list stays
+
+    context.clock.fast_forward("03:00")
+    _assert_ended_with_one_not_sent(page, "Styrke og balance")
+    main = page.locator("#main").inner_text()
+    assert "Dit login er udløbet" in main and "når du er på nettet" in main
+    assert_accessible(page)
+    _screenshot(page, "app-login-expired")
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_opened_after_the_logins_absolute_end_the_app_never_draws_what_it_kept(world, live_server, browser, settings):
+    context, page = _a_session_queued_offline_in_a_login_of_an_hour(world, live_server, browser, settings)
+    page.close()
+    page = context.new_page()
+    context.clock.fast_forward("01:01:00")
+
+    # Opened again without a connection, the service worker still has the shell and the kept answers.
+    page.add_init_script(SHOWN_AT)
+    page.goto(live_server.url + "/app/")
+    _assert_ended_with_one_not_sent(page, "Styrke og balance")
+    assert page.evaluate("window.todayShownAt === undefined")  # not even for a moment
     context.close()

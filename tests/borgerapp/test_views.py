@@ -2,7 +2,7 @@
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pyotp
@@ -46,6 +46,22 @@ def test_a_citizen_logs_in_with_password_and_code_and_gets_a_citizen_session(wor
     assert settings.SESSION_COOKIE_NAME not in client.cookies  # the staff web's cookie is not the app's
     assert client.get("/app/").status_code == 200
     assert client.get("/api/v1/me/goals").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_api_tells_the_app_when_its_login_ends_at_the_latest(world, settings):
+    settings.WEB_SESSION_POLICY = {**settings.WEB_SESSION_POLICY, "citizen": {"idle": 60, "lifetime": 90}}
+    user = with_password(world.citizen.user)
+    client = Client()
+    _login(client, user)
+    session = AppSession.objects.get(user=user, acr="password+totp")
+    body = client.get("/api/v1/me").json()
+    # The absolute lifetime fixed at login, not the idle timeout that a use moves on.
+    ends = datetime.fromisoformat(body["session_expires_at"])
+    assert abs(ends - (session.created_at + timedelta(minutes=90))) < timedelta(milliseconds=1)
+    schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["MeOut"]
+    assert "session_expires_at" in schema["required"]
+    assert "absolute lifetime" in schema["properties"]["session_expires_at"]["description"]
 
 
 @pytest.mark.django_db
