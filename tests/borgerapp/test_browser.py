@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pyotp
 import pytest
 import requests
+from django.conf import settings
 from django.utils import timezone
 from PIL import Image
 
@@ -117,7 +118,8 @@ def browser(serial_live_server, monkeypatch) -> Iterator[Any]:
 
 
 def _phone(browser: Any, **options: Any) -> Any:
-    context = browser.new_context(viewport=PHONE, locale="da-DK", timezone_id="Europe/Copenhagen", **options)
+    options = {"viewport": PHONE, **options}
+    context = browser.new_context(locale="da-DK", timezone_id="Europe/Copenhagen", **options)
     context.set_default_timeout(30_000)
     # Shown when a test fails: what the app said in the console and the errors it threw.
     context.on("console", lambda message: print("console:", message.type, message.text))
@@ -131,6 +133,22 @@ def assert_accessible(page: Any) -> None:
 
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
+
+
+def assert_large_targets(page: Any) -> None:
+    """Every button, field, checkbox and radio line and menu link shown is at least 44 x 44 px (the issue's
+    touch targets for shaky hands); text links inside a sentence are not counted."""
+    small = page.evaluate(
+        """() => [...document.querySelectorAll(
+            "a.button, button, select, textarea, summary, .app-nav-link, .app-scale-label,"
+            + " input:not([type=hidden]):not([type=checkbox]):not([type=radio]),"
+            + " .form-checkbox + label, .form-radio + label"
+        )].filter((element) => element.getClientRects().length).map((element) => {
+            const box = element.getBoundingClientRect();
+            return { text: element.textContent.trim() || element.id, width: box.width, height: box.height };
+        }).filter((box) => box.width < 44 || box.height < 44)"""
+    )
+    assert small == [], small
 
 
 def _screenshot(page: Any, name: str) -> None:
@@ -173,6 +191,14 @@ def _logged_in(browser: Any, live_server: Any, user: Any, *, clock: bool = False
     return context, page
 
 
+def _with_app_login(context: Any, live_server: Any, user: Any) -> Any:
+    """The browser ``context`` logged in to the app as ``user`` without the form (another device of the
+    same person, or someone else's): the login cookie as the form leaves it."""
+    cookie = app_client(user).cookies[settings.APP_SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": settings.APP_SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+    return context
+
+
 def _wait_for_the_worker(page: Any) -> None:
     """Until the service worker controls the page (polled: wait_for_function would need eval, which the
     app's CSP refuses)."""
@@ -200,10 +226,57 @@ def _log_the_training(page: Any, *, note: str, screenshot: str = "", **scales: i
         page.locator(f"label[for={name}-{value}]").click()
     page.get_by_label("Note (frivillig)").fill(note)
     assert_accessible(page)
+    assert_large_targets(page)
     if screenshot:
         _screenshot(page, screenshot)
     page.get_by_role("button", name="Gem træningen").click()
     page.get_by_text("Den sendes, når du er på nettet igen.").wait_for()
+
+
+def _post_again(page: Any, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+    """The same write sent once more from the page, with its cookie login and CSRF header (a retry after an
+    answer lost on the way): the status and the answer."""
+    return page.evaluate(
+        """async ([path, body]) => {
+            const token = document.cookie.match(/csrftoken=([^;]+)/)[1];
+            const response = await fetch(path, {
+                method: "POST", credentials: "same-origin",
+                headers: {"Content-Type": "application/json", "X-CSRFToken": token},
+                body: JSON.stringify(body),
+            });
+            return [response.status, await response.json()];
+        }""",
+        [path, body],
+    )
+
+
+def _goal_and_questionnaire(world: Any) -> tuple[Any, Any]:
+    """A goal in the citizen's words and a questionnaire due with a conditional question."""
+    goal = GoalFactory(episode=episode(world), description="Jeg vil selv kunne gå ned efter avisen")
+    assignment = QuestionnaireAssignmentFactory(
+        citizen=world.citizen,
+        version=QuestionnaireVersionFactory(items=PAIN_ITEMS, scoring={"method": "sum", "link_ids": ["pain_now"]}),
+    )
+    return goal, assignment
+
+
+def _installed_with_training_today(world: Any, live_server: Any, browser: Any, **options: Any) -> tuple[Any, Any]:
+    """The citizen with a training due today, logged in on a phone whose service worker has taken over (and
+    so keeps today's list)."""
+    _training_today(world)
+    context, page = _logged_in(browser, live_server, world.citizen.user, **options)
+    page.locator(".app-slot").first.wait_for()
+    _wait_for_the_worker(page)
+    return context, page
+
+
+def _a_training_queued_offline(world: Any, live_server: Any, browser: Any, **options: Any) -> tuple[Any, Any]:
+    """The installed app that lost its connection after today's list was kept, with a training logged
+    meanwhile, waiting in the outbox."""
+    context, page = _installed_with_training_today(world, live_server, browser, **options)
+    context.set_offline(True)
+    _log_the_training(page, note="Knæet gjorde ondt.")
+    return context, page
 
 
 def _sent_compressed(response: Any) -> int:
@@ -248,31 +321,29 @@ def test_a_session_logged_offline_is_sent_once_when_the_connection_returns(world
     assert log.note == "Det gik fint."
 
     # Sent twice (a retry after a lost answer): the server knows the id, and it stays one session.
-    again = page.evaluate(
-        """async (item) => {
-            const token = document.cookie.match(/csrftoken=([^;]+)/)[1];
-            const response = await fetch("/api/v1/me/session-logs/batch", {
-                method: "POST", credentials: "same-origin",
-                headers: {"Content-Type": "application/json", "X-CSRFToken": token},
-                body: JSON.stringify({items: [item]}),
-            });
-            return (await response.json()).results[0].status;
-        }""",
+    status, answer = _post_again(
+        page,
+        "/api/v1/me/session-logs/batch",
         {
-            "id": str(log.pk),
-            "training_plan_id": str(log.plan_id),
-            "slot_id": str(slot.pk),
-            "performed_at": log.performed_at.isoformat(),
-            "pain_before": 2,
-            "pain_after": 3,
-            "effort": 5,
-            "note": "Det gik fint.",
-            "exercises": [
-                {"exercise_id": str(item.exercise_id), "sets": item.sets, "repetitions": item.repetitions}
-                for item in log.exercises.all()
-            ],
+            "items": [
+                {
+                    "id": str(log.pk),
+                    "training_plan_id": str(log.plan_id),
+                    "slot_id": str(slot.pk),
+                    "performed_at": log.performed_at.isoformat(),
+                    "pain_before": 2,
+                    "pain_after": 3,
+                    "effort": 5,
+                    "note": "Det gik fint.",
+                    "exercises": [
+                        {"exercise_id": str(item.exercise_id), "sets": item.sets, "repetitions": item.repetitions}
+                        for item in log.exercises.all()
+                    ],
+                }
+            ]
         },
     )
+    again = answer["results"][0]["status"]
     assert again == "unchanged"
     assert SessionLog.objects.filter(citizen=world.citizen).count() == 1
     context.close()
@@ -283,17 +354,14 @@ def test_a_citizen_rates_a_goal_writes_a_request_with_a_photo_and_every_screen_p
     world, live_server, browser, tmp_path
 ):
     _training_today(world)
-    goal = GoalFactory(episode=episode(world), description="Jeg vil selv kunne gå ned efter avisen")
-    assignment = QuestionnaireAssignmentFactory(
-        citizen=world.citizen,
-        version=QuestionnaireVersionFactory(items=PAIN_ITEMS, scoring={"method": "sum", "link_ids": ["pain_now"]}),
-    )
+    goal, assignment = _goal_and_questionnaire(world)
     context, page = _logged_in(browser, live_server, world.citizen.user)
     for screen in SCREENS:
         page.goto(f"{live_server.url}/app/#/{screen}")
         page.locator("#screen-title").wait_for()
         page.wait_for_load_state("networkidle")
         assert_accessible(page)
+        assert_large_targets(page)
         _screenshot(page, f"app-{screen}")
 
     page.goto(live_server.url + "/app/#/maal")
@@ -344,6 +412,98 @@ def test_a_citizen_rates_a_goal_writes_a_request_with_a_photo_and_every_screen_p
     context.close()
 
 
+FOCUSED = """() => {
+    const element = document.activeElement;
+    const style = getComputedStyle(element);
+    return {
+        text: (element.innerText || "").trim(), name: element.name || "", id: element.id,
+        shown: style.outlineStyle !== "none" || style.boxShadow !== "none",
+    };
+}"""
+
+
+def _tab_to(page: Any, **wanted: str) -> None:
+    """Tab (only the Tab key) until the focused element has the text, name or id wanted; a button or link
+    stopped at shows that it has the focus."""
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if all(focused[key] == value for key, value in wanted.items()):
+            assert "text" not in wanted or focused["shown"], focused
+            return
+    raise AssertionError(f"no element with {wanted} in the tab order")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_keyboard_only_a_citizen_logs_in_logs_a_training_and_moves_between_screens(
+    world, live_server, browser
+):
+    _training_today(world)
+    user = with_password(world.citizen.user)
+    context = _phone(browser)
+    page = context.new_page()
+    page.goto(live_server.url + "/app/")
+    page.keyboard.press("Tab")  # the skip link comes first, and shows itself
+    skip = page.evaluate("document.activeElement.getBoundingClientRect().top")
+    assert page.evaluate("document.activeElement.className") == "skipnav" and skip >= 0
+    for text in (user.username, PASSWORD, pyotp.TOTP(user.totp_secret).now()):
+        page.keyboard.press("Tab")
+        page.keyboard.type(text)
+    page.keyboard.press("Enter")
+    page.wait_for_url(live_server.url + "/app/")
+
+    page.locator(".app-slot").first.wait_for()
+    _tab_to(page, text="Registrér træning")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Gem træningen").wait_for()
+    # A scale is one stop in the tab order; the arrow keys choose on it.
+    for scale, steps in (("pain_before", 2), ("pain_after", 1), ("effort", 5)):
+        _tab_to(page, name=scale)
+        for _ in range(steps):
+            page.keyboard.press("ArrowRight")
+    _tab_to(page, name="note")
+    page.keyboard.type("Med tastaturet.")
+    _tab_to(page, text="Gem træningen")
+    page.keyboard.press("Enter")
+    page.get_by_text("Træningen er gemt og sendt.").wait_for()
+    log = SessionLog.objects.get(citizen=world.citizen)
+    assert (log.pain_before, log.pain_after, log.effort, log.note) == (2, 1, 5, "Med tastaturet.")
+
+    # The menu: the chosen screen is drawn and the focus is at its start, for the next Tab.
+    _tab_to(page, text="Mine mål")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Mine mål", level=1).wait_for()
+    assert page.evaluate("document.activeElement.id") == "main"
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_text_at_200_percent_every_screen_fits_a_360_px_phone(world, live_server, browser):
+    _training_today(world)
+    GoalFactory(episode=episode(world), description="Jeg vil selv kunne gå ned efter avisen")
+    context, page = _logged_in(browser, live_server, world.citizen.user, viewport={"width": 360, "height": 640})
+    # The phone's text size set to 200 % (Chromium's default font size, which DKFDS's rem sizes follow).
+    context.new_cdp_session(page).send("Page.setFontSizes", {"fontSizes": {"standard": 32, "fixed": 26}})
+    for screen in SCREENS:
+        page.goto(f"{live_server.url}/app/#/{screen}")
+        page.locator("#screen-title").wait_for()
+        page.wait_for_load_state("networkidle")
+        fit = page.evaluate(
+            """() => ({
+                root: getComputedStyle(document.documentElement).fontSize,
+                sideways: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+                skip: document.querySelector(".skipnav").getBoundingClientRect().bottom,
+            })"""
+        )
+        assert fit["root"] == "20px", fit  # twice DKFDS's 10 px
+        assert fit["sideways"] <= 0, (screen, fit)  # nothing to scroll sideways for
+        assert fit["skip"] <= 0, (screen, fit)  # the skip link stays out of sight until it has the focus
+        assert_large_targets(page)
+        if os.environ.get("SCREENSHOTS_DIR"):
+            page.screenshot(path=str(Path(os.environ["SCREENSHOTS_DIR"]) / f"app-200-{screen}.png"))
+    context.close()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_relative_sees_only_the_citizen_who_granted_access_and_only_what_was_granted(world, live_server, browser):
     GoalFactory(episode=episode(world), description="Jeg vil selv kunne gå ned efter avisen")
@@ -358,11 +518,25 @@ def test_a_relative_sees_only_the_citizen_who_granted_access_and_only_what_was_g
     assert page.get_by_text("Send en opmuntring").count() == 0
     assert page.locator(".app-nav-link").all_inner_texts() == ["Mine borgere", "Beskeder", "Mig"]
     assert_accessible(page)
+    assert_large_targets(page)
     _screenshot(page, "app-relative")
     page.get_by_role("link", name="Beskeder").click()
     page.get_by_text("Påmindelser og beskeder").wait_for()
     assert page.get_by_role("button", name="Skriv til din kontaktperson").count() == 0
     assert_accessible(page)
+
+    # The citizen stops the access on Mit netværk: the relative's next look shows nothing of them.
+    citizen_phone = _with_app_login(_phone(browser), live_server, world.citizen.user)
+    network = citizen_phone.new_page()
+    network.goto(live_server.url + "/app/#/netvaerk")
+    network.once("dialog", lambda dialog: dialog.accept())
+    network.get_by_role("button", name="Stop adgangen nu").click()
+    network.get_by_text("Adgangen er stoppet.").wait_for()
+    citizen_phone.close()
+    page.get_by_role("link", name="Mine borgere").click()
+    page.get_by_text("Ingen har givet dig adgang endnu.").wait_for()
+    text = page.locator("#main").inner_text()
+    assert world.citizen.given_name not in text and "gå ned efter avisen" not in text
     context.close()
 
 
@@ -544,11 +718,7 @@ def test_today_shows_the_exercise_drawings_with_words_and_logs_hold_time_and_loa
 
 @pytest.mark.django_db(transaction=True)
 def test_a_rating_made_offline_waits_is_sent_once_and_a_refused_answer_is_shown(world, live_server, browser):
-    goal = GoalFactory(episode=episode(world), description="Jeg vil selv kunne gå ned efter avisen")
-    assignment = QuestionnaireAssignmentFactory(
-        citizen=world.citizen,
-        version=QuestionnaireVersionFactory(items=PAIN_ITEMS, scoring={"method": "sum", "link_ids": ["pain_now"]}),
-    )
+    goal, assignment = _goal_and_questionnaire(world)
     context, page = _logged_in(browser, live_server, world.citizen.user)
     _wait_for_the_worker(page)
     # Seen once with a connection, so the service worker has the questionnaire for the offline visit.
@@ -599,17 +769,8 @@ def test_a_rating_made_offline_waits_is_sent_once_and_a_refused_answer_is_shown(
     rating = GoalRating.objects.get(goal=goal)
     assert rating.gas_score == 1 and rating.rater_role == "citizen"
     # Sent again (an answer lost on the way): the same id, and it stays one rating.
-    again = page.evaluate(
-        """async ([goalId, ratingId]) => {
-            const token = document.cookie.match(/csrftoken=([^;]+)/)[1];
-            const response = await fetch(`/api/v1/me/goals/${goalId}/ratings`, {
-                method: "POST", credentials: "same-origin",
-                headers: {"Content-Type": "application/json", "X-CSRFToken": token},
-                body: JSON.stringify({id: ratingId, gas_score: 1, note: ""}),
-            });
-            return response.status;
-        }""",
-        [str(goal.pk), str(rating.pk)],
+    again, _ = _post_again(
+        page, f"/api/v1/me/goals/{goal.pk}/ratings", {"id": str(rating.pk), "gas_score": 1, "note": ""}
     )
     assert again == 200
     assert GoalRating.objects.filter(goal=goal).count() == 1
@@ -696,10 +857,7 @@ def _storage(page: Any) -> dict[str, Any]:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_repeat_visit_takes_the_shell_from_the_service_worker_without_asking_the_server(world, live_server, browser):
-    _training_today(world)
-    context, page = _logged_in(browser, live_server, world.citizen.user)
-    page.locator(".app-slot").first.wait_for()
-    _wait_for_the_worker(page)
+    context, page = _installed_with_training_today(world, live_server, browser)
 
     # The citizen opens the app again: the shell, its styles, modules and fonts come from the service worker.
     live_server.seen.clear()
@@ -727,10 +885,7 @@ def test_a_repeat_visit_takes_the_shell_from_the_service_worker_without_asking_t
 
 @pytest.mark.django_db(transaction=True)
 def test_signing_out_leaves_nothing_of_the_citizen_and_the_app_then_opens_at_the_login(world, live_server, browser):
-    _training_today(world)
-    context, page = _logged_in(browser, live_server, world.citizen.user)
-    page.locator(".app-slot").first.wait_for()
-    _wait_for_the_worker(page)
+    context, page = _installed_with_training_today(world, live_server, browser)
     kept = _storage(page)
     assert "mestring-data" in kept["caches"] and "mestring-identity" in kept["local"]
 
@@ -811,12 +966,7 @@ def test_after_a_login_ended_the_next_person_on_the_device_neither_sees_nor_send
 ):
     from django.contrib.sessions.models import Session
 
-    _training_today(world)
-    context, page = _logged_in(browser, live_server, world.citizen.user)
-    page.locator(".app-slot").first.wait_for()
-    _wait_for_the_worker(page)
-    context.set_offline(True)
-    _log_the_training(page, note="Knæet gjorde ondt.")
+    context, page = _a_training_queued_offline(world, live_server, browser)
 
     # The login ends while the phone is offline; back online, sending meets the 401: the app says what was
     # not sent, forgets it with the rest, and leads to the login.
@@ -865,19 +1015,12 @@ def _assert_ended_with_one_not_sent(page: Any, label: str) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_signed_out_on_every_device_from_another_the_first_401_forgets_everything_and_says_what_was_not_sent(
-    world, live_server, browser, settings
+    world, live_server, browser
 ):
-    _training_today(world)
-    context, page = _logged_in(browser, live_server, world.citizen.user)
-    page.locator(".app-slot").first.wait_for()
-    _wait_for_the_worker(page)
-    context.set_offline(True)
-    _log_the_training(page, note="Knæet gjorde ondt.")
+    context, page = _a_training_queued_offline(world, live_server, browser)
 
     # On the citizen's tablet, where the app is open too: "Log ud på alle enheder".
-    tablet = _phone(browser)
-    cookie = app_client(world.citizen.user).cookies[settings.APP_SESSION_COOKIE_NAME].value
-    tablet.add_cookies([{"name": settings.APP_SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+    tablet = _with_app_login(_phone(browser), live_server, world.citizen.user)
     other = tablet.new_page()
     other.goto(live_server.url + "/app/#/mig")
     other.get_by_role("button", name="Log ud på alle enheder").click()
@@ -902,13 +1045,7 @@ def _a_session_queued_offline_in_a_login_of_an_hour(world: Any, live_server: Any
     """A phone whose clock the test moves on, logged in for at most an hour, that has kept today's list
     and, without a connection, logged a training that waits in the outbox."""
     settings.WEB_SESSION_POLICY = {**settings.WEB_SESSION_POLICY, "citizen": {"idle": 24 * 60, "lifetime": 60}}
-    _training_today(world)
-    context, page = _logged_in(browser, live_server, world.citizen.user, clock=True)
-    page.locator(".app-slot").first.wait_for()
-    _wait_for_the_worker(page)
-    context.set_offline(True)
-    _log_the_training(page, note="Knæet gjorde ondt.")
-    return context, page
+    return _a_training_queued_offline(world, live_server, browser, clock=True)
 
 
 @pytest.mark.django_db(transaction=True)
