@@ -891,7 +891,10 @@ def test_signing_out_leaves_nothing_of_the_citizen_and_the_app_then_opens_at_the
 
     page.goto(live_server.url + "/app/#/mig")
     page.get_by_role("button", name="Log ud på denne enhed").click()
-    page.wait_for_url(live_server.url + "/app/log-ind/")
+    page.wait_for_url(live_server.url + "/app/log-ind/?logget-ud=her")
+    page.get_by_role("status").get_by_text("Du er logget ud.").wait_for()
+    assert_accessible(page)
+    _screenshot(page, "app-signed-out")
     left = _storage(page)
     assert left["caches"] == [] and left["local"] == [] and "mestring" not in left["databases"], left
 
@@ -1024,7 +1027,8 @@ def test_signed_out_on_every_device_from_another_the_first_401_forgets_everythin
     other = tablet.new_page()
     other.goto(live_server.url + "/app/#/mig")
     other.get_by_role("button", name="Log ud på alle enheder").click()
-    other.wait_for_url(live_server.url + "/app/log-ind/")
+    other.wait_for_url(live_server.url + "/app/log-ind/?logget-ud=alle")
+    other.get_by_text("Du er logget ud på alle dine enheder.").wait_for()
     tablet.close()
 
     # Back online, the phone's first request meets the 401.

@@ -97,7 +97,8 @@ def test_logout_here_ends_this_browser_and_empties_its_storage(world):
     other_browser = app_client(world.citizen.user)
     token = client.cookies["csrftoken"].value
     response = client.post("/app/log-ud/", {"csrfmiddlewaretoken": token})
-    assert response.status_code == 302 and response["Location"] == "/app/log-ind/"
+    assert response.status_code == 302 and response["Location"] == "/app/log-ind/?logget-ud=her"
+    assert "Du er logget ud." in client.get(response["Location"]).content.decode()
     assert response["Clear-Site-Data"] == '"cache", "storage"'
     assert client.get("/api/v1/me/goals").status_code == 401
     assert other_browser.get("/api/v1/me/goals").status_code == 200
@@ -110,7 +111,10 @@ def test_logout_everywhere_ends_the_phone_apps_tokens_too(world):
     phone = ApiClient(access_token_for(world.citizen.user))
     assert phone.get("/api/v1/me").status_code == 200
     response = client.post("/app/log-ud-alle/", {"csrfmiddlewaretoken": client.cookies["csrftoken"].value})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == "/app/log-ind/?logget-ud=alle"
+    # The citizen sees that it worked.
+    assert "Du er logget ud på alle dine enheder." in client.get(response["Location"]).content.decode()
+    assert "logget ud" not in Client().get("/app/log-ind/?logget-ud=noget-andet").content.decode()
     assert phone.get("/api/v1/me").status_code == 401
     assert client.get("/api/v1/me").status_code == 401
 
