@@ -454,6 +454,13 @@ def test_with_the_keyboard_only_a_citizen_logs_in_logs_a_training_and_moves_betw
 
     page.locator(".app-slot").first.wait_for()
     _tab_to(page, text="Registrér træning")
+    # The screen is drawn again under the focus (here: the connection comes back, as the service worker's
+    # taking over or a fresher answer does too): the focus stays on the same button of the new drawing.
+    page.evaluate("document.activeElement.dataset.drawnBefore = 'yes'")
+    context.set_offline(True)
+    context.set_offline(False)
+    page.locator("[data-drawn-before]").wait_for(state="detached")
+    assert page.evaluate(FOCUSED)["text"] == "Registrér træning"
     page.keyboard.press("Enter")
     page.get_by_role("button", name="Gem træningen").wait_for()
     # A scale is one stop in the tab order; the arrow keys choose on it.
@@ -493,11 +500,16 @@ def test_with_text_at_200_percent_every_screen_fits_a_360_px_phone(world, live_s
                 root: getComputedStyle(document.documentElement).fontSize,
                 sideways: document.documentElement.scrollWidth - document.documentElement.clientWidth,
                 skip: document.querySelector(".skipnav").getBoundingClientRect().bottom,
+                cut: [...document.querySelectorAll(".app-nav-link")].filter((link) => {
+                    const box = link.getBoundingClientRect();
+                    return box.left < 0 || box.right > innerWidth || link.scrollWidth > link.clientWidth;
+                }).map((link) => link.textContent),
             })"""
         )
         assert fit["root"] == "20px", fit  # twice DKFDS's 10 px
         assert fit["sideways"] <= 0, (screen, fit)  # nothing to scroll sideways for
         assert fit["skip"] <= 0, (screen, fit)  # the skip link stays out of sight until it has the focus
+        assert fit["cut"] == [], (screen, fit)  # the menu's links whole, though fixed at the bottom
         assert_large_targets(page)
         if os.environ.get("SCREENSHOTS_DIR"):
             page.screenshot(path=str(Path(os.environ["SCREENSHOTS_DIR"]) / f"app-200-{screen}.png"))
@@ -1064,6 +1076,11 @@ def test_at_the_logins_absolute_end_the_open_app_forgets_its_data_without_a_conn
     _assert_ended_with_one_not_sent(page, "Styrke og balance")
     main = page.locator("#main").inner_text()
     assert "Dit login er udløbet" in main and "når du er på nettet" in main
+    # Offline still, but with nothing kept shown, the banner no longer dates it.
+    assert (
+        page.locator("#connection").inner_text()
+        == "Du er offline. Det du registrerer, sendes når du er på nettet igen."
+    )
     assert_accessible(page)
     _screenshot(page, "app-login-expired")
     context.close()

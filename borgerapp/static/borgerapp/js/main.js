@@ -1,7 +1,7 @@
 // The citizen app: a screen per route (#/i-dag …), the navigation, the connection and outbox status,
 // and the service worker that lets the app open offline.
 import { clientId, config, loginEnded, prefetch, problemText, whenLoginEnds, whoIsLoggedIn } from "./api.js";
-import { alert, formatDateTime, h, replace } from "./dom.js";
+import { alert, focusMark, formatDateTime, h, replace, restoreFocus } from "./dom.js";
 import { language, t } from "./i18n.js";
 import { startLive } from "./live.js";
 import { KINDS, closeOutbox, discard, enqueue, items, retry, send, setOwner, waiting } from "./outbox.js";
@@ -37,6 +37,8 @@ let drawn = 0;
 let tidied = Promise.resolve();
 // Set once the login has ended: from then on no screen and no queue is drawn again.
 let hasEnded = false;
+// The screen drawn last.
+let shownRoute = null;
 
 function route() {
   const key = window.location.hash.replace(/^#\/?/, "");
@@ -70,6 +72,9 @@ async function show() {
   }
   const key = route();
   const number = ++drawn;
+  // Drawn again in place (not a move to another screen): the focus stays where it was.
+  const mark = key === shownRoute ? focusMark(main) : null;
+  shownRoute = key;
   drawNav();
   try {
     if (key === "mere") {
@@ -86,6 +91,7 @@ async function show() {
       alert("error", error.code === "network" ? t("offline_no_data") : problemText(error.code)));
   }
   await drawQueue();
+  restoreFocus(main, mark);
 }
 
 // What waits to be sent and what was sent, on the screen where it was written: each item, and why the
@@ -218,6 +224,10 @@ async function endLogin(reason) {
 
 function drawEnded(reason, unsent) {
   setTitle(t("logged_out"));
+  // Nothing kept is shown any more: the banner no longer says how old it is.
+  keptSince = null;
+  window.removeEventListener("kept-answer", keptAnswer);
+  drawConnection();
   replace(document.getElementById("nav"));
   const status = document.getElementById("outbox-status");
   replace(status);

@@ -1,7 +1,7 @@
 // I dag: today's training with the exercises' pictures, dosage and instructions; log a slot or an
 // ad-hoc session (through the outbox, so it works the same with and without a connection).
 import { api, cachedAnswer, clientId, problemText } from "../api.js";
-import { alert, field, formatDateTime, formatTime, h, replace, scale } from "../dom.js";
+import { alert, field, focusMark, formatDateTime, formatTime, h, replace, restoreFocus, scale } from "../dom.js";
 import { language, t } from "../i18n.js";
 import { KINDS, enqueue, send, stateOf, waiting } from "../outbox.js";
 
@@ -209,7 +209,10 @@ export async function render(main, { setTitle, isShown = () => true, snapshot = 
     return;
   }
   if (isShown() && JSON.stringify(today) !== JSON.stringify(kept)) {
-    draw(main, today, await waiting(), setTitle);
+    const waitingNow = await waiting();
+    const mark = focusMark(main);
+    draw(main, today, waitingNow, setTitle);
+    restoreFocus(main, mark);
   }
 }
 
