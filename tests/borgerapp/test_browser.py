@@ -1099,3 +1099,41 @@ def test_opened_after_the_logins_absolute_end_the_app_never_draws_what_it_kept(w
     _assert_ended_with_one_not_sent(page, "Styrke og balance")
     assert page.evaluate("window.todayShownAt === undefined")  # not even for a moment
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_app_keeps_the_week_ahead_and_opens_offline_the_next_day_with_that_days_training(
+    world, live_server, browser, settings, tmp_path
+):
+    slot = _shipped_training_today(world, settings, tmp_path)
+    now = timezone.now().astimezone(ZoneInfo(slot.plan.current_version.time_zone)).replace(tzinfo=None)
+    tomorrow = (now + timedelta(days=1)).replace(hour=7, minute=30, second=0, microsecond=0)
+    slot_at(slot.plan, tomorrow)
+    context, page = _logged_in(browser, live_server, world.citizen.user, clock=True)
+    page.locator(".app-slot").first.wait_for()
+    _wait_for_the_worker(page)
+    # Once the service worker controls the app, the days ahead are fetched through it, and so kept.
+    kept = """async (day) => Boolean(await (await caches.open("mestring-data"))
+        .match(`/api/v1/me/today?date=${day}`, {ignoreVary: true}))"""
+    for _ in range(300):
+        if page.evaluate(kept, tomorrow.date().isoformat()):
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError("the week ahead was not kept")
+
+    # The next morning on the bus: no connection, and the app opens with that day's training and pictures.
+    context.set_offline(True)
+    context.clock.fast_forward("24:00:00")
+    page.reload()
+    page.locator(".app-slot").first.wait_for()
+    assert page.locator(".app-slot-time").all_inner_texts() == ["07.30"]
+    first = page.locator("img.app-exercise-image").first
+    for _ in range(100):
+        if first.evaluate("(image) => image.complete && image.naturalWidth > 0"):
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError("the picture was not kept")
+    assert page.locator("#connection").inner_text().startswith("Du er offline")
+    context.close()

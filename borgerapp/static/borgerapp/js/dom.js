@@ -87,6 +87,12 @@ export function formatDateTime(iso, language) {
   });
 }
 
+// A day as the API writes it (YYYY-MM-DD), on this device's calendar.
+export function isoDay(date) {
+  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
+  return local.toISOString().slice(0, 10);
+}
+
 // A GAS score as said on the scale: −2, −1, 0, +1, +2.
 export function signed(value) {
   return value > 0 ? `+${value}` : String(value);

@@ -1,11 +1,11 @@
 // The citizen app: a screen per route (#/i-dag …), the navigation, the connection and outbox status,
 // and the service worker that lets the app open offline.
-import { clientId, config, loginEnded, prefetch, problemText, whenLoginEnds, whoIsLoggedIn } from "./api.js";
-import { alert, focusMark, formatDateTime, h, replace, restoreFocus } from "./dom.js";
+import { api, clientId, config, loginEnded, prefetch, problemText, whenLoginEnds, whoIsLoggedIn } from "./api.js";
+import { alert, focusMark, formatDateTime, h, isoDay, replace, restoreFocus } from "./dom.js";
 import { language, t } from "./i18n.js";
 import { startLive } from "./live.js";
 import { KINDS, closeOutbox, discard, enqueue, items, retry, send, setOwner, waiting } from "./outbox.js";
-import { forgetLogin, isOver, knownIdentity, rememberIdentity } from "./session.js";
+import { WEEK_KEPT_KEY, forgetLogin, isOver, knownIdentity, rememberIdentity } from "./session.js";
 
 const CITIZEN_ROUTES = {
   "i-dag": { text: "today", load: () => import("./screens/today.js") },
@@ -275,6 +275,31 @@ function watchLoginEnd(who) {
   window.addEventListener("focus", check);
 }
 
+// The next seven days' training and the exercises' pictures in it, and the goals, fetched through the
+// service worker (which keeps what passes through it) once it controls the app: opened without a
+// connection on any of those days, the app shows that day's list. Once a day is enough.
+async function keepTheWeekAhead() {
+  const today = isoDay(new Date());
+  const isDone = localStorage.getItem(WEEK_KEPT_KEY) === today;
+  if (isDone || hasEnded || !navigator.onLine || !navigator.serviceWorker?.controller || !config.roles.includes("citizen")) {
+    return;
+  }
+  const pictures = new Set();
+  for (let offset = 1; offset <= 7; offset += 1) {
+    const day = new Date();
+    day.setDate(day.getDate() + offset);
+    try {
+      const answer = await api(`/me/today?date=${isoDay(day)}`);
+      answer.slots.forEach((slot) => slot.exercises.forEach((exercise) => exercise.images.slice(0, 2)
+        .forEach((image) => pictures.add(image.urls.medium))));
+    } catch {
+      return;
+    }
+  }
+  await Promise.all([api("/me/goals").catch(() => null), ...[...pictures].map((url) => fetch(url).catch(() => null))]);
+  localStorage.setItem(WEEK_KEPT_KEY, today);
+}
+
 // Who is logged in and until when: asked of the API once per login (the shell itself is the same for
 // everyone), before anything kept is shown. Null when the login has ended or nobody answered.
 async function identity() {
@@ -346,6 +371,7 @@ async function start() {
   await show();
   sync();
   startLive();
+  keepTheWeekAhead();
   if ("serviceWorker" in navigator) {
     const firstInstall = !navigator.serviceWorker.controller;
     navigator.serviceWorker.addEventListener("controllerchange", () => {
@@ -354,6 +380,7 @@ async function start() {
       if (firstInstall && !main.querySelector("form")) {
         show();
       }
+      keepTheWeekAhead();
     });
     navigator.serviceWorker.register(config.serviceWorker, { scope: config.serviceWorker.replace(/sw\.js$/, "") });
   }

@@ -7,6 +7,8 @@
 export const DATA_CACHE = "mestring-data";
 const CACHE_PREFIX = "mestring-";
 const IDENTITY_KEY = "mestring-identity";
+// The day the week ahead was last kept (main.js): with the kept answers, it goes when the login ends.
+export const WEEK_KEPT_KEY = "mestring-week-kept";
 export const OUTBOX_DATABASE = "mestring";
 
 // Who is logged in (account id and roles) and when the login ends at the latest on this device's clock
@@ -47,6 +49,7 @@ export function rememberIdentity(identity) {
 // the app, which has told the citizen what in it was not sent, deletes it too (``outbox: true``).
 export async function forgetLogin({ outbox = false } = {}) {
   localStorage.removeItem(IDENTITY_KEY);
+  localStorage.removeItem(WEEK_KEPT_KEY);
   await Promise.all([
     "caches" in self ? caches.delete(DATA_CACHE) : null,
     outbox ? deleteOutbox() : null,
