@@ -689,6 +689,8 @@ def test_today_shows_the_exercise_drawings_with_words_and_logs_hold_time_and_loa
     ]
     assert all(picture["loaded"] for picture in shown), shown
     assert len({picture["src"] for picture in shown}) == 4
+    # The dosage in Danish words and numbers: a decimal comma.
+    assert "2 sæt × 10 gentagelser · hold 5 sekunder · 2,5 kg" in page.locator(".app-dosage").first.inner_text()
     assert_accessible(page)
     _screenshot(page, "app-today-pictures")
 

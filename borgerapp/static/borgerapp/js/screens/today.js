@@ -21,7 +21,9 @@ export function dosage(item) {
     parts.push(t("dosage_duration", { minutes: Math.round(item.duration_seconds / 60) || 1 }));
   }
   if (item.load_kg) {
-    parts.push(t("dosage_load", { kg: item.load_kg }));
+    // Said as numbers are in the app's language: 2,5 kg in Danish.
+    const kg = Number(item.load_kg).toLocaleString(language() === "en" ? "en-GB" : "da-DK", { maximumFractionDigits: 2 });
+    parts.push(t("dosage_load", { kg }));
   }
   return parts.join(" · ");
 }
