@@ -364,7 +364,14 @@ def test_a_citizen_rates_a_goal_writes_a_request_with_a_photo_and_every_screen_p
         assert_large_targets(page)
         _screenshot(page, f"app-{screen}")
 
+    # A screen reader names which goal or questionnaire each of the same-worded buttons opens.
+    from playwright.sync_api import expect
+
+    page.goto(live_server.url + "/app/#/spoergeskemaer")
+    title = page.locator(".app-card h2").first.inner_text()
+    expect(page.get_by_role("button", name="Besvar")).to_have_accessible_description(title)
     page.goto(live_server.url + "/app/#/maal")
+    expect(page.get_by_role("button", name="Se og vurdér")).to_have_accessible_description(goal.description)
     page.get_by_role("button", name="Se og vurdér").click()
     page.get_by_text("Hvor langt er du nået?").wait_for()
     page.get_by_label("+1 Går til postkassen uden rollator").check()
