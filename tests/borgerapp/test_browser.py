@@ -642,6 +642,42 @@ def test_an_answer_reaches_the_open_inbox_over_the_websocket(world, live_asgi_se
     context.close()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_session_logged_in_the_app_reaches_the_therapists_open_triage_page_live(
+    world,
+    live_asgi_server,  # noqa: F811
+    browser,
+):
+    from tests.staffweb.test_browser import _log_in_with_the_keyboard, _therapist
+
+    _training_today(world)
+    staff = browser.new_context(viewport={"width": 1280, "height": 800}, locale="da-DK")
+    triage = staff.new_page()
+    _log_in_with_the_keyboard(triage, live_asgi_server, _therapist(world))
+    card = triage.locator(f'.triage-card[data-citizen="{world.citizen.pk}"]')
+    assert "Smertealarm" not in card.inner_text()
+    triage.wait_for_selector("html[data-live=on]")
+
+    # borger1 logs in, sees today and logs the session with the pain at the stop level.
+    context, page = _logged_in(browser, live_asgi_server, world.citizen.user)
+    page.get_by_role("button", name="Registrér træning").click()
+    for name, value in (("pain_before", 4), ("pain_after", 9), ("effort", 6)):
+        page.locator(f"label[for={name}-{value}]").click()
+    page.get_by_role("button", name="Gem træningen").click()
+    page.get_by_text("Træningen er gemt og sendt.").wait_for()
+
+    # The therapist's open page changes without a reload.
+    triage.wait_for_function(
+        "(id) => { const card = document.querySelector(`.triage-card[data-citizen='${id}']`);"
+        " return card && card.innerText.includes('Smertealarm'); }",
+        arg=str(world.citizen.pk),
+        timeout=15_000,  # live within seconds; the bound is generous for a busy machine
+    )
+    assert "Kræver handling" in card.inner_text()
+    context.close()
+    staff.close()
+
+
 def _shipped_training_today(world: Any, settings: Any, tmp_path: Path) -> Any:
     """A slot due now of a plan with two shipped exercises (with their drawings): heel raises held and
     with a load, and a timed walk."""
