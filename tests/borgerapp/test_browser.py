@@ -648,7 +648,7 @@ def test_a_session_logged_in_the_app_reaches_the_therapists_open_triage_page_liv
     live_asgi_server,  # noqa: F811
     browser,
 ):
-    from tests.staffweb.test_browser import _log_in_with_the_keyboard, _therapist
+    from tests.staffweb.test_browser import _log_in_with_the_keyboard, _therapist, wait_for_the_pain_alert
 
     _training_today(world)
     staff = browser.new_context(viewport={"width": 1280, "height": 800}, locale="da-DK")
@@ -667,12 +667,7 @@ def test_a_session_logged_in_the_app_reaches_the_therapists_open_triage_page_liv
     page.get_by_text("Træningen er gemt og sendt.").wait_for()
 
     # The therapist's open page changes without a reload.
-    triage.wait_for_function(
-        "(id) => { const card = document.querySelector(`.triage-card[data-citizen='${id}']`);"
-        " return card && card.innerText.includes('Smertealarm'); }",
-        arg=str(world.citizen.pk),
-        timeout=15_000,  # live within seconds; the bound is generous for a busy machine
-    )
+    wait_for_the_pain_alert(triage, world.citizen)
     assert "Kræver handling" in card.inner_text()
     context.close()
     staff.close()
