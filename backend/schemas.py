@@ -138,6 +138,11 @@ class MeOut(Schema):
     roles: list[RoleOut]
     citizen: CitizenProfileOut | None
     memberships: list[MembershipOut]
+    session_expires_at: datetime | None = Field(
+        description="When this login ends at the latest (UTC): its absolute lifetime, fixed at login and never "
+        "extended. It may end sooner (unused past the idle timeout, signed out here or on every device); an "
+        "app that keeps data offline forgets it once this moment has passed, even without a connection."
+    )
 
 
 class AppSessionOut(Schema):

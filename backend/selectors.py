@@ -40,6 +40,7 @@ def me_for(actor: Actor) -> dict[str, Any]:
             }
             for membership in actor.memberships
         ],
+        "session_expires_at": actor.session.expires_at if actor.session is not None else None,
     }
 
 

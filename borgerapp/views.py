@@ -5,6 +5,7 @@ The screens themselves are ES modules that call the public API with the browser'
 """
 
 import json
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -26,6 +27,8 @@ AUDIENCE = AppSession.Audience.CITIZEN
 STATUS_OF_REFUSAL = {"rate_limited": 429, "locked_out": 429}
 # Logging out empties what the browser kept of the app: cached screens and the data in them.
 CLEAR_SITE_DATA = '"cache", "storage"'
+# The login page's query parameter after signing out: "her" (this device) or "alle" (every device).
+SIGNED_OUT = "logget-ud"
 
 
 def _language(request: HttpRequest) -> str:
@@ -78,6 +81,7 @@ def login(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "error": error,
+        "signed_out": request.GET.get(SIGNED_OUT) if request.method == "GET" else None,
         "provider_login": bool(settings.OIDC_PROVIDERS["citizen"]["issuer"]),
         "stylesheets": [static(path) for path in assets.STYLESHEETS],
         "script": static(assets.LOGIN_SCRIPT),
@@ -90,8 +94,9 @@ def provider_login(request: HttpRequest) -> HttpResponse:
     return web_login_start(request, AUDIENCE, reverse("borgerapp:shell"))
 
 
-def _logged_out() -> HttpResponse:
-    response = HttpResponseRedirect(reverse("borgerapp:login"))
+def _logged_out(where: str) -> HttpResponse:
+    """To the login, which says the signing out worked (``where``: here or on every device)."""
+    response = HttpResponseRedirect(f"{reverse('borgerapp:login')}?{urlencode({SIGNED_OUT: where})}")
     response["Clear-Site-Data"] = CLEAR_SITE_DATA
     return response
 
@@ -99,7 +104,7 @@ def _logged_out() -> HttpResponse:
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
     web_sessions.web_logout(request, AUDIENCE, web_sessions.web_actor(request, AUDIENCE))
-    return _logged_out()
+    return _logged_out("her")
 
 
 @require_POST
@@ -107,7 +112,7 @@ def logout_everywhere(request: HttpRequest) -> HttpResponse:
     actor = web_sessions.web_actor(request, AUDIENCE)
     if actor is not None:
         web_sessions.web_logout_everywhere(request, actor)
-    return _logged_out()
+    return _logged_out("alle")
 
 
 def manifest(request: HttpRequest) -> HttpResponse:

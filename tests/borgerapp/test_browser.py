@@ -10,6 +10,7 @@ import gzip
 import io
 import os
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pyotp
 import pytest
 import requests
+from django.conf import settings
 from django.utils import timezone
 from PIL import Image
 
@@ -26,7 +28,7 @@ from backend import cpr
 from selvbetjening.exercise_pictures import PICTURES
 from selvbetjening.models import CitizenRequest, Exercise, GoalRating, NetworkGrant, QuestionnaireResponse, SessionLog
 from selvbetjening.services.exercises import exercise_library_load
-from tests.borgerapp.helpers import PASSWORD, with_password
+from tests.borgerapp.helpers import PASSWORD, app_client, with_password
 from tests.conftest import access_token_for
 from tests.fake_oidc import CPR_CLAIM, SUBSTANTIAL, FakePerson, running_provider
 from tests.selvbetjening.factories import (
@@ -116,7 +118,8 @@ def browser(serial_live_server, monkeypatch) -> Iterator[Any]:
 
 
 def _phone(browser: Any, **options: Any) -> Any:
-    context = browser.new_context(viewport=PHONE, locale="da-DK", timezone_id="Europe/Copenhagen", **options)
+    options = {"viewport": PHONE, **options}
+    context = browser.new_context(locale="da-DK", timezone_id="Europe/Copenhagen", **options)
     context.set_default_timeout(30_000)
     # Shown when a test fails: what the app said in the console and the errors it threw.
     context.on("console", lambda message: print("console:", message.type, message.text))
@@ -132,6 +135,22 @@ def assert_accessible(page: Any) -> None:
     assert results.violations_count == 0, results.generate_report()
 
 
+def assert_large_targets(page: Any) -> None:
+    """Every button, field, checkbox and radio line and menu link shown is at least 44 x 44 px (the issue's
+    touch targets for shaky hands); text links inside a sentence are not counted."""
+    small = page.evaluate(
+        """() => [...document.querySelectorAll(
+            "a.button, button, select, textarea, summary, .app-nav-link, .app-scale-label,"
+            + " input:not([type=hidden]):not([type=checkbox]):not([type=radio]),"
+            + " .form-checkbox + label, .form-radio + label"
+        )].filter((element) => element.getClientRects().length).map((element) => {
+            const box = element.getBoundingClientRect();
+            return { text: element.textContent.trim() || element.id, width: box.width, height: box.height };
+        }).filter((box) => box.width < 44 || box.height < 44)"""
+    )
+    assert small == [], small
+
+
 def _screenshot(page: Any, name: str) -> None:
     folder = os.environ.get("SCREENSHOTS_DIR")
     if folder:
@@ -142,11 +161,42 @@ def _log_in(page: Any, live_server: Any, user: Any) -> None:
     page.goto(live_server.url + "/app/")
     assert page.url == live_server.url + "/app/log-ind/"
     assert_accessible(page)
+    _fill_login(page, user)
+    page.wait_for_url(live_server.url + "/app/")
+
+
+def _fill_login(page: Any, user: Any, code: str | None = None) -> None:
     page.get_by_label("Brugernavn").fill(user.username)
     page.get_by_label("Adgangskode").fill(PASSWORD)
-    page.get_by_label("Engangskode").fill(pyotp.TOTP(user.totp_secret).now())
+    page.get_by_label("Engangskode").fill(code or pyotp.TOTP(user.totp_secret).now())
     page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url(live_server.url + "/app/")
+
+
+def _next_code(user: Any) -> str:
+    """The next one-time code: the one in use now is taken once, by the login before."""
+    used = pyotp.TOTP(user.totp_secret).now()
+    while (code := pyotp.TOTP(user.totp_secret).now()) == used:
+        time.sleep(1)
+    return code
+
+
+def _logged_in(browser: Any, live_server: Any, user: Any, *, clock: bool = False, **options: Any) -> tuple[Any, Any]:
+    """A phone with the app open at today, logged in as ``user`` through the form (given a password and
+    a one-time code for it); with ``clock``, the phone's clock is one the test can move on."""
+    context = _phone(browser, **options)
+    if clock:
+        context.clock.install()
+    page = context.new_page()
+    _log_in(page, live_server, with_password(user))
+    return context, page
+
+
+def _with_app_login(context: Any, live_server: Any, user: Any) -> Any:
+    """The browser ``context`` logged in to the app as ``user`` without the form (another device of the
+    same person, or someone else's): the login cookie as the form leaves it."""
+    cookie = app_client(user).cookies[settings.APP_SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": settings.APP_SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+    return context
 
 
 def _wait_for_the_worker(page: Any) -> None:
@@ -168,6 +218,67 @@ def _training_today(world: Any) -> Any:
     return slot_at(plan, max(now - timedelta(minutes=5), midnight))
 
 
+def _log_the_training(page: Any, *, note: str, screenshot: str = "", **scales: int) -> None:
+    """The first slot of today logged without a connection: the scales (pain_before, pain_after, effort)
+    and the note given; checked with axe before it is saved. It waits in the outbox."""
+    page.get_by_role("button", name="Registrér træning").click()
+    for name, value in scales.items():
+        page.locator(f"label[for={name}-{value}]").click()
+    page.get_by_label("Note (frivillig)").fill(note)
+    assert_accessible(page)
+    assert_large_targets(page)
+    if screenshot:
+        _screenshot(page, screenshot)
+    page.get_by_role("button", name="Gem træningen").click()
+    page.get_by_text("Den sendes, når du er på nettet igen.").wait_for()
+
+
+def _post_again(page: Any, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+    """The same write sent once more from the page, with its cookie login and CSRF header (a retry after an
+    answer lost on the way): the status and the answer."""
+    return page.evaluate(
+        """async ([path, body]) => {
+            const token = document.cookie.match(/csrftoken=([^;]+)/)[1];
+            const response = await fetch(path, {
+                method: "POST", credentials: "same-origin",
+                headers: {"Content-Type": "application/json", "X-CSRFToken": token},
+                body: JSON.stringify(body),
+            });
+            return [response.status, await response.json()];
+        }""",
+        [path, body],
+    )
+
+
+def _goal_and_questionnaire(world: Any) -> tuple[Any, Any]:
+    """A goal in the citizen's words and a questionnaire due with a conditional question."""
+    goal = GoalFactory(episode=episode(world), description="Jeg vil selv kunne gå ned efter avisen")
+    assignment = QuestionnaireAssignmentFactory(
+        citizen=world.citizen,
+        version=QuestionnaireVersionFactory(items=PAIN_ITEMS, scoring={"method": "sum", "link_ids": ["pain_now"]}),
+    )
+    return goal, assignment
+
+
+def _installed_with_training_today(world: Any, live_server: Any, browser: Any, **options: Any) -> tuple[Any, Any]:
+    """The citizen with a training due today, logged in on a phone whose service worker has taken over (and
+    so keeps today's list)."""
+    _training_today(world)
+    context, page = _logged_in(browser, live_server, world.citizen.user, **options)
+    page.locator(".app-slot").first.wait_for()
+    _wait_for_the_worker(page)
+    return context, page
+
+
+def _a_training_queued_offline(world: Any, live_server: Any, browser: Any, **options: Any) -> tuple[Any, Any]:
+    """The installed app that lost its connection after today's list was kept, with a training logged
+    meanwhile, waiting in the outbox."""
+    context, page = _installed_with_training_today(world, live_server, browser, **options)
+    context.set_offline(True)
+    _log_the_training(page, note="Knæet gjorde ondt.")
+    return context, page
+
+
 def _sent_compressed(response: Any) -> int:
     body = response.body()
     content_type = response.headers.get("content-type", "")
@@ -177,10 +288,7 @@ def _sent_compressed(response: Any) -> int:
 @pytest.mark.django_db(transaction=True)
 def test_a_session_logged_offline_is_sent_once_when_the_connection_returns(world, live_server, browser):
     slot = _training_today(world)
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
     page.locator(".app-slot").first.wait_for()
     assert "Styrke og balance" in page.locator(".app-slot").first.inner_text()
     assert_accessible(page)
@@ -189,15 +297,7 @@ def test_a_session_logged_offline_is_sent_once_when_the_connection_returns(world
     _wait_for_the_worker(page)
 
     context.set_offline(True)
-    page.get_by_role("button", name="Registrér træning").click()
-    page.locator("label[for=pain_before-2]").click()
-    page.locator("label[for=pain_after-3]").click()
-    page.locator("label[for=effort-5]").click()
-    page.get_by_label("Note (frivillig)").fill("Det gik fint.")
-    assert_accessible(page)
-    _screenshot(page, "app-log")
-    page.get_by_role("button", name="Gem træningen").click()
-    page.get_by_text("Den sendes, når du er på nettet igen.").wait_for()
+    _log_the_training(page, note="Det gik fint.", pain_before=2, pain_after=3, effort=5, screenshot="app-log")
     assert "1 registrering venter på at blive sendt." in page.locator("#outbox-status").inner_text()
     assert not SessionLog.objects.filter(citizen=world.citizen).exists()
 
@@ -221,31 +321,29 @@ def test_a_session_logged_offline_is_sent_once_when_the_connection_returns(world
     assert log.note == "Det gik fint."
 
     # Sent twice (a retry after a lost answer): the server knows the id, and it stays one session.
-    again = page.evaluate(
-        """async (item) => {
-            const token = document.cookie.match(/csrftoken=([^;]+)/)[1];
-            const response = await fetch("/api/v1/me/session-logs/batch", {
-                method: "POST", credentials: "same-origin",
-                headers: {"Content-Type": "application/json", "X-CSRFToken": token},
-                body: JSON.stringify({items: [item]}),
-            });
-            return (await response.json()).results[0].status;
-        }""",
+    status, answer = _post_again(
+        page,
+        "/api/v1/me/session-logs/batch",
         {
-            "id": str(log.pk),
-            "training_plan_id": str(log.plan_id),
-            "slot_id": str(slot.pk),
-            "performed_at": log.performed_at.isoformat(),
-            "pain_before": 2,
-            "pain_after": 3,
-            "effort": 5,
-            "note": "Det gik fint.",
-            "exercises": [
-                {"exercise_id": str(item.exercise_id), "sets": item.sets, "repetitions": item.repetitions}
-                for item in log.exercises.all()
-            ],
+            "items": [
+                {
+                    "id": str(log.pk),
+                    "training_plan_id": str(log.plan_id),
+                    "slot_id": str(slot.pk),
+                    "performed_at": log.performed_at.isoformat(),
+                    "pain_before": 2,
+                    "pain_after": 3,
+                    "effort": 5,
+                    "note": "Det gik fint.",
+                    "exercises": [
+                        {"exercise_id": str(item.exercise_id), "sets": item.sets, "repetitions": item.repetitions}
+                        for item in log.exercises.all()
+                    ],
+                }
+            ]
         },
     )
+    again = answer["results"][0]["status"]
     assert again == "unchanged"
     assert SessionLog.objects.filter(citizen=world.citizen).count() == 1
     context.close()
@@ -256,23 +354,24 @@ def test_a_citizen_rates_a_goal_writes_a_request_with_a_photo_and_every_screen_p
     world, live_server, browser, tmp_path
 ):
     _training_today(world)
-    goal = GoalFactory(episode=episode(world), description="Jeg vil selv kunne gå ned efter avisen")
-    assignment = QuestionnaireAssignmentFactory(
-        citizen=world.citizen,
-        version=QuestionnaireVersionFactory(items=PAIN_ITEMS, scoring={"method": "sum", "link_ids": ["pain_now"]}),
-    )
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    goal, assignment = _goal_and_questionnaire(world)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
     for screen in SCREENS:
         page.goto(f"{live_server.url}/app/#/{screen}")
         page.locator("#screen-title").wait_for()
         page.wait_for_load_state("networkidle")
         assert_accessible(page)
+        assert_large_targets(page)
         _screenshot(page, f"app-{screen}")
 
+    # A screen reader names which goal or questionnaire each of the same-worded buttons opens.
+    from playwright.sync_api import expect
+
+    page.goto(live_server.url + "/app/#/spoergeskemaer")
+    title = page.locator(".app-card h2").first.inner_text()
+    expect(page.get_by_role("button", name="Besvar")).to_have_accessible_description(title)
     page.goto(live_server.url + "/app/#/maal")
+    expect(page.get_by_role("button", name="Se og vurdér")).to_have_accessible_description(goal.description)
     page.get_by_role("button", name="Se og vurdér").click()
     page.get_by_text("Hvor langt er du nået?").wait_for()
     page.get_by_label("+1 Går til postkassen uden rollator").check()
@@ -320,16 +419,117 @@ def test_a_citizen_rates_a_goal_writes_a_request_with_a_photo_and_every_screen_p
     context.close()
 
 
+FOCUSED = """() => {
+    const element = document.activeElement;
+    const style = getComputedStyle(element);
+    return {
+        text: (element.innerText || "").trim(), name: element.name || "", id: element.id,
+        shown: style.outlineStyle !== "none" || style.boxShadow !== "none",
+    };
+}"""
+
+
+def _tab_to(page: Any, **wanted: str) -> None:
+    """Tab (only the Tab key) until the focused element has the text, name or id wanted; a button or link
+    stopped at shows that it has the focus."""
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if all(focused[key] == value for key, value in wanted.items()):
+            assert "text" not in wanted or focused["shown"], focused
+            return
+    raise AssertionError(f"no element with {wanted} in the tab order")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_keyboard_only_a_citizen_logs_in_logs_a_training_and_moves_between_screens(
+    world, live_server, browser
+):
+    _training_today(world)
+    user = with_password(world.citizen.user)
+    context = _phone(browser)
+    page = context.new_page()
+    page.goto(live_server.url + "/app/")
+    page.keyboard.press("Tab")  # the skip link comes first, and shows itself
+    skip = page.evaluate("document.activeElement.getBoundingClientRect().top")
+    assert page.evaluate("document.activeElement.className") == "skipnav" and skip >= 0
+    for text in (user.username, PASSWORD, pyotp.TOTP(user.totp_secret).now()):
+        page.keyboard.press("Tab")
+        page.keyboard.type(text)
+    page.keyboard.press("Enter")
+    page.wait_for_url(live_server.url + "/app/")
+
+    page.locator(".app-slot").first.wait_for()
+    _tab_to(page, text="Registrér træning")
+    # The screen is drawn again under the focus (here: the connection comes back, as the service worker's
+    # taking over or a fresher answer does too): the focus stays on the same button of the new drawing.
+    page.evaluate("document.activeElement.dataset.drawnBefore = 'yes'")
+    context.set_offline(True)
+    context.set_offline(False)
+    page.locator("[data-drawn-before]").wait_for(state="detached")
+    assert page.evaluate(FOCUSED)["text"] == "Registrér træning"
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Gem træningen").wait_for()
+    # A scale is one stop in the tab order; the arrow keys choose on it.
+    for scale, steps in (("pain_before", 2), ("pain_after", 1), ("effort", 5)):
+        _tab_to(page, name=scale)
+        for _ in range(steps):
+            page.keyboard.press("ArrowRight")
+    _tab_to(page, name="note")
+    page.keyboard.type("Med tastaturet.")
+    _tab_to(page, text="Gem træningen")
+    page.keyboard.press("Enter")
+    page.get_by_text("Træningen er gemt og sendt.").wait_for()
+    log = SessionLog.objects.get(citizen=world.citizen)
+    assert (log.pain_before, log.pain_after, log.effort, log.note) == (2, 1, 5, "Med tastaturet.")
+
+    # The menu: the chosen screen is drawn and the focus is at its start, for the next Tab.
+    _tab_to(page, text="Mine mål")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Mine mål", level=1).wait_for()
+    assert page.evaluate("document.activeElement.id") == "main"
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_text_at_200_percent_every_screen_fits_a_360_px_phone(world, live_server, browser):
+    _training_today(world)
+    GoalFactory(episode=episode(world), description="Jeg vil selv kunne gå ned efter avisen")
+    context, page = _logged_in(browser, live_server, world.citizen.user, viewport={"width": 360, "height": 640})
+    # The phone's text size set to 200 % (Chromium's default font size, which DKFDS's rem sizes follow).
+    context.new_cdp_session(page).send("Page.setFontSizes", {"fontSizes": {"standard": 32, "fixed": 26}})
+    for screen in SCREENS:
+        page.goto(f"{live_server.url}/app/#/{screen}")
+        page.locator("#screen-title").wait_for()
+        page.wait_for_load_state("networkidle")
+        fit = page.evaluate(
+            """() => ({
+                root: getComputedStyle(document.documentElement).fontSize,
+                sideways: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+                skip: document.querySelector(".skipnav").getBoundingClientRect().bottom,
+                cut: [...document.querySelectorAll(".app-nav-link")].filter((link) => {
+                    const box = link.getBoundingClientRect();
+                    return box.left < 0 || box.right > innerWidth || link.scrollWidth > link.clientWidth;
+                }).map((link) => link.textContent),
+            })"""
+        )
+        assert fit["root"] == "20px", fit  # twice DKFDS's 10 px
+        assert fit["sideways"] <= 0, (screen, fit)  # nothing to scroll sideways for
+        assert fit["skip"] <= 0, (screen, fit)  # the skip link stays out of sight until it has the focus
+        assert fit["cut"] == [], (screen, fit)  # the menu's links whole, though fixed at the bottom
+        assert_large_targets(page)
+        if os.environ.get("SCREENSHOTS_DIR"):
+            page.screenshot(path=str(Path(os.environ["SCREENSHOTS_DIR"]) / f"app-200-{screen}.png"))
+    context.close()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_relative_sees_only_the_citizen_who_granted_access_and_only_what_was_granted(world, live_server, browser):
     GoalFactory(episode=episode(world), description="Jeg vil selv kunne gå ned efter avisen")
     NetworkGrant.objects.filter(relative=world.relative_with_consent).update(
         can_send_encouragement=False, can_log_sessions=False
     )
-    user = with_password(world.relative_with_consent.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    context, page = _logged_in(browser, live_server, world.relative_with_consent.user)
     page.locator(".app-card").first.wait_for()
     text = page.locator("#main").inner_text()
     assert world.citizen.given_name in text and "Jeg vil selv kunne gå ned efter avisen" in text
@@ -337,11 +537,25 @@ def test_a_relative_sees_only_the_citizen_who_granted_access_and_only_what_was_g
     assert page.get_by_text("Send en opmuntring").count() == 0
     assert page.locator(".app-nav-link").all_inner_texts() == ["Mine borgere", "Beskeder", "Mig"]
     assert_accessible(page)
+    assert_large_targets(page)
     _screenshot(page, "app-relative")
     page.get_by_role("link", name="Beskeder").click()
     page.get_by_text("Påmindelser og beskeder").wait_for()
     assert page.get_by_role("button", name="Skriv til din kontaktperson").count() == 0
     assert_accessible(page)
+
+    # The citizen stops the access on Mit netværk: the relative's next look shows nothing of them.
+    citizen_phone = _with_app_login(_phone(browser), live_server, world.citizen.user)
+    network = citizen_phone.new_page()
+    network.goto(live_server.url + "/app/#/netvaerk")
+    network.once("dialog", lambda dialog: dialog.accept())
+    network.get_by_role("button", name="Stop adgangen nu").click()
+    network.get_by_text("Adgangen er stoppet.").wait_for()
+    citizen_phone.close()
+    page.get_by_role("link", name="Mine borgere").click()
+    page.get_by_text("Ingen har givet dig adgang endnu.").wait_for()
+    text = page.locator("#main").inner_text()
+    assert world.citizen.given_name not in text and "gå ned efter avisen" not in text
     context.close()
 
 
@@ -361,10 +575,7 @@ def test_the_installed_app_opens_today_at_4x_cpu_throttling_and_the_first_load_i
 ):
     live_server = live_asgi_server  # the platform as `make run` serves it (uvicorn), not the test WSGI server
     _training_today(world)
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
     _wait_for_the_worker(page)
     cookies = context.cookies()
 
@@ -410,10 +621,7 @@ def test_the_installed_app_opens_today_at_4x_cpu_throttling_and_the_first_load_i
 @pytest.mark.django_db(transaction=True)
 def test_an_answer_reaches_the_open_inbox_over_the_websocket(world, live_asgi_server, browser):  # noqa: F811
     request = CitizenRequestFactory(citizen=world.citizen, team=world.team, episode=episode(world))
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_asgi_server, user)
+    context, page = _logged_in(browser, live_asgi_server, world.citizen.user)
     page.goto(live_asgi_server.url + "/app/#/beskeder")
     page.get_by_text("Ingen beskeder.").wait_for()
     _wait_for_the_worker(page)  # its first take-over fetches the screen again; after it, only the socket can
@@ -432,6 +640,37 @@ def test_an_answer_reaches_the_open_inbox_over_the_websocket(world, live_asgi_se
     assert "1 ulæst" in page.locator("#nav").inner_text()
     assert_accessible(page)
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_logged_in_the_app_reaches_the_therapists_open_triage_page_live(
+    world,
+    live_asgi_server,  # noqa: F811
+    browser,
+):
+    from tests.staffweb.test_browser import _log_in_with_the_keyboard, _therapist, wait_for_the_pain_alert
+
+    _training_today(world)
+    staff = browser.new_context(viewport={"width": 1280, "height": 800}, locale="da-DK")
+    triage = staff.new_page()
+    _log_in_with_the_keyboard(triage, live_asgi_server, _therapist(world))
+    card = triage.locator(f'.triage-card[data-citizen="{world.citizen.pk}"]')
+    assert "Smertealarm" not in card.inner_text()
+    triage.wait_for_selector("html[data-live=on]")
+
+    # borger1 logs in, sees today and logs the session with the pain at the stop level.
+    context, page = _logged_in(browser, live_asgi_server, world.citizen.user)
+    page.get_by_role("button", name="Registrér træning").click()
+    for name, value in (("pain_before", 4), ("pain_after", 9), ("effort", 6)):
+        page.locator(f"label[for={name}-{value}]").click()
+    page.get_by_role("button", name="Gem træningen").click()
+    page.get_by_text("Træningen er gemt og sendt.").wait_for()
+
+    # The therapist's open page changes without a reload.
+    wait_for_the_pain_alert(triage, world.citizen)
+    assert "Kræver handling" in card.inner_text()
+    context.close()
+    staff.close()
 
 
 def _shipped_training_today(world: Any, settings: Any, tmp_path: Path) -> Any:
@@ -475,10 +714,7 @@ def test_today_shows_the_exercise_drawings_with_words_and_logs_hold_time_and_loa
     world, live_server, browser, settings, tmp_path
 ):
     slot = _shipped_training_today(world, settings, tmp_path)
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
     page.locator(".app-slot img.app-exercise-image").first.wait_for()
     page.wait_for_load_state("networkidle")
     shown = _pictures_shown(page)
@@ -491,6 +727,8 @@ def test_today_shows_the_exercise_drawings_with_words_and_logs_hold_time_and_loa
     ]
     assert all(picture["loaded"] for picture in shown), shown
     assert len({picture["src"] for picture in shown}) == 4
+    # The dosage in Danish words and numbers: a decimal comma.
+    assert "2 sæt × 10 gentagelser · hold 5 sekunder · 2,5 kg" in page.locator(".app-dosage").first.inner_text()
     assert_accessible(page)
     _screenshot(page, "app-today-pictures")
 
@@ -532,15 +770,8 @@ def test_today_shows_the_exercise_drawings_with_words_and_logs_hold_time_and_loa
 
 @pytest.mark.django_db(transaction=True)
 def test_a_rating_made_offline_waits_is_sent_once_and_a_refused_answer_is_shown(world, live_server, browser):
-    goal = GoalFactory(episode=episode(world), description="Jeg vil selv kunne gå ned efter avisen")
-    assignment = QuestionnaireAssignmentFactory(
-        citizen=world.citizen,
-        version=QuestionnaireVersionFactory(items=PAIN_ITEMS, scoring={"method": "sum", "link_ids": ["pain_now"]}),
-    )
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    goal, assignment = _goal_and_questionnaire(world)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
     _wait_for_the_worker(page)
     # Seen once with a connection, so the service worker has the questionnaire for the offline visit.
     page.goto(live_server.url + "/app/#/spoergeskemaer")
@@ -590,17 +821,8 @@ def test_a_rating_made_offline_waits_is_sent_once_and_a_refused_answer_is_shown(
     rating = GoalRating.objects.get(goal=goal)
     assert rating.gas_score == 1 and rating.rater_role == "citizen"
     # Sent again (an answer lost on the way): the same id, and it stays one rating.
-    again = page.evaluate(
-        """async ([goalId, ratingId]) => {
-            const token = document.cookie.match(/csrftoken=([^;]+)/)[1];
-            const response = await fetch(`/api/v1/me/goals/${goalId}/ratings`, {
-                method: "POST", credentials: "same-origin",
-                headers: {"Content-Type": "application/json", "X-CSRFToken": token},
-                body: JSON.stringify({id: ratingId, gas_score: 1, note: ""}),
-            });
-            return response.status;
-        }""",
-        [str(goal.pk), str(rating.pk)],
+    again, _ = _post_again(
+        page, f"/api/v1/me/goals/{goal.pk}/ratings", {"id": str(rating.pk), "gas_score": 1, "note": ""}
     )
     assert again == 200
     assert GoalRating.objects.filter(goal=goal).count() == 1
@@ -612,10 +834,7 @@ def test_a_relative_with_the_logging_grant_logs_a_session_for_the_citizen(
     world, live_server, browser, settings, tmp_path
 ):
     slot = _shipped_training_today(world, settings, tmp_path)
-    user = with_password(world.relative_with_consent.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    context, page = _logged_in(browser, live_server, world.relative_with_consent.user)
     name = world.citizen.given_name
     page.get_by_role("button", name=f"Registrér træningen for {name}").wait_for()
     assert PICTURES["heel-raises"].start_da in [picture["alt"] for picture in _pictures_shown(page)]
@@ -690,13 +909,7 @@ def _storage(page: Any) -> dict[str, Any]:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_repeat_visit_takes_the_shell_from_the_service_worker_without_asking_the_server(world, live_server, browser):
-    _training_today(world)
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
-    page.locator(".app-slot").first.wait_for()
-    _wait_for_the_worker(page)
+    context, page = _installed_with_training_today(world, live_server, browser)
 
     # The citizen opens the app again: the shell, its styles, modules and fonts come from the service worker.
     live_server.seen.clear()
@@ -724,19 +937,16 @@ def test_a_repeat_visit_takes_the_shell_from_the_service_worker_without_asking_t
 
 @pytest.mark.django_db(transaction=True)
 def test_signing_out_leaves_nothing_of_the_citizen_and_the_app_then_opens_at_the_login(world, live_server, browser):
-    _training_today(world)
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
-    page.locator(".app-slot").first.wait_for()
-    _wait_for_the_worker(page)
+    context, page = _installed_with_training_today(world, live_server, browser)
     kept = _storage(page)
     assert "mestring-data" in kept["caches"] and "mestring-identity" in kept["local"]
 
     page.goto(live_server.url + "/app/#/mig")
     page.get_by_role("button", name="Log ud på denne enhed").click()
-    page.wait_for_url(live_server.url + "/app/log-ind/")
+    page.wait_for_url(live_server.url + "/app/log-ind/?logget-ud=her")
+    page.get_by_role("status").get_by_text("Du er logget ud.").wait_for()
+    assert_accessible(page)
+    _screenshot(page, "app-signed-out")
     left = _storage(page)
     assert left["caches"] == [] and left["local"] == [] and "mestring" not in left["databases"], left
 
@@ -755,10 +965,7 @@ def test_a_login_ended_on_the_server_leads_to_the_login_at_the_next_api_call_and
 
     _training_today(world)
     GoalFactory(episode=episode(world), description="Jeg vil selv kunne gå ned efter avisen")
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
     page.locator(".app-slot").first.wait_for()
     _wait_for_the_worker(page)
     assert "mestring-data" in _storage(page)["caches"]
@@ -768,16 +975,11 @@ def test_a_login_ended_on_the_server_leads_to_the_login_at_the_next_api_call_and
     page.wait_for_url(live_server.url + "/app/log-ind/")
     left = _storage(page)
     assert "mestring-data" not in left["caches"] and "mestring-identity" not in left["local"], left
+    assert "mestring" not in left["databases"], left
 
     # Logged in again (with the next one-time code: a code is taken once), the app opens from the kept
     # shell and shows this login's data.
-    used = pyotp.TOTP(user.totp_secret).now()
-    while pyotp.TOTP(user.totp_secret).now() == used:
-        page.wait_for_timeout(1000)
-    page.get_by_label("Brugernavn").fill(user.username)
-    page.get_by_label("Adgangskode").fill(PASSWORD)
-    page.get_by_label("Engangskode").fill(pyotp.TOTP(user.totp_secret).now())
-    page.get_by_role("button", name="Log ind").click()
+    _fill_login(page, world.citizen.user, _next_code(world.citizen.user))
     page.wait_for_url(live_server.url + "/app/")
     page.locator(".app-slot").first.wait_for()
     context.close()
@@ -787,10 +989,7 @@ def test_a_login_ended_on_the_server_leads_to_the_login_at_the_next_api_call_and
 def test_a_refused_questionnaire_answer_keeps_and_shows_the_field_errors(world, live_server, browser):
     version = QuestionnaireVersionFactory(items=PAIN_ITEMS, scoring={"method": "sum", "link_ids": ["pain_now"]})
     QuestionnaireAssignmentFactory(citizen=world.citizen, version=version)
-    user = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, user)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
     page.goto(live_server.url + "/app/#/spoergeskemaer")
     page.get_by_role("button", name="Besvar").click()
     page.get_by_role("group", name="Har du ondt?").get_by_label("Ja").check()
@@ -822,31 +1021,19 @@ def test_after_a_login_ended_the_next_person_on_the_device_neither_sees_nor_send
 ):
     from django.contrib.sessions.models import Session
 
-    _training_today(world)
-    first = with_password(world.citizen.user)
-    context = _phone(browser)
-    page = context.new_page()
-    _log_in(page, live_server, first)
-    page.locator(".app-slot").first.wait_for()
-    _wait_for_the_worker(page)
-    context.set_offline(True)
-    page.get_by_role("button", name="Registrér træning").click()
-    page.get_by_label("Note (frivillig)").fill("Knæet gjorde ondt.")
-    page.get_by_role("button", name="Gem træningen").click()
-    page.get_by_text("Den sendes, når du er på nettet igen.").wait_for()
+    context, page = _a_training_queued_offline(world, live_server, browser)
 
-    # The login ends while the phone is offline; back online, sending meets the 401 and the app goes to the login.
+    # The login ends while the phone is offline; back online, sending meets the 401: the app says what was
+    # not sent, forgets it with the rest, and leads to the login.
     Session.objects.all().delete()
     context.set_offline(False)
+    _assert_ended_with_one_not_sent(page, "Styrke og balance")
+    page.get_by_role("link", name="Log ind igen").click()
     page.wait_for_url(live_server.url + "/app/log-ind/")
     assert not SessionLog.objects.exists()
 
     # Someone else logs in on the same device: the app opens without the first citizen's queued session.
-    second = with_password(world.other_citizen.user)
-    page.get_by_label("Brugernavn").fill(second.username)
-    page.get_by_label("Adgangskode").fill(PASSWORD)
-    page.get_by_label("Engangskode").fill(pyotp.TOTP(second.totp_secret).now())
-    page.get_by_role("button", name="Log ind").click()
+    _fill_login(page, with_password(world.other_citizen.user))
     page.wait_for_url(live_server.url + "/app/")
     page.locator("#screen-title", has_text="I dag").wait_for()
     page.wait_for_load_state("networkidle")
@@ -865,4 +1052,128 @@ def test_after_a_login_ended_the_next_person_on_the_device_neither_sees_nor_send
         == 0
     )
     assert not SessionLog.objects.exists()
+    context.close()
+
+
+def _assert_ended_with_one_not_sent(page: Any, label: str) -> None:
+    """The app says the login ended and which entry the server never got, and has already forgotten the
+    kept answers, who was logged in and the outbox (the shell, the same for everyone, stays)."""
+    page.get_by_role("heading", name="Du er logget ud", level=1).wait_for()
+    not_sent = page.locator("#not-sent")
+    assert "1 registrering blev ikke sendt" in not_sent.inner_text()
+    assert [label in line for line in not_sent.locator("li").all_inner_texts()] == [True]
+    left = _storage(page)
+    assert [name for name in left["caches"] if not name.startswith("mestring-shell-")] == [], left
+    assert left["local"] == [] and "mestring" not in left["databases"], left
+    assert page.locator(".app-slot").count() == 0 and page.locator(".app-nav-link").count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signed_out_on_every_device_from_another_the_first_401_forgets_everything_and_says_what_was_not_sent(
+    world, live_server, browser
+):
+    context, page = _a_training_queued_offline(world, live_server, browser)
+
+    # On the citizen's tablet, where the app is open too: "Log ud på alle enheder".
+    tablet = _with_app_login(_phone(browser), live_server, world.citizen.user)
+    other = tablet.new_page()
+    other.goto(live_server.url + "/app/#/mig")
+    other.get_by_role("button", name="Log ud på alle enheder").click()
+    other.wait_for_url(live_server.url + "/app/log-ind/?logget-ud=alle")
+    other.get_by_text("Du er logget ud på alle dine enheder.").wait_for()
+    tablet.close()
+
+    # Back online, the phone's first request meets the 401.
+    context.set_offline(False)
+    _assert_ended_with_one_not_sent(page, "Styrke og balance")
+    assert "Du er blevet logget ud" in page.locator("#main").inner_text()
+    assert_accessible(page)
+    _screenshot(page, "app-signed-out-elsewhere")
+    assert not SessionLog.objects.exists()
+
+    # Opened again, the app asks the server, which sends it to the login: nothing of the citizen is drawn.
+    page.goto(live_server.url + "/app/")
+    page.wait_for_url(live_server.url + "/app/log-ind/")
+    context.close()
+
+
+def _a_session_queued_offline_in_a_login_of_an_hour(world: Any, live_server: Any, browser: Any, settings: Any) -> Any:
+    """A phone whose clock the test moves on, logged in for at most an hour, that has kept today's list
+    and, without a connection, logged a training that waits in the outbox."""
+    settings.WEB_SESSION_POLICY = {**settings.WEB_SESSION_POLICY, "citizen": {"idle": 24 * 60, "lifetime": 60}}
+    return _a_training_queued_offline(world, live_server, browser, clock=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_at_the_logins_absolute_end_the_open_app_forgets_its_data_without_a_connection(
+    world, live_server, browser, settings
+):
+    context, page = _a_session_queued_offline_in_a_login_of_an_hour(world, live_server, browser, settings)
+    context.clock.fast_forward("58:00")
+    assert page.locator(".app-slot").count() == 1  # still within the hour: the kept list stays
+
+    context.clock.fast_forward("03:00")
+    _assert_ended_with_one_not_sent(page, "Styrke og balance")
+    main = page.locator("#main").inner_text()
+    assert "Dit login er udløbet" in main and "når du er på nettet" in main
+    # Offline still, but with nothing kept shown, the banner no longer dates it.
+    assert (
+        page.locator("#connection").inner_text()
+        == "Du er offline. Det du registrerer, sendes når du er på nettet igen."
+    )
+    assert_accessible(page)
+    _screenshot(page, "app-login-expired")
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_opened_after_the_logins_absolute_end_the_app_never_draws_what_it_kept(world, live_server, browser, settings):
+    context, page = _a_session_queued_offline_in_a_login_of_an_hour(world, live_server, browser, settings)
+    page.close()
+    page = context.new_page()
+    context.clock.fast_forward("01:01:00")
+
+    # Opened again without a connection, the service worker still has the shell and the kept answers.
+    page.add_init_script(SHOWN_AT)
+    page.goto(live_server.url + "/app/")
+    _assert_ended_with_one_not_sent(page, "Styrke og balance")
+    assert page.evaluate("window.todayShownAt === undefined")  # not even for a moment
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_app_keeps_the_week_ahead_and_opens_offline_the_next_day_with_that_days_training(
+    world, live_server, browser, settings, tmp_path
+):
+    slot = _shipped_training_today(world, settings, tmp_path)
+    now = timezone.now().astimezone(ZoneInfo(slot.plan.current_version.time_zone)).replace(tzinfo=None)
+    tomorrow = (now + timedelta(days=1)).replace(hour=7, minute=30, second=0, microsecond=0)
+    slot_at(slot.plan, tomorrow)
+    context, page = _logged_in(browser, live_server, world.citizen.user, clock=True)
+    page.locator(".app-slot").first.wait_for()
+    _wait_for_the_worker(page)
+    # Once the service worker controls the app, the days ahead are fetched through it, and so kept.
+    kept = """async (day) => Boolean(await (await caches.open("mestring-data"))
+        .match(`/api/v1/me/today?date=${day}`, {ignoreVary: true}))"""
+    for _ in range(300):
+        if page.evaluate(kept, tomorrow.date().isoformat()):
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError("the week ahead was not kept")
+
+    # The next morning on the bus: no connection, and the app opens with that day's training and pictures.
+    context.set_offline(True)
+    context.clock.fast_forward("24:00:00")
+    page.reload()
+    page.locator(".app-slot").first.wait_for()
+    assert page.locator(".app-slot-time").all_inner_texts() == ["07.30"]
+    first = page.locator("img.app-exercise-image").first
+    for _ in range(100):
+        if first.evaluate("(image) => image.complete && image.naturalWidth > 0"):
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError("the picture was not kept")
+    assert page.locator("#connection").inner_text().startswith("Du er offline")
     context.close()

@@ -2,7 +2,7 @@
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pyotp
@@ -49,6 +49,22 @@ def test_a_citizen_logs_in_with_password_and_code_and_gets_a_citizen_session(wor
 
 
 @pytest.mark.django_db
+def test_the_api_tells_the_app_when_its_login_ends_at_the_latest(world, settings):
+    settings.WEB_SESSION_POLICY = {**settings.WEB_SESSION_POLICY, "citizen": {"idle": 60, "lifetime": 90}}
+    user = with_password(world.citizen.user)
+    client = Client()
+    _login(client, user)
+    session = AppSession.objects.get(user=user, acr="password+totp")
+    body = client.get("/api/v1/me").json()
+    # The absolute lifetime fixed at login, not the idle timeout that a use moves on.
+    ends = datetime.fromisoformat(body["session_expires_at"])
+    assert abs(ends - (session.created_at + timedelta(minutes=90))) < timedelta(milliseconds=1)
+    schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["MeOut"]
+    assert "session_expires_at" in schema["required"]
+    assert "absolute lifetime" in schema["properties"]["session_expires_at"]["description"]
+
+
+@pytest.mark.django_db
 def test_a_wrong_code_is_refused_in_danish_and_counted_towards_the_lockout(world):
     user = with_password(world.citizen.user)
     response = _login(Client(), user, code="000000")
@@ -81,7 +97,8 @@ def test_logout_here_ends_this_browser_and_empties_its_storage(world):
     other_browser = app_client(world.citizen.user)
     token = client.cookies["csrftoken"].value
     response = client.post("/app/log-ud/", {"csrfmiddlewaretoken": token})
-    assert response.status_code == 302 and response["Location"] == "/app/log-ind/"
+    assert response.status_code == 302 and response["Location"] == "/app/log-ind/?logget-ud=her"
+    assert "Du er logget ud." in client.get(response["Location"]).content.decode()
     assert response["Clear-Site-Data"] == '"cache", "storage"'
     assert client.get("/api/v1/me/goals").status_code == 401
     assert other_browser.get("/api/v1/me/goals").status_code == 200
@@ -94,7 +111,10 @@ def test_logout_everywhere_ends_the_phone_apps_tokens_too(world):
     phone = ApiClient(access_token_for(world.citizen.user))
     assert phone.get("/api/v1/me").status_code == 200
     response = client.post("/app/log-ud-alle/", {"csrfmiddlewaretoken": client.cookies["csrftoken"].value})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == "/app/log-ind/?logget-ud=alle"
+    # The citizen sees that it worked.
+    assert "Du er logget ud på alle dine enheder." in client.get(response["Location"]).content.decode()
+    assert "logget ud" not in Client().get("/app/log-ind/?logget-ud=noget-andet").content.decode()
     assert phone.get("/api/v1/me").status_code == 401
     assert client.get("/api/v1/me").status_code == 401
 

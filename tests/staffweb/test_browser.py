@@ -104,6 +104,16 @@ def _therapist(world: Any) -> Any:
     return user
 
 
+def wait_for_the_pain_alert(page: Any, citizen: Any) -> None:
+    """Until the open triage page's card of ``citizen`` says the pain alert, without a reload."""
+    page.wait_for_function(
+        "(id) => { const card = document.querySelector(`.triage-card[data-citizen='${id}']`);"
+        " return card && card.innerText.includes('Smertealarm'); }",
+        arg=str(citizen.pk),
+        timeout=15_000,  # live within seconds; the bound is generous for a busy machine
+    )
+
+
 def _log_in_with_the_keyboard(page: Any, live_server: Any, user: Any) -> None:
     page.goto(live_server.url + "/staff/")
     assert page.url.startswith(live_server.url + "/staff/log-ind/")
@@ -232,12 +242,7 @@ def test_the_open_triage_page_changes_live_when_the_citizen_logs_a_session(world
     assert logged.status_code == 201, logged.text
 
     # Live, without a reload: the card now says the pain alert.
-    page.wait_for_function(
-        "(id) => { const card = document.querySelector(`.triage-card[data-citizen='${id}']`);"
-        " return card && card.innerText.includes('Smertealarm'); }",
-        arg=str(world.citizen.pk),
-        timeout=15_000,  # live within seconds; the bound is generous for a busy machine
-    )
+    wait_for_the_pain_alert(page, world.citizen)
     assert "Kræver handling" in card.inner_text()
 
 

@@ -1,7 +1,7 @@
 // The public API with the browser's cookie login: the same operations a native app calls with a token.
 // Unsafe methods carry Django's CSRF token from its cookie in the X-CSRFToken header.
 import { language } from "./i18n.js";
-import { DATA_CACHE, forgetLogin } from "./session.js";
+import { DATA_CACHE, endOnThisDevice, forgetLogin, isOver, knownIdentity } from "./session.js";
 
 const config = JSON.parse(document.getElementById("app-config").textContent);
 const problems = JSON.parse(document.getElementById("problems").textContent);
@@ -42,9 +42,11 @@ export function prefetch(path) {
   }
 }
 
-// The last answer to a GET the service worker kept, without asking the network; null if none.
+// The last answer to a GET the service worker kept, without asking the network; null if none, and
+// null while the login it was kept for is not known to be in force (the app asks /me first).
 export async function cachedAnswer(path) {
-  if (!("caches" in window)) {
+  const known = knownIdentity();
+  if (!("caches" in window) || !known || isOver(known)) {
     return null;
   }
   try {
@@ -56,17 +58,36 @@ export async function cachedAnswer(path) {
   }
 }
 
+// The header the service worker puts on a kept copy of an answer: when it was fetched (see sw.js).
+const FETCHED_AT = "X-Mestring-Fetched-At";
 let leaving = null;
+// What the app does when the login has ended: by default its data is forgotten and the login shown;
+// the app's shell gives its own (which first tells the citizen what could not be sent).
+let endLogin = async () => {
+  await forgetLogin();
+  window.location.assign(config.login);
+};
 
-// The login has ended (expired, or ended on another device): its data is forgotten and the login shown.
-function loginEnded() {
+export function whenLoginEnds(handler) {
+  endLogin = handler;
+}
+
+// The login has ended ("expired": its absolute end has passed; "ended": the server answered 401, as
+// after signing out on every device): done once, however many requests meet it.
+export function loginEnded(reason) {
   if (!leaving) {
-    leaving = forgetLogin().finally(() => window.location.assign(config.login));
+    leaving = Promise.resolve(endLogin(reason));
   }
   return leaving;
 }
 
 export async function api(path, options = {}) {
+  const known = knownIdentity();
+  if (known && isOver(known)) {
+    // Not even the kept copy: the login it was kept for is over.
+    await loginEnded("expired");
+    throw new ApiError(401, "not_authenticated", "");
+  }
   const early = (options.method || "GET") === "GET" ? started.get(path) : undefined;
   if (early) {
     started.delete(path);
@@ -77,7 +98,24 @@ export async function api(path, options = {}) {
   return request(path, options);
 }
 
-async function request(path, { method = "GET", body, form } = {}) {
+// Who is logged in, and until when on this device's clock: GET /me, with its Date header (for a kept
+// copy, the moment it was kept) to place the server's end on this device's clock.
+export async function whoIsLoggedIn() {
+  const { data, headers } = await answer("/me");
+  const keptAt = headers.get(FETCHED_AT);
+  const localTime = keptAt ? Date.parse(keptAt) : Date.now();
+  return {
+    id: data.id,
+    roles: data.roles.map((role) => role.code),
+    ends_at: endOnThisDevice(data.session_expires_at, headers.get("Date"), localTime),
+  };
+}
+
+async function request(path, options) {
+  return (await answer(path, options)).data;
+}
+
+async function answer(path, { method = "GET", body, form } = {}) {
   const headers = { Accept: "application/json", "Accept-Language": language() };
   if (method !== "GET") {
     headers["X-CSRFToken"] = csrfToken();
@@ -96,24 +134,24 @@ async function request(path, { method = "GET", body, form } = {}) {
   } catch (error) {
     throw new ApiError(0, "network", String(error));
   }
-  const fetchedAt = response.headers.get("X-Mestring-Fetched-At");
+  const fetchedAt = response.headers.get(FETCHED_AT);
   if (fetchedAt) {
     // No connection: the service worker answered with the copy it kept (see sw.js).
     window.dispatchEvent(new CustomEvent("kept-answer", { detail: fetchedAt }));
   }
   if (response.status === 401) {
-    await loginEnded();
+    await loginEnded("ended");
     throw new ApiError(401, "not_authenticated", "");
   }
   if (response.status === 204) {
-    return null;
+    return { data: null, headers: response.headers };
   }
   const type = response.headers.get("Content-Type") || "";
   const data = type.includes("json") ? await response.json() : null;
   if (!response.ok) {
     throw new ApiError(response.status, (data && data.code) || "fallback", data && data.detail, (data && data.errors) || []);
   }
-  return data;
+  return { data, headers: response.headers };
 }
 
 // A UUID made on this device: the key that makes every retry of a write safe.

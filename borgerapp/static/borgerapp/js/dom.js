@@ -87,7 +87,36 @@ export function formatDateTime(iso, language) {
   });
 }
 
+// A day as the API writes it (YYYY-MM-DD), on this device's calendar.
+export function isoDay(date) {
+  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
+  return local.toISOString().slice(0, 10);
+}
+
 // A GAS score as said on the scale: −2, −1, 0, +1, +2.
 export function signed(value) {
   return value > 0 ? `+${value}` : String(value);
+}
+
+// A screen drawn again in place (fresher data, the service worker taking over, the connection back) keeps
+// the focus where the user had it: on the new drawing's element with the same id, or else of the same
+// kind with the same words. Without it a keyboard or screen-reader user is thrown back to the page's start.
+export function focusMark(container) {
+  const element = document.activeElement;
+  if (!element || element === container || !container.contains(element)) {
+    return null;
+  }
+  return { id: element.id, tag: element.tagName, text: element.textContent.trim() };
+}
+
+export function restoreFocus(container, mark) {
+  const current = document.activeElement;
+  if (!mark || (current && current !== document.body && current.isConnected)) {
+    return;
+  }
+  const same = (mark.id && container.querySelector(`#${CSS.escape(mark.id)}`))
+    || [...container.querySelectorAll(mark.tag)].find((element) => element.textContent.trim() === mark.text);
+  if (same) {
+    same.focus();
+  }
 }

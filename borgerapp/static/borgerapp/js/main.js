@@ -1,11 +1,11 @@
 // The citizen app: a screen per route (#/i-dag …), the navigation, the connection and outbox status,
 // and the service worker that lets the app open offline.
-import { api, clientId, config, prefetch, problemText } from "./api.js";
-import { alert, formatDateTime, h, replace } from "./dom.js";
+import { api, clientId, config, loginEnded, prefetch, problemText, whenLoginEnds, whoIsLoggedIn } from "./api.js";
+import { alert, focusMark, formatDateTime, h, isoDay, replace, restoreFocus } from "./dom.js";
 import { language, t } from "./i18n.js";
 import { startLive } from "./live.js";
-import { KINDS, discard, enqueue, items, retry, send, setOwner } from "./outbox.js";
-import { knownIdentity, rememberIdentity } from "./session.js";
+import { KINDS, closeOutbox, discard, enqueue, items, retry, send, setOwner, waiting } from "./outbox.js";
+import { WEEK_KEPT_KEY, forgetLogin, isOver, knownIdentity, rememberIdentity } from "./session.js";
 
 const CITIZEN_ROUTES = {
   "i-dag": { text: "today", load: () => import("./screens/today.js") },
@@ -35,6 +35,10 @@ let drawn = 0;
 // The outbox tidied for this start (what others queued and what was sent before are gone): awaited
 // before it is listed, not before the first screen is drawn.
 let tidied = Promise.resolve();
+// Set once the login has ended: from then on no screen and no queue is drawn again.
+let hasEnded = false;
+// The screen drawn last.
+let shownRoute = null;
 
 function route() {
   const key = window.location.hash.replace(/^#\/?/, "");
@@ -63,8 +67,14 @@ function moreScreen() {
 }
 
 async function show() {
+  if (hasEnded) {
+    return;
+  }
   const key = route();
   const number = ++drawn;
+  // Drawn again in place (not a move to another screen): the focus stays where it was.
+  const mark = key === shownRoute ? focusMark(main) : null;
+  shownRoute = key;
   drawNav();
   try {
     if (key === "mere") {
@@ -74,10 +84,14 @@ async function show() {
       await screen.render(main, { setTitle, isShown: () => number === drawn && !main.querySelector("form") });
     }
   } catch (error) {
+    if (hasEnded) {
+      return;
+    }
     replace(main, h("h1", { id: "screen-title" }, t(routes[key].text)),
       alert("error", error.code === "network" ? t("offline_no_data") : problemText(error.code)));
   }
   await drawQueue();
+  restoreFocus(main, mark);
 }
 
 // What waits to be sent and what was sent, on the screen where it was written: each item, and why the
@@ -90,10 +104,14 @@ const QUEUE_ON = {
   borgere: [KINDS.relativeSession],
 };
 
-function queueLine(item) {
+// What an item of the outbox is, and when it was done or written.
+function itemText(item) {
   const when = new Date(item.body.performed_at || item.queued_at)
     .toLocaleString(language() === "en" ? "en-GB" : "da-DK", { day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" });
-  const label = item.label || t("queue_session");
+  return [item.label || t("queue_session"), " · ", when];
+}
+
+function queueLine(item) {
   let state;
   if (item.sent_at) {
     state = h("strong", { class: "tag tag-success" }, t("status_sent"));
@@ -112,7 +130,7 @@ function queueLine(item) {
   } else {
     state = h("strong", { class: "tag tag-info" }, t("status_queued"));
   }
-  return h("li", { class: "app-queue-item", "data-kind": item.kind }, h("span", {}, label, " · ", when, " "), state);
+  return h("li", { class: "app-queue-item", "data-kind": item.kind }, h("span", {}, itemText(item), " "), state);
 }
 
 // A session refused because its slot was filled meanwhile (on another phone, by a relative) is kept as
@@ -126,6 +144,9 @@ async function keepAsExtra(item) {
 
 async function drawQueue() {
   await tidied;
+  if (hasEnded) {
+    return;
+  }
   const all = await items();
   const pending = all.filter((item) => !item.sent_at);
   const refused = pending.filter((item) => item.problem).length;
@@ -150,7 +171,7 @@ async function drawQueue() {
 }
 
 async function sync(redraw = false) {
-  if (!navigator.onLine) {
+  if (!navigator.onLine || hasEnded) {
     return;
   }
   try {
@@ -185,36 +206,150 @@ function keptAnswer(event) {
   drawConnection();
 }
 
-// Who is logged in: asked of the API once per login (the shell itself is the same for everyone).
+// The login has ended: at its absolute end (known since login, so also without a connection) or when
+// the server answered 401 (signed out on every device, or unused too long). Everything kept of it goes
+// at once: the kept answers, who was logged in, and the outbox, after the citizen is shown what in it
+// the server never got. With nothing to tell and a connection, the login page follows at once.
+async function endLogin(reason) {
+  hasEnded = true;
+  const unsent = await waiting().catch(() => []);
+  await closeOutbox();
+  await forgetLogin({ outbox: true });
+  if (!unsent.length && navigator.onLine) {
+    window.location.assign(config.login);
+    return;
+  }
+  drawEnded(reason, unsent);
+}
+
+function drawEnded(reason, unsent) {
+  setTitle(t("logged_out"));
+  // Nothing kept is shown any more: the banner no longer says how old it is.
+  keptSince = null;
+  window.removeEventListener("kept-answer", keptAnswer);
+  drawConnection();
+  replace(document.getElementById("nav"));
+  const status = document.getElementById("outbox-status");
+  replace(status);
+  status.hidden = true;
+  replace(main,
+    h("h1", { id: "screen-title" }, t("logged_out")),
+    h("p", { class: "app-lead" }, t(reason === "expired" ? "login_expired" : "login_ended")),
+    unsent.length ? h("section", { id: "not-sent", class: "alert alert-warning", "aria-labelledby": "not-sent-title" },
+      h("div", { class: "alert-body" },
+        h("h2", { class: "alert-heading h3", id: "not-sent-title" }, t("not_sent_title", { count: unsent.length })),
+        h("p", { class: "alert-text" }, t("not_sent_text")),
+        h("ul", {}, unsent.map((item) => h("li", {}, itemText(item)))))) : null,
+    navigator.onLine ? null : h("p", {}, t("log_in_when_online")),
+    h("a", { href: config.login, class: "button button-primary app-wide" }, t("log_in_again")));
+  main.focus();
+}
+
+// Offline, and no answer of this login says who is logged in or until when: nothing kept is shown.
+function drawUnchecked() {
+  setTitle(t("log_in"));
+  replace(main,
+    h("h1", { id: "screen-title" }, t("log_in")),
+    h("p", { class: "app-lead" }, t("login_unchecked")),
+    h("a", { href: config.login, class: "button button-primary app-wide" }, t("log_in")));
+}
+
+// At the login's end the kept data goes, whether or not there is a connection; a phone that slept past
+// it (its timers held back) checks again when it is looked at.
+function watchLoginEnd(who) {
+  if (who.ends_at === null) {
+    return;
+  }
+  const check = () => {
+    if (isOver(who)) {
+      loginEnded("expired");
+    }
+  };
+  const arm = () => {
+    // A timer longer than 2^31 - 1 ms fires at once: the wait is cut in steps.
+    const wait = Math.min(who.ends_at - Date.now(), 2 ** 31 - 1);
+    window.setTimeout(() => (isOver(who) ? check() : arm()), Math.max(wait, 0));
+  };
+  arm();
+  document.addEventListener("visibilitychange", check);
+  window.addEventListener("focus", check);
+}
+
+// The next seven days' training and the exercises' pictures in it, and the goals, fetched through the
+// service worker (which keeps what passes through it) once it controls the app: opened without a
+// connection on any of those days, the app shows that day's list. Once a day is enough.
+async function keepTheWeekAhead() {
+  const today = isoDay(new Date());
+  const isDone = localStorage.getItem(WEEK_KEPT_KEY) === today;
+  if (isDone || hasEnded || !navigator.onLine || !navigator.serviceWorker?.controller || !config.roles.includes("citizen")) {
+    return;
+  }
+  const pictures = new Set();
+  for (let offset = 1; offset <= 7; offset += 1) {
+    const day = new Date();
+    day.setDate(day.getDate() + offset);
+    try {
+      const answer = await api(`/me/today?date=${isoDay(day)}`);
+      answer.slots.forEach((slot) => slot.exercises.forEach((exercise) => exercise.images.slice(0, 2)
+        .forEach((image) => pictures.add(image.urls.medium))));
+    } catch {
+      return;
+    }
+  }
+  await Promise.all([api("/me/goals").catch(() => null), ...[...pictures].map((url) => fetch(url).catch(() => null))]);
+  localStorage.setItem(WEEK_KEPT_KEY, today);
+}
+
+// Who is logged in and until when: asked of the API once per login (the shell itself is the same for
+// everyone), before anything kept is shown. Null when the login has ended or nobody answered.
 async function identity() {
   const known = knownIdentity();
   if (known) {
     return known;
   }
+  let fresh;
   try {
-    const me = await api("/me");
-    const fresh = { id: me.id, roles: me.roles.map((role) => role.code) };
-    rememberIdentity(fresh);
-    return fresh;
+    fresh = await whoIsLoggedIn();
   } catch {
-    // Offline before the API was ever asked after this login: the citizen's screens, with what is kept.
-    return { id: null, roles: ["citizen"] };
+    // Offline before the API was ever asked after this login, or the login ended (401).
+    return null;
   }
+  if (isOver(fresh)) {
+    await loginEnded("expired");
+    return null;
+  }
+  rememberIdentity(fresh);
+  return fresh;
 }
 
 async function start() {
   document.documentElement.lang = language();
   // Before the first request: an answer from the kept copies says how old it is.
   window.addEventListener("kept-answer", keptAnswer);
+  whenLoginEnds(endLogin);
+  window.addEventListener("online", drawConnection);
+  window.addEventListener("offline", drawConnection);
+  drawConnection();
   const known = knownIdentity();
+  if (known && isOver(known)) {
+    await loginEnded("expired");
+    return;
+  }
   if (route() === "i-dag" && (!known || known.roles.includes("citizen"))) {
-    // Today's data is asked for at once, while the rest starts.
+    // Today's data is asked for at once, while the rest starts (shown only once the login is checked).
     prefetch("/me/today");
   }
   const who = known || await identity();
+  if (hasEnded) {
+    return;
+  }
+  if (!who) {
+    drawUnchecked();
+    return;
+  }
   config.roles = who.roles;
   tidied = setOwner(who.id).catch(() => null);
-  drawConnection();
+  watchLoginEnd(who);
   if (!who.roles.includes("citizen") && who.roles.includes("relative")) {
     routes = RELATIVE_ROUTES;
     navKeys = ["borgere", "beskeder", "mig"];
@@ -223,11 +358,7 @@ async function start() {
     await show();
     main.focus();
   });
-  window.addEventListener("online", () => {
-    drawConnection();
-    sync(true);
-  });
-  window.addEventListener("offline", drawConnection);
+  window.addEventListener("online", () => sync(true));
   window.addEventListener("outbox-changed", drawQueue);
   window.addEventListener("inbox-changed", async (event) => {
     const changed = event.detail.unread !== unread;
@@ -240,6 +371,7 @@ async function start() {
   await show();
   sync();
   startLive();
+  keepTheWeekAhead();
   if ("serviceWorker" in navigator) {
     const firstInstall = !navigator.serviceWorker.controller;
     navigator.serviceWorker.addEventListener("controllerchange", () => {
@@ -248,6 +380,7 @@ async function start() {
       if (firstInstall && !main.querySelector("form")) {
         show();
       }
+      keepTheWeekAhead();
     });
     navigator.serviceWorker.register(config.serviceWorker, { scope: config.serviceWorker.replace(/sw\.js$/, "") });
   }

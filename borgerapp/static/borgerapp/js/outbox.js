@@ -33,8 +33,23 @@ export function setOwner(id) {
 // One connection for the page's life (opening one costs a round trip to the browser each time); it
 // closes when the database is to be deleted (signing out) or changed by a newer version of the app.
 let connection = null;
+// Set when the login has ended and the outbox is deleted: nothing opens (and so makes) it again.
+let isClosed = false;
+
+export async function closeOutbox() {
+  isClosed = true;
+  const opened = connection;
+  connection = null;
+  const database = opened ? await opened.catch(() => null) : null;
+  if (database) {
+    database.close();
+  }
+}
 
 function open() {
+  if (isClosed) {
+    return Promise.reject(new Error("The outbox is closed: the login has ended."));
+  }
   if (!connection) {
     connection = new Promise((resolve, reject) => {
       const request = indexedDB.open(DATABASE, 1);

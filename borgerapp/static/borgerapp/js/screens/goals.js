@@ -10,13 +10,16 @@ const SCALE = ["-2", "-1", "0", "1", "2"];
 
 function goalCard(goal, open) {
   return h("li", { class: "app-card" },
-    h("h2", { class: "h3" }, goal.description),
+    h("h2", { class: "h3", id: `goal-${goal.id}` }, goal.description),
     h("p", { class: "app-muted" }, goal.area_name),
     goal.latest_gas === null
       ? h("p", {}, t("not_rated_yet"))
       : h("p", {}, t("latest_rating", { score: signed(goal.latest_gas), date: formatDate(goal.latest_rated_on, language()) }),
         h("br"), h("span", { class: "app-own-words" }, goal.gas_outcomes[String(goal.latest_gas)])),
-    h("button", { type: "button", class: "button button-primary app-wide", onclick: () => open(goal) }, t("see_and_rate")));
+    // Which goal "Se og vurdér" opens, for a screen reader listing the buttons.
+    h("button", {
+      type: "button", class: "button button-primary app-wide", "aria-describedby": `goal-${goal.id}`, onclick: () => open(goal),
+    }, t("see_and_rate")));
 }
 
 function ratingForm(goal, onDone) {

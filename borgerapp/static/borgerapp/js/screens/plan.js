@@ -1,14 +1,9 @@
 // Min plan: this week, day by day, with what is done, missed and coming.
 import { api } from "../api.js";
-import { formatDate, formatTime, h, replace } from "../dom.js";
+import { formatDate, formatTime, h, isoDay, replace } from "../dom.js";
 import { language, t } from "../i18n.js";
 
 const STATUS_TAG = { pending: "tag-info", done: "tag-success", missed: "tag-warning" };
-
-function isoDay(date) {
-  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
-  return local.toISOString().slice(0, 10);
-}
 
 export async function render(main, { setTitle }) {
   setTitle(t("plan"));

@@ -166,10 +166,11 @@ export async function render(main, { setTitle, notice = null }) {
     notice ? alert("success", notice) : null,
     due.items.length
       ? h("ul", { class: "nobullet-list app-cards" }, due.items.map((assignment) => h("li", { class: "app-card" },
-        h("h2", { class: "h3" }, assignment.title),
+        h("h2", { class: "h3", id: `questionnaire-${assignment.id}` }, assignment.title),
         h("p", {}, assignment.occasion_name, " · ", t("due_on", { date: formatDate(assignment.due_on, language()) })),
+        // Which questionnaire "Besvar" opens, for a screen reader listing the buttons.
         h("button", {
-          type: "button", class: "button button-primary app-wide",
+          type: "button", class: "button button-primary app-wide", "aria-describedby": `questionnaire-${assignment.id}`,
           onclick: async () => {
             await renderOne(main, assignment, back);
             main.focus();

@@ -1,7 +1,7 @@
 // I dag: today's training with the exercises' pictures, dosage and instructions; log a slot or an
 // ad-hoc session (through the outbox, so it works the same with and without a connection).
-import { api, cachedAnswer, clientId, problemText } from "../api.js";
-import { alert, field, formatDateTime, formatTime, h, replace, scale } from "../dom.js";
+import { ApiError, api, cachedAnswer, clientId, problemText } from "../api.js";
+import { alert, field, focusMark, formatDateTime, formatTime, h, isoDay, replace, restoreFocus, scale } from "../dom.js";
 import { language, t } from "../i18n.js";
 import { KINDS, enqueue, send, stateOf, waiting } from "../outbox.js";
 
@@ -21,7 +21,9 @@ export function dosage(item) {
     parts.push(t("dosage_duration", { minutes: Math.round(item.duration_seconds / 60) || 1 }));
   }
   if (item.load_kg) {
-    parts.push(t("dosage_load", { kg: item.load_kg }));
+    // Said as numbers are in the app's language: 2,5 kg in Danish.
+    const kg = Number(item.load_kg).toLocaleString(language() === "en" ? "en-GB" : "da-DK", { maximumFractionDigits: 2 });
+    parts.push(t("dosage_load", { kg }));
   }
   return parts.join(" · ");
 }
@@ -191,13 +193,36 @@ function whenNext(iso) {
 // Today is drawn at once from the last answer this device kept (the service worker's copy), then from
 // the server's answer when it comes, if that differs and the citizen has not moved on meanwhile.
 // ``snapshot: false`` waits for the server (after a log, whose result the list must show).
+// This day in the plan's time zone (the API's days are the citizen's).
+function dayIn(timeZone) {
+  try {
+    return new Intl.DateTimeFormat("en-CA", { timeZone }).format(new Date());
+  } catch {
+    return isoDay(new Date());
+  }
+}
+
+// An answer is today's only if it is of this day: a copy kept on an earlier day (no connection) gives way
+// to the copy the app kept of this day (it keeps the week ahead, see main.js), or to none.
+async function ofThisDay(answer) {
+  if (!answer) {
+    return answer;
+  }
+  const day = dayIn(answer.time_zone);
+  return answer.date === day ? answer : cachedAnswer(`/me/today?date=${day}`);
+}
+
 export async function render(main, { setTitle, isShown = () => true, snapshot = true }) {
   setTitle(t("today"));
-  const fresh = api("/me/today");
+  const fresh = api("/me/today").then(ofThisDay);
   fresh.catch(() => null);
-  const [kept, queue] = await Promise.all([snapshot ? cachedAnswer("/me/today") : null, waiting()]);
+  const [kept, queue] = await Promise.all([snapshot ? cachedAnswer("/me/today").then(ofThisDay) : null, waiting()]);
   if (!kept) {
-    draw(main, await fresh, queue, setTitle);
+    const answer = await fresh;
+    if (!answer) {
+      throw new ApiError(0, "network", "No answer of this day is kept.");
+    }
+    draw(main, answer, queue, setTitle);
     return;
   }
   draw(main, kept, queue, setTitle);
@@ -208,8 +233,11 @@ export async function render(main, { setTitle, isShown = () => true, snapshot = 
     // Not answered (offline, or refused: a login that ended leads to the login page): the kept list stays.
     return;
   }
-  if (isShown() && JSON.stringify(today) !== JSON.stringify(kept)) {
-    draw(main, today, await waiting(), setTitle);
+  if (today && isShown() && JSON.stringify(today) !== JSON.stringify(kept)) {
+    const waitingNow = await waiting();
+    const mark = focusMark(main);
+    draw(main, today, waitingNow, setTitle);
+    restoreFocus(main, mark);
   }
 }
 
