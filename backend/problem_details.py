@@ -244,6 +244,8 @@ DANISH_DETAILS: dict[str, str] = {
     "is required (the template has no start time).": "skal udfyldes (skabelonen har intet starttidspunkt).",
     "The training plan has ended.": "Træningsplanen er afsluttet.",
     "give at least one exercise.": "angiv mindst én øvelse.",
+    "give one or more weekdays (MO to SU).": "angiv en eller flere ugedage (MO til SU).",
+    "give at least one time of day.": "angiv mindst ét tidspunkt.",
     "at most {} exercises.": "højst {} øvelser.",
     "is not a valid RFC 5545 recurrence rule ({}).": "er ikke en gyldig RFC 5545-gentagelsesregel ({}).",
     "is required.": "skal udfyldes.",
