@@ -319,6 +319,44 @@ def test_a_filtered_register_page_costs_the_same_queries_for_5_and_60_devices(wo
 
 
 @pytest.mark.django_db
+def test_the_register_reads_only_the_columns_its_rows_show(world):
+    """The page of devices reads what a row shows and what the sorts page by; not the devices' models (the rows
+    name them from the catalogue the filter reads) nor their other details."""
+    core.DeviceFactory(municipality=world.municipality, model=DeviceModelFactory(), status=DeviceStatus.IN_USE)
+    client = _it(world)
+    for sort in ("serial", "status", "newest"):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/staff/it/enheder/", {"status": "in_use", "category": "fall_detector", "sort": sort})
+        assert response.status_code == 200
+        (devices,) = [
+            query["sql"]
+            for query in queries.captured_queries
+            if "velfaerdsteknologi_device" in query["sql"] and '"serial_number"' in query["sql"]
+        ]
+        for column in ("telemetry_kinds", "firmware_version", "purchase_date", "imei", "heartbeat_interval_seconds"):
+            assert column not in devices, (sort, column)
+
+
+@pytest.mark.django_db
+def test_the_register_escapes_what_it_writes_out(world):
+    """The rows and the filter are written out in Python: every value typed in or stored is escaped."""
+    model = DeviceModelFactory(manufacturer='A&B <i>"', model_number="X<1>")
+    core.DeviceFactory(
+        municipality=world.municipality, model=model, serial_number="S<b>1</b>", location='Depot "<script>x</script>'
+    )
+    client = _it(world)
+    rows = client.get("/staff/it/enheder/").content.decode()
+    assert ">S&lt;b&gt;1&lt;/b&gt;</a>" in rows and "<td>Depot &quot;&lt;script&gt;x&lt;/script&gt;</td>" in rows
+    assert "<td>A&amp;B &lt;i&gt;&quot; X&lt;1&gt;</td>" in rows
+    body = client.get("/staff/it/enheder/", {"search": "S<b>", "location": '"><script>y</script>'}).content.decode()
+    for page in (rows, body):
+        assert "<script>" not in page.replace('<script src="', "") and "<b>" not in page and "<i>" not in page
+    assert 'value="&quot;&gt;&lt;script&gt;y&lt;/script&gt;"' in body  # the location typed in, back in its field
+    assert 'value="S&lt;b&gt;"' in body
+    assert "A&amp;B &lt;i&gt;&quot; X&lt;1&gt;</option>" in body  # the model among the filter's choices
+
+
+@pytest.mark.django_db
 def test_register_pages_through_the_devices(world):
     model = DeviceModelFactory()
     for number in range(30):
