@@ -15,8 +15,8 @@ from tests.staffweb.test_browser import PASSWORD, assert_accessible, pytestmark 
 from tests.staffweb.test_browser import browser_page as browser_page  # the fixtures
 from tests.staffweb.test_browser import live_asgi_server as live_asgi_server
 from tests.velfaerdsteknologi.conftest import cpr_of
-from tests.velfaerdsteknologi.factories import category
-from velfaerdsteknologi.models import Assignment, Device, DeviceStatus
+from tests.velfaerdsteknologi.factories import AlertFactory, category
+from velfaerdsteknologi.models import AlertAudience, Assignment, Device, DeviceStatus
 from velfaerdsteknologi.services.alerts import alert_rules_default, device_model_create
 
 
@@ -180,3 +180,48 @@ def test_it_registers_assigns_installs_and_sees_the_device_on_the_board(world, l
     assert "VIG-0900" in page.locator("section:has(#alerts-heading)").inner_text()
     assert_accessible(page)
     assert Device.objects.get(pk=device.pk).status == DeviceStatus.IN_USE
+
+
+# A tablet, a 1280×800 window at 200 % zoom (640×400 CSS pixels), and a phone.
+NARROW = ({"width": 768, "height": 1024}, {"width": 640, "height": 400}, {"width": 390, "height": 844})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_pages_with_tables_fit_a_tablet_a_200_percent_zoom_and_a_phone(world, live_asgi_server, browser_page):
+    """A wide table scrolls in its own region (reachable by keyboard), and nothing in it, not even a button's
+    visually hidden text, widens the page: the register, a device's page with an open alert, the catalogue."""
+    live_server = live_asgi_server
+    page = browser_page
+    model = device_model_create(
+        manufacturer="Tunstall",
+        model_number="Vi+ GPS",
+        name="Faldalarm med GPS",
+        category=category("fall_detector"),
+        telemetry_kinds=["heartbeat", "battery", "fall", "location"],
+        heartbeat_interval_seconds=300,
+        is_battery_powered=True,
+        test_call_interval_days=30,
+    )
+    alert_rules_default(device_model=model)
+    device = Device.objects.create(
+        municipality=world.municipality,
+        model=model,
+        serial_number="VIG-0700",
+        location="Hjælpemiddeldepotet, Vestergade 12, 5000 Odense C",
+        status=DeviceStatus.IN_STOCK,
+        status_changed_at=timezone.now(),
+        battery_level=55,
+        last_seen_at=timezone.now(),
+    )
+    rule = model.alert_rules.get(kind="heartbeat")
+    AlertFactory(device=device, kind="heartbeat", rule=rule, audience=AlertAudience.IT, citizen=None)
+    _log_in(page, live_server, _it_user(world))
+    for viewport in NARROW:
+        page.set_viewport_size(viewport)
+        for path in ("/staff/it/enheder/", f"/staff/it/enheder/{device.pk}/", "/staff/it/katalog/"):
+            page.goto(live_server.url + path)
+            wider = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert wider <= 0, (viewport, path, wider)
+            regions = page.locator("main .table--responsive-scroll[tabindex='0'][role=region]")
+            assert regions.count() == page.locator("main table").count() > 0, (viewport, path)
+            assert_accessible(page)
