@@ -505,6 +505,7 @@ def test_registering_a_device(world):
         ({"imei": "12345"}, "imei", "Skriv IMEI-nummeret som 15 cifre."),
         ({"mac_address": "nope"}, "mac_address", "Skriv MAC-adressen som seks par"),
         ({"serial_number": ""}, "serial_number", "Dette felt er påkrævet."),
+        ({"serial_number": "VIG 02!"}, "serial_number", "Skriv serienummeret som på enheden: bogstaver og tal"),
         ({"purchase_date": "i går"}, "purchase_date", "Skriv en dato"),
         ({"serial_number": "VIG-0001"}, "serial_number", "Der findes allerede en enhed med denne værdi."),
     ],
@@ -794,6 +795,20 @@ def test_import_previews_row_errors_in_danish_and_writes_nothing(world):
     assert "Der findes allerede en enhed af denne model med dette serienummer." in body
     assert "Fabrikant og modelnummer skal svare til en model i kataloget." in body
     assert Device.objects.filter(municipality=world.municipality).count() == 2
+
+
+@pytest.mark.django_db
+def test_import_refuses_a_serial_number_not_written_as_on_a_device_in_danish(world):
+    model = _gps_model()
+    text = f"serial_number,manufacturer,model_number\nVIG 0001!,{model.manufacturer},{model.model_number}\n"
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("enheder.csv", text.encode(), content_type="text/csv")
+    response = _it(world).post("/staff/it/import/", {"file": upload, "action": "preview"})
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert "Skriv serienummeret som på enheden: bogstaver og tal" in body and "Intet er gemt." in body
+    assert not Device.objects.filter(model=model).exists()
 
 
 @pytest.mark.django_db

@@ -48,6 +48,10 @@ MESSAGES: dict[str, StrOrPromise] = {
     "not_citizens_own": _("Vælg blandt borgerens egne igangværende forløb og deres mål."),
 }
 # A plain ``invalid`` from a service, by the field it names.
+SERIAL_NUMBER_MESSAGE = _(
+    "Skriv serienummeret som på enheden: bogstaver og tal, evt. delt af bindestreg, punktum, skråstreg eller "
+    "understreg, uden mellemrum."
+)
 FIELD_MESSAGES: dict[str, StrOrPromise] = {
     "cpr": _("Skriv et gyldigt CPR-nummer: 10 cifre, gerne med bindestreg."),
     "citizen_id": _("Borgeren findes ikke i kommunen eller er registreret som død."),
@@ -90,6 +94,7 @@ def _schema_message(error: Any) -> str:
         return {
             "imei": gettext("Skriv IMEI-nummeret som 15 cifre."),
             "mac_address": gettext("Skriv MAC-adressen som seks par hex-tegn adskilt af kolon, fx 00:1A:2B:3C:4D:5E."),
+            "serial_number": str(SERIAL_NUMBER_MESSAGE),
         }.get(field, problems.text("invalid"))
     if kind == "literal_error":
         return gettext("Vælg en af mulighederne.")
