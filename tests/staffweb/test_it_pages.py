@@ -33,13 +33,23 @@ from velfaerdsteknologi.models import (
 )
 from velfaerdsteknologi.services.devices import device_register
 
+# A citizen's and a relative's browser login is the citizen app's; even with a login to the staff web app (made
+# here directly) they hold no staff role, and the IT pages are 404 to them as to care staff and analysts.
 PERSON_ROLES = {
     "staff_in_team": "staff_in_team",
     "staff_out_of_team": "staff_out_of_team",
     "it": "it_staff",
     "analyst": "analyst",
+    "citizen_with_staff_login": "citizen",
+    "relative_with_staff_login": "relative_with_consent",
 }
-NOT_IT = {"staff_in_team": 404, "staff_out_of_team": 404, "analyst": 404}
+NOT_IT = {
+    "staff_in_team": 404,
+    "staff_out_of_team": 404,
+    "analyst": 404,
+    "citizen_with_staff_login": 404,
+    "relative_with_staff_login": 404,
+}
 
 
 def _it(world):
