@@ -225,3 +225,31 @@ def test_it_pages_with_tables_fit_a_tablet_a_200_percent_zoom_and_a_phone(world,
             regions = page.locator("main .table--responsive-scroll[tabindex='0'][role=region]")
             assert regions.count() == page.locator("main table").count() > 0, (viewport, path)
             assert_accessible(page)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_finding_the_citizen_by_keyboard_goes_on_from_the_citizen_found(world, live_asgi_server, browser_page):
+    """Enter in the CPR field finds the citizen; the page comes back at the citizen found (read out as a status),
+    and the next Tab goes on to the installation's fields, not to the top of the page."""
+    live_server = live_asgi_server
+    page = browser_page
+    model = device_model_create(
+        manufacturer="Tunstall", model_number="Vi+", name="Faldalarm", category=category("fall_detector")
+    )
+    device = Device.objects.create(
+        municipality=world.municipality,
+        model=model,
+        serial_number="VIG-0800",
+        status=DeviceStatus.IN_STOCK,
+        status_changed_at=timezone.now(),
+    )
+    _log_in(page, live_server, _it_user(world))
+    page.goto(f"{live_server.url}/staff/it/enheder/{device.pk}/tildel/")
+    page.focus("#id_cpr")
+    page.keyboard.type(cpr_of(world.citizen))
+    _enter(page)
+    assert page.evaluate("document.activeElement.id") == "citizen-found"
+    assert world.citizen.full_name in page.locator("#citizen-found").inner_text()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "id_installation_address"
+    assert_accessible(page)
