@@ -59,10 +59,8 @@ def _press_link(page: Any, name: str) -> None:
     _enter(page)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_it_registers_assigns_installs_and_sees_the_device_on_the_board(world, live_asgi_server, browser_page):
-    live_server = live_asgi_server
-    page = browser_page
+def _gps_fall_detector() -> Any:
+    """A GPS fall detector in the catalogue, with its default alert rules."""
     model = device_model_create(
         manufacturer="Tunstall",
         model_number="Vi+ GPS",
@@ -74,6 +72,14 @@ def test_it_registers_assigns_installs_and_sees_the_device_on_the_board(world, l
         test_call_interval_days=30,
     )
     alert_rules_default(device_model=model)
+    return model
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_registers_assigns_installs_and_sees_the_device_on_the_board(world, live_asgi_server, browser_page):
+    live_server = live_asgi_server
+    page = browser_page
+    model = _gps_fall_detector()
     _log_in(page, live_server, _it_user(world))
     assert_accessible(page)  # the health board
 
@@ -192,17 +198,7 @@ def test_it_pages_with_tables_fit_a_tablet_a_200_percent_zoom_and_a_phone(world,
     visually hidden text, widens the page: the register, a device's page with an open alert, the catalogue."""
     live_server = live_asgi_server
     page = browser_page
-    model = device_model_create(
-        manufacturer="Tunstall",
-        model_number="Vi+ GPS",
-        name="Faldalarm med GPS",
-        category=category("fall_detector"),
-        telemetry_kinds=["heartbeat", "battery", "fall", "location"],
-        heartbeat_interval_seconds=300,
-        is_battery_powered=True,
-        test_call_interval_days=30,
-    )
-    alert_rules_default(device_model=model)
+    model = _gps_fall_detector()
     device = Device.objects.create(
         municipality=world.municipality,
         model=model,
