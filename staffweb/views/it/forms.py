@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 from pydantic import BaseModel, ValidationError
@@ -520,6 +520,13 @@ class CommaFloatField(forms.FloatField):
         if isinstance(value, str):
             value = value.strip().replace(",", ".")
         return super().to_python(value)
+
+    def prepare_value(self, value: Any) -> Any:
+        """A stored number as the page writes numbers: 15 (not 15.0), and 12,5 with a comma in Danish."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            text = f"{value:g}"
+            return text if (get_language() or "da").startswith("en") else text.replace(".", ",")
+        return value
 
 
 def _checkbox(label: StrOrPromise, help_text: StrOrPromise = "") -> forms.BooleanField:
