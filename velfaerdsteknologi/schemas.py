@@ -109,9 +109,13 @@ class AlertRulesOut(Schema):
 # --- Devices ------------------------------------------------------------------------------------
 
 
+# A serial number as printed on a device: letters and digits, parts joined by - . / or _, no spaces.
+SERIAL_NUMBER_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9._/-]*[A-Za-z0-9])?$"
+
+
 class DeviceIn(InSchema):
     model_id: UUID
-    serial_number: str = Field(min_length=1, max_length=100)
+    serial_number: str = Field(min_length=1, max_length=100, pattern=SERIAL_NUMBER_PATTERN)
     imei: str | None = Field(default=None, pattern=r"^\d{15}$")
     mac_address: str | None = Field(default=None, pattern=r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$")
     firmware_version: str = Field(default="", max_length=50)

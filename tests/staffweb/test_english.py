@@ -155,6 +155,8 @@ def test_the_it_pages_in_english_show_english_labels_statuses_and_categories(wor
     assert "Health board" in board and "Driftsoverblik" not in board
     catalogue = client.get("/staff/it/katalog/").content.decode()
     assert "Catalogue" in catalogue and "Kræver samtykke" not in catalogue
+    # The categories table names every category in English too, as the models table and the filter do.
+    assert "<td>Door sensor</td>" in catalogue and "Dørsensor" not in catalogue
 
 
 @pytest.mark.django_db

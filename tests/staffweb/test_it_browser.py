@@ -15,8 +15,8 @@ from tests.staffweb.test_browser import PASSWORD, assert_accessible, pytestmark 
 from tests.staffweb.test_browser import browser_page as browser_page  # the fixtures
 from tests.staffweb.test_browser import live_asgi_server as live_asgi_server
 from tests.velfaerdsteknologi.conftest import cpr_of
-from tests.velfaerdsteknologi.factories import category
-from velfaerdsteknologi.models import Assignment, Device, DeviceStatus
+from tests.velfaerdsteknologi.factories import AlertFactory, category
+from velfaerdsteknologi.models import AlertAudience, Assignment, Device, DeviceStatus
 from velfaerdsteknologi.services.alerts import alert_rules_default, device_model_create
 
 
@@ -59,10 +59,8 @@ def _press_link(page: Any, name: str) -> None:
     _enter(page)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_it_registers_assigns_installs_and_sees_the_device_on_the_board(world, live_asgi_server, browser_page):
-    live_server = live_asgi_server
-    page = browser_page
+def _gps_fall_detector() -> Any:
+    """A GPS fall detector in the catalogue, with its default alert rules."""
     model = device_model_create(
         manufacturer="Tunstall",
         model_number="Vi+ GPS",
@@ -74,6 +72,14 @@ def test_it_registers_assigns_installs_and_sees_the_device_on_the_board(world, l
         test_call_interval_days=30,
     )
     alert_rules_default(device_model=model)
+    return model
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_registers_assigns_installs_and_sees_the_device_on_the_board(world, live_asgi_server, browser_page):
+    live_server = live_asgi_server
+    page = browser_page
+    model = _gps_fall_detector()
     _log_in(page, live_server, _it_user(world))
     assert_accessible(page)  # the health board
 
@@ -180,3 +186,66 @@ def test_it_registers_assigns_installs_and_sees_the_device_on_the_board(world, l
     assert "VIG-0900" in page.locator("section:has(#alerts-heading)").inner_text()
     assert_accessible(page)
     assert Device.objects.get(pk=device.pk).status == DeviceStatus.IN_USE
+
+
+# A tablet, a 1280×800 window at 200 % zoom (640×400 CSS pixels), and a phone.
+NARROW = ({"width": 768, "height": 1024}, {"width": 640, "height": 400}, {"width": 390, "height": 844})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_pages_with_tables_fit_a_tablet_a_200_percent_zoom_and_a_phone(world, live_asgi_server, browser_page):
+    """A wide table scrolls in its own region (reachable by keyboard), and nothing in it, not even a button's
+    visually hidden text, widens the page: the register, a device's page with an open alert, the catalogue."""
+    live_server = live_asgi_server
+    page = browser_page
+    model = _gps_fall_detector()
+    device = Device.objects.create(
+        municipality=world.municipality,
+        model=model,
+        serial_number="VIG-0700",
+        location="Hjælpemiddeldepotet, Vestergade 12, 5000 Odense C",
+        status=DeviceStatus.IN_STOCK,
+        status_changed_at=timezone.now(),
+        battery_level=55,
+        last_seen_at=timezone.now(),
+    )
+    rule = model.alert_rules.get(kind="heartbeat")
+    AlertFactory(device=device, kind="heartbeat", rule=rule, audience=AlertAudience.IT, citizen=None)
+    _log_in(page, live_server, _it_user(world))
+    for viewport in NARROW:
+        page.set_viewport_size(viewport)
+        for path in ("/staff/it/enheder/", f"/staff/it/enheder/{device.pk}/", "/staff/it/katalog/"):
+            page.goto(live_server.url + path)
+            wider = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert wider <= 0, (viewport, path, wider)
+            regions = page.locator("main .table--responsive-scroll[tabindex='0'][role=region]")
+            assert regions.count() == page.locator("main table").count() > 0, (viewport, path)
+            assert_accessible(page)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_finding_the_citizen_by_keyboard_goes_on_from_the_citizen_found(world, live_asgi_server, browser_page):
+    """Enter in the CPR field finds the citizen; the page comes back at the citizen found (read out as a status),
+    and the next Tab goes on to the installation's fields, not to the top of the page."""
+    live_server = live_asgi_server
+    page = browser_page
+    model = device_model_create(
+        manufacturer="Tunstall", model_number="Vi+", name="Faldalarm", category=category("fall_detector")
+    )
+    device = Device.objects.create(
+        municipality=world.municipality,
+        model=model,
+        serial_number="VIG-0800",
+        status=DeviceStatus.IN_STOCK,
+        status_changed_at=timezone.now(),
+    )
+    _log_in(page, live_server, _it_user(world))
+    page.goto(f"{live_server.url}/staff/it/enheder/{device.pk}/tildel/")
+    page.focus("#id_cpr")
+    page.keyboard.type(cpr_of(world.citizen))
+    _enter(page)
+    assert page.evaluate("document.activeElement.id") == "citizen-found"
+    assert world.citizen.full_name in page.locator("#citizen-found").inner_text()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "id_installation_address"
+    assert_accessible(page)

@@ -154,7 +154,11 @@ def test_changing_a_models_battery_thresholds(world):
     assert response.status_code == 302 and response["Location"].endswith("#rule-battery")
     rule = AlertRule.objects.get(device_model=model, kind="battery")
     assert (rule.alert_low, rule.warning_low, rule.is_active) == (15.0, 25.5, True)
-    assert "alarm ≤ 15 %, advarsel ≤ 25,5 %" in _it(world).get(f"/staff/it/katalog/{model.pk}/").content.decode()
+    page = _it(world).get(f"/staff/it/katalog/{model.pk}/").content.decode()
+    assert "alarm ≤ 15 %, advarsel ≤ 25,5 %" in page
+    # The fields show the thresholds as the words do, ready to be changed: 15, not 15.0; 25,5 with a comma.
+    assert 'name="rule-battery-alert_low" value="15"' in page
+    assert 'name="rule-battery-warning_low" value="25,5"' in page
     off = _it(world).post(f"/staff/it/katalog/{model.pk}/regler/fall/", {})
     assert off.status_code == 302 and not AlertRule.objects.get(device_model=model, kind="fall").is_active
 

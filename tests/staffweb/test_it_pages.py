@@ -33,13 +33,23 @@ from velfaerdsteknologi.models import (
 )
 from velfaerdsteknologi.services.devices import device_register
 
+# A citizen's and a relative's browser login is the citizen app's; even with a login to the staff web app (made
+# here directly) they hold no staff role, and the IT pages are 404 to them as to care staff and analysts.
 PERSON_ROLES = {
     "staff_in_team": "staff_in_team",
     "staff_out_of_team": "staff_out_of_team",
     "it": "it_staff",
     "analyst": "analyst",
+    "citizen_with_staff_login": "citizen",
+    "relative_with_staff_login": "relative_with_consent",
 }
-NOT_IT = {"staff_in_team": 404, "staff_out_of_team": 404, "analyst": 404}
+NOT_IT = {
+    "staff_in_team": 404,
+    "staff_out_of_team": 404,
+    "analyst": 404,
+    "citizen_with_staff_login": 404,
+    "relative_with_staff_login": 404,
+}
 
 
 def _it(world):
@@ -319,6 +329,44 @@ def test_a_filtered_register_page_costs_the_same_queries_for_5_and_60_devices(wo
 
 
 @pytest.mark.django_db
+def test_the_register_reads_only_the_columns_its_rows_show(world):
+    """The page of devices reads what a row shows and what the sorts page by; not the devices' models (the rows
+    name them from the catalogue the filter reads) nor their other details."""
+    core.DeviceFactory(municipality=world.municipality, model=DeviceModelFactory(), status=DeviceStatus.IN_USE)
+    client = _it(world)
+    for sort in ("serial", "status", "newest"):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/staff/it/enheder/", {"status": "in_use", "category": "fall_detector", "sort": sort})
+        assert response.status_code == 200
+        (devices,) = [
+            query["sql"]
+            for query in queries.captured_queries
+            if "velfaerdsteknologi_device" in query["sql"] and '"serial_number"' in query["sql"]
+        ]
+        for column in ("telemetry_kinds", "firmware_version", "purchase_date", "imei", "heartbeat_interval_seconds"):
+            assert column not in devices, (sort, column)
+
+
+@pytest.mark.django_db
+def test_the_register_escapes_what_it_writes_out(world):
+    """The rows and the filter are written out in Python: every value typed in or stored is escaped."""
+    model = DeviceModelFactory(manufacturer='A&B <i>"', model_number="X<1>")
+    core.DeviceFactory(
+        municipality=world.municipality, model=model, serial_number="S<b>1</b>", location='Depot "<script>x</script>'
+    )
+    client = _it(world)
+    rows = client.get("/staff/it/enheder/").content.decode()
+    assert ">S&lt;b&gt;1&lt;/b&gt;</a>" in rows and "<td>Depot &quot;&lt;script&gt;x&lt;/script&gt;</td>" in rows
+    assert "<td>A&amp;B &lt;i&gt;&quot; X&lt;1&gt;</td>" in rows
+    body = client.get("/staff/it/enheder/", {"search": "S<b>", "location": '"><script>y</script>'}).content.decode()
+    for page in (rows, body):
+        assert "<script>" not in page.replace('<script src="', "") and "<b>" not in page and "<i>" not in page
+    assert 'value="&quot;&gt;&lt;script&gt;y&lt;/script&gt;"' in body  # the location typed in, back in its field
+    assert 'value="S&lt;b&gt;"' in body
+    assert "A&amp;B &lt;i&gt;&quot; X&lt;1&gt;</option>" in body  # the model among the filter's choices
+
+
+@pytest.mark.django_db
 def test_register_pages_through_the_devices(world):
     model = DeviceModelFactory()
     for number in range(30):
@@ -467,6 +515,7 @@ def test_registering_a_device(world):
         ({"imei": "12345"}, "imei", "Skriv IMEI-nummeret som 15 cifre."),
         ({"mac_address": "nope"}, "mac_address", "Skriv MAC-adressen som seks par"),
         ({"serial_number": ""}, "serial_number", "Dette felt er påkrævet."),
+        ({"serial_number": "VIG 02!"}, "serial_number", "Skriv serienummeret som på enheden: bogstaver og tal"),
         ({"purchase_date": "i går"}, "purchase_date", "Skriv en dato"),
         ({"serial_number": "VIG-0001"}, "serial_number", "Der findes allerede en enhed med denne værdi."),
     ],
@@ -756,6 +805,20 @@ def test_import_previews_row_errors_in_danish_and_writes_nothing(world):
     assert "Der findes allerede en enhed af denne model med dette serienummer." in body
     assert "Fabrikant og modelnummer skal svare til en model i kataloget." in body
     assert Device.objects.filter(municipality=world.municipality).count() == 2
+
+
+@pytest.mark.django_db
+def test_import_refuses_a_serial_number_not_written_as_on_a_device_in_danish(world):
+    model = _gps_model()
+    text = f"serial_number,manufacturer,model_number\nVIG 0001!,{model.manufacturer},{model.model_number}\n"
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("enheder.csv", text.encode(), content_type="text/csv")
+    response = _it(world).post("/staff/it/import/", {"file": upload, "action": "preview"})
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert "Skriv serienummeret som på enheden: bogstaver og tal" in body and "Intet er gemt." in body
+    assert not Device.objects.filter(model=model).exists()
 
 
 @pytest.mark.django_db

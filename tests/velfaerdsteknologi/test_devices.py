@@ -57,6 +57,14 @@ def test_bad_device_input_names_the_field(it_client, fall_detector_model):
     assert not Device.objects.filter(serial_number__startswith="Y-").exists()
 
 
+@pytest.mark.parametrize("serial", ["BAD SERIAL!", "VIG-", "VIG 0001", "=1+1", "VIG\n1"])
+def test_a_serial_number_not_written_as_on_a_device_is_refused(it_client, fall_detector_model, serial):
+    response = register(it_client, fall_detector_model, serial)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "serial_number"
+    assert not Device.objects.filter(model=fall_detector_model).exists()
+    assert register(it_client, fall_detector_model, "AB-12.3/x_4").status_code == 201
+
+
 def test_only_legal_transitions_are_allowed_and_each_is_recorded(world, it_client):
     device_id = world.device.pk
     move = lambda status: it_client.post(  # noqa: E731

@@ -2,14 +2,13 @@
 page refuses exactly what the API refuses, and says it in Danish beside the field; the services decide the rest
 and their problem codes are said in Danish too."""
 
+import html
 from collections.abc import Sequence
 from typing import Any
 
 from django import forms
-from django.forms.utils import flatatt
-from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 from pydantic import BaseModel, ValidationError
@@ -49,6 +48,10 @@ MESSAGES: dict[str, StrOrPromise] = {
     "not_citizens_own": _("Vælg blandt borgerens egne igangværende forløb og deres mål."),
 }
 # A plain ``invalid`` from a service, by the field it names.
+SERIAL_NUMBER_MESSAGE = _(
+    "Skriv serienummeret som på enheden: bogstaver og tal, evt. delt af bindestreg, punktum, skråstreg eller "
+    "understreg, uden mellemrum."
+)
 FIELD_MESSAGES: dict[str, StrOrPromise] = {
     "cpr": _("Skriv et gyldigt CPR-nummer: 10 cifre, gerne med bindestreg."),
     "citizen_id": _("Borgeren findes ikke i kommunen eller er registreret som død."),
@@ -91,6 +94,7 @@ def _schema_message(error: Any) -> str:
         return {
             "imei": gettext("Skriv IMEI-nummeret som 15 cifre."),
             "mac_address": gettext("Skriv MAC-adressen som seks par hex-tegn adskilt af kolon, fx 00:1A:2B:3C:4D:5E."),
+            "serial_number": str(SERIAL_NUMBER_MESSAGE),
         }.get(field, problems.text("invalid"))
     if kind == "literal_error":
         return gettext("Vælg en af mulighederne.")
@@ -138,6 +142,17 @@ def _date_field(label: StrOrPromise, *, help_text: StrOrPromise = "") -> forms.D
     )
 
 
+def _attributes(attrs: dict[str, Any]) -> str:
+    """An element's attributes as ``flatatt`` writes them (valued ones first, then the true booleans; false and
+    None left out), escaped by the standard library's ``html.escape`` (what Django's ``escape`` calls)."""
+    valued = "".join(
+        f' {name}="{html.escape(str(value))}"'
+        for name, value in attrs.items()
+        if value is not None and not isinstance(value, bool)
+    )
+    return valued + "".join(f" {name}" for name, value in attrs.items() if value is True)
+
+
 class PlainSelect(forms.Select):
     """A select written out in Python rather than through the form renderer's templates: the register's search
     renders its selects (every model, category and status) on every search, and a template per option is most of
@@ -147,10 +162,11 @@ class PlainSelect(forms.Select):
         final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
         chosen = {str(item) for item in (value if isinstance(value, list | tuple) else [value]) if item is not None}
         options = "".join(
-            f'<option value="{escape(key)}"{" selected" if str(key) in chosen else ""}>{escape(label)}</option>'
+            f'<option value="{html.escape(str(key))}"{" selected" if str(key) in chosen else ""}>'
+            f"{html.escape(str(label))}</option>"
             for key, label in self.choices
         )
-        return format_html("<select{}>{}</select>", flatatt(final), mark_safe(options))  # noqa: S308 — escaped above
+        return mark_safe(f"<select{_attributes(final)}>{options}</select>")  # noqa: S308 — escaped above
 
 
 class PlainTextInput(forms.TextInput):
@@ -161,7 +177,7 @@ class PlainTextInput(forms.TextInput):
         shown = self.format_value(value)
         if shown is not None:
             final["value"] = shown
-        return format_html("<input{}>", flatatt(final))
+        return mark_safe(f"<input{_attributes(final)}>")  # noqa: S308 — escaped by _attributes
 
 
 class RegisterFilterForm(DkfdsForm):
@@ -202,22 +218,19 @@ class RegisterFilterForm(DkfdsForm):
         the rest of the page."""
         groups = []
         for field in self.visible_fields():
-            field_id = field.auto_id
+            field_id = html.escape(field.auto_id)
             errors = list(field.errors)
-            attrs = {"id": field_id, **({"aria-invalid": "true"} if errors else {})}
-            groups.append(
-                format_html(
-                    '<div class="form-group{}"><label class="form-label" for="{}">{}</label>{}{}</div>',
-                    " form-error" if errors else "",
-                    field_id,
-                    field.label,
-                    format_html_join(
-                        "", '<span class="form-error-message" id="{}-error">{}</span>', ((field_id, e) for e in errors)
-                    ),
-                    field.field.widget.render(field.html_name, field.value(), attrs=attrs),
-                )
+            attrs = {"id": field.auto_id, **({"aria-invalid": "true"} if errors else {})}
+            messages = "".join(
+                f'<span class="form-error-message" id="{field_id}-error">{html.escape(str(error))}</span>'
+                for error in errors
             )
-        return mark_safe("".join(groups))  # noqa: S308 — every group is built by format_html
+            groups.append(
+                f'<div class="form-group{" form-error" if errors else ""}">'
+                f'<label class="form-label" for="{field_id}">{html.escape(str(field.label))}</label>{messages}'
+                f"{field.field.widget.render(field.html_name, field.value(), attrs=attrs)}</div>"
+            )
+        return mark_safe("".join(groups))  # noqa: S308 — every value is escaped above, the widgets escape theirs
 
     def filters(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -507,6 +520,13 @@ class CommaFloatField(forms.FloatField):
         if isinstance(value, str):
             value = value.strip().replace(",", ".")
         return super().to_python(value)
+
+    def prepare_value(self, value: Any) -> Any:
+        """A stored number as the page writes numbers: 15 (not 15.0), and 12,5 with a comma in Danish."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            text = f"{value:g}"
+            return text if (get_language() or "da").startswith("en") else text.replace(".", ",")
+        return value
 
 
 def _checkbox(label: StrOrPromise, help_text: StrOrPromise = "") -> forms.BooleanField:

@@ -15,7 +15,7 @@ from django_stubs_ext import StrOrPromise
 from backend.actors import IT
 from staffweb.forms import DkfdsForm
 from staffweb.views.base import StaffRequest, page, staff_page
-from staffweb.views.it.forms import ImportForm, RegisterFilterForm
+from staffweb.views.it.forms import SERIAL_NUMBER_MESSAGE, ImportForm, RegisterFilterForm
 from velfaerdsteknologi import selectors, transfer
 from velfaerdsteknologi.models import DeviceCategory, DeviceModel
 from velfaerdsteknologi.transfer import MAX_IMPORT_ROWS
@@ -123,6 +123,7 @@ FIELD_MESSAGES = {
     ("duplicate", "model_number"): _("Modellen findes allerede i kataloget."),
     ("duplicate_in_file", "serial_number"): _("Samme enhed står i en anden række i filen."),
     ("duplicate_in_file", "model_number"): _("Samme model står i en anden række i filen."),
+    ("pattern", "serial_number"): SERIAL_NUMBER_MESSAGE,
     ("pattern", "imei"): _("Skriv IMEI-nummeret som 15 cifre."),
     ("pattern", "mac_address"): _("Skriv MAC-adressen som seks par hex-tegn adskilt af kolon, fx 00:1A:2B:3C:4D:5E."),
     ("choice", "consent_basis"): _("Skriv consent (samtykke) eller legal_basis (lovhjemmel)."),
