@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from selvbetjening.models import Condition, Goal
+from tests.selvbetjening import factories
 from tests.selvbetjening.helpers import goal_body
 
 WALK = "6c3f2a55-5b87-4d55-9b6c-0b8b6fb2c5a1"
@@ -111,3 +112,19 @@ def test_with_a_list_the_api_refuses_a_condition_not_on_it_in_danish(world, epis
     Condition.objects.filter(code=COOK).update(active=False)
     assert world.client("staff_in_team").post(url, goal_body(due_date=due, condition_code=COOK)).status_code == 422
     assert Goal.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_with_a_list_an_edit_to_a_condition_not_on_it_is_refused_and_other_edits_are_not(world, episode, tmp_path):
+    goal = factories.GoalFactory(episode=episode)  # written before the list, with a code not on it
+    _load(tmp_path, f"{COOK};Lave mad;household\n")
+    client = world.client("staff_in_team")
+    refused = client.patch(
+        f"/api/v1/goals/{goal.pk}", {"version": 1, "condition_code": WALK, "condition_display": "Gå"}
+    )
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "condition_code"
+    assert client.patch(f"/api/v1/goals/{goal.pk}", {"version": 1, "rank": 2}).status_code == 200
+    moved = client.patch(
+        f"/api/v1/goals/{goal.pk}", {"version": 2, "condition_code": COOK, "condition_display": "Lave mad"}
+    )
+    assert moved.status_code == 200 and moved.json()["condition"]["code"] == COOK

@@ -31,9 +31,11 @@ def test_demo_data_is_idempotent_and_complete():
     # The demo's FSIII code list holds each demo goal's condition, under the name the goal carries.
     assert Condition.objects.filter(active=True).count() == 9
     listed = dict(Condition.objects.values_list("code", "display"))
-    assert {listed[goal.condition_code] for goal in episode.goals.all()} == {
-        goal.condition_display for goal in episode.goals.all()
-    } == {"Gå", "Lave mad"}
+    assert (
+        {listed[goal.condition_code] for goal in episode.goals.all()}
+        == {goal.condition_display for goal in episode.goals.all()}
+        == {"Gå", "Lave mad"}
+    )
 
 
 @pytest.mark.django_db
