@@ -44,6 +44,11 @@ def _areas() -> dict[str, str]:
     return {**{value.casefold(): value for value in Goal.Area.values}, **names}
 
 
+def _area_names() -> str:
+    with translation.override("da"):
+        return ", ".join(str(label) for label in Goal.Area.labels)
+
+
 def condition_rows_parse(text: str) -> list[ConditionRow]:
     """The file's conditions; ``ConditionFileError`` naming every bad line if there is one."""
     areas = _areas()
@@ -81,8 +86,8 @@ def condition_rows_parse(text: str) -> list[ConditionRow]:
         area = areas.get(area_text.casefold())
         if area is None:
             problems.append(
-                gettext("Linje %(line)s: området „%(area)s“ er ikke et FSIII-område.")
-                % {"line": number, "area": area_text}
+                gettext("Linje %(line)s: området „%(area)s“ er ikke et FSIII-område; brug et af: %(areas)s.")
+                % {"line": number, "area": area_text, "areas": _area_names()}
             )
         if code in seen:
             problems.append(

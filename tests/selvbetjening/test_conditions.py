@@ -77,7 +77,7 @@ def test_a_bad_file_names_every_bad_line_in_danish_and_changes_nothing(tmp_path)
     assert "Kodelisten er ikke indlæst; intet er ændret." in message
     assert "Linje 2: koden „gå“ er ikke et UUID." in message
     assert "Linje 3: tilstandens navn mangler." in message
-    assert "Linje 4: området „hygiejne“ er ikke et FSIII-område." in message
+    assert "Linje 4: området „hygiejne“ er ikke et FSIII-område; brug et af: Egenomsorg, " in message
     assert f"Linje 5: koden {WALK} står også på linje 1." in message
     assert "Linje 6: der skal være tre felter" in message
     assert "Linje 1" not in message
