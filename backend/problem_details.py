@@ -189,6 +189,7 @@ DANISH_DETAILS: dict[str, str] = {
     "must equal the baseline level for a goal of keeping a level.": (
         "skal være lig udgangsniveauet for et mål om at fastholde et niveau."
     ),
+    "is not a condition on the municipality's FSIII code list.": ("er ikke en tilstand på kommunens FSIII-kodeliste."),
     # Effect
     "from and to must span one calendar year or one calendar quarter (both days included).": (
         "from og to skal dække ét kalenderår eller ét kvartal (begge dage medregnet)."

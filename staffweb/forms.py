@@ -18,6 +18,7 @@ from selvbetjening.schemas import RatingIn
 from selvbetjening.schemas.episodes import EpisodeCreateIn
 from selvbetjening.schemas.goals import GoalCreateIn
 from selvbetjening.schemas.plans import PlanExerciseIn
+from selvbetjening.selectors.conditions import conditions_by_area
 from selvbetjening.services.plans import EXERCISE_FIELDS
 from staffweb import problems
 from staffweb.present import REASON_WORDS
@@ -322,14 +323,18 @@ def _date_field(label: Any) -> forms.DateField:
     )
 
 
-def _schema_errors(form: forms.Form, schema: type[BaseModel], entry: dict[str, Any]) -> None:
-    """The API schema's refusals of ``entry``, each beside the form field of the same name (fields
-    Django already refused keep their own message)."""
+def _schema_errors(
+    form: forms.Form, schema: type[BaseModel], entry: dict[str, Any], shown_at: Mapping[str, str] | None = None
+) -> None:
+    """The API schema's refusals of ``entry``, each beside the form field of the same name, or the one
+    ``shown_at`` names for a schema field the form fills itself (fields Django already refused keep their
+    own message)."""
     try:
         schema.model_validate(entry)
     except ValidationError as exc:
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else ""
+            name = (shown_at or {}).get(name, name)
             if name in form.errors:
                 continue
             form.add_error(name if name in form.fields else None, _schema_message(error))
@@ -422,11 +427,13 @@ class GoalForm(DkfdsForm):
     )
     rank = forms.IntegerField(label=_("Prioritet"), help_text=_("1 er vigtigst for borgeren."))
     area = forms.ChoiceField(label=_("Funktionsområde"), choices=[("", _("Vælg et område")), *Goal.Area.choices])
-    condition_code = forms.CharField(
-        label=_("FSIII-tilstand: kode"), help_text=_("Tilstandens kode (UUID) fra FSIII-kodelisten."), max_length=36
-    )
-    condition_display = forms.CharField(
-        label=_("FSIII-tilstand: navn"), help_text=_("Tilstandens navn, for eksempel „Gå“."), max_length=200
+    condition_code = forms.ChoiceField(
+        label=_("FSIII-tilstand"),
+        help_text=_("Tilstandene fra kommunens FSIII-kodeliste, samlet efter område."),
+        error_messages={
+            "required": _("Vælg den tilstand, målet handler om."),
+            "invalid_choice": _("Vælg en tilstand fra kommunens FSIII-kodeliste."),
+        },
     )
     direction = forms.ChoiceField(label=_("Retning"), choices=Goal.Direction.choices, initial=Goal.Direction.IMPROVE)
     baseline_level = forms.TypedChoiceField(
@@ -448,13 +455,31 @@ class GoalForm(DkfdsForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["rank"].widget.attrs.update(inputmode="numeric")
+        areas = dict(Goal.Area.choices)
+        grouped = conditions_by_area()
+        self.conditions = {str(item.code): item for _area, items in grouped for item in items}
+        condition_field = self.fields["condition_code"]
+        assert isinstance(condition_field, forms.ChoiceField)
+        condition_field.choices = [
+            ("", _("Vælg en tilstand")),
+            *((areas[area], [(str(item.code), item.display) for item in items]) for area, items in grouped),
+        ]
 
     def gas_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in GAS_OUTCOMES]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        _schema_errors(self, GoalCreateIn, {name: cleaned.get(name) for name in self.fields})
+        condition = self.conditions.get(cleaned.get("condition_code") or "")
+        cleaned["condition_display"] = condition.display if condition else None
+        if condition is not None and cleaned.get("area") and condition.area != cleaned["area"]:
+            self.add_error(
+                "condition_code",
+                _("Tilstanden hører til området %(area)s; vælg det område eller en anden tilstand.")
+                % {"area": condition.get_area_display()},
+            )
+        entry = {name: cleaned.get(name) for name in [*self.fields, "condition_display"]}
+        _schema_errors(self, GoalCreateIn, entry, {"condition_display": "condition_code"})
         return cleaned
 
     def service_fields(self) -> dict[str, str]:

@@ -6,7 +6,7 @@ from selvbetjening.models.episodes import (
     FollowUpResult,
 )
 from selvbetjening.models.exercises import Exercise, ExerciseImage
-from selvbetjening.models.goals import FSIII_CODE_SYSTEM, Goal, GoalRating
+from selvbetjening.models.goals import FSIII_CODE_SYSTEM, Condition, Goal, GoalRating
 from selvbetjening.models.network import SCOPES, Encouragement, NetworkGrant, NetworkInvitation
 from selvbetjening.models.plan_history import TrainingPlanStatusChange
 from selvbetjening.models.questionnaires import (
@@ -37,6 +37,7 @@ __all__ = [
     "NRS_MAX",
     "SCOPES",
     "CitizenRequest",
+    "Condition",
     "Encouragement",
     "Episode",
     "EpisodeContact",

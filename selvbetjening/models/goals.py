@@ -143,3 +143,22 @@ class GoalRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.goal} · {self.rated_on} · GAS {self.gas_score}"
+
+
+class Condition(models.Model):
+    """One FSIII condition (tilstand) on the municipality's code list, loaded from the CSV file it
+    supplies (``manage.py load_fsiii_conditions``). Goals keep the code and display they were written
+    with; a condition that leaves the list is marked inactive, never deleted."""
+
+    code = models.UUIDField(unique=True, help_text=f"FSIII condition code ({FSIII_CODE_SYSTEM}).")
+    display = models.CharField(max_length=200)
+    area = models.CharField(max_length=20, choices=Goal.Area.choices)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["area", "display"]
+        verbose_name = _("FSIII-tilstand")
+        verbose_name_plural = _("FSIII-tilstande")
+
+    def __str__(self) -> str:
+        return self.display

@@ -15,6 +15,7 @@ from backend.models import AccessLogEntry
 from backend.timeutil import municipal_today
 from selvbetjening import events
 from selvbetjening.models import Episode, Goal, GoalRating
+from selvbetjening.selectors.conditions import condition_unlisted
 from selvbetjening.services.common import rater_role
 
 Action = AccessLogEntry.Action
@@ -52,6 +53,12 @@ def _goal_rules(goal: Goal, episode: Episode) -> None:
         raise InvalidInput("target_level", "must equal the baseline level for a goal of keeping a level.")
 
 
+def _condition_listed(code: Any) -> None:
+    """A goal's condition is on the municipality's FSIII code list, once it keeps one."""
+    if condition_unlisted(code):
+        raise InvalidInput("condition_code", "is not a condition on the municipality's FSIII code list.")
+
+
 def _running(episode: Episode) -> None:
     if episode.status in (Episode.Status.COMPLETED, Episode.Status.CANCELLED):
         raise Conflict("The episode has ended.", code="episode_ended")
@@ -73,6 +80,7 @@ def goal_create(*, episode: Episode, by: Actor, **fields: Any) -> Goal:
     _running(episode)
     goal = Goal(episode=episode, created_by=by.user, **fields)
     _goal_rules(goal, episode)
+    _condition_listed(goal.condition_code)
     goal.save()
     _log(by, episode, "goal", Action.CREATE, goal.pk)
     return goal
@@ -87,6 +95,8 @@ def goal_update(*, goal: Goal, by: Actor, version: int, changes: dict[str, Any])
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise InvalidInput(sorted(unknown)[0], "cannot be changed.")
+    if "condition_code" in changes:
+        _condition_listed(changes["condition_code"])
     for name, value in changes.items():
         setattr(goal, name, value)
     _goal_rules(goal, episode)

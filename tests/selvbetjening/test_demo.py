@@ -3,6 +3,7 @@ from django.core.management import call_command
 
 from selvbetjening.models import (
     CitizenRequest,
+    Condition,
     Episode,
     Exercise,
     GoalRating,
@@ -27,6 +28,14 @@ def test_demo_data_is_idempotent_and_complete():
     assert QuestionnaireAssignment.objects.filter(citizen=episode.citizen, status="pending").exists()
     assert CitizenRequest.objects.get(citizen=episode.citizen).messages.count() == 1
     assert NetworkGrant.objects.get(citizen=episode.citizen).relative.user.username == "paaroerende"
+    # The demo's FSIII code list holds each demo goal's condition, under the name the goal carries.
+    assert Condition.objects.filter(active=True).count() == 9
+    listed = dict(Condition.objects.values_list("code", "display"))
+    assert (
+        {listed[goal.condition_code] for goal in episode.goals.all()}
+        == {goal.condition_display for goal in episode.goals.all()}
+        == {"Gå", "Lave mad"}
+    )
 
 
 @pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.utils import timezone
 import tests.matrix  # noqa: F401  (the matrix imports the rows modules first: no circular import)
 from backend.models import AccessLogEntry, AppSession
 from backend.services.identity import ClientInfo, session_start
-from selvbetjening.models import TrainingAlert
+from selvbetjening.models import Condition, TrainingAlert
 from tests.selvbetjening.matrix_rows import episode, goal  # noqa: F401 — for the tests
 from tests.selvbetjening.training_factories import SessionLogFactory, make_plan
 
@@ -72,3 +72,17 @@ def access_log_cleared_for_flush() -> None:
         cursor.execute(f'DELETE FROM "{table}"')  # noqa: S608 — the model's own table name
         for _, sql in triggers:
             cursor.execute(sql)
+
+
+WALKING_CODE = "6c3f2a55-5b87-4d55-9b6c-0b8b6fb2c5a1"
+
+
+def listed_conditions() -> None:
+    """A small FSIII condition code list: two mobility conditions, one household task, one taken off."""
+    for code, display, area, active in (
+        (WALKING_CODE, "Gå", "mobility", True),
+        ("6c3f2a55-5b87-4d55-9b6c-0b8b6fb2c5a2", "Gå på trapper", "mobility", True),
+        ("6c3f2a55-5b87-4d55-9b6c-0b8b6fb2c5a3", "Lave mad", "household", True),
+        ("6c3f2a55-5b87-4d55-9b6c-0b8b6fb2c5a4", "Færden i forskellige omgivelser", "mobility", False),
+    ):
+        Condition.objects.create(code=code, display=display, area=area, active=active)

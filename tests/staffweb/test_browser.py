@@ -23,7 +23,14 @@ from selvbetjening.models import CitizenRequest, TrainingPlanVersion
 from tests.conftest import access_token_for
 from tests.selvbetjening.factories import CitizenRequestFactory
 from tests.selvbetjening.test_event_delivery import session_body
-from tests.staffweb.helpers import access_log_cleared_for_flush, episode, goal, make_plan, plan_with_pain_alert
+from tests.staffweb.helpers import (
+    access_log_cleared_for_flush,
+    episode,
+    goal,
+    listed_conditions,
+    make_plan,
+    plan_with_pain_alert,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "a-long-demo-password"
@@ -289,6 +296,8 @@ def test_an_episode_is_started_and_a_goal_written_with_the_keyboard_only(world, 
     from backend.timeutil import municipal_today
     from selvbetjening.models import Episode, Goal
 
+    listed_conditions()
+
     page = browser_page
     _log_in_with_the_keyboard(page, live_server, _therapist(world))
     page.goto(f"{live_server.url}/staff/borgere/{world.citizen.pk}/")
@@ -327,9 +336,9 @@ def test_an_episode_is_started_and_a_goal_written_with_the_keyboard_only(world, 
     page.keyboard.press("Tab")
     for _ in range(3):
         page.keyboard.press("ArrowDown")  # self-care, household tasks, mobility
-    for text in ("6c3f2a55-5b87-4d55-9b6c-0b8b6fb2c5a1", "Gå på trapper"):
-        page.keyboard.press("Tab")
-        page.keyboard.type(text)
+    page.keyboard.press("Tab")
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")  # Lave mad (household tasks), then Gå and Gå på trapper (mobility)
     page.keyboard.press("Tab")  # improve, as suggested
     page.keyboard.press("Tab")
     for _ in range(3):
@@ -347,3 +356,7 @@ def test_an_episode_is_started_and_a_goal_written_with_the_keyboard_only(world, 
     written = Goal.objects.get(episode=made)
     assert (written.area, written.baseline_level, written.target_level, written.baseline_gas) == ("mobility", 3, 1, -1)
     assert (written.gas_0, written.due_date) == ("Hele trappen med gelænder", made.planned_end_date)
+    assert (str(written.condition_code), written.condition_display) == (
+        "6c3f2a55-5b87-4d55-9b6c-0b8b6fb2c5a2",
+        "Gå på trapper",
+    )

@@ -10,7 +10,7 @@ from backend.timeutil import municipal_today
 from selvbetjening.models import Episode, Goal
 from tests import factories as core
 from tests.selvbetjening.helpers import goal_body
-from tests.staffweb.helpers import episode, web_client
+from tests.staffweb.helpers import WALKING_CODE, episode, listed_conditions, web_client
 
 DAY = "%d-%m-%Y"
 
@@ -35,8 +35,7 @@ def _goal_form(made, **overrides):
         "description": "Jeg vil selv kunne gå ned efter avisen",
         "rank": "1",
         "area": "mobility",
-        "condition_code": "6c3f2a55-5b87-4d55-9b6c-0b8b6fb2c5a1",
-        "condition_display": "Gå",
+        "condition_code": WALKING_CODE,
         "direction": "improve",
         "baseline_level": "3",
         "target_level": "1",
@@ -154,13 +153,31 @@ def test_staff_without_a_care_relation_cannot_start_an_episode(world, role):
 
 @pytest.mark.django_db
 def test_a_goal_is_written_in_the_citizens_words_and_the_api_shows_it(world):
+    listed_conditions()
     made = episode(world)
     client = web_client(world.staff_in_team.user)
     url = f"/staff/forloeb/{made.pk}/nyt-maal/"
     assert f'href="{url}"' in client.get(f"/staff/borgere/{world.citizen.pk}/").content.decode()
-    assert client.get(url).status_code == 200
+    form = client.get(url)
+    assert form.status_code == 200
+    # The code list's active conditions, grouped by FSIII area in Danish; staff pick one, type no code.
+    assert form.context["form"].fields["condition_code"].choices == [
+        ("", "Vælg en tilstand"),
+        (
+            "Praktiske opgaver i hjemmet",
+            [("6c3f2a55-5b87-4d55-9b6c-0b8b6fb2c5a3", "Lave mad")],
+        ),
+        (
+            "Mobilitet",
+            [(WALKING_CODE, "Gå"), ("6c3f2a55-5b87-4d55-9b6c-0b8b6fb2c5a2", "Gå på trapper")],
+        ),
+    ]
+    body = form.content.decode()
+    assert '<optgroup label="Mobilitet">' in body and "Færden i forskellige omgivelser" not in body
+    assert 'name="condition_display"' not in body
     before = _last_row_id()
-    response = client.post(url, _goal_form(made))
+    # The condition's name comes from the code list, whatever else is sent.
+    response = client.post(url, _goal_form(made, condition_display="Noget andet"))
     assert response.status_code == 302
     assert response["Location"] == f"/staff/borgere/{world.citizen.pk}/#goals-heading"
     goal = Goal.objects.get(episode=made)
@@ -195,7 +212,12 @@ def test_a_goal_is_written_in_the_citizens_words_and_the_api_shows_it(world):
     ("overrides", "field", "message"),
     [
         ({"rank": "21"}, "rank", "Må højst være 20."),
-        ({"condition_code": "gå"}, "condition_code", "Værdien kan ikke bruges."),
+        ({"condition_code": "gå"}, "condition_code", "Vælg en tilstand fra kommunens FSIII-kodeliste."),
+        # A code not on the list, or taken off it; a condition of another area than the goal's.
+        ({"condition_code": "7d4e2a55-5b87-4d55-9b6c-0b8b6fb2c5a1"}, "condition_code", "Vælg en tilstand fra"),
+        ({"condition_code": "6c3f2a55-5b87-4d55-9b6c-0b8b6fb2c5a4"}, "condition_code", "Vælg en tilstand fra"),
+        ({"area": "self_care"}, "condition_code", "Tilstanden hører til området Mobilitet"),
+        ({"condition_code": ""}, "condition_code", "Vælg den tilstand, målet handler om."),
         ({"gas_plus_2": ""}, "gas_plus_2", ""),
         ({"target_level": "7"}, "target_level", ""),
         # The service's refusals: a target worse than the baseline; a due date after the episode.
@@ -204,6 +226,7 @@ def test_a_goal_is_written_in_the_citizens_words_and_the_api_shows_it(world):
     ],
 )
 def test_a_bad_goal_gets_a_danish_error_beside_the_field_and_stores_nothing(world, overrides, field, message):
+    listed_conditions()
     made = episode(world)
     client = web_client(world.staff_in_team.user)
     before = _last_row_id()
@@ -214,6 +237,20 @@ def test_a_bad_goal_gets_a_danish_error_beside_the_field_and_stores_nothing(worl
     assert f'id="id_{field}-error">{message}' in body
     assert not Goal.objects.exists()
     assert all(row.action == AccessLogEntry.Action.READ for row in _rows_since(before))
+
+
+@pytest.mark.django_db
+def test_without_a_code_list_the_goal_page_says_so_and_points_to_the_administrator(world):
+    made = episode(world)
+    client = web_client(world.staff_in_team.user)
+    response = client.get(f"/staff/forloeb/{made.pk}/nyt-maal/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Kommunens FSIII-kodeliste er tom" in body and "Bed din administrator" in body
+    assert "id_condition_code" not in body and "Gem målet" not in body
+    response = client.post(f"/staff/forloeb/{made.pk}/nyt-maal/", _goal_form(made))
+    assert response.status_code == 422 and "Kommunens FSIII-kodeliste er tom" in response.content.decode()
+    assert not Goal.objects.exists()
 
 
 @pytest.mark.django_db
@@ -251,6 +288,7 @@ def test_staff_of_another_team_cannot_write_a_goal(world):
 
 @pytest.mark.django_db
 def test_an_ended_episode_takes_no_new_goal(world):
+    listed_conditions()
     made = episode(world)
     Episode.objects.filter(pk=made.pk).update(status=Episode.Status.CANCELLED)
     client = web_client(world.staff_in_team.user)

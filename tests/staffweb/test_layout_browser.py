@@ -9,7 +9,7 @@ import pytest
 from backend.timeutil import municipal_today
 from selvbetjening.models import Episode
 from tests.selvbetjening.factories import CitizenRequestFactory, GoalFactory, GoalRatingFactory
-from tests.staffweb.helpers import episode, plan_with_pain_alert
+from tests.staffweb.helpers import episode, listed_conditions, plan_with_pain_alert
 from tests.staffweb.test_browser import (  # noqa: F401 — pytestmark skips without Chromium
     _log_in_with_the_keyboard,
     _therapist,
@@ -47,6 +47,7 @@ def test_the_main_pages_fit_a_laptop_a_tablet_and_200_percent_zoom(world, live_s
     goal = GoalFactory(episode=running, description="Jeg vil selv kunne gå ned efter avisen om morgenen")
     GoalRatingFactory(goal=goal, gas_score=-1, function_level=3, copm_performance=4, copm_satisfaction=3)
     CitizenRequestFactory(citizen=world.citizen)
+    listed_conditions()  # the goal page shows its form with the condition select
     _log_in_with_the_keyboard(page, live_server, _therapist(world))
     pages = {
         "Mit team": "/staff/",

@@ -29,6 +29,7 @@ from selvbetjening.models import (
     TrainingPlan,
     TrainingSlot,
 )
+from selvbetjening.services.conditions import ConditionRow, conditions_load
 from selvbetjening.services.episodes import evaluation_due_on
 from selvbetjening.services.exercises import exercise_library_load
 from selvbetjening.services.plans import training_plan_create
@@ -38,6 +39,19 @@ from selvbetjening.services.sessions import session_log_record
 from selvbetjening.services.slots import slots_mark_missed, slots_materialise_ahead
 
 DEMO_TITLE = "Demo: Klare mig selv igen"
+# The demo's FSIII condition code list: made-up codes (the municipality loads the real list with
+# load_fsiii_conditions), real FSIII condition names and areas. The goals below use the first two.
+DEMO_CONDITIONS = [
+    ("Gå", Goal.Area.MOBILITY),
+    ("Lave mad", Goal.Area.HOUSEHOLD),
+    ("Bevæge sig omkring", Goal.Area.MOBILITY),
+    ("Løfte og bære", Goal.Area.MOBILITY),
+    ("Vaske sig", Goal.Area.SELF_CARE),
+    ("Af- og påklædning", Goal.Area.SELF_CARE),
+    ("Udføre daglige rutiner", Goal.Area.HOUSEHOLD),
+    ("Muskelstyrke", Goal.Area.MUSCLE_FUNCTION),
+    ("Muskeludholdenhed", Goal.Area.MUSCLE_FUNCTION),
+]
 GOALS = [
     (
         "Jeg vil selv kunne gå ned efter avisen om morgenen",
@@ -66,12 +80,23 @@ GOALS = [
 ]
 
 
+def _demo_code(number: int) -> uuid.UUID:
+    return uuid.UUID(f"00000000-0000-4000-8000-{number:012d}")
+
+
 class Command(BaseCommand):
     help = "Load self-service demo data for borger1 (idempotent; run after seed_demo)."
 
     @transaction.atomic
     def handle(self, *args: object, **options: object) -> None:
         shipped_data_load()
+        conditions_load(
+            [
+                ConditionRow(code=_demo_code(n), display=name, area=area)
+                for n, (name, area) in enumerate(DEMO_CONDITIONS, 1)
+            ],
+            complete=False,
+        )
         citizen = Citizen.objects.filter(user__username="borger1").first()
         therapist = Staff.objects.filter(user__username="terapeut").select_related("user").first()
         relative = Relative.objects.filter(user__username="paaroerende").first()
@@ -113,7 +138,7 @@ class Command(BaseCommand):
                     description=text,
                     rank=rank,
                     area=area,
-                    condition_code="00000000-0000-4000-8000-00000000000" + str(rank),
+                    condition_code=_demo_code(rank),
                     condition_display=display,
                     baseline_level=baseline,
                     target_level=target,
