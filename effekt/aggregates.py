@@ -24,7 +24,7 @@ from django.db.models import F, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
-from backend.models import Citizen, Municipality
+from backend.models import Municipality
 from backend.timeutil import municipal_today
 from effekt.indicators.definitions import INDICATORS, Indicator
 from effekt.indicators.evaluator import AGE_BANDS, Cell, Filters, Node, Organisation, birth_dates, evaluate_periods
@@ -51,7 +51,6 @@ SESSIONS = "sessions"
 ANSWERS = "answers"
 REQUESTS = "requests"
 DEVICES = "devices"
-CITIZENS = "citizens"  # their birth dates (in the CPR number) place them in an age band
 
 INPUTS: dict[str, tuple[str, ...]] = {
     "goal_attainment": (EPISODES_ENDED, GOALS, RATINGS, DEVICES),
@@ -197,22 +196,30 @@ def _overdue(rows: Iterable[tuple], now: datetime) -> Iterable[tuple]:
 
 
 def input_summaries(municipality_id: UUID, now: datetime, dimensions: "_Dimensions") -> dict[str, Summary]:
-    """Per kind of row and year: a fingerprint of every value the indicators read from such rows (citizens
-    all in one, under the year None). One query per kind; the episodes started in the year and the requests
-    carry the filter flags of their episodes (``dimensions``), which may end in another year or not yet."""
+    """Per kind of row and year: a fingerprint of every value the indicators read from such rows, the
+    citizen's encrypted CPR number (the birth date, for the age bands) with each episode and request. One
+    query per kind; the episodes started in the year and the requests carry the filter flags of their
+    episodes (``dimensions``), which may end in another year or not yet."""
     dimensions.load()
     in_municipality = {"team__unit__municipality_id": municipality_id}
     episodes = Episode.objects.filter(**in_municipality)
     by_episode = {f"episode__{key}": value for key, value in in_municipality.items()}
     requests = CitizenRequest.objects.filter(**in_municipality)
-    citizens = Citizen.objects.filter(Q(pk__in=episodes.values("citizen_id")) | Q(pk__in=requests.values("citizen_id")))
     ended = {Episode.Status.COMPLETED}
     return {
         EPISODES_ENDED: _summed(
             _read(
                 episodes.filter(status__in=ended),
                 "ended_on",
-                *("pk", "citizen_id", "team_id", "start_date", "ended_on", "planned_end_date"),
+                *(
+                    "pk",
+                    "citizen_id",
+                    "citizen__cpr_ciphertext",
+                    "team_id",
+                    "start_date",
+                    "ended_on",
+                    "planned_end_date",
+                ),
                 *("follow_up_result_id", "follow_up_result__display_da", "follow_up_result__display_en"),
             )
         ),
@@ -221,7 +228,7 @@ def input_summaries(municipality_id: UUID, now: datetime, dimensions: "_Dimensio
                 _read(
                     episodes.exclude(status=Episode.Status.CANCELLED),
                     "start_date",
-                    *("pk", "citizen_id", "team_id", "start_date", "created_at"),
+                    *("pk", "citizen_id", "citizen__cpr_ciphertext", "team_id", "start_date", "created_at"),
                 ),
                 dimensions,
             )
@@ -288,9 +295,6 @@ def input_summaries(municipality_id: UUID, now: datetime, dimensions: "_Dimensio
                 episode_ended_on=Subquery(Episode.objects.filter(pk=OuterRef("episode_id")).values("ended_on")[:1]),
             )
         ),
-        CITIZENS: _summed(
-            (None, *values) for values in citizens.values_list("pk", "cpr_ciphertext").iterator(chunk_size=5000)
-        ),
     }
 
 
@@ -301,7 +305,6 @@ def _inputs_of(indicator: Indicator, year: int, summaries: dict[str, Summary], v
         f"{kind}:{summaries[kind].get(year - 1) if kind == REQUESTS else ''}:{summaries[kind].get(year)}"
         for kind in INPUTS[indicator.key]
     ]
-    parts.append(f"{CITIZENS}:{summaries[CITIZENS].get(None)}")
     parts.append(" ".join(variant.key for variant in variants))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
