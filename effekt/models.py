@@ -123,27 +123,32 @@ class BenchmarkParticipation(models.Model):
 
 
 class IndicatorTable(models.Model):
-    """One indicator's suppressed cells for a municipality and calendar year, precomputed by
-    ``manage.py indicators_refresh``: the figures the unfiltered queries read. ``organisation`` is the
-    teams and units the cells were computed for (read falls back to computing when they have changed since);
-    ``inputs`` sums up the rows behind the figures, so a refresh recomputes only the tables whose inputs
-    changed."""
+    """One indicator's suppressed cells for a municipality and calendar year, without filters or with one,
+    precomputed by ``manage.py indicators_refresh``: the figures the queries with those filters read.
+    ``organisation`` is the teams and units the cells were computed for (read falls back to computing when
+    they have changed since); ``inputs`` sums up the rows behind the figures, so a refresh recomputes only
+    the tables whose inputs changed."""
 
     id = models.BigAutoField(primary_key=True)
     municipality = models.ForeignKey("backend.Municipality", on_delete=models.CASCADE, related_name="+")
     indicator_key = models.CharField(max_length=40)
     year = models.PositiveSmallIntegerField()
+    filters = models.CharField(
+        max_length=80, blank=True, default="", help_text="Empty: no filter; else the one filter, e.g. age_band=80+."
+    )
     computed_at = models.DateTimeField()
     organisation = models.CharField(max_length=64)
     inputs = models.CharField(max_length=64)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["municipality", "indicator_key", "year"], name="indicator_table_unique")
+            models.UniqueConstraint(
+                fields=["municipality", "indicator_key", "year", "filters"], name="indicator_table_unique_filters"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.indicator_key} {self.year} ({self.computed_at:%Y-%m-%d %H:%M})"
+        return f"{self.indicator_key} {self.year} {self.filters} ({self.computed_at:%Y-%m-%d %H:%M})".replace("  ", " ")
 
 
 class IndicatorTableCell(models.Model):

@@ -16,9 +16,19 @@ from backend.context import current_request_id
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.models import Municipality, Team
 from backend.replica import reads_from_replica
-from effekt.aggregates import stored_cells
+from effekt.aggregates import filter_key, matches_nothing, stored_cells
 from effekt.indicators.definitions import BY_KEY, Indicator
-from effekt.indicators.evaluator import MUNICIPALITY, TEAM, UNIT, Cell, Filters, Node, Organisation, evaluate
+from effekt.indicators.evaluator import (
+    MUNICIPALITY,
+    TEAM,
+    UNIT,
+    Cell,
+    Filters,
+    Node,
+    Organisation,
+    evaluate,
+    evaluate_periods,
+)
 from effekt.indicators.sources import Scope
 from effekt.models import AggregateRead, BenchmarkParticipation, Outcome, TheoryOfChange
 from effekt.periods import Period
@@ -166,12 +176,16 @@ def _cells(
 ) -> tuple[dict[Node, Cell], datetime]:
     """The suppressed cells (at least those of ``nodes``) and when they were computed, read where heavy reads
     go (the replica when one keeps up); nothing written here, so a read retried on the primary logs nothing
-    twice. Without filters the precomputed table is read when there is one for the organisation as it is
-    (``effekt.aggregates``); otherwise the whole municipality's cells are computed now."""
-    if filters == Filters():
-        stored = stored_cells(indicator, scope.municipality_id, scope.start.year, organisation, period, nodes)
+    twice. Without filters or with one, the precomputed table is read when there is one for the organisation
+    as it is (``effekt.aggregates``); a condition or device type that none of the municipality's rows has
+    gives the cells of an empty population; otherwise the whole municipality's cells are computed now."""
+    key = filter_key(scope, filters)
+    if key is not None:
+        stored = stored_cells(indicator, scope.municipality_id, scope.start.year, organisation, period, nodes, key)
         if stored is not None:
             return stored.cells, stored.computed_at
+        if matches_nothing(scope, filters):
+            return evaluate_periods(indicator, scope, organisation, filters, rows=[])[period], timezone.now()
     return evaluate(indicator, scope, organisation, filters, period=period), timezone.now()
 
 

@@ -9,11 +9,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-EPISODES = """
+# With a condition filter: episodes with a goal for the condition (goals: the goal's own condition).
+HAS_CONDITION = (
+    " AND EXISTS (SELECT 1 FROM selvbetjening_goal c WHERE c.episode_id = {episode}"
+    + " AND c.condition_code = %(condition)s)"
+)
+
+
+def _episodes(condition: bool) -> str:
+    return f"""
 ep AS (
     SELECT e.id, e.citizen_id, e.start_date, e.ended_on, e.planned_end_date, e.follow_up_result_id
     FROM selvbetjening_episode e JOIN backend_team t ON t.id = e.team_id
     WHERE t.unit_id = %(unit)s AND e.status = 'completed' AND e.ended_on >= %(start)s AND e.ended_on <= %(end)s
+          {HAS_CONDITION.format(episode="e.id") if condition else ""}
 )"""
 
 
@@ -24,12 +33,13 @@ def _latest(field: str) -> str:
     )
 
 
-GOALS = f"""
+def _goals(condition: bool) -> str:
+    return f"""
 gl AS (
     SELECT g.id, g.episode_id, ep.citizen_id, g.condition_code, g.baseline_level,
            {_latest("gas_score")} AS gas, {_latest("function_level")} AS level
     FROM selvbetjening_goal g JOIN ep ON ep.id = g.episode_id
-    WHERE g.lifecycle_status IN ('active', 'completed')
+    WHERE g.lifecycle_status IN ('active', 'completed') {"AND g.condition_code = %(condition)s" if condition else ""}
 )"""
 
 
@@ -51,34 +61,37 @@ def _session_count(field: str) -> str:
     )
 
 
-def statements(vendor: str) -> dict[str, str]:
+def statements(vendor: str, *, condition: bool = False) -> dict[str, str]:
+    """The statements; with ``condition`` for the population with the condition filter (``%(condition)s``)."""
+    episodes, goals = _episodes(condition), _goals(condition)
+    has = (lambda episode: HAS_CONDITION.format(episode=episode)) if condition else (lambda episode: "")
     greatest = "MAX" if vendor == "sqlite" else "GREATEST"
     local_day = "date(e.created_at)" if vendor == "sqlite" else "(e.created_at AT TIME ZONE 'Europe/Copenhagen')::date"
     return {
         "goal_attainment": f"""
-            WITH {EPISODES}, {GOALS}
+            WITH {episodes}, {goals}
             SELECT COUNT(DISTINCT citizen_id),
                    AVG(CASE WHEN gas IS NULL THEN NULL WHEN gas >= 0 THEN 1.0 ELSE 0.0 END)
             FROM gl""",
         "function_change": f"""
-            WITH {EPISODES}, {GOALS}
+            WITH {episodes}, {goals}
             SELECT COUNT(DISTINCT citizen_id), AVG(1.0 * (baseline_level - level)) FROM gl""",
         "follow_up_results": f"""
-            WITH {EPISODES}
+            WITH {episodes}
             SELECT COUNT(DISTINCT citizen_id),
                    1.0 * SUM(CASE WHEN follow_up_result_id = 'E1' THEN 1 ELSE 0 END) / COUNT(*)
             FROM ep""",
         "episode_length": f"""
-            WITH {EPISODES}
+            WITH {episodes}
             SELECT COUNT(DISTINCT citizen_id), AVG({_days(vendor, "ended_on", "start_date")}) FROM ep""",
         "referral_to_start": f"""
             SELECT COUNT(DISTINCT e.citizen_id),
                    AVG({greatest}(0, {_days(vendor, "e.start_date", local_day)}))
             FROM selvbetjening_episode e JOIN backend_team t ON t.id = e.team_id
             WHERE t.unit_id = %(unit)s AND e.status <> 'cancelled'
-              AND e.start_date >= %(start)s AND e.start_date <= %(end)s""",
+              AND e.start_date >= %(start)s AND e.start_date <= %(end)s {has("e.id")}""",
         "adherence": f"""
-            WITH {EPISODES},
+            WITH {episodes},
             per AS (
                 SELECT ep.id, ep.citizen_id,
                        SUM(CASE WHEN sl.status = 'done' THEN 1 ELSE 0 END) AS done,
@@ -89,7 +102,7 @@ def statements(vendor: str) -> dict[str, str]:
             )
             SELECT COUNT(DISTINCT citizen_id), AVG(1.0 * done / due) FROM per WHERE due > 0""",
         "pain_and_effort": f"""
-            WITH {EPISODES},
+            WITH {episodes},
             per AS (
                 SELECT ep.citizen_id,
                        {_session("pain_before", "DESC")} - {_session("pain_before", "ASC")} AS change,
@@ -99,7 +112,7 @@ def statements(vendor: str) -> dict[str, str]:
             SELECT COUNT(DISTINCT citizen_id), AVG(CASE WHEN pain_n >= 2 THEN 1.0 * change END)
             FROM per WHERE pain_n >= 2 OR effort_n >= 2""",
         "questionnaire_change": f"""
-            WITH {EPISODES},
+            WITH {episodes},
             answers AS (
                 SELECT a.episode_id, ep.citizen_id, v.questionnaire_id, qr.score, qr.submitted_at, qr.id
                 FROM selvbetjening_questionnaireresponse qr
@@ -123,14 +136,14 @@ def statements(vendor: str) -> dict[str, str]:
                 FROM ranked WHERE n >= 2 GROUP BY episode_id, questionnaire_id, citizen_id
             )
             SELECT COUNT(DISTINCT citizen_id), AVG(1.0 * change) FROM pairs""",
-        "request_response": """
+        "request_response": f"""
             SELECT COUNT(DISTINCT r.citizen_id),
                    AVG(CASE WHEN r.answered_at IS NOT NULL AND r.answered_at <= r.respond_by THEN 1.0 ELSE 0.0 END)
             FROM selvbetjening_citizenrequest r JOIN backend_team t ON t.id = r.team_id
             WHERE t.unit_id = %(unit)s AND r.created_at >= %(from_instant)s AND r.created_at < %(to_instant)s
-              AND (r.answered_at IS NOT NULL OR r.respond_by < %(now)s)""",
+              AND (r.answered_at IS NOT NULL OR r.respond_by < %(now)s) {has("r.episode_id")}""",
         "device_effect": f"""
-            WITH {EPISODES}, {GOALS},
+            WITH {episodes}, {goals},
             flagged AS (
                 SELECT gl.*, CASE WHEN EXISTS (
                     SELECT 1 FROM velfaerdsteknologi_assignment a
@@ -186,9 +199,12 @@ FIGURES: dict[str, Figure] = {
 }
 
 
-def parameters(connection: Any, unit: Any, year: int, instants: tuple[datetime, datetime], now: datetime) -> dict:
+def parameters(
+    connection: Any, unit: Any, year: int, instants: tuple[datetime, datetime], now: datetime, condition: Any = None
+) -> dict:
     ops = connection.ops
     return {
+        "condition": condition if connection.vendor == "postgresql" or condition is None else condition.hex,
         "unit": unit if connection.vendor == "postgresql" else unit.hex,
         "start": ops.adapt_datefield_value(date(year, 1, 1)),
         "end": ops.adapt_datefield_value(date(year, 12, 31)),

@@ -49,6 +49,11 @@ def main(rounds: int) -> int:
     started = time.perf_counter()
     incremental = tables_refresh(municipalities=[municipality], years=[year])
     incremental_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    idle = tables_refresh(municipalities=[municipality], years=[year])
+    idle_seconds = time.perf_counter() - started
+    assert idle.computed == 0, idle
+    print(f"  a refresh with nothing changed: {idle_seconds:.1f} s", file=sys.stderr, flush=True)
     print(
         f"  refreshed after a change in {incremental_seconds:.0f} s ({incremental.computed} tables)",
         file=sys.stderr,
@@ -101,6 +106,9 @@ def main(rounds: int) -> int:
     if failures:
         print("The figures differ:\n" + "\n".join(failures), file=sys.stderr)
         return 1
+    filtered = _filtered(actor, query, rounds, connection, unit, year, scope, now)
+    if filtered is None:
+        return 1
     indicators = []
     for indicator in INDICATORS:
         orm_ms = statistics.median(orm_times[indicator.key]) * 1000
@@ -133,6 +141,9 @@ def main(rounds: int) -> int:
             "tables": full.computed,
             "incremental_s": incremental_seconds,
             "incremental_tables": incremental.computed,
+            "stored_tables": full.tables,
+            "idle_refresh_s": idle_seconds,
+            "filtered": filtered,
             "rounds": rounds,
         }
     )
@@ -143,6 +154,66 @@ def main(rounds: int) -> int:
             out.write(measured + "\n")
     print(measured)
     return 0
+
+
+def _filtered(actor, query, rounds, connection, unit, year, scope, now):  # type: ignore[no-untyped-def]
+    """The set with each kind of single filter (read from its stored table), the condition's against the
+    hand-written statements with the same filter, and the set with two filters at once (computed)."""
+    from dataclasses import replace
+
+    from bench.effekt import hand_sql
+    from bench.effekt.seed import CONDITIONS
+    from effekt.indicators.definitions import INDICATORS
+    from effekt.models import AggregateRead
+    from effekt.selectors import indicator_values
+
+    condition = CONDITIONS[0][0]
+    singles = {
+        "condition": replace(query, condition=condition),
+        "device_type": replace(query, device_type="fall_detector"),
+        "age_band": replace(query, age_band="80+"),
+    }
+    statements = hand_sql.statements(connection.vendor, condition=True)
+    params = hand_sql.parameters(connection, unit.pk, year, scope.instants(), now, condition)
+    out: dict = {"sets": {}, "condition": []}
+    orm: dict[str, list[float]] = {indicator.key: [] for indicator in INDICATORS}
+    sql: dict[str, list[float]] = {indicator.key: [] for indicator in INDICATORS}
+    for round_number in range(rounds):
+        for name, filtered in singles.items():
+            total = 0.0
+            for indicator in INDICATORS:
+                started = time.perf_counter()
+                result = indicator_values(actor, indicator, filtered, surface=AggregateRead.Surface.API)
+                seconds = time.perf_counter() - started
+                total += seconds
+                if name != "condition":
+                    continue
+                orm[indicator.key].append(seconds)
+                started = time.perf_counter()
+                with connection.cursor() as cursor:
+                    cursor.execute(statements[indicator.key], params)
+                    row = cursor.fetchone()
+                sql[indicator.key].append(time.perf_counter() - started)
+                citizens, value = hand_sql.FIGURES[indicator.key].read(result)
+                expected = (row[0], None if row[1] is None else round(float(row[1]), 2))
+                if round_number == 0 and (citizens, None if value is None else round(float(value), 2)) != expected:
+                    print(
+                        f"condition {indicator.key}: Mestring {citizens, value}, hand SQL {expected}", file=sys.stderr
+                    )
+                    return None
+            out["sets"].setdefault(name, []).append(total)
+        print(f"  round {round_number + 1} with single filters: {out['sets']}", file=sys.stderr, flush=True)
+    for indicator in INDICATORS:
+        orm_ms = statistics.median(orm[indicator.key]) * 1000
+        sql_ms = statistics.median(sql[indicator.key]) * 1000
+        out["condition"].append({"key": indicator.key, "orm_ms": orm_ms, "sql_ms": sql_ms, "ratio": orm_ms / sql_ms})
+    both = replace(query, condition=condition, age_band="80+")
+    started = time.perf_counter()
+    for indicator in INDICATORS:
+        indicator_values(actor, indicator, both, surface=AggregateRead.Surface.API)
+    out["two_filters_s"] = time.perf_counter() - started
+    print(f"  the set with two filters (computed): {out['two_filters_s']:.1f} s", file=sys.stderr, flush=True)
+    return out
 
 
 def _add_episode(unit, ended_on):  # type: ignore[no-untyped-def]

@@ -102,12 +102,19 @@ def _age(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def _mark_age_bands(rows: list[Row], band: str) -> None:
-    """Flag each row whose citizen was in the age band when the episode started. The birth date is in the
-    encrypted CPR number, read in one query and never leaving this function."""
+def birth_dates(citizen_ids: Iterable[UUID]) -> dict[UUID, date]:
+    """The citizens' birth dates, from their encrypted CPR numbers: one query. Only the age band a row falls
+    in leaves the effect layer."""
+    ciphertexts = Citizen.objects.filter(pk__in=set(citizen_ids)).values_list("pk", "cpr_ciphertext")
+    return {pk: cpr.decrypt(ciphertext).birth_date() for pk, ciphertext in ciphertexts}
+
+
+def mark_age_bands(rows: list[Row], band: str, born: dict[UUID, date] | None = None) -> None:
+    """Flag each row whose citizen was in the age band when the episode started (``born``: the birth dates,
+    read when not given)."""
     low, high = AGE_BANDS[band]
-    ciphertexts = Citizen.objects.filter(pk__in={row["citizen_id"] for row in rows}).values_list("pk", "cpr_ciphertext")
-    born = {pk: cpr.decrypt(ciphertext).birth_date() for pk, ciphertext in ciphertexts}
+    if born is None:
+        born = birth_dates(row["citizen_id"] for row in rows)
     for row in rows:
         row["age_band"] = low <= _age(born[row["citizen_id"]], row["start_date"]) <= high
 
@@ -147,13 +154,22 @@ def evaluate(
 
 
 def evaluate_periods(
-    indicator: Indicator, scope: Scope, organisation: Organisation, filters: Filters
+    indicator: Indicator,
+    scope: Scope,
+    organisation: Organisation,
+    filters: Filters,
+    *,
+    rows: list[Row] | None = None,
+    born: dict[UUID, date] | None = None,
 ) -> dict[str, dict[Node, Cell]]:
     """Every cell of the municipality for the year of ``scope`` and for each of its quarters, from one
-    table suppressed over all of them at once: what ``evaluate`` picks one period from."""
-    rows = indicator.source(scope)
+    table suppressed over all of them at once: what ``evaluate`` picks one period from. ``rows`` are the
+    source's rows for ``scope`` already read (with the filters' flags set), ``born`` the citizens' birth
+    dates: given by the precomputing, which reads them once for many filters."""
+    if rows is None:
+        rows = indicator.source(scope)
     if filters.age_band:
-        _mark_age_bands(rows, filters.age_band)
+        mark_age_bands(rows, filters.age_band, born)
     active = filters.names(indicator)
     population = [row for row in rows if all(row[name] for name in active)]
     teams = {team.id: team for team in organisation.teams if team.id is not None}

@@ -9,13 +9,27 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from backend import cpr
+from backend.models import Citizen
 from effekt.aggregates import tables_refresh
 from effekt.indicators.definitions import INDICATORS
+from effekt.indicators.evaluator import AGE_BANDS
 from effekt.models import IndicatorTable
+from selvbetjening.models import (
+    CitizenRequest,
+    Episode,
+    Goal,
+    GoalRating,
+    QuestionnaireResponse,
+    SessionLog,
+    TrainingSlot,
+)
 from tests import factories as core
-from tests.effekt.population import DRESSING, PERIOD, WALKING, completed_episode, goal, three_teams
+from tests.effekt.population import DRESSING, PERIOD, WALKING, WASHING, completed_episode, goal, three_teams
 from tests.effekt.test_query_counts import add_episodes
 from tests.selvbetjening import factories
+from tests.velfaerdsteknologi.factories import category
+from velfaerdsteknologi.models import Assignment, DeviceModel
 
 pytestmark = pytest.mark.django_db
 
@@ -47,35 +61,79 @@ def test_every_stored_cell_is_what_computing_it_shows(world):
         for where in focus
         for breakdown in (("unit", "team") if not where else ("none", "team"))
     ]
-    computed = {
+    computed = _computed(analyst, queries)
+    at = timezone.now().replace(microsecond=0)
+    report = tables_refresh(now=at)
+    assert report.computed == len(INDICATORS)  # one year, 2026, for every indicator
+    assert _stored_as_computed(analyst, queries, computed, at) > 0  # the suppression is in the stored tables too
+
+
+def _computed(analyst, queries: list[dict]) -> dict:
+    """Every indicator's answer to each query, computed (no table stored yet)."""
+    assert not IndicatorTable.objects.exists()
+    return {
         (indicator.key, index): analyst.get(f"/api/v1/indicators/{indicator.key}", query).json()
         for indicator in INDICATORS
         for index, query in enumerate(queries)
     }
-    assert not IndicatorTable.objects.exists()
 
-    at = timezone.now().replace(microsecond=0)
-    report = tables_refresh(now=at)
-    assert report.computed == len(INDICATORS)  # one year, 2026, for every indicator
 
+def _stored_as_computed(analyst, queries: list[dict], computed: dict, at: datetime, stored=lambda query: True) -> int:
+    """Each answer again, now from the stored tables (those the query has, by ``stored``), the same as
+    computed; how many cells are suppressed."""
     suppressed = 0
     for (key, index), body in computed.items():
-        stored = analyst.get(f"/api/v1/indicators/{key}", queries[index]).json()
-        assert _without_time(stored) == _without_time(body), (key, queries[index])
-        assert datetime.fromisoformat(stored["computed_at"]) == at
-        suppressed += sum(cell["suppressed"] for cell in [stored["total"], *stored["cells"]])
-    assert suppressed > 0  # the suppression is in the stored tables too
+        again = analyst.get(f"/api/v1/indicators/{key}", queries[index]).json()
+        assert _without_time(again) == _without_time(body), (key, queries[index])
+        if stored(queries[index]):
+            assert datetime.fromisoformat(again["computed_at"]) == at, (key, queries[index])
+        suppressed += sum(cell["suppressed"] for cell in [again["total"], *again["cells"]])
+    return suppressed
 
 
-def test_filtered_queries_are_computed_not_read_from_the_table(world):
+# Single filters: two conditions, a device type, every age band, and a condition and a device type that no
+# row of the municipality has.
+FILTERS = [
+    {"condition": str(WALKING[0])},
+    {"condition": str(DRESSING[0])},
+    {"device_type": "fall_detector"},
+    *({"age_band": band} for band in AGE_BANDS),
+    {"condition": str(WASHING[0])},
+    {"device_type": "gps_tracker"},
+]
+
+
+def test_every_stored_filtered_cell_is_what_computing_it_shows(world):
+    _population(world)
+    analyst = world.client("analyst")
+    focus = [
+        {"breakdown": "team"},
+        {"team": str(world.team.pk)},
+        {"unit": str(world.team.unit_id), "breakdown": "team"},
+    ]
+    queries = [{**PERIOD, **where, **single} for single in FILTERS for where in focus]
+    computed = _computed(analyst, queries)
+    at = timezone.now().replace(microsecond=0)
+    report = tables_refresh(now=at)
+    # Per indicator: no filter, 2 conditions, 1 device type, 3 age bands.
+    assert (report.computed, report.tables) == (len(INDICATORS), len(INDICATORS) * 7)
+
+    def stored(query: dict) -> bool:
+        return query.get("condition") != str(WASHING[0]) and query.get("device_type") != "gps_tracker"
+
+    assert _stored_as_computed(analyst, queries, computed, at, stored) > 0
+
+
+def test_two_filters_at_once_are_computed_not_read_from_a_table(world):
     _population(world)
     tables_refresh(now=datetime(2026, 12, 1, tzinfo=UTC))
     analyst = world.client("analyst")
+    both = {**PERIOD, "condition": str(WALKING[0]), "age_band": "80+"}
     before = timezone.now()
-    body = analyst.get("/api/v1/indicators/goal_attainment", {**PERIOD, "condition": str(WALKING[0])}).json()
+    body = analyst.get("/api/v1/indicators/goal_attainment", both).json()
     assert datetime.fromisoformat(body["computed_at"]) >= before
-    stored = analyst.get("/api/v1/indicators/goal_attainment", PERIOD).json()
-    assert datetime.fromisoformat(stored["computed_at"]) == datetime(2026, 12, 1, tzinfo=UTC)
+    one = analyst.get("/api/v1/indicators/goal_attainment", {**PERIOD, "condition": str(WALKING[0])}).json()
+    assert datetime.fromisoformat(one["computed_at"]) == datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def test_a_change_shows_after_the_refresh(world):
@@ -171,3 +229,98 @@ def test_the_page_says_when_its_figures_were_computed(world):
     page = web_client(team_lead(world).user).get("/staff/effekt/", {"year": "2026"}).content.decode()
     # The older figures of the two years: the stored 2026 table, at 9.05 in Copenhagen.
     assert "Tallene er beregnet 1. december 2026 kl. 09:05." in page
+
+
+def _latest_rating(world):
+    return GoalRating.objects.filter(goal__episode__team=world.team, gas_score__isnull=False).latest("rated_on", "pk")
+
+
+def _birth_moved(world):
+    """A citizen's CPR number corrected to one born in 1980 (the test citizens are born 1920–1960): from
+    65–79 or 80+ to 0–64."""
+    citizen = Citizen.objects.filter(episodes__team=world.team).order_by("pk").first()
+    younger = cpr.CprNumber.parse("0101800123")
+    return Citizen.objects.filter(pk=citizen.pk).update(cpr_ciphertext=cpr.encrypt(younger))
+
+
+# Each kind of row an indicator reads, changed by an UPDATE that touches no time of change (as a bulk
+# update, a correction in the admin or a script would): (indicator, filter, change).
+CHANGES = {
+    "rating": ("goal_attainment", {}, lambda w: GoalRating.objects.filter(pk=_latest_rating(w).pk).update(gas_score=2)),
+    "goal": (
+        "function_change",
+        {},
+        lambda w: Goal.objects.filter(episode__team=w.team, condition_code=WALKING[0]).update(baseline_level=4),
+    ),
+    "goal condition": (
+        "goal_attainment",
+        {"condition": str(DRESSING[0])},
+        lambda w: Goal.objects.filter(episode__team=w.team, condition_code=WALKING[0]).update(
+            condition_code=DRESSING[0]
+        ),
+    ),
+    "follow-up result": (
+        "follow_up_results",
+        {},
+        lambda w: Episode.objects.filter(team=w.team, follow_up_result_id="E1").update(follow_up_result_id="E2"),
+    ),
+    "episode registration": (
+        "referral_to_start",
+        {},
+        lambda w: Episode.objects.filter(team=w.team).update(created_at=datetime(2025, 12, 1, tzinfo=UTC)),
+    ),
+    "training slot": (
+        "adherence",
+        {},
+        lambda w: TrainingSlot.objects.filter(plan__episode__team__unit=w.team.unit).update(
+            status=TrainingSlot.Status.MISSED
+        ),
+    ),
+    "session log": (
+        "pain_and_effort",
+        {},
+        lambda w: SessionLog.objects.filter(plan__episode__team__unit=w.team.unit, pain_before=3).update(pain_before=9),
+    ),
+    "questionnaire answer": (
+        "questionnaire_change",
+        {},
+        lambda w: QuestionnaireResponse.objects.filter(score=8).update(score=20),
+    ),
+    "request": (
+        "request_response",
+        {},
+        lambda w: CitizenRequest.objects.update(answered_at=datetime(2026, 3, 9, tzinfo=UTC)),
+    ),
+    "device assignment": (
+        "device_effect",
+        {},
+        lambda w: Assignment.objects.update(installed_at=datetime(2026, 3, 29, 12, tzinfo=UTC)),
+    ),
+    "device type": (
+        "goal_attainment",
+        {"device_type": "gps_tracker"},
+        lambda w: DeviceModel.objects.update(category=category("gps_tracker")),
+    ),
+    "citizen's birth date": ("goal_attainment", {"age_band": "0-64"}, _birth_moved),
+}
+
+
+@pytest.mark.parametrize("kind", list(CHANGES))
+def test_a_change_to_any_kind_of_row_reaches_the_tables_at_the_next_refresh(world, kind):
+    _population(world)
+    key, single, change = CHANGES[kind]
+    query = {**PERIOD, **single, "breakdown": "team"}
+    analyst = world.client("analyst")
+    first = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    tables_refresh(now=first)
+    before = analyst.get(f"/api/v1/indicators/{key}", query).json()
+
+    assert change(world)
+    assert tables_refresh(now=first + timedelta(minutes=5)).computed >= 1
+    after = analyst.get(f"/api/v1/indicators/{key}", query).json()
+    assert datetime.fromisoformat(after["computed_at"]) == first + timedelta(minutes=5)
+    assert _without_time(after) != _without_time(before)
+    # What the refresh stored is what computing the tables from nothing gives.
+    IndicatorTable.objects.all().delete()
+    tables_refresh(now=first + timedelta(minutes=10))
+    assert _without_time(analyst.get(f"/api/v1/indicators/{key}", query).json()) == _without_time(after)

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from backend.models import AppSession, User
 from backend.timeutil import municipal_today
 from effekt.indicators.definitions import INDICATORS
+from effekt.models import TheoryOfChange
 from selvbetjening.models import Episode
 from tests.conftest import ApiClient, access_token_for
 from tests.staffweb.helpers import web_client
@@ -75,3 +76,15 @@ def test_the_demo_team_leader_sees_this_year_against_last_with_figures():
 
     call_command("seed_effekt_demo")
     assert Episode.objects.filter(status="completed").count() == 50
+
+
+@pytest.mark.django_db
+def test_the_demo_team_leader_sees_the_theory_of_change_beside_the_figures():
+    call_command("seed_demo")
+    call_command("seed_effekt_demo")
+    call_command("seed_effekt_demo")
+    assert TheoryOfChange.objects.count() == 1
+
+    page = web_client(User.objects.get(username="teamleder")).get("/staff/effekt/").content.decode()
+    assert "Hverdagsrehabilitering i Syd" in page
+    assert "Borgerne når deres mål" in page

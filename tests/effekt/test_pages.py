@@ -161,6 +161,8 @@ def test_the_team_leader_sees_this_year_against_last_by_condition_with_small_cel
     goal_section = body.split('id="indicator-goal_attainment"')[1].split('id="indicator-function_change"')[0]
     assert f'<th scope="colgroup" colspan="5">{LAST_YEAR}</th>' in goal_section
     assert f'<th scope="colgroup" colspan="5">{THIS_YEAR}</th>' in goal_section
+    caption = goal_section.split("<caption>")[1].split("</caption>")[0]
+    assert caption.startswith("Målopfyldelse: Andel mål på eller over forventet niveau (GAS ≥ 0) og de øvrige tal, ")
     syd_row = goal_section.split('<th scope="row">Rehabilitering Syd</th>')[1].split("</tr>")[0]
     # Last year 5 citizens at GAS 0 (all at the expected level); this year 14 (6 at +1, 8 at 0).
     assert "<td>5</td>" in syd_row and "<td>100 %</td>" in syd_row and "<td>14</td>" in syd_row

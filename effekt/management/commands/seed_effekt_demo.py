@@ -8,7 +8,8 @@ follow-up results (E3 in Syd, E4 in Nord).
 
 The episodes lie in the past, so they are written as history (``effekt.history``, as the effect benchmark
 writes its own), not through the services that run an episode as it happens. Safe to run any number of
-times: a year whose demo history exists gets nothing more."""
+times: a year whose demo history exists gets nothing more. The theory of change for hverdagsrehabilitering in
+Syd is written once, so Effekt shows its chain with the current figures."""
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,6 +23,8 @@ from backend import cpr
 from backend.models import CareRelation, Citizen, Municipality, Team, User
 from backend.timeutil import municipal_today
 from effekt.history import DeviceHistory, EpisodeHistory, GoalHistory, RequestHistory, SlotHistory, histories_write
+from effekt.models import TheoryOfChange
+from effekt.services import theory_of_change_create
 from selvbetjening.models import CitizenRequest, Episode, Goal, QuestionnaireAssignment, QuestionnaireVersion
 from velfaerdsteknologi.models import DeviceModel, DeviceStatus
 
@@ -42,6 +45,42 @@ FAMILY_NAMES = ["Madsen", "Holm", "Bech", "Dam", "Krogh", "Lund", "Skov", "Berg"
 # Follow-up GAS score and FSIII improvement by result.
 OUTCOMES = {"E1": (1, 2), "E2": (0, 1), "E3": (-1, 0), "E4": (-2, 0)}
 SLOTS = 15
+# The effort the demo's figures follow, with its outcomes on the standard indicators.
+THEORY: dict = {
+    "title": "Hverdagsrehabilitering i Syd",
+    "intervention": "Hverdagsrehabilitering for borgere over 65, der søger hjemmehjælp, i distrikt Syd.",
+    "activities": "Målsamtale med borgeren, 8–12 ugers træning med ergo- og fysioterapeut, faldalarm efter behov.",
+    "outputs": "Forløb med mål og træningsplan, planlagte træningstider, opfølgning ved forløbets afslutning.",
+    "assumptions": "Borgeren ønsker selv at blive mere selvhjulpen, og træningen sker i borgerens eget hjem.",
+    "outcomes": [
+        {
+            "term": "short",
+            "description": "Borgerne træner som aftalt",
+            "indicator_key": "adherence",
+            "measure_key": "mean_adherence",
+            "target": 0.8,
+        },
+        {
+            "term": "short",
+            "description": "Borgerne når deres mål",
+            "indicator_key": "goal_attainment",
+            "measure_key": "share_goals_at_expected",
+            "target": 0.75,
+        },
+        {
+            "term": "long",
+            "description": "Borgernes funktionsevne bliver bedre",
+            "indicator_key": "function_change",
+            "measure_key": "mean_function_improvement",
+            "target": 1,
+        },
+        {
+            "term": "long",
+            "description": "Borgerne får en opfølgning ved forløbets afslutning (E1–E4)",
+            "indicator_key": "follow_up_results",
+        },
+    ],
+}
 
 
 class Command(BaseCommand):
@@ -83,6 +122,11 @@ class Command(BaseCommand):
             histories_write(histories, by=staff_user, questionnaire=confidence)
             first_index += count
             self.stdout.write(f"Effect demo history: {count} episodes finished in {year} in {len(plan)} teams.")
+        if not TheoryOfChange.objects.filter(municipality=municipality, title=THEORY["title"]).exists():
+            theory_of_change_create(
+                municipality=municipality, by=User.objects.filter(username="analytiker").first() or staff_user, **THEORY
+            )
+            self.stdout.write("Effect demo theory of change: " + THEORY["title"] + ".")
 
 
 def _history(
