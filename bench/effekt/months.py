@@ -72,5 +72,42 @@ def main(rounds: int) -> int:
     return 0
 
 
+def evaluation(rounds: int) -> int:
+    """The whole municipality's table of each indicator for last year, computed and suppressed as the
+    refresh computes it (no filter): the medians per indicator and their sum, for comparing the periods one
+    table holds (run with another checkout's ``effekt`` first on ``PYTHONPATH`` for the other periods)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from backend.models import Municipality
+    from backend.timeutil import municipal_today
+    from effekt.indicators import evaluator
+    from effekt.indicators.definitions import INDICATORS
+    from effekt.indicators.evaluator import Filters, evaluate_periods
+    from effekt.indicators.sources import Scope
+    from effekt.selectors import organisation_of
+
+    municipality = Municipality.objects.get(code="999")
+    organisation = organisation_of(municipality)
+    year = municipal_today().year - 1
+    scope = Scope(municipality_id=municipality.pk, start=date(year, 1, 1), end=date(year, 12, 31))
+    rows = {indicator.key: indicator.source(scope) for indicator in INDICATORS}
+    medians = {}
+    for indicator in INDICATORS:
+        measured = []
+        for _ in range(rounds):
+            copied = [dict(row) for row in rows[indicator.key]]
+            started = time.perf_counter()
+            tables = evaluate_periods(indicator, scope, organisation, Filters(), rows=copied)
+            measured.append(time.perf_counter() - started)
+        medians[indicator.key] = statistics.median(measured)
+        print(f"  {indicator.key}: {medians[indicator.key]:.2f} s ({len(tables)} periods)", file=sys.stderr)
+    print(f"{evaluator.__file__}: the ten tables in {sum(medians.values()):.1f} s (sum of the medians)")
+    return 0
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "evaluate":
+        sys.exit(evaluation(int(sys.argv[2]) if len(sys.argv) > 2 else 3))
     sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 5))
