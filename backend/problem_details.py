@@ -191,8 +191,8 @@ DANISH_DETAILS: dict[str, str] = {
     ),
     "is not a condition on the municipality's FSIII code list.": ("er ikke en tilstand på kommunens FSIII-kodeliste."),
     # Effect
-    "from and to must span one calendar year or one calendar quarter (both days included).": (
-        "from og to skal dække ét kalenderår eller ét kvartal (begge dage medregnet)."
+    "from and to must span one calendar year, quarter or month (both days included).": (
+        "from og to skal dække ét kalenderår, ét kvartal eller én måned (begge dage medregnet)."
     ),
     "must hold 1 to {} outcomes.": "skal have 1 til {} effektmål.",
     "is not a standard indicator.": "er ikke en standardindikator.",

@@ -27,7 +27,16 @@ from django.utils import timezone
 from backend.models import Municipality
 from backend.timeutil import municipal_today
 from effekt.indicators.definitions import INDICATORS, Indicator
-from effekt.indicators.evaluator import AGE_BANDS, Cell, Filters, Node, Organisation, birth_dates, evaluate_periods
+from effekt.indicators.evaluator import (
+    AGE_BANDS,
+    PERIODS,
+    Cell,
+    Filters,
+    Node,
+    Organisation,
+    birth_dates,
+    evaluate_periods,
+)
 from effekt.indicators.sources import Row, Scope
 from effekt.models import IndicatorTable, IndicatorTableCell
 from selvbetjening.models import (
@@ -67,9 +76,11 @@ INPUTS: dict[str, tuple[str, ...]] = {
 
 
 def organisation_signature(organisation: Organisation) -> str:
-    """The teams and units the cells are computed for: a moved, added or removed team gives another
-    signature (names are read with the cells, so a renamed one does not)."""
+    """The teams and units and the periods the cells are computed for: a moved, added or removed team
+    gives another signature (names are read with the cells, so a renamed one does not), and so does a
+    change to the periods a table holds (a table without months is computed again)."""
     parts = sorted(f"{node.level}:{node.id}:{node.parent.id if node.parent else ''}" for node in _nodes(organisation))
+    parts.append("periods:" + ",".join(PERIODS))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -508,11 +519,11 @@ def _cell_row(table: IndicatorTable, period: str, cell: Cell) -> IndicatorTableC
 
 @dataclass(frozen=True)
 class StoredCells:
-    cells: dict[Node, Cell]
+    cells: dict[str, dict[Node, Cell]]  # by period
     computed_at: datetime
 
 
-CELL_COLUMNS = ("node_id", "group", "group_name", "suppressed", "citizens", "count", "share", "values")
+CELL_COLUMNS = ("period", "node_id", "group", "group_name", "suppressed", "citizens", "count", "share", "values")
 
 
 def stored_cells(
@@ -520,29 +531,30 @@ def stored_cells(
     municipality_id: UUID,
     year: int,
     organisation: Organisation,
-    period: str,
+    periods: Iterable[str],
     nodes: Iterable[Node],
     filters: str = "",
 ) -> StoredCells | None:
-    """The period's cells of ``nodes`` (with their groups) from the stored table with the filter keyed
-    ``filters`` (``filter_key``), when there is one computed for the organisation as it is now; None
-    otherwise. One query."""
+    """The cells of ``nodes`` (with their groups) for each of ``periods`` from the stored table with the
+    filter keyed ``filters`` (``filter_key``), when there is one computed for the organisation and periods
+    as they are now; None otherwise. One query."""
     wanted = {node.id: node for node in nodes}
+    periods = list(periods)
     rows = list(
         IndicatorTableCell.objects.filter(
             table__municipality_id=municipality_id,
             table__indicator_key=indicator.key,
             table__year=year,
             table__filters=filters,
-            period=period,
+            period__in=periods,
             node_id__in=list(wanted),
         ).values_list("table__computed_at", "table__organisation", *CELL_COLUMNS)
     )
     if not rows or rows[0][1] != organisation_signature(organisation):
         return None
-    cells: dict[Node, Cell] = {}
-    groups: dict[Node, list[Cell]] = {}
-    for _, _, node_id, group, group_name, suppressed, citizens, count, share, values in rows:
+    cells: dict[str, dict[Node, Cell]] = {period: {} for period in periods}
+    groups: dict[tuple[str, Node], list[Cell]] = {}
+    for _, _, period, node_id, group, group_name, suppressed, citizens, count, share, values in rows:
         node = wanted[node_id]
         cell = Cell(
             node=node,
@@ -555,12 +567,13 @@ def stored_cells(
             values=values,
         )
         if group:
-            groups.setdefault(node, []).append(cell)
+            groups.setdefault((period, node), []).append(cell)
         else:
-            cells[node] = cell
-    if set(cells) != set(wanted.values()):
+            cells[period][node] = cell
+    if any(set(period_cells) != set(wanted.values()) for period_cells in cells.values()):
         return None
-    for node, cell in cells.items():
-        # In the evaluator's order: by the group's key as a string.
-        cell.groups = sorted(groups.get(node, []), key=lambda group: group.group or "")
+    for period, period_cells in cells.items():
+        for node, cell in period_cells.items():
+            # In the evaluator's order: by the group's key as a string.
+            cell.groups = sorted(groups.get((period, node), []), key=lambda group: group.group or "")
     return StoredCells(cells, rows[0][0])

@@ -20,14 +20,17 @@ from backend.timeutil import municipal_today
 from effekt import fhir, presenters, schemas, tables
 from effekt.access import access_theory_of_change
 from effekt.indicators.definitions import INDICATORS
+from effekt.indicators.evaluator import YEAR
 from effekt.models import AggregateRead
-from effekt.periods import Period, period_for
+from effekt.periods import Period, period_for, year_period
 from effekt.selectors import (
+    MONTHLY,
     IndicatorQuery,
     benchmark_joined,
     benchmark_participants,
     benchmark_values,
     indicator_for,
+    indicator_series,
     indicator_values,
     outcome_values,
     theories_visible_to,
@@ -73,6 +76,26 @@ def catalogue(request: AuthedRequest):
 def indicator(request: AuthedRequest, key: str, query: Query[schemas.IndicatorQueryIn]):
     result = indicator_values(request.auth, indicator_for(key), _query(query), surface=AggregateRead.Surface.API)
     return presenters.indicator_result_out(result)
+
+
+@indicators.get(
+    "/{key}/series",
+    response=schemas.SeriesOut,
+    summary="One cell of the indicator per month of a year, or per year over several years",
+)
+def series(request: AuthedRequest, key: str, query: Query[schemas.SeriesQueryIn]):
+    last = query.year if query.year is not None else municipal_today().year - 1
+    first = last if query.interval == MONTHLY else last - query.years + 1
+    indicator_query = IndicatorQuery(
+        period=Period(year_period(first).start, year_period(last).end, YEAR),
+        team=query.team,
+        unit=query.unit,
+        condition=query.condition,
+        age_band=query.age_band,
+        device_type=query.device_type or None,
+    )
+    result = indicator_series(request.auth, indicator_for(key), indicator_query, interval=query.interval)
+    return presenters.series_out(result)
 
 
 @indicators.get("/{key}/csv", response={200: None})

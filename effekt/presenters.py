@@ -8,7 +8,14 @@ from effekt.indicators.definitions import Indicator
 from effekt.indicators.evaluator import Cell
 from effekt.models import BenchmarkParticipation, TheoryOfChange
 from effekt.periods import Period
-from effekt.selectors import BenchmarkCell, IndicatorQuery, IndicatorResult, OutcomeValue, query_filters
+from effekt.selectors import (
+    BenchmarkCell,
+    IndicatorQuery,
+    IndicatorResult,
+    IndicatorSeries,
+    OutcomeValue,
+    query_filters,
+)
 from effekt.suppression import MINIMUM_CITIZENS
 from selvbetjening.texts import pick
 
@@ -68,6 +75,24 @@ def indicator_result_out(result: IndicatorResult) -> dict[str, Any]:
         "computed_at": result.computed_at,
         "total": cell_out(result.total),
         "cells": [cell_out(cell) for cell in result.cells],
+    }
+
+
+def series_out(series: IndicatorSeries) -> dict[str, Any]:
+    focus = series.points[0].cell.node
+    return {
+        **indicator_summary_out(series.indicator),
+        "interval": series.interval,
+        "filters": query_filters(series.query),
+        "minimum_citizens": MINIMUM_CITIZENS,
+        "level": focus.level,
+        "id": focus.id,
+        "name": focus.name,
+        "total": None if series.total is None else cell_out(series.total),
+        "points": [
+            {"period": period_out(point.period), "computed_at": point.computed_at, "cell": cell_out(point.cell)}
+            for point in series.points
+        ],
     }
 
 

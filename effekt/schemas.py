@@ -9,19 +9,30 @@ from ninja import Schema
 from pydantic import Field
 
 from backend.schemas import InSchema
-from effekt.indicators.evaluator import AGE_BANDS
+from effekt.indicators.evaluator import AGE_BANDS, PERIODS
 from selvbetjening.schemas.common import InDate
 
 AgeBand = Literal["0-64", "65-79", "80+"]
 Breakdown = Literal["none", "unit", "team"]
+PeriodKey = Literal[
+    "year", "Q1", "Q2", "Q3", "Q4", "M01", "M02", "M03", "M04", "M05", "M06", "M07", "M08", "M09", "M10", "M11", "M12"
+]
 assert set(AgeBand.__args__) == set(AGE_BANDS)  # type: ignore[attr-defined]
+assert PeriodKey.__args__ == PERIODS  # type: ignore[attr-defined]
 
 
-class IndicatorQueryIn(Schema):
+class PeriodQueryIn(Schema):
     from_: InDate | None = Field(
-        default=None, alias="from", description="1 January, or the first day of a quarter (default: last year)."
+        default=None,
+        alias="from",
+        description="1 January, or the first day of a quarter or month (default: last year).",
     )
-    to: InDate | None = Field(default=None, description="31 December of the same year, or the last day of the quarter.")
+    to: InDate | None = Field(
+        default=None, description="31 December of the same year, or the last day of the quarter or month."
+    )
+
+
+class IndicatorFiltersIn(Schema):
     team: UUID | None = Field(default=None, description="Only this team's cell (and its own breakdown).")
     unit: UUID | None = Field(default=None, description="Only this unit's cell; `breakdown=team` lists its teams.")
     condition: UUID | None = Field(default=None, description="FSIII condition code: episodes with a goal for it.")
@@ -31,7 +42,27 @@ class IndicatorQueryIn(Schema):
         max_length=40,
         description="Device category code: episodes with such a device installed (device_effect: the compared type).",
     )
+
+
+class IndicatorQueryIn(PeriodQueryIn, IndicatorFiltersIn):
     breakdown: Breakdown = Field(default="none", description="Cells per unit or per team below the one asked.")
+
+
+Interval = Literal["month", "year"]
+MAXIMUM_SERIES_YEARS = 10
+
+
+class SeriesQueryIn(IndicatorFiltersIn):
+    interval: Interval = Field(
+        default="month", description="`month`: each month of `year`; `year`: each of `years` years ending with `year`."
+    )
+    year: int | None = Field(
+        default=None,
+        ge=2000,
+        le=2100,
+        description="The year of a monthly series, the last of a yearly one (default: last year).",
+    )
+    years: int = Field(default=3, ge=1, le=MAXIMUM_SERIES_YEARS, description="How many years a yearly series covers.")
 
 
 class MeasureOut(Schema):
@@ -77,7 +108,7 @@ class CellOut(Schema):
 class PeriodOut(Schema):
     start: date
     end: date
-    key: Literal["year", "Q1", "Q2", "Q3", "Q4"]
+    key: PeriodKey
 
 
 class IndicatorOut(Schema):
@@ -96,6 +127,26 @@ class IndicatorOut(Schema):
     )
     total: CellOut
     cells: list[CellOut]
+
+
+class SeriesPointOut(Schema):
+    period: PeriodOut
+    computed_at: datetime = Field(description="When this point's figures were computed.")
+    cell: CellOut = Field(description="Suppressed like a table cell, together with the other points and the total.")
+
+
+class SeriesOut(IndicatorSummaryOut):
+    interval: Interval
+    filters: dict[str, str]
+    minimum_citizens: int
+    level: Literal["municipality", "unit", "team"]
+    id: UUID | None
+    name: str
+    total: CellOut | None = Field(
+        description="A monthly series: the year's cell, suppressed together with its months, so that no hidden "
+        "month is the year less the months shown. A yearly series: null."
+    )
+    points: list[SeriesPointOut]
 
 
 # --- Theories of change ------------------------------------------------------------------------
@@ -152,18 +203,7 @@ class TheoryOfChangePageOut(Schema):
     next_cursor: str | None
 
 
-class PeriodQueryIn(Schema):
-    from_: InDate | None = Field(
-        default=None, alias="from", description="1 January, or the first day of a quarter (default: last year)."
-    )
-    to: InDate | None = Field(default=None, description="31 December of the same year, or the last day of the quarter.")
-
-
-class BenchmarkQueryIn(Schema):
-    from_: InDate | None = Field(
-        default=None, alias="from", description="1 January, or the first day of a quarter (default: last year)."
-    )
-    to: InDate | None = Field(default=None, description="31 December of the same year, or the last day of the quarter.")
+class BenchmarkQueryIn(PeriodQueryIn):
     condition: UUID | None = Field(default=None, description="FSIII condition code: episodes with a goal for it.")
     age_band: AgeBand | None = Field(default=None, description="The citizen's age when the episode started.")
     device_type: str | None = Field(default=None, max_length=40, description="Device category code.")

@@ -4,7 +4,7 @@ written to the aggregate-read log (``AggregateRead``) before its figures are ret
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from django.db.models import QuerySet
@@ -22,16 +22,16 @@ from effekt.indicators.evaluator import (
     MUNICIPALITY,
     TEAM,
     UNIT,
+    YEAR,
     Cell,
     Filters,
     Node,
     Organisation,
-    evaluate,
     evaluate_periods,
 )
 from effekt.indicators.sources import Scope
 from effekt.models import AggregateRead, BenchmarkParticipation, Outcome, TheoryOfChange
-from effekt.periods import Period
+from effekt.periods import Period, month_periods, year_period
 from selvbetjening.models import Goal
 
 
@@ -145,6 +145,20 @@ def aggregate_read_record(actor: Actor, indicator: Indicator, query: IndicatorQu
     )
 
 
+def _scope(municipality_id: UUID, query: IndicatorQuery, year: int) -> Scope:
+    return Scope(
+        municipality_id=municipality_id,
+        start=date(year, 1, 1),
+        end=date(year, 12, 31),
+        condition_code=query.condition,
+        device_type=query.device_type,
+    )
+
+
+def _filters(query: IndicatorQuery) -> Filters:
+    return Filters(condition=query.condition is not None, device=bool(query.device_type), age_band=query.age_band)
+
+
 def _evaluated(
     actor: Actor,
     indicator: Indicator,
@@ -157,36 +171,44 @@ def _evaluated(
     organisation = organisation_of(actor.staff.municipality)
     focus = _focus(organisation, query)
     aggregate_read_record(actor, indicator, query, surface)
-    scope = Scope(
-        municipality_id=actor.staff.municipality_id,
-        start=query.period.year_start,
-        end=query.period.year_end,
-        condition_code=query.condition,
-        device_type=query.device_type,
-    )
-    filters = Filters(condition=query.condition is not None, device=bool(query.device_type), age_band=query.age_band)
+    scope = _scope(actor.staff.municipality_id, query, query.period.start.year)
+    filters = _filters(query)
     nodes = [focus, *shown(organisation, focus)]
     cells, computed_at = _cells(indicator, scope, organisation, filters, query.period.key, nodes)
     return organisation, focus, cells, computed_at
 
 
-@reads_from_replica
 def _cells(
     indicator: Indicator, scope: Scope, organisation: Organisation, filters: Filters, period: str, nodes: list[Node]
 ) -> tuple[dict[Node, Cell], datetime]:
-    """The suppressed cells (at least those of ``nodes``) and when they were computed, read where heavy reads
-    go (the replica when one keeps up); nothing written here, so a read retried on the primary logs nothing
-    twice. Without filters or with one, the precomputed table is read when there is one for the organisation
-    as it is (``effekt.aggregates``); a condition or device type that none of the municipality's rows has
-    gives the cells of an empty population; otherwise the whole municipality's cells are computed now."""
+    """The suppressed cells (at least those of ``nodes``) of one period and when they were computed."""
+    cells, computed_at = _period_cells(indicator, scope, organisation, filters, [period], nodes)
+    return cells[period], computed_at
+
+
+@reads_from_replica
+def _period_cells(
+    indicator: Indicator,
+    scope: Scope,
+    organisation: Organisation,
+    filters: Filters,
+    periods: list[str],
+    nodes: list[Node],
+) -> tuple[dict[str, dict[Node, Cell]], datetime]:
+    """The suppressed cells (at least those of ``nodes``) of each of ``periods`` of the year, all from one
+    table, and when they were computed, read where heavy reads go (the replica when one keeps up); nothing
+    written here, so a read retried on the primary logs nothing twice. Without filters or with one, the
+    precomputed table is read when there is one for the organisation as it is (``effekt.aggregates``); a
+    condition or device type that none of the municipality's rows has gives the cells of an empty
+    population; otherwise the whole municipality's cells are computed now."""
     key = filter_key(scope, filters)
     if key is not None:
-        stored = stored_cells(indicator, scope.municipality_id, scope.start.year, organisation, period, nodes, key)
+        stored = stored_cells(indicator, scope.municipality_id, scope.start.year, organisation, periods, nodes, key)
         if stored is not None:
             return stored.cells, stored.computed_at
         if matches_nothing(scope, filters):
-            return evaluate_periods(indicator, scope, organisation, filters, rows=[])[period], timezone.now()
-    return evaluate(indicator, scope, organisation, filters, period=period), timezone.now()
+            return evaluate_periods(indicator, scope, organisation, filters, rows=[]), timezone.now()
+    return evaluate_periods(indicator, scope, organisation, filters), timezone.now()
 
 
 def indicator_values(actor: Actor, indicator: Indicator, query: IndicatorQuery, *, surface: str) -> IndicatorResult:
@@ -218,6 +240,61 @@ def indicator_in_context(actor: Actor, indicator: Indicator, query: IndicatorQue
     return IndicatorResult(
         indicator, query, cells[focus], [cells[node] for node in _context(organisation, focus)], computed_at
     )
+
+
+MONTHLY = "month"
+YEARLY = "year"
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    period: Period
+    cell: Cell
+    computed_at: datetime
+
+
+@dataclass
+class IndicatorSeries:
+    indicator: Indicator
+    query: IndicatorQuery  # its period spans the series
+    interval: str  # MONTHLY or YEARLY
+    total: Cell | None  # a monthly series: the year's cell
+    points: list[SeriesPoint]
+
+
+def indicator_series(actor: Actor, indicator: Indicator, query: IndicatorQuery, *, interval: str) -> IndicatorSeries:
+    """One cell of the indicator (the municipality, or the team or unit asked about) for each month of the
+    year of ``query.period`` with the year's cell beside them, or for each year ``query.period`` spans.
+    A monthly series is read from the one table the year, its quarters and its months are suppressed in
+    together, so no hidden month is the year less the months shown, nor a quarter less its other months.
+    Each year of a yearly series is its own year's cell, as the indicator shows it for that year. Logged
+    once, as one aggregate read of the whole span; a team or unit of another municipality is a 404."""
+    assert actor.staff is not None
+    organisation = organisation_of(actor.staff.municipality)
+    focus = _focus(organisation, query)
+    aggregate_read_record(actor, indicator, query, AggregateRead.Surface.API)
+    filters = _filters(query)
+    municipality_id = actor.staff.municipality_id
+    if interval == MONTHLY:
+        year = query.period.start.year
+        months = month_periods(year)
+        cells, computed_at = _period_cells(
+            indicator,
+            _scope(municipality_id, query, year),
+            organisation,
+            filters,
+            [YEAR, *(month.key for month in months)],
+            [focus],
+        )
+        points = [SeriesPoint(month, cells[month.key][focus], computed_at) for month in months]
+        return IndicatorSeries(indicator, query, interval, cells[YEAR][focus], points)
+    points = []
+    for year in range(query.period.start.year, query.period.end.year + 1):
+        cell, computed_at = _cells(
+            indicator, _scope(municipality_id, query, year), organisation, filters, YEAR, [focus]
+        )
+        points.append(SeriesPoint(year_period(year), cell[focus], computed_at))
+    return IndicatorSeries(indicator, query, interval, None, points)
 
 
 def conditions_in(actor: Actor) -> list[tuple[UUID, str]]:
@@ -305,7 +382,7 @@ def benchmark_values(actor: Actor, indicator: Indicator, query: IndicatorQuery) 
     if benchmark_joined(actor) is None:
         raise Conflict("Your municipality does not take part in the benchmark.", code="benchmark_not_joined")
     aggregate_read_record(actor, indicator, query, AggregateRead.Surface.BENCHMARK)
-    filters = Filters(condition=query.condition is not None, device=bool(query.device_type), age_band=query.age_band)
+    filters = _filters(query)
     participants = sorted(
         (participation.municipality for participation in BenchmarkParticipation.objects.select_related("municipality")),
         key=lambda municipality: (
@@ -322,13 +399,7 @@ def benchmark_values(actor: Actor, indicator: Indicator, query: IndicatorQuery) 
     values = []
     for municipality in participants:
         organisation = _organisation(municipality, teams_by_municipality.get(municipality.pk, []))
-        scope = Scope(
-            municipality_id=municipality.pk,
-            start=query.period.year_start,
-            end=query.period.year_end,
-            condition_code=query.condition,
-            device_type=query.device_type,
-        )
+        scope = _scope(municipality.pk, query, query.period.start.year)
         cells, computed_at = _cells(
             indicator, scope, organisation, filters, query.period.key, [organisation.municipality]
         )

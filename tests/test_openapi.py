@@ -94,3 +94,19 @@ def test_a_time_of_day_outside_the_documented_pattern_is_refused(world, start):
     assert response.json()["errors"][0]["field"] == "quiet_hours.start"
     accepted = client.put("/api/v1/me/notification-preferences", {"quiet_hours": {"start": "22:00", "end": "07:00"}})
     assert accepted.status_code == 200 and accepted.json()["quiet_hours"]["start"] == "22:00:00"
+
+
+def test_indicator_months_and_series_are_documented():
+    schema = api.get_openapi_schema()
+    components = schema["components"]["schemas"]
+    assert components["PeriodOut"]["properties"]["key"]["enum"][-1] == "M12"
+    operation = schema["paths"]["/api/v1/indicators/{key}/series"]["get"]
+    parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
+    assert {"key", "interval", "year", "years", "team", "unit", "condition", "age_band", "device_type"} <= set(
+        parameters
+    )
+    assert "breakdown" not in parameters and "from" not in parameters
+    responses = {str(status): answer for status, answer in operation["responses"].items()}
+    assert responses["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/SeriesOut")
+    values = schema["paths"]["/api/v1/indicators/{key}"]["get"]["parameters"]
+    assert "month" in next(parameter for parameter in values if parameter["name"] == "from")["description"]

@@ -1,10 +1,12 @@
 """One evaluator for every indicator: rows from the indicator's source, cells for the municipality, its
-units and teams (and the groups inside each), for a calendar year and each of its quarters, small cells
-suppressed over all of them at once.
+units and teams (and the groups inside each), for a calendar year, each of its quarters and each of its
+months, small cells suppressed over all of them at once.
 
-Periods are a year or one of its quarters, never free ranges: two overlapping free periods would give
-away, by subtraction, the days between them. A year is the sum of its quarters like a unit is the sum
-of its teams, and both are suppressed in one table, so a quarter shows what the year's table shows.
+Periods are a year, one of its quarters or one of its months, never free ranges: two overlapping free
+periods would give away, by subtraction, the days between them. A year is the sum of its quarters and of
+its months, a quarter the sum of its months, like a unit is the sum of its teams, and all are suppressed
+in one table, so a quarter or a month shows what the year's table shows, and no hidden month is the year
+less the months shown.
 
 Queries: the indicator's source (one, or two for adherence), plus one for the birth dates when an age
 band is asked. The organisation is read by the caller. Nothing is queried per citizen or per cell.
@@ -42,12 +44,23 @@ class Node:
 
 YEAR = "year"
 QUARTERS = ("Q1", "Q2", "Q3", "Q4")
-# A node, a group inside it (None: the whole node), and the year or one of its quarters.
+MONTHS = tuple(f"M{month:02d}" for month in range(1, 13))
+PERIODS = (YEAR, *QUARTERS, *MONTHS)
+# A node, a group inside it (None: the whole node), and the year, one of its quarters or one of its months.
 CellKey = tuple[Node, str | None, str]
 
 
 def quarter_of(day: date) -> str:
     return QUARTERS[(day.month - 1) // 3]
+
+
+def month_of(day: date) -> str:
+    return MONTHS[day.month - 1]
+
+
+def months_of(quarter: str) -> tuple[str, ...]:
+    first = 3 * QUARTERS.index(quarter)
+    return MONTHS[first : first + 3]
 
 
 @dataclass(frozen=True)
@@ -134,7 +147,7 @@ def _citizens_by_cell(
     members: dict[CellKey, list[Row]] = defaultdict(list)
     for row in rows:
         for node in _node_keys(row, organisation, teams):
-            for period in (YEAR, quarter_of(row["on"])):
+            for period in (YEAR, quarter_of(row["on"]), month_of(row["on"])):
                 keys: list[CellKey] = [(node, None, period)]
                 if grouped:
                     keys.append((node, str(row["group"]), period))
@@ -147,7 +160,7 @@ def _citizens_by_cell(
 def evaluate(
     indicator: Indicator, scope: Scope, organisation: Organisation, filters: Filters, *, period: str = YEAR
 ) -> dict[Node, Cell]:
-    """Every cell of the municipality for ``period`` (the year of ``scope`` or one of its quarters),
+    """Every cell of the municipality for ``period`` (the year of ``scope``, one of its quarters or months),
     suppressed where it, or its difference to another cell someone could ask for, holds fewer than 5
     citizens."""
     return evaluate_periods(indicator, scope, organisation, filters)[period]
@@ -162,8 +175,8 @@ def evaluate_periods(
     rows: list[Row] | None = None,
     born: dict[UUID, date] | None = None,
 ) -> dict[str, dict[Node, Cell]]:
-    """Every cell of the municipality for the year of ``scope`` and for each of its quarters, from one
-    table suppressed over all of them at once: what ``evaluate`` picks one period from. ``rows`` are the
+    """Every cell of the municipality for the year of ``scope`` and for each of its quarters and months,
+    from one table suppressed over all of them at once: what ``evaluate`` picks one period from. ``rows`` are the
     source's rows for ``scope`` already read (with the filters' flags set), ``born`` the citizens' birth
     dates: given by the precomputing, which reads them once for many filters."""
     if rows is None:
@@ -175,7 +188,7 @@ def evaluate_periods(
     teams = {team.id: team for team in organisation.teams if team.id is not None}
     citizens, members = _citizens_by_cell(population, organisation, teams, indicator.grouped)
     groups: list[str] = sorted({key[1] for key in members if key[1] is not None})
-    periods = (YEAR, *QUARTERS)
+    periods = PERIODS
     nodes = [organisation.municipality, *organisation.units, *organisation.teams]
 
     # A filter must not reveal, by subtraction from the same cell with fewer filters, who it left out.
@@ -191,7 +204,13 @@ def evaluate_periods(
     sums: list[Sum[CellKey]] = []
     for group in [None, *groups]:
         for node in nodes:
+            # A quarter's months first: a hidden month is then paired with a month of its own quarter.
+            sums.extend(
+                Sum((node, group, quarter), tuple((node, group, month) for month in months_of(quarter)))
+                for quarter in QUARTERS
+            )
             sums.append(Sum((node, group, YEAR), tuple((node, group, quarter) for quarter in QUARTERS)))
+            sums.append(Sum((node, group, YEAR), tuple((node, group, month) for month in MONTHS)))
             children = organisation.children(node)
             for each in periods if children else ():
                 sums.append(Sum((node, group, each), tuple((child, group, each) for child in children)))

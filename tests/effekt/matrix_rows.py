@@ -25,6 +25,13 @@ ROWS = [
     ),
     Row(
         "GET",
+        "/api/v1/indicators/{key}/series",
+        statuses(403, analyst=200),
+        path_params=_key,
+        query=lambda w: {"year": 2026},
+    ),
+    Row(
+        "GET",
         "/api/v1/citizens/{citizen_id}/fhir",
         statuses(403, staff_in_team=200, staff_out_of_team=404),
         path_params=lambda w: {"citizen_id": w.citizen.pk},
