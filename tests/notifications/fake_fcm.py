@@ -10,6 +10,7 @@ import json
 import re
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -72,7 +73,7 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 1024
 
 
-class LoopbackServer:
+class LoopbackServer(ABC):
     """An HTTP server of ``_handler``'s on a free loopback port, serving from a thread while in a ``with``."""
 
     def __init__(self) -> None:
@@ -86,8 +87,9 @@ class LoopbackServer:
         host, port = self._server.server_address[:2]
         return f"{host!s}:{port}"
 
+    @abstractmethod
     def _handler(self) -> type[BaseHTTPRequestHandler]:
-        raise NotImplementedError
+        """The request handler class, made by each kind of server (the fake FCM, the fake proxy)."""
 
     def __enter__(self) -> Self:
         self._thread.start()
