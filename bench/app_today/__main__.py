@@ -421,6 +421,14 @@ def write_readme(text: str) -> None:
     README.write_text(content[:start] + "\n" + text + "\n" + content[end:])
 
 
+def embedded_env(**extra: str) -> dict[str, str]:
+    """The environment of a throw-away embedded setup: this one without a database or Redis URL (SQLite and the
+    in-memory layer), DEBUG on (the demo logins are refused with it off)."""
+    env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="1", **extra)
+    return env
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.app_today", description=(__doc__ or "").splitlines()[1])
     parser.add_argument("--rounds", type=int, default=10)
@@ -437,9 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="mestring-bench-app-today-") as scratch:
-        env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
-        # DEBUG on: the demo logins are refused with it off.
-        env.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="1")
+        env = embedded_env()
         roots = [("this tree", ROOT)]
         if arguments.baseline:
             roots.append(("baseline", baseline_tree(arguments.baseline, Path(scratch) / "baseline")))

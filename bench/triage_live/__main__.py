@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.app_today.__main__ import CHROMIUM, Failed, run_step, say, serving, spread
+from bench.app_today.__main__ import CHROMIUM, Failed, embedded_env, run_step, say, serving, spread
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 README = ROOT / "bench" / "README.md"
@@ -170,9 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="mestring-bench-triage-live-") as scratch:
-        env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
-        # DEBUG on: the demo logins are refused with it off.
-        env.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="1", VAR_DIR=scratch)
+        env = embedded_env(VAR_DIR=scratch)
         try:
             run_step("migrate", [sys.executable, "manage.py", "migrate", "--noinput"], env)
             run_step("seed_demo", [sys.executable, "manage.py", "seed_demo"], env)
