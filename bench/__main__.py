@@ -1179,12 +1179,16 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     say(f"\nresults: {result_file.relative_to(ROOT)}")
-    if arguments.write_readme:
-        write_readme(kind, readme_block(context, outcomes))
-
     problems = [f"{name}: {problem}" for name, outcome in outcomes.items() for problem in outcome.problems]
+    if arguments.write_readme and not problems:
+        write_readme(kind, readme_block(context, outcomes))
     if problems:
-        loud("THIS RUN HAD ERRORS; its figures do not count:\n!! " + "\n!! ".join(problems))
+        loud(
+            "THIS RUN HAD ERRORS; its figures do not count"
+            + (" and bench/README.md was left as it was" if arguments.write_readme else "")
+            + ":\n!! "
+            + "\n!! ".join(problems)
+        )
         return 1
     say("no errors: every answer was 2xx and wrote its access-log row")
     return 0

@@ -154,9 +154,10 @@ class Database:
         return value.hex if self.is_sqlite else value
 
     def to_datetime(self, value: Any) -> datetime | None:
-        if value is None or isinstance(value, datetime):
-            return value
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        if value is None:
+            return None
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
     def datetime_parameter(self, value: datetime) -> Any:
         return value.replace(tzinfo=None).isoformat(" ") if self.is_sqlite else value
@@ -233,7 +234,16 @@ def me(database: Database, raw_token: str, request_id: str) -> dict[str, Any] | 
         "roles": [{"code": role, "name": ROLE_NAMES[role]} for role in roles],
         "citizen": profile,
         "memberships": [],
+        "session_expires_at": json_datetime(session_expires_at),
     }
+
+
+def json_datetime(value: datetime) -> str:
+    """A datetime as the API writes it (Django's JSON encoder): ISO 8601, milliseconds, UTC as ``Z``."""
+    text = value.astimezone(UTC).isoformat()
+    if value.microsecond:
+        text = text[:23] + text[26:]
+    return text.removesuffix("+00:00") + "Z"
 
 
 def make_application(url: str) -> Callable[..., list[bytes]]:

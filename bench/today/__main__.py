@@ -728,19 +728,23 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     say(f"\nresults: {result_file.relative_to(ROOT)}")
-    if arguments.write_readme:
-        write_readme(
-            f"today-{kind}",
-            readme_block(context, saturation, latency, rate, interleaved, interleaved_problems),
-        )
-
     problems = [
         f"{name}: {problem}"
         for name, outcome in [*saturation.items(), *latency.items()]
         for problem in outcome.problems
     ] + interleaved_problems
+    if arguments.write_readme and not problems:
+        write_readme(
+            f"today-{kind}",
+            readme_block(context, saturation, latency, rate, interleaved, interleaved_problems),
+        )
     if problems:
-        loud("THIS RUN HAD ERRORS; its figures do not count:\n!! " + "\n!! ".join(problems))
+        loud(
+            "THIS RUN HAD ERRORS; its figures do not count"
+            + (" and bench/README.md was left as it was" if arguments.write_readme else "")
+            + ":\n!! "
+            + "\n!! ".join(problems)
+        )
         return 1
     say("no errors: every answer was 2xx, wrote its access-log row, and the three apps answered the same JSON")
     return 0
