@@ -257,6 +257,7 @@ def test_signing_out_deletes_the_kept_training(world, serial_live_server, browse
     _training_today(world)
     context, page, answers = _a_phone_with_the_app(browser, live_server, world.citizen.user)
     _walked(page, 1)
+    _wait_for_the_worker(page)
     assert "mestring-sync" in _storage(page)["databases"]
 
     page.goto(live_server.url + "/app/#/mig")
