@@ -39,6 +39,8 @@ MODULES = [
     "borgerapp/js/i18n.js",
     "borgerapp/js/outbox.js",
     "borgerapp/js/session.js",
+    "borgerapp/js/idb.js",
+    "borgerapp/js/sync.js",
     "borgerapp/js/chart.js",
     "borgerapp/js/live.js",
     "borgerapp/js/screens/today.js",

@@ -6,7 +6,8 @@
 // browser still reaches the login: the app's first API call answers 401 and the app goes there, and
 // signing out empties the caches, so the next opening of {{ shell }} asks the server (which redirects).
 // Writes are never cached or replayed here: the app keeps its own outbox (IndexedDB) and sends it when
-// the connection returns.
+// the connection returns. The sync (/me/sync) is not kept here either: the app keeps what it brings in
+// IndexedDB itself, and a walk without a connection must fail, not be answered with an old page.
 const VERSION = "{{ version }}";
 const SHELL_CACHE = `mestring-shell-${VERSION}`;
 const DATA_CACHE = "mestring-data";
@@ -111,6 +112,9 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(cacheFirst(request, SHELL_CACHE));
   } else if (url.pathname.startsWith("/api/v1/exercise-images/")) {
     event.respondWith(cacheFirst(request, DATA_CACHE));
+  } else if (url.pathname === "/api/v1/me/sync") {
+    // The app keeps what the sync brings itself (IndexedDB, sync.js): it goes to the network only.
+    return;
   } else if (url.pathname.startsWith("/api/v1/")) {
     event.respondWith(networkFirst(request, DATA_CACHE));
   }

@@ -92,6 +92,16 @@ const TEXTS = {
   // Min plan
   week_summary: ["Denne uge: {done} udført, {missed} ikke nået, {pending} kommende.", "This week: {done} done, {missed} missed, {pending} coming."],
   rest_day: ["Ingen træning.", "No training."],
+  slot_pending: ["Planlagt", "Planned"],
+  slot_done: ["Udført", "Done"],
+  slot_missed: ["Ikke udført", "Missed"],
+  updated_now: ["Opdateret for under et minut siden", "Updated less than a minute ago"],
+  updated_minutes: ["Opdateret for {count} minutter siden", "Updated {count} minutes ago"],
+  updated_minutes_one: ["Opdateret for 1 minut siden", "Updated 1 minute ago"],
+  updated_hours: ["Opdateret for {count} timer siden", "Updated {count} hours ago"],
+  updated_hours_one: ["Opdateret for 1 time siden", "Updated 1 hour ago"],
+  updated_days: ["Opdateret for {count} dage siden", "Updated {count} days ago"],
+  updated_days_one: ["Opdateret for 1 dag siden", "Updated 1 day ago"],
   // Beskeder
   inbox: ["Påmindelser og beskeder", "Reminders and messages"],
   unread: ["Ulæst", "Unread"],

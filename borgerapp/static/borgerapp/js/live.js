@@ -44,6 +44,8 @@ function connect() {
       document.documentElement.dataset.live = "on";
       check();
     } else if (frame.type === "notification") {
+      // Something changed for this person: the inbox is asked again, and the kept training (main.js).
+      window.dispatchEvent(new CustomEvent("server-changed"));
       check();
     }
   });

@@ -6,6 +6,7 @@ import { language, t } from "./i18n.js";
 import { startLive } from "./live.js";
 import { KINDS, closeOutbox, discard, enqueue, items, retry, send, setOwner, waiting } from "./outbox.js";
 import { WEEK_KEPT_KEY, forgetLogin, isOver, knownIdentity, rememberIdentity } from "./session.js";
+import { closeSync, prepare as prepareSync, refresh, revision } from "./sync.js";
 
 const CITIZEN_ROUTES = {
   "i-dag": { text: "today", load: () => import("./screens/today.js") },
@@ -49,13 +50,17 @@ function setTitle(text) {
   document.title = `${text} – Mestring`;
 }
 
+// Drawn with every screen: a link that had the focus has it again in the new drawing.
 function drawNav() {
   const current = route();
   const active = MORE.includes(current) && navKeys === CITIZEN_NAV ? "mere" : current;
-  replace(document.getElementById("nav"), h("ul", { class: "nobullet-list app-nav-list" }, navKeys.map((key) => h("li", {},
+  const nav = document.getElementById("nav");
+  const mark = focusMark(nav);
+  replace(nav, h("ul", { class: "nobullet-list app-nav-list" }, navKeys.map((key) => h("li", {},
     h("a", { href: `#/${key}`, class: "app-nav-link", "aria-current": key === active ? "page" : null },
       t(routes[key].text),
       key === "beskeder" && unread ? h("span", { class: "app-badge" }, h("span", { class: "sr-only" }, ", "), t("unread_count", { count: unread })) : null)))));
+  restoreFocus(nav, mark);
 }
 
 function moreScreen() {
@@ -174,8 +179,9 @@ async function sync(redraw = false) {
   if (!navigator.onLine || hasEnded) {
     return;
   }
+  let sent = 0;
   try {
-    const sent = await send();
+    sent = await send();
     if ((sent || redraw) && route() in QUEUE_ON && !main.querySelector("form")) {
       await show();
     } else {
@@ -183,6 +189,30 @@ async function sync(redraw = false) {
     }
   } catch {
     // Still no connection to the server: the queue waits for the next chance.
+  }
+  if (!sent) {
+    // At start and when the connection returns (what was sent starts a walk of its own: "outbox-sent").
+    walk();
+  }
+}
+
+// The training kept on the device (sync.js) brought up to date: at start, when the connection returns,
+// after the outbox sent something and when the live stream says something changed. Never once the login
+// has ended: a walk that meets the end (a 401) stops there.
+function walk() {
+  if (hasEnded || !navigator.onLine || !config.roles.includes("citizen")) {
+    return;
+  }
+  refresh().catch(() => null);
+}
+
+// After a walk that changed what is kept, Min plan is drawn again if it is the screen shown and was drawn
+// from less (or could not be drawn); no other screen is drawn again, and the focus stays where it is.
+function walked() {
+  const drawnFrom = main.querySelector("[data-revision]");
+  const isBehind = !drawnFrom || Number(drawnFrom.dataset.revision) !== revision();
+  if (!hasEnded && route() === "plan" && shownRoute === "plan" && isBehind && !main.querySelector("form")) {
+    show();
   }
 }
 
@@ -212,6 +242,7 @@ function keptAnswer(event) {
 // the server never got. With nothing to tell and a connection, the login page follows at once.
 async function endLogin(reason) {
   hasEnded = true;
+  closeSync();
   const unsent = await waiting().catch(() => []);
   await closeOutbox();
   await forgetLogin({ outbox: true });
@@ -349,6 +380,9 @@ async function start() {
   }
   config.roles = who.roles;
   tidied = setOwner(who.id).catch(() => null);
+  if (who.roles.includes("citizen")) {
+    prepareSync(who.id).catch(() => null);
+  }
   watchLoginEnd(who);
   if (!who.roles.includes("citizen") && who.roles.includes("relative")) {
     routes = RELATIVE_ROUTES;
@@ -360,6 +394,9 @@ async function start() {
   });
   window.addEventListener("online", () => sync(true));
   window.addEventListener("outbox-changed", drawQueue);
+  window.addEventListener("synced", walked);
+  window.addEventListener("server-changed", walk);
+  window.addEventListener("outbox-sent", walk);
   window.addEventListener("inbox-changed", async (event) => {
     const changed = event.detail.unread !== unread;
     unread = event.detail.unread;

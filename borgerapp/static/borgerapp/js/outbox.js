@@ -7,6 +7,7 @@
 // user seeing it. Each item names the account it was written under: after a login that ended, the same
 // person finds it again, and anyone else who logs in on the device neither sees nor sends it.
 import { api } from "./api.js";
+import { Database } from "./idb.js";
 import { OUTBOX_DATABASE } from "./session.js";
 
 const DATABASE = OUTBOX_DATABASE;
@@ -16,6 +17,17 @@ const BATCH_PATH = "/me/session-logs/batch";
 export const KINDS = { session: "session", rating: "rating", request: "request", answer: "answer", relativeSession: "relative_session" };
 let sending = null;
 let owner = null;
+
+// The outbox's database (idb.js); it is closed for good when the login has ended and it is deleted.
+const database = new Database(DATABASE, 1, (opened) => opened.createObjectStore(STORE, { keyPath: "id" }));
+
+export function closeOutbox() {
+  return database.close();
+}
+
+function run(mode, work) {
+  return database.run(STORE, mode, (transaction) => work(transaction.objectStore(STORE)));
+}
 
 // The account now logged in: what it queues is its own, and only its own is listed and sent (from now
 // on). Answers when what others queued on this device, and what was sent before the app started this
@@ -27,60 +39,6 @@ export function setOwner(id) {
     all.onsuccess = () => all.result
       .filter((item) => (id && item.owner && item.owner !== id) || item.sent_at)
       .forEach((item) => store.delete(item.id));
-  });
-}
-
-// One connection for the page's life (opening one costs a round trip to the browser each time); it
-// closes when the database is to be deleted (signing out) or changed by a newer version of the app.
-let connection = null;
-// Set when the login has ended and the outbox is deleted: nothing opens (and so makes) it again.
-let isClosed = false;
-
-export async function closeOutbox() {
-  isClosed = true;
-  const opened = connection;
-  connection = null;
-  const database = opened ? await opened.catch(() => null) : null;
-  if (database) {
-    database.close();
-  }
-}
-
-function open() {
-  if (isClosed) {
-    return Promise.reject(new Error("The outbox is closed: the login has ended."));
-  }
-  if (!connection) {
-    connection = new Promise((resolve, reject) => {
-      const request = indexedDB.open(DATABASE, 1);
-      request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "id" });
-      request.onsuccess = () => {
-        const database = request.result;
-        database.onversionchange = () => {
-          database.close();
-          connection = null;
-        };
-        database.onclose = () => {
-          connection = null;
-        };
-        resolve(database);
-      };
-      request.onerror = () => {
-        connection = null;
-        reject(request.error);
-      };
-    });
-  }
-  return connection;
-}
-
-async function run(mode, work) {
-  const database = await open();
-  return new Promise((resolve, reject) => {
-    const transaction = database.transaction(STORE, mode);
-    const result = work(transaction.objectStore(STORE));
-    transaction.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
-    transaction.onerror = () => reject(transaction.error);
   });
 }
 
@@ -101,7 +59,7 @@ function normal(item) {
 
 // Everything listed: waiting, refused and sent, oldest first.
 export async function items() {
-  const stored = (await run("readonly", (store) => store.getAll())).filter((item) => !owner || !item.owner || item.owner === owner);
+  const stored = (await database.getAll(STORE)).filter((item) => !owner || !item.owner || item.owner === owner);
   return stored.map(normal).sort((first, second) => first.queued_at.localeCompare(second.queued_at));
 }
 
@@ -111,9 +69,9 @@ export async function waiting() {
 }
 
 export async function enqueue({ kind, id, path, body, label }) {
-  await run("readwrite", (store) => store.put({
+  await database.put(STORE, {
     id, kind, path, body, label, owner, queued_at: new Date().toISOString(), problem: null, errors: [], status: null, sent_at: null,
-  }));
+  });
   changed();
 }
 
@@ -162,7 +120,8 @@ async function sendOne(item) {
 }
 
 // Sends what waits. Sent or already there: marked sent. Refused by the server: kept with the problem,
-// so the user sees it and decides. No connection: everything keeps waiting (the error is thrown).
+// so the user sees it and decides. No connection: everything keeps waiting (the error is thrown). When
+// something reached the server, "outbox-sent" says so (the app then brings its kept training up to date).
 export function send() {
   if (sending) {
     return sending;
@@ -172,6 +131,9 @@ export function send() {
     let sent = await sendSessions(pending.filter((item) => item.kind === KINDS.session));
     for (const item of pending.filter((entry) => entry.kind !== KINDS.session)) {
       sent += await sendOne(item);
+    }
+    if (sent) {
+      window.dispatchEvent(new CustomEvent("outbox-sent", { detail: { sent } }));
     }
     return sent;
   })().finally(() => {
@@ -192,7 +154,7 @@ export async function retry(id) {
 }
 
 export async function discard(id) {
-  await run("readwrite", (store) => store.delete(id));
+  await database.delete(STORE, id);
   changed();
 }
 
