@@ -197,6 +197,9 @@ DANISH_DETAILS: dict[str, str] = {
     "must hold 1 to {} outcomes.": "skal have 1 til {} effektmål.",
     "is not a standard indicator.": "er ikke en standardindikator.",
     "is not a measure of {}.": "er ikke et mål for {}.",
+    "at most one of condition, age_band and device_type can be given at a time.": (
+        "højst én af condition, age_band og device_type kan angives ad gangen."
+    ),
     # Notifications
     "is not a kind of notification.": "er ikke en slags besked.",
     "is listed twice.": "er angivet to gange.",

@@ -33,6 +33,8 @@ class PeriodQueryIn(Schema):
 
 
 class IndicatorFiltersIn(Schema):
+    """Team or unit, and at most one of condition, age band and device type (two or more at once: 422)."""
+
     team: UUID | None = Field(default=None, description="Only this team's cell (and its own breakdown).")
     unit: UUID | None = Field(default=None, description="Only this unit's cell; `breakdown=team` lists its teams.")
     condition: UUID | None = Field(default=None, description="FSIII condition code: episodes with a goal for it.")
@@ -204,6 +206,8 @@ class TheoryOfChangePageOut(Schema):
 
 
 class BenchmarkQueryIn(PeriodQueryIn):
+    """At most one of condition, age band and device type (two or more at once: 422)."""
+
     condition: UUID | None = Field(default=None, description="FSIII condition code: episodes with a goal for it.")
     age_band: AgeBand | None = Field(default=None, description="The citizen's age when the episode started.")
     device_type: str | None = Field(default=None, max_length=40, description="Device category code.")

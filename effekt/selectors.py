@@ -60,8 +60,19 @@ def indicator_for(key: str) -> Indicator:
         raise NotFound("No such indicator.") from exc
 
 
+# The filters that pick the population (team and unit pick cells of it): one at a time.
+POPULATION_FILTERS = ("condition", "age_band", "device_type")
+
+
 @dataclass(frozen=True)
 class IndicatorQuery:
+    """What an indicator is asked for. With team and unit, at most one of condition, age band and device
+    type: each answer is then a table the refresh keeps (``effekt.aggregates``). Two or more at once are
+    refused (422 naming the second), before anything is read or logged: their tables are not kept (each
+    combination would be as many tables again as the single filters, which the refresh computes from the
+    rows), and computing one on request takes the whole municipality's rows (over a minute at 100,000
+    episodes)."""
+
     period: Period
     team: UUID | None = None
     unit: UUID | None = None
@@ -69,6 +80,11 @@ class IndicatorQuery:
     age_band: str | None = None
     device_type: str | None = None
     breakdown: str = "none"
+
+    def __post_init__(self) -> None:
+        given = [name for name in POPULATION_FILTERS if getattr(self, name)]
+        if len(given) > 1:
+            raise InvalidInput(given[1], "at most one of condition, age_band and device_type can be given at a time.")
 
 
 @dataclass
@@ -197,17 +213,17 @@ def _period_cells(
 ) -> tuple[dict[str, dict[Node, Cell]], datetime]:
     """The suppressed cells (at least those of ``nodes``) of each of ``periods`` of the year, all from one
     table, and when they were computed, read where heavy reads go (the replica when one keeps up); nothing
-    written here, so a read retried on the primary logs nothing twice. Without filters or with one, the
-    precomputed table is read when there is one for the organisation as it is (``effekt.aggregates``); a
+    written here, so a read retried on the primary logs nothing twice. The precomputed table of the filter
+    (or of none) is read when there is one for the organisation as it is (``effekt.aggregates``); a
     condition or device type that none of the municipality's rows has gives the cells of an empty
-    population; otherwise the whole municipality's cells are computed now."""
+    population; otherwise (before the first refresh, or after the teams changed until the next) the whole
+    municipality's cells are computed now."""
     key = filter_key(scope, filters)
-    if key is not None:
-        stored = stored_cells(indicator, scope.municipality_id, scope.start.year, organisation, periods, nodes, key)
-        if stored is not None:
-            return stored.cells, stored.computed_at
-        if matches_nothing(scope, filters):
-            return evaluate_periods(indicator, scope, organisation, filters, rows=[]), timezone.now()
+    stored = stored_cells(indicator, scope.municipality_id, scope.start.year, organisation, periods, nodes, key)
+    if stored is not None:
+        return stored.cells, stored.computed_at
+    if matches_nothing(scope, filters):
+        return evaluate_periods(indicator, scope, organisation, filters, rows=[]), timezone.now()
     return evaluate_periods(indicator, scope, organisation, filters), timezone.now()
 
 

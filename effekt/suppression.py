@@ -16,7 +16,8 @@ municipality's, the strata of a cell add up to the cell). The rule, after Danmar
 Empty cells (0 citizens) are shown: they reveal nothing about a person.
 """
 
-from collections.abc import Hashable, Iterable
+from collections import defaultdict
+from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
 MINIMUM_CITIZENS = 5
@@ -36,41 +37,65 @@ class Sum[Key: Hashable]:
 
 
 def suppressed_cells[Key: Hashable](
-    citizens: dict[Key, frozenset], sums: Iterable[Sum[Key]], *, revealing: Iterable[Key] = ()
+    citizens: Mapping[Key, Collection], sums: Iterable[Sum[Key]], *, revealing: Iterable[Key] = ()
 ) -> set[Key]:
     """The cells to hide, given each cell's citizens, the sums that tie cells together and the cells
-    hidden for another reason than their own size."""
+    hidden for another reason than their own size.
+
+    The sums are gone through in their order, again and again until a pass hides nothing more. A sum found
+    with nothing to hide is passed over until one of its own cells is hidden: what it would do depends on
+    nothing else, so passing it over hides exactly the cells that looking at it again would (it keeps a
+    table of a year with its quarters and months, for every team, from taking one pass over every sum for
+    every cell hidden)."""
     hidden = {cell for cell, people in citizens.items() if is_small(len(people))}
     hidden.update(cell for cell in revealing if citizens.get(cell))
     sums = list(sums)
+    holding: dict[Key, list[int]] = defaultdict(list)  # the sums each cell is the parent or a child of
+    for index, total in enumerate(sums):
+        holding[total.parent].append(index)
+        for child in total.children:
+            holding[child].append(index)
+    names: dict[Key, str] = {}  # the order among cells of the same size
+    settled = [False] * len(sums)
     changed = True
     while changed:
         changed = False
-        for total in sums:
-            if _protect(total, citizens, hidden):
-                changed = True
+        for index, total in enumerate(sums):
+            if settled[index]:
+                continue
+            added = _protect(total, citizens, hidden, names)
+            if added is None:
+                settled[index] = True
+                continue
+            changed = True
+            for other in holding[added]:
+                settled[other] = False
     return hidden
 
 
-def _protect[Key: Hashable](total: Sum[Key], citizens: dict[Key, frozenset], hidden: set[Key]) -> bool:
-    """Hide one more cell of the sum if its hidden cells can be worked out; True when it hid one."""
+def _protect[Key: Hashable](
+    total: Sum[Key], citizens: Mapping[Key, Collection], hidden: set[Key], names: dict[Key, str]
+) -> Key | None:
+    """Hide one more cell of the sum if its hidden cells can be worked out; the cell it hid, if any."""
     children = [child for child in total.children if citizens.get(child)]
     hidden_children = [child for child in children if child in hidden]
-    visible_children = sorted(
-        (child for child in children if child not in hidden), key=lambda child: (len(citizens[child]), str(child))
-    )
     parent_hidden = total.parent in hidden
     unknowns = len(hidden_children) + (1 if parent_hidden else 0)
     if not children or unknowns == 0:
-        return False
+        return None
     behind_hidden: frozenset = frozenset().union(*(citizens[child] for child in hidden_children))
     exposed = unknowns == 1 or (not parent_hidden and is_small(len(behind_hidden)))
     if not exposed:
-        return False
+        return None
+    visible_children = [child for child in children if child not in hidden]
     if visible_children:
-        hidden.add(visible_children[0])
-        return True
+        for child in visible_children:
+            if child not in names:
+                names[child] = str(child)
+        smallest = min(visible_children, key=lambda child: (len(citizens[child]), names[child]))
+        hidden.add(smallest)
+        return smallest
     if not parent_hidden:
         hidden.add(total.parent)
-        return True
-    return False
+        return total.parent
+    return None

@@ -165,10 +165,21 @@ def statements(vendor: str, *, condition: bool = False) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Figure:
-    """Where the indicator's result holds the figure the statement computes."""
+    """Where the indicator's result holds the figure the statement computes, and to how many decimals the
+    indicator gives it: its measures to 2, a group's share of its cell to 4."""
 
     label: str
     read: Callable[[Any], tuple[int | None, float | None]]
+    places: int = 2
+
+    def compared(self, result: Any, row: tuple) -> tuple[tuple[int | None, float | None], tuple[Any, float | None]]:
+        """The indicator's figure (citizens and value) and the statement's, both to the figure's decimals:
+        the statement's exact value rounded once, as the indicator rounds its own. (Rounding the
+        indicator's already rounded share again, to 2, would turn 0.36502, given as 0.365, into 0.36 where
+        the statement's 0.36502 is 0.37.)"""
+        citizens, value = self.read(result)
+        shown = (citizens, None if value is None else round(float(value), self.places))
+        return shown, (row[0], None if row[1] is None else round(float(row[1]), self.places))
 
 
 def _total(measure: str) -> Callable[[Any], tuple[int | None, float | None]]:
@@ -188,7 +199,7 @@ def _group(group: str, measure: str | None) -> Callable[[Any], tuple[int | None,
 FIGURES: dict[str, Figure] = {
     "goal_attainment": Figure("share of goals at GAS ≥ 0", _total("share_goals_at_expected")),
     "function_change": Figure("mean FSIII improvement", _total("mean_function_improvement")),
-    "follow_up_results": Figure("share of episodes ending E1", _group("E1", None)),
+    "follow_up_results": Figure("share of episodes ending E1", _group("E1", None), places=4),
     "episode_length": Figure("mean actual length (days)", _total("mean_actual_days")),
     "referral_to_start": Figure("mean days referral → start", _total("mean_days")),
     "adherence": Figure("mean adherence", _total("mean_adherence")),

@@ -12,11 +12,11 @@ Queries: the indicator's source (one, or two for adherence), plus one for the bi
 band is asked. The organisation is read by the caller. Nothing is queried per citizen or per cell.
 """
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import combinations
+from typing import Any
 from uuid import UUID
 
 from backend import cpr
@@ -40,6 +40,16 @@ class Node:
     id: UUID | None
     name: str
     parent: "Node | None" = None
+    # Equal nodes have the same level and id. Hashed once: a table looks up its cell keys (a node, a group
+    # and a period) millions of times, and the generated hash would hash the name and every parent (and
+    # their ids) each time.
+    hashed: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hashed", hash((self.level, self.id)))
+
+    def __hash__(self) -> int:
+        return self.hashed
 
 
 YEAR = "year"
@@ -140,20 +150,38 @@ def _node_keys(row: Row, organisation: Organisation, teams: dict[UUID, Node]) ->
     return [organisation.municipality, team.parent, team]
 
 
+def _cell_keys(row: Row, organisation: Organisation, teams: dict[UUID, Node], grouped: bool) -> list[CellKey]:
+    """The cells a row counts in: its team, unit and the municipality, each for the year, the quarter and
+    the month of the row's day, each whole and (when the indicator is grouped) in the row's group."""
+    keys: list[CellKey] = []
+    for node in _node_keys(row, organisation, teams):
+        for period in (YEAR, quarter_of(row["on"]), month_of(row["on"])):
+            keys.append((node, None, period))
+            if grouped:
+                keys.append((node, str(row["group"]), period))
+    return keys
+
+
 def _citizens_by_cell(
     rows: Iterable[Row], organisation: Organisation, teams: dict[UUID, Node], grouped: bool
 ) -> tuple[dict[CellKey, set], dict[CellKey, list[Row]]]:
-    citizens: dict[CellKey, set] = defaultdict(set)
-    members: dict[CellKey, list[Row]] = defaultdict(list)
+    """Each cell's citizens and rows. The cells a row counts in follow from its team, month and group
+    alone, so they are worked out once for each of those (and the cells' sets and lists with them)."""
+    citizens: dict[CellKey, set] = {}
+    members: dict[CellKey, list[Row]] = {}
+    spots: dict[tuple[Any, int, str | None], list[tuple[set, list[Row]]]] = {}
     for row in rows:
-        for node in _node_keys(row, organisation, teams):
-            for period in (YEAR, quarter_of(row["on"]), month_of(row["on"])):
-                keys: list[CellKey] = [(node, None, period)]
-                if grouped:
-                    keys.append((node, str(row["group"]), period))
-                for key in keys:
-                    citizens[key].add(row["citizen_id"])
-                    members[key].append(row)
+        spot = (row["team_id"], row["on"].month, str(row["group"]) if grouped else None)
+        cells = spots.get(spot)
+        if cells is None:
+            cells = spots[spot] = [
+                (citizens.setdefault(key, set()), members.setdefault(key, []))
+                for key in _cell_keys(row, organisation, teams, grouped)
+            ]
+        citizen = row["citizen_id"]
+        for people, cell_rows in cells:
+            people.add(citizen)
+            cell_rows.append(row)
     return citizens, members
 
 
@@ -220,19 +248,18 @@ def evaluate_periods(
             for node in nodes
             for each in periods
         )
-    frozen = {key: frozenset(people) for key, people in citizens.items()}
-    hidden = suppressed_cells(frozen, sums, revealing=revealing)
+    hidden = suppressed_cells(citizens, sums, revealing=revealing)
 
     names = _group_names(indicator, population)
     tables: dict[str, dict[Node, Cell]] = {}
     for period in periods:
         cells = tables[period] = {}
         for node in nodes:
-            cell = _cell(indicator, (node, None, period), members, hidden, None)
+            cell = _cell(indicator, (node, None, period), citizens, members, hidden, None)
             if indicator.grouped:
                 node_count = None if cell.suppressed else cell.count
                 cell.groups = [
-                    _cell(indicator, (node, group, period), members, hidden, names.get(group), node_count)
+                    _cell(indicator, (node, group, period), citizens, members, hidden, names.get(group), node_count)
                     for group in groups
                 ]
             cells[node] = cell
@@ -251,6 +278,7 @@ def _group_names(indicator: Indicator, rows: list[Row]) -> dict[str, Texts]:
 def _cell(
     indicator: Indicator,
     key: CellKey,
+    citizens: dict[CellKey, set],
     members: dict[CellKey, list[Row]],
     hidden: set[CellKey],
     group_name: Texts | None,
@@ -266,7 +294,7 @@ def _cell(
         group=group,
         group_name=group_name,
         suppressed=False,
-        citizens=len({row["citizen_id"] for row in rows}),
+        citizens=len(citizens.get(key, ())),
         count=count,
         share=round(count / node_count, 4) if group is not None and node_count else None,
         values={measure.key: measure.compute(rows) if rows else None for measure in indicator.measures},

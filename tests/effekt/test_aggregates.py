@@ -14,7 +14,8 @@ from backend.models import Citizen
 from effekt.aggregates import tables_refresh
 from effekt.indicators.definitions import INDICATORS
 from effekt.indicators.evaluator import AGE_BANDS
-from effekt.models import IndicatorTable
+from effekt.models import AggregateRead, IndicatorTable
+from effekt.services import benchmark_join
 from selvbetjening.models import (
     CitizenRequest,
     Episode,
@@ -124,16 +125,39 @@ def test_every_stored_filtered_cell_is_what_computing_it_shows(world):
     assert _stored_as_computed(analyst, queries, computed, at, stored) > 0
 
 
-def test_two_filters_at_once_are_computed_not_read_from_a_table(world):
+@pytest.mark.parametrize(
+    ("filters", "named"),
+    [
+        ({"condition": str(WALKING[0]), "age_band": "80+"}, "age_band"),
+        ({"condition": str(WALKING[0]), "device_type": "fall_detector"}, "device_type"),
+        ({"age_band": "65-79", "device_type": "fall_detector"}, "device_type"),
+        ({"condition": str(WALKING[0]), "age_band": "80+", "device_type": "fall_detector"}, "age_band"),
+    ],
+)
+def test_two_filters_at_once_are_refused_everywhere_and_nothing_is_logged(world, filters, named):
     _population(world)
     tables_refresh(now=datetime(2026, 12, 1, tzinfo=UTC))
+    benchmark_join(municipality=world.municipality, by=world.analyst.user)
     analyst = world.client("analyst")
-    both = {**PERIOD, "condition": str(WALKING[0]), "age_band": "80+"}
-    before = timezone.now()
-    body = analyst.get("/api/v1/indicators/goal_attainment", both).json()
-    assert datetime.fromisoformat(body["computed_at"]) >= before
-    one = analyst.get("/api/v1/indicators/goal_attainment", {**PERIOD, "condition": str(WALKING[0])}).json()
-    assert datetime.fromisoformat(one["computed_at"]) == datetime(2026, 12, 1, tzinfo=UTC)
+    before = AggregateRead.objects.count()
+    asked: list[tuple[str, dict]] = [
+        ("goal_attainment", {**PERIOD, "unit": str(world.team.unit_id), "breakdown": "team"}),
+        ("device_effect", PERIOD),
+        ("function_change/csv", PERIOD),
+        ("episode_length/measure-report", PERIOD),
+        ("adherence/series", {"year": 2026}),
+        ("request_response/benchmark", PERIOD),
+    ]
+    for path, query in asked:
+        response = analyst.get(f"/api/v1/indicators/{path}", {**query, **filters})
+        assert response.status_code == 422, path
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["errors"][0]["field"] == named, path
+    assert AggregateRead.objects.count() == before
+    # Each of them alone is read from its stored table.
+    for name, value in filters.items():
+        one = analyst.get("/api/v1/indicators/goal_attainment", {**PERIOD, name: value}).json()
+        assert datetime.fromisoformat(one["computed_at"]) == datetime(2026, 12, 1, tzinfo=UTC), name
 
 
 def test_a_change_shows_after_the_refresh(world):

@@ -5,6 +5,8 @@ import io
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from effekt.suppression import Sum, suppressed_cells
 from tests import factories as core
@@ -58,6 +60,73 @@ def test_a_hidden_parent_is_not_left_as_the_sum_of_shown_children():
 def test_a_cell_marked_as_revealing_is_hidden_with_its_complement():
     citizens = {"total": people(20), "a": people(10), "b": people(10, 10)}
     assert suppressed_cells(citizens, [Sum("total", ("a", "b"))], revealing=["a"]) == {"a", "b"}
+
+
+def _hidden_by_plain_passes(citizens: dict, sums: list[Sum], revealing: set) -> set:
+    """The rule as first written: every sum looked at on every pass, until a pass hides nothing."""
+    hidden = {cell for cell, group in citizens.items() if 0 < len(group) < 5}
+    hidden.update(cell for cell in revealing if citizens.get(cell))
+    changed = True
+    while changed:
+        changed = False
+        for total in sums:
+            children = [child for child in total.children if citizens.get(child)]
+            hidden_children = [child for child in children if child in hidden]
+            visible = sorted((c for c in children if c not in hidden), key=lambda c: (len(citizens[c]), str(c)))
+            parent_hidden = total.parent in hidden
+            unknowns = len(hidden_children) + parent_hidden
+            if not children or unknowns == 0:
+                continue
+            behind = frozenset().union(*(citizens[child] for child in hidden_children))
+            if not (unknowns == 1 or (not parent_hidden and 0 < len(behind) < 5)):
+                continue
+            if visible:
+                hidden.add(visible[0])
+                changed = True
+            elif not parent_hidden:
+                hidden.add(total.parent)
+                changed = True
+    return hidden
+
+
+TEAMS = {"unit 1": ("team 1", "team 2", "team 3"), "unit 2": ("team 4", "team 5")}
+MONTHS = tuple(f"M{month:02d}" for month in range(1, 13))
+QUARTERS = {f"Q{quarter}": MONTHS[3 * quarter - 3 : 3 * quarter] for quarter in range(1, 5)}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    months=st.lists(st.frozensets(st.integers(0, 40), max_size=7), min_size=5 * 12, max_size=5 * 12),
+    revealing=st.sets(st.tuples(st.sampled_from(["team 1", "unit 2", "all"]), st.sampled_from(MONTHS))),
+)
+def test_passing_over_settled_sums_hides_exactly_what_looking_at_every_sum_again_hides(months, revealing):
+    # A year's table of a municipality with two units of five teams: each team's month drawn at random
+    # (many of 1-4 citizens), every other cell the union of what it sums up, tied as the evaluator ties them.
+    teams = [team for unit_teams in TEAMS.values() for team in unit_teams]
+    citizens: dict = {
+        (team, month): months[12 * index + number]
+        for index, team in enumerate(teams)
+        for number, month in enumerate(MONTHS)
+    }
+    for team in teams:
+        for quarter, its_months in QUARTERS.items():
+            citizens[(team, quarter)] = frozenset().union(*(citizens[(team, month)] for month in its_months))
+        citizens[(team, "year")] = frozenset().union(*(citizens[(team, month)] for month in MONTHS))
+    periods = ["year", *QUARTERS, *MONTHS]
+    for unit, unit_teams in TEAMS.items():
+        for period in periods:
+            citizens[(unit, period)] = frozenset().union(*(citizens[(team, period)] for team in unit_teams))
+    for period in periods:
+        citizens[("all", period)] = frozenset().union(*(citizens[(unit, period)] for unit in TEAMS))
+    sums: list[Sum] = []
+    for node in ["all", *TEAMS, *teams]:
+        sums.extend(Sum((node, quarter), tuple((node, month) for month in its)) for quarter, its in QUARTERS.items())
+        sums.append(Sum((node, "year"), tuple((node, quarter) for quarter in QUARTERS)))
+        sums.append(Sum((node, "year"), tuple((node, month) for month in MONTHS)))
+        children = list(TEAMS) if node == "all" else TEAMS.get(node, ())
+        sums.extend(Sum((node, period), tuple((child, period) for child in children)) for period in periods if children)
+
+    assert suppressed_cells(citizens, sums, revealing=revealing) == _hidden_by_plain_passes(citizens, sums, revealing)
 
 
 @pytest.mark.django_db
