@@ -3,8 +3,6 @@ opens Effekt from the navigation and reads goal attainment and FSIII change this
 condition, small cells suppressed, and the theory of change with its figures; then the indicator and
 theory pages, with the keyboard."""
 
-from pathlib import Path
-
 import pyotp
 import pytest
 
@@ -17,7 +15,6 @@ from tests.staffweb.test_browser import live_asgi_server as live_asgi_server
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"),
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def _log_in(page, server, user):
@@ -59,7 +56,6 @@ def test_the_team_leader_reads_effekt_with_suppressed_cells_and_the_theory_of_ch
     theories = page.locator("section[aria-labelledby='theories-heading']")
     assert "Flere når deres mål" in theories.inner_text()
     assert_accessible(page)
-    page.screenshot(path=str(SCREENSHOTS / "staff-effekt.png"), full_page=True)
 
     # The filters with the keyboard: the whole municipality, then submit.
     page.focus("#id_area")
