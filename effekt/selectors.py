@@ -278,17 +278,25 @@ class IndicatorSeries:
     points: list[SeriesPoint]
 
 
-def indicator_series(actor: Actor, indicator: Indicator, query: IndicatorQuery, *, interval: str) -> IndicatorSeries:
+def indicator_series(
+    actor: Actor,
+    indicator: Indicator,
+    query: IndicatorQuery,
+    *,
+    interval: str,
+    surface: str = AggregateRead.Surface.API,
+) -> IndicatorSeries:
     """One cell of the indicator (the municipality, or the team or unit asked about) for each month of the
     year of ``query.period`` with the year's cell beside them, or for each year ``query.period`` spans.
     A monthly series is read from the one table the year, its quarters and its months are suppressed in
     together, so no hidden month is the year less the months shown, nor a quarter less its other months.
     Each year of a yearly series is its own year's cell, as the indicator shows it for that year. Logged
-    once, as one aggregate read of the whole span; a team or unit of another municipality is a 404."""
+    once, as one aggregate read of the whole span from ``surface``; a team or unit of another municipality
+    is a 404."""
     assert actor.staff is not None
     organisation = organisation_of(actor.staff.municipality)
     focus = _focus(organisation, query)
-    aggregate_read_record(actor, indicator, query, AggregateRead.Surface.API)
+    aggregate_read_record(actor, indicator, query, surface)
     filters = _filters(query)
     municipality_id = actor.staff.municipality_id
     if interval == MONTHLY:

@@ -143,15 +143,37 @@ class SeriesBar(Bar):
     suppressed: bool
 
 
-def compared_bars(
-    labels: Sequence[str], series: Sequence[Sequence[float | None | bool]], *, percent: bool = False
-) -> Chart:
-    """Bars per label, one per series side by side (e.g. last year and this year), on a scale from the
-    smallest value (or 0) to the largest. A value of ``True`` is a suppressed cell: no bar, a mark "–".
-    With ``percent``, values are shares 0–1 drawn as 0–100 %."""
-    scale = 100.0 if percent else 1.0
+@dataclass(frozen=True)
+class _Scale:
+    """A value axis from ``low`` to ``high`` in steps of ``step``; shares are drawn as 0–100 %."""
+
+    low: float
+    high: float
+    step: float
+    percent: bool
+
+    def y(self, value: float) -> float:
+        return TOP + (HEIGHT - TOP - BOTTOM) * (self.high - value) / (self.high - self.low)
+
+    @property
+    def ticks(self) -> list[Tick]:
+        ticks = []
+        tick = self.low
+        while tick <= self.high + self.step / 2:
+            text = f"{tick:g}"
+            ticks.append(Tick(self.y(tick), f"{text} %" if self.percent else text))
+            tick += self.step
+        return ticks
+
+
+def _scaled(
+    series: Sequence[Sequence[float | None | bool]], *, percent: bool
+) -> tuple[_Scale, list[list[float | None]]]:
+    """The axis for the values of ``series`` (from the smallest value or 0 to the largest, 0–100 % for
+    shares) and the values on it: ``None`` where there is none or the cell is suppressed (``True``)."""
+    factor = 100.0 if percent else 1.0
     values = [
-        [None if value is None or isinstance(value, bool) else float(value) * scale for value in row] for row in series
+        [None if value is None or isinstance(value, bool) else float(value) * factor for value in row] for row in series
     ]
     known = [value for row in values for value in row if value is not None]
     low = min([0.0, *known])
@@ -159,18 +181,21 @@ def compared_bars(
     if high == low:
         high = low + 1
     step = _nice_step((high - low) / 4)
-    low = step * math.floor(low / step)
-    high = step * math.ceil(high / step)
+    return _Scale(step * math.floor(low / step), step * math.ceil(high / step), step, percent), values
 
-    def y(value: float) -> float:
-        return TOP + (HEIGHT - TOP - BOTTOM) * (high - value) / (high - low)
 
-    chart = Chart()
-    tick = low
-    while tick <= high + step / 2:
-        text = f"{tick:g}"
-        chart.y_ticks.append(Tick(y(tick), f"{text} %" if percent else text))
-        tick += step
+def _shown(value: float, *, percent: bool) -> float:
+    return round(value) if percent else round(value, 2)
+
+
+def compared_bars(
+    labels: Sequence[str], series: Sequence[Sequence[float | None | bool]], *, percent: bool = False
+) -> Chart:
+    """Bars per label, one per series side by side (e.g. last year and this year), on a scale from the
+    smallest value (or 0) to the largest. A value of ``True`` is a suppressed cell: no bar, a mark "–".
+    With ``percent``, values are shares 0–1 drawn as 0–100 %."""
+    scale, values = _scaled(series, percent=percent)
+    chart = Chart(y_ticks=scale.ticks)
     count = len(labels)
     slot = (WIDTH - LEFT - RIGHT) / count if count else 0
     width = slot * 0.7 / max(1, len(series))
@@ -180,12 +205,74 @@ def compared_bars(
             x = LEFT + slot * index + slot * 0.15 + width * position
             suppressed = series[position][index] is True
             if value is None:
-                chart.bars.append(SeriesBar(x, y(0), width, 0, None, label, position, suppressed))
+                chart.bars.append(SeriesBar(x, scale.y(0), width, 0, None, label, position, suppressed))
                 continue
-            top, bottom = y(max(value, 0)), y(min(value, 0))
-            shown = round(value) if percent else round(value, 2)
-            chart.bars.append(SeriesBar(x, top, width, bottom - top, shown, label, position, False))
+            top, bottom = scale.y(max(value, 0)), scale.y(min(value, 0))
+            chart.bars.append(
+                SeriesBar(x, top, width, bottom - top, _shown(value, percent=percent), label, position, False)
+            )
         chart.x_ticks.append(Tick(_x(index, count), label))
+    return chart
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Where a line has no point because its cell is suppressed: the mark drawn instead, on the x axis."""
+
+    x: float
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
+class BrokenSeries(Series):
+    """A line that stops where it has no value: each run of points with values is drawn on its own, so no
+    line is drawn across a suppressed or empty cell as if it were known; suppressed cells are ``gaps``."""
+
+    runs: list[list[Point]] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+
+    @property
+    def polylines(self) -> list[str]:
+        return [" ".join(f"{point.x:.1f},{point.y:.1f}" for point in run) for run in self.runs if len(run) > 1]
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    key: str
+    name: str
+    pattern: str
+    marker: str
+    values: Sequence[float | None | bool]  # ``True``: a suppressed cell
+
+
+def compared_lines(labels: Sequence[str], lines: Sequence[LineSpec], *, percent: bool = False) -> Chart:
+    """One line per ``LineSpec`` over the same labels (e.g. the months of last year and of this year), on a
+    scale from the smallest value (or 0) to the largest; shares 0–1 drawn as 0–100 % with ``percent``.
+    A suppressed cell (``True``) breaks its line and is marked "skjult" above the label, one row per line,
+    so it is never read as 0; an empty cell (``None``) breaks the line and is left blank."""
+    scale, values = _scaled([line.values for line in lines], percent=percent)
+    chart = Chart(y_ticks=scale.ticks)
+    count = len(labels)
+    for position, (line, row) in enumerate(zip(lines, values, strict=True)):
+        points: list[Point] = []
+        runs: list[list[Point]] = [[]]
+        gaps = []
+        for index, value in enumerate(row):
+            x = _x(index, count)
+            if value is None:
+                if runs[-1]:
+                    runs.append([])
+                if line.values[index] is True:
+                    gaps.append(Gap(x, HEIGHT - BOTTOM - 6 - 14 * position, labels[index]))
+                continue
+            point = Point(x, scale.y(value), _shown(value, percent=percent), labels[index])
+            points.append(point)
+            runs[-1].append(point)
+        chart.series.append(
+            BrokenSeries(line.key, line.name, line.pattern, line.marker, points, [run for run in runs if run], gaps)
+        )
+    chart.x_ticks = [Tick(_x(index, count), label) for index, label in enumerate(labels)]
     return chart
 
 

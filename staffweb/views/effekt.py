@@ -18,7 +18,6 @@ from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.http import urlencode
-from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -28,14 +27,17 @@ from backend.timeutil import municipal_today
 from effekt import fhir
 from effekt.access import access_theory_of_change
 from effekt.indicators.definitions import BY_KEY, INDICATORS, Indicator
-from effekt.indicators.evaluator import QUARTERS, YEAR, Cell
+from effekt.indicators.evaluator import MONTHS, QUARTERS, YEAR, Cell
 from effekt.models import AggregateRead
-from effekt.periods import Period
+from effekt.periods import Period, month_periods, year_period
 from effekt.selectors import (
+    MONTHLY,
     IndicatorQuery,
     IndicatorResult,
+    IndicatorSeries,
     conditions_in,
     indicator_in_context,
+    indicator_series,
     indicator_values,
     organisation_of,
     outcome_values,
@@ -56,19 +58,28 @@ HEADLINE = ("goal_attainment", "function_change")
 # --- The filters ---------------------------------------------------------------------------------
 
 
+def _month_name(month: int) -> str:
+    """The month's name in the language of the request ("januar", "January")."""
+    return date_format(date(2000, month, 1), "F")
+
+
+def _period_choices() -> list[Any]:
+    return [
+        ("", gettext("Hele året")),
+        (
+            gettext("Kvartal"),
+            [(quarter, gettext("{}. kvartal").format(index)) for index, quarter in enumerate(QUARTERS, 1)],
+        ),
+        (gettext("Måned"), [(month, _month_name(index).capitalize()) for index, month in enumerate(MONTHS, 1)]),
+    ]
+
+
 class EffectFilters(DkfdsForm):
-    """Year (against the year before), quarter, team or unit, FSIII condition; choices from the caller's
-    own municipality only."""
+    """Year (against the year before), the whole year, a quarter or a month of it, team or unit, FSIII
+    condition; choices from the caller's own municipality only."""
 
     year = forms.TypedChoiceField(label=_("År"), coerce=int)
-    quarter = forms.ChoiceField(
-        label=_("Periode"),
-        required=False,
-        choices=[
-            ("", _("Hele året")),
-            *((quarter, format_lazy(_("{}. kvartal"), index)) for index, quarter in enumerate(QUARTERS, 1)),
-        ],
-    )
+    period = forms.ChoiceField(label=_("Periode"), required=False)
     area = forms.ChoiceField(label=_("Enhed eller team"), required=False)
     condition = forms.ChoiceField(label=_("Tilstand (FSIII)"), required=False)
 
@@ -79,6 +90,7 @@ class EffectFilters(DkfdsForm):
         organisation = organisation_of(actor.staff.municipality)
         years = [today.year - back for back in range(YEARS_BACK)]
         self.fields["year"].choices = [(year, str(year)) for year in years]  # type: ignore[attr-defined]
+        self.fields["period"].choices = _period_choices()  # type: ignore[attr-defined]
         areas: list[tuple[str, str]] = [
             ("", gettext("Hele kommunen (%(name)s)") % {"name": organisation.municipality.name})
         ]
@@ -99,23 +111,26 @@ class EffectFilters(DkfdsForm):
     def queries(self) -> tuple[IndicatorQuery, IndicatorQuery]:
         """This period's query and the same period a year earlier, with the same filters."""
         data = self.cleaned_data
-        year, quarter = data["year"], data["quarter"] or YEAR
-        area, condition = data["area"], data["condition"]
+        year, key = data["year"], data["period"] or YEAR
+        return self.query(_period(year, key)), self.query(_period(year - 1, key))
+
+    def query(self, period: Period) -> IndicatorQuery:
+        """The query of ``period`` with the team or unit and the condition chosen."""
+        area, condition = self.cleaned_data["area"], self.cleaned_data["condition"]
         team = UUID(area.split(":", 1)[1]) if area.startswith("team:") else None
         unit = UUID(area.split(":", 1)[1]) if area.startswith("unit:") else None
-
-        def query(period: Period) -> IndicatorQuery:
-            return IndicatorQuery(period=period, team=team, unit=unit, condition=UUID(condition) if condition else None)
-
-        return query(_period(year, quarter)), query(_period(year - 1, quarter))
+        return IndicatorQuery(period=period, team=team, unit=unit, condition=UUID(condition) if condition else None)
 
 
-def _period(year: int, quarter: str) -> Period:
-    if quarter == YEAR:
-        return Period(date(year, 1, 1), date(year, 12, 31), YEAR)
-    number = QUARTERS.index(quarter)
+def _period(year: int, key: str) -> Period:
+    """The year, one of its quarters or one of its months: the periods the effect layer suppresses together."""
+    if key == YEAR:
+        return year_period(year)
+    if key in MONTHS:
+        return month_periods(year)[MONTHS.index(key)]
+    number = QUARTERS.index(key)
     last_month = 3 * number + 3
-    return Period(date(year, last_month - 2, 1), date(year, last_month, monthrange(year, last_month)[1]), quarter)
+    return Period(date(year, last_month - 2, 1), date(year, last_month, monthrange(year, last_month)[1]), key)
 
 
 def _filters(request: StaffRequest) -> EffectFilters:
@@ -296,6 +311,121 @@ def _comparison(
     return _compare(indicator, this, last, by_group=False)
 
 
+# --- Month by month ------------------------------------------------------------------------------
+
+
+@dataclass
+class MonthFigures:
+    """One month's cell of a series as text: hidden, or its citizens and the measure drawn."""
+
+    suppressed: bool
+    citizens: str = ""
+    value: str = ""
+
+
+@dataclass
+class MonthRow:
+    name: str
+    last: MonthFigures
+    this: MonthFigures
+    is_chosen: bool = False  # in the period the filters chose
+
+    @property
+    def columns(self) -> list[MonthFigures]:
+        return [self.last, self.this]
+
+
+@dataclass
+class MonthSeries:
+    """An indicator's year month by month against the year before: a row per month and the years' totals,
+    and the lines of the measure drawn (the headline measure, or the number of citizens)."""
+
+    title: str
+    measure: str | None  # None: the number of citizens is drawn, and is the only column
+    rows: list[MonthRow]
+    total: MonthRow
+    chart: charts.Chart
+    last_year: int
+    this_year: int
+
+    @property
+    def chart_title(self) -> str:
+        drawn = self.measure or gettext("Antal borgere")
+        return gettext("%(title)s måned for måned: %(measure)s") % {"title": self.title, "measure": drawn}
+
+    @property
+    def chart_description(self) -> str:
+        return gettext(
+            "En linje for %(last)s (stiplet, firkanter) og en for %(this)s (fuldt optrukket, cirkler), en værdi "
+            'pr. måned. Hvor en måneds tal er skjult, er linjen brudt, og der står "skjult" over måneden. Alle tal '
+            "står i tabellen under diagrammet."
+        ) % {"last": self.last_year, "this": self.this_year}
+
+
+def _month_figures(cell: Cell | None, measure: str | None) -> MonthFigures:
+    if cell is None or cell.suppressed:
+        return MonthFigures(suppressed=cell is not None)  # None: a series of years has no total
+    value = "" if measure is None else _number((cell.values or {}).get(measure), share=_is_share(measure))
+    return MonthFigures(suppressed=False, citizens=str(cell.citizens or 0), value=value)
+
+
+def _month_value(cell: Cell, measure: str | None) -> float | None | bool:
+    if cell.suppressed:
+        return SUPPRESSED
+    if measure is None:
+        return cell.citizens
+    return (cell.values or {}).get(measure)
+
+
+def _month_series(request: StaffRequest, indicator: Indicator, form: EffectFilters, chosen: Period) -> MonthSeries:
+    """The chosen year and the year before, month by month, for the team, unit or municipality and the
+    condition chosen: two aggregate reads, each a year's months read from the table they are suppressed in
+    together with the year and its quarters."""
+    this_year = chosen.start.year
+    last, this = (
+        indicator_series(
+            request.actor,
+            indicator,
+            form.query(year_period(year)),
+            interval=MONTHLY,
+            surface=AggregateRead.Surface.PAGE,
+        )
+        for year in (this_year - 1, this_year)
+    )
+    key = _headline(indicator)
+    measure = None if key is None else next(pick(*m.title) for m in indicator.measures if m.key == key)
+
+    def points(series: IndicatorSeries) -> list[Cell]:
+        return [point.cell for point in series.points]
+
+    whole_year = chosen.key == YEAR
+    rows = [
+        MonthRow(
+            _month_name(number).capitalize(),
+            _month_figures(last_cell, key),
+            _month_figures(this_cell, key),
+            is_chosen=not whole_year and chosen.start <= month.start <= chosen.end,
+        )
+        for number, (month, last_cell, this_cell) in enumerate(
+            zip(month_periods(this_year), points(last), points(this), strict=True), 1
+        )
+    ]
+    total = MonthRow(gettext("Hele året"), _month_figures(last.total, key), _month_figures(this.total, key))
+    chart = charts.compared_lines(
+        [date_format(month.start, "b") for month in month_periods(this_year)],
+        [
+            charts.LineSpec(
+                "last", str(this_year - 1), "dashed", "square", [_month_value(cell, key) for cell in points(last)]
+            ),
+            charts.LineSpec(
+                "this", str(this_year), "solid", "circle", [_month_value(cell, key) for cell in points(this)]
+            ),
+        ],
+        percent=key is not None and _is_share(key),
+    )
+    return MonthSeries(pick(*indicator.title), measure, rows, total, chart, this_year - 1, this_year)
+
+
 def _query_string(form: EffectFilters) -> str:
     return urlencode({key: value for key, value in form.data.items() if key in form.fields and value})
 
@@ -309,6 +439,15 @@ def _downloads(indicator: Indicator, form: EffectFilters) -> dict[str, str]:
     }
 
 
+def period_label(period: Period) -> str:
+    """A period as the tables head it: "2026", "1. kvartal 2026", "marts 2026"."""
+    if period.key == YEAR:
+        return str(period.start.year)
+    if period.key in QUARTERS:
+        return gettext("{}. kvartal").format(QUARTERS.index(period.key) + 1) + f" {period.start.year}"
+    return f"{_month_name(period.start.month)} {period.start.year}"
+
+
 def _context(form: EffectFilters) -> dict[str, Any]:
     queries = form.queries()
     return {
@@ -317,6 +456,8 @@ def _context(form: EffectFilters) -> dict[str, Any]:
         "minimum_citizens": MINIMUM_CITIZENS,
         "this_period": queries[0].period,
         "last_period": queries[1].period,
+        "this_label": period_label(queries[0].period),
+        "last_label": period_label(queries[1].period),
         "query_string": _query_string(form),
     }
 
@@ -334,7 +475,13 @@ def overview(request: StaffRequest) -> HttpResponse:
     headline = []
     for key in HEADLINE:
         comparison = _comparison(request, BY_KEY[key], queries)
-        headline.append({"comparison": comparison, "downloads": _downloads(comparison.indicator, form)})
+        headline.append(
+            {
+                "comparison": comparison,
+                "months": _month_series(request, BY_KEY[key], form, queries[0].period),
+                "downloads": _downloads(comparison.indicator, form),
+            }
+        )
     theories = []
     for theory in theories_visible_to(request.actor).prefetch_related("outcomes")[:10]:
         theories.append({"theory": theory, "outcomes": _outcomes(request, theory, queries[0].period)})
@@ -360,7 +507,8 @@ def indicator(request: StaffRequest, key: str) -> HttpResponse:
         return page(
             request, "staffweb/effekt/indicator.html", {"form": form, "nav": "effekt", "indicator": chosen}, status=422
         )
-    comparison = _comparison(request, chosen, form.queries())
+    queries = form.queries()
+    comparison = _comparison(request, chosen, queries)
     return page(
         request,
         "staffweb/effekt/indicator.html",
@@ -370,6 +518,7 @@ def indicator(request: StaffRequest, key: str) -> HttpResponse:
             "description": pick(*chosen.description),
             "counts": pick(*chosen.counts),
             "comparison": comparison,
+            "months": _month_series(request, chosen, form, queries[0].period),
             "downloads": _downloads(chosen, form),
         },
     )

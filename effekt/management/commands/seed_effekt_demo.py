@@ -1,17 +1,18 @@
 """Demo history for the effect indicators (run by seed_demo after the other apps' demo data): episodes
-finished last year (28: the indicators' default period, and the year this year is compared with) and this
-year so far (22), in Hverdagsrehabilitering Syd and Hjemmepleje Nord, with goals rated at start and
-follow-up, follow-up results, training slots and logged sessions, confidence questionnaires at start and
-end, answered requests and fall detectors for some of Syd's citizens. Enough for most cells to hold 5
-citizens or more, and a few that do not and are suppressed, with the cells beside them: the rarer
-follow-up results (E3 in Syd, E4 in Nord).
+finished month by month last year (133: the indicators' default period, and the year this year is compared
+with) and this year up to today, in Hverdagsrehabilitering Syd and Hjemmepleje Nord, with goals rated at
+start and follow-up, follow-up results, training slots and logged sessions, confidence questionnaires at
+start and end, answered requests and fall detectors for some of Syd's citizens. The goals are set for
+conditions on the demo's FSIII condition code list (``selvbetjening.Condition``, loaded by the
+self-service demo before this), so the figures by condition carry the list's codes and names. Enough for
+most cells to hold 5 citizens or more, and a few that do not and are suppressed, with the cells beside
+them: the rarer follow-up results (E3 in Syd, E4 in Nord) and a few quiet months in each team.
 
 The episodes lie in the past, so they are written as history (``effekt.history``, as the effect benchmark
 writes its own), not through the services that run an episode as it happens. Safe to run any number of
 times: a year whose demo history exists gets nothing more. The theory of change for hverdagsrehabilitering in
 Syd is written once, so Effekt shows its chain with the current figures."""
 
-import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,24 +26,28 @@ from backend.timeutil import municipal_today
 from effekt.history import DeviceHistory, EpisodeHistory, GoalHistory, RequestHistory, SlotHistory, histories_write
 from effekt.models import TheoryOfChange
 from effekt.services import theory_of_change_create
-from selvbetjening.models import CitizenRequest, Episode, Goal, QuestionnaireAssignment, QuestionnaireVersion
+from selvbetjening.models import CitizenRequest, Condition, Episode, QuestionnaireAssignment, QuestionnaireVersion
 from velfaerdsteknologi.models import DeviceModel, DeviceStatus
 
 DEMO_TITLE = "Demo: afsluttet hverdagsrehabilitering"
-# Follow-up results per team, one per citizen: last year's, then this year's so far.
+# Per team: the episodes finished in each month (January to December) and how many of them ended with a
+# rare follow-up result (the others alternate between E1 and E2): last year's, then this year's, of which
+# the months up to today are written. The quiet months (fewer than 5) are suppressed in the month series.
 LAST_YEAR = [
-    ("Hverdagsrehabilitering Syd", ["E1"] * 8 + ["E2"] * 6 + ["E3"] * 2),
-    ("Hjemmepleje Nord", ["E1"] * 6 + ["E2"] * 5 + ["E4"]),
+    ("Hverdagsrehabilitering Syd", (6, 5, 7, 3, 6, 5, 8, 6, 5, 7, 6, 6), {"E3": 2}),
+    ("Hjemmepleje Nord", (5, 6, 5, 5, 4, 6, 5, 5, 6, 5, 6, 5), {"E4": 1}),
 ]
 THIS_YEAR = [
-    ("Hverdagsrehabilitering Syd", ["E1"] * 7 + ["E2"] * 4 + ["E3"] * 2),
-    ("Hjemmepleje Nord", ["E1"] * 5 + ["E2"] * 3 + ["E4"]),
+    ("Hverdagsrehabilitering Syd", (5, 7, 6, 6, 2, 7, 5, 6, 8, 6, 5, 6), {"E3": 2}),
+    ("Hjemmepleje Nord", (6, 5, 5, 6, 5, 3, 6, 5, 5, 6, 5, 5), {"E4": 1}),
 ]
-WALKING = (uuid.UUID("3f0a6a52-6f8e-4c8b-9a57-0d1c2b3a4e01"), "Gå")
-COOKING = (uuid.UUID("3f0a6a52-6f8e-4c8b-9a57-0d1c2b3a4e02"), "Lave mad")
+# The conditions the goals are set for, by their names on the code list: walking for every citizen,
+# cooking for two in three.
+WALKING, COOKING = "Gå", "Lave mad"
 GIVEN_NAMES = ["Inge", "Poul", "Karen", "Jens", "Grethe", "Erik", "Ruth", "Hans", "Lis", "Aage", "Bodil", "Knud"]
 FAMILY_NAMES = ["Madsen", "Holm", "Bech", "Dam", "Krogh", "Lund", "Skov", "Berg"]
-# Follow-up GAS score and FSIII improvement by result.
+# Follow-up GAS score and FSIII improvement by result; an E2 episode's main goal is one in three times
+# followed up just below the expected level (GAS −1).
 OUTCOMES = {"E1": (1, 2), "E2": (0, 1), "E3": (-1, 0), "E4": (-2, 0)}
 SLOTS = 15
 # The effort the demo's figures follow, with its outcomes on the standard indicators.
@@ -91,37 +96,44 @@ class Command(BaseCommand):
         municipality = Municipality.objects.filter(code="461").first()
         teams = {team.name: team for team in Team.objects.filter(unit__municipality=municipality)}
         staff_user = User.objects.filter(username="terapeut").first()
-        names = {name for name, _ in LAST_YEAR + THIS_YEAR}
+        names = {name for name, _, _ in LAST_YEAR + THIS_YEAR}
         if municipality is None or staff_user is None or any(name not in teams for name in names):
             raise CommandError("Run seed_demo first.")
+        conditions = {
+            condition.display: condition
+            for condition in Condition.objects.filter(active=True, display__in=[WALKING, COOKING])
+        }
+        if set(conditions) != {WALKING, COOKING}:
+            raise CommandError(f"The FSIII condition code list has no {WALKING!r} or {COOKING!r}: run seed_demo first.")
         confidence = QuestionnaireVersion.objects.filter(questionnaire__key="confidence", is_current=True).first()
         fall_detector = DeviceModel.objects.filter(category_id="fall_detector").first()
         today = municipal_today()
-        first_index = 0
         for year, plan in ((today.year - 1, LAST_YEAR), (today.year, THIS_YEAR)):
-            count = sum(len(results) for _, results in plan)
             if Episode.objects.filter(
                 title=DEMO_TITLE, team__unit__municipality=municipality, ended_on__year=year
             ).exists():
                 self.stdout.write(f"Effect demo history of {year} already loaded.")
-                first_index += count
                 continue
-            # Last year over the whole year; this year up to today.
-            days = 330 if year < today.year else max(1, (today - date(year, 1, 20)).days + 1)
-            histories = []
-            index = first_index
-            for team_name, results in plan:
-                for result in results:
-                    ended_on = date(year, 1, 20) + timedelta(days=((index - first_index) * 13) % days)
-                    if ended_on > today:
-                        ended_on = today
+            histories: list[EpisodeHistory] = []
+            for team_name, per_month, rare in plan:
+                for number, ended_on, result in _finished(year, per_month, rare, today, first=len(histories)):
                     histories.append(
-                        _history(index, ended_on, municipality, teams[team_name], result, staff_user, fall_detector)
+                        _history(
+                            year,
+                            number,
+                            ended_on,
+                            municipality,
+                            teams[team_name],
+                            result,
+                            staff_user,
+                            fall_detector,
+                            conditions,
+                        )
                     )
-                    index += 1
             histories_write(histories, by=staff_user, questionnaire=confidence)
-            first_index += count
-            self.stdout.write(f"Effect demo history: {count} episodes finished in {year} in {len(plan)} teams.")
+            self.stdout.write(
+                f"Effect demo history: {len(histories)} episodes finished in {year} in {len(plan)} teams."
+            )
         if not TheoryOfChange.objects.filter(municipality=municipality, title=THEORY["title"]).exists():
             theory_of_change_create(
                 municipality=municipality, by=User.objects.filter(username="analytiker").first() or staff_user, **THEORY
@@ -129,7 +141,27 @@ class Command(BaseCommand):
             self.stdout.write("Effect demo theory of change: " + THEORY["title"] + ".")
 
 
+def _finished(
+    year: int, per_month: tuple[int, ...], rare: dict[str, int], today: date, *, first: int
+) -> list[tuple[int, date, str]]:
+    """Each episode of one team's year that has ended by ``today``: its number in the year (from ``first``),
+    the day it ended (the 3rd to the 27th, spread over the month) and its follow-up result. The rare
+    results go to the first episodes of the year; the others alternate, E1 first."""
+    results = [code for code, count in rare.items() for _ in range(count)]
+    finished: list[tuple[int, date, str]] = []
+    for month, count in enumerate(per_month, 1):
+        for position in range(count):
+            ended_on = date(year, month, 3 + (position * 5 + month) % 25)
+            if date(year, month, 1) > today:
+                return finished
+            number = first + len(finished)
+            result = results[number - first] if number - first < len(results) else ("E1", "E2")[number % 2]
+            finished.append((number, min(ended_on, today), result))
+    return finished
+
+
 def _history(
+    year: int,
     index: int,
     ended_on: date,
     municipality: Municipality,
@@ -137,15 +169,18 @@ def _history(
     result: str,
     staff_user: User,
     fall_detector: DeviceModel | None,
+    conditions: dict[str, Condition],
 ) -> EpisodeHistory:
     start = ended_on - timedelta(days=35 + index % 15)
     planned_end = start + timedelta(days=42)
-    citizen = _citizen(index, municipality)
+    citizen = _citizen(year, index, municipality)
     CareRelation.objects.create(citizen=citizen, team=team, valid_from=start, valid_to=ended_on)
     gas, improvement = OUTCOMES[result]
-    goals = [_goal(WALKING, 3, gas, improvement, start, ended_on)]
+    if result == "E2" and index % 3 == 1:
+        gas = -1
+    goals = [_goal(conditions[WALKING], 3, gas, improvement, start, ended_on)]
     if index % 3:
-        goals.append(_goal(COOKING, 2, min(gas + 1, 2), min(improvement, 2), start, ended_on))
+        goals.append(_goal(conditions[COOKING], 2, min(gas + 1, 2), min(improvement, 2), start, ended_on))
     # Every other citizen trained in at least 80 % of the slots, with pain and effort falling.
     done = SLOTS - index % 3 if index % 2 == 0 else SLOTS - 5 - index % 4
     zone = ZoneInfo(settings.DEFAULT_CITIZEN_TIME_ZONE)
@@ -174,7 +209,7 @@ def _history(
         devices.append(
             DeviceHistory(
                 fall_detector,
-                f"EFFEKT-DEMO-{index:03d}",
+                f"EFFEKT-DEMO-{year}-{index:03d}",
                 installed_at=datetime.combine(start + timedelta(days=3), time(12), tzinfo=UTC),
                 returned_at=datetime.combine(ended_on, time(12), tzinfo=UTC),
                 status=DeviceStatus.IN_STOCK,
@@ -202,12 +237,13 @@ def _history(
     )
 
 
-def _citizen(index: int, municipality: Municipality) -> Citizen:
-    # Born 1932–1982 (7th digit 2: the 1900s).
-    number = cpr.CprNumber.parse(f"{index % 28 + 1:02d}{index % 12 + 1:02d}{32 + index:02d}{2100 + index:04d}")
+def _citizen(year: int, index: int, municipality: Municipality) -> Citizen:
+    # Born 1932–1981 (7th digit 2: the 1900s); the serial number tells the demo's years apart (four in a row).
+    serial = 2000 + (year % 4) * 200 + index
+    number = cpr.CprNumber.parse(f"{index % 28 + 1:02d}{index % 12 + 1:02d}{32 + index % 50:02d}{serial:04d}")
     given, family = GIVEN_NAMES[index % len(GIVEN_NAMES)], FAMILY_NAMES[index % len(FAMILY_NAMES)]
     user = User.objects.create(
-        username=f"effekt-demo-{index:02d}", display_name=f"{given} {family}", is_demo=True, is_active=False
+        username=f"effekt-demo-{year}-{index:03d}", display_name=f"{given} {family}", is_demo=True, is_active=False
     )
     user.set_unusable_password()
     user.save(update_fields=["password"])
@@ -223,16 +259,14 @@ def _citizen(index: int, municipality: Municipality) -> Citizen:
     )
 
 
-def _goal(
-    condition: tuple[uuid.UUID, str], baseline: int, gas: int, improvement: int, start: date, ended_on: date
-) -> GoalHistory:
-    walking = condition == WALKING
+def _goal(condition: Condition, baseline: int, gas: int, improvement: int, start: date, ended_on: date) -> GoalHistory:
+    walking = condition.display == WALKING
     return GoalHistory(
-        condition,
+        (condition.code, condition.display),
         baseline,
         [(start, -1, baseline), (ended_on - timedelta(days=1), gas, baseline - improvement)],
         description="Jeg vil selv kunne gå ned efter avisen" if walking else "Jeg vil lave min egen mad",
-        area=Goal.Area.MOBILITY if walking else Goal.Area.HOUSEHOLD,
+        area=condition.area,
         target_level=max(baseline - 2, 0),
         baseline_gas=-1,
     )
