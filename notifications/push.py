@@ -12,9 +12,13 @@ of another sender disable their install; transient errors are retried with expon
 """
 
 import functools
+import http.client
 import json
 import logging
 import os
+import select
+import socket
+import ssl
 import threading
 import uuid
 import warnings
@@ -40,6 +44,7 @@ from backend import sql
 from backend.access.declaration import declared
 from backend.access.rules import Moments
 from notifications.models import Notification, PushDelivery, PushInstall
+from notifications.services.push_deliveries import PushClaim
 
 logger = logging.getLogger(__name__)
 
@@ -96,21 +101,24 @@ def firebase_app() -> firebase_admin.App:
 
 class FcmTransport:
     """FCM's HTTP v1 ``messages:send`` for one firebase-admin app, one request per message, sent from
-    ``FCM_CONNECTIONS`` threads kept for the life of the process over as many kept-alive connections.
+    ``FCM_CONNECTIONS`` threads kept for the life of the process, each over its own kept-alive HTTP/1.1
+    connection (``http.client``).
 
     ``send_each`` of firebase-admin starts a thread per message (up to 500 a batch) and sends each through
-    ``requests`` with Google's authorised session: about 1 ms of CPU a message, most of the cost of a
-    reminder. This sends the same requests (firebase-admin encodes each message, the headers and the
-    credential are the app's, the retry policy is firebase-admin's ``DEFAULT_RETRY_CONFIG``: 500 and 503
-    up to four times, and a 429 or 503 with ``Retry-After`` after the time it asks) with urllib3 directly,
-    and turns every error into firebase-admin's own exception for it, so that ``classify`` reads them as
-    before. What a municipality's network needs is read from the environment once, as ``requests`` reads
-    it: the proxy (``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``, lowercase too; a proxy without a scheme is
-    ``http://``, and the user and password in its URL are sent to it as ``Proxy-Authorization``) and the CA
-    bundle (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``: a file, or a directory of hashed certificates).
-    ``FCM_HTTP_TIMEOUT_SECONDS`` bounds the connect and each read, of the messages and of the credential's
-    renewal alike (Google's session does the same). The access token is renewed before a batch when it runs
-    out, and once when FCM refuses it (401), by one thread for all that were refused with it."""
+    ``requests`` with Google's authorised session; a connection pool (urllib3) in between still cost as much
+    again as the request itself. This sends the same requests (firebase-admin encodes each message, the
+    headers and the credential are the app's, the retry policy is firebase-admin's ``DEFAULT_RETRY_CONFIG``,
+    counted by its own ``Retry``: a failed connect once, a request lost on its way once, 500 and 503 up to
+    four times, and a 429 or 503 with ``Retry-After`` after the time it asks) and turns every error into
+    firebase-admin's own exception for it, so that ``classify`` reads them as before. What a municipality's
+    network needs is read from the environment once, as ``requests`` reads it: the proxy (``HTTPS_PROXY``,
+    ``ALL_PROXY``, ``NO_PROXY`` with names and CIDR ranges, lowercase too; a proxy without a scheme is
+    ``http://``, and the user and password in its URL are sent to it as ``Proxy-Authorization``; FCM's
+    https goes through the proxy's ``CONNECT`` tunnel) and the CA bundle (``REQUESTS_CA_BUNDLE``,
+    ``CURL_CA_BUNDLE``: a file, or a directory of hashed certificates). ``FCM_HTTP_TIMEOUT_SECONDS`` bounds
+    the connect and each read, of the messages and of the credential's renewal alike (Google's session does
+    the same). The access token is renewed before a batch when it runs out, and once when FCM refuses it
+    (401), by one thread for all that were refused with it."""
 
     def __init__(self, app: firebase_admin.App) -> None:
         import google.auth.transport.requests
@@ -119,27 +127,16 @@ class FcmTransport:
         self.url: str = self.service._fcm_url
         self.credential = self.service._credential
         self.timeout = self.service._client.timeout
+        self.route = fcm_route(self.url)
+        self.tls = _tls_context() if urlsplit(self.url).scheme == "https" else None
         self.headers = {
             **self.service._fcm_headers,
             **_http_client.METRICS_HEADERS,
+            **self.route.request_headers,
             "Content-Type": "application/json",
         }
-        options: dict[str, Any] = {"num_pools": 1, "maxsize": FCM_CONNECTIONS, "block": True}
-        if self.timeout is not None:
-            options["timeout"] = urllib3.Timeout(connect=self.timeout, read=self.timeout)
-        if urlsplit(self.url).scheme == "https":
-            options.update(cert_reqs="CERT_REQUIRED", **_ca_options())
-        self.pool: urllib3.PoolManager = _pool_for(self.url, options)
-        # Every request goes to the same place: without a proxy, or through a proxy's tunnel (https), they are
-        # sent to that place's connection pool directly, since the manager's routing of each request by its
-        # URL costs a third as much again as the request. A plain-http proxy gets the manager's absolute URLs.
-        target = urlsplit(self.url)
-        proxied = isinstance(self.pool, urllib3.ProxyManager)
-        self.direct: urllib3.HTTPConnectionPool | None = (
-            self.pool.connection_from_url(self.url) if not proxied or target.scheme == "https" else None
-        )
-        self.path = f"{target.path}?{target.query}" if target.query else target.path
         self.executor = ThreadPoolExecutor(max_workers=FCM_CONNECTIONS, thread_name_prefix="fcm")
+        self._links = threading.local()  # each sending thread's connection to FCM
         self._auth_request = functools.partial(google.auth.transport.requests.Request(), timeout=self.timeout)
         self._auth_lock = threading.Lock()
         self.pid = os.getpid()
@@ -166,10 +163,10 @@ class FcmTransport:
     def _send(self, document: bytes, headers: dict[str, str]) -> messaging.SendResponse:
         for attempt in (1, 2):
             try:
-                response = self._post(document, headers)
-            except urllib3.exceptions.HTTPError as error:
-                return messaging.SendResponse(None, self.service._handle_fcm_error(_as_requests_error(error)))
-            if response.status == 401 and attempt == 1:
+                answer = self._post(document, headers)
+            except requests.exceptions.RequestException as error:
+                return messaging.SendResponse(None, self.service._handle_fcm_error(error))
+            if answer.status == 401 and attempt == 1:
                 # An access token that ran out in between: once more with a new one, as Google's session does.
                 try:
                     headers = {**headers, **self._authorization(refused=headers)}
@@ -177,49 +174,167 @@ class FcmTransport:
                     break
                 continue
             break
-        if 200 <= response.status < 300:
-            return messaging.SendResponse(json.loads(response.data), None)
-        answer = requests.Response()
-        answer.status_code, answer._content, answer.url = response.status, response.data, self.url
-        answer.headers = requests.structures.CaseInsensitiveDict(response.headers)
-        answer.encoding = "utf-8"
-        refused = requests.exceptions.HTTPError(f"{response.status} from FCM", response=answer)
+        if 200 <= answer.status < 300:
+            return messaging.SendResponse(json.loads(answer.body), None)
+        response = requests.Response()
+        response.status_code, response._content, response.url = answer.status, answer.body, self.url
+        response.headers = requests.structures.CaseInsensitiveDict(answer.headers.items())
+        response.encoding = "utf-8"
+        refused = requests.exceptions.HTTPError(f"{answer.status} from FCM", response=response)
         return messaging.SendResponse(None, self.service._handle_fcm_error(refused))
 
-    def _post(self, document: bytes, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
-        retries = _http_client.DEFAULT_RETRY_CONFIG
-        if self.direct is None:
-            return self.pool.request("POST", self.url, body=document, headers=headers, retries=retries)
-        # As the manager hands a request to the pool: its own host asserted no more, redirects its business.
-        return self.direct.urlopen(
-            "POST", self.path, body=document, headers=headers, retries=retries, assert_same_host=False, redirect=False
+    def _post(self, document: bytes, headers: dict[str, str]) -> "_Answer":
+        """FCM's answer to one message, after the retries firebase-admin's policy allows; a request that
+        never got an answer raises the ``requests`` exception ``requests`` would have raised."""
+        retries: urllib3.Retry = _http_client.DEFAULT_RETRY_CONFIG
+        while True:
+            try:
+                answer = self._exchange(document, headers)
+            except _Failed as failure:
+                try:
+                    retries = retries.increment("POST", self.url, error=failure.counted)
+                except urllib3.exceptions.MaxRetryError:
+                    raise failure.error from failure.__cause__
+                retries.sleep()
+                continue
+            if not retries.is_retry("POST", answer.status, bool(answer.headers.get("Retry-After"))):
+                return answer
+            try:
+                retries = retries.increment("POST", self.url, response=answer)  # type: ignore[arg-type]
+            except urllib3.exceptions.MaxRetryError:
+                return answer  # the policy does not raise on a status: the last answer is the answer
+            retries.sleep(answer)  # type: ignore[arg-type]
+
+    def _exchange(self, document: bytes, headers: dict[str, str]) -> "_Answer":
+        """One request and its answer on this thread's connection (made, or made again, first)."""
+        link: http.client.HTTPConnection | None = getattr(self._links, "link", None)
+        if link is None or link.sock is None or _dropped(link.sock):
+            if link is not None:
+                link.close()
+            link = self._connect()
+            self._links.link = link
+        try:
+            link.request("POST", self.route.request_target, body=document, headers=headers)
+            response = link.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException) as error:
+            link.close()
+            self._links.link = None
+            timed_out = isinstance(error, TimeoutError)
+            raise _Failed(
+                urllib3.exceptions.ReadTimeoutError(None, self.url, str(error))  # type: ignore[arg-type]
+                if timed_out
+                else urllib3.exceptions.ProtocolError("Connection aborted.", error),
+                requests.exceptions.ReadTimeout(error) if timed_out else requests.exceptions.ConnectionError(error),
+            ) from error
+        if response.will_close:
+            link.close()
+        return _Answer(response.status, response.headers, body)
+
+    def _connect(self) -> http.client.HTTPConnection:
+        route = self.route
+        link = (
+            http.client.HTTPSConnection(route.host, route.port, timeout=self.timeout, context=self.tls)
+            if self.tls is not None
+            else http.client.HTTPConnection(route.host, route.port, timeout=self.timeout)
         )
+        if route.tunnel is not None:
+            link.set_tunnel(*route.tunnel, headers=route.tunnel_headers)
+        try:
+            link.connect()
+        except OSError as error:
+            link.close()
+            timed_out = isinstance(error, TimeoutError)
+            raise _Failed(
+                urllib3.exceptions.ConnectTimeoutError(str(error)),
+                requests.exceptions.ConnectTimeout(error) if timed_out else requests.exceptions.ConnectionError(error),
+            ) from error
+        return link
 
 
-def _ca_options() -> dict[str, str]:
-    """urllib3's options for the CA bundle ``requests`` would verify with: the environment's file or directory,
-    else certifi's."""
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or requests.certs.where()
-    return {"ca_cert_dir": bundle} if os.path.isdir(bundle) else {"ca_certs": bundle}
+@dataclass(frozen=True)
+class _Answer:
+    """FCM's answer to one request: what ``_send`` reads, and what urllib3's ``Retry`` reads to count it."""
+
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def get_redirect_location(self) -> None:
+        return None  # FCM's answers are not followed anywhere (nor were they by firebase-admin's session)
 
 
-def _pool_for(url: str, options: dict[str, Any]) -> urllib3.PoolManager:
-    """A pool for ``url``, through the proxy the environment names for it (as ``requests`` chooses one)."""
+class _Failed(Exception):
+    """A request that got no answer: ``counted`` as urllib3's ``Retry`` counts it, ``error`` as ``requests``
+    would have raised it."""
+
+    def __init__(self, counted: urllib3.exceptions.HTTPError, error: requests.exceptions.RequestException) -> None:
+        super().__init__(str(error))
+        self.counted, self.error = counted, error
+
+
+def _dropped(sock: socket.socket) -> bool:
+    """A kept-alive connection the other end has closed (or sent something unasked on) is not used again:
+    readable before a request is sent means closed, as urllib3 decides."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+@dataclass(frozen=True)
+class FcmRoute:
+    """Where the connections to FCM go: to FCM itself, or to a proxy (which opens a ``CONNECT`` tunnel to an
+    https FCM, and is sent absolute URLs for a plain-http one); ``proxy_authorization`` the header it gets."""
+
+    host: str
+    port: int
+    request_target: str
+    tunnel: tuple[str, int] | None = None
+    proxy_authorization: str = ""
+
+    @property
+    def tunnel_headers(self) -> dict[str, str]:
+        return {"Proxy-Authorization": self.proxy_authorization} if self.proxy_authorization else {}
+
+    @property
+    def request_headers(self) -> dict[str, str]:
+        """Headers of every request: the proxy's credentials when the proxy reads the requests themselves."""
+        return self.tunnel_headers if self.tunnel is None and self.request_target.startswith("http") else {}
+
+
+def fcm_route(url: str) -> FcmRoute:
+    """The route to ``url`` through the proxy the environment names for it (as ``requests`` chooses one)."""
+    target = urlsplit(url)
+    host, scheme = target.hostname or "", target.scheme
+    port = target.port or (443 if scheme == "https" else 80)
+    path = f"{target.path}?{target.query}" if target.query else target.path
     proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
     if not proxy:
-        return urllib3.PoolManager(**options)
+        return FcmRoute(host, port, path)
     proxy = requests.utils.prepend_scheme_if_needed(proxy, "http")
+    parts = urlsplit(proxy)
+    if parts.scheme != "http":
+        # The scheme only: the proxy's URL may carry its password.
+        raise ImproperlyConfigured(
+            f"The proxy for FCM must be an http:// proxy (one that tunnels https), not {parts.scheme}://."
+        )
     username, password = requests.utils.get_auth_from_url(proxy)
-    proxy_headers = urllib3.util.make_headers(proxy_basic_auth=f"{username}:{password}") if username else {}
-    return urllib3.ProxyManager(proxy, proxy_headers=proxy_headers, **options)
+    authorization = (
+        urllib3.util.make_headers(proxy_basic_auth=f"{username}:{password}")["proxy-authorization"] if username else ""
+    )
+    proxy_host, proxy_port = parts.hostname or "", parts.port or 80
+    if scheme == "https":
+        return FcmRoute(proxy_host, proxy_port, path, tunnel=(host, port), proxy_authorization=authorization)
+    return FcmRoute(proxy_host, proxy_port, url, proxy_authorization=authorization)
 
 
-def _as_requests_error(error: urllib3.exceptions.HTTPError) -> requests.exceptions.RequestException:
-    """The ``requests`` exception ``requests`` raises for this urllib3 error (what firebase-admin maps)."""
-    reason = error.reason if isinstance(error, urllib3.exceptions.MaxRetryError) else error
-    if isinstance(reason, urllib3.exceptions.TimeoutError):
-        return requests.exceptions.Timeout(error)
-    return requests.exceptions.ConnectionError(error)
+def _tls_context() -> ssl.SSLContext:
+    """Verifying with the CA bundle ``requests`` would verify with: the environment's file or directory, else
+    certifi's."""
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or requests.certs.where()
+    if os.path.isdir(bundle):
+        return ssl.create_default_context(capath=bundle)
+    return ssl.create_default_context(cafile=bundle)
 
 
 def fcm_transport(app: firebase_admin.App) -> FcmTransport:
@@ -338,11 +453,22 @@ def deliveries_claim(
         ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
         # The condition is checked again by the UPDATE itself: of two runs, only one changes a row.
         PushDelivery.objects.filter(_due(now), pk__in=ids).update(**claimed)
+    return _held_by(claim)
+
+
+def _held_by(claim: str) -> list[PushDelivery]:
+    """The deliveries this claim holds, with what sending them reads."""
     return list(
         PushDelivery.objects.filter(claim=claim, status=PushDelivery.Status.SENDING)
         .select_related("notification", "install", "install__session", "install__user")
         .only(*CLAIMED_FIELDS)
     )
+
+
+def delivery_claim() -> PushClaim:
+    """A claim for deliveries about to be made (``notify_each``'s ``push_claim``), held as long as a claim by
+    ``deliveries_claim``."""
+    return PushClaim(token=uuid.uuid4().hex, lease=CLAIM_LEASE)
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -546,6 +672,17 @@ def _dispatch(batch: list[PushDelivery], now: datetime, report: DeliveryReport) 
     if to_send:
         outcomes = _send(to_send)
         _record([(delivery, *outcome) for (delivery, _), outcome in zip(to_send, outcomes, strict=True)], now, report)
+
+
+def push_deliver_claimed(*, claim: PushClaim, now: datetime | None = None) -> DeliveryReport:
+    """Send the deliveries stored already held by ``claim`` (``notify_each``'s ``push_claim``), in batches
+    of up to 500, without claiming them again. Those the claim did not take (not due yet) are left."""
+    now = now or timezone.now()
+    report = DeliveryReport()
+    held = _held_by(claim.token)
+    for start in range(0, len(held), BATCH_SIZE):
+        _dispatch(held[start : start + BATCH_SIZE], now, report)
+    return report
 
 
 def push_deliver(*, notification_ids: Sequence[Any] | None = None, now: datetime | None = None) -> DeliveryReport:

@@ -38,6 +38,7 @@ from notifications.models import Notification, NotificationPreference, QuietHour
 from notifications.quiet import quiet_hours_end, zone_or_none
 from notifications.services import (
     NotificationRequest,
+    PushClaim,
     notification_read,
     notify_each,
     push_grace,
@@ -198,9 +199,9 @@ def _release() -> dict[str, Any]:
     return {"claimed_by": "", "claimed_until": None}
 
 
-def _dispatch(token: str, now: datetime) -> tuple[int, list[UUID]]:
+def _dispatch(token: str, now: datetime, push_claim: PushClaim | None = None) -> tuple[int, list[UUID]]:
     """Send, defer or suppress the reminders of one claim. Returns how many were sent and their
-    notifications' ids."""
+    notifications' ids. With a ``push_claim`` the push deliveries due at once are stored held by it."""
     rows = list(ReminderOccurrence.objects.filter(claimed_by=token, status=Reminder.CLAIMED))
     audience_rows = [row for row in rows if row.recipient_id is None]
     if audience_rows:
@@ -239,6 +240,7 @@ def _dispatch(token: str, now: datetime) -> tuple[int, list[UUID]]:
                 for row in sending
             ],
             enqueue_push=False,
+            push_claim=push_claim,
         )
         ours.filter(pk__in=[row.pk for row in sending]).update(
             status=Reminder.SENT, notification=_own_notification(), updated_at=changed_at, **_release()
@@ -246,14 +248,14 @@ def _dispatch(token: str, now: datetime) -> tuple[int, list[UUID]]:
     return len(sending), notification_ids
 
 
-def _push(notification_ids: list[UUID]) -> None:
-    if not notification_ids:
+def _push(claim: PushClaim, count: int) -> None:
+    if not count:
         return
     try:
-        push.push_deliver(notification_ids=[str(value) for value in notification_ids])
+        push.push_deliver_claimed(claim=claim)
     except Exception:
-        # The deliveries are stored as pending: the periodic deliver_due_push sends them.
-        logger.exception("push of %d reminders failed; left to the periodic run", len(notification_ids))
+        # The deliveries are stored, held by the claim: once it runs out the periodic deliver_due_push sends them.
+        logger.exception("push of %d reminders failed; left to the periodic run", count)
 
 
 def reminders_dispatch_due(*, now: datetime | None = None, batch_size: int = BATCH_SIZE, worker_id: str) -> int:
@@ -261,8 +263,9 @@ def reminders_dispatch_due(*, now: datetime | None = None, batch_size: int = BAT
 
     Safe to run in any number of processes at once: each batch is claimed by one of them. Each batch is
     claimed at the time it starts (a long pass keeps its leases current), or at ``now`` when given.
-    The pushes are sent at once when ``PUSH_GRACE_SECONDS`` is 0; otherwise they fall due after it and
-    ``reminder_pushes_send`` sends those whose notification no open app received meanwhile.
+    The pushes are sent at once when ``PUSH_GRACE_SECONDS`` is 0 (their deliveries are stored claimed by
+    this pass, so no other run takes them meanwhile, and they need no claiming again); otherwise they fall
+    due after it and ``reminder_pushes_send`` sends those whose notification no open app received meanwhile.
     """
     sent = 0
     while True:
@@ -270,10 +273,11 @@ def reminders_dispatch_due(*, now: datetime | None = None, batch_size: int = BAT
         token = reminders_claim(now=at, worker_id=worker_id, limit=batch_size)
         if token is None:
             return sent
-        count, notification_ids = _dispatch(token, at)
+        push_claim = None if push_grace() else push.delivery_claim()
+        count, _ = _dispatch(token, at, push_claim)
         sent += count
-        if not push_grace():
-            _push(notification_ids)
+        if push_claim is not None:
+            _push(push_claim, count)
 
 
 def reminder_pushes_send(*, now: datetime | None = None) -> int:

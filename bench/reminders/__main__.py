@@ -491,16 +491,16 @@ def write_readme(block: str) -> None:
 # ------------------------------------------------------------------------------------ main
 
 
-def main(argv: list[str] | None = None) -> int:
-    arguments = parse_arguments(argv)
-    RUN_DIRECTORY.mkdir(parents=True, exist_ok=True)
-    log = RUN_DIRECTORY / "run.log"
+def prepared_run(database: RunDatabase, redis_url: str, run_directory: Path) -> tuple[dict[str, str], Path]:
+    """The run directory with its log made anew, and the environment of the run's processes: its database,
+    Redis, and pushes through FCM (the fake's)."""
+    run_directory.mkdir(parents=True, exist_ok=True)
+    log = run_directory / "run.log"
     log.write_text("")
-    database = Database(arguments.database_url, RUN_DIRECTORY)
-    environment = run_environment(database.url, RUN_DIRECTORY)
+    environment = run_environment(database.url, run_directory)
     environment.update(
         {
-            "REDIS_URL": arguments.redis_url,
+            "REDIS_URL": redis_url,
             "PUSH_MODE": "fcm",
             "FCM_PROJECT_ID": FCM_PROJECT,
             "LOG_LEVEL": "WARNING",
@@ -508,23 +508,38 @@ def main(argv: list[str] | None = None) -> int:
             "PUSH_GRACE_SECONDS": "0",
         }
     )
+    return environment, log
+
+
+def migrated_and_seeded(environment: dict[str, str], log: Path, reminders: int, sample: int) -> tuple[list[str], float]:
+    """Migrates the run's database, sets Django up on it in this process and seeds it (untimed): the sampled
+    users' ids and the seconds the seeding took."""
+    run_step("migrate", [sys.executable, "manage.py", "migrate", "--noinput"], environment, log, 600)
+    os.environ.update(environment)
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    say(f"-- seeding {reminders:,} users, installs and reminders")
+    seeding = time.monotonic()
+    sample_ids, _ = seed(reminders, sample)
+    seed_seconds = time.monotonic() - seeding
+    say(f"   done in {seed_seconds:.1f}s")
+    connection.close()
+    return sample_ids, seed_seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    database = Database(arguments.database_url, RUN_DIRECTORY)
+    environment, log = prepared_run(database, arguments.redis_url, RUN_DIRECTORY)
     processes: list[subprocess.Popen[bytes]] = []
     say(f"-- database {BENCH_DATABASE} (log: {log.relative_to(ROOT)})")
     database.create()
     try:
-        run_step("migrate", [sys.executable, "manage.py", "migrate", "--noinput"], environment, log, 600)
-        os.environ.update(environment)
-        import django
-
-        django.setup()
+        sample_ids, seed_seconds = migrated_and_seeded(environment, log, arguments.reminders, arguments.sample)
         from django.db import connection
-
-        say(f"-- seeding {arguments.reminders:,} users, installs and reminders")
-        seeding = time.monotonic()
-        sample_ids, _ = seed(arguments.reminders, arguments.sample)
-        seed_seconds = time.monotonic() - seeding
-        say(f"   done in {seed_seconds:.1f}s")
-        connection.close()
 
         port_file, ready_file, users_file = (RUN_DIRECTORY / name for name in ("fcm.port", "listener.ready", "users"))
         for path in (port_file, ready_file):

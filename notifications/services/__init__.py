@@ -13,11 +13,12 @@ from notifications.services.inbox import (
     recipients_notified,
 )
 from notifications.services.installs import push_install_delete, push_install_register
-from notifications.services.push_deliveries import push_grace
+from notifications.services.push_deliveries import PushClaim, push_grace
 from notifications.services.scheduling import ReminderSpec, reminder_due_at, reminders_cancel, reminders_schedule
 
 __all__ = [
     "NotificationRequest",
+    "PushClaim",
     "ReminderSpec",
     "it_staff_audience",
     "notification_acknowledge",

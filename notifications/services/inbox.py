@@ -24,7 +24,7 @@ from notifications import texts
 from notifications.channel_layer import publish
 from notifications.models import Notification, PushDelivery, StreamEvent
 from notifications.refs import as_uuid, clean_refs, unique_ids
-from notifications.services.push_deliveries import push_deliveries_create, push_enqueue
+from notifications.services.push_deliveries import PushClaim, push_deliveries_create, push_enqueue
 from notifications.streams import NOTIFICATION_EVENT, group_of, stream_message
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,9 @@ def notify(
     return notifications
 
 
-def notify_each(*, requests: Sequence[NotificationRequest], enqueue_push: bool = True) -> list[uuid.UUID]:
+def notify_each(
+    *, requests: Sequence[NotificationRequest], enqueue_push: bool = True, push_claim: PushClaim | None = None
+) -> list[uuid.UUID]:
     """``notify`` for many notifications that differ in recipient, kind, references or key, in one
     transaction with a constant number of queries.
 
@@ -119,7 +121,8 @@ def notify_each(*, requests: Sequence[NotificationRequest], enqueue_push: bool =
     already used for that recipient, the one made before (nothing new is stored or pushed for it).
     With ``enqueue_push=False`` the caller sends the pushes itself (``push.push_deliver``) once the
     transaction has committed; the deliveries are stored either way, so the periodic run sends them
-    if the caller cannot.
+    if the caller cannot. With a ``push_claim`` as well, those due at once are stored held by it (see
+    ``PushClaim``), for the caller to send without claiming them again.
     """
     rendered: dict[tuple[str, str], texts.Rendered] = {}
     prepared = []
@@ -145,7 +148,7 @@ def notify_each(*, requests: Sequence[NotificationRequest], enqueue_push: bool =
         notifications, ids = _notifications_store(prepared, now)
         events = _notification_events(notifications, now)
         StreamEvent.objects.bulk_create(events)
-        deliveries = push_deliveries_create(notifications, now)
+        deliveries = push_deliveries_create(notifications, now, claim=push_claim)
         _announce_on_commit(events, deliveries, enqueue_push=enqueue_push)
     return ids
 

@@ -8,6 +8,7 @@ hours. Sending is ``notifications.push``.
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,11 +43,25 @@ def _push_due(notification: Notification, due: datetime, quiet_ends: dict[Any, d
     return max(due, quiet_ends.get(notification.recipient_id, due))
 
 
-def push_deliveries_create(notifications: list[Notification], now: datetime) -> list[PushDelivery]:
+@dataclass(frozen=True)
+class PushClaim:
+    """A claim on push deliveries as they are made, for a caller that sends them itself once they are stored
+    (``push.push_deliver_claimed``): those due at once are stored held by ``token`` for ``lease`` from then,
+    as ``push.deliveries_claim`` would hold them, so no other run takes them meanwhile, and one that dies
+    before sending them leaves them to whoever runs after the claim has run out."""
+
+    token: str
+    lease: timedelta
+
+
+def push_deliveries_create(
+    notifications: list[Notification], now: datetime, *, claim: PushClaim | None = None
+) -> list[PushDelivery]:
     """One pending delivery per notification and active install of its recipient, in the same transaction,
     unless the recipient turned push off for the notification's kind. A delivery falls due after
     ``push_grace()``, so a notification an open app receives over the websocket meanwhile is not pushed,
-    and, unless it is an alert, not before the end of the recipient's quiet hours."""
+    and, unless it is an alert, not before the end of the recipient's quiet hours. With a ``claim``, those
+    due at once are stored claimed by it, their first attempt begun."""
     if not notifications:
         return []
     grace = push_grace()
@@ -77,6 +92,11 @@ def push_deliveries_create(notifications: list[Notification], now: datetime) -> 
         if (notification.recipient_id, notification.kind) not in push_off
         for install_id in installs.get(notification.recipient_id, [])
     ]
+    if claim is not None:
+        for delivery in deliveries:
+            if delivery.next_attempt_at <= now:
+                delivery.status, delivery.claim = PushDelivery.Status.SENDING, claim.token
+                delivery.claimed_until, delivery.attempts = now + claim.lease, 1
     PushDelivery.objects.bulk_create(deliveries)
     return deliveries
 

@@ -66,16 +66,22 @@ class StaticTokenCredential(firebase_credentials.Base):
 @pytest.fixture
 def fcm(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[fake_fcm.FakeFcm]:
     """PUSH_MODE=fcm with the firebase-admin app pointed at a fake FCM server on loopback."""
-    with fake_fcm.FakeFcm() as server:
-        monkeypatch.setattr(messaging._MessagingService, "FCM_URL", server.url_template)
-        # The client retries 500/503 itself (up to 4 times, 0.5 s backoff); keep that, without the sleeping.
-        monkeypatch.setattr(firebase_http_client.DEFAULT_RETRY_CONFIG, "backoff_factor", 0)
-        firebase_app_start()
-        settings.PUSH_MODE = "fcm"
-        try:
-            yield server
-        finally:
-            firebase_admin.delete_app(firebase_admin.get_app(push.FIREBASE_APP_NAME))
+    with fake_fcm.FakeFcm() as server, fcm_serving(server, settings, monkeypatch):
+        yield server
+
+
+@contextlib.contextmanager
+def fcm_serving(server: fake_fcm.FakeFcm, settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Pushes sent with PUSH_MODE=fcm to ``server``, by the app push.py sends with, while in the ``with``."""
+    monkeypatch.setattr(messaging._MessagingService, "FCM_URL", server.url_template)
+    # The client retries 500/503 itself (up to 4 times, 0.5 s backoff); keep that, without the sleeping.
+    monkeypatch.setattr(firebase_http_client.DEFAULT_RETRY_CONFIG, "backoff_factor", 0)
+    firebase_app_start()
+    settings.PUSH_MODE = "fcm"
+    try:
+        yield
+    finally:
+        firebase_admin.delete_app(firebase_admin.get_app(push.FIREBASE_APP_NAME))
 
 
 def firebase_app_start() -> firebase_admin.App:

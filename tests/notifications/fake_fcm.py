@@ -8,6 +8,7 @@ in order). Error bodies follow FCM's format, ``google.firebase.fcm.v1.FcmError``
 
 import json
 import re
+import ssl
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -109,19 +110,24 @@ class QuietHandler(BaseHTTPRequestHandler):
 
 
 class FakeFcm(LoopbackServer):
-    """The fake server. Use as a context manager; ``url_template`` replaces firebase-admin's FCM_URL."""
+    """The fake server. Use as a context manager; ``url_template`` replaces firebase-admin's FCM_URL. With
+    ``tls`` (a server context) it speaks https, as FCM does."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.received: list[Received] = []
         self._scripts: dict[str, deque[str]] = defaultdict(deque)
         self._counter = 0
         self.connections = 0
         self.delay = 0.0  # seconds each answer waits, to hold many requests in flight at once
         super().__init__()
+        self.scheme = "http"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            self.scheme = "https"
 
     @property
     def url_template(self) -> str:
-        return f"http://{self.address}/v1/projects/{{0}}/messages:send"
+        return f"{self.scheme}://{self.address}/v1/projects/{{0}}/messages:send"
 
     def fail(self, token: str, *codes: str) -> None:
         """Answer the next requests for ``token`` with these errors, one each, then succeed again."""

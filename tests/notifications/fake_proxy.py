@@ -1,12 +1,15 @@
 """A forward HTTP proxy on loopback, as a municipality's network puts between its servers and the internet.
 
 It takes requests in the absolute form (``POST http://host:port/path``), passes them on to the host and
-answers with what came back, over kept-alive connections. It records each request it forwarded with the
-``Proxy-Authorization`` it carried, and with ``credentials`` set it refuses (407) any request without them.
+answers with what came back, over kept-alive connections, and opens tunnels (``CONNECT host:port``, as for
+https) that it passes bytes through both ways. It records each request it forwarded and each tunnel it opened
+with the ``Proxy-Authorization`` it carried, and with ``credentials`` set it refuses (407) any without them.
 """
 
 import base64
 import http.client
+import select
+import socket
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
@@ -26,6 +29,7 @@ class Forwarded:
 class FakeProxy(LoopbackServer):
     def __init__(self, credentials: tuple[str, str] | None = None) -> None:
         self.forwarded: list[Forwarded] = []
+        self.tunnels: list[Forwarded] = []
         self.refused = 0
         self._expected = (
             "Basic " + base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode() if credentials else None
@@ -38,11 +42,8 @@ class FakeProxy(LoopbackServer):
         class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802 — the name http.server dispatches to
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                authorization = self.headers.get("Proxy-Authorization", "")
-                if proxy._expected is not None and authorization != proxy._expected:
-                    with proxy._lock:
-                        proxy.refused += 1
-                    self._answer(407, {"Proxy-Authenticate": 'Basic realm="kommune"'}, b"")
+                authorization = self._authorization()
+                if authorization is None:
                     return
                 target = urlsplit(self.path)
                 if not target.hostname:
@@ -63,6 +64,42 @@ class FakeProxy(LoopbackServer):
                     self._answer(response.status, passed, payload)
                 finally:
                     upstream.close()
+
+            def do_CONNECT(self) -> None:  # noqa: N802 — the name http.server dispatches to
+                authorization = self._authorization()
+                if authorization is None:
+                    return
+                host, _, port = self.path.rpartition(":")
+                upstream = socket.create_connection((host, int(port)), timeout=30)
+                with proxy._lock:
+                    proxy.tunnels.append(Forwarded("CONNECT", self.path, authorization))
+                self.send_response(200, "Connection established")
+                self.end_headers()
+                self.wfile.flush()
+                ends = {self.connection: upstream, upstream: self.connection}
+                try:
+                    while True:
+                        readable, _, _ = select.select(list(ends), [], [], 30)
+                        if not readable:
+                            return
+                        for end in readable:
+                            data = end.recv(65536)
+                            if not data:
+                                return
+                            ends[end].sendall(data)
+                finally:
+                    upstream.close()
+                    self.close_connection = True
+
+            def _authorization(self) -> str | None:
+                """The request's ``Proxy-Authorization``, or None when it was refused (407) for lacking it."""
+                authorization = self.headers.get("Proxy-Authorization", "")
+                if proxy._expected is not None and authorization != proxy._expected:
+                    with proxy._lock:
+                        proxy.refused += 1
+                    self._answer(407, {"Proxy-Authenticate": 'Basic realm="kommune"'}, b"")
+                    return None
+                return authorization
 
             def _answer(self, status: int, headers: dict[str, str], payload: bytes) -> None:
                 self.send_response(status)

@@ -2,20 +2,29 @@
 token's renewal and its timeout, and FCM's own ``Retry-After``, against a fake FCM server and a fake proxy on
 loopback. What ``requests`` (and so firebase-admin's ``send_each``) would do is the measure."""
 
-from datetime import UTC, datetime
+import ipaddress
+import ssl
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import firebase_admin
 import google.auth.credentials
 import google.auth.transport.requests
 import pytest
-import urllib3
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from django.core.exceptions import ImproperlyConfigured
 from firebase_admin import messaging
 
 from notifications import push
 from notifications.models import PushDelivery
 from tests import factories
-from tests.notifications.conftest import firebase_app_start, install_for
-from tests.notifications.fake_fcm import ACCESS_TOKEN
+from tests.notifications.conftest import fcm_serving, firebase_app_start, install_for
+from tests.notifications.fake_fcm import ACCESS_TOKEN, FakeFcm
 from tests.notifications.fake_proxy import FakeProxy
 from tests.notifications.test_push import TOKEN, delivery_of, notify_citizen
 
@@ -99,7 +108,122 @@ def test_hosts_in_no_proxy_are_reached_directly(
     assert len(fcm.delivered(TOKEN)) == 1
 
 
-# --- FCM itself over HTTPS: the pool the transport chooses (no connection is made) --------------------------
+# --- FCM itself over HTTPS: verified with the environment's CA bundle, reached through a proxy's tunnel -----
+
+
+@dataclass(frozen=True)
+class Authority:
+    """A municipality's own certificate authority (as an inspecting proxy or a private FCM relay has): its
+    certificate as a file and in a directory of hashed names, and a server context for 127.0.0.1 signed by it."""
+
+    file: Path
+    directory: Path
+    server: ssl.SSLContext
+
+
+def _certificate(subject: str, public_key, issuer: str, signing_key, *, authority: bool) -> x509.Certificate:
+    now = datetime.now(UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=authority, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()), critical=False)
+    )
+    if authority:
+        builder = builder.add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+        )
+    else:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
+    return builder.sign(signing_key, hashes.SHA256())
+
+
+@pytest.fixture
+def authority(tmp_path) -> Authority:
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = _certificate("Kommunens CA", ca_key.public_key(), "Kommunens CA", ca_key, authority=True)
+    leaf = _certificate("127.0.0.1", server_key.public_key(), "Kommunens CA", ca_key, authority=False)
+    ca_file = tmp_path / "kommune-ca.pem"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    subject_hash = subprocess.run(  # noqa: S603 — OpenSSL's own name for the certificate in a CA directory
+        ["/usr/bin/openssl", "x509", "-hash", "-noout", "-in", str(ca_file)], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    directory = tmp_path / "certs"
+    directory.mkdir()
+    (directory / f"{subject_hash}.0").write_bytes(ca_file.read_bytes())
+    chain = tmp_path / "server.pem"
+    chain.write_bytes(
+        leaf.public_bytes(serialization.Encoding.PEM)
+        + server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(chain)
+    return Authority(ca_file, directory, server)
+
+
+@pytest.fixture
+def fcm_https(authority, settings, monkeypatch):
+    """The fake FCM over https with a certificate of the municipality's authority, as ``fcm`` sets it up."""
+    with FakeFcm(tls=authority.server) as server, fcm_serving(server, settings, monkeypatch):
+        yield server
+
+
+@pytest.mark.parametrize(("variable", "form"), [("REQUESTS_CA_BUNDLE", "directory"), ("CURL_CA_BUNDLE", "file")])
+def test_fcm_over_https_is_verified_with_the_ca_bundle_of_the_environment(
+    world, fcm_https, authority, django_capture_on_commit_callbacks, monkeypatch, variable, form
+):
+    monkeypatch.setenv(variable, str(getattr(authority, form)))
+    report, delivery = _send_one(world, django_capture_on_commit_callbacks)
+    assert report.sent == 1
+    assert delivery.status == PushDelivery.Status.SENT
+    assert len(fcm_https.delivered(TOKEN)) == 1
+
+
+def test_fcm_with_a_certificate_no_trusted_authority_signed_gets_nothing(
+    world, fcm_https, django_capture_on_commit_callbacks
+):
+    report, delivery = _send_one(world, django_capture_on_commit_callbacks)  # certifi's authorities only
+    assert (report.sent, report.retried) == (0, 1)
+    assert delivery.status == PushDelivery.Status.PENDING
+    assert fcm_https.received == []
+
+
+def test_https_fcm_is_reached_through_the_proxys_tunnel_with_its_credentials(
+    world, fcm_https, authority, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(authority.directory))
+    with FakeProxy(credentials=("kommune\\svc-push", "hemmeligt kodeord")) as proxy:
+        monkeypatch.setenv("https_proxy", f"kommune%5Csvc-push:hemmeligt%20kodeord@{proxy.address}")
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # for http only: not used for FCM's https
+        report, _ = _send_one(world, django_capture_on_commit_callbacks)
+    assert report.sent == 1
+    assert [(item.method, item.url) for item in proxy.tunnels] == [("CONNECT", fcm_https.address)]
+    assert proxy.refused == 0
+    assert proxy.forwarded == [], "the proxy saw only the tunnel, not the request"
+    assert len(fcm_https.delivered(TOKEN)) == 1
+
+
+def test_https_fcm_in_a_no_proxy_range_is_reached_directly(
+    world, fcm_https, authority, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(authority.file))
+    with FakeProxy() as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", f"http://{proxy.address}")
+        monkeypatch.setenv("no_proxy", "intranet.kommune.dk, 127.0.0.0/8")
+        report, _ = _send_one(world, django_capture_on_commit_callbacks)
+    assert report.sent == 1
+    assert proxy.tunnels == []
+    assert len(fcm_https.delivered(TOKEN)) == 1
 
 
 @pytest.fixture
@@ -118,42 +242,36 @@ def _transport(app: firebase_admin.App) -> push.FcmTransport:
 
 
 def test_fcm_is_reached_through_https_proxy_with_its_credentials(fcm_app, monkeypatch):
+    path = "/v1/projects/mestring-test/messages:send"
     monkeypatch.setenv("https_proxy", "proxy.kommune.dk:3128")
     monkeypatch.setenv("HTTP_PROXY", "http://only-for-http.kommune.dk:8080")
-    pool = _transport(fcm_app).pool
-    assert isinstance(pool, urllib3.ProxyManager)
-    assert (pool.proxy.scheme, pool.proxy.host, pool.proxy.port) == ("http", "proxy.kommune.dk", 3128)
-    assert pool.proxy_headers == {}
+    assert _transport(fcm_app).route == push.FcmRoute(
+        "proxy.kommune.dk", 3128, path, tunnel=("fcm.googleapis.com", 443)
+    )
 
     monkeypatch.setenv("https_proxy", "http://svc:pa%24%24@proxy.kommune.dk:3128")
-    pool = _transport(fcm_app).pool
-    assert isinstance(pool, urllib3.ProxyManager)
-    assert pool.proxy_headers == {"proxy-authorization": "Basic c3ZjOnBhJCQ="}  # svc:pa$$
+    transport = _transport(fcm_app)
+    assert transport.route.tunnel_headers == {"Proxy-Authorization": "Basic c3ZjOnBhJCQ="}  # svc:pa$$
+    assert "Proxy-Authorization" not in transport.headers, "inside the tunnel FCM would see the proxy's password"
 
 
 def test_fcm_is_reached_directly_when_no_proxy_names_it(fcm_app, monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.kommune.dk:3128")
     monkeypatch.setenv("NO_PROXY", ".googleapis.com")
-    assert not isinstance(_transport(fcm_app).pool, urllib3.ProxyManager)
+    route = _transport(fcm_app).route
+    assert (route.host, route.port, route.tunnel) == ("fcm.googleapis.com", 443, None)
 
 
-def test_the_ca_bundle_of_the_environment_verifies_fcm(fcm_app, monkeypatch, tmp_path):
-    bundle = tmp_path / "kommune-ca.pem"
-    bundle.write_text("")
-    directory = tmp_path / "certs"
-    directory.mkdir()
-
-    def verification() -> dict[str, object]:
-        options = _transport(fcm_app).pool.connection_pool_kw
-        return {name: options.get(name) for name in ("cert_reqs", "ca_certs", "ca_cert_dir")}
-
-    monkeypatch.setenv("CURL_CA_BUNDLE", str(bundle))
-    assert verification() == {"cert_reqs": "CERT_REQUIRED", "ca_certs": str(bundle), "ca_cert_dir": None}
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(directory))
-    assert verification() == {"cert_reqs": "CERT_REQUIRED", "ca_certs": None, "ca_cert_dir": str(directory)}
-    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
-    monkeypatch.delenv("CURL_CA_BUNDLE")
-    assert verification()["ca_certs"] == push.requests.certs.where()
+def test_a_proxy_that_wants_tls_itself_is_refused_with_a_reason_and_the_push_waits(
+    world, fcm, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    monkeypatch.setenv("HTTP_PROXY", "https://proxy.kommune.dk:3129")
+    with pytest.raises(ImproperlyConfigured, match="http:// proxy"):
+        push.fcm_route(fcm.url_template.format("mestring-test"))
+    report, delivery = _send_one(world, django_capture_on_commit_callbacks)
+    assert (report.sent, report.retried) == (0, 1)
+    assert delivery.status == PushDelivery.Status.PENDING
+    assert fcm.received == []
 
 
 # --- The access token ---------------------------------------------------------------------------------------

@@ -542,22 +542,60 @@ def test_a_reminder_is_pushed_once_through_fcm(world, fcm):
     assert len(fcm.requests_for(TOKEN)) == 1
 
 
-def test_a_push_lost_with_its_dispatcher_is_sent_once_by_the_periodic_run(world, fcm, monkeypatch):
+def test_a_push_lost_with_its_dispatcher_is_sent_once_by_the_periodic_run_once_its_claim_ran_out(
+    world, fcm, monkeypatch
+):
     install_for(world.citizen.user, TOKEN)
     schedule(world.citizen.user, T)
-    real = push.push_deliver
+    real = push.push_deliver_claimed
 
     def killed(**kwargs: Any) -> Any:
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(push, "push_deliver", killed)
+    monkeypatch.setattr(push, "push_deliver_claimed", killed)
     assert dispatch(T) == 1
     assert fcm.requests_for(TOKEN) == []
-    assert PushDelivery.objects.get().status == PushDelivery.Status.PENDING
-    monkeypatch.setattr(push, "push_deliver", real)
-    push.push_deliver()
-    push.push_deliver()
+    delivery = PushDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == (PushDelivery.Status.SENDING, 1), "stored held by the dispatcher"
+    monkeypatch.setattr(push, "push_deliver_claimed", real)
+    assert push.push_deliver().sent == 0, "no other run takes a delivery the dispatcher still holds"
+    assert fcm.requests_for(TOKEN) == []
+    assert delivery.claimed_until is not None
+    after_the_lease = delivery.claimed_until + timedelta(seconds=1)
+    assert push.push_deliver(now=after_the_lease).sent == 1
+    assert push.push_deliver(now=after_the_lease).sent == 0
     assert len(fcm.requests_for(TOKEN)) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.claim) == (PushDelivery.Status.SENT, 2, "")
+
+
+def test_a_dispatched_batch_is_pushed_without_claiming_its_deliveries_again(world, fcm):
+    users = [factories.CitizenFactory().user for _ in range(3)]
+    for index, user in enumerate(users):
+        install_for(user, f"{TOKEN}-{index}")
+        schedule(user, T)
+    with CaptureQueriesContext(connection) as captured:
+        assert dispatch(T) == 3
+    assert len(fcm.delivered()) == 3
+    assert set(PushDelivery.objects.values_list("status", "attempts", "claim")) == {(PushDelivery.Status.SENT, 1, "")}
+    updates = [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"].lstrip().upper().startswith('UPDATE "NOTIFICATIONS_PUSHDELIVERY"')
+    ]
+    assert len(updates) == 1, "the deliveries were claimed a second time before they were recorded sent"
+
+
+def test_with_a_push_grace_the_dispatcher_claims_no_delivery_and_the_periodic_run_sends_it(world, fcm, settings):
+    settings.PUSH_GRACE_SECONDS = 60
+    install_for(world.citizen.user, TOKEN)
+    schedule(world.citizen.user, T)
+    assert dispatch(T) == 1
+    delivery = PushDelivery.objects.get()
+    assert (delivery.status, delivery.claim, delivery.attempts) == (PushDelivery.Status.PENDING, "", 0)
+    assert fcm.received == []
+    assert push.push_deliver(now=delivery.next_attempt_at).sent == 1
+    assert len(fcm.delivered(TOKEN)) == 1
 
 
 def test_push_turned_off_for_the_kind_keeps_the_inbox_and_sends_no_push(world, fcm):
