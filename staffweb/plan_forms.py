@@ -398,7 +398,8 @@ class LibrarySearchForm(DkfdsForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["q"].widget.input_type = "search"
-        self.fields["q"].widget.attrs.update(autocomplete="off")
+        # Enter here searches the library (staff.js); Enter elsewhere in the plan form previews.
+        self.fields["q"].widget.attrs.update({"autocomplete": "off", "data-enter-presses": "library-search"})
 
     def query(self) -> dict[str, Any]:
         """What to search for: the valid fields' values (all empty for an unbound form)."""

@@ -27,6 +27,8 @@ REASON_WORDS = {
     "device_offline": _("Hjælpemiddel sender ikke livstegn"),
     "device_battery_low": _("Lavt batteri på hjælpemiddel"),
 }
+# A device's own alert on the work list, by its kind: the reason the triage card gives for it.
+DEVICE_TROUBLE_REASONS = {"heartbeat": "device_offline", "battery": "device_battery_low"}
 PAIN_TREND_WORDS = {"rising": _("stigende"), "falling": _("faldende"), "stable": _("stabil"), "unknown": _("ukendt")}
 
 
@@ -72,6 +74,33 @@ def triage_cards(rows: list[CaseloadRow]) -> list[TriageCard]:
             pain_trend_words=str(PAIN_TREND_WORDS[row.pain_trend]),
         )
         for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class DeviceTrouble:
+    """A device placed with a citizen in care that is silent or low on battery, in the triage card's words."""
+
+    citizen: Any
+    device: Any
+    words: str
+    since: datetime
+
+    @property
+    def url(self) -> str:
+        """The citizen page at its devices: which one, and when it was last heard from."""
+        return reverse("staffweb:citizen", args=[self.citizen.pk]) + "#devices-heading"
+
+
+def device_troubles(pairs: list[tuple[Any, Any]]) -> list[DeviceTrouble]:
+    return [
+        DeviceTrouble(
+            citizen=assignment.citizen,
+            device=alert.device,
+            words=str(REASON_WORDS[DEVICE_TROUBLE_REASONS[alert.kind]]),
+            since=alert.opened_at,
+        )
+        for alert, assignment in pairs
     ]
 
 

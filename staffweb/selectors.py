@@ -142,6 +142,8 @@ WORK_LIST_SIZE = 50
 class WorkLists:
     training_alerts: list[Any]
     device_alerts: list[Any]
+    # (IT's alert, the assignment): a device placed with a citizen in care that is silent or low on battery.
+    device_troubles: list[tuple[Any, Assignment]]
     evaluation_tasks: list[Any]
     duties: list[Any]
     care_teams: list[Any]
@@ -158,12 +160,14 @@ class WorkLists:
         return (
             [alert.citizen for alert in self.training_alerts]
             + [alert.citizen for alert in self.device_alerts if alert.citizen is not None]
+            + [assignment.citizen for _, assignment in self.device_troubles]
             + [task.episode.citizen for task in self.evaluation_tasks]
         )
 
 
 def work_lists(actor: Actor) -> WorkLists:
-    """The staff member's work: unresolved training and device alerts of their teams' citizens, their
+    """The staff member's work: unresolved training and device alerts of their teams' citizens, the devices
+    placed with them that are silent or low on battery (IT's to mend, named on the triage card), their
     evaluation tasks, and their duty per team. At most 50 of each, the oldest alerts and earliest tasks
     first; a fixed number of queries."""
     training = caseload_reads.training_alerts_for_staff(
@@ -179,6 +183,7 @@ def work_lists(actor: Actor) -> WorkLists:
     return WorkLists(
         training_alerts=list(training),
         device_alerts=list(devices),
+        device_troubles=device_access.device_troubles_for_care(actor, limit=WORK_LIST_SIZE),
         evaluation_tasks=list(tasks),
         duties=duties_of(actor),
         care_teams=[membership.team for membership in actor.memberships if membership.role in CARE],

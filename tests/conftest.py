@@ -10,6 +10,7 @@ from django.test import Client
 from backend.models import AppSession, StaffRole
 from backend.services.identity import ClientInfo, session_start
 from tests import factories
+from tests.chromium import _chromium_session, chromium  # noqa: F401 — the browser tests' fixtures
 from tests.selvbetjening.factories import NetworkGrantFactory
 from velfaerdsteknologi.credentials import device_credential_issue
 

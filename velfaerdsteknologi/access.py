@@ -17,6 +17,7 @@ from backend.audit import read_logged
 from backend.errors import NotFound
 from backend.models import Citizen
 from velfaerdsteknologi.models import (
+    OPEN_ALERT_STATUSES,
     Alert,
     AlertAudience,
     Assignment,
@@ -24,6 +25,7 @@ from velfaerdsteknologi.models import (
     DeviceModel,
     MaintenanceTask,
     ReturnTask,
+    TelemetryKind,
 )
 
 
@@ -130,3 +132,38 @@ def installed_devices_for_care(actor: Actor, citizen_id: UUID | str) -> list[Ass
     )
     read_logged(actor, [assignment.citizen_id for assignment in assignments], "device_assignment")
     return assignments
+
+
+# What a device says of itself: it has gone silent, or its battery is low. These are IT's alerts, naming no
+# citizen; the caseload counts them for the citizen the device is placed with (its ``device_offline`` and
+# ``device_battery_low`` reasons).
+DEVICE_OWN_ALERT_KINDS = (TelemetryKind.HEARTBEAT, TelemetryKind.BATTERY)
+
+
+def device_troubles_for_care(actor: Actor, *, limit: int) -> list[tuple[Alert, Assignment]]:
+    """The unresolved alerts a device raises about itself (``DEVICE_OWN_ALERT_KINDS``) while it is placed with a
+    citizen in the care of one of the staff member's teams (an assignment not returned, as the caseload counts
+    it), oldest first, each with that assignment and its citizen. Care staff learn that the device is silent
+    or low and since when, as the triage card says it; the alert itself stays IT's to handle. Two queries;
+    the caller logs the read of the citizens it shows."""
+    if actor.staff is None or not actor.care_team_ids():
+        return []
+    placed = Assignment.objects.filter(returned_at__isnull=True, citizen__in=citizens_visible_to(actor).values("pk"))
+    alerts = list(
+        Alert.objects.filter(
+            kind__in=DEVICE_OWN_ALERT_KINDS,
+            citizen__isnull=True,
+            status__in=OPEN_ALERT_STATUSES,
+            device__in=placed.values("device"),
+        )
+        .select_related("device__model__category")
+        .order_by("opened_at", "id")[:limit]
+    )
+    if not alerts:
+        return []
+    by_device = {
+        assignment.device_id: assignment
+        for assignment in placed.filter(device__in=[alert.device_id for alert in alerts]).select_related("citizen")
+    }
+    # A device returned between the two reads is left out.
+    return [(alert, by_device[alert.device_id]) for alert in alerts if alert.device_id in by_device]

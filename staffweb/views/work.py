@@ -15,6 +15,7 @@ from selvbetjening.access import alerts as alert_access
 from selvbetjening.services import training_alerts as training_alert_services
 from staffweb import problems
 from staffweb.forms import ResolveForm
+from staffweb.present import device_troubles
 from staffweb.selectors import work_lists
 from staffweb.views.base import StaffRequest, page, staff_page
 from velfaerdsteknologi.access import access_alert
@@ -25,7 +26,13 @@ def _work(request: StaffRequest, *, problem: str = "", form: ResolveForm | None 
     lists = work_lists(request.actor)
     # The access log: one row per citizen shown.
     read_logged(request.actor, lists.citizens, "work_list")
-    context = {"lists": lists, "problem": problem, "resolve_form": form, "nav": "work"}
+    context = {
+        "lists": lists,
+        "device_troubles": device_troubles(lists.device_troubles),
+        "problem": problem,
+        "resolve_form": form,
+        "nav": "work",
+    }
     return page(request, "staffweb/work.html", context, status=status)
 
 

@@ -29,6 +29,7 @@ from selvbetjening.exercise_pictures import PICTURES
 from selvbetjening.models import CitizenRequest, Exercise, GoalRating, NetworkGrant, QuestionnaireResponse, SessionLog
 from selvbetjening.services.exercises import exercise_library_load
 from tests.borgerapp.helpers import PASSWORD, app_client, with_password
+from tests.chromium import close_contexts
 from tests.conftest import access_token_for
 from tests.fake_oidc import CPR_CLAIM, SUBSTANTIAL, FakePerson, running_provider
 from tests.selvbetjening.factories import (
@@ -105,15 +106,10 @@ def serial_live_server(live_server) -> Iterator[Any]:
 
 
 @pytest.fixture
-def browser(serial_live_server, monkeypatch) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls stay synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
-        yield browser
-        browser.close()
+def browser(serial_live_server, chromium) -> Iterator[Any]:
+    """The session's Chromium (``tests/chromium.py``); the phones a test opens in it are closed after it."""
+    yield chromium
+    close_contexts(chromium)
     access_log_cleared_for_flush()
 
 
@@ -173,11 +169,10 @@ def _fill_login(page: Any, user: Any, code: str | None = None) -> None:
 
 
 def _next_code(user: Any) -> str:
-    """The next one-time code: the one in use now is taken once, by the login before."""
-    used = pyotp.TOTP(user.totp_secret).now()
-    while (code := pyotp.TOTP(user.totp_secret).now()) == used:
-        time.sleep(1)
-    return code
+    """The code of the next 30-second step: the one in use now is taken once, by the login before, and the
+    login accepts a code one step ahead (clock drift), so nobody waits for the step to pass."""
+    totp = pyotp.TOTP(user.totp_secret)
+    return totp.at(time.time() + totp.interval)
 
 
 def _logged_in(browser: Any, live_server: Any, user: Any, *, clock: bool = False, **options: Any) -> tuple[Any, Any]:

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -20,6 +19,7 @@ import requests
 import uvicorn
 
 from selvbetjening.models import CitizenRequest, TrainingPlanVersion
+from tests.chromium import CHROMIUM, close_contexts
 from tests.conftest import access_token_for
 from tests.selvbetjening.factories import CitizenRequestFactory
 from tests.selvbetjening.test_event_delivery import session_body
@@ -32,7 +32,6 @@ from tests.staffweb.helpers import (
     plan_with_pain_alert,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "a-long-demo-password"
 
 pytestmark = [
@@ -80,19 +79,13 @@ def live_asgi_server(transactional_db, settings) -> Iterator[Server]:
 
 
 @pytest.fixture
-def browser_page(monkeypatch) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls stay synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="da-DK")
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        yield page
-        context.close()
-        browser.close()
+def browser_page(chromium) -> Iterator[Any]:
+    """A page in a fresh context of the session's Chromium (``tests/chromium.py``), at a desktop size."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="da-DK")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    close_contexts(chromium)
     access_log_cleared_for_flush()
 
 

@@ -224,9 +224,10 @@ def test_it_pages_with_tables_fit_a_tablet_a_200_percent_zoom_and_a_phone(world,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_finding_the_citizen_by_keyboard_goes_on_from_the_citizen_found(world, live_asgi_server, browser_page):
-    """Enter in the CPR field finds the citizen; the page comes back at the citizen found (read out as a status),
-    and the next Tab goes on to the installation's fields, not to the top of the page."""
+def test_enter_in_the_cpr_field_finds_the_citizen_and_enter_elsewhere_assigns(world, live_asgi_server, browser_page):
+    """Enter in the CPR field finds the citizen (nothing is assigned); the page comes back at the citizen found
+    (read out as a status), and the next Tab goes on to the installation's fields, not to the top of the page.
+    Enter in one of those fields assigns the device to the citizen shown."""
     live_server = live_asgi_server
     page = browser_page
     model = device_model_create(
@@ -242,10 +243,23 @@ def test_finding_the_citizen_by_keyboard_goes_on_from_the_citizen_found(world, l
     _log_in(page, live_server, _it_user(world))
     page.goto(f"{live_server.url}/staff/it/enheder/{device.pk}/tildel/")
     page.focus("#id_cpr")
+    page.keyboard.type(cpr_of(world.other_citizen))
+    _enter(page)
+    assert world.other_citizen.full_name in page.locator("#citizen-found").inner_text()
+    # Another number, Enter in the CPR field again: that citizen is found, still nothing is assigned.
+    page.focus("#id_cpr")
+    page.keyboard.press("Control+A")
     page.keyboard.type(cpr_of(world.citizen))
     _enter(page)
     assert page.evaluate("document.activeElement.id") == "citizen-found"
     assert world.citizen.full_name in page.locator("#citizen-found").inner_text()
+    assert not Assignment.objects.exists()
+    assert_accessible(page)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "id_installation_address"
-    assert_accessible(page)
+    page.keyboard.type("Vestergade 12, 1. th., 5000 Odense C")
+    _enter(page)
+    page.wait_for_url(f"{live_server.url}/staff/it/enheder/{device.pk}/#assignments-heading")
+    assignment = Assignment.objects.get(device=device)
+    assert assignment.citizen_id == world.citizen.pk
+    assert assignment.installation_address == "Vestergade 12, 1. th., 5000 Odense C"

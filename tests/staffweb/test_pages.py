@@ -21,7 +21,7 @@ from tests.selvbetjening.factories import (
 )
 from tests.selvbetjening.training_factories import SessionLogFactory, make_plan
 from tests.staffweb.helpers import access_rows, episode, goal, plan_with_pain_alert, web_client
-from tests.velfaerdsteknologi.factories import AlertFactory, AssignmentFactory
+from tests.velfaerdsteknologi.factories import AlertFactory, AssignmentFactory, category
 
 PERSON_ROLES = {
     "citizen": "citizen",
@@ -637,6 +637,83 @@ def test_a_device_alert_of_the_teams_citizen_is_acknowledged_then_resolved_from_
     assert client.post(f"/staff/opgaver/enhedsalarmer/{alert.pk}/afslut/").status_code == 302
     alert.refresh_from_db()
     assert alert.status == "resolved"
+
+
+def _silent_device(world, citizen, *, serial: str):
+    """A device placed with ``citizen`` two hours ago that has not sent a heartbeat for an hour (its model
+    expects one every five minutes), and the missing-data alert the periodic check raises for IT."""
+    from velfaerdsteknologi.models import Alert, Device, DeviceStatus
+    from velfaerdsteknologi.services.alerts import device_model_create, missing_heartbeats_detect
+
+    model = device_model_create(
+        manufacturer="Tunstall", model_number=f"Vi-{serial[-3:]}", name="Faldalarm", category=category("fall_detector"),
+        telemetry_kinds=["heartbeat", "fall"], heartbeat_interval_seconds=300,
+    )  # fmt: skip
+    now = timezone.now()
+    device = Device.objects.create(
+        municipality=world.municipality, model=model, serial_number=serial, status=DeviceStatus.IN_USE,
+        status_changed_at=now - timedelta(hours=2), last_seen_at=now - timedelta(hours=1),
+    )  # fmt: skip
+    AssignmentFactory(device=device, citizen=citizen, installed_at=now - timedelta(hours=2))
+    missing_heartbeats_detect(now=now)
+    assert Alert.objects.get(device=device).audience == "it"
+    return device
+
+
+def _reasons_on_the_card(client, world) -> str:
+    """The reasons the triage page gives on the world's citizen's card."""
+    page = client.get("/staff/", {"team": world.team.pk}).content.decode()
+    return page.split(f'data-citizen="{world.citizen.pk}"')[1].split('<dl class="triage-figures">')[0]
+
+
+@pytest.mark.django_db
+def test_a_device_gone_silent_is_on_the_work_list_as_on_the_triage_card_until_it_is_heard_from_again(world):
+    from velfaerdsteknologi.models import Alert
+    from velfaerdsteknologi.services.alerts import alerts_resolve_missing_data
+
+    make_plan(episode=episode(world), title="Styrke og balance")  # the citizen in training with the team
+    device = _silent_device(world, world.citizen, serial="VIG-0950")
+    client = web_client(world.staff_in_team.user)
+    words = "Hjælpemiddel sender ikke livstegn"
+    assert words in _reasons_on_the_card(client, world)
+
+    logged_before = {row.pk for row in access_rows(world.citizen)}
+    work = client.get("/staff/opgaver/").content.decode()
+    devices = work.split('id="device-alerts-heading"')[1].split("</section>")[0]
+    link = f'<a href="/staff/borgere/{world.citizen.pk}/#devices-heading">{world.citizen.full_name}</a>: {words}'
+    assert link in devices and "VIG-0950" not in devices  # the citizen's device, not IT's register
+    assert "Ingen åbne alarmer fra hjælpemidler." not in devices
+    assert "IT har fået alarmen og følger op på hjælpemidlet." in devices
+    # IT's alert is theirs to handle: nothing on the work list acknowledges or ends it.
+    alert = Alert.objects.get(device=device)
+    assert str(alert.pk) not in work
+    assert [row.resource_type for row in access_rows(world.citizen) if row.pk not in logged_before] == ["work_list"]
+    # The page the link leads to shows the device and when it was last heard from.
+    citizen_page = client.get(f"/staff/borgere/{world.citizen.pk}/").content.decode()
+    assert 'id="devices-heading"' in citizen_page and "Faldalarm" in citizen_page
+
+    other_team = web_client(world.staff_out_of_team.user).get("/staff/opgaver/").content.decode()
+    assert words not in other_team and world.citizen.full_name not in other_team
+
+    alerts_resolve_missing_data(device=device)  # a heartbeat came back
+    work = client.get("/staff/opgaver/").content.decode()
+    assert words not in work and "Ingen åbne alarmer fra hjælpemidler." in work
+    assert words not in _reasons_on_the_card(client, world)
+
+
+@pytest.mark.django_db
+def test_the_work_list_reads_silent_devices_in_a_fixed_number_of_queries(world):
+    client = web_client(world.staff_in_team.user)
+    _silent_device(world, world.citizen, serial="VIG-0951")
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/staff/opgaver/").content.decode().count("sender ikke livstegn") == 1
+    for number in range(3):
+        citizen = core.CitizenFactory(municipality=world.municipality)
+        core.CareRelationFactory(citizen=citizen, team=world.team)
+        _silent_device(world, citizen, serial=f"VIG-096{number}")
+    with CaptureQueriesContext(connection) as four:
+        assert client.get("/staff/opgaver/").content.decode().count("sender ikke livstegn") == 4
+    assert len(four) == len(one)
 
 
 @pytest.mark.django_db

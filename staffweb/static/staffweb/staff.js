@@ -1,5 +1,5 @@
 // The staff pages' one script: DKFDS components, the error summary focused after a refused form, the focus
-// after an htmx swap and Enter in the exercise library's search field (the plan builder), and live
+// after an htmx swap, Enter in a search field (the plan builder's library, IT's citizen look-up), and live
 // updates: a list marked data-live-team follows its team's events on the websocket stream (the page's
 // session cookie logs it in; no token reaches this script) and fetches itself again through htmx when
 // one arrives. The events carry ids only; the server renders the list after its own access check.
@@ -89,14 +89,17 @@
       summary.focus();
     }
     connect();
-    // Enter in the exercise library's search field searches (elsewhere in the plan form it previews).
+    // Enter in a field marked data-enter-presses presses the button it names, not the form's first one: the
+    // exercise library's search field searches (elsewhere in the plan form Enter previews), the CPR field of
+    // IT's assign form finds the citizen (elsewhere in that form Enter assigns).
     document.body.addEventListener("keydown", function (event) {
       var field = event.target;
-      if (event.key !== "Enter" || !field || field.id !== "id_library-q") {
+      var name = field && field.getAttribute && field.getAttribute("data-enter-presses");
+      if (event.key !== "Enter" || event.isComposing || !name) {
         return;
       }
-      var button = document.querySelector("#plan-exercises button[value='search']");
-      if (button) {
+      var button = document.getElementById(name);
+      if (button && !button.disabled) {
         event.preventDefault();
         button.click();
       }

@@ -358,7 +358,10 @@ class AssignForm(SchemaForm):
         label=_("Borgerens CPR-nummer"),
         max_length=11,
         help_text=_("Borgeren findes i kommunens register. Nummeret gemmes ikke og kommer ikke i adresselinjen."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        # Enter here finds the citizen (staff.js); Enter in the other fields assigns.
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "inputmode": "numeric", "data-enter-presses": "find-citizen"}
+        ),
     )
     installation_address = forms.CharField(
         label=_("Installationsadresse"),
