@@ -1,11 +1,14 @@
+import copy
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from django.core.cache import caches
-from django.test import Client
+from django.db import connections, transaction
+from django.test import Client, override_settings
 
 from backend.models import AppSession, StaffRole
 from backend.services.identity import ClientInfo, session_start
@@ -114,6 +117,42 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
+    return build_world()
+
+
+MODULE_WORLD_TOKEN_SECONDS = 6 * 3600
+
+
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker) -> Iterator[World | None]:
+    """On SQLite, one world for a whole module of tests that each undo what they change (``django_db`` without
+    ``transaction=True``): built once in a transaction that is rolled back after the module, while each test
+    runs in a savepoint inside it, so every test starts from the same world. A module takes it as its
+    ``world`` by a fixture of that name returning ``shared_world``.
+
+    On PostgreSQL a transaction held open for a module keeps the rows of every rolled-back test as dead tuples
+    that no vacuum may remove, and its thousands of savepoints overflow the backend's subtransaction cache: the
+    module's tests grew slower as it went, eating the gain. There each test builds its world, as ``world`` does.
+    """
+    if connections["default"].vendor != "sqlite":
+        yield None
+        return
+    with django_db_blocker.unblock(), transaction.atomic():
+        # Its logins outlast the module however slowly the machine runs it (an access token lives 15 minutes).
+        with override_settings(ACCESS_TOKEN_TTL_SECONDS=MODULE_WORLD_TOKEN_SECONDS):
+            built = build_world()
+        yield built
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def shared_world(module_world, db) -> World:
+    """The module's world for one test: a deep copy, as Django's ``setUpTestData`` gives each test its own
+    objects, so that what a test keeps on the world or changes in its objects stays with that test."""
+    return build_world() if module_world is None else copy.deepcopy(module_world)
+
+
+def build_world() -> World:
     municipality = factories.MunicipalityFactory(code="461", name="Odense")
     unit = factories.OrganisationUnitFactory(municipality=municipality, name="Ældre og Handicap")
     team = factories.TeamFactory(unit=unit, name="Rehabilitering Syd")

@@ -62,6 +62,12 @@ load_all_checks()
 ALL_CHECKS = [check for check in CHECKS.get_all() if callable(check) and not isinstance(check, type)]
 
 
+@pytest.fixture
+def world(shared_world):
+    """One world built for the whole module (``tests.conftest.module_world``): each test undoes its changes."""
+    return shared_world
+
+
 # Field rules the schema cannot state, so valid data may break them: a date or time a client sends lies within
 # 50 years of today (a bound that moves with the day; it keeps date arithmetic from overflowing).
 RULES_BEYOND_THE_SCHEMA = {

@@ -18,6 +18,12 @@ PLATFORM_APPS = ("backend", "selvbetjening", "velfaerdsteknologi", "notification
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
 
+@pytest.fixture
+def world(shared_world):
+    """One world built for the whole module (``tests.conftest.module_world``): each test undoes its changes."""
+    return shared_world
+
+
 def schema_operations() -> set[tuple[str, str]]:
     schema = api.get_openapi_schema()
     return {

@@ -29,7 +29,6 @@ from selvbetjening.exercise_pictures import PICTURES
 from selvbetjening.models import CitizenRequest, Exercise, GoalRating, NetworkGrant, QuestionnaireResponse, SessionLog
 from selvbetjening.services.exercises import exercise_library_load
 from tests.borgerapp.helpers import PASSWORD, app_client, with_password
-from tests.chromium import close_contexts
 from tests.conftest import access_token_for
 from tests.fake_oidc import CPR_CLAIM, SUBSTANTIAL, FakePerson, running_provider
 from tests.selvbetjening.factories import (
@@ -106,10 +105,15 @@ def serial_live_server(live_server) -> Iterator[Any]:
 
 
 @pytest.fixture
-def browser(serial_live_server, chromium) -> Iterator[Any]:
-    """The session's Chromium (``tests/chromium.py``); the phones a test opens in it are closed after it."""
-    yield chromium
-    close_contexts(chromium)
+def browser(serial_live_server, monkeypatch) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls stay synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        yield browser
+        browser.close()
     access_log_cleared_for_flush()
 
 
