@@ -500,6 +500,8 @@ class StreamSocket:
             self.expiry.cancel()
             self.expiry = None
         self.outbox = None
+        if self.hub is not None:
+            self.hub.closed()
 
     # --- Sending -------------------------------------------------------------------------------------
 
