@@ -1,16 +1,20 @@
 """The welfare-technology API: IT's device register, the devices' telemetry, and alerts for IT and care."""
 
-import json
+from typing import Any
 from uuid import UUID
 
+import pydantic
+from django.conf import settings
 from django.db import IntegrityError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Query, Router, Status
+from ninja.errors import HttpError, ValidationError
 
 from backend.actors import CARE, IT
 from backend.auth import AuthedRequest, UserBearer
 from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.parser import StrictJsonParser
 from backend.timeutil import municipal_today
 from velfaerdsteknologi import presenters, schemas, selectors
 from velfaerdsteknologi.access import (
@@ -43,9 +47,41 @@ def device_me(request: DeviceRequest):
     return presenters.device_self_out(request.auth.device, timezone.now())
 
 
-@telemetry_router.post("", response=schemas.TelemetryOut, summary="A batch of up to 500 readings from the device")
-def post_telemetry(request: DeviceRequest, payload: schemas.TelemetryIn):
-    device = request.auth.device
+def _telemetry_in(request: HttpRequest) -> schemas.TelemetryFields | schemas.TelemetryIn:
+    """A telemetry post's body: valid as sent, in one pass of pydantic's JSON parser
+    (``schemas.telemetry_fields``); anything else as ninja reads every body of the API (the API's parser,
+    then the declared ``TelemetryIn``), with its answer: 400 for a body that is not JSON, 422 naming each
+    field that is not valid."""
+    batch = schemas.telemetry_fields(request.body)
+    if batch is not None:
+        return batch
+    if not request.body:
+        raise ValidationError([{"type": "missing", "loc": ("body", "payload"), "msg": "Field required"}])
+    try:
+        data = StrictJsonParser().parse_body(request)
+    except Exception as error:  # noqa: BLE001 — as ninja: whatever the parser refuses cannot be read
+        raise HttpError(400, "Cannot parse request body" + (f" ({error})" if settings.DEBUG else "")) from error
+    try:
+        return schemas.TelemetryIn.model_validate(data)
+    except pydantic.ValidationError as error:
+        errors = []
+        for item in error.errors(include_url=False):
+            found: dict[str, Any] = {**item, "loc": ("body", "payload", *item["loc"])}
+            del found["input"]
+            if isinstance(found.get("ctx", {}).get("error"), Exception):
+                found["ctx"] = {**found["ctx"], "error": str(found["ctx"]["error"])}
+            errors.append(found)
+        raise ValidationError(errors) from error
+
+
+@telemetry_router.post(
+    "",
+    response=schemas.TelemetryOut,
+    summary="A batch of up to 500 readings from the device",
+    openapi_extra=schemas.TELEMETRY_IN_OPENAPI,
+)
+def post_telemetry(request: DeviceRequest):
+    device, payload = request.auth.device, _telemetry_in(request)
     if payload.device_id is not None and payload.device_id != device.pk:
         raise Forbidden(
             "A device can post only its own readings.",
@@ -53,10 +89,9 @@ def post_telemetry(request: DeviceRequest, payload: schemas.TelemetryIn):
             errors=[{"field": "device_id", "message": "Not the calling device."}],
         )
     results = telemetry.telemetry_ingest(device=device, readings=payload.readings)
-    # Rendered here rather than by the response schema: the shape is TelemetryOut's by construction, and
-    # re-validating up to 500 results per batch costs more than storing them.
-    body = presenters.telemetry_out(results)
-    return HttpResponse(json.dumps(body), content_type="application/json; charset=utf-8")
+    # Rendered by the presenter rather than by the response schema: the shape is TelemetryOut's by
+    # construction, and re-validating up to 500 results per batch costs more than storing them.
+    return HttpResponse(presenters.telemetry_out(results), content_type="application/json; charset=utf-8")
 
 
 # --- Catalogue ----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 the device's own answers as the API and the IT pages show them. Nothing here queries: the selectors load what
 each presenter reads."""
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -41,14 +42,31 @@ def device_self_out(device: Device, now: datetime) -> dict[str, Any]:
     return {"id": device.pk, "serial_number": device.serial_number, "server_time": now}
 
 
-def telemetry_out(results: Sequence[ReadingResult]) -> dict[str, Any]:
-    """A batch's answer: how many readings were stored, duplicates or refused, and one result per reading."""
+def _result_json(status: str, reason: str) -> str:
+    """One reading's result as JSON, with ``%d`` for its sequence."""
+    reason_json = json.dumps(reason).replace("%", "%%")
+    return '{"sequence": %d, "status": ' + json.dumps(status) + ', "reason": ' + reason_json + "}"
+
+
+_RESULT_JSON: dict[tuple[str, str], str] = {}
+
+
+def telemetry_out(results: Sequence[ReadingResult]) -> str:
+    """A batch's answer as JSON text in the shape of ``TelemetryOut``: how many readings were stored,
+    duplicates or refused, and one result per reading. Each result is written from its status's template,
+    as ``json.dumps`` would write it, at a fraction of the cost for 500 results."""
     counts = {STORED: 0, DUPLICATE: 0, REFUSED: 0}
     items = []
     for sequence, status, reason in results:
         counts[status] += 1
-        items.append({"sequence": sequence, "status": status, "reason": reason})
-    return {"stored": counts[STORED], "duplicates": counts[DUPLICATE], "refused": counts[REFUSED], "results": items}
+        template = _RESULT_JSON.get((status, reason))
+        if template is None:
+            template = _RESULT_JSON[(status, reason)] = _result_json(status, reason)
+        items.append(template % sequence)
+    return (
+        f'{{"stored": {counts[STORED]}, "duplicates": {counts[DUPLICATE]}, "refused": {counts[REFUSED]}, '
+        f'"results": [{", ".join(items)}]}}'
+    )
 
 
 def issued_credential_out(credential: DeviceCredential, token: str) -> dict[str, Any]:

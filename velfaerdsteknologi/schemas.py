@@ -7,7 +7,16 @@ from typing import Any, Literal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import UUID4, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    UUID4,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from backend.schemas import CitizenLookupIn, InSchema, PageQuery  # noqa: F401  (CitizenLookupIn: the kernel's)
 from velfaerdsteknologi.models import TelemetryKind
@@ -321,8 +330,11 @@ class ReturnTaskPageOut(Schema):
 
 
 def _is_number(value: Any) -> bool:
-    """A finite JSON number: not a boolean, not NaN or infinity (which JSON cannot carry onward)."""
-    return type(value) in (int, float) and math.isfinite(value)
+    """A finite JSON number: not a boolean, not NaN or infinity (which JSON cannot carry onward), and an
+    integer at most 40 characters long, as the API's parser takes it."""
+    if type(value) is int:
+        return -(10**39) < value < 10**40
+    return type(value) is float and math.isfinite(value)
 
 
 def _no_value(value: Any) -> str | None:
@@ -380,15 +392,22 @@ VALUE_CHECKS: dict[str, Callable[[Any], str | None]] = {
 }
 
 
-class ReadingIn(BaseModel):
-    """One reading. A plain pydantic model: ninja's Schema wraps every instance for ORM attribute
-    access, which input needs not and which cost most of a 500-reading batch's time."""
+class ReadingFields(BaseModel):
+    """One reading's fields, each valid on its own; ``ReadingIn`` also checks the value against the kind. A
+    plain pydantic model: ninja's Schema wraps every instance for ORM attribute access, which input needs not
+    and which cost most of a 500-reading batch's time."""
 
     model_config = ConfigDict(extra="forbid")
 
     sequence: int = Field(ge=0, le=2**63 - 1)
     kind: KindName
     measured_at: AwareDatetime
+    value: Any = None
+
+
+class ReadingIn(ReadingFields):
+    """One reading."""
+
     value: Any = Field(default=None, validate_default=True)
 
     @field_validator("value")
@@ -410,6 +429,57 @@ class TelemetryIn(BaseModel):
 
     device_id: UUID | None = Field(default=None, description="Optional; if given it must be the calling device.")
     readings: list[ReadingIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class TelemetryFields(BaseModel):
+    """A batch as ``TelemetryIn`` takes it, its readings' values not yet checked against their kinds."""
+
+    model_config = InSchema.model_config
+
+    device_id: UUID | None = None
+    readings: list[ReadingFields] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+def telemetry_fields(body: bytes) -> TelemetryFields | None:
+    """The batch of a body that is valid as sent, read in one pass of pydantic's own JSON parser and each
+    value checked against its kind: what the API's parser and ``TelemetryIn`` accept, at about half the cost
+    for 500 readings. None for any other body, which is then read as every body of the API is, for the same
+    answer. (pydantic's parser also takes NaN, Infinity and integers of any length, which the API's parser
+    refuses; no field takes them here: the value checks refuse them as ``_is_number`` does.)"""
+    try:
+        batch = TelemetryFields.model_validate_json(body)
+    except ValidationError:
+        return None
+    for reading in batch.readings:
+        if VALUE_CHECKS[reading.kind](reading.value) is not None:
+            return None
+    return batch
+
+
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON schema with its own definitions (``$defs``) written where they are referred to."""
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            reference = node.get("$ref", "")
+            if reference.startswith("#/$defs/"):
+                return resolve(definitions[reference.removeprefix("#/$defs/")])
+            return {key: resolve(item) for key, item in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    return resolve(schema)
+
+
+# The request body of a telemetry post, documented as TelemetryIn: the handler reads the body itself.
+TELEMETRY_IN_OPENAPI = {
+    "requestBody": {
+        "content": {"application/json": {"schema": _inlined(TelemetryIn.model_json_schema())}},
+        "required": True,
+    }
+}
 
 
 class ReadingResultOut(BaseModel):

@@ -181,8 +181,9 @@ def postmaster_find(database: TelemetryDatabase) -> None:
 
     with psycopg.connect(database.url, autocommit=True) as connection:
         row = connection.execute("SELECT pg_backend_pid()").fetchone()
-    assert row is not None
-    fields = Path(f"/proc/{row[0]}/stat").read_text().rsplit(")", 1)[1].split()
+        assert row is not None
+        # Read while the backend is there: it exits when the connection closes.
+        fields = Path(f"/proc/{row[0]}/stat").read_text().rsplit(")", 1)[1].split()
     POSTMASTER["pid"] = int(fields[1])
 
 

@@ -285,3 +285,123 @@ def test_writes_are_counted_per_login_and_one_login_over_its_quota_holds_up_nobo
     assert statuses == [201, 201, 201, 429]
     assert citizen.get("/api/v1/me/requests").status_code == 200  # reading is not a write
     assert world.client("staff_in_team").put(f"/api/v1/me/duty/{world.team.pk}", {}).status_code == 200
+
+
+def test_the_answer_is_the_json_of_each_result():
+    import json
+
+    from velfaerdsteknologi.presenters import telemetry_out
+    from velfaerdsteknologi.services.telemetry import ReadingResult
+
+    results = [
+        ReadingResult(2**63 - 1, "stored"),
+        ReadingResult(0, "duplicate"),
+        ReadingResult(7, "refused", "measured_in_future"),
+        ReadingResult(8, "stored"),
+    ]
+    assert json.loads(telemetry_out(results)) == {
+        "stored": 2,
+        "duplicates": 1,
+        "refused": 1,
+        "results": [
+            {"sequence": 2**63 - 1, "status": "stored", "reason": ""},
+            {"sequence": 0, "status": "duplicate", "reason": ""},
+            {"sequence": 7, "status": "refused", "reason": "measured_in_future"},
+            {"sequence": 8, "status": "stored", "reason": ""},
+        ],
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_post_is_its_own_transaction_and_a_batch_sent_again_stores_nothing_twice(world):
+    """As a request runs (outside any transaction): a new batch is stored with no savepoint; the same batch
+    again, with new readings among the old, is rolled back and sorted, and every rule counts each new
+    breach once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from velfaerdsteknologi.models import AlertRule
+
+    AlertRuleFactory(device_model=world.device.model, kind="fall")
+    AlertRuleFactory(device_model=world.device.model, kind="battery", rule_type=AlertRule.Type.THRESHOLD, alert_low=10)
+    device = world.client("device")
+    at = timezone.now() - timedelta(minutes=1)
+    later = at + timedelta(seconds=1)
+    first = [reading(1, at=at), reading(2, "fall", True, at=at), reading(3, "battery", 5, at=at)]
+    with CaptureQueriesContext(connection) as queries:
+        assert post(device, reading(0, at=at)).json()["stored"] == 1
+    assert not [query for query in queries if "SAVEPOINT" in query["sql"].upper()]
+    assert post(device, *first).json()["stored"] == 3
+    again = post(device, *first, reading(4, "fall", True, at=at), reading(5, "battery", 4, at=later)).json()
+    assert [result["status"] for result in again["results"]] == ["duplicate"] * 3 + ["stored"] * 2
+    assert Reading.objects.filter(device=world.device).count() == 6
+    assert sorted(Alert.objects.filter(device=world.device).values_list("kind", "trigger_count")) == [
+        ("battery", 2),
+        ("fall", 2),
+    ]
+    assert post(device, *first).json()["duplicates"] == 3
+    world.device.refresh_from_db()
+    assert (world.device.last_seen_at, world.device.battery_level) == (at, 4)
+
+
+def one_reading(kind: str, value: str | None = None, extra: str = "") -> str:
+    """A body of one reading as JSON text: the value as written (None: no value), then any ``extra`` text."""
+    value_field = "" if value is None else f', "value": {value}'
+    fields = f'"sequence": 1, "kind": "{kind}", "measured_at": "2026-01-01T10:00:00Z"{value_field}'
+    return f'{{"readings": [{{{fields}}}]{extra}}}'
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        (one_reading("battery", "NaN"), 400, None),
+        (one_reading("custom", "Infinity"), 400, None),
+        (one_reading("custom", "-Infinity"), 400, None),
+        (one_reading("custom", "1e400"), 400, None),
+        (one_reading("custom", "9" * 41), 400, None),
+        (one_reading("custom", "-" + "9" * 40), 400, None),
+        (one_reading("location", '{"lat": 1, "lon": 2, "accuracy_m": ' + "1" * 45 + "}"), 400, None),
+        (one_reading("custom", "9" * 40), 200, None),
+        (one_reading("custom", "-" + "9" * 39), 200, None),
+        (one_reading("custom", "1e300"), 200, None),
+        (one_reading("heartbeat").replace('"sequence": 1', '"sequence": "7"'), 200, None),
+        (one_reading("custom", '"5"'), 422, "readings.0.value"),
+        (one_reading("heartbeat", extra=', "extra": 1'), 422, "extra"),
+        (one_reading("heartbeat", "null").replace('"value"', '"note"'), 422, "readings.0.note"),
+        (one_reading("heartbeat").replace('"2026-01-01T10:00:00Z"', "5e400"), 400, None),
+        ("", 422, "body"),
+        ("[]", 422, "body"),
+        ("not JSON", 400, None),
+        (one_reading("heartbeat")[:-1], 400, None),
+    ],
+    ids=[
+        "nan",
+        "infinity",
+        "minus-infinity",
+        "float-beyond-range",
+        "integer-of-41-digits",
+        "integer-of-41-characters",
+        "accuracy-of-45-digits",
+        "integer-of-40-digits",
+        "integer-of-40-characters",
+        "large-float",
+        "sequence-as-text",
+        "custom-as-text",
+        "unknown-field",
+        "unknown-reading-field",
+        "moment-beyond-range",
+        "empty",
+        "not-an-object",
+        "not-json",
+        "cut-short",
+    ],
+)
+def test_every_body_gets_the_answer_of_the_apis_parser(world, body, status, field):
+    """A body valid as sent is read in one pass of pydantic's JSON parser; every other is read as every body
+    of the API is. Both give one answer: what the API's parser refuses (NaN, infinities, numbers out of range)
+    is 400 and stores nothing, whichever field it is in."""
+    response = world.client("device").post("/api/v1/telemetry", body)
+    assert response.status_code == status, response.content
+    if field is not None:
+        assert response.json()["errors"][0]["field"] == field
+    assert Reading.objects.exists() == (status == 200)

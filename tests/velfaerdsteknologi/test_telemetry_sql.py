@@ -2,7 +2,6 @@
 ORM's answer to the same question, on whichever database the tests run (SQLite and PostgreSQL in CI)."""
 
 from datetime import timedelta
-from uuid import UUID
 
 import pytest
 from django.db import connection
@@ -35,6 +34,8 @@ def stored_rows(device: Device) -> list[tuple[object, ...]]:
 
 @pytest.mark.parametrize("path", ["insert", "insert_on_conflict"])
 def test_storing_a_batch_by_hand_matches_the_orms_rows_and_sorts_new_from_duplicate(path):
+    """Inside the test's transaction the COPY runs in a savepoint (``COPY_IN_SAVEPOINT``); the COPY that
+    begins a transaction of its own is tested through the API in ``test_telemetry.py``."""
     by_hand, by_orm = DeviceFactory(), DeviceFactory()
     received = timezone.now()
     first = batch((1, "heartbeat", None, 3), (2, "battery", 41, 2), (3, "location", {"lat": 55.4, "lon": 10.4}, 1))
@@ -73,16 +74,26 @@ def test_storing_a_batch_by_hand_matches_the_orms_rows_and_sorts_new_from_duplic
     assert len(stored_rows(by_hand)) == 9
 
 
+WITH_RULES = pytest.param(
+    True,
+    id="with-the-rules",
+    marks=pytest.mark.skipif("connection.vendor != 'postgresql'", reason="a data-modifying WITH is PostgreSQL's"),
+)
+
+
+@pytest.mark.parametrize("with_rules", [False, WITH_RULES])
 @pytest.mark.parametrize(
     "before",
     [
         {},
         {"last_seen_at": -30, "battery_level": 90, "battery_measured_at": -30},
         {"last_seen_at": 30, "battery_level": 90, "battery_measured_at": 30},
+        {"last_seen_at": 30, "battery_level": 90, "battery_measured_at": -30},
     ],
-    ids=["never-seen", "older-state", "newer-state"],
+    ids=["never-seen", "older-state", "newer-state", "newer-heartbeat-older-battery"],
 )
-def test_the_device_state_update_matches_the_orms(before):
+def test_the_device_state_update_matches_the_orms(before, with_rules):
+    """Written alone, or on PostgreSQL by the same statement that reads the rules (``_rules_in_context``)."""
     now = timezone.now().replace(microsecond=0)
     state = {
         name: (now + timedelta(minutes=value) if name.endswith("_at") else value) for name, value in before.items()
@@ -90,7 +101,13 @@ def test_the_device_state_update_matches_the_orms(before):
     by_hand, by_orm = DeviceFactory(**state), DeviceFactory(**state)
     readings = batch((1, "heartbeat", None, 5), (2, "heartbeat", None, 1), (3, "battery", 33, 4), (4, "battery", 12, 2))
 
-    telemetry._device_state_update(by_hand, readings)
+    if with_rules:
+        AlertRuleFactory(device_model=by_hand.model, kind="battery", rule_type=AlertRule.Type.THRESHOLD)
+        change = telemetry._state_change(by_hand, readings)
+        context = telemetry._rules_in_context(by_hand, {"heartbeat", "battery"}, change)
+        assert [rule.kind for rule in context.rules] == ["battery"]
+    else:
+        telemetry._device_state_update(by_hand, readings)
 
     newest_heartbeat = max(item.measured_at for item in readings if item.kind == "heartbeat")
     newest_battery = max((item for item in readings if item.kind == "battery"), key=lambda item: item.measured_at)
@@ -104,9 +121,17 @@ def test_the_device_state_update_matches_the_orms(before):
     assert Device.objects.values(*fields).get(pk=by_hand.pk) == Device.objects.values(*fields).get(pk=by_orm.pk)
 
 
+def test_readings_without_heartbeat_or_battery_change_no_device_state():
+    readings = batch((1, "fall", True, 1), (2, "location", {"lat": 1, "lon": 2}, 1))
+    assert telemetry._state_change(DeviceFactory(), readings) is None
+
+
 @pytest.mark.parametrize("assigned", [True, False], ids=["assigned", "in-stock"])
 @pytest.mark.parametrize("offline", [True, False], ids=["offline-alert-open", "no-offline-alert"])
-def test_the_rules_with_their_context_match_the_orms(assigned, offline):
+@pytest.mark.parametrize("rules_active", [True, False], ids=["rules-active", "rules-switched-off"])
+def test_the_rules_with_their_context_match_the_orms(assigned, offline, rules_active):
+    """The context (the assigned citizen, an open offline alert) comes with the rules, and without them when
+    no rule is active."""
     device = DeviceFactory()
     other = DeviceFactory(model=device.model)
     rules = {
@@ -127,20 +152,26 @@ def test_the_rules_with_their_context_match_the_orms(assigned, offline):
     if offline:
         alert_raise(device=device, rule=rules["heartbeat"], severity="alert", at=timezone.now(), citizen=None)
     alert_raise(device=other, rule=rules["heartbeat"], severity="alert", at=timezone.now(), citizen=None)
+    if not rules_active:
+        AlertRule.objects.filter(device_model=device.model).update(is_active=False)
     kinds = {"fall", "battery", "heartbeat", "door_open", "location"}
 
     found = telemetry._rules_in_context(device, kinds)
 
-    expected = AlertRule.objects.filter(device_model=device.model, is_active=True, kind__in=kinds)
+    expected = list(AlertRule.objects.filter(device_model=device.model, is_active=True, kind__in=kinds))
     active = Assignment.objects.filter(device=device, returned_at__isnull=True)
     citizen = active.values_list("citizen", flat=True).first()
     open_offline = Alert.objects.filter(device=device, kind="heartbeat", status__in=OPEN_ALERT_STATUSES).exists()
-    assert sorted(rule.pk for rule in found) == sorted(rule.pk for rule in expected)
-    assert {rule.kind: rule.rule_type for rule in found} == {rule.kind: rule.rule_type for rule in expected}
-    for rule in found:
-        annotated = rule.current_citizen_id  # type: ignore[attr-defined]
-        assert (UUID(str(annotated)) if annotated else None) == citizen
-        assert bool(rule.missing_data_open) == open_offline == offline  # type: ignore[attr-defined]
+    assert len(expected) == (3 if rules_active else 0)
+    assert sorted(rule.pk for rule in found.rules) == sorted(rule.pk for rule in expected)
+    assert {rule.kind: rule.rule_type for rule in found.rules} == {rule.kind: rule.rule_type for rule in expected}
+    by_pk = {rule.pk: rule for rule in expected}
+    for rule in found.rules:
+        assert {field.attname: getattr(rule, field.attname) for field in AlertRule._meta.concrete_fields} == {
+            field.attname: getattr(by_pk[rule.pk], field.attname) for field in AlertRule._meta.concrete_fields
+        }
+    assert found.citizen_id == citizen
+    assert found.missing_data_open == open_offline == offline
 
 
 @pytest.mark.parametrize("assigned", [True, False], ids=["a-citizens-alert", "an-it-alert"])

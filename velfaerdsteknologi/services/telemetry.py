@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, NamedTuple, Protocol
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from backend import sql
@@ -88,23 +88,42 @@ def numeric_value(kind: str, value: Any) -> float | None:
     return None
 
 
-def _insert(device: Device, readings: Sequence[ReadingLike], received_at: datetime) -> set[int]:
+class AlreadyStored(Exception):
+    """A COPY without a savepoint met a reading stored before; its transaction is to be rolled back."""
+
+
+# How ``_insert`` writes a batch on PostgreSQL (elsewhere it always sorts new from duplicate).
+COPY_ALONE, COPY_IN_SAVEPOINT, SORT = "copy alone", "copy in a savepoint", "sort"
+
+
+def _insert(
+    device: Device, readings: Sequence[ReadingLike], received_at: datetime, *, mode: str = COPY_IN_SAVEPOINT
+) -> set[int]:
     """Insert the readings; returns the sequences the database stored (the others were there already).
 
-    On PostgreSQL a batch of new readings is written with a binary ``COPY`` inside a savepoint; if any of
-    them is stored already, the unique constraint fails the whole COPY, the savepoint is rolled back and
-    the batch is written again with ``INSERT … ON CONFLICT DO NOTHING``, which sorts new from duplicate.
+    On PostgreSQL a batch is written with a binary ``COPY`` unless ``mode`` is ``SORT``. If any reading is
+    stored already, the unique constraint fails the whole COPY: inside a savepoint (``COPY_IN_SAVEPOINT``)
+    the savepoint is rolled back and the batch written again with ``INSERT … ON CONFLICT DO NOTHING``, which
+    sorts new from duplicate; as the first statement of its own transaction (``COPY_ALONE``, which spares
+    the savepoint's two round trips and its subtransaction) it raises ``AlreadyStored``, and the caller
+    rolls the transaction back and starts again with ``SORT``.
     """
     if not readings:
         return set()
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and mode != SORT:
         from psycopg.errors import UniqueViolation
 
         try:
-            with transaction.atomic():
+            if mode == COPY_ALONE:
                 _copy(device, readings, received_at)
-        except UniqueViolation:
-            pass
+            else:
+                with transaction.atomic():
+                    _copy(device, readings, received_at)
+        except IntegrityError as error:
+            if not isinstance(error.__cause__, UniqueViolation):
+                raise
+            if mode == COPY_ALONE:
+                raise AlreadyStored from error
         else:
             return {reading.sequence for reading in readings}
     return _insert_on_conflict(device, readings, received_at)
@@ -124,6 +143,9 @@ COPY_NULL = struct.pack(">i", -1)
 POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _int8 = struct.Struct(">iq").pack
 _float8 = struct.Struct(">id").pack
+# Values whose fields (kind, value, numeric value) are written once per batch and reused: hashable, and
+# equal only when they are written the same (0.0 equals -0.0, so floats are left out at zero).
+_REUSABLE = frozenset((type(None), bool, int, float, str))
 
 
 def _copy_moment(moment: datetime) -> bytes:
@@ -142,34 +164,38 @@ def _copy_json(value: Any) -> bytes:
     return _copy_text("\x01" + json.dumps(value))
 
 
+def _copy_fields(kind: str, value: Any) -> bytes:
+    """A reading's kind, value and numeric value, one after the other."""
+    number = numeric_value(kind, value)
+    return (
+        _copy_text(kind)
+        + (COPY_NULL if value is None else _copy_json(value))
+        + (_float8(8, number) if number is not None else COPY_NULL)
+    )
+
+
 def copy_rows(device_id: uuid.UUID, readings: Sequence[ReadingLike], received_at: datetime) -> bytes:
     """The readings as one binary COPY document of the ``FIELDS`` columns."""
     head = struct.pack(">hi", len(FIELDS), 16) + device_id.bytes
     received = _copy_moment(received_at)
-    kinds: dict[str, bytes] = {}
-    values: dict[tuple[type, Any], bytes] = {}
+    epoch = POSTGRES_EPOCH
+    written: dict[tuple[str, type, Any], bytes] = {}
     parts = [COPY_SIGNATURE]
     append = parts.append
     for reading in readings:
         kind, value = reading.kind, reading.value
-        kind_field = kinds.get(kind)
-        if kind_field is None:
-            kind_field = kinds[kind] = _copy_text(kind)
-        if value is None:
-            value_field = COPY_NULL
-        elif type(value) in (int, float, bool, str):
-            value_field = values.get((type(value), value))  # type: ignore[assignment]
-            if value_field is None:
-                value_field = values[(type(value), value)] = _copy_json(value)
+        if type(value) in _REUSABLE and not (value == 0 and type(value) is float):
+            key = (kind, type(value), value)
+            fields = written.get(key)
+            if fields is None:
+                fields = written[key] = _copy_fields(kind, value)
         else:
-            value_field = _copy_json(value)
-        number = numeric_value(kind, value)
+            fields = _copy_fields(kind, value)
+        since = reading.measured_at - epoch
         append(head)
         append(_int8(8, reading.sequence))
-        append(kind_field)
-        append(value_field)
-        append(_float8(8, number) if number is not None else COPY_NULL)
-        append(_copy_moment(reading.measured_at))
+        append(fields)
+        append(_int8(8, (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds))
         append(received)
     append(COPY_TRAILER)
     return b"".join(parts)
@@ -179,6 +205,7 @@ def _copy(device: Device, readings: Sequence[ReadingLike], received_at: datetime
     raw = connection.connection
     assert raw is not None
     with (
+        connection.wrap_database_errors,  # as Django's own cursors: a database that is gone is a 503
         raw.cursor() as cursor,
         cursor.copy(f"COPY {sql.table(Reading)} ({_columns()}) FROM STDIN (FORMAT BINARY)") as copy,
     ):
@@ -232,9 +259,10 @@ def _insert_on_conflict(device: Device, readings: Sequence[ReadingLike], receive
         return {row[0] for row in cursor.fetchall()}
 
 
-def _device_state_update(device: Device, stored: Sequence[ReadingLike]) -> None:
-    """Last seen from the newest heartbeat, battery level from the newest battery reading; one statement,
-    and neither moves backwards when older readings arrive late."""
+def _state_change(device: Device, stored: Sequence[ReadingLike]) -> tuple[str, list[Any]] | None:
+    """The device's state after these readings as one ``UPDATE``: last seen from the newest heartbeat, the
+    battery level from the newest battery reading, neither moving backwards when older readings arrive late,
+    and the row left as it is when neither is newer. None when there is neither kind among them."""
     latest_heartbeat: datetime | None = None
     latest_battery: ReadingLike | None = None
     for reading in stored:
@@ -244,7 +272,7 @@ def _device_state_update(device: Device, stored: Sequence[ReadingLike]) -> None:
         elif reading.kind == BATTERY and (latest_battery is None or reading.measured_at > latest_battery.measured_at):
             latest_battery = reading
     if latest_heartbeat is None and latest_battery is None:
-        return
+        return None
 
     def moment(value: datetime | None) -> Any:
         return connection.ops.adapt_datetimefield_value(value) if value is not None else None
@@ -257,57 +285,73 @@ def _device_state_update(device: Device, stored: Sequence[ReadingLike]) -> None:
     heartbeat_at = moment(latest_heartbeat)
     battery_at = moment(latest_battery.measured_at if latest_battery else None)
     battery_level = round(latest_battery.value) if latest_battery is not None else None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {sql.table(Device)} SET "  # noqa: S608
-            f"{seen} = CASE WHEN {heartbeat_newer} THEN %s ELSE {seen} END, "
-            f"{level} = CASE WHEN {battery_newer} THEN %s ELSE {level} END, "
-            f"{measured} = CASE WHEN {battery_newer} THEN %s ELSE {measured} END "
-            f"WHERE {sql.column(Device, 'id')} = %s",
-            [
-                heartbeat_at,
-                heartbeat_at,
-                heartbeat_at,
-                battery_at,
-                battery_at,
-                battery_level,
-                battery_at,
-                battery_at,
-                battery_at,
-                Device._meta.pk.get_db_prep_value(device.pk, connection),
-            ],
-        )
+    statement = (
+        f"UPDATE {sql.table(Device)} SET "  # noqa: S608
+        f"{seen} = CASE WHEN {heartbeat_newer} THEN %s ELSE {seen} END, "
+        f"{level} = CASE WHEN {battery_newer} THEN %s ELSE {level} END, "
+        f"{measured} = CASE WHEN {battery_newer} THEN %s ELSE {measured} END "
+        f"WHERE {sql.column(Device, 'id')} = %s AND ({heartbeat_newer} OR {battery_newer})"
+    )
+    heartbeat, battery = [heartbeat_at, heartbeat_at], [battery_at, battery_at]
+    device_id = Device._meta.pk.get_db_prep_value(device.pk, connection)
+    values = [*heartbeat, heartbeat_at, *battery, battery_level, *battery, battery_at]
+    return statement, [*values, device_id, *heartbeat, *battery]
 
 
-def _rules_in_context(device: Device, kinds: set[str]) -> list[AlertRule]:
-    """The model's active rules for these kinds, each annotated with what evaluating them needs of the
-    device: the citizen of its active assignment (``current_citizen_id``) and whether it has an unresolved
-    missing-data alert (``missing_data_open``). One statement, without the ORM's per-query compilation."""
+def _device_state_update(device: Device, stored: Sequence[ReadingLike]) -> None:
+    """Write ``_state_change`` on its own (on PostgreSQL ``_rules_in_context`` writes it with its question)."""
+    change = _state_change(device, stored)
+    if change is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(*change)
+
+
+@dataclass(frozen=True)
+class RulesContext:
+    """The model's active rules for a batch's kinds, and what evaluating them needs of the device."""
+
+    rules: list[AlertRule]
+    citizen_id: Any  # the citizen of the device's active assignment, or None
+    missing_data_open: bool  # whether the device has an unresolved missing-data alert
+
+
+_RULE_COLUMNS = sql.Select(*(("r", AlertRule, field.name) for field in AlertRule._meta.concrete_fields))
+_RULE_NAMES = [field.attname for field in AlertRule._meta.concrete_fields]
+
+
+def _rules_in_context(
+    device: Device, kinds: set[str], state_change: tuple[str, list[Any]] | None = None
+) -> RulesContext:
+    """The model's active rules for these kinds with the device's context, in one statement without the
+    ORM's per-query compilation; on PostgreSQL the same statement writes ``state_change`` first (a
+    data-modifying ``WITH``), so a batch's state and rules cost one round trip."""
     device_id = Device._meta.pk.get_db_prep_value(device.pk, connection)
     assignment = {name: sql.column(Assignment, name, "a") for name in ("citizen", "device", "returned_at")}
     alert = {name: sql.column(Alert, name, "x") for name in ("device", "kind", "status")}
     rule = {name: sql.column(AlertRule, name, "r") for name in ("device_model", "is_active", "kind")}
     statement = (
-        f"SELECT r.*, "  # noqa: S608
-        f"(SELECT {assignment['citizen']} FROM {sql.table(Assignment)} a "
-        f"WHERE {assignment['device']} = %s AND {assignment['returned_at']} IS NULL) AS current_citizen_id, "
+        f"SELECT (SELECT {assignment['citizen']} FROM {sql.table(Assignment)} a "  # noqa: S608
+        f"WHERE {assignment['device']} = %s AND {assignment['returned_at']} IS NULL), "
         f"EXISTS (SELECT 1 FROM {sql.table(Alert)} x WHERE {alert['device']} = %s AND {alert['kind']} = %s "
-        f"AND {alert['status']} IN ({sql.placeholders(len(OPEN_ALERT_STATUSES))})) AS missing_data_open "
-        f"FROM {sql.table(AlertRule)} r WHERE {rule['device_model']} = %s "
+        f"AND {alert['status']} IN ({sql.placeholders(len(OPEN_ALERT_STATUSES))})), {_RULE_COLUMNS.sql()} "
+        f"FROM (SELECT 1 AS one) device_context LEFT JOIN {sql.table(AlertRule)} r ON {rule['device_model']} = %s "
         f"AND {rule['is_active']} AND {rule['kind']} IN ({sql.placeholders(len(kinds))})"
     )
     statuses = [str(status.value) for status in OPEN_ALERT_STATUSES]
     model_id = DeviceModel._meta.pk.get_db_prep_value(device.model_id, connection)
     parameters = [device_id, device_id, HEARTBEAT, *statuses, model_id, *sorted(kinds)]
-    return list(AlertRule.objects.raw(statement, parameters))
-
-
-def _current_citizen(device: Device) -> Citizen | None:
-    assignment = Assignment.objects.filter(device=device, returned_at__isnull=True).select_related("citizen").first()
-    return assignment.citizen if assignment is not None else None
-
-
-_NOT_ANNOTATED = object()
+    if state_change is not None:
+        assert connection.vendor == "postgresql", "a data-modifying WITH is PostgreSQL's"
+        update, update_parameters = state_change
+        statement = f"WITH device_state AS ({update}) {statement}"
+        parameters = [*update_parameters, *parameters]
+    rows = sql.fetch(statement, parameters)
+    citizen_id, missing_data_open = rows[0][0], bool(rows[0][1])
+    rules = [
+        AlertRule.from_db(connection.alias, _RULE_NAMES, list(values))
+        for values in _RULE_COLUMNS.rows([row[2:] for row in rows if row[2] is not None])
+    ]
+    return RulesContext(rules, sql.value_of(Assignment, "citizen", citizen_id), missing_data_open)
 
 
 def _citizen(citizen_id: Any) -> Citizen | None:
@@ -369,8 +413,9 @@ def _alerts_add(device: Device, triggers: list[Trigger], citizen: Citizen | None
     return [trigger for trigger in triggers if trigger[0].pk not in done]
 
 
-def rules_evaluate(device: Device, stored: Sequence[ReadingLike], rules: list[AlertRule]) -> int:
-    """Raise (or add to) one alert per breached rule; returns the number of alerts touched."""
+def rules_evaluate(device: Device, stored: Sequence[ReadingLike], rules: list[AlertRule], citizen_id: Any) -> int:
+    """Raise (or add to) one alert per breached rule, a health alert for the citizen ``citizen_id`` (of the
+    device's active assignment); returns the number of alerts touched."""
     by_kind: dict[str, list[ReadingLike]] = defaultdict(list)
     for reading in stored:
         by_kind[reading.kind].append(reading)
@@ -401,8 +446,7 @@ def rules_evaluate(device: Device, stored: Sequence[ReadingLike], rules: list[Al
                 triggers.append((rule, worst[0], worst[1], count))
     if not triggers:
         return 0
-    annotated = getattr(rules[0], "current_citizen_id", _NOT_ANNOTATED)
-    citizen = _current_citizen(device) if annotated is _NOT_ANNOTATED else _citizen(annotated)
+    citizen = _citizen(citizen_id)
     for rule, severity, reading, count in _alerts_add(device, triggers, citizen):
         alert_raise(
             device=device,
@@ -416,44 +460,75 @@ def rules_evaluate(device: Device, stored: Sequence[ReadingLike], rules: list[Al
     return len(triggers)
 
 
+def _screen(readings: Sequence[ReadingLike], horizon: datetime) -> tuple[list[ReadingLike], dict[int, str] | None]:
+    """The readings to store: each sequence's first reading, unless measured beyond ``horizon``; with each
+    sequence's status so far when any reading is left out (None when all of them are to be stored)."""
+    if len({reading.sequence for reading in readings}) == len(readings) and (
+        not readings or max(reading.measured_at for reading in readings) <= horizon
+    ):
+        return list(readings), None
+    statuses: dict[int, str] = {}
+    candidates: list[ReadingLike] = []
+    for reading in readings:
+        sequence = reading.sequence
+        if sequence in statuses:
+            continue
+        if reading.measured_at > horizon:
+            statuses[sequence] = REFUSED
+        else:
+            statuses[sequence] = STORED
+            candidates.append(reading)
+    return candidates, statuses
+
+
 @transaction.atomic
+def _store(device: Device, candidates: list[ReadingLike], received_at: datetime, mode: str) -> list[ReadingLike]:
+    """Store the candidates (``_insert``), then bring the device's state and alerts up to date with the
+    readings stored; returns those."""
+    stored_sequences = _insert(device, candidates, received_at, mode=mode)
+    stored = candidates
+    if len(stored_sequences) != len(candidates):
+        stored = [reading for reading in candidates if reading.sequence in stored_sequences]
+    if not stored:
+        return stored
+    kinds = {reading.kind for reading in stored}
+    state_change = _state_change(device, stored)
+    if connection.vendor == "postgresql":
+        context = _rules_in_context(device, kinds, state_change)
+    else:
+        _device_state_update(device, stored)
+        context = _rules_in_context(device, kinds)
+    rules_evaluate(device, stored, context.rules, context.citizen_id)
+    if HEARTBEAT in kinds and context.missing_data_open:
+        alerts_resolve_missing_data(device=device)
+    return stored
+
+
 def telemetry_ingest(*, device: Device, readings: Sequence[ReadingLike]) -> list[ReadingResult]:
-    """Store a batch of readings and evaluate the model's rules over the new ones.
+    """Store a batch of readings and evaluate the model's rules over the new ones, in one transaction.
 
     Readings measured more than MAX_FUTURE ahead of the server clock are refused; a sequence seen before
     (in an earlier batch or earlier in this one) is a duplicate; everything else is stored, in any order.
     """
     now = timezone.now()
-    horizon = now + MAX_FUTURE
-    first_status: dict[int, str] = {}
-    candidates: list[ReadingLike] = []
-    for reading in readings:
-        sequence = reading.sequence
-        if sequence in first_status:
-            continue
-        if reading.measured_at > horizon:
-            first_status[sequence] = REFUSED
-        else:
-            first_status[sequence] = STORED
-            candidates.append(reading)
-    stored_sequences = _insert(device, candidates, now)
-    stored = candidates
-    if len(stored_sequences) != len(candidates):
-        stored = [reading for reading in candidates if reading.sequence in stored_sequences]
+    candidates, statuses = _screen(readings, now + MAX_FUTURE)
+    # Called outside a transaction (as a request is), the ingest's transaction begins with the COPY.
+    mode = COPY_IN_SAVEPOINT if connection.in_atomic_block else COPY_ALONE
+    try:
+        stored = _store(device, candidates, now, mode)
+    except AlreadyStored:
+        stored = _store(device, candidates, now, SORT)
+    if statuses is None and len(stored) == len(readings):
+        return [ReadingResult(reading.sequence, STORED) for reading in readings]
+    if statuses is None:
+        statuses = dict.fromkeys((reading.sequence for reading in candidates), STORED)
+    if len(stored) != len(candidates):
+        kept = {reading.sequence for reading in stored}
         for reading in candidates:
-            if reading.sequence not in stored_sequences:
-                first_status[reading.sequence] = DUPLICATE
-    if stored:
-        _device_state_update(device, stored)
-        kinds = {reading.kind for reading in stored}
-        rules = _rules_in_context(device, kinds)
-        rules_evaluate(device, stored, rules)
-        # With no active rule for these kinds the query said nothing about alerts: ask the alerts service.
-        if HEARTBEAT in kinds and (not rules or rules[0].missing_data_open):  # type: ignore[attr-defined]
-            alerts_resolve_missing_data(device=device)
+            if reading.sequence not in kept:
+                statuses[reading.sequence] = DUPLICATE
     results: list[ReadingResult] = []
     for reading in readings:
-        sequence = reading.sequence
-        status = first_status.pop(sequence, DUPLICATE)
-        results.append(ReadingResult(sequence, status, "measured_in_future" if status == REFUSED else ""))
+        status = statuses.pop(reading.sequence, DUPLICATE)
+        results.append(ReadingResult(reading.sequence, status, "measured_in_future" if status == REFUSED else ""))
     return results
