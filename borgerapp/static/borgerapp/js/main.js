@@ -1,7 +1,7 @@
 // The citizen app: a screen per route (#/i-dag …), the navigation, the connection and outbox status,
 // and the service worker that lets the app open offline.
 import { api, clientId, config, loginEnded, prefetch, problemText, whenLoginEnds, whoIsLoggedIn } from "./api.js";
-import { isOnline } from "./connection.js";
+import { isOnline, probe } from "./connection.js";
 import { alert, focusMark, formatDateTime, h, isoDay, replace, restoreFocus } from "./dom.js";
 import { language, t } from "./i18n.js";
 import { startLive } from "./live.js";
@@ -240,16 +240,20 @@ function keptAnswer(event) {
 // The login has ended: at its absolute end (known since login, so also without a connection) or when
 // the server answered 401 (signed out on every device, or unused too long). Everything kept of it goes
 // at once: the kept answers, who was logged in, and the outbox, after the citizen is shown what in it
-// the server never got. With nothing to tell and a connection, the login page follows at once.
+// the server never got. With nothing to tell, the login page follows as soon as the server can be reached.
 async function endLogin(reason) {
   hasEnded = true;
   closeSync();
   const unsent = await waiting().catch(() => []);
   await closeOutbox();
   await forgetLogin({ outbox: true });
-  if (!unsent.length && isOnline()) {
-    window.location.assign(config.login);
-    return;
+  if (!unsent.length) {
+    // Believed offline, the server is asked first; still not reached, the login follows once it is.
+    if (isOnline() || await probe()) {
+      window.location.assign(config.login);
+      return;
+    }
+    window.addEventListener("connection-changed", () => isOnline() && window.location.assign(config.login));
   }
   drawEnded(reason, unsent);
 }
