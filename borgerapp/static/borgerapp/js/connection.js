@@ -3,9 +3,9 @@
 // such a spell the browser may never say the connection returned. So the app is offline when the browser
 // says so or when the last request to the server found no connection (a fetch that failed, or the
 // service worker's kept copy answering instead of the server: api.js says which), and online again when a
-// request reaches the server. While offline it asks the server every few seconds (GET {api}/me, past
-// every cache); when the server answers, the app is online again. Each change is one "connection-changed"
-// event on the window, with { online } as its detail.
+// request reaches the server. While offline and looked at, it asks the server every few seconds (GET
+// {api}/me, past every cache); when the server answers, the app is online again. Each change is one
+// "connection-changed" event on the window, with { online } as its detail.
 const PROBE_MS = 3000;
 // The header the service worker puts on a kept copy of an answer (see sw.js).
 const FETCHED_AT = "X-Mestring-Fetched-At";
@@ -63,8 +63,9 @@ export function probe() {
   if (probing) {
     return probing;
   }
-  if (!probeUrl || !navigator.onLine) {
-    // No connection at all: the browser's "online" event starts the next probe.
+  if (!probeUrl || !navigator.onLine || document.visibilityState === "hidden") {
+    // No connection at all, or the app is not looked at: asked again later (and at once at the browser's
+    // "online" event or when the app is looked at again).
     settle();
     return Promise.resolve(online);
   }
@@ -79,3 +80,8 @@ export function probe() {
 
 window.addEventListener("offline", () => settle());
 window.addEventListener("online", () => (online ? settle() : probe()));
+document.addEventListener("visibilitychange", () => {
+  if (!online && document.visibilityState === "visible") {
+    probe();
+  }
+});
