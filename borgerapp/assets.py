@@ -43,6 +43,7 @@ MODULES = [
     "borgerapp/js/sync.js",
     "borgerapp/js/chart.js",
     "borgerapp/js/live.js",
+    "borgerapp/js/connection.js",
     "borgerapp/js/screens/today.js",
     "borgerapp/js/screens/goals.js",
     "borgerapp/js/screens/plan.js",

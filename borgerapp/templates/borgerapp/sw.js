@@ -112,8 +112,9 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(cacheFirst(request, SHELL_CACHE));
   } else if (url.pathname.startsWith("/api/v1/exercise-images/")) {
     event.respondWith(cacheFirst(request, DATA_CACHE));
-  } else if (url.pathname === "/api/v1/me/sync") {
-    // The app keeps what the sync brings itself (IndexedDB, sync.js): it goes to the network only.
+  } else if (url.pathname === "/api/v1/me/sync" || request.cache === "no-store") {
+    // The app keeps what the sync brings itself (IndexedDB, sync.js), and its question whether the server
+    // can be reached (connection.js) must be answered by the server: both go to the network only.
     return;
   } else if (url.pathname.startsWith("/api/v1/")) {
     event.respondWith(networkFirst(request, DATA_CACHE));

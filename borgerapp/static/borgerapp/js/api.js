@@ -1,10 +1,13 @@
 // The public API with the browser's cookie login: the same operations a native app calls with a token.
 // Unsafe methods carry Django's CSRF token from its cookie in the X-CSRFToken header.
+import { isFromServer, probeWith, reached, unreached } from "./connection.js";
 import { language } from "./i18n.js";
 import { DATA_CACHE, endOnThisDevice, forgetLogin, isOver, knownIdentity } from "./session.js";
 
 const config = JSON.parse(document.getElementById("app-config").textContent);
 const problems = JSON.parse(document.getElementById("problems").textContent);
+// Asked while the app believes itself offline (connection.js): cheap, and answered by the server only.
+probeWith(config.api + "/me");
 
 export { config };
 
@@ -132,11 +135,15 @@ async function answer(path, { method = "GET", body, form } = {}) {
       body: form || (body === undefined ? undefined : JSON.stringify(body)),
     });
   } catch (error) {
+    unreached();
     throw new ApiError(0, "network", String(error));
   }
   const fetchedAt = response.headers.get(FETCHED_AT);
-  if (fetchedAt) {
+  if (isFromServer(response)) {
+    reached();
+  } else {
     // No connection: the service worker answered with the copy it kept (see sw.js).
+    unreached();
     window.dispatchEvent(new CustomEvent("kept-answer", { detail: fetchedAt }));
   }
   if (response.status === 401) {

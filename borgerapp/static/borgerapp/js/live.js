@@ -4,6 +4,7 @@
 // restart), the unread count is fetched when the app comes back into view and every 30 seconds, and the
 // socket is opened again, more slowly each time.
 import { api, config } from "./api.js";
+import { isOnline } from "./connection.js";
 
 const POLL_MS = 30_000;
 let lastUnread = null;
@@ -11,7 +12,7 @@ let socket = null;
 let failures = 0;
 
 async function check() {
-  if (!navigator.onLine) {
+  if (!isOnline()) {
     return;
   }
   try {
@@ -26,7 +27,7 @@ async function check() {
 }
 
 function connect() {
-  if (socket !== null || !window.WebSocket || !navigator.onLine) {
+  if (socket !== null || !window.WebSocket || !isOnline()) {
     return;
   }
   const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
@@ -73,7 +74,7 @@ export function startLive() {
   };
   document.addEventListener("visibilitychange", wake);
   window.addEventListener("focus", wake);
-  window.addEventListener("online", connect);
+  window.addEventListener("connection-changed", () => isOnline() && connect());
   window.setInterval(() => {
     if (socket === null || socket.readyState !== WebSocket.OPEN) {
       check();

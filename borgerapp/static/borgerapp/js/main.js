@@ -1,6 +1,7 @@
 // The citizen app: a screen per route (#/i-dag …), the navigation, the connection and outbox status,
 // and the service worker that lets the app open offline.
 import { api, clientId, config, loginEnded, prefetch, problemText, whenLoginEnds, whoIsLoggedIn } from "./api.js";
+import { isOnline, probe } from "./connection.js";
 import { alert, focusMark, formatDateTime, h, isoDay, replace, restoreFocus } from "./dom.js";
 import { language, t } from "./i18n.js";
 import { startLive } from "./live.js";
@@ -172,11 +173,11 @@ async function drawQueue() {
   main.append(h("section", { id: "queue", class: "app-card", "aria-labelledby": "queue-title" },
     h("h2", { class: "h3", id: "queue-title" }, t("outbox_title")),
     h("ul", { class: "nobullet-list" }, shown.map(queueLine)),
-    navigator.onLine && isWaiting ? h("button", { type: "button", class: "button button-secondary app-wide", onclick: () => sync(true) }, t("send_now")) : null));
+    isOnline() && isWaiting ? h("button", { type: "button", class: "button button-secondary app-wide", onclick: () => sync(true) }, t("send_now")) : null));
 }
 
 async function sync(redraw = false) {
-  if (!navigator.onLine || hasEnded) {
+  if (!isOnline() || hasEnded) {
     return;
   }
   let sent = 0;
@@ -200,7 +201,7 @@ async function sync(redraw = false) {
 // after the outbox sent something and when the live stream says something changed. Never once the login
 // has ended: a walk that meets the end (a 401) stops there.
 function walk() {
-  if (hasEnded || !navigator.onLine || !config.roles.includes("citizen")) {
+  if (hasEnded || !isOnline() || !config.roles.includes("citizen")) {
     return;
   }
   refresh().catch(() => null);
@@ -220,13 +221,13 @@ function walked() {
 let keptSince = null;
 
 function drawConnection() {
-  if (navigator.onLine) {
+  if (isOnline()) {
     keptSince = null;
   }
   const element = document.getElementById("connection");
   const age = keptSince ? ` ${t("kept_from", { when: formatDateTime(keptSince, language()) })}` : "";
-  element.textContent = navigator.onLine ? "" : t("offline") + age;
-  element.hidden = navigator.onLine;
+  element.textContent = isOnline() ? "" : t("offline") + age;
+  element.hidden = isOnline();
 }
 
 function keptAnswer(event) {
@@ -239,16 +240,20 @@ function keptAnswer(event) {
 // The login has ended: at its absolute end (known since login, so also without a connection) or when
 // the server answered 401 (signed out on every device, or unused too long). Everything kept of it goes
 // at once: the kept answers, who was logged in, and the outbox, after the citizen is shown what in it
-// the server never got. With nothing to tell and a connection, the login page follows at once.
+// the server never got. With nothing to tell, the login page follows as soon as the server can be reached.
 async function endLogin(reason) {
   hasEnded = true;
   closeSync();
   const unsent = await waiting().catch(() => []);
   await closeOutbox();
   await forgetLogin({ outbox: true });
-  if (!unsent.length && navigator.onLine) {
-    window.location.assign(config.login);
-    return;
+  if (!unsent.length) {
+    // Believed offline, the server is asked first; still not reached, the login follows once it is.
+    if (isOnline() || await probe()) {
+      window.location.assign(config.login);
+      return;
+    }
+    window.addEventListener("connection-changed", () => isOnline() && window.location.assign(config.login));
   }
   drawEnded(reason, unsent);
 }
@@ -271,7 +276,7 @@ function drawEnded(reason, unsent) {
         h("h2", { class: "alert-heading h3", id: "not-sent-title" }, t("not_sent_title", { count: unsent.length })),
         h("p", { class: "alert-text" }, t("not_sent_text")),
         h("ul", {}, unsent.map((item) => h("li", {}, itemText(item)))))) : null,
-    navigator.onLine ? null : h("p", {}, t("log_in_when_online")),
+    isOnline() ? null : h("p", {}, t("log_in_when_online")),
     h("a", { href: config.login, class: "button button-primary app-wide" }, t("log_in_again")));
   main.focus();
 }
@@ -312,7 +317,7 @@ function watchLoginEnd(who) {
 async function keepTheWeekAhead() {
   const today = isoDay(new Date());
   const isDone = localStorage.getItem(WEEK_KEPT_KEY) === today;
-  if (isDone || hasEnded || !navigator.onLine || !navigator.serviceWorker?.controller || !config.roles.includes("citizen")) {
+  if (isDone || hasEnded || !isOnline() || !navigator.serviceWorker?.controller || !config.roles.includes("citizen")) {
     return;
   }
   const pictures = new Set();
@@ -358,8 +363,7 @@ async function start() {
   // Before the first request: an answer from the kept copies says how old it is.
   window.addEventListener("kept-answer", keptAnswer);
   whenLoginEnds(endLogin);
-  window.addEventListener("online", drawConnection);
-  window.addEventListener("offline", drawConnection);
+  window.addEventListener("connection-changed", drawConnection);
   drawConnection();
   const known = knownIdentity();
   if (known && isOver(known)) {
@@ -392,7 +396,7 @@ async function start() {
     await show();
     main.focus();
   });
-  window.addEventListener("online", () => sync(true));
+  window.addEventListener("connection-changed", () => isOnline() && sync(true));
   window.addEventListener("outbox-changed", drawQueue);
   window.addEventListener("synced", walked);
   window.addEventListener("server-changed", walk);

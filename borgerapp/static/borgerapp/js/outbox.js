@@ -7,6 +7,7 @@
 // user seeing it. Each item names the account it was written under: after a login that ended, the same
 // person finds it again, and anyone else who logs in on the device neither sees nor sends it.
 import { api } from "./api.js";
+import { isOnline } from "./connection.js";
 import { Database } from "./idb.js";
 import { OUTBOX_DATABASE } from "./session.js";
 
@@ -162,7 +163,7 @@ export async function discard(id) {
 // or "refused" with the server's problem and field errors (the item stays listed with them).
 export async function submit(entry) {
   await enqueue(entry);
-  if (!navigator.onLine) {
+  if (!isOnline()) {
     return { state: "waiting" };
   }
   for (let attempt = 0; attempt < 2; attempt += 1) {

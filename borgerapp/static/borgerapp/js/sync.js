@@ -9,6 +9,7 @@
 // already, it is nothing new). Never two walks at once: asked for during one, one more follows it. The
 // app deletes the database when the login ends (session.js); from then on nothing walks or writes here.
 import { ApiError, api } from "./api.js";
+import { isOnline } from "./connection.js";
 import { language } from "./i18n.js";
 import { Database } from "./idb.js";
 import { SYNC_DATABASE } from "./session.js";
@@ -209,7 +210,7 @@ export async function kept() {
   await ready;
   let syncedAt = await database.get(META, "synced_at");
   if (!syncedAt) {
-    if (!walking && !navigator.onLine) {
+    if (!walking && !isOnline()) {
       throw new ApiError(0, "network", "nothing is kept yet");
     }
     await (walking || refresh());
@@ -217,7 +218,7 @@ export async function kept() {
     if (!syncedAt) {
       throw new ApiError(0, "network", "nothing is kept yet");
     }
-  } else if (navigator.onLine && isStale(syncedAt)) {
+  } else if (isOnline() && isStale(syncedAt)) {
     refresh().catch(() => null);
   }
   const at = revision();

@@ -1,6 +1,7 @@
 // Beskeder: reminders and messages (the inbox, kept up to date while the app is open), my requests to
 // my contact person and their answers; write a new one, with a photo from the camera.
 import { api, clientId, config, problemText } from "../api.js";
+import { isOnline } from "../connection.js";
 import { KINDS, submit } from "../outbox.js";
 import { alert, field, formatDateTime, h, replace } from "../dom.js";
 import { language, t } from "../i18n.js";
@@ -47,7 +48,7 @@ function writeForm(onSent) {
       return;
     }
     const withPhoto = photo.files.length > 0;
-    if (withPhoto && !navigator.onLine) {
+    if (withPhoto && !isOnline()) {
       // A photo is sent only with a connection; the words can wait in the outbox.
       errorBox.replaceChildren(alert("error", t("photo_needs_connection")));
       return;

@@ -3,6 +3,7 @@
 // connection), and when what is kept is stale, it says how old it is.
 import { formatDate, formatTime, h, isoDay, replace } from "../dom.js";
 import { language, t } from "../i18n.js";
+import { isOnline } from "../connection.js";
 import { isStale, isUnreachable, kept } from "../sync.js";
 
 const STATUS_TAG = { pending: "tag-info", done: "tag-success", missed: "tag-warning" };
@@ -22,7 +23,7 @@ function ageText(syncedAt, now = Date.now()) {
 }
 
 function isAgeSaid(syncedAt) {
-  return !navigator.onLine || isUnreachable() || isStale(syncedAt);
+  return !isOnline() || isUnreachable() || isStale(syncedAt);
 }
 
 function ageLine(syncedAt) {
@@ -45,8 +46,7 @@ function sayAge(syncedAt) {
   line.hidden = !isAgeSaid(time.dateTime);
 }
 
-window.addEventListener("online", () => sayAge());
-window.addEventListener("offline", () => sayAge());
+window.addEventListener("connection-changed", () => sayAge());
 window.addEventListener("synced", (event) => sayAge(event.detail.syncedAt));
 window.addEventListener("sync-failed", () => sayAge());
 window.setInterval(() => sayAge(), 30 * 1000);

@@ -2,6 +2,7 @@
 // (progress; encouragement; logging a session for the citizen), while it is in force. Accept a new
 // invitation code here too.
 import { api, problemText } from "../api.js";
+import { isOnline } from "../connection.js";
 import { alert, field, formatDate, formatTime, h, replace, signed } from "../dom.js";
 import { language, t } from "../i18n.js";
 import { KINDS, send, stateOf } from "../outbox.js";
@@ -95,7 +96,7 @@ export async function render(main, { setTitle, notice = null }) {
         return;
       }
       try {
-        if (navigator.onLine) {
+        if (isOnline()) {
           await send();
         }
       } catch {

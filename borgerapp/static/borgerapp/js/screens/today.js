@@ -1,6 +1,7 @@
 // I dag: today's training with the exercises' pictures, dosage and instructions; log a slot or an
 // ad-hoc session (through the outbox, so it works the same with and without a connection).
 import { ApiError, api, cachedAnswer, clientId, problemText } from "../api.js";
+import { isOnline } from "../connection.js";
 import { alert, field, focusMark, formatDateTime, formatTime, h, isoDay, replace, restoreFocus, scale } from "../dom.js";
 import { language, t } from "../i18n.js";
 import { KINDS, enqueue, send, stateOf, waiting } from "../outbox.js";
@@ -250,7 +251,7 @@ function draw(main, today, queue, setTitle) {
       let text = "";
       let kind = "success";
       if (log) {
-        if (navigator.onLine) {
+        if (isOnline()) {
           try {
             await send();
           } catch {
