@@ -1,4 +1,5 @@
 import copy
+import importlib
 import json
 import time
 from collections.abc import Iterator
@@ -16,6 +17,20 @@ from tests import factories
 from tests.chromium import _chromium_session, chromium  # noqa: F401 — the browser tests' fixtures
 from tests.selvbetjening.factories import NetworkGrantFactory
 from velfaerdsteknologi.credentials import device_credential_issue
+
+
+@pytest.fixture(autouse=True)
+def _migration_rows_after_a_flush(request):
+    """A transactional test starts after the previous one's flush, which empties every table, the rows the
+    migrations seed (the device categories) included: put them back, as a migrated database has them."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    if not transactional and not (marker is not None and marker.kwargs.get("transaction")):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    importlib.import_module("velfaerdsteknologi.migrations.0003_device_categories").forwards(apps, None)
 
 
 @pytest.fixture(autouse=True)
