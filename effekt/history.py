@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from backend import sql
 from backend.models import Citizen, Team, User
 from selvbetjening.models import (
     CitizenRequest,
@@ -159,6 +160,7 @@ def histories_write(
     _set_times(Episode, "created_at", rows.registered)
     _set_times(CitizenRequest, "created_at", rows.requests_made)
     _set_times(QuestionnaireResponse, "submitted_at", rows.answers_submitted)
+    sql.analyze(*ORDER, through)
     return {model._meta.verbose_name_plural: len(rows.by_model.get(model, [])) for model in ORDER}  # type: ignore[misc]
 
 

@@ -76,6 +76,7 @@ def seed(*, out: Path, citizen_count: int, days: int, shapes: Sequence[str] = ("
     """Seed the teams of ``shapes`` (names of ``SHAPES``) and write the run's files; returns ``caseload.json``."""
     from django.db import transaction
 
+    from backend import sql
     from backend.models import AppSession, Membership, Municipality, OrganisationUnit, Staff, StaffRole, Team, User
     from backend.services.identity import ClientInfo, session_start
     from selvbetjening.models import Exercise
@@ -135,6 +136,7 @@ def seed(*, out: Path, citizen_count: int, days: int, shapes: Sequence[str] = ("
             session_start(user=user, audience=AppSession.Audience.STAFF, client=client).access_token
             for user in staff_users
         ]
+        sql.analyze()
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "staff_tokens.txt").write_text("\n".join(tokens) + "\n")
