@@ -17,8 +17,9 @@ period, as if the missed-slot sweep had not run yet. The shapes (``SHAPES``):
   one in forty an acknowledged one: red, yellow and green lines on the first page;
 - ``red``: everyone trains a third of the slots and has an open pain alert: every line red;
 - ``green``: everyone trains nearly every slot with steady pain and no alert: mostly green;
-- ``sparse``: plans started two days ago, half the slots trained, no pain reported, no alerts: a team with
-  few signals (too few slots due for an adherence light, pain trend unknown, many equal figures).
+- ``sparse``: plans started yesterday, half the slots trained, no pain reported, no alerts: a team with
+  few signals (too few slots due for an adherence light at any time of day: yesterday's and today's, fewer
+  than the light's 3; pain trend unknown, many equal figures).
 
 Everything is written with ``bulk_create`` in one transaction. Five therapists, members of every team,
 get a staff login each (``backend.services.identity.session_start``); their access tokens go to
@@ -67,7 +68,7 @@ SHAPES = {
     "red": Shape("Rehabilitering Syd", (0.33,), pain=True, rising=False, alert=lambda index: "open"),
     "green": Shape("Rehabilitering Nord", (0.99,), pain=True, rising=False, alert=lambda index: None),
     "sparse": Shape(
-        "Rehabilitering Midt", (0.5,), pain=False, rising=False, alert=lambda index: None, days=2, ad_hoc=False
+        "Rehabilitering Midt", (0.5,), pain=False, rising=False, alert=lambda index: None, days=1, ad_hoc=False
     ),
 }
 
