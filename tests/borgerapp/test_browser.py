@@ -961,6 +961,36 @@ def test_signing_out_leaves_nothing_of_the_citizen_and_the_app_then_opens_at_the
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_401_to_a_request_under_way_while_signing_out_still_ends_at_the_signed_out_page(world, live_server, browser):
+    # The service worker is kept out, so every request of the page meets the routes below.
+    context, page = _logged_in(browser, live_server, world.citizen.user, service_workers="block")
+    page.goto(live_server.url + "/app/#/mig")
+    page.get_by_role("button", name="Gem").wait_for()
+    held: dict[str, Any] = {}
+    context.route("**/api/v1/me/notification-preferences", lambda route: held.setdefault(route.request.method, route))
+    context.route("**/app/log-ud/", lambda route: held.setdefault(route.request.method, route))
+    asked: list[str] = []
+    context.on("request", lambda request: asked.append(request.url))
+
+    # A save under way (held), then "Log ud" (its POST held too); the save then meets the login's end.
+    page.get_by_role("button", name="Gem").click()
+    page.get_by_role("button", name="Log ud på denne enhed").click()
+    for _ in range(100):
+        if "PUT" in held and "POST" in held:
+            break
+        page.wait_for_timeout(100)
+    assert sorted(held) == ["POST", "PUT"], held
+    held["PUT"].fulfill(status=401, content_type="application/problem+json", body='{"code": "not_authenticated"}')
+    page.wait_for_timeout(1000)
+    assert not [url for url in asked if url.endswith("/app/log-ind/")], asked
+
+    held["POST"].continue_()
+    page.wait_for_url(live_server.url + "/app/log-ind/?logget-ud=her")
+    page.get_by_role("status").get_by_text("Du er logget ud.").wait_for()
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_login_ended_on_the_server_leads_to_the_login_at_the_next_api_call_and_its_data_is_forgotten(
     world, live_server, browser
 ):

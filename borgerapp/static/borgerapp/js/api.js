@@ -84,6 +84,15 @@ export function loginEnded(reason) {
   return leaving;
 }
 
+// Signing out on this device: the login ends by the citizen's own choice, and the sign-out's answer
+// (the login page saying so) is what follows. A 401 to a request still under way (signing out on
+// every device ends this login too) must not lead elsewhere first: it waits for that page.
+export function signingOut() {
+  if (!leaving) {
+    leaving = new Promise(() => {});
+  }
+}
+
 export async function api(path, options = {}) {
   const known = knownIdentity();
   if (known && isOver(known)) {

@@ -1,5 +1,5 @@
 // Mig: my data export, language, quiet hours and which reminders I get; sign out of this or every device.
-import { api, config, csrfToken, problemText } from "../api.js";
+import { api, config, csrfToken, problemText, signingOut } from "../api.js";
 import { alert, field, h, replace } from "../dom.js";
 import { language, setLanguage, t } from "../i18n.js";
 import { waiting } from "../outbox.js";
@@ -21,6 +21,7 @@ function logoutForm(action, label, pending) {
     // ends the login (its answer asks the browser to do the same: Clear-Site-Data), so the next person
     // on a shared tablet sees nothing of this one and the next opening of the app asks for a login.
     form.querySelector("button").disabled = true;
+    signingOut();
     try {
       await forgetEverything();
     } finally {
