@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.i18n import set_language
 
 from borgerapp import views
 
@@ -10,6 +11,7 @@ urlpatterns = [
     path("log-ind/mitid/", views.provider_login, name="provider-login"),
     path("log-ud/", views.logout, name="logout"),
     path("log-ud-alle/", views.logout_everywhere, name="logout-everywhere"),
+    path("sprog/", set_language, name="language"),
     path("manifest.webmanifest", views.manifest, name="manifest"),
     path("sw.js", views.service_worker, name="service-worker"),
 ]

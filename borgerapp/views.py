@@ -74,7 +74,8 @@ def login(request: HttpRequest) -> HttpResponse:
         try:
             web_sessions.password_web_login(request, audience=AUDIENCE, **form.cleaned_data)
         except ApplicationError as refusal:
-            error = problems.DANISH.get(refusal.code, problems.DANISH["fallback"])
+            texts = problems.MESSAGES[_language(request)]
+            error = texts.get(refusal.code, texts["fallback"])
             status = STATUS_OF_REFUSAL.get(refusal.code, 200)
         else:
             return HttpResponseRedirect(reverse("borgerapp:shell"))

@@ -523,6 +523,27 @@ def test_with_text_at_200_percent_every_screen_fits_a_360_px_phone(world, live_s
 
 
 @pytest.mark.django_db(transaction=True)
+def test_english_chosen_on_the_login_page_holds_in_the_app(world, live_server, browser):
+    _training_today(world)
+    context = _phone(browser)
+    page = context.new_page()
+    page.goto(live_server.url + "/app/")
+    page.get_by_role("button", name="English").click()
+    page.get_by_role("heading", name="Log in", level=1).wait_for()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert_accessible(page)
+    user = with_password(world.citizen.user)
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("One-time code").fill(pyotp.TOTP(user.totp_secret).now())
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(live_server.url + "/app/")
+    page.get_by_role("heading", name="Today", level=1).wait_for()
+    page.get_by_role("button", name="Record training").first.wait_for()
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_relative_sees_only_the_citizen_who_granted_access_and_only_what_was_granted(world, live_server, browser):
     GoalFactory(episode=episode(world), description="Jeg vil selv kunne gå ned efter avisen")
     NetworkGrant.objects.filter(relative=world.relative_with_consent).update(

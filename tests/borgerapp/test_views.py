@@ -33,6 +33,31 @@ def test_anonymous_gets_the_login_and_the_api_no_data(world):
 
 
 @pytest.mark.django_db
+def test_the_login_page_speaks_english_when_the_browser_asks_and_switches_language_on_request(world):
+    english = Client(HTTP_ACCEPT_LANGUAGE="en")
+    page = english.get("/app/log-ind/?logget-ud=her").content.decode()
+    assert '<html lang="en">' in page
+    for text in ("Log in", "Username", "Password", "One-time code", "You are logged out.", "Skip to content"):
+        assert text in page, text
+    assert "Brugernavn" not in page and "Adgangskode" not in page
+    # A refused login is said in the page's language too.
+    refused = english.post("/app/log-ind/", {"username": "nobody", "password": "wrong", "totp_code": "000000"})
+    assert refused.status_code == 200
+    assert "Wrong username, password or one-time code." in refused.content.decode()
+
+    # A Danish browser gets Danish, and its "English" button switches the login (and the app) for the device.
+    danish = Client()
+    page = danish.get("/app/log-ind/").content.decode()
+    assert '<html lang="da">' in page and "Brugernavn" in page
+    assert 'name="language" value="en"' in page
+    switched = danish.post("/app/sprog/", {"language": "en", "next": "/app/log-ind/"})
+    assert switched.status_code == 302 and switched["Location"] == "/app/log-ind/"
+    assert danish.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    page = danish.get("/app/log-ind/").content.decode()
+    assert '<html lang="en">' in page and "Username" in page and 'name="language" value="da"' in page
+
+
+@pytest.mark.django_db
 def test_a_citizen_logs_in_with_password_and_code_and_gets_a_citizen_session(world):
     user = with_password(world.citizen.user)
     client = Client()

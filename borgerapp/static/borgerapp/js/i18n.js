@@ -235,16 +235,28 @@ const TEXTS = {
   logged_for_waiting: ["Træningen er gemt på telefonen og sendes, når du er på nettet igen.", "The training is saved on the phone and sent when you are online again."],
 };
 
+// The language chosen on the login page or the server's (Django's language cookie, as the staff pages
+// keep it): the app's shell is kept by the service worker in whatever language it was first fetched.
+const LANGUAGE_COOKIE = "django_language";
+const LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600;
+
 export function language() {
   const chosen = window.localStorage.getItem(STORAGE_KEY);
   if (chosen === "da" || chosen === "en") {
     return chosen;
   }
+  const cookie = document.cookie.match(new RegExp(`(?:^|;\\s*)${LANGUAGE_COOKIE}=([^;]+)`));
+  if (cookie && (cookie[1] === "da" || cookie[1] === "en")) {
+    return cookie[1];
+  }
   return document.documentElement.lang === "en" ? "en" : "da";
 }
 
+// Chosen in the app: kept with the app's choices (gone when signing out) and as the device's language,
+// so the login page speaks it too.
 export function setLanguage(code) {
   window.localStorage.setItem(STORAGE_KEY, code);
+  document.cookie = `${LANGUAGE_COOKIE}=${code}; path=/; max-age=${LANGUAGE_COOKIE_SECONDS}; SameSite=Lax`;
   window.location.reload();
 }
 
