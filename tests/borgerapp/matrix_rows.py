@@ -27,6 +27,9 @@ ROWS: list[Row] = [
     Row("POST", "/app/log-ud/", same_for_all(302)),
     Row("GET", "/app/log-ud-alle/", same_for_all(405)),
     Row("POST", "/app/log-ud-alle/", same_for_all(302)),
+    # The language of the login page and the app on this device (Django's set_language): anybody may choose.
+    Row("GET", "/app/sprog/", same_for_all(302)),
+    Row("POST", "/app/sprog/", same_for_all(302), body=lambda w: {"language": "en", "next": "/app/log-ind/"}),
     Row("GET", "/app/manifest.webmanifest", same_for_all(200)),
     Row("GET", "/app/sw.js", same_for_all(200)),
 ]

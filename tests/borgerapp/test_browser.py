@@ -25,15 +25,30 @@ from django.utils import timezone
 from PIL import Image
 
 from backend import cpr
+from backend.tokens import hash_secret
+from notifications.models import Notification, NotificationPreference
+from notifications.reminders import reminders_dispatch_due
 from selvbetjening.exercise_pictures import PICTURES
-from selvbetjening.models import CitizenRequest, Exercise, GoalRating, NetworkGrant, QuestionnaireResponse, SessionLog
+from selvbetjening.models import (
+    CitizenRequest,
+    Exercise,
+    GoalRating,
+    NetworkGrant,
+    NetworkInvitation,
+    QuestionnaireResponse,
+    SessionLog,
+    TrainingSlot,
+)
 from selvbetjening.services.exercises import exercise_library_load
+from selvbetjening.services.network import _normalised
+from selvbetjening.services.slot_reminders import slot_reminders_schedule
 from tests.borgerapp.helpers import PASSWORD, app_client, with_password
 from tests.conftest import access_token_for
 from tests.fake_oidc import CPR_CLAIM, SUBSTANTIAL, FakePerson, running_provider
 from tests.selvbetjening.factories import (
     CitizenRequestFactory,
     GoalFactory,
+    GoalRatingFactory,
     QuestionnaireAssignmentFactory,
     QuestionnaireVersionFactory,
 )
@@ -152,9 +167,16 @@ def assert_large_targets(page: Any) -> None:
 
 
 def _screenshot(page: Any, name: str) -> None:
+    """The whole screen in one picture, taken on a phone as tall as the page: the header and the menu, which
+    stay in view while the phone scrolls, at the top and the foot (a full-page capture of the phone's own
+    height paints them over the page's middle)."""
     folder = os.environ.get("SCREENSHOTS_DIR")
     if folder:
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+        size = page.viewport_size
+        height = page.evaluate("document.documentElement.scrollHeight")
+        page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+        page.screenshot(path=str(Path(folder) / f"{name}.png"))
+        page.set_viewport_size(size)
 
 
 def _log_in(page: Any, live_server: Any, user: Any) -> None:
@@ -209,6 +231,15 @@ def _wait_for_the_worker(page: Any) -> None:
     raise AssertionError("the service worker did not take over")
 
 
+def _wait_for_the_week_kept(page: Any) -> None:
+    """Until the app has kept the week ahead for offline use (the day it did so is in its storage)."""
+    for _ in range(300):
+        if page.evaluate("localStorage.getItem('mestring-week-kept')"):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the week ahead was not kept")
+
+
 def _training_today(world: Any) -> Any:
     """The world's citizen with a plan and a slot due a few minutes ago (or at midnight just after it)."""
     plan = make_plan(episode=episode(world), title="Styrke og balance")
@@ -217,10 +248,13 @@ def _training_today(world: Any) -> Any:
     return slot_at(plan, max(now - timedelta(minutes=5), midnight))
 
 
-def _log_the_training(page: Any, *, note: str, screenshot: str = "", **scales: int) -> None:
-    """The first slot of today logged without a connection: the scales (pain_before, pain_after, effort)
-    and the note given; checked with axe before it is saved. It waits in the outbox."""
-    page.get_by_role("button", name="Registrér træning").click()
+def _log_the_training(
+    page: Any, *, note: str, screenshot: str = "", button: str = "Registrér træning", **scales: int
+) -> None:
+    """The first slot of today (or, with ``button``, an extra training) logged without a connection: the
+    scales (pain_before, pain_after, effort) and the note given; checked with axe before it is saved. It
+    waits in the outbox."""
+    page.get_by_role("button", name=button).first.click()
     for name, value in scales.items():
         page.locator(f"label[for={name}-{value}]").click()
     page.get_by_label("Note (frivillig)").fill(note)
@@ -284,26 +318,44 @@ def _sent_compressed(response: Any) -> int:
     return len(gzip.compress(body)) if content_type.startswith(COMPRESSIBLE) else len(body)
 
 
+def _second_slot_today(slot: Any) -> Any:
+    """Another slot of ``slot``'s plan earlier today (a minute after midnight's first when there is no earlier)."""
+    plan = slot.plan
+    local = slot.scheduled_at.astimezone(ZoneInfo(plan.current_version.time_zone)).replace(tzinfo=None)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    earlier = local - timedelta(minutes=5)
+    return slot_at(plan, earlier if earlier >= midnight else local + timedelta(minutes=1))
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_session_logged_offline_is_sent_once_when_the_connection_returns(world, live_server, browser):
-    slot = _training_today(world)
+def test_three_sessions_logged_offline_survive_a_reload_and_reach_the_server_once_each(world, live_server, browser):
+    first = _training_today(world)
+    second = _second_slot_today(first)
+    goal = GoalFactory(episode=episode(world), description="Jeg vil selv kunne gå ned efter avisen")
+    GoalRatingFactory(goal=goal, gas_score=-1)
     context, page = _logged_in(browser, live_server, world.citizen.user)
     page.locator(".app-slot").first.wait_for()
     assert "Styrke og balance" in page.locator(".app-slot").first.inner_text()
     assert_accessible(page)
     _screenshot(page, "app-today")
-    # The service worker has taken over (and fetched today's data again through itself, to keep).
+    # The service worker has taken over (and fetched today's data again through itself, to keep, with the
+    # week ahead and the goals).
     _wait_for_the_worker(page)
+    _wait_for_the_week_kept(page)
 
+    # Offline: both of today's slots and an extra training.
     context.set_offline(True)
     _log_the_training(page, note="Det gik fint.", pain_before=2, pain_after=3, effort=5, screenshot="app-log")
-    assert "1 registrering venter på at blive sendt." in page.locator("#outbox-status").inner_text()
+    _log_the_training(page, note="Anden runde.")
+    _log_the_training(page, note="Ekstra på trappen.", button="Registrér ekstra træning")
+    assert "3 registreringer venter på at blive sendt." in page.locator("#outbox-status").inner_text()
     assert not SessionLog.objects.filter(citizen=world.citizen).exists()
 
     # The app opens again without a connection: the shell, its modules and the last data from the cache.
     page.reload()
     page.locator("#queue").wait_for()
-    assert "Venter på at blive sendt" in page.locator(".app-slot").first.inner_text()
+    assert page.locator("#queue .app-queue-item").count() == 3
+    assert all("Venter på at blive sendt" in text for text in page.locator(".app-slot").all_inner_texts())
     connection = page.locator("#connection")
     assert connection.inner_text().startswith("Du er offline")
     # It says how old what it shows is: the kept answer's moment of fetching.
@@ -311,40 +363,37 @@ def test_a_session_logged_offline_is_sent_once_when_the_connection_returns(world
     assert "Det viste er hentet" in connection.inner_text()
     assert_accessible(page)
     _screenshot(page, "app-offline")
+    # Mine mål, never opened online, opens too: the goals and their ratings were kept with the week.
+    page.get_by_role("link", name="Mine mål").click()
+    page.get_by_role("heading", name="Jeg vil selv kunne gå ned efter avisen").wait_for()
+    page.get_by_role("button", name="Se og vurdér").click()
+    page.get_by_role("table").wait_for()
+    assert "-1" in page.get_by_role("table").inner_text()
+    page.get_by_role("link", name="I dag").click()
+    page.locator("#queue").wait_for()
 
+    # Back online, the first batch reaches the server but its answer is lost on the way: the app sends the
+    # queue again, and the server, which knows the ids, keeps one session each.
+    answers: list[int] = []
+
+    def lose_the_first_answer(route: Any) -> None:
+        if answers:
+            route.continue_()
+            return
+        answers.append(route.fetch().status)
+        route.abort("connectionreset")
+
+    context.route("**/api/v1/me/session-logs/batch", lose_the_first_answer)
     context.set_offline(False)
-    page.locator("#queue .tag-success", has_text="Sendt").wait_for()
+    page.locator("#queue .tag-success", has_text="Sendt").nth(2).wait_for()
     assert page.locator("#outbox-status").is_hidden()
-    log = SessionLog.objects.get(citizen=world.citizen)
-    assert log.slot_id == slot.pk and (log.pain_before, log.pain_after, log.effort) == (2, 3, 5)
-    assert log.note == "Det gik fint."
-
-    # Sent twice (a retry after a lost answer): the server knows the id, and it stays one session.
-    status, answer = _post_again(
-        page,
-        "/api/v1/me/session-logs/batch",
-        {
-            "items": [
-                {
-                    "id": str(log.pk),
-                    "training_plan_id": str(log.plan_id),
-                    "slot_id": str(slot.pk),
-                    "performed_at": log.performed_at.isoformat(),
-                    "pain_before": 2,
-                    "pain_after": 3,
-                    "effort": 5,
-                    "note": "Det gik fint.",
-                    "exercises": [
-                        {"exercise_id": str(item.exercise_id), "sets": item.sets, "repetitions": item.repetitions}
-                        for item in log.exercises.all()
-                    ],
-                }
-            ]
-        },
-    )
-    again = answer["results"][0]["status"]
-    assert again == "unchanged"
-    assert SessionLog.objects.filter(citizen=world.citizen).count() == 1
+    assert answers == [200]
+    logs = SessionLog.objects.filter(citizen=world.citizen)
+    assert logs.count() == 3
+    assert sorted(str(log.slot_id) for log in logs) == sorted([str(first.pk), str(second.pk), "None"])
+    log = logs.get(note="Det gik fint.")
+    assert (log.pain_before, log.pain_after, log.effort) == (2, 3, 5) and log.slot_id in (first.pk, second.pk)
+    assert logs.get(slot__isnull=True).note == "Ekstra på trappen."
     context.close()
 
 
@@ -397,6 +446,15 @@ def test_a_citizen_rates_a_goal_writes_a_request_with_a_photo_and_every_screen_p
     request = CitizenRequest.objects.get(citizen=world.citizen)
     assert request.text == "Min rollator knirker." and request.category == "assistive_device"
     assert request.photo
+    # Its thread: what was written, with the photo, and a reply.
+    page.get_by_role("button", name="Læs").click()
+    page.get_by_label("Skriv igen").fill("Den knirker mest om morgenen.")
+    assert page.locator(".app-thread img.app-photo").count() == 1
+    assert_accessible(page)
+    assert_large_targets(page)
+    page.get_by_role("button", name="Send").click()
+    page.locator(".app-thread").get_by_text("Den knirker mest om morgenen.").wait_for()
+    assert request.messages.get().text == "Den knirker mest om morgenen."
 
     # A questionnaire with a conditional question: shown only once its condition holds.
     page.goto(live_server.url + "/app/#/spoergeskemaer")
@@ -563,11 +621,39 @@ def test_a_relative_sees_only_the_citizen_who_granted_access_and_only_what_was_g
     page.get_by_text("Påmindelser og beskeder").wait_for()
     assert page.get_by_role("button", name="Skriv til din kontaktperson").count() == 0
     assert_accessible(page)
+    # Mig: the relative chooses the reminders a relative gets (not the citizen's own).
+    page.get_by_role("link", name="Mig").click()
+    reminder = page.get_by_label("Når en, jeg støtter, skal træne")
+    reminder.wait_for()
+    assert page.get_by_label("Når det er tid til træning").count() == 0
+    assert_accessible(page)
+    assert_large_targets(page)
+    reminder.uncheck()
+    page.get_by_role("button", name="Gem").click()
+    page.get_by_text("Det er gemt.").wait_for()
+    chosen = NotificationPreference.objects.get(
+        user=world.relative_with_consent.user, kind="reminder.training_relative"
+    )
+    assert chosen.is_muted
 
     # The citizen stops the access on Mit netværk: the relative's next look shows nothing of them.
     citizen_phone = _with_app_login(_phone(browser), live_server, world.citizen.user)
     network = citizen_phone.new_page()
     network.goto(live_server.url + "/app/#/netvaerk")
+    # First an invitation: a code to share, what it allows and until when; then withdrawn again.
+    network.get_by_label("Hvem inviterer du?").fill("Min nabo Karl")
+    network.get_by_role("button", name="Lav en kode").click()
+    network.get_by_text("Giv denne kode til Min nabo Karl:").wait_for()
+    code = network.locator(".app-code-value").inner_text()
+    # The code shown is the invitation's (only its hash is kept).
+    invitation = NetworkInvitation.objects.get(citizen=world.citizen, label="Min nabo Karl")
+    assert invitation.code_hash == hash_secret(_normalised(code))
+    assert invitation.can_view_progress and not invitation.can_log_sessions
+    assert_accessible(network)
+    assert_large_targets(network)
+    network.get_by_role("button", name="Træk tilbage").click()
+    network.get_by_text("Invitationen er trukket tilbage.").wait_for()
+    assert NetworkInvitation.objects.get(citizen=world.citizen, label="Min nabo Karl").withdrawn_at is not None
     network.once("dialog", lambda dialog: dialog.accept())
     network.get_by_role("button", name="Stop adgangen nu").click()
     network.get_by_text("Adgangen er stoppet.").wait_for()
@@ -659,6 +745,37 @@ def test_an_answer_reaches_the_open_inbox_over_the_websocket(world, live_asgi_se
     page.locator(".app-badge").wait_for(timeout=15_000)
     assert "1 ulæst" in page.locator("#nav").inner_text()
     assert_accessible(page)
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reminder_due_while_the_app_is_open_arrives_over_the_websocket_and_is_shown(
+    world,
+    live_asgi_server,  # noqa: F811
+    browser,
+):
+    slot = _training_today(world)
+    context, page = _logged_in(browser, live_asgi_server, world.citizen.user)
+    page.locator(".app-slot").first.wait_for()
+    _wait_for_the_worker(page)
+    page.locator("html[data-live=on]").wait_for()
+
+    # The slot's reminder falls due; the worker sends it (here in the server, as the embedded worker does).
+    slot_reminders_schedule(TrainingSlot.objects.filter(pk=slot.pk))
+    live_asgi_server.run(reminders_dispatch_due, worker_id="browser-test")
+    assert Notification.objects.filter(recipient=world.citizen.user, kind="reminder.training").count() == 1
+    notice = page.locator("#live-notice")
+    notice.get_by_text("Det er tid til din træning.").wait_for(timeout=15_000)
+    assert "1 ulæst" in page.locator("#nav").inner_text()
+    assert_accessible(page)
+    assert_large_targets(page)
+    _screenshot(page, "app-reminder")
+
+    # Its way to the inbox, where it is listed; the notice is gone.
+    notice.get_by_role("link", name="Se beskeder").click()
+    page.get_by_role("heading", name="Beskeder", level=1).wait_for()
+    assert page.locator("#main").get_by_text("Det er tid til din træning.").count() == 1
+    assert notice.inner_text() == ""
     context.close()
 
 
@@ -988,15 +1105,22 @@ def test_a_401_to_a_request_under_way_while_signing_out_still_ends_at_the_signed
     page.goto(live_server.url + "/app/#/mig")
     page.get_by_role("button", name="Gem").wait_for()
     held: dict[str, Any] = {}
-    context.route("**/api/v1/me/notification-preferences", lambda route: held.setdefault(route.request.method, route))
-    context.route("**/app/log-ud/", lambda route: held.setdefault(route.request.method, route))
+
+    def hold_the_writes(route: Any) -> None:
+        if route.request.method in ("PUT", "POST"):
+            held[route.request.method] = route
+        else:
+            route.continue_()
+
+    context.route("**/api/v1/me/notification-preferences", hold_the_writes)
+    context.route("**/app/log-ud/", hold_the_writes)
     asked: list[str] = []
     context.on("request", lambda request: asked.append(request.url))
 
     # A save under way (held), then "Log ud" (its POST held too); the save then meets the login's end.
     page.get_by_role("button", name="Gem").click()
     page.get_by_role("button", name="Log ud på denne enhed").click()
-    for _ in range(100):
+    for _ in range(300):
         if "PUT" in held and "POST" in held:
             break
         page.wait_for_timeout(100)

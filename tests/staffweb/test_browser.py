@@ -45,6 +45,17 @@ pytestmark = [
 @dataclass
 class Server:
     url: str
+    loop: asyncio.AbstractEventLoop
+
+    def run(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        """``function`` run in the server as a request's handler runs there (a thread of its event loop):
+        what it announces on the channel layer reaches the server's open sockets, whichever layer it is."""
+        from asgiref.sync import sync_to_async
+
+        async def handled() -> Any:
+            return await sync_to_async(function)(*args, **kwargs)
+
+        return asyncio.run_coroutine_threadsafe(handled(), self.loop).result(timeout=60)
 
 
 @pytest.fixture
@@ -70,7 +81,7 @@ def live_asgi_server(transactional_db, settings) -> Iterator[Server]:
             break
         threading.Event().wait(0.01)
     assert server.started
-    yield Server(url=url)
+    yield Server(url=url, loop=loop)
     server.should_exit = True
     thread.join(timeout=10)
     loop.close()

@@ -11,7 +11,9 @@ let lastUnread = null;
 let socket = null;
 let failures = 0;
 
-async function check() {
+// ``announced``: the id of a notification the stream just announced. A reminder among them is told
+// at once on whatever screen is open ("reminder-arrived", main.js), as the phone would have pushed it.
+async function check(announced = null) {
   if (!isOnline()) {
     return;
   }
@@ -20,6 +22,10 @@ async function check() {
     if (inbox.unread_count !== lastUnread) {
       lastUnread = inbox.unread_count;
       window.dispatchEvent(new CustomEvent("inbox-changed", { detail: { unread: inbox.unread_count } }));
+    }
+    const newest = inbox.items[0];
+    if (announced && newest && newest.id === announced && !newest.read_at && newest.kind.startsWith("reminder.")) {
+      window.dispatchEvent(new CustomEvent("reminder-arrived", { detail: newest }));
     }
   } catch {
     // Offline or logged out: the next check tries again.
@@ -47,7 +53,7 @@ function connect() {
     } else if (frame.type === "notification") {
       // Something changed for this person: the inbox is asked again, and the kept training (main.js).
       window.dispatchEvent(new CustomEvent("server-changed"));
-      check();
+      check(frame.id);
     }
   });
   opened.addEventListener("close", (event) => {

@@ -217,6 +217,23 @@ function walked() {
   }
 }
 
+// A reminder that arrived while the app is open: said at the top of whatever screen is shown (Beskeder
+// lists it itself), with the way to the inbox, until it is closed or the inbox is opened.
+function showReminder(notification) {
+  const notice = document.getElementById("live-notice");
+  if (hasEnded || route() === "beskeder") {
+    return;
+  }
+  const close = () => replace(notice);
+  replace(notice, h("div", { class: "alert alert-info", "data-notification": notification.id },
+    h("div", { class: "alert-body" },
+      h("p", { class: "alert-heading" }, t("reminder_now")),
+      h("p", { class: "alert-text" }, notification.text),
+      h("div", { class: "app-live-actions" },
+        h("a", { href: "#/beskeder", class: "button button-secondary", onclick: close }, t("see_messages")),
+        h("button", { type: "button", class: "button button-tertiary", onclick: close }, t("close_notice"))))));
+}
+
 // The oldest kept answer shown since the connection went: what the screens show is at least that old.
 let keptSince = null;
 
@@ -265,6 +282,7 @@ function drawEnded(reason, unsent) {
   window.removeEventListener("kept-answer", keptAnswer);
   drawConnection();
   replace(document.getElementById("nav"));
+  replace(document.getElementById("live-notice"));
   const status = document.getElementById("outbox-status");
   replace(status);
   status.hidden = true;
@@ -311,28 +329,29 @@ function watchLoginEnd(who) {
   window.addEventListener("focus", check);
 }
 
-// The next seven days' training and the exercises' pictures in it, and the goals, fetched through the
-// service worker (which keeps what passes through it) once it controls the app: opened without a
-// connection on any of those days, the app shows that day's list. Once a day is enough.
+// The next seven days' training and the exercises' pictures in it, the active plans (an extra session)
+// and the goals with their ratings, fetched through the service worker (which keeps what passes through
+// it) once it controls the app: opened without a connection on any of those days, the app shows that
+// day's list, logs extra sessions and shows Mine mål. Once a day is enough.
 async function keepTheWeekAhead() {
   const today = isoDay(new Date());
   const isDone = localStorage.getItem(WEEK_KEPT_KEY) === today;
   if (isDone || hasEnded || !isOnline() || !navigator.serviceWorker?.controller || !config.roles.includes("citizen")) {
     return;
   }
-  const pictures = new Set();
-  for (let offset = 1; offset <= 7; offset += 1) {
+  const days = [1, 2, 3, 4, 5, 6, 7].map((offset) => {
     const day = new Date();
     day.setDate(day.getDate() + offset);
-    try {
-      const answer = await api(`/me/today?date=${isoDay(day)}`);
-      answer.slots.forEach((slot) => slot.exercises.forEach((exercise) => exercise.images.slice(0, 2)
-        .forEach((image) => pictures.add(image.urls.medium))));
-    } catch {
-      return;
-    }
+    return isoDay(day);
+  });
+  const [todayScreen, goalsScreen] = await Promise.all([import("./screens/today.js"), import("./screens/goals.js")]);
+  let pictures;
+  try {
+    pictures = await todayScreen.keepForOffline(days);
+  } catch {
+    return;
   }
-  await Promise.all([api("/me/goals").catch(() => null), ...[...pictures].map((url) => fetch(url).catch(() => null))]);
+  await Promise.all([goalsScreen.keepForOffline().catch(() => null), ...[...pictures].map((url) => fetch(url).catch(() => null))]);
   localStorage.setItem(WEEK_KEPT_KEY, today);
 }
 
@@ -393,6 +412,9 @@ async function start() {
     navKeys = ["borgere", "beskeder", "mig"];
   }
   window.addEventListener("hashchange", async () => {
+    if (route() === "beskeder") {
+      replace(document.getElementById("live-notice"));
+    }
     await show();
     main.focus();
   });
@@ -401,6 +423,7 @@ async function start() {
   window.addEventListener("synced", walked);
   window.addEventListener("server-changed", walk);
   window.addEventListener("outbox-sent", walk);
+  window.addEventListener("reminder-arrived", (event) => showReminder(event.detail));
   window.addEventListener("inbox-changed", async (event) => {
     const changed = event.detail.unread !== unread;
     unread = event.detail.unread;
@@ -417,9 +440,13 @@ async function start() {
     const firstInstall = !navigator.serviceWorker.controller;
     navigator.serviceWorker.addEventListener("controllerchange", () => {
       // The worker took over only after this screen's data was fetched: fetch it again through the
-      // worker, so that it is there the next time the app opens without a connection.
-      if (firstInstall && !main.querySelector("form")) {
+      // worker, so that it is there the next time the app opens without a connection. The screen is
+      // drawn again with it, unless the citizen is writing in it or it says something they have just
+      // done ("Træningen er gemt og sendt."): then only today's list is fetched again.
+      if (firstInstall && !main.querySelector("form, .alert")) {
         show();
+      } else if (firstInstall && config.roles.includes("citizen")) {
+        api("/me/today").catch(() => null);
       }
       keepTheWeekAhead();
     });

@@ -64,8 +64,18 @@ function ratingForm(goal, onDone) {
   return form;
 }
 
+const GOALS = "/me/goals?limit=100";
+const ratingsOf = (goalId) => `/me/goals/${goalId}/ratings?limit=100`;
+
+// What Mine mål needs to open without a connection (kept once a day by main.js, through the service
+// worker): the goals and each one's ratings, asked for as the screen asks for them.
+export async function keepForOffline() {
+  const goals = await api(GOALS);
+  await Promise.all(goals.items.map((goal) => api(ratingsOf(goal.id))));
+}
+
 async function renderGoal(main, goal, back, saved = false) {
-  const ratings = await api(`/me/goals/${goal.id}/ratings?limit=100`);
+  const ratings = await api(ratingsOf(goal.id));
   const history = ratings.items.filter((rating) => rating.gas_score !== null)
     .sort((first, second) => first.rated_on.localeCompare(second.rated_on));
   const points = history.map((rating) => ({ value: rating.gas_score, label: formatDate(rating.rated_on, language(), { day: "numeric", month: "short" }) }));
@@ -93,7 +103,7 @@ async function renderGoal(main, goal, back, saved = false) {
 
 export async function render(main, { setTitle }) {
   setTitle(t("goals"));
-  const goals = await api("/me/goals?limit=100");
+  const goals = await api(GOALS);
   const back = async (event) => {
     event.preventDefault();
     await render(main, { setTitle });

@@ -5,7 +5,15 @@ import { language, setLanguage, t } from "../i18n.js";
 import { waiting } from "../outbox.js";
 import { forgetEverything } from "../session.js";
 
-const CITIZEN_REMINDERS = ["reminder.training", "reminder.questionnaire"];
+// The reminders each role gets, and so may choose between here.
+const REMINDERS_OF_ROLE = {
+  citizen: ["reminder.training", "reminder.questionnaire"],
+  relative: ["reminder.training_relative"],
+};
+
+function remindersOf(roles) {
+  return (roles || []).flatMap((role) => REMINDERS_OF_ROLE[role] || []);
+}
 
 function logoutForm(action, label, pending) {
   const form = h("form", { method: "post", action, class: "app-form" },
@@ -34,7 +42,8 @@ function logoutForm(action, label, pending) {
 function preferencesForm(preferences, onSaved) {
   const form = h("form", { class: "app-form", novalidate: true });
   const errorBox = h("div");
-  const reminders = preferences.kinds.filter((kind) => CITIZEN_REMINDERS.includes(kind.kind));
+  const chosen = remindersOf(config.roles);
+  const reminders = preferences.kinds.filter((kind) => chosen.includes(kind.kind));
   const quiet = preferences.quiet_hours;
   const quietOn = h("input", { type: "checkbox", class: "form-checkbox", id: "quiet-on", checked: Boolean(quiet) });
   const start = h("input", { type: "time", class: "form-input input-width-s", value: quiet ? quiet.start.slice(0, 5) : "22:00" });
@@ -59,7 +68,7 @@ function preferencesForm(preferences, onSaved) {
     const kinds = preferences.kinds.map((kind) => ({
       kind: kind.kind,
       push: kind.push,
-      muted: CITIZEN_REMINDERS.includes(kind.kind) ? !form.querySelector(`[name="${kind.kind}"]`).checked : kind.muted,
+      muted: chosen.includes(kind.kind) ? !form.querySelector(`[name="${kind.kind}"]`).checked : kind.muted,
     }));
     try {
       await api("/me/notification-preferences", {

@@ -168,8 +168,27 @@ export function logForm(options, done) {
   return form;
 }
 
+// The plans an extra session can be logged against.
+const ACTIVE_PLANS = "/me/training-plans?status=active";
+
+// What I dag needs to open and log without a connection on the days given (kept once a day by main.js,
+// through the service worker): each day's list and the active plans; answers the exercises' drawings in
+// the sizes the screens show them (I dag's and Min plan's), for the caller to keep.
+export async function keepForOffline(days) {
+  const pictures = new Set();
+  for (const day of days) {
+    const answer = await api(`/me/today?date=${day}`);
+    answer.slots.forEach((slot) => slot.exercises.forEach((exercise) => exercise.images.slice(0, 2).forEach((image) => {
+      pictures.add(image.urls.medium);
+      pictures.add(image.urls.thumbnail);
+    })));
+  }
+  await api(ACTIVE_PLANS);
+  return pictures;
+}
+
 async function adHocChoices() {
-  const plans = await api("/me/training-plans?status=active");
+  const plans = await api(ACTIVE_PLANS);
   return plans.items.filter((plan) => plan.current_version).map((plan) => ({
     planId: plan.id,
     title: plan.title,
@@ -288,7 +307,17 @@ function draw(main, today, queue, setTitle) {
           message.replaceChildren(alert("info", t("no_active_plan")));
           return;
         }
-        openForm({ slot: null, ...choices[0], title: `${t("extra_training")}: ${choices[0].title}` });
+        const open = (choice) => openForm({ slot: null, ...choice, title: `${t("extra_training")}: ${choice.title}` });
+        if (choices.length === 1) {
+          open(choices[0]);
+          return;
+        }
+        // More than one plan in force: the citizen says which the extra training was of.
+        message.replaceChildren(h("section", { class: "app-card", "aria-labelledby": "which-plan" },
+          h("h2", { class: "h3", id: "which-plan", tabindex: "-1" }, t("which_plan")),
+          h("ul", { class: "nobullet-list" }, choices.map((choice) => h("li", {},
+            h("button", { type: "button", class: "button button-secondary app-wide", onclick: () => open(choice) }, choice.title))))));
+        document.getElementById("which-plan").focus();
       } catch (error) {
         message.replaceChildren(alert("error", problemText(error.code)));
       }
