@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from backend.errors import ApplicationError, Conflict, InvalidInput
 from backend.models import IdempotencyRecord
+from backend.problems import problem_for
 
 HEADER = "Idempotency-Key"
 IN_FLIGHT_TIMEOUT = timedelta(minutes=2)
@@ -141,7 +142,7 @@ class IdempotencyKeyMiddleware:
         try:
             key = idempotency_key(request)
         except ApplicationError as exc:
-            return _problem(exc)
+            return problem_for(exc)
         fingerprint = _fingerprint(request)
         scope = _caller_scope(request)
         if key is None or scope is None:
@@ -150,7 +151,7 @@ class IdempotencyKeyMiddleware:
         try:
             record = _claim(scope=scope, operation=operation, key=key, fingerprint=fingerprint)
         except ApplicationError as exc:
-            return _problem(exc)
+            return problem_for(exc)
         if record.completed_at is not None:
             return _replay(record)
         try:
@@ -191,11 +192,3 @@ def _caller_scope(request: HttpRequest) -> str | None:
 
     actor = api_caller(request)
     return actor.principal_id if actor is not None else None
-
-
-def _problem(exc: ApplicationError) -> HttpResponse:
-    from backend.problems import problem_response
-
-    return problem_response(
-        status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, headers=exc.headers(), **exc.extra
-    )
