@@ -80,12 +80,7 @@ class SessionCookie(APIKeyCookie):
         self.roles = roles
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
-        # Imported here: web_sessions imports the identity services, which import this module's callers.
-        from backend import web_sessions
-
-        if not key:
-            return None
-        actor = web_sessions.web_actor(request, AppSession.Audience.CITIZEN)
+        actor = cookie_actor(request) if key else None
         if actor is None:
             return None
         if _csrf_refused(request):
@@ -93,6 +88,39 @@ class SessionCookie(APIKeyCookie):
         if self.roles is not None and not (actor.roles & self.roles):
             raise Forbidden()
         return actor
+
+
+def cookie_actor(request: HttpRequest) -> Actor | None:
+    """The citizen app's cookie login behind an API request, or None.
+
+    The cookie holds only the key of a server-side session; the actor comes from the ``AppSession`` that
+    session names, with every check of ``web_sessions.web_actor`` (citizen audience, not revoked, expired
+    or idle, the user active).
+    """
+    # Imported here: web_sessions imports the identity services, which import this module's callers.
+    from backend import web_sessions
+
+    if not request.COOKIES.get(settings.APP_SESSION_COOKIE_NAME):
+        return None
+    return web_sessions.web_actor(request, AppSession.Audience.CITIZEN)
+
+
+def api_caller(request: HttpRequest) -> Actor | None:
+    """The person an API request comes from, as ``person_auth`` finds them, before any role check.
+
+    A valid bearer token first; otherwise the cookie login, which on an unsafe method stands only with a
+    valid CSRF token (``SessionCookie``'s check). None when neither stands: the operation then answers
+    401 or 403 itself.
+    """
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        actor = actor_for_access_token(token.strip())
+        if actor is not None:
+            return actor
+    actor = cookie_actor(request)
+    if actor is None:
+        return None
+    return None if _csrf_refused(request) else actor
 
 
 def person_auth(roles: frozenset[str] | None = None) -> list:

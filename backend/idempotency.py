@@ -1,9 +1,11 @@
-"""Idempotent creates, after the IETF Idempotency-Key draft.
+"""Idempotent creates, after the IETF Idempotency-Key draft: ``IdempotencyKeyMiddleware``.
 
-A phone that may retry sends an ``Idempotency-Key`` header (or a client-generated UUID in the body).
-The first request with a key performs the operation and stores its response; a retry with the same key
-and the same body gets that response again and creates nothing; the same key with a different body
-is 422; a retry while the first is still in flight is 409. Keys are scoped to the caller.
+A client that may retry a ``POST`` of the API sends an ``Idempotency-Key`` header (creates a phone queues
+offline carry a client-made id instead, ``backend.client_ids``). The first request with a key performs
+the operation and stores its answer; a retry with the same key and the same body gets that answer again
+and creates nothing; the same key with a different body is 422; a retry while the first is still in
+flight is 409. Keys are scoped to the caller, whether a bearer token or the citizen app's cookie login
+sent the request.
 """
 
 import hashlib
@@ -13,14 +15,15 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
+from django.core.exceptions import SuspiciousOperation
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
-from pydantic import BaseModel
 
 from backend.errors import ApplicationError, Conflict, InvalidInput
 from backend.models import IdempotencyRecord
+from backend.problems import problem_for
 
 HEADER = "Idempotency-Key"
 IN_FLIGHT_TIMEOUT = timedelta(minutes=2)
@@ -51,51 +54,6 @@ def idempotency_key(request: HttpRequest) -> str | None:
     return key
 
 
-def _as_json(data: Any) -> Any:
-    if isinstance(data, BaseModel):
-        return data.model_dump(mode="json")
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
-
-
-def request_fingerprint(payload: Any) -> str:
-    canonical = json.dumps(_as_json(payload), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def idempotent(
-    *,
-    scope: str,
-    operation: str,
-    key: str | None,
-    payload: Any,
-    perform: Callable[[], tuple[int, Any]],
-) -> tuple[int, Any]:
-    """Run ``perform`` once per (scope, operation, key); replay its stored (status, body) on retries.
-
-    ``perform`` runs in a transaction with the stored response, so a crash leaves no half result; if
-    it raises, the key is released and the client may retry.
-    """
-    if key is None:
-        status, body = perform()
-        return status, _as_json(body)
-    fingerprint = request_fingerprint(payload)
-    record = _claim(scope=scope, operation=operation, key=key, fingerprint=fingerprint)
-    if record.completed_at is not None:
-        assert record.response_status is not None
-        return record.response_status, record.response_body
-    try:
-        with transaction.atomic():
-            status, body = perform()
-            stored = _as_json(body)
-            IdempotencyRecord.objects.filter(pk=record.pk).update(
-                response_status=status, response_body=stored, completed_at=timezone.now()
-            )
-    except BaseException:
-        IdempotencyRecord.objects.filter(pk=record.pk, completed_at__isnull=True).delete()
-        raise
-    return status, stored
-
-
 def _claim(*, scope: str, operation: str, key: str, fingerprint: str) -> IdempotencyRecord:
     try:
         with transaction.atomic():
@@ -113,21 +71,40 @@ def _claim(*, scope: str, operation: str, key: str, fingerprint: str) -> Idempot
     return existing
 
 
-# --- Every create of the API, by header -----------------------------------------------------------
-
 API_PREFIX = "/api/v1/"
 # Logging in answers with new secrets each time: a replay would hand out a stored token.
 NOT_KEYED_PREFIXES = ("/api/v1/auth/",)
 
 
 def _fingerprint(request: HttpRequest) -> str:
+    """The request's method, path and body, the same however the client laid the body out: JSON with its
+    keys in any order, a form (a photo upload) with any multipart boundary."""
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
-    body = request.body
+    body = request.body  # read first: parsing the form below, or a CSRF check later, then reads this copy
+    if request.content_type == "multipart/form-data" and _digest_form(digest, request):
+        return digest.hexdigest()
     try:
         digest.update(json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode())
     except ValueError:
         digest.update(body)
     return digest.hexdigest()
+
+
+def _digest_form(digest: Any, request: HttpRequest) -> bool:
+    """Add a multipart form's fields and files to ``digest``; False if it does not parse (the raw body
+    is taken instead, and the operation refuses it)."""
+    try:
+        fields, files = sorted(request.POST.lists()), sorted(request.FILES.lists())
+    except (MultiPartParserError, SuspiciousOperation):
+        return False
+    digest.update(json.dumps(fields, separators=(",", ":")).encode())
+    for name, uploads in files:
+        for upload in uploads:
+            digest.update(json.dumps([name, upload.name, upload.content_type, upload.size]).encode())
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            upload.seek(0)
+    return True
 
 
 def _replay(record: IdempotencyRecord) -> HttpResponse:
@@ -144,8 +121,11 @@ class IdempotencyKeyMiddleware:
     true``) and changes nothing; the same key with another body is 422 ``idempotency_key_reused``; a
     retry while the first is still running is 409 ``idempotency_in_flight`` with ``Retry-After``. A
     refused or failed first attempt stores nothing and frees the key. Keys belong to the caller (the
-    logged-in user), so two users' keys never meet. Creates that carry a client-made id (session logs,
-    ratings, requests, questionnaire answers) are idempotent by that id as well, with or without a key.
+    logged-in user, found as the operation's authentication finds them: a bearer token, or the citizen
+    app's cookie login with its CSRF token), so two users' keys never meet; a request from no one the
+    API would let in passes on untouched, to be refused by the operation. Creates that carry a
+    client-made id (session logs, ratings, requests, questionnaire answers) are idempotent by that id as
+    well, with or without a key.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -162,15 +142,16 @@ class IdempotencyKeyMiddleware:
         try:
             key = idempotency_key(request)
         except ApplicationError as exc:
-            return _problem(exc)
+            return problem_for(exc)
+        fingerprint = _fingerprint(request)
         scope = _caller_scope(request)
         if key is None or scope is None:
-            return self.get_response(request)  # not logged in: the operation answers 401 itself
+            return self.get_response(request)  # no one the API lets in: the operation answers 401 or 403
         operation = f"POST {request.path}"[:120]
         try:
-            record = _claim(scope=scope, operation=operation, key=key, fingerprint=_fingerprint(request))
+            record = _claim(scope=scope, operation=operation, key=key, fingerprint=fingerprint)
         except ApplicationError as exc:
-            return _problem(exc)
+            return problem_for(exc)
         if record.completed_at is not None:
             return _replay(record)
         try:
@@ -207,19 +188,7 @@ def _stored_body(response: HttpResponse) -> Any:
 
 
 def _caller_scope(request: HttpRequest) -> str | None:
-    from backend.auth import actor_for_access_token
+    from backend.auth import api_caller
 
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return None
-    actor = actor_for_access_token(token.strip())
+    actor = api_caller(request)
     return actor.principal_id if actor is not None else None
-
-
-def _problem(exc: ApplicationError) -> HttpResponse:
-    from backend.problems import problem_response
-
-    return problem_response(
-        status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, headers=exc.headers(), **exc.extra
-    )

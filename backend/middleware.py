@@ -9,7 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language_from_request
 
 from backend.context import logged_citizens_var, request_id_var, request_language_var
-from backend.problems import problem_response
+from backend.errors import PayloadTooLarge
+from backend.problems import problem_for, problem_response
 
 _ACCEPTED_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 
@@ -104,12 +105,7 @@ def _undeclared_body_exceeds(request: HttpRequest, limit: int) -> bool:
 
 
 def _too_large(limit: int) -> HttpResponse:
-    return problem_response(
-        status=413,
-        code="payload_too_large",
-        title="The request body is too large.",
-        detail=f"The body may be at most {limit} bytes.",
-    )
+    return problem_for(PayloadTooLarge(f"The body may be at most {limit} bytes."))
 
 
 class ApiProblemMiddleware:

@@ -6,6 +6,7 @@ from typing import Any
 from django.http import HttpResponse
 
 from backend.context import current_request_id
+from backend.errors import ApplicationError
 from backend.problem_details import detail_for, message_for
 from backend.problem_texts import title_for
 
@@ -40,3 +41,10 @@ def problem_response(
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+def problem_for(exc: ApplicationError) -> HttpResponse:
+    """The problem response for a domain error: its status, code, title, detail, headers and extra fields."""
+    return problem_response(
+        status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, headers=exc.headers(), **exc.extra
+    )

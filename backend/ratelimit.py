@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from backend.errors import RateLimited
 from backend.models import AccountLockout, User
-from backend.problems import problem_response
+from backend.problems import problem_for
 
 logger = logging.getLogger(__name__)
 _local_fallback = LocMemCache("mestring-ratelimit-fallback", {})
@@ -214,7 +214,5 @@ class WriteQuotaMiddleware:
                 try:
                     rate_limit(scope=scope, key=caller, limit=(per_minute, 60))
                 except RateLimited as exc:
-                    return problem_response(
-                        status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, headers=exc.headers()
-                    )
+                    return problem_for(exc)
         return self.get_response(request)

@@ -69,10 +69,6 @@ class ProblemOut(Schema):
     )
 
 
-class PageMeta(Schema):
-    next_cursor: str | None
-
-
 # --- Authentication ------------------------------------------------------------------------------
 
 

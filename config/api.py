@@ -11,12 +11,12 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 
-from backend.errors import ApplicationError
+from backend.errors import ApplicationError, PayloadTooLarge
 from backend.middleware import database_unavailable
 from backend.openapi import document_problems
 from backend.parser import StrictJsonParser
 from backend.problem_details import field_error_message
-from backend.problems import problem_response
+from backend.problems import problem_for, problem_response
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +81,7 @@ def validation_failed(request: HttpRequest, exc: ValidationError) -> HttpRespons
 
 @api.exception_handler(ApplicationError)
 def application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
-    return problem_response(
-        status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, headers=exc.headers(), **exc.extra
-    )
+    return problem_for(exc)
 
 
 @api.exception_handler(AuthenticationError)
@@ -110,7 +108,7 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(RequestDataTooBig)
 def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-    return problem_response(status=413, code="payload_too_large", title="The request body is too large.")
+    return problem_for(PayloadTooLarge())
 
 
 @api.exception_handler(MultiPartParserError)

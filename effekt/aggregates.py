@@ -50,6 +50,7 @@ from selvbetjening.models import (
     SessionLog,
     TrainingSlot,
 )
+from selvbetjening.rules.requests import deadline_missed
 from velfaerdsteknologi.models import Assignment
 
 # The kinds of rows each indicator is computed from (the organisation counts for all of them).
@@ -204,7 +205,8 @@ def _overdue(rows: Iterable[tuple], now: datetime) -> Iterable[tuple]:
     """Requests ending in their deadline and answer, with whether the one has passed without the other: that
     changes with time alone."""
     for *values, respond_by, answered_at in rows:
-        yield (*values, respond_by, answered_at, answered_at is None and respond_by < now)
+        missed = deadline_missed(respond_by=respond_by, answered_at=answered_at, now=now)
+        yield (*values, respond_by, answered_at, missed)
 
 
 def input_summaries(municipality_id: UUID, now: datetime, dimensions: "_Dimensions") -> dict[str, Summary]:

@@ -31,6 +31,7 @@ from selvbetjening.models import (
     TrainingPlanVersion,
     TrainingSlot,
 )
+from selvbetjening.rules import slots as slot_rules
 from velfaerdsteknologi.models import Assignment, Device, DeviceModel, DeviceStatus
 
 BATCH = 5000
@@ -358,7 +359,7 @@ def _training(history: EpisodeHistory, episode: Episode, goals: list[Goal], rows
                 citizen=history.citizen,
                 scheduled_at=spec.scheduled_at,
                 local_date=spec.scheduled_at.astimezone(zone).date(),
-                due_until=spec.scheduled_at + timedelta(minutes=version.grace_minutes),
+                due_until=slot_rules.due_until(spec.scheduled_at, version.grace_minutes),
                 status=TrainingSlot.Status.DONE if spec.done else TrainingSlot.Status.MISSED,
             )
         )

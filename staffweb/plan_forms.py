@@ -15,6 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from backend.errors import InvalidInput
 from selvbetjening.models import Exercise, TrainingPlanVersion
+from selvbetjening.rules import slots as slot_rules
 from selvbetjening.rules.dosage import DOSAGE_FIELDS, RULE_DEFAULTS, RULE_FIELDS, dosage_check, entry_complete
 from selvbetjening.rules.dosage import MAX_EXERCISES as MAX_PLAN_EXERCISES
 from selvbetjening.rules.schedule import (
@@ -54,9 +55,8 @@ class PreviewSlot:
 def preview_slots(schedule: PlanSchedule, *, now: datetime, grace_minutes: int) -> list[PreviewSlot]:
     """The next training times the schedule gives from ``now``, as the plan's slots will be made
     (``services.slots.slots_materialise``: the same occurrences, each fillable until its grace runs out)."""
-    grace = timedelta(minutes=grace_minutes)
     instants = occurrences(schedule, now, now + timedelta(days=PREVIEW_DAYS))[:PREVIEW_COUNT]
-    return [PreviewSlot(instant, instant + grace) for instant in instants]
+    return [PreviewSlot(instant, slot_rules.due_until(instant, grace_minutes)) for instant in instants]
 
 
 def _times(text: str) -> list[time]:

@@ -19,6 +19,7 @@ from selvbetjening.models import (
     NetworkInvitation,
     QuestionnaireAssignment,
 )
+from selvbetjening.rules import requests as request_rules
 from selvbetjening.selectors.episodes import current_contacts, episode_gas
 from selvbetjening.texts import label, pick
 
@@ -213,7 +214,7 @@ def request(item: CitizenRequest) -> dict[str, Any]:
         "team_name": item.team.name,
         "category_name": label(CitizenRequest.Category, item.category),
         "status_name": label(CitizenRequest.Status, item.status),
-        "is_overdue": item.status in ("open", "in_progress") and item.respond_by < timezone.now(),
+        "is_overdue": request_rules.is_overdue(item, timezone.now()),
         "has_photo": bool(item.photo),
         "message_count": getattr(item, "message_count", 0),
     }

@@ -1,10 +1,11 @@
 """When a training slot counts: due, filled, overdue or upcoming.
 
-A slot is *due* once it is done, missed, or still pending after its grace period (``due_until``) has
-passed, which is missed in all but name until the missed-slot sweep has run. Of the due slots, the done
-ones are *filled* and the others *overdue*. A pending slot whose grace period has not passed is
-*upcoming*: it can still be filled on time and does not count yet. A cancelled slot never counts.
-Adherence is filled ÷ due.
+A slot at ``scheduled_at`` may be filled on time until ``due_until(scheduled_at, grace_minutes)``, the
+plan version's grace period later. A slot is *due* once it is done, missed, or still pending after that
+(its ``due_until``) has passed, which is missed in all but name until the missed-slot sweep has run. Of
+the due slots, the done ones are *filled* and the others *overdue*. A pending slot whose grace period has
+not passed is *upcoming*: it can still be filled on time and does not count yet. A cancelled slot never
+counts. Adherence is filled ÷ due.
 
 Each rule is written once below, as clauses of statuses and a side of the grace period, and read three
 ways from that one definition: ``holds`` for a slot in Python, ``q`` for the ORM and ``sql`` for a
@@ -13,7 +14,7 @@ hand-written statement.
 
 import operator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import reduce
 from typing import Protocol
 
@@ -25,6 +26,12 @@ from selvbetjening.models import TrainingSlot
 Status = TrainingSlot.Status
 _STATUS = TrainingSlot._meta.get_field("status")
 _DUE_UNTIL = TrainingSlot._meta.get_field("due_until")
+
+
+def due_until(scheduled_at: datetime, grace_minutes: int) -> datetime:
+    """Until when a slot at ``scheduled_at`` may be filled on time: its grace period later. A slot's
+    ``due_until`` is stored from this when the slot is made, and a preview of slots shows it."""
+    return scheduled_at + timedelta(minutes=grace_minutes)
 
 
 class Slot(Protocol):

@@ -18,6 +18,7 @@ from backend.images import image_process
 from backend.models import AccessLogEntry, CareRelation, Citizen, Team
 from selvbetjening import events
 from selvbetjening.models import CitizenRequest, Episode, RequestMessage
+from selvbetjening.rules import requests as request_rules
 from selvbetjening.services.common import rater_role
 
 Action = AccessLogEntry.Action
@@ -206,14 +207,15 @@ def request_status_set(*, request: CitizenRequest, by: Actor, status: str) -> Ci
 
 
 def requests_overdue_notify(*, now: datetime | None = None) -> int:
-    """Emit ``request_overdue`` once for each request past its deadline without an answer.
+    """Emit ``request_overdue`` once for each overdue request (``rules.requests``: waiting for the team past
+    its deadline).
 
     The entry point a periodic task calls; safe to run twice.
     """
     now = now or timezone.now()
-    overdue = CitizenRequest.objects.filter(
-        status__in=[Status.OPEN, Status.IN_PROGRESS], respond_by__lt=now, overdue_notified_at__isnull=True
-    ).values_list("pk", "team_id")
+    overdue = CitizenRequest.objects.filter(request_rules.overdue_q(now), overdue_notified_at__isnull=True).values_list(
+        "pk", "team_id"
+    )
     count = 0
     for request_id, team_id in overdue:
         with transaction.atomic():

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from notifications.services import reminders_cancel
 from selvbetjening.models import TrainingPlan, TrainingSlot
+from selvbetjening.rules import slots as slot_rules
 from selvbetjening.rules.schedule import local_date, occurrences
 from selvbetjening.rules.slots import UNSWEPT
 from selvbetjening.selectors.episodes import TERMINAL
@@ -72,7 +73,6 @@ def slots_materialise(*, plan: TrainingPlan, until: datetime, now: datetime | No
         .exclude(status=SlotStatus.CANCELLED)
         .values_list("scheduled_at", flat=True)
     )
-    grace = timedelta(minutes=version.grace_minutes)
     rows = [
         TrainingSlot(
             plan=plan,
@@ -80,7 +80,7 @@ def slots_materialise(*, plan: TrainingPlan, until: datetime, now: datetime | No
             citizen_id=plan.citizen_id,
             scheduled_at=instant,
             local_date=local_date(instant, version.time_zone),
-            due_until=instant + grace,
+            due_until=slot_rules.due_until(instant, version.grace_minutes),
         )
         for instant in instants
         if instant not in taken

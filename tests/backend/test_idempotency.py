@@ -1,99 +1,17 @@
+"""``Idempotency-Key`` on the API's creates (``backend.idempotency.IdempotencyKeyMiddleware``), with a
+bearer token and with the citizen app's cookie login."""
+
 from datetime import timedelta
 
 import pytest
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from backend.errors import Conflict, InvalidInput
-from backend.idempotency import IdempotencyKeyReused, idempotency_key, idempotent
-from backend.models import IdempotencyRecord, Municipality
-
-
-def create_municipality(code: str):  # type: ignore[no-untyped-def]
-    calls = []
-
-    def perform():  # type: ignore[no-untyped-def]
-        municipality = Municipality.objects.create(code=code, name=f"Kommune {code}")
-        calls.append(municipality)
-        return 201, {"id": str(municipality.pk), "code": code}
-
-    return perform, calls
-
-
-@pytest.mark.django_db
-def test_retry_with_same_key_and_body_replays_and_creates_nothing():
-    perform, calls = create_municipality("101")
-    first = idempotent(scope="user:a", operation="create", key="k1", payload={"code": "101"}, perform=perform)
-    again = idempotent(scope="user:a", operation="create", key="k1", payload={"code": "101"}, perform=perform)
-    assert first == again
-    assert first[0] == 201
-    assert len(calls) == 1
-    assert Municipality.objects.filter(code="101").count() == 1
-
-
-@pytest.mark.django_db
-def test_same_key_different_body_is_refused_with_422():
-    perform, _ = create_municipality("102")
-    idempotent(scope="user:a", operation="create", key="k2", payload={"code": "102"}, perform=perform)
-    other, calls = create_municipality("103")
-    with pytest.raises(IdempotencyKeyReused):
-        idempotent(scope="user:a", operation="create", key="k2", payload={"code": "103"}, perform=other)
-    assert calls == []
-    assert not Municipality.objects.filter(code="103").exists()
-
-
-@pytest.mark.django_db
-def test_keys_are_scoped_to_the_caller():
-    perform_a, calls_a = create_municipality("104")
-    perform_b, calls_b = create_municipality("105")
-    idempotent(scope="user:a", operation="create", key="same", payload={}, perform=perform_a)
-    idempotent(scope="user:b", operation="create", key="same", payload={}, perform=perform_b)
-    assert len(calls_a) == len(calls_b) == 1
-
-
-@pytest.mark.django_db
-def test_request_still_in_flight_gets_409_and_a_dead_one_is_taken_over():
-    IdempotencyRecord.objects.create(scope="user:a", operation="create", key="k3", request_hash=_hash({}))
-    perform, calls = create_municipality("106")
-    with pytest.raises(Conflict) as raised:
-        idempotent(scope="user:a", operation="create", key="k3", payload={}, perform=perform)
-    assert raised.value.code == "idempotency_in_flight"
-    IdempotencyRecord.objects.filter(key="k3").update(created_at=timezone.now() - timedelta(minutes=10))
-    status, _ = idempotent(scope="user:a", operation="create", key="k3", payload={}, perform=perform)
-    assert status == 201
-    assert len(calls) == 1
-
-
-@pytest.mark.django_db
-def test_failure_releases_the_key_so_the_client_can_retry():
-    def failing():  # type: ignore[no-untyped-def]
-        Municipality.objects.create(code="107", name="Halv")
-        raise InvalidInput("code", "bad")
-
-    with pytest.raises(InvalidInput):
-        idempotent(scope="user:a", operation="create", key="k4", payload={}, perform=failing)
-    assert not Municipality.objects.filter(code="107").exists()
-    assert not IdempotencyRecord.objects.filter(key="k4").exists()
-    perform, calls = create_municipality("108")
-    idempotent(scope="user:a", operation="create", key="k4", payload={}, perform=perform)
-    assert len(calls) == 1
-
-
-def test_header_is_validated():
-    factory = RequestFactory()
-    assert idempotency_key(factory.get("/", headers={"Idempotency-Key": '"abc-123"'})) == "abc-123"
-    assert idempotency_key(factory.get("/")) is None
-    with pytest.raises(InvalidInput):
-        idempotency_key(factory.get("/", headers={"Idempotency-Key": "x" * 200}))
-
-
-def _hash(payload):  # type: ignore[no-untyped-def]
-    from backend.idempotency import request_fingerprint
-
-    return request_fingerprint(payload)
-
-
-# --- The header on the API's creates ---------------------------------------------------------------
+from backend.idempotency import _fingerprint
+from backend.models import AppSession, IdempotencyRecord
+from selvbetjening.models import CitizenRequest, RequestMessage
+from tests.borgerapp.helpers import app_client, csrf_headers
+from tests.staffweb.helpers import web_client
 
 EPISODES = "/api/v1/episodes"
 
@@ -135,8 +53,6 @@ def test_the_same_key_with_another_body_is_422_and_changes_nothing(world):
 
 @pytest.mark.django_db
 def test_a_retry_while_the_first_is_running_is_409_with_retry_after(world):
-    from backend.idempotency import _fingerprint
-
     client = world.client("staff_in_team")
     request = RequestFactory().post(EPISODES, data=_episode_body(world), content_type="application/json")
     IdempotencyRecord.objects.create(
@@ -188,3 +104,166 @@ def test_a_malformed_key_is_422_and_logins_are_never_replayed(world):
     )  # fmt: skip
     assert token.status_code != 200
     assert not IdempotencyRecord.objects.filter(key="login-1").exists()
+
+
+def _in_flight(*, scope: str, path: str, key: str, body: dict) -> IdempotencyRecord:
+    """The record a first request with ``key`` leaves while it is still running."""
+    request = RequestFactory().post(path, data=body, content_type="application/json")
+    return IdempotencyRecord.objects.create(
+        scope=scope, operation=f"POST {path}", key=key, request_hash=_fingerprint(request)
+    )
+
+
+@pytest.mark.django_db
+def test_a_first_attempt_that_died_long_ago_is_taken_over_by_its_retry(world):
+    record = _in_flight(
+        scope=f"user:{world.staff_in_team.user.pk}", path=EPISODES, key="episode-5", body=_episode_body(world)
+    )
+    IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+    before = _episodes()
+    client = world.client("staff_in_team")
+    first = client.post(EPISODES, _episode_body(world), headers={"Idempotency-Key": "episode-5"})
+    assert first.status_code == 201, first.content
+    again = client.post(EPISODES, _episode_body(world), headers={"Idempotency-Key": '"episode-5"'})
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"  # a quoted key is the same key
+    assert again.json() == first.json()
+    assert _episodes() == before + 1
+
+
+# --- The citizen app's cookie login ------------------------------------------------------------------
+
+REQUESTS = "/api/v1/me/requests"
+REQUEST = {"category": "help", "text": "Min rollator knirker."}
+
+
+def _cookie_request(world) -> tuple[Client, str]:  # type: ignore[no-untyped-def]
+    """The citizen's cookie-logged-in browser and the path for writing again in a request of theirs."""
+    client = app_client(world.citizen.user)
+    created = client.post(REQUESTS, REQUEST, content_type="application/json", headers=csrf_headers(client))
+    assert created.status_code == 201, created.content
+    return client, f"{REQUESTS}/{created.json()['id']}/messages"
+
+
+def _messages(world) -> int:  # type: ignore[no-untyped-def]
+    return RequestMessage.objects.filter(request__citizen=world.citizen).count()
+
+
+@pytest.mark.django_db
+def test_with_the_cookie_login_the_same_key_and_body_gets_the_first_answer_and_writes_once(world):
+    client, path = _cookie_request(world)
+    headers = {**csrf_headers(client), "Idempotency-Key": "message-1"}
+    before = _messages(world)
+    first = client.post(path, {"text": "Den knirker stadig."}, content_type="application/json", headers=headers)
+    again = client.post(path, {"text": "Den knirker stadig."}, content_type="application/json", headers=headers)
+    assert first.status_code == again.status_code == 201, first.content
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
+    assert _messages(world) == before + 1
+    record = IdempotencyRecord.objects.get(key="message-1")
+    assert record.scope == f"user:{world.citizen.user.pk}" and record.completed_at is not None
+
+
+@pytest.mark.django_db
+def test_with_the_cookie_login_the_same_key_with_another_body_is_422_and_writes_nothing(world):
+    client, path = _cookie_request(world)
+    headers = {**csrf_headers(client), "Idempotency-Key": "message-2"}
+    client.post(path, {"text": "Første."}, content_type="application/json", headers=headers)
+    before = _messages(world)
+    other = client.post(path, {"text": "Anden."}, content_type="application/json", headers=headers)
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert _messages(world) == before
+
+
+@pytest.mark.django_db
+def test_with_the_cookie_login_a_retry_while_the_first_runs_is_409(world):
+    client, path = _cookie_request(world)
+    body = {"text": "Er I der?"}
+    _in_flight(scope=f"user:{world.citizen.user.pk}", path=path, key="message-3", body=body)
+    before = _messages(world)
+    headers = {**csrf_headers(client), "Idempotency-Key": "message-3"}
+    response = client.post(path, body, content_type="application/json", headers=headers)
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_in_flight"
+    assert response["Retry-After"]
+    assert _messages(world) == before
+
+
+@pytest.mark.django_db
+def test_with_the_cookie_login_another_citizens_same_key_and_body_is_their_own(world):
+    mine = app_client(world.citizen.user)
+    theirs = app_client(world.other_citizen.user)
+    answers = [
+        browser.post(
+            REQUESTS, REQUEST, content_type="application/json",
+            headers={**csrf_headers(browser), "Idempotency-Key": "same-key"},
+        )
+        for browser in (mine, theirs)
+    ]  # fmt: skip
+    assert [answer.status_code for answer in answers] == [201, 201]
+    assert "Idempotent-Replayed" not in answers[1]
+    assert CitizenRequest.objects.get(pk=answers[0].json()["id"]).citizen == world.citizen
+    assert CitizenRequest.objects.get(pk=answers[1].json()["id"]).citizen == world.other_citizen
+    scopes = set(IdempotencyRecord.objects.filter(key="same-key").values_list("scope", flat=True))
+    assert scopes == {f"user:{world.citizen.user.pk}", f"user:{world.other_citizen.user.pk}"}
+
+
+@pytest.mark.django_db
+def test_with_the_cookie_login_a_key_never_bypasses_the_csrf_check(world):
+    client, path = _cookie_request(world)
+    body = {"text": "Med nøgle."}
+    made = client.post(
+        path, body, content_type="application/json", headers={**csrf_headers(client), "Idempotency-Key": "message-4"}
+    )
+    assert made.status_code == 201
+    before = _messages(world)
+    for headers in ({"Idempotency-Key": "message-4"}, {"Idempotency-Key": "message-5"}):
+        refused = client.post(path, body, content_type="application/json", headers=headers)
+        assert refused.status_code == 403, headers  # neither the stored answer nor a new write
+        assert refused.json()["code"] == "csrf_failed"
+        assert "Idempotent-Replayed" not in refused
+    assert _messages(world) == before
+    assert not IdempotencyRecord.objects.filter(key="message-5").exists()
+
+
+@pytest.mark.django_db
+def test_a_key_from_a_cookie_without_a_login_in_force_is_not_kept(world):
+    client, path = _cookie_request(world)
+    AppSession.objects.filter(pk=client.app_session.pk).update(revoked_at=timezone.now())  # type: ignore[attr-defined]
+    headers = {**csrf_headers(client), "Idempotency-Key": "message-6"}
+    response = client.post(path, {"text": "Efter log ud."}, content_type="application/json", headers=headers)
+    assert response.status_code == 401
+    staff = web_client(world.staff_in_team.user)  # the staff web's cookie opens no API operation
+    response = staff.post(EPISODES, _episode_body(world), content_type="application/json", headers=headers)
+    assert response.status_code == 401
+    assert not IdempotencyRecord.objects.filter(key="message-6").exists()
+
+
+@pytest.mark.django_db
+def test_with_the_cookie_login_a_keyed_photo_upload_is_checked_for_csrf_and_replayed(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test.client import encode_multipart
+
+    from tests.selvbetjening.helpers import jpeg_bytes
+
+    client, messages_path = _cookie_request(world)
+    path = messages_path.removesuffix("/messages") + "/photo"
+    image = jpeg_bytes()
+
+    def upload(headers: dict[str, str], *, boundary: str = "first-boundary", image: bytes = image):  # type: ignore[no-untyped-def]
+        photo = SimpleUploadedFile("rollator.jpg", image, content_type="image/jpeg")
+        body = encode_multipart(boundary, {"photo": photo})
+        content_type = f"multipart/form-data; boundary={boundary}"
+        return client.post(path, body, content_type=content_type, headers=headers)
+
+    refused = upload({"Idempotency-Key": "photo-1"})  # a form body: the CSRF check reads it as a form
+    assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"
+    headers = {**csrf_headers(client), "Idempotency-Key": "photo-1"}
+    first = upload(headers)
+    assert first.status_code == 200, first.content
+    assert first.json()["has_photo"] is True
+    again = upload(headers, boundary="a-retry-lays-the-form-out-anew")
+    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    other = upload(headers, image=jpeg_bytes(color=(30, 30, 200)))
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
