@@ -204,7 +204,8 @@ class GroupReceiver:
 
     def held(self) -> Held:
         """What the layer holds on this receiver's loop, for every channel and group, not this receiver's
-        only (the in-memory layer is one for all loops). Read-only; callable from another thread."""
+        only (the in-memory layer is one for all loops). It only reads, and copies each name list at once, so a
+        test may call it from a thread other than the loop's."""
         if not self.is_pubsub:
             return Held(channels=list(self.layer.channels), groups=list(self.layer.groups), subscriptions=[])
         loop_layer = self.layer._layers.get(self.loop)

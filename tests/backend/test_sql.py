@@ -6,7 +6,7 @@ import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from django.apps import apps
@@ -88,6 +88,39 @@ def test_a_value_computed_from_a_column_reads_as_the_orm_aggregates_it(episode):
     assert sql.value_of(Episode, "planned_end_date", ends) == ends_by_orm
     assert isinstance(sql.value_of(Episode, "planned_end_date", ends), date)
     assert sql.value_of(SessionLog, "performed_at", None) is None
+
+
+@pytest.mark.django_db
+def test_a_long_list_as_one_parameter_finds_the_rows_the_orms_in_finds(episode):
+    plan = make_plan(episode=episode, exercises=3)
+    first, _, third = plan.current_version.exercises.order_by("position")
+    wanted = [first.pk, third.pk, uuid4()]
+    select = sql.Select(("pe", PlanExercise, "id"))
+    statement = "SELECT {columns} FROM {pe} WHERE {among}".format(  # noqa: S608 — names from the models
+        columns=select.sql(),
+        among=sql.among(sql.column(PlanExercise, "id", "pe"), len(wanted), "uuid"),
+        **sql.aliases(pe=PlanExercise),
+    )
+    parameters = sql.among_parameters([sql.parameter(PlanExercise, "id", value) for value in wanted])
+    assert len(parameters) == (1 if connection.vendor == "postgresql" else len(wanted))
+    found = {row[0] for row in select.rows(sql.fetch(statement, parameters))}
+    assert found == set(PlanExercise.objects.filter(pk__in=wanted).values_list("id", flat=True)) == {first.pk, third.pk}
+
+
+@pytest.mark.django_db
+def test_ids_as_text_and_moments_as_seconds_read_as_the_orm_reads_them(episode):
+    plan = make_plan(episode=episode, exercises=1)
+    SessionLogFactory(plan=plan, performed_at=datetime(2026, 3, 29, 8, 30, 15, 250000, tzinfo=UTC))
+    if connection.vendor == "postgresql":
+        template = "SELECT {l.id}::text, extract(epoch FROM {l.performed_at})::float8 FROM {l}"
+    else:
+        template = "SELECT {l.id}, {l.performed_at} FROM {l}"
+    [(log_id, performed_at)] = sql.fetch(template.format(**sql.aliases(l=SessionLog)), [])
+    [(orm_id, orm_performed_at)] = SessionLog.objects.values_list("id", "performed_at")
+    assert sql.uuid_text(log_id) == str(orm_id)
+    assert sql.moment(performed_at) == orm_performed_at
+    assert sql.uuid_text(orm_id.hex) == sql.uuid_text(orm_id) == str(orm_id)
+    assert sql.moment("2026-03-29 08:30:15") == datetime(2026, 3, 29, 8, 30, 15, tzinfo=UTC)
 
 
 # --- No statement types a table's or a column's name ---------------------------------------------
