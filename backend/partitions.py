@@ -22,10 +22,15 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
+from django.db.models import Model
 from django.utils import timezone
+
+from backend import sql
 
 logger = logging.getLogger(__name__)
 
@@ -42,39 +47,70 @@ def setting_days(name: str) -> Callable[[], int]:
     return lambda: int(getattr(settings, name))
 
 
+type ModelRef = type[Model] | str
+# A partition's rows that keep its month from being dropped, for a cutoff: an SQL condition on the partition's
+# columns, and its parameters.
+type KeepWhile = Callable[[datetime], tuple[str, list[Any]]]
+
+
+def _model(reference: ModelRef) -> type[Model]:
+    return apps.get_model(reference) if isinstance(reference, str) else reference
+
+
+def _label(reference: ModelRef) -> str:
+    return reference if isinstance(reference, str) else reference._meta.label
+
+
 @dataclass(frozen=True)
 class Partitioned:
-    """A table partitioned by month of ``column`` (a timestamp no update changes).
+    """A model's table partitioned by month of its field ``field`` (a timestamp no update changes). The model
+    is named by its label (``"app_label.Model"``) where the kernel must not import its app.
 
     ``retention_days``: days of history kept (0 keeps everything). ``widened``: its unique constraints and
-    unique indexes that get the partition column on PostgreSQL. ``keep_while``: an SQL condition on a
-    partition's rows (``%s`` is the retention cutoff): a month past retention holding a row that meets it is
-    not dropped. ``referenced_by``: (table, column) pairs that point at this table's ids without a foreign
-    key (PostgreSQL cannot have one into a partitioned table on the id alone); they are set to NULL for the
-    rows of a partition dropped, as ``ON DELETE SET NULL`` would.
+    unique indexes that get the partition column on PostgreSQL. ``keep_while``: for the retention cutoff, an
+    SQL condition on a partition's rows and its parameters: a month past retention holding a row that meets
+    it is not dropped. ``referenced_by``: (model, field) pairs that point at this table's ids without a
+    foreign key (PostgreSQL cannot have one into a partitioned table on the id alone); they are set to NULL
+    for the rows of a partition dropped, as ``ON DELETE SET NULL`` would.
     """
 
-    table: str
-    column: str
+    model: ModelRef
+    field: str
     retention_days: Callable[[], int] = kept_for_good
     widened: tuple[str, ...] = ()
-    keep_while: str = ""
-    referenced_by: tuple[tuple[str, str], ...] = ()
+    keep_while: KeepWhile | None = None
+    referenced_by: tuple[tuple[ModelRef, str], ...] = ()
+
+    @property
+    def table(self) -> str:
+        """The table's name, unquoted (from the model's metadata)."""
+        return sql.table_name(_model(self.model))
+
+    @property
+    def column(self) -> str:
+        """The partition column's name, unquoted."""
+        return sql.column_name(_model(self.model), self.field)
+
+    @property
+    def key(self) -> str:
+        """The primary key's column, unquoted."""
+        model = _model(self.model)
+        return sql.column_name(model, model._meta.pk.name)
 
 
-ACCESS_LOG = Partitioned("backend_accesslogentry", "at", setting_days("ACCESS_LOG_RETENTION_DAYS"))
-READINGS = Partitioned("velfaerdsteknologi_reading", "measured_at", setting_days("TELEMETRY_RETENTION_DAYS"))
-_TABLES: dict[str, Partitioned] = {spec.table: spec for spec in (ACCESS_LOG, READINGS)}
+ACCESS_LOG = Partitioned("backend.AccessLogEntry", "at", setting_days("ACCESS_LOG_RETENTION_DAYS"))
+READINGS = Partitioned("velfaerdsteknologi.Reading", "measured_at", setting_days("TELEMETRY_RETENTION_DAYS"))
+_SPECS: dict[str, Partitioned] = {_label(spec.model): spec for spec in (ACCESS_LOG, READINGS)}
 
 
 def register(*specs: Partitioned) -> None:
     """Add an app's partitioned tables to those made ahead and dropped when expired."""
     for spec in specs:
-        _TABLES[spec.table] = spec
+        _SPECS[_label(spec.model)] = spec
 
 
 def tables() -> tuple[Partitioned, ...]:
-    return tuple(_TABLES.values())
+    return tuple(_SPECS.values())
 
 
 def month_start(moment: date | datetime) -> date:
@@ -209,12 +245,13 @@ def expired_partitions(spec: Partitioned, now: datetime) -> list[str]:
 
 
 def _kept(spec: Partitioned, name: str, cutoff: datetime) -> bool:
-    if not spec.keep_while:
+    if spec.keep_while is None:
         return False
+    condition, parameters = spec.keep_while(cutoff)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(name)} WHERE {spec.keep_while})",  # noqa: S608
-            [cutoff] * spec.keep_while.count("%s"),
+            f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(name)} WHERE {condition})",  # noqa: S608
+            parameters,
         )
         return cursor.fetchone()[0]
 
@@ -241,10 +278,12 @@ def _drop(spec: Partitioned, name: str) -> bool:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT set_config('lock_timeout', %s, true)", [DROP_LOCK_TIMEOUT])
             quote = connection.ops.quote_name
-            for table, column in spec.referenced_by:
+            for reference, name_of_field in spec.referenced_by:
+                model = _model(reference)
+                column = sql.column(model, name_of_field)
                 cursor.execute(
-                    f"UPDATE {quote(table)} SET {quote(column)} = NULL "  # noqa: S608
-                    f"WHERE {quote(column)} IN (SELECT id FROM {quote(name)})"
+                    f"UPDATE {sql.table(model)} SET {column} = NULL "  # noqa: S608
+                    f"WHERE {column} IN (SELECT {quote(spec.key)} FROM {quote(name)})"
                 )
             cursor.execute("SELECT mestring_partition_drop(%s, %s)", [spec.table, name])
     except OperationalError as error:
@@ -261,7 +300,16 @@ def _drop(spec: Partitioned, name: str) -> bool:
 # partition (a device's clock set to 1970 must not make six hundred partitions).
 CONVERT_MONTHS_BACK = 120
 
-DROP_FUNCTION = """
+
+def drop_function() -> str:
+    """``mestring_partition_drop``: drops a month partition of a table, but none of the access log's whose
+    month ends within the last 365 days."""
+    access_log = sql.table_name(_model(ACCESS_LOG.model))
+    assert re.fullmatch(r"\w+", access_log), access_log
+    return _DROP_FUNCTION.replace("{access_log}", access_log)
+
+
+_DROP_FUNCTION = """
 CREATE OR REPLACE FUNCTION mestring_partition_drop(parent text, part text) RETURNS void AS $$
 DECLARE
     bound text;
@@ -277,7 +325,7 @@ BEGIN
         RAISE EXCEPTION 'the default partition of % is not dropped', parent;
     END IF;
     upper_bound := substring(bound FROM 'TO \\(''([^'']*)''\\)')::timestamptz;
-    IF parent = 'backend_accesslogentry' AND upper_bound > now() - interval '365 days' THEN
+    IF parent = '{access_log}' AND upper_bound > now() - interval '365 days' THEN
         RAISE EXCEPTION 'access-log rows are kept for at least a year';
     END IF;
     EXECUTE format('DROP TABLE %I', part);
@@ -309,7 +357,7 @@ def _rebuild(schema_editor, spec: Partitioned, *, partitioned: bool, now: dateti
     if schema_editor.connection.vendor != "postgresql":
         return
     quote = schema_editor.connection.ops.quote_name
-    table, column = spec.table, spec.column
+    table, column, key = spec.table, spec.column, spec.key
     old = f"{table}_rebuilt"
     with schema_editor.connection.cursor() as cursor:
         referencing = _fetch(cursor, "SELECT conname FROM pg_constraint WHERE confrelid = to_regclass(%s)", [table])
@@ -335,7 +383,7 @@ def _rebuild(schema_editor, spec: Partitioned, *, partitioned: bool, now: dateti
             [table],
         )
         sequence_state: tuple | None = None
-        (sequence,) = _fetch(cursor, "SELECT pg_get_serial_sequence(%s, 'id')", [table])[0]
+        (sequence,) = _fetch(cursor, "SELECT pg_get_serial_sequence(%s, %s)", [table, key])[0]
         if sequence:
             sequence_state = _fetch(cursor, f"SELECT last_value, is_called FROM {sequence}")[0]  # noqa: S608
         for name, _definition in indexes:
@@ -367,12 +415,14 @@ def _rebuild(schema_editor, spec: Partitioned, *, partitioned: bool, now: dateti
                     [_bound(month).isoformat(), _bound(next_month(month)).isoformat()],
                 )
             cursor.execute(f"CREATE TABLE {quote(default_name(table))} PARTITION OF {quote(table)} DEFAULT")
-            cursor.execute(DROP_FUNCTION)
+            cursor.execute(drop_function())
         # Rows first, then keys and indexes built once over them.
         cursor.execute(f"INSERT INTO {quote(table)} SELECT * FROM {quote(old)}")  # noqa: S608
         for name, kind, definition in constraints:
             if kind == "p":
-                definition = f"PRIMARY KEY (id, {quote(column)})" if partitioned else "PRIMARY KEY (id)"
+                definition = (
+                    f"PRIMARY KEY ({quote(key)}, {quote(column)})" if partitioned else f"PRIMARY KEY ({quote(key)})"
+                )
             elif name in spec.widened:
                 definition = _widened(definition, column, partitioned=partitioned)
             cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
@@ -381,7 +431,7 @@ def _rebuild(schema_editor, spec: Partitioned, *, partitioned: bool, now: dateti
                 definition = _widened(definition, column, partitioned=partitioned)
             cursor.execute(definition)
         if sequence_state is not None:
-            (new_sequence,) = _fetch(cursor, "SELECT pg_get_serial_sequence(%s, 'id')", [table])[0]
+            (new_sequence,) = _fetch(cursor, "SELECT pg_get_serial_sequence(%s, %s)", [table, key])[0]
             cursor.execute("SELECT setval(%s, %s, %s)", [new_sequence, *sequence_state])
         for _name, definition in triggers:
             cursor.execute(definition)

@@ -10,7 +10,24 @@ from typing import Any
 
 from django.contrib.sessions.backends import db
 from django.db import connections, router
+from django.db.models import Model
 from django.utils import timezone
+
+from backend import sql
+
+_statements: dict[tuple[str, type[Model]], str] = {}
+
+
+def statement(vendor: str, model: type[Model]) -> str:
+    """The session's data by its key while unexpired (parameters: the key, now), names from the model."""
+    key = (vendor, model)
+    if key not in _statements:
+        _statements[key] = (
+            "SELECT {s.session_data} FROM {s} WHERE {s.session_key} = %s AND {s.expire_date} > %s".format(  # noqa: S608 — names from the model
+                **sql.aliases(s=model)
+            )
+        )
+    return _statements[key]
 
 
 class SessionStore(db.SessionStore):
@@ -21,18 +38,10 @@ class SessionStore(db.SessionStore):
             return None
         model = self.model
         connection = connections[router.db_for_read(model)]
-        meta = model._meta
-
-        def quote(name: str | None) -> str:
-            return connection.ops.quote_name(str(name))
-
-        statement = (
-            f"SELECT {quote(meta.get_field('session_data').column)} FROM {quote(meta.db_table)} "  # noqa: S608
-            f"WHERE {quote(meta.get_field('session_key').column)} = %s "
-            f"AND {quote(meta.get_field('expire_date').column)} > %s"
-        )
         with connection.cursor() as cursor:
-            cursor.execute(statement, [key, connection.ops.adapt_datetimefield_value(timezone.now())])
+            cursor.execute(
+                statement(connection.vendor, model), [key, connection.ops.adapt_datetimefield_value(timezone.now())]
+            )
             row = cursor.fetchone()
         if row is None:
             self._session_key = None

@@ -15,6 +15,8 @@ channels-redis 4.3.0, the version ``pyproject.toml`` pins. Everything else uses 
   which was most of a reminder's publishing time. Any other layer gets ``group_send`` per message. Within a
   group, messages keep their order. A Redis that does not answer fails the publish within
   ``SOCKET_TIMEOUT_SECONDS`` instead of holding the caller.
+- ``GroupReceiver.held()``: what the layer holds on the receiver's loop (channels, groups and, with Redis,
+  subscriptions), by name: what tests look at to see that nothing outlives the sockets that asked for it.
 """
 
 import asyncio
@@ -24,6 +26,7 @@ import uuid
 import weakref
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -85,6 +88,17 @@ class _PubSubListener:
             logger.warning("Dropped a channel-layer message that could not be read.")
             return
         self.arrive(self.group, message)
+
+
+@dataclass(frozen=True)
+class Held:
+    """What a channel layer holds on one event loop, by the layer's own names (with the Redis layer's
+    prefix): the channels it keeps a queue or a listener for, the groups it knows members of and, on the
+    Redis pub/sub layer, the Redis channels its subscriber connections are subscribed to (none in memory)."""
+
+    channels: list[str]
+    groups: list[str]
+    subscriptions: list[str]
 
 
 class GroupReceiver:
@@ -187,6 +201,21 @@ class GroupReceiver:
             if connection is not None and not connection.is_connected:
                 return False
         return True
+
+    def held(self) -> Held:
+        """What the layer holds on this receiver's loop, for every channel and group, not this receiver's
+        only (the in-memory layer is one for all loops). It only reads, and copies each name list at once, so a
+        test may call it from a thread other than the loop's."""
+        if not self.is_pubsub:
+            return Held(channels=list(self.layer.channels), groups=list(self.layer.groups), subscriptions=[])
+        loop_layer = self.layer._layers.get(self.loop)
+        if loop_layer is None:
+            return Held(channels=[], groups=[], subscriptions=[])
+        return Held(
+            channels=list(loop_layer.channels),
+            groups=list(loop_layer.groups),
+            subscriptions=[name for shard in loop_layer._shards for name in list(shard._subscribed_to)],
+        )
 
     def _watch(self, loop_layer: Any) -> None:
         """Be told when a shard's subscriber connection connects again; redis-py then subscribes again first

@@ -21,22 +21,42 @@ partial indexes, updates find rows by id), so each query probes every partition,
 serve it better than many small ones. The daily purges keep each table's retention to the day.
 """
 
+from datetime import datetime
+from typing import Any
+
+from backend import sql
 from backend.partitions import Partitioned, setting_days
+from notifications.models import PushDelivery, ReminderOccurrence, StreamEvent
+from notifications.services.scheduling import OPEN_REMINDER
 from notifications.tasks import STREAM_EVENT_RETENTION
 
+
+def reminder_open_or_due_since(cutoff: datetime) -> tuple[str, list[Any]]:
+    """A reminder still open (scheduled, or claimed by a dispatcher) or due at ``cutoff`` or later: its month
+    is not dropped. A condition on a partition's columns, and its parameters."""
+    status, due_at = sql.column(ReminderOccurrence, "status"), sql.column(ReminderOccurrence, "due_at")
+    return (
+        f"{status} IN ({sql.placeholders(len(OPEN_REMINDER))}) OR {due_at} >= %s",
+        [
+            *(sql.parameter(ReminderOccurrence, "status", status.value) for status in OPEN_REMINDER),
+            sql.parameter(ReminderOccurrence, "due_at", cutoff),
+        ],
+    )
+
+
 STREAM_EVENTS = Partitioned(
-    "notifications_streamevent",
+    StreamEvent,
     "created_at",
     retention_days=lambda: STREAM_EVENT_RETENTION.days,
     widened=("stream_event_unique_team_dedupe_key",),
 )
 REMINDERS = Partitioned(
-    "notifications_reminderoccurrence",
+    ReminderOccurrence,
     "created_at",
     retention_days=setting_days("REMINDER_RETENTION_DAYS"),
     widened=("reminder_one_per_recipient_source", "reminder_one_per_audience_source"),
-    keep_while="status IN ('scheduled', 'claimed') OR due_at >= %s",
-    referenced_by=(("notifications_reminderoccurrence", "snoozed_from_id"),),
+    keep_while=reminder_open_or_due_since,
+    referenced_by=((ReminderOccurrence, "snoozed_from"),),
 )
-PUSH_DELIVERIES = Partitioned("notifications_pushdelivery", "created_at", widened=("push_delivery_unique_install",))
+PUSH_DELIVERIES = Partitioned(PushDelivery, "created_at", widened=("push_delivery_unique_install",))
 HISTORY_TABLES = (STREAM_EVENTS, REMINDERS, PUSH_DELIVERIES)

@@ -16,14 +16,13 @@ token, session and user valid, and a membership a care role in force) are the ac
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
 from django.db.models import F, Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from backend import sql
 from backend.access.declaration import AccessDeclaration, declared
@@ -52,42 +51,12 @@ class Access:
         return min(self.token_expires_at, self.session_expires_at)
 
 
-def _datetime(value: Any) -> datetime:
-    if isinstance(value, float):
-        return datetime.fromtimestamp(value, UTC)
-    if isinstance(value, str):
-        parsed = parse_datetime(value)
-        assert parsed is not None
-        value = parsed
-    assert isinstance(value, datetime)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _uuid_text(value: Any) -> str:
-    """A UUID column's value as the canonical text (PostgreSQL's ``::text`` is already canonical; SQLite
-    stores 32 hex digits)."""
-    if isinstance(value, str) and len(value) == 36:
-        return value
-    return str(value) if isinstance(value, uuid.UUID) else str(uuid.UUID(str(value)))
-
-
-def _in(column: str, count: int, array_type: str) -> str:
-    """``column`` among ``count`` values: on PostgreSQL one text parameter of comma-separated values, split
-    by the server (its statement does not grow with the number of sockets, and psycopg quotes one string
-    instead of dumping an array element by element, which was most of the check's time); a list elsewhere."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(string_to_array(%s, ',')::{array_type}[])"
-    return f"{column} IN ({sql.placeholders(count)})"
-
-
-def _listed(values: list[str]) -> str:
-    """Values for one ``string_to_array`` parameter: hexadecimal hashes and UUIDs, which hold no comma."""
-    assert not any("," in value for value in values)
-    return ",".join(values)
-
-
-def _in_params(values: list[Any]) -> list[Any]:
-    return [_listed([str(value) for value in values])] if connection.vendor == "postgresql" else values
+# The statement's IN lists and its row converters are backend.sql's.
+_datetime = sql.moment
+_uuid_text = sql.uuid_text
+_in = sql.among
+_listed = sql.listed
+_in_params = sql.among_parameters
 
 
 def _statement(declaration: AccessDeclaration, token_count: int, team_count: int) -> str:

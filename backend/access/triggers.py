@@ -65,11 +65,12 @@ def _changed(quote, columns: tuple[str, ...], distinct: str) -> str:
 def _statements(connection: BaseDatabaseWrapper) -> list[str]:
     quote = connection.ops.quote_name
     version = sql.table(AccessVersion)
+    key, value = sql.column(AccessVersion, "id"), sql.column(AccessVersion, "value")
     statements: list[str] = []
     if connection.vendor == "postgresql":
         raise_version = (
-            f"INSERT INTO {version} (id, value) VALUES (1, {PG_START}) "  # noqa: S608 — identifiers only
-            f"ON CONFLICT (id) DO UPDATE SET value = {version}.value + 1"
+            f"INSERT INTO {version} ({key}, {value}) VALUES (1, {PG_START}) "  # noqa: S608 — identifiers only
+            f"ON CONFLICT ({key}) DO UPDATE SET {value} = {version}.{value} + 1"
         )
         statements += [
             "CREATE OR REPLACE FUNCTION mestring_access_changed() RETURNS trigger AS $$ "
@@ -100,8 +101,8 @@ def _statements(connection: BaseDatabaseWrapper) -> list[str]:
                 )
     else:
         raise_version = (
-            f"INSERT OR IGNORE INTO {version} (id, value) VALUES (1, {SQLITE_START}); "  # noqa: S608 — identifiers only
-            f"UPDATE {version} SET value = value + 1 WHERE id = 1;"
+            f"INSERT OR IGNORE INTO {version} ({key}, {value}) VALUES (1, {SQLITE_START}); "  # noqa: S608 — identifiers only
+            f"UPDATE {version} SET {value} = {value} + 1 WHERE {key} = 1;"
         )
         for watched in watched_tables():
             table = quote(watched.table)

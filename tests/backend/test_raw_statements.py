@@ -1,12 +1,13 @@
 """The kernel's hand-written statements answer what the ORM answers for the same question, on the world's
 logins with some made invalid in each way the declaration names: the token lookup
 (``backend/token_lookup.py``), the websocket hub's access checks and access version
-(``notifications/stream_checks.py``) and the access log's insert (``backend/audit.py``). Run on SQLite and
-on PostgreSQL."""
+(``notifications/stream_checks.py``), the access log's insert (``backend/audit.py``) and the browser
+session's read (``backend/session_store.py``). Run on SQLite and on PostgreSQL."""
 
 from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from backend.access.declaration import declared
@@ -14,6 +15,7 @@ from backend.access.rules import Moments
 from backend.actors import Actor
 from backend.audit import access_log_record
 from backend.models import AccessLogEntry, AccessVersion, AppSession, Membership, StaffRole, Token, User
+from backend.session_store import SessionStore
 from backend.token_lookup import session_for_access_token_hash
 from backend.tokens import hash_secret
 from notifications import stream_checks
@@ -124,3 +126,37 @@ def test_the_access_logs_insert_stores_what_the_orm_would(world):
     )
     assert stored == sorted(expected, key=lambda row: row[3])
     assert all(entry.at is not None and entry.at.tzinfo is not None for entry in AccessLogEntry.objects.all())
+
+
+def test_the_session_stores_read_finds_the_sessions_the_orm_finds():
+    def made(data: dict, expires_in: timedelta) -> str:
+        store = SessionStore()
+        store.update(data)
+        store.create()
+        assert store.session_key is not None
+        Session.objects.filter(pk=store.session_key).update(expire_date=timezone.now() + expires_in)
+        return store.session_key
+
+    keys = [
+        made({"staff": "in the team"}, timedelta(hours=2)),
+        made({"citizen": "app"}, timedelta(days=14)),
+        made({"gone": True}, -timedelta(seconds=1)),
+        made({"long gone": True}, -timedelta(days=30)),
+        "nosuchsessionkeyatall0123456789",
+    ]
+    found = {}
+    for key in keys:
+        session = SessionStore(key)._get_session_from_db()
+        if session is not None:
+            found[key] = (session.session_key, session.session_data)
+    now = timezone.now()
+    expected = dict(
+        (key, (key, data))
+        for key, data in Session.objects.filter(session_key__in=keys, expire_date__gt=now).values_list(
+            "session_key", "session_data"
+        )
+    )
+    assert found == expected
+    assert list(found) == keys[:2]
+    assert SessionStore(keys[0]).load() == {"staff": "in the team"}
+    assert SessionStore(keys[2]).load() == {}

@@ -1,4 +1,6 @@
 import contextlib
+import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -111,3 +113,46 @@ def install_for(user: Any, token: str, *, locale: str = "da", platform: str = "a
         locale=locale,
     )
     return install
+
+
+# --- The channel layers the stream runs on -----------------------------------------------------------------
+
+ON_POSTGRESQL = "postgresql" in connections.databases["default"]["ENGINE"]
+
+
+def redis_url() -> str:
+    """The Redis of ``REDIS_URL``. Without it the test skips on the embedded pass (no ``DATABASE_URL``) and fails
+    on the PostgreSQL + Redis pass, where the Redis cases are the only check of the adapter
+    (``notifications.channel_layer``) against the layer it was written for."""
+    url = os.environ.get("REDIS_URL", "")
+    if url:
+        return url
+    if ON_POSTGRESQL:
+        pytest.fail("REDIS_URL is not set: the PostgreSQL + Redis pass checks the channel layer against a real Redis")
+    pytest.skip("needs REDIS_URL: production's channel layer (the PostgreSQL + Redis pass runs it)")
+
+
+def pubsub_settings(settings: Any, address: str) -> None:
+    """Production's channel-layer configuration (config/settings.py with REDIS_URL set) at ``address``, under
+    a prefix of the test's own, so that nothing else on the same Redis reaches it."""
+    config = dict(settings.CHANNEL_LAYERS["default"])
+    assert config["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    config["CONFIG"] = {
+        **config["CONFIG"],
+        "hosts": [dict(host, address=address) for host in config["CONFIG"]["hosts"]],
+        "prefix": f"test-{uuid.uuid4().hex[:12]}",
+    }
+    settings.CHANNEL_LAYERS = {"default": config}
+
+
+@pytest.fixture(params=["in-memory", "redis-pubsub"])
+def layer(request: pytest.FixtureRequest, settings: Any) -> Iterator[Any]:
+    """The process's channel layer, once in memory (the embedded mode) and once production's Redis pub/sub
+    layer at ``REDIS_URL`` (``redis_url``: skipped or failed without it)."""
+    if request.param == "redis-pubsub":
+        pubsub_settings(settings, redis_url())
+    else:
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends.clear()
+    yield get_channel_layer()
+    channel_layers.backends.clear()

@@ -6,57 +6,23 @@ The Redis cases skip on the embedded pass (no ``DATABASE_URL``) and fail on the 
 """
 
 import asyncio
-import os
 import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import channel_layers, get_channel_layer
-from django.db import connections
 
 from notifications import channel_layer, stream_hub
 from notifications.channel_layer import GroupReceiver
+from tests.notifications.conftest import pubsub_settings, redis_url
 
-ON_POSTGRESQL = "postgresql" in connections.databases["default"]["ENGINE"]
 WAIT_SECONDS = 10.0
-
-
-def redis_url() -> str:
-    url = os.environ.get("REDIS_URL", "")
-    if url:
-        return url
-    if ON_POSTGRESQL:
-        pytest.fail("REDIS_URL is not set: the PostgreSQL + Redis pass checks the channel layer against a real Redis")
-    pytest.skip("needs REDIS_URL: production's channel layer (the PostgreSQL + Redis pass runs it)")
-
-
-def pubsub_settings(settings: Any, address: str) -> None:
-    """Production's channel-layer configuration (config/settings.py with REDIS_URL set) at ``address``, under
-    a prefix of the test's own, so that nothing else on the same Redis reaches it."""
-    config = dict(settings.CHANNEL_LAYERS["default"])
-    assert config["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
-    config["CONFIG"] = {
-        **config["CONFIG"],
-        "hosts": [dict(host, address=address) for host in config["CONFIG"]["hosts"]],
-        "prefix": f"test-{uuid.uuid4().hex[:12]}",
-    }
-    settings.CHANNEL_LAYERS = {"default": config}
-
-
-@pytest.fixture(params=["in-memory", "redis-pubsub"])
-def layer(request: pytest.FixtureRequest, settings: Any) -> Iterator[Any]:
-    if request.param == "redis-pubsub":
-        pubsub_settings(settings, redis_url())
-    else:
-        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    channel_layers.backends.clear()
-    yield get_channel_layer()
-    channel_layers.backends.clear()
 
 
 @pytest.fixture
@@ -95,6 +61,11 @@ async def eventually(condition: Callable[[], bool], what: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"not within {WAIT_SECONDS} s: {what}"
         await asyncio.sleep(0.02)
+
+
+def held_for(receiver: GroupReceiver, group: str) -> dict[str, int]:
+    """How many of the channels, groups and subscriptions the layer holds name ``group``."""
+    return {kind: sum(group in name for name in names) for kind, names in asdict(receiver.held()).items()}
 
 
 def event(number: int) -> dict[str, Any]:
@@ -140,14 +111,20 @@ async def test_a_receiver_gets_only_the_groups_it_is_in(layer):
     arrivals = Arrivals()
     receiver = GroupReceiver(layer, arrivals, nothing_happens)
     joined, other = f"team.{uuid.uuid4()}", f"team.{uuid.uuid4()}"
+    assert held_for(receiver, joined) == {"channels": 0, "groups": 0, "subscriptions": 0}
     await receiver.join(joined)
     await receiver.join(joined)
+    # One channel of the receiver's in the group; with Redis, one subscription to the group's Redis channel.
+    subscriptions = 1 if receiver.is_pubsub else 0
+    assert held_for(receiver, joined) == {"channels": 1, "groups": 1, "subscriptions": subscriptions}
+    assert held_for(receiver, other) == {"channels": 0, "groups": 0, "subscriptions": 0}
     await layer.group_send(other, event(1))
     await layer.group_send(joined, event(2))
     assert await arrivals.until(1) == [(joined, event(2))]
     await receiver.leave(joined)
     await receiver.leave(joined)
     assert receiver.groups() == []
+    assert held_for(receiver, joined) == {"channels": 0, "groups": 0, "subscriptions": 0}
     await layer.group_send(joined, event(3))
     await asyncio.sleep(0.3)
     assert arrivals.messages == [(joined, event(2))]

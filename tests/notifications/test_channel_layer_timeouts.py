@@ -3,11 +3,11 @@ the request that calls notify(): the channel layer's connections time out, the n
 and the failure logged, and the app gets the event by replay.
 
 Runs where production's channel layer is configured (REDIS_URL set: the Redis pub/sub layer with
-the timeouts of config/settings.py), against a silent TCP server on loopback.
+the timeouts of config/settings.py), against a silent TCP server on loopback: skipped without REDIS_URL on
+the embedded pass, failed without it on the PostgreSQL + Redis pass (``redis_url``).
 """
 
 import logging
-import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -21,15 +21,19 @@ from django.db import connections
 from notifications import channel_layer
 from notifications.models import Notification, StreamEvent
 from notifications.services import notify
+from tests.notifications.conftest import redis_url
 
-pytestmark = [
-    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: production's channel layer"),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 # Not a speed: a hang (no timeout on the channel layer's connections) never returns; a bounded call
 # returns within about a second whatever the machine, which this leaves room for many times over.
 HANG_SECONDS = 30.0
+
+
+@pytest.fixture(autouse=True)
+def _production_layer() -> None:
+    """Skipped without REDIS_URL on the embedded pass, failed without it on the PostgreSQL + Redis pass."""
+    redis_url()
 
 
 @dataclass

@@ -15,37 +15,26 @@ import socket
 import threading
 import weakref
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict
 from typing import Any
 
 import pytest
 import uvicorn
 import uvloop
 from asgiref.sync import sync_to_async
-from channels.layers import channel_layers
 
 from config.asgi import application
 from notifications import consumers, stream_hub
 from notifications.channel_layer import PROBE_GROUP_PREFIX
 from tests import factories
 from tests.notifications.conftest import login
-from tests.notifications.test_channel_layer import eventually, pubsub_settings, redis_url
+from tests.notifications.test_channel_layer import eventually
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SOCKETS = 60
 # More objects left per closed socket than this is a leak: uvicorn's cycle alone is about 30.
 OBJECTS_PER_CLOSED_SOCKET = 3
-
-
-@pytest.fixture(params=["in-memory", "redis-pubsub"])
-def stream_layer(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
-    if request.param == "redis-pubsub":
-        pubsub_settings(settings, redis_url())
-    else:
-        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    channel_layers.backends.clear()
-    yield request.param
-    channel_layers.backends.clear()
 
 
 @pytest.fixture
@@ -86,28 +75,21 @@ class Opened(consumers.StreamSocket):
 
 
 def held_for_streams(hub: stream_hub.StreamHub) -> dict[str, Any]:
-    """Everything of the hub and its channel layer that names a stream group or holds a socket (the layer's
-    own round-trip group aside)."""
-    layer = hub.layer
-    inner = layer._get_layer() if hub.receiver.is_pubsub else layer
+    """Everything of the hub and of its channel layer on the hub's loop that names a stream group or holds a
+    socket (the layer's own round-trip group aside)."""
 
     def streams(names: Any) -> list[str]:
         return [name for name in names if PROBE_GROUP_PREFIX not in name]
 
-    held = {
+    return {
         "hub groups": list(hub.sockets),
         "receiver groups": streams(hub.receiver.groups()),
-        "layer channels": streams(inner.channels),
-        "layer groups": streams(inner.groups),
+        **{f"layer {kind}": streams(names) for kind, names in asdict(hub.receiver.held()).items()},
         "deliveries": hub.deliveries.pairs,
         "access checks": list(hub.access.pending),
         "background tasks": list(hub.background),
         "stalled": hub.stalled or {},
     }
-    if hub.receiver.is_pubsub:
-        for number, shard in enumerate(inner._shards):
-            held[f"shard {number} subscriptions"] = streams(shard._subscribed_to)
-    return held
 
 
 class Connections:
@@ -146,7 +128,7 @@ class Connections:
 
 
 async def test_closed_sockets_leave_nothing_in_the_hub_or_the_channel_layer(
-    stream_layer: str, quick_hub: None, monkeypatch: pytest.MonkeyPatch
+    layer: Any, quick_hub: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(consumers, "StreamSocket", Opened)
     Opened.made.clear()
@@ -155,7 +137,7 @@ async def test_closed_sockets_leave_nothing_in_the_hub_or_the_channel_layer(
         await connections.open(token)
     hub = stream_hub._hubs[asyncio.get_running_loop()]
     assert len(hub.sockets) == SOCKETS
-    assert hub.receiver.is_pubsub == (stream_layer == "redis-pubsub")
+    assert hub.layer is layer
 
     await connections.close_all()
     await eventually(lambda: not any(held_for_streams(hub).values()), "nothing of the closed sockets held")
@@ -172,7 +154,7 @@ class Cycle:
 
 
 async def test_what_closed_connections_left_in_reference_cycles_is_freed_after_a_wave_of_closes(
-    stream_layer: str, quick_hub: None, collector_off: None
+    layer: Any, quick_hub: None, collector_off: None
 ) -> None:
     connections = Connections()
     cycles = []
@@ -268,7 +250,7 @@ async def server() -> AsyncIterator[Server]:
 
 
 async def test_a_server_that_opened_and_closed_sockets_holds_no_more_objects_than_before(
-    stream_layer: str, quick_hub: None, server: Server, collector_off: None
+    layer: Any, quick_hub: None, server: Server, collector_off: None
 ) -> None:
     tokens = await access_tokens(SOCKETS)
     before = 0
