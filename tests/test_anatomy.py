@@ -112,3 +112,66 @@ def misplaced_presenters(app: str) -> list[str]:
 def test_every_app_keeps_its_presenters_in_presenters(app):
     assert _modules(app, "presenters"), f"{app} has no presenters module"
     assert misplaced_presenters(app) == []
+
+
+# --- Reads are logged by the access layer, never by a handler or a page ---------------------------------
+
+# What writes access-log rows; only access functions, selectors and services may call it.
+LOG_WRITERS = frozenset({"read_logged", "access_log_record", "access_log_record_each"})
+
+
+def _handler_modules() -> list[Path]:
+    """Every module that answers a request: the API's routers of every app and the kernel, and the web views."""
+    apis = [path for app in (*APPS, "backend") for path in _modules(app, "api")]
+    routers = sorted((ROOT / "backend" / "routers").rglob("*.py"))
+    views = sorted((ROOT / "staffweb" / "views").rglob("*.py")) + [ROOT / "borgerapp" / "views.py"]
+    return [*apis, *routers, ROOT / "config" / "api.py", *views]
+
+
+def log_writes(source: str) -> list[str]:
+    """Where ``source`` reaches a writer of the access log: imports it, or names it (``audit.read_logged``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module == "backend.audit":
+            found += [f"line {node.lineno}: imports {alias.name}" for alias in node.names if alias.name in LOG_WRITERS]
+        elif isinstance(node, ast.Import):
+            found += [
+                f"line {node.lineno}: imports {alias.name}" for alias in node.names if alias.name == "backend.audit"
+            ]
+        elif isinstance(node, ast.Name) and node.id in LOG_WRITERS:
+            found.append(f"line {node.lineno}: {node.id}")
+        elif isinstance(node, ast.Attribute) and node.attr in LOG_WRITERS:
+            found.append(f"line {node.lineno}: .{node.attr}")
+    return found
+
+
+def test_the_handler_modules_are_found():
+    modules = _handler_modules()
+    assert all(path.exists() for path in modules)
+    names = {path.relative_to(ROOT).as_posix() for path in modules}
+    assert {"staffweb/views/requests.py", "staffweb/views/it/work.py", "selvbetjening/api/staff.py"} <= names
+    assert {"velfaerdsteknologi/api.py", "backend/routers/citizens.py", "borgerapp/views.py"} <= names
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from backend.audit import read_logged\n",
+        "from backend import audit\naudit.access_log_record(actor=a, citizens=[c], resource_type='x', action='read')\n",
+        "import backend.audit\n",
+        "def view(request):\n    return read_logged\n",
+    ],
+)
+def test_a_handler_writing_the_access_log_itself_is_found(source):
+    assert log_writes(source)
+
+
+def test_no_handler_or_page_writes_the_access_log_itself():
+    """A read of citizen data is logged by the access function that fetched it (``backend.access``, each
+    app's ``access``), so no API handler or web view can show data and forget its row."""
+    found = {
+        path.relative_to(ROOT).as_posix(): writes
+        for path in _handler_modules()
+        if (writes := log_writes(path.read_text()))
+    }
+    assert found == {}

@@ -54,10 +54,14 @@ def episodes_page(
     )
 
 
-def access_episode_for_change(actor: Actor, episode_id: UUID | str) -> Episode:
-    """An episode the staff member may change: visible to them, and run by one of their care teams."""
+def access_episode_for_change(actor: Actor, episode_id: UUID | str, *, reads: str | None = None) -> Episode:
+    """An episode the staff member may change: visible to them, and run by one of their care teams. With
+    ``reads`` a page shows it to be changed, and the read of ``reads`` is logged; without, a write's service
+    logs what it does."""
     episode = _episode(actor, episode_id)
     _episode_team_only(actor, episode)
+    if reads is not None:
+        read_logged(actor, [episode.citizen_id], reads, episode.pk)
     return episode
 
 
@@ -81,8 +85,11 @@ def access_goal_for_rating(actor: Actor, goal_id: UUID | str) -> Goal:
     return _goal(actor, goal_id)
 
 
-def access_goal_for_change(actor: Actor, goal_id: UUID | str) -> Goal:
-    """A goal the staff member may change or rate: its episode is run by one of their care teams."""
+def access_goal_for_change(actor: Actor, goal_id: UUID | str, *, reads: str | None = None) -> Goal:
+    """A goal the staff member may change or rate: its episode is run by one of their care teams. With
+    ``reads`` a page shows it to be changed or rated, and the read of ``reads`` is logged."""
     goal = _goal(actor, goal_id)
     _episode_team_only(actor, goal.episode)
+    if reads is not None:
+        read_logged(actor, [goal.episode.citizen_id], reads, goal.pk)
     return goal

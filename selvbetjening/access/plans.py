@@ -32,7 +32,12 @@ def require_episode_team(actor: Actor, team_id: UUID) -> None:
         raise Forbidden("Only staff of the episode's team can change its training plans.", code="not_episode_team")
 
 
-def access_training_plan_for_change(actor: Actor, plan_id: UUID | str) -> TrainingPlan:
+def access_training_plan_for_change(actor: Actor, plan_id: UUID | str, *, reads: str | None = None) -> TrainingPlan:
+    """A plan the staff member may change: its episode is run by one of their care teams. With ``reads`` a
+    page shows it to be changed, and the read of ``reads`` is logged; without, a write's service logs what
+    it does."""
     plan = _training_plan(actor, plan_id)
     require_episode_team(actor, plan.episode.team_id)
+    if reads is not None:
+        read_logged(actor, [plan.citizen_id], reads, plan.pk)
     return plan

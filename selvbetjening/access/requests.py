@@ -7,8 +7,8 @@ from django.db.models.fields.files import FieldFile
 from backend.actors import Actor
 from backend.audit import read_logged
 from backend.errors import NotFound
-from selvbetjening.models import CitizenRequest
-from selvbetjening.selectors.requests import requests_visible_to, with_request_shape
+from selvbetjening.models import CitizenRequest, RequestMessage
+from selvbetjening.selectors.requests import messages_of, requests_visible_to, team_inbox, with_request_shape
 
 
 def access_request_for_change(actor: Actor, request_id: UUID | str) -> CitizenRequest:
@@ -24,6 +24,20 @@ def access_request(actor: Actor, request_id: UUID | str, *, reads: str = "reques
     citizen_request = access_request_for_change(actor, request_id)
     read_logged(actor, [citizen_request.citizen_id], reads, citizen_request.pk)
     return citizen_request
+
+
+def access_request_thread(actor: Actor, request_id: UUID | str) -> tuple[CitizenRequest, list[RequestMessage]]:
+    """A request ``actor`` may see with its messages, oldest first, the read logged; not found otherwise."""
+    citizen_request = access_request(actor, request_id)
+    return citizen_request, list(messages_of(citizen_request))
+
+
+def inbox_page(actor: Actor, *, statuses: tuple[str, ...], limit: int) -> list[CitizenRequest]:
+    """The first ``limit`` requests in ``statuses`` to the staff member's care teams, the overdue first, each
+    citizen on the page logged as reading ``request``."""
+    items = list(team_inbox(actor, statuses=statuses).order_by("respond_by", "id")[:limit])
+    read_logged(actor, [item.citizen_id for item in items], "request")
+    return items
 
 
 def access_request_photo(actor: Actor, request_id: UUID | str, size: str) -> FieldFile:

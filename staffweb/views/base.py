@@ -60,5 +60,12 @@ def staff_page(roles: frozenset[str] = CARE) -> Callable[[Callable[..., HttpResp
     return decorate
 
 
+def shown(request: HttpRequest, reads: str) -> str | None:
+    """What a page that shows citizen data to be changed asks its access function to log: the read of
+    ``reads`` when the page is only shown; nothing when it is sent, as the write's service logs the write
+    (a page shown again after a refused change fetches the data once more, the read logged then)."""
+    return None if request.method == "POST" else reads
+
+
 def page(request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
     return render(request, template, context, status=status)

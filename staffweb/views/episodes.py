@@ -8,9 +8,8 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from backend.access import access_citizen_for_change
+from backend.access import access_citizen, access_citizen_for_change
 from backend.actors import CARE
-from backend.audit import read_logged
 from backend.concurrency import StaleVersion
 from backend.errors import ApplicationError
 from backend.selectors import team_directory
@@ -21,7 +20,7 @@ from selvbetjening.services import episodes as episode_services
 from staffweb import problems
 from staffweb.forms import ContactForm, EpisodeForm, EpisodeStatusForm, add_error
 from staffweb.selectors import care_colleagues
-from staffweb.views.base import StaffRequest, page, staff_page
+from staffweb.views.base import StaffRequest, page, shown, staff_page
 
 FIELDS = {"staff_id": "staff_id", "until": "until", "reason": "reason"}
 
@@ -29,7 +28,10 @@ FIELDS = {"staff_id": "staff_id", "until": "until", "reason": "reason"}
 @staff_page(CARE)
 def episode_new(request: StaffRequest, citizen_id: UUID) -> HttpResponse:
     """Start an episode as ``POST /api/v1/episodes`` does: a planned episode with its contact person."""
-    citizen = access_citizen_for_change(request.actor, citizen_id)
+    if request.method == "POST":
+        citizen = access_citizen_for_change(request.actor, citizen_id)
+    else:
+        citizen = access_citizen(request.actor, citizen_id, reads="episode")
     teams = list({membership.team_id: membership.team for membership in request.actor.care_memberships()}.values())
     directories = {team.pk: team_directory(team) for team in teams}
     form = EpisodeForm(request.POST or None, citizen_id=citizen.pk, teams=teams, directories=directories)
@@ -44,15 +46,15 @@ def episode_new(request: StaffRequest, citizen_id: UUID) -> HttpResponse:
             else:
                 messages.success(request, _("Forløbet er oprettet."))
                 return HttpResponseRedirect(reverse("staffweb:citizen", args=[citizen.pk]) + "#episodes-heading")
-    # The access log: one row for the citizen the page names.
-    read_logged(request.actor, [citizen], "episode")
+        # Shown again after a refused start: the access function logs the one citizen the page names.
+        citizen = access_citizen(request.actor, citizen_id, reads="episode")
     context = {"citizen": citizen, "form": form, "nav": "triage"}
     return page(request, "staffweb/episode_new.html", context, status=status)
 
 
 @staff_page(CARE)
 def contacts(request: StaffRequest, episode_id: UUID) -> HttpResponse:
-    episode = episode_access.access_episode_for_change(request.actor, episode_id)
+    episode = episode_access.access_episode_for_change(request.actor, episode_id, reads=shown(request, "episode"))
     colleagues = care_colleagues(episode.team)
     action = request.POST.get("action") if request.method == "POST" else None
     handover = ContactForm(
@@ -81,9 +83,10 @@ def contacts(request: StaffRequest, episode_id: UUID) -> HttpResponse:
             else:
                 messages.success(request, done)
                 return HttpResponseRedirect(reverse("staffweb:citizen", args=[episode.citizen_id]))
+    if request.method == "POST":
+        # Shown again after a refused change: the access function logs the one citizen shown.
+        episode = episode_access.access_episode_for_change(request.actor, episode_id, reads="episode")
     contact_person, stand_in_now = episode_reads.current_contacts(episode)
-    # The access log: one row for the citizen whose episode is shown.
-    read_logged(request.actor, [episode.citizen], "episode", episode.pk)
     context = {
         "episode": episode,
         "contact_person": contact_person,
@@ -107,7 +110,7 @@ STATUS_DONE = {
 def episode_status(request: StaffRequest, episode_id: UUID) -> HttpResponse:
     """Start, pause, resume, complete with its follow-up result (E1–E4) or cancel the episode; a stale page
     says so and shows the episode as it is now."""
-    episode = episode_access.access_episode_for_change(request.actor, episode_id)
+    episode = episode_access.access_episode_for_change(request.actor, episode_id, reads=shown(request, "episode"))
     results = episode_reads.follow_up_results()
     allowed = episode_services.TRANSITIONS[episode.status]
     form = EpisodeStatusForm(
@@ -128,7 +131,7 @@ def episode_status(request: StaffRequest, episode_id: UUID) -> HttpResponse:
                     note=form.cleaned_data["note"],
                 )
             except StaleVersion as error:
-                episode = episode_access.access_episode_for_change(request.actor, episode_id)
+                episode = episode_access.access_episode_for_change(request.actor, episode_id, reads="episode")
                 allowed = episode_services.TRANSITIONS[episode.status]
                 form = EpisodeStatusForm(allowed=allowed, results=results, initial={"version": episode.version})
                 conflict, status = problems.message(error), 409
@@ -139,7 +142,8 @@ def episode_status(request: StaffRequest, episode_id: UUID) -> HttpResponse:
                 messages.success(request, STATUS_DONE[to_status])
                 citizen_page = reverse("staffweb:citizen", args=[episode.citizen_id])
                 return HttpResponseRedirect(citizen_page + "#episodes-heading")
-    # The access log: one row for the citizen whose episode is shown.
-    read_logged(request.actor, [episode.citizen], "episode", episode.pk)
+    if request.method == "POST" and not conflict:
+        # Shown again after a refused change: the access function logs the one citizen shown.
+        episode = episode_access.access_episode_for_change(request.actor, episode_id, reads="episode")
     context = {"episode": episode, "form": form, "conflict": conflict, "nav": "triage"}
     return page(request, "staffweb/episode_status.html", context, status=status)

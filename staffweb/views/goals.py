@@ -10,18 +10,17 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from backend.actors import CARE
-from backend.audit import read_logged
 from backend.errors import ApplicationError
 from backend.timeutil import municipal_today
 from selvbetjening.access import episodes as episode_access
 from selvbetjening.services import goals as goal_services
 from staffweb.forms import GoalForm, GoalRatingForm, add_error
-from staffweb.views.base import StaffRequest, page, staff_page
+from staffweb.views.base import StaffRequest, page, shown, staff_page
 
 
 @staff_page(CARE)
 def goal_rating(request: StaffRequest, goal_id: UUID) -> HttpResponse:
-    goal = episode_access.access_goal_for_change(request.actor, goal_id)
+    goal = episode_access.access_goal_for_change(request.actor, goal_id, reads=shown(request, "goal"))
     initial = {"rating_id": uuid.uuid4(), "rated_on": municipal_today()}
     form = GoalRatingForm(request.POST or None, goal=goal, initial=initial)
     status = 200
@@ -38,15 +37,15 @@ def goal_rating(request: StaffRequest, goal_id: UUID) -> HttpResponse:
                 return HttpResponseRedirect(
                     reverse("staffweb:citizen", args=[goal.episode.citizen_id]) + "#goals-heading"
                 )
-    # The access log: one row for the citizen whose goal is shown.
-    read_logged(request.actor, [goal.episode.citizen], "goal", goal.pk)
+        # Shown again after a refused rating: the access function logs the one citizen shown.
+        goal = episode_access.access_goal_for_change(request.actor, goal_id, reads="goal")
     return page(request, "staffweb/goal_rating.html", {"goal": goal, "form": form, "nav": "triage"}, status=status)
 
 
 @staff_page(CARE)
 def goal_new(request: StaffRequest, episode_id: UUID) -> HttpResponse:
     """Write a goal as ``POST /api/v1/episodes/{id}/goals`` does; only the episode's team may."""
-    episode = episode_access.access_episode_for_change(request.actor, episode_id)
+    episode = episode_access.access_episode_for_change(request.actor, episode_id, reads=shown(request, "episode"))
     initial = {"rank": episode.goals.count() + 1, "due_date": episode.planned_end_date}
     form = GoalForm(request.POST or None, initial=initial)
     status = 200
@@ -61,6 +60,6 @@ def goal_new(request: StaffRequest, episode_id: UUID) -> HttpResponse:
             else:
                 messages.success(request, _("Målet er gemt."))
                 return HttpResponseRedirect(reverse("staffweb:citizen", args=[episode.citizen_id]) + "#goals-heading")
-    # The access log: one row for the citizen whose episode is shown.
-    read_logged(request.actor, [episode.citizen], "episode", episode.pk)
+        # Shown again after a refused goal: the access function logs the one citizen shown.
+        episode = episode_access.access_episode_for_change(request.actor, episode_id, reads="episode")
     return page(request, "staffweb/goal_new.html", {"episode": episode, "form": form, "nav": "triage"}, status=status)

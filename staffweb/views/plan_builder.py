@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.actors import CARE, Actor
-from backend.audit import read_logged
 from backend.concurrency import StaleVersion
 from backend.errors import ApplicationError
 from backend.timeutil import municipal_today
@@ -27,7 +26,7 @@ from staffweb import problems
 from staffweb.forms import add_error
 from staffweb.plan_forms import LibrarySearchForm, PlanForm, base_entries, initial_schedule
 from staffweb.selectors import plan_exercises, plan_library_page, plan_templates
-from staffweb.views.base import StaffRequest, page, staff_page
+from staffweb.views.base import StaffRequest, page, shown, staff_page
 
 TEMPLATE = "staffweb/plan_build.html"
 # What is shown again without checking the form: the library searched, an exercise added or removed.
@@ -74,9 +73,20 @@ def _library_context(request: StaffRequest, in_plan: Iterable[Any]) -> dict[str,
     }
 
 
+def _is_library_partial(request: StaffRequest) -> bool:
+    """Whether the page asks for the library's results alone (htmx searching or paging)."""
+    asks = request.method == "GET" and request.htmx  # type: ignore[attr-defined]
+    return bool(asks and any(name.startswith("library-") for name in request.GET))
+
+
+def _reads(request: StaffRequest, reads: str) -> str | None:
+    """What the page's access function logs: nothing for the library's results alone (no citizen data)."""
+    return None if _is_library_partial(request) else shown(request, reads)
+
+
 def _library_partial(request: StaffRequest) -> HttpResponse | None:
     """The library's results alone, for htmx searching or paging (no citizen data: no access-log row)."""
-    if request.method != "GET" or not request.htmx or not any(name.startswith("library-") for name in request.GET):  # type: ignore[attr-defined]
+    if not _is_library_partial(request):
         return None
     context = _library_context(request, request.GET.getlist("exercise"))
     return page(request, f"{TEMPLATE}#library", context)
@@ -96,7 +106,7 @@ def _render(request: StaffRequest, action: str, context: dict[str, Any], *, stat
 def plan_new(request: StaffRequest, episode_id: UUID) -> HttpResponse:
     """Make a plan as ``POST /api/v1/training-plans`` does; only the episode's team may."""
     actor = request.actor
-    episode = episode_access.access_episode_for_change(actor, episode_id)
+    episode = episode_access.access_episode_for_change(actor, episode_id, reads=_reads(request, "episode"))
     plan_access.require_episode_team(actor, episode.team_id)
     if (partial := _library_partial(request)) is not None:
         return partial
@@ -158,8 +168,9 @@ def plan_new(request: StaffRequest, episode_id: UUID) -> HttpResponse:
                     return HttpResponseRedirect(
                         reverse("staffweb:citizen", args=[episode.citizen_id]) + "#plans-heading"
                     )
-    # The access log: one row for the citizen whose episode is shown.
-    read_logged(actor, [episode.citizen], "episode", episode.pk)
+    if request.method == "POST":
+        # Shown again (a refused plan, a preview, the exercises changed): the access function logs the citizen.
+        episode = episode_access.access_episode_for_change(actor, episode_id, reads="episode")
     context = {"episode": episode, "citizen": episode.citizen, "form": form, "preview": preview, "nav": "triage"}
     return _render(request, action, context, status=status)
 
@@ -191,7 +202,7 @@ def plan_revise(request: StaffRequest, plan_id: UUID) -> HttpResponse:
     """A new version of the plan as ``POST /api/v1/training-plans/{id}/versions`` does; a lost race says so
     and shows the version now in force."""
     actor = request.actor
-    plan = plan_access.access_training_plan_for_change(actor, plan_id)
+    plan = plan_access.access_training_plan_for_change(actor, plan_id, reads=_reads(request, plan_services.RESOURCE))
     if (partial := _library_partial(request)) is not None:
         return partial
     action = _action(request)
@@ -220,7 +231,7 @@ def plan_revise(request: StaffRequest, plan_id: UUID) -> HttpResponse:
                     )
                 except StaleVersion as error:
                     # Someone else changed the plan: say so, and show the version now in force.
-                    plan = plan_access.access_training_plan_for_change(actor, plan_id)
+                    plan = plan_access.access_training_plan_for_change(actor, plan_id, reads=plan_services.RESOURCE)
                     form = _revise_form(plan, actor, None)
                     conflict, status = problems.message(error), 409
                 except ApplicationError as error:
@@ -229,8 +240,9 @@ def plan_revise(request: StaffRequest, plan_id: UUID) -> HttpResponse:
                 else:
                     messages.success(request, _("Planen er gemt som en ny version."))
                     return HttpResponseRedirect(reverse("staffweb:citizen", args=[plan.citizen_id]) + "#plans-heading")
-    # The access log: one row for the citizen whose plan is shown.
-    read_logged(actor, [plan.citizen], plan_services.RESOURCE, plan.pk)
+    if request.method == "POST" and not conflict:
+        # Shown again (a refused version, a preview, the exercises changed): the access function logs the citizen.
+        plan = plan_access.access_training_plan_for_change(actor, plan_id, reads=plan_services.RESOURCE)
     context = {
         "plan": plan,
         "citizen": plan.citizen,

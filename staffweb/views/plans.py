@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from backend.actors import CARE
-from backend.audit import read_logged
 from backend.concurrency import StaleVersion
 from backend.errors import ApplicationError
 from selvbetjening.access import plans as plan_access
@@ -17,13 +16,13 @@ from selvbetjening.models import TrainingPlan
 from selvbetjening.services import plans as plan_services
 from staffweb import problems
 from staffweb.forms import DosageForm, PlanStatusForm, add_error
-from staffweb.views.base import StaffRequest, page, staff_page
+from staffweb.views.base import StaffRequest, page, shown, staff_page
 
 
 @staff_page(CARE)
 def plan_dosage(request: StaffRequest, plan_id: UUID) -> HttpResponse:
     actor = request.actor
-    plan = plan_access.access_training_plan_for_change(actor, plan_id)
+    plan = plan_access.access_training_plan_for_change(actor, plan_id, reads=shown(request, plan_services.RESOURCE))
     items = list(plan.current_version.exercises.all()) if plan.current_version else []
     form = DosageForm(request.POST or None, items=items, initial={"version": plan.version})
     status = 200
@@ -39,7 +38,7 @@ def plan_dosage(request: StaffRequest, plan_id: UUID) -> HttpResponse:
             )
         except StaleVersion as error:
             # Someone else changed the plan: say so, and show the version now in force.
-            plan = plan_access.access_training_plan_for_change(actor, plan_id)
+            plan = plan_access.access_training_plan_for_change(actor, plan_id, reads=plan_services.RESOURCE)
             items = list(plan.current_version.exercises.all()) if plan.current_version else []
             form = DosageForm(items=items, initial={"version": plan.version})
             conflict = problems.message(error)
@@ -51,8 +50,9 @@ def plan_dosage(request: StaffRequest, plan_id: UUID) -> HttpResponse:
             return HttpResponseRedirect(reverse("staffweb:citizen", args=[plan.citizen_id]) + "#plans-heading")
     elif request.method == "POST":
         status = 422
-    # The access log: one row for the citizen whose plan is shown.
-    read_logged(actor, [plan.citizen], plan_services.RESOURCE, plan.pk)
+    if request.method == "POST" and not conflict:
+        # Shown again after a refused change: the access function logs the one citizen shown.
+        plan = plan_access.access_training_plan_for_change(actor, plan_id, reads=plan_services.RESOURCE)
     context = {"plan": plan, "form": form, "conflict": conflict, "nav": "triage"}
     return page(request, "staffweb/plan_dosage.html", context, status=status)
 

@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from backend.actors import CARE
-from backend.audit import read_logged
 from backend.errors import ApplicationError
 from selvbetjening.access import requests as request_access
 from selvbetjening.api.photos import photo_response
@@ -22,46 +21,37 @@ INBOX_SIZE = 50
 
 @staff_page(CARE)
 def inbox(request: StaffRequest) -> HttpResponse:
-    items = list(
-        request_reads.team_inbox(request.actor, statuses=request_reads.OPEN_STATUSES).order_by("respond_by", "id")[
-            :INBOX_SIZE
-        ]
-    )
-    # The access log: one row per citizen shown.
-    read_logged(request.actor, [item.citizen for item in items], "request")
+    # The access log: the inbox's access function logs one row per citizen shown.
+    items = request_access.inbox_page(request.actor, statuses=request_reads.OPEN_STATUSES, limit=INBOX_SIZE)
     return page(request, "staffweb/inbox.html", {"items": items, "nav": "inbox"})
 
 
-def _thread(request: StaffRequest, citizen_request: CitizenRequest, form: ReplyForm, status: int) -> HttpResponse:
-    messages = list(request_reads.messages_of(citizen_request))
-    # The access log: one row for the citizen whose request is shown.
-    read_logged(request.actor, [citizen_request.citizen], "request", citizen_request.pk)
+def _thread(request: StaffRequest, request_id: UUID, form: ReplyForm, status: int) -> HttpResponse:
+    """The request's thread as it is now; its access function logs the one citizen shown."""
+    citizen_request, messages = request_access.access_request_thread(request.actor, request_id)
     context = {"item": citizen_request, "messages": messages, "form": form, "nav": "inbox"}
     return page(request, "staffweb/request.html", context, status=status)
 
 
 @staff_page(CARE)
 def request_detail(request: StaffRequest, request_id: UUID) -> HttpResponse:
-    if request.method == "POST":
-        citizen_request = request_access.access_request_for_change(request.actor, request_id)
-    else:
-        citizen_request = request_access.access_request(request.actor, request_id)
     form = ReplyForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                request_services.request_message_add(
-                    request=citizen_request, by=request.actor, text=form.cleaned_data["text"]
-                )
-            except ApplicationError as error:
-                add_error(form, error, {"text": "text"})
-                status = 409
-            else:
-                return HttpResponseRedirect(reverse("staffweb:request", args=[request_id]))
+    if request.method != "POST":
+        return _thread(request, request_id, form, 200)
+    citizen_request = request_access.access_request_for_change(request.actor, request_id)
+    if form.is_valid():
+        try:
+            request_services.request_message_add(
+                request=citizen_request, by=request.actor, text=form.cleaned_data["text"]
+            )
+        except ApplicationError as error:
+            add_error(form, error, {"text": "text"})
+            status = 409
         else:
-            status = 422
-    return _thread(request, citizen_request, form, status)
+            return HttpResponseRedirect(reverse("staffweb:request", args=[request_id]))
+    else:
+        status = 422
+    return _thread(request, request_id, form, status)
 
 
 @require_POST
@@ -75,7 +65,7 @@ def request_close(request: StaffRequest, request_id: UUID) -> HttpResponse:
     except ApplicationError as error:
         form = ReplyForm()
         add_error(form, error)
-        return _thread(request, citizen_request, form, 409)
+        return _thread(request, request_id, form, 409)
     return HttpResponseRedirect(reverse("staffweb:inbox"))
 
 

@@ -8,24 +8,22 @@ from django.views.decorators.http import require_POST
 
 from backend.access import access_care_team
 from backend.actors import CARE
-from backend.audit import read_logged
 from backend.errors import ApplicationError
 from backend.services import duty as duty_services
 from selvbetjening.access import alerts as alert_access
 from selvbetjening.services import training_alerts as training_alert_services
 from staffweb import problems
+from staffweb.access import access_work_lists
 from staffweb.forms import ResolveForm
 from staffweb.present import device_troubles
-from staffweb.selectors import work_lists
 from staffweb.views.base import StaffRequest, page, staff_page
 from velfaerdsteknologi.access import access_alert
 from velfaerdsteknologi.services import alerts as device_alert_services
 
 
 def _work(request: StaffRequest, *, problem: str = "", form: ResolveForm | None = None, status: int = 200):
-    lists = work_lists(request.actor)
-    # The access log: one row per citizen shown.
-    read_logged(request.actor, lists.citizens, "work_list")
+    # The access log: the work list's access function logs one row per citizen shown.
+    lists = access_work_lists(request.actor)
     context = {
         "lists": lists,
         "device_troubles": device_troubles(lists.device_troubles),
