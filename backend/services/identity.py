@@ -21,6 +21,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from backend import cpr, oidc
+from backend.access import login_ended_by_change, login_valid
+from backend.access.declaration import declared
+from backend.access.rules import Moments
 from backend.errors import ApplicationError, InvalidInput, NotAuthenticated, NotFound
 from backend.models import AppSession, Citizen, ExternalIdentity, LoginFlow, Relative, Staff, Token, User
 from backend.ratelimit import (
@@ -146,7 +149,7 @@ def _tokens_refresh(token_hash: str) -> TokenPair | ApplicationError:
     if token is None:
         return NotAuthenticated("The refresh token is not valid.", code="invalid_refresh_token")
     session = token.session
-    if session.revoked_at is not None or not session.user.is_active:
+    if login_ended_by_change(session):
         return NotAuthenticated("The session has been signed out.", code="session_revoked")
     # Compare-and-set: of two concurrent exchanges of one token exactly one wins.
     claimed = Token.objects.filter(pk=token.pk, used_at__isnull=True).update(used_at=now)
@@ -155,7 +158,7 @@ def _tokens_refresh(token_hash: str) -> TokenPair | ApplicationError:
         return NotAuthenticated(
             "This refresh token was already used; the session has been signed out.", code="refresh_token_reused"
         )
-    if token.expires_at <= now or session.expires_at <= now:
+    if token.expires_at <= now or not login_valid(session, Moments(now=now)):
         return NotAuthenticated("The refresh token has expired.", code="refresh_token_expired")
     AppSession.objects.filter(pk=session.pk).update(last_used_at=now)
     return _tokens_issue(session)
@@ -186,7 +189,7 @@ def user_sessions_revoke(*, user: User, reason: str = AppSession.RevokeReason.SI
 def sessions_of(user: User, *, current: AppSession | None = None) -> QuerySet[AppSession]:
     """The user's live logins, newest use first, each with ``is_current`` telling whether it is ``current``."""
     is_current = Q(pk=current.pk) if current is not None else Value(False)
-    return AppSession.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()).annotate(
+    return AppSession.objects.filter(declared().session.q(), user=user).annotate(
         is_current=ExpressionWrapper(is_current, output_field=BooleanField())
     )
 
