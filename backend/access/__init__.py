@@ -20,7 +20,7 @@ from django.db.models import Model, Q, QuerySet
 from backend.access.declaration import declared
 from backend.access.rules import Moments
 from backend.errors import NotFound
-from backend.models import AppSession, Citizen, Membership, Staff, Team
+from backend.models import AppSession, Citizen, Membership, Staff, Team, User
 from backend.pagination import paginate
 
 if TYPE_CHECKING:  # backend.actors reads the declaration of this package
@@ -38,6 +38,11 @@ def login_valid(session: AppSession, moments: Moments | None = None) -> bool:
     declaration = declared()
     moments = moments or Moments()
     return declaration.session.holds(session, moments) and declaration.user.holds(session.user, moments)
+
+
+def user_may_log_in(user: User) -> bool:
+    """Whether a new login may be started for ``user``: the declaration's user rule holds."""
+    return declared().user.holds(user)
 
 
 def login_ended_by_change(session: AppSession) -> bool:

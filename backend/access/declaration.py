@@ -2,8 +2,11 @@
 
 Every path that decides access reads this declaration: the ORM filters of the API and the pages
 (``backend.access``), the hand-written statements of the token lookup, the websocket hub's checks and the
-caseload, and the database triggers that end the hub's held checks (``backend.access.triggers``, compared
-with the database by a system check). Changing a rule here changes all of them.
+caseload, the cookie logins and token refreshes (``backend.access.login_valid``), the role gates of the API
+and the staff pages (``backend.actors.CARE``), the access log's role and purpose (``backend.audit``), a
+relative's grants (bound to the app's model by ``Grants.rule``), and the database triggers that end the
+hub's held checks (``backend.access.triggers``, compared with the database by a system check). Changing a
+rule here changes all of them: a new care role is one more ``Role`` in ``roles``.
 """
 
 from collections.abc import Collection, Iterator, Mapping

@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from backend import cpr, oidc
-from backend.access import login_ended_by_change, login_valid
+from backend.access import login_ended_by_change, login_valid, user_may_log_in
 from backend.access.declaration import declared
 from backend.access.rules import Moments
 from backend.errors import ApplicationError, InvalidInput, NotAuthenticated, NotFound
@@ -218,7 +218,8 @@ def password_login(
     lockout_check(scope="account", key=account)
     lockout_check(scope="address", key=address)
     user = authenticate(username=username, password=password)
-    if user is None or not totp_verify(user, totp_code):
+    # A user the access declaration refuses (deactivated) is refused like a wrong password.
+    if user is None or not user_may_log_in(user) or not totp_verify(user, totp_code):
         failure_record(scope="account", key=account)
         failure_record(scope="address", key=address)
         raise NotAuthenticated("Wrong username, password or one-time code.", code="invalid_credentials")
@@ -362,7 +363,7 @@ def login_flow_redeem(*, code: str, code_verifier: str, redirect_uri: str, clien
         or not hmac.compare_digest(_s256(code_verifier), flow.app_code_challenge)
     ):
         raise _token_failure(client, invalid)
-    if not flow.user.is_active:
+    if not user_may_log_in(flow.user):
         raise NotAuthenticated("This account is disabled.", code="account_disabled")
     return session_start(
         user=flow.user,
@@ -388,7 +389,7 @@ def _user_for_login(audience: str, verified: "oidc.VerifiedLogin") -> User:
         ExternalIdentity.objects.create(
             user=user, issuer=verified.issuer, subject=verified.subject, last_login_at=timezone.now()
         )
-    if not user.is_active:
+    if not user_may_log_in(user):
         raise NotAuthenticated("This account is disabled.", code="account_disabled")
     if audience == Audience.STAFF and not Staff.objects.filter(user=user).exists():
         raise NotAuthenticated("No staff account matches this login.", code="unknown_staff")

@@ -5,9 +5,11 @@ websocket checks all follow it, and a system check notices a database whose trig
 from dataclasses import replace
 from datetime import timedelta
 
+import pyotp
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
 from backend import audit, web_sessions
@@ -202,6 +204,7 @@ def test_rules_read_the_same_in_python_sql_and_the_orm(world):
 # --- One changed declaration, every path --------------------------------------------------------------
 
 NURSE = "nurse"
+PASSWORD = "a-long-demo-password"
 
 
 def _with_nurses():
@@ -281,6 +284,9 @@ def test_a_new_validity_condition_ends_cookie_logins_bearer_tokens_and_refreshes
     """A condition added to the declaration's user rule (demo users may not log in) ends the staff web's and
     the citizen app's cookie logins, the API's bearer tokens, the socket a page opens and a refresh."""
     staff_user, citizen_user = world.staff_in_team.user, world.citizen.user
+    staff_user.set_password(PASSWORD)
+    staff_user.totp_secret = pyotp.random_base32()
+    staff_user.save()
     staff_browser, app_browser = web_client(staff_user), app_client(citizen_user)
     pair = session_start(user=citizen_user, audience=AppSession.Audience.CITIZEN, client=ClientInfo("127.0.0.1", "t"))
     bearer = ApiClient(_token(world, "staff_in_team"))
@@ -297,6 +303,10 @@ def test_a_new_validity_condition_ends_cookie_logins_bearer_tokens_and_refreshes
         with pytest.raises(NotAuthenticated) as refused:
             tokens_refresh(refresh_token=pair.refresh_token, client=ClientInfo("127.0.0.1", "t"))
         assert refused.value.code == "session_revoked"
+        code = pyotp.TOTP(staff_user.totp_secret).now()
+        login = {"username": staff_user.username, "password": PASSWORD, "totp_code": code, "next": ""}
+        assert Client().post("/staff/log-ind/", login).status_code == 200  # the form again: no new login
+        assert not AppSession.objects.filter(user=staff_user, acr="password+totp").exists()
     # The cookie logins were signed out by the refusal; the bearer token was only refused.
     assert bearer.get(f"/api/v1/citizens/{world.citizen.pk}").status_code == 200
     assert staff_browser.get("/staff/").status_code == 302
