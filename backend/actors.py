@@ -23,7 +23,8 @@ class DeclaredRoles(frozenset[str]):
     frozenset holding the module declaration's roles, for code that takes it as one. Membership, iteration,
     comparison, the set methods and the operators (also with a frozenset on the left, which gives way to
     this subclass's reflected operator) ask the declaration in force: a function call and an attribute per
-    use. Only a mutable ``set`` on the left of an operator reads the frozenset's own roles.
+    use. What CPython copies from a set's own table (``set(CARE)``, ``{*CARE}``, a mutable ``set`` on the
+    left of an operator) gets the module declaration's roles: ``CARE.now()`` gives those in force.
     """
 
     __slots__ = ("_of",)

@@ -16,7 +16,7 @@ from backend import audit, web_sessions
 from backend.access import access_care_team, citizens_visible_to, triggers
 from backend.access.declaration import Role, declaration_replaced, declared
 from backend.access.rules import Moments, Rule, equals, in_force
-from backend.actors import Actor
+from backend.actors import ANY_USER, CARE, STAFF_ROLES, Actor
 from backend.auth import actor_for_access_token
 from backend.checks import check_access_triggers
 from backend.errors import NotAuthenticated, NotFound
@@ -422,3 +422,15 @@ def test_a_database_not_yet_there_is_left_to_migrate(world, monkeypatch):
 
     monkeypatch.setattr(checks, "_fully_migrated", unreachable)
     assert check_access_triggers(None, databases=["default"]) == []
+
+
+def test_the_role_sets_of_the_gates_are_those_of_the_declaration_in_force():
+    """``CARE``, ``STAFF_ROLES`` and ``ANY_USER`` are made once, at import, and answer for the declaration in
+    force whichever side of an operator they stand on."""
+    assert NURSE not in CARE and not frozenset({NURSE}) & CARE
+    with _with_nurses():
+        assert NURSE in CARE and NURSE in STAFF_ROLES and NURSE in ANY_USER
+        assert frozenset({NURSE, StaffRole.IT.value}) & CARE == {NURSE} == CARE & frozenset({NURSE})
+        assert sorted(CARE) == sorted({NURSE, *declared().care_roles}) and len(CARE) == 4
+        assert frozenset({StaffRole.IT.value}) | CARE == {StaffRole.IT.value, *CARE.now()}
+    assert NURSE not in CARE and NURSE not in ANY_USER and len(CARE) == 3
