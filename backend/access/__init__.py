@@ -3,7 +3,9 @@
 The rules are declared once in ``backend.access.declaration``; this module turns them into the querysets
 and look-ups the apps use. Staff see a citizen while one of their teams has a care relation in force with
 the citizen and they hold a care role in force in that team; a citizen sees themself. What may not be seen
-is reported exactly like what does not exist.
+is reported exactly like what does not exist. Whether a login loaded outside the token lookup (a browser's
+cookie, a refresh token) may still be used, and whether a relative's grant is in force, are judged here by
+the same declaration.
 
 Reading citizen data writes its access-log row here (``read_logged``), inside the function that fetched
 it, before the data can leave: ``access_citizen`` and every app's ``access_<entity>`` log the read they
