@@ -6,28 +6,41 @@ same preparation the ORM gives them: ``bulk_create`` compiled the statement anew
 several times the cost of running it.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from uuid import UUID
 
 from django.db import connection
 
 from backend import sql
-from backend.actors import CITIZEN, RELATIVE, Actor
+from backend.access.declaration import declared
+from backend.actors import Actor
 from backend.context import current_request_id, logged_citizens_var
-from backend.models import AccessLogEntry, Citizen, StaffRole
+from backend.models import AccessLogEntry, Citizen
 
 Action = AccessLogEntry.Action
 Purpose = AccessLogEntry.Purpose
 
-DEFAULT_PURPOSE = {
-    CITIZEN: Purpose.OWN_USE,
-    RELATIVE: Purpose.RELATIVE_SUPPORT,
-    StaffRole.CARE_WORKER.value: Purpose.CARE,
-    StaffRole.THERAPIST.value: Purpose.CARE,
-    StaffRole.TEAM_LEAD.value: Purpose.FOLLOW_UP,
-    StaffRole.IT.value: Purpose.DEVICE_INSTALLATION,
-    StaffRole.ANALYST.value: Purpose.FOLLOW_UP,
-}
+
+class _DeclaredPurposes(Mapping[str, str]):
+    """Each role's purpose in the access log, as the access declaration in force gives it."""
+
+    def __getitem__(self, role: str) -> str:
+        return declared().purposes[role]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(declared().purposes)
+
+    def __len__(self) -> int:
+        return len(declared().purposes)
+
+
+DEFAULT_PURPOSE: Mapping[str, str] = _DeclaredPurposes()
+
+
+def purpose_of(role: str) -> str:
+    """The purpose a read or write in ``role`` is logged for when the caller names none (care, for a staff
+    login holding no declared role)."""
+    return declared().purposes.get(role, Purpose.CARE)
 
 
 type CitizenRef = Citizen | UUID
@@ -55,6 +68,7 @@ def access_log_record(
     citizens or their ids.
     """
     role = actor.audit_role
+    purpose = purpose or purpose_of(role)
     citizen_ids = list(dict.fromkeys(_citizen_id(citizen) for citizen in citizens))
     rows = [
         AccessLogEntry(
@@ -65,7 +79,7 @@ def access_log_record(
             resource_type=resource_type,
             resource_id=resource_id or str(citizen_id),
             action=action,
-            purpose=purpose or DEFAULT_PURPOSE.get(role, Purpose.CARE),
+            purpose=purpose,
             request_id=current_request_id(),
         )
         for citizen_id in citizen_ids
@@ -81,6 +95,7 @@ def access_log_record_each(
 ) -> None:
     """One row for each of the citizen's resources written (a batch of session logs), in one query."""
     role = actor.audit_role
+    purpose = purpose_of(role)
     citizen_id = _citizen_id(citizen)
     _insert(
         [
@@ -92,7 +107,7 @@ def access_log_record_each(
                 resource_type=resource_type,
                 resource_id=resource_id,
                 action=action,
-                purpose=DEFAULT_PURPOSE.get(role, Purpose.CARE),
+                purpose=purpose,
                 request_id=current_request_id(),
             )
             for resource_id in resource_ids

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
-from django.db import DatabaseError
+from django.db import DatabaseError, OperationalError, ProgrammingError
 
 
 def demo_login_errors() -> list[Error]:
@@ -58,9 +58,22 @@ def check_access_triggers(app_configs: Any, **kwargs: Any) -> list[Error]:
         try:
             if not _fully_migrated(connection):
                 continue
+        except (OperationalError, ProgrammingError):
+            continue  # no database to compare with yet: none to connect to, or not migrated
+        try:
             found = triggers.differences(connection)
-        except DatabaseError:
-            continue  # no database to compare with
+        except DatabaseError as exc:
+            # A migrated database whose triggers cannot be read (one they are not written for, a refused
+            # query): the websocket hub cannot rely on it, so say so.
+            errors.append(
+                Error(
+                    f"The access triggers of database '{alias}' could not be compared with the access "
+                    f"declaration: {exc}",
+                    hint="The access version triggers are written for PostgreSQL and SQLite.",
+                    id="mestring.E003",
+                )
+            )
+            continue
         if found:
             errors.append(
                 Error(

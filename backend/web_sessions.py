@@ -17,6 +17,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from backend import token_lookup
+from backend.access import login_valid
+from backend.access.declaration import declared
+from backend.access.rules import Moments
 from backend.actors import Actor
 from backend.errors import NotAuthenticated
 from backend.models import AppSession, Token, User
@@ -112,13 +115,8 @@ def provider_web_login(request: HttpRequest, *, user: User, audience: str, acr: 
 
 
 def _session_in_force(session: AppSession, audience: str, now: datetime) -> bool:
-    return (
-        session is not None
-        and session.revoked_at is None
-        and session.expires_at > now
-        and session.user.is_active
-        and now - session.last_used_at <= policy(audience).idle
-    )
+    """Valid as the access declaration judges a login, and not idle past the audience's timeout."""
+    return login_valid(session, Moments(now=now)) and now - session.last_used_at <= policy(audience).idle
 
 
 def web_actor(request: HttpRequest, audience: str, *, is_use: bool = True) -> Actor | None:
@@ -134,7 +132,7 @@ def web_actor(request: HttpRequest, audience: str, *, is_use: bool = True) -> Ac
     login = token_lookup.web_login(session_id, audience)
     session = login.session if login is not None else None
     now = timezone.now()
-    if session is None or session.revoked_at is not None or session.expires_at <= now or not session.user.is_active:
+    if session is None or not login_valid(session, Moments(now=now)):
         web_logout(request, audience)
         return None
     if now - session.last_used_at > policy(audience).idle:
@@ -145,8 +143,9 @@ def web_actor(request: HttpRequest, audience: str, *, is_use: bool = True) -> Ac
         AppSession.objects.filter(pk=session.pk).update(last_used_at=now)
         session.last_used_at = now
     assert login is not None
-    # A citizen's login acts in no team, whatever staff record its user may also have.
-    memberships = login.memberships if audience == Audience.STAFF else None
+    # A citizen's login acts in no team (the declaration's ``team_login``), whatever staff record its user
+    # may also have: its memberships are not the actor's.
+    memberships = login.memberships if declared().acts_in_teams(session) else None
     return Actor(user=session.user, session=session, audience=session.audience, _memberships=memberships)
 
 

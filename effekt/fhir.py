@@ -19,6 +19,8 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from backend import cpr
+from backend.access import grant_in_force
+from backend.access.rules import Moments
 from backend.actors import CARE, Actor
 from backend.audit import access_log_record
 from backend.models import AccessLogEntry, Citizen
@@ -470,7 +472,7 @@ def _consent_base(identifier: Any, patient: str, status: str, at: Any) -> dict[s
 
 def _grant_consent(grant: NetworkGrant, patient: str, now: Any) -> dict[str, Any]:
     """A relative's or volunteer's grant: who, which scopes, until when; inactive once revoked or expired."""
-    in_force = grant.revoked_at is None and (grant.valid_until is None or grant.valid_until > now)
+    in_force = grant_in_force(grant, Moments(now=now))
     resource = _consent_base(grant.pk, patient, "active" if in_force else "inactive", grant.created_at)
     resource["policyRule"] = {"coding": [{"system": ACT_CODE_SYSTEM, "code": "OPTIN"}]}
     period: dict[str, Any] = {"start": grant.created_at.isoformat()}

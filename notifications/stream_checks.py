@@ -4,12 +4,14 @@ Every event is checked against the database before a socket forwards it (DESIGN.
 permission outlives a change): ``access_version`` reads the counter the database raises with every change
 that can end access, and the sockets whose last check does not hold at it are checked in one statement:
 ``access_checks`` resolves their tokens (valid, not expired, session not revoked, user active) and, for
-the teams they follow, whether they still hold a care role there.
+the teams they follow, whether they still hold a care role there (never for a login that acts in no team,
+a citizen's).
 Deliveries are recorded the same way, many notifications in one ``UPDATE``.
 
 The statement is written by hand from the models' metadata: the ORM cannot express the membership
 ``LEFT JOIN`` with its conditions, and it is the hot path of every event. Its conditions (what makes a
-token, session and user valid, and a membership a care role in force) are the access declaration's
+token, session and user valid, which logins act in teams, and a membership a care role in force) are the
+access declaration's
 (``backend.access.declaration``), the same the API's token lookup and the ORM filters use.
 """
 
@@ -83,13 +85,13 @@ def _statement(declaration: AccessDeclaration, token_count: int, team_count: int
             joins = (
                 f"LEFT OUTER JOIN LATERAL (SELECT m.{col(Membership, 'team')} FROM {sql.table(Staff)} st "  # noqa: S608
                 f"INNER JOIN {sql.table(Membership)} m ON m.{col(Membership, 'staff')} = st.{col(Staff, 'id')} "
-                f"WHERE st.{col(Staff, 'user')} = u.{col(User, 'id')} AND s.{col(AppSession, 'audience')} <> %s "
+                f"WHERE st.{col(Staff, 'user')} = u.{col(User, 'id')} AND {declaration.team_login.sql('s')} "
                 f"{membership_holds} OFFSET 0) m ON TRUE "
             )
         else:
             joins = (
                 f"LEFT OUTER JOIN {sql.table(Staff)} st ON st.{col(Staff, 'user')} = u.{col(User, 'id')} "
-                f"AND s.{col(AppSession, 'audience')} <> %s "
+                f"AND {declaration.team_login.sql('s')} "
                 f"LEFT OUTER JOIN {sql.table(Membership)} m ON m.{col(Membership, 'staff')} = st.{col(Staff, 'id')} "
                 f"{membership_holds} "
             )
@@ -139,7 +141,7 @@ def access_checks(requests: Mapping[str, Iterable[str]]) -> dict[str, Access]:
             params.append(_listed(chunk))
         if team_ids:
             team_values = [team_field.get_db_prep_value(uuid.UUID(team_id), connection) for team_id in team_ids]
-            params += [AppSession.Audience.CITIZEN.value, *_in_params(team_values)]
+            params += [*declaration.team_login.sql_params(moments), *_in_params(team_values)]
             params += declaration.care_membership.sql_params(moments)
         params += [*([] if is_postgresql else chunk), *declaration.token.sql_params(moments)]
         params += [*declaration.session.sql_params(moments), *declaration.user.sql_params(moments)]

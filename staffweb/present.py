@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.dates import MONTHS, MONTHS_3
 from django.utils.translation import gettext_lazy as _
 
+from backend.access import grant_in_force, grant_scopes
+from backend.access.rules import Moments
 from selvbetjening.rules.schedule import weekly_times_of
 from selvbetjening.selectors.caseload import CaseloadRow
 
@@ -175,13 +177,14 @@ class GrantLine:
 def network_lines(grants: list[Any], now: datetime) -> list[GrantLine]:
     """Each person the citizen let in: who, what they may do, and whether the access is in force."""
     lines = []
+    moments = Moments(now=now)
     for grant in grants:
-        if grant.revoked_at is not None:
-            state = str(_("Tilbagekaldt"))
-        elif grant.valid_until is not None and grant.valid_until <= now:
-            state = str(_("Udløbet"))
-        else:
+        if grant_in_force(grant, moments):
             state = str(_("Aktiv"))
-        scopes = [str(words) for scope, words in SCOPE_WORDS.items() if getattr(grant, f"can_{scope}")]
+        elif grant.revoked_at is not None:
+            state = str(_("Tilbagekaldt"))
+        else:
+            state = str(_("Udløbet"))
+        scopes = [str(SCOPE_WORDS.get(scope, scope)) for scope in grant_scopes(grant)]
         lines.append(GrantLine(grant, grant.label or grant.relative.user.display_name, scopes, state))
     return lines

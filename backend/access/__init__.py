@@ -3,7 +3,9 @@
 The rules are declared once in ``backend.access.declaration``; this module turns them into the querysets
 and look-ups the apps use. Staff see a citizen while one of their teams has a care relation in force with
 the citizen and they hold a care role in force in that team; a citizen sees themself. What may not be seen
-is reported exactly like what does not exist.
+is reported exactly like what does not exist. Whether a login loaded outside the token lookup (a browser's
+cookie, a refresh token) may still be used, and whether a relative's grant is in force, are judged here by
+the same declaration.
 
 Reading citizen data writes its access-log row here (``read_logged``), inside the function that fetched
 it, before the data can leave: ``access_citizen`` and every app's ``access_<entity>`` log the read they
@@ -18,13 +20,38 @@ from uuid import UUID
 from django.db.models import Model, Q, QuerySet
 
 from backend.access.declaration import declared
+from backend.access.rules import Moments
 from backend.errors import NotFound
-from backend.models import Citizen, Membership, Staff, Team
+from backend.models import AppSession, Citizen, Membership, Staff, Team, User
 from backend.pagination import paginate
 
 if TYPE_CHECKING:  # backend.actors reads the declaration of this package
     from backend.actors import Actor
     from backend.cpr import CprNumber
+
+
+# --- Logins ------------------------------------------------------------------------------------------
+
+
+def login_valid(session: AppSession, moments: Moments | None = None) -> bool:
+    """Whether a login (its session, with its user) may be used now, as the declaration judges it: the same
+    rule the token lookup and the websocket hub's checks obey in SQL, for a login loaded by other means
+    (a browser's cookie, a refresh token)."""
+    declaration = declared()
+    moments = moments or Moments()
+    return declaration.session.holds(session, moments) and declaration.user.holds(session.user, moments)
+
+
+def user_may_log_in(user: User) -> bool:
+    """Whether a new login may be started for ``user``: the declaration's user rule holds."""
+    return declared().user.holds(user)
+
+
+def login_ended_by_change(session: AppSession) -> bool:
+    """Whether the login was ended by a change (signed out, its user deactivated) rather than by time alone:
+    the declaration's conditions that are not judged against a moment fail."""
+    declaration = declared()
+    return not (declaration.session.timeless().holds(session) and declaration.user.timeless().holds(session.user))
 
 
 def active_care_relation_filter(prefix: str = "care_relations__") -> Q:
@@ -132,3 +159,13 @@ def citizen_ids_granted_to(actor: "Actor") -> set[UUID]:
     if actor.relative is None:
         return set()
     return {citizen_id for provider in _granted for citizen_id in provider(actor).values_list("pk", flat=True)}
+
+
+def grant_in_force(grant: Model, moments: Moments | None = None) -> bool:
+    """Whether a relative's grant (loaded) is in force now, as the declaration's grants say."""
+    return declared().grants.rule(type(grant)).holds(grant, moments)
+
+
+def grant_scopes(row: object) -> list[str]:
+    """The scopes a grant, or an invitation to one, lets the relative use, in the declared order."""
+    return declared().grants.ticked(row)

@@ -34,11 +34,13 @@ class Condition:
     """``field`` compared with ``value`` by ``op``:
 
     - ``eq``: equal to the value;
+    - ``ne``: not empty and other than the value;
     - ``among``: one of the values (a frozenset);
     - ``is_null``: empty;
     - ``after``: later than the value;
     - ``not_after``: the value or earlier;
-    - ``open_or_not_before``: empty (open-ended), or the value or later.
+    - ``open_or_not_before``: empty (open-ended), or the value or later;
+    - ``open_or_after``: empty (open-ended), or later than the value.
     """
 
     field: str
@@ -50,11 +52,15 @@ class Condition:
             raise ValueError(f"Unknown condition operator {self.op!r}.")
 
 
-_OPS = frozenset({"eq", "among", "is_null", "after", "not_after", "open_or_not_before"})
+_OPS = frozenset({"eq", "ne", "among", "is_null", "after", "not_after", "open_or_not_before", "open_or_after"})
 
 
 def equals(name: str, value: Any) -> Condition:
     return Condition(name, "eq", value)
+
+
+def not_equals(name: str, value: Any) -> Condition:
+    return Condition(name, "ne", value)
 
 
 def among(name: str, values: Iterable[Any]) -> Condition:
@@ -67,6 +73,11 @@ def is_null(name: str) -> Condition:
 
 def after(name: str, value: Any) -> Condition:
     return Condition(name, "after", value)
+
+
+def open_or_after(name: str, value: Any) -> Condition:
+    """Open-ended while ``name`` is empty, else until (not including) the moment it holds."""
+    return Condition(name, "open_or_after", value)
 
 
 def in_force(valid_from: str = "valid_from", valid_to: str = "valid_to") -> tuple[Condition, Condition]:
@@ -111,6 +122,11 @@ class Rule:
     def with_conditions(self, *extra: Condition) -> "Rule":
         return replace(self, conditions=self.conditions + extra)
 
+    def timeless(self) -> "Rule":
+        """The rule without the conditions judged against a moment: what a change to the row can end, as
+        opposed to what time ends by itself (an expiry)."""
+        return replace(self, conditions=tuple(c for c in self.conditions if not isinstance(c.value, Moment)))
+
     def _field(self, name: str) -> Field:
         model_field = self.model._meta.get_field(name)
         assert isinstance(model_field, Field)
@@ -127,6 +143,8 @@ class Rule:
             value = moments.resolve(condition.value)
             if condition.op == "eq":
                 result &= Q(**{name: value})
+            elif condition.op == "ne":
+                result &= Q(**{f"{name}__isnull": False}) & ~Q(**{name: value})
             elif condition.op == "among":
                 result &= Q(**{f"{name}__in": sorted(value)})
             elif condition.op == "is_null":
@@ -135,6 +153,8 @@ class Rule:
                 result &= Q(**{f"{name}__gt": value})
             elif condition.op == "not_after":
                 result &= Q(**{f"{name}__lte": value})
+            elif condition.op == "open_or_after":
+                result &= Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gt": value})
             else:
                 result &= Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gte": value})
         return result
@@ -148,6 +168,8 @@ class Rule:
             value = moments.resolve(condition.value)
             if condition.op == "eq":
                 holds = actual == value
+            elif condition.op == "ne":
+                holds = actual is not None and actual != value
             elif condition.op == "among":
                 holds = str(actual) in value
             elif condition.op == "is_null":
@@ -156,6 +178,8 @@ class Rule:
                 holds = actual is not None and actual > value
             elif condition.op == "not_after":
                 holds = actual is not None and actual <= value
+            elif condition.op == "open_or_after":
+                holds = actual is None or actual > value
             else:
                 holds = actual is None or actual >= value
             if not holds:
@@ -184,6 +208,8 @@ class Rule:
             column = f"{alias}.{self.column(condition.field)}"
             if condition.op == "eq":
                 parts.append(f"{column} = {placeholder()}")
+            elif condition.op == "ne":
+                parts.append(f"{column} <> {placeholder()}")
             elif condition.op == "among":
                 parts.append(f"{column} IN ({', '.join(placeholder() for _ in condition.value)})")
             elif condition.op == "is_null":
@@ -192,6 +218,8 @@ class Rule:
                 parts.append(f"{column} > {placeholder()}")
             elif condition.op == "not_after":
                 parts.append(f"{column} <= {placeholder()}")
+            elif condition.op == "open_or_after":
+                parts.append(f"({column} IS NULL OR {column} > {placeholder()})")
             else:
                 parts.append(f"({column} IS NULL OR {column} >= {placeholder()})")
         return " AND ".join(parts) if parts else "1 = 1"

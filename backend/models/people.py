@@ -15,9 +15,6 @@ class StaffRole(models.TextChoices):
     ANALYST = "analyst", _("Analytiker")
 
 
-CARE_ROLES = frozenset({StaffRole.CARE_WORKER, StaffRole.THERAPIST, StaffRole.TEAM_LEAD})
-
-
 class Staff(models.Model):
     """A municipal employee (medarbejder) who logs in through the municipality's identity provider."""
 

@@ -21,6 +21,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from backend import cpr, oidc
+from backend.access import login_ended_by_change, login_valid, user_may_log_in
+from backend.access.declaration import declared
+from backend.access.rules import Moments
 from backend.errors import ApplicationError, InvalidInput, NotAuthenticated, NotFound
 from backend.models import AppSession, Citizen, ExternalIdentity, LoginFlow, Relative, Staff, Token, User
 from backend.ratelimit import (
@@ -146,7 +149,7 @@ def _tokens_refresh(token_hash: str) -> TokenPair | ApplicationError:
     if token is None:
         return NotAuthenticated("The refresh token is not valid.", code="invalid_refresh_token")
     session = token.session
-    if session.revoked_at is not None or not session.user.is_active:
+    if login_ended_by_change(session):
         return NotAuthenticated("The session has been signed out.", code="session_revoked")
     # Compare-and-set: of two concurrent exchanges of one token exactly one wins.
     claimed = Token.objects.filter(pk=token.pk, used_at__isnull=True).update(used_at=now)
@@ -155,7 +158,7 @@ def _tokens_refresh(token_hash: str) -> TokenPair | ApplicationError:
         return NotAuthenticated(
             "This refresh token was already used; the session has been signed out.", code="refresh_token_reused"
         )
-    if token.expires_at <= now or session.expires_at <= now:
+    if token.expires_at <= now or not login_valid(session, Moments(now=now)):
         return NotAuthenticated("The refresh token has expired.", code="refresh_token_expired")
     AppSession.objects.filter(pk=session.pk).update(last_used_at=now)
     return _tokens_issue(session)
@@ -186,7 +189,7 @@ def user_sessions_revoke(*, user: User, reason: str = AppSession.RevokeReason.SI
 def sessions_of(user: User, *, current: AppSession | None = None) -> QuerySet[AppSession]:
     """The user's live logins, newest use first, each with ``is_current`` telling whether it is ``current``."""
     is_current = Q(pk=current.pk) if current is not None else Value(False)
-    return AppSession.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()).annotate(
+    return AppSession.objects.filter(declared().session.q(), user=user).annotate(
         is_current=ExpressionWrapper(is_current, output_field=BooleanField())
     )
 
@@ -215,7 +218,8 @@ def password_login(
     lockout_check(scope="account", key=account)
     lockout_check(scope="address", key=address)
     user = authenticate(username=username, password=password)
-    if user is None or not totp_verify(user, totp_code):
+    # A user the access declaration refuses (deactivated) is refused like a wrong password.
+    if user is None or not user_may_log_in(user) or not totp_verify(user, totp_code):
         failure_record(scope="account", key=account)
         failure_record(scope="address", key=address)
         raise NotAuthenticated("Wrong username, password or one-time code.", code="invalid_credentials")
@@ -359,7 +363,7 @@ def login_flow_redeem(*, code: str, code_verifier: str, redirect_uri: str, clien
         or not hmac.compare_digest(_s256(code_verifier), flow.app_code_challenge)
     ):
         raise _token_failure(client, invalid)
-    if not flow.user.is_active:
+    if not user_may_log_in(flow.user):
         raise NotAuthenticated("This account is disabled.", code="account_disabled")
     return session_start(
         user=flow.user,
@@ -385,7 +389,7 @@ def _user_for_login(audience: str, verified: "oidc.VerifiedLogin") -> User:
         ExternalIdentity.objects.create(
             user=user, issuer=verified.issuer, subject=verified.subject, last_login_at=timezone.now()
         )
-    if not user.is_active:
+    if not user_may_log_in(user):
         raise NotAuthenticated("This account is disabled.", code="account_disabled")
     if audience == Audience.STAFF and not Staff.objects.filter(user=user).exists():
         raise NotAuthenticated("No staff account matches this login.", code="unknown_staff")

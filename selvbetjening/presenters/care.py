@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from backend.access import grant_in_force, grant_scopes
 from backend.timeutil import municipal_today
 from selvbetjening.models import (
     FSIII_CODE_SYSTEM,
@@ -239,22 +240,18 @@ def invitation(item: NetworkInvitation) -> dict[str, Any]:
                 "withdrawn_at",
             )
         },
-        "scopes": [name.removeprefix("can_") for name in _SCOPE_FIELDS if getattr(item, name)],
+        "scopes": grant_scopes(item),
     }
 
 
-_SCOPE_FIELDS = ("can_view_progress", "can_receive_reminders", "can_log_sessions", "can_send_encouragement")
-
-
 def grant(item: NetworkGrant) -> dict[str, Any]:
-    now = timezone.now()
     return {
         "id": item.id,
         "relative_name": item.relative.user.display_name,
         "label": item.label,
-        "scopes": item.scopes,
+        "scopes": grant_scopes(item),
         "valid_until": item.valid_until,
         "created_at": item.created_at,
         "revoked_at": item.revoked_at,
-        "is_in_force": item.revoked_at is None and (item.valid_until is None or item.valid_until > now),
+        "is_in_force": grant_in_force(item),
     }

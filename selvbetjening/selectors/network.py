@@ -3,15 +3,16 @@
 from uuid import UUID
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from backend.access import access_citizen_for_change
+from backend.access.declaration import declared
 from backend.actors import Actor
 from backend.audit import read_logged
 from backend.errors import NotFound
 from backend.models import Citizen
 from selvbetjening.models import Encouragement, NetworkGrant, NetworkInvitation
 
+# The scopes of a grant (the access declaration's ``grants.scopes``), by the names the callers use.
 VIEW_PROGRESS = "view_progress"
 RECEIVE_REMINDERS = "receive_reminders"
 LOG_SESSIONS = "log_sessions"
@@ -19,20 +20,16 @@ SEND_ENCOURAGEMENT = "send_encouragement"
 
 
 def grant_in_force_filter(prefix: str = "") -> Q:
-    """Not revoked and not expired, judged now: a revocation or expiry counts on the next request."""
-    now = timezone.now()
-    return Q(**{f"{prefix}revoked_at__isnull": True}) & (
-        Q(**{f"{prefix}valid_until__isnull": True}) | Q(**{f"{prefix}valid_until__gt": now})
-    )
+    """Grants in force (the access declaration's ``grants``), judged now: a revocation or expiry counts on
+    the next request."""
+    return declared().grants.rule(NetworkGrant).q(prefix)
 
 
 def grants_in_force_for(actor: Actor, scope: str | None = None) -> QuerySet[NetworkGrant]:
+    """The relative's grants in force, those letting them use ``scope`` when one is given."""
     if actor.relative is None:
         return NetworkGrant.objects.none()
-    grants = NetworkGrant.objects.filter(grant_in_force_filter(), relative=actor.relative)
-    if scope is not None:
-        grants = grants.filter(**{f"can_{scope}": True})
-    return grants
+    return NetworkGrant.objects.filter(declared().grants.rule(NetworkGrant, scope).q(), relative=actor.relative)
 
 
 def citizens_granted_to(actor: Actor, scope: str | None = None) -> QuerySet[Citizen]:
