@@ -439,13 +439,10 @@ async function start() {
   if ("serviceWorker" in navigator) {
     const firstInstall = !navigator.serviceWorker.controller;
     navigator.serviceWorker.addEventListener("controllerchange", () => {
-      // The worker took over only after this screen's data was fetched: fetch it again through the
-      // worker, so that it is there the next time the app opens without a connection. The screen is
-      // drawn again with it, unless the citizen is writing in it or it says something they have just
-      // done ("Træningen er gemt og sendt."): then only today's list is fetched again.
-      if (firstInstall && !main.querySelector("form, .alert")) {
-        show();
-      } else if (firstInstall && config.roles.includes("citizen")) {
+      // The worker took over only after today's list was fetched: fetch it again through the worker,
+      // so that it is there the next time the app opens without a connection (the rest of the week with
+      // it). Nothing is drawn again: the citizen may be choosing, writing or reading what they just did.
+      if (firstInstall && config.roles.includes("citizen")) {
         api("/me/today").catch(() => null);
       }
       keepTheWeekAhead();
