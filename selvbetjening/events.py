@@ -39,7 +39,7 @@ from selvbetjening.models import (
     TrainingAlert,
 )
 from selvbetjening.selectors.adherence import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, Window, citizen_adherence
-from selvbetjening.selectors.network import grant_in_force_filter
+from selvbetjening.selectors.network import VIEW_PROGRESS, grant_in_force_filter
 
 logger = logging.getLogger("selvbetjening.events")
 
@@ -196,7 +196,7 @@ def _encourage_and_cheer(*, citizen_id: UUID, session_log_id: UUID) -> None:
     )
     relatives = set(
         NetworkGrant.objects.filter(
-            grant_in_force_filter(), citizen_id=citizen_id, can_view_progress=True, relative__user__is_active=True
+            grant_in_force_filter(scope=VIEW_PROGRESS), citizen_id=citizen_id, relative__user__is_active=True
         ).values_list("relative__user_id", flat=True)
     )
     notify(

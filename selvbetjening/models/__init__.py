@@ -7,7 +7,7 @@ from selvbetjening.models.episodes import (
 )
 from selvbetjening.models.exercises import Exercise, ExerciseImage
 from selvbetjening.models.goals import FSIII_CODE_SYSTEM, Condition, Goal, GoalRating
-from selvbetjening.models.network import SCOPES, Encouragement, NetworkGrant, NetworkInvitation
+from selvbetjening.models.network import Encouragement, NetworkGrant, NetworkInvitation
 from selvbetjening.models.plan_history import TrainingPlanStatusChange
 from selvbetjening.models.questionnaires import (
     Questionnaire,
@@ -35,7 +35,6 @@ __all__ = [
     "BORG_CR10_MAX",
     "FSIII_CODE_SYSTEM",
     "NRS_MAX",
-    "SCOPES",
     "CitizenRequest",
     "Condition",
     "Encouragement",

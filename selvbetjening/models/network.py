@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-SCOPES = ("view_progress", "receive_reminders", "log_sessions", "send_encouragement")
+from backend.access.declaration import declared
 
 
 class NetworkInvitation(models.Model):
@@ -79,7 +79,7 @@ class NetworkGrant(models.Model):
 
     @property
     def scopes(self) -> list[str]:
-        return [scope for scope in SCOPES if getattr(self, f"can_{scope}")]
+        return declared().grants.ticked(self)
 
 
 class Encouragement(models.Model):

@@ -19,10 +19,10 @@ LOG_SESSIONS = "log_sessions"
 SEND_ENCOURAGEMENT = "send_encouragement"
 
 
-def grant_in_force_filter(prefix: str = "") -> Q:
+def grant_in_force_filter(prefix: str = "", scope: str | None = None) -> Q:
     """Grants in force (the access declaration's ``grants``), judged now: a revocation or expiry counts on
-    the next request."""
-    return declared().grants.rule(NetworkGrant).q(prefix)
+    the next request; those letting the relative use ``scope`` when one is given."""
+    return declared().grants.rule(NetworkGrant, scope).q(prefix)
 
 
 def grants_in_force_for(actor: Actor, scope: str | None = None) -> QuerySet[NetworkGrant]:

@@ -7,13 +7,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from backend.access.declaration import declared
 from backend.actors import Actor
 from backend.audit import access_log_record
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.models import AccessLogEntry, Citizen, Relative
 from backend.ratelimit import failure_count, failure_limit_check
 from backend.tokens import hash_secret
-from selvbetjening.models import SCOPES, Encouragement, NetworkGrant, NetworkInvitation
+from selvbetjening.models import Encouragement, NetworkGrant, NetworkInvitation
 from selvbetjening.services.slot_reminders import citizen_slot_reminders_reconcile
 
 Action = AccessLogEntry.Action
@@ -34,10 +35,11 @@ def _new_code() -> str:
 def _scope_fields(scopes: list[str]) -> dict[str, bool]:
     if not scopes:
         raise InvalidInput("scopes", "choose at least one thing the person may do.")
-    unknown = set(scopes) - set(SCOPES)
+    grants = declared().grants
+    unknown = set(scopes) - set(grants.scopes)
     if unknown:
         raise InvalidInput("scopes", f"unknown scope {sorted(unknown)[0]}.")
-    return {f"can_{scope}": scope in scopes for scope in SCOPES}
+    return {grants.scope_field(scope): scope in scopes for scope in grants.scopes}
 
 
 def _future(valid_until: datetime | None, field: str) -> None:
@@ -144,7 +146,7 @@ def _invitation_accept(*, by: Actor, code: str) -> NetworkGrant:
                 invitation=invitation,
                 label=invitation.label,
                 valid_until=invitation.grant_valid_until,
-                **{f"can_{scope}": getattr(invitation, f"can_{scope}") for scope in SCOPES},
+                **_scope_fields(declared().grants.ticked(invitation)),
             )
     except IntegrityError as exc:
         # Another invitation from the same citizen was accepted at the same moment.

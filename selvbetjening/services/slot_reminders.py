@@ -19,7 +19,7 @@ from django.utils import timezone
 from backend.models import Citizen
 from notifications.services import ReminderSpec, reminders_schedule
 from selvbetjening.models import NetworkGrant, TrainingPlan, TrainingSlot
-from selvbetjening.selectors.network import grant_in_force_filter
+from selvbetjening.selectors.network import RECEIVE_REMINDERS, grant_in_force_filter
 
 PlanStatus = TrainingPlan.Status
 SlotStatus = TrainingSlot.Status
@@ -47,7 +47,7 @@ def slot_reminders_schedule(slots: QuerySet[TrainingSlot]) -> int:
     users = dict(Citizen.objects.filter(pk__in=citizen_ids, user__is_active=True).values_list("pk", "user_id"))
     relatives: dict[UUID, set[UUID]] = {}
     for granting_citizen_id, relative_user_id in NetworkGrant.objects.filter(
-        grant_in_force_filter(), citizen_id__in=citizen_ids, can_receive_reminders=True, relative__user__is_active=True
+        grant_in_force_filter(scope=RECEIVE_REMINDERS), citizen_id__in=citizen_ids, relative__user__is_active=True
     ).values_list("citizen_id", "relative__user_id"):
         relatives.setdefault(granting_citizen_id, set()).add(relative_user_id)
     specs: list[ReminderSpec] = []

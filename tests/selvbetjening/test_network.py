@@ -94,3 +94,14 @@ def test_guessing_invitation_codes_is_stopped_after_ten_wrong_codes_a_minute(wor
     # Another relative on another client is not held up by the guesser.
     other = world.client("relative_with_consent").post(accept, {"code": real["code"]}, REMOTE_ADDR="198.51.100.8")
     assert other.status_code == 201
+
+
+def test_the_apis_scope_names_are_the_access_declarations():
+    """The API states the scopes a grant can have (its schema is the contract clients read); they are the
+    access declaration's, in its order."""
+    from typing import get_args
+
+    from backend.access.declaration import DECLARATION
+    from selvbetjening.schemas.network import ScopeName
+
+    assert get_args(ScopeName) == DECLARATION.grants.scopes
