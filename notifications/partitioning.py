@@ -38,7 +38,7 @@ def reminder_open_or_due_since(cutoff: datetime) -> tuple[str, list[Any]]:
     return (
         f"{status} IN ({sql.placeholders(len(OPEN_REMINDER))}) OR {due_at} >= %s",
         [
-            *(sql.parameter(ReminderOccurrence, "status", status.value) for status in OPEN_REMINDER),
+            *(sql.parameter(ReminderOccurrence, "status", open_status.value) for open_status in OPEN_REMINDER),
             sql.parameter(ReminderOccurrence, "due_at", cutoff),
         ],
     )
