@@ -15,6 +15,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from backend.checks import assert_safe_to_serve  # noqa: E402
+from config.collector import keep_loaded_objects_out_of_collections  # noqa: E402
 from notifications.routing import websocket_urlpatterns  # noqa: E402
 
 
@@ -37,10 +38,10 @@ application = ProtocolTypeRouter(
     }
 )
 
-# Everything made while starting up (Django, the URL conf, the apps) lives as long as the process: kept out
-# of the cyclic garbage collector, whose full collections otherwise stop a websocket process holding
-# thousands of sockets for a tenth of a second or more.
-gc.freeze()
+# Everything made while starting up lives as long as the process: kept out of the cyclic garbage collector,
+# whose full collections otherwise stop a websocket process holding thousands of sockets for a tenth of a
+# second or more.
+keep_loaded_objects_out_of_collections()
 # A process holding 5,000 open sockets stopped for 0.3–0.4 s in each full collection, several times a
 # minute under load, and that was the whole tail of its event latency (bench/README.md, "Realtime"). Young
 # collections run after 50,000 allocations instead of 700, and a full one is considered after about a

@@ -11,3 +11,7 @@ application = get_wsgi_application()
 from backend.checks import assert_safe_to_serve  # noqa: E402
 
 assert_safe_to_serve()
+
+from config.collector import keep_loaded_objects_out_of_collections  # noqa: E402
+
+keep_loaded_objects_out_of_collections()
