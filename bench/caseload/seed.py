@@ -180,6 +180,7 @@ def _team(
         TrainingPlanVersion,
         TrainingSlot,
     )
+    from selvbetjening.rules.slots import due_until as slot_due_until
 
     zone = ZoneInfo("Europe/Copenhagen")
     today = municipal_today()
@@ -288,7 +289,7 @@ def _team(
         for offset in range(-days, 8):
             local_date = today + timedelta(days=offset)
             scheduled_at = datetime.combine(local_date, time(10, 0), tzinfo=zone).astimezone(UTC)
-            due_until = scheduled_at + timedelta(minutes=version.grace_minutes)
+            due_until = slot_due_until(scheduled_at, version.grace_minutes)
             slot = TrainingSlot(
                 plan=plan,
                 version=version,

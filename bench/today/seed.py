@@ -66,6 +66,7 @@ def seed(*, out: Path, citizen_count: int) -> None:
         TrainingPlanVersion,
         TrainingSlot,
     )
+    from selvbetjening.rules.slots import due_until as slot_due_until
 
     seed_citizens(out=out, citizen_count=citizen_count, staff_count=20)
 
@@ -75,7 +76,6 @@ def seed(*, out: Path, citizen_count: int) -> None:
     today = local_now.date()
     first_hour = (local_now.hour + 6) % 24
     daily_times = sorted({time(first_hour), time((first_hour + 12) % 24)})
-    grace = timedelta(minutes=480)
 
     with transaction.atomic():
         team = Team.objects.get(name="Træning")
@@ -162,7 +162,7 @@ def seed(*, out: Path, citizen_count: int) -> None:
                 day = today + timedelta(days=offset)
                 for number, moment in enumerate(daily_times):
                     scheduled_at = datetime.combine(day, moment, tzinfo=zone).astimezone(now.tzinfo)
-                    due_until = scheduled_at + grace
+                    due_until = slot_due_until(scheduled_at, version.grace_minutes)
                     slot = TrainingSlot(
                         plan=plan,
                         version=version,

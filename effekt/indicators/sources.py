@@ -28,8 +28,9 @@ from selvbetjening.models import (
     GoalRating,
     QuestionnaireResponse,
     SessionLog,
-    TrainingSlot,
 )
+from selvbetjening.rules import requests as request_rules
+from selvbetjening.rules import slots as slot_rules
 from velfaerdsteknologi.models import Assignment
 
 Row = dict[str, Any]
@@ -232,12 +233,12 @@ ADHERENCE_THRESHOLD = Decimal("0.8")
 def episode_adherence(scope: Scope) -> list[Row]:
     """Episodes completed in the period that had training slots due: slots done ÷ slots due, and the
     episode's goal attainment beside it."""
-    due = [TrainingSlot.Status.DONE, TrainingSlot.Status.MISSED]
+    now, slots = scope.now or timezone.now(), "training_plans__slots__"
     rows = _episode_values(
         completed_episodes(scope),
         scope,
-        slots_due=Count("training_plans__slots", filter=Q(training_plans__slots__status__in=due)),
-        slots_done=Count("training_plans__slots", filter=Q(training_plans__slots__status=TrainingSlot.Status.DONE)),
+        slots_due=Count("training_plans__slots", filter=slot_rules.SETTLED.q(now, through=slots)),
+        slots_done=Count("training_plans__slots", filter=slot_rules.FILLED.q(now, through=slots)),
     )
     attainment = _episode_goal_attainment(scope)
     kept = []
@@ -344,7 +345,7 @@ def requests_answered(scope: Scope) -> list[Row]:
         flags["device"] = Exists(_devices(scope))
     now = scope.now or timezone.now()
     rows = list(
-        requests.filter(Q(answered_at__isnull=False) | Q(respond_by__lt=now))
+        requests.filter(request_rules.judged_q(now))
         .annotate(**flags)
         .values(
             "episode_id",
@@ -361,7 +362,7 @@ def requests_answered(scope: Scope) -> list[Row]:
     zone = ZoneInfo(settings.DEFAULT_CITIZEN_TIME_ZONE)
     for row in rows:
         created_at, answered_at = row.pop("created_at"), row["answered_at"]
-        row["on_time"] = answered_at is not None and answered_at <= row["respond_by"]
+        row["on_time"] = request_rules.answered_in_time(respond_by=row["respond_by"], answered_at=answered_at)
         row["hours_to_answer"] = (
             None if answered_at is None else Decimal((answered_at - created_at).total_seconds()) / 3600
         )

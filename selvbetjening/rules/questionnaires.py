@@ -13,6 +13,7 @@ from typing import Any, Literal
 from django.db.models import Q
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from backend import sql
 from backend.errors import InvalidInput
 from selvbetjening.models import Episode, QuestionnaireAssignment
 
@@ -271,8 +272,10 @@ def score_compute(definition: Definition, accepted: dict[str, Any]) -> Decimal |
 # --- When a sent questionnaire is due ------------------------------------------------------------
 #
 # A questionnaire waiting for its answer opens on its due date and stays open until it is answered or
-# withdrawn; before that day it is upcoming and cannot be answered yet. ``is_open`` answers for one in
-# Python, ``open_q`` and ``upcoming_q`` are the same rule for the ORM.
+# withdrawn; before that day it is upcoming and cannot be answered yet. Still waiting after its due day, it
+# is overdue (a yellow light on the team's caseload). ``is_open`` and ``is_overdue`` answer for one in
+# Python, ``open_q``, ``upcoming_q`` and ``overdue_q`` are the same rules for the ORM and ``overdue_sql``
+# for a hand-written statement.
 
 Occasion = QuestionnaireAssignment.Occasion
 _PENDING = QuestionnaireAssignment.Status.PENDING
@@ -295,6 +298,25 @@ def is_open(assignment: QuestionnaireAssignment, today: date) -> bool:
 
 def open_q(today: date) -> Q:
     return Q(status=_PENDING, due_on__lte=today)
+
+
+def is_overdue(assignment: QuestionnaireAssignment, today: date) -> bool:
+    """Whether the questionnaire still waits for its answer after its due day."""
+    return assignment.status == _PENDING and assignment.due_on < today
+
+
+def overdue_q(today: date) -> Q:
+    return Q(status=_PENDING, due_on__lt=today)
+
+
+def overdue_sql(alias: str, *, today: str) -> tuple[str, dict[str, str]]:
+    """``is_overdue`` as an SQL condition on the assignment table under ``alias``, with the status as the
+    named parameter ``questionnaire_overdue_status`` (returned with its value) and ``today`` the name of the
+    statement's parameter that holds the day."""
+    status = sql.column(QuestionnaireAssignment, "status", alias)
+    due_on = sql.column(QuestionnaireAssignment, "due_on", alias)
+    condition = f"({status} = %(questionnaire_overdue_status)s AND {due_on} < %({today})s)"
+    return condition, {"questionnaire_overdue_status": _PENDING.value}
 
 
 def upcoming_q(today: date) -> Q:

@@ -52,14 +52,15 @@ class Clause:
             return False
         return self.past_grace is None or (slot.due_until < now) is self.past_grace
 
-    def q(self, now: datetime) -> Q:
+    def q(self, now: datetime, through: str) -> Q:
+        status, due_until = (f"{through}{field.name}" for field in (_STATUS, _DUE_UNTIL))
         if len(self.statuses) == 1:
-            condition = Q(**{_STATUS.name: self.statuses[0]})
+            condition = Q(**{status: self.statuses[0]})
         else:
-            condition = Q(**{f"{_STATUS.name}__in": self.statuses})
+            condition = Q(**{f"{status}__in": self.statuses})
         if self.past_grace is None:
             return condition
-        return condition & Q(**{f"{_DUE_UNTIL.name}__{'lt' if self.past_grace else 'gte'}": now})
+        return condition & Q(**{f"{due_until}__{'lt' if self.past_grace else 'gte'}": now})
 
     def sql(self, alias: str, now: str, parameters: dict[str, str], prefix: str) -> str:
         names = []
@@ -86,9 +87,10 @@ class SlotRule:
         """Whether ``slot`` is in the set at ``now``."""
         return any(clause.holds(slot, now) for clause in self.clauses)
 
-    def q(self, now: datetime) -> Q:
-        """The set at ``now`` as an ORM condition on ``TrainingSlot``."""
-        return reduce(operator.or_, (clause.q(now) for clause in self.clauses))
+    def q(self, now: datetime, *, through: str = "") -> Q:
+        """The set at ``now`` as an ORM condition on ``TrainingSlot``, or on a model that reaches its slots
+        by the lookup path ``through`` (``"training_plans__slots__"``)."""
+        return reduce(operator.or_, (clause.q(now, through) for clause in self.clauses))
 
     def sql(self, alias: str, *, now: str) -> tuple[str, dict[str, str]]:
         """The set as an SQL condition on the slot table under ``alias``, with the statuses as named
@@ -107,6 +109,11 @@ OVERDUE = SlotRule("overdue", (Clause((MISSED,)), Clause((PENDING,), past_grace=
 UPCOMING = SlotRule("upcoming", (Clause((PENDING,), past_grace=False),))
 # Pending slots past their grace period, which the missed-slot sweep marks missed.
 UNSWEPT = SlotRule("unswept", (Clause((PENDING,), past_grace=True),))
+# Slots whose outcome is recorded: done or marked missed. The effect indicators judge a completed episode's
+# adherence by these, filled ÷ settled, so that the figure changes only when a slot's status does (the
+# precomputed tables are kept by a fingerprint of the statuses); a slot left pending past its grace counts
+# once the sweep has marked it, minutes later.
+SETTLED = SlotRule("settled", (Clause((DONE, MISSED)),))
 
 
 def ratio(filled: int, due: int) -> float | None:

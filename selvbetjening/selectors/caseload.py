@@ -45,6 +45,8 @@ from selvbetjening.models import (
     TrainingPlan,
     TrainingSlot,
 )
+from selvbetjening.rules import questionnaires as questionnaire_rules
+from selvbetjening.rules import requests as request_rules
 from selvbetjening.rules.slots import DUE
 from selvbetjening.selectors.episodes import episodes_visible_to
 
@@ -112,8 +114,11 @@ _ALIASES: dict[str, type[Model]] = {
     "ec": EpisodeContact,
 }
 
-# Which slots are due (rules.slots), as a condition on the slot table under the alias "s".
+# The rules the figures count by, as conditions on the tables under their aliases: which slots are due
+# (rules.slots), which questionnaires and requests are overdue (rules.questionnaires, rules.requests).
 _SLOT_DUE, _SLOT_DUE_PARAMETERS = DUE.sql("s", now="now")
+_QUESTIONNAIRE_OVERDUE, _QUESTIONNAIRE_OVERDUE_PARAMETERS = questionnaire_rules.overdue_sql("q", today="today")
+_REQUEST_OVERDUE, _REQUEST_OVERDUE_PARAMETERS = request_rules.overdue_sql("req", now="now")
 
 # Rows are picked only by columns of an index that starts with the citizen (slots: citizen and local
 # date; logs: citizen and time; alerts: citizen and status) and what counts is decided inside the
@@ -166,8 +171,7 @@ alert_figures AS (
 questionnaire_figures AS (
     SELECT {q.citizen} AS citizen_id, COUNT(*) AS questionnaires_overdue
     FROM {q}
-    WHERE {q.citizen} IN (SELECT id FROM members) AND {q.status} = %(questionnaire_pending)s
-      AND {q.due_on} < %(today)s
+    WHERE {q.citizen} IN (SELECT id FROM members) AND {questionnaire_overdue}
       AND ({q.episode} IS NULL OR {q.episode} IN (SELECT {e.id} FROM {e} WHERE {e.team} = %(team)s))
     GROUP BY {q.citizen}
 ),
@@ -175,7 +179,7 @@ request_figures AS (
     SELECT {req.citizen} AS citizen_id, COUNT(*) AS requests_overdue
     FROM {req}
     WHERE {req.citizen} IN (SELECT id FROM members) AND {req.team} = %(team)s
-      AND {req.status} IN (%(request_open)s, %(request_in_progress)s) AND {req.respond_by} < %(now)s
+      AND {request_overdue}
     GROUP BY {req.citizen}
 ),
 ending_figures AS (
@@ -356,9 +360,8 @@ def _parameters(
         "alert_acknowledged": alert.ACKNOWLEDGED.value,
         "alert_pain": TrainingAlert.Kind.PAIN_STOP.value,
         "alert_missed": TrainingAlert.Kind.MISSED_TRAINING.value,
-        "questionnaire_pending": QuestionnaireAssignment.Status.PENDING.value,
-        "request_open": CitizenRequest.Status.OPEN.value,
-        "request_in_progress": CitizenRequest.Status.IN_PROGRESS.value,
+        **_QUESTIONNAIRE_OVERDUE_PARAMETERS,
+        **_REQUEST_OVERDUE_PARAMETERS,
         "contact_role": EpisodeContact.Role.CONTACT_PERSON.value,
         "contact_person": Staff._meta.pk.get_db_prep_value(contact_person, connection),
         **DEVICE_ALERT_VALUES,
@@ -502,6 +505,8 @@ def _statement(
         statement = _statements[key] = CASELOAD_SQL.format(
             order=order,
             slot_due=_SLOT_DUE,
+            questionnaire_overdue=_QUESTIONNAIRE_OVERDUE,
+            request_overdue=_REQUEST_OVERDUE,
             care_relation_in_force=care_relation_in_force,
             contact_person_condition=CONTACT_PERSON_CONDITION.format(**aliases) if with_contact_person else "",
             # A column of the statement named from REASONS (checked by the caller), never a caller's value.

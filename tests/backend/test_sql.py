@@ -152,6 +152,8 @@ KNOWN_RAW_SQL_MODULES = (
     "notifications/stream_checks.py",
     "notifications/services/inbox.py",
     "notifications/services/scheduling.py",
+    "selvbetjening/rules/questionnaires.py",
+    "selvbetjening/rules/requests.py",
     "selvbetjening/rules/slots.py",
     "selvbetjening/selectors/caseload.py",
     "selvbetjening/selectors/today.py",

@@ -23,6 +23,8 @@ from selvbetjening.models import (
     TrainingPlan,
     TrainingSlot,
 )
+from selvbetjening.rules import questionnaires as questionnaire_rules
+from selvbetjening.rules import requests as request_rules
 from selvbetjening.rules.slots import DUE
 from selvbetjening.selectors.caseload import UNRESOLVED_ALERT, Moments, team_caseload
 from tests import factories as core
@@ -60,15 +62,11 @@ def orm_caseload(team, moments: Moments) -> dict:  # type: ignore[no-untyped-def
             "open_alerts": TrainingAlert.objects.filter(citizen=citizen, status__in=UNRESOLVED_ALERT).count(),
             "questionnaires_overdue": QuestionnaireAssignment.objects.filter(
                 Q(episode__isnull=True) | Q(episode__team=team),
+                questionnaire_rules.overdue_q(moments.today),
                 citizen=citizen,
-                status=QuestionnaireAssignment.Status.PENDING,
-                due_on__lt=moments.today,
             ).count(),
             "requests_overdue": CitizenRequest.objects.filter(
-                citizen=citizen,
-                team=team,
-                status__in=(CitizenRequest.Status.OPEN, CitizenRequest.Status.IN_PROGRESS),
-                respond_by__lt=moments.now,
+                request_rules.overdue_q(moments.now), citizen=citizen, team=team
             ).count(),
             "episode_ends_on": Episode.objects.filter(
                 RUNNING,

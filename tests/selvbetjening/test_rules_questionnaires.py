@@ -2,7 +2,9 @@ from datetime import date, timedelta
 from itertools import product
 
 import pytest
+from django.db import connection
 
+from backend import sql
 from backend.errors import InvalidInput
 from selvbetjening import shipped
 from selvbetjening.models import Episode, QuestionnaireAssignment
@@ -13,8 +15,11 @@ from selvbetjening.rules.questionnaires import (
     definition_parse,
     is_enabled,
     is_open,
+    is_overdue,
     occasion_dates,
     open_q,
+    overdue_q,
+    overdue_sql,
     score_compute,
     upcoming_q,
 )
@@ -215,6 +220,28 @@ def test_is_open_and_the_orm_conditions_agree_around_the_due_date(world):
     assert {(a.due_on - today).days for a in made if a.pk in opened} == {-1, 0}
     assert {(a.due_on - today).days for a in made if a.pk in upcoming} == {1}
     assert all(a.status == Status.PENDING for a in made if a.pk in opened | upcoming)
+
+
+def test_overdue_reads_the_same_in_python_the_orm_and_sql_around_the_due_date(world):
+    today = date(2026, 11, 23)
+    Status = QuestionnaireAssignment.Status
+    for offset, status in product((-1, 0, 1), Status.values):
+        factories.QuestionnaireAssignmentFactory(
+            citizen=world.citizen, due_on=today + timedelta(days=offset), status=status
+        )
+    made = list(QuestionnaireAssignment.objects.all())
+    in_python = {assignment.pk for assignment in made if is_overdue(assignment, today)}
+    in_orm = set(QuestionnaireAssignment.objects.filter(overdue_q(today)).values_list("pk", flat=True))
+    condition, parameters = overdue_sql("q", today="today")
+    rows = sql.fetch(
+        f"SELECT {sql.column(QuestionnaireAssignment, 'id', 'q')} FROM {sql.table(QuestionnaireAssignment)} q "  # noqa: S608
+        f"WHERE {condition}",
+        {**parameters, "today": connection.ops.adapt_datefield_value(today)},
+    )
+    in_sql = {QuestionnaireAssignment._meta.pk.to_python(row[0]) for row in rows}
+    assert in_python == in_orm == in_sql
+    # Pending since before today: open, and overdue; due today: open, not yet overdue.
+    assert [((a.due_on - today).days, a.status) for a in made if a.pk in in_sql] == [(-1, Status.PENDING)]
 
 
 def test_an_episodes_questionnaires_are_due_at_its_start_midway_and_planned_end():

@@ -6,18 +6,19 @@ from itertools import product
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
 
 from backend.timeutil import municipal_today
-from selvbetjening.models import TrainingSlot
-from selvbetjening.rules.slots import DUE, FILLED, OVERDUE, UNSWEPT, UPCOMING, SlotRule
+from selvbetjening.models import TrainingPlan, TrainingSlot
+from selvbetjening.rules.slots import DUE, FILLED, OVERDUE, SETTLED, UNSWEPT, UPCOMING, SlotRule
 from selvbetjening.selectors.adherence import citizen_adherence, window_for
 from selvbetjening.selectors.caseload import team_caseload
 from tests.selvbetjening.training_factories import make_plan
 
 pytestmark = pytest.mark.django_db
 Status = TrainingSlot.Status
-RULES = [DUE, FILLED, OVERDUE, UPCOMING, UNSWEPT]
+RULES = [DUE, FILLED, OVERDUE, UPCOMING, UNSWEPT, SETTLED]
 # The grace period's end, relative to now: well before, a microsecond before, at, a microsecond after, well after.
 ENDS = [
     -timedelta(days=1),
@@ -67,6 +68,19 @@ def test_python_orm_and_sql_agree_on_every_slot(slots, now, rule):
     in_python = {slot.pk for slot in slots if rule.holds(slot, now)}
     in_orm = set(TrainingSlot.objects.filter(rule.q(now)).values_list("pk", flat=True))
     assert in_python == in_orm == in_sql(rule, now)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.name for rule in RULES])
+def test_the_orm_reading_through_a_relation_counts_the_same_slots(slots, now, rule):
+    # Counted from the plan's side, as the effect indicators count an episode's slots.
+    [plan] = TrainingPlan.objects.annotate(counted=Count("slots", filter=rule.q(now, through="slots__")))
+    assert plan.counted == sum(rule.holds(slot, now) for slot in slots) > 0
+
+
+def test_settled_is_done_or_missed_whatever_the_time(slots, now):
+    settled = {slot.pk for slot in slots if SETTLED.holds(slot, now)}
+    assert settled == {slot.pk for slot in slots if slot.status in (Status.DONE, Status.MISSED)}
+    assert settled == {slot.pk for slot in slots if SETTLED.holds(slot, now + timedelta(days=2))}
 
 
 def test_due_is_done_missed_or_pending_past_its_grace_period(slots, now):
