@@ -18,6 +18,8 @@ DKFDS = "staffweb/vendor/dkfds/"
 STYLESHEETS = [f"{DKFDS}css/dkfds-borgerdk.min.css", f"{DKFDS}fonts/plex-latin1.css", "borgerapp/app.css"]
 FONTS = [
     f"{DKFDS}fonts/IBMPlexSans/split/woff2/IBMPlexSans-Regular-Latin1.woff2",
+    # The citizen's own words (a goal's outcome, the therapist's note to an exercise) are in italics.
+    f"{DKFDS}fonts/IBMPlexSans/split/woff2/IBMPlexSans-Italic-Latin1.woff2",
     f"{DKFDS}fonts/IBMPlexSans/split/woff2/IBMPlexSans-Medium-Latin1.woff2",
     f"{DKFDS}fonts/IBMPlexSans/split/woff2/IBMPlexSans-SemiBold-Latin1.woff2",
     f"{DKFDS}fonts/IBMPlexSans/split/woff2/IBMPlexSans-Bold-Latin1.woff2",

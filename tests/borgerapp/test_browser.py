@@ -598,6 +598,26 @@ def test_english_chosen_on_the_login_page_holds_in_the_app(world, live_server, b
     page.wait_for_url(live_server.url + "/app/")
     page.get_by_role("heading", name="Today", level=1).wait_for()
     page.get_by_role("button", name="Record training").first.wait_for()
+    assert page.locator(".skipnav").text_content() == "Skip to content"
+    page.get_by_role("navigation", name="Main menu").wait_for()
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_english_chosen_on_mig_reaches_the_shell_the_service_worker_kept_in_danish(world, live_server, browser):
+    _training_today(world)
+    context, page = _logged_in(browser, live_server, world.citizen.user)
+    page.locator(".app-slot").first.wait_for()
+    _wait_for_the_worker(page)
+    assert page.locator(".skipnav").text_content() == "Gå til sidens indhold"
+    page.goto(live_server.url + "/app/#/mig")
+    page.get_by_label("English").check()  # reloads the app: the shell comes from the worker, as kept in Danish
+    page.get_by_role("heading", name="Me", level=1).wait_for()
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.locator(".skipnav").text_content() == "Skip to content"
+    page.get_by_role("navigation", name="Main menu").wait_for()
+    assert_accessible(page)
     context.close()
 
 

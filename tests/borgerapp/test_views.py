@@ -58,6 +58,20 @@ def test_the_login_page_speaks_english_when_the_browser_asks_and_switches_langua
 
 
 @pytest.mark.django_db
+def test_the_shell_speaks_the_chosen_language_before_the_app_starts(world):
+    client = app_client(world.citizen.user)
+    danish = client.get("/app/").content.decode()
+    assert '<html lang="da">' in danish
+    for text in ("Gå til sidens indhold", 'aria-label="Hovedmenu"', "Henter …", "Appen kræver JavaScript."):
+        assert text in danish, text
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get("/app/").content.decode()
+    assert '<html lang="en">' in english
+    for text in ("Skip to content", 'aria-label="Main menu"', "Loading …", "The app needs JavaScript."):
+        assert text in english, text
+
+
+@pytest.mark.django_db
 def test_a_citizen_logs_in_with_password_and_code_and_gets_a_citizen_session(world):
     user = with_password(world.citizen.user)
     client = Client()
@@ -189,6 +203,14 @@ def test_the_manifest_makes_the_app_installable(client):
     assert manifest["start_url"] == "/app/" and manifest["scope"] == "/app/" and manifest["display"] == "standalone"
     sizes = {icon["sizes"] for icon in manifest["icons"]}
     assert {"192x192", "512x512"} <= sizes
+
+
+def test_the_italic_face_of_the_citizens_own_words_is_precached():
+    css = Path(str(finders.find("borgerapp/app.css"))).read_text(encoding="utf-8")
+    assert re.search(r"\.app-own-words\s*\{[^}]*font-style:\s*italic", css)
+    faces = Path(str(finders.find(f"{assets.DKFDS}fonts/plex-latin1.css"))).read_text(encoding="utf-8")
+    italic = re.search(r'font-style: italic; font-weight: 400;[^}]*url\("([^"]+)"\)', faces)[1]
+    assert f"{assets.DKFDS}fonts/{italic}" in assets.FONTS
 
 
 def test_every_module_the_app_imports_is_precached():

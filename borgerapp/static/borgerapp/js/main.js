@@ -377,8 +377,19 @@ async function identity() {
   return fresh;
 }
 
-async function start() {
+// The shell is kept by the service worker in the language it was fetched in: its own words follow the app's.
+function shellInLanguage() {
   document.documentElement.lang = language();
+  document.querySelector(".skipnav").textContent = t("skip_to_content");
+  document.getElementById("nav").setAttribute("aria-label", t("main_menu"));
+  const loading = document.querySelector(".app-loading");
+  if (loading) {
+    loading.textContent = t("loading");
+  }
+}
+
+async function start() {
+  shellInLanguage();
   // Before the first request: an answer from the kept copies says how old it is.
   window.addEventListener("kept-answer", keptAnswer);
   whenLoginEnds(endLogin);
