@@ -203,15 +203,23 @@ def test_enable_when_that_fits_its_question_is_published(question, operator, ans
 # --- When a sent questionnaire is due ------------------------------------------------------------
 
 
-@pytest.mark.django_db
-def test_is_open_and_the_orm_conditions_agree_around_the_due_date(world):
-    today = date(2026, 11, 23)
-    Status = QuestionnaireAssignment.Status
+TODAY = date(2026, 11, 23)
+Status = QuestionnaireAssignment.Status
+
+
+@pytest.fixture
+def around_the_due_date(world) -> list[QuestionnaireAssignment]:  # type: ignore[no-untyped-def]
+    """An assignment of every status due yesterday, today and tomorrow (``TODAY``)."""
     for offset, status in product((-1, 0, 1), Status.values):
         factories.QuestionnaireAssignmentFactory(
-            citizen=world.citizen, due_on=today + timedelta(days=offset), status=status
+            citizen=world.citizen, due_on=TODAY + timedelta(days=offset), status=status
         )
-    made = list(QuestionnaireAssignment.objects.all())
+    return list(QuestionnaireAssignment.objects.all())
+
+
+@pytest.mark.django_db
+def test_is_open_and_the_orm_conditions_agree_around_the_due_date(around_the_due_date):
+    today, made = TODAY, around_the_due_date
     assert len(made) == 9
     in_python = {assignment.pk for assignment in made if is_open(assignment, today)}
     opened = set(QuestionnaireAssignment.objects.filter(open_q(today)).values_list("pk", flat=True))
@@ -222,14 +230,9 @@ def test_is_open_and_the_orm_conditions_agree_around_the_due_date(world):
     assert all(a.status == Status.PENDING for a in made if a.pk in opened | upcoming)
 
 
-def test_overdue_reads_the_same_in_python_the_orm_and_sql_around_the_due_date(world):
-    today = date(2026, 11, 23)
-    Status = QuestionnaireAssignment.Status
-    for offset, status in product((-1, 0, 1), Status.values):
-        factories.QuestionnaireAssignmentFactory(
-            citizen=world.citizen, due_on=today + timedelta(days=offset), status=status
-        )
-    made = list(QuestionnaireAssignment.objects.all())
+@pytest.mark.django_db
+def test_overdue_reads_the_same_in_python_the_orm_and_sql_around_the_due_date(around_the_due_date):
+    today, made = TODAY, around_the_due_date
     in_python = {assignment.pk for assignment in made if is_overdue(assignment, today)}
     in_orm = set(QuestionnaireAssignment.objects.filter(overdue_q(today)).values_list("pk", flat=True))
     condition, parameters = overdue_sql("q", today="today")
